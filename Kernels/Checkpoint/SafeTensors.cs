@@ -1,0 +1,185 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Cluster.Kernels.Wire;
+
+namespace Cluster.Kernels.Checkpoint;
+
+/// <summary>
+/// Reads and writes the safetensors format (an 8-byte little-endian header length, a JSON header, then the raw
+/// tensors), so checkpoints open in Python's <c>safetensors</c>. We add a SHA-256 of the data section under the
+/// header's <c>__metadata__</c>, because the format itself cannot tell a flipped byte from a valid value.
+/// </summary>
+public static class SafeTensors
+{
+    public const string ChecksumKey = "sha256";
+    private const int MaxHeaderBytes = 100 * 1024 * 1024; // the reference implementation's own limit
+
+    /// <summary>Serialises tensors (in the given order) and metadata into one safetensors image.</summary>
+    public static byte[] Serialize(IReadOnlyList<KeyValuePair<string, WireTensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        long dataLength = 0;
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var (name, tensor) in tensors)
+        {
+            if (string.IsNullOrEmpty(name) || name == "__metadata__" || !names.Add(name))
+                throw new ArgumentException($"Tensor name '{name}' is empty, reserved or repeated.", nameof(tensors));
+            hash.AppendData(tensor.Data);
+            dataLength += tensor.Data.LongLength;
+        }
+        string checksum = Convert.ToHexStringLower(hash.GetHashAndReset());
+
+        using var headerStream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(headerStream))
+        {
+            json.WriteStartObject();
+            json.WriteStartObject("__metadata__");
+            if (metadata is not null)
+                foreach (var (key, value) in metadata.Where(kv => kv.Key != ChecksumKey).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                    json.WriteString(key, value);
+            json.WriteString(ChecksumKey, checksum);
+            json.WriteEndObject();
+            long offset = 0;
+            foreach (var (name, tensor) in tensors)
+            {
+                json.WriteStartObject(name);
+                json.WriteString("dtype", WireDTypes.SafeTensorsName(tensor.DType));
+                json.WriteStartArray("shape");
+                foreach (long dim in tensor.Shape) json.WriteNumberValue(dim);
+                json.WriteEndArray();
+                json.WriteStartArray("data_offsets");
+                json.WriteNumberValue(offset);
+                json.WriteNumberValue(offset + tensor.Data.LongLength);
+                json.WriteEndArray();
+                json.WriteEndObject();
+                offset += tensor.Data.LongLength;
+            }
+            json.WriteEndObject();
+        }
+        int headerLength = (int)headerStream.Length;
+        int paddedHeader = (headerLength + 7) / 8 * 8; // the format pads the header with spaces to an 8-byte boundary
+        var image = new byte[checked(8 + paddedHeader + dataLength)];
+        BinaryPrimitives.WriteUInt64LittleEndian(image, (ulong)paddedHeader);
+        headerStream.GetBuffer().AsSpan(0, headerLength).CopyTo(image.AsSpan(8));
+        image.AsSpan(8 + headerLength, paddedHeader - headerLength).Fill((byte)' ');
+        long at = 8 + paddedHeader;
+        foreach (var (_, tensor) in tensors)
+        {
+            tensor.Data.CopyTo(image, at);
+            at += tensor.Data.LongLength;
+        }
+        return image;
+    }
+
+    /// <summary>Parses and verifies a safetensors image; <paramref name="source"/> names it in every error.</summary>
+    public static SafeTensorsContent Parse(ReadOnlySpan<byte> image, string source)
+    {
+        if (image.Length < 8)
+            throw new CheckpointCorruptException(source, $"it is {image.Length} bytes long, shorter than the 8-byte safetensors header length: the file is truncated.");
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(image);
+        if (headerLength > MaxHeaderBytes || headerLength > (ulong)(image.Length - 8))
+            throw new CheckpointCorruptException(source, $"its header claims {headerLength} bytes but the file holds {image.Length - 8} after the length field: the file is truncated or not a safetensors file.");
+        int dataStart = 8 + (int)headerLength;
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(image.Slice(8, (int)headerLength).ToArray());
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointCorruptException(source, $"its header is not valid JSON ({e.Message}).", e);
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                throw new CheckpointCorruptException(source, "its header is not a JSON object.");
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+            var tensors = new List<KeyValuePair<string, WireTensor>>();
+            long dataLength = image.Length - dataStart;
+            var ranges = new List<(long Begin, long End, string Name)>();
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                if (property.Name == "__metadata__")
+                {
+                    if (property.Value.ValueKind != JsonValueKind.Object)
+                        throw new CheckpointCorruptException(source, "its __metadata__ is not an object of strings.");
+                    foreach (var entry in property.Value.EnumerateObject())
+                        metadata[entry.Name] = entry.Value.ValueKind == JsonValueKind.String ? entry.Value.GetString()!
+                            : throw new CheckpointCorruptException(source, $"metadata '{entry.Name}' is not a string.");
+                    continue;
+                }
+                var (dtype, shape, begin, end) = ReadEntry(property, source);
+                if (begin < 0 || end < begin || end > dataLength)
+                    throw new CheckpointCorruptException(source, $"tensor '{property.Name}' spans bytes [{begin}, {end}) but the data section is {dataLength} bytes: the file is truncated.");
+                long elements = 1;
+                foreach (long dim in shape) elements = checked(elements * dim);
+                if (elements * WireDTypes.ElementSize(dtype) != end - begin)
+                    throw new CheckpointCorruptException(source, $"tensor '{property.Name}' is {end - begin} bytes, but {dtype}[{string.Join(", ", shape)}] needs {elements * WireDTypes.ElementSize(dtype)}.");
+                ranges.Add((begin, end, property.Name));
+                tensors.Add(new(property.Name, new WireTensor(dtype, shape, image.Slice(dataStart + (int)begin, (int)(end - begin)).ToArray())));
+            }
+
+            // The format requires the tensors to tile the data section exactly, with no holes or overlaps.
+            ranges.Sort((a, b) => a.Begin.CompareTo(b.Begin));
+            long expected = 0;
+            foreach (var (begin, end, name) in ranges)
+            {
+                if (begin != expected)
+                    throw new CheckpointCorruptException(source, $"tensor '{name}' starts at byte {begin} of the data section, expected {expected}: tensors overlap or leave a hole.");
+                expected = end;
+            }
+            if (expected != dataLength)
+                throw new CheckpointCorruptException(source, $"the data section is {dataLength} bytes but the tensors cover {expected}: the file has trailing bytes or is damaged.");
+
+            if (metadata.TryGetValue(ChecksumKey, out var checksum))
+            {
+                string actual = Convert.ToHexStringLower(SHA256.HashData(image[dataStart..]));
+                if (!string.Equals(actual, checksum, StringComparison.Ordinal))
+                    throw new CheckpointCorruptException(source, $"its data does not match the recorded SHA-256 (expected {checksum[..Math.Min(12, checksum.Length)]}…, found {actual[..12]}…): the file is corrupt.");
+            }
+            return new SafeTensorsContent(source, metadata, tensors);
+        }
+    }
+
+    /// <summary>Reads and verifies a safetensors file.</summary>
+    public static SafeTensorsContent Read(string path)
+    {
+        byte[] image;
+        try
+        {
+            image = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new CheckpointCorruptException(path, "the file does not exist.", e);
+        }
+        return Parse(image, path);
+    }
+
+    private static (WireDType DType, long[] Shape, long Begin, long End) ReadEntry(JsonProperty property, string source)
+    {
+        try
+        {
+            var value = property.Value;
+            string dtypeName = value.GetProperty("dtype").GetString() ?? "";
+            if (!WireDTypes.TryParseSafeTensorsName(dtypeName, out var dtype))
+                throw new CheckpointCorruptException(source, $"tensor '{property.Name}' has dtype '{dtypeName}', which this reader does not support.");
+            long[] shape = value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+            if (shape.Any(d => d < 0))
+                throw new CheckpointCorruptException(source, $"tensor '{property.Name}' has a negative dimension.");
+            long[] offsets = value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+            if (offsets.Length != 2)
+                throw new CheckpointCorruptException(source, $"tensor '{property.Name}' has {offsets.Length} data offsets, expected 2.");
+            return (dtype, shape, offsets[0], offsets[1]);
+        }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new CheckpointCorruptException(source, $"tensor '{property.Name}' has a malformed header entry ({e.Message}).", e);
+        }
+    }
+}

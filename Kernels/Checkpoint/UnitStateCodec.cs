@@ -1,0 +1,62 @@
+using System.Globalization;
+using System.Text.Json;
+using Cluster.Kernels.Config;
+using Cluster.Kernels.Wire;
+
+namespace Cluster.Kernels.Checkpoint;
+
+/// <summary>
+/// Encodes and decodes one unit's state. Tensor keys are global parameter names (<c>block.3.attn_qkv.weight</c>)
+/// and <c>optimizer.exp_avg.…</c> / <c>optimizer.exp_avg_sq.…</c> for the moments, so the files of all units merge
+/// into one ordinary state dict in Python.
+/// </summary>
+public static class UnitStateCodec
+{
+    public const string Format = "cluster.unit-state.v1";
+    public const string ExpAvgPrefix = "optimizer.exp_avg.";
+    public const string ExpAvgSqPrefix = "optimizer.exp_avg_sq.";
+
+    public static byte[] Encode(ModelConfig config, int unitIndex, string unitName, long optimizerSteps,
+        IReadOnlyList<(string GlobalName, WireTensor Parameter, WireTensor ExpAvg, WireTensor ExpAvgSq)> parameters)
+    {
+        var tensors = new List<KeyValuePair<string, WireTensor>>(parameters.Count * 3);
+        foreach (var p in parameters) tensors.Add(new(p.GlobalName, p.Parameter));
+        foreach (var p in parameters) tensors.Add(new(ExpAvgPrefix + p.GlobalName, p.ExpAvg));
+        foreach (var p in parameters) tensors.Add(new(ExpAvgSqPrefix + p.GlobalName, p.ExpAvgSq));
+        var metadata = new Dictionary<string, string>
+        {
+            ["format"] = Format,
+            ["unit"] = unitName,
+            ["unit_index"] = unitIndex.ToString(CultureInfo.InvariantCulture),
+            ["optimizer_steps"] = optimizerSteps.ToString(CultureInfo.InvariantCulture),
+            ["model"] = JsonSerializer.Serialize(config),
+        };
+        return SafeTensors.Serialize(tensors, metadata);
+    }
+
+    /// <summary>Parses an image and checks that it is the state of <paramref name="unitName"/> of this very model.</summary>
+    public static (SafeTensorsContent Content, long OptimizerSteps) Decode(ModelConfig config, string unitName, ReadOnlySpan<byte> image, string source)
+    {
+        var content = SafeTensors.Parse(image, source);
+        string format = content.GetMetadata("format");
+        if (format != Format)
+            throw new CheckpointCorruptException(source, $"its format is '{format}', expected '{Format}'.");
+        string unit = content.GetMetadata("unit");
+        if (unit != unitName)
+            throw new CheckpointCorruptException(source, $"it holds unit '{unit}', but '{unitName}' was asked for.");
+        ModelConfig? stored;
+        try
+        {
+            stored = JsonSerializer.Deserialize<ModelConfig>(content.GetMetadata("model"));
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointCorruptException(source, "its model config metadata is not valid JSON.", e);
+        }
+        if (stored != config)
+            throw new CheckpointCorruptException(source, $"it was written for a different model ({stored}) than the one loading it ({config}).");
+        if (!long.TryParse(content.GetMetadata("optimizer_steps"), NumberStyles.None, CultureInfo.InvariantCulture, out long steps))
+            throw new CheckpointCorruptException(source, "its optimizer_steps metadata is not a non-negative integer.");
+        return (content, steps);
+    }
+}

@@ -1,0 +1,253 @@
+using Cluster.Kernels.Checkpoint;
+using Cluster.Kernels.Config;
+using Cluster.Kernels.Model;
+using Cluster.Kernels.Wire;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Cluster.Kernels.Training;
+
+/// <summary>
+/// Runs one pipeline stage: forward of a micro-batch (token ids on the first stage, activations elsewhere; loss on the
+/// last), backward from the output gradient, gradient accumulation over micro-batches in a canonical tree, the stage's
+/// share of global-norm clipping, and AdamW with the schedule. Inputs and outputs are <see cref="WireTensor"/>s.
+/// Not thread-safe: one caller (a device worker) drives it. Each call is one unit of work with its own dispose scope;
+/// only the micro-batch graphs awaiting backward, the parameters and the optimizer state outlive a call.
+/// </summary>
+public sealed class StageExecutor : IDisposable
+{
+    private readonly ModelUnit[] _units;
+    private readonly Parameters[] _flat;
+    private readonly AdamW _optimizer;
+    private readonly GradientAccumulator _accumulator = new();
+    private readonly Dictionary<int, (Tensor? Input, Tensor Output)> _inFlight = [];
+    private Tensor[]? _stepGradients;
+    private bool _disposed;
+
+    public StageExecutor(StagePlan plan, int stage, OptimizerConfig optimizer, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        optimizer.EnsureValid();
+        Plan = plan;
+        Stage = stage;
+        Optimizer = optimizer;
+        Device = device;
+        var (start, end) = plan.UnitRange(stage);
+        _units = new ModelUnit[end - start];
+        try
+        {
+            for (int u = start; u < end; u++)
+                _units[u - start] = ModelUnit.Create(plan.Config, u, device);
+        }
+        catch
+        {
+            foreach (var unit in _units) unit?.Dispose();
+            throw;
+        }
+        _flat = _units.SelectMany(u => u.Parameters).Select(p => new Parameters(p.GlobalName, p.Parameter, p.Decay)).ToArray();
+        _optimizer = new AdamW(optimizer, _flat.Select(p => ((Tensor)p.Tensor, p.Decay)).ToArray());
+    }
+
+    public StagePlan Plan { get; }
+
+    public ModelConfig Config => Plan.Config;
+
+    public int Stage { get; }
+
+    public OptimizerConfig Optimizer { get; }
+
+    public Device Device { get; }
+
+    public bool IsFirst => Stage == 0;
+
+    public bool IsLast => Stage == Plan.StageCount - 1;
+
+    /// <summary>Optimizer steps completed: the (0-based) index of the step this stage is computing now.</summary>
+    public long CompletedSteps => _optimizer.Steps;
+
+    /// <summary>Global names of this stage's parameters, in the order of <see cref="GradientSquares"/>.</summary>
+    public IReadOnlyList<string> ParameterNames => _flat.Select(p => p.Name).ToArray();
+
+    public long ParameterCount => _flat.Sum(p => p.Tensor.NumberOfElements);
+
+    /// <summary>A copy of this stage's parameters by global name (for equivalence checks and tools).</summary>
+    public IReadOnlyDictionary<string, float[]> ParameterValues() => ModelUnit.ParameterValues(_units);
+
+    /// <summary>Micro-batches forwarded whose backward has not run yet.</summary>
+    public int MicroBatchesInFlight => _inFlight.Count;
+
+    /// <summary>Forward on a stage other than the last: returns the output activations.</summary>
+    public WireTensor Forward(int microBatch, WireTensor input)
+    {
+        if (IsLast)
+            throw new InvalidOperationException($"Stage {Stage} is the last stage: call {nameof(ForwardLoss)} with the targets.");
+        using var scope = NewDisposeScope();
+        var (leaf, output) = RunForward(microBatch, input);
+        var wire = TensorWire.ToWire(output);
+        Keep(microBatch, leaf, output);
+        return wire;
+    }
+
+    /// <summary>Forward on the last stage: returns the mean cross-entropy of the micro-batch.</summary>
+    public double ForwardLoss(int microBatch, WireTensor input, WireTensor targets)
+    {
+        if (!IsLast)
+            throw new InvalidOperationException($"Stage {Stage} is not the last stage: call {nameof(Forward)}.");
+        ArgumentNullException.ThrowIfNull(targets);
+        using var scope = NewDisposeScope();
+        var (leaf, logits) = RunForward(microBatch, input);
+        var target = TensorWire.FromWire(targets, Device);
+        var loss = nn.functional.cross_entropy(logits.view(-1, Config.VocabSize), target.view(-1));
+        double value = loss.item<float>();
+        Keep(microBatch, leaf, loss);
+        return value;
+    }
+
+    /// <summary>
+    /// Backward of a micro-batch. The last stage seeds it with <paramref name="lossScale"/> (1/M to average over the
+    /// step's micro-batches); other stages take the gradient of their output. Returns the gradient of the input
+    /// activations, or null on the first stage. Micro-batches must be back-propagated in index order.
+    /// </summary>
+    public WireTensor? Backward(int microBatch, WireTensor? outputGradient, float lossScale)
+    {
+        if (!_inFlight.Remove(microBatch, out var saved))
+            throw new InvalidOperationException($"Stage {Stage} has no forward pass of micro-batch {microBatch} awaiting backward.");
+        if (_stepGradients is not null)
+            throw new InvalidOperationException($"Stage {Stage} has already finalised this step's gradients: apply the update before the next backward pass.");
+        try
+        {
+            using var scope = NewDisposeScope();
+            Tensor seed = IsLast
+                ? tensor(lossScale, ScalarType.Float32, Device)
+                : TensorWire.FromWire(outputGradient ?? throw new ArgumentNullException(nameof(outputGradient), $"Stage {Stage} needs the gradient of its output."), Device);
+
+            var inputs = new List<Tensor>(_flat.Length + 1);
+            foreach (var p in _flat) inputs.Add(p.Tensor);
+            if (saved.Input is not null) inputs.Add(saved.Input);
+            var gradients = autograd.grad([saved.Output], inputs, [seed], retain_graph: false, create_graph: false, allow_unused: true);
+
+            var parameterGradients = new Tensor[_flat.Length];
+            for (int i = 0; i < _flat.Length; i++)
+            {
+                // A parameter the graph did not reach (never the case in this model) gets an explicit zero gradient.
+                var g = gradients[i] ?? zeros_like(_flat[i].Tensor);
+                parameterGradients[i] = g.DetachFromDisposeScope();
+            }
+            _accumulator.Add(microBatch, parameterGradients);
+            return saved.Input is null ? null : TensorWire.ToWire(gradients[_flat.Length]);
+        }
+        finally
+        {
+            saved.Output.Dispose();
+            saved.Input?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Finalises this step's accumulated gradients and returns each parameter's squared L2 norm (float64), in
+    /// <see cref="ParameterNames"/> order, for the global clip norm.
+    /// </summary>
+    public double[] GradientSquares()
+    {
+        _stepGradients ??= _accumulator.TakeTotal();
+        var squares = new double[_stepGradients.Length];
+        for (int i = 0; i < squares.Length; i++)
+            squares[i] = GradientNorm.SquaredNorm(_stepGradients[i]);
+        return squares;
+    }
+
+    /// <summary>Clips by <paramref name="clipCoefficient"/> (when below 1) and applies AdamW at the scheduled learning rate.</summary>
+    public void ApplyUpdate(double clipCoefficient)
+    {
+        if (_inFlight.Count > 0)
+            throw new InvalidOperationException($"Stage {Stage} still has {_inFlight.Count} micro-batches awaiting backward.");
+        var gradients = _stepGradients ?? _accumulator.TakeTotal();
+        _stepGradients = null;
+        try
+        {
+            if (clipCoefficient < 1.0)
+            {
+                using var noGrad = no_grad();
+                foreach (var g in gradients) g.mul_(clipCoefficient);
+            }
+            _optimizer.Step(gradients, LearningRateSchedule.At(Optimizer, _optimizer.Steps));
+        }
+        finally
+        {
+            foreach (var g in gradients) g.Dispose();
+        }
+    }
+
+    /// <summary>Drops every in-flight micro-batch and accumulated gradient (used when a step is abandoned).</summary>
+    public void AbandonStep()
+    {
+        foreach (var (input, output) in _inFlight.Values)
+        {
+            input?.Dispose();
+            output.Dispose();
+        }
+        _inFlight.Clear();
+        _accumulator.Dispose();
+        if (_stepGradients is not null)
+            foreach (var g in _stepGradients) g.Dispose();
+        _stepGradients = null;
+    }
+
+    /// <summary>Snapshots the state of every unit of this stage (one safetensors image per unit).</summary>
+    public IReadOnlyList<UnitStateImage> ExportState()
+    {
+        if (_inFlight.Count > 0 || _accumulator.Count > 0 || _stepGradients is not null)
+            throw new InvalidOperationException($"Stage {Stage} is mid-step: state can only be exported between steps.");
+        return UnitStateTransfer.Export(Config, _units, _optimizer);
+    }
+
+    /// <summary>
+    /// Loads the state of every unit of this stage. <paramref name="readUnit"/> returns a unit's image by unit name
+    /// together with a name for errors (a path, a blob name). All units must be at the same optimizer step.
+    /// </summary>
+    public void ImportState(Func<string, (byte[] Image, string Source)> readUnit)
+    {
+        AbandonStep();
+        UnitStateTransfer.Import(Config, _units, _optimizer, readUnit);
+    }
+
+    /// <summary>Writes one <c>&lt;unit&gt;.safetensors</c> file per unit into <paramref name="directory"/>, each atomically.</summary>
+    public void SaveState(string directory) => UnitStateTransfer.Save(directory, ExportState());
+
+    /// <summary>Loads this stage's units from <c>&lt;unit&gt;.safetensors</c> files, whichever partition wrote them.</summary>
+    public void LoadState(string directory) => ImportState(UnitStateTransfer.FileReader(directory));
+
+    private (Tensor? Leaf, Tensor Output) RunForward(int microBatch, WireTensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (_inFlight.ContainsKey(microBatch))
+            throw new InvalidOperationException($"Stage {Stage} already holds a forward pass of micro-batch {microBatch}.");
+        var x = TensorWire.FromWire(input, Device);
+        Tensor? leaf = null;
+        if (!IsFirst)
+        {
+            if (input.DType != WireDType.Float32)
+                throw new ArgumentException($"Stage {Stage} expects float32 activations, got {input.DType}.", nameof(input));
+            leaf = x.requires_grad_(true);
+        }
+        else if (input.DType != WireDType.Int64)
+            throw new ArgumentException($"Stage 0 expects int64 token ids, got {input.DType}.", nameof(input));
+        foreach (var unit in _units) x = unit.Module.forward(x);
+        return (leaf, x);
+    }
+
+    private void Keep(int microBatch, Tensor? leaf, Tensor output) =>
+        _inFlight[microBatch] = (leaf?.DetachFromDisposeScope(), output.DetachFromDisposeScope());
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        AbandonStep();
+        _optimizer.Dispose();
+        foreach (var unit in _units) unit.Dispose();
+    }
+
+    private sealed record Parameters(string Name, TorchSharp.Modules.Parameter Tensor, bool Decay);
+}

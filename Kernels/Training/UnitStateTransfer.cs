@@ -1,0 +1,83 @@
+using Cluster.Kernels.Checkpoint;
+using Cluster.Kernels.Config;
+using Cluster.Kernels.Model;
+using Cluster.Kernels.Wire;
+using static TorchSharp.torch;
+
+namespace Cluster.Kernels.Training;
+
+/// <summary>Moves the state of a run of units (parameters + AdamW moments) to and from per-unit safetensors images.</summary>
+internal static class UnitStateTransfer
+{
+    public static IReadOnlyList<UnitStateImage> Export(ModelConfig config, IReadOnlyList<ModelUnit> units, AdamW optimizer)
+    {
+        var images = new List<UnitStateImage>(units.Count);
+        int flat = 0;
+        foreach (var unit in units)
+        {
+            var parameters = new List<(string, WireTensor, WireTensor, WireTensor)>(unit.Parameters.Count);
+            foreach (var slot in unit.Parameters)
+            {
+                parameters.Add((slot.GlobalName, TensorWire.ToWire(slot.Parameter),
+                    TensorWire.ToWire(optimizer.ExpAvg[flat]), TensorWire.ToWire(optimizer.ExpAvgSq[flat])));
+                flat++;
+            }
+            byte[] image = UnitStateCodec.Encode(config, unit.Index, unit.Name, optimizer.Steps, parameters);
+            images.Add(new UnitStateImage(unit.Index, unit.Name, optimizer.Steps, image));
+        }
+        return images;
+    }
+
+    public static void Import(ModelConfig config, IReadOnlyList<ModelUnit> units, AdamW optimizer, Func<string, (byte[] Image, string Source)> readUnit)
+    {
+        ArgumentNullException.ThrowIfNull(readUnit);
+        long? steps = null;
+        string? firstSource = null;
+        int flat = 0;
+        using var noGrad = no_grad();
+        foreach (var unit in units)
+        {
+            var (image, source) = readUnit(unit.Name);
+            var (content, unitSteps) = UnitStateCodec.Decode(config, unit.Name, image, source);
+            if (steps is not null && unitSteps != steps)
+                throw new CheckpointCorruptException(source, $"it is at optimizer step {unitSteps} but '{firstSource}' is at step {steps}: the files come from different checkpoints.");
+            steps = unitSteps;
+            firstSource ??= source;
+            foreach (var slot in unit.Parameters)
+            {
+                CopyInto(slot.Parameter, content.Get(slot.GlobalName), source, slot.GlobalName);
+                CopyInto(optimizer.ExpAvg[flat], content.Get(UnitStateCodec.ExpAvgPrefix + slot.GlobalName), source, slot.GlobalName);
+                CopyInto(optimizer.ExpAvgSq[flat], content.Get(UnitStateCodec.ExpAvgSqPrefix + slot.GlobalName), source, slot.GlobalName);
+                flat++;
+            }
+        }
+        optimizer.Steps = steps ?? 0;
+    }
+
+    public static void Save(string directory, IReadOnlyList<UnitStateImage> images)
+    {
+        foreach (var image in images)
+            AtomicFile.Write(Path.Combine(directory, image.FileName), image.Image);
+    }
+
+    public static Func<string, (byte[] Image, string Source)> FileReader(string directory) => unit =>
+    {
+        string path = Path.Combine(directory, UnitStateImage.FileNameOf(unit));
+        try
+        {
+            return (File.ReadAllBytes(path), path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new CheckpointCorruptException(path, "the file does not exist.", e);
+        }
+    };
+
+    private static void CopyInto(Tensor target, WireTensor source, string file, string name)
+    {
+        if (!source.Shape.AsSpan().SequenceEqual(target.shape) || source.DType != WireDType.Float32)
+            throw new CheckpointCorruptException(file, $"tensor '{name}' is {source.DType}[{string.Join(", ", source.Shape)}], expected Float32[{string.Join(", ", target.shape)}].");
+        using var value = TensorWire.FromWire(source, target.device);
+        target.copy_(value);
+    }
+}

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Cluster.Kernels.Wire;
+
+/// <summary>
+/// Moves tensors to and from <see cref="WireTensor"/> with one copy each way: device (or CPU) memory → a managed
+/// array on the way out, the array → a fresh tensor on the way in. Counters let benchmarks report the bytes moved.
+/// </summary>
+public static class TensorWire
+{
+    private static long s_bytesOut;
+    private static long s_bytesIn;
+    private static long s_copyTicks;
+
+    /// <summary>Total bytes copied out of tensors since start (all threads).</summary>
+    public static long BytesOut => Interlocked.Read(ref s_bytesOut);
+
+    /// <summary>Total bytes copied into tensors since start (all threads).</summary>
+    public static long BytesIn => Interlocked.Read(ref s_bytesIn);
+
+    /// <summary>Total time spent copying in both directions since start (all threads).</summary>
+    public static TimeSpan CopyTime => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref s_copyTicks));
+
+    /// <summary>Copies a tensor's data out (detached; a non-contiguous or device tensor is first made a contiguous CPU tensor).</summary>
+    public static WireTensor ToWire(Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        long started = Stopwatch.GetTimestamp();
+        using var scope = NewDisposeScope();
+        var source = tensor.detach();
+        if (source.device_type != DeviceType.CPU) source = source.cpu();
+        if (!source.is_contiguous()) source = source.contiguous();
+        var data = new byte[source.NumberOfElements * source.ElementSize];
+        source.bytes.CopyTo(data);
+        Interlocked.Add(ref s_bytesOut, data.LongLength);
+        Interlocked.Add(ref s_copyTicks, Stopwatch.GetTimestamp() - started);
+        return new WireTensor(WireDTypes.FromScalarType(source.dtype), source.shape, data);
+    }
+
+    /// <summary>Creates a new tensor on <paramref name="device"/> holding a copy of the wire data.</summary>
+    public static Tensor FromWire(WireTensor wire, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(wire);
+        ArgumentNullException.ThrowIfNull(device);
+        if (wire.DType == WireDType.UInt16)
+            throw new NotSupportedException("UInt16 wire tensors must be widened to Int64 before they become tensors.");
+        long started = Stopwatch.GetTimestamp();
+        var cpu = empty(wire.Shape, WireDTypes.ToScalarType(wire.DType), CPU);
+        wire.Data.AsSpan().CopyTo(cpu.bytes);
+        Interlocked.Add(ref s_bytesIn, wire.Data.LongLength);
+        Interlocked.Add(ref s_copyTicks, Stopwatch.GetTimestamp() - started);
+        if (device.type == DeviceType.CPU) return cpu;
+        using (cpu) return cpu.to(device);
+    }
+
+    /// <summary>Wraps int64 token ids [rows, cols] as a wire tensor.</summary>
+    public static WireTensor FromTokens(long[] tokens, int rows, int cols)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        if ((long)rows * cols != tokens.LongLength)
+            throw new ArgumentException($"{tokens.Length} tokens do not fill a [{rows}, {cols}] batch.", nameof(tokens));
+        var data = new byte[tokens.LongLength * sizeof(long)];
+        Buffer.BlockCopy(tokens, 0, data, 0, data.Length);
+        return new WireTensor(WireDType.Int64, [rows, cols], data);
+    }
+}
