@@ -46,6 +46,8 @@ internal sealed class ModelUnit : IDisposable
         using var generator = new Generator(SeedMixer.Combine(config.Seed, unit), CPU);
         double residualStd = 0.02 / Math.Sqrt(2.0 * config.Layers); // GPT-2: scale the projections into the residual
         using var noGrad = no_grad();
+        // Some in-place ops (zero_) return a fresh handle in TorchSharp 0.107: the scope disposes those.
+        using var scope = NewDisposeScope();
         foreach (var (name, parameter) in module.named_parameters())
         {
             if (name.EndsWith(".bias", StringComparison.Ordinal))
@@ -55,9 +57,7 @@ internal sealed class ModelUnit : IDisposable
             else
             {
                 double std = name is "attn_proj.weight" or "mlp_proj.weight" ? residualStd : 0.02;
-                using var draw = randn(parameter.shape, ScalarType.Float32, CPU, generator: generator);
-                using var scaled = draw.mul_(std);
-                parameter.copy_(scaled);
+                parameter.copy_(randn(parameter.shape, ScalarType.Float32, CPU, generator: generator).mul_(std));
             }
         }
     }

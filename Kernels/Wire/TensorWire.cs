@@ -32,7 +32,8 @@ public static class TensorWire
         var source = tensor.detach();
         if (source.device_type != DeviceType.CPU) source = source.cpu();
         if (!source.is_contiguous()) source = source.contiguous();
-        var data = new byte[source.NumberOfElements * source.ElementSize];
+        // Every byte is overwritten just below, so skip zeroing (this is a large-object-heap array for activations).
+        var data = GC.AllocateUninitializedArray<byte>(checked((int)(source.NumberOfElements * source.ElementSize)));
         source.bytes.CopyTo(data);
         Interlocked.Add(ref s_bytesOut, data.LongLength);
         Interlocked.Add(ref s_copyTicks, Stopwatch.GetTimestamp() - started);

@@ -43,4 +43,16 @@ public sealed class PartitionEquivalenceTests
         using var pipeline = new PipelineTrainer(options, plan, TinyModel.Corpus);
         BitAssert.Equal(expected, Enumerable.Range(0, 6).Select(_ => pipeline.TrainStep().Loss).ToList(), $"losses with plan {plan}");
     }
+
+    [Fact]
+    public void One_forward_one_backward_schedule_gives_the_same_bits_as_gpipe()
+    {
+        var options = TinyModel.Options(steps: 8);
+        var plan = StagePlan.Balanced(options.Model, 3);
+        using var gpipe = new PipelineTrainer(options, plan, TinyModel.Corpus, PipelineSchedule.GPipe);
+        using var interleaved = new PipelineTrainer(options, plan, TinyModel.Corpus, PipelineSchedule.OneForwardOneBackward);
+        var expected = Enumerable.Range(0, 8).Select(_ => gpipe.TrainStep().Loss).ToList();
+        BitAssert.Equal(expected, Enumerable.Range(0, 8).Select(_ => interleaved.TrainStep().Loss).ToList(), "1F1B vs GPipe losses");
+        BitAssert.Equal(gpipe.ParameterValues(), interleaved.ParameterValues(), "1F1B vs GPipe parameters");
+    }
 }

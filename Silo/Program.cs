@@ -1,0 +1,3 @@
+using Cluster.Silo;
+
+return DemoCommand.Run(args);

@@ -1,0 +1,32 @@
+namespace Cluster.Bench;
+
+/// <summary>One benchmark program, one sub-command per benchmark; each run ends with a <c>RESULT key=value …</c> line.</summary>
+internal static class BenchProgram
+{
+    private static readonly Dictionary<string, (string Summary, Func<BenchArguments, Task<int>> Run)> s_commands = new()
+    {
+        ["kernels"] = ("tokens/s of the reference trainer vs the in-process stage pipeline (P = 1, 2, 4)", KernelsBenchmark.RunAsync),
+    };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" || !s_commands.TryGetValue(args[0], out var command))
+        {
+            if (args.Length > 0 && args[0] is not ("-h" or "--help"))
+                Console.Error.WriteLine($"Unknown benchmark '{args[0]}'.");
+            Console.Error.WriteLine("Usage: dotnet run -c Release --project bench/Bench -- <benchmark> [--option value …]");
+            foreach (var (name, (summary, _)) in s_commands)
+                Console.Error.WriteLine($"  {name,-10} {summary}");
+            return args.Length == 0 || args[0] is "-h" or "--help" ? 0 : 2;
+        }
+        try
+        {
+            return await command.Run(BenchArguments.Parse(args.AsSpan(1)));
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using Cluster.Bench;
+
+return await BenchProgram.RunAsync(args);
