@@ -133,6 +133,19 @@ public sealed class StagePlan : IEquatable<StagePlan>
         return new StagePlan(config, starts);
     }
 
+    /// <summary>A plan given as model units per stage (what <see cref="UnitsPerStage"/> returns): the wire form of a plan.</summary>
+    public static StagePlan FromUnitCounts(ModelConfig config, IReadOnlyList<int> unitsPerStage)
+    {
+        config.EnsureValid();
+        ArgumentNullException.ThrowIfNull(unitsPerStage);
+        int units = ModelLayout.UnitCount(config);
+        if (unitsPerStage.Count == 0 || unitsPerStage.Any(c => c < 1) || unitsPerStage.Sum() != units)
+            throw new ConfigValidationException("Stage plan", [$"Units per stage [{string.Join(", ", unitsPerStage)}] must be positive and add up to the model's {units} units (embedding, {config.Layers} layers, head)."]);
+        var starts = new int[unitsPerStage.Count + 1];
+        for (int s = 0; s < unitsPerStage.Count; s++) starts[s + 1] = starts[s] + unitsPerStage[s];
+        return new StagePlan(config, starts);
+    }
+
     public bool Equals(StagePlan? other) =>
         other is not null && Config == other.Config && _starts.AsSpan().SequenceEqual(other._starts);
 

@@ -99,20 +99,33 @@ public sealed class GradientAccumulatorTests
     }
 
     [Fact]
-    public void Out_of_order_micro_batch_is_refused()
+    public void Arrival_order_does_not_change_the_bits()
+    {
+        float[][] values = [[1e8f, 3f], [1f, 1e-3f], [-1e8f, 7f], [1f, 5e-4f], [0.5f, 1e7f]];
+        float[] inOrder = Accumulate(values);
+        foreach (int[] order in new[] { new[] { 4, 3, 2, 1, 0 }, [2, 0, 4, 1, 3], [1, 0, 3, 2, 4] })
+        {
+            using var accumulator = new GradientAccumulator();
+            foreach (int micro in order)
+                accumulator.Add(micro, values[micro].Select(v => tensor(v)).ToArray());
+            Assert.Equal(values.Length, accumulator.Count);
+            var total = accumulator.TakeTotal();
+            try
+            {
+                for (int p = 0; p < inOrder.Length; p++)
+                    AssertBits(inOrder[p], total[p].item<float>(), $"parameter {p}, arrival order [{string.Join(", ", order)}]");
+            }
+            finally
+            {
+                foreach (var t in total) t.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public void Repeated_or_missing_micro_batch_is_refused()
     {
         using var accumulator = new GradientAccumulator();
-        var early = new[] { tensor(1f) };
-        try
-        {
-            var e = Assert.Throws<InvalidOperationException>(() => accumulator.Add(1, early));
-            Assert.Contains("micro-batch 0 was expected", e.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            early[0].Dispose(); // refused, so still ours
-        }
-
         accumulator.Add(0, [tensor(1f)]);
         var repeated = new[] { tensor(1f) };
         try
@@ -121,9 +134,11 @@ public sealed class GradientAccumulatorTests
         }
         finally
         {
-            repeated[0].Dispose();
+            repeated[0].Dispose(); // refused, so still ours
         }
-        Assert.Equal(1, accumulator.Count);
+        accumulator.Add(2, [tensor(1f)]); // micro-batch 1 never arrives
+        var e = Assert.Throws<InvalidOperationException>(() => accumulator.TakeTotal());
+        Assert.Contains("micro-batch 1 never arrived", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,0 +1,34 @@
+using Cluster.Grains.Interfaces.Messages;
+
+namespace Cluster.Grains.Interfaces.Jobs;
+
+/// <summary>Everything a training job needs. Validated by the job grain, which reports every problem at once.</summary>
+[GenerateSerializer, Immutable, Alias("cluster.JobSpec")]
+public sealed record JobSpec
+{
+    [Id(0)] public string JobId { get; init; } = "";
+    [Id(1)] public ModelSpec Model { get; init; } = new();
+    [Id(2)] public OptimizerSpec Optimizer { get; init; } = new();
+
+    /// <summary>Pipeline stages; the model is cut by cost unless <see cref="LayersPerStage"/> is given.</summary>
+    [Id(3)] public int Stages { get; init; } = 2;
+
+    /// <summary>Optional explicit cut: transformer layers per stage (embedding joins the first, head the last).</summary>
+    [Id(4)] public int[]? LayersPerStage { get; init; }
+    [Id(5)] public int MicroBatches { get; init; } = 4;
+    [Id(6)] public int MicroBatchSize { get; init; } = 8;
+    [Id(7)] public int Steps { get; init; } = 100;
+
+    /// <summary>Steps between durable checkpoints; 0 turns periodic checkpoints off (the last step is always saved).</summary>
+    [Id(8)] public int CheckpointInterval { get; init; } = 10;
+
+    /// <summary>Committed checkpoints to keep; older ones are deleted.</summary>
+    [Id(9)] public int KeepCheckpoints { get; init; } = 3;
+
+    /// <summary>"synthetic" (built-in corpus), a text file (bytes) or a nanoGPT uint16 .bin file present on every silo.</summary>
+    [Id(10)] public string DataSource { get; init; } = "synthetic";
+    [Id(11)] public long DataSeed { get; init; } = 42;
+
+    /// <summary>Micro-batch schedule: "1f1b" (default) or "gpipe".</summary>
+    [Id(12)] public string Schedule { get; init; } = "1f1b";
+}

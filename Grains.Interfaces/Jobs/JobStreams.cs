@@ -1,0 +1,11 @@
+namespace Cluster.Grains.Interfaces.Jobs;
+
+/// <summary>Names of the Orleans streams the cluster publishes on.</summary>
+public static class JobStreams
+{
+    /// <summary>The stream provider (memory streams in the embedded default).</summary>
+    public const string Provider = "cluster";
+
+    /// <summary>Namespace of per-job progress streams; the stream key is the job id.</summary>
+    public const string ProgressNamespace = "job-progress";
+}

@@ -1,0 +1,33 @@
+using Cluster.Grains.Interfaces.Nodes;
+
+namespace Cluster.Grains.Interfaces.Scheduling;
+
+/// <summary>
+/// Knows every node and its health and places jobs' stages on nodes. One per cluster: key
+/// <see cref="SchedulerKeys.Default"/>.
+/// </summary>
+[Alias("cluster.ISchedulerGrain")]
+public interface ISchedulerGrain : IGrainWithStringKey
+{
+    [Alias("Register")]
+    Task Register(NodeCapabilities capabilities);
+
+    /// <summary>Records a heartbeat; false when the node is unknown (it should register again).</summary>
+    [Alias("Heartbeat")]
+    Task<bool> Heartbeat(NodeHealth health);
+
+    [Alias("GetNodes")]
+    Task<IReadOnlyList<NodeInfo>> GetNodes();
+
+    /// <summary>Places a job's stages (replacing any placement it had); a refusal says why.</summary>
+    [Alias("Place")]
+    Task<PlacementDecision> Place(string jobId, IReadOnlyList<StageDemand> stages);
+
+    /// <summary>Frees a job's nodes.</summary>
+    [Alias("Release")]
+    Task Release(string jobId);
+
+    /// <summary>Node per stage of a job, empty when it holds no placement.</summary>
+    [Alias("GetPlacement")]
+    Task<IReadOnlyList<string>> GetPlacement(string jobId);
+}

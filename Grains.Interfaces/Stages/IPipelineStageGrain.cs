@@ -1,0 +1,40 @@
+using Cluster.Grains.Interfaces.Messages;
+
+namespace Cluster.Grains.Interfaces.Stages;
+
+/// <summary>
+/// A slice of a job's model on one node. Key: <see cref="StageKeys.Stage"/>. Activated on its node's silo; its
+/// module and optimizer state live there, on the node's device worker. Activations go straight to the next stage and
+/// gradients come straight back; every call carries the job's epoch and a stale one is rejected.
+/// </summary>
+[Alias("cluster.IPipelineStageGrain")]
+public interface IPipelineStageGrain : IGrainWithStringKey
+{
+    /// <summary>Builds (or rebuilds) the stage on its node and loads its state; fences out older epochs.</summary>
+    [Alias("Configure")]
+    Task Configure(StageAssignment assignment);
+
+    /// <summary>
+    /// Forward of one micro-batch (the first stage samples its tokens itself), passed on to the next stage, whose
+    /// result carries the gradient of this stage's output; then this stage's backward. Returns the loss and the
+    /// gradient of this stage's input.
+    /// </summary>
+    [Alias("RunMicroBatch")]
+    Task<MicroBatchResult> RunMicroBatch(long epoch, long step, int microBatch, TensorPayload? input);
+
+    /// <summary>Finalises the step's gradients; per-parameter squared norms in global order.</summary>
+    [Alias("GradientSquares")]
+    Task<double[]> GradientSquares(long epoch, long step);
+
+    /// <summary>Clips and applies the optimizer step.</summary>
+    [Alias("ApplyUpdate")]
+    Task ApplyUpdate(long epoch, long step, double clipCoefficient);
+
+    /// <summary>Snapshots the stage's state (between steps) and hands it to its checkpoint shard; returns once taken.</summary>
+    [Alias("Snapshot")]
+    Task Snapshot(long epoch, long completedSteps);
+
+    /// <summary>Drops the stage's state and deactivates.</summary>
+    [Alias("Release")]
+    Task Release(long epoch);
+}

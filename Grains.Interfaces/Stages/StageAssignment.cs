@@ -1,0 +1,21 @@
+using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Jobs;
+
+namespace Cluster.Grains.Interfaces.Stages;
+
+/// <summary>Tells a stage grain what to be: which slice of which job, on which node, at which epoch, restored from what.</summary>
+[GenerateSerializer, Immutable, Alias("cluster.StageAssignment")]
+public sealed record StageAssignment
+{
+    [Id(0)] public required JobSpec Job { get; init; }
+    [Id(1)] public required int Replica { get; init; }
+    [Id(2)] public required int Stage { get; init; }
+    [Id(3)] public required long Epoch { get; init; }
+    [Id(4)] public required string NodeId { get; init; }
+
+    /// <summary>Model units per stage of the whole plan (embedding, blocks, head).</summary>
+    [Id(5)] public required int[] UnitsPerStage { get; init; }
+
+    /// <summary>Checkpoint to load; null starts from the initial weights.</summary>
+    [Id(6)] public CheckpointManifest? RestoreFrom { get; init; }
+}
