@@ -1,90 +1,185 @@
-using System.Diagnostics;
 using System.Globalization;
-using Cluster.Kernels.Checkpoint;
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Messages;
+using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Jobs;
 using Cluster.Kernels.Config;
 using Cluster.Kernels.Data;
 using Cluster.Kernels.Training;
+using Orleans.Streams;
 
 namespace Cluster.Silo;
 
 /// <summary>
-/// <c>demo</c>: trains the demo model (<see cref="DemoPreset"/>) on the built-in corpus with the reference trainer,
-/// printing step, loss, tokens/s and ETA, and saves the final state as per-layer safetensors files.
+/// <c>demo</c>: starts a local cluster (silos in this process on loopback), submits the demo job — the
+/// <see cref="DemoPreset"/> model on the built-in corpus — and shows its progress from the job's progress stream. It
+/// leaves a committed checkpoint behind; <c>--verify</c> then re-runs the reference trainer and checks that the
+/// cluster's loss trajectory is bit-identical.
 /// </summary>
 internal static class DemoCommand
 {
     private const string Usage = """
-        Usage: Cluster.Silo demo [--steps N] [--data synthetic|FILE] [--out DIR] [--device auto|cpu|cuda:N] [--threads N]
-          --steps    optimizer steps (default 300)
-          --data     'synthetic' (built-in corpus, default), a text file (bytes) or a nanoGPT uint16 .bin file
-          --out      where the final checkpoint goes (default runs/demo)
-          --device   compute device (default auto: CUDA when available, else CPU)
-          --threads  libtorch intra-op threads (default: libtorch's choice)
+        Usage: Cluster.Silo demo [--steps N] [--silos N] [--stages N] [--data synthetic|FILE] [--data-root DIR] [--verify]
+          --steps      optimizer steps (default 300)
+          --silos      silos in the local cluster, one device slot each (default 2)
+          --stages     pipeline stages (default: one per silo)
+          --data       'synthetic' (built-in corpus, default), a text file (bytes) or a nanoGPT uint16 .bin file
+          --data-root  where checkpoints and job state go (default runs/demo)
+          --verify     afterwards, train the reference trainer and compare the losses bit for bit
         """;
 
-    public static int Run(string[] args)
+    public static async Task<int> RunAsync(string[] args)
     {
-        if (args.Length == 0 || args[0] != "demo")
-        {
-            Console.Error.WriteLine(Usage);
-            return args.Length == 0 || args[0] is "-h" or "--help" ? 0 : 2;
-        }
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (int i = 1; i < args.Length; i++)
+        for (int i = 0; i < args.Length; i++)
         {
-            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length || args[i] is not ("--steps" or "--data" or "--out" or "--device" or "--threads"))
+            if (args[i] is "-h" or "--help")
             {
-                Console.Error.WriteLine($"Unknown or incomplete option '{args[i]}'.");
-                Console.Error.WriteLine(Usage);
+                Console.WriteLine(Usage);
+                return 0;
+            }
+            if (args[i] == "--verify")
+            {
+                options["verify"] = "true";
+                continue;
+            }
+            if (args[i] is not ("--steps" or "--silos" or "--stages" or "--data" or "--data-root") || i + 1 >= args.Length)
+            {
+                Console.Error.WriteLine($"Unknown or incomplete option '{args[i]}'.{Environment.NewLine}{Usage}");
                 return 2;
             }
             options[args[i][2..]] = args[++i];
         }
         try
         {
-            int steps = ParseCount(options, "steps", DemoPreset.Steps, minimum: 1);
-            int threads = ParseCount(options, "threads", 0, minimum: 0);
-            string output = options.GetValueOrDefault("out", Path.Combine("runs", "demo"));
-            var trainerOptions = DemoPreset.Options(steps) with { Device = options.GetValueOrDefault("device", "auto"), Threads = threads };
-            var data = TokenSources.Open(options.GetValueOrDefault("data", TokenSources.Synthetic));
-            return Train(trainerOptions, data, steps, output);
+            int steps = Count(options, "steps", DemoPreset.Steps, 1);
+            int silos = Count(options, "silos", 2, 1);
+            int stages = Count(options, "stages", silos, 1);
+            string dataRoot = options.GetValueOrDefault("data-root", Path.Combine("runs", "demo"));
+            string data = options.GetValueOrDefault("data", TokenSources.Synthetic);
+            return await Run(Spec(steps, stages, data), silos, dataRoot, options.ContainsKey("verify"));
         }
-        catch (Exception e) when (e is ArgumentException or ConfigValidationException or FileNotFoundException or InvalidDataException or CheckpointCorruptException)
+        catch (Exception e) when (e is ArgumentException or JobSpecInvalidException or ConfigValidationException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
         }
     }
 
-    private static int Train(TrainerOptions options, ITokenSource data, int steps, string output)
+    private static JobSpec Spec(int steps, int stages, string data)
     {
-        var config = options.Model;
-        using var trainer = new ReferenceTrainer(options, data);
-        Console.WriteLine($"Demo job: GPT {config.Layers} layers × d_model {config.DModel}, {config.Heads} heads, context {config.ContextLength}, " +
-                          $"{trainer.ParameterCount:N0} parameters on {trainer.Device}");
-        Console.WriteLine($"Data: {data.Name} ({data.Length:N0} tokens); {options.TokensPerStep:N0} tokens/step; {steps} steps");
-        var clock = Stopwatch.StartNew();
-        double firstLoss = double.NaN, lastLoss = double.NaN;
-        for (int s = 0; s < steps; s++)
+        var preset = DemoPreset.Options(steps);
+        var m = preset.Model;
+        var o = preset.Optimizer;
+        return new JobSpec
         {
-            var result = trainer.TrainStep();
-            if (s == 0) firstLoss = result.Loss;
-            lastLoss = result.Loss;
-            if (s == 0 || (s + 1) % 10 == 0 || s == steps - 1)
+            JobId = $"demo-{DateTime.UtcNow:yyyyMMdd-HHmmss}",
+            Model = new ModelSpec { VocabSize = m.VocabSize, ContextLength = m.ContextLength, DModel = m.DModel, Layers = m.Layers, Heads = m.Heads, MlpRatio = m.MlpRatio, Seed = m.Seed },
+            Optimizer = new OptimizerSpec
             {
-                double tokensPerSecond = (s + 1) * (double)options.TokensPerStep / clock.Elapsed.TotalSeconds;
-                var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / (s + 1) * (steps - s - 1));
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"step {s + 1,5}/{steps}  loss {result.Loss,7:F4}  lr {result.LearningRate:E2}  |g| {result.GradientNorm,6:F3}  {tokensPerSecond,8:N0} tok/s  ETA {eta:m\\:ss}"));
-            }
+                LearningRate = o.LearningRate, MinLearningRate = o.MinLearningRate, WarmupSteps = o.WarmupSteps, DecaySteps = o.DecaySteps,
+                Beta1 = o.Beta1, Beta2 = o.Beta2, Epsilon = o.Epsilon, WeightDecay = o.WeightDecay, ClipNorm = o.ClipNorm,
+            },
+            Stages = stages,
+            MicroBatches = preset.MicroBatches,
+            MicroBatchSize = preset.MicroBatchSize,
+            Steps = steps,
+            CheckpointInterval = Math.Max(10, steps / 5),
+            KeepCheckpoints = 3,
+            DataSource = data,
+            DataSeed = preset.DataSeed,
+        };
+    }
+
+    private static async Task<int> Run(JobSpec spec, int silos, string dataRoot, bool verify)
+    {
+        // Each device worker gets its share of the cores: more threads than cores make libtorch spin and crawl.
+        int threads = Math.Max(1, Environment.ProcessorCount / silos);
+        Console.WriteLine($"Starting a local cluster: {silos} silo(s) × 1 device slot, {threads} thread(s) each; data in {Path.GetFullPath(dataRoot)}");
+        await using var cluster = await LocalCluster.StartAsync(silos, 1, threads, dataRoot);
+        var client = cluster.Client;
+        var scheduler = client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await scheduler.GetNodes()).Count(n => n.Health is not null) < silos)
+        {
+            if (DateTime.UtcNow > deadline) throw new ArgumentException("The local cluster's nodes did not register within 60 s.");
+            await Task.Delay(100);
         }
-        trainer.SaveState(output);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Done in {clock.Elapsed:m\\:ss}: loss {firstLoss:F4} → {lastLoss:F4}. Checkpoint (one safetensors file per layer): {Path.GetFullPath(output)}"));
+        foreach (var node in await scheduler.GetNodes())
+            Console.WriteLine($"  node {node.Capabilities.NodeId}: {node.Capabilities.Device}, {node.Capabilities.GigaflopsMeasured:F1} GFLOP/s measured");
+
+        var m = spec.Model;
+        var config = JobSpecs.ToModelConfig(m);
+        Console.WriteLine($"Job {spec.JobId}: GPT {m.Layers} layers × d_model {m.DModel}, {m.Heads} heads, context {m.ContextLength}, " +
+                          $"{config.ParameterCount:N0} parameters; {spec.Stages} pipeline stages; {spec.MicroBatches} × {spec.MicroBatchSize} sequences per step; {spec.Steps} steps");
+
+        var finished = new TaskCompletionSource<JobProgress>(TaskCreationOptions.RunContinuationsAsynchronously);
+        long lastShown = -1;
+        var stream = client.GetStreamProvider(JobStreams.Provider).GetStream<JobProgress>(StreamId.Create(JobStreams.ProgressNamespace, spec.JobId));
+        var subscription = await stream.SubscribeAsync((p, _) =>
+        {
+            if (p.Message is not null && p.State is not (JobState.Completed or JobState.Failed or JobState.Cancelled))
+                Console.WriteLine($"  [{p.State}] {p.Message}");
+            if (p.Step != lastShown && (p.Step == 1 || p.Step % 10 == 0 || p.Step == p.TotalSteps) && p.Loss is { } loss)
+            {
+                lastShown = p.Step;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"step {p.Step,5}/{p.TotalSteps}  loss {loss,7:F4}  {p.TokensPerSecond,8:N0} tok/s  ETA {(p.Eta is { } eta ? eta.ToString(@"m\:ss", CultureInfo.InvariantCulture) : "-")}"));
+            }
+            if (p.State is JobState.Completed or JobState.Failed or JobState.Cancelled) finished.TrySetResult(p);
+            return Task.CompletedTask;
+        });
+
+        var job = client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await job.Submit(spec);
+        JobStatus status;
+        while (true)
+        {
+            // The stream drives the display; polling is the safety net should an event be missed.
+            await Task.WhenAny(finished.Task, Task.Delay(TimeSpan.FromSeconds(2)));
+            status = await job.GetStatus();
+            if (status.State is JobState.Completed or JobState.Failed or JobState.Cancelled) break;
+        }
+        await subscription.UnsubscribeAsync();
+
+        if (status.State != JobState.Completed)
+        {
+            Console.Error.WriteLine($"Job {spec.JobId} {status.State}: {status.Error}");
+            return 1;
+        }
+        var losses = await job.GetLossHistory();
+        var checkpoints = await job.ListCheckpoints();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Done: loss {losses[0]:F4} → {losses[^1]:F4} over {losses.Count} steps."));
+        Console.WriteLine($"Placement: {string.Join(", ", status.Placement.Select(p => $"stage {p.Stage} ({p.Units}) on {p.NodeId}"))}");
+        if (checkpoints.Count > 0)
+            Console.WriteLine($"Committed checkpoints at steps {string.Join(", ", checkpoints.Select(c => c.Step))} in {Path.GetFullPath(Path.Combine(dataRoot, "checkpoints", spec.JobId))}");
+
+        if (verify)
+        {
+            Console.WriteLine("Verifying against the single-process reference trainer …");
+            var options = new TrainerOptions
+            {
+                Model = config,
+                Optimizer = JobSpecs.ToOptimizerConfig(spec.Optimizer, spec.Steps),
+                MicroBatchSize = spec.MicroBatchSize,
+                MicroBatches = spec.MicroBatches,
+                DataSeed = spec.DataSeed,
+                Device = "cpu",
+                Threads = threads,
+            };
+            using var reference = new ReferenceTrainer(options, TokenSources.Open(spec.DataSource));
+            int mismatch = -1;
+            for (int s = 0; s < losses.Count && mismatch < 0; s++)
+                if (BitConverter.DoubleToInt64Bits(reference.TrainStep().Loss) != BitConverter.DoubleToInt64Bits(losses[s])) mismatch = s;
+            Console.WriteLine(mismatch < 0
+                ? $"Bit-identical: all {losses.Count} step losses equal the reference trainer's."
+                : $"MISMATCH at step {mismatch}.");
+            if (mismatch >= 0) return 1;
+        }
         return 0;
     }
 
-    private static int ParseCount(Dictionary<string, string> options, string name, int fallback, int minimum)
+    private static int Count(Dictionary<string, string> options, string name, int fallback, int minimum)
     {
         if (!options.TryGetValue(name, out var text)) return fallback;
         return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= minimum

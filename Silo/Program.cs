@@ -1,3 +1,5 @@
 using Cluster.Silo;
 
-return DemoCommand.Run(args);
+return args.Length > 0 && args[0] == "demo"
+    ? await DemoCommand.RunAsync(args[1..])
+    : await SiloCommand.RunAsync(args);

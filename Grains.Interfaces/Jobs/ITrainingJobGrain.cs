@@ -26,6 +26,10 @@ public interface ITrainingJobGrain : IGrainWithStringKey
     [Alias("Cancel")]
     Task<JobStatus> Cancel();
 
+    /// <summary>Time split of recent steps (kept in memory, for benchmarks and diagnosis).</summary>
+    [Alias("GetStepTimings")]
+    Task<IReadOnlyList<StepTiming>> GetStepTimings();
+
     /// <summary>Committed checkpoints, oldest first.</summary>
     [Alias("ListCheckpoints")]
     Task<IReadOnlyList<CheckpointManifest>> ListCheckpoints();

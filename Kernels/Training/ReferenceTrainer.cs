@@ -92,7 +92,10 @@ public sealed class ReferenceTrainer : IDisposable
     public IReadOnlyList<UnitStateImage> ExportState() => UnitStateTransfer.Export(Options.Model, _units, _optimizer);
 
     /// <summary>Loads the state written by this trainer or by the stages of any partition.</summary>
-    public void LoadState(string directory) => UnitStateTransfer.Import(Options.Model, _units, _optimizer, UnitStateTransfer.FileReader(directory));
+    public void LoadState(string directory) => ImportState(UnitStateTransfer.FileReader(directory));
+
+    /// <summary>Loads every unit from images returned by unit name (with a name for errors), e.g. from a checkpoint store.</summary>
+    public void ImportState(Func<string, (byte[] Image, string Source)> readUnit) => UnitStateTransfer.Import(Options.Model, _units, _optimizer, readUnit);
 
     /// <summary>A copy of every parameter as float32 values, by global name (for equivalence checks).</summary>
     public IReadOnlyDictionary<string, float[]> ParameterValues() => ModelUnit.ParameterValues(_units);

@@ -1,0 +1,109 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Cluster.Kernels.Compute;
+using TorchSharp;
+
+namespace Cluster.Grains.Compute;
+
+/// <summary>
+/// The one thread that runs compute for a device. Work items run in arrival order, each as its own unit of work
+/// (tensor dispose scopes are thread-static, so they never span an await), and never on an Orleans scheduler thread.
+/// Results complete asynchronously so that grain continuations do not run on this thread.
+/// </summary>
+public sealed class DeviceWorker : IDisposable
+{
+    private readonly BlockingCollection<Action> _queue = new();
+    private readonly Thread _thread;
+    private readonly StepTimeWindow _stepTimes;
+    private int _errors;
+    private string? _lastError;
+    private int _activeStages;
+
+    public DeviceWorker(string nodeId, torch.Device device, int threads, long memoryBytes, int stepTimeWindow)
+    {
+        NodeId = nodeId;
+        Device = device;
+        Threads = threads;
+        MemoryBytes = memoryBytes;
+        _stepTimes = new StepTimeWindow(stepTimeWindow);
+        _thread = new Thread(Loop) { IsBackground = true, Name = $"device {nodeId}" };
+        _thread.Start();
+    }
+
+    public string NodeId { get; }
+
+    public torch.Device Device { get; }
+
+    public int Threads { get; }
+
+    public long MemoryBytes { get; }
+
+    public int QueueLength => _queue.Count;
+
+    public int ErrorCount => Volatile.Read(ref _errors);
+
+    public string? LastError => Volatile.Read(ref _lastError);
+
+    public int ActiveStages => Volatile.Read(ref _activeStages);
+
+    /// <summary>Step-time percentiles (ms) over the recent window.</summary>
+    public (double P50, double P99) StepTimes() => _stepTimes.Percentiles();
+
+    public void RecordStep(double milliseconds) => _stepTimes.Add(milliseconds);
+
+    public void StageAttached() => Interlocked.Increment(ref _activeStages);
+
+    public void StageDetached() => Interlocked.Decrement(ref _activeStages);
+
+    /// <summary>Counts a failed step against this node's health.</summary>
+    public void RecordError(string message)
+    {
+        Interlocked.Increment(ref _errors);
+        Volatile.Write(ref _lastError, message);
+    }
+
+    /// <summary>Runs <paramref name="work"/> on the device thread; the result says how long it queued and ran.</summary>
+    public Task<Timed<T>> Run<T>(Func<T> work)
+    {
+        var completion = new TaskCompletionSource<Timed<T>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        long enqueued = Stopwatch.GetTimestamp();
+        try
+        {
+            _queue.Add(() =>
+            {
+                long started = Stopwatch.GetTimestamp();
+                try
+                {
+                    T result = work();
+                    long finished = Stopwatch.GetTimestamp();
+                    completion.SetResult(new Timed<T>(result, Stopwatch.GetElapsedTime(enqueued, started), Stopwatch.GetElapsedTime(started, finished)));
+                }
+                catch (Exception e)
+                {
+                    completion.SetException(e);
+                }
+            });
+        }
+        catch (InvalidOperationException)
+        {
+            completion.SetException(new ObjectDisposedException($"Device worker {NodeId}", "The device worker has shut down."));
+        }
+        return completion.Task;
+    }
+
+    /// <summary>Runs an action on the device thread.</summary>
+    public async Task Run(Action work) => await Run(() => { work(); return true; }).ConfigureAwait(false);
+
+    private void Loop()
+    {
+        ComputeDevice.SetThreads(Threads); // intra-op threads are per calling thread: set them on this one
+        foreach (var item in _queue.GetConsumingEnumerable()) item();
+    }
+
+    public void Dispose()
+    {
+        _queue.CompleteAdding();
+        if (Thread.CurrentThread != _thread) _thread.Join(TimeSpan.FromSeconds(30));
+        _queue.Dispose();
+    }
+}

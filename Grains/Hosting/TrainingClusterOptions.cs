@@ -1,0 +1,57 @@
+namespace Cluster.Grains.Hosting;
+
+/// <summary>Per-silo settings of the training cluster: device slots, threads, heartbeats, where data lives.</summary>
+public sealed class TrainingClusterOptions
+{
+    /// <summary>Device slots (node grains) this silo exposes; 0 = the CUDA device count, else 1. <value>0.</value></summary>
+    public int DeviceSlots { get; set; }
+
+    /// <summary>libtorch threads per device worker; 0 = processor count ÷ slots (at least 1). <value>0.</value></summary>
+    public int ThreadsPerSlot { get; set; }
+
+    /// <summary>Memory a slot offers to stages; 0 = physical memory ÷ slots (CPU). <value>0.</value></summary>
+    public long SlotMemoryBytes { get; set; }
+
+    /// <summary>How often node grains send a heartbeat to the scheduler. <value>250 ms.</value></summary>
+    public TimeSpan HeartbeatPeriod { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Steps over which a node's step-time percentiles are computed. <value>100.</value></summary>
+    public int StepTimeWindow { get; set; } = 100;
+
+    /// <summary>Root of the embedded defaults: file-system checkpoints and grain state. <value>.cluster.</value></summary>
+    public string DataRoot { get; set; } = ".cluster";
+
+    /// <summary>Checkpoint store: "filesystem" (default) or "azureblob".</summary>
+    public string CheckpointStore { get; set; } = "filesystem";
+
+    /// <summary>File-system checkpoint root; empty = DataRoot/checkpoints.</summary>
+    public string CheckpointPath { get; set; } = "";
+
+    /// <summary>File-system grain-state root; empty = DataRoot/state.</summary>
+    public string StatePath { get; set; } = "";
+
+    public string ResolvedCheckpointPath => string.IsNullOrWhiteSpace(CheckpointPath) ? Path.Combine(DataRoot, "checkpoints") : CheckpointPath;
+
+    public string ResolvedStatePath => string.IsNullOrWhiteSpace(StatePath) ? Path.Combine(DataRoot, "state") : StatePath;
+
+    /// <summary>Every problem, each naming the option and the fix; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (DeviceSlots < 0)
+            problems.Add($"{nameof(DeviceSlots)} = {DeviceSlots}: must be 0 (auto) or a positive slot count.");
+        if (ThreadsPerSlot < 0)
+            problems.Add($"{nameof(ThreadsPerSlot)} = {ThreadsPerSlot}: must be 0 (auto) or a positive thread count.");
+        if (SlotMemoryBytes < 0)
+            problems.Add($"{nameof(SlotMemoryBytes)} = {SlotMemoryBytes}: must be 0 (auto) or a positive byte count.");
+        if (HeartbeatPeriod <= TimeSpan.Zero)
+            problems.Add($"{nameof(HeartbeatPeriod)} = {HeartbeatPeriod}: must be positive (e.g. 00:00:00.250).");
+        if (StepTimeWindow < 1)
+            problems.Add($"{nameof(StepTimeWindow)} = {StepTimeWindow}: must be at least 1 step.");
+        if (string.IsNullOrWhiteSpace(DataRoot))
+            problems.Add($"{nameof(DataRoot)} is empty: give a directory for checkpoints and grain state.");
+        if (CheckpointStore is not ("filesystem" or "azureblob"))
+            problems.Add($"{nameof(CheckpointStore)} = '{CheckpointStore}': use 'filesystem' or 'azureblob'.");
+        return problems;
+    }
+}

@@ -1,0 +1,133 @@
+using System.Text.RegularExpressions;
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Messages;
+using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Kernels.Config;
+using Cluster.Kernels.Model;
+
+namespace Cluster.Grains.Jobs;
+
+/// <summary>Validates job specs (every problem at once, each with its field path) and maps them to Kernels' configs.</summary>
+public static partial class JobSpecs
+{
+    public const int MaxJobIdLength = 64;
+
+    public static ModelConfig ToModelConfig(ModelSpec model) => new()
+    {
+        VocabSize = model.VocabSize,
+        ContextLength = model.ContextLength,
+        DModel = model.DModel,
+        Layers = model.Layers,
+        Heads = model.Heads,
+        MlpRatio = model.MlpRatio,
+        Seed = model.Seed,
+    };
+
+    public static OptimizerConfig ToOptimizerConfig(OptimizerSpec optimizer, int steps) => new()
+    {
+        LearningRate = optimizer.LearningRate,
+        MinLearningRate = optimizer.MinLearningRate,
+        WarmupSteps = optimizer.WarmupSteps,
+        DecaySteps = optimizer.DecaySteps > 0 ? optimizer.DecaySteps : Math.Max(1, steps),
+        Beta1 = optimizer.Beta1,
+        Beta2 = optimizer.Beta2,
+        Epsilon = optimizer.Epsilon,
+        WeightDecay = optimizer.WeightDecay,
+        ClipNorm = optimizer.ClipNorm,
+    };
+
+    /// <summary>The stage plan of a (valid) spec: explicit layer counts when given, else balanced by cost.</summary>
+    public static StagePlan PlanOf(JobSpec spec)
+    {
+        var config = ToModelConfig(spec.Model);
+        return spec.LayersPerStage is { Length: > 0 } layers ? StagePlan.FromLayerCounts(config, layers) : StagePlan.Balanced(config, spec.Stages);
+    }
+
+    /// <summary>Every problem with a spec, each prefixed by its field path; empty when the spec is valid.</summary>
+    public static IReadOnlyList<string> Validate(JobSpec spec, string? expectedJobId = null, Func<string, bool>? dataSourceExists = null)
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(spec.JobId))
+            problems.Add("jobId: is empty; give the job a name of letters, digits, '.', '_' or '-'.");
+        else if (!JobIdPattern().IsMatch(spec.JobId))
+            problems.Add($"jobId: '{spec.JobId}' may hold only letters, digits, '.', '_' and '-' (at most {MaxJobIdLength}, not starting with '.').");
+        else if (expectedJobId is not null && spec.JobId != expectedJobId)
+            problems.Add($"jobId: '{spec.JobId}' was submitted to job '{expectedJobId}'; submit it to the grain of the same id.");
+
+        if (spec.Model is null) problems.Add("model: is missing.");
+        else problems.AddRange(ToModelConfig(spec.Model).Validate().Select(p => $"model.{Camel(p)}"));
+        if (spec.Optimizer is null) problems.Add("optimizer: is missing.");
+        else problems.AddRange(ToOptimizerConfig(spec.Optimizer, spec.Steps).Validate().Select(p => $"optimizer.{Camel(p)}"));
+
+        if (spec.Steps < 1)
+            problems.Add($"steps: {spec.Steps}; a job trains at least 1 step.");
+        if (spec.MicroBatches < 1)
+            problems.Add($"microBatches: {spec.MicroBatches}; a step needs at least 1 micro-batch.");
+        if (spec.MicroBatchSize < 1)
+            problems.Add($"microBatchSize: {spec.MicroBatchSize}; a micro-batch holds at least 1 sequence.");
+        if (spec.CheckpointInterval < 0)
+            problems.Add($"checkpointInterval: {spec.CheckpointInterval}; use 0 (only at the end) or a positive step count.");
+        if (spec.KeepCheckpoints < 1)
+            problems.Add($"keepCheckpoints: {spec.KeepCheckpoints}; keep at least 1 checkpoint.");
+        if (spec.Schedule is not ("1f1b" or "gpipe"))
+            problems.Add($"schedule: '{spec.Schedule}'; use '1f1b' or 'gpipe'.");
+        if (string.IsNullOrWhiteSpace(spec.DataSource))
+            problems.Add("dataSource: is empty; use 'synthetic' or the path of a text or uint16 .bin token file.");
+        else if (dataSourceExists is not null && !dataSourceExists(spec.DataSource))
+            problems.Add($"dataSource: '{spec.DataSource}' does not exist on this silo; every silo hosting a first or last stage needs the file at that path.");
+
+        if (spec.Model is not null && ToModelConfig(spec.Model).Validate().Count == 0)
+        {
+            int units = spec.Model.Layers + 2;
+            if (spec.LayersPerStage is { Length: > 0 } layers)
+            {
+                try
+                {
+                    StagePlan.FromLayerCounts(ToModelConfig(spec.Model), layers);
+                }
+                catch (ConfigValidationException e)
+                {
+                    problems.AddRange(e.Problems.Select(p => $"layersPerStage: {p}"));
+                }
+                if (spec.Stages != layers.Length)
+                    problems.Add($"stages: {spec.Stages} but layersPerStage has {layers.Length} entries; make them agree.");
+            }
+            else if (spec.Stages < 1 || spec.Stages > units)
+            {
+                problems.Add($"stages: {spec.Stages}; must be between 1 and {units} (the model's {spec.Model.Layers} layers plus embedding and head).");
+            }
+        }
+        return problems;
+    }
+
+    /// <summary>What each stage asks of a node: state + activation memory, and compute cost per step.</summary>
+    public static IReadOnlyList<StageDemand> Demands(JobSpec spec, StagePlan plan)
+    {
+        var config = plan.Config;
+        int inFlight = Math.Min(spec.MicroBatches, plan.StageCount); // 1F1B keeps at most P micro-batches per stage
+        long tokens = (long)spec.MicroBatchSize * config.ContextLength;
+        // Saved activations per block and micro-batch: ~16 floats per token per d_model (norms, qkv, attention
+        // output, MLP hidden at ratio 4) plus the attention scores when the kernel materialises them.
+        long perBlock = tokens * (16L * config.DModel + (long)config.Heads * config.ContextLength) * sizeof(float);
+        var demands = new StageDemand[plan.StageCount];
+        for (int s = 0; s < plan.StageCount; s++)
+        {
+            var (start, end) = plan.UnitRange(s);
+            long memory = 0;
+            for (int u = start; u < end; u++)
+            {
+                memory += ModelLayout.UnitStateBytes(config, u);
+                if (!ModelLayout.IsEmbedding(u) && !ModelLayout.IsHead(config, u)) memory += perBlock * inFlight;
+                if (ModelLayout.IsHead(config, u)) memory += tokens * config.VocabSize * sizeof(float) * 2L * inFlight;
+            }
+            demands[s] = new StageDemand(s, memory, plan.StageCost(s) * tokens * spec.MicroBatches);
+        }
+        return demands;
+    }
+
+    private static string Camel(string problem) =>
+        problem.Length > 0 && char.IsUpper(problem[0]) ? char.ToLowerInvariant(problem[0]) + problem[1..] : problem;
+
+    [GeneratedRegex(@"^[A-Za-z0-9_\-][A-Za-z0-9._\-]{0,63}$")]
+    private static partial Regex JobIdPattern();
+}

@@ -1,0 +1,406 @@
+using System.Diagnostics;
+using Cluster.Grains.Checkpoints;
+using Cluster.Grains.Compute;
+using Cluster.Grains.Hosting;
+using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Nodes;
+using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Interfaces.Stages;
+using Cluster.Grains.Placement;
+using Cluster.Grains.Stages;
+using Cluster.Kernels.Model;
+using Cluster.Kernels.Training;
+using Microsoft.Extensions.Logging;
+using Orleans.Streams;
+
+namespace Cluster.Grains.Jobs;
+
+/// <summary>
+/// Drives one training job: validate → place (through the scheduler) → configure stages → train step by step →
+/// checkpoint (snapshots off the training path, manifest committed once every shard is durable) → complete. The loss
+/// of a step is the canonical mean of its micro-batch losses; the clip coefficient comes from per-parameter squared
+/// norms summed in global order — so the trajectory is bit-identical to the reference trainer. The state it needs to
+/// carry on lives in grain storage that outlives any silo.
+/// </summary>
+[Reentrant]
+internal sealed partial class TrainingJobGrain(
+    [PersistentState("job", StorageNames.Jobs)] IPersistentState<JobGrainState> persisted,
+    ICheckpointStore store,
+    TokenSourceCache corpora,
+    TimeProvider time,
+    ILogger<TrainingJobGrain> logger) : Grain, ITrainingJobGrain
+{
+    private const int TimingsKept = 200;
+    private readonly List<StepTiming> _timings = [];
+    private Task? _loop;
+    private Task? _pendingCommit;
+    private bool _cancelRequested;
+    private IGrainTimer? _keepAlive;
+    private double _tokensPerSecond;
+    private double _secondsPerStep;
+
+    private JobGrainState S => persisted.State;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (S.Spec is not null && !IsTerminal(S.State))
+            StartLoop(); // the silo that ran this job went away: carry on from persisted state
+        return Task.CompletedTask;
+    }
+
+    public async Task<JobStatus> Submit(JobSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        string jobId = this.GetPrimaryKeyString();
+        if (S.Spec is not null)
+        {
+            if (S.Spec == spec || (S.Spec with { LayersPerStage = null } == spec with { LayersPerStage = null } && (S.Spec.LayersPerStage ?? []).SequenceEqual(spec.LayersPerStage ?? [])))
+                return Status(); // the same submission again (a retry): idempotent
+            throw new JobSpecInvalidException([$"jobId: job '{jobId}' already exists ({S.State}); choose another id."]);
+        }
+        var problems = JobSpecs.Validate(spec, jobId, DataSourceExists);
+        if (problems.Count > 0)
+            throw new JobSpecInvalidException(problems);
+
+        S.Spec = spec;
+        S.State = JobState.Pending;
+        S.SubmittedAt = time.GetUtcNow();
+        await Save();
+        LogSubmitted(logger, jobId, spec.Steps, spec.Stages);
+        StartLoop();
+        return Status();
+    }
+
+    public Task<JobStatus> GetStatus() => Task.FromResult(Status());
+
+    public Task<JobSpec?> GetSpec() => Task.FromResult(S.Spec);
+
+    public Task<IReadOnlyList<double>> GetLossHistory() => Task.FromResult<IReadOnlyList<double>>(S.LossHistory.ToArray());
+
+    public Task<IReadOnlyList<StepTiming>> GetStepTimings() => Task.FromResult<IReadOnlyList<StepTiming>>(_timings.ToArray());
+
+    public async Task<JobStatus> Cancel()
+    {
+        if (S.Spec is null || IsTerminal(S.State)) return Status();
+        _cancelRequested = true;
+        if (_loop is not null)
+            await _loop;
+        return Status();
+    }
+
+    public async Task<IReadOnlyList<CheckpointManifest>> ListCheckpoints() =>
+        await store.ListManifestsAsync(this.GetPrimaryKeyString());
+
+    private void StartLoop()
+    {
+        if (_loop is { IsCompleted: false }) return;
+        // Timers with KeepAlive stop the runtime from collecting the activation while its loop is running.
+        _keepAlive ??= this.RegisterGrainTimer(_ => Task.CompletedTask, new GrainTimerCreationOptions
+        {
+            DueTime = TimeSpan.FromMinutes(1),
+            Period = TimeSpan.FromMinutes(1),
+            Interleave = true,
+            KeepAlive = true,
+        });
+        _loop = RunLoop();
+    }
+
+    private async Task RunLoop()
+    {
+        var spec = S.Spec!;
+        IPipelineStageGrain[] stages = [];
+        try
+        {
+            stages = await PlaceAndConfigure(spec);
+            var plan = JobSpecs.PlanOf(spec);
+            while (S.CompletedSteps < spec.Steps)
+            {
+                if (_cancelRequested) break;
+                await TrainStep(spec, plan, stages);
+                if (IsCheckpointDue(spec, S.CompletedSteps))
+                    await Checkpoint(spec, stages);
+            }
+            if (_pendingCommit is not null) await _pendingCommit;
+            await Finish(_cancelRequested ? JobState.Cancelled : JobState.Completed, null, stages);
+        }
+        catch (Exception e)
+        {
+            LogFailed(logger, e, this.GetPrimaryKeyString(), S.CompletedSteps);
+            await Finish(JobState.Failed, e.Message, stages);
+        }
+    }
+
+    private async Task<IPipelineStageGrain[]> PlaceAndConfigure(JobSpec spec)
+    {
+        string jobId = this.GetPrimaryKeyString();
+        S.State = JobState.Placing;
+        S.Epoch++;
+        await Save();
+        await Publish("placing");
+
+        var plan = JobSpecs.PlanOf(spec);
+        var decision = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Place(jobId, JobSpecs.Demands(spec, plan));
+        if (!decision.Placed)
+            throw new InvalidOperationException($"Job {jobId} cannot be placed: {decision.Reason}");
+
+        // Resume from the newest committed checkpoint, if any; work after it is recomputed, bit for bit.
+        var manifests = await store.ListManifestsAsync(jobId);
+        var restore = manifests.Count > 0 ? manifests[^1] : null;
+        S.CompletedSteps = restore?.Step ?? 0;
+        S.LossHistory = [.. (restore?.LossHistory ?? []).Take((int)S.CompletedSteps)];
+        S.LastCheckpointStep = restore?.Step;
+
+        int[] unitsPerStage = [.. plan.UnitsPerStage];
+        S.Placement = [.. decision.NodeByStage.Select((node, s) =>
+        {
+            var (start, end) = plan.UnitRange(s);
+            string units = $"{ModelLayout.UnitName(plan.Config, start)}…{ModelLayout.UnitName(plan.Config, end - 1)}";
+            return new StagePlacement(s, node, NodeIds.SiloOf(node) ?? "?", start, end - start, units);
+        })];
+        var stages = Enumerable.Range(0, plan.StageCount)
+            .Select(s => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, 0, s)))
+            .ToArray();
+        await Task.WhenAll(stages.Select((stage, s) => ConfigureStage(stage, new StageAssignment
+        {
+            Job = spec,
+            Replica = 0,
+            Stage = s,
+            Epoch = S.Epoch,
+            NodeId = decision.NodeByStage[s],
+            UnitsPerStage = unitsPerStage,
+            RestoreFrom = restore,
+        })));
+        S.State = JobState.Running;
+        await Save();
+        await Publish(restore is null ? "running" : $"running from checkpoint at step {restore.Step}");
+        return stages;
+    }
+
+    private static async Task ConfigureStage(IPipelineStageGrain stage, StageAssignment assignment)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            RequestContext.Set(PlacementContextKeys.Node, assignment.NodeId);
+            Task configure;
+            try
+            {
+                configure = stage.Configure(assignment);
+            }
+            finally
+            {
+                RequestContext.Remove(PlacementContextKeys.Node);
+            }
+            try
+            {
+                await configure;
+                return;
+            }
+            catch (StageMisplacedException) when (attempt < 5)
+            {
+                // The old activation is leaving its silo; the next call activates the stage on its new node.
+            }
+        }
+    }
+
+    private async Task TrainStep(Interfaces.Jobs.JobSpec spec, StagePlan plan, IPipelineStageGrain[] stages)
+    {
+        var clock = Stopwatch.StartNew();
+        long step = S.CompletedSteps;
+        long epoch = S.Epoch;
+        int m = spec.MicroBatches;
+        var losses = new double[m];
+        double compute = 0, queue = 0, messaging = 0;
+
+        // 1F1B keeps at most P micro-batches in the pipe; GPipe lets them all in.
+        int window = spec.Schedule == "gpipe" ? m : Math.Min(m, plan.StageCount);
+        var inFlight = new List<Task>(window);
+        for (int micro = 0; micro < m; micro++)
+        {
+            if (inFlight.Count >= window)
+                inFlight.Remove(await Task.WhenAny(inFlight));
+            inFlight.Add(RunMicroBatch(micro));
+        }
+        await Task.WhenAll(inFlight);
+
+        var reduce = Stopwatch.StartNew();
+        var squares = await Task.WhenAll(stages.Select(s => s.GradientSquares(epoch, step)));
+        double norm = GradientNorm.Global(squares);
+        double coefficient = GradientNorm.ClipCoefficient(norm, spec.Optimizer.ClipNorm);
+        await Task.WhenAll(stages.Select(s => s.ApplyUpdate(epoch, step, coefficient)));
+        reduce.Stop();
+
+        double loss = LossReduction.Mean(losses);
+        S.CompletedSteps = step + 1;
+        S.LossHistory.Add(loss);
+        double seconds = clock.Elapsed.TotalSeconds;
+        _secondsPerStep = _secondsPerStep == 0 ? seconds : 0.8 * _secondsPerStep + 0.2 * seconds;
+        _tokensPerSecond = (double)m * spec.MicroBatchSize * spec.Model.ContextLength / _secondsPerStep;
+        _timings.Add(new StepTiming(step, clock.Elapsed.TotalMilliseconds, compute, queue, messaging, reduce.Elapsed.TotalMilliseconds));
+        if (_timings.Count > TimingsKept) _timings.RemoveAt(0);
+        await Save();
+        await Publish(null);
+
+        async Task RunMicroBatch(int micro)
+        {
+            long started = Stopwatch.GetTimestamp();
+            var result = await stages[0].RunMicroBatch(epoch, step, micro, null);
+            double roundTrip = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            losses[micro] = result.Loss;
+            compute += result.ComputeMs;
+            queue += result.QueueMs;
+            messaging += Math.Max(0, roundTrip - result.ComputeMs - result.QueueMs);
+        }
+    }
+
+    private static bool IsCheckpointDue(JobSpec spec, long completedSteps) =>
+        completedSteps == spec.Steps || (spec.CheckpointInterval > 0 && completedSteps % spec.CheckpointInterval == 0);
+
+    private async Task Checkpoint(JobSpec spec, IPipelineStageGrain[] stages)
+    {
+        if (_pendingCommit is not null) await _pendingCommit; // one checkpoint in flight at a time
+        long step = S.CompletedSteps;
+        long epoch = S.Epoch;
+        S.State = JobState.Checkpointing;
+        await Task.WhenAll(stages.Select(s => s.Snapshot(epoch, step)));
+        await Publish($"checkpointing step {step}");
+        _pendingCommit = Commit(spec, epoch, step, [.. S.LossHistory]);
+    }
+
+    private async Task Commit(JobSpec spec, long epoch, long step, double[] lossHistory)
+    {
+        string jobId = spec.JobId;
+        var plan = JobSpecs.PlanOf(spec);
+        var shards = await Task.WhenAll(Enumerable.Range(0, plan.StageCount)
+            .Select(s => GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, s)).WaitDurable(epoch, step)));
+        var manifest = new CheckpointManifest
+        {
+            JobId = jobId,
+            Step = step,
+            Epoch = epoch,
+            CreatedAt = time.GetUtcNow(),
+            Model = spec.Model,
+            UnitsPerStage = [.. plan.UnitsPerStage],
+            Shards = [.. shards.SelectMany(s => s)],
+            DataSource = spec.DataSource,
+            DataSeed = spec.DataSeed,
+            MicroBatches = spec.MicroBatches,
+            MicroBatchSize = spec.MicroBatchSize,
+            LossHistory = lossHistory,
+        };
+        await store.CommitManifestAsync(manifest);
+        S.LastCheckpointStep = step;
+        if (S.State == JobState.Checkpointing) S.State = JobState.Running;
+        await Save();
+        LogCommitted(logger, jobId, step, manifest.Shards.Count);
+
+        var committed = await store.ListManifestsAsync(jobId);
+        foreach (var old in committed.Take(Math.Max(0, committed.Count - spec.KeepCheckpoints)))
+            await store.DeleteCheckpointAsync(jobId, old.Step);
+        await store.DeleteUncommittedAsync(jobId, new HashSet<long>());
+        await Publish($"checkpoint at step {step} committed");
+    }
+
+    private async Task Finish(JobState state, string? error, IPipelineStageGrain[] stages)
+    {
+        S.State = state;
+        S.Error = error;
+        await Save();
+        await Publish(error);
+        long epoch = S.Epoch;
+        await Task.WhenAll(stages.Select(async s =>
+        {
+            try
+            {
+                await s.Release(epoch);
+            }
+            catch (Exception e)
+            {
+                LogReleaseFailed(logger, e, this.GetPrimaryKeyString());
+            }
+        }));
+        await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Release(this.GetPrimaryKeyString());
+        _keepAlive?.Dispose();
+        _keepAlive = null;
+        LogFinished(logger, this.GetPrimaryKeyString(), state, S.CompletedSteps, S.LossHistory.Count > 0 ? S.LossHistory[^1] : double.NaN);
+    }
+
+    private JobStatus Status()
+    {
+        var spec = S.Spec;
+        long total = spec?.Steps ?? 0;
+        TimeSpan? eta = S.State is JobState.Running or JobState.Checkpointing && _secondsPerStep > 0
+            ? TimeSpan.FromSeconds(_secondsPerStep * (total - S.CompletedSteps))
+            : null;
+        return new JobStatus
+        {
+            JobId = this.GetPrimaryKeyString(),
+            State = S.State,
+            Epoch = S.Epoch,
+            CompletedSteps = S.CompletedSteps,
+            TotalSteps = total,
+            LastLoss = S.LossHistory.Count > 0 ? S.LossHistory[^1] : null,
+            TokensPerSecond = _tokensPerSecond,
+            Eta = eta,
+            Placement = [.. S.Placement],
+            LastCheckpointStep = S.LastCheckpointStep,
+            Error = S.Error,
+            UpdatedAt = S.UpdatedAt,
+        };
+    }
+
+    private async Task Publish(string? message)
+    {
+        var status = Status();
+        try
+        {
+            var stream = this.GetStreamProvider(JobStreams.Provider)
+                .GetStream<JobProgress>(StreamId.Create(JobStreams.ProgressNamespace, status.JobId));
+            await stream.OnNextAsync(new JobProgress(status.JobId, status.State, status.Epoch, status.CompletedSteps, status.TotalSteps,
+                status.LastLoss, status.TokensPerSecond, status.Eta, time.GetUtcNow(), message));
+        }
+        catch (Exception e)
+        {
+            LogPublishFailed(logger, e, status.JobId); // progress is best-effort; training goes on
+        }
+    }
+
+    private async Task Save()
+    {
+        S.UpdatedAt = time.GetUtcNow();
+        await persisted.WriteStateAsync();
+    }
+
+    private bool DataSourceExists(string source)
+    {
+        try
+        {
+            corpora.Get(source);
+            return true;
+        }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or ArgumentException or IOException)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsTerminal(JobState state) => state is JobState.Completed or JobState.Failed or JobState.Cancelled;
+
+    [LoggerMessage(1, LogLevel.Information, "Job {JobId} submitted: {Steps} steps on {Stages} stages")]
+    private static partial void LogSubmitted(ILogger logger, string jobId, int steps, int stages);
+
+    [LoggerMessage(2, LogLevel.Information, "Job {JobId}: checkpoint at step {Step} committed ({Shards} shards)")]
+    private static partial void LogCommitted(ILogger logger, string jobId, long step, int shards);
+
+    [LoggerMessage(3, LogLevel.Information, "Job {JobId} {State} after {Steps} steps, last loss {Loss}")]
+    private static partial void LogFinished(ILogger logger, string jobId, JobState state, long steps, double loss);
+
+    [LoggerMessage(4, LogLevel.Error, "Job {JobId} failed at step {Step}")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string jobId, long step);
+
+    [LoggerMessage(5, LogLevel.Warning, "Job {JobId}: releasing a stage failed")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(6, LogLevel.Debug, "Job {JobId}: progress could not be published")]
+    private static partial void LogPublishFailed(ILogger logger, Exception exception, string jobId);
+}

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using Cluster.Grains.Compute;
+using Cluster.Grains.Hosting;
+using Cluster.Grains.Interfaces.Nodes;
+using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Placement;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Cluster.Grains.Nodes;
+
+/// <summary>
+/// One device slot of this silo. Registers with the scheduler (capabilities measured by a short calibration on the
+/// device's own worker) and heartbeats its health. It only ever lives on its own silo: activation elsewhere fails.
+/// </summary>
+[NodeSiloPlacement]
+internal sealed partial class NodeGrain(
+    DeviceWorkerPool workers,
+    IOptions<TrainingClusterOptions> options,
+    TimeProvider time,
+    ILogger<NodeGrain> logger) : Grain, INodeGrain
+{
+    private DeviceWorker _worker = null!;
+    private NodeCapabilities? _capabilities;
+    private IGrainTimer? _heartbeat;
+    private long _sequence;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        string nodeId = this.GetPrimaryKeyString();
+        _worker = workers.Find(nodeId) ?? throw new NodeUnavailableException(
+            $"Node '{nodeId}' does not exist: silo '{workers.SiloName}' has the nodes {string.Join(", ", workers.NodeIds)}.");
+        return Task.CompletedTask;
+    }
+
+    public async Task<NodeCapabilities> Start()
+    {
+        if (_capabilities is null)
+        {
+            var calibration = await _worker.Run(() => DeviceCalibration.MeasureGigaflops(_worker.Device));
+            _capabilities = new NodeCapabilities(_worker.NodeId, workers.SiloName, _worker.Device.ToString(), _worker.MemoryBytes,
+                Math.Round(calibration.Value, 2), _worker.Threads);
+            LogStarted(logger, _worker.NodeId, _capabilities.Device, _capabilities.GigaflopsMeasured, _worker.Threads);
+        }
+        await Scheduler.Register(_capabilities);
+        _heartbeat ??= this.RegisterGrainTimer(SendHeartbeat, new GrainTimerCreationOptions
+        {
+            DueTime = options.Value.HeartbeatPeriod,
+            Period = options.Value.HeartbeatPeriod,
+            Interleave = true,
+            KeepAlive = true,
+        });
+        return _capabilities;
+    }
+
+    public Task<NodeHealth> GetHealth() => Task.FromResult(Health());
+
+    public Task<string> GetSiloName() => Task.FromResult(workers.SiloName);
+
+    private ISchedulerGrain Scheduler => GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+
+    private async Task SendHeartbeat(CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (!await Scheduler.Heartbeat(Health()) && _capabilities is not null)
+                await Scheduler.Register(_capabilities); // the scheduler restarted and forgot us
+        }
+        catch (Exception e)
+        {
+            LogHeartbeatFailed(logger, e, _worker.NodeId);
+        }
+    }
+
+    private NodeHealth Health()
+    {
+        var (p50, p99) = _worker.StepTimes();
+        var state = _capabilities is null ? NodeState.Starting : NodeState.Ready;
+        return new NodeHealth(_worker.NodeId, state, Interlocked.Increment(ref _sequence), p50, p99,
+            Process.GetCurrentProcess().WorkingSet64 / Math.Max(1, workers.Workers.Count), _worker.ErrorCount, _worker.LastError,
+            time.GetUtcNow(), _worker.ActiveStages);
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _heartbeat?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Node {NodeId} started on {Device}: {Gigaflops} GFLOP/s measured with {Threads} threads")]
+    private static partial void LogStarted(ILogger logger, string nodeId, string device, double gigaflops, int threads);
+
+    [LoggerMessage(2, LogLevel.Warning, "Node {NodeId} could not send its heartbeat")]
+    private static partial void LogHeartbeatFailed(ILogger logger, Exception exception, string nodeId);
+}

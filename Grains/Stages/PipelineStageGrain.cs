@@ -1,0 +1,206 @@
+using System.Security.Cryptography;
+using Cluster.Grains.Checkpoints;
+using Cluster.Grains.Compute;
+using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Messages;
+using Cluster.Grains.Interfaces.Stages;
+using Cluster.Grains.Jobs;
+using Cluster.Grains.Placement;
+using Cluster.Kernels.Checkpoint;
+using Cluster.Kernels.Data;
+using Cluster.Kernels.Model;
+using Cluster.Kernels.Training;
+using Cluster.Kernels.Wire;
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.Grains.Stages;
+
+/// <summary>
+/// A slice of a job's model, living on its node's silo; its <see cref="StageExecutor"/> (module, optimizer state,
+/// in-flight micro-batches) belongs to the node's device worker and is only ever touched there. Reentrant: while one
+/// micro-batch waits for the stages after it, the next one can start — the device worker serialises the compute.
+/// </summary>
+[Reentrant]
+[AssignedNodePlacement]
+internal sealed partial class PipelineStageGrain(
+    DeviceWorkerPool workers,
+    TokenSourceCache corpora,
+    ICheckpointStore store,
+    ILogger<PipelineStageGrain> logger) : Grain, IPipelineStageGrain
+{
+    private long _epoch = -1;
+    private StageAssignment? _assignment;
+    private StageExecutor? _executor;
+    private DeviceWorker? _worker;
+    private BatchSampler? _sampler;
+    private IPipelineStageGrain? _next;
+    private float _lossScale;
+    private double _stepComputeMs;
+
+    public async Task Configure(StageAssignment assignment)
+    {
+        if (assignment.Epoch < _epoch)
+            throw new StaleEpochException(this.GetPrimaryKeyString(), assignment.Epoch, _epoch);
+        var worker = workers.Find(assignment.NodeId);
+        if (worker is null)
+        {
+            // Activated for another node before a re-placement: leave, so the retry activates on the right silo.
+            DeactivateOnIdle();
+            throw new StageMisplacedException($"Stage {this.GetPrimaryKeyString()} is on silo '{workers.SiloName}', but node '{assignment.NodeId}' is elsewhere; retry to activate it there.");
+        }
+        await DropExecutor();
+
+        var spec = assignment.Job;
+        var plan = StagePlan.FromUnitCounts(JobSpecs.ToModelConfig(spec.Model), assignment.UnitsPerStage);
+        var optimizer = JobSpecs.ToOptimizerConfig(spec.Optimizer, spec.Steps);
+        var executor = (await worker.Run(() => new StageExecutor(plan, assignment.Stage, optimizer, worker.Device))).Value;
+        try
+        {
+            if (assignment.RestoreFrom is { } manifest)
+                await Restore(worker, executor, manifest);
+        }
+        catch
+        {
+            await worker.Run(executor.Dispose);
+            throw;
+        }
+
+        _executor = executor;
+        _worker = worker;
+        _worker.StageAttached();
+        _assignment = assignment;
+        _epoch = assignment.Epoch;
+        _lossScale = LossReduction.Scale(spec.MicroBatches);
+        _sampler = executor.IsFirst || executor.IsLast
+            ? new BatchSampler(corpora.Get(spec.DataSource), plan.Config.ContextLength, spec.MicroBatchSize, spec.DataSeed, plan.Config.VocabSize)
+            : null;
+        _next = executor.IsLast ? null : GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(spec.JobId, assignment.Replica, assignment.Stage + 1));
+        LogConfigured(logger, this.GetPrimaryKeyString(), assignment.Epoch, assignment.NodeId, plan.ToString(), executor.CompletedSteps);
+    }
+
+    public async Task<MicroBatchResult> RunMicroBatch(long epoch, long step, int microBatch, TensorPayload? input)
+    {
+        var (executor, worker) = Fenced(epoch, step);
+        MicroBatch? batch = executor.IsFirst || executor.IsLast ? _sampler!.Sample(step, microBatch) : null;
+        WireTensor activations = executor.IsFirst
+            ? TensorWire.FromTokens(batch!.Inputs, batch.Rows, batch.Columns)
+            : (input ?? throw new ArgumentNullException(nameof(input), $"Stage {executor.Stage} needs the activations of stage {executor.Stage - 1}.")).ToWire();
+        try
+        {
+            if (executor.IsLast)
+            {
+                // The last stage turns forward straight into backward: one unit of work on the device.
+                var targets = TensorWire.FromTokens(batch!.Targets, batch.Rows, batch.Columns);
+                var done = await worker.Run(() =>
+                {
+                    double loss = executor.ForwardLoss(microBatch, activations, targets);
+                    return (Loss: loss, Gradient: executor.Backward(microBatch, null, _lossScale));
+                });
+                _stepComputeMs += done.Ran.TotalMilliseconds;
+                return new MicroBatchResult(done.Value.Loss, done.Value.Gradient?.ToPayload(), done.Ran.TotalMilliseconds, done.Queued.TotalMilliseconds);
+            }
+
+            var forward = await worker.Run(() => executor.Forward(microBatch, activations));
+            var downstream = await _next!.RunMicroBatch(epoch, step, microBatch, forward.Value.ToPayload());
+            Fenced(epoch, step);
+            var backward = await worker.Run(() => executor.Backward(microBatch, downstream.InputGradient?.ToWire(), _lossScale));
+            double compute = forward.Ran.TotalMilliseconds + backward.Ran.TotalMilliseconds;
+            _stepComputeMs += compute;
+            return new MicroBatchResult(downstream.Loss, backward.Value?.ToPayload(),
+                downstream.ComputeMs + compute, downstream.QueueMs + forward.Queued.TotalMilliseconds + backward.Queued.TotalMilliseconds);
+        }
+        catch (Exception e) when (e is not StaleEpochException)
+        {
+            worker.RecordError($"{this.GetPrimaryKeyString()} step {step} micro-batch {microBatch}: {e.Message}");
+            throw;
+        }
+    }
+
+    public async Task<double[]> GradientSquares(long epoch, long step)
+    {
+        var (executor, worker) = Fenced(epoch, step);
+        var result = await worker.Run(executor.GradientSquares);
+        _stepComputeMs += result.Ran.TotalMilliseconds;
+        return result.Value;
+    }
+
+    public async Task ApplyUpdate(long epoch, long step, double clipCoefficient)
+    {
+        var (executor, worker) = Fenced(epoch, step);
+        var result = await worker.Run(() => { executor.ApplyUpdate(clipCoefficient); return true; });
+        worker.RecordStep(_stepComputeMs + result.Ran.TotalMilliseconds);
+        _stepComputeMs = 0;
+    }
+
+    public async Task Snapshot(long epoch, long completedSteps)
+    {
+        var (executor, worker) = Fenced(epoch, completedSteps);
+        var images = (await worker.Run(executor.ExportState)).Value;
+        var shard = GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(_assignment!.Job.JobId, executor.Stage));
+        RequestContext.Set(PlacementContextKeys.AvoidSilo, workers.SiloName);
+        try
+        {
+            await shard.Accept(epoch, completedSteps, executor.Stage, images.Select(i => new UnitImage(i.UnitIndex, i.UnitName, i.Image)).ToArray());
+        }
+        finally
+        {
+            RequestContext.Remove(PlacementContextKeys.AvoidSilo);
+        }
+    }
+
+    public async Task Release(long epoch)
+    {
+        if (epoch < _epoch)
+            throw new StaleEpochException(this.GetPrimaryKeyString(), epoch, _epoch);
+        await DropExecutor();
+        DeactivateOnIdle();
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => await DropExecutor();
+
+    private (StageExecutor Executor, DeviceWorker Worker) Fenced(long epoch, long step)
+    {
+        if (epoch != _epoch || _executor is null || _worker is null)
+            throw new StaleEpochException(this.GetPrimaryKeyString(), epoch, _epoch);
+        if (step != _executor.CompletedSteps)
+            throw new InvalidOperationException($"Stage {this.GetPrimaryKeyString()} has completed {_executor.CompletedSteps} steps; a call for step {step} is out of order.");
+        return (_executor, _worker);
+    }
+
+    private async Task Restore(DeviceWorker worker, StageExecutor executor, CheckpointManifest manifest)
+    {
+        var (start, end) = executor.Plan.UnitRange(executor.Stage);
+        var images = new Dictionary<string, (byte[] Image, string Source)>(StringComparer.Ordinal);
+        for (int unit = start; unit < end; unit++)
+        {
+            string unitName = ModelLayout.UnitName(executor.Config, unit);
+            var record = manifest.Shards.FirstOrDefault(s => s.UnitName == unitName)
+                ?? throw new CheckpointCorruptException($"{manifest.JobId}/step {manifest.Step}", $"its manifest lists no shard for unit '{unitName}'.");
+            byte[] image = await store.ReadShardAsync(manifest.JobId, manifest.Step, record.Name);
+            string actual = Convert.ToHexStringLower(SHA256.HashData(image));
+            if (actual != record.Sha256)
+                throw new CheckpointCorruptException($"{manifest.JobId}/step-{manifest.Step}/{record.Name}", $"its SHA-256 {actual[..12]}… does not match the manifest's {record.Sha256[..Math.Min(12, record.Sha256.Length)]}….");
+            images[unitName] = (image, $"{manifest.JobId}/step-{manifest.Step}/{record.Name}");
+        }
+        await worker.Run(() => executor.ImportState(unit => images[unit]));
+        if (executor.CompletedSteps != manifest.Step)
+            throw new CheckpointCorruptException($"{manifest.JobId}/step {manifest.Step}", $"its shards hold optimizer step {executor.CompletedSteps}, not {manifest.Step}.");
+    }
+
+    private async Task DropExecutor()
+    {
+        var executor = _executor;
+        var worker = _worker;
+        _executor = null;
+        _worker = null;
+        _sampler = null;
+        if (executor is not null && worker is not null)
+        {
+            worker.StageDetached();
+            await worker.Run(executor.Dispose);
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Stage {Stage} configured for epoch {Epoch} on node {NodeId} ({Plan}), at step {Step}")]
+    private static partial void LogConfigured(ILogger logger, string stage, long epoch, string nodeId, string plan, long step);
+}

@@ -1,0 +1,91 @@
+using System.Net;
+using System.Net.Sockets;
+using Cluster.Grains.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+
+namespace Cluster.Silo;
+
+/// <summary>
+/// Several silos in this process on loopback, each with its own device slots, sharing one data root: a whole
+/// cluster on one machine for the demo and for trying things out. Silo 0 is the primary (localhost clustering).
+/// </summary>
+internal sealed class LocalCluster : IAsyncDisposable
+{
+    private readonly List<IHost> _silos = [];
+
+    private LocalCluster()
+    {
+    }
+
+    public IReadOnlyList<IHost> Silos => _silos;
+
+    /// <summary>A client co-hosted in silo 0.</summary>
+    public IClusterClient Client => _silos[0].Services.GetRequiredService<IClusterClient>();
+
+    public static async Task<LocalCluster> StartAsync(int silos, int slotsPerSilo, int threadsPerSlot, string dataRoot)
+    {
+        var cluster = new LocalCluster();
+        string clusterId = "local-" + Guid.NewGuid().ToString("N")[..8];
+        int[] siloPorts = FreePorts(silos);
+        int[] gatewayPorts = FreePorts(silos);
+        try
+        {
+            for (int i = 0; i < silos; i++)
+            {
+                var builder = Host.CreateApplicationBuilder();
+                builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
+                    .AddFilter("Orleans.Runtime.Silo", LogLevel.Error)      // ServerGC advice: not for a demo
+                    .AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error); // first check after a cold start
+                int index = i;
+                builder.UseOrleans(silo =>
+                {
+                    silo.UseLocalhostClustering(siloPorts[index], gatewayPorts[index], new IPEndPoint(IPAddress.Loopback, siloPorts[0]), "cluster-demo", clusterId);
+                    silo.Configure<SiloOptions>(o => o.SiloName = $"local-{index}");
+                    silo.AddTrainingCluster(o =>
+                    {
+                        o.DeviceSlots = slotsPerSilo;
+                        o.ThreadsPerSlot = threadsPerSlot;
+                        o.DataRoot = dataRoot;
+                    });
+                });
+                var host = builder.Build();
+                await host.StartAsync();
+                cluster._silos.Add(host);
+            }
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+        return cluster;
+    }
+
+    private static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
+        foreach (var l in listeners) l.Start();
+        int[] ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        foreach (var l in listeners) l.Stop();
+        return ports;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (int i = _silos.Count - 1; i >= 0; i--)
+        {
+            try
+            {
+                await _silos[i].StopAsync(TimeSpan.FromSeconds(10));
+            }
+            finally
+            {
+                _silos[i].Dispose();
+            }
+        }
+        _silos.Clear();
+    }
+}

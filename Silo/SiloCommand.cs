@@ -1,0 +1,41 @@
+using Cluster.Grains.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+
+namespace Cluster.Silo;
+
+/// <summary>
+/// Runs one silo: localhost clustering and the embedded defaults unless configured otherwise. Settings come from
+/// appsettings.json, CLUSTER_-prefixed environment variables and the command line (e.g.
+/// <c>--TrainingCluster:DeviceSlots=2</c>), in that order of precedence.
+/// </summary>
+internal static class SiloCommand
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length > 0 && args[0] is "-h" or "--help")
+        {
+            Console.WriteLine("""
+                Usage:
+                  Cluster.Silo demo [options]      train the demo model on a local cluster (see 'demo --help')
+                  Cluster.Silo [--Key=Value …]     run one silo (localhost clustering, file-system checkpoints)
+                Settings: TrainingCluster:DeviceSlots, TrainingCluster:ThreadsPerSlot, TrainingCluster:DataRoot,
+                          TrainingCluster:HeartbeatPeriod, Orleans:SiloName, Orleans:SiloPort, Orleans:GatewayPort
+                """);
+            return 0;
+        }
+        var builder = Host.CreateApplicationBuilder(args);
+        builder.Configuration.AddEnvironmentVariables("CLUSTER_");
+        var orleans = builder.Configuration.GetSection("Orleans");
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(orleans.GetValue("SiloPort", 11111), orleans.GetValue("GatewayPort", 30000));
+            if (orleans["SiloName"] is { Length: > 0 } name)
+                silo.Configure<SiloOptions>(o => o.SiloName = name);
+            silo.AddTrainingCluster(o => builder.Configuration.GetSection("TrainingCluster").Bind(o));
+        });
+        await builder.Build().RunAsync();
+        return 0;
+    }
+}

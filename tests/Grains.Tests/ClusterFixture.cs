@@ -1,0 +1,56 @@
+using Cluster.Grains.Hosting;
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Scheduling;
+using Orleans.Hosting;
+using Orleans.TestingHost;
+
+namespace Cluster.Grains.Tests;
+
+/// <summary>
+/// An in-memory cluster of 3 silos × 2 CPU device slots sharing one data root (like a shared file system), with fast
+/// heartbeats. One per test class that needs it; each test uses its own job ids.
+/// </summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public const int Silos = 3;
+    public const int SlotsPerSilo = 2;
+
+    public string DataRoot { get; } = Path.Combine(Path.GetTempPath(), "cluster-tests", "grains-" + Guid.NewGuid().ToString("N"));
+
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public IClusterClient Client => Cluster.Client;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(Silos);
+        string root = DataRoot;
+        builder.ConfigureSilo((_, silo) => silo.AddTrainingCluster(o =>
+        {
+            o.DeviceSlots = SlotsPerSilo;
+            o.ThreadsPerSlot = 1;
+            o.SlotMemoryBytes = 512L << 20; // small, so an over-large model is refused without allocating it
+            o.DataRoot = root;
+            o.HeartbeatPeriod = TimeSpan.FromMilliseconds(100);
+        }));
+        builder.ConfigureClient(client => client.AddMemoryStreams(JobStreams.Provider));
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+        await Eventually.True(async () => (await Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetNodes())
+                .Count(n => n.Health is not null) == Silos * SlotsPerSilo,
+            TimeSpan.FromSeconds(60), $"all {Silos * SlotsPerSilo} nodes registered and heartbeating");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        try
+        {
+            Directory.Delete(DataRoot, recursive: true);
+        }
+        catch (IOException)
+        {
+            // best effort: a temp folder
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using Cluster.Grains.Interfaces.Nodes;
+using Cluster.Grains.Interfaces.Scheduling;
+
+namespace Cluster.Grains.Tests;
+
+public sealed class NodePlacementTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    [Fact]
+    public async Task Every_node_grain_lives_on_its_own_silo()
+    {
+        var nodes = await fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetNodes();
+        Assert.Equal(ClusterFixture.Silos * ClusterFixture.SlotsPerSilo, nodes.Count);
+        var silos = fixture.Cluster.Silos.Select(s => s.Name).ToHashSet();
+        foreach (var node in nodes)
+        {
+            string expectedSilo = NodeIds.SiloOf(node.Capabilities.NodeId)!;
+            Assert.Contains(expectedSilo, silos);
+            Assert.Equal(expectedSilo, await fixture.Client.GetGrain<INodeGrain>(node.Capabilities.NodeId).GetSiloName());
+            Assert.Equal(expectedSilo, node.Capabilities.SiloName);
+            Assert.True(node.Capabilities.GigaflopsMeasured > 0, $"{node.Capabilities.NodeId} measured no throughput");
+            Assert.NotNull(node.Health);
+            Assert.Equal(NodeState.Ready, node.Health!.State);
+        }
+    }
+
+    [Fact]
+    public async Task A_node_of_an_unknown_silo_fails_fast_with_a_clear_error()
+    {
+        var call = fixture.Client.GetGrain<INodeGrain>("no-such-machine/cpu0").GetSiloName();
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => call.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("no-such-machine", error.Message, StringComparison.Ordinal);
+        Assert.Contains("not an active member", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_device_of_a_known_silo_is_refused_naming_the_devices_it_has()
+    {
+        string silo = fixture.Cluster.Silos[0].Name;
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => fixture.Client.GetGrain<INodeGrain>($"{silo}/cpu7").GetSiloName().WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains($"{silo}/cpu7", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"{silo}/cpu0", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Heartbeats_keep_arriving()
+    {
+        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        var before = (await scheduler.GetNodes()).ToDictionary(n => n.Capabilities.NodeId, n => n.Health!.Sequence);
+        await Eventually.True(async () => (await scheduler.GetNodes()).All(n => n.Health!.Sequence > before[n.Capabilities.NodeId]),
+            TimeSpan.FromSeconds(10), "a newer heartbeat from every node");
+    }
+}
