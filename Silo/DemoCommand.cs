@@ -1,7 +1,6 @@
 using System.Globalization;
+using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Jobs;
-using Cluster.Grains.Interfaces.Messages;
-using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Jobs;
 using Cluster.Kernels.Config;
 using Cluster.Kernels.Data;
@@ -66,30 +65,9 @@ internal static class DemoCommand
         }
     }
 
-    private static JobSpec Spec(int steps, int stages, string data)
-    {
-        var preset = DemoPreset.Options(steps);
-        var m = preset.Model;
-        var o = preset.Optimizer;
-        return new JobSpec
-        {
-            JobId = $"demo-{DateTime.UtcNow:yyyyMMdd-HHmmss}",
-            Model = new ModelSpec { VocabSize = m.VocabSize, ContextLength = m.ContextLength, DModel = m.DModel, Layers = m.Layers, Heads = m.Heads, MlpRatio = m.MlpRatio, Seed = m.Seed },
-            Optimizer = new OptimizerSpec
-            {
-                LearningRate = o.LearningRate, MinLearningRate = o.MinLearningRate, WarmupSteps = o.WarmupSteps, DecaySteps = o.DecaySteps,
-                Beta1 = o.Beta1, Beta2 = o.Beta2, Epsilon = o.Epsilon, WeightDecay = o.WeightDecay, ClipNorm = o.ClipNorm,
-            },
-            Stages = stages,
-            MicroBatches = preset.MicroBatches,
-            MicroBatchSize = preset.MicroBatchSize,
-            Steps = steps,
-            CheckpointInterval = Math.Max(10, steps / 5),
-            KeepCheckpoints = 3,
-            DataSource = data,
-            DataSeed = preset.DataSeed,
-        };
-    }
+    private static JobSpec Spec(int steps, int stages, string data) =>
+        JobSpecs.FromTrainerOptions($"demo-{DateTime.UtcNow:yyyyMMdd-HHmmss}", DemoPreset.Options(steps), stages, steps, Math.Max(10, steps / 5))
+            with { DataSource = data };
 
     private static async Task<int> Run(JobSpec spec, int silos, string dataRoot, bool verify)
     {
@@ -98,14 +76,7 @@ internal static class DemoCommand
         Console.WriteLine($"Starting a local cluster: {silos} silo(s) × 1 device slot, {threads} thread(s) each; data in {Path.GetFullPath(dataRoot)}");
         await using var cluster = await LocalCluster.StartAsync(silos, 1, threads, dataRoot);
         var client = cluster.Client;
-        var scheduler = client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while ((await scheduler.GetNodes()).Count(n => n.Health is not null) < silos)
-        {
-            if (DateTime.UtcNow > deadline) throw new ArgumentException("The local cluster's nodes did not register within 60 s.");
-            await Task.Delay(100);
-        }
-        foreach (var node in await scheduler.GetNodes())
+        foreach (var node in await cluster.WaitForNodesAsync(silos, TimeSpan.FromSeconds(60)))
             Console.WriteLine($"  node {node.Capabilities.NodeId}: {node.Capabilities.Device}, {node.Capabilities.GigaflopsMeasured:F1} GFLOP/s measured");
 
         var m = spec.Model;

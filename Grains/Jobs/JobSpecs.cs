@@ -36,6 +36,29 @@ public static partial class JobSpecs
         ClipNorm = optimizer.ClipNorm,
     };
 
+    /// <summary>A job spec that trains exactly what a reference trainer with <paramref name="options"/> trains.</summary>
+    public static JobSpec FromTrainerOptions(string jobId, TrainerOptions options, int stages, int steps, int checkpointInterval)
+    {
+        var m = options.Model;
+        var o = options.Optimizer;
+        return new JobSpec
+        {
+            JobId = jobId,
+            Model = new ModelSpec { VocabSize = m.VocabSize, ContextLength = m.ContextLength, DModel = m.DModel, Layers = m.Layers, Heads = m.Heads, MlpRatio = m.MlpRatio, Seed = m.Seed },
+            Optimizer = new OptimizerSpec
+            {
+                LearningRate = o.LearningRate, MinLearningRate = o.MinLearningRate, WarmupSteps = o.WarmupSteps, DecaySteps = o.DecaySteps,
+                Beta1 = o.Beta1, Beta2 = o.Beta2, Epsilon = o.Epsilon, WeightDecay = o.WeightDecay, ClipNorm = o.ClipNorm,
+            },
+            Stages = stages,
+            MicroBatches = options.MicroBatches,
+            MicroBatchSize = options.MicroBatchSize,
+            Steps = steps,
+            CheckpointInterval = checkpointInterval,
+            DataSeed = options.DataSeed,
+        };
+    }
+
     /// <summary>The stage plan of a (valid) spec: explicit layer counts when given, else balanced by cost.</summary>
     public static StagePlan PlanOf(JobSpec spec)
     {

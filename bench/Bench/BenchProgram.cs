@@ -6,6 +6,7 @@ internal static class BenchProgram
     private static readonly Dictionary<string, (string Summary, Func<BenchArguments, Task<int>> Run)> s_commands = new()
     {
         ["kernels"] = ("tokens/s of the reference trainer vs the in-process stage pipeline (P = 1, 2, 4)", KernelsBenchmark.RunAsync),
+        ["pipeline"] = ("tokens/s of the grain-driven pipeline (1 silo, 3 silos) vs the reference trainer", PipelineBenchmark.RunAsync),
     };
 
     public static async Task<int> RunAsync(string[] args)

@@ -1,18 +1,19 @@
 using System.Net;
 using System.Net.Sockets;
-using Cluster.Grains.Hosting;
+using Cluster.Grains.Interfaces.Nodes;
+using Cluster.Grains.Interfaces.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 
-namespace Cluster.Silo;
+namespace Cluster.Grains.Hosting;
 
 /// <summary>
 /// Several silos in this process on loopback, each with its own device slots, sharing one data root: a whole
 /// cluster on one machine for the demo and for trying things out. Silo 0 is the primary (localhost clustering).
 /// </summary>
-internal sealed class LocalCluster : IAsyncDisposable
+public sealed class LocalCluster : IAsyncDisposable
 {
     private readonly List<IHost> _silos = [];
 
@@ -25,6 +26,7 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// <summary>A client co-hosted in silo 0.</summary>
     public IClusterClient Client => _silos[0].Services.GetRequiredService<IClusterClient>();
 
+    /// <summary>Starts <paramref name="silos"/> silos, each with <paramref name="slotsPerSilo"/> CPU/GPU slots.</summary>
     public static async Task<LocalCluster> StartAsync(int silos, int slotsPerSilo, int threadsPerSlot, string dataRoot)
     {
         var cluster = new LocalCluster();
@@ -38,7 +40,9 @@ internal sealed class LocalCluster : IAsyncDisposable
                 var builder = Host.CreateApplicationBuilder();
                 builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
                     .AddFilter("Orleans.Runtime.Silo", LogLevel.Error)      // ServerGC advice: not for a demo
-                    .AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error); // first check after a cold start
+                    .AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error) // first check after a cold start
+                    .AddFilter("Orleans.Streams", LogLevel.Critical)        // memory-stream pulling agents cancelled at shutdown
+                    .AddFilter("Orleans.Providers", LogLevel.Critical);
                 int index = i;
                 builder.UseOrleans(silo =>
                 {
@@ -62,6 +66,21 @@ internal sealed class LocalCluster : IAsyncDisposable
             throw;
         }
         return cluster;
+    }
+
+    /// <summary>Waits until <paramref name="nodes"/> nodes have registered and heartbeat; their records.</summary>
+    public async Task<IReadOnlyList<NodeInfo>> WaitForNodesAsync(int nodes, TimeSpan timeout)
+    {
+        var scheduler = Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var registered = await scheduler.GetNodes();
+            if (registered.Count(n => n.Health is not null) >= nodes) return registered;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"Only {registered.Count} of {nodes} nodes registered within {timeout.TotalSeconds:F0} s.");
+            await Task.Delay(100);
+        }
     }
 
     private static int[] FreePorts(int count)

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Globalization;
+using Cluster.Grains.Hosting;
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Jobs;
+using Cluster.Kernels.Config;
+using Cluster.Kernels.Data;
+using Cluster.Kernels.Training;
+
+namespace Cluster.Bench;
+
+/// <summary>
+/// <c>pipeline</c>: tokens/s of the grain-driven pipeline — 4 stages on 1 silo, and 4 stages over 3 silos (real
+/// silo-to-silo messaging on loopback) — divided by the reference trainer's, same model, same run; with the per-step
+/// split into device compute, waiting for a busy device, messaging, and the clip-norm reduction + optimizer step.
+/// Every contender runs in its own process, so none inherits another's threads, heap or native allocator state.
+/// </summary>
+internal static class PipelineBenchmark
+{
+    public static async Task<int> RunAsync(BenchArguments args)
+    {
+        int steps = args.Int("steps", 12);
+        int warmup = args.Int("warmup", 3);
+        int stages = args.Int("stages", 4);
+        string mode = args.String("mode", "all");
+        args.EnsureAllUsed();
+        if (mode != "all")
+            return await RunOne(mode, steps, warmup, stages);
+
+        var options = DemoPreset.Options(steps + warmup);
+        Console.WriteLine($"pipeline benchmark — demo model ({options.Model.ParameterCount:N0} parameters, {options.TokensPerStep:N0} tokens/step), " +
+                          $"{stages} stages, 1F1B; {warmup} warm-up + {steps} measured steps per run; {Environment.ProcessorCount} cores");
+        Console.WriteLine("Each contender runs in a fresh process, one after another (a cluster leaves a process slower than it found it).");
+        var results = new Dictionary<string, string[]>();
+        foreach (string contender in new[] { "reference", "1silo", "3silos", "reference" })
+        {
+            var fields = await SelfProcess.RunAsync($"pipeline --mode {contender} --steps {steps} --warmup {warmup} --stages {stages}", "CONTENDER ");
+            results[contender == "reference" && results.ContainsKey("reference") ? "reference-after" : contender] = fields;
+        }
+        double Tps(string key) => double.Parse(results[key][2], CultureInfo.InvariantCulture);
+        double reference = (Tps("reference") + Tps("reference-after")) / 2;
+
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"reference trainer: {reference:N0} tokens/s (before {Tps("reference"):N0}, after {Tps("reference-after"):N0})"));
+        Console.WriteLine($"{"run",-10} {"silos used",10} {"tokens/s",9} {"ratio",6} {"wall ms",8} {"compute",8} {"queue",7} {"messaging",9} {"reduce+update",13}");
+        foreach (string key in new[] { "1silo", "3silos" })
+        {
+            var f = results[key];
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{key,-10} {f[3],10} {Tps(key),9:N0} {Tps(key) / reference,6:F3} {f[4],8} {f[5],8} {f[6],7} {f[7],9} {f[8],13}"));
+        }
+        Console.WriteLine("wall is per step; compute, queue and messaging are summed over micro-batches and stages (they overlap in time).");
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"RESULT ratio_1silo={Tps("1silo") / reference:F3} ratio_3silo={Tps("3silos") / reference:F3} reference_tokens_per_s={reference:F0}"));
+        return 0;
+    }
+
+    /// <summary>Measures one contender in this process and prints one "CONTENDER name tokens/s silos wall compute queue messaging reduce" line.</summary>
+    private static async Task<int> RunOne(string mode, int steps, int warmup, int stages)
+    {
+        var options = DemoPreset.Options(steps + warmup);
+        if (mode == "reference")
+        {
+            double tps = MeasureReference(options, warmup, steps);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CONTENDER reference {tps:F1} 0 0 0 0 0 0"));
+            return 0;
+        }
+        var (silos, slots) = mode switch
+        {
+            "1silo" => (1, stages),
+            "3silos" => (3, (stages + 2) / 3),
+            _ => throw new ArgumentException($"--mode '{mode}': use all, reference, 1silo or 3silos."),
+        };
+        int threads = Math.Max(1, Environment.ProcessorCount / (silos * slots));
+        string root = Path.Combine(Path.GetTempPath(), "cluster-bench", Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var cluster = await LocalCluster.StartAsync(silos, slots, threads, root);
+            await cluster.WaitForNodesAsync(silos * slots, TimeSpan.FromSeconds(60));
+            var spec = JobSpecs.FromTrainerOptions($"bench-{mode}", options, stages, steps + warmup, checkpointInterval: 0);
+            var job = cluster.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+            await job.Submit(spec);
+            var clock = Stopwatch.StartNew();
+            JobStatus status;
+            while (!((status = await job.GetStatus()).State is JobState.Completed or JobState.Failed or JobState.Cancelled))
+            {
+                if (clock.Elapsed > TimeSpan.FromMinutes(10)) throw new TimeoutException($"{mode}: the job did not finish in 10 minutes.");
+                await Task.Delay(200);
+            }
+            if (status.State != JobState.Completed) throw new InvalidOperationException($"{mode}: job {status.State}: {status.Error}");
+            var t = (await job.GetStepTimings()).Where(t => t.Step >= warmup).ToArray();
+            double wall = t.Average(x => x.WallMs);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"CONTENDER {mode} {options.TokensPerStep / (wall / 1000):F1} {status.Placement.Select(p => p.SiloName).Distinct().Count()} {wall:F1} {t.Average(x => x.ComputeMs):F1} {t.Average(x => x.QueueMs):F1} {t.Average(x => x.MessagingMs):F1} {t.Average(x => x.ReduceAndUpdateMs):F1}"));
+            return 0;
+        }
+        finally
+        {
+            try { Directory.Delete(root, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static double MeasureReference(TrainerOptions options, int warmup, int steps)
+    {
+        // All cores, set explicitly: device workers set their own thread counts, and libtorch's BLAS count is global.
+        using var trainer = new ReferenceTrainer(options with { Threads = Environment.ProcessorCount }, SyntheticCorpus.Source());
+        for (int i = 0; i < warmup; i++) trainer.TrainStep();
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < steps; i++) trainer.TrainStep();
+        return options.TokensPerStep * steps / clock.Elapsed.TotalSeconds;
+    }
+}
