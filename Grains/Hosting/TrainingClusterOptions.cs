@@ -21,8 +21,14 @@ public sealed class TrainingClusterOptions
     /// <summary>Root of the embedded defaults: file-system checkpoints and grain state. <value>.cluster.</value></summary>
     public string DataRoot { get; set; } = ".cluster";
 
-    /// <summary>Checkpoint store: "filesystem" (default) or "azureblob".</summary>
+    /// <summary>
+    /// Where checkpoints and job state go: "filesystem" (the embedded default, under <see cref="DataRoot"/>; every silo
+    /// must see the same path) or "azureblob" (fleet mode, see <see cref="AzureBlob"/>).
+    /// </summary>
     public string CheckpointStore { get; set; } = "filesystem";
+
+    /// <summary>Azure Blob storage for fleet mode (<see cref="CheckpointStore"/> = "azureblob").</summary>
+    public AzureBlobSettings AzureBlob { get; set; } = new();
 
     /// <summary>File-system checkpoint root; empty = DataRoot/checkpoints.</summary>
     public string CheckpointPath { get; set; } = "";
@@ -52,6 +58,8 @@ public sealed class TrainingClusterOptions
             problems.Add($"{nameof(DataRoot)} is empty: give a directory for checkpoints and grain state.");
         if (CheckpointStore is not ("filesystem" or "azureblob"))
             problems.Add($"{nameof(CheckpointStore)} = '{CheckpointStore}': use 'filesystem' or 'azureblob'.");
+        else if (CheckpointStore == "azureblob")
+            problems.AddRange(AzureBlob.Validate().Select(p => $"{nameof(AzureBlob)}:{p}"));
         return problems;
     }
 }

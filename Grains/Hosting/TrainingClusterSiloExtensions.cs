@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Orleans.Runtime.Hosting;
 using Orleans.Storage;
 
@@ -39,11 +40,28 @@ public static class TrainingClusterSiloExtensions
         services.TryAddSingleton<ICheckpointStore>(sp =>
         {
             var settings = sp.GetRequiredService<IOptions<TrainingClusterOptions>>().Value;
-            return new FileSystemCheckpointStore(settings.ResolvedCheckpointPath);
+            return settings.CheckpointStore == "azureblob"
+                ? AzureBlobCheckpointStore.Create(settings.AzureBlob.CheckpointStoreOptions(), sp.GetService<ILogger<AzureBlobCheckpointStore>>())
+                : new FileSystemCheckpointStore(settings.ResolvedCheckpointPath, sp.GetService<ILogger<FileSystemCheckpointStore>>());
         });
-        services.AddGrainStorage(StorageNames.Jobs, (sp, name) =>
-            new FileSystemGrainStorage(name, sp.GetRequiredService<IOptions<TrainingClusterOptions>>().Value.ResolvedStatePath,
-                sp.GetRequiredService<IGrainStorageSerializer>()));
+
+        // Job state must outlive any silo: a file per job in the embedded default, a blob per job in fleet mode.
+        var fleet = new TrainingClusterOptions();
+        configure?.Invoke(fleet);
+        if (fleet.CheckpointStore == "azureblob")
+        {
+            silo.AddAzureBlobGrainStorage(StorageNames.Jobs, (AzureBlobStorageOptions o) =>
+            {
+                o.ContainerName = fleet.AzureBlob.StateContainer;
+                o.BlobServiceClient = fleet.AzureBlob.CreateServiceClient();
+            });
+        }
+        else
+        {
+            services.AddGrainStorage(StorageNames.Jobs, (sp, name) =>
+                new FileSystemGrainStorage(name, sp.GetRequiredService<IOptions<TrainingClusterOptions>>().Value.ResolvedStatePath,
+                    sp.GetRequiredService<IGrainStorageSerializer>()));
+        }
         services.AddHostedService<NodeStartup>();
 
         silo.AddPlacementDirector<NodeSiloPlacement, NodeSiloPlacementDirector>();
