@@ -18,7 +18,8 @@ status=0
 for project in tests/*/*.csproj; do
     name=$(basename "$project" .csproj)
     echo "=== $name"
-    dotnet test "$project" -c "$configuration" --no-build -nologo 2>&1 | tee "$results/$name.log"
+    # A hung test host is dumped and killed rather than blocking the run.
+    dotnet test "$project" -c "$configuration" --no-build -nologo --blame-hang-timeout 10m 2>&1 | tee "$results/$name.log"
     rc=${PIPESTATUS[0]}
     if [ "$rc" -ne 0 ]; then status=1; fi
     # A crashed test host prints no summary: count it as a failure so it cannot pass silently.

@@ -10,4 +10,10 @@ public enum JobState
     Completed = 4,
     Failed = 5,
     Cancelled = 6,
+
+    /// <summary>A node or silo failed: the epoch was bumped and stages are being re-placed and restored.</summary>
+    Recovering = 7,
+
+    /// <summary>Not enough healthy nodes to place the job; it resumes by itself when nodes join.</summary>
+    WaitingForCapacity = 8,
 }

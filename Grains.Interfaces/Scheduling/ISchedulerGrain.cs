@@ -19,9 +19,13 @@ public interface ISchedulerGrain : IGrainWithStringKey
     [Alias("GetNodes")]
     Task<IReadOnlyList<NodeInfo>> GetNodes();
 
-    /// <summary>Places a job's stages (replacing any placement it had); a refusal says why.</summary>
+    /// <summary>
+    /// Places a job's stages (replacing any placement it had); a refusal says why. <paramref name="preferred"/> (node per
+    /// stage, may be empty) keeps stages where they are when those nodes are still healthy: only the stages of failed
+    /// nodes move.
+    /// </summary>
     [Alias("Place")]
-    Task<PlacementDecision> Place(string jobId, IReadOnlyList<StageDemand> stages);
+    Task<PlacementDecision> Place(string jobId, IReadOnlyList<StageDemand> stages, IReadOnlyList<string> preferred);
 
     /// <summary>Frees a job's nodes.</summary>
     [Alias("Release")]

@@ -15,6 +15,12 @@ public sealed class TrainingClusterOptions
     /// <summary>How often node grains send a heartbeat to the scheduler. <value>250 ms.</value></summary>
     public TimeSpan HeartbeatPeriod { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>A node whose last heartbeat is older than this is not used for placement. <value>1 s.</value></summary>
+    public TimeSpan NodeTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often every silo wakes unfinished jobs whose grain may have died with a silo. <value>1 s.</value></summary>
+    public TimeSpan JobWatchdogPeriod { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Steps over which a node's step-time percentiles are computed. <value>100.</value></summary>
     public int StepTimeWindow { get; set; } = 100;
 
@@ -52,6 +58,10 @@ public sealed class TrainingClusterOptions
             problems.Add($"{nameof(SlotMemoryBytes)} = {SlotMemoryBytes}: must be 0 (auto) or a positive byte count.");
         if (HeartbeatPeriod <= TimeSpan.Zero)
             problems.Add($"{nameof(HeartbeatPeriod)} = {HeartbeatPeriod}: must be positive (e.g. 00:00:00.250).");
+        if (NodeTimeout <= HeartbeatPeriod)
+            problems.Add($"{nameof(NodeTimeout)} = {NodeTimeout} must exceed {nameof(HeartbeatPeriod)} = {HeartbeatPeriod} (e.g. 4 heartbeats).");
+        if (JobWatchdogPeriod <= TimeSpan.Zero)
+            problems.Add($"{nameof(JobWatchdogPeriod)} = {JobWatchdogPeriod}: must be positive (e.g. 00:00:01).");
         if (StepTimeWindow < 1)
             problems.Add($"{nameof(StepTimeWindow)} = {StepTimeWindow}: must be at least 1 step.");
         if (string.IsNullOrWhiteSpace(DataRoot))

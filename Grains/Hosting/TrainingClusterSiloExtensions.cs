@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime.Hosting;
+using Orleans.Serialization;
 using Orleans.Storage;
 
 namespace Cluster.Grains.Hosting;
@@ -45,24 +46,28 @@ public static class TrainingClusterSiloExtensions
                 : new FileSystemCheckpointStore(settings.ResolvedCheckpointPath, sp.GetService<ILogger<FileSystemCheckpointStore>>());
         });
 
-        // Job state must outlive any silo: a file per job in the embedded default, a blob per job in fleet mode.
+        // Job state must outlive any silo: a file per job in the embedded default, a blob per job in fleet mode. Both use
+        // the Orleans serializer ([Id]-keyed, version tolerant): the default JSON one drops values equal to the CLR
+        // default, which silently turns e.g. CheckpointInterval = 0 back into its initializer's 10 on reload.
         var fleet = new TrainingClusterOptions();
         configure?.Invoke(fleet);
         if (fleet.CheckpointStore == "azureblob")
         {
-            silo.AddAzureBlobGrainStorage(StorageNames.Jobs, (AzureBlobStorageOptions o) =>
+            silo.AddAzureBlobGrainStorage(StorageNames.Jobs, (OptionsBuilder<AzureBlobStorageOptions> o) => o.Configure<Serializer>((blob, serializer) =>
             {
-                o.ContainerName = fleet.AzureBlob.StateContainer;
-                o.BlobServiceClient = fleet.AzureBlob.CreateServiceClient();
-            });
+                blob.ContainerName = fleet.AzureBlob.StateContainer;
+                blob.BlobServiceClient = fleet.AzureBlob.CreateServiceClient();
+                blob.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+            }));
         }
         else
         {
             services.AddGrainStorage(StorageNames.Jobs, (sp, name) =>
                 new FileSystemGrainStorage(name, sp.GetRequiredService<IOptions<TrainingClusterOptions>>().Value.ResolvedStatePath,
-                    sp.GetRequiredService<IGrainStorageSerializer>()));
+                    new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>())));
         }
         services.AddHostedService<NodeStartup>();
+        services.AddHostedService<JobWatchdog>();
 
         silo.AddPlacementDirector<NodeSiloPlacement, NodeSiloPlacementDirector>();
         silo.AddPlacementDirector<AssignedNodePlacement, NodeSiloPlacementDirector>();

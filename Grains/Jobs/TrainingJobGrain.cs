@@ -32,6 +32,7 @@ internal sealed partial class TrainingJobGrain(
     ILogger<TrainingJobGrain> logger) : Grain, ITrainingJobGrain
 {
     private const int TimingsKept = 200;
+    private const int MaxRecoveriesWithoutProgress = 20;
     private readonly List<StepTiming> _timings = [];
     private Task? _loop;
     private Task? _pendingCommit;
@@ -41,6 +42,8 @@ internal sealed partial class TrainingJobGrain(
     private double _secondsPerStep;
 
     private JobGrainState S => persisted.State;
+
+    private IJobRegistryGrain Registry => GrainFactory.GetGrain<IJobRegistryGrain>(JobRegistryKeys.Default);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -67,6 +70,7 @@ internal sealed partial class TrainingJobGrain(
         S.State = JobState.Pending;
         S.SubmittedAt = time.GetUtcNow();
         await Save();
+        await Registry.Add(jobId);
         LogSubmitted(logger, jobId, spec.Steps, spec.Stages);
         StartLoop();
         return Status();
@@ -110,48 +114,106 @@ internal sealed partial class TrainingJobGrain(
     {
         var spec = S.Spec!;
         IPipelineStageGrain[] stages = [];
+        int failuresWithoutProgress = 0;
+        while (true)
+        {
+            try
+            {
+                stages = await PlaceAndConfigure(spec);
+                if (stages.Length == 0) break; // cancelled while waiting for capacity
+                var plan = JobSpecs.PlanOf(spec);
+                while (S.CompletedSteps < spec.Steps)
+                {
+                    if (_cancelRequested) break;
+                    await TrainStep(spec, plan, stages);
+                    failuresWithoutProgress = 0;
+                    if (IsCheckpointDue(spec, S.CompletedSteps))
+                        await Checkpoint(spec, stages);
+                }
+                if (_pendingCommit is not null) await _pendingCommit;
+                break;
+            }
+            catch (Exception e) when (!_cancelRequested && e is not JobUnplaceableException && ++failuresWithoutProgress <= MaxRecoveriesWithoutProgress)
+            {
+                // A node, a silo or a message was lost. Everything of this epoch is fenced off by the next one; the
+                // job re-places (survivors stay), restores the newest committed checkpoint and replays the same data.
+                LogRecovering(logger, e, this.GetPrimaryKeyString(), S.CompletedSteps, failuresWithoutProgress);
+                S.State = JobState.Recovering;
+                S.Error = $"recovering from: {e.Message}";
+                await Save();
+                await Publish($"failure at step {S.CompletedSteps}: {e.Message} — recovering");
+                await DrainPendingCommit();
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * failuresWithoutProgress)); // back off if failures repeat
+            }
+            catch (Exception e)
+            {
+                LogFailed(logger, e, this.GetPrimaryKeyString(), S.CompletedSteps);
+                await DrainPendingCommit();
+                await Finish(JobState.Failed, e.Message, stages);
+                return;
+            }
+        }
+        await Finish(_cancelRequested ? JobState.Cancelled : JobState.Completed, null, stages);
+    }
+
+    /// <summary>Waits for a checkpoint commit that was in flight when a step failed; its failure only means no commit.</summary>
+    private async Task DrainPendingCommit()
+    {
+        var pending = _pendingCommit;
+        _pendingCommit = null;
+        if (pending is null) return;
         try
         {
-            stages = await PlaceAndConfigure(spec);
-            var plan = JobSpecs.PlanOf(spec);
-            while (S.CompletedSteps < spec.Steps)
-            {
-                if (_cancelRequested) break;
-                await TrainStep(spec, plan, stages);
-                if (IsCheckpointDue(spec, S.CompletedSteps))
-                    await Checkpoint(spec, stages);
-            }
-            if (_pendingCommit is not null) await _pendingCommit;
-            await Finish(_cancelRequested ? JobState.Cancelled : JobState.Completed, null, stages);
+            await pending;
         }
         catch (Exception e)
         {
-            LogFailed(logger, e, this.GetPrimaryKeyString(), S.CompletedSteps);
-            await Finish(JobState.Failed, e.Message, stages);
+            LogCommitLost(logger, e, this.GetPrimaryKeyString());
+            if (S.State == JobState.Checkpointing) S.State = JobState.Running;
         }
     }
 
     private async Task<IPipelineStageGrain[]> PlaceAndConfigure(JobSpec spec)
     {
         string jobId = this.GetPrimaryKeyString();
-        S.State = JobState.Placing;
+        bool recovering = S.Epoch > 0;
+        S.State = recovering ? JobState.Recovering : JobState.Placing;
         S.Epoch++;
         await Save();
-        await Publish("placing");
+        await Publish(recovering ? $"epoch {S.Epoch}: re-placing" : "placing");
 
         var plan = JobSpecs.PlanOf(spec);
-        var decision = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Place(jobId, JobSpecs.Demands(spec, plan));
-        if (!decision.Placed)
-            throw new InvalidOperationException($"Job {jobId} cannot be placed: {decision.Reason}");
+        var demands = JobSpecs.Demands(spec, plan);
+        string[] previous = [.. S.Placement.OrderBy(p => p.Stage).Select(p => p.NodeId)];
+        var scheduler = GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        PlacementDecision decision;
+        while (!(decision = await scheduler.Place(jobId, demands, previous.Length == plan.StageCount ? previous : [])).Placed)
+        {
+            // A model that cannot fit a healthy cluster is the user's to fix; lost capacity comes back by itself.
+            if (!recovering && decision.Reason?.Contains("cannot fit", StringComparison.Ordinal) == true)
+                throw new JobUnplaceableException($"Job {jobId} cannot be placed: {decision.Reason}");
+            if (S.State != JobState.WaitingForCapacity)
+            {
+                S.State = JobState.WaitingForCapacity;
+                S.Error = decision.Reason;
+                await Save();
+                await Publish($"waiting for capacity: {decision.Reason}");
+            }
+            if (_cancelRequested) return [];
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
 
         // Resume from the newest committed checkpoint, if any; work after it is recomputed, bit for bit.
         var manifests = await store.ListManifestsAsync(jobId);
         var restore = manifests.Count > 0 ? manifests[^1] : null;
+        long lost = S.CompletedSteps - (restore?.Step ?? 0);
         S.CompletedSteps = restore?.Step ?? 0;
-        S.LossHistory = [.. (restore?.LossHistory ?? []).Take((int)S.CompletedSteps)];
+        S.LossHistory = [.. S.LossHistory.Take((int)S.CompletedSteps)];
+        if (S.LossHistory.Count < S.CompletedSteps) S.LossHistory = [.. restore!.LossHistory.Take((int)S.CompletedSteps)];
         S.LastCheckpointStep = restore?.Step;
 
         int[] unitsPerStage = [.. plan.UnitsPerStage];
+        int moved = previous.Length == plan.StageCount ? decision.NodeByStage.Where((n, s) => n != previous[s]).Count() : plan.StageCount;
         S.Placement = [.. decision.NodeByStage.Select((node, s) =>
         {
             var (start, end) = plan.UnitRange(s);
@@ -172,8 +234,11 @@ internal sealed partial class TrainingJobGrain(
             RestoreFrom = restore,
         })));
         S.State = JobState.Running;
+        S.Error = null;
         await Save();
-        await Publish(restore is null ? "running" : $"running from checkpoint at step {restore.Step}");
+        await Publish(restore is null
+            ? $"running (epoch {S.Epoch})"
+            : $"running from checkpoint at step {restore.Step} (epoch {S.Epoch}; {moved} stage(s) moved; {lost} step(s) to recompute)");
         return stages;
     }
 
@@ -320,6 +385,7 @@ internal sealed partial class TrainingJobGrain(
             }
         }));
         await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Release(this.GetPrimaryKeyString());
+        await Registry.Remove(this.GetPrimaryKeyString());
         _keepAlive?.Dispose();
         _keepAlive = null;
         LogFinished(logger, this.GetPrimaryKeyString(), state, S.CompletedSteps, S.LossHistory.Count > 0 ? S.LossHistory[^1] : double.NaN);
@@ -400,6 +466,12 @@ internal sealed partial class TrainingJobGrain(
 
     [LoggerMessage(5, LogLevel.Warning, "Job {JobId}: releasing a stage failed")]
     private static partial void LogReleaseFailed(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(7, LogLevel.Warning, "Job {JobId} lost a step at {Step} (failure {Failures} without progress); recovering")]
+    private static partial void LogRecovering(ILogger logger, Exception exception, string jobId, long step, int failures);
+
+    [LoggerMessage(8, LogLevel.Warning, "Job {JobId}: a checkpoint in flight was not committed")]
+    private static partial void LogCommitLost(ILogger logger, Exception exception, string jobId);
 
     [LoggerMessage(6, LogLevel.Debug, "Job {JobId}: progress could not be published")]
     private static partial void LogPublishFailed(ILogger logger, Exception exception, string jobId);

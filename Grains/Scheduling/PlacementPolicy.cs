@@ -12,7 +12,15 @@ namespace Cluster.Grains.Scheduling;
 /// </summary>
 public static class PlacementPolicy
 {
-    public static PlacementDecision Place(IReadOnlyList<StageDemand> stages, IReadOnlyList<PlacementCandidate> nodes)
+    public static PlacementDecision Place(IReadOnlyList<StageDemand> stages, IReadOnlyList<PlacementCandidate> nodes) =>
+        Place(stages, nodes, []);
+
+    /// <summary>
+    /// As <see cref="Place(IReadOnlyList{StageDemand}, IReadOnlyList{PlacementCandidate})"/>, but a stage whose
+    /// <paramref name="preferred"/> node (by stage index) is still a candidate with room stays there: after a failure
+    /// only the stages of lost nodes move.
+    /// </summary>
+    public static PlacementDecision Place(IReadOnlyList<StageDemand> stages, IReadOnlyList<PlacementCandidate> nodes, IReadOnlyList<string> preferred)
     {
         ArgumentNullException.ThrowIfNull(stages);
         ArgumentNullException.ThrowIfNull(nodes);
@@ -29,10 +37,20 @@ public static class PlacementPolicy
         foreach (var n in ordered) siloLoad[n.SiloName] = siloLoad.GetValueOrDefault(n.SiloName) + n.StagesAlreadyHosted;
 
         var result = new string[stages.Count];
-        foreach (var stage in stages.OrderByDescending(s => s.Cost).ThenBy(s => s.Stage))
-        {
+        foreach (var stage in stages)
             if (stage.Stage < 0 || stage.Stage >= stages.Count)
                 return PlacementDecision.Refused($"Stage index {stage.Stage} is outside 0…{stages.Count - 1}.");
+        if (stages.Select(s => s.Stage).Distinct().Count() != stages.Count)
+            return PlacementDecision.Refused("Stage indices repeat: each stage must be listed once.");
+        var index = ordered.Select((n, i) => (n.NodeId, i)).ToDictionary(x => x.NodeId, x => x.i, StringComparer.Ordinal);
+        foreach (var stage in stages.OrderBy(s => s.Stage))
+        {
+            if (stage.Stage < preferred.Count && index.TryGetValue(preferred[stage.Stage], out int keep) && freeMemory[keep] >= stage.MemoryBytes)
+                Assign(stage, keep);
+        }
+        foreach (var stage in stages.OrderByDescending(s => s.Cost).ThenBy(s => s.Stage))
+        {
+            if (result[stage.Stage] is not null) continue;
             int best = -1;
             (int Empty, int SiloLoad, double Finish) bestKey = default;
             for (int i = 0; i < ordered.Length; i++)
@@ -55,13 +73,18 @@ public static class PlacementPolicy
                     $"but the most any node has free is {Bytes(freeMemory[roomiest])} on {ordered[roomiest].NodeId}. " +
                     "Use more pipeline stages, a smaller model or micro-batch, or nodes with more memory.");
             }
-            result[stage.Stage] = ordered[best].NodeId;
-            cost[best] += stage.Cost;
-            count[best]++;
-            freeMemory[best] -= stage.MemoryBytes;
-            siloLoad[ordered[best].SiloName]++;
+            Assign(stage, best);
         }
         return new PlacementDecision(true, result, null);
+
+        void Assign(StageDemand stage, int node)
+        {
+            result[stage.Stage] = ordered[node].NodeId;
+            cost[node] += stage.Cost;
+            count[node]++;
+            freeMemory[node] -= stage.MemoryBytes;
+            siloLoad[ordered[node].SiloName]++;
+        }
     }
 
     private static string Bytes(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F1} GiB" : $"{bytes / (double)(1L << 20):F1} MiB";

@@ -3,16 +3,22 @@ using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Grains.Interfaces.Scheduling;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime;
 
 namespace Cluster.Grains.Scheduling;
 
 /// <summary>
 /// Knows every node (capabilities, latest heartbeat) and which job's stages run where; places stages with
-/// <see cref="PlacementPolicy"/>. Its state is soft: after a restart nodes re-register on their next heartbeat and
+/// <see cref="PlacementPolicy"/>, using only nodes that heartbeat within <see cref="TrainingClusterOptions.NodeTimeout"/>
+/// and whose silo is an active cluster member. Its state is soft: after a restart nodes re-register on their next heartbeat and
 /// jobs re-place, so it needs no storage.
 /// </summary>
 [Reentrant]
-internal sealed partial class SchedulerGrain(IOptions<TrainingClusterOptions> options, TimeProvider time, ILogger<SchedulerGrain> logger)
+internal sealed partial class SchedulerGrain(
+    IOptions<TrainingClusterOptions> options,
+    IClusterMembershipService membership,
+    TimeProvider time,
+    ILogger<SchedulerGrain> logger)
     : Grain, ISchedulerGrain
 {
     private readonly Dictionary<string, NodeRecord> _nodes = new(StringComparer.Ordinal);
@@ -46,11 +52,13 @@ internal sealed partial class SchedulerGrain(IOptions<TrainingClusterOptions> op
         return Task.FromResult(nodes);
     }
 
-    public Task<PlacementDecision> Place(string jobId, IReadOnlyList<StageDemand> stages)
+    public Task<PlacementDecision> Place(string jobId, IReadOnlyList<StageDemand> stages, IReadOnlyList<string> preferred)
     {
         _jobs.Remove(jobId);
         var now = time.GetUtcNow();
-        var staleAfter = options.Value.HeartbeatPeriod * 8;
+        var staleAfter = options.Value.NodeTimeout;
+        var activeSilos = membership.CurrentSnapshot.Members.Values
+            .Where(m => m.Status == SiloStatus.Active).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
         var memoryUsed = new Dictionary<string, long>(StringComparer.Ordinal);
         var hosted = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (nodes, memory) in _jobs.Values)
@@ -60,11 +68,12 @@ internal sealed partial class SchedulerGrain(IOptions<TrainingClusterOptions> op
                 hosted[nodes[s]] = hosted.GetValueOrDefault(nodes[s]) + 1;
             }
         var candidates = _nodes.Values
-            .Where(n => n.Health is { State: NodeState.Ready } && n.LastHeartbeat is { } seen && now - seen <= staleAfter)
+            .Where(n => n.Health is { State: NodeState.Ready } && n.LastHeartbeat is { } seen && now - seen <= staleAfter
+                        && activeSilos.Contains(n.Capabilities.SiloName))
             .Select(n => new PlacementCandidate(n.Capabilities.NodeId, n.Capabilities.SiloName, n.Capabilities.GigaflopsMeasured,
                 n.Capabilities.MemoryBytes - memoryUsed.GetValueOrDefault(n.Capabilities.NodeId), hosted.GetValueOrDefault(n.Capabilities.NodeId)))
             .ToArray();
-        var decision = PlacementPolicy.Place(stages, candidates);
+        var decision = PlacementPolicy.Place(stages, candidates, preferred);
         if (decision.Placed)
         {
             _jobs[jobId] = (decision.NodeByStage.ToArray(), stages.OrderBy(s => s.Stage).Select(s => s.MemoryBytes).ToArray());

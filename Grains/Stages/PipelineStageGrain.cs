@@ -151,7 +151,10 @@ internal sealed partial class PipelineStageGrain(
     public async Task Release(long epoch)
     {
         if (epoch < _epoch)
+        {
+            if (_executor is null) DeactivateOnIdle();
             throw new StaleEpochException(this.GetPrimaryKeyString(), epoch, _epoch);
+        }
         await DropExecutor();
         DeactivateOnIdle();
     }
@@ -160,7 +163,14 @@ internal sealed partial class PipelineStageGrain(
 
     private (StageExecutor Executor, DeviceWorker Worker) Fenced(long epoch, long step)
     {
-        if (epoch != _epoch || _executor is null || _worker is null)
+        if (_executor is null || _worker is null)
+        {
+            // An activation without a stage (released, or revived by a late message while it was leaving) serves no
+            // one: leave at once instead of lingering until idle collection.
+            DeactivateOnIdle();
+            throw new StaleEpochException(this.GetPrimaryKeyString(), epoch, _epoch);
+        }
+        if (epoch != _epoch)
             throw new StaleEpochException(this.GetPrimaryKeyString(), epoch, _epoch);
         if (step != _executor.CompletedSteps)
             throw new InvalidOperationException($"Stage {this.GetPrimaryKeyString()} has completed {_executor.CompletedSteps} steps; a call for step {step} is out of order.");

@@ -10,10 +10,19 @@ namespace Cluster.Grains.Tests;
 /// An in-memory cluster of 3 silos × 2 CPU device slots sharing one data root (like a shared file system), with fast
 /// heartbeats. One per test class that needs it; each test uses its own job ids.
 /// </summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public class ClusterFixture : IAsyncLifetime
 {
     public const int Silos = 3;
     public const int SlotsPerSilo = 2;
+
+    public ClusterFixture()
+        : this(Silos)
+    {
+    }
+
+    protected ClusterFixture(int silos) => SiloCount = silos;
+
+    public int SiloCount { get; }
 
     public string DataRoot { get; } = Path.Combine(Path.GetTempPath(), "cluster-tests", "grains-" + Guid.NewGuid().ToString("N"));
 
@@ -23,7 +32,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var builder = new InProcessTestClusterBuilder(Silos);
+        var builder = new InProcessTestClusterBuilder((short)SiloCount);
         string root = DataRoot;
         builder.ConfigureSilo((_, silo) => silo.AddTrainingCluster(o =>
         {
@@ -37,8 +46,8 @@ public sealed class ClusterFixture : IAsyncLifetime
         Cluster = builder.Build();
         await Cluster.DeployAsync();
         await Eventually.True(async () => (await Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetNodes())
-                .Count(n => n.Health is not null) == Silos * SlotsPerSilo,
-            TimeSpan.FromSeconds(60), $"all {Silos * SlotsPerSilo} nodes registered and heartbeating");
+                .Count(n => n.Health is not null) == SiloCount * SlotsPerSilo,
+            TimeSpan.FromSeconds(60), $"all {SiloCount * SlotsPerSilo} nodes registered and heartbeating");
     }
 
     public async Task DisposeAsync()

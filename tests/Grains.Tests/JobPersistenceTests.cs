@@ -1,0 +1,93 @@
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Scheduling;
+
+namespace Cluster.Grains.Tests;
+
+public sealed class JobPersistenceTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    private async Task<(ITrainingJobGrain Job, JobStatus Status)> RunToCompletion(JobSpec spec)
+    {
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await job.Submit(spec);
+        var status = await Eventually.Value(job.GetStatus, s => s.State is JobState.Completed or JobState.Failed or JobState.Cancelled,
+            TimeSpan.FromMinutes(3), $"job {spec.JobId} to finish");
+        Assert.True(status.State == JobState.Completed, $"job ended {status.State}: {status.Error}");
+        // Completion is saved before the job lets go of its nodes; wait for that too, so nothing is still in flight.
+        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        await Eventually.True(async () => (await scheduler.GetPlacement(spec.JobId)).Count == 0, TimeSpan.FromSeconds(60),
+            $"job {spec.JobId} to release its nodes");
+        return (job, status);
+    }
+
+    [Fact]
+    public async Task A_completed_job_reads_back_the_same_state_after_its_grain_is_deactivated()
+    {
+        var spec = TinyJob.Spec("persist-after-deactivation", stages: 2, steps: 4, checkpointInterval: 0);
+        var (job, before) = await RunToCompletion(spec);
+        var lossesBefore = await job.GetLossHistory();
+        Assert.Equal(4, lossesBefore.Count);
+
+        // The state lives in the file-system grain storage under the data root.
+        string stateRoot = Path.Combine(fixture.DataRoot, "state");
+        Assert.True(Directory.Exists(stateRoot), $"no grain-state folder {stateRoot}");
+        var stateFiles = Directory.EnumerateFiles(stateRoot, "*.state", SearchOption.AllDirectories)
+            .Where(f => Path.GetFileName(f).Contains(spec.JobId, StringComparison.Ordinal))
+            .ToArray();
+        Assert.True(stateFiles.Length == 1, $"expected one state file of {spec.JobId} under {stateRoot}, found: {string.Join(", ", stateFiles)}");
+        Assert.True(new FileInfo(stateFiles[0]).Length > 0, $"{stateFiles[0]} is empty");
+
+        Assert.True(fixture.Cluster.TryGetGrainContext(job.GetGrainId(), out var first), "the job grain should be active");
+        var firstActivation = first!.ActivationId;
+        await fixture.Cluster.DeactivateAsync(job);
+        Assert.False(fixture.Cluster.TryGetGrainContext(job.GetGrainId(), out _), "the job grain should be gone after deactivation");
+
+        var after = await job.GetStatus();
+        Assert.True(fixture.Cluster.TryGetGrainContext(job.GetGrainId(), out var second), "the job grain should be active again");
+        Assert.NotEqual(firstActivation, second!.ActivationId);
+
+        Assert.Equal(JobState.Completed, after.State);
+        Assert.Equal(before.CompletedSteps, after.CompletedSteps);
+        Assert.Equal(before.TotalSteps, after.TotalSteps);
+        Assert.Equal(before.Epoch, after.Epoch);
+        Assert.Equal(before.LastCheckpointStep, after.LastCheckpointStep);
+        Assert.Equal(before.Placement, after.Placement);
+        Assert.Null(after.Error);
+        Assert.True(BitConverter.DoubleToInt64Bits(before.LastLoss!.Value) == BitConverter.DoubleToInt64Bits(after.LastLoss!.Value),
+            $"last loss {after.LastLoss:R}, before deactivation {before.LastLoss:R}");
+
+        var lossesAfter = await job.GetLossHistory();
+        Assert.Equal(lossesBefore.Count, lossesAfter.Count);
+        for (int i = 0; i < lossesBefore.Count; i++)
+            Assert.True(BitConverter.DoubleToInt64Bits(lossesBefore[i]) == BitConverter.DoubleToInt64Bits(lossesAfter[i]),
+                $"step {i}: {lossesAfter[i]:R} after deactivation, {lossesBefore[i]:R} before");
+        Assert.Equal(spec, await job.GetSpec());
+    }
+
+    [Fact]
+    public async Task Submitting_a_completed_job_again_returns_its_status_and_a_different_spec_is_refused()
+    {
+        var spec = TinyJob.Spec("persist-resubmit", stages: 2, steps: 4, checkpointInterval: 0);
+        var (job, before) = await RunToCompletion(spec);
+
+        // The same spec again (a retried submission): its status, no restart — also from a fresh activation.
+        var again = await job.Submit(spec);
+        Assert.Equal(JobState.Completed, again.State);
+        Assert.Equal(before.CompletedSteps, again.CompletedSteps);
+        Assert.Equal(before.Epoch, again.Epoch);
+        await fixture.Cluster.DeactivateAsync(job);
+        var afterReactivation = await job.Submit(spec with { }); // an equal copy, not the same instance
+        Assert.Equal(JobState.Completed, afterReactivation.State);
+        Assert.Equal(before.CompletedSteps, afterReactivation.CompletedSteps);
+        Assert.Equal(before.Epoch, afterReactivation.Epoch);
+        Assert.Empty(await fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetPlacement(spec.JobId));
+
+        // A different spec under the same id is refused, and the job is untouched.
+        var error = await Assert.ThrowsAsync<JobSpecInvalidException>(() => job.Submit(spec with { Steps = 8 }));
+        Assert.Contains(error.Problems, p => p.StartsWith("jobId:", StringComparison.Ordinal) && p.Contains("already exists", StringComparison.Ordinal));
+        Assert.Contains(spec.JobId, error.Message, StringComparison.Ordinal);
+        var status = await job.GetStatus();
+        Assert.Equal(JobState.Completed, status.State);
+        Assert.Equal(before.CompletedSteps, status.CompletedSteps);
+        Assert.Equal(spec, await job.GetSpec());
+    }
+}

@@ -1,0 +1,75 @@
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Scheduling;
+
+namespace Cluster.Grains.Tests;
+
+public sealed class SiloFailureTests(FourSiloClusterFixture fixture) : IClassFixture<FourSiloClusterFixture>
+{
+    [Fact]
+    public async Task Losing_a_silo_that_hosts_a_stage_mid_run_moves_only_its_stages_and_keeps_the_trajectory()
+    {
+        var spec = TinyJob.Spec("silo-loss", stages: 4, steps: 40, checkpointInterval: 5);
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await job.Submit(spec);
+        var running = await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 12 || s.State is JobState.Completed or JobState.Failed,
+            TimeSpan.FromMinutes(2), "the job to pass step 12");
+        Assert.Equal(JobState.Running, running.State is JobState.Checkpointing ? JobState.Running : running.State);
+
+        // A silo that hosts a stage, but not the cluster's primary, the job grain or the scheduler (the loss of those
+        // is a different story): with 4 stages spread over 4 silos there is always one.
+        var cluster = fixture.Cluster;
+        string? Host(GrainId id) => cluster.TryGetGrainContext(id, out var context) ? cluster.Silos.FirstOrDefault(s => s.SiloAddress == context.Address.SiloAddress)?.Name : null;
+        var spared = new HashSet<string?> { cluster.Silos[0].Name, Host(job.GetGrainId()), Host(fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetGrainId()) };
+        var victim = cluster.Silos.First(s => !spared.Contains(s.Name) && running.Placement.Any(p => p.SiloName == s.Name));
+        var before = running.Placement.ToDictionary(p => p.Stage, p => p.NodeId);
+        await cluster.KillSiloAsync(victim);
+
+        var done = await Eventually.Value(job.GetStatus, s => s.State is JobState.Completed or JobState.Failed or JobState.Cancelled,
+            TimeSpan.FromMinutes(4), "the job to recover and finish");
+        Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
+        Assert.True(done.Epoch >= 2, $"a recovery bumps the epoch (epoch {done.Epoch})");
+        Assert.DoesNotContain(done.Placement, p => p.SiloName == victim.Name);
+        foreach (var stage in done.Placement.Where(p => NodeSilo(before[p.Stage]) != victim.Name))
+            Assert.Equal(before[stage.Stage], stage.NodeId); // survivors stayed where they were
+
+        var losses = await job.GetLossHistory();
+        var expected = TinyJob.ReferenceLosses(spec);
+        Assert.Equal(expected.Length, losses.Count);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(BitConverter.DoubleToInt64Bits(expected[i]) == BitConverter.DoubleToInt64Bits(losses[i]),
+                $"step {i}: reference {expected[i]:R}, after recovery {losses[i]:R}");
+        Assert.Contains(await job.ListCheckpoints(), m => m.Step == 40);
+    }
+
+    [Fact]
+    public async Task Losing_the_silo_that_hosts_the_job_grain_reactivates_it_elsewhere_and_it_carries_on()
+    {
+        var cluster = fixture.Cluster;
+        var spec = TinyJob.Spec("coordinator-loss", stages: 4, steps: 40, checkpointInterval: 5);
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        string? Host(GrainId id) => cluster.TryGetGrainContext(id, out var context) ? cluster.Silos.FirstOrDefault(s => s.SiloAddress == context.Address.SiloAddress)?.Name : null;
+
+        // Put the (still idle) job grain on a silo we can lose: not the primary, not the scheduler's.
+        await job.GetStatus();
+        await fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetNodes();
+        string? schedulerSilo = Host(fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetGrainId());
+        var victim = cluster.Silos.Skip(1).First(s => s.Name != schedulerSilo);
+        await cluster.MigrateAsync(job, victim.SiloAddress);
+        await Eventually.True(async () => { await job.GetStatus(); return Host(job.GetGrainId()) == victim.Name; }, TimeSpan.FromSeconds(30), $"the job grain to move to {victim.Name}");
+
+        await job.Submit(spec);
+        await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 12 || s.State is JobState.Completed or JobState.Failed, TimeSpan.FromMinutes(2), "the job to pass step 12");
+        await cluster.KillSiloAsync(victim);
+
+        var done = await Eventually.Value(job.GetStatus, s => s.State is JobState.Completed or JobState.Failed or JobState.Cancelled,
+            TimeSpan.FromMinutes(4), "the job to be woken on another silo and finish");
+        Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
+        Assert.NotEqual(victim.Name, Host(job.GetGrainId()));
+        Assert.True(done.Epoch >= 2, $"the new activation starts a new epoch (epoch {done.Epoch})");
+        var losses = await job.GetLossHistory();
+        var expected = TinyJob.ReferenceLosses(spec);
+        Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), losses.Select(BitConverter.DoubleToInt64Bits));
+    }
+
+    private static string NodeSilo(string nodeId) => nodeId[..nodeId.LastIndexOf('/')];
+}
