@@ -1,5 +1,6 @@
 using System.Globalization;
 using Cluster.Grains.Hosting;
+using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Jobs;
 using Cluster.Kernels.Config;
@@ -18,12 +19,13 @@ namespace Cluster.Silo;
 internal static class DemoCommand
 {
     private const string Usage = """
-        Usage: Cluster.Silo demo [--steps N] [--silos N] [--stages N] [--data synthetic|FILE] [--data-root DIR] [--verify]
+        Usage: Cluster.Silo demo [--steps N] [--silos N] [--stages N] [--data synthetic|FILE] [--data-root DIR] [--kill-at STEP] [--verify]
           --steps      optimizer steps (default 300)
           --silos      silos in the local cluster, one device slot each (default 2)
           --stages     pipeline stages (default: one per silo)
           --data       'synthetic' (built-in corpus, default), a text file (bytes) or a nanoGPT uint16 .bin file
           --data-root  where checkpoints and job state go (default runs/demo)
+          --kill-at    at this step, take the last silo out of the cluster abruptly and watch the job recover
           --verify     afterwards, train the reference trainer and compare the losses bit for bit
         """;
 
@@ -42,7 +44,7 @@ internal static class DemoCommand
                 options["verify"] = "true";
                 continue;
             }
-            if (args[i] is not ("--steps" or "--silos" or "--stages" or "--data" or "--data-root") || i + 1 >= args.Length)
+            if (args[i] is not ("--steps" or "--silos" or "--stages" or "--data" or "--data-root" or "--kill-at") || i + 1 >= args.Length)
             {
                 Console.Error.WriteLine($"Unknown or incomplete option '{args[i]}'.{Environment.NewLine}{Usage}");
                 return 2;
@@ -56,7 +58,12 @@ internal static class DemoCommand
             int stages = Count(options, "stages", silos, 1);
             string dataRoot = options.GetValueOrDefault("data-root", Path.Combine("runs", "demo"));
             string data = options.GetValueOrDefault("data", TokenSources.Synthetic);
-            return await Run(Spec(steps, stages, data), silos, dataRoot, options.ContainsKey("verify"));
+            int killAt = Count(options, "kill-at", 0, 1);
+            if (killAt > 0 && silos < 2)
+                throw new ArgumentException("--kill-at needs --silos 2 or more: the last silo is the one taken out, silo 0 holds the cluster together.");
+            if (killAt >= steps)
+                throw new ArgumentException($"--kill-at {killAt} must be below --steps {steps}.");
+            return await Run(Spec(steps, stages, data), silos, dataRoot, options.ContainsKey("verify"), killAt);
         }
         catch (Exception e) when (e is ArgumentException or JobSpecInvalidException or ConfigValidationException)
         {
@@ -69,7 +76,7 @@ internal static class DemoCommand
         JobSpecs.FromTrainerOptions($"demo-{DateTime.UtcNow:yyyyMMdd-HHmmss}", DemoPreset.Options(steps), stages, steps, Math.Max(10, steps / 5))
             with { DataSource = data };
 
-    private static async Task<int> Run(JobSpec spec, int silos, string dataRoot, bool verify)
+    private static async Task<int> Run(JobSpec spec, int silos, string dataRoot, bool verify, int killAt)
     {
         // Each device worker gets its share of the cores: more threads than cores make libtorch spin and crawl.
         int threads = Math.Max(1, Environment.ProcessorCount / silos);
@@ -83,6 +90,16 @@ internal static class DemoCommand
         var config = JobSpecs.ToModelConfig(m);
         Console.WriteLine($"Job {spec.JobId}: GPT {m.Layers} layers × d_model {m.DModel}, {m.Heads} heads, context {m.ContextLength}, " +
                           $"{config.ParameterCount:N0} parameters; {spec.Stages} pipeline stages; {spec.MicroBatches} × {spec.MicroBatchSize} sequences per step; {spec.Steps} steps");
+
+        var events = client.GetStreamProvider(JobStreams.Provider).GetStream<ClusterEvent>(StreamId.Create(JobStreams.EventsNamespace, JobStreams.EventsKey));
+        var eventSubscription = await events.SubscribeAsync((e, _) =>
+        {
+            string timing = e.Seconds is { } seconds ? string.Create(CultureInfo.InvariantCulture, $" (+{seconds:F2} s)") : "";
+            Console.WriteLine($"  ! {e.At:HH:mm:ss.fff} {e.Kind}{timing}: {e.Message}");
+            return Task.CompletedTask;
+        });
+        var killed = killAt > 0 ? new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) : null;
+        Task stopping = Task.CompletedTask;
 
         var finished = new TaskCompletionSource<JobProgress>(TaskCreationOptions.RunContinuationsAsynchronously);
         long lastShown = -1;
@@ -98,6 +115,12 @@ internal static class DemoCommand
                     $"step {p.Step,5}/{p.TotalSteps}  loss {loss,7:F4}  {p.TokensPerSecond,8:N0} tok/s  ETA {(p.Eta is { } eta ? eta.ToString(@"m\:ss", CultureInfo.InvariantCulture) : "-")}"));
             }
             if (p.State is JobState.Completed or JobState.Failed or JobState.Cancelled) finished.TrySetResult(p);
+            if (killed is not null && p.Step >= killAt && !killed.Task.IsCompleted)
+            {
+                killed.TrySetResult();
+                Console.WriteLine($"  ! {DateTimeOffset.UtcNow:HH:mm:ss.fff} taking silo local-{silos - 1} out of the cluster at step {p.Step} (no drain)");
+                stopping = cluster.StopSiloAbruptlyAsync(silos - 1);
+            }
             return Task.CompletedTask;
         });
 
@@ -112,6 +135,8 @@ internal static class DemoCommand
             if (status.State is JobState.Completed or JobState.Failed or JobState.Cancelled) break;
         }
         await subscription.UnsubscribeAsync();
+        await eventSubscription.UnsubscribeAsync();
+        await stopping;
 
         if (status.State != JobState.Completed)
         {

@@ -33,6 +33,7 @@ internal static class SiloCommand
             silo.UseLocalhostClustering(orleans.GetValue("SiloPort", 11111), orleans.GetValue("GatewayPort", 30000));
             if (orleans["SiloName"] is { Length: > 0 } name)
                 silo.Configure<SiloOptions>(o => o.SiloName = name);
+            silo.UseFastFailureDetection();
             silo.AddTrainingCluster(o => builder.Configuration.GetSection("TrainingCluster").Bind(o));
         });
         await builder.Build().RunAsync();

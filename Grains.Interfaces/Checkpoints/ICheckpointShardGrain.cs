@@ -7,9 +7,20 @@ namespace Cluster.Grains.Interfaces.Checkpoints;
 [Alias("cluster.ICheckpointShardGrain")]
 public interface ICheckpointShardGrain : IGrainWithStringKey
 {
-    /// <summary>Takes a snapshot at <paramref name="completedSteps"/> and starts writing it durably; returns at once.</summary>
+    /// <summary>
+    /// Takes a snapshot at <paramref name="completedSteps"/>, keeps it in memory as the latest, and when
+    /// <paramref name="durable"/> starts writing it to the checkpoint store; returns at once.
+    /// </summary>
     [Alias("Accept")]
-    Task Accept(long epoch, long completedSteps, int stage, IReadOnlyList<UnitImage> units);
+    Task Accept(long epoch, long completedSteps, int stage, IReadOnlyList<UnitImage> units, bool durable);
+
+    /// <summary>The completed-step count of the latest in-memory snapshot, or -1 when this shard holds none.</summary>
+    [Alias("GetLatestStep")]
+    Task<long> GetLatestStep();
+
+    /// <summary>The in-memory snapshot of <paramref name="completedSteps"/>; null when it is not the one held.</summary>
+    [Alias("GetSnapshot")]
+    Task<IReadOnlyList<UnitImage>?> GetSnapshot(long completedSteps);
 
     /// <summary>Waits until the snapshot of <paramref name="completedSteps"/> is durable; its shard records.</summary>
     [Alias("WaitDurable")]

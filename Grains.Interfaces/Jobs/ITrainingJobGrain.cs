@@ -23,6 +23,10 @@ public interface ITrainingJobGrain : IGrainWithStringKey
     [Alias("GetLossHistory")]
     Task<IReadOnlyList<double>> GetLossHistory();
 
+    /// <summary>The scheduler's word that nodes this job may use are gone: the step in flight is abandoned and the job recovers.</summary>
+    [Alias("NodesLost")]
+    Task NodesLost(IReadOnlyList<string> nodeIds, string reason);
+
     [Alias("Cancel")]
     Task<JobStatus> Cancel();
 

@@ -31,4 +31,11 @@ public sealed record JobSpec
 
     /// <summary>Micro-batch schedule: "1f1b" (default) or "gpipe".</summary>
     [Id(12)] public string Schedule { get; init; } = "1f1b";
+
+    /// <summary>
+    /// Steps between in-memory snapshots of every stage, held by its checkpoint shard on another silo: recovery
+    /// restores from them when they are newer than the last durable checkpoint, so a failure costs at most the step
+    /// in flight. 0 keeps snapshots only at checkpoints.
+    /// </summary>
+    [Id(13)] public int SnapshotInterval { get; init; } = 1;
 }

@@ -8,4 +8,9 @@ public static class JobStreams
 
     /// <summary>Namespace of per-job progress streams; the stream key is the job id.</summary>
     public const string ProgressNamespace = "job-progress";
+
+    /// <summary>Namespace of the cluster's event stream (failures, decisions, recoveries); the key is <see cref="EventsKey"/>.</summary>
+    public const string EventsNamespace = "cluster-events";
+
+    public const string EventsKey = "all";
 }

@@ -30,9 +30,16 @@ public interface IPipelineStageGrain : IGrainWithStringKey
     [Alias("ApplyUpdate")]
     Task ApplyUpdate(long epoch, long step, double clipCoefficient);
 
-    /// <summary>Snapshots the stage's state (between steps) and hands it to its checkpoint shard; returns once taken.</summary>
+    /// <summary>
+    /// Snapshots the stage's state (between steps) and hands it to its checkpoint shard, which writes it to the
+    /// checkpoint store when <paramref name="durable"/>, else only keeps it in memory; returns once taken.
+    /// </summary>
     [Alias("Snapshot")]
-    Task Snapshot(long epoch, long completedSteps);
+    Task Snapshot(long epoch, long completedSteps, bool durable);
+
+    /// <summary>The completed-step count of this stage's own copy of its latest snapshot, or -1 (no copy).</summary>
+    [Alias("GetSnapshotStep")]
+    Task<long> GetSnapshotStep();
 
     /// <summary>Drops the stage's state and deactivates.</summary>
     [Alias("Release")]

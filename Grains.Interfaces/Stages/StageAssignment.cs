@@ -16,6 +16,9 @@ public sealed record StageAssignment
     /// <summary>Model units per stage of the whole plan (embedding, blocks, head).</summary>
     [Id(5)] public required int[] UnitsPerStage { get; init; }
 
-    /// <summary>Checkpoint to load; null starts from the initial weights.</summary>
+    /// <summary>Checkpoint to load; null starts from the initial weights (unless <see cref="RestoreFromMemoryStep"/>).</summary>
     [Id(6)] public CheckpointManifest? RestoreFrom { get; init; }
+
+    /// <summary>Load the in-memory snapshot of this completed-step count from the stage's checkpoint shard instead.</summary>
+    [Id(7)] public long? RestoreFromMemoryStep { get; init; }
 }

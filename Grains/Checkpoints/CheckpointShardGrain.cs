@@ -8,8 +8,9 @@ using Microsoft.Extensions.Logging;
 namespace Cluster.Grains.Checkpoints;
 
 /// <summary>
-/// Holds the latest snapshot of one stage in memory, away from the stage's silo, and writes each snapshot to the
-/// checkpoint store in the background so training never waits for storage. <see cref="WaitDurable"/> lets the job
+/// Holds the latest snapshot of one stage in memory, away from the stage's silo — the in-memory replica a recovery
+/// restores from when it is newer than the last durable checkpoint — and writes checkpoint snapshots to the store in
+/// the background so training never waits for storage. <see cref="WaitDurable"/> lets the job
 /// commit a manifest only once every shard is on durable storage.
 /// </summary>
 [Reentrant]
@@ -21,7 +22,7 @@ internal sealed partial class CheckpointShardGrain(ICheckpointStore store, ILogg
     private long _latestStep = -1;
     private IReadOnlyList<UnitImage> _latest = [];
 
-    public Task Accept(long epoch, long completedSteps, int stage, IReadOnlyList<UnitImage> units)
+    public Task Accept(long epoch, long completedSteps, int stage, IReadOnlyList<UnitImage> units, bool durable)
     {
         if (epoch < _epoch)
             throw new StaleEpochException(this.GetPrimaryKeyString(), epoch, _epoch);
@@ -31,6 +32,7 @@ internal sealed partial class CheckpointShardGrain(ICheckpointStore store, ILogg
             _latestStep = completedSteps;
             _latest = units;
         }
+        if (!durable) return Task.CompletedTask;
         string jobId = this.GetPrimaryKeyString().Split('/')[0];
         _writes[completedSteps] = WriteAsync(jobId, completedSteps, stage, units);
         // Keep only writes that may still be waited on; finished older ones are done with.
@@ -38,6 +40,11 @@ internal sealed partial class CheckpointShardGrain(ICheckpointStore store, ILogg
             _writes.Remove(step);
         return Task.CompletedTask;
     }
+
+    public Task<long> GetLatestStep() => Task.FromResult(_latestStep);
+
+    public Task<IReadOnlyList<UnitImage>?> GetSnapshot(long completedSteps) =>
+        Task.FromResult(completedSteps == _latestStep ? _latest : null);
 
     public async Task<IReadOnlyList<ShardRecord>> WaitDurable(long epoch, long completedSteps)
     {

@@ -16,6 +16,7 @@ public sealed class DeviceWorker : IDisposable
     private readonly Thread _thread;
     private readonly StepTimeWindow _stepTimes;
     private int _errors;
+    private int _consecutiveErrors;
     private string? _lastError;
     private int _activeStages;
 
@@ -42,6 +43,9 @@ public sealed class DeviceWorker : IDisposable
 
     public int ErrorCount => Volatile.Read(ref _errors);
 
+    /// <summary>Failed steps since the last good one.</summary>
+    public int ConsecutiveErrors => Volatile.Read(ref _consecutiveErrors);
+
     public string? LastError => Volatile.Read(ref _lastError);
 
     public int ActiveStages => Volatile.Read(ref _activeStages);
@@ -49,7 +53,11 @@ public sealed class DeviceWorker : IDisposable
     /// <summary>Step-time percentiles (ms) over the recent window.</summary>
     public (double P50, double P99) StepTimes() => _stepTimes.Percentiles();
 
-    public void RecordStep(double milliseconds) => _stepTimes.Add(milliseconds);
+    public void RecordStep(double milliseconds)
+    {
+        _stepTimes.Add(milliseconds);
+        Volatile.Write(ref _consecutiveErrors, 0);
+    }
 
     public void StageAttached() => Interlocked.Increment(ref _activeStages);
 
@@ -59,6 +67,7 @@ public sealed class DeviceWorker : IDisposable
     public void RecordError(string message)
     {
         Interlocked.Increment(ref _errors);
+        Interlocked.Increment(ref _consecutiveErrors);
         Volatile.Write(ref _lastError, message);
     }
 

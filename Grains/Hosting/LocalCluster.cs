@@ -48,6 +48,7 @@ public sealed class LocalCluster : IAsyncDisposable
                 {
                     silo.UseLocalhostClustering(siloPorts[index], gatewayPorts[index], new IPEndPoint(IPAddress.Loopback, siloPorts[0]), "cluster-demo", clusterId);
                     silo.Configure<SiloOptions>(o => o.SiloName = $"local-{index}");
+                    silo.UseFastFailureDetection();
                     silo.AddTrainingCluster(o =>
                     {
                         o.DeviceSlots = slotsPerSilo;
@@ -66,6 +67,27 @@ public sealed class LocalCluster : IAsyncDisposable
             throw;
         }
         return cluster;
+    }
+
+    /// <summary>
+    /// Takes silo <paramref name="index"/> (not the primary, 0) out of the cluster without draining it: its host is
+    /// stopped with no grace period, so its stages die mid-step and the rest of the cluster must detect and recover.
+    /// (A real crash is a killed process; the recovery tests do that with separate silo processes.)
+    /// </summary>
+    public async Task StopSiloAbruptlyAsync(int index)
+    {
+        if (index <= 0 || index >= _silos.Count)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"Silo index must be between 1 and {_silos.Count - 1}: silo 0 is the primary that holds the cluster together.");
+        var host = _silos[index];
+        using var noGrace = new CancellationTokenSource(TimeSpan.FromMilliseconds(1));
+        try
+        {
+            await host.StopAsync(noGrace.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // expected: no grace period
+        }
     }
 
     /// <summary>Waits until <paramref name="nodes"/> nodes have registered and heartbeat; their records.</summary>

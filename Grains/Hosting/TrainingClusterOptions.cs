@@ -18,6 +18,9 @@ public sealed class TrainingClusterOptions
     /// <summary>A node whose last heartbeat is older than this is not used for placement. <value>1 s.</value></summary>
     public TimeSpan NodeTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>A node whose steps fail this many times in a row (exceptions, device errors) reports itself unhealthy. <value>3.</value></summary>
+    public int MaxConsecutiveStepErrors { get; set; } = 3;
+
     /// <summary>How often every silo wakes unfinished jobs whose grain may have died with a silo. <value>1 s.</value></summary>
     public TimeSpan JobWatchdogPeriod { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -60,6 +63,8 @@ public sealed class TrainingClusterOptions
             problems.Add($"{nameof(HeartbeatPeriod)} = {HeartbeatPeriod}: must be positive (e.g. 00:00:00.250).");
         if (NodeTimeout <= HeartbeatPeriod)
             problems.Add($"{nameof(NodeTimeout)} = {NodeTimeout} must exceed {nameof(HeartbeatPeriod)} = {HeartbeatPeriod} (e.g. 4 heartbeats).");
+        if (MaxConsecutiveStepErrors < 1)
+            problems.Add($"{nameof(MaxConsecutiveStepErrors)} = {MaxConsecutiveStepErrors}: must be at least 1.");
         if (JobWatchdogPeriod <= TimeSpan.Zero)
             problems.Add($"{nameof(JobWatchdogPeriod)} = {JobWatchdogPeriod}: must be positive (e.g. 00:00:01).");
         if (StepTimeWindow < 1)

@@ -46,25 +46,29 @@ public static class TrainingClusterSiloExtensions
                 : new FileSystemCheckpointStore(settings.ResolvedCheckpointPath, sp.GetService<ILogger<FileSystemCheckpointStore>>());
         });
 
-        // Job state must outlive any silo: a file per job in the embedded default, a blob per job in fleet mode. Both use
-        // the Orleans serializer ([Id]-keyed, version tolerant): the default JSON one drops values equal to the CLR
-        // default, which silently turns e.g. CheckpointInterval = 0 back into its initializer's 10 on reload.
+        // Job state — and the stream subscriptions (pub-sub state) that operators' consoles hold — must outlive any
+        // silo: a file per grain in the embedded default, a blob per grain in fleet mode. Both use the Orleans
+        // serializer ([Id]-keyed, version tolerant): the default JSON one drops values equal to the CLR default, which
+        // silently turns e.g. CheckpointInterval = 0 back into its initializer's 10 on reload.
         var fleet = new TrainingClusterOptions();
         configure?.Invoke(fleet);
-        if (fleet.CheckpointStore == "azureblob")
+        foreach (string name in new[] { StorageNames.Jobs, StorageNames.PubSub })
         {
-            silo.AddAzureBlobGrainStorage(StorageNames.Jobs, (OptionsBuilder<AzureBlobStorageOptions> o) => o.Configure<Serializer>((blob, serializer) =>
+            if (fleet.CheckpointStore == "azureblob")
             {
-                blob.ContainerName = fleet.AzureBlob.StateContainer;
-                blob.BlobServiceClient = fleet.AzureBlob.CreateServiceClient();
-                blob.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
-            }));
-        }
-        else
-        {
-            services.AddGrainStorage(StorageNames.Jobs, (sp, name) =>
-                new FileSystemGrainStorage(name, sp.GetRequiredService<IOptions<TrainingClusterOptions>>().Value.ResolvedStatePath,
-                    new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>())));
+                silo.AddAzureBlobGrainStorage(name, (OptionsBuilder<AzureBlobStorageOptions> o) => o.Configure<Serializer>((blob, serializer) =>
+                {
+                    blob.ContainerName = fleet.AzureBlob.StateContainer;
+                    blob.BlobServiceClient = fleet.AzureBlob.CreateServiceClient();
+                    blob.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+                }));
+            }
+            else
+            {
+                services.AddGrainStorage(name, (sp, storageName) =>
+                    new FileSystemGrainStorage(storageName, sp.GetRequiredService<IOptions<TrainingClusterOptions>>().Value.ResolvedStatePath,
+                        new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>())));
+            }
         }
         services.AddHostedService<NodeStartup>();
         services.AddHostedService<JobWatchdog>();
@@ -73,7 +77,6 @@ public static class TrainingClusterSiloExtensions
         silo.AddPlacementDirector<AssignedNodePlacement, NodeSiloPlacementDirector>();
         silo.AddPlacementDirector<AwayFromSiloPlacement, AwayFromSiloPlacementDirector>();
         silo.AddMemoryStreams(JobStreams.Provider);
-        silo.AddMemoryGrainStorage(StorageNames.PubSub);
         return silo;
     }
 }

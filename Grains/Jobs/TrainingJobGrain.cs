@@ -3,6 +3,7 @@ using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Compute;
 using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Grains.Interfaces.Scheduling;
@@ -40,6 +41,8 @@ internal sealed partial class TrainingJobGrain(
     private IGrainTimer? _keepAlive;
     private double _tokensPerSecond;
     private double _secondsPerStep;
+    private TaskCompletionSource<string> _abort = NewAbort();
+    private (DateTimeOffset At, long StepsBefore)? _recovery;
 
     private JobGrainState S => persisted.State;
 
@@ -84,6 +87,14 @@ internal sealed partial class TrainingJobGrain(
 
     public Task<IReadOnlyList<StepTiming>> GetStepTimings() => Task.FromResult<IReadOnlyList<StepTiming>>(_timings.ToArray());
 
+    public Task NodesLost(IReadOnlyList<string> nodeIds, string reason)
+    {
+        var mine = nodeIds.Where(n => S.Placement.Any(p => p.NodeId == n)).ToArray();
+        if (mine.Length > 0 && S.State is JobState.Running or JobState.Checkpointing)
+            _abort.TrySetResult($"node {string.Join(", ", mine)} lost: {reason}");
+        return Task.CompletedTask;
+    }
+
     public async Task<JobStatus> Cancel()
     {
         if (S.Spec is null || IsTerminal(S.State)) return Status();
@@ -127,8 +138,18 @@ internal sealed partial class TrainingJobGrain(
                     if (_cancelRequested) break;
                     await TrainStep(spec, plan, stages);
                     failuresWithoutProgress = 0;
+                    if (_recovery is { } recovered)
+                    {
+                        _recovery = null;
+                        long lostSteps = Math.Max(0, recovered.StepsBefore - (S.CompletedSteps - 1));
+                        await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobResumed, this.GetPrimaryKeyString(), null, S.Epoch,
+                            S.CompletedSteps, lostSteps, (time.GetUtcNow() - recovered.At).TotalSeconds,
+                            $"first step after recovery done; {lostSteps} completed step(s) recomputed"));
+                    }
                     if (IsCheckpointDue(spec, S.CompletedSteps))
                         await Checkpoint(spec, stages);
+                    else if (spec.SnapshotInterval > 0 && S.CompletedSteps % spec.SnapshotInterval == 0)
+                        await Guard(Task.WhenAll(stages.Select(s => s.Snapshot(S.Epoch, S.CompletedSteps, durable: false))));
                 }
                 if (_pendingCommit is not null) await _pendingCommit;
                 break;
@@ -138,6 +159,9 @@ internal sealed partial class TrainingJobGrain(
                 // A node, a silo or a message was lost. Everything of this epoch is fenced off by the next one; the
                 // job re-places (survivors stay), restores the newest committed checkpoint and replays the same data.
                 LogRecovering(logger, e, this.GetPrimaryKeyString(), S.CompletedSteps, failuresWithoutProgress);
+                _recovery ??= (time.GetUtcNow(), S.CompletedSteps);
+                await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobRecovering, this.GetPrimaryKeyString(), null, S.Epoch,
+                    S.CompletedSteps, 0, Since(), $"failure at step {S.CompletedSteps}: {e.Message}"));
                 S.State = JobState.Recovering;
                 S.Error = $"recovering from: {e.Message}";
                 await Save();
@@ -198,19 +222,12 @@ internal sealed partial class TrainingJobGrain(
                 S.Error = decision.Reason;
                 await Save();
                 await Publish($"waiting for capacity: {decision.Reason}");
+                await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.WaitingForCapacity, jobId, null, S.Epoch, S.CompletedSteps, 0, Since(),
+                    decision.Reason ?? "no capacity"));
             }
             if (_cancelRequested) return [];
             await Task.Delay(TimeSpan.FromSeconds(1));
         }
-
-        // Resume from the newest committed checkpoint, if any; work after it is recomputed, bit for bit.
-        var manifests = await store.ListManifestsAsync(jobId);
-        var restore = manifests.Count > 0 ? manifests[^1] : null;
-        long lost = S.CompletedSteps - (restore?.Step ?? 0);
-        S.CompletedSteps = restore?.Step ?? 0;
-        S.LossHistory = [.. S.LossHistory.Take((int)S.CompletedSteps)];
-        if (S.LossHistory.Count < S.CompletedSteps) S.LossHistory = [.. restore!.LossHistory.Take((int)S.CompletedSteps)];
-        S.LastCheckpointStep = restore?.Step;
 
         int[] unitsPerStage = [.. plan.UnitsPerStage];
         int moved = previous.Length == plan.StageCount ? decision.NodeByStage.Where((n, s) => n != previous[s]).Count() : plan.StageCount;
@@ -220,26 +237,109 @@ internal sealed partial class TrainingJobGrain(
             string units = $"{ModelLayout.UnitName(plan.Config, start)}…{ModelLayout.UnitName(plan.Config, end - 1)}";
             return new StagePlacement(s, node, NodeIds.SiloOf(node) ?? "?", start, end - start, units);
         })];
+        if (recovering)
+            await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobReplaced, jobId, null, S.Epoch, S.CompletedSteps, 0, Since(),
+                $"{moved} of {plan.StageCount} stage(s) moved: {string.Join(", ", S.Placement.Select(p => $"s{p.Stage}→{p.NodeId}"))}"));
         var stages = Enumerable.Range(0, plan.StageCount)
             .Select(s => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, 0, s)))
             .ToArray();
-        await Task.WhenAll(stages.Select((stage, s) => ConfigureStage(stage, new StageAssignment
+
+        // Resume from the newest state that loads: the stages' in-memory snapshots (held by their shards on other
+        // silos) when a recovery finds them all at the same step, newer than the last durable checkpoint; else the
+        // newest committed checkpoint — a missing or corrupt shard rules its checkpoint out and the one before is
+        // tried (ultimately the initial weights). Work after the restored step is recomputed, bit for bit.
+        var manifests = await store.ListManifestsAsync(jobId);
+        CheckpointManifest? restore = null;
+        long? memoryStep = recovering && spec.SnapshotInterval > 0 ? await InMemorySnapshotStep(jobId, plan.StageCount, manifests) : null;
+        if (memoryStep is { } candidateStep)
         {
-            Job = spec,
-            Replica = 0,
-            Stage = s,
-            Epoch = S.Epoch,
-            NodeId = decision.NodeByStage[s],
-            UnitsPerStage = unitsPerStage,
-            RestoreFrom = restore,
-        })));
+            try
+            {
+                await ConfigureAll(null, candidateStep);
+            }
+            catch (CheckpointUnusableException e)
+            {
+                LogCheckpointRejected(logger, jobId, candidateStep, e.Shard, e.Message);
+                memoryStep = null;
+            }
+        }
+        for (int candidate = manifests.Count - 1; memoryStep is null; candidate--)
+        {
+            restore = candidate >= 0 ? manifests[candidate] : null;
+            try
+            {
+                await ConfigureAll(restore, null);
+                break;
+            }
+            catch (CheckpointUnusableException e) when (restore is not null)
+            {
+                LogCheckpointRejected(logger, jobId, restore.Step, e.Shard, e.Message);
+                await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.CheckpointRejected, jobId, null, S.Epoch, restore.Step, 0, Since(),
+                    $"checkpoint at step {restore.Step} rejected ({e.Shard}): {e.Message}"));
+            }
+        }
+        long restoredStep = memoryStep ?? restore?.Step ?? 0;
+        long lost = S.CompletedSteps - restoredStep;
+        S.CompletedSteps = restoredStep;
+        S.LossHistory = [.. S.LossHistory.Take((int)S.CompletedSteps)];
+        if (S.LossHistory.Count < S.CompletedSteps) S.LossHistory = [.. restore!.LossHistory.Take((int)S.CompletedSteps)];
+        S.LastCheckpointStep = manifests.Count > 0 ? manifests[^1].Step : null;
+        _abort = NewAbort();
+        if (recovering)
+            await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobRestored, jobId, null, S.Epoch, S.CompletedSteps, lost, Since(),
+                memoryStep is not null ? $"restored from the in-memory snapshots of step {memoryStep}"
+                : restore is null ? "restarted from the initial weights"
+                : $"restored from the durable checkpoint at step {restore.Step}"));
         S.State = JobState.Running;
         S.Error = null;
         await Save();
-        await Publish(restore is null
-            ? $"running (epoch {S.Epoch})"
-            : $"running from checkpoint at step {restore.Step} (epoch {S.Epoch}; {moved} stage(s) moved; {lost} step(s) to recompute)");
+        await Publish($"running from step {S.CompletedSteps} (epoch {S.Epoch}; {moved} stage(s) moved; {lost} step(s) to recompute)");
         return stages;
+
+        Task ConfigureAll(CheckpointManifest? manifest, long? fromMemory) =>
+            Task.WhenAll(stages.Select((stage, s) => ConfigureStage(stage, new StageAssignment
+            {
+                Job = spec,
+                Replica = 0,
+                Stage = s,
+                Epoch = S.Epoch,
+                NodeId = decision.NodeByStage[s],
+                UnitsPerStage = unitsPerStage,
+                RestoreFrom = manifest,
+                RestoreFromMemoryStep = fromMemory,
+            })));
+    }
+
+    /// <summary>
+    /// The newest step for which every stage still has an in-memory snapshot somewhere — the stage's own copy (if the
+    /// stage survived) or its shard's (on another silo) — when newer than every committed checkpoint. One lost silo
+    /// never takes both copies of a stage.
+    /// </summary>
+    private async Task<long?> InMemorySnapshotStep(string jobId, int stageCount, IReadOnlyList<CheckpointManifest> manifests)
+    {
+        var copies = await Task.WhenAll(Enumerable.Range(0, stageCount).Select(async s =>
+        {
+            long shard = await LatestOrNone(() => GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, s)).GetLatestStep());
+            long own = await LatestOrNone(() => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, 0, s)).GetSnapshotStep());
+            return new[] { shard, own }.Where(step => step >= 0).ToHashSet();
+        }));
+        long newestDurable = manifests.Count > 0 ? manifests[^1].Step : 0;
+        var common = copies.Aggregate((a, b) => { a.IntersectWith(b); return a; });
+        long best = common.Where(step => step > newestDurable && step <= S.CompletedSteps).DefaultIfEmpty(-1).Max();
+        return best >= 0 ? best : null;
+
+        async Task<long> LatestOrNone(Func<Task<long>> read)
+        {
+            try
+            {
+                return await read().WaitAsync(TimeSpan.FromSeconds(5));
+            }
+            catch (Exception e)
+            {
+                LogNoMemorySnapshot(logger, e, jobId); // a copy that died with its silo
+                return -1;
+            }
+        }
     }
 
     private static async Task ConfigureStage(IPipelineStageGrain stage, StageAssignment assignment)
@@ -261,9 +361,10 @@ internal sealed partial class TrainingJobGrain(
                 await configure;
                 return;
             }
-            catch (StageMisplacedException) when (attempt < 5)
+            catch (StageMisplacedException) when (attempt < 50)
             {
-                // The old activation is leaving its silo; the next call activates the stage on its new node.
+                // The old activation is leaving its silo; once it has, the next call activates the stage on its node.
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 20 * attempt)));
             }
         }
     }
@@ -283,16 +384,20 @@ internal sealed partial class TrainingJobGrain(
         for (int micro = 0; micro < m; micro++)
         {
             if (inFlight.Count >= window)
-                inFlight.Remove(await Task.WhenAny(inFlight));
+            {
+                var finished = await Guard(Task.WhenAny(inFlight));
+                await finished; // surface its failure now
+                inFlight.Remove(finished);
+            }
             inFlight.Add(RunMicroBatch(micro));
         }
-        await Task.WhenAll(inFlight);
+        await Guard(Task.WhenAll(inFlight));
 
         var reduce = Stopwatch.StartNew();
-        var squares = await Task.WhenAll(stages.Select(s => s.GradientSquares(epoch, step)));
+        var squares = await Guard(Task.WhenAll(stages.Select(s => s.GradientSquares(epoch, step))));
         double norm = GradientNorm.Global(squares);
         double coefficient = GradientNorm.ClipCoefficient(norm, spec.Optimizer.ClipNorm);
-        await Task.WhenAll(stages.Select(s => s.ApplyUpdate(epoch, step, coefficient)));
+        await Guard(Task.WhenAll(stages.Select(s => s.ApplyUpdate(epoch, step, coefficient))));
         reduce.Stop();
 
         double loss = LossReduction.Mean(losses);
@@ -318,6 +423,28 @@ internal sealed partial class TrainingJobGrain(
         }
     }
 
+    /// <summary>Awaits <paramref name="work"/> unless the scheduler reports one of this job's nodes lost first.</summary>
+    private async Task<T> Guard<T>(Task<T> work)
+    {
+        await Guard((Task)work);
+        return await work;
+    }
+
+    private async Task Guard(Task work)
+    {
+        var abort = _abort.Task;
+        if (await Task.WhenAny(work, abort) == abort)
+        {
+            _ = work.ContinueWith(t => t.Exception, TaskScheduler.Default); // its late failure is expected; observe it
+            throw new NodeLostException(abort.Result);
+        }
+        await work;
+    }
+
+    private static TaskCompletionSource<string> NewAbort() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private double? Since() => _recovery is { } r ? (time.GetUtcNow() - r.At).TotalSeconds : null;
+
     private static bool IsCheckpointDue(JobSpec spec, long completedSteps) =>
         completedSteps == spec.Steps || (spec.CheckpointInterval > 0 && completedSteps % spec.CheckpointInterval == 0);
 
@@ -327,7 +454,7 @@ internal sealed partial class TrainingJobGrain(
         long step = S.CompletedSteps;
         long epoch = S.Epoch;
         S.State = JobState.Checkpointing;
-        await Task.WhenAll(stages.Select(s => s.Snapshot(epoch, step)));
+        await Guard(Task.WhenAll(stages.Select(s => s.Snapshot(epoch, step, durable: true))));
         await Publish($"checkpointing step {step}");
         _pendingCommit = Commit(spec, epoch, step, [.. S.LossHistory]);
     }
@@ -472,6 +599,12 @@ internal sealed partial class TrainingJobGrain(
 
     [LoggerMessage(8, LogLevel.Warning, "Job {JobId}: a checkpoint in flight was not committed")]
     private static partial void LogCommitLost(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(9, LogLevel.Warning, "Job {JobId}: checkpoint at step {Step} rejected because of {Shard}: {Reason}")]
+    private static partial void LogCheckpointRejected(ILogger logger, string jobId, long step, string shard, string reason);
+
+    [LoggerMessage(10, LogLevel.Information, "Job {JobId}: an in-memory snapshot copy is unreachable")]
+    private static partial void LogNoMemorySnapshot(ILogger logger, Exception exception, string jobId);
 
     [LoggerMessage(6, LogLevel.Debug, "Job {JobId}: progress could not be published")]
     private static partial void LogPublishFailed(ILogger logger, Exception exception, string jobId);

@@ -75,7 +75,9 @@ internal sealed partial class NodeGrain(
     private NodeHealth Health()
     {
         var (p50, p99) = _worker.StepTimes();
-        var state = _capabilities is null ? NodeState.Starting : NodeState.Ready;
+        var state = _capabilities is null ? NodeState.Starting
+            : _worker.ConsecutiveErrors >= options.Value.MaxConsecutiveStepErrors ? NodeState.Unhealthy
+            : NodeState.Ready;
         return new NodeHealth(_worker.NodeId, state, Interlocked.Increment(ref _sequence), p50, p99,
             Process.GetCurrentProcess().WorkingSet64 / Math.Max(1, workers.Workers.Count), _worker.ErrorCount, _worker.LastError,
             time.GetUtcNow(), _worker.ActiveStages);

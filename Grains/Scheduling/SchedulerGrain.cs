@@ -1,4 +1,6 @@
 using Cluster.Grains.Hosting;
+using Cluster.Grains.Interfaces.Events;
+using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Grains.Interfaces.Scheduling;
 using Microsoft.Extensions.Logging;
@@ -23,6 +25,69 @@ internal sealed partial class SchedulerGrain(
 {
     private readonly Dictionary<string, NodeRecord> _nodes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string[] Nodes, long[] Memory)> _jobs = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _lost = new(StringComparer.Ordinal);
+    private IGrainTimer? _watch;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _watch = this.RegisterGrainTimer(Watch, new GrainTimerCreationOptions
+        {
+            DueTime = options.Value.HeartbeatPeriod,
+            Period = options.Value.HeartbeatPeriod,
+            Interleave = true,
+            KeepAlive = true,
+        });
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _watch?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Failure detection, two signals: heartbeats (a node silent for longer than NodeTimeout, or one that reports
+    /// itself unhealthy) and Orleans membership (the node's silo is no longer active). Jobs using a lost node hear
+    /// about it at once, so they abandon the step in flight instead of waiting for calls that will never return.
+    /// </summary>
+    private async Task Watch(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var active = ActiveSilos();
+        foreach (var node in _nodes.Values.ToArray())
+        {
+            string id = node.Capabilities.NodeId;
+            if (node.LastHeartbeat is not { } seen) continue; // still starting
+            string? why = !active.Contains(node.Capabilities.SiloName) ? $"its silo '{node.Capabilities.SiloName}' left the cluster"
+                : now - seen > options.Value.NodeTimeout ? $"no heartbeat for {(now - seen).TotalSeconds:F1} s"
+                : node.Health is { State: NodeState.Unhealthy } h ? $"unhealthy after {h.ErrorCount} failed steps (last: {h.LastError})"
+                : null;
+            if (why is not null && _lost.Add(id))
+            {
+                LogNodeLost(logger, id, why);
+                await this.Publish(new ClusterEvent(now, ClusterEventKind.NodeLost, null, id, 0, 0, 0, null, $"node {id} lost: {why}"));
+                foreach (var (jobId, job) in _jobs.Where(j => j.Value.Nodes.Contains(id)).ToArray())
+                {
+                    try
+                    {
+                        await GrainFactory.GetGrain<ITrainingJobGrain>(jobId).NodesLost([id], why);
+                    }
+                    catch (Exception e)
+                    {
+                        LogNotifyFailed(logger, e, jobId); // the job finds out from its own failed calls anyway
+                    }
+                }
+            }
+            else if (why is null && _lost.Remove(id))
+            {
+                await this.Publish(new ClusterEvent(now, ClusterEventKind.NodeRecovered, null, id, 0, 0, 0, null, $"node {id} is healthy again"));
+            }
+        }
+    }
+
+    private HashSet<string> ActiveSilos() => membership.CurrentSnapshot.Members.Values
+        .Where(m => m.Status == SiloStatus.Active).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
 
     public Task Register(NodeCapabilities capabilities)
     {
@@ -57,8 +122,7 @@ internal sealed partial class SchedulerGrain(
         _jobs.Remove(jobId);
         var now = time.GetUtcNow();
         var staleAfter = options.Value.NodeTimeout;
-        var activeSilos = membership.CurrentSnapshot.Members.Values
-            .Where(m => m.Status == SiloStatus.Active).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
+        var activeSilos = ActiveSilos();
         var memoryUsed = new Dictionary<string, long>(StringComparer.Ordinal);
         var hosted = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (nodes, memory) in _jobs.Values)
@@ -102,6 +166,12 @@ internal sealed partial class SchedulerGrain(
 
     [LoggerMessage(2, LogLevel.Information, "Job {JobId} placed: {Placement}")]
     private static partial void LogPlaced(ILogger logger, string jobId, string placement);
+
+    [LoggerMessage(4, LogLevel.Warning, "Node {NodeId} lost: {Reason}")]
+    private static partial void LogNodeLost(ILogger logger, string nodeId, string reason);
+
+    [LoggerMessage(5, LogLevel.Debug, "Could not tell job {JobId} about a lost node")]
+    private static partial void LogNotifyFailed(ILogger logger, Exception exception, string jobId);
 
     [LoggerMessage(3, LogLevel.Warning, "Job {JobId} could not be placed: {Reason}")]
     private static partial void LogRefused(ILogger logger, string jobId, string? reason);

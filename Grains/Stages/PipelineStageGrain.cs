@@ -35,6 +35,8 @@ internal sealed partial class PipelineStageGrain(
     private BatchSampler? _sampler;
     private IPipelineStageGrain? _next;
     private float _lossScale;
+    private CancellationTokenSource _epochCalls = new(); // cancels this epoch's calls still waiting downstream
+    private (long Step, IReadOnlyList<UnitStateImage> Units)? _ownSnapshot; // survives re-configuration, not the silo
     private double _stepComputeMs;
 
     public async Task Configure(StageAssignment assignment)
@@ -44,10 +46,13 @@ internal sealed partial class PipelineStageGrain(
         var worker = workers.Find(assignment.NodeId);
         if (worker is null)
         {
-            // Activated for another node before a re-placement: leave, so the retry activates on the right silo.
+            // Activated for another node before a re-placement: leave, so the retry activates on the right silo. Calls
+            // of the old epoch still waiting on stages that died would keep this activation busy: cut them loose.
+            CancelEpochCalls();
             DeactivateOnIdle();
             throw new StageMisplacedException($"Stage {this.GetPrimaryKeyString()} is on silo '{workers.SiloName}', but node '{assignment.NodeId}' is elsewhere; retry to activate it there.");
         }
+        CancelEpochCalls();
         await DropExecutor();
 
         var spec = assignment.Job;
@@ -56,8 +61,15 @@ internal sealed partial class PipelineStageGrain(
         var executor = (await worker.Run(() => new StageExecutor(plan, assignment.Stage, optimizer, worker.Device))).Value;
         try
         {
-            if (assignment.RestoreFrom is { } manifest)
+            if (assignment.RestoreFromMemoryStep is { } memoryStep)
+                await RestoreFromMemory(worker, executor, spec.JobId, memoryStep);
+            else if (assignment.RestoreFrom is { } manifest)
                 await Restore(worker, executor, manifest);
+        }
+        catch (CheckpointCorruptException e)
+        {
+            await worker.Run(executor.Dispose);
+            throw new CheckpointUnusableException(e.Source, e.Message); // a type every silo and client can deserialise
         }
         catch
         {
@@ -85,31 +97,37 @@ internal sealed partial class PipelineStageGrain(
         WireTensor activations = executor.IsFirst
             ? TensorWire.FromTokens(batch!.Inputs, batch.Rows, batch.Columns)
             : (input ?? throw new ArgumentNullException(nameof(input), $"Stage {executor.Stage} needs the activations of stage {executor.Stage - 1}.")).ToWire();
+        if (executor.IsLast)
+        {
+            // The last stage turns forward straight into backward: one unit of work on the device.
+            var targets = TensorWire.FromTokens(batch!.Targets, batch.Rows, batch.Columns);
+            var done = await Compute(worker, step, microBatch, () =>
+            {
+                double loss = executor.ForwardLoss(microBatch, activations, targets);
+                return (Loss: loss, Gradient: executor.Backward(microBatch, null, _lossScale));
+            });
+            _stepComputeMs += done.Ran.TotalMilliseconds;
+            return new MicroBatchResult(done.Value.Loss, done.Value.Gradient?.ToPayload(), done.Ran.TotalMilliseconds, done.Queued.TotalMilliseconds);
+        }
+
+        var forward = await Compute(worker, step, microBatch, () => executor.Forward(microBatch, activations));
+        var downstream = await _next!.RunMicroBatch(epoch, step, microBatch, forward.Value.ToPayload()).WaitAsync(_epochCalls.Token);
+        Fenced(epoch, step);
+        var backward = await Compute(worker, step, microBatch, () => executor.Backward(microBatch, downstream.InputGradient?.ToWire(), _lossScale));
+        double compute = forward.Ran.TotalMilliseconds + backward.Ran.TotalMilliseconds;
+        _stepComputeMs += compute;
+        return new MicroBatchResult(downstream.Loss, backward.Value?.ToPayload(),
+            downstream.ComputeMs + compute, downstream.QueueMs + forward.Queued.TotalMilliseconds + backward.Queued.TotalMilliseconds);
+    }
+
+    /// <summary>Runs this stage's own compute; only its failures count against the node's health (not downstream ones).</summary>
+    private async Task<Timed<T>> Compute<T>(DeviceWorker worker, long step, int microBatch, Func<T> work)
+    {
         try
         {
-            if (executor.IsLast)
-            {
-                // The last stage turns forward straight into backward: one unit of work on the device.
-                var targets = TensorWire.FromTokens(batch!.Targets, batch.Rows, batch.Columns);
-                var done = await worker.Run(() =>
-                {
-                    double loss = executor.ForwardLoss(microBatch, activations, targets);
-                    return (Loss: loss, Gradient: executor.Backward(microBatch, null, _lossScale));
-                });
-                _stepComputeMs += done.Ran.TotalMilliseconds;
-                return new MicroBatchResult(done.Value.Loss, done.Value.Gradient?.ToPayload(), done.Ran.TotalMilliseconds, done.Queued.TotalMilliseconds);
-            }
-
-            var forward = await worker.Run(() => executor.Forward(microBatch, activations));
-            var downstream = await _next!.RunMicroBatch(epoch, step, microBatch, forward.Value.ToPayload());
-            Fenced(epoch, step);
-            var backward = await worker.Run(() => executor.Backward(microBatch, downstream.InputGradient?.ToWire(), _lossScale));
-            double compute = forward.Ran.TotalMilliseconds + backward.Ran.TotalMilliseconds;
-            _stepComputeMs += compute;
-            return new MicroBatchResult(downstream.Loss, backward.Value?.ToPayload(),
-                downstream.ComputeMs + compute, downstream.QueueMs + forward.Queued.TotalMilliseconds + backward.Queued.TotalMilliseconds);
+            return await worker.Run(work);
         }
-        catch (Exception e) when (e is not StaleEpochException)
+        catch (Exception e) when (e is not ObjectDisposedException)
         {
             worker.RecordError($"{this.GetPrimaryKeyString()} step {step} micro-batch {microBatch}: {e.Message}");
             throw;
@@ -132,21 +150,24 @@ internal sealed partial class PipelineStageGrain(
         _stepComputeMs = 0;
     }
 
-    public async Task Snapshot(long epoch, long completedSteps)
+    public async Task Snapshot(long epoch, long completedSteps, bool durable)
     {
         var (executor, worker) = Fenced(epoch, completedSteps);
         var images = (await worker.Run(executor.ExportState)).Value;
+        _ownSnapshot = (completedSteps, images);
         var shard = GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(_assignment!.Job.JobId, executor.Stage));
         RequestContext.Set(PlacementContextKeys.AvoidSilo, workers.SiloName);
         try
         {
-            await shard.Accept(epoch, completedSteps, executor.Stage, images.Select(i => new UnitImage(i.UnitIndex, i.UnitName, i.Image)).ToArray());
+            await shard.Accept(epoch, completedSteps, executor.Stage, images.Select(i => new UnitImage(i.UnitIndex, i.UnitName, i.Image)).ToArray(), durable);
         }
         finally
         {
             RequestContext.Remove(PlacementContextKeys.AvoidSilo);
         }
     }
+
+    public Task<long> GetSnapshotStep() => Task.FromResult(_ownSnapshot?.Step ?? -1);
 
     public async Task Release(long epoch)
     {
@@ -155,8 +176,16 @@ internal sealed partial class PipelineStageGrain(
             if (_executor is null) DeactivateOnIdle();
             throw new StaleEpochException(this.GetPrimaryKeyString(), epoch, _epoch);
         }
+        CancelEpochCalls();
         await DropExecutor();
         DeactivateOnIdle();
+    }
+
+    private void CancelEpochCalls()
+    {
+        _epochCalls.Cancel();
+        _epochCalls.Dispose();
+        _epochCalls = new CancellationTokenSource();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => await DropExecutor();
@@ -195,6 +224,40 @@ internal sealed partial class PipelineStageGrain(
         await worker.Run(() => executor.ImportState(unit => images[unit]));
         if (executor.CompletedSteps != manifest.Step)
             throw new CheckpointCorruptException($"{manifest.JobId}/step {manifest.Step}", $"its shards hold optimizer step {executor.CompletedSteps}, not {manifest.Step}.");
+    }
+
+    /// <summary>
+    /// Loads the in-memory snapshot of <paramref name="step"/>: this stage's own copy when it survived the failure,
+    /// else the copy its checkpoint shard keeps on another silo.
+    /// </summary>
+    private async Task RestoreFromMemory(DeviceWorker worker, StageExecutor executor, string jobId, long step)
+    {
+        string shardKey = StageKeys.Shard(jobId, executor.Stage);
+        Dictionary<string, (byte[] Image, string Source)> images;
+        if (_ownSnapshot is { } own && own.Step == step && own.Units.Count > 0)
+        {
+            images = own.Units.ToDictionary(u => u.UnitName, u => (u.Image, $"{this.GetPrimaryKeyString()} (own memory, step {step})"), StringComparer.Ordinal);
+        }
+        else
+        {
+            IReadOnlyList<UnitImage>? units = null;
+            try
+            {
+                units = await GrainFactory.GetGrain<ICheckpointShardGrain>(shardKey).GetSnapshot(step);
+            }
+            catch (Exception e) when (e is not CheckpointCorruptException)
+            {
+                throw new CheckpointCorruptException($"{shardKey} (memory)", $"it could not be reached ({e.Message}).", e);
+            }
+            if (units is null)
+                throw new CheckpointCorruptException($"{shardKey} (memory)", $"it no longer holds the snapshot of step {step}.");
+            images = units.ToDictionary(u => u.UnitName, u => (u.Image, $"{shardKey} (memory, step {step})"), StringComparer.Ordinal);
+        }
+        await worker.Run(() => executor.ImportState(unit => images.TryGetValue(unit, out var image) ? image
+            : throw new CheckpointCorruptException($"{shardKey} (memory)", $"its snapshot has no unit '{unit}'.")));
+        _ownSnapshot = null; // the executor holds it now; the next snapshot replaces it anyway
+        if (executor.CompletedSteps != step)
+            throw new CheckpointCorruptException($"{shardKey} (memory)", $"its snapshot holds optimizer step {executor.CompletedSteps}, not {step}.");
     }
 
     private async Task DropExecutor()

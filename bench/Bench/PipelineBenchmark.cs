@@ -78,7 +78,8 @@ internal static class PipelineBenchmark
         {
             await using var cluster = await LocalCluster.StartAsync(silos, slots, threads, root);
             await cluster.WaitForNodesAsync(silos * slots, TimeSpan.FromSeconds(60));
-            var spec = JobSpecs.FromTrainerOptions($"bench-{mode}", options, stages, steps + warmup, checkpointInterval: 0);
+            // Pure training throughput: no checkpoints and no in-memory snapshots (the reference takes neither).
+            var spec = JobSpecs.FromTrainerOptions($"bench-{mode}", options, stages, steps + warmup, checkpointInterval: 0) with { SnapshotInterval = 0 };
             var job = cluster.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
             await job.Submit(spec);
             var clock = Stopwatch.StartNew();

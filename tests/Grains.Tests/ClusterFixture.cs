@@ -34,13 +34,16 @@ public class ClusterFixture : IAsyncLifetime
     {
         var builder = new InProcessTestClusterBuilder((short)SiloCount);
         string root = DataRoot;
-        builder.ConfigureSilo((_, silo) => silo.AddTrainingCluster(o =>
+        builder.ConfigureSilo((_, silo) => ConfigureSilo(silo).AddTrainingCluster(o =>
         {
             o.DeviceSlots = SlotsPerSilo;
             o.ThreadsPerSlot = 1;
             o.SlotMemoryBytes = 512L << 20; // small, so an over-large model is refused without allocating it
             o.DataRoot = root;
             o.HeartbeatPeriod = TimeSpan.FromMilliseconds(100);
+            // Failures here are silo stops that membership reports at once; a slow shared 2-core machine can delay a
+            // heartbeat past the 1 s default, and a false "node lost" would move stages a test expects to stay put.
+            o.NodeTimeout = TimeSpan.FromSeconds(5);
         }));
         builder.ConfigureClient(client => client.AddMemoryStreams(JobStreams.Provider));
         Cluster = builder.Build();
@@ -49,6 +52,9 @@ public class ClusterFixture : IAsyncLifetime
                 .Count(n => n.Health is not null) == SiloCount * SlotsPerSilo,
             TimeSpan.FromSeconds(60), $"all {SiloCount * SlotsPerSilo} nodes registered and heartbeating");
     }
+
+    /// <summary>A hook for fixtures that add or replace services (e.g. a fault-injecting checkpoint store).</summary>
+    protected virtual ISiloBuilder ConfigureSilo(ISiloBuilder silo) => silo;
 
     public async Task DisposeAsync()
     {

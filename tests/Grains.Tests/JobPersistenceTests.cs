@@ -27,8 +27,8 @@ public sealed class JobPersistenceTests(ClusterFixture fixture) : IClassFixture<
         var lossesBefore = await job.GetLossHistory();
         Assert.Equal(4, lossesBefore.Count);
 
-        // The state lives in the file-system grain storage under the data root.
-        string stateRoot = Path.Combine(fixture.DataRoot, "state");
+        // The job's state lives in the file-system grain storage "jobs" under the data root.
+        string stateRoot = Path.Combine(fixture.DataRoot, "state", "jobs");
         Assert.True(Directory.Exists(stateRoot), $"no grain-state folder {stateRoot}");
         var stateFiles = Directory.EnumerateFiles(stateRoot, "*.state", SearchOption.AllDirectories)
             .Where(f => Path.GetFileName(f).Contains(spec.JobId, StringComparison.Ordinal))

@@ -1,0 +1,18 @@
+namespace Cluster.Grains.Interfaces.Events;
+
+/// <summary>
+/// One failure, decision or recovery, published on <see cref="Jobs.JobStreams.EventsNamespace"/> for the console and
+/// the benchmarks. <see cref="Step"/> is the job's completed steps when it happened; <see cref="StepsLost"/> counts
+/// the completed steps a recovery had to recompute; <see cref="Seconds"/> is the time since the failure was noticed.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("cluster.ClusterEvent")]
+public sealed record ClusterEvent(
+    [property: Id(0)] DateTimeOffset At,
+    [property: Id(1)] ClusterEventKind Kind,
+    [property: Id(2)] string? JobId,
+    [property: Id(3)] string? NodeId,
+    [property: Id(4)] long Epoch,
+    [property: Id(5)] long Step,
+    [property: Id(6)] long StepsLost,
+    [property: Id(7)] double? Seconds,
+    [property: Id(8)] string Message);

@@ -1,0 +1,67 @@
+using System.Collections.Concurrent;
+using Cluster.Grains.Interfaces.Events;
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Scheduling;
+using Orleans.Streams;
+
+namespace Cluster.Grains.Tests;
+
+public sealed class CheckpointFaultTests(FaultInjectionClusterFixture fixture) : IClassFixture<FaultInjectionClusterFixture>
+{
+    [Fact]
+    public async Task A_corrupt_shard_rules_its_checkpoint_out_and_the_previous_one_is_used()
+    {
+        await using var collector = await EventCollector.StartAsync(fixture.Client);
+        var events = collector.Events;
+
+        // Durable checkpoints only: in-memory snapshots would (rightly) be preferred over them.
+        var spec = TinyJob.Spec("corrupt-fallback", stages: 4, steps: 40, checkpointInterval: 5) with { KeepCheckpoints = 20, SnapshotInterval = 0 };
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await job.Submit(spec);
+        var running = await Eventually.Value(job.GetStatus, s => s.LastCheckpointStep >= 10 || s.State is JobState.Completed or JobState.Failed,
+            TimeSpan.FromMinutes(2), "the checkpoint at step 10 to be committed");
+        Assert.True(running.State is JobState.Running or JobState.Checkpointing, $"job is {running.State}");
+
+        // Every checkpoint from step 10 on now reads back corrupt; then a silo hosting a stage is lost.
+        FaultyCheckpointStore.CorruptReadsFrom(spec.JobId, 10);
+        await KillAStageSilo(job, running);
+
+        var done = await Eventually.Value(job.GetStatus, s => s.State is JobState.Completed or JobState.Failed, TimeSpan.FromMinutes(4), "the job to recover and finish");
+        Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
+        var expected = TinyJob.ReferenceLosses(spec);
+        Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), (await job.GetLossHistory()).Select(BitConverter.DoubleToInt64Bits));
+
+        await Eventually.True(() => Task.FromResult(events.Any(e => e.JobId == spec.JobId && e.Kind == ClusterEventKind.JobResumed)),
+            TimeSpan.FromSeconds(30), "the JobResumed event");
+        var mine = events.Where(e => e.JobId == spec.JobId).ToArray();
+        Assert.Contains(mine, e => e.Kind == ClusterEventKind.CheckpointRejected && e.Step >= 10 && e.Message.Contains(".safetensors", StringComparison.Ordinal));
+        Assert.Contains(mine, e => e.Kind == ClusterEventKind.JobRestored && e.Message.Contains("step 5", StringComparison.Ordinal));
+        Assert.Contains(events, e => e.Kind == ClusterEventKind.NodeLost);
+    }
+
+    [Fact]
+    public async Task A_checkpoint_whose_writer_dies_is_never_committed_and_training_goes_on()
+    {
+        var spec = TinyJob.Spec("writer-dies", stages: 2, steps: 20, checkpointInterval: 5) with { KeepCheckpoints = 20, SnapshotInterval = 0 };
+        FaultyCheckpointStore.FailNextWriteOf(spec.JobId, 10);
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await job.Submit(spec);
+        var done = await Eventually.Value(job.GetStatus, s => s.State is JobState.Completed or JobState.Failed, TimeSpan.FromMinutes(3), "the job to finish");
+        Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
+        Assert.False(FaultyCheckpointStore.PendingWriteFailure(spec.JobId, 10), "the injected write failure was never hit");
+        Assert.True(done.Epoch >= 2, $"the failed checkpoint should have sent the job through a recovery (epoch {done.Epoch})");
+        var expected = TinyJob.ReferenceLosses(spec);
+        Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), (await job.GetLossHistory()).Select(BitConverter.DoubleToInt64Bits));
+        // The step-10 checkpoint that finally committed is the retried one: it loads and matches the trajectory.
+        Assert.Equal(new long[] { 5, 10, 15, 20 }, (await job.ListCheckpoints()).Select(m => m.Step));
+    }
+
+    private async Task KillAStageSilo(ITrainingJobGrain job, JobStatus running)
+    {
+        var cluster = fixture.Cluster;
+        string? Host(GrainId id) => cluster.TryGetGrainContext(id, out var context) ? cluster.Silos.FirstOrDefault(s => s.SiloAddress == context.Address.SiloAddress)?.Name : null;
+        var spared = new HashSet<string?> { cluster.Silos[0].Name, Host(job.GetGrainId()), Host(fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetGrainId()) };
+        var victim = cluster.Silos.First(s => !spared.Contains(s.Name) && running.Placement.Any(p => p.SiloName == s.Name));
+        await cluster.KillSiloAsync(victim);
+    }
+}

@@ -1,0 +1,44 @@
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Scheduling;
+using Orleans.Streams;
+
+namespace Cluster.Grains.Tests;
+
+/// <summary>Recovery from in-memory snapshots (a cluster of its own: losing silos changes the cluster for good).</summary>
+public sealed class InMemoryRecoveryTests(FourSiloClusterFixture fixture) : IClassFixture<FourSiloClusterFixture>
+{
+    [Fact]
+    public async Task With_in_memory_snapshots_a_silo_loss_costs_at_most_the_step_in_flight()
+    {
+        await using var collector = await EventCollector.StartAsync(fixture.Client);
+        var events = collector.Events;
+
+        // Durable checkpoints far apart (20), snapshots every step: the restore must come from memory, not step 20.
+        var spec = TinyJob.Spec("memory-restore", stages: 4, steps: 40, checkpointInterval: 20) with { SnapshotInterval = 1 };
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await job.Submit(spec);
+        var running = await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 25 || s.State is JobState.Completed or JobState.Failed,
+            TimeSpan.FromMinutes(2), "the job to pass step 25");
+        Assert.True(running.State is JobState.Running or JobState.Checkpointing, $"job is {running.State}");
+
+        var cluster = fixture.Cluster;
+        string? Host(GrainId id) => cluster.TryGetGrainContext(id, out var context) ? cluster.Silos.FirstOrDefault(s => s.SiloAddress == context.Address.SiloAddress)?.Name : null;
+        var spared = new HashSet<string?> { cluster.Silos[0].Name, Host(job.GetGrainId()), Host(fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetGrainId()) };
+        var victim = cluster.Silos.FirstOrDefault(s => !spared.Contains(s.Name) && running.Placement.Any(p => p.SiloName == s.Name));
+        Assert.True(victim is not null, "no silo to lose: every stage silo also hosts the primary, the job or the scheduler");
+        await cluster.KillSiloAsync(victim!);
+
+        var done = await Eventually.Value(job.GetStatus, s => s.State is JobState.Completed or JobState.Failed, TimeSpan.FromMinutes(4), "the job to recover and finish");
+        Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
+        var expected = TinyJob.ReferenceLosses(spec);
+        Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), (await job.GetLossHistory()).Select(BitConverter.DoubleToInt64Bits));
+
+        await Eventually.True(() => Task.FromResult(events.Any(e => e.JobId == spec.JobId && e.Kind == Interfaces.Events.ClusterEventKind.JobRestored)),
+            TimeSpan.FromSeconds(30), "the JobRestored event");
+        var restored = events.First(e => e.JobId == spec.JobId && e.Kind == Interfaces.Events.ClusterEventKind.JobRestored);
+        Assert.Contains("in-memory", restored.Message, StringComparison.Ordinal);
+        Assert.True(restored.StepsLost <= 1, $"a failure with per-step snapshots should cost at most the step in flight, lost {restored.StepsLost}: {restored.Message}");
+        Assert.True(restored.Step > 20, $"restored at step {restored.Step}: not from memory");
+    }
+
+}

@@ -1,0 +1,40 @@
+using Cluster.Grains.Compute;
+using TorchSharp;
+
+namespace Cluster.Grains.Tests;
+
+public sealed class NodeHealthTests
+{
+    [Fact]
+    public void Consecutive_step_errors_count_until_a_good_step_and_percentiles_follow_the_window()
+    {
+        using var worker = new DeviceWorker("test/cpu0", torch.CPU, threads: 1, memoryBytes: 1 << 20, stepTimeWindow: 4);
+        worker.RecordError("first");
+        worker.RecordError("second");
+        Assert.Equal(2, worker.ConsecutiveErrors);
+        Assert.Equal("second", worker.LastError);
+        worker.RecordStep(10);
+        Assert.Equal(0, worker.ConsecutiveErrors);
+        Assert.Equal(2, worker.ErrorCount); // the total stays for the heartbeat
+        foreach (double ms in new[] { 20.0, 30, 40, 1000 }) worker.RecordStep(ms); // the 10 ms step falls out of the window
+        var (p50, p99) = worker.StepTimes();
+        Assert.Equal(30, p50);
+        Assert.Equal(1000, p99);
+    }
+
+    [Fact]
+    public async Task Work_runs_on_the_device_thread_in_order_and_reports_its_timing()
+    {
+        using var worker = new DeviceWorker("test/cpu0", torch.CPU, threads: 1, memoryBytes: 1 << 20, stepTimeWindow: 4);
+        var order = new List<int>();
+        int callerThread = Environment.CurrentManagedThreadId;
+        var tasks = Enumerable.Range(0, 5).Select(i => worker.Run(() => { order.Add(i); return Environment.CurrentManagedThreadId; })).ToArray();
+        var results = await Task.WhenAll(tasks);
+        Assert.Equal([0, 1, 2, 3, 4], order);
+        Assert.Single(results.Select(r => r.Value).Distinct());
+        Assert.NotEqual(callerThread, results[0].Value);
+        Assert.All(results, r => Assert.True(r.Ran >= TimeSpan.Zero && r.Queued >= TimeSpan.Zero));
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => worker.Run<int>(() => throw new InvalidOperationException("device error")));
+        Assert.Equal("device error", failure.Message);
+    }
+}
