@@ -63,9 +63,16 @@ public sealed class DeviceWorker : IDisposable
 
     public void StageDetached() => Interlocked.Decrement(ref _activeStages);
 
+    /// <summary>When the last error was recorded (for the unhealthy node's cool-down).</summary>
+    public DateTimeOffset? LastErrorAt { get; private set; }
+
+    /// <summary>Clears the run of failures after the device passed a health check.</summary>
+    public void ResetConsecutiveErrors() => Volatile.Write(ref _consecutiveErrors, 0);
+
     /// <summary>Counts a failed step against this node's health.</summary>
     public void RecordError(string message)
     {
+        LastErrorAt = DateTimeOffset.UtcNow;
         Interlocked.Increment(ref _errors);
         Interlocked.Increment(ref _consecutiveErrors);
         Volatile.Write(ref _lastError, message);

@@ -42,7 +42,9 @@ public sealed class LocalCluster : IAsyncDisposable
                     .AddFilter("Orleans.Runtime.Silo", LogLevel.Error)      // ServerGC advice: not for a demo
                     .AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error) // first check after a cold start
                     .AddFilter("Orleans.Streams", LogLevel.Critical)        // memory-stream pulling agents cancelled at shutdown
-                    .AddFilter("Orleans.Providers", LogLevel.Critical);
+                    .AddFilter("Orleans.Providers", LogLevel.Critical)
+                    .AddFilter("Orleans.Messaging", LogLevel.Critical)        // calls to a silo that was just taken out
+                    .AddFilter("Cluster", LogLevel.Error);                   // failures and recoveries show as cluster events
                 int index = i;
                 builder.UseOrleans(silo =>
                 {

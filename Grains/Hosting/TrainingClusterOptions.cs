@@ -21,6 +21,9 @@ public sealed class TrainingClusterOptions
     /// <summary>A node whose steps fail this many times in a row (exceptions, device errors) reports itself unhealthy. <value>3.</value></summary>
     public int MaxConsecutiveStepErrors { get; set; } = 3;
 
+    /// <summary>How long an unhealthy node stays out before a passing device check lets it back in. <value>30 s.</value></summary>
+    public TimeSpan UnhealthyCooldown { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often every silo wakes unfinished jobs whose grain may have died with a silo. <value>1 s.</value></summary>
     public TimeSpan JobWatchdogPeriod { get; set; } = TimeSpan.FromSeconds(1);
 

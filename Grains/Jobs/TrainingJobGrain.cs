@@ -250,7 +250,8 @@ internal sealed partial class TrainingJobGrain(
         // tried (ultimately the initial weights). Work after the restored step is recomputed, bit for bit.
         var manifests = await store.ListManifestsAsync(jobId);
         CheckpointManifest? restore = null;
-        long? memoryStep = recovering && spec.SnapshotInterval > 0 ? await InMemorySnapshotStep(jobId, plan.StageCount, manifests) : null;
+        bool[] survived = [.. Enumerable.Range(0, plan.StageCount).Select(s => previous.Length == plan.StageCount && previous[s] == decision.NodeByStage[s])];
+        long? memoryStep = recovering && spec.SnapshotInterval > 0 ? await InMemorySnapshotStep(jobId, survived, manifests) : null;
         if (memoryStep is { } candidateStep)
         {
             try
@@ -315,12 +316,13 @@ internal sealed partial class TrainingJobGrain(
     /// stage survived) or its shard's (on another silo) — when newer than every committed checkpoint. One lost silo
     /// never takes both copies of a stage.
     /// </summary>
-    private async Task<long?> InMemorySnapshotStep(string jobId, int stageCount, IReadOnlyList<CheckpointManifest> manifests)
+    private async Task<long?> InMemorySnapshotStep(string jobId, bool[] survived, IReadOnlyList<CheckpointManifest> manifests)
     {
-        var copies = await Task.WhenAll(Enumerable.Range(0, stageCount).Select(async s =>
+        var copies = await Task.WhenAll(Enumerable.Range(0, survived.Length).Select(async s =>
         {
             long shard = await LatestOrNone(() => GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, s)).GetLatestStep());
-            long own = await LatestOrNone(() => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, 0, s)).GetSnapshotStep());
+            // Only a stage that stayed on its node can still hold its own copy (asking a lost one would just fail).
+            long own = survived[s] ? await LatestOrNone(() => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, 0, s)).GetSnapshotStep()) : -1;
             return new[] { shard, own }.Where(step => step >= 0).ToHashSet();
         }));
         long newestDurable = manifests.Count > 0 ? manifests[^1].Step : 0;

@@ -63,6 +63,14 @@ internal sealed partial class NodeGrain(
     {
         try
         {
+            // An unhealthy node gets no work, so it could never prove itself again: after a quiet cool-down, a
+            // successful calibration run on the device clears its run of failures and it is Ready once more.
+            if (_worker.ConsecutiveErrors >= options.Value.MaxConsecutiveStepErrors && _worker.LastErrorAt is { } last
+                && time.GetUtcNow() - last > options.Value.UnhealthyCooldown)
+            {
+                await _worker.Run(() => DeviceCalibration.MeasureGigaflops(_worker.Device, duration: TimeSpan.FromMilliseconds(20)));
+                _worker.ResetConsecutiveErrors();
+            }
             if (!await Scheduler.Heartbeat(Health()) && _capabilities is not null)
                 await Scheduler.Register(_capabilities); // the scheduler restarted and forgot us
         }

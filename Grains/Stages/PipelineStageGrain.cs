@@ -129,7 +129,10 @@ internal sealed partial class PipelineStageGrain(
         }
         catch (Exception e) when (e is not ObjectDisposedException)
         {
-            worker.RecordError($"{this.GetPrimaryKeyString()} step {step} micro-batch {microBatch}: {e.Message}");
+            // Work of an epoch that has since been abandoned fails by design (its executor was dropped): that says
+            // nothing about the device, so only failures of the live epoch count against the node.
+            if (ReferenceEquals(_worker, worker) && _executor is not null && _executor.CompletedSteps == step)
+                worker.RecordError($"{this.GetPrimaryKeyString()} step {step} micro-batch {microBatch}: {e.Message}");
             throw;
         }
     }
