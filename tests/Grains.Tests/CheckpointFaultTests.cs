@@ -59,9 +59,7 @@ public sealed class CheckpointFaultTests(FaultInjectionClusterFixture fixture) :
     private async Task KillAStageSilo(ITrainingJobGrain job, JobStatus running)
     {
         var cluster = fixture.Cluster;
-        string? Host(GrainId id) => cluster.TryGetGrainContext(id, out var context) ? cluster.Silos.FirstOrDefault(s => s.SiloAddress == context.Address.SiloAddress)?.Name : null;
-        var spared = new HashSet<string?> { cluster.Silos[0].Name, Host(job.GetGrainId()), Host(fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetGrainId()) };
-        var victim = cluster.Silos.First(s => !spared.Contains(s.Name) && running.Placement.Any(p => p.SiloName == s.Name));
+        var victim = fixture.SiloToLose(job, running) ?? throw new InvalidOperationException("No silo to lose: every stage silo also hosts the primary, the job grain or the scheduler.");
         await cluster.KillSiloAsync(victim);
     }
 }

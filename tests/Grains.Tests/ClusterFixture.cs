@@ -53,6 +53,22 @@ public class ClusterFixture : IAsyncLifetime
             TimeSpan.FromSeconds(60), $"all {SiloCount * SlotsPerSilo} nodes registered and heartbeating");
     }
 
+    /// <summary>Name of the silo that hosts the grain's activation now, or null when it has none.</summary>
+    public string? HostOf(IAddressable grain) =>
+        Cluster.TryGetGrainContext(grain.GetGrainId(), out var context)
+            ? Cluster.Silos.FirstOrDefault(s => s.SiloAddress == context.Address.SiloAddress)?.Name
+            : null;
+
+    /// <summary>
+    /// A silo hosting one of the job's stages that a test can lose without also losing the cluster's primary, the job
+    /// grain or the scheduler (those are other stories); null when there is none.
+    /// </summary>
+    public InProcessSiloHandle? SiloToLose(ITrainingJobGrain job, JobStatus running)
+    {
+        var spared = new HashSet<string?> { Cluster.Silos[0].Name, HostOf(job), HostOf(Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default)) };
+        return Cluster.Silos.FirstOrDefault(s => !spared.Contains(s.Name) && running.Placement.Any(p => p.SiloName == s.Name));
+    }
+
     /// <summary>A hook for fixtures that add or replace services (e.g. a fault-injecting checkpoint store).</summary>
     protected virtual ISiloBuilder ConfigureSilo(ISiloBuilder silo) => silo;
 

@@ -12,15 +12,14 @@ public sealed class CoordinatorLossTests(FourSiloClusterFixture fixture) : IClas
         var cluster = fixture.Cluster;
         var spec = TinyJob.Spec("coordinator-loss", stages: 4, steps: 40, checkpointInterval: 5);
         var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
-        string? Host(GrainId id) => cluster.TryGetGrainContext(id, out var context) ? cluster.Silos.FirstOrDefault(s => s.SiloAddress == context.Address.SiloAddress)?.Name : null;
 
         // Put the (still idle) job grain on a silo we can lose: not the primary, not the scheduler's.
         await job.GetStatus();
         await fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetNodes();
-        string? schedulerSilo = Host(fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetGrainId());
+        string? schedulerSilo = fixture.HostOf(fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default));
         var victim = cluster.Silos.Skip(1).First(s => s.Name != schedulerSilo);
         await cluster.MigrateAsync(job, victim.SiloAddress);
-        await Eventually.True(async () => { await job.GetStatus(); return Host(job.GetGrainId()) == victim.Name; }, TimeSpan.FromSeconds(30), $"the job grain to move to {victim.Name}");
+        await Eventually.True(async () => { await job.GetStatus(); return fixture.HostOf(job) == victim.Name; }, TimeSpan.FromSeconds(30), $"the job grain to move to {victim.Name}");
 
         await job.Submit(spec);
         await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 12 || s.State is JobState.Completed or JobState.Failed, TimeSpan.FromMinutes(2), "the job to pass step 12");
@@ -29,7 +28,7 @@ public sealed class CoordinatorLossTests(FourSiloClusterFixture fixture) : IClas
         var done = await Eventually.Value(job.GetStatus, s => s.State is JobState.Completed or JobState.Failed or JobState.Cancelled,
             TimeSpan.FromMinutes(4), "the job to be woken on another silo and finish");
         Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
-        Assert.NotEqual(victim.Name, Host(job.GetGrainId()));
+        Assert.NotEqual(victim.Name, fixture.HostOf(job));
         Assert.True(done.Epoch >= 2, $"the new activation starts a new epoch (epoch {done.Epoch})");
         var losses = await job.GetLossHistory();
         var expected = TinyJob.ReferenceLosses(spec);

@@ -22,9 +22,7 @@ public sealed class InMemoryRecoveryTests(FourSiloClusterFixture fixture) : ICla
         Assert.True(running.State is JobState.Running or JobState.Checkpointing, $"job is {running.State}");
 
         var cluster = fixture.Cluster;
-        string? Host(GrainId id) => cluster.TryGetGrainContext(id, out var context) ? cluster.Silos.FirstOrDefault(s => s.SiloAddress == context.Address.SiloAddress)?.Name : null;
-        var spared = new HashSet<string?> { cluster.Silos[0].Name, Host(job.GetGrainId()), Host(fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetGrainId()) };
-        var victim = cluster.Silos.FirstOrDefault(s => !spared.Contains(s.Name) && running.Placement.Any(p => p.SiloName == s.Name));
+        var victim = fixture.SiloToLose(job, running);
         Assert.True(victim is not null, "no silo to lose: every stage silo also hosts the primary, the job or the scheduler");
         await cluster.KillSiloAsync(victim!);
 

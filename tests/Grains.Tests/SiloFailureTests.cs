@@ -19,9 +19,7 @@ public sealed class SiloFailureTests(FourSiloClusterFixture fixture) : IClassFix
         // A silo that hosts a stage, but not the cluster's primary, the job grain or the scheduler (the loss of those
         // is a different story): with 4 stages spread over 4 silos there is always one.
         var cluster = fixture.Cluster;
-        string? Host(GrainId id) => cluster.TryGetGrainContext(id, out var context) ? cluster.Silos.FirstOrDefault(s => s.SiloAddress == context.Address.SiloAddress)?.Name : null;
-        var spared = new HashSet<string?> { cluster.Silos[0].Name, Host(job.GetGrainId()), Host(fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetGrainId()) };
-        var victim = cluster.Silos.First(s => !spared.Contains(s.Name) && running.Placement.Any(p => p.SiloName == s.Name));
+        var victim = fixture.SiloToLose(job, running) ?? throw new InvalidOperationException("No silo to lose: every stage silo also hosts the primary, the job grain or the scheduler.");
         var before = running.Placement.ToDictionary(p => p.Stage, p => p.NodeId);
         await cluster.KillSiloAsync(victim);
 
