@@ -74,7 +74,15 @@ public class ClusterFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await Cluster.DisposeAsync();
+        // Bounded: shutting down a cluster that lost silos mid-test must not be able to hang the test host.
+        try
+        {
+            await Cluster.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException)
+        {
+            // The process ends after the run anyway; the remaining silo threads are background threads.
+        }
         try
         {
             Directory.Delete(DataRoot, recursive: true);
