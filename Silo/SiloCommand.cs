@@ -21,7 +21,8 @@ internal static class SiloCommand
                   Cluster.Silo demo [options]      train the demo model on a local cluster (see 'demo --help')
                   Cluster.Silo [--Key=Value …]     run one silo (localhost clustering, file-system checkpoints)
                 Settings: TrainingCluster:DeviceSlots, TrainingCluster:ThreadsPerSlot, TrainingCluster:DataRoot,
-                          TrainingCluster:HeartbeatPeriod, Orleans:SiloName, Orleans:SiloPort, Orleans:GatewayPort
+                          TrainingCluster:HeartbeatPeriod, Orleans:SiloName, Orleans:SiloPort, Orleans:GatewayPort,
+                          Orleans:PrimarySiloPort (the first silo's port, for more silo processes on one machine)
                 """);
             return 0;
         }
@@ -30,7 +31,10 @@ internal static class SiloCommand
         var orleans = builder.Configuration.GetSection("Orleans");
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(orleans.GetValue("SiloPort", 11111), orleans.GetValue("GatewayPort", 30000));
+            // Several silo processes on one machine: every one but the first names the first one's silo port.
+            int siloPort = orleans.GetValue("SiloPort", 11111);
+            int primaryPort = orleans.GetValue("PrimarySiloPort", siloPort);
+            silo.UseLocalhostClustering(siloPort, orleans.GetValue("GatewayPort", 30000), new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, primaryPort));
             if (orleans["SiloName"] is { Length: > 0 } name)
                 silo.Configure<SiloOptions>(o => o.SiloName = name);
             silo.UseFastFailureDetection();

@@ -26,4 +26,34 @@ public enum ClusterEventKind
 
     /// <summary>Not enough healthy nodes to place a job.</summary>
     WaitingForCapacity = 7,
+
+    /// <summary>An operator cordoned a node: no new stages go there.</summary>
+    NodeCordoned = 8,
+
+    /// <summary>An operator lifted a cordon or drain.</summary>
+    NodeUncordoned = 9,
+
+    /// <summary>An operator drains a node: its stages move away at the next step boundary.</summary>
+    NodeDraining = 10,
+
+    /// <summary>A job moved stages from live state (drain, straggler, scale-up): no step lost.</summary>
+    StagesMoved = 11,
+
+    /// <summary>A node was slower than its job's other nodes for many steps in a row.</summary>
+    StragglerFlagged = 12,
+
+    /// <summary>An operator paused a job (checkpointed, nodes freed).</summary>
+    JobPaused = 13,
+
+    /// <summary>An operator resumed a paused job.</summary>
+    JobUnpaused = 14,
+
+    /// <summary>A checkpoint an operator asked for was committed.</summary>
+    CheckpointCreated = 15,
+
+    /// <summary>A node registered with the scheduler for the first time.</summary>
+    NodeJoined = 16,
+
+    /// <summary>An operator rewound a job to a committed checkpoint.</summary>
+    JobRewound = 17,
 }

@@ -37,4 +37,33 @@ public interface ITrainingJobGrain : IGrainWithStringKey
     /// <summary>Committed checkpoints, oldest first.</summary>
     [Alias("ListCheckpoints")]
     Task<IReadOnlyList<CheckpointManifest>> ListCheckpoints();
+
+    /// <summary>
+    /// At the next step boundary: commits a checkpoint, frees the job's nodes and waits in <see cref="JobState.Paused"/>.
+    /// Returns once paused (or at once if the job is not running).
+    /// </summary>
+    [Alias("Pause")]
+    Task<JobStatus> Pause();
+
+    /// <summary>Places the paused job again and carries on from the checkpoint it took when pausing.</summary>
+    [Alias("Resume")]
+    Task<JobStatus> Resume();
+
+    /// <summary>Commits a durable checkpoint at the next step boundary and returns its manifest once committed.</summary>
+    [Alias("CheckpointNow")]
+    Task<CheckpointManifest> CheckpointNow();
+
+    /// <summary>
+    /// Moves the job's stages off the given nodes at the next step boundary, from their live state (no rollback): used
+    /// for drains and stragglers. Returns at once.
+    /// </summary>
+    [Alias("MoveStagesOff")]
+    Task MoveStagesOff(IReadOnlyList<string> nodeIds, string reason);
+
+    /// <summary>
+    /// Rewinds the job to the committed checkpoint at <paramref name="step"/> (later losses are dropped and the steps
+    /// run again); a step with no committed checkpoint is refused with the list of those that exist.
+    /// </summary>
+    [Alias("RestoreCheckpoint")]
+    Task<JobStatus> RestoreCheckpoint(long step);
 }

@@ -38,4 +38,10 @@ public sealed record JobSpec
     /// in flight. 0 keeps snapshots only at checkpoints.
     /// </summary>
     [Id(13)] public int SnapshotInterval { get; init; } = 1;
+
+    /// <summary>
+    /// Elastic scale-up: "auto" (default) moves stages onto nodes that joined during the run, at a checkpoint boundary,
+    /// when the scheduler expects faster steps; "off" keeps the placement the job has.
+    /// </summary>
+    [Id(14)] public string ScaleUp { get; init; } = "auto";
 }

@@ -16,4 +16,7 @@ public enum JobState
 
     /// <summary>Not enough healthy nodes to place the job; it resumes by itself when nodes join.</summary>
     WaitingForCapacity = 8,
+
+    /// <summary>Paused by an operator: checkpointed, nodes freed; <c>Resume</c> carries on.</summary>
+    Paused = 9,
 }

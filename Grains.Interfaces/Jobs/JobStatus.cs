@@ -16,4 +16,7 @@ public sealed record JobStatus
     [Id(9)] public long? LastCheckpointStep { get; init; }
     [Id(10)] public string? Error { get; init; }
     [Id(11)] public DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>The silo hosting the job's grain (its coordinator).</summary>
+    [Id(12)] public string? HostSilo { get; init; }
 }

@@ -1,9 +1,17 @@
 namespace Cluster.Grains.Interfaces.Nodes;
 
-/// <summary>The scheduler's view of a node: what it offers, its latest heartbeat and what runs on it.</summary>
+/// <summary>
+/// The scheduler's view of a node: what it offers, its latest heartbeat and what runs on it (labels "job/sN").
+/// <see cref="Cordoned"/>: takes no new stages; <see cref="Draining"/>: its stages are moving away; <see cref="Straggler"/>:
+/// why a job flagged it as slow, if one did; <see cref="Lost"/>: the scheduler considers it failed.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("cluster.NodeInfo")]
 public sealed record NodeInfo(
     [property: Id(0)] NodeCapabilities Capabilities,
     [property: Id(1)] NodeHealth? Health,
     [property: Id(2)] DateTimeOffset? LastHeartbeatAt,
-    [property: Id(3)] IReadOnlyList<string> Stages);
+    [property: Id(3)] IReadOnlyList<string> Stages,
+    [property: Id(4)] bool Cordoned = false,
+    [property: Id(5)] bool Draining = false,
+    [property: Id(6)] string? Straggler = null,
+    [property: Id(7)] bool Lost = false);

@@ -34,4 +34,37 @@ public interface ISchedulerGrain : IGrainWithStringKey
     /// <summary>Node per stage of a job, empty when it holds no placement.</summary>
     [Alias("GetPlacement")]
     Task<IReadOnlyList<string>> GetPlacement(string jobId);
+
+    /// <summary>
+    /// No new stages go to the node; the stages it runs stay. Throws <see cref="NodeNotFoundException"/> for an
+    /// unknown node.
+    /// </summary>
+    [Alias("Cordon")]
+    Task<NodeInfo> Cordon(string nodeId);
+
+    /// <summary>Lifts a cordon or a drain: the node takes new stages again.</summary>
+    [Alias("Uncordon")]
+    Task<NodeInfo> Uncordon(string nodeId);
+
+    /// <summary>
+    /// Cordons the node and moves its stages away at each job's next step boundary, from their live state (no
+    /// rollback). Returns at once; <see cref="NodeInfo.Stages"/> empties as the jobs move.
+    /// </summary>
+    [Alias("Drain")]
+    Task<NodeInfo> Drain(string nodeId);
+
+    /// <summary>
+    /// A job's word that one of its nodes is a straggler (slower than the others for many steps in a row). The node is
+    /// flagged; returns true when a spare node could take its stages.
+    /// </summary>
+    [Alias("ReportStraggler")]
+    Task<bool> ReportStraggler(string jobId, string nodeId, string reason);
+
+    /// <summary>
+    /// Elastic scale-up: a placement for the job's stages that is expected to step faster than the current one by at
+    /// least the scheduler's threshold (e.g. nodes joined while the job was packed), or a refusal saying why not.
+    /// Nothing changes until the job places again with the proposal as its preference.
+    /// </summary>
+    [Alias("ProposeFasterPlacement")]
+    Task<PlacementDecision> ProposeFasterPlacement(string jobId, IReadOnlyList<StageDemand> stages);
 }

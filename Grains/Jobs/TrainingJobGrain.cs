@@ -107,6 +107,16 @@ internal sealed partial class TrainingJobGrain(
     public async Task<IReadOnlyList<CheckpointManifest>> ListCheckpoints() =>
         await store.ListManifestsAsync(this.GetPrimaryKeyString());
 
+    public Task<JobStatus> Pause() => throw new NotImplementedException();
+
+    public Task<JobStatus> Resume() => throw new NotImplementedException();
+
+    public Task<CheckpointManifest> CheckpointNow() => throw new NotImplementedException();
+
+    public Task MoveStagesOff(IReadOnlyList<string> nodeIds, string reason) => throw new NotImplementedException();
+
+    public Task<JobStatus> RestoreCheckpoint(long step) => throw new NotImplementedException();
+
     private void StartLoop()
     {
         if (_loop is { IsCompleted: false }) return;

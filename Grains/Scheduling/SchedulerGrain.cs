@@ -159,6 +159,16 @@ internal sealed partial class SchedulerGrain(
     public Task<IReadOnlyList<string>> GetPlacement(string jobId) =>
         Task.FromResult<IReadOnlyList<string>>(_jobs.TryGetValue(jobId, out var job) ? job.Nodes : []);
 
+    public Task<NodeInfo> Cordon(string nodeId) => throw new NotImplementedException();
+
+    public Task<NodeInfo> Uncordon(string nodeId) => throw new NotImplementedException();
+
+    public Task<NodeInfo> Drain(string nodeId) => throw new NotImplementedException();
+
+    public Task<bool> ReportStraggler(string jobId, string nodeId, string reason) => throw new NotImplementedException();
+
+    public Task<PlacementDecision> ProposeFasterPlacement(string jobId, IReadOnlyList<StageDemand> stages) => throw new NotImplementedException();
+
     private sealed record NodeRecord(NodeCapabilities Capabilities, NodeHealth? Health, DateTimeOffset? LastHeartbeat);
 
     [LoggerMessage(1, LogLevel.Information, "Node {NodeId} registered from silo {Silo} ({Gigaflops} GFLOP/s)")]
