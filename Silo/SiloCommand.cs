@@ -1,5 +1,6 @@
 using Cluster.Grains.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 
@@ -22,7 +23,8 @@ internal static class SiloCommand
                   Cluster.Silo [--Key=Value …]     run one silo (localhost clustering, file-system checkpoints)
                 Settings: TrainingCluster:DeviceSlots, TrainingCluster:ThreadsPerSlot, TrainingCluster:DataRoot,
                           TrainingCluster:HeartbeatPeriod, Orleans:SiloName, Orleans:SiloPort, Orleans:GatewayPort,
-                          Orleans:PrimarySiloPort (the first silo's port, for more silo processes on one machine)
+                          Orleans:PrimarySiloPort (the first silo's port, for more silo processes on one machine),
+                          Silo:ParentProcessId (stop when that process is gone: for silos a test or benchmark starts)
                 """);
             return 0;
         }
@@ -40,6 +42,8 @@ internal static class SiloCommand
             silo.UseFastFailureDetection();
             silo.AddTrainingCluster(o => builder.Configuration.GetSection("TrainingCluster").Bind(o));
         });
+        if (builder.Configuration.GetValue<int?>("Silo:ParentProcessId") is { } parent)
+            builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<ParentProcessWatch>(sp, parent));
         await builder.Build().RunAsync();
         return 0;
     }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Grains.Interfaces.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,8 +30,8 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         var cluster = new LocalCluster();
         string clusterId = "local-" + Guid.NewGuid().ToString("N")[..8];
-        int[] siloPorts = FreePorts(silos);
-        int[] gatewayPorts = FreePorts(silos);
+        int[] siloPorts = LoopbackPorts.Free(silos);
+        int[] gatewayPorts = LoopbackPorts.Free(silos);
         try
         {
             for (int i = 0; i < silos; i++)
@@ -105,15 +104,6 @@ public sealed class LocalCluster : IAsyncDisposable
                 throw new TimeoutException($"Only {registered.Count} of {nodes} nodes registered within {timeout.TotalSeconds:F0} s.");
             await Task.Delay(100);
         }
-    }
-
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
-        foreach (var l in listeners) l.Start();
-        int[] ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        foreach (var l in listeners) l.Stop();
-        return ports;
     }
 
     public async ValueTask DisposeAsync()

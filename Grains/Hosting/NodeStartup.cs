@@ -2,14 +2,21 @@ using Cluster.Grains.Compute;
 using Cluster.Grains.Interfaces.Nodes;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Cluster.Grains.Hosting;
 
 /// <summary>
 /// Starts this silo's node grains once the silo has joined the cluster: each calibrates its device, registers with
-/// the scheduler and begins heartbeating. Retries until it succeeds or the silo stops.
+/// the scheduler and begins heartbeating. Retries until it succeeds or the silo stops; afterwards it restarts any node
+/// grain the runtime deactivated.
 /// </summary>
-internal sealed partial class NodeStartup(DeviceWorkerPool workers, IGrainFactory grains, IHostApplicationLifetime lifetime, ILogger<NodeStartup> logger)
+internal sealed partial class NodeStartup(
+    DeviceWorkerPool workers,
+    IGrainFactory grains,
+    IHostApplicationLifetime lifetime,
+    IOptions<TrainingClusterOptions> options,
+    ILogger<NodeStartup> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -44,8 +51,33 @@ internal sealed partial class NodeStartup(DeviceWorkerPool workers, IGrainFactor
                 }
             }
         }
+
+        // When another silo dies, Orleans deactivates every activation whose grain-directory entry that silo held —
+        // node grains included, though their own silo is fine. A node grain that is gone sends no heartbeats, so its
+        // device would be lost to the cluster for good: look after them and start any that came back empty.
+        using var timer = new PeriodicTimer(options.Value.NodeTimeout);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            foreach (string nodeId in workers.NodeIds)
+            {
+                try
+                {
+                    var node = grains.GetGrain<INodeGrain>(nodeId);
+                    if ((await node.GetHealth()).State != NodeState.Starting) continue;
+                    LogRestarting(logger, nodeId);
+                    await node.Start();
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    LogStartFailed(logger, e, nodeId, 0); // the next tick tries again
+                }
+            }
+        }
     }
 
     [LoggerMessage(1, LogLevel.Warning, "Node {NodeId} could not start (attempt {Attempt}); retrying")]
     private static partial void LogStartFailed(ILogger logger, Exception exception, string nodeId, int attempt);
+
+    [LoggerMessage(2, LogLevel.Warning, "Node {NodeId} lost its activation (a silo holding its directory entry died); starting it again")]
+    private static partial void LogRestarting(ILogger logger, string nodeId);
 }

@@ -93,12 +93,16 @@ internal sealed partial class NodeGrain(
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        LogDeactivated(logger, _worker.NodeId, reason.ToString());
         _heartbeat?.Dispose();
         return Task.CompletedTask;
     }
 
     [LoggerMessage(1, LogLevel.Information, "Node {NodeId} started on {Device}: {Gigaflops} GFLOP/s measured with {Threads} threads")]
     private static partial void LogStarted(ILogger logger, string nodeId, string device, double gigaflops, int threads);
+
+    [LoggerMessage(3, LogLevel.Warning, "Node {NodeId} deactivated: {Reason}")]
+    private static partial void LogDeactivated(ILogger logger, string nodeId, string reason);
 
     [LoggerMessage(2, LogLevel.Warning, "Node {NodeId} could not send its heartbeat")]
     private static partial void LogHeartbeatFailed(ILogger logger, Exception exception, string nodeId);

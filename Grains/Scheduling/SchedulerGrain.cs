@@ -27,9 +27,11 @@ internal sealed partial class SchedulerGrain(
     private readonly Dictionary<string, (string[] Nodes, long[] Memory)> _jobs = new(StringComparer.Ordinal);
     private readonly HashSet<string> _lost = new(StringComparer.Ordinal);
     private IGrainTimer? _watch;
+    private DateTimeOffset _activatedAt;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _activatedAt = time.GetUtcNow();
         _watch = this.RegisterGrainTimer(Watch, new GrainTimerCreationOptions
         {
             DueTime = options.Value.HeartbeatPeriod,
@@ -122,6 +124,13 @@ internal sealed partial class SchedulerGrain(
         _jobs.Remove(jobId);
         var now = time.GetUtcNow();
         var staleAfter = options.Value.NodeTimeout;
+        // A scheduler that just (re)activated — its silo died, or the runtime deactivated it — knows only the nodes whose
+        // heartbeat already came in; placing now would pack every stage onto those few. Every live node re-registers on
+        // its next heartbeat and reports its health on the one after: wait that long.
+        var settling = 3 * options.Value.HeartbeatPeriod;
+        if (now - _activatedAt < settling)
+            return Task.FromResult(PlacementDecision.Refused(
+                $"the scheduler started {(now - _activatedAt).TotalSeconds:F2} s ago; nodes re-register within {settling.TotalSeconds:F2} s"));
         var activeSilos = ActiveSilos();
         var memoryUsed = new Dictionary<string, long>(StringComparer.Ordinal);
         var hosted = new Dictionary<string, int>(StringComparer.Ordinal);

@@ -46,10 +46,12 @@ internal sealed partial class PipelineStageGrain(
         var worker = workers.Find(assignment.NodeId);
         if (worker is null)
         {
-            // Activated for another node before a re-placement: leave, so the retry activates on the right silo. Calls
+            // Activated for another node before a re-placement: move to the node's silo, so the retry lands there. A
+            // migration (placed by this call's request context, which names the node) re-registers the grain there;
+            // merely deactivating would not — callers that cached this address would re-create it right here. Calls
             // of the old epoch still waiting on stages that died would keep this activation busy: cut them loose.
             CancelEpochCalls();
-            DeactivateOnIdle();
+            MigrateOnIdle();
             throw new StageMisplacedException($"Stage {this.GetPrimaryKeyString()} is on silo '{workers.SiloName}', but node '{assignment.NodeId}' is elsewhere; retry to activate it there.");
         }
         CancelEpochCalls();

@@ -1,0 +1,149 @@
+using System.Globalization;
+using Cluster.Grains.Hosting;
+using Cluster.Grains.Interfaces.Events;
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Jobs;
+using Cluster.Kernels.Config;
+using Orleans.Streams;
+
+namespace Cluster.Bench;
+
+/// <summary>
+/// <c>recovery</c>: 3 silo processes on loopback train the demo model on 4 stages; mid-run the process of a stage is
+/// killed (<c>kill -9</c>) — or frozen (SIGSTOP) — and the cluster's event stream times each phase from that instant:
+/// detected (the first NodeLost or JobRecovering), re-placed, restored, first completed step; plus the completed steps
+/// recomputed and the committed ones lost. Each repetition runs a fresh job; the lost silo is restarted in between.
+/// </summary>
+internal static class RecoveryBenchmark
+{
+    private static readonly TimeSpan PhaseTimeout = TimeSpan.FromSeconds(90);
+
+    public static async Task<int> RunAsync(BenchArguments args)
+    {
+        int repetitions = args.Int("repetitions", 5);
+        int killAfter = args.Int("kill-after", 8);
+        int stages = args.Int("stages", 4);
+        args.EnsureAllUsed();
+        if (repetitions < 1) throw new ArgumentException("--repetitions must be at least 1.");
+
+        string root = Path.Combine(Path.GetTempPath(), "cluster-bench", "recovery-" + Guid.NewGuid().ToString("N")[..8]);
+        Console.WriteLine($"recovery benchmark — demo model ({DemoPreset.Options().Model.ParameterCount:N0} parameters), {stages} stages on 3 silo processes × 2 CPU slots; " +
+                          $"{repetitions} × kill -9 and {repetitions} × SIGSTOP of a stage's process after step {killAfter}; {Environment.ProcessorCount} cores; data and logs in {root}");
+        await using var cluster = await SiloProcessCluster.StartAsync(new SiloProcessClusterOptions
+        {
+            SiloAssembly = SiloProgram.Locate(typeof(RecoveryBenchmark).Assembly),
+            DataRoot = root,
+        });
+        bool ok = false;
+        try
+        {
+            await cluster.WaitForReadyNodesAsync(6, TimeSpan.FromMinutes(2));
+            var events = new EventLog();
+            var subscription = await cluster.Client.GetStreamProvider(JobStreams.Provider)
+                .GetStream<ClusterEvent>(StreamId.Create(JobStreams.EventsNamespace, JobStreams.EventsKey))
+                .SubscribeAsync((e, _) => { events.Add(e); return Task.CompletedTask; });
+
+            var kills = new List<Measurement>();
+            var hangs = new List<Measurement>();
+            Console.WriteLine();
+            Console.WriteLine($"{"run",-8} {"victim",-8} {"step",5} {"detect s",9} {"re-place s",11} {"restore s",10} {"first step s",13} {"recomputed",11} {"committed lost",15}  restored from");
+            for (int i = 0; i < 2 * repetitions; i++)
+            {
+                bool hang = i >= repetitions;
+                var m = await Measure(cluster, events, $"recovery-{(hang ? "hang" : "kill")}-{i % repetitions}-{Guid.NewGuid().ToString("N")[..4]}", stages, killAfter, hang);
+                (hang ? hangs : kills).Add(m);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{(hang ? "SIGSTOP" : "kill -9"),-8} {m.Victim,-8} {m.Step,5} {m.Detected,9:F2} {m.Replaced,11:F2} {m.Restored,10:F2} {m.FirstStep,13:F2} {m.Recomputed,11} {m.CommittedLost,15}  {m.RestoredFrom}"));
+            }
+            await subscription.UnsubscribeAsync();
+
+            Console.WriteLine();
+            Print("kill -9", kills);
+            Print("SIGSTOP", hangs);
+            long lost = kills.Concat(hangs).Max(m => m.CommittedLost);
+            Console.WriteLine();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"RESULT kill_to_step_s={Median(kills, m => m.FirstStep):F2} hang_detect_s={Median(hangs, m => m.Detected):F2} lost_steps={lost} " +
+                $"kill_detect_s={Median(kills, m => m.Detected):F2} hang_to_step_s={Median(hangs, m => m.FirstStep):F2} recomputed_steps={kills.Concat(hangs).Max(m => m.Recomputed)}"));
+            ok = true;
+            return 0;
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}{Environment.NewLine}{cluster.Diagnostics()}");
+            return 1;
+        }
+        finally
+        {
+            if (ok)
+            {
+                await cluster.DisposeAsync();
+                try { Directory.Delete(root, recursive: true); } catch (IOException) { }
+            }
+        }
+    }
+
+    /// <summary>One repetition: a fresh job, a failure of a stage's process at <paramref name="killAfter"/>, the phases timed.</summary>
+    private static async Task<Measurement> Measure(SiloProcessCluster cluster, EventLog events, string jobId, int stages, int killAfter, bool hang)
+    {
+        var options = DemoPreset.Options(killAfter + 40);
+        var spec = JobSpecs.FromTrainerOptions(jobId, options, stages, killAfter + 40, checkpointInterval: 5);
+        var job = cluster.Client.GetGrain<ITrainingJobGrain>(jobId);
+        // The job grain on silo 1, the victim a stage's silo other than it and the primary (membership lives there).
+        string jobHost = cluster.Silos[1].Name;
+        await cluster.ActivateOn(jobHost, job.GetStatus);
+        await job.Submit(spec);
+        var running = await WaitFor(job, s => s.CompletedSteps >= killAfter && s.State == JobState.Running, $"job {jobId} to pass step {killAfter}");
+        var victim = cluster.Silos.FirstOrDefault(s => s != cluster.Primary && s.Name != jobHost && running.Placement.Any(p => p.SiloName == s.Name))
+            ?? throw new InvalidOperationException($"No stage silo to lose besides the primary and the job grain's: {string.Join(", ", running.Placement.Select(p => p.NodeId))}.");
+
+        var failedAt = DateTimeOffset.UtcNow;
+        if (hang) victim.Suspend();
+        else victim.Kill();
+
+        var resumed = await events.WaitFor(e => e.JobId == jobId && e.Kind == ClusterEventKind.JobResumed && e.At >= failedAt, PhaseTimeout,
+            $"{jobId}: the first step after the failure{Environment.NewLine}{cluster.Diagnostics()}");
+        var after = events.Since(failedAt);
+        double Seconds(DateTimeOffset at) => (at - failedAt).TotalSeconds;
+        var detected = after.Where(e => (e.Kind == ClusterEventKind.NodeLost && e.NodeId?.StartsWith(victim.Name + "/", StringComparison.Ordinal) == true)
+                                        || (e.Kind == ClusterEventKind.JobRecovering && e.JobId == jobId)).Min(e => e.At);
+        var replaced = after.First(e => e.JobId == jobId && e.Kind == ClusterEventKind.JobReplaced);
+        var restored = after.First(e => e.JobId == jobId && e.Kind == ClusterEventKind.JobRestored);
+        // Committed work lost: a restore to before the newest checkpoint committed before the failure.
+        long committedLost = Math.Max(0, (running.LastCheckpointStep ?? 0) - restored.Step);
+
+        await job.Cancel().WaitAsync(PhaseTimeout);
+        await cluster.RestartAsync(victim);
+        await cluster.WaitForReadyNodesAsync(6, TimeSpan.FromMinutes(2));
+        return new Measurement(victim.Name, running.CompletedSteps, Seconds(detected), Seconds(replaced.At), Seconds(restored.At), Seconds(resumed.At),
+            resumed.StepsLost, committedLost, restored.Message);
+    }
+
+    private static async Task<JobStatus> WaitFor(ITrainingJobGrain job, Func<JobStatus, bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow + PhaseTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var status = await job.GetStatus();
+            if (done(status)) return status;
+            if (status.State is JobState.Failed or JobState.Cancelled or JobState.Completed)
+                throw new InvalidOperationException($"Waiting for {what}, the job ended {status.State}: {status.Error}");
+            await Task.Delay(20);
+        }
+        throw new TimeoutException($"Timed out after {PhaseTimeout.TotalSeconds:F0} s waiting for {what}.");
+    }
+
+    private static void Print(string what, List<Measurement> runs) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{what} median of {runs.Count}: detected {Median(runs, m => m.Detected):F2} s, re-placed {Median(runs, m => m.Replaced):F2} s, restored {Median(runs, m => m.Restored):F2} s, " +
+            $"first step {Median(runs, m => m.FirstStep):F2} s after the failure; steps recomputed {Median(runs, m => m.Recomputed):F0} (max {runs.Max(m => m.Recomputed)}), committed steps lost max {runs.Max(m => m.CommittedLost)}"));
+
+    private static double Median(List<Measurement> runs, Func<Measurement, double> value)
+    {
+        var sorted = runs.Select(value).Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private sealed record Measurement(string Victim, long Step, double Detected, double Replaced, double Restored, double FirstStep,
+        long Recomputed, long CommittedLost, string RestoredFrom);
+}

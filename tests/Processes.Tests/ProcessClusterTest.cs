@@ -1,0 +1,160 @@
+using Cluster.Grains.Hosting;
+using Cluster.Grains.Interfaces.Events;
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Tests;
+using Xunit.Sdk;
+
+namespace Cluster.Processes.Tests;
+
+/// <summary>
+/// A fresh cluster of 3 silo processes × 2 CPU slots on loopback per test (a failure changes a cluster for good), with
+/// a client and the cluster's event stream; every process is killed when the test ends, however it ends. Assertion
+/// messages carry the job's events and the tail of every silo's log.
+/// </summary>
+public abstract class ProcessClusterTest : IAsyncLifetime
+{
+    protected const int Silos = 3;
+    protected const int SlotsPerSilo = 2;
+
+    private EventCollector? _events;
+
+    protected string DataRoot { get; } = Path.Combine(Path.GetTempPath(), "cluster-tests", "processes-" + Guid.NewGuid().ToString("N")[..12]);
+
+    protected SiloProcessCluster Cluster { get; private set; } = null!;
+
+    protected IReadOnlyCollection<ClusterEvent> Events => _events?.Events ?? [];
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(Path.Combine(DataRoot, "checkpoints"));
+        Cluster = await SiloProcessCluster.StartAsync(new SiloProcessClusterOptions
+        {
+            SiloAssembly = SiloProgram.Locate(typeof(ProcessClusterTest).Assembly),
+            Silos = Silos,
+            SlotsPerSilo = SlotsPerSilo,
+            ThreadsPerSlot = 1,
+            DataRoot = DataRoot,
+        });
+        try
+        {
+            await Cluster.WaitForReadyNodesAsync(Silos * SlotsPerSilo, TimeSpan.FromMinutes(2));
+            _events = await EventCollector.StartAsync(Cluster.Client);
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_events is not null) await _events.DisposeAsync();
+        if (Cluster is not null) await Cluster.DisposeAsync();
+        if (Environment.GetEnvironmentVariable("CLUSTER_KEEP_TEST_DATA") == "1") return; // logs, state and checkpoints, to look at
+        try
+        {
+            Directory.Delete(DataRoot, recursive: true);
+        }
+        catch (IOException)
+        {
+            // best effort: a temp folder
+        }
+    }
+
+    /// <summary>
+    /// Submits the job with its grain on silo 1 — never the primary, so losing the job grain's silo never takes the
+    /// membership table with it; a stage silo to lose is then silo 2. Returns the job and the job grain's silo.
+    /// </summary>
+    protected async Task<(ITrainingJobGrain Job, JobSpec Spec, string Host)> SubmitOnSilo1(JobSpec spec)
+    {
+        var job = Cluster.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        string host = Cluster.Silos[1].Name;
+        await Retry(() => Cluster.ActivateOn(host, job.GetStatus)); // activates the (empty) grain there
+        string? actual = await Retry(() => Cluster.HostOf(job));
+        Assert.True(actual == host, $"the job grain should have been placed on {host}, not on {actual ?? "no silo"}.{Environment.NewLine}{Cluster.Diagnostics()}");
+        await job.Submit(spec);
+        return (job, spec, host);
+    }
+
+    /// <summary>Waits until the job runs past <paramref name="step"/>; fails if it ends first.</summary>
+    protected async Task<JobStatus> WaitForStep(ITrainingJobGrain job, long step)
+    {
+        var status = await WithDiagnostics(job.GetPrimaryKeyString(), () => Eventually.Value(job.GetStatus,
+            s => (s.CompletedSteps >= step && s.State == JobState.Running) || IsEnded(s.State), TimeSpan.FromMinutes(2), $"the job to run past step {step}"));
+        Assert.True(!IsEnded(status.State), $"the job ended ({status.State}: {status.Error}) before step {step}.{Environment.NewLine}{Diagnostics(status.JobId)}");
+        return status;
+    }
+
+    /// <summary>
+    /// The job ends Completed with every loss bit-identical to the reference trainer's; every committed checkpoint holds
+    /// the reference's losses up to its step; and no recovery after <paramref name="beforeFailure"/> went back past a
+    /// checkpoint committed before the failure (committed work is never lost).
+    /// </summary>
+    protected async Task AssertFinishedExactly(ITrainingJobGrain job, JobSpec spec, JobStatus beforeFailure)
+    {
+        var done = await WithDiagnostics(spec.JobId, () => Eventually.Value(job.GetStatus, s => IsEnded(s.State), TimeSpan.FromMinutes(3), "the job to recover and finish"));
+        Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}{Environment.NewLine}{Diagnostics(spec.JobId)}");
+        Assert.True(done.Epoch > beforeFailure.Epoch, $"the failure should have started a new epoch (epoch {done.Epoch} before and after).{Environment.NewLine}{Diagnostics(spec.JobId)}");
+
+        var expected = TinyJob.ReferenceLosses(spec);
+        var losses = await Retry(job.GetLossHistory);
+        Assert.Equal(expected.Length, losses.Count);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(BitConverter.DoubleToInt64Bits(expected[i]) == BitConverter.DoubleToInt64Bits(losses[i]),
+                $"step {i}: reference {expected[i]:R}, cluster {losses[i]:R}{Environment.NewLine}{Diagnostics(spec.JobId)}");
+
+        var manifests = await Retry(job.ListCheckpoints);
+        Assert.True(manifests.Count > 0 && manifests[^1].Step == spec.Steps, $"the last checkpoint should be step {spec.Steps}: {string.Join(", ", manifests.Select(m => m.Step))}");
+        foreach (var manifest in manifests)
+        {
+            Assert.Equal(manifest.Step, manifest.LossHistory.Count);
+            Assert.True(manifest.LossHistory.Select(BitConverter.DoubleToInt64Bits).SequenceEqual(expected.Take((int)manifest.Step).Select(BitConverter.DoubleToInt64Bits)),
+                $"the checkpoint at step {manifest.Step} holds losses that differ from the reference's");
+        }
+
+        long committed = beforeFailure.LastCheckpointStep ?? 0;
+        await WithDiagnostics(spec.JobId, () => Eventually.True(() => Task.FromResult(RestoresAfter(spec.JobId, beforeFailure.Epoch).Length > 0), TimeSpan.FromSeconds(30),
+            $"a JobRestored event of job {spec.JobId} after epoch {beforeFailure.Epoch}"));
+        foreach (var restored in RestoresAfter(spec.JobId, beforeFailure.Epoch))
+            Assert.True(restored.Step >= committed,
+                $"epoch {restored.Epoch} restored step {restored.Step}, before the checkpoint at step {committed} committed before the failure.{Environment.NewLine}{Diagnostics(spec.JobId)}");
+    }
+
+    /// <summary>Runs a wait; if it fails, the failure carries the job's events and the silos' logs.</summary>
+    protected async Task<T> WithDiagnostics<T>(string jobId, Func<Task<T>> wait)
+    {
+        try
+        {
+            return await wait();
+        }
+        catch (XunitException e)
+        {
+            throw new XunitException($"{e.Message}{Environment.NewLine}{Diagnostics(jobId)}");
+        }
+    }
+
+    protected Task WithDiagnostics(string jobId, Func<Task> wait) => WithDiagnostics(jobId, async () => { await wait(); return true; });
+
+    protected ClusterEvent[] RestoresAfter(string jobId, long epoch) =>
+        [.. Events.Where(e => e.JobId == jobId && e.Kind == ClusterEventKind.JobRestored && e.Epoch > epoch).OrderBy(e => e.Epoch)];
+
+    /// <summary>Where the job grain and the scheduler live now, the job's events and every silo's log tail.</summary>
+    protected string Diagnostics(string jobId)
+    {
+        var events = Events.Where(e => e.JobId == jobId || e.JobId is null).OrderBy(e => e.At)
+            .Select(e => $"  {e.At:HH:mm:ss.fff} {e.Kind} epoch {e.Epoch} step {e.Step} lost {e.StepsLost}: {e.Message}");
+        return $"events:{Environment.NewLine}{string.Join(Environment.NewLine, events)}{Environment.NewLine}{Cluster.Diagnostics()}";
+    }
+
+    /// <summary>The silo hosting the scheduler now (for messages), or "?".</summary>
+    protected async Task<string> SchedulerHost() =>
+        await Retry(() => Cluster.HostOf(Cluster.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default))) ?? "?";
+
+    /// <summary>A client call that may go through a gateway that just died: retried until it answers.</summary>
+    protected static Task<T> Retry<T>(Func<Task<T>> call) =>
+        Eventually.Value(call, _ => true, TimeSpan.FromMinutes(1), "the cluster to answer");
+
+    protected static bool IsEnded(JobState state) => state is JobState.Completed or JobState.Failed or JobState.Cancelled;
+}
