@@ -129,7 +129,9 @@ public sealed class SiloProcessCluster : IAsyncDisposable
             try
             {
                 nodes = await scheduler.GetNodes();
-                if (nodes.Count(n => n.Health is { State: NodeState.Ready } && !n.Lost) >= count) return nodes;
+                // Fresh heartbeats only: a restarted silo's nodes keep their ids, and their old records linger.
+                var recent = DateTimeOffset.UtcNow - TimeSpan.FromSeconds(2);
+                if (nodes.Count(n => n.Health is { State: NodeState.Ready } && !n.Lost && n.LastHeartbeatAt > recent) >= count) return nodes;
             }
             catch (Exception e)
             {

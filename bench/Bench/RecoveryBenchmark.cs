@@ -75,7 +75,7 @@ internal static class RecoveryBenchmark
         }
         finally
         {
-            if (ok)
+            if (ok && Environment.GetEnvironmentVariable("CLUSTER_KEEP_TEST_DATA") != "1")
             {
                 await cluster.DisposeAsync();
                 try { Directory.Delete(root, recursive: true); } catch (IOException) { }
