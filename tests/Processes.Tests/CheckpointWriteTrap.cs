@@ -33,7 +33,7 @@ internal sealed partial class CheckpointWriteTrap : IDisposable
         _watcher.EnableRaisingEvents = true;
     }
 
-    /// <summary>The write that was cut short: by whom, which file, which step, and whether its manifest existed.</summary>
+    /// <summary>The write that was cut short: by whom, which file, which step, whether its manifest existed, and when.</summary>
     public Task<Catch> Sprung => _sprung.Task;
 
     /// <summary>Writes that finished before their process could be frozen.</summary>
@@ -61,8 +61,9 @@ internal sealed partial class CheckpointWriteTrap : IDisposable
             if (File.Exists(e.FullPath))
             {
                 bool manifest = File.Exists(Path.Combine(Path.GetDirectoryName(e.FullPath)!, "manifest.json"));
+                var at = DateTimeOffset.UtcNow;
                 victim.Kill();
-                _sprung.TrySetResult(new Catch(victim, e.FullPath, step, manifest));
+                _sprung.TrySetResult(new Catch(victim, e.FullPath, step, manifest, at));
             }
             else
             {
@@ -80,5 +81,5 @@ internal sealed partial class CheckpointWriteTrap : IDisposable
     [GeneratedRegex(@"^step-(?<step>\d{8})$")]
     private static partial Regex StepFolder();
 
-    public sealed record Catch(SiloProcess Victim, string TempFile, long Step, bool ManifestExisted);
+    public sealed record Catch(SiloProcess Victim, string TempFile, long Step, bool ManifestExisted, DateTimeOffset At);
 }
