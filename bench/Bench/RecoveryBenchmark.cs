@@ -94,6 +94,11 @@ internal static class RecoveryBenchmark
         await cluster.ActivateOn(jobHost, job.GetStatus);
         await job.Submit(spec);
         var running = await WaitFor(job, s => s.CompletedSteps >= killAfter && s.State == JobState.Running, $"job {jobId} to pass step {killAfter}");
+        // Mid-step, where a training process spends its time: half a step after one completes (not during the snapshot
+        // that follows each step — see bench/README.md for what a failure there costs).
+        var timings = await job.GetStepTimings();
+        await Task.Delay(TimeSpan.FromMilliseconds(timings.Count > 0 ? timings.TakeLast(5).Average(t => t.WallMs) / 2 : 100));
+        running = await job.GetStatus();
         var victim = cluster.Silos.FirstOrDefault(s => s != cluster.Primary && s.Name != jobHost && running.Placement.Any(p => p.SiloName == s.Name))
             ?? throw new InvalidOperationException($"No stage silo to lose besides the primary and the job grain's: {string.Join(", ", running.Placement.Select(p => p.NodeId))}.");
 
