@@ -46,14 +46,14 @@ internal static class RecoveryBenchmark
             var kills = new List<Measurement>();
             var hangs = new List<Measurement>();
             Console.WriteLine();
-            Console.WriteLine($"{"run",-8} {"victim",-8} {"step",5} {"detect s",9} {"re-place s",11} {"restore s",10} {"first step s",13} {"recomputed",11} {"committed lost",15}  restored from");
+            Console.WriteLine($"{"run",-8} {"victim",-8} {"step",5} {"ms/step",8} {"detect s",9} {"re-place s",11} {"restore s",10} {"first step s",13} {"recomputed",11} {"committed lost",15}  restored from");
             for (int i = 0; i < 2 * repetitions; i++)
             {
                 bool hang = i >= repetitions;
                 var m = await Measure(cluster, events, $"recovery-{(hang ? "hang" : "kill")}-{i % repetitions}-{Guid.NewGuid().ToString("N")[..4]}", stages, killAfter, hang);
                 (hang ? hangs : kills).Add(m);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{(hang ? "SIGSTOP" : "kill -9"),-8} {m.Victim,-8} {m.Step,5} {m.Detected,9:F2} {m.Replaced,11:F2} {m.Restored,10:F2} {m.FirstStep,13:F2} {m.Recomputed,11} {m.CommittedLost,15}  {m.RestoredFrom}"));
+                    $"{(hang ? "SIGSTOP" : "kill -9"),-8} {m.Victim,-8} {m.Step,5} {m.StepMs,8:F0} {m.Detected,9:F2} {m.Replaced,11:F2} {m.Restored,10:F2} {m.FirstStep,13:F2} {m.Recomputed,11} {m.CommittedLost,15}  {m.RestoredFrom}"));
             }
             await subscription.UnsubscribeAsync();
 
@@ -97,7 +97,8 @@ internal static class RecoveryBenchmark
         // Mid-step, where a training process spends its time: half a step after one completes (not during the snapshot
         // that follows each step — see bench/README.md for what a failure there costs).
         var timings = await job.GetStepTimings();
-        await Task.Delay(TimeSpan.FromMilliseconds(timings.Count > 0 ? timings.TakeLast(5).Average(t => t.WallMs) / 2 : 100));
+        double stepMs = timings.Count > 0 ? timings.TakeLast(5).Average(t => t.WallMs) : 200;
+        await Task.Delay(TimeSpan.FromMilliseconds(stepMs / 2));
         running = await job.GetStatus();
         var victim = cluster.Silos.FirstOrDefault(s => s != cluster.Primary && s.Name != jobHost && running.Placement.Any(p => p.SiloName == s.Name))
             ?? throw new InvalidOperationException($"No stage silo to lose besides the primary and the job grain's: {string.Join(", ", running.Placement.Select(p => p.NodeId))}.");
@@ -120,7 +121,7 @@ internal static class RecoveryBenchmark
         await job.Cancel().WaitAsync(PhaseTimeout);
         await cluster.RestartAsync(victim);
         await cluster.WaitForReadyNodesAsync(6, TimeSpan.FromMinutes(2));
-        return new Measurement(victim.Name, running.CompletedSteps, Seconds(detected), Seconds(replaced.At), Seconds(restored.At), Seconds(resumed.At),
+        return new Measurement(victim.Name, running.CompletedSteps, stepMs, Seconds(detected), Seconds(replaced.At), Seconds(restored.At), Seconds(resumed.At),
             resumed.StepsLost, committedLost, restored.Message);
     }
 
@@ -149,6 +150,6 @@ internal static class RecoveryBenchmark
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    private sealed record Measurement(string Victim, long Step, double Detected, double Replaced, double Restored, double FirstStep,
+    private sealed record Measurement(string Victim, long Step, double StepMs, double Detected, double Replaced, double Restored, double FirstStep,
         long Recomputed, long CommittedLost, string RestoredFrom);
 }

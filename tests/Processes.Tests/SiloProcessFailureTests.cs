@@ -11,20 +11,8 @@ namespace Cluster.Processes.Tests;
 public sealed class SiloProcessFailureTests : ProcessClusterTest
 {
     [Fact]
-    public async Task Killing_the_process_of_a_stage_mid_step_keeps_the_trajectory()
-    {
-        var (job, spec, jobHost) = await SubmitOnSilo1(TinyJob.Spec("kill-stage", stages: 4, steps: 40, checkpointInterval: 5));
-        var running = await WaitForStep(job, 12);
-        var victim = StageSiloToLose(running, jobHost);
-        string scheduler = await SchedulerHost();
-
-        victim.Kill();
-
-        await AssertFinishedExactly(job, spec, running);
-        var done = await Retry(job.GetStatus);
-        Assert.True(done.Placement.All(p => p.SiloName != victim.Name),
-            $"no stage may stay on the killed silo {victim.Name} (scheduler was on {scheduler}): {string.Join(", ", done.Placement.Select(p => p.NodeId))}");
-    }
+    public Task Killing_the_process_of_a_stage_mid_step_keeps_the_trajectory() =>
+        LoseAStageSiloMidRun("kill-stage", victim => victim.Kill(), "killed");
 
     [Fact]
     public async Task Killing_the_process_of_the_job_grain_wakes_it_elsewhere_and_it_carries_on()
@@ -38,22 +26,12 @@ public sealed class SiloProcessFailureTests : ProcessClusterTest
         await AssertFinishedExactly(job, spec, running);
         string? host = await Retry(() => Cluster.HostOf(job));
         Assert.True(host is not null && host != victim.Name, $"the job grain should live on a survivor now, not on {host ?? "no silo"}");
+        Assert.Equal(host, (await Retry(job.GetStatus)).HostSilo);
     }
 
     [Fact]
-    public async Task Freezing_the_process_of_a_stage_is_detected_and_the_job_carries_on_without_it()
-    {
-        var (job, spec, jobHost) = await SubmitOnSilo1(TinyJob.Spec("hang-stage", stages: 4, steps: 40, checkpointInterval: 5));
-        var running = await WaitForStep(job, 12);
-        var victim = StageSiloToLose(running, jobHost);
-
-        victim.Suspend(); // SIGSTOP: hung, sockets open; killed when the test ends
-
-        await AssertFinishedExactly(job, spec, running);
-        var done = await Retry(job.GetStatus);
-        Assert.True(done.Placement.All(p => p.SiloName != victim.Name),
-            $"no stage may stay on the hung silo {victim.Name}: {string.Join(", ", done.Placement.Select(p => p.NodeId))}");
-    }
+    public Task Freezing_the_process_of_a_stage_is_detected_and_the_job_carries_on_without_it() =>
+        LoseAStageSiloMidRun("hang-stage", victim => victim.Suspend(), "hung"); // SIGSTOP: sockets stay open; killed when the test ends
 
     [Fact]
     public async Task Killing_a_process_while_it_writes_a_checkpoint_falls_back_to_the_previous_one()
@@ -76,6 +54,22 @@ public sealed class SiloProcessFailureTests : ProcessClusterTest
         Assert.True(restores[0].Step == sprung.Step - interval,
             $"the checkpoint at step {sprung.Step} was being written by {sprung.Victim.Name} ({Path.GetFileName(sprung.TempFile)}); the first recovery " +
             $"should restore the previous one, step {sprung.Step - interval}, not step {restores[0].Step} ({restores[0].Message}); {trap.Misses} write(s) finished before a freeze.{Environment.NewLine}{Diagnostics(spec.JobId)}");
+    }
+
+    /// <summary>Fails (<paramref name="fail"/>) the process of a stage's silo mid-run; the job must finish exactly, off that silo.</summary>
+    private async Task LoseAStageSiloMidRun(string jobId, Action<SiloProcess> fail, string how)
+    {
+        var (job, spec, jobHost) = await SubmitOnSilo1(TinyJob.Spec(jobId, stages: 4, steps: 40, checkpointInterval: 5));
+        var running = await WaitForStep(job, 12);
+        var victim = StageSiloToLose(running, jobHost);
+        string scheduler = await SchedulerHost();
+
+        fail(victim);
+
+        await AssertFinishedExactly(job, spec, running);
+        var done = await Retry(job.GetStatus);
+        Assert.True(done.Placement.All(p => p.SiloName != victim.Name),
+            $"no stage may stay on the {how} silo {victim.Name} (the scheduler was on {scheduler}): {string.Join(", ", done.Placement.Select(p => p.NodeId))}");
     }
 
     /// <summary>A silo hosting one of the job's stages, but neither the primary (membership) nor the job grain's.</summary>
