@@ -37,9 +37,11 @@ internal sealed partial class NodeGrain(
     {
         if (_capabilities is null)
         {
-            var calibration = await _worker.Run(() => DeviceCalibration.MeasureGigaflops(_worker.Device));
+            double gigaflops = options.Value.DeviceGigaflops > 0
+                ? options.Value.DeviceGigaflops // declared by the operator: identical devices, no measurement noise
+                : (await _worker.Run(() => DeviceCalibration.MeasureGigaflops(_worker.Device))).Value;
             _capabilities = new NodeCapabilities(_worker.NodeId, workers.SiloName, _worker.Device.ToString(), _worker.MemoryBytes,
-                Math.Round(calibration.Value, 2), _worker.Threads);
+                Math.Round(gigaflops, 2), _worker.Threads);
             LogStarted(logger, _worker.NodeId, _capabilities.Device, _capabilities.GigaflopsMeasured, _worker.Threads);
         }
         await Scheduler.Register(_capabilities);
