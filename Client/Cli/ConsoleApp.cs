@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Cluster.Client.Matching;
 using Cluster.Client.Shell;
 using Spectre.Console;
 
@@ -19,6 +20,9 @@ internal sealed class ConsoleApp(ConsoleContext context, TextWriter raw)
         {
             foreach (var error in parse.Errors)
                 context.Error.MarkupLine($"[red]error:[/] {Markup.Escape(error.Message)}");
+            if (parse.UnmatchedTokens.FirstOrDefault() is { } typo
+                && CloseMatches.Find(typo, parse.CommandResult.Command.Subcommands.Select(c => c.Name)) is { Count: > 0 } matches)
+                context.Error.MarkupLine($"Did you mean {Markup.Escape(string.Join(", ", matches.Select(m => $"'{m}'")))}?");
             context.Error.MarkupLine("[grey]See --help for the commands and their options.[/]");
             return ExitCodes.Usage;
         }

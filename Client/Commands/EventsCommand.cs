@@ -36,8 +36,8 @@ internal static class EventsCommand
             var client = await context.ClientAsync(parse, ct);
             await using var subscription = await StreamSubscription<ClusterEvent>.StartAsync(client, JobStreams.Provider, JobStreams.EventsNamespace, JobStreams.EventsKey,
                 channel.Writer, e => (jobId is null || e.JobId == jobId) && (nodeId is null || e.NodeId == nodeId) ? EventView.From(e) : null);
-            if (!context.IsJson(parse))
-                context.Out.MarkupLine($"[grey]following cluster events{(seconds is { } s ? $" for {s} s" : " (Ctrl+C to stop)")}…[/]");
+            // On standard error, so that standard output holds only events (one JSON object per line with --json).
+            context.Error.MarkupLine($"[grey]following cluster events{(seconds is { } s ? $" for {s.ToString(System.Globalization.CultureInfo.InvariantCulture)} s" : " (Ctrl+C to stop)")}…[/]");
 
             using var window = CancellationTokenSource.CreateLinkedTokenSource(ct);
             if (seconds is { } limit) window.CancelAfter(TimeSpan.FromSeconds(limit));

@@ -89,7 +89,7 @@ public sealed class ClusterConnector(ClientConnectionOptions options, bool verbo
     }
 
     private static string Shorten(string? message) =>
-        message is null ? "unknown error" : message.Split('\n')[0].Trim();
+        message is null ? "unknown error" : message.Split('\n')[0].Trim().TrimEnd('.');
 
     private static async Task StopQuietly(IHost host)
     {

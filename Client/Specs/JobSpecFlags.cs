@@ -33,9 +33,11 @@ internal sealed class JobSpecFlags
 
     public Option<double?> LearningRate { get; } = new("--lr") { Description = $"Peak learning rate [default: {s_defaults.Optimizer.LearningRate}]" };
 
+    public Option<int?> WarmupSteps { get; } = Flag("--warmup-steps", "Learning-rate warm-up steps (fewer than --steps)", s_defaults.Optimizer.WarmupSteps);
+
     public Option<string?> Data { get; } = new("--data") { Description = $"\"synthetic\", a text file or a uint16 .bin token file present on every silo [default: {s_defaults.DataSource}]" };
 
-    public IEnumerable<Option> All => [Id, Steps, Stages, Layers, DModel, Heads, Context, MicroBatches, MicroBatchSize, CheckpointInterval, LearningRate, Data];
+    public IEnumerable<Option> All => [Id, Steps, Stages, Layers, DModel, Heads, Context, MicroBatches, MicroBatchSize, CheckpointInterval, LearningRate, WarmupSteps, Data];
 
     /// <summary>The spec with every given flag applied; the id falls back to a time-stamped one.</summary>
     public JobSpec Apply(JobSpec spec, ParseResult parse, DateTimeOffset now)
@@ -53,7 +55,11 @@ internal sealed class JobSpecFlags
         {
             JobId = jobId,
             Model = model,
-            Optimizer = parse.GetValue(LearningRate) is { } lr ? spec.Optimizer with { LearningRate = lr } : spec.Optimizer,
+            Optimizer = spec.Optimizer with
+            {
+                LearningRate = parse.GetValue(LearningRate) ?? spec.Optimizer.LearningRate,
+                WarmupSteps = parse.GetValue(WarmupSteps) ?? spec.Optimizer.WarmupSteps,
+            },
             Steps = parse.GetValue(Steps) ?? spec.Steps,
             Stages = parse.GetValue(Stages) ?? spec.Stages,
             MicroBatches = parse.GetValue(MicroBatches) ?? spec.MicroBatches,
