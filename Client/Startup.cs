@@ -22,6 +22,9 @@ internal static class Startup
             .Build();
         var output = AnsiConsole.Console;
         var error = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        // Piped output has no terminal width; Spectre would wrap at 80 columns, too narrow for the tables.
+        if (Console.IsOutputRedirected) output.Profile.Width = PipedWidth();
+        if (Console.IsErrorRedirected) error.Profile.Width = PipedWidth();
         using var interrupts = new Interrupts();
         Console.CancelKeyPress += (_, e) =>
         {
@@ -33,6 +36,9 @@ internal static class Startup
         var app = new ConsoleApp(context, Console.Out);
         return await app.RunAsync(args, ShellInput, interrupts);
     }
+
+    private static int PipedWidth() =>
+        int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int columns) && columns >= 40 ? columns : 120;
 
     private static ILineReader ShellInput(ConsoleApp app) => Console.IsInputRedirected
         ? new PlainLineReader(Console.In)

@@ -18,9 +18,9 @@ internal sealed class GlobalOptions
 
     public Option<int?> GatewayPort { get; } = new("--gateway-port") { Description = "Port of the localhost gateway [default: 30000]", Recursive = true };
 
-    public Option<string?> ClusterId { get; } = new("--cluster-id") { Description = "The silos' Orleans cluster id [default: dev]", Recursive = true };
+    public Option<string?> ClusterId { get; } = new("--cluster-id") { Description = "The silos' Orleans cluster id [default: Orleans' \"default\", as a silo without one]", Recursive = true };
 
-    public Option<string?> ServiceId { get; } = new("--service-id") { Description = "The silos' Orleans service id [default: dev]", Recursive = true };
+    public Option<string?> ServiceId { get; } = new("--service-id") { Description = "The silos' Orleans service id [default: Orleans' default]", Recursive = true };
 
     public Option<double?> ConnectTimeout { get; } = new("--connect-timeout") { Description = "Seconds to wait for a gateway before giving up (exit 3) [default: 8]", Recursive = true };
 

@@ -34,6 +34,7 @@ internal static class JobWatchCommand
             else if (context.Out.Profile.Capabilities.Interactive) await RunLive(context, state, watcher, ct);
             else await RunLines(context, state, watcher, ct);
 
+            state.Apply(await grain.GetStatus()); // the final word: checkpoint, error and all
             int code = ExitCode(state.State);
             if (context.IsJson(parse)) context.WriteJsonLine(new WatchFinalView(state.Final ?? JobView.From(await grain.GetStatus()), code));
             return code;
@@ -84,25 +85,29 @@ internal static class JobWatchCommand
 
     private static async Task RunLines(ConsoleContext context, WatchState state, JobWatcher watcher, CancellationToken ct)
     {
-        var last = (Step: -1L, State: (JobState?)null, Message: (string?)null, At: DateTimeOffset.MinValue);
+        var last = (Step: state.Step, State: state.State, Message: state.Message, At: context.Time.GetUtcNow());
+        if (!state.IsTerminal) context.Out.MarkupLine(WatchView.ProgressLine(state, last.At));
         while (!state.IsTerminal && await watcher.Updates.WaitToReadAsync(ct))
         {
             while (watcher.Updates.TryRead(out var update))
             {
-                if (update.Event is { } e && state.Concerns(e))
+                var now = context.Time.GetUtcNow();
+                if (update.Event is { } e)
                 {
+                    if (!state.Concerns(e)) continue;
                     state.Apply(e);
                     context.Out.MarkupLine("  " + EventLine.Markup(e));
                     continue;
                 }
                 Fold(state, update);
-                var now = context.Time.GetUtcNow();
-                bool changed = state.State != last.State || state.Message != last.Message;
-                if (changed || (state.Step != last.Step && now - last.At >= LineInterval))
+                if (state.Message != last.Message && state.Message is not null)
+                    context.Out.MarkupLine(WatchView.MessageLine(state.Message, now));
+                if (state.State != last.State || (state.Step != last.Step && now - last.At >= LineInterval))
                 {
-                    context.Out.MarkupLine(WatchView.ProgressLine(state, now, withMessage: state.Message != last.Message));
+                    context.Out.MarkupLine(WatchView.ProgressLine(state, now));
                     last = (state.Step, state.State, state.Message, now);
                 }
+                last.Message = state.Message;
             }
         }
         context.Out.Write(WatchView.Render(state, context.Out.Profile.Width));

@@ -17,11 +17,14 @@ public sealed class ClientConnectionOptions
     /// <value>Localhost unless the silos share a membership table.</value>
     public ClusteringKind Clustering { get; set; } = ClusteringKind.Localhost;
 
-    /// <value>"dev", Orleans' localhost default (the silo's too).</value>
-    public string ClusterId { get; set; } = "dev";
+    /// <summary>The silos' cluster id; null keeps Orleans' default ("default"), which a silo with no ClusterId setting uses too.</summary>
+    public string? ClusterId { get; set; }
 
-    /// <value>"dev", Orleans' localhost default (the silo's too).</value>
-    public string ServiceId { get; set; } = "dev";
+    /// <summary>The silos' service id; null keeps Orleans' default, as for <see cref="ClusterId"/>.</summary>
+    public string? ServiceId { get; set; }
+
+    /// <summary>The cluster id in messages.</summary>
+    public string ClusterIdShown => ClusterId ?? "default";
 
     /// <value>30000: the gateway port of a silo started with no settings.</value>
     public int GatewayPort { get; set; } = 30000;
@@ -53,10 +56,10 @@ public sealed class ClientConnectionOptions
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
-        if (string.IsNullOrWhiteSpace(ClusterId))
-            problems.Add($"{Section}:ClusterId is empty; use the silos' cluster id (\"dev\" for a silo started with no settings).");
-        if (string.IsNullOrWhiteSpace(ServiceId))
-            problems.Add($"{Section}:ServiceId is empty; use the silos' service id (\"dev\" for a silo started with no settings).");
+        if (ClusterId is not null && string.IsNullOrWhiteSpace(ClusterId))
+            problems.Add($"{Section}:ClusterId is empty; use the silos' cluster id, or leave it out for a silo started without one.");
+        if (ServiceId is not null && string.IsNullOrWhiteSpace(ServiceId))
+            problems.Add($"{Section}:ServiceId is empty; use the silos' service id, or leave it out for a silo started without one.");
         if (GatewayPort is < 1 or > 65535)
             problems.Add($"{Section}:GatewayPort is {GatewayPort}; give a TCP port between 1 and 65535 (30000 by default).");
         foreach (string gateway in Gateways)
@@ -78,10 +81,10 @@ public sealed class ClientConnectionOptions
     /// <summary>What the console tries, in words, for error messages; secrets never appear.</summary>
     public string Describe() => Clustering switch
     {
-        ClusteringKind.AzureTable => $"the gateways listed in the Azure Table membership table '{AzureTableName}' (cluster '{ClusterId}')",
-        ClusteringKind.Redis => $"the gateways listed in the Redis membership table (cluster '{ClusterId}')",
-        _ when Gateways.Count > 0 => $"gateway{(Gateways.Count == 1 ? "" : "s")} {string.Join(", ", Gateways)} (cluster '{ClusterId}')",
-        _ => $"the localhost gateway 127.0.0.1:{GatewayPort} (cluster '{ClusterId}')",
+        ClusteringKind.AzureTable => $"the gateways listed in the Azure Table membership table '{AzureTableName}' (cluster '{ClusterIdShown}')",
+        ClusteringKind.Redis => $"the gateways listed in the Redis membership table (cluster '{ClusterIdShown}')",
+        _ when Gateways.Count > 0 => $"gateway{(Gateways.Count == 1 ? "" : "s")} {string.Join(", ", Gateways)} (cluster '{ClusterIdShown}')",
+        _ => $"the localhost gateway 127.0.0.1:{GatewayPort} (cluster '{ClusterIdShown}')",
     };
 
     /// <summary>Parses "host:port" (an IPv6 address in brackets: "[::1]:30000").</summary>

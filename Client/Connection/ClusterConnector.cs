@@ -68,13 +68,14 @@ public sealed class ClusterConnector(ClientConnectionOptions options, bool verbo
                     break;
                 default:
                     if (options.Gateways.Count > 0) client.UseStaticClustering(options.ResolveGateways());
-                    else client.UseLocalhostClustering(options.GatewayPort, options.ServiceId, options.ClusterId);
+                    else client.UseLocalhostClustering(options.GatewayPort);
                     break;
             }
+            // Unset ids keep Orleans' defaults, which is what a silo started without them runs with.
             client.Configure<ClusterOptions>(o =>
             {
-                o.ClusterId = options.ClusterId;
-                o.ServiceId = options.ServiceId;
+                o.ClusterId = options.ClusterId ?? o.ClusterId;
+                o.ServiceId = options.ServiceId ?? o.ServiceId;
             });
             // A gateway that refuses is usually a silo still starting: try again until the deadline.
             client.UseConnectionRetryFilter(async (_, ct) =>

@@ -11,9 +11,14 @@ internal static class LossChart
 {
     private const string Partial = " ▁▂▃▄▅▆▇█";
 
+    /// <summary>Fewer values than columns: each value takes an equal run of columns, so short runs fill the chart.</summary>
+    private static double[] Stretch(double[] values, int width) =>
+        values.Length == 0 || values.Length >= width ? values
+            : [.. Enumerable.Range(0, width / values.Length * values.Length).Select(c => values[c / (width / values.Length)])];
+
     public static string Render(IReadOnlyList<double> losses, int width, int height)
     {
-        var columns = Sparkline.Resample(losses, width);
+        var columns = Stretch(Sparkline.Resample(losses, width), width);
         if (columns.Length == 0) return "(no steps yet)";
         double min = columns.Min(), max = columns.Max();
         int levels = height * 8;

@@ -41,8 +41,10 @@ internal static class WatchView
     }
 
     /// <summary>One line per progress update, for a console that is not a terminal (logs, pipes).</summary>
-    public static string ProgressLine(WatchState s, DateTimeOffset now, bool withMessage) =>
+    public static string ProgressLine(WatchState s, DateTimeOffset now) =>
         $"  {Formats.Time(now)} [{Formats.Colour(s.State)}]{s.State}[/] step {s.Step}/{s.TotalSteps}  loss {Formats.Loss(s.Loss)}  " +
-        $"{Formats.Number(s.TokensPerSecond)} tokens/s  ETA {(s.IsTerminal ? "-" : Formats.Duration(s.EtaSeconds))}" +
-        (!withMessage || s.Message is null ? "" : $"  [grey]{Markup.Escape(s.Message)}[/]");
+        $"{Formats.Number(s.TokensPerSecond)} tokens/s  ETA {(s.IsTerminal ? "-" : Formats.Duration(s.EtaSeconds))}";
+
+    /// <summary>The job's own word (placing, checkpointing, recovering …), under the progress lines.</summary>
+    public static string MessageLine(string message, DateTimeOffset now) => $"  [grey]{Formats.Time(now)}   {Markup.Escape(message)}[/]";
 }

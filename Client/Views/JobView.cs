@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Cluster.Grains.Interfaces.Jobs;
 
 namespace Cluster.Client.Views;
@@ -35,5 +36,6 @@ internal sealed record JobView(
         s.Error,
         s.UpdatedAt);
 
+    [JsonIgnore]
     public bool IsTerminal => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
 }

@@ -13,7 +13,8 @@ public sealed class ConnectionOptionsTests
         Assert.Empty(options.Validate());
         Assert.Equal(ClusteringKind.Localhost, options.Clustering);
         Assert.Equal(30000, options.GatewayPort);
-        Assert.Equal("dev", options.ClusterId);
+        Assert.Null(options.ClusterId); // Orleans' default, as a silo started without one
+        Assert.Contains("cluster 'default'", options.Describe());
         Assert.Contains("127.0.0.1:30000", options.Describe());
     }
 
