@@ -11,16 +11,16 @@ internal sealed class GlobalOptions
 
     public Option<string[]> Gateway { get; } = new("--gateway", "-g")
     {
-        Description = "A silo gateway host:port to connect to (repeatable); default 127.0.0.1:<Orleans:GatewayPort>",
+        Description = "A silo gateway host:port to connect to (repeatable); replaces 127.0.0.1:<gateway port>",
         Recursive = true,
         Arity = ArgumentArity.OneOrMore,
     };
 
-    public Option<int?> GatewayPort { get; } = new("--gateway-port") { Description = "Port of the localhost gateway [default: 30000]", Recursive = true };
+    public Option<int?> GatewayPort { get; } = new("--gateway-port") { Description = "The local silo's Orleans:GatewayPort [default: 30000]", Recursive = true };
 
-    public Option<string?> ClusterId { get; } = new("--cluster-id") { Description = "The silos' Orleans cluster id [default: Orleans' \"default\", as a silo without one]", Recursive = true };
+    public Option<string?> ClusterId { get; } = new("--cluster-id") { Description = "The silos' Orleans:ClusterId [default: dev]", Recursive = true };
 
-    public Option<string?> ServiceId { get; } = new("--service-id") { Description = "The silos' Orleans service id [default: Orleans' default]", Recursive = true };
+    public Option<string?> ServiceId { get; } = new("--service-id") { Description = "The silos' Orleans:ServiceId [default: dev]", Recursive = true };
 
     public Option<double?> ConnectTimeout { get; } = new("--connect-timeout") { Description = "Seconds to wait for a gateway before giving up (exit 3) [default: 8]", Recursive = true };
 

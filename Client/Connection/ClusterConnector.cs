@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using Azure.Identity;
 using Cluster.Grains.Interfaces.Jobs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -54,29 +55,36 @@ public sealed class ClusterConnector(ClientConnectionOptions options, bool verbo
         if (verbose) builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information);
         builder.UseOrleansClient(client =>
         {
+            // The same Orleans calls the silo makes for its membership provider, so that both sides end up with the
+            // same cluster id (Orleans keeps its own default when localhost clustering is given the "dev" ones).
             switch (options.Clustering)
             {
                 case ClusteringKind.AzureTable:
                     client.UseAzureStorageClustering(o =>
                     {
-                        o.TableServiceClient = new TableServiceClient(options.AzureTableConnectionString);
-                        o.TableName = options.AzureTableName;
+                        o.TableServiceClient = string.IsNullOrWhiteSpace(options.Membership.ConnectionString)
+                            ? new TableServiceClient(options.Membership.ServiceUrl, new DefaultAzureCredential())
+                            : new TableServiceClient(options.Membership.ConnectionString);
+                        o.TableName = options.Membership.TableName;
                     });
+                    ConfigureIds(client);
                     break;
                 case ClusteringKind.Redis:
-                    client.UseRedisClustering(options.RedisConnectionString!);
+                    client.UseRedisClustering(options.Membership.ConnectionString!);
+                    ConfigureIds(client);
                     break;
                 default:
-                    if (options.Gateways.Count > 0) client.UseStaticClustering(options.ResolveGateways());
-                    else client.UseLocalhostClustering(options.GatewayPort);
+                    if (options.Gateways.Count > 0)
+                    {
+                        client.UseStaticClustering(options.ResolveGateways());
+                        if (options.ClusterId != DevelopmentId || options.ServiceId != DevelopmentId) ConfigureIds(client);
+                    }
+                    else
+                    {
+                        client.UseLocalhostClustering(options.GatewayPort, options.ServiceId, options.ClusterId);
+                    }
                     break;
             }
-            // Unset ids keep Orleans' defaults, which is what a silo started without them runs with.
-            client.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = options.ClusterId ?? o.ClusterId;
-                o.ServiceId = options.ServiceId ?? o.ServiceId;
-            });
             // A gateway that refuses is usually a silo still starting: try again until the deadline.
             client.UseConnectionRetryFilter(async (_, ct) =>
             {
@@ -88,6 +96,14 @@ public sealed class ClusterConnector(ClientConnectionOptions options, bool verbo
         });
         return builder.Build();
     }
+
+    private const string DevelopmentId = "dev";
+
+    private void ConfigureIds(IClientBuilder client) => client.Configure<ClusterOptions>(o =>
+    {
+        o.ClusterId = options.ClusterId;
+        o.ServiceId = options.ServiceId;
+    });
 
     private static string Shorten(string? message) =>
         message is null ? "unknown error" : message.Split('\n')[0].Trim().TrimEnd('.');
