@@ -17,7 +17,7 @@ internal static class Formats
         _ => bytes.Value.ToString(s_culture) + " B",
     };
 
-    public static string Ms(double? ms) => ms is null ? "-" : ms.Value.ToString(ms.Value < 10 ? "0.0" : "0", s_culture) + " ms";
+    public static string Ms(double? ms) => ms is null or <= 0 ? "-" : ms.Value.ToString(ms.Value < 10 ? "0.0" : "0", s_culture) + " ms";
 
     public static string Loss(double? loss) => loss is null ? "-" : loss.Value.ToString("0.0000", s_culture);
 
