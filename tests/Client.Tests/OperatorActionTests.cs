@@ -104,7 +104,10 @@ public sealed class OperatorActionTests(ConsoleClusterFixture fixture)
             await Eventually.True(async () => (await Show("cli-steer-1")).GetProperty("job").GetProperty("state").GetString() == "Running",
                 Deadline, "the resumed job to run");
 
-            var rewound = await ConsoleHarness.RunAsync(fixture.Client, "checkpoint", "restore", "cli-steer-1", $"{step}", "--json");
+            // Older checkpoints are pruned as the job goes on (it keeps 3): rewind to the newest one.
+            var newest = (await ConsoleHarness.RunAsync(fixture.Client, "checkpoint", "list", "cli-steer-1", "--json")).Json().EnumerateArray()
+                .Max(c => c.GetProperty("step").GetInt64());
+            var rewound = await ConsoleHarness.RunAsync(fixture.Client, "checkpoint", "restore", "cli-steer-1", $"{newest}", "--json");
             Assert.True(rewound.ExitCode == 0, rewound.ToString());
             Assert.Equal("cli-steer-1", rewound.Json().GetProperty("jobId").GetString());
         }
