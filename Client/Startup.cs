@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Cluster.Client.Cli;
 using Cluster.Client.Connection;
 using Cluster.Client.Shell;
@@ -31,6 +32,12 @@ internal static class Startup
             e.Cancel = true;
             interrupts.Interrupt();
         };
+        // SIGTERM (systemd, timeout, kill) stops the running command the same way, so that it unsubscribes and exits.
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
+        {
+            signal.Cancel = true;
+            interrupts.Interrupt();
+        });
         await using var context = new ConsoleContext(output, error, Console.Out, configuration,
             (options, verbose) => new ClusterConnector(options, verbose), TimeProvider.System);
         var app = new ConsoleApp(context, Console.Out);

@@ -51,6 +51,9 @@ public sealed class ClusterConnector(ClientConnectionOptions options, bool verbo
     private IHost Build(DateTime deadline)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        // The console owns Ctrl+C and SIGTERM (they stop the command, which then disconnects); the host's default
+        // console lifetime would instead stop the client under a command that is still running.
+        builder.Services.AddSingleton<IHostLifetime, CommandLifetime>();
         builder.Logging.ClearProviders();
         if (verbose) builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information);
         builder.UseOrleansClient(client =>
