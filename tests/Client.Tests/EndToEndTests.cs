@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 
 namespace Cluster.Client.Tests;
@@ -18,7 +16,7 @@ public sealed class EndToEndTests : IDisposable
     [Fact]
     public async Task Console_drives_real_silo_processes_through_a_job()
     {
-        int[] ports = FreePorts(4);
+        int[] ports = FreePorts.Take(4);
         int primary = ports[0], gateway = ports[1];
         StartSilo("e2e-0", ports[0], ports[1], primary);
         StartSilo("e2e-1", ports[2], ports[3], primary);
@@ -80,15 +78,6 @@ public sealed class EndToEndTests : IDisposable
     }
 
     private string SiloOutput() => string.Join("\n---\n", _processes.Select(p => p.Output[^Math.Min(p.Output.Length, 3000)..]));
-
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
-        foreach (var l in listeners) l.Start();
-        int[] ports = [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
-        foreach (var l in listeners) l.Stop();
-        return ports;
-    }
 
     public void Dispose()
     {

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Cluster.Client.Connection;
 
 namespace Cluster.Client.Tests;
@@ -7,7 +5,7 @@ namespace Cluster.Client.Tests;
 [Collection(ConsoleClusterCollection.Name)]
 public sealed class ErrorTests(ConsoleClusterFixture fixture) : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("client-errors-").FullName;
+    private readonly TempFolder _folder = new();
 
     [Fact]
     public async Task Unknown_job_is_named_with_close_matches()
@@ -42,7 +40,7 @@ public sealed class ErrorTests(ConsoleClusterFixture fixture) : IDisposable
     [Fact]
     public async Task Invalid_spec_lists_every_problem_with_the_file_and_field_path()
     {
-        string spec = Path.Combine(_folder, "bad.json");
+        string spec = _folder.File("bad.json");
         await File.WriteAllTextAsync(spec, TinySpecs.Json("cli-bad-1").Replace("\"dModel\": 32", "\"dModel\": 30").Replace("\"steps\": 6", "\"steps\": 0"));
 
         var result = await ConsoleHarness.RunAsync(fixture.Client, "job", "submit", spec, "--json");
@@ -58,19 +56,19 @@ public sealed class ErrorTests(ConsoleClusterFixture fixture) : IDisposable
     [Fact]
     public async Task Malformed_and_mistyped_spec_files_name_the_line_and_field()
     {
-        string broken = Path.Combine(_folder, "broken.json");
+        string broken = _folder.File("broken.json");
         await File.WriteAllTextAsync(broken, "{\n  \"jobId\": \"x\",\n  \"steps\": ,\n}");
         var malformed = await ConsoleHarness.RunAsync(fixture.Client, "job", "submit", broken);
         Assert.Equal(ExitCodes.Usage, malformed.ExitCode);
         Assert.Contains($"{broken}:3", malformed.Error);
 
-        string typo = Path.Combine(_folder, "typo.json");
+        string typo = _folder.File("typo.json");
         await File.WriteAllTextAsync(typo, TinySpecs.Json("cli-typo-1").Replace("\"dModel\"", "\"dModell\""));
         var mistyped = await ConsoleHarness.RunAsync(fixture.Client, "job", "submit", typo);
         Assert.Equal(ExitCodes.Usage, mistyped.ExitCode);
         Assert.Contains("dModell", mistyped.Error);
 
-        var missing = await ConsoleHarness.RunAsync(fixture.Client, "job", "submit", Path.Combine(_folder, "absent.json"));
+        var missing = await ConsoleHarness.RunAsync(fixture.Client, "job", "submit", _folder.File("absent.json"));
         Assert.Equal(ExitCodes.Usage, missing.ExitCode);
         Assert.Contains("absent.json", missing.Error);
     }
@@ -93,7 +91,7 @@ public sealed class ErrorTests(ConsoleClusterFixture fixture) : IDisposable
     [Fact]
     public async Task Unreachable_cluster_exits_3_naming_the_gateway_and_the_fix()
     {
-        int port = FreePort();
+        int port = FreePorts.Take(1)[0];
         await using var harness = new ConsoleHarness(o => new ClusterConnector(o));
 
         var result = await harness.RunAsync("status", "--gateway-port", $"{port}", "--connect-timeout", "2", "--json");
@@ -116,14 +114,5 @@ public sealed class ErrorTests(ConsoleClusterFixture fixture) : IDisposable
         Assert.Contains("Orleans:ClusterId is empty", result.Error);
     }
 
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => _folder.Dispose();
 }

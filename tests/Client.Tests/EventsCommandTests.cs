@@ -17,10 +17,10 @@ public sealed class EventsCommandTests(ConsoleClusterFixture fixture)
         using var stop = new CancellationTokenSource();
         var following = harness.RunAsync(stop.Token, "events", "--follow", "--json");
         // The command says on standard error that it follows once its subscription is made.
-        await Eventually.True(() => harness.Error.Output.Contains("following cluster events", StringComparison.Ordinal) || following.IsCompleted,
+        await Eventually.True(() => Task.FromResult(harness.Error.Output.Contains("following cluster events", StringComparison.Ordinal) || following.IsCompleted),
             TimeSpan.FromSeconds(30), "the events command subscribed");
         await fixture.Cluster.StopSiloAsync(extra);
-        await Eventually.True(() => harness.RawSoFar().Contains("\"NodeLost\"", StringComparison.Ordinal) || following.IsCompleted,
+        await Eventually.True(() => Task.FromResult(harness.RawSoFar().Contains("\"NodeLost\"", StringComparison.Ordinal) || following.IsCompleted),
             TimeSpan.FromSeconds(60), $"a NodeLost event for {extra.Name} printed");
         await stop.CancelAsync();
         var result = await following;

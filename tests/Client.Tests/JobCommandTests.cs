@@ -5,12 +5,12 @@ namespace Cluster.Client.Tests;
 [Collection(ConsoleClusterCollection.Name)]
 public sealed class JobCommandTests(ConsoleClusterFixture fixture) : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("client-specs-").FullName;
+    private readonly TempFolder _folder = new();
 
     [Fact]
     public async Task Submit_from_a_file_then_watch_show_list_and_checkpoints()
     {
-        string spec = Path.Combine(_folder, "tiny.json");
+        string spec = _folder.File("tiny.json");
         await File.WriteAllTextAsync(spec, TinySpecs.Json("cli-file-1"));
 
         var submitted = await ConsoleHarness.RunAsync(fixture.Client, "job", "submit", spec, "--json");
@@ -107,5 +107,5 @@ public sealed class JobCommandTests(ConsoleClusterFixture fixture) : IDisposable
         Assert.Contains("job cli-lines-1", watched.Out);
     }
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => _folder.Dispose();
 }

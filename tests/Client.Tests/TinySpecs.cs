@@ -1,24 +1,8 @@
-using Cluster.Grains.Interfaces.Jobs;
-using Cluster.Grains.Interfaces.Messages;
-
 namespace Cluster.Client.Tests;
 
 /// <summary>Tiny jobs (d_model 32, 2 layers) that train in seconds on a shared 2-core machine.</summary>
 internal static class TinySpecs
 {
-    public static JobSpec Spec(string jobId, int steps = 6, int stages = 2, int checkpointInterval = 3) => new()
-    {
-        JobId = jobId,
-        Model = new ModelSpec { VocabSize = 256, ContextLength = 16, DModel = 32, Layers = 2, Heads = 4, MlpRatio = 4, Seed = 1234 },
-        Optimizer = new OptimizerSpec { LearningRate = 1e-2, MinLearningRate = 1e-3, WarmupSteps = 1, ClipNorm = 0.5 },
-        Stages = stages,
-        MicroBatches = 2,
-        MicroBatchSize = 4,
-        Steps = steps,
-        CheckpointInterval = checkpointInterval,
-        DataSeed = 99,
-    };
-
     /// <summary>The same job as command-line flags of <c>job submit</c>.</summary>
     public static string[] Flags(string jobId, int steps = 6) =>
         ["--id", jobId, "--steps", $"{steps}", "--stages", "2", "--layers", "2", "--d-model", "32", "--heads", "4", "--context", "16",
