@@ -24,6 +24,8 @@ internal sealed class ConsoleApp(ConsoleContext context, TextWriter raw)
                 && CloseMatches.Find(typo, parse.CommandResult.Command.Subcommands.Select(c => c.Name)) is { Count: > 0 } matches)
                 context.Error.MarkupLine($"Did you mean {Markup.Escape(string.Join(", ", matches.Select(m => $"'{m}'")))}?");
             context.Error.MarkupLine("[grey]See --help for the commands and their options.[/]");
+            if (args.Contains(context.Global.Json.Name))
+                context.WriteJson(new { error = new ErrorView(ExitCodes.Usage, "usage", string.Join(" ", parse.Errors.Select(e => e.Message)), [.. parse.Errors.Select(e => e.Message)], []) });
             return ExitCodes.Usage;
         }
         var invocation = new InvocationConfiguration

@@ -84,8 +84,9 @@ public sealed class ErrorTests(ConsoleClusterFixture fixture) : IDisposable
         Assert.Equal(ExitCodes.Usage, events.ExitCode);
         Assert.Contains("--follow", events.Error);
 
-        var restore = await ConsoleHarness.RunAsync(fixture.Client, "checkpoint", "restore", "some-job", "not-a-step");
+        var restore = await ConsoleHarness.RunAsync(fixture.Client, "checkpoint", "restore", "some-job", "not-a-step", "--json");
         Assert.Equal(ExitCodes.Usage, restore.ExitCode);
+        Assert.Equal("usage", restore.Json().GetProperty("error").GetProperty("kind").GetString());
     }
 
     [Fact]
