@@ -81,7 +81,7 @@ public static class TrainingPlanner
 
         bool fits = memory.Total <= fleet.GpuMemoryBytes;
         string? reason = fits ? null
-            : $"needs {memory} per GPU but a GPU has {MemoryPerGpu.Size(fleet.GpuMemoryBytes)}: {Advice(plan, memory)}";
+            : $"needs {memory} per GPU but a GPU has {MemoryPerGpu.Size(fleet.GpuMemoryBytes)}: {Advice(plan, memory, training.ShardOptimizerState && d > 1)}";
         return new PlanEstimate(plan, d, m, gpus, memory, fits, reason, (p - 1.0) / (m + p - 1.0), step, tokens / step, mfu);
     }
 
@@ -164,13 +164,15 @@ public static class TrainingPlanner
         return 1;
     }
 
-    private static string Advice(ParallelPlan plan, MemoryPerGpu memory)
+    private static string Advice(ParallelPlan plan, MemoryPerGpu memory, bool optimizerSharded)
     {
         if (memory.Activations >= memory.Weights + memory.Gradients + memory.OptimizerState)
             return plan.Recompute == ActivationRecompute.Full
                 ? "activations dominate: use a smaller micro-batch or a higher tensor degree."
                 : "activations dominate: recompute activations (full), use a smaller micro-batch or a higher tensor degree.";
-        return "model state dominates: use more pipeline stages or a higher tensor degree, or shard the optimizer state.";
+        return optimizerSharded
+            ? "model state dominates: use more pipeline stages or a higher tensor degree."
+            : "model state dominates: use more pipeline stages or a higher tensor degree, or shard the optimizer state.";
     }
 
     private static long Divide(long value, long by) => (value + by - 1) / by;
