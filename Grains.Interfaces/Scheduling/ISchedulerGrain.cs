@@ -67,4 +67,11 @@ public interface ISchedulerGrain : IGrainWithStringKey
     /// </summary>
     [Alias("ProposeFasterPlacement")]
     Task<PlacementDecision> ProposeFasterPlacement(string jobId, IReadOnlyList<StageDemand> stages);
+
+    /// <summary>
+    /// Heartbeats of many nodes at once, as a silo's health aggregator forwards them; returns the ids of the nodes the
+    /// scheduler does not know (they should register again).
+    /// </summary>
+    [Alias("HeartbeatBatch")]
+    Task<IReadOnlyList<string>> HeartbeatBatch(IReadOnlyList<NodeHealth> batch);
 }
