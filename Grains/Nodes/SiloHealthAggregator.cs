@@ -50,37 +50,19 @@ public sealed partial class SiloHealthAggregator(
     /// <summary>Delivery counts and latencies since the last call, which starts a new window.</summary>
     public HeartbeatDeliveryStats TakeStats()
     {
-        double[] latencies;
-        long failed;
-        int batches;
         lock (_gate)
         {
-            latencies = [.. _latenciesMs];
+            var stats = HeartbeatDeliveryStats.Of(_latenciesMs, _failed, _batches);
             _latenciesMs.Clear();
-            (failed, batches, _failed, _batches) = (_failed, _batches, 0, 0);
+            (_failed, _batches) = (0, 0);
+            return stats;
         }
-        Array.Sort(latencies);
-        return new HeartbeatDeliveryStats(latencies.Length, failed, batches, Percentile(latencies, 0.50), Percentile(latencies, 0.99),
-            latencies.Length > 0 ? latencies[^1] : 0);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!Enabled) return;
-        // Grain calls need the silo to have joined: wait until the host is fully started.
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
-        using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
-        {
-            try
-            {
-                await started.Task;
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
+        if (!await HostStarted.WaitAsync(lifetime, stoppingToken)) return;
         var scheduler = grains.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
         using var timer = new PeriodicTimer(options.Value.HeartbeatBatchWindow, time);
         try
@@ -121,9 +103,6 @@ public sealed partial class SiloHealthAggregator(
             LogBatchFailed(logger, e, batch.Count);
         }
     }
-
-    private static double Percentile(double[] sorted, double q) =>
-        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
 
     [LoggerMessage(1, LogLevel.Warning, "Could not forward {Count} heartbeats to the scheduler")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
