@@ -23,7 +23,7 @@ public sealed partial class SiloHealthAggregator(
     private readonly object _gate = new();
     private Dictionary<string, NodeHealth> _pending = new(StringComparer.Ordinal);
     private readonly HashSet<string> _unknown = new(StringComparer.Ordinal);
-    private readonly List<double> _latenciesMs = [];
+    private readonly LatencyHistogram _latencies = new();
     private long _failed;
     private int _batches;
 
@@ -52,8 +52,8 @@ public sealed partial class SiloHealthAggregator(
     {
         lock (_gate)
         {
-            var stats = HeartbeatDeliveryStats.Of(_latenciesMs, _failed, _batches);
-            _latenciesMs.Clear();
+            var stats = HeartbeatDeliveryStats.Of(_latencies, _failed, _batches);
+            _latencies.Clear();
             (_failed, _batches) = (0, 0);
             return stats;
         }
@@ -92,7 +92,7 @@ public sealed partial class SiloHealthAggregator(
             lock (_gate)
             {
                 foreach (string id in unknown) _unknown.Add(id);
-                foreach (var health in batch.Values) _latenciesMs.Add((now - health.SentAt).TotalMilliseconds);
+                foreach (var health in batch.Values) _latencies.Record((now - health.SentAt).TotalMilliseconds);
                 _batches++;
             }
         }

@@ -6,12 +6,12 @@ namespace Cluster.Bench.Heartbeats;
 internal sealed class DirectHeartbeatRecorder
 {
     private readonly object _gate = new();
-    private readonly List<double> _ms = [];
+    private readonly LatencyHistogram _ms = new();
     private long _failed;
 
     public void Record(double ms)
     {
-        lock (_gate) _ms.Add(ms);
+        lock (_gate) _ms.Record(ms);
     }
 
     public void Failed()
@@ -23,7 +23,7 @@ internal sealed class DirectHeartbeatRecorder
     {
         lock (_gate)
         {
-            var stats = HeartbeatDeliveryStats.Of(_ms, _failed, _ms.Count); // one call per heartbeat
+            var stats = HeartbeatDeliveryStats.Of(_ms, _failed, (int)_ms.Count); // one call per heartbeat
             _ms.Clear();
             _failed = 0;
             return stats;
