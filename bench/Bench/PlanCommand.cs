@@ -13,7 +13,6 @@ internal static class PlanCommand
 {
     public static Task<int> RunAsync(BenchArguments args)
     {
-        var custom = new[] { "layers", "d-model", "heads", "vocab", "context" };
         int layers = args.Int("layers", 0), dModel = args.Int("d-model", 0), heads = args.Int("heads", 0), vocab = args.Int("vocab", 128_256),
             context = args.Int("context", 8_192), dtype = args.Int("dtype-bytes", 2), batch = args.Int("global-batch", 0),
             gpus = args.Int("gpus", 16_384), memoryGb = args.Int("gpu-memory-gb", 0), perNode = args.Int("gpus-per-node", 8),
