@@ -86,4 +86,11 @@ public interface ISchedulerGrain : IGrainWithStringKey
     /// <summary>Every team with a quota or a running job.</summary>
     [Alias("GetQuotas")]
     Task<IReadOnlyList<TeamQuota>> GetQuotas();
+
+    /// <summary>
+    /// Heartbeats of many nodes at once, as a silo's health aggregator forwards them; returns the ids of the nodes the
+    /// scheduler does not know (they should register again).
+    /// </summary>
+    [Alias("HeartbeatBatch")]
+    Task<IReadOnlyList<string>> HeartbeatBatch(IReadOnlyList<NodeHealth> batch);
 }

@@ -21,6 +21,13 @@ public sealed class TrainingClusterOptions
     /// <summary>How often node grains send a heartbeat to the scheduler. <value>250 ms.</value></summary>
     public TimeSpan HeartbeatPeriod { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// How long a silo's health aggregator gathers its nodes' heartbeats before it forwards them to the scheduler as one
+    /// message; zero = every node calls the scheduler itself. One scheduler then keeps up with tens of thousands of
+    /// nodes (bench heartbeats). <value>25 ms.</value>
+    /// </summary>
+    public TimeSpan HeartbeatBatchWindow { get; set; } = TimeSpan.FromMilliseconds(25);
+
     /// <summary>A node whose last heartbeat is older than this is not used for placement. <value>1 s.</value></summary>
     public TimeSpan NodeTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -90,6 +97,8 @@ public sealed class TrainingClusterOptions
             problems.Add($"{nameof(DeviceGigaflops)} = {DeviceGigaflops}: must be 0 (measure) or the devices' speed in GFLOP/s.");
         if (HeartbeatPeriod <= TimeSpan.Zero)
             problems.Add($"{nameof(HeartbeatPeriod)} = {HeartbeatPeriod}: must be positive (e.g. 00:00:00.250).");
+        if (HeartbeatBatchWindow < TimeSpan.Zero || HeartbeatBatchWindow >= HeartbeatPeriod)
+            problems.Add($"{nameof(HeartbeatBatchWindow)} = {HeartbeatBatchWindow}: must be 0 (no batching) or shorter than {nameof(HeartbeatPeriod)} = {HeartbeatPeriod} (e.g. 00:00:00.025).");
         if (NodeTimeout <= HeartbeatPeriod)
             problems.Add($"{nameof(NodeTimeout)} = {NodeTimeout} must exceed {nameof(HeartbeatPeriod)} = {HeartbeatPeriod} (e.g. 4 heartbeats).");
         if (MaxConsecutiveStepErrors < 1)

@@ -629,13 +629,10 @@ internal sealed partial class TrainingJobGrain(
             long[] shard = await LatestOrNone(() => GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, s)).GetSnapshotSteps());
             // Only a stage that stayed on its node can still hold its own copy (asking a lost one would just fail).
             long[] own = survived[s] ? await LatestOrNone(() => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, 0, s)).GetSnapshotSteps()) : [];
-            return shard.Concat(own).Where(step => step >= 0).ToHashSet();
+            return (IReadOnlySet<long>)shard.Concat(own).Where(step => step >= 0).ToHashSet();
         }));
         _memorySnapshots = string.Join(", ", copies.Select((c, s) => $"s{s}: {(c.Count == 0 ? "none" : string.Join("/", c.Order()))}"));
-        long newestDurable = manifests.Count > 0 ? manifests[^1].Step : 0;
-        var common = copies.Aggregate((a, b) => { a.IntersectWith(b); return a; });
-        long best = common.Where(step => step > newestDurable && step <= S.CompletedSteps).DefaultIfEmpty(-1).Max();
-        return best >= 0 ? best : null;
+        return RecoveryPoint.InMemoryStep(copies, manifests.Count > 0 ? manifests[^1].Step : 0, S.CompletedSteps);
 
         async Task<long[]> LatestOrNone(Func<Task<long[]>> read)
         {

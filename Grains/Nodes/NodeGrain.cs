@@ -16,6 +16,7 @@ namespace Cluster.Grains.Nodes;
 [NodeSiloPlacement]
 internal sealed partial class NodeGrain(
     DeviceWorkerPool workers,
+    SiloHealthAggregator aggregator,
     IOptions<TrainingClusterOptions> options,
     TimeProvider time,
     ILogger<NodeGrain> logger) : Grain, INodeGrain
@@ -73,8 +74,16 @@ internal sealed partial class NodeGrain(
                 await _worker.Run(() => DeviceCalibration.MeasureGigaflops(_worker.Device, duration: TimeSpan.FromMilliseconds(20)));
                 _worker.ResetConsecutiveErrors();
             }
-            if (!await Scheduler.Heartbeat(Health()) && _capabilities is not null)
-                await Scheduler.Register(_capabilities); // the scheduler restarted and forgot us
+            if (aggregator.Enabled)
+            {
+                if (aggregator.TakeUnknown(_worker.NodeId) && _capabilities is not null)
+                    await Scheduler.Register(_capabilities); // the scheduler restarted and forgot us
+                aggregator.Report(Health());
+            }
+            else if (!await Scheduler.Heartbeat(Health()) && _capabilities is not null)
+            {
+                await Scheduler.Register(_capabilities);
+            }
         }
         catch (Exception e)
         {
