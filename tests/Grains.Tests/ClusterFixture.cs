@@ -74,6 +74,31 @@ public class ClusterFixture : IAsyncLifetime
         return Cluster.Silos.FirstOrDefault(s => !spared.Contains(s.Name) && running.Placement.Any(p => p.SiloName == s.Name));
     }
 
+    /// <summary>
+    /// Moves a grain's activation to <paramref name="target"/> and waits until it is there. The testing host's
+    /// <c>MigrateAsync</c> can wait forever when a migration does not happen (a hang seen about one run in five), so
+    /// each attempt is bounded and retried, and the grain's actual host decides.
+    /// </summary>
+    public async Task MoveGrainAsync(IAddressable grain, InProcessSiloHandle target, Func<Task> touch)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (true)
+        {
+            await touch();
+            if (HostOf(grain) == target.Name) return;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"Grain {grain.GetGrainId()} did not move to {target.Name} (it is on {HostOf(grain) ?? "no silo"}).");
+            try
+            {
+                await Cluster.MigrateAsync(grain, target.SiloAddress).WaitAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (TimeoutException)
+            {
+                // Checked above on the next round.
+            }
+        }
+    }
+
     /// <summary>A hook for fixtures that add or replace services (e.g. a fault-injecting checkpoint store).</summary>
     protected virtual ISiloBuilder ConfigureSilo(ISiloBuilder silo) => silo;
 
