@@ -1,0 +1,45 @@
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Tests;
+
+namespace Cluster.Silo.Tests;
+
+/// <summary>With Observability:PrometheusPort set, a silo process serves the training metrics for Prometheus to scrape.</summary>
+public sealed class MetricsTests
+{
+    [Fact]
+    public async Task The_scrape_endpoint_serves_training_checkpoint_and_heartbeat_metrics()
+    {
+        await using var cluster = new ProcessCluster();
+        int[] ports = SiloProcess.FreePorts(3);
+        cluster.StartSilo("silo-a",
+        [
+            "--Orleans:SiloName=silo-a", $"--Orleans:SiloPort={ports[0]}", $"--Orleans:GatewayPort={ports[1]}",
+            "--TrainingCluster:DeviceSlots=1", "--TrainingCluster:ThreadsPerSlot=1", $"--TrainingCluster:DataRoot={Path.Combine(cluster.WorkRoot, "data")}",
+            $"--Observability:PrometheusPort={ports[2]}", "--Logging:LogLevel:Default=Warning",
+        ]);
+        var client = await cluster.ConnectAsync(c => c.UseLocalhostClustering(ports[1]), TimeSpan.FromMinutes(2));
+        var scheduler = client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        await cluster.WaitAsync(async () => (await scheduler.GetNodes()).Any(n => n.Health is not null), TimeSpan.FromMinutes(2), "the node registered");
+
+        var spec = TinyJob.Spec($"metrics-{cluster.Suffix}", stages: 1, steps: 4, checkpointInterval: 2);
+        var job = client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await job.Submit(spec);
+        await cluster.WaitAsync(async () => (await job.GetStatus()).State == JobState.Completed, TimeSpan.FromMinutes(2), "the job to complete");
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        string[] expected =
+        [
+            "cluster_training_steps_total", "cluster_training_tokens_total", "cluster_training_loss",
+            "cluster_training_step_duration_seconds", "cluster_checkpoint_commit_duration_seconds", "cluster_node_heartbeat_lag_seconds",
+        ];
+        string scraped = "";
+        await cluster.WaitAsync(async () =>
+        {
+            scraped = await http.GetStringAsync($"http://localhost:{ports[2]}/metrics");
+            return expected.All(scraped.Contains);
+        }, TimeSpan.FromSeconds(60), $"the scrape to list {string.Join(", ", expected)}");
+        // Every one of the job's 4 steps counted, under its job label.
+        Assert.Matches(new System.Text.RegularExpressions.Regex($@"^cluster_training_steps_total\{{[^}}]*job=""{spec.JobId}""[^}}]*\}} 4(\s|$)", System.Text.RegularExpressions.RegexOptions.Multiline), scraped);
+    }
+}
