@@ -26,9 +26,9 @@ public interface IPipelineStageGrain : IGrainWithStringKey
     [Alias("GradientSquares")]
     Task<double[]> GradientSquares(long epoch, long step);
 
-    /// <summary>Clips and applies the optimizer step.</summary>
+    /// <summary>Clips and applies the optimizer step; returns the stage's device time for the whole step, in ms (for straggler detection).</summary>
     [Alias("ApplyUpdate")]
-    Task ApplyUpdate(long epoch, long step, double clipCoefficient);
+    Task<double> ApplyUpdate(long epoch, long step, double clipCoefficient);
 
     /// <summary>
     /// Snapshots the stage's state (between steps) and hands it to its checkpoint shard, which writes it to the

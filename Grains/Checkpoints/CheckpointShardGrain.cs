@@ -26,8 +26,10 @@ internal sealed partial class CheckpointShardGrain(ICheckpointStore store, ILogg
     {
         if (epoch < _epoch)
             throw new StaleEpochException(this.GetPrimaryKeyString(), epoch, _epoch);
+        // A newer epoch may have rewound the job (an operator's restore): its snapshots replace later ones of the old timeline.
+        bool newEpoch = epoch > _epoch;
         _epoch = epoch;
-        if (completedSteps >= _latestStep)
+        if (newEpoch || completedSteps >= _latestStep)
         {
             _latestStep = completedSteps;
             _latest = units;

@@ -27,6 +27,18 @@ public sealed class TrainingClusterOptions
     /// <summary>How often every silo wakes unfinished jobs whose grain may have died with a silo. <value>1 s.</value></summary>
     public TimeSpan JobWatchdogPeriod { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Elastic scale-up: the expected step-time gain (0.1 = 10 % faster) a new placement must promise before a job
+    /// moves stages onto nodes that joined. <value>0.1.</value>
+    /// </summary>
+    public double ScaleUpMinGain { get; set; } = 0.1;
+
+    /// <summary>A node is a straggler when its step time per unit of work exceeds this many times the median of its job's other nodes… <value>1.5.</value></summary>
+    public double StragglerFactor { get; set; } = 1.5;
+
+    /// <summary>…for this many consecutive steps. <value>10.</value></summary>
+    public int StragglerSteps { get; set; } = 10;
+
     /// <summary>Steps over which a node's step-time percentiles are computed. <value>100.</value></summary>
     public int StepTimeWindow { get; set; } = 100;
 
@@ -70,6 +82,12 @@ public sealed class TrainingClusterOptions
             problems.Add($"{nameof(MaxConsecutiveStepErrors)} = {MaxConsecutiveStepErrors}: must be at least 1.");
         if (JobWatchdogPeriod <= TimeSpan.Zero)
             problems.Add($"{nameof(JobWatchdogPeriod)} = {JobWatchdogPeriod}: must be positive (e.g. 00:00:01).");
+        if (ScaleUpMinGain is < 0 or > 10 || double.IsNaN(ScaleUpMinGain))
+            problems.Add($"{nameof(ScaleUpMinGain)} = {ScaleUpMinGain}: must be between 0 and 10 (e.g. 0.1 for 10 %).");
+        if (StragglerFactor <= 1 || double.IsNaN(StragglerFactor))
+            problems.Add($"{nameof(StragglerFactor)} = {StragglerFactor}: must exceed 1 (e.g. 1.5).");
+        if (StragglerSteps < 1)
+            problems.Add($"{nameof(StragglerSteps)} = {StragglerSteps}: must be at least 1 step.");
         if (StepTimeWindow < 1)
             problems.Add($"{nameof(StepTimeWindow)} = {StepTimeWindow}: must be at least 1 step.");
         if (string.IsNullOrWhiteSpace(DataRoot))

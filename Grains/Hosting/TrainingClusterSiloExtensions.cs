@@ -38,6 +38,7 @@ public static class TrainingClusterSiloExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<DeviceWorkerPool>();
         services.AddSingleton<TokenSourceCache>();
+        services.TryAddSingleton<ComputeSlowdown>();
         services.TryAddSingleton<ICheckpointStore>(sp =>
         {
             var settings = sp.GetRequiredService<IOptions<TrainingClusterOptions>>().Value;

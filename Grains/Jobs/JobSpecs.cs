@@ -94,6 +94,8 @@ public static partial class JobSpecs
             problems.Add($"keepCheckpoints: {spec.KeepCheckpoints}; keep at least 1 checkpoint.");
         if (spec.Schedule is not ("1f1b" or "gpipe"))
             problems.Add($"schedule: '{spec.Schedule}'; use '1f1b' or 'gpipe'.");
+        if (spec.ScaleUp is not ("auto" or "off"))
+            problems.Add($"scaleUp: '{spec.ScaleUp}'; use 'auto' (move onto nodes that join when that is faster) or 'off'.");
         if (string.IsNullOrWhiteSpace(spec.DataSource))
             problems.Add("dataSource: is empty; use 'synthetic' or the path of a text or uint16 .bin token file.");
         else if (dataSourceExists is not null && !dataSourceExists(spec.DataSource))

@@ -13,6 +13,7 @@ using Cluster.Grains.Stages;
 using Cluster.Kernels.Model;
 using Cluster.Kernels.Training;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Streams;
 
 namespace Cluster.Grains.Jobs;
@@ -29,6 +30,8 @@ internal sealed partial class TrainingJobGrain(
     [PersistentState("job", StorageNames.Jobs)] IPersistentState<JobGrainState> persisted,
     ICheckpointStore store,
     TokenSourceCache corpora,
+    ILocalSiloDetails silo,
+    IOptions<TrainingClusterOptions> options,
     TimeProvider time,
     ILogger<TrainingJobGrain> logger) : Grain, ITrainingJobGrain
 {
@@ -37,12 +40,23 @@ internal sealed partial class TrainingJobGrain(
     private readonly List<StepTiming> _timings = [];
     private Task? _loop;
     private Task? _pendingCommit;
+    private long _pendingCommitStep = -1;
     private bool _cancelRequested;
     private IGrainTimer? _keepAlive;
     private double _tokensPerSecond;
     private double _secondsPerStep;
     private TaskCompletionSource<string> _abort = NewAbort();
     private (DateTimeOffset At, long StepsBefore)? _recovery;
+
+    // Operator requests, acted on at the next step boundary.
+    private readonly Dictionary<string, string> _moveOff = new(StringComparer.Ordinal); // node → why
+    private readonly List<TaskCompletionSource<CheckpointManifest>> _checkpointWaiters = [];
+    private readonly List<TaskCompletionSource<JobStatus>> _pauseWaiters = [];
+    private bool _pauseRequested;
+    private TaskCompletionSource _resumed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private (CheckpointManifest Manifest, TaskCompletionSource<JobStatus> Done)? _rewind;
+    private long _lastSnapshotStep = -1; // step of the newest in-memory snapshot every stage holds in this epoch
+    private StragglerDetector? _stragglers;
 
     private JobGrainState S => persisted.State;
 
@@ -99,6 +113,8 @@ internal sealed partial class TrainingJobGrain(
     {
         if (S.Spec is null || IsTerminal(S.State)) return Status();
         _cancelRequested = true;
+        _resumed.TrySetResult(); // a paused job wakes to finish
+        StartLoop();
         if (_loop is not null)
             await _loop;
         return Status();
@@ -107,15 +123,79 @@ internal sealed partial class TrainingJobGrain(
     public async Task<IReadOnlyList<CheckpointManifest>> ListCheckpoints() =>
         await store.ListManifestsAsync(this.GetPrimaryKeyString());
 
-    public Task<JobStatus> Pause() => throw new NotImplementedException();
+    public async Task<JobStatus> Pause()
+    {
+        RequireSubmitted();
+        if (IsTerminal(S.State) || S.State == JobState.Paused) return Status();
+        var paused = new TaskCompletionSource<JobStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pauseWaiters.Add(paused);
+        _pauseRequested = true;
+        StartLoop();
+        return await paused.Task;
+    }
 
-    public Task<JobStatus> Resume() => throw new NotImplementedException();
+    public Task<JobStatus> Resume()
+    {
+        RequireSubmitted();
+        _pauseRequested = false;
+        foreach (var waiter in _pauseWaiters) waiter.TrySetResult(Status());
+        _pauseWaiters.Clear();
+        if (S.State == JobState.Paused)
+        {
+            _resumed.TrySetResult();
+            StartLoop();
+        }
+        return Task.FromResult(Status());
+    }
 
-    public Task<CheckpointManifest> CheckpointNow() => throw new NotImplementedException();
+    public async Task<CheckpointManifest> CheckpointNow()
+    {
+        RequireSubmitted();
+        if (IsTerminal(S.State) || S.State == JobState.Paused)
+        {
+            var committed = await store.ListManifestsAsync(this.GetPrimaryKeyString());
+            if (S.State == JobState.Paused && committed.Count > 0 && committed[^1].Step == S.CompletedSteps)
+                return committed[^1]; // pausing committed one at the step it stopped
+            throw new InvalidOperationException(
+                $"Job {this.GetPrimaryKeyString()} is {S.State}: no checkpoint can be taken now. Its newest committed checkpoint is " +
+                (committed.Count > 0 ? $"step {committed[^1].Step}." : "none."));
+        }
+        var done = new TaskCompletionSource<CheckpointManifest>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _checkpointWaiters.Add(done);
+        return await done.Task;
+    }
 
-    public Task MoveStagesOff(IReadOnlyList<string> nodeIds, string reason) => throw new NotImplementedException();
+    public Task MoveStagesOff(IReadOnlyList<string> nodeIds, string reason)
+    {
+        foreach (string node in nodeIds.Where(n => S.Placement.Any(p => p.NodeId == n)))
+            _moveOff[node] = reason;
+        return Task.CompletedTask;
+    }
 
-    public Task<JobStatus> RestoreCheckpoint(long step) => throw new NotImplementedException();
+    public async Task<JobStatus> RestoreCheckpoint(long step)
+    {
+        RequireSubmitted();
+        string jobId = this.GetPrimaryKeyString();
+        if (IsTerminal(S.State))
+            throw new InvalidOperationException($"Job {jobId} is {S.State}; a finished job cannot be rewound. Submit a new job instead.");
+        var committed = await store.ListManifestsAsync(jobId);
+        var manifest = committed.FirstOrDefault(m => m.Step == step)
+            ?? throw new ArgumentException($"Job {jobId} has no committed checkpoint at step {step}. Committed: " +
+                (committed.Count == 0 ? "none." : string.Join(", ", committed.Select(m => m.Step)) + "."), nameof(step));
+        var done = new TaskCompletionSource<JobStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _rewind?.Done.TrySetException(new InvalidOperationException($"Superseded by a restore to step {step}."));
+        _rewind = (manifest, done);
+        if (S.State == JobState.Paused)
+            return Status(); // applied when the job resumes
+        StartLoop();
+        return await done.Task;
+    }
+
+    private void RequireSubmitted()
+    {
+        if (S.Spec is null)
+            throw new InvalidOperationException($"Job '{this.GetPrimaryKeyString()}' does not exist: submit it first (list jobs to see the ids that do).");
+    }
 
     private void StartLoop()
     {
@@ -136,16 +216,30 @@ internal sealed partial class TrainingJobGrain(
         var spec = S.Spec!;
         IPipelineStageGrain[] stages = [];
         int failuresWithoutProgress = 0;
+        PlacementRequest? request = null;
         while (true)
         {
             try
             {
-                stages = await PlaceAndConfigure(spec);
-                if (stages.Length == 0) break; // cancelled while waiting for capacity
+                if (S.State == JobState.Paused)
+                {
+                    request = await WaitWhilePaused();
+                    if (_cancelRequested) break;
+                }
+                stages = await PlaceAndConfigure(spec, request);
+                request = null;
+                if (stages.Length == 0)
+                {
+                    if (_cancelRequested) break;
+                    await EnterPaused(spec, []); // paused while waiting for capacity: nothing placed, nothing to save
+                    continue;
+                }
                 var plan = JobSpecs.PlanOf(spec);
                 while (S.CompletedSteps < spec.Steps)
                 {
                     if (_cancelRequested) break;
+                    request = await AtStepBoundary(spec, plan, stages);
+                    if (request is not null || S.State == JobState.Paused) break;
                     await TrainStep(spec, plan, stages);
                     failuresWithoutProgress = 0;
                     if (_recovery is { } recovered)
@@ -157,10 +251,17 @@ internal sealed partial class TrainingJobGrain(
                             $"first step after recovery done; {lostSteps} completed step(s) recomputed"));
                     }
                     if (IsCheckpointDue(spec, S.CompletedSteps))
+                    {
                         await Checkpoint(spec, stages);
+                        if (spec.ScaleUp == "auto" && S.CompletedSteps < spec.Steps && (request = await ProposeScaleUp(spec, plan, stages)) is not null)
+                            break;
+                    }
                     else if (spec.SnapshotInterval > 0 && S.CompletedSteps % spec.SnapshotInterval == 0)
-                        await Guard(Task.WhenAll(stages.Select(s => s.Snapshot(S.Epoch, S.CompletedSteps, durable: false))));
+                    {
+                        await SnapshotInMemory(stages);
+                    }
                 }
+                if (request is not null || (S.State == JobState.Paused && !_cancelRequested)) continue;
                 if (_pendingCommit is not null) await _pendingCommit;
                 break;
             }
@@ -168,6 +269,7 @@ internal sealed partial class TrainingJobGrain(
             {
                 // A node, a silo or a message was lost. Everything of this epoch is fenced off by the next one; the
                 // job re-places (survivors stay), restores the newest committed checkpoint and replays the same data.
+                request = null;
                 LogRecovering(logger, e, this.GetPrimaryKeyString(), S.CompletedSteps, failuresWithoutProgress);
                 _recovery ??= (time.GetUtcNow(), S.CompletedSteps);
                 TrainingMetrics.Recovering(this.GetPrimaryKeyString());
@@ -191,6 +293,146 @@ internal sealed partial class TrainingJobGrain(
         await Finish(_cancelRequested ? JobState.Cancelled : JobState.Completed, null, stages);
     }
 
+    /// <summary>
+    /// Operator requests, between two steps (every stage has applied the same number of updates): a rewind, a
+    /// checkpoint, a pause, moving stages off drained or straggling nodes. Returns how to place again, or null to go on.
+    /// </summary>
+    private async Task<PlacementRequest?> AtStepBoundary(JobSpec spec, StagePlan plan, IPipelineStageGrain[] stages)
+    {
+        if (_rewind is { } rewind)
+        {
+            await DrainPendingCommit();
+            return new PlacementRequest(null, null, rewind.Manifest, $"rewound by an operator to the checkpoint at step {rewind.Manifest.Step}", ClusterEventKind.JobRewound);
+        }
+        if (_checkpointWaiters.Count > 0)
+        {
+            var waiters = _checkpointWaiters.ToArray();
+            _checkpointWaiters.Clear();
+            try
+            {
+                var manifest = await CheckpointAndCommit(spec, stages);
+                foreach (var waiter in waiters) waiter.TrySetResult(manifest);
+                await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.CheckpointCreated, spec.JobId, null, S.Epoch, S.CompletedSteps, 0, null,
+                    $"checkpoint at step {manifest.Step} committed on request"));
+            }
+            catch (Exception e)
+            {
+                foreach (var waiter in waiters) waiter.TrySetException(new InvalidOperationException($"The checkpoint at step {S.CompletedSteps} failed: {e.Message}", e));
+                throw;
+            }
+        }
+        if (_pauseRequested)
+        {
+            await CheckpointAndCommit(spec, stages);
+            await EnterPaused(spec, stages);
+            return null;
+        }
+        if (_moveOff.Count > 0)
+        {
+            var moveOff = _moveOff.ToDictionary(StringComparer.Ordinal);
+            _moveOff.Clear();
+            return await PlanMove(spec, plan, stages, moveOff);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Drain or straggler: asks for a placement that keeps every stage but those on <paramref name="moveOff"/> where it
+    /// is; the moving stages restore from this step's in-memory snapshot, so no step is lost. With nowhere to go the
+    /// job keeps its placement and says why.
+    /// </summary>
+    private async Task<PlacementRequest?> PlanMove(JobSpec spec, StagePlan plan, IPipelineStageGrain[] stages, Dictionary<string, string> moveOff)
+    {
+        string jobId = spec.JobId;
+        string[] current = [.. S.Placement.OrderBy(p => p.Stage).Select(p => p.NodeId)];
+        if (!current.Any(moveOff.ContainsKey)) return null;
+        string why = string.Join("; ", moveOff.Values.Distinct());
+        var demands = JobSpecs.Demands(spec, plan);
+        var scheduler = GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        var decision = await scheduler.Place(jobId, demands, [.. current.Select(n => moveOff.ContainsKey(n) ? "" : n)]);
+        if (!decision.Placed)
+        {
+            await scheduler.Place(jobId, demands, current); // stay where it is
+            LogMoveRefused(logger, jobId, why, decision.Reason);
+            await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.StagesMoved, jobId, null, S.Epoch, S.CompletedSteps, 0, null,
+                $"stages not moved ({why}): {decision.Reason}"));
+            return null;
+        }
+        await DrainPendingCommit();
+        await SnapshotInMemory(stages);
+        return new PlacementRequest(decision.NodeByStage, S.CompletedSteps, null, why, ClusterEventKind.StagesMoved);
+    }
+
+    /// <summary>Elastic scale-up at a checkpoint boundary: the scheduler proposes a faster placement (nodes joined) or none.</summary>
+    private async Task<PlacementRequest?> ProposeScaleUp(JobSpec spec, StagePlan plan, IPipelineStageGrain[] stages)
+    {
+        var proposal = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).ProposeFasterPlacement(spec.JobId, JobSpecs.Demands(spec, plan));
+        if (!proposal.Placed) return null;
+        if (_pendingCommit is not null)
+        {
+            await _pendingCommit; // the checkpoint of this step commits before stages move
+            _pendingCommit = null;
+        }
+        await SnapshotInMemory(stages);
+        return new PlacementRequest(proposal.NodeByStage, S.CompletedSteps, null, "scale-up: faster placement with nodes that joined", ClusterEventKind.StagesMoved);
+    }
+
+    private async Task SnapshotInMemory(IPipelineStageGrain[] stages)
+    {
+        if (_lastSnapshotStep == S.CompletedSteps) return;
+        long epoch = S.Epoch, step = S.CompletedSteps;
+        await Guard(Task.WhenAll(stages.Select(s => s.Snapshot(epoch, step, durable: false))));
+        _lastSnapshotStep = step;
+    }
+
+    /// <summary>Commits a checkpoint of the current step (unless one is already committed) and returns its manifest.</summary>
+    private async Task<CheckpointManifest> CheckpointAndCommit(JobSpec spec, IPipelineStageGrain[] stages)
+    {
+        if (S.LastCheckpointStep != S.CompletedSteps && !(_pendingCommit is not null && _pendingCommitStep == S.CompletedSteps))
+            await Checkpoint(spec, stages);
+        if (_pendingCommit is { } pending)
+        {
+            _pendingCommit = null;
+            await Guard(pending);
+        }
+        var committed = await store.ListManifestsAsync(spec.JobId);
+        return committed.LastOrDefault(m => m.Step == S.CompletedSteps)
+            ?? throw new InvalidOperationException($"The checkpoint of step {S.CompletedSteps} of job {spec.JobId} is not among the committed ones.");
+    }
+
+    /// <summary>Frees the job's nodes and waits in <see cref="JobState.Paused"/>; its last checkpoint is the resume point.</summary>
+    private async Task EnterPaused(JobSpec spec, IPipelineStageGrain[] stages)
+    {
+        _pauseRequested = false;
+        await ReleaseStages(stages);
+        await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Release(spec.JobId);
+        _resumed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        S.State = JobState.Paused;
+        S.Error = null;
+        await Save();
+        LogPaused(logger, spec.JobId, S.CompletedSteps);
+        await Publish($"paused at step {S.CompletedSteps}");
+        await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobPaused, spec.JobId, null, S.Epoch, S.CompletedSteps, 0, null,
+            $"paused at step {S.CompletedSteps} (checkpoint at step {S.LastCheckpointStep?.ToString() ?? "none"}); nodes freed"));
+        foreach (var waiter in _pauseWaiters) waiter.TrySetResult(Status());
+        _pauseWaiters.Clear();
+    }
+
+    private async Task<PlacementRequest?> WaitWhilePaused()
+    {
+        await _resumed.Task;
+        if (_cancelRequested) return null;
+        if (_rewind is { } rewind)
+            return new PlacementRequest(null, null, rewind.Manifest, $"resumed by an operator, rewound to the checkpoint at step {rewind.Manifest.Step}", ClusterEventKind.JobRewound);
+        return new PlacementRequest(null, null, null, "resumed by an operator", ClusterEventKind.JobUnpaused);
+    }
+
+    /// <summary>
+    /// Why the job places again without a failure, and from what: preferred nodes per stage (a move), the step of the
+    /// in-memory snapshots to restore (live state), or a committed checkpoint (rewind). All null: the usual choice.
+    /// </summary>
+    private sealed record PlacementRequest(IReadOnlyList<string>? Preferred, long? MemoryStep, CheckpointManifest? Manifest, string Why, ClusterEventKind Kind);
+
     /// <summary>Waits for a checkpoint commit that was in flight when a step failed; its failure only means no commit.</summary>
     private async Task DrainPendingCommit()
     {
@@ -208,21 +450,25 @@ internal sealed partial class TrainingJobGrain(
         }
     }
 
-    private async Task<IPipelineStageGrain[]> PlaceAndConfigure(JobSpec spec)
+    private async Task<IPipelineStageGrain[]> PlaceAndConfigure(JobSpec spec, PlacementRequest? request)
     {
         string jobId = this.GetPrimaryKeyString();
-        bool recovering = S.Epoch > 0;
+        bool recovering = S.Epoch > 0 && request is null; // a failure (else a first placement or an operator's request)
+        var started = time.GetUtcNow();
         S.State = recovering ? JobState.Recovering : JobState.Placing;
         S.Epoch++;
+        _lastSnapshotStep = -1; // stages restored from memory hand their copy to the executor
+        _stragglers = new StragglerDetector(options.Value.StragglerFactor, options.Value.StragglerSteps);
         await Save();
-        await Publish(recovering ? $"epoch {S.Epoch}: re-placing" : "placing");
+        await Publish(request is not null ? $"epoch {S.Epoch}: placing again ({request.Why})" : recovering ? $"epoch {S.Epoch}: re-placing" : "placing");
 
         var plan = JobSpecs.PlanOf(spec);
         var demands = JobSpecs.Demands(spec, plan);
         string[] previous = [.. S.Placement.OrderBy(p => p.Stage).Select(p => p.NodeId)];
+        IReadOnlyList<string> preferred = request?.Preferred ?? (previous.Length == plan.StageCount ? previous : []);
         var scheduler = GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
         PlacementDecision decision;
-        while (!(decision = await scheduler.Place(jobId, demands, previous.Length == plan.StageCount ? previous : [])).Placed)
+        while (!(decision = await scheduler.Place(jobId, demands, preferred)).Placed)
         {
             // A model that cannot fit a healthy cluster is the user's to fix; lost capacity comes back by itself.
             if (!recovering && decision.Reason?.Contains("cannot fit", StringComparison.Ordinal) == true)
@@ -236,7 +482,7 @@ internal sealed partial class TrainingJobGrain(
                 await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.WaitingForCapacity, jobId, null, S.Epoch, S.CompletedSteps, 0, Since(),
                     decision.Reason ?? "no capacity"));
             }
-            if (_cancelRequested) return [];
+            if (_cancelRequested || _pauseRequested) return [];
             await Task.Delay(TimeSpan.FromSeconds(1));
         }
 
@@ -259,15 +505,35 @@ internal sealed partial class TrainingJobGrain(
         // silos) when a recovery finds them all at the same step, newer than the last durable checkpoint; else the
         // newest committed checkpoint — a missing or corrupt shard rules its checkpoint out and the one before is
         // tried (ultimately the initial weights). Work after the restored step is recomputed, bit for bit.
-        var manifests = await store.ListManifestsAsync(jobId);
+        // Checkpoints after the current step belong to a timeline an operator rewound away from.
+        var manifests = (await store.ListManifestsAsync(jobId)).Where(m => m.Step <= S.CompletedSteps).ToArray();
         CheckpointManifest? restore = null;
         bool[] survived = [.. Enumerable.Range(0, plan.StageCount).Select(s => previous.Length == plan.StageCount && previous[s] == decision.NodeByStage[s])];
-        long? memoryStep = recovering && spec.SnapshotInterval > 0 ? await InMemorySnapshotStep(jobId, survived, manifests) : null;
-        if (memoryStep is { } candidateStep)
+        long? memoryStep = request?.MemoryStep
+            ?? (recovering && spec.SnapshotInterval > 0 ? await InMemorySnapshotStep(jobId, survived, manifests) : null);
+        bool configured = false;
+        if (request?.Manifest is { } chosen)
+        {
+            try
+            {
+                await ConfigureAll(chosen, null);
+                (configured, restore, memoryStep) = (true, chosen, null);
+                _rewind?.Done.TrySetResult(Status() with { CompletedSteps = chosen.Step, LastLoss = chosen.Step > 0 ? chosen.LossHistory[^1] : null });
+            }
+            catch (CheckpointUnusableException e)
+            {
+                // The operator's checkpoint does not load: say so, and carry on from the usual choice.
+                LogCheckpointRejected(logger, jobId, chosen.Step, e.Shard, e.Message);
+                _rewind?.Done.TrySetException(new InvalidOperationException($"The checkpoint at step {chosen.Step} cannot be restored ({e.Shard}): {e.Message}"));
+            }
+            _rewind = null;
+        }
+        if (!configured && memoryStep is { } candidateStep)
         {
             try
             {
                 await ConfigureAll(null, candidateStep);
+                configured = true;
             }
             catch (CheckpointUnusableException e)
             {
@@ -275,13 +541,13 @@ internal sealed partial class TrainingJobGrain(
                 memoryStep = null;
             }
         }
-        for (int candidate = manifests.Count - 1; memoryStep is null; candidate--)
+        for (int candidate = manifests.Length - 1; !configured; candidate--)
         {
             restore = candidate >= 0 ? manifests[candidate] : null;
             try
             {
                 await ConfigureAll(restore, null);
-                break;
+                configured = true;
             }
             catch (CheckpointUnusableException e) when (restore is not null)
             {
@@ -295,9 +561,14 @@ internal sealed partial class TrainingJobGrain(
         S.CompletedSteps = restoredStep;
         S.LossHistory = [.. S.LossHistory.Take((int)S.CompletedSteps)];
         if (S.LossHistory.Count < S.CompletedSteps) S.LossHistory = [.. restore!.LossHistory.Take((int)S.CompletedSteps)];
-        S.LastCheckpointStep = manifests.Count > 0 ? manifests[^1].Step : null;
+        S.LastCheckpointStep = manifests.LastOrDefault(m => m.Step <= restoredStep)?.Step;
         _abort = NewAbort();
-        if (recovering)
+        if (request is not null)
+            await this.Publish(new ClusterEvent(time.GetUtcNow(), request.Kind, jobId, null, S.Epoch, S.CompletedSteps, Math.Max(0, lost), (time.GetUtcNow() - started).TotalSeconds,
+                $"{request.Why}: {moved} of {plan.StageCount} stage(s) moved ({string.Join(", ", S.Placement.Select(p => $"s{p.Stage}→{p.NodeId}"))}); " +
+                (memoryStep is not null ? $"live state of step {memoryStep}, no step lost"
+                 : restore is null ? "from the initial weights" : $"from the checkpoint at step {restore.Step}")));
+        else if (recovering)
             await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobRestored, jobId, null, S.Epoch, S.CompletedSteps, lost, Since(),
                 memoryStep is not null ? $"restored from the in-memory snapshots of step {memoryStep}"
                 : restore is null ? "restarted from the initial weights"
@@ -410,7 +681,7 @@ internal sealed partial class TrainingJobGrain(
         var squares = await Guard(Task.WhenAll(stages.Select(s => s.GradientSquares(epoch, step))));
         double norm = GradientNorm.Global(squares);
         double coefficient = GradientNorm.ClipCoefficient(norm, spec.Optimizer.ClipNorm);
-        await Guard(Task.WhenAll(stages.Select(s => s.ApplyUpdate(epoch, step, coefficient))));
+        double[] deviceMs = await Guard(Task.WhenAll(stages.Select(s => s.ApplyUpdate(epoch, step, coefficient))));
         reduce.Stop();
 
         double loss = LossReduction.Mean(losses);
@@ -424,6 +695,7 @@ internal sealed partial class TrainingJobGrain(
         if (_timings.Count > TimingsKept) _timings.RemoveAt(0);
         await Save();
         await Publish(null);
+        await WatchForStragglers(spec, plan, deviceMs);
 
         async Task RunMicroBatch(int micro)
         {
@@ -435,6 +707,22 @@ internal sealed partial class TrainingJobGrain(
             queue += result.QueueMs;
             messaging += Math.Max(0, roundTrip - result.ComputeMs - result.QueueMs);
         }
+    }
+
+    /// <summary>
+    /// Feeds the step's device time per stage to the straggler detector; a flagged node is reported to the scheduler,
+    /// and its stages move at the next step boundary when a spare node can take them.
+    /// </summary>
+    private async Task WatchForStragglers(JobSpec spec, StagePlan plan, double[] deviceMs)
+    {
+        if (_stragglers is null || S.Placement.Count != plan.StageCount) return;
+        string[] nodes = [.. S.Placement.OrderBy(p => p.Stage).Select(p => p.NodeId)];
+        double[] cost = [.. JobSpecs.Demands(spec, plan).OrderBy(d => d.Stage).Select(d => d.Cost)];
+        if (_stragglers.Observe(nodes, deviceMs, cost) is not { } straggler) return;
+        LogStraggler(logger, spec.JobId, straggler.NodeId, straggler.Reason);
+        bool spare = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).ReportStraggler(spec.JobId, straggler.NodeId, straggler.Reason);
+        if (spare)
+            _moveOff[straggler.NodeId] = $"node {straggler.NodeId} is a straggler ({straggler.Reason})";
     }
 
     /// <summary>Awaits <paramref name="work"/> unless the scheduler reports one of this job's nodes lost first.</summary>
@@ -469,7 +757,9 @@ internal sealed partial class TrainingJobGrain(
         long epoch = S.Epoch;
         S.State = JobState.Checkpointing;
         await Guard(Task.WhenAll(stages.Select(s => s.Snapshot(epoch, step, durable: true))));
+        _lastSnapshotStep = step;
         await Publish($"checkpointing step {step}");
+        _pendingCommitStep = step;
         _pendingCommit = Commit(spec, epoch, step, [.. S.LossHistory]);
     }
 
@@ -515,6 +805,16 @@ internal sealed partial class TrainingJobGrain(
         S.Error = error;
         await Save();
         await Publish(error);
+        await ReleaseStages(stages);
+        await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Release(this.GetPrimaryKeyString());
+        await Registry.Remove(this.GetPrimaryKeyString());
+        _keepAlive?.Dispose();
+        _keepAlive = null;
+        LogFinished(logger, this.GetPrimaryKeyString(), state, S.CompletedSteps, S.LossHistory.Count > 0 ? S.LossHistory[^1] : double.NaN);
+    }
+
+    private async Task ReleaseStages(IPipelineStageGrain[] stages)
+    {
         long epoch = S.Epoch;
         await Task.WhenAll(stages.Select(async s =>
         {
@@ -527,11 +827,6 @@ internal sealed partial class TrainingJobGrain(
                 LogReleaseFailed(logger, e, this.GetPrimaryKeyString());
             }
         }));
-        await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Release(this.GetPrimaryKeyString());
-        await Registry.Remove(this.GetPrimaryKeyString());
-        _keepAlive?.Dispose();
-        _keepAlive = null;
-        LogFinished(logger, this.GetPrimaryKeyString(), state, S.CompletedSteps, S.LossHistory.Count > 0 ? S.LossHistory[^1] : double.NaN);
     }
 
     private JobStatus Status()
@@ -555,6 +850,7 @@ internal sealed partial class TrainingJobGrain(
             LastCheckpointStep = S.LastCheckpointStep,
             Error = S.Error,
             UpdatedAt = S.UpdatedAt,
+            HostSilo = silo.Name,
         };
     }
 
@@ -621,6 +917,15 @@ internal sealed partial class TrainingJobGrain(
 
     [LoggerMessage(10, LogLevel.Information, "Job {JobId}: an in-memory snapshot copy is unreachable")]
     private static partial void LogNoMemorySnapshot(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(11, LogLevel.Information, "Job {JobId} paused at step {Step}")]
+    private static partial void LogPaused(ILogger logger, string jobId, long step);
+
+    [LoggerMessage(12, LogLevel.Warning, "Job {JobId}: stages not moved ({Why}): {Reason}")]
+    private static partial void LogMoveRefused(ILogger logger, string jobId, string why, string? reason);
+
+    [LoggerMessage(13, LogLevel.Warning, "Job {JobId}: node {NodeId} is a straggler: {Reason}")]
+    private static partial void LogStraggler(ILogger logger, string jobId, string nodeId, string reason);
 
     [LoggerMessage(6, LogLevel.Debug, "Job {JobId}: progress could not be published")]
     private static partial void LogPublishFailed(ILogger logger, Exception exception, string jobId);

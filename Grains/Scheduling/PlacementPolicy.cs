@@ -16,6 +16,24 @@ public static class PlacementPolicy
         Place(stages, nodes, []);
 
     /// <summary>
+    /// Expected step time of a placement in the policy's cost model: the busiest node's summed stage cost ÷ its
+    /// GFLOP/s (a pipeline steps at the pace of its slowest node). Nodes missing from <paramref name="nodes"/> count
+    /// as infinitely slow.
+    /// </summary>
+    public static double BottleneckSeconds(IReadOnlyList<StageDemand> stages, IReadOnlyList<string> nodeByStage, IReadOnlyList<PlacementCandidate> nodes)
+    {
+        var speed = nodes.ToDictionary(n => n.NodeId, n => n.Gigaflops, StringComparer.Ordinal);
+        var load = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var stage in stages)
+        {
+            if (stage.Stage >= nodeByStage.Count) return double.PositiveInfinity;
+            string node = nodeByStage[stage.Stage];
+            load[node] = load.GetValueOrDefault(node) + stage.Cost;
+        }
+        return load.Max(l => speed.TryGetValue(l.Key, out double g) && g > 0 ? l.Value / g : double.PositiveInfinity);
+    }
+
+    /// <summary>
     /// As <see cref="Place(IReadOnlyList{StageDemand}, IReadOnlyList{PlacementCandidate})"/>, but a stage whose
     /// <paramref name="preferred"/> node (by stage index) is still a candidate with room stays there: after a failure
     /// only the stages of lost nodes move.
@@ -55,7 +73,7 @@ public static class PlacementPolicy
             (int Empty, int SiloLoad, double Finish) bestKey = default;
             for (int i = 0; i < ordered.Length; i++)
             {
-                if (freeMemory[i] < stage.MemoryBytes) continue;
+                if (!ordered[i].AcceptsNewStages || freeMemory[i] < stage.MemoryBytes) continue;
                 double finish = (cost[i] + stage.Cost) / Math.Max(ordered[i].Gigaflops, 1e-9);
                 // Spreading over silos matters only while empty nodes remain; after that, finishing time decides.
                 var key = count[i] == 0 ? (0, siloLoad[ordered[i].SiloName], finish) : (1, 0, finish);
@@ -65,6 +83,8 @@ public static class PlacementPolicy
                     bestKey = key;
                 }
             }
+            if (best < 0 && !ordered.Any(n => n.AcceptsNewStages))
+                return PlacementDecision.Refused("No node takes new stages: every ready node is cordoned or draining. Uncordon a node or start another silo.");
             if (best < 0)
             {
                 int roomiest = Array.IndexOf(freeMemory, freeMemory.Max());

@@ -92,9 +92,11 @@ internal sealed partial class SchedulerGrain(
     public Task Register(NodeCapabilities capabilities)
     {
         bool known = _nodes.TryGetValue(capabilities.NodeId, out var existing);
-        _nodes[capabilities.NodeId] = new NodeRecord(capabilities, existing?.Health, existing?.LastHeartbeat);
-        if (!known) LogRegistered(logger, capabilities.NodeId, capabilities.SiloName, capabilities.GigaflopsMeasured);
-        return Task.CompletedTask;
+        _nodes[capabilities.NodeId] = existing is null ? new NodeRecord(capabilities, null, null) : existing with { Capabilities = capabilities };
+        if (known) return Task.CompletedTask;
+        LogRegistered(logger, capabilities.NodeId, capabilities.SiloName, capabilities.GigaflopsMeasured);
+        return this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeJoined, null, capabilities.NodeId, 0, 0, 0, null,
+            $"node {capabilities.NodeId} joined from silo {capabilities.SiloName} ({capabilities.GigaflopsMeasured:F1} GFLOP/s)"));
     }
 
     public Task<bool> Heartbeat(NodeHealth health)
@@ -115,32 +117,21 @@ internal sealed partial class SchedulerGrain(
             .ToLookup(x => x.node, x => x.label, StringComparer.Ordinal);
         IReadOnlyList<NodeInfo> nodes = _nodes.Values
             .OrderBy(n => n.Capabilities.NodeId, StringComparer.Ordinal)
-            .Select(n => new NodeInfo(n.Capabilities, n.Health, n.LastHeartbeat, stagesByNode[n.Capabilities.NodeId].ToArray()))
+            .Select(n => Info(n, stagesByNode[n.Capabilities.NodeId].ToArray()))
             .ToArray();
         return Task.FromResult(nodes);
     }
 
+    private NodeInfo Info(NodeRecord n, string[] stages) =>
+        new(n.Capabilities, n.Health, n.LastHeartbeat, stages, n.Cordoned, n.Draining, n.Straggler, _lost.Contains(n.Capabilities.NodeId));
+
+    private NodeInfo Info(NodeRecord n) =>
+        Info(n, [.. _jobs.SelectMany(j => j.Value.Nodes.Select((node, stage) => (node, label: $"{j.Key}/s{stage}"))).Where(x => x.node == n.Capabilities.NodeId).Select(x => x.label)]);
+
     public Task<PlacementDecision> Place(string jobId, IReadOnlyList<StageDemand> stages, IReadOnlyList<string> preferred)
     {
         _jobs.Remove(jobId);
-        var now = time.GetUtcNow();
-        var staleAfter = options.Value.NodeTimeout;
-        var activeSilos = ActiveSilos();
-        var memoryUsed = new Dictionary<string, long>(StringComparer.Ordinal);
-        var hosted = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var (nodes, memory) in _jobs.Values)
-            for (int s = 0; s < nodes.Length; s++)
-            {
-                memoryUsed[nodes[s]] = memoryUsed.GetValueOrDefault(nodes[s]) + memory[s];
-                hosted[nodes[s]] = hosted.GetValueOrDefault(nodes[s]) + 1;
-            }
-        var candidates = _nodes.Values
-            .Where(n => n.Health is { State: NodeState.Ready } && n.LastHeartbeat is { } seen && now - seen <= staleAfter
-                        && activeSilos.Contains(n.Capabilities.SiloName))
-            .Select(n => new PlacementCandidate(n.Capabilities.NodeId, n.Capabilities.SiloName, n.Capabilities.GigaflopsMeasured,
-                n.Capabilities.MemoryBytes - memoryUsed.GetValueOrDefault(n.Capabilities.NodeId), hosted.GetValueOrDefault(n.Capabilities.NodeId)))
-            .ToArray();
-        var decision = PlacementPolicy.Place(stages, candidates, preferred);
+        var decision = PlacementPolicy.Place(stages, Candidates(), preferred);
         if (decision.Placed)
         {
             _jobs[jobId] = (decision.NodeByStage.ToArray(), stages.OrderBy(s => s.Stage).Select(s => s.MemoryBytes).ToArray());
@@ -153,6 +144,32 @@ internal sealed partial class SchedulerGrain(
         return Task.FromResult(decision);
     }
 
+    /// <summary>
+    /// Nodes placement may use, with what other jobs leave free: ready, heartbeating within NodeTimeout, on an active
+    /// silo and not draining; cordoned ones and flagged stragglers keep the stages they have but take no new ones.
+    /// </summary>
+    private PlacementCandidate[] Candidates(string? excludingJob = null)
+    {
+        var now = time.GetUtcNow();
+        var staleAfter = options.Value.NodeTimeout;
+        var activeSilos = ActiveSilos();
+        var memoryUsed = new Dictionary<string, long>(StringComparer.Ordinal);
+        var hosted = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (job, (nodes, memory)) in _jobs)
+            for (int s = 0; s < nodes.Length && job != excludingJob; s++)
+            {
+                memoryUsed[nodes[s]] = memoryUsed.GetValueOrDefault(nodes[s]) + memory[s];
+                hosted[nodes[s]] = hosted.GetValueOrDefault(nodes[s]) + 1;
+            }
+        return _nodes.Values
+            .Where(n => n.Health is { State: NodeState.Ready } && n.LastHeartbeat is { } seen && now - seen <= staleAfter
+                        && activeSilos.Contains(n.Capabilities.SiloName) && !n.Draining)
+            .Select(n => new PlacementCandidate(n.Capabilities.NodeId, n.Capabilities.SiloName, n.Capabilities.GigaflopsMeasured,
+                n.Capabilities.MemoryBytes - memoryUsed.GetValueOrDefault(n.Capabilities.NodeId), hosted.GetValueOrDefault(n.Capabilities.NodeId),
+                n.AcceptsNewStages))
+            .ToArray();
+    }
+
     public Task Release(string jobId)
     {
         _jobs.Remove(jobId);
@@ -162,17 +179,94 @@ internal sealed partial class SchedulerGrain(
     public Task<IReadOnlyList<string>> GetPlacement(string jobId) =>
         Task.FromResult<IReadOnlyList<string>>(_jobs.TryGetValue(jobId, out var job) ? job.Nodes : []);
 
-    public Task<NodeInfo> Cordon(string nodeId) => throw new NotImplementedException();
+    public async Task<NodeInfo> Cordon(string nodeId)
+    {
+        var node = Known(nodeId);
+        if (!node.Cordoned)
+        {
+            _nodes[nodeId] = node = node with { Cordoned = true };
+            LogOperator(logger, "cordoned", nodeId);
+            await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeCordoned, null, nodeId, 0, 0, 0, null,
+                $"node {nodeId} cordoned: it keeps its stages but takes no new ones"));
+        }
+        return Info(node);
+    }
 
-    public Task<NodeInfo> Uncordon(string nodeId) => throw new NotImplementedException();
+    public async Task<NodeInfo> Uncordon(string nodeId)
+    {
+        var node = Known(nodeId);
+        if (node.Cordoned || node.Draining || node.Straggler is not null)
+        {
+            _nodes[nodeId] = node = node with { Cordoned = false, Draining = false, Straggler = null };
+            LogOperator(logger, "uncordoned", nodeId);
+            await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeUncordoned, null, nodeId, 0, 0, 0, null,
+                $"node {nodeId} uncordoned: it takes new stages again"));
+        }
+        return Info(node);
+    }
 
-    public Task<NodeInfo> Drain(string nodeId) => throw new NotImplementedException();
+    public async Task<NodeInfo> Drain(string nodeId)
+    {
+        var node = Known(nodeId);
+        _nodes[nodeId] = node = node with { Cordoned = true, Draining = true };
+        var jobs = _jobs.Where(j => j.Value.Nodes.Contains(nodeId)).Select(j => j.Key).ToArray();
+        LogOperator(logger, "draining", nodeId);
+        await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeDraining, null, nodeId, 0, 0, 0, null,
+            jobs.Length == 0 ? $"node {nodeId} drained: it runs no stages" : $"node {nodeId} draining: the stages of {string.Join(", ", jobs)} move at their next step boundary"));
+        foreach (string jobId in jobs)
+            await GrainFactory.GetGrain<ITrainingJobGrain>(jobId).MoveStagesOff([nodeId], $"node {nodeId} is being drained");
+        return Info(node);
+    }
 
-    public Task<bool> ReportStraggler(string jobId, string nodeId, string reason) => throw new NotImplementedException();
+    public async Task<bool> ReportStraggler(string jobId, string nodeId, string reason)
+    {
+        var node = Known(nodeId);
+        if (node.Straggler is null)
+        {
+            _nodes[nodeId] = node = node with { Straggler = reason };
+            LogStraggler(logger, nodeId, jobId, reason);
+            await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.StragglerFlagged, jobId, nodeId, 0, 0, 0, null,
+                $"node {nodeId} flagged as a straggler by job {jobId}: {reason}"));
+        }
+        // A spare: a node that takes new stages and runs none.
+        return Candidates().Any(c => c.AcceptsNewStages && c.StagesAlreadyHosted == 0);
+    }
 
-    public Task<PlacementDecision> ProposeFasterPlacement(string jobId, IReadOnlyList<StageDemand> stages) => throw new NotImplementedException();
+    public Task<PlacementDecision> ProposeFasterPlacement(string jobId, IReadOnlyList<StageDemand> stages)
+    {
+        if (!_jobs.TryGetValue(jobId, out var job))
+            return Task.FromResult(PlacementDecision.Refused($"Job {jobId} holds no placement."));
+        var candidates = Candidates(excludingJob: jobId);
+        double now = PlacementPolicy.BottleneckSeconds(stages, job.Nodes, candidates);
+        if (double.IsPositiveInfinity(now))
+            return Task.FromResult(PlacementDecision.Refused($"Job {jobId} runs on a node that is no longer usable: it recovers first."));
+        // Keep one stage of the job per node where it is; the stages that share a node may spread to nodes that joined.
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        string[] keep = [.. job.Nodes.Select(n => seen.Add(n) ? n : "")];
+        var proposal = PlacementPolicy.Place(stages, candidates, keep);
+        if (!proposal.Placed)
+            return Task.FromResult(proposal);
+        double then = PlacementPolicy.BottleneckSeconds(stages, proposal.NodeByStage, candidates);
+        double gain = now / then - 1;
+        return Task.FromResult(gain >= options.Value.ScaleUpMinGain
+            ? proposal
+            : PlacementDecision.Refused($"No faster placement: the best expected gain is {gain:P0}, below the {options.Value.ScaleUpMinGain:P0} threshold."));
+    }
 
-    private sealed record NodeRecord(NodeCapabilities Capabilities, NodeHealth? Health, DateTimeOffset? LastHeartbeat);
+    private NodeRecord Known(string nodeId) =>
+        _nodes.TryGetValue(nodeId, out var node) ? node : throw new NodeNotFoundException(nodeId, [.. _nodes.Keys.Order(StringComparer.Ordinal)]);
+
+    private sealed record NodeRecord(NodeCapabilities Capabilities, NodeHealth? Health, DateTimeOffset? LastHeartbeat)
+    {
+        public bool Cordoned { get; init; }
+
+        public bool Draining { get; init; }
+
+        public string? Straggler { get; init; }
+
+        /// <summary>Takes stages other than the ones it already runs.</summary>
+        public bool AcceptsNewStages => !Cordoned && !Draining && Straggler is null;
+    }
 
     [LoggerMessage(1, LogLevel.Information, "Node {NodeId} registered from silo {Silo} ({Gigaflops} GFLOP/s)")]
     private static partial void LogRegistered(ILogger logger, string nodeId, string silo, double gigaflops);
@@ -185,6 +279,12 @@ internal sealed partial class SchedulerGrain(
 
     [LoggerMessage(5, LogLevel.Debug, "Could not tell job {JobId} about a lost node")]
     private static partial void LogNotifyFailed(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(6, LogLevel.Information, "Node {NodeId} {Action} by an operator")]
+    private static partial void LogOperator(ILogger logger, string action, string nodeId);
+
+    [LoggerMessage(7, LogLevel.Warning, "Node {NodeId} flagged as a straggler by job {JobId}: {Reason}")]
+    private static partial void LogStraggler(ILogger logger, string nodeId, string jobId, string reason);
 
     [LoggerMessage(3, LogLevel.Warning, "Job {JobId} could not be placed: {Reason}")]
     private static partial void LogRefused(ILogger logger, string jobId, string? reason);

@@ -24,6 +24,7 @@ namespace Cluster.Grains.Stages;
 [AssignedNodePlacement]
 internal sealed partial class PipelineStageGrain(
     DeviceWorkerPool workers,
+    ComputeSlowdown slowdown,
     TokenSourceCache corpora,
     ICheckpointStore store,
     ILogger<PipelineStageGrain> logger) : Grain, IPipelineStageGrain
@@ -46,10 +47,12 @@ internal sealed partial class PipelineStageGrain(
         var worker = workers.Find(assignment.NodeId);
         if (worker is null)
         {
-            // Activated for another node before a re-placement: leave, so the retry activates on the right silo. Calls
-            // of the old epoch still waiting on stages that died would keep this activation busy: cut them loose.
+            // Placed for another node before: migrate to the new node's silo (the placement director reads the node from
+            // this call's request context). Plain deactivation would not do: callers' cached address of this silo
+            // would re-create the stage here. Calls of the old epoch still waiting downstream are cut loose first.
             CancelEpochCalls();
-            DeactivateOnIdle();
+            await DropExecutor();
+            this.MigrateOnIdle();
             throw new StageMisplacedException($"Stage {this.GetPrimaryKeyString()} is on silo '{workers.SiloName}', but node '{assignment.NodeId}' is elsewhere; retry to activate it there.");
         }
         CancelEpochCalls();
@@ -125,7 +128,12 @@ internal sealed partial class PipelineStageGrain(
     {
         try
         {
-            return await worker.Run(work);
+            var delay = slowdown.For(worker.NodeId);
+            return delay <= TimeSpan.Zero ? await worker.Run(work) : await worker.Run(() =>
+            {
+                Thread.Sleep(delay); // the device worker is busy for that long: a slow device, as the node sees it
+                return work();
+            });
         }
         catch (Exception e) when (e is not ObjectDisposedException)
         {
@@ -145,12 +153,14 @@ internal sealed partial class PipelineStageGrain(
         return result.Value;
     }
 
-    public async Task ApplyUpdate(long epoch, long step, double clipCoefficient)
+    public async Task<double> ApplyUpdate(long epoch, long step, double clipCoefficient)
     {
         var (executor, worker) = Fenced(epoch, step);
         var result = await worker.Run(() => { executor.ApplyUpdate(clipCoefficient); return true; });
-        worker.RecordStep(_stepComputeMs + result.Ran.TotalMilliseconds);
+        double stepMs = _stepComputeMs + result.Ran.TotalMilliseconds;
+        worker.RecordStep(stepMs);
         _stepComputeMs = 0;
+        return stepMs;
     }
 
     public async Task Snapshot(long epoch, long completedSteps, bool durable)

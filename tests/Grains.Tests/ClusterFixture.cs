@@ -44,6 +44,9 @@ public class ClusterFixture : IAsyncLifetime
             // Failures here are silo stops that membership reports at once; a slow shared 2-core machine can delay a
             // heartbeat past the 1 s default, and a false "node lost" would move stages a test expects to stay put.
             o.NodeTimeout = TimeSpan.FromSeconds(5);
+            // Six device workers share two cores here, so a 1.5× pace gap can be noise; the straggler test slows a
+            // node far more than 3×.
+            o.StragglerFactor = 3;
         }));
         builder.ConfigureClient(client => client.AddMemoryStreams(JobStreams.Provider));
         Cluster = builder.Build();

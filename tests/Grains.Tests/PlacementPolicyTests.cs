@@ -166,4 +166,29 @@ public sealed class PlacementPolicyTests
         PlacementCandidate[] oneSilo = [Node("a", 0, 100, hosted: 2), Node("a", 1, 1)];
         Assert.Equal(["a/cpu1"], Placed([Stage(0)], oneSilo));
     }
+
+    [Fact]
+    public void A_cordoned_node_keeps_its_preferred_stage_but_takes_no_new_one()
+    {
+        PlacementCandidate[] nodes = [Node("a", 0, 100) with { AcceptsNewStages = false }, Node("b", 0), Node("c", 0)];
+        var kept = PlacementPolicy.Place(EqualStages(2), nodes, ["a/cpu0", ""]);
+        Assert.Equal("a/cpu0", kept.NodeByStage[0]);
+        Assert.NotEqual("a/cpu0", kept.NodeByStage[1]);
+        Assert.DoesNotContain("a/cpu0", Placed(EqualStages(3), nodes));
+
+        var none = PlacementPolicy.Place(EqualStages(1), [Node("a", 0) with { AcceptsNewStages = false }]);
+        Assert.False(none.Placed);
+        Assert.Contains("cordoned", none.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("cannot fit", none.Reason, StringComparison.Ordinal); // capacity, not a model too large
+    }
+
+    [Fact]
+    public void Bottleneck_time_is_the_busiest_nodes_cost_over_its_speed()
+    {
+        PlacementCandidate[] nodes = [Node("a", 0, 10), Node("b", 0, 20)];
+        StageDemand[] stages = [Stage(0, 4), Stage(1, 2), Stage(2, 2)];
+        Assert.Equal(0.6, PlacementPolicy.BottleneckSeconds(stages, ["a/cpu0", "a/cpu0", "b/cpu0"], nodes), 12); // a: 6/10
+        Assert.Equal(0.4, PlacementPolicy.BottleneckSeconds(stages, ["a/cpu0", "b/cpu0", "b/cpu0"], nodes), 12); // a: 4/10
+        Assert.Equal(double.PositiveInfinity, PlacementPolicy.BottleneckSeconds(stages, ["a/cpu0", "gone/cpu0", "b/cpu0"], nodes));
+    }
 }

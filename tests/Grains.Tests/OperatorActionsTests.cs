@@ -1,0 +1,206 @@
+using Cluster.Grains.Compute;
+using Cluster.Grains.Interfaces.Events;
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Nodes;
+using Cluster.Grains.Interfaces.Scheduling;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cluster.Grains.Tests;
+
+/// <summary>
+/// Operator actions on a running job — drain, cordon, pause/resume, checkpoint now, rewind — and straggler handling:
+/// each keeps the loss trajectory bit-identical to the reference trainer. Every test undoes its cordons and slowdowns.
+/// </summary>
+public sealed class OperatorActionsTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
+
+    private ISchedulerGrain Scheduler => fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+
+    [Fact]
+    public async Task Draining_a_node_moves_its_stage_from_live_state_without_losing_a_step()
+    {
+        var spec = TinyJob.Spec("drain", stages: 2, steps: 40, checkpointInterval: 0);
+        await using var events = await EventCollector.StartAsync(fixture.Client);
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await job.Submit(spec);
+        var running = await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 5 || IsFinished(s), Deadline, "the job to pass step 5");
+        string drained = running.Placement.Single(p => p.Stage == 1).NodeId;
+        // The other slot of the same silo is cordoned, so the stage has to move to another silo (the harder case).
+        string sibling = await CordonSiblings(drained);
+        try
+        {
+            var info = await Scheduler.Drain(drained);
+            Assert.True(info.Draining && info.Cordoned);
+
+            await Eventually.True(async () => (await job.GetStatus()).Placement.All(p => p.NodeId != drained), Deadline, $"stage 1 to leave {drained}");
+            var done = await Finished(job);
+            Assert.Equal(JobState.Completed, done.State);
+            Assert.Equal(running.Placement.Single(p => p.Stage == 0).NodeId, done.Placement.Single(p => p.Stage == 0).NodeId); // stage 0 stayed
+            var node = (await Scheduler.GetNodes()).Single(n => n.Capabilities.NodeId == drained);
+            Assert.Empty(node.Stages);
+            Assert.DoesNotContain(events.Events, e => e.JobId == spec.JobId && e.Kind == ClusterEventKind.JobRecovering);
+            await Eventually.True(() => Task.FromResult(events.Events.Any(e => e.JobId == spec.JobId && e.Kind == ClusterEventKind.StagesMoved)),
+                TimeSpan.FromSeconds(30), "a StagesMoved event");
+            var moved = events.Events.First(e => e.JobId == spec.JobId && e.Kind == ClusterEventKind.StagesMoved);
+            Assert.Equal(0, moved.StepsLost);
+            Assert.Contains("no step lost", moved.Message, StringComparison.Ordinal);
+            await AssertReferenceTrajectory(job, spec);
+        }
+        finally
+        {
+            await Scheduler.Uncordon(drained);
+            await Scheduler.Uncordon(sibling);
+        }
+    }
+
+    [Fact]
+    public async Task A_cordoned_node_keeps_its_stage_but_gets_no_new_ones()
+    {
+        var nodes = await Scheduler.GetNodes();
+        string cordoned = nodes.Select(n => n.Capabilities.NodeId).Order(StringComparer.Ordinal).First();
+        try
+        {
+            var info = await Scheduler.Cordon(cordoned);
+            Assert.True(info.Cordoned);
+            Assert.False(info.Draining);
+
+            // Four stages, six nodes, one cordoned: the job uses the other five.
+            var spec = TinyJob.Spec("cordon", stages: 4, steps: 3, checkpointInterval: 0);
+            var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+            await job.Submit(spec);
+            var done = await Finished(job);
+            Assert.Equal(JobState.Completed, done.State);
+            Assert.DoesNotContain(done.Placement, p => p.NodeId == cordoned);
+
+            var uncordoned = await Scheduler.Uncordon(cordoned);
+            Assert.False(uncordoned.Cordoned);
+        }
+        finally
+        {
+            await Scheduler.Uncordon(cordoned);
+        }
+    }
+
+    [Fact]
+    public async Task Unknown_node_is_refused_with_the_known_ones()
+    {
+        var e = await Assert.ThrowsAsync<NodeNotFoundException>(() => Scheduler.Drain("no-such-silo/cpu9"));
+        Assert.Equal("no-such-silo/cpu9", e.NodeId);
+        Assert.NotEmpty(e.Known);
+        Assert.Contains("Known nodes", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Pausing_checkpoints_and_frees_the_nodes_and_resuming_carries_on_with_the_same_losses()
+    {
+        var spec = TinyJob.Spec("pause", stages: 2, steps: 30, checkpointInterval: 0);
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await job.Submit(spec);
+        await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 4 || IsFinished(s), Deadline, "the job to pass step 4");
+
+        var paused = await job.Pause().WaitAsync(Deadline);
+        Assert.Equal(JobState.Paused, paused.State);
+        Assert.True(paused.CompletedSteps < spec.Steps);
+        Assert.Equal(paused.CompletedSteps, paused.LastCheckpointStep);
+        Assert.Empty(await Scheduler.GetPlacement(spec.JobId));
+        Assert.Contains(await job.ListCheckpoints(), m => m.Step == paused.CompletedSteps);
+        Assert.Equal(paused.CompletedSteps, (await job.GetStatus()).CompletedSteps); // nothing runs while paused
+        Assert.Equal(paused.CompletedSteps, (await job.CheckpointNow()).Step); // its pause checkpoint
+
+        var resumed = await job.Resume();
+        Assert.NotEqual(JobState.Paused, (await Eventually.Value(job.GetStatus, s => s.State != JobState.Paused, Deadline, "the job to leave Paused")).State);
+        var done = await Finished(job);
+        Assert.Equal(JobState.Completed, done.State);
+        await AssertReferenceTrajectory(job, spec);
+        _ = resumed;
+    }
+
+    [Fact]
+    public async Task Checkpoint_now_commits_the_current_step_and_rewind_replays_from_an_earlier_one()
+    {
+        var spec = TinyJob.Spec("rewind", stages: 2, steps: 40, checkpointInterval: 0);
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await job.Submit(spec);
+        await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 5 || IsFinished(s), Deadline, "the job to pass step 5");
+
+        var manifest = await job.CheckpointNow().WaitAsync(Deadline);
+        Assert.Contains(await job.ListCheckpoints(), m => m.Step == manifest.Step);
+        Assert.Equal(manifest.Step, manifest.LossHistory.Count);
+
+        await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= manifest.Step + 3 || IsFinished(s), Deadline, "three more steps");
+        var missing = await Assert.ThrowsAsync<ArgumentException>(() => job.RestoreCheckpoint(manifest.Step + 1000));
+        Assert.Contains($"Committed: {manifest.Step}", missing.Message, StringComparison.Ordinal);
+
+        var rewound = await job.RestoreCheckpoint(manifest.Step).WaitAsync(Deadline);
+        Assert.Equal(manifest.Step, rewound.CompletedSteps);
+        var done = await Finished(job);
+        Assert.Equal(JobState.Completed, done.State);
+        await AssertReferenceTrajectory(job, spec);
+    }
+
+    [Fact]
+    public async Task A_straggler_is_flagged_and_its_stage_moves_to_a_spare_node()
+    {
+        var spec = TinyJob.Spec("straggler", stages: 2, steps: 60, checkpointInterval: 0);
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await job.Submit(spec);
+        var running = await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 2 || IsFinished(s), Deadline, "the job to start");
+        var slowStage = running.Placement.Single(p => p.Stage == 1);
+        var slowdown = fixture.Cluster.Silos.Single(s => s.Name == slowStage.SiloName).ServiceProvider.GetRequiredService<ComputeSlowdown>();
+        string sibling = await CordonSiblings(slowStage.NodeId);
+        slowdown.Set(slowStage.NodeId, TimeSpan.FromMilliseconds(25));
+        try
+        {
+            await Eventually.True(async () => (await job.GetStatus()).Placement.All(p => p.NodeId != slowStage.NodeId) || IsFinished(await job.GetStatus()),
+                Deadline, $"the straggler {slowStage.NodeId} to lose its stage");
+            var node = (await Scheduler.GetNodes()).Single(n => n.Capabilities.NodeId == slowStage.NodeId);
+            Assert.NotNull(node.Straggler);
+            var done = await Finished(job);
+            Assert.Equal(JobState.Completed, done.State);
+            Assert.DoesNotContain(done.Placement, p => p.NodeId == slowStage.NodeId);
+            await AssertReferenceTrajectory(job, spec);
+        }
+        finally
+        {
+            slowdown.Clear(slowStage.NodeId);
+            await Scheduler.Uncordon(slowStage.NodeId);
+            await Scheduler.Uncordon(sibling);
+        }
+    }
+
+    /// <summary>Cordons the other slot of the node's silo; returns its id.</summary>
+    private async Task<string> CordonSiblings(string nodeId)
+    {
+        string silo = nodeId[..nodeId.LastIndexOf('/')];
+        string sibling = (await Scheduler.GetNodes()).Select(n => n.Capabilities.NodeId).Single(n => n != nodeId && n.StartsWith(silo + "/", StringComparison.Ordinal));
+        await Scheduler.Cordon(sibling);
+        return sibling;
+    }
+
+    private static bool IsFinished(JobStatus s) => s.State is JobState.Completed or JobState.Failed or JobState.Cancelled;
+
+    private static async Task<JobStatus> Finished(ITrainingJobGrain job)
+    {
+        try
+        {
+            return await Eventually.Value(job.GetStatus, IsFinished, Deadline, "the job to finish");
+        }
+        catch (Xunit.Sdk.FailException e)
+        {
+            var s = await job.GetStatus();
+            throw new InvalidOperationException($"{e.Message} Last status: {s.State} step {s.CompletedSteps}/{s.TotalSteps} epoch {s.Epoch} error '{s.Error}' " +
+                $"placement {string.Join(", ", s.Placement.Select(p => p.NodeId))}", e);
+        }
+    }
+
+    private static async Task AssertReferenceTrajectory(ITrainingJobGrain job, JobSpec spec)
+    {
+        var losses = await job.GetLossHistory();
+        var expected = TinyJob.ReferenceLosses(spec);
+        Assert.Equal(expected.Length, losses.Count);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(BitConverter.DoubleToInt64Bits(expected[i]) == BitConverter.DoubleToInt64Bits(losses[i]),
+                $"step {i}: reference {expected[i]:R}, cluster {losses[i]:R}");
+    }
+}
