@@ -68,8 +68,8 @@ public sealed class ClusterTlsOptions
             }
             catch (CryptographicException e)
             {
-                problems.Add($"{nameof(CertificatePath)} = '{CertificatePath}' could not be opened ({e.Message.TrimEnd('.')}): check {nameof(CertificatePassword)} " +
-                             "and that the file is a PFX/PKCS#12 or PEM certificate.");
+                problems.Add($"{nameof(CertificatePath)} = '{CertificatePath}' could not be opened ({e.Message.TrimEnd('.')}): check that it is a PFX/PKCS#12 " +
+                             $"or PEM certificate, that {nameof(KeyPath)} (PEM) holds its private key, and {nameof(CertificatePassword)}.");
             }
         }
         if (!string.IsNullOrWhiteSpace(CertificateAuthorityPath))

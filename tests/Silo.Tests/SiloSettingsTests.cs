@@ -90,4 +90,18 @@ public sealed class SiloSettingsTests
             Environment.SetEnvironmentVariable(variable, null);
         }
     }
+
+    [Fact]
+    public void The_example_settings_in_deploy_are_valid()
+    {
+        string root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Cluster.sln"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("no Cluster.sln above the test folder");
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(root, "deploy", "appsettings.example.json"))
+            // What a machine adds: the secret from its environment file; TLS files exist only there.
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Orleans:Membership:ConnectionString"] = "UseDevelopmentStorage=true", ["Tls:Enabled"] = "false" })
+            .Build();
+        var settings = SiloSettings.Load(configuration);
+        Assert.Equal((MembershipOptions.AzureTable, "azureblob"), (settings.Host.Membership.NormalizedProvider, settings.Training.CheckpointStore));
+    }
 }
