@@ -9,7 +9,8 @@ namespace Cluster.Silo.Hosting;
 
 /// <summary>
 /// Graceful shutdown (SIGTERM, systemctl stop): before this silo leaves the cluster, asks the scheduler to drain its
-/// nodes and waits — bounded by <see cref="ShutdownOptions.DrainTimeout"/> — until none of them runs a stage any more,
+/// nodes and waits — bounded by <see cref="ShutdownOptions.DrainTimeout"/> — until none of them runs a stage any more
+/// (neither in the scheduler's placement nor on this machine's device workers),
 /// so jobs move on from live state instead of recovering from a checkpoint. Runs first in the silo's stop sequence
 /// (the Active stage), while this silo still serves calls.
 /// </summary>
@@ -47,11 +48,12 @@ internal sealed partial class DrainOnShutdown(
             }
             while (true)
             {
-                var busy = (await scheduler.GetNodes().WaitAsync(stop.Token))
+                // Gone in the scheduler's placement, and gone from this machine's devices (the moved stages detached).
+                var placed = (await scheduler.GetNodes().WaitAsync(stop.Token))
                     .Where(n => nodes.Contains(n.Capabilities.NodeId) && n.Stages.Count > 0)
                     .SelectMany(n => n.Stages)
                     .ToList();
-                if (busy.Count == 0)
+                if (placed.Count == 0 && workers.Workers.All(w => w.ActiveStages == 0))
                 {
                     LogDrained(logger, time.GetElapsedTime(started).TotalSeconds);
                     return;

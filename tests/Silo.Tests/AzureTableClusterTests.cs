@@ -1,7 +1,6 @@
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Cluster.Grains.Interfaces.Jobs;
-using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Tests;
 using Orleans.Configuration;
 
@@ -53,8 +52,7 @@ public sealed class AzureTableClusterTests(AzuriteFixture azurite)
             c.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, "silo-tests"));
         }, TimeSpan.FromMinutes(2));
 
-        var scheduler = client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        await cluster.WaitAsync(async () => (await scheduler.GetNodes()).Count(n => n.Health is not null) == 2, TimeSpan.FromMinutes(2), "both silos' nodes registered");
+        await cluster.WaitForNodesAsync(client, 2);
 
         var spec = TinyJob.Spec($"fleet-{cluster.Suffix}", stages: 2, steps: 6, checkpointInterval: 3);
         var job = client.GetGrain<ITrainingJobGrain>(spec.JobId);

@@ -1,5 +1,4 @@
 using Cluster.Grains.Interfaces.Jobs;
-using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Tests;
 
 namespace Cluster.Silo.Tests;
@@ -19,8 +18,7 @@ public sealed class MetricsTests
             $"--Observability:PrometheusPort={ports[2]}", "--Logging:LogLevel:Default=Warning",
         ]);
         var client = await cluster.ConnectAsync(c => c.UseLocalhostClustering(ports[1]), TimeSpan.FromMinutes(2));
-        var scheduler = client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        await cluster.WaitAsync(async () => (await scheduler.GetNodes()).Any(n => n.Health is not null), TimeSpan.FromMinutes(2), "the node registered");
+        await cluster.WaitForNodesAsync(client, 1);
 
         var spec = TinyJob.Spec($"metrics-{cluster.Suffix}", stages: 1, steps: 4, checkpointInterval: 2);
         var job = client.GetGrain<ITrainingJobGrain>(spec.JobId);

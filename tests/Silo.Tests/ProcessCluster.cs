@@ -1,3 +1,4 @@
+using Cluster.Grains.Interfaces.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -69,6 +70,13 @@ internal sealed class ProcessCluster : IAsyncDisposable
             await Task.Delay(200);
         }
         Assert.Fail($"Timed out after {timeout.TotalSeconds:F0} s waiting for {what}. Last error: {last?.Message ?? "none"}\n{Outputs()}");
+    }
+
+    /// <summary>Waits until <paramref name="count"/> nodes have registered with the scheduler and heartbeat.</summary>
+    public Task WaitForNodesAsync(IClusterClient client, int count)
+    {
+        var scheduler = client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        return WaitAsync(async () => (await scheduler.GetNodes()).Count(n => n.Health is not null) >= count, TimeSpan.FromMinutes(2), $"{count} node(s) registered");
     }
 
     public void AssertSilosRunning()

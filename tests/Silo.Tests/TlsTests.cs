@@ -38,8 +38,7 @@ public sealed class TlsTests
         // A trusted client reaches both silos' nodes: silo-to-silo and client-to-silo TLS work.
         var trusted = new ClusterTlsOptions { Enabled = true, CertificatePath = certificates.IssuePfx("operator"), CertificatePassword = TestCertificates.Password, CertificateAuthorityPath = certificates.AuthorityPath };
         var client = await cluster.ConnectAsync(c => c.UseLocalhostClustering(ports[1]).UseClusterTls(trusted), TimeSpan.FromMinutes(2));
-        var scheduler = client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        await cluster.WaitAsync(async () => (await scheduler.GetNodes()).Count(n => n.Health is not null) == 2, TimeSpan.FromMinutes(2), "both TLS silos' nodes registered");
+        await cluster.WaitForNodesAsync(client, 2);
 
         // A plain-text client gets nowhere.
         await AssertRefusedAsync(c => c.UseLocalhostClustering(ports[1]));
