@@ -34,7 +34,7 @@ internal static partial class SiloCommand
                   Orleans:Membership:Provider (Localhost|AzureTable|Redis), Orleans:Membership:ConnectionString|ServiceUrl|TableName,
                   TrainingCluster:DeviceSlots|ThreadsPerSlot|DataRoot|CheckpointStore (filesystem|azureblob)|AzureBlob:…,
                   Tls:Enabled|CertificatePath|CertificatePassword|KeyPath|CertificateAuthorityPath|AllowedThumbprints,
-                  Observability:PrometheusPort, Shutdown:DrainTimeout
+                  Observability:PrometheusPort|DashboardPort, Shutdown:DrainTimeout
                 Sources, later winning: appsettings.json beside the executable, CLUSTER_ environment variables
                 (CLUSTER_Orleans__SiloPort=11112), --Key=Value arguments (--Orleans:SiloPort=11112).
                 Exit codes: 0 stopped normally, 1 failed while running, 2 invalid configuration.
@@ -63,7 +63,7 @@ internal static partial class SiloCommand
 
         try
         {
-            using var host = builder.ConfigureSilo(settings).Build();
+            using var host = builder.ConfigureSilo(settings).Build(settings);
             LogEffectiveConfiguration(host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Cluster.Silo"), redactor.DescribeEffectiveConfiguration());
             await host.RunAsync();
             return 0;

@@ -14,7 +14,7 @@ internal static class MetricsHostingExtensions
 {
     private const string OrleansMeter = "Microsoft.Orleans";
 
-    public static HostApplicationBuilder AddConfiguredMetrics(this HostApplicationBuilder builder, ObservabilityOptions observability)
+    public static IHostApplicationBuilder AddConfiguredMetrics(this IHostApplicationBuilder builder, ObservabilityOptions observability)
     {
         if (observability.PrometheusPort == 0) return builder;
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics

@@ -1,10 +1,14 @@
 using Cluster.Grains.Hosting;
 using Cluster.Silo.Configuration;
 using Microsoft.Extensions.Configuration;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration.CommandLine;
+using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 
 namespace Cluster.Silo.Hosting;
 
@@ -16,24 +20,47 @@ internal static class SiloHost
 
     /// <summary>
     /// A host builder whose configuration is appsettings.json (beside the executable), then CLUSTER_-prefixed
-    /// environment variables, then the command line: later sources win.
+    /// environment variables, then the command line: later sources win. A web host (Kestrel) only when the Orleans
+    /// Dashboard is on, so that a silo without it opens no HTTP port.
     /// </summary>
-    public static HostApplicationBuilder CreateBuilder(string[] args)
+    public static IHostApplicationBuilder CreateBuilder(string[] args)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
-        {
-            Args = args,
-            // appsettings.json is read beside the executable (e.g. /opt/cluster-silo), wherever the silo is started from.
-            ContentRootPath = AppContext.BaseDirectory,
-        });
+        // appsettings.json is read beside the executable (e.g. /opt/cluster-silo), wherever the silo is started from.
+        string contentRoot = AppContext.BaseDirectory;
+        IHostApplicationBuilder builder = DashboardRequested(args, contentRoot)
+            ? WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = contentRoot })
+            : Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = contentRoot });
         var sources = builder.Configuration.Sources;
         int commandLine = sources.Select((s, i) => (s, i)).LastOrDefault(x => x.s is CommandLineConfigurationSource, (null!, sources.Count)).Item2;
-        sources.Insert(commandLine, new Microsoft.Extensions.Configuration.EnvironmentVariables.EnvironmentVariablesConfigurationSource { Prefix = "CLUSTER_" });
+        sources.Insert(commandLine, new EnvironmentVariablesConfigurationSource { Prefix = "CLUSTER_" });
         return builder;
     }
 
+    /// <summary>Builds the host; with the dashboard on, maps it on its own port.</summary>
+    public static IHost Build(this IHostApplicationBuilder builder, SiloSettings settings)
+    {
+        if (builder is not WebApplicationBuilder web) return ((HostApplicationBuilder)builder).Build();
+        var observability = settings.Observability;
+        web.WebHost.UseUrls($"http://{observability.DashboardHost}:{observability.DashboardPort}");
+        var app = web.Build();
+        app.MapOrleansDashboard();
+        return app;
+    }
+
+    /// <summary>Whether Observability:DashboardPort is set, read from the same sources before the host builder exists.</summary>
+    private static bool DashboardRequested(string[] args, string contentRoot)
+    {
+        var early = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(contentRoot, "appsettings.json"), optional: true)
+            .AddEnvironmentVariables()
+            .AddEnvironmentVariables("CLUSTER_")
+            .AddCommandLine(args)
+            .Build();
+        return int.TryParse(early[$"{ObservabilityOptions.Section}:{nameof(ObservabilityOptions.DashboardPort)}"], out int port) && port > 0;
+    }
+
     /// <summary>Adds the silo, its membership, TLS, training cluster, graceful shutdown, systemd and metrics to <paramref name="builder"/>.</summary>
-    public static HostApplicationBuilder ConfigureSilo(this HostApplicationBuilder builder, SiloSettings settings)
+    public static IHostApplicationBuilder ConfigureSilo(this IHostApplicationBuilder builder, SiloSettings settings)
     {
         builder.Services.AddSystemd(); // no-op unless started by systemd (then: notify readiness, journal log format)
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Shutdown.DrainTimeout + s_leaveMargin);
@@ -47,6 +74,7 @@ internal static class SiloHost
             silo.UseConfiguredTls(settings.Tls);
             silo.AddTrainingCluster(o => builder.Configuration.GetSection(SiloSettings.TrainingSection).Bind(o));
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DrainOnShutdown>();
+            if (settings.Observability.DashboardPort > 0) silo.AddDashboard();
         });
         builder.AddConfiguredMetrics(settings.Observability);
         return builder;
