@@ -53,9 +53,11 @@ internal sealed partial class TrainingJobGrain(
     private readonly List<TaskCompletionSource<CheckpointManifest>> _checkpointWaiters = [];
     private readonly List<TaskCompletionSource<JobStatus>> _pauseWaiters = [];
     private bool _pauseRequested;
+    private string? _preemptedBecause;
     private TaskCompletionSource _resumed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private (CheckpointManifest Manifest, TaskCompletionSource<JobStatus> Done)? _rewind;
-    private long _lastSnapshotStep = -1; // step of the newest in-memory snapshot every stage holds in this epoch
+    private long _lastSnapshotStep = -1;
+    private string? _memorySnapshots; // what the last recovery found in memory, for its event // step of the newest in-memory snapshot every stage holds in this epoch
     private StragglerDetector? _stragglers;
 
     private JobGrainState S => persisted.State;
@@ -189,6 +191,13 @@ internal sealed partial class TrainingJobGrain(
             return Status(); // applied when the job resumes
         StartLoop();
         return await done.Task;
+    }
+
+    public Task Preempt(string reason)
+    {
+        if (S.Spec is not null && S.State is JobState.Running or JobState.Checkpointing or JobState.Placing or JobState.Recovering)
+            _preemptedBecause = reason;
+        return Task.CompletedTask;
     }
 
     private void RequireSubmitted()
@@ -326,6 +335,20 @@ internal sealed partial class TrainingJobGrain(
             await CheckpointAndCommit(spec, stages);
             await EnterPaused(spec, stages);
             return null;
+        }
+        if (_preemptedBecause is { } preempted)
+        {
+            // Give the nodes back with nothing to lose: commit this step, free the nodes, then wait for capacity
+            // like any queued job; placing again restores this checkpoint.
+            _preemptedBecause = null;
+            var manifest = await CheckpointAndCommit(spec, stages);
+            await ReleaseStages(stages);
+            await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Release(spec.JobId);
+            S.Placement = [];
+            LogPreempted(logger, spec.JobId, S.CompletedSteps, preempted);
+            await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobPreempted, spec.JobId, null, S.Epoch, S.CompletedSteps, 0, null,
+                $"{preempted}: checkpoint at step {manifest.Step} committed, nodes freed; it resumes when capacity returns"));
+            return new PlacementRequest(null, null, null, $"resumed after being {preempted}", ClusterEventKind.JobUnpaused);
         }
         if (_moveOff.Count > 0)
         {
@@ -467,6 +490,7 @@ internal sealed partial class TrainingJobGrain(
         string[] previous = [.. S.Placement.OrderBy(p => p.Stage).Select(p => p.NodeId)];
         IReadOnlyList<string> preferred = request?.Preferred ?? (previous.Length == plan.StageCount ? previous : []);
         var scheduler = GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        await scheduler.Enqueue(new JobTicket(jobId, spec.Priority, spec.Team, S.SubmittedAt ?? started));
         PlacementDecision decision;
         while (!(decision = await scheduler.Place(jobId, demands, preferred)).Placed)
         {
@@ -570,9 +594,10 @@ internal sealed partial class TrainingJobGrain(
                  : restore is null ? "from the initial weights" : $"from the checkpoint at step {restore.Step}")));
         else if (recovering)
             await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobRestored, jobId, null, S.Epoch, S.CompletedSteps, lost, Since(),
-                memoryStep is not null ? $"restored from the in-memory snapshots of step {memoryStep}"
+                (memoryStep is not null ? $"restored from the in-memory snapshots of step {memoryStep}"
                 : restore is null ? "restarted from the initial weights"
-                : $"restored from the durable checkpoint at step {restore.Step}"));
+                : $"restored from the durable checkpoint at step {restore.Step}") +
+                (memoryStep is null && _memorySnapshots is not null ? $" (in-memory snapshots held: {_memorySnapshots})" : "")));
         S.State = JobState.Running;
         S.Error = null;
         await Save();
@@ -602,17 +627,15 @@ internal sealed partial class TrainingJobGrain(
     {
         var copies = await Task.WhenAll(Enumerable.Range(0, survived.Length).Select(async s =>
         {
-            long shard = await LatestOrNone(() => GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, s)).GetLatestStep());
+            long[] shard = await LatestOrNone(() => GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, s)).GetSnapshotSteps());
             // Only a stage that stayed on its node can still hold its own copy (asking a lost one would just fail).
-            long own = survived[s] ? await LatestOrNone(() => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, 0, s)).GetSnapshotStep()) : -1;
-            return new[] { shard, own }.Where(step => step >= 0).ToHashSet();
+            long[] own = survived[s] ? await LatestOrNone(() => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, 0, s)).GetSnapshotSteps()) : [];
+            return (IReadOnlySet<long>)shard.Concat(own).Where(step => step >= 0).ToHashSet();
         }));
-        long newestDurable = manifests.Count > 0 ? manifests[^1].Step : 0;
-        var common = copies.Aggregate((a, b) => { a.IntersectWith(b); return a; });
-        long best = common.Where(step => step > newestDurable && step <= S.CompletedSteps).DefaultIfEmpty(-1).Max();
-        return best >= 0 ? best : null;
+        _memorySnapshots = string.Join(", ", copies.Select((c, s) => $"s{s}: {(c.Count == 0 ? "none" : string.Join("/", c.Order()))}"));
+        return RecoveryPoint.InMemoryStep(copies, manifests.Count > 0 ? manifests[^1].Step : 0, S.CompletedSteps);
 
-        async Task<long> LatestOrNone(Func<Task<long>> read)
+        async Task<long[]> LatestOrNone(Func<Task<long[]>> read)
         {
             try
             {
@@ -621,7 +644,7 @@ internal sealed partial class TrainingJobGrain(
             catch (Exception e)
             {
                 LogNoMemorySnapshot(logger, e, jobId); // a copy that died with its silo
-                return -1;
+                return [];
             }
         }
     }
@@ -926,6 +949,9 @@ internal sealed partial class TrainingJobGrain(
 
     [LoggerMessage(13, LogLevel.Warning, "Job {JobId}: node {NodeId} is a straggler: {Reason}")]
     private static partial void LogStraggler(ILogger logger, string jobId, string nodeId, string reason);
+
+    [LoggerMessage(14, LogLevel.Warning, "Job {JobId} preempted at step {Step}: {Reason}")]
+    private static partial void LogPreempted(ILogger logger, string jobId, long step, string reason);
 
     [LoggerMessage(6, LogLevel.Debug, "Job {JobId}: progress could not be published")]
     private static partial void LogPublishFailed(ILogger logger, Exception exception, string jobId);
