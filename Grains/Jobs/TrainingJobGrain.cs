@@ -281,6 +281,7 @@ internal sealed partial class TrainingJobGrain(
                 request = null;
                 LogRecovering(logger, e, this.GetPrimaryKeyString(), S.CompletedSteps, failuresWithoutProgress);
                 _recovery ??= (time.GetUtcNow(), S.CompletedSteps);
+                TrainingMetrics.Recovering(this.GetPrimaryKeyString());
                 await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobRecovering, this.GetPrimaryKeyString(), null, S.Epoch,
                     S.CompletedSteps, 0, Since(), $"failure at step {S.CompletedSteps}: {e.Message}"));
                 S.State = JobState.Recovering;
@@ -712,6 +713,7 @@ internal sealed partial class TrainingJobGrain(
         double seconds = clock.Elapsed.TotalSeconds;
         _secondsPerStep = _secondsPerStep == 0 ? seconds : 0.8 * _secondsPerStep + 0.2 * seconds;
         _tokensPerSecond = (double)m * spec.MicroBatchSize * spec.Model.ContextLength / _secondsPerStep;
+        TrainingMetrics.StepCompleted(spec.JobId, (long)m * spec.MicroBatchSize * spec.Model.ContextLength, loss, clock.Elapsed);
         _timings.Add(new StepTiming(step, clock.Elapsed.TotalMilliseconds, compute, queue, messaging, reduce.Elapsed.TotalMilliseconds));
         if (_timings.Count > TimingsKept) _timings.RemoveAt(0);
         await Save();
@@ -786,6 +788,7 @@ internal sealed partial class TrainingJobGrain(
 
     private async Task Commit(JobSpec spec, long epoch, long step, double[] lossHistory)
     {
+        long started = time.GetTimestamp();
         string jobId = spec.JobId;
         var plan = JobSpecs.PlanOf(spec);
         var shards = await Task.WhenAll(Enumerable.Range(0, plan.StageCount)
@@ -809,6 +812,7 @@ internal sealed partial class TrainingJobGrain(
         S.LastCheckpointStep = step;
         if (S.State == JobState.Checkpointing) S.State = JobState.Running;
         await Save();
+        TrainingMetrics.CheckpointCommitted(jobId, time.GetElapsedTime(started));
         LogCommitted(logger, jobId, step, manifest.Shards.Count);
 
         var committed = await store.ListManifestsAsync(jobId);

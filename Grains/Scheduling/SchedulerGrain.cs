@@ -114,7 +114,10 @@ internal sealed partial class SchedulerGrain(
         if (!_nodes.TryGetValue(health.NodeId, out var record))
             return Task.FromResult(false);
         if (record.Health is null || health.Sequence > record.Health.Sequence)
+        {
             _nodes[health.NodeId] = record with { Health = health, LastHeartbeat = time.GetUtcNow() };
+            TrainingMetrics.Heartbeat(health.NodeId, time.GetUtcNow() - health.SentAt);
+        }
         return Task.FromResult(true);
     }
 
