@@ -60,6 +60,9 @@ internal sealed partial class NodeGrain(
 
     public Task<string> GetSiloName() => Task.FromResult(workers.SiloName);
 
+    private const int RegistrationRenewalBeats = 20;
+    private long _beats;
+
     private ISchedulerGrain Scheduler => GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
 
     private async Task SendHeartbeat(CancellationToken cancellationToken)
@@ -74,6 +77,10 @@ internal sealed partial class NodeGrain(
                 await _worker.Run(() => DeviceCalibration.MeasureGigaflops(_worker.Device, duration: TimeSpan.FromMilliseconds(20)));
                 _worker.ResetConsecutiveErrors();
             }
+            // Registration is idempotent; renewing it now and then heals a scheduler that restarted on another silo
+            // (or briefly ran twice while membership settled) without relying on a refused heartbeat to notice.
+            if (_capabilities is not null && ++_beats % RegistrationRenewalBeats == 0)
+                await Scheduler.Register(_capabilities);
             if (aggregator.Enabled)
             {
                 if (aggregator.TakeUnknown(_worker.NodeId) && _capabilities is not null)
