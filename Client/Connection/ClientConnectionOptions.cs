@@ -1,4 +1,5 @@
 using System.Net;
+using Cluster.Tls;
 using Microsoft.Extensions.Configuration;
 
 namespace Cluster.Client.Connection;
@@ -35,6 +36,9 @@ public sealed class ClientConnectionOptions
     /// <summary>Section Console. <value>8 s: the console gives up (exit 3) within 10 s of starting when no gateway answers.</value></summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(8);
 
+    /// <summary>Mutual TLS to the silos: the silo's own section <c>Tls</c> (this machine's certificate, whom to trust).</summary>
+    public ClusterTlsOptions Tls { get; set; } = new();
+
     public ClusteringKind Clustering => Membership.Kind ?? ClusteringKind.Localhost;
 
     /// <summary>Binds section <see cref="Section"/> (the silo's keys) and section <see cref="ConsoleSection"/>.</summary>
@@ -47,6 +51,7 @@ public sealed class ClientConnectionOptions
         if (orleans[nameof(GatewayPort)] is { } port)
             options.GatewayPort = int.TryParse(port, out int p) ? p : -1;
         orleans.GetSection(nameof(Membership)).Bind(options.Membership);
+        configuration.GetSection(ClusterTlsOptions.Section).Bind(options.Tls);
         var console = configuration.GetSection(ConsoleSection);
         if (console.GetSection(nameof(Gateways)).Get<string[]>() is { } gateways) options.Gateways = [.. gateways];
         if (console[nameof(ConnectTimeout)] is { } timeout)
@@ -70,6 +75,7 @@ public sealed class ClientConnectionOptions
                 problems.Add($"--gateway '{gateway}' is not host:port (e.g. 127.0.0.1:30000 or gpu-host-1:30000).");
         }
         problems.AddRange(Membership.Validate());
+        problems.AddRange(Tls.Validate().Select(p => $"{ClusterTlsOptions.Section}:{p}"));
         if (Clustering != ClusteringKind.Localhost && Gateways.Count > 0)
             problems.Add($"--gateway is for Localhost membership; with {Clustering} the gateways come from the membership table: leave it out.");
         if (ConnectTimeout <= TimeSpan.Zero || ConnectTimeout > TimeSpan.FromMinutes(5))

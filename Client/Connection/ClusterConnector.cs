@@ -1,6 +1,7 @@
 using Azure.Data.Tables;
 using Azure.Identity;
 using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Tls;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -95,6 +96,7 @@ public sealed class ClusterConnector(ClientConnectionOptions options, bool verbo
                 await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
                 return true;
             });
+            client.UseClusterTls(options.Tls); // nothing unless Tls:Enabled
             client.AddMemoryStreams(JobStreams.Provider);
         });
         return builder.Build();

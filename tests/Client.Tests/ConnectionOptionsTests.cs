@@ -41,6 +41,25 @@ public sealed class ConnectionOptionsTests
     }
 
     [Fact]
+    public void Reads_the_silos_Tls_section_and_names_each_missing_setting()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Tls:Enabled"] = "true",
+            ["Tls:CertificatePassword"] = "hunter2-secret",
+        }).Build();
+
+        var options = ClientConnectionOptions.From(configuration);
+
+        Assert.True(options.Tls.Enabled);
+        var problems = options.Validate();
+        Assert.Contains(problems, p => p.StartsWith("Tls:CertificatePath is missing", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("Tls:CertificateAuthorityPath and AllowedThumbprints are both empty", StringComparison.Ordinal));
+        Assert.DoesNotContain(problems, p => p.Contains("hunter2-secret", StringComparison.Ordinal));
+        Assert.Empty(ClientConnectionOptions.From(new ConfigurationBuilder().Build()).Tls.Validate()); // off by default
+    }
+
+    [Fact]
     public void Explicit_gateways_resolve_to_endpoints()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
