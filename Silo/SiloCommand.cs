@@ -1,50 +1,88 @@
-using Cluster.Grains.Hosting;
+using Cluster.Silo.Configuration;
+using Cluster.Silo.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Orleans.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace Cluster.Silo;
 
 /// <summary>
-/// Runs one silo: localhost clustering and the embedded defaults unless configured otherwise. Settings come from
-/// appsettings.json, CLUSTER_-prefixed environment variables and the command line (e.g.
-/// <c>--TrainingCluster:DeviceSlots=2</c>), in that order of precedence.
+/// Runs one silo. Settings come from appsettings.json beside the executable, CLUSTER_-prefixed environment variables
+/// and the command line (e.g. <c>--TrainingCluster:DeviceSlots=2</c>), later ones winning; all are validated before
+/// the silo starts. Exit codes: 0 stopped normally, 1 failed while running, 2 invalid configuration.
 /// </summary>
-internal static class SiloCommand
+internal static partial class SiloCommand
 {
+    public const int ExitFailed = 1;
+    public const int ExitInvalidConfiguration = 2;
+
+    private const string CheckConfigFlag = "--check-config";
+
     public static async Task<int> RunAsync(string[] args)
     {
         if (args.Length > 0 && args[0] is "-h" or "--help")
         {
             Console.WriteLine("""
                 Usage:
-                  Cluster.Silo demo [options]      train the demo model on a local cluster (see 'demo --help')
-                  Cluster.Silo [--Key=Value …]     run one silo (localhost clustering, file-system checkpoints)
-                Settings: TrainingCluster:DeviceSlots, TrainingCluster:ThreadsPerSlot, TrainingCluster:DataRoot,
-                          TrainingCluster:HeartbeatPeriod, Orleans:SiloName, Orleans:SiloPort, Orleans:GatewayPort,
-                          Orleans:PrimarySiloPort (the first silo's port, for more silo processes on one machine),
-                          Silo:ParentProcessId (stop when that process is gone: for silos a test or benchmark starts)
+                  Cluster.Silo demo [options]          train the demo model on a local cluster (see 'demo --help')
+                  Cluster.Silo [--Key=Value …]         run one silo (default: localhost membership, file-system checkpoints)
+                  Cluster.Silo --check-config [--Key=Value …]
+                                                       validate the settings, print them (secrets masked) and exit
+                Main settings (full list and examples: docs/deploy.md):
+                  Orleans:SiloName, Orleans:ClusterId, Orleans:ServiceId, Orleans:SiloPort, Orleans:GatewayPort,
+                  Orleans:PrimarySiloPort (localhost), Orleans:AdvertisedIPAddress,
+                  Orleans:Membership:Provider (Localhost|AzureTable|Redis), Orleans:Membership:ConnectionString|ServiceUrl|TableName,
+                  TrainingCluster:DeviceSlots|ThreadsPerSlot|DataRoot|CheckpointStore (filesystem|azureblob)|AzureBlob:…,
+                  Tls:Enabled|CertificatePath|CertificatePassword|KeyPath|CertificateAuthorityPath|AllowedThumbprints,
+                  Observability:PrometheusPort|DashboardPort, Shutdown:DrainTimeout,
+                  Silo:ParentProcessId (stop when that process is gone: for silos a test or benchmark starts)
+                Sources, later winning: appsettings.json beside the executable, CLUSTER_ environment variables
+                (CLUSTER_Orleans__SiloPort=11112), --Key=Value arguments (--Orleans:SiloPort=11112).
+                Exit codes: 0 stopped normally, 1 failed while running, 2 invalid configuration.
                 """);
             return 0;
         }
-        var builder = Host.CreateApplicationBuilder(args);
-        builder.Configuration.AddEnvironmentVariables("CLUSTER_");
-        var orleans = builder.Configuration.GetSection("Orleans");
-        builder.UseOrleans(silo =>
+        bool checkOnly = args.Contains(CheckConfigFlag);
+        var builder = SiloHost.CreateBuilder(args.Where(a => a != CheckConfigFlag).ToArray());
+        var redactor = new SecretRedactor(builder.Configuration);
+        SiloSettings settings;
+        try
         {
-            // Several silo processes on one machine: every one but the first names the first one's silo port.
-            int siloPort = orleans.GetValue("SiloPort", 11111);
-            int primaryPort = orleans.GetValue("PrimarySiloPort", siloPort);
-            silo.UseLocalhostClustering(siloPort, orleans.GetValue("GatewayPort", 30000), new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, primaryPort));
-            if (orleans["SiloName"] is { Length: > 0 } name)
-                silo.Configure<SiloOptions>(o => o.SiloName = name);
-            silo.UseFastFailureDetection();
-            silo.AddTrainingCluster(o => builder.Configuration.GetSection("TrainingCluster").Bind(o));
-        });
-        if (builder.Configuration.GetValue<int?>("Silo:ParentProcessId") is { } parent)
-            builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<ParentProcessWatch>(sp, parent));
-        await builder.Build().RunAsync();
-        return 0;
+            settings = SiloSettings.Load(builder.Configuration);
+        }
+        catch (SiloConfigurationException e)
+        {
+            Console.Error.WriteLine($"error: {redactor.Redact(e.Message)}");
+            return ExitInvalidConfiguration;
+        }
+        if (checkOnly)
+        {
+            Console.WriteLine("Configuration is valid. Effective settings:");
+            Console.WriteLine(redactor.DescribeEffectiveConfiguration());
+            return 0;
+        }
+
+        try
+        {
+            if (builder.Configuration.GetValue<int?>("Silo:ParentProcessId") is { } parent)
+                builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<ParentProcessWatch>(sp, parent));
+            using var host = builder.ConfigureSilo(settings).Build(settings);
+            LogEffectiveConfiguration(host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Cluster.Silo"), redactor.DescribeEffectiveConfiguration());
+            await host.RunAsync();
+            return 0;
+        }
+        catch (Exception e)
+        {
+            // One line per cause, secrets masked, no stack trace: the operator needs what failed, not where.
+            var causes = new List<string>();
+            for (Exception? cause = e; cause is not null; cause = cause.InnerException)
+                causes.Add($"{cause.GetType().Name}: {cause.Message}");
+            Console.Error.WriteLine($"error: the silo stopped: {redactor.Redact(string.Join(" ← ", causes))}");
+            return ExitFailed;
+        }
     }
+
+    [LoggerMessage(1, LogLevel.Information, "Effective configuration (secrets masked):\n{Configuration}")]
+    private static partial void LogEffectiveConfiguration(ILogger logger, string configuration);
 }

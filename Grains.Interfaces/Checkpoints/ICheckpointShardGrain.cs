@@ -18,7 +18,14 @@ public interface ICheckpointShardGrain : IGrainWithStringKey
     [Alias("GetLatestStep")]
     Task<long> GetLatestStep();
 
-    /// <summary>The in-memory snapshot of <paramref name="completedSteps"/>; null when it is not the one held.</summary>
+    /// <summary>
+    /// The completed-step counts of the in-memory snapshots held (the newest two: a failure during the snapshot of
+    /// step N leaves some stages at N and others at N-1, and N-1 must still be restorable everywhere).
+    /// </summary>
+    [Alias("GetSnapshotSteps")]
+    Task<long[]> GetSnapshotSteps();
+
+    /// <summary>The in-memory snapshot of <paramref name="completedSteps"/>; null when it is not one of those held.</summary>
     [Alias("GetSnapshot")]
     Task<IReadOnlyList<UnitImage>?> GetSnapshot(long completedSteps);
 

@@ -56,4 +56,7 @@ public enum ClusterEventKind
 
     /// <summary>An operator rewound a job to a committed checkpoint.</summary>
     JobRewound = 17,
+
+    /// <summary>A job gave its nodes to a higher-priority one (checkpointed first; it resumes when capacity returns).</summary>
+    JobPreempted = 18,
 }

@@ -66,4 +66,11 @@ public interface ITrainingJobGrain : IGrainWithStringKey
     /// </summary>
     [Alias("RestoreCheckpoint")]
     Task<JobStatus> RestoreCheckpoint(long step);
+
+    /// <summary>
+    /// The scheduler needs this job's nodes for a higher-priority one: at the next step boundary the job commits a
+    /// checkpoint, frees its nodes and waits for capacity again, resuming from that checkpoint by itself. Returns at once.
+    /// </summary>
+    [Alias("Preempt")]
+    Task Preempt(string reason);
 }

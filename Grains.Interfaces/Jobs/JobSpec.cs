@@ -44,4 +44,10 @@ public sealed record JobSpec
     /// when the scheduler expects faster steps; "off" keeps the placement the job has.
     /// </summary>
     [Id(14)] public string ScaleUp { get; init; } = "auto";
+
+    /// <summary>Higher runs first; a job preempts running jobs of lower priority when the fleet is full.</summary>
+    [Id(15)] public int Priority { get; init; }
+
+    /// <summary>The team the job counts against (node quotas, fair sharing among equal priorities).</summary>
+    [Id(16)] public string Team { get; init; } = "default";
 }

@@ -67,4 +67,30 @@ public interface ISchedulerGrain : IGrainWithStringKey
     /// </summary>
     [Alias("ProposeFasterPlacement")]
     Task<PlacementDecision> ProposeFasterPlacement(string jobId, IReadOnlyList<StageDemand> stages);
+
+    /// <summary>
+    /// Tells the scheduler a job's priority, team and submission time before it asks for nodes (jobs without a ticket
+    /// count as priority 0, team "default").
+    /// </summary>
+    [Alias("Enqueue")]
+    Task Enqueue(JobTicket ticket);
+
+    /// <summary>Jobs waiting for nodes, in the order they will be served.</summary>
+    [Alias("GetQueue")]
+    Task<IReadOnlyList<QueuedJob>> GetQueue();
+
+    /// <summary>Sets (or with null lifts) a team's limit on the nodes its jobs may hold at once. Persisted.</summary>
+    [Alias("SetQuota")]
+    Task<TeamQuota> SetQuota(string team, int? maxNodes);
+
+    /// <summary>Every team with a quota or a running job.</summary>
+    [Alias("GetQuotas")]
+    Task<IReadOnlyList<TeamQuota>> GetQuotas();
+
+    /// <summary>
+    /// Heartbeats of many nodes at once, as a silo's health aggregator forwards them; returns the ids of the nodes the
+    /// scheduler does not know (they should register again).
+    /// </summary>
+    [Alias("HeartbeatBatch")]
+    Task<IReadOnlyList<string>> HeartbeatBatch(IReadOnlyList<NodeHealth> batch);
 }

@@ -41,6 +41,10 @@ public interface IPipelineStageGrain : IGrainWithStringKey
     [Alias("GetSnapshotStep")]
     Task<long> GetSnapshotStep();
 
+    /// <summary>The completed-step counts of the stage's own snapshot copies (the newest two), oldest first.</summary>
+    [Alias("GetSnapshotSteps")]
+    Task<long[]> GetSnapshotSteps();
+
     /// <summary>Drops the stage's state and deactivates.</summary>
     [Alias("Release")]
     Task Release(long epoch);

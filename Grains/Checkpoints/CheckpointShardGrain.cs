@@ -19,8 +19,7 @@ internal sealed partial class CheckpointShardGrain(ICheckpointStore store, ILogg
 {
     private readonly Dictionary<long, Task<IReadOnlyList<ShardRecord>>> _writes = [];
     private long _epoch = -1;
-    private long _latestStep = -1;
-    private IReadOnlyList<UnitImage> _latest = [];
+    private readonly List<(long Step, IReadOnlyList<UnitImage> Units)> _held = []; // newest last, at most two
 
     public Task Accept(long epoch, long completedSteps, int stage, IReadOnlyList<UnitImage> units, bool durable)
     {
@@ -29,10 +28,16 @@ internal sealed partial class CheckpointShardGrain(ICheckpointStore store, ILogg
         // A newer epoch may have rewound the job (an operator's restore): its snapshots replace later ones of the old timeline.
         bool newEpoch = epoch > _epoch;
         _epoch = epoch;
-        if (newEpoch || completedSteps >= _latestStep)
+        if (newEpoch)
+            _held.RemoveAll(h => h.Step >= completedSteps);
+        if (_held.Count == 0 || completedSteps > _held[^1].Step)
         {
-            _latestStep = completedSteps;
-            _latest = units;
+            _held.Add((completedSteps, units));
+            if (_held.Count > 2) _held.RemoveAt(0);
+        }
+        else if (completedSteps == _held[^1].Step)
+        {
+            _held[^1] = (completedSteps, units);
         }
         if (!durable) return Task.CompletedTask;
         string jobId = this.GetPrimaryKeyString().Split('/')[0];
@@ -43,10 +48,12 @@ internal sealed partial class CheckpointShardGrain(ICheckpointStore store, ILogg
         return Task.CompletedTask;
     }
 
-    public Task<long> GetLatestStep() => Task.FromResult(_latestStep);
+    public Task<long> GetLatestStep() => Task.FromResult(_held.Count > 0 ? _held[^1].Step : -1);
+
+    public Task<long[]> GetSnapshotSteps() => Task.FromResult(_held.Select(h => h.Step).ToArray());
 
     public Task<IReadOnlyList<UnitImage>?> GetSnapshot(long completedSteps) =>
-        Task.FromResult(completedSteps == _latestStep ? _latest : null);
+        Task.FromResult(_held.Where(h => h.Step == completedSteps).Select(h => h.Units).FirstOrDefault());
 
     public async Task<IReadOnlyList<ShardRecord>> WaitDurable(long epoch, long completedSteps)
     {

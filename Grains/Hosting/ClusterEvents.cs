@@ -9,15 +9,24 @@ internal static class ClusterEvents
 {
     public static async Task Publish(this Grain grain, ClusterEvent e)
     {
-        try
+        var stream = grain.GetStreamProvider(JobStreams.Provider)
+            .GetStream<ClusterEvent>(StreamId.Create(JobStreams.EventsNamespace, JobStreams.EventsKey));
+        for (int attempt = 1; ; attempt++)
         {
-            await grain.GetStreamProvider(JobStreams.Provider)
-                .GetStream<ClusterEvent>(StreamId.Create(JobStreams.EventsNamespace, JobStreams.EventsKey))
-                .OnNextAsync(e);
-        }
-        catch (Exception)
-        {
-            // Events are for watching; a stream hiccup must never stop training or recovery.
+            try
+            {
+                await stream.OnNextAsync(e);
+                return;
+            }
+            catch (Exception) when (attempt < 3)
+            {
+                // Right after a silo loss the stream's queue may have died with it; the retry reaches its new home.
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt));
+            }
+            catch (Exception)
+            {
+                return; // events are for watching: a stream hiccup must never stop training or recovery
+            }
         }
     }
 }

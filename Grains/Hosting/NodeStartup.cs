@@ -21,20 +21,7 @@ internal sealed partial class NodeStartup(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Hosted services start before the silo has joined; wait until the host (and so the silo) is fully started.
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
-        using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
-        {
-            try
-            {
-                await started.Task;
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
+        if (!await HostStarted.WaitAsync(lifetime, stoppingToken)) return;
         foreach (string nodeId in workers.NodeIds)
         {
             for (int attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)

@@ -12,8 +12,21 @@ public sealed class TrainingClusterOptions
     /// <summary>Memory a slot offers to stages; 0 = physical memory ÷ slots (CPU). <value>0.</value></summary>
     public long SlotMemoryBytes { get; set; }
 
+    /// <summary>
+    /// The speed placement assumes for this silo's devices, in GFLOP/s; 0 measures it when a node starts (a short
+    /// matrix-multiply benchmark, noisy on a busy machine). <value>0.</value>
+    /// </summary>
+    public double DeviceGigaflops { get; set; }
+
     /// <summary>How often node grains send a heartbeat to the scheduler. <value>250 ms.</value></summary>
     public TimeSpan HeartbeatPeriod { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// How long a silo's health aggregator gathers its nodes' heartbeats before it forwards them to the scheduler as one
+    /// message; zero = every node calls the scheduler itself. One scheduler then keeps up with tens of thousands of
+    /// nodes (bench heartbeats). <value>25 ms.</value>
+    /// </summary>
+    public TimeSpan HeartbeatBatchWindow { get; set; } = TimeSpan.FromMilliseconds(25);
 
     /// <summary>A node whose last heartbeat is older than this is not used for placement. <value>1 s.</value></summary>
     public TimeSpan NodeTimeout { get; set; } = TimeSpan.FromSeconds(1);
@@ -32,6 +45,12 @@ public sealed class TrainingClusterOptions
     /// moves stages onto nodes that joined. <value>0.1.</value>
     /// </summary>
     public double ScaleUpMinGain { get; set; } = 0.1;
+
+    /// <summary>
+    /// A node runs the stages of one job at a time (a job may still pack several of its own stages on a node). Off:
+    /// jobs share nodes as far as memory allows. <value>true.</value>
+    /// </summary>
+    public bool ExclusiveNodes { get; set; } = true;
 
     /// <summary>A node is a straggler when its step time per unit of work exceeds this many times the median of its job's other nodes… <value>1.5.</value></summary>
     public double StragglerFactor { get; set; } = 1.5;
@@ -74,8 +93,12 @@ public sealed class TrainingClusterOptions
             problems.Add($"{nameof(ThreadsPerSlot)} = {ThreadsPerSlot}: must be 0 (auto) or a positive thread count.");
         if (SlotMemoryBytes < 0)
             problems.Add($"{nameof(SlotMemoryBytes)} = {SlotMemoryBytes}: must be 0 (auto) or a positive byte count.");
+        if (DeviceGigaflops < 0 || double.IsNaN(DeviceGigaflops))
+            problems.Add($"{nameof(DeviceGigaflops)} = {DeviceGigaflops}: must be 0 (measure) or the devices' speed in GFLOP/s.");
         if (HeartbeatPeriod <= TimeSpan.Zero)
             problems.Add($"{nameof(HeartbeatPeriod)} = {HeartbeatPeriod}: must be positive (e.g. 00:00:00.250).");
+        if (HeartbeatBatchWindow < TimeSpan.Zero || HeartbeatBatchWindow >= HeartbeatPeriod)
+            problems.Add($"{nameof(HeartbeatBatchWindow)} = {HeartbeatBatchWindow}: must be 0 (no batching) or shorter than {nameof(HeartbeatPeriod)} = {HeartbeatPeriod} (e.g. 00:00:00.025).");
         if (NodeTimeout <= HeartbeatPeriod)
             problems.Add($"{nameof(NodeTimeout)} = {NodeTimeout} must exceed {nameof(HeartbeatPeriod)} = {HeartbeatPeriod} (e.g. 4 heartbeats).");
         if (MaxConsecutiveStepErrors < 1)

@@ -1,6 +1,7 @@
 using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Compute;
 using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Nodes;
 using Cluster.Grains.Placement;
 using Cluster.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -71,6 +72,8 @@ public static class TrainingClusterSiloExtensions
                         new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>())));
             }
         }
+        services.AddSingleton<SiloHealthAggregator>();
+        services.AddHostedService(sp => sp.GetRequiredService<SiloHealthAggregator>());
         services.AddHostedService<NodeStartup>();
         services.AddHostedService<JobWatchdog>();
 

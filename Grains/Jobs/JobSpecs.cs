@@ -94,6 +94,10 @@ public static partial class JobSpecs
             problems.Add($"keepCheckpoints: {spec.KeepCheckpoints}; keep at least 1 checkpoint.");
         if (spec.Schedule is not ("1f1b" or "gpipe"))
             problems.Add($"schedule: '{spec.Schedule}'; use '1f1b' or 'gpipe'.");
+        if (spec.Priority is < -1000 or > 1000)
+            problems.Add($"priority: {spec.Priority}; use a value from -1000 to 1000 (higher runs first, 0 is the default).");
+        if (string.IsNullOrWhiteSpace(spec.Team) || spec.Team.Length > 64 || !spec.Team.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+            problems.Add($"team: '{spec.Team}'; use 1–64 letters, digits, '-', '_' or '.' (e.g. 'research').");
         if (spec.ScaleUp is not ("auto" or "off"))
             problems.Add($"scaleUp: '{spec.ScaleUp}'; use 'auto' (move onto nodes that join when that is faster) or 'off'.");
         if (string.IsNullOrWhiteSpace(spec.DataSource))

@@ -53,9 +53,11 @@ internal sealed partial class TrainingJobGrain(
     private readonly List<TaskCompletionSource<CheckpointManifest>> _checkpointWaiters = [];
     private readonly List<TaskCompletionSource<JobStatus>> _pauseWaiters = [];
     private bool _pauseRequested;
+    private string? _preemptedBecause;
     private TaskCompletionSource _resumed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private (CheckpointManifest Manifest, TaskCompletionSource<JobStatus> Done)? _rewind;
-    private long _lastSnapshotStep = -1; // step of the newest in-memory snapshot every stage holds in this epoch
+    private long _lastSnapshotStep = -1;
+    private string? _memorySnapshots; // what the last recovery found in memory, for its event // step of the newest in-memory snapshot every stage holds in this epoch
     private StragglerDetector? _stragglers;
 
     private JobGrainState S => persisted.State;
@@ -191,6 +193,13 @@ internal sealed partial class TrainingJobGrain(
         return await done.Task;
     }
 
+    public Task Preempt(string reason)
+    {
+        if (S.Spec is not null && S.State is JobState.Running or JobState.Checkpointing or JobState.Placing or JobState.Recovering)
+            _preemptedBecause = reason;
+        return Task.CompletedTask;
+    }
+
     private void RequireSubmitted()
     {
         if (S.Spec is null)
@@ -272,6 +281,7 @@ internal sealed partial class TrainingJobGrain(
                 request = null;
                 LogRecovering(logger, e, this.GetPrimaryKeyString(), S.CompletedSteps, failuresWithoutProgress);
                 _recovery ??= (time.GetUtcNow(), S.CompletedSteps);
+                TrainingMetrics.Recovering(this.GetPrimaryKeyString());
                 await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobRecovering, this.GetPrimaryKeyString(), null, S.Epoch,
                     S.CompletedSteps, 0, Since(), $"failure at step {S.CompletedSteps}: {e.Message}"));
                 S.State = JobState.Recovering;
@@ -325,6 +335,20 @@ internal sealed partial class TrainingJobGrain(
             await CheckpointAndCommit(spec, stages);
             await EnterPaused(spec, stages);
             return null;
+        }
+        if (_preemptedBecause is { } preempted)
+        {
+            // Give the nodes back with nothing to lose: commit this step, free the nodes, then wait for capacity
+            // like any queued job; placing again restores this checkpoint.
+            _preemptedBecause = null;
+            var manifest = await CheckpointAndCommit(spec, stages);
+            await ReleaseStages(stages);
+            await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Release(spec.JobId);
+            S.Placement = [];
+            LogPreempted(logger, spec.JobId, S.CompletedSteps, preempted);
+            await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobPreempted, spec.JobId, null, S.Epoch, S.CompletedSteps, 0, null,
+                $"{preempted}: checkpoint at step {manifest.Step} committed, nodes freed; it resumes when capacity returns"));
+            return new PlacementRequest(null, null, null, $"resumed after being {preempted}", ClusterEventKind.JobUnpaused);
         }
         if (_moveOff.Count > 0)
         {
@@ -466,6 +490,7 @@ internal sealed partial class TrainingJobGrain(
         string[] previous = [.. S.Placement.OrderBy(p => p.Stage).Select(p => p.NodeId)];
         IReadOnlyList<string> preferred = request?.Preferred ?? (previous.Length == plan.StageCount ? previous : []);
         var scheduler = GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        await scheduler.Enqueue(new JobTicket(jobId, spec.Priority, spec.Team, S.SubmittedAt ?? started));
         PlacementDecision decision;
         while (!(decision = await scheduler.Place(jobId, demands, preferred)).Placed)
         {
@@ -569,9 +594,10 @@ internal sealed partial class TrainingJobGrain(
                  : restore is null ? "from the initial weights" : $"from the checkpoint at step {restore.Step}")));
         else if (recovering)
             await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobRestored, jobId, null, S.Epoch, S.CompletedSteps, lost, Since(),
-                memoryStep is not null ? $"restored from the in-memory snapshots of step {memoryStep}"
+                (memoryStep is not null ? $"restored from the in-memory snapshots of step {memoryStep}"
                 : restore is null ? "restarted from the initial weights"
-                : $"restored from the durable checkpoint at step {restore.Step}"));
+                : $"restored from the durable checkpoint at step {restore.Step}") +
+                (memoryStep is null && _memorySnapshots is not null ? $" (in-memory snapshots held: {_memorySnapshots})" : "")));
         S.State = JobState.Running;
         S.Error = null;
         await Save();
@@ -601,17 +627,15 @@ internal sealed partial class TrainingJobGrain(
     {
         var copies = await Task.WhenAll(Enumerable.Range(0, survived.Length).Select(async s =>
         {
-            long shard = await LatestOrNone(() => GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, s)).GetLatestStep());
+            long[] shard = await LatestOrNone(() => GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, s)).GetSnapshotSteps());
             // Only a stage that stayed on its node can still hold its own copy (asking a lost one would just fail).
-            long own = survived[s] ? await LatestOrNone(() => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, 0, s)).GetSnapshotStep()) : -1;
-            return new[] { shard, own }.Where(step => step >= 0).ToHashSet();
+            long[] own = survived[s] ? await LatestOrNone(() => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, 0, s)).GetSnapshotSteps()) : [];
+            return (IReadOnlySet<long>)shard.Concat(own).Where(step => step >= 0).ToHashSet();
         }));
-        long newestDurable = manifests.Count > 0 ? manifests[^1].Step : 0;
-        var common = copies.Aggregate((a, b) => { a.IntersectWith(b); return a; });
-        long best = common.Where(step => step > newestDurable && step <= S.CompletedSteps).DefaultIfEmpty(-1).Max();
-        return best >= 0 ? best : null;
+        _memorySnapshots = string.Join(", ", copies.Select((c, s) => $"s{s}: {(c.Count == 0 ? "none" : string.Join("/", c.Order()))}"));
+        return RecoveryPoint.InMemoryStep(copies, manifests.Count > 0 ? manifests[^1].Step : 0, S.CompletedSteps);
 
-        async Task<long> LatestOrNone(Func<Task<long>> read)
+        async Task<long[]> LatestOrNone(Func<Task<long[]>> read)
         {
             try
             {
@@ -620,7 +644,7 @@ internal sealed partial class TrainingJobGrain(
             catch (Exception e)
             {
                 LogNoMemorySnapshot(logger, e, jobId); // a copy that died with its silo
-                return -1;
+                return [];
             }
         }
     }
@@ -689,6 +713,7 @@ internal sealed partial class TrainingJobGrain(
         double seconds = clock.Elapsed.TotalSeconds;
         _secondsPerStep = _secondsPerStep == 0 ? seconds : 0.8 * _secondsPerStep + 0.2 * seconds;
         _tokensPerSecond = (double)m * spec.MicroBatchSize * spec.Model.ContextLength / _secondsPerStep;
+        TrainingMetrics.StepCompleted(spec.JobId, (long)m * spec.MicroBatchSize * spec.Model.ContextLength, loss, clock.Elapsed);
         _timings.Add(new StepTiming(step, clock.Elapsed.TotalMilliseconds, compute, queue, messaging, reduce.Elapsed.TotalMilliseconds));
         if (_timings.Count > TimingsKept) _timings.RemoveAt(0);
         await Save();
@@ -763,6 +788,7 @@ internal sealed partial class TrainingJobGrain(
 
     private async Task Commit(JobSpec spec, long epoch, long step, double[] lossHistory)
     {
+        long started = time.GetTimestamp();
         string jobId = spec.JobId;
         var plan = JobSpecs.PlanOf(spec);
         var shards = await Task.WhenAll(Enumerable.Range(0, plan.StageCount)
@@ -786,6 +812,7 @@ internal sealed partial class TrainingJobGrain(
         S.LastCheckpointStep = step;
         if (S.State == JobState.Checkpointing) S.State = JobState.Running;
         await Save();
+        TrainingMetrics.CheckpointCommitted(jobId, time.GetElapsedTime(started));
         LogCommitted(logger, jobId, step, manifest.Shards.Count);
 
         var committed = await store.ListManifestsAsync(jobId);
@@ -922,6 +949,9 @@ internal sealed partial class TrainingJobGrain(
 
     [LoggerMessage(13, LogLevel.Warning, "Job {JobId}: node {NodeId} is a straggler: {Reason}")]
     private static partial void LogStraggler(ILogger logger, string jobId, string nodeId, string reason);
+
+    [LoggerMessage(14, LogLevel.Warning, "Job {JobId} preempted at step {Step}: {Reason}")]
+    private static partial void LogPreempted(ILogger logger, string jobId, long step, string reason);
 
     [LoggerMessage(6, LogLevel.Debug, "Job {JobId}: progress could not be published")]
     private static partial void LogPublishFailed(ILogger logger, Exception exception, string jobId);

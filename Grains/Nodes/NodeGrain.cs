@@ -16,6 +16,7 @@ namespace Cluster.Grains.Nodes;
 [NodeSiloPlacement]
 internal sealed partial class NodeGrain(
     DeviceWorkerPool workers,
+    SiloHealthAggregator aggregator,
     IOptions<TrainingClusterOptions> options,
     TimeProvider time,
     ILogger<NodeGrain> logger) : Grain, INodeGrain
@@ -37,9 +38,11 @@ internal sealed partial class NodeGrain(
     {
         if (_capabilities is null)
         {
-            var calibration = await _worker.Run(() => DeviceCalibration.MeasureGigaflops(_worker.Device));
+            double gigaflops = options.Value.DeviceGigaflops > 0
+                ? options.Value.DeviceGigaflops // declared by the operator: identical devices, no measurement noise
+                : (await _worker.Run(() => DeviceCalibration.MeasureGigaflops(_worker.Device))).Value;
             _capabilities = new NodeCapabilities(_worker.NodeId, workers.SiloName, _worker.Device.ToString(), _worker.MemoryBytes,
-                Math.Round(calibration.Value, 2), _worker.Threads);
+                Math.Round(gigaflops, 2), _worker.Threads);
             LogStarted(logger, _worker.NodeId, _capabilities.Device, _capabilities.GigaflopsMeasured, _worker.Threads);
         }
         await Scheduler.Register(_capabilities);
@@ -57,6 +60,9 @@ internal sealed partial class NodeGrain(
 
     public Task<string> GetSiloName() => Task.FromResult(workers.SiloName);
 
+    private const int RegistrationRenewalBeats = 20;
+    private long _beats;
+
     private ISchedulerGrain Scheduler => GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
 
     private async Task SendHeartbeat(CancellationToken cancellationToken)
@@ -71,8 +77,20 @@ internal sealed partial class NodeGrain(
                 await _worker.Run(() => DeviceCalibration.MeasureGigaflops(_worker.Device, duration: TimeSpan.FromMilliseconds(20)));
                 _worker.ResetConsecutiveErrors();
             }
-            if (!await Scheduler.Heartbeat(Health()) && _capabilities is not null)
-                await Scheduler.Register(_capabilities); // the scheduler restarted and forgot us
+            // Registration is idempotent; renewing it now and then heals a scheduler that restarted on another silo
+            // (or briefly ran twice while membership settled) without relying on a refused heartbeat to notice.
+            if (_capabilities is not null && ++_beats % RegistrationRenewalBeats == 0)
+                await Scheduler.Register(_capabilities);
+            if (aggregator.Enabled)
+            {
+                if (aggregator.TakeUnknown(_worker.NodeId) && _capabilities is not null)
+                    await Scheduler.Register(_capabilities); // the scheduler restarted and forgot us
+                aggregator.Report(Health());
+            }
+            else if (!await Scheduler.Heartbeat(Health()) && _capabilities is not null)
+            {
+                await Scheduler.Register(_capabilities);
+            }
         }
         catch (Exception e)
         {

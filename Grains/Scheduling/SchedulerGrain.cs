@@ -17,6 +17,7 @@ namespace Cluster.Grains.Scheduling;
 /// </summary>
 [Reentrant]
 internal sealed partial class SchedulerGrain(
+    [PersistentState("scheduler", StorageNames.Jobs)] IPersistentState<SchedulerState> persisted,
     IOptions<TrainingClusterOptions> options,
     IClusterMembershipService membership,
     TimeProvider time,
@@ -26,6 +27,15 @@ internal sealed partial class SchedulerGrain(
     private readonly Dictionary<string, NodeRecord> _nodes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string[] Nodes, long[] Memory)> _jobs = new(StringComparer.Ordinal);
     private readonly HashSet<string> _lost = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, JobTicket> _tickets = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, WaitingJob> _waiting = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _preempting = new(StringComparer.Ordinal); // asked to give their nodes back
+
+    /// <summary>A job that asked for nodes and was refused; it asks again about every second while it waits.</summary>
+    private sealed record WaitingJob(JobTicket Ticket, IReadOnlyList<StageDemand> Demands, DateTimeOffset Since, DateTimeOffset LastAsk, string Reason);
+
+    /// <summary>A waiting job that has not asked for this long has gone (paused, cancelled, its grain moving).</summary>
+    private static readonly TimeSpan WaitingExpiry = TimeSpan.FromSeconds(10);
     private IGrainTimer? _watch;
     private DateTimeOffset _activatedAt;
 
@@ -106,7 +116,10 @@ internal sealed partial class SchedulerGrain(
         if (!_nodes.TryGetValue(health.NodeId, out var record))
             return Task.FromResult(false);
         if (record.Health is null || health.Sequence > record.Health.Sequence)
+        {
             _nodes[health.NodeId] = record with { Health = health, LastHeartbeat = time.GetUtcNow() };
+            TrainingMetrics.Heartbeat(health.NodeId, time.GetUtcNow() - health.SentAt);
+        }
         return Task.FromResult(true);
     }
 
@@ -127,34 +140,181 @@ internal sealed partial class SchedulerGrain(
     private NodeInfo Info(NodeRecord n) =>
         Info(n, [.. _jobs.SelectMany(j => j.Value.Nodes.Select((node, stage) => (node, label: $"{j.Key}/s{stage}"))).Where(x => x.node == n.Capabilities.NodeId).Select(x => x.label)]);
 
-    public Task<PlacementDecision> Place(string jobId, IReadOnlyList<StageDemand> stages, IReadOnlyList<string> preferred)
+    /// <summary>
+    /// Gang placement (all stages or none) in priority order. A job that holds no nodes yet waits behind queued jobs
+    /// that come first and fit now (higher priority; among equals the team holding fewer nodes, then first come);
+    /// its team's quota must allow the nodes it would take; when the fleet is full, running jobs of lower priority
+    /// are preempted (they checkpoint and free their nodes) if that makes room. A job already running (recovering or
+    /// moving stages) is not held back by the queue.
+    /// </summary>
+    public async Task<PlacementDecision> Place(string jobId, IReadOnlyList<StageDemand> stages, IReadOnlyList<string> preferred)
     {
-        _jobs.Remove(jobId);
+        bool admitted = _jobs.Remove(jobId);
         // A scheduler that just (re)activated — its silo died, or the runtime deactivated it — knows only the nodes whose
         // heartbeat already came in; placing now would pack every stage onto those few. Every live node re-registers on
         // its next heartbeat and reports its health on the one after: wait that long.
         var settling = 3 * options.Value.HeartbeatPeriod;
         if (time.GetUtcNow() - _activatedAt < settling)
-            return Task.FromResult(PlacementDecision.Refused(
-                $"the scheduler started {(time.GetUtcNow() - _activatedAt).TotalSeconds:F2} s ago; nodes re-register within {settling.TotalSeconds:F2} s"));
-        var decision = PlacementPolicy.Place(stages, Candidates(), preferred);
+            return PlacementDecision.Refused(
+                $"the scheduler started {(time.GetUtcNow() - _activatedAt).TotalSeconds:F2} s ago; nodes re-register within {settling.TotalSeconds:F2} s");
+        var ticket = Ticket(jobId);
+        var now = time.GetUtcNow();
+        _waiting[jobId] = _waiting.TryGetValue(jobId, out var was)
+            ? was with { Ticket = ticket, Demands = stages, LastAsk = now }
+            : new WaitingJob(ticket, stages, now, now, "");
+        var candidates = Candidates();
+
+        PlacementDecision decision;
+        var ahead = admitted ? null : Queue().TakeWhile(w => w.Ticket.JobId != jobId)
+            .FirstOrDefault(w => PlacementPolicy.Place(w.Demands, candidates, []).Placed);
+        if (ahead is not null)
+        {
+            decision = PlacementDecision.Refused($"Queued behind job {ahead.Ticket.JobId} (priority {ahead.Ticket.Priority}, team {ahead.Ticket.Team}), which goes first and fits now.");
+        }
+        else
+        {
+            decision = PlacementPolicy.Place(stages, candidates, preferred);
+            if (decision.Placed && QuotaProblem(ticket, decision.NodeByStage) is { } quota)
+                decision = PlacementDecision.Refused(quota);
+            else if (!decision.Placed && decision.Reason?.Contains("cannot fit", StringComparison.Ordinal) != true)
+                decision = await MakeRoom(ticket, stages, preferred) ?? decision;
+        }
+
         if (decision.Placed)
         {
+            _waiting.Remove(jobId);
             _jobs[jobId] = (decision.NodeByStage.ToArray(), stages.OrderBy(s => s.Stage).Select(s => s.MemoryBytes).ToArray());
             LogPlaced(logger, jobId, string.Join(", ", decision.NodeByStage.Select((n, s) => $"s{s}→{n}")));
         }
         else
         {
+            _waiting[jobId] = _waiting[jobId] with { Reason = decision.Reason ?? "" };
             LogRefused(logger, jobId, decision.Reason);
         }
-        return Task.FromResult(decision);
+        return decision;
+    }
+
+    private JobTicket Ticket(string jobId) =>
+        _tickets.TryGetValue(jobId, out var ticket) ? ticket : new JobTicket(jobId, 0, "default", DateTimeOffset.MinValue);
+
+    /// <summary>Waiting jobs still asking, in service order: priority, then the team holding fewer nodes, then first come.</summary>
+    private List<WaitingJob> Queue()
+    {
+        var now = time.GetUtcNow();
+        foreach (var gone in _waiting.Values.Where(w => now - w.LastAsk > WaitingExpiry).ToArray())
+            _waiting.Remove(gone.Ticket.JobId);
+        var usage = TeamNodes();
+        return [.. _waiting.Values
+            .OrderByDescending(w => w.Ticket.Priority)
+            .ThenBy(w => usage.GetValueOrDefault(w.Ticket.Team))
+            .ThenBy(w => w.Ticket.SubmittedAt)
+            .ThenBy(w => w.Ticket.JobId, StringComparer.Ordinal)];
+    }
+
+    /// <summary>Distinct nodes each team's placed jobs hold.</summary>
+    private Dictionary<string, int> TeamNodes(string? excludingJob = null) =>
+        _jobs.Where(j => j.Key != excludingJob)
+            .GroupBy(j => Ticket(j.Key).Team, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.SelectMany(j => j.Value.Nodes).Distinct(StringComparer.Ordinal).Count(), StringComparer.Ordinal);
+
+    private string? QuotaProblem(JobTicket ticket, IReadOnlyList<string> nodeByStage)
+    {
+        if (!persisted.State.Quotas.TryGetValue(ticket.Team, out int max)) return null;
+        var held = _jobs.Where(j => Ticket(j.Key).Team == ticket.Team).SelectMany(j => j.Value.Nodes).ToHashSet(StringComparer.Ordinal);
+        int used = held.Count;
+        held.UnionWith(nodeByStage);
+        if (held.Count <= max) return null;
+        int needs = nodeByStage.Distinct(StringComparer.Ordinal).Count();
+        return needs > max
+            ? $"Team '{ticket.Team}' quota is {max} node(s) but job {ticket.JobId} needs {needs}: raise the quota (quota set {ticket.Team} {needs}) or use fewer stages."
+            : $"Team '{ticket.Team}' is at its quota: its jobs hold {used} of {max} node(s) and job {ticket.JobId} needs {needs} more. It waits until the team's jobs free nodes, or raise the quota (quota set {ticket.Team} N).";
     }
 
     /// <summary>
-    /// Nodes placement may use, with what other jobs leave free: ready, heartbeating within NodeTimeout, on an active
-    /// silo and not draining; cordoned ones and flagged stragglers keep the stages they have but take no new ones.
+    /// Preemption: the fewest lower-priority running jobs (lowest priority, then newest first) whose nodes would let
+    /// the job in. They are asked to checkpoint and free their nodes; the job is refused until they have.
     /// </summary>
-    private PlacementCandidate[] Candidates(string? excludingJob = null)
+    private async Task<PlacementDecision?> MakeRoom(JobTicket ticket, IReadOnlyList<StageDemand> stages, IReadOnlyList<string> preferred)
+    {
+        var freed = new HashSet<string>(_preempting.Where(_jobs.ContainsKey), StringComparer.Ordinal);
+        bool Fits() => PlacementPolicy.Place(stages, Candidates(freed), preferred).Placed;
+        if (freed.Count > 0 && Fits())
+            return PlacementDecision.Refused($"Waiting for preempted job(s) {string.Join(", ", freed)} to checkpoint and free their nodes.");
+        var victims = _jobs.Keys.Where(j => !freed.Contains(j) && Ticket(j).Priority < ticket.Priority)
+            .OrderBy(j => Ticket(j).Priority).ThenByDescending(j => Ticket(j).SubmittedAt).ThenBy(j => j, StringComparer.Ordinal).ToArray();
+        var chosen = new List<string>();
+        foreach (string victim in victims)
+        {
+            chosen.Add(victim);
+            freed.Add(victim);
+            if (!Fits()) continue;
+            foreach (string job in chosen)
+            {
+                _preempting.Add(job);
+                string reason = $"preempted by job {ticket.JobId} (priority {ticket.Priority} over {Ticket(job).Priority})";
+                LogPreempting(logger, job, ticket.JobId);
+                await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobPreempted, job, null, 0, 0, 0, null, $"job {job} {reason}: it checkpoints and frees its nodes"));
+                try
+                {
+                    await GrainFactory.GetGrain<ITrainingJobGrain>(job).Preempt(reason);
+                }
+                catch (Exception e)
+                {
+                    LogNotifyFailed(logger, e, job);
+                }
+            }
+            return PlacementDecision.Refused($"Waiting for preempted job(s) {string.Join(", ", chosen)} to checkpoint and free their nodes.");
+        }
+        return null;
+    }
+
+    public Task Enqueue(JobTicket ticket)
+    {
+        ArgumentNullException.ThrowIfNull(ticket);
+        _tickets[ticket.JobId] = ticket;
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<QueuedJob>> GetQueue()
+    {
+        IReadOnlyList<QueuedJob> queue = [.. Queue().Select((w, i) => new QueuedJob(w.Ticket, i + 1, w.Since, w.Reason, w.Demands.Count))];
+        return Task.FromResult(queue);
+    }
+
+    public async Task<TeamQuota> SetQuota(string team, int? maxNodes)
+    {
+        if (string.IsNullOrWhiteSpace(team))
+            throw new ArgumentException("The team name is empty: give the team whose quota to set.", nameof(team));
+        if (maxNodes is < 0)
+            throw new ArgumentOutOfRangeException(nameof(maxNodes), maxNodes, "A quota is a node count of 0 or more (none to lift it).");
+        if (maxNodes is { } max) persisted.State.Quotas[team] = max;
+        else persisted.State.Quotas.Remove(team);
+        await persisted.WriteStateAsync();
+        LogQuota(logger, team, maxNodes?.ToString() ?? "none");
+        return Quota(team);
+    }
+
+    public Task<IReadOnlyList<TeamQuota>> GetQuotas()
+    {
+        var teams = persisted.State.Quotas.Keys.Concat(_jobs.Keys.Select(j => Ticket(j).Team)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+        IReadOnlyList<TeamQuota> quotas = [.. teams.Select(Quota)];
+        return Task.FromResult(quotas);
+    }
+
+    private TeamQuota Quota(string team) => new(team,
+        persisted.State.Quotas.TryGetValue(team, out int max) ? max : null,
+        TeamNodes().GetValueOrDefault(team),
+        _jobs.Keys.Count(j => Ticket(j).Team == team));
+
+    /// <summary>
+    /// Nodes placement may use, with what other jobs leave free: ready, heartbeating within NodeTimeout, on an active
+    /// silo, not draining and (with ExclusiveNodes) running no other job's stages; cordoned ones and flagged
+    /// stragglers keep the stages they have but take no new ones. Jobs in <c>excludingJobs</c> count as gone.
+    /// </summary>
+    private PlacementCandidate[] Candidates(string? excludingJob = null) =>
+        Candidates(excludingJob is null ? [] : new HashSet<string>(StringComparer.Ordinal) { excludingJob });
+
+    private PlacementCandidate[] Candidates(IReadOnlySet<string> excludingJobs)
     {
         var now = time.GetUtcNow();
         var staleAfter = options.Value.NodeTimeout;
@@ -162,14 +322,16 @@ internal sealed partial class SchedulerGrain(
         var memoryUsed = new Dictionary<string, long>(StringComparer.Ordinal);
         var hosted = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (job, (nodes, memory)) in _jobs)
-            for (int s = 0; s < nodes.Length && job != excludingJob; s++)
+            for (int s = 0; s < nodes.Length && !excludingJobs.Contains(job); s++)
             {
                 memoryUsed[nodes[s]] = memoryUsed.GetValueOrDefault(nodes[s]) + memory[s];
                 hosted[nodes[s]] = hosted.GetValueOrDefault(nodes[s]) + 1;
             }
+        bool exclusive = options.Value.ExclusiveNodes;
         return _nodes.Values
             .Where(n => n.Health is { State: NodeState.Ready } && n.LastHeartbeat is { } seen && now - seen <= staleAfter
-                        && activeSilos.Contains(n.Capabilities.SiloName) && !n.Draining)
+                        && activeSilos.Contains(n.Capabilities.SiloName) && !n.Draining
+                        && !(exclusive && hosted.ContainsKey(n.Capabilities.NodeId)))
             .Select(n => new PlacementCandidate(n.Capabilities.NodeId, n.Capabilities.SiloName, n.Capabilities.GigaflopsMeasured,
                 n.Capabilities.MemoryBytes - memoryUsed.GetValueOrDefault(n.Capabilities.NodeId), hosted.GetValueOrDefault(n.Capabilities.NodeId),
                 n.AcceptsNewStages))
@@ -179,6 +341,8 @@ internal sealed partial class SchedulerGrain(
     public Task Release(string jobId)
     {
         _jobs.Remove(jobId);
+        _preempting.Remove(jobId);
+        _waiting.Remove(jobId);
         return Task.CompletedTask;
     }
 
@@ -291,6 +455,12 @@ internal sealed partial class SchedulerGrain(
 
     [LoggerMessage(7, LogLevel.Warning, "Node {NodeId} flagged as a straggler by job {JobId}: {Reason}")]
     private static partial void LogStraggler(ILogger logger, string nodeId, string jobId, string reason);
+
+    [LoggerMessage(8, LogLevel.Warning, "Preempting job {JobId} for job {For}")]
+    private static partial void LogPreempting(ILogger logger, string jobId, string @for);
+
+    [LoggerMessage(9, LogLevel.Information, "Quota of team {Team} set to {MaxNodes} node(s)")]
+    private static partial void LogQuota(ILogger logger, string team, string maxNodes);
 
     [LoggerMessage(3, LogLevel.Warning, "Job {JobId} could not be placed: {Reason}")]
     private static partial void LogRefused(ILogger logger, string jobId, string? reason);

@@ -37,7 +37,8 @@ internal sealed partial class PipelineStageGrain(
     private IPipelineStageGrain? _next;
     private float _lossScale;
     private CancellationTokenSource _epochCalls = new(); // cancels this epoch's calls still waiting downstream
-    private (long Step, IReadOnlyList<UnitStateImage> Units)? _ownSnapshot; // survives re-configuration, not the silo
+    // The two newest snapshots (a failure mid-snapshot leaves stages one step apart); survive re-configuration, not the silo.
+    private readonly List<(long Step, IReadOnlyList<UnitStateImage> Units)> _ownSnapshots = [];
     private double _stepComputeMs;
 
     public async Task Configure(StageAssignment assignment)
@@ -167,7 +168,9 @@ internal sealed partial class PipelineStageGrain(
     {
         var (executor, worker) = Fenced(epoch, completedSteps);
         var images = (await worker.Run(executor.ExportState)).Value;
-        _ownSnapshot = (completedSteps, images);
+        _ownSnapshots.RemoveAll(o => o.Step >= completedSteps); // a rewound or repeated step replaces the old timeline
+        _ownSnapshots.Add((completedSteps, images));
+        if (_ownSnapshots.Count > 2) _ownSnapshots.RemoveAt(0);
         var shard = GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(_assignment!.Job.JobId, executor.Stage));
         RequestContext.Set(PlacementContextKeys.AvoidSilo, workers.SiloName);
         try
@@ -180,7 +183,9 @@ internal sealed partial class PipelineStageGrain(
         }
     }
 
-    public Task<long> GetSnapshotStep() => Task.FromResult(_ownSnapshot?.Step ?? -1);
+    public Task<long> GetSnapshotStep() => Task.FromResult(_ownSnapshots.Count > 0 ? _ownSnapshots[^1].Step : -1);
+
+    public Task<long[]> GetSnapshotSteps() => Task.FromResult(_ownSnapshots.Select(o => o.Step).ToArray());
 
     public async Task Release(long epoch)
     {
@@ -247,7 +252,7 @@ internal sealed partial class PipelineStageGrain(
     {
         string shardKey = StageKeys.Shard(jobId, executor.Stage);
         Dictionary<string, (byte[] Image, string Source)> images;
-        if (_ownSnapshot is { } own && own.Step == step && own.Units.Count > 0)
+        if (_ownSnapshots.FirstOrDefault(o => o.Step == step) is { Units.Count: > 0 } own)
         {
             images = own.Units.ToDictionary(u => u.UnitName, u => (u.Image, $"{this.GetPrimaryKeyString()} (own memory, step {step})"), StringComparer.Ordinal);
         }
@@ -268,7 +273,7 @@ internal sealed partial class PipelineStageGrain(
         }
         await worker.Run(() => executor.ImportState(unit => images.TryGetValue(unit, out var image) ? image
             : throw new CheckpointCorruptException($"{shardKey} (memory)", $"its snapshot has no unit '{unit}'.")));
-        _ownSnapshot = null; // the executor holds it now; the next snapshot replaces it anyway
+        _ownSnapshots.Clear(); // the executor holds it now; later snapshots start a new history
         if (executor.CompletedSteps != step)
             throw new CheckpointCorruptException($"{shardKey} (memory)", $"its snapshot holds optimizer step {executor.CompletedSteps}, not {step}.");
     }

@@ -66,17 +66,7 @@ public sealed record ModelConfig
 
     /// <summary>Number of trainable parameters (embeddings, blocks, final norm, LM head).</summary>
     [JsonIgnore]
-    public long ParameterCount
-    {
-        get
-        {
-            long d = DModel, h = MlpHidden;
-            long embed = (long)VocabSize * d + (long)ContextLength * d;
-            long block = 2 * 2 * d + d * 3 * d + 3 * d + d * d + d + d * h + h + h * d + d;
-            long head = 2 * d + d * VocabSize;
-            return embed + Layers * block + head;
-        }
-    }
+    public long ParameterCount => DecoderParameters.Total(VocabSize, ContextLength, DModel, Layers, MlpHidden);
 
     private static int SuggestHeads(int dModel, int heads)
     {

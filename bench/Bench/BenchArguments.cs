@@ -31,6 +31,22 @@ internal sealed class BenchArguments
             : throw new ArgumentException($"--{name} '{text}' is not a non-negative integer.");
     }
 
+    public double Double(string name, double fallback)
+    {
+        _used.Add(name);
+        if (!_values.TryGetValue(name, out var text)) return fallback;
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && double.IsFinite(value) && value >= 0
+            ? value
+            : throw new ArgumentException($"--{name} '{text}' is not a non-negative number.");
+    }
+
+    /// <summary>Whether the option was given (and marks it as known).</summary>
+    public bool Has(string name)
+    {
+        _used.Add(name);
+        return _values.ContainsKey(name);
+    }
+
     public string String(string name, string fallback)
     {
         _used.Add(name);

@@ -5,9 +5,13 @@ internal static class BenchProgram
 {
     private static readonly Dictionary<string, (string Summary, Func<BenchArguments, Task<int>> Run)> s_commands = new()
     {
+        ["heartbeats"] = ("largest node count one silo's scheduler keeps at p99 < 100 ms heartbeat latency, no false detections", Heartbeats.HeartbeatsBenchmark.RunAsync),
         ["kernels"] = ("tokens/s of the reference trainer vs the in-process stage pipeline (P = 1, 2, 4)", KernelsBenchmark.RunAsync),
         ["pipeline"] = ("tokens/s of the grain-driven pipeline (1 silo, 3 silos) vs the reference trainer", PipelineBenchmark.RunAsync),
         ["recovery"] = ("kill -9 / SIGSTOP a stage's silo process: detect, re-place, restore, first step; steps lost", RecoveryBenchmark.RunAsync),
+        ["plan"] = ("pipeline × tensor × data layout and memory per GPU for a model on a fleet (presets: up to ~500B on H100/H200)", PlanCommand.RunAsync),
+        ["simulate"] = ("goodput of a 16,384-GPU, 54-day job under the Llama 3 failure mix, by recovery policy (+ PNG chart)", Simulation.SimulateCommand.RunAsync),
+        ["scheduler"] = ("placement decisions for 16,384 nodes and 2,048 stages (BenchmarkDotNet)", Scheduling.SchedulerBenchmark.RunAsync),
     };
 
     public static async Task<int> RunAsync(string[] args)

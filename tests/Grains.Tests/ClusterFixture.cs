@@ -47,6 +47,8 @@ public class ClusterFixture : IAsyncLifetime
             // Six device workers share two cores here, so a 1.5× pace gap can be noise; the straggler test slows a
             // node far more than 3×.
             o.StragglerFactor = 3;
+            // Calibration on a busy 2-core machine is noise; equal declared speeds make placement decisions repeatable.
+            o.DeviceGigaflops = 10;
         }));
         builder.ConfigureClient(client => client.AddMemoryStreams(JobStreams.Provider));
         Cluster = builder.Build();
@@ -70,6 +72,31 @@ public class ClusterFixture : IAsyncLifetime
     {
         var spared = new HashSet<string?> { Cluster.Silos[0].Name, HostOf(job), HostOf(Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default)) };
         return Cluster.Silos.FirstOrDefault(s => !spared.Contains(s.Name) && running.Placement.Any(p => p.SiloName == s.Name));
+    }
+
+    /// <summary>
+    /// Moves a grain's activation to <paramref name="target"/> and waits until it is there. The testing host's
+    /// <c>MigrateAsync</c> can wait forever when a migration does not happen (a hang seen about one run in five), so
+    /// each attempt is bounded and retried, and the grain's actual host decides.
+    /// </summary>
+    public async Task MoveGrainAsync(IAddressable grain, InProcessSiloHandle target, Func<Task> touch)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (true)
+        {
+            await touch();
+            if (HostOf(grain) == target.Name) return;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"Grain {grain.GetGrainId()} did not move to {target.Name} (it is on {HostOf(grain) ?? "no silo"}).");
+            try
+            {
+                await Cluster.MigrateAsync(grain, target.SiloAddress).WaitAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (TimeoutException)
+            {
+                // Checked above on the next round.
+            }
+        }
     }
 
     /// <summary>A hook for fixtures that add or replace services (e.g. a fault-injecting checkpoint store).</summary>

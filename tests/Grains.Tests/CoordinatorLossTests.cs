@@ -18,8 +18,7 @@ public sealed class CoordinatorLossTests(FourSiloClusterFixture fixture) : IClas
         await fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetNodes();
         string? schedulerSilo = fixture.HostOf(fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default));
         var victim = cluster.Silos.Skip(1).First(s => s.Name != schedulerSilo);
-        await cluster.MigrateAsync(job, victim.SiloAddress);
-        await Eventually.True(async () => { await job.GetStatus(); return fixture.HostOf(job) == victim.Name; }, TimeSpan.FromSeconds(30), $"the job grain to move to {victim.Name}");
+        await fixture.MoveGrainAsync(job, victim, job.GetStatus);
 
         await job.Submit(spec);
         await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 12 || s.State is JobState.Completed or JobState.Failed, TimeSpan.FromMinutes(2), "the job to pass step 12");

@@ -7,7 +7,7 @@ namespace Cluster.Grains.Tests;
 /// <summary>Recovery from in-memory snapshots (a cluster of its own: losing silos changes the cluster for good).</summary>
 public sealed class InMemoryRecoveryTests(FourSiloClusterFixture fixture) : IClassFixture<FourSiloClusterFixture>
 {
-    [Fact(Skip = "Intermittent on the 2-core machine: about one run in five fails and then hangs the test host (cause not found yet; issue #4). Passes when run alone; the in-memory restore path is also exercised by `demo --kill-at`.")]
+    [Fact]
     public async Task With_in_memory_snapshots_a_silo_loss_costs_at_most_the_step_in_flight()
     {
         await using var collector = await EventCollector.StartAsync(fixture.Client);
@@ -32,9 +32,9 @@ public sealed class InMemoryRecoveryTests(FourSiloClusterFixture fixture) : ICla
         Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), (await job.GetLossHistory()).Select(BitConverter.DoubleToInt64Bits));
 
         await Eventually.True(() => Task.FromResult(events.Any(e => e.JobId == spec.JobId && e.Kind == Interfaces.Events.ClusterEventKind.JobRestored)),
-            TimeSpan.FromSeconds(30), "the JobRestored event");
+            TimeSpan.FromSeconds(30), "the JobRestored event; got: " + string.Join(" | ", events.Where(e => e.JobId == spec.JobId).Select(e => $"{e.Kind} {e.Message}")));
         var restored = events.First(e => e.JobId == spec.JobId && e.Kind == Interfaces.Events.ClusterEventKind.JobRestored);
-        Assert.Contains("in-memory", restored.Message, StringComparison.Ordinal);
+        Assert.True(restored.Message.Contains("in-memory", StringComparison.Ordinal), restored.Message);
         Assert.True(restored.StepsLost <= 1, $"a failure with per-step snapshots should cost at most the step in flight, lost {restored.StepsLost}: {restored.Message}");
         Assert.True(restored.Step > 20, $"restored at step {restored.Step}: not from memory");
     }

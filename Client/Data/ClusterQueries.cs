@@ -1,0 +1,113 @@
+using Cluster.Client.Matching;
+using Cluster.Client.Views;
+using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Nodes;
+using Cluster.Grains.Interfaces.Scheduling;
+
+namespace Cluster.Client.Data;
+
+/// <summary>Everything the commands read from or ask of the cluster, as views; no rendering here.</summary>
+internal sealed class ClusterQueries(IClusterClient client, TimeProvider time)
+{
+    public ISchedulerGrain Scheduler => client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+
+    public IJobRegistryGrain Registry => client.GetGrain<IJobRegistryGrain>(JobRegistryKeys.Default);
+
+    public ITrainingJobGrain Job(string jobId) => client.GetGrain<ITrainingJobGrain>(jobId);
+
+    public async Task<IReadOnlyList<NodeView>> GetNodesAsync()
+    {
+        var now = time.GetUtcNow();
+        return [.. (await Scheduler.GetNodes()).OrderBy(n => n.Capabilities.NodeId, StringComparer.Ordinal).Select(n => NodeView.From(n, now))];
+    }
+
+    public async Task<IReadOnlyList<JobView>> GetJobsAsync()
+    {
+        var ids = await Registry.GetAll();
+        var statuses = await Task.WhenAll(ids.Select(id => Job(id).GetStatus()));
+        return [.. statuses.Select(JobView.From)];
+    }
+
+    public async Task<ClusterSummaryView> GetSummaryAsync()
+    {
+        var nodesTask = GetNodesAsync();
+        var jobsTask = GetJobsAsync();
+        var hosts = await client.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true);
+        var nodes = await nodesTask;
+        var jobs = await jobsTask;
+        var silos = hosts
+            .OrderBy(h => h.SiloName, StringComparer.Ordinal)
+            .Select(h => new SiloView(h.SiloName, h.SiloAddress.Endpoint.ToString(), h.Status.ToString(), nodes.Count(n => n.Silo == h.SiloName)))
+            .ToArray();
+        return new ClusterSummaryView(
+            silos,
+            nodes.Count,
+            nodes.GroupBy(n => n.State).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
+            nodes.Count(n => n.Cordoned),
+            nodes.Count(n => n.Draining),
+            nodes.Count(n => n.Straggler is not null),
+            jobs.Count,
+            jobs.GroupBy(j => j.State).OrderBy(g => g.Key).ToDictionary(g => g.Key.ToString(), g => g.Count()),
+            [.. jobs.Where(j => !j.IsTerminal)]);
+    }
+
+    /// <summary>The job's grain, after checking that the job exists; else a <see cref="NotFoundException"/> with close matches.</summary>
+    public async Task<ITrainingJobGrain> RequireJobAsync(string jobId)
+    {
+        var job = Job(jobId);
+        if (await job.GetSpec() is not null) return job;
+        var known = await Registry.GetAll();
+        throw new NotFoundException("Job", jobId, CloseMatches.Find(jobId, known),
+            known.Count == 0 ? "The cluster has no jobs yet: submit one with 'job submit'." : "List the jobs with 'jobs'.");
+    }
+
+    public async Task<JobDetailView> GetJobDetailAsync(string jobId)
+    {
+        var job = await RequireJobAsync(jobId);
+        var status = await job.GetStatus();
+        var spec = await job.GetSpec() ?? throw new NotFoundException("Job", jobId, []);
+        var losses = await job.GetLossHistory();
+        return new JobDetailView(JobView.From(status), spec, [.. status.Placement.Select(PlacementView.From)], LossSummaryView.From(losses));
+    }
+
+    public async Task<IReadOnlyList<CheckpointView>> GetCheckpointsAsync(string jobId)
+    {
+        var job = await RequireJobAsync(jobId);
+        return [.. (await job.ListCheckpoints()).OrderBy(m => m.Step).Select(CheckpointView.From)];
+    }
+
+    /// <summary>Runs a scheduler action on a node; an unknown node becomes a <see cref="NotFoundException"/> with close matches.</summary>
+    public async Task<NodeView> NodeActionAsync(string nodeId, Func<ISchedulerGrain, Task<NodeInfo>> action)
+    {
+        try
+        {
+            return NodeView.From(await action(Scheduler), time.GetUtcNow());
+        }
+        catch (NodeNotFoundException e)
+        {
+            throw new NotFoundException("Node", nodeId, CloseMatches.Find(nodeId, e.Known),
+                e.Known.Length == 0 ? "No node has registered yet: is a silo running?" : "List the nodes with 'nodes'.");
+        }
+    }
+
+    public async Task<CheckpointView> CheckpointNowAsync(string jobId)
+    {
+        var job = await RequireJobAsync(jobId);
+        return CheckpointView.From(await job.CheckpointNow());
+    }
+
+    /// <summary>Rewinds a job; a step with no committed checkpoint is named with the steps that have one.</summary>
+    public async Task<JobView> RestoreAsync(string jobId, long step)
+    {
+        var job = await RequireJobAsync(jobId);
+        IReadOnlyList<CheckpointManifest> manifests = await job.ListCheckpoints();
+        if (!manifests.Any(m => m.Step == step))
+        {
+            throw new NotFoundException($"Checkpoint of job '{jobId}' at step", step.ToString(System.Globalization.CultureInfo.InvariantCulture), [],
+                manifests.Count == 0 ? "The job has no committed checkpoint yet: take one with 'checkpoint create'."
+                    : $"Committed checkpoints are at step{(manifests.Count == 1 ? "" : "s")} {string.Join(", ", manifests.Select(m => m.Step).Order())}.");
+        }
+        return JobView.From(await job.RestoreCheckpoint(step));
+    }
+}

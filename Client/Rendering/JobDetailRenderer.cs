@@ -1,0 +1,38 @@
+using System.Globalization;
+using Cluster.Client.Views;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace Cluster.Client.Rendering;
+
+/// <summary><c>job show</c>: progress, model and schedule, placement and the loss history in brief.</summary>
+internal static class JobDetailRenderer
+{
+    public static IRenderable Render(JobDetailView d)
+    {
+        var j = d.Job;
+        var spec = d.Spec;
+        var m = spec.Model;
+        var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn()
+            .AddRow("[bold]state[/]", $"[{Formats.Colour(j.State)}]{j.State}[/] (epoch {j.Epoch}){(j.Error is null ? "" : $" — [red]{Markup.Escape(j.Error)}[/]")}")
+            .AddRow("[bold]progress[/]", $"{WatchView.Bar(j.Progress, 30)} {j.CompletedSteps}/{j.TotalSteps} ({Formats.Number(j.Progress * 100, "0")}%)"
+                + (j.IsTerminal ? "" : $", ETA {Formats.Duration(j.EtaSeconds)}, {Formats.Number(j.TokensPerSecond)} tokens/s"))
+            .AddRow("[bold]model[/]", $"{m.Layers} layers × d_model {m.DModel}, {m.Heads} heads, context {m.ContextLength}, vocab {m.VocabSize}")
+            .AddRow("[bold]schedule[/]", $"{spec.Stages} stages, {spec.MicroBatches} micro-batches × {spec.MicroBatchSize} ({Markup.Escape(spec.Schedule)}), checkpoint every {spec.CheckpointInterval} steps, data {Markup.Escape(spec.DataSource)}")
+            .AddRow("[bold]checkpoint[/]", j.LastCheckpointStep is { } step ? $"last committed at step {step}" : "none committed yet")
+            .AddRow("[bold]coordinator[/]", Markup.Escape(j.HostSilo ?? "-"))
+            .AddRow("[bold]loss[/]", LossLine(d.Loss));
+
+        var placement = new Table().Border(TableBorder.Rounded).Title("placement").AddColumns("stage", "node", "silo", "units");
+        foreach (var p in d.Placement)
+            placement.AddRow(p.Stage.ToString(CultureInfo.InvariantCulture), Markup.Escape(p.NodeId), Markup.Escape(p.Silo), Markup.Escape(p.Units));
+
+        var parts = new List<IRenderable> { new Panel(grid).Header($"job {Markup.Escape(j.JobId)}").Border(BoxBorder.Rounded) };
+        parts.Add(d.Placement.Count > 0 ? placement : new Markup("[grey]no placement (the job holds no nodes now)[/]"));
+        return new Rows(parts);
+    }
+
+    private static string LossLine(LossSummaryView l) => l.Steps == 0
+        ? "no steps yet"
+        : $"first {Formats.Loss(l.First)}, last {Formats.Loss(l.Last)}, lowest {Formats.Loss(l.Min)} at step {l.MinStep} over {l.Steps} steps  [blue]{Sparkline.Of(l.Recent, 40)}[/]";
+}

@@ -1,0 +1,74 @@
+using System.CommandLine;
+using Cluster.Grains.Interfaces.Jobs;
+
+namespace Cluster.Client.Specs;
+
+/// <summary>
+/// <c>job submit</c> flags: each one given replaces that field of the spec file (or of the defaults, shown in help,
+/// which are <see cref="JobSpec"/>'s own).
+/// </summary>
+internal sealed class JobSpecFlags
+{
+    private static readonly JobSpec s_defaults = new();
+
+    public Option<string?> Id { get; } = new("--id") { Description = "Job id (letters, digits, '.', '_', '-') [default: the file's jobId, else job-<time>]" };
+
+    public Option<int?> Steps { get; } = Flag("--steps", "Optimizer steps", s_defaults.Steps);
+
+    public Option<int?> Stages { get; } = Flag("--stages", "Pipeline stages", s_defaults.Stages);
+
+    public Option<int?> Layers { get; } = Flag("--layers", "Transformer layers", s_defaults.Model.Layers);
+
+    public Option<int?> DModel { get; } = Flag("--d-model", "Model width", s_defaults.Model.DModel);
+
+    public Option<int?> Heads { get; } = Flag("--heads", "Attention heads", s_defaults.Model.Heads);
+
+    public Option<int?> Context { get; } = Flag("--context", "Context length (tokens)", s_defaults.Model.ContextLength);
+
+    public Option<int?> MicroBatches { get; } = Flag("--micro-batches", "Micro-batches per step", s_defaults.MicroBatches);
+
+    public Option<int?> MicroBatchSize { get; } = Flag("--micro-batch-size", "Sequences per micro-batch", s_defaults.MicroBatchSize);
+
+    public Option<int?> CheckpointInterval { get; } = Flag("--checkpoint-interval", "Steps between durable checkpoints (0: only the last)", s_defaults.CheckpointInterval);
+
+    public Option<double?> LearningRate { get; } = new("--lr") { Description = $"Peak learning rate [default: {s_defaults.Optimizer.LearningRate}]" };
+
+    public Option<int?> WarmupSteps { get; } = Flag("--warmup-steps", "Learning-rate warm-up steps (fewer than --steps)", s_defaults.Optimizer.WarmupSteps);
+
+    public Option<string?> Data { get; } = new("--data") { Description = $"\"synthetic\", a text file or a uint16 .bin token file present on every silo [default: {s_defaults.DataSource}]" };
+
+    public IEnumerable<Option> All => [Id, Steps, Stages, Layers, DModel, Heads, Context, MicroBatches, MicroBatchSize, CheckpointInterval, LearningRate, WarmupSteps, Data];
+
+    /// <summary>The spec with every given flag applied; the id falls back to a time-stamped one.</summary>
+    public JobSpec Apply(JobSpec spec, ParseResult parse, DateTimeOffset now)
+    {
+        var model = spec.Model;
+        model = model with
+        {
+            Layers = parse.GetValue(Layers) ?? model.Layers,
+            DModel = parse.GetValue(DModel) ?? model.DModel,
+            Heads = parse.GetValue(Heads) ?? model.Heads,
+            ContextLength = parse.GetValue(Context) ?? model.ContextLength,
+        };
+        string jobId = parse.GetValue(Id) ?? (spec.JobId is { Length: > 0 } id ? id : $"job-{now:yyyyMMdd-HHmmss}");
+        return spec with
+        {
+            JobId = jobId,
+            Model = model,
+            Optimizer = spec.Optimizer with
+            {
+                LearningRate = parse.GetValue(LearningRate) ?? spec.Optimizer.LearningRate,
+                WarmupSteps = parse.GetValue(WarmupSteps) ?? spec.Optimizer.WarmupSteps,
+            },
+            Steps = parse.GetValue(Steps) ?? spec.Steps,
+            Stages = parse.GetValue(Stages) ?? spec.Stages,
+            MicroBatches = parse.GetValue(MicroBatches) ?? spec.MicroBatches,
+            MicroBatchSize = parse.GetValue(MicroBatchSize) ?? spec.MicroBatchSize,
+            CheckpointInterval = parse.GetValue(CheckpointInterval) ?? spec.CheckpointInterval,
+            DataSource = parse.GetValue(Data) ?? spec.DataSource,
+        };
+    }
+
+    private static Option<int?> Flag(string name, string description, int defaultValue) =>
+        new(name) { Description = $"{description} [default: {defaultValue}]" };
+}

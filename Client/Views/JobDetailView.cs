@@ -1,0 +1,6 @@
+using Cluster.Grains.Interfaces.Jobs;
+
+namespace Cluster.Client.Views;
+
+/// <summary><c>job show</c>: the job's progress, its spec as submitted, where its stages run and its losses in brief.</summary>
+internal sealed record JobDetailView(JobView Job, JobSpec Spec, IReadOnlyList<PlacementView> Placement, LossSummaryView Loss);

@@ -1,0 +1,41 @@
+using System.Text.Json.Serialization;
+using Cluster.Grains.Interfaces.Jobs;
+
+namespace Cluster.Client.Views;
+
+/// <summary>One job as <c>jobs</c> and the job actions show it.</summary>
+internal sealed record JobView(
+    string JobId,
+    JobState State,
+    long CompletedSteps,
+    long TotalSteps,
+    double Progress,
+    double? LastLoss,
+    double TokensPerSecond,
+    double? EtaSeconds,
+    long Epoch,
+    int Stages,
+    string? HostSilo,
+    long? LastCheckpointStep,
+    string? Error,
+    DateTimeOffset UpdatedAt)
+{
+    public static JobView From(JobStatus s) => new(
+        s.JobId,
+        s.State,
+        s.CompletedSteps,
+        s.TotalSteps,
+        s.TotalSteps > 0 ? Math.Round((double)s.CompletedSteps / s.TotalSteps, 4) : 0,
+        s.LastLoss,
+        Math.Round(s.TokensPerSecond, 1),
+        s.Eta?.TotalSeconds is { } eta ? Math.Round(eta, 1) : null,
+        s.Epoch,
+        s.Placement.Count,
+        s.HostSilo,
+        s.LastCheckpointStep,
+        s.Error,
+        s.UpdatedAt);
+
+    [JsonIgnore]
+    public bool IsTerminal => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
+}

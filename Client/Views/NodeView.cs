@@ -1,0 +1,46 @@
+using Cluster.Grains.Interfaces.Nodes;
+
+namespace Cluster.Client.Views;
+
+/// <summary>One node as <c>nodes</c> shows it. <see cref="State"/> is the last heartbeat's state, "Lost" when the
+/// scheduler considers the node failed, "Unknown" before its first heartbeat.</summary>
+internal sealed record NodeView(
+    string NodeId,
+    string Silo,
+    string Device,
+    string State,
+    double? StepP50Ms,
+    double? StepP99Ms,
+    long? MemoryInUseBytes,
+    long MemoryBytes,
+    double Gigaflops,
+    DateTimeOffset? LastHeartbeatAt,
+    double? HeartbeatAgeSeconds,
+    bool Cordoned,
+    bool Draining,
+    bool Lost,
+    string? Straggler,
+    int ErrorCount,
+    string? LastError,
+    IReadOnlyList<string> Stages)
+{
+    public static NodeView From(NodeInfo node, DateTimeOffset now) => new(
+        node.Capabilities.NodeId,
+        node.Capabilities.SiloName,
+        node.Capabilities.Device,
+        node.Lost ? "Lost" : node.Health?.State.ToString() ?? "Unknown",
+        node.Health?.StepTimeP50Ms,
+        node.Health?.StepTimeP99Ms,
+        node.Health?.MemoryInUseBytes,
+        node.Capabilities.MemoryBytes,
+        node.Capabilities.GigaflopsMeasured,
+        node.LastHeartbeatAt,
+        node.LastHeartbeatAt is { } at ? Math.Max(0, (now - at).TotalSeconds) : null,
+        node.Cordoned,
+        node.Draining,
+        node.Lost,
+        node.Straggler,
+        node.Health?.ErrorCount ?? 0,
+        node.Health?.LastError,
+        node.Stages);
+}
