@@ -39,9 +39,10 @@ internal sealed partial class NodeStartup(
             }
         }
 
-        // When another silo dies, Orleans deactivates every activation whose grain-directory entry that silo held —
-        // node grains included, though their own silo is fine. A node grain that is gone sends no heartbeats, so its
-        // device would be lost to the cluster for good: look after them and start any that came back empty.
+        // A node grain can lose its activation while its silo is fine — with Orleans' default grain directory, every
+        // activation whose directory entry a dying silo held is deactivated (seen with real silo processes; see
+        // AddTrainingCluster). A node grain that is gone sends no heartbeats, so its device would be lost to the
+        // cluster for good: look after them and start any that came back empty.
         using var timer = new PeriodicTimer(options.Value.NodeTimeout);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
@@ -65,6 +66,6 @@ internal sealed partial class NodeStartup(
     [LoggerMessage(1, LogLevel.Warning, "Node {NodeId} could not start (attempt {Attempt}); retrying")]
     private static partial void LogStartFailed(ILogger logger, Exception exception, string nodeId, int attempt);
 
-    [LoggerMessage(2, LogLevel.Warning, "Node {NodeId} lost its activation (a silo holding its directory entry died); starting it again")]
+    [LoggerMessage(2, LogLevel.Warning, "Node {NodeId} lost its activation; starting it again")]
     private static partial void LogRestarting(ILogger logger, string nodeId);
 }
