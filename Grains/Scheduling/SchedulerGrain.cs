@@ -102,7 +102,9 @@ internal sealed partial class SchedulerGrain(
     public Task Register(NodeCapabilities capabilities)
     {
         bool known = _nodes.TryGetValue(capabilities.NodeId, out var existing);
-        _nodes[capabilities.NodeId] = existing is null ? new NodeRecord(capabilities, null, null) : existing with { Capabilities = capabilities };
+        // A known node registers again only when its grain started afresh (its silo came back): its heartbeat sequence
+        // starts over, so the old one must not make its new heartbeats look stale.
+        _nodes[capabilities.NodeId] = existing is null ? new NodeRecord(capabilities, null, null) : existing with { Capabilities = capabilities, Health = null };
         if (known) return Task.CompletedTask;
         LogRegistered(logger, capabilities.NodeId, capabilities.SiloName, capabilities.GigaflopsMeasured);
         return this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeJoined, null, capabilities.NodeId, 0, 0, 0, null,

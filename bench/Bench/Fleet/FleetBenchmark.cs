@@ -35,11 +35,11 @@ internal static class FleetBenchmark
         int lowPhase = lowSteps / 20, highPhase = highSteps / 10;
 
         var low = Spec("fleet-low", stages: 2, lowSteps, priority: 0, team: "batch");
-        var high = Spec("fleet-high", stages: 1, highSteps, priority: 10, team: "prod");
+        var high = Spec("fleet-high", stages: 2, highSteps, priority: 10, team: "prod");
         int tokensPerStep = low.MicroBatches * low.MicroBatchSize * low.Model.ContextLength;
         Console.WriteLine($"fleet benchmark — {Environment.ProcessorCount} cores; model {low.Model.Layers} layers × d_model {low.Model.DModel}, context {low.Model.ContextLength}, " +
                           $"{tokensPerStep} tokens/step; job {low.JobId}: {low.Stages} stages, priority {low.Priority}, {low.Steps} steps; " +
-                          $"job {high.JobId}: {high.Stages} stage, priority {high.Priority}, {high.Steps} steps; 1 device slot (1 thread) per silo");
+                          $"job {high.JobId}: {high.Stages} stages, priority {high.Priority}, {high.Steps} steps; 1 device slot (1 thread) per silo");
 
         string root = Path.Combine(Path.GetTempPath(), "cluster-bench", "fleet-" + Guid.NewGuid().ToString("N"));
         var clock = Stopwatch.StartNew();
@@ -70,19 +70,19 @@ internal static class FleetBenchmark
                 submitted[low.JobId] = DateTimeOffset.UtcNow;
                 await lowJob.Submit(low);
                 timeline.Action("submit", $"{low.JobId} (priority {low.Priority}, {low.Stages} stages: every node)");
-                var lowRunning = await Until(lowJob, s => s.State == JobState.Running && s.CompletedSteps >= lowPhase, $"{low.JobId} to pass step {lowPhase}");
+                var lowRunning = await Until(client, lowJob, s => s.State == JobState.Running && s.CompletedSteps >= lowPhase, $"{low.JobId} to pass step {lowPhase}");
                 timeline.Action("progress", $"{low.JobId} at step {lowRunning.CompletedSteps}");
 
                 submitted[high.JobId] = DateTimeOffset.UtcNow;
                 await highJob.Submit(high);
-                timeline.Action("submit", $"{high.JobId} (priority {high.Priority}, {high.Stages} stage): the fleet is full");
-                await Until(highJob, s => s.State == JobState.Running && s.CompletedSteps >= highPhase, $"{high.JobId} to run {highPhase} steps");
+                timeline.Action("submit", $"{high.JobId} (priority {high.Priority}, {high.Stages} stages): the fleet is full");
+                await Until(client, highJob, s => s.State == JobState.Running && s.CompletedSteps >= highPhase, $"{high.JobId} to run {highPhase} steps");
                 var preempted = await lowJob.GetStatus();
                 timeline.Action("progress", $"{high.JobId} at step {highPhase}; {low.JobId} is {preempted.State} at step {preempted.CompletedSteps}");
 
                 int added = await cluster.AddSiloAsync();
                 timeline.Action("join", $"silo local-{added} started (3 nodes)");
-                var resumed = await Until(lowJob, s => s.State == JobState.Running && s.CompletedSteps >= preempted.CompletedSteps + lowPhase, $"{low.JobId} to resume and run {lowPhase} steps");
+                var resumed = await Until(client, lowJob, s => s.State == JobState.Running && s.CompletedSteps >= preempted.CompletedSteps + lowPhase, $"{low.JobId} to resume and run {lowPhase} steps");
                 timeline.Action("progress", $"{low.JobId} resumed, at step {resumed.CompletedSteps}");
 
                 var (victim, why) = await ChooseSiloToKill(client, cluster, [high.JobId, low.JobId]);
@@ -96,7 +96,7 @@ internal static class FleetBenchmark
                 var afterLoss = await Task.WhenAll(highJob.GetStatus(), lowJob.GetStatus());
                 timeline.Action("progress", string.Join("; ", afterLoss.Select(s => $"{s.JobId} {s.State} at step {s.CompletedSteps}")));
                 // Run short-handed for a while before the machine comes back.
-                var shortHanded = await Until(highJob, s => s.CompletedSteps >= afterLoss[0].CompletedSteps + highPhase || s.State == JobState.Completed, $"{high.JobId} to run {highPhase} more steps");
+                var shortHanded = await Until(client, highJob, s => s.CompletedSteps >= afterLoss[0].CompletedSteps + highPhase || s.State == JobState.Completed, $"{high.JobId} to run {highPhase} more steps");
                 timeline.Action("progress", $"{high.JobId} at step {shortHanded.CompletedSteps}; {low.JobId} {(await lowJob.GetStatus()).State}");
 
                 await cluster.RestartSiloAsync(victim);
@@ -104,7 +104,7 @@ internal static class FleetBenchmark
 
                 foreach (var (job, spec) in new[] { (highJob, high), (lowJob, low) })
                 {
-                    var done = await Until(job, s => s.State is JobState.Completed or JobState.Failed or JobState.Cancelled, $"{spec.JobId} to finish", TimeSpan.FromMinutes(10));
+                    var done = await Until(client, job, s => s.State is JobState.Completed or JobState.Failed or JobState.Cancelled, $"{spec.JobId} to finish", TimeSpan.FromMinutes(10));
                     finished[spec.JobId] = done;
                     timeline.Action("done", $"{spec.JobId} {done.State} at step {done.CompletedSteps}{(done.Error is null ? "" : $": {done.Error}")}");
                     losses[spec.JobId] = await job.GetLossHistory();
@@ -208,7 +208,7 @@ internal static class FleetBenchmark
         throw new InvalidOperationException($"No silo other than local-0 and the scheduler's ({schedulerSilo}) runs a stage: nothing to kill.");
     }
 
-    private static async Task<JobStatus> Until(ITrainingJobGrain job, Func<JobStatus, bool> done, string what, TimeSpan? deadline = null)
+    private static async Task<JobStatus> Until(IClusterClient client, ITrainingJobGrain job, Func<JobStatus, bool> done, string what, TimeSpan? deadline = null)
     {
         var clock = Stopwatch.StartNew();
         var report = TimeSpan.FromSeconds(15);
@@ -219,11 +219,11 @@ internal static class FleetBenchmark
             if (status.State is JobState.Failed or JobState.Cancelled)
                 throw new InvalidOperationException($"Waiting for {what}: job {status.JobId} is {status.State}: {status.Error}");
             if (clock.Elapsed > (deadline ?? PhaseDeadline))
-                throw new TimeoutException($"Waited {clock.Elapsed.TotalSeconds:F0} s for {what}; job {status.JobId} is {status.State} at step {status.CompletedSteps}: {status.Error}");
+                throw new TimeoutException($"Waited {clock.Elapsed.TotalSeconds:F0} s for {what}; job {status.JobId} is {status.State} at step {status.CompletedSteps}: {status.Error}; nodes: {await Describe(client)}");
             if (clock.Elapsed > report)
             {
                 report += TimeSpan.FromSeconds(15);
-                Console.WriteLine($"  … still waiting for {what}: {status.JobId} is {status.State} at step {status.CompletedSteps}{(status.Error is null ? "" : $" ({status.Error})")}");
+                Console.WriteLine($"  … still waiting for {what}: {status.JobId} is {status.State} at step {status.CompletedSteps}{(status.Error is null ? "" : $" ({status.Error})")}; nodes: {await Describe(client)}");
             }
             await Task.Delay(100);
         }
@@ -248,7 +248,8 @@ internal static class FleetBenchmark
     /// <summary>The nodes and their stages as the scheduler sees them, for a message about a wait that takes long.</summary>
     private static async Task<string> Describe(IClusterClient client) =>
         string.Join("; ", (await client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetNodes())
-            .Select(n => $"{n.Capabilities.NodeId}{(n.Lost ? " lost" : "")} [{string.Join(" ", n.Stages)}]"));
+            .Select(n => string.Create(CultureInfo.InvariantCulture,
+                $"{n.Capabilities.NodeId} {n.Health?.State.ToString() ?? "no heartbeat"}{(n.Lost ? " lost" : "")}, heard {(DateTimeOffset.UtcNow - n.LastHeartbeatAt)?.TotalSeconds:F1} s ago [{string.Join(" ", n.Stages)}]")));
 
     private static string LoadAverage()
     {
