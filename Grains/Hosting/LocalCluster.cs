@@ -74,15 +74,7 @@ public sealed class LocalCluster : IAsyncDisposable
         if (index <= 0 || index >= _silos.Count)
             throw new ArgumentOutOfRangeException(nameof(index), index, $"Silo index must be between 1 and {_silos.Count - 1}: silo 0 is the primary and never stops.");
         var old = _silos[index];
-        using var noGrace = new CancellationTokenSource(TimeSpan.FromMilliseconds(1));
-        try
-        {
-            await old.StopAsync(noGrace.Token); // no-op for a stopped host
-        }
-        catch (OperationCanceledException)
-        {
-            // expected: no grace period
-        }
+        await StopNowAsync(old); // no-op for a stopped host
         old.Dispose();
         _silos[index] = await StartSiloAsync(index);
     }
@@ -134,7 +126,11 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         if (index <= 0 || index >= _silos.Count)
             throw new ArgumentOutOfRangeException(nameof(index), index, $"Silo index must be between 1 and {_silos.Count - 1}: silo 0 is the primary that holds the cluster together.");
-        var host = _silos[index];
+        await StopNowAsync(_silos[index]);
+    }
+
+    private static async Task StopNowAsync(IHost host)
+    {
         using var noGrace = new CancellationTokenSource(TimeSpan.FromMilliseconds(1));
         try
         {

@@ -6,7 +6,6 @@ using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Messages;
 using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Jobs;
-using Cluster.Kernels.Config;
 using Cluster.Kernels.Data;
 using Cluster.Kernels.Training;
 using Orleans.Runtime;
@@ -170,17 +169,7 @@ internal static class FleetBenchmark
     /// <summary>The reference trainer's losses, with the options the cluster runs the spec with (one thread, like a device slot here).</summary>
     private static double[] ReferenceLosses(JobSpec spec)
     {
-        var options = new TrainerOptions
-        {
-            Model = JobSpecs.ToModelConfig(spec.Model),
-            Optimizer = JobSpecs.ToOptimizerConfig(spec.Optimizer, spec.Steps),
-            MicroBatchSize = spec.MicroBatchSize,
-            MicroBatches = spec.MicroBatches,
-            DataSeed = spec.DataSeed,
-            Device = "cpu",
-            Threads = 1,
-        };
-        using var trainer = new ReferenceTrainer(options, TokenSources.Open(spec.DataSource));
+        using var trainer = new ReferenceTrainer(JobSpecs.ToTrainerOptions(spec, threads: 1), TokenSources.Open(spec.DataSource));
         return [.. Enumerable.Range(0, spec.Steps).Select(_ => trainer.TrainStep().Loss)];
     }
 
