@@ -26,6 +26,8 @@ internal static class CommandTree
                 JobActionCommand.Resume(context),
                 JobActionCommand.Cancel(context),
             },
+            QueueCommand.Create(context),
+            QuotaCommands.Create(context),
             new Command("node", "Drain, cordon and uncordon nodes")
             {
                 NodeActionCommand.Drain(context),

@@ -29,6 +29,19 @@ internal sealed class ClusterQueries(IClusterClient client, TimeProvider time)
         return [.. statuses.Select(JobView.From)];
     }
 
+    /// <summary>Jobs waiting for nodes, in the order the scheduler will serve them.</summary>
+    public async Task<IReadOnlyList<QueuedJobView>> GetQueueAsync()
+    {
+        var now = time.GetUtcNow();
+        return [.. (await Scheduler.GetQueue()).OrderBy(q => q.Position).Select(q => QueuedJobView.From(q, now))];
+    }
+
+    /// <summary>Every team with a quota or a running job.</summary>
+    public async Task<IReadOnlyList<QuotaView>> GetQuotasAsync() => [.. (await Scheduler.GetQuotas()).Select(QuotaView.From)];
+
+    /// <summary>Sets (or with null lifts) a team's node quota.</summary>
+    public async Task<QuotaView> SetQuotaAsync(string team, int? maxNodes) => QuotaView.From(await Scheduler.SetQuota(team, maxNodes));
+
     public async Task<ClusterSummaryView> GetSummaryAsync()
     {
         var nodesTask = GetNodesAsync();

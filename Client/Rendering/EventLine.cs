@@ -15,7 +15,7 @@ internal static class EventLine
     private static string Colour(ClusterEventKind kind) => kind switch
     {
         ClusterEventKind.NodeLost or ClusterEventKind.JobRecovering or ClusterEventKind.CheckpointRejected => "red",
-        ClusterEventKind.WaitingForCapacity or ClusterEventKind.StragglerFlagged or ClusterEventKind.NodeDraining or ClusterEventKind.NodeCordoned => "yellow",
+        ClusterEventKind.WaitingForCapacity or ClusterEventKind.JobPreempted or ClusterEventKind.StragglerFlagged or ClusterEventKind.NodeDraining or ClusterEventKind.NodeCordoned => "yellow",
         _ => "green",
     };
 }

@@ -17,6 +17,7 @@ internal static class JobDetailRenderer
             .AddRow("[bold]state[/]", $"[{Formats.Colour(j.State)}]{j.State}[/] (epoch {j.Epoch}){(j.Error is null ? "" : $" — [red]{Markup.Escape(j.Error)}[/]")}")
             .AddRow("[bold]progress[/]", $"{WatchView.Bar(j.Progress, 30)} {j.CompletedSteps}/{j.TotalSteps} ({Formats.Number(j.Progress * 100, "0")}%)"
                 + (j.IsTerminal ? "" : $", ETA {Formats.Duration(j.EtaSeconds)}, {Formats.Number(j.TokensPerSecond)} tokens/s"))
+            .AddRow("[bold]queue[/]", $"priority {j.Priority}, team {Markup.Escape(j.Team)}")
             .AddRow("[bold]model[/]", $"{m.Layers} layers × d_model {m.DModel}, {m.Heads} heads, context {m.ContextLength}, vocab {m.VocabSize}")
             .AddRow("[bold]schedule[/]", $"{spec.Stages} stages, {spec.MicroBatches} micro-batches × {spec.MicroBatchSize} ({Markup.Escape(spec.Schedule)}), checkpoint every {spec.CheckpointInterval} steps, data {Markup.Escape(spec.DataSource)}")
             .AddRow("[bold]checkpoint[/]", j.LastCheckpointStep is { } step ? $"last committed at step {step}" : "none committed yet")

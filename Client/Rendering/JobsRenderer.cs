@@ -11,13 +11,15 @@ internal static class JobsRenderer
     {
         if (jobs.Count == 0) return new Markup("No jobs yet: submit one with [bold]job submit[/] (see [bold]job submit --help[/]).");
         var table = new Table().Border(TableBorder.Rounded)
-            .AddColumns("job", "state", "step", "progress", "loss", "tokens/s", "ETA", "stages", "checkpoint", "coordinator");
+            .AddColumns("job", "state", "priority", "team", "step", "progress", "loss", "tokens/s", "ETA", "stages", "checkpoint", "coordinator");
         if (title is not null) table.Title(title);
         foreach (var j in jobs)
         {
             table.AddRow(
                 Markup.Escape(j.JobId),
                 $"[{Formats.Colour(j.State)}]{j.State}[/]",
+                j.Priority.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Markup.Escape(j.Team),
                 $"{j.CompletedSteps}/{j.TotalSteps}",
                 Formats.Number(j.Progress * 100, "0") + "%",
                 Formats.Loss(j.LastLoss),

@@ -37,7 +37,11 @@ internal sealed class JobSpecFlags
 
     public Option<string?> Data { get; } = new("--data") { Description = $"\"synthetic\", a text file or a uint16 .bin token file present on every silo [default: {s_defaults.DataSource}]" };
 
-    public IEnumerable<Option> All => [Id, Steps, Stages, Layers, DModel, Heads, Context, MicroBatches, MicroBatchSize, CheckpointInterval, LearningRate, WarmupSteps, Data];
+    public Option<int?> Priority { get; } = new("--priority") { Description = $"Higher runs first and preempts running jobs of lower priority (-1000 to 1000) [default: {s_defaults.Priority}]" };
+
+    public Option<string?> Team { get; } = new("--team") { Description = $"The team the job counts against (quotas, fair sharing) [default: {s_defaults.Team}]" };
+
+    public IEnumerable<Option> All => [Id, Steps, Stages, Layers, DModel, Heads, Context, MicroBatches, MicroBatchSize, CheckpointInterval, LearningRate, WarmupSteps, Data, Priority, Team];
 
     /// <summary>The spec with every given flag applied; the id falls back to a time-stamped one.</summary>
     public JobSpec Apply(JobSpec spec, ParseResult parse, DateTimeOffset now)
@@ -66,6 +70,8 @@ internal sealed class JobSpecFlags
             MicroBatchSize = parse.GetValue(MicroBatchSize) ?? spec.MicroBatchSize,
             CheckpointInterval = parse.GetValue(CheckpointInterval) ?? spec.CheckpointInterval,
             DataSource = parse.GetValue(Data) ?? spec.DataSource,
+            Priority = parse.GetValue(Priority) ?? spec.Priority,
+            Team = parse.GetValue(Team) ?? spec.Team,
         };
     }
 

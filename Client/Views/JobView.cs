@@ -18,7 +18,9 @@ internal sealed record JobView(
     string? HostSilo,
     long? LastCheckpointStep,
     string? Error,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    int Priority,
+    string Team)
 {
     public static JobView From(JobStatus s) => new(
         s.JobId,
@@ -34,7 +36,9 @@ internal sealed record JobView(
         s.HostSilo,
         s.LastCheckpointStep,
         s.Error,
-        s.UpdatedAt);
+        s.UpdatedAt,
+        s.Priority,
+        s.Team);
 
     [JsonIgnore]
     public bool IsTerminal => State is JobState.Completed or JobState.Failed or JobState.Cancelled;

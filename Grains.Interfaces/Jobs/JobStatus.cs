@@ -19,4 +19,10 @@ public sealed record JobStatus
 
     /// <summary>The silo hosting the job's grain (its coordinator).</summary>
     [Id(12)] public string? HostSilo { get; init; }
+
+    /// <summary>The spec's priority (higher runs first, preempting lower).</summary>
+    [Id(13)] public int Priority { get; init; }
+
+    /// <summary>The spec's team (quotas, fair sharing).</summary>
+    [Id(14)] public string Team { get; init; } = "default";
 }

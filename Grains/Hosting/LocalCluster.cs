@@ -16,8 +16,19 @@ public sealed class LocalCluster : IAsyncDisposable
 {
     private readonly List<IHost> _silos = [];
 
-    private LocalCluster()
+    private readonly string _clusterId = "local-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly int _slotsPerSilo;
+    private readonly int _threadsPerSlot;
+    private readonly string _dataRoot;
+    private readonly Action<TrainingClusterOptions>? _configure;
+    private int _primaryPort;
+
+    private LocalCluster(int slotsPerSilo, int threadsPerSlot, string dataRoot, Action<TrainingClusterOptions>? configure)
     {
+        _slotsPerSilo = slotsPerSilo;
+        _threadsPerSlot = threadsPerSlot;
+        _dataRoot = dataRoot;
+        _configure = configure;
     }
 
     public IReadOnlyList<IHost> Silos => _silos;
@@ -25,42 +36,17 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>A client co-hosted in silo 0.</summary>
     public IClusterClient Client => _silos[0].Services.GetRequiredService<IClusterClient>();
 
-    /// <summary>Starts <paramref name="silos"/> silos, each with <paramref name="slotsPerSilo"/> CPU/GPU slots.</summary>
-    public static async Task<LocalCluster> StartAsync(int silos, int slotsPerSilo, int threadsPerSlot, string dataRoot)
+    /// <summary>
+    /// Starts <paramref name="silos"/> silos, each with <paramref name="slotsPerSilo"/> CPU/GPU slots;
+    /// <paramref name="configure"/> adjusts every silo's training options after those.
+    /// </summary>
+    public static async Task<LocalCluster> StartAsync(int silos, int slotsPerSilo, int threadsPerSlot, string dataRoot, Action<TrainingClusterOptions>? configure = null)
     {
-        var cluster = new LocalCluster();
-        string clusterId = "local-" + Guid.NewGuid().ToString("N")[..8];
-        int[] siloPorts = LoopbackPorts.Free(silos);
-        int[] gatewayPorts = LoopbackPorts.Free(silos);
+        var cluster = new LocalCluster(slotsPerSilo, threadsPerSlot, dataRoot, configure);
         try
         {
             for (int i = 0; i < silos; i++)
-            {
-                var builder = Host.CreateApplicationBuilder();
-                builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
-                    .AddFilter("Orleans.Runtime.Silo", LogLevel.Error)      // ServerGC advice: not for a demo
-                    .AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error) // first check after a cold start
-                    .AddFilter("Orleans.Streams", LogLevel.Critical)        // memory-stream pulling agents cancelled at shutdown
-                    .AddFilter("Orleans.Providers", LogLevel.Critical)
-                    .AddFilter("Orleans.Messaging", LogLevel.Critical)        // calls to a silo that was just taken out
-                    .AddFilter("Cluster", LogLevel.Error);                   // failures and recoveries show as cluster events
-                int index = i;
-                builder.UseOrleans(silo =>
-                {
-                    silo.UseLocalhostClustering(siloPorts[index], gatewayPorts[index], new IPEndPoint(IPAddress.Loopback, siloPorts[0]), "cluster-demo", clusterId);
-                    silo.Configure<SiloOptions>(o => o.SiloName = $"local-{index}");
-                    silo.UseFastFailureDetection();
-                    silo.AddTrainingCluster(o =>
-                    {
-                        o.DeviceSlots = slotsPerSilo;
-                        o.ThreadsPerSlot = threadsPerSlot;
-                        o.DataRoot = dataRoot;
-                    });
-                });
-                var host = builder.Build();
-                await host.StartAsync();
-                cluster._silos.Add(host);
-            }
+                cluster._silos.Add(await cluster.StartSiloAsync(i));
         }
         catch
         {
@@ -68,6 +54,66 @@ public sealed class LocalCluster : IAsyncDisposable
             throw;
         }
         return cluster;
+    }
+
+    /// <summary>Starts one more silo, <c>local-N</c>, which joins the cluster (its nodes register); returns its index.</summary>
+    public async Task<int> AddSiloAsync()
+    {
+        int index = _silos.Count;
+        _silos.Add(await StartSiloAsync(index));
+        return index;
+    }
+
+    /// <summary>
+    /// Starts a fresh silo under the name of silo <paramref name="index"/>, which must have been stopped (e.g. by
+    /// <see cref="StopSiloAbruptlyAsync"/>): the machine coming back after a crash.
+    /// </summary>
+    public async Task RestartSiloAsync(int index)
+    {
+        if (index <= 0 || index >= _silos.Count)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"Silo index must be between 1 and {_silos.Count - 1}: silo 0 is the primary and never stops.");
+        var old = _silos[index];
+        await StopNowAsync(old); // no-op for a stopped host
+        old.Dispose();
+        _silos[index] = await StartSiloAsync(index);
+    }
+
+    private async Task<IHost> StartSiloAsync(int index)
+    {
+        int[] ports = LoopbackPorts.Free(2);
+        if (index == 0) _primaryPort = ports[0];
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
+            .AddFilter("Orleans.Runtime.Silo", LogLevel.Error)      // ServerGC advice: not for a demo
+            .AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error) // first check after a cold start
+            .AddFilter("Orleans.Streams", LogLevel.Critical)        // memory-stream pulling agents cancelled at shutdown
+            .AddFilter("Orleans.Providers", LogLevel.Critical)
+            .AddFilter("Orleans.Messaging", LogLevel.Critical)        // calls to a silo that was just taken out
+            .AddFilter("Cluster", LogLevel.Error);                   // failures and recoveries show as cluster events
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(ports[0], ports[1], new IPEndPoint(IPAddress.Loopback, _primaryPort), "cluster-demo", _clusterId);
+            silo.Configure<SiloOptions>(o => o.SiloName = $"local-{index}");
+            silo.UseFastFailureDetection();
+            silo.AddTrainingCluster(o =>
+            {
+                o.DeviceSlots = _slotsPerSilo;
+                o.ThreadsPerSlot = _threadsPerSlot;
+                o.DataRoot = _dataRoot;
+                _configure?.Invoke(o);
+            });
+        });
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync();
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+        return host;
     }
 
     /// <summary>
@@ -79,7 +125,11 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         if (index <= 0 || index >= _silos.Count)
             throw new ArgumentOutOfRangeException(nameof(index), index, $"Silo index must be between 1 and {_silos.Count - 1}: silo 0 is the primary that holds the cluster together.");
-        var host = _silos[index];
+        await StopNowAsync(_silos[index]);
+    }
+
+    private static async Task StopNowAsync(IHost host)
+    {
         using var noGrace = new CancellationTokenSource(TimeSpan.FromMilliseconds(1));
         try
         {

@@ -59,6 +59,21 @@ public static partial class JobSpecs
         };
     }
 
+    /// <summary>
+    /// The reference trainer's options for <paramref name="spec"/>: the same model, optimizer, batches and data, so its
+    /// losses are what the cluster must reproduce bit for bit (with the device workers' thread count).
+    /// </summary>
+    public static TrainerOptions ToTrainerOptions(JobSpec spec, int threads) => new()
+    {
+        Model = ToModelConfig(spec.Model),
+        Optimizer = ToOptimizerConfig(spec.Optimizer, spec.Steps),
+        MicroBatchSize = spec.MicroBatchSize,
+        MicroBatches = spec.MicroBatches,
+        DataSeed = spec.DataSeed,
+        Device = "cpu",
+        Threads = threads,
+    };
+
     /// <summary>The stage plan of a (valid) spec: explicit layer counts when given, else balanced by cost.</summary>
     public static StagePlan PlanOf(JobSpec spec)
     {

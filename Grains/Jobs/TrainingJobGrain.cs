@@ -874,6 +874,8 @@ internal sealed partial class TrainingJobGrain(
             Error = S.Error,
             UpdatedAt = S.UpdatedAt,
             HostSilo = silo.Name,
+            Priority = spec?.Priority ?? 0,
+            Team = spec?.Team ?? "default",
         };
     }
 

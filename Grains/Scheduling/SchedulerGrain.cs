@@ -104,7 +104,12 @@ internal sealed partial class SchedulerGrain(
     public Task Register(NodeCapabilities capabilities)
     {
         bool known = _nodes.TryGetValue(capabilities.NodeId, out var existing);
-        _nodes[capabilities.NodeId] = existing is null ? new NodeRecord(capabilities, null, null) : existing with { Capabilities = capabilities };
+        // A node registering again may be a fresh grain (its silo came back) whose heartbeat sequence starts over: the
+        // old sequence must not make its new heartbeats look stale. Its last health stays until the next heartbeat, so
+        // a routine re-registration never makes a node look unready.
+        _nodes[capabilities.NodeId] = existing is null
+            ? new NodeRecord(capabilities, null, null)
+            : existing with { Capabilities = capabilities, Health = existing.Health is { } h ? h with { Sequence = 0 } : null };
         if (known) return Task.CompletedTask;
         LogRegistered(logger, capabilities.NodeId, capabilities.SiloName, capabilities.GigaflopsMeasured);
         return this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeJoined, null, capabilities.NodeId, 0, 0, 0, null,

@@ -30,6 +30,24 @@ public sealed class HeartbeatBatchTests(ClusterFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_node_that_registers_again_after_a_restart_has_its_new_heartbeats_recorded()
+    {
+        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        var capabilities = new NodeCapabilities("batch-test/cpu5", "batch-test", "cpu", 1L << 30, 10, 1);
+        await scheduler.Register(capabilities);
+        var health = new NodeHealth("batch-test/cpu5", NodeState.Ready, 500, 10, 20, 0, 0, null, DateTimeOffset.UtcNow, 0);
+        Assert.True(await scheduler.Heartbeat(health));
+
+        // The node's silo came back: a new node grain registers and counts its heartbeats from 1 again.
+        await scheduler.Register(capabilities);
+        Assert.True(await scheduler.Heartbeat(health with { Sequence = 1, StepTimeP50Ms = 42 }));
+
+        var recorded = (await scheduler.GetNodes()).Single(n => n.Capabilities.NodeId == "batch-test/cpu5");
+        Assert.Equal(1, recorded.Health?.Sequence);
+        Assert.Equal(42, recorded.Health?.StepTimeP50Ms);
+    }
+
+    [Fact]
     public async Task Node_heartbeats_reach_the_scheduler_through_the_silo_aggregators()
     {
         var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);

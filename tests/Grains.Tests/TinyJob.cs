@@ -26,16 +26,7 @@ internal static class TinyJob
     };
 
     /// <summary>Trainer options equal to what the cluster runs for <paramref name="spec"/> (one thread, like the device workers).</summary>
-    public static TrainerOptions ReferenceOptions(JobSpec spec) => new()
-    {
-        Model = JobSpecs.ToModelConfig(spec.Model),
-        Optimizer = JobSpecs.ToOptimizerConfig(spec.Optimizer, spec.Steps),
-        MicroBatchSize = spec.MicroBatchSize,
-        MicroBatches = spec.MicroBatches,
-        DataSeed = spec.DataSeed,
-        Device = "cpu",
-        Threads = 1,
-    };
+    public static TrainerOptions ReferenceOptions(JobSpec spec) => JobSpecs.ToTrainerOptions(spec, threads: 1);
 
     /// <summary>The reference trainer's losses for the whole spec.</summary>
     public static double[] ReferenceLosses(JobSpec spec)

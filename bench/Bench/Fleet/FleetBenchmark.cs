@@ -1,0 +1,254 @@
+using System.Diagnostics;
+using System.Globalization;
+using Cluster.Grains.Hosting;
+using Cluster.Grains.Interfaces.Events;
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Messages;
+using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Jobs;
+using Cluster.Kernels.Data;
+using Cluster.Kernels.Training;
+using Orleans.Runtime;
+using Orleans.Streams;
+
+namespace Cluster.Bench.Fleet;
+
+/// <summary>
+/// <c>fleet</c>: two jobs of different priority share an in-process cluster of up to 3 silos (one device slot each)
+/// through a scripted run of preemption, a join, a silo failure and its return. Measures node utilisation and each
+/// job's tokens/s, and checks both loss trajectories bit for bit against the reference trainer.
+/// </summary>
+internal static class FleetBenchmark
+{
+    private static readonly TimeSpan PhaseDeadline = TimeSpan.FromMinutes(4);
+
+    public static async Task<int> RunAsync(BenchArguments args)
+    {
+        int lowSteps = args.Int("low-steps", 1200);
+        int highSteps = args.Int("high-steps", 600);
+        int sampleMs = args.Int("sample-ms", 250);
+        args.EnsureAllUsed();
+        if (lowSteps < 100 || highSteps < 50)
+            throw new ArgumentException($"--low-steps {lowSteps} / --high-steps {highSteps}: the script needs at least 100 and 50 steps to play out.");
+        // The script moves on by progress, not by the clock: each phase lasts a share of the jobs' steps.
+        int lowPhase = lowSteps / 20, highPhase = highSteps / 10;
+
+        var low = Spec("fleet-low", stages: 2, lowSteps, priority: 0, team: "batch");
+        var high = Spec("fleet-high", stages: 2, highSteps, priority: 10, team: "prod");
+        int tokensPerStep = low.MicroBatches * low.MicroBatchSize * low.Model.ContextLength;
+        Console.WriteLine($"fleet benchmark — {Environment.ProcessorCount} cores; model {low.Model.Layers} layers × d_model {low.Model.DModel}, context {low.Model.ContextLength}, " +
+                          $"{tokensPerStep} tokens/step; job {low.JobId}: {low.Stages} stages, priority {low.Priority}, {low.Steps} steps; " +
+                          $"job {high.JobId}: {high.Stages} stages, priority {high.Priority}, {high.Steps} steps; 1 device slot (1 thread) per silo");
+
+        string root = Path.Combine(Path.GetTempPath(), "cluster-bench", "fleet-" + Guid.NewGuid().ToString("N"));
+        var clock = Stopwatch.StartNew();
+        FleetTimeline timeline;
+        UtilisationSampler sampler;
+        var finished = new Dictionary<string, JobStatus>();
+        var submitted = new Dictionary<string, DateTimeOffset>();
+        var losses = new Dictionary<string, IReadOnlyList<double>>();
+        try
+        {
+            await using var cluster = await LocalCluster.StartAsync(2, 1, 1, root, o =>
+            {
+                o.DeviceGigaflops = 10;                    // calibration is noise on a busy machine: equal speeds, repeatable placement
+                o.NodeTimeout = TimeSpan.FromSeconds(5);   // a loaded 2-core machine delays heartbeats; a silo loss shows in membership at once
+            });
+            await cluster.WaitForNodesAsync(2, TimeSpan.FromSeconds(60));
+            var client = cluster.Client;
+            timeline = new FleetTimeline(DateTimeOffset.UtcNow);
+            var events = client.GetStreamProvider(JobStreams.Provider).GetStream<ClusterEvent>(StreamId.Create(JobStreams.EventsNamespace, JobStreams.EventsKey));
+            var subscription = await events.SubscribeAsync((e, _) => timeline.OnEvent(e));
+            await using (sampler = new UtilisationSampler(client, [low.JobId, high.JobId], TimeSpan.FromMilliseconds(sampleMs)))
+            {
+                sampler.Start();
+                var lowJob = client.GetGrain<ITrainingJobGrain>(low.JobId);
+                var highJob = client.GetGrain<ITrainingJobGrain>(high.JobId);
+
+                timeline.Action("start", "2 silos (local-0, local-1), 2 nodes");
+                submitted[low.JobId] = DateTimeOffset.UtcNow;
+                await lowJob.Submit(low);
+                timeline.Action("submit", $"{low.JobId} (priority {low.Priority}, {low.Stages} stages: every node)");
+                var lowRunning = await Until(client, lowJob, s => s.State == JobState.Running && s.CompletedSteps >= lowPhase, $"{low.JobId} to pass step {lowPhase}");
+                timeline.Action("progress", $"{low.JobId} at step {lowRunning.CompletedSteps}");
+
+                submitted[high.JobId] = DateTimeOffset.UtcNow;
+                await highJob.Submit(high);
+                timeline.Action("submit", $"{high.JobId} (priority {high.Priority}, {high.Stages} stages): the fleet is full");
+                await Until(client, highJob, s => s.State == JobState.Running && s.CompletedSteps >= highPhase, $"{high.JobId} to run {highPhase} steps");
+                var preempted = await lowJob.GetStatus();
+                timeline.Action("progress", $"{high.JobId} at step {highPhase}; {low.JobId} is {preempted.State} at step {preempted.CompletedSteps}");
+
+                int added = await cluster.AddSiloAsync();
+                timeline.Action("join", $"silo local-{added} started (3 nodes)");
+                var resumed = await Until(client, lowJob, s => s.State == JobState.Running && s.CompletedSteps >= preempted.CompletedSteps + lowPhase, $"{low.JobId} to resume and run {lowPhase} steps");
+                timeline.Action("progress", $"{low.JobId} resumed, at step {resumed.CompletedSteps}");
+
+                var (victim, why) = await ChooseSiloToKill(client, cluster, [high.JobId, low.JobId]);
+                await cluster.StopSiloAbruptlyAsync(victim);
+                timeline.Action("kill", $"silo local-{victim} stopped abruptly ({why})");
+                var scheduler = client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+                // Lost, or unknown to a scheduler that moved with the silo (its node list is soft state).
+                await Eventually(async () => !(await scheduler.GetNodes()).Any(n => n.Capabilities.SiloName == $"local-{victim}" && !n.Lost), $"the nodes of local-{victim} to be declared lost", client);
+                await Eventually(async () => (await Task.WhenAll(lowJob.GetStatus(), highJob.GetStatus()))
+                    .All(s => s.State is JobState.Running or JobState.WaitingForCapacity or JobState.Completed), "both jobs to recover or wait for capacity", client);
+                var afterLoss = await Task.WhenAll(highJob.GetStatus(), lowJob.GetStatus());
+                timeline.Action("progress", string.Join("; ", afterLoss.Select(s => $"{s.JobId} {s.State} at step {s.CompletedSteps}")));
+                // Run short-handed for a while before the machine comes back.
+                var shortHanded = await Until(client, highJob, s => s.CompletedSteps >= afterLoss[0].CompletedSteps + highPhase || s.State == JobState.Completed, $"{high.JobId} to run {highPhase} more steps");
+                timeline.Action("progress", $"{high.JobId} at step {shortHanded.CompletedSteps}; {low.JobId} {(await lowJob.GetStatus()).State}");
+
+                await cluster.RestartSiloAsync(victim);
+                timeline.Action("rejoin", $"silo local-{victim} started again");
+
+                foreach (var (job, spec) in new[] { (highJob, high), (lowJob, low) })
+                {
+                    var done = await Until(client, job, s => s.State is JobState.Completed or JobState.Failed or JobState.Cancelled, $"{spec.JobId} to finish", TimeSpan.FromMinutes(10));
+                    finished[spec.JobId] = done;
+                    timeline.Action("done", $"{spec.JobId} {done.State} at step {done.CompletedSteps}{(done.Error is null ? "" : $": {done.Error}")}");
+                    losses[spec.JobId] = await job.GetLossHistory();
+                }
+            }
+            await subscription.UnsubscribeAsync();
+        }
+        finally
+        {
+            try { Directory.Delete(root, recursive: true); } catch (IOException) { }
+        }
+
+        Console.WriteLine();
+        timeline.Print();
+        Console.WriteLine();
+        Console.WriteLine("checking both loss trajectories against the reference trainer (single process, same spec)…");
+        bool identical = true;
+        foreach (var spec in new[] { high, low })
+        {
+            var expected = ReferenceLosses(spec);
+            var actual = losses[spec.JobId];
+            int firstDiff = Enumerable.Range(0, Math.Min(expected.Length, actual.Count))
+                .FirstOrDefault(i => BitConverter.DoubleToInt64Bits(expected[i]) != BitConverter.DoubleToInt64Bits(actual[i]), -1);
+            bool same = actual.Count == expected.Length && firstDiff < 0;
+            identical &= same && finished[spec.JobId].State == JobState.Completed;
+            Console.WriteLine(same
+                ? $"  {spec.JobId}: {actual.Count} losses, bit-identical"
+                : $"  {spec.JobId}: {actual.Count} losses vs {expected.Length} expected; first difference at step {(firstDiff < 0 ? Math.Min(actual.Count, expected.Length) + 1 : firstDiff + 1)}");
+        }
+
+        double Tps(JobSpec spec) => spec.Steps * (double)tokensPerStep / (finished[spec.JobId].UpdatedAt - submitted[spec.JobId]).TotalSeconds;
+        Console.WriteLine();
+        Console.WriteLine($"{"job",-11} {"priority",8} {"steps",6} {"wall s",7} {"tokens/s",9}");
+        foreach (var spec in new[] { high, low })
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{spec.JobId,-11} {spec.Priority,8} {spec.Steps,6} {(finished[spec.JobId].UpdatedAt - submitted[spec.JobId]).TotalSeconds,7:F1} {Tps(spec),9:F0}"));
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"node utilisation {sampler.Utilisation:P1} ({sampler.BusyNodeSeconds:F0} of {sampler.UpNodeSeconds:F0} node-seconds ran stages of a Running job; {sampler.Samples} samples); run {clock.Elapsed.TotalSeconds:F0} s; load average {LoadAverage()}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"RESULT utilisation={sampler.Utilisation:F3} tokens_per_s_high={Tps(high):F0} tokens_per_s_low={Tps(low):F0} identical={(identical ? "true" : "false")}"));
+        return identical ? 0 : 1;
+    }
+
+    private static JobSpec Spec(string jobId, int stages, int steps, int priority, string team) => new()
+    {
+        JobId = jobId,
+        Model = new ModelSpec { VocabSize = 256, ContextLength = 32, DModel = 64, Layers = 2, Heads = 4, MlpRatio = 4, Seed = 2024 },
+        Optimizer = new OptimizerSpec { LearningRate = 3e-3, MinLearningRate = 3e-4, WarmupSteps = 5, ClipNorm = 1.0 },
+        Stages = stages,
+        MicroBatches = 4,
+        MicroBatchSize = 4,
+        Steps = steps,
+        CheckpointInterval = 50,
+        KeepCheckpoints = 2,
+        DataSource = TokenSources.Synthetic,
+        DataSeed = 7,
+        Priority = priority,
+        Team = team,
+    };
+
+    /// <summary>The reference trainer's losses, with the options the cluster runs the spec with (one thread, like a device slot here).</summary>
+    private static double[] ReferenceLosses(JobSpec spec)
+    {
+        using var trainer = new ReferenceTrainer(JobSpecs.ToTrainerOptions(spec, threads: 1), TokenSources.Open(spec.DataSource));
+        return [.. Enumerable.Range(0, spec.Steps).Select(_ => trainer.TrainStep().Loss)];
+    }
+
+    /// <summary>
+    /// A silo (not the primary) that runs a stage, preferring the high-priority job's, and not the one hosting the
+    /// scheduler (its state is soft: losing it is another story than losing a node).
+    /// </summary>
+    private static async Task<(int Index, string Why)> ChooseSiloToKill(IClusterClient client, LocalCluster cluster, IReadOnlyList<string> jobsByPreference)
+    {
+        var management = client.GetGrain<IManagementGrain>(0);
+        var schedulerAt = await management.GetActivationAddress(client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default));
+        var hosts = await management.GetDetailedHosts(onlyActive: true);
+        string? schedulerSilo = hosts.FirstOrDefault(h => h.SiloAddress.Equals(schedulerAt))?.SiloName;
+        var nodes = await client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetNodes();
+        foreach (string jobId in jobsByPreference)
+        {
+            foreach (var node in nodes.Where(n => n.Stages.Any(s => s.StartsWith(jobId + "/", StringComparison.Ordinal))))
+            {
+                string silo = node.Capabilities.SiloName;
+                int index = int.Parse(silo["local-".Length..], CultureInfo.InvariantCulture);
+                if (index > 0 && index < cluster.Silos.Count && silo != schedulerSilo)
+                    return (index, $"it runs {string.Join(", ", node.Stages)}; the scheduler is on {schedulerSilo ?? "?"}");
+            }
+        }
+        throw new InvalidOperationException($"No silo other than local-0 and the scheduler's ({schedulerSilo}) runs a stage: nothing to kill.");
+    }
+
+    private static async Task<JobStatus> Until(IClusterClient client, ITrainingJobGrain job, Func<JobStatus, bool> done, string what, TimeSpan? deadline = null)
+    {
+        var clock = Stopwatch.StartNew();
+        var report = TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            var status = await job.GetStatus();
+            if (done(status)) return status;
+            if (status.State is JobState.Failed or JobState.Cancelled)
+                throw new InvalidOperationException($"Waiting for {what}: job {status.JobId} is {status.State}: {status.Error}");
+            if (clock.Elapsed > (deadline ?? PhaseDeadline))
+                throw new TimeoutException($"Waited {clock.Elapsed.TotalSeconds:F0} s for {what}; job {status.JobId} is {status.State} at step {status.CompletedSteps}: {status.Error}; nodes: {await Describe(client)}");
+            if (clock.Elapsed > report)
+            {
+                report += TimeSpan.FromSeconds(15);
+                Console.WriteLine($"  … still waiting for {what}: {status.JobId} is {status.State} at step {status.CompletedSteps}{(status.Error is null ? "" : $" ({status.Error})")}; nodes: {await Describe(client)}");
+            }
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task Eventually(Func<Task<bool>> condition, string what, IClusterClient client)
+    {
+        var clock = Stopwatch.StartNew();
+        var report = TimeSpan.FromSeconds(15);
+        while (!await condition())
+        {
+            if (clock.Elapsed > report)
+            {
+                report += TimeSpan.FromSeconds(15);
+                Console.WriteLine($"  … still waiting for {what}: {await Describe(client)}");
+            }
+            if (clock.Elapsed > PhaseDeadline) throw new TimeoutException($"Waited {clock.Elapsed.TotalSeconds:F0} s for {what}: {await Describe(client)}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>The nodes and their stages as the scheduler sees them, for a message about a wait that takes long.</summary>
+    private static async Task<string> Describe(IClusterClient client) =>
+        string.Join("; ", (await client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetNodes())
+            .Select(n => string.Create(CultureInfo.InvariantCulture,
+                $"{n.Capabilities.NodeId} {n.Health?.State.ToString() ?? "no heartbeat"}{(n.Lost ? " lost" : "")}, heard {(DateTimeOffset.UtcNow - n.LastHeartbeatAt)?.TotalSeconds:F1} s ago [{string.Join(" ", n.Stages)}]")));
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
+}

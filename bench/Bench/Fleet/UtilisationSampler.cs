@@ -1,0 +1,60 @@
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Scheduling;
+
+namespace Cluster.Bench.Fleet;
+
+/// <summary>
+/// Node utilisation, sampled: every period, the nodes the scheduler counts as up (heartbeating, not lost) and, of
+/// those, the ones running a stage of a job in state Running. Each sample is weighted by the time since the previous
+/// one, so a slow call on a busy machine does not skew the ratio.
+/// </summary>
+internal sealed class UtilisationSampler(IClusterClient client, IReadOnlyList<string> jobIds, TimeSpan period) : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private Task _loop = Task.CompletedTask;
+
+    public double BusyNodeSeconds { get; private set; }
+
+    public double UpNodeSeconds { get; private set; }
+
+    public int Samples { get; private set; }
+
+    public double Utilisation => UpNodeSeconds > 0 ? BusyNodeSeconds / UpNodeSeconds : 0;
+
+    public void Start() => _loop = RunAsync(_stop.Token);
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var scheduler = client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        var last = DateTimeOffset.UtcNow;
+        using var timer = new PeriodicTimer(period);
+        while (await timer.WaitForNextTickAsync(cancellationToken).AsTask().ContinueWith(t => t.IsCompletedSuccessfully && t.Result, TaskScheduler.Default))
+        {
+            try
+            {
+                var nodes = await scheduler.GetNodes();
+                var statuses = await Task.WhenAll(jobIds.Select(id => client.GetGrain<ITrainingJobGrain>(id).GetStatus()));
+                var running = statuses.Where(s => s.State == JobState.Running).Select(s => s.JobId + "/").ToArray();
+                var up = nodes.Where(n => n.Health is not null && !n.Lost).ToArray();
+                int busy = up.Count(n => n.Stages.Any(stage => running.Any(prefix => stage.StartsWith(prefix, StringComparison.Ordinal))));
+                var now = DateTimeOffset.UtcNow;
+                double dt = (now - last).TotalSeconds;
+                last = now;
+                BusyNodeSeconds += busy * dt;
+                UpNodeSeconds += up.Length * dt;
+                Samples++;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A call can fail while a silo dies; the next sample covers the gap.
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _loop;
+        _stop.Dispose();
+    }
+}
