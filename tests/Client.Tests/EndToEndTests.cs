@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Cluster.Grains.Hosting;
 
 namespace Cluster.Client.Tests;
 
@@ -16,7 +17,7 @@ public sealed class EndToEndTests : IDisposable
     [Fact]
     public async Task Console_drives_real_silo_processes_through_a_job()
     {
-        int[] ports = FreePorts.Take(4);
+        int[] ports = LoopbackPorts.Free(4);
         int primary = ports[0], gateway = ports[1];
         StartSilo("e2e-0", ports[0], ports[1], primary);
         StartSilo("e2e-1", ports[2], ports[3], primary);

@@ -1,4 +1,5 @@
 using Cluster.Client.Connection;
+using Cluster.Grains.Hosting;
 
 namespace Cluster.Client.Tests;
 
@@ -92,7 +93,7 @@ public sealed class ErrorTests(ConsoleClusterFixture fixture) : IDisposable
     [Fact]
     public async Task Unreachable_cluster_exits_3_naming_the_gateway_and_the_fix()
     {
-        int port = FreePorts.Take(1)[0];
+        int port = LoopbackPorts.Free(1)[0];
         await using var harness = new ConsoleHarness(o => new ClusterConnector(o));
 
         var result = await harness.RunAsync("status", "--gateway-port", $"{port}", "--connect-timeout", "2", "--json");

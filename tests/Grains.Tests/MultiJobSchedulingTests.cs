@@ -1,6 +1,7 @@
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Scheduling;
+using static Cluster.Grains.Tests.JobRuns;
 
 namespace Cluster.Grains.Tests;
 
@@ -10,8 +11,6 @@ namespace Cluster.Grains.Tests;
 /// </summary>
 public sealed class MultiJobSchedulingTests(OneSiloClusterFixture fixture) : IClassFixture<OneSiloClusterFixture>
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
-
     private ISchedulerGrain Scheduler => fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
 
     [Fact]
@@ -98,16 +97,5 @@ public sealed class MultiJobSchedulingTests(OneSiloClusterFixture fixture) : ICl
         }
         Assert.DoesNotContain(await Scheduler.GetQuotas(), q => q.Team == team && q.MaxNodes is not null);
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Scheduler.SetQuota(team, -1));
-    }
-
-    private static bool IsFinished(JobStatus s) => s.State is JobState.Completed or JobState.Failed or JobState.Cancelled;
-
-    private static Task<JobStatus> Finished(ITrainingJobGrain job) => Eventually.Value(job.GetStatus, IsFinished, Deadline, "the job to finish");
-
-    private static async Task AssertReferenceTrajectory(ITrainingJobGrain job, JobSpec spec)
-    {
-        var losses = await job.GetLossHistory();
-        var expected = TinyJob.ReferenceLosses(spec);
-        Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), losses.Select(BitConverter.DoubleToInt64Bits));
     }
 }

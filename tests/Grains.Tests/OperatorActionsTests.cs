@@ -4,6 +4,7 @@ using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Grains.Interfaces.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
+using static Cluster.Grains.Tests.JobRuns;
 
 namespace Cluster.Grains.Tests;
 
@@ -13,8 +14,6 @@ namespace Cluster.Grains.Tests;
 /// </summary>
 public sealed class OperatorActionsTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
-
     private ISchedulerGrain Scheduler => fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
 
     [Fact]
@@ -176,31 +175,5 @@ public sealed class OperatorActionsTests(ClusterFixture fixture) : IClassFixture
         string sibling = (await Scheduler.GetNodes()).Select(n => n.Capabilities.NodeId).Single(n => n != nodeId && n.StartsWith(silo + "/", StringComparison.Ordinal));
         await Scheduler.Cordon(sibling);
         return sibling;
-    }
-
-    private static bool IsFinished(JobStatus s) => s.State is JobState.Completed or JobState.Failed or JobState.Cancelled;
-
-    private static async Task<JobStatus> Finished(ITrainingJobGrain job)
-    {
-        try
-        {
-            return await Eventually.Value(job.GetStatus, IsFinished, Deadline, "the job to finish");
-        }
-        catch (Xunit.Sdk.FailException e)
-        {
-            var s = await job.GetStatus();
-            throw new InvalidOperationException($"{e.Message} Last status: {s.State} step {s.CompletedSteps}/{s.TotalSteps} epoch {s.Epoch} error '{s.Error}' " +
-                $"placement {string.Join(", ", s.Placement.Select(p => p.NodeId))}", e);
-        }
-    }
-
-    private static async Task AssertReferenceTrajectory(ITrainingJobGrain job, JobSpec spec)
-    {
-        var losses = await job.GetLossHistory();
-        var expected = TinyJob.ReferenceLosses(spec);
-        Assert.Equal(expected.Length, losses.Count);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(BitConverter.DoubleToInt64Bits(expected[i]) == BitConverter.DoubleToInt64Bits(losses[i]),
-                $"step {i}: reference {expected[i]:R}, cluster {losses[i]:R}");
     }
 }

@@ -1,0 +1,37 @@
+using Cluster.Grains.Interfaces.Jobs;
+
+namespace Cluster.Grains.Tests;
+
+/// <summary>Waiting for a job to end and checking its losses against the reference trainer, for cluster tests.</summary>
+internal static class JobRuns
+{
+    public static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
+
+    public static bool IsFinished(JobStatus s) => s.State is JobState.Completed or JobState.Failed or JobState.Cancelled;
+
+    /// <summary>Waits until the job ends; a timeout says where the job was.</summary>
+    public static async Task<JobStatus> Finished(ITrainingJobGrain job)
+    {
+        try
+        {
+            return await Eventually.Value(job.GetStatus, IsFinished, Deadline, "the job to finish");
+        }
+        catch (Xunit.Sdk.FailException e)
+        {
+            var s = await job.GetStatus();
+            throw new InvalidOperationException($"{e.Message} Last status: {s.State} step {s.CompletedSteps}/{s.TotalSteps} epoch {s.Epoch} error '{s.Error}' " +
+                $"placement {string.Join(", ", s.Placement.Select(p => p.NodeId))}", e);
+        }
+    }
+
+    /// <summary>Every step's loss equals the reference trainer's, to the bit.</summary>
+    public static async Task AssertReferenceTrajectory(ITrainingJobGrain job, JobSpec spec)
+    {
+        var losses = await job.GetLossHistory();
+        var expected = TinyJob.ReferenceLosses(spec);
+        Assert.Equal(expected.Length, losses.Count);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(BitConverter.DoubleToInt64Bits(expected[i]) == BitConverter.DoubleToInt64Bits(losses[i]),
+                $"step {i}: reference {expected[i]:R}, cluster {losses[i]:R}");
+    }
+}
