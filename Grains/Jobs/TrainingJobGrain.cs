@@ -59,6 +59,7 @@ internal sealed partial class TrainingJobGrain(
     private long _lastSnapshotStep = -1;
     private string? _memorySnapshots; // what the last recovery found in memory, for its event // step of the newest in-memory snapshot every stage holds in this epoch
     private StragglerDetector? _stragglers;
+    private double[] _stageCosts = []; // planned cost per stage, for the straggler detector
 
     private JobGrainState S => persisted.State;
 
@@ -487,6 +488,7 @@ internal sealed partial class TrainingJobGrain(
 
         var plan = JobSpecs.PlanOf(spec);
         var demands = JobSpecs.Demands(spec, plan);
+        _stageCosts = [.. demands.OrderBy(d => d.Stage).Select(d => d.Cost)];
         string[] previous = [.. S.Placement.OrderBy(p => p.Stage).Select(p => p.NodeId)];
         IReadOnlyList<string> preferred = request?.Preferred ?? (previous.Length == plan.StageCount ? previous : []);
         var scheduler = GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
@@ -740,8 +742,7 @@ internal sealed partial class TrainingJobGrain(
     {
         if (_stragglers is null || S.Placement.Count != plan.StageCount) return;
         string[] nodes = [.. S.Placement.OrderBy(p => p.Stage).Select(p => p.NodeId)];
-        double[] cost = [.. JobSpecs.Demands(spec, plan).OrderBy(d => d.Stage).Select(d => d.Cost)];
-        if (_stragglers.Observe(nodes, deviceMs, cost) is not { } straggler) return;
+        if (_stragglers.Observe(nodes, deviceMs, _stageCosts) is not { } straggler) return;
         LogStraggler(logger, spec.JobId, straggler.NodeId, straggler.Reason);
         bool spare = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).ReportStraggler(spec.JobId, straggler.NodeId, straggler.Reason);
         if (spare)
