@@ -59,4 +59,7 @@ public enum ClusterEventKind
 
     /// <summary>A job gave its nodes to a higher-priority one (checkpointed first; it resumes when capacity returns).</summary>
     JobPreempted = 18,
+
+    /// <summary>A job's data-parallel replica count changed (shrunk after a failure or a drain, grown onto free nodes).</summary>
+    ReplicasChanged = 19,
 }

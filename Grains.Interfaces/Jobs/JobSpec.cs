@@ -50,4 +50,14 @@ public sealed record JobSpec
 
     /// <summary>The team the job counts against (node quotas, fair sharing among equal priorities).</summary>
     [Id(16)] public string Team { get; init; } = "default";
+
+    /// <summary>
+    /// Data-parallel replicas of the whole pipeline the job needs at least: it runs with no fewer (gang placement) and,
+    /// when nodes fail, shrinks down to this many instead of stopping. The global batch (<see cref="MicroBatches"/> ×
+    /// <see cref="MicroBatchSize"/>) never changes: each of R replicas takes <see cref="MicroBatches"/> / R micro-batches.
+    /// </summary>
+    [Id(17)] public int MinReplicas { get; init; } = 1;
+
+    /// <summary>Replicas the job grows to when nodes are free (at a step boundary). Every count used must split the micro-batches into equal power-of-two blocks.</summary>
+    [Id(18)] public int MaxReplicas { get; init; } = 1;
 }

@@ -25,4 +25,12 @@ public sealed record JobStatus
 
     /// <summary>The spec's team (quotas, fair sharing).</summary>
     [Id(14)] public string Team { get; init; } = "default";
+
+    /// <summary>Data-parallel replicas running now (0 while the job holds no nodes).</summary>
+    [Id(15)] public int Replicas { get; init; }
+
+    /// <summary>The spec's replica range.</summary>
+    [Id(16)] public int MinReplicas { get; init; } = 1;
+
+    [Id(17)] public int MaxReplicas { get; init; } = 1;
 }

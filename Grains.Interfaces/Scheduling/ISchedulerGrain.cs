@@ -93,4 +93,21 @@ public interface ISchedulerGrain : IGrainWithStringKey
     /// </summary>
     [Alias("HeartbeatBatch")]
     Task<IReadOnlyList<string>> HeartbeatBatch(IReadOnlyList<NodeHealth> batch);
+
+    /// <summary>
+    /// Gang placement of a data-parallel job: the largest replica count of <see cref="ReplicaRequest.ReplicaCounts"/>
+    /// whose stages fit one per node (survivors of <see cref="ReplicaRequest.Current"/> stay), else the smallest count,
+    /// packed if need be; never fewer. Replaces any placement the job had. Queue order, quotas and preemption apply as
+    /// for <see cref="Place"/>.
+    /// </summary>
+    [Alias("PlaceReplicas")]
+    Task<ReplicaPlacement> PlaceReplicas(string jobId, ReplicaRequest request);
+
+    /// <summary>
+    /// Elastic growth: a placement with more replicas than the job runs now, using free nodes, keeping every current
+    /// replica where it is — or a refusal saying why not (no room, or another job is waiting for nodes and goes first).
+    /// Nothing changes until the job places again with it.
+    /// </summary>
+    [Alias("ProposeMoreReplicas")]
+    Task<ReplicaPlacement> ProposeMoreReplicas(string jobId, ReplicaRequest request);
 }

@@ -25,13 +25,19 @@ internal sealed partial class SchedulerGrain(
     : Grain, ISchedulerGrain
 {
     private readonly Dictionary<string, NodeRecord> _nodes = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (string[] Nodes, long[] Memory)> _jobs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, JobNodes> _jobs = new(StringComparer.Ordinal);
     private readonly HashSet<string> _lost = new(StringComparer.Ordinal);
     private readonly Dictionary<string, JobTicket> _tickets = new(StringComparer.Ordinal);
     private readonly Dictionary<string, WaitingJob> _waiting = new(StringComparer.Ordinal);
     private readonly HashSet<string> _preempting = new(StringComparer.Ordinal); // asked to give their nodes back
 
-    /// <summary>A job that asked for nodes and was refused; it asks again about every second while it waits.</summary>
+    /// <summary>A placed job's node, memory and label ("s1", "r2/s1") per flat stage index.</summary>
+    private sealed record JobNodes(string[] Nodes, long[] Memory, string[] Labels);
+
+    /// <summary>What a placement attempt chose: the decision, the flat demands it was for, their labels, and whether a refusal may preempt.</summary>
+    private sealed record Choice(PlacementDecision Decision, IReadOnlyList<StageDemand> Demands, IReadOnlyList<string> Labels, bool MayPreempt);
+
+    /// <summary>A job that asked for nodes and was refused; it asks again about every second while it waits (with the demands of its minimum).</summary>
     private sealed record WaitingJob(JobTicket Ticket, IReadOnlyList<StageDemand> Demands, DateTimeOffset Since, DateTimeOffset LastAsk, string Reason);
 
     /// <summary>A waiting job that has not asked for this long has gone (paused, cancelled, its grain moving).</summary>
@@ -130,7 +136,7 @@ internal sealed partial class SchedulerGrain(
 
     public Task<IReadOnlyList<NodeInfo>> GetNodes()
     {
-        var stagesByNode = _jobs.SelectMany(j => j.Value.Nodes.Select((node, stage) => (node, label: $"{j.Key}/s{stage}")))
+        var stagesByNode = _jobs.SelectMany(j => j.Value.Nodes.Select((node, stage) => (node, label: $"{j.Key}/{j.Value.Labels[stage]}")))
             .ToLookup(x => x.node, x => x.label, StringComparer.Ordinal);
         IReadOnlyList<NodeInfo> nodes = _nodes.Values
             .OrderBy(n => n.Capabilities.NodeId, StringComparer.Ordinal)
@@ -143,7 +149,7 @@ internal sealed partial class SchedulerGrain(
         new(n.Capabilities, n.Health, n.LastHeartbeat, stages, n.Cordoned, n.Draining, n.Straggler, _lost.Contains(n.Capabilities.NodeId));
 
     private NodeInfo Info(NodeRecord n) =>
-        Info(n, [.. _jobs.SelectMany(j => j.Value.Nodes.Select((node, stage) => (node, label: $"{j.Key}/s{stage}"))).Where(x => x.node == n.Capabilities.NodeId).Select(x => x.label)]);
+        Info(n, [.. _jobs.SelectMany(j => j.Value.Nodes.Select((node, stage) => (node, label: $"{j.Key}/{j.Value.Labels[stage]}"))).Where(x => x.node == n.Capabilities.NodeId).Select(x => x.label)]);
 
     /// <summary>
     /// Gang placement (all stages or none) in priority order. A job that holds no nodes yet waits behind queued jobs
@@ -154,49 +160,69 @@ internal sealed partial class SchedulerGrain(
     /// </summary>
     public async Task<PlacementDecision> Place(string jobId, IReadOnlyList<StageDemand> stages, IReadOnlyList<string> preferred)
     {
+        string[] labels = [.. stages.OrderBy(d => d.Stage).Select(d => $"s{d.Stage}")];
+        var choice = await Admit(jobId, stages, preferred, (candidates, ticket) =>
+        {
+            var decision = PlacementPolicy.Place(stages, candidates, preferred);
+            if (decision.Placed && QuotaProblem(ticket, decision.NodeByStage) is { } quota)
+                return new Choice(PlacementDecision.Refused(quota), stages, labels, MayPreempt: false);
+            return new Choice(decision, stages, labels, MayPreempt: !decision.Placed && !CannotFit(decision));
+        });
+        return choice.Decision;
+    }
+
+    private static bool CannotFit(PlacementDecision decision) => decision.Reason?.Contains("cannot fit", StringComparison.Ordinal) == true;
+
+    /// <summary>
+    /// The admission path every placement takes: the settle guard, the queue (a job not yet running waits behind jobs that
+    /// come first and fit now), then <paramref name="choose"/> on the candidate nodes, then preemption for the job's
+    /// <paramref name="minimum"/> when that was refused for lack of room. Records the placement or the wait.
+    /// </summary>
+    private async Task<Choice> Admit(string jobId, IReadOnlyList<StageDemand> minimum, IReadOnlyList<string> minimumPreferred,
+        Func<PlacementCandidate[], JobTicket, Choice> choose)
+    {
         bool admitted = _jobs.Remove(jobId);
         // A scheduler that just (re)activated — its silo died, or the runtime deactivated it — knows only the nodes whose
         // heartbeat already came in; placing now would pack every stage onto those few. Every live node re-registers on
         // its next heartbeat and reports its health on the one after: wait that long.
         var settling = 3 * options.Value.HeartbeatPeriod;
         if (time.GetUtcNow() - _activatedAt < settling)
-            return PlacementDecision.Refused(
-                $"the scheduler started {(time.GetUtcNow() - _activatedAt).TotalSeconds:F2} s ago; nodes re-register within {settling.TotalSeconds:F2} s");
+            return new Choice(PlacementDecision.Refused(
+                $"the scheduler started {(time.GetUtcNow() - _activatedAt).TotalSeconds:F2} s ago; nodes re-register within {settling.TotalSeconds:F2} s"), minimum, [], false);
         var ticket = Ticket(jobId);
         var now = time.GetUtcNow();
         _waiting[jobId] = _waiting.TryGetValue(jobId, out var was)
-            ? was with { Ticket = ticket, Demands = stages, LastAsk = now }
-            : new WaitingJob(ticket, stages, now, now, "");
+            ? was with { Ticket = ticket, Demands = minimum, LastAsk = now }
+            : new WaitingJob(ticket, minimum, now, now, "");
         var candidates = Candidates();
 
-        PlacementDecision decision;
+        Choice choice;
         var ahead = admitted ? null : Queue().TakeWhile(w => w.Ticket.JobId != jobId)
             .FirstOrDefault(w => PlacementPolicy.Place(w.Demands, candidates, []).Placed);
         if (ahead is not null)
         {
-            decision = PlacementDecision.Refused($"Queued behind job {ahead.Ticket.JobId} (priority {ahead.Ticket.Priority}, team {ahead.Ticket.Team}), which goes first and fits now.");
+            choice = new Choice(PlacementDecision.Refused($"Queued behind job {ahead.Ticket.JobId} (priority {ahead.Ticket.Priority}, team {ahead.Ticket.Team}), which goes first and fits now."), minimum, [], false);
         }
         else
         {
-            decision = PlacementPolicy.Place(stages, candidates, preferred);
-            if (decision.Placed && QuotaProblem(ticket, decision.NodeByStage) is { } quota)
-                decision = PlacementDecision.Refused(quota);
-            else if (!decision.Placed && decision.Reason?.Contains("cannot fit", StringComparison.Ordinal) != true)
-                decision = await MakeRoom(ticket, stages, preferred) ?? decision;
+            choice = choose(candidates, ticket);
+            if (choice.MayPreempt && await MakeRoom(ticket, minimum, minimumPreferred) is { } waitForRoom)
+                choice = choice with { Decision = waitForRoom };
         }
 
+        var decision = choice.Decision;
         if (decision.Placed)
         {
             _waiting.Remove(jobId);
-            _jobs[jobId] = (decision.NodeByStage.ToArray(), stages.OrderBy(s => s.Stage).Select(s => s.MemoryBytes).ToArray());
-            LogPlaced(logger, jobId, string.Join(", ", decision.NodeByStage.Select((n, s) => $"s{s}→{n}")));
+            _jobs[jobId] = new JobNodes([.. decision.NodeByStage], [.. choice.Demands.OrderBy(s => s.Stage).Select(s => s.MemoryBytes)], [.. choice.Labels]);
+            LogPlaced(logger, jobId, string.Join(", ", decision.NodeByStage.Select((n, s) => $"{choice.Labels[s]}→{n}")));
         }
         else
         {
             _waiting[jobId] = _waiting[jobId] with { Reason = decision.Reason ?? "" };
             LogRefused(logger, jobId, decision.Reason);
         }
-        return decision;
+        return choice;
     }
 
     private JobTicket Ticket(string jobId) =>
@@ -326,7 +352,7 @@ internal sealed partial class SchedulerGrain(
         var activeSilos = ActiveSilos();
         var memoryUsed = new Dictionary<string, long>(StringComparer.Ordinal);
         var hosted = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var (job, (nodes, memory)) in _jobs)
+        foreach (var (job, (nodes, memory, _)) in _jobs)
             for (int s = 0; s < nodes.Length && !excludingJobs.Contains(job); s++)
             {
                 memoryUsed[nodes[s]] = memoryUsed.GetValueOrDefault(nodes[s]) + memory[s];

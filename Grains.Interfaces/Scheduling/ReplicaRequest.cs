@@ -1,0 +1,12 @@
+namespace Cluster.Grains.Interfaces.Scheduling;
+
+/// <summary>
+/// What a data-parallel job asks of the scheduler: the P stage demands of one replica, the replica counts it can run
+/// with (it must get at least the smallest — gang placement — and takes the largest that fits one stage per node), and
+/// where its replicas run now (survivors stay where they are; their ids are kept).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("cluster.ReplicaRequest")]
+public sealed record ReplicaRequest(
+    [property: Id(0)] IReadOnlyList<StageDemand> Stages,
+    [property: Id(1)] IReadOnlyList<int> ReplicaCounts,
+    [property: Id(2)] IReadOnlyList<ReplicaNodes> Current);
