@@ -157,6 +157,51 @@ public sealed class StageExecutor : IDisposable
         return squares;
     }
 
+    /// <summary>Values in this stage's flat gradient vector (every parameter, in <see cref="ParameterNames"/> order).</summary>
+    public int GradientLength => checked((int)_flat.Sum(p => p.Tensor.NumberOfElements));
+
+    /// <summary>
+    /// Finalises this replica's accumulated gradients and returns them as one flat float32 vector (parameters in
+    /// <see cref="ParameterNames"/> order), for the cross-replica reduction.
+    /// </summary>
+    public float[] LocalGradients()
+    {
+        _stepGradients ??= _accumulator.TakeTotal();
+        var flat = new float[GradientLength];
+        int offset = 0;
+        foreach (var g in _stepGradients)
+        {
+            using var scope = NewDisposeScope();
+            var cpu = g.detach().to_type(ScalarType.Float32).cpu().contiguous();
+            var values = cpu.data<float>();
+            values.CopyTo(flat, offset);
+            offset += (int)values.Count;
+        }
+        return flat;
+    }
+
+    /// <summary>
+    /// Replaces this step's finalised gradients with the reduction of every replica's (same layout as
+    /// <see cref="LocalGradients"/>); <see cref="GradientSquares"/> and <see cref="ApplyUpdate"/> then use them.
+    /// </summary>
+    public void UseReducedGradients(float[] flat)
+    {
+        ArgumentNullException.ThrowIfNull(flat);
+        if (_stepGradients is null)
+            throw new InvalidOperationException($"Stage {Stage} has not finalised its gradients: call {nameof(LocalGradients)} first.");
+        if (flat.Length != GradientLength)
+            throw new ArgumentException($"Stage {Stage} has {GradientLength} gradient values, the reduced vector {flat.Length}: the replicas run different stage plans.", nameof(flat));
+        int offset = 0;
+        using var noGrad = no_grad();
+        foreach (var g in _stepGradients)
+        {
+            using var scope = NewDisposeScope();
+            int count = (int)g.NumberOfElements;
+            g.copy_(tensor(flat.AsSpan(offset, count).ToArray(), g.shape).to(g.device));
+            offset += count;
+        }
+    }
+
     /// <summary>Clips by <paramref name="clipCoefficient"/> (when below 1) and applies AdamW at the scheduled learning rate.</summary>
     public void ApplyUpdate(double clipCoefficient)
     {
