@@ -22,9 +22,28 @@ public interface IPipelineStageGrain : IGrainWithStringKey
     [Alias("RunMicroBatch")]
     Task<MicroBatchResult> RunMicroBatch(long epoch, long step, int microBatch, TensorPayload? input);
 
-    /// <summary>Finalises the step's gradients; per-parameter squared norms in global order.</summary>
+    /// <summary>
+    /// Finalises the step's gradients — with several replicas, all-reduces them first with the same stage of the
+    /// others (every replica's stage is called at once; see <see cref="GetGradientChunk"/>) — and returns per-parameter
+    /// squared norms in global order.
+    /// </summary>
     [Alias("GradientSquares")]
     Task<double[]> GradientSquares(long epoch, long step);
+
+    /// <summary>
+    /// All-reduce, reduce-scatter half: this replica's local gradient values in chunk <paramref name="chunk"/> (the
+    /// chunk the replica of that rank reduces). Waits until this replica's micro-batches are all back-propagated.
+    /// </summary>
+    [Alias("GetGradientChunk")]
+    Task<float[]> GetGradientChunk(long epoch, long step, int chunk);
+
+    /// <summary>All-reduce, all-gather half: the reduced values of this replica's own chunk, once reduced.</summary>
+    [Alias("GetReducedChunk")]
+    Task<float[]> GetReducedChunk(long epoch, long step);
+
+    /// <summary>This stage's own in-memory snapshot of <paramref name="completedSteps"/>, or null (for a peer replica's restore).</summary>
+    [Alias("GetSnapshot")]
+    Task<IReadOnlyList<Checkpoints.UnitImage>?> GetSnapshot(long completedSteps);
 
     /// <summary>Clips and applies the optimizer step; returns the stage's device time for the whole step, in ms (for straggler detection).</summary>
     [Alias("ApplyUpdate")]

@@ -3,7 +3,7 @@ using Cluster.Grains.Interfaces.Jobs;
 
 namespace Cluster.Grains.Interfaces.Stages;
 
-/// <summary>Tells a stage grain what to be: which slice of which job, on which node, at which epoch, restored from what.</summary>
+/// <summary>Tells a stage grain what to be: which slice of which replica of which job, on which node, at which epoch, restored from what.</summary>
 [GenerateSerializer, Immutable, Alias("cluster.StageAssignment")]
 public sealed record StageAssignment
 {
@@ -21,4 +21,17 @@ public sealed record StageAssignment
 
     /// <summary>Load the in-memory snapshot of this completed-step count from the stage's checkpoint shard instead.</summary>
     [Id(7)] public long? RestoreFromMemoryStep { get; init; }
+
+    /// <summary>
+    /// The job's replica ids in rank order (this stage's <see cref="Replica"/> among them). Rank r of R runs the global
+    /// micro-batches [r·M/R, (r+1)·M/R) and all-reduces its gradients with the same stage of the other replicas.
+    /// Empty means one replica.
+    /// </summary>
+    [Id(8)] public int[] ReplicaIds { get; init; } = [];
+
+    /// <summary>
+    /// Keys of the same stage in other replicas that survived and hold their own in-memory snapshots: restoring from
+    /// memory tries this stage's own copy, then its checkpoint shard's, then these.
+    /// </summary>
+    [Id(9)] public string[] SnapshotPeers { get; init; } = [];
 }

@@ -52,6 +52,9 @@ public sealed class TrainingClusterOptions
     /// </summary>
     public bool ExclusiveNodes { get; set; } = true;
 
+    /// <summary>How often a job running fewer replicas than its maximum asks the scheduler for free nodes to grow onto (at a step boundary). <value>2 s.</value></summary>
+    public TimeSpan ReplicaGrowthInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>A node is a straggler when its step time per unit of work exceeds this many times the median of its job's other nodes… <value>1.5.</value></summary>
     public double StragglerFactor { get; set; } = 1.5;
 
@@ -105,6 +108,8 @@ public sealed class TrainingClusterOptions
             problems.Add($"{nameof(MaxConsecutiveStepErrors)} = {MaxConsecutiveStepErrors}: must be at least 1.");
         if (JobWatchdogPeriod <= TimeSpan.Zero)
             problems.Add($"{nameof(JobWatchdogPeriod)} = {JobWatchdogPeriod}: must be positive (e.g. 00:00:01).");
+        if (ReplicaGrowthInterval <= TimeSpan.Zero)
+            problems.Add($"{nameof(ReplicaGrowthInterval)} = {ReplicaGrowthInterval}: must be positive (e.g. 00:00:02).");
         if (ScaleUpMinGain is < 0 or > 10 || double.IsNaN(ScaleUpMinGain))
             problems.Add($"{nameof(ScaleUpMinGain)} = {ScaleUpMinGain}: must be between 0 and 10 (e.g. 0.1 for 10 %).");
         if (StragglerFactor <= 1 || double.IsNaN(StragglerFactor))

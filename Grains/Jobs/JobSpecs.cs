@@ -4,6 +4,7 @@ using Cluster.Grains.Interfaces.Messages;
 using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Kernels.Config;
 using Cluster.Kernels.Model;
+using Cluster.Kernels.Training;
 
 namespace Cluster.Grains.Jobs;
 
@@ -115,6 +116,7 @@ public static partial class JobSpecs
             problems.Add($"team: '{spec.Team}'; use 1–64 letters, digits, '-', '_' or '.' (e.g. 'research').");
         if (spec.ScaleUp is not ("auto" or "off"))
             problems.Add($"scaleUp: '{spec.ScaleUp}'; use 'auto' (move onto nodes that join when that is faster) or 'off'.");
+        problems.AddRange(ReplicaProblems(spec));
         if (string.IsNullOrWhiteSpace(spec.DataSource))
             problems.Add("dataSource: is empty; use 'synthetic' or the path of a text or uint16 .bin token file.");
         else if (dataSourceExists is not null && !dataSourceExists(spec.DataSource))
@@ -143,6 +145,28 @@ public static partial class JobSpecs
         }
         return problems;
     }
+
+    private static IEnumerable<string> ReplicaProblems(JobSpec spec)
+    {
+        if (spec.MinReplicas < 1)
+            yield return $"minReplicas: {spec.MinReplicas}; a job runs at least 1 replica.";
+        if (spec.MaxReplicas > ReplicaSplit.MaxReplicas)
+            yield return $"maxReplicas: {spec.MaxReplicas}; at most {ReplicaSplit.MaxReplicas}.";
+        if (spec.MaxReplicas < spec.MinReplicas)
+            yield return $"maxReplicas: {spec.MaxReplicas} is below minReplicas {spec.MinReplicas}; set maxReplicas ≥ minReplicas.";
+        if (spec.MicroBatches < 1 || spec.MinReplicas < 1 || spec.MaxReplicas < spec.MinReplicas || spec.MaxReplicas > ReplicaSplit.MaxReplicas)
+            yield break;
+        // The global batch is fixed: each of R replicas takes microBatches / R, which must be a whole power of two (or R = 1)
+        // for the cross-replica sum to equal the single-replica one bit for bit.
+        string exact = ReplicaSplit.DescribeExactCounts(spec.MicroBatches);
+        if (!ReplicaSplit.IsExact(spec.MicroBatches, spec.MinReplicas))
+            yield return $"minReplicas: {spec.MinReplicas} cannot split microBatches {spec.MicroBatches} into equal power-of-two blocks; use {exact} (or change microBatches, e.g. to a power of two).";
+        if (spec.MaxReplicas != spec.MinReplicas && !ReplicaSplit.IsExact(spec.MicroBatches, spec.MaxReplicas))
+            yield return $"maxReplicas: {spec.MaxReplicas} cannot split microBatches {spec.MicroBatches} into equal power-of-two blocks; use {exact} (or change microBatches, e.g. to a power of two).";
+    }
+
+    /// <summary>The replica counts a (valid) spec can run with, ascending: the exact ones between its minimum and maximum.</summary>
+    public static IReadOnlyList<int> ReplicaCounts(JobSpec spec) => ReplicaSplit.ExactCounts(spec.MicroBatches, spec.MinReplicas, spec.MaxReplicas);
 
     /// <summary>What each stage asks of a node: state + activation memory, and compute cost per step.</summary>
     public static IReadOnlyList<StageDemand> Demands(JobSpec spec, StagePlan plan)

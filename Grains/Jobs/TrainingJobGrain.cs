@@ -9,6 +9,7 @@ using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Interfaces.Stages;
 using Cluster.Grains.Placement;
+using Cluster.Grains.Scheduling;
 using Cluster.Grains.Stages;
 using Cluster.Kernels.Model;
 using Cluster.Kernels.Training;
@@ -59,6 +60,7 @@ internal sealed partial class TrainingJobGrain(
     private long _lastSnapshotStep = -1;
     private string? _memorySnapshots; // what the last recovery found in memory, for its event // step of the newest in-memory snapshot every stage holds in this epoch
     private StragglerDetector? _stragglers;
+    private DateTimeOffset _lastGrowthCheck;
     private double[] _stageCosts = []; // planned cost per stage, for the straggler detector
 
     private JobGrainState S => persisted.State;
@@ -224,7 +226,7 @@ internal sealed partial class TrainingJobGrain(
     private async Task RunLoop()
     {
         var spec = S.Spec!;
-        IPipelineStageGrain[] stages = [];
+        ReplicaStages stages = ReplicaStages.None;
         int failuresWithoutProgress = 0;
         PlacementRequest? request = null;
         while (true)
@@ -238,10 +240,10 @@ internal sealed partial class TrainingJobGrain(
                 }
                 stages = await PlaceAndConfigure(spec, request);
                 request = null;
-                if (stages.Length == 0)
+                if (stages.Count == 0)
                 {
                     if (_cancelRequested) break;
-                    await EnterPaused(spec, []); // paused while waiting for capacity: nothing placed, nothing to save
+                    await EnterPaused(spec, ReplicaStages.None); // paused while waiting for capacity: nothing placed, nothing to save
                     continue;
                 }
                 var plan = JobSpecs.PlanOf(spec);
@@ -307,7 +309,7 @@ internal sealed partial class TrainingJobGrain(
     /// Operator requests, between two steps (every stage has applied the same number of updates): a rewind, a
     /// checkpoint, a pause, moving stages off drained or straggling nodes. Returns how to place again, or null to go on.
     /// </summary>
-    private async Task<PlacementRequest?> AtStepBoundary(JobSpec spec, StagePlan plan, IPipelineStageGrain[] stages)
+    private async Task<PlacementRequest?> AtStepBoundary(JobSpec spec, StagePlan plan, ReplicaStages stages)
     {
         if (_rewind is { } rewind)
         {
@@ -357,7 +359,7 @@ internal sealed partial class TrainingJobGrain(
             _moveOff.Clear();
             return await PlanMove(spec, plan, stages, moveOff);
         }
-        return null;
+        return await ProposeMoreReplicas(spec, plan, stages);
     }
 
     /// <summary>
@@ -365,18 +367,21 @@ internal sealed partial class TrainingJobGrain(
     /// is; the moving stages restore from this step's in-memory snapshot, so no step is lost. With nowhere to go the
     /// job keeps its placement and says why.
     /// </summary>
-    private async Task<PlacementRequest?> PlanMove(JobSpec spec, StagePlan plan, IPipelineStageGrain[] stages, Dictionary<string, string> moveOff)
+    private async Task<PlacementRequest?> PlanMove(JobSpec spec, StagePlan plan, ReplicaStages stages, Dictionary<string, string> moveOff)
     {
         string jobId = spec.JobId;
-        string[] current = [.. S.Placement.OrderBy(p => p.Stage).Select(p => p.NodeId)];
-        if (!current.Any(moveOff.ContainsKey)) return null;
+        var current = ReplicaStages.NodesOf(S.Placement);
+        if (!current.Any(r => r.Nodes.Any(moveOff.ContainsKey))) return null;
         string why = string.Join("; ", moveOff.Values.Distinct());
         var demands = JobSpecs.Demands(spec, plan);
         var scheduler = GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        var decision = await scheduler.Place(jobId, demands, [.. current.Select(n => moveOff.ContainsKey(n) ? "" : n)]);
+        // Moving may cost a replica (no spare node: the replica on the node shrinks away), never add one.
+        IReadOnlyList<int> counts = [.. JobSpecs.ReplicaCounts(spec).Where(c => c <= current.Count)];
+        var without = current.Select(r => r with { Nodes = [.. r.Nodes.Select(n => moveOff.ContainsKey(n) ? "" : n)] }).ToArray();
+        var decision = await scheduler.PlaceReplicas(jobId, new ReplicaRequest(demands, counts, without));
         if (!decision.Placed)
         {
-            await scheduler.Place(jobId, demands, current); // stay where it is
+            await scheduler.PlaceReplicas(jobId, new ReplicaRequest(demands, [current.Count], current)); // stay where it is
             LogMoveRefused(logger, jobId, why, decision.Reason);
             await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.StagesMoved, jobId, null, S.Epoch, S.CompletedSteps, 0, null,
                 $"stages not moved ({why}): {decision.Reason}"));
@@ -384,13 +389,15 @@ internal sealed partial class TrainingJobGrain(
         }
         await DrainPendingCommit();
         await SnapshotInMemory(stages);
-        return new PlacementRequest(decision.NodeByStage, S.CompletedSteps, null, why, ClusterEventKind.StagesMoved);
+        return new PlacementRequest(decision.Replicas, S.CompletedSteps, null, why, ClusterEventKind.StagesMoved) { Counts = [decision.Replicas.Count] };
     }
 
     /// <summary>Elastic scale-up at a checkpoint boundary: the scheduler proposes a faster placement (nodes joined) or none.</summary>
-    private async Task<PlacementRequest?> ProposeScaleUp(JobSpec spec, StagePlan plan, IPipelineStageGrain[] stages)
+    private async Task<PlacementRequest?> ProposeScaleUp(JobSpec spec, StagePlan plan, ReplicaStages stages)
     {
-        var proposal = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).ProposeFasterPlacement(spec.JobId, JobSpecs.Demands(spec, plan));
+        var current = ReplicaStages.NodesOf(S.Placement);
+        var layout = ReplicaLayout.For(JobSpecs.Demands(spec, plan), current.Count, current, _ => true);
+        var proposal = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).ProposeFasterPlacement(spec.JobId, layout.Demands);
         if (!proposal.Placed) return null;
         if (_pendingCommit is not null)
         {
@@ -398,19 +405,47 @@ internal sealed partial class TrainingJobGrain(
             _pendingCommit = null;
         }
         await SnapshotInMemory(stages);
-        return new PlacementRequest(proposal.NodeByStage, S.CompletedSteps, null, "scale-up: faster placement with nodes that joined", ClusterEventKind.StagesMoved);
+        return new PlacementRequest(layout.Split(proposal.NodeByStage), S.CompletedSteps, null, "scale-up: faster placement with nodes that joined", ClusterEventKind.StagesMoved)
+        {
+            Counts = [current.Count],
+        };
     }
 
-    private async Task SnapshotInMemory(IPipelineStageGrain[] stages)
+    /// <summary>
+    /// Elastic growth at a step boundary: a job running fewer replicas than its maximum asks, now and then, for free
+    /// nodes; new replicas load this step's in-memory snapshot, so nothing is recomputed.
+    /// </summary>
+    private async Task<PlacementRequest?> ProposeMoreReplicas(JobSpec spec, StagePlan plan, ReplicaStages stages)
+    {
+        var counts = JobSpecs.ReplicaCounts(spec);
+        if (stages.Count >= counts[^1] || time.GetUtcNow() - _lastGrowthCheck < options.Value.ReplicaGrowthInterval) return null;
+        _lastGrowthCheck = time.GetUtcNow();
+        var current = ReplicaStages.NodesOf(S.Placement);
+        var proposal = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default)
+            .ProposeMoreReplicas(spec.JobId, new ReplicaRequest(JobSpecs.Demands(spec, plan), counts, current));
+        if (!proposal.Placed) return null;
+        if (_pendingCommit is not null)
+        {
+            await _pendingCommit;
+            _pendingCommit = null;
+        }
+        await SnapshotInMemory(stages);
+        return new PlacementRequest(proposal.Replicas, S.CompletedSteps, null, $"growing onto free nodes: {current.Count} → {proposal.Replicas.Count} replicas", ClusterEventKind.StagesMoved)
+        {
+            Counts = [proposal.Replicas.Count],
+        };
+    }
+
+    private async Task SnapshotInMemory(ReplicaStages stages)
     {
         if (_lastSnapshotStep == S.CompletedSteps) return;
         long epoch = S.Epoch, step = S.CompletedSteps;
-        await Guard(Task.WhenAll(stages.Select(s => s.Snapshot(epoch, step, durable: false))));
+        await Guard(Task.WhenAll(stages.All.Select(s => s.Snapshot(epoch, step, durable: false))));
         _lastSnapshotStep = step;
     }
 
     /// <summary>Commits a checkpoint of the current step (unless one is already committed) and returns its manifest.</summary>
-    private async Task<CheckpointManifest> CheckpointAndCommit(JobSpec spec, IPipelineStageGrain[] stages)
+    private async Task<CheckpointManifest> CheckpointAndCommit(JobSpec spec, ReplicaStages stages)
     {
         if (S.LastCheckpointStep != S.CompletedSteps && !(_pendingCommit is not null && _pendingCommitStep == S.CompletedSteps))
             await Checkpoint(spec, stages);
@@ -425,7 +460,7 @@ internal sealed partial class TrainingJobGrain(
     }
 
     /// <summary>Frees the job's nodes and waits in <see cref="JobState.Paused"/>; its last checkpoint is the resume point.</summary>
-    private async Task EnterPaused(JobSpec spec, IPipelineStageGrain[] stages)
+    private async Task EnterPaused(JobSpec spec, ReplicaStages stages)
     {
         _pauseRequested = false;
         await ReleaseStages(stages);
@@ -455,7 +490,11 @@ internal sealed partial class TrainingJobGrain(
     /// Why the job places again without a failure, and from what: preferred nodes per stage (a move), the step of the
     /// in-memory snapshots to restore (live state), or a committed checkpoint (rewind). All null: the usual choice.
     /// </summary>
-    private sealed record PlacementRequest(IReadOnlyList<string>? Preferred, long? MemoryStep, CheckpointManifest? Manifest, string Why, ClusterEventKind Kind);
+    private sealed record PlacementRequest(IReadOnlyList<ReplicaNodes>? Preferred, long? MemoryStep, CheckpointManifest? Manifest, string Why, ClusterEventKind Kind)
+    {
+        /// <summary>The replica counts to accept (null: every count the spec allows).</summary>
+        public IReadOnlyList<int>? Counts { get; init; }
+    }
 
     /// <summary>Waits for a checkpoint commit that was in flight when a step failed; its failure only means no commit.</summary>
     private async Task DrainPendingCommit()
@@ -474,7 +513,7 @@ internal sealed partial class TrainingJobGrain(
         }
     }
 
-    private async Task<IPipelineStageGrain[]> PlaceAndConfigure(JobSpec spec, PlacementRequest? request)
+    private async Task<ReplicaStages> PlaceAndConfigure(JobSpec spec, PlacementRequest? request)
     {
         string jobId = this.GetPrimaryKeyString();
         bool recovering = S.Epoch > 0 && request is null; // a failure (else a first placement or an operator's request)
@@ -489,12 +528,13 @@ internal sealed partial class TrainingJobGrain(
         var plan = JobSpecs.PlanOf(spec);
         var demands = JobSpecs.Demands(spec, plan);
         _stageCosts = [.. demands.OrderBy(d => d.Stage).Select(d => d.Cost)];
-        string[] previous = [.. S.Placement.OrderBy(p => p.Stage).Select(p => p.NodeId)];
-        IReadOnlyList<string> preferred = request?.Preferred ?? (previous.Length == plan.StageCount ? previous : []);
+        var previous = ReplicaStages.NodesOf(S.Placement).Where(r => r.Nodes.Count == plan.StageCount).ToArray();
+        var previousNode = previous.SelectMany(r => r.Nodes.Select((node, s) => (Key: (r.Replica, s), node))).ToDictionary(x => x.Key, x => x.node);
+        var replicaRequest = new ReplicaRequest(demands, request?.Counts ?? JobSpecs.ReplicaCounts(spec), request?.Preferred ?? previous);
         var scheduler = GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
         await scheduler.Enqueue(new JobTicket(jobId, spec.Priority, spec.Team, S.SubmittedAt ?? started));
-        PlacementDecision decision;
-        while (!(decision = await scheduler.Place(jobId, demands, preferred)).Placed)
+        ReplicaPlacement decision;
+        while (!(decision = await scheduler.PlaceReplicas(jobId, replicaRequest)).Placed)
         {
             // A model that cannot fit a healthy cluster is the user's to fix; lost capacity comes back by itself.
             if (!recovering && decision.Reason?.Contains("cannot fit", StringComparison.Ordinal) == true)
@@ -508,24 +548,34 @@ internal sealed partial class TrainingJobGrain(
                 await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.WaitingForCapacity, jobId, null, S.Epoch, S.CompletedSteps, 0, Since(),
                     decision.Reason ?? "no capacity"));
             }
-            if (_cancelRequested || _pauseRequested) return [];
+            if (_cancelRequested || _pauseRequested) return ReplicaStages.None;
             await Task.Delay(TimeSpan.FromSeconds(1));
         }
 
         int[] unitsPerStage = [.. plan.UnitsPerStage];
-        int moved = previous.Length == plan.StageCount ? decision.NodeByStage.Where((n, s) => n != previous[s]).Count() : plan.StageCount;
-        S.Placement = [.. decision.NodeByStage.Select((node, s) =>
+        int[] replicaIds = [.. decision.Replicas.Select(r => r.Replica)];
+        bool Survived(int replica, int stage, string node) => previousNode.TryGetValue((replica, stage), out var was) && was == node;
+        int total = replicaIds.Length * plan.StageCount;
+        int moved = decision.Replicas.Sum(r => r.Nodes.Where((node, s) => !Survived(r.Replica, s, node)).Count());
+        S.Placement = [.. decision.Replicas.SelectMany(r => r.Nodes.Select((node, s) =>
         {
             var (start, end) = plan.UnitRange(s);
             string units = $"{ModelLayout.UnitName(plan.Config, start)}…{ModelLayout.UnitName(plan.Config, end - 1)}";
-            return new StagePlacement(s, node, NodeIds.SiloOf(node) ?? "?", start, end - start, units);
-        })];
+            return new StagePlacement(s, node, NodeIds.SiloOf(node) ?? "?", start, end - start, units, r.Replica);
+        }))];
+        string where = string.Join(", ", S.Placement.Select(p => replicaIds.Length > 1 ? $"r{p.Replica}/s{p.Stage}→{p.NodeId}" : $"s{p.Stage}→{p.NodeId}"));
         if (recovering)
             await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobReplaced, jobId, null, S.Epoch, S.CompletedSteps, 0, Since(),
-                $"{moved} of {plan.StageCount} stage(s) moved: {string.Join(", ", S.Placement.Select(p => $"s{p.Stage}→{p.NodeId}"))}"));
-        var stages = Enumerable.Range(0, plan.StageCount)
-            .Select(s => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, 0, s)))
-            .ToArray();
+                $"{moved} of {total} stage(s) moved: {where}"));
+        if (previous.Length > 0 && previous.Length != replicaIds.Length)
+            await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.ReplicasChanged, jobId, null, S.Epoch, S.CompletedSteps, 0, Since(),
+                $"replicas {previous.Length} → {replicaIds.Length} ({(request?.Why ?? (recovering ? $"recovering: {S.Error}" : "placed again"))}); " +
+                $"each runs {spec.MicroBatches / replicaIds.Length} of the step's {spec.MicroBatches} micro-batches"));
+        // Replicas dropped (a failure, a drain) still hold stage grains on live nodes: give their memory back.
+        var dropped = previous.Where(r => !replicaIds.Contains(r.Replica)).ToArray();
+        if (dropped.Length > 0)
+            await ReleaseStages(ReplicaStages.Of(GrainFactory, jobId, [.. dropped.Select(r => r.Replica)], plan.StageCount));
+        var stages = ReplicaStages.Of(GrainFactory, jobId, replicaIds, plan.StageCount);
 
         // Resume from the newest state that loads: the stages' in-memory snapshots (held by their shards on other
         // silos) when a recovery finds them all at the same step, newer than the last durable checkpoint; else the
@@ -534,9 +584,11 @@ internal sealed partial class TrainingJobGrain(
         // Checkpoints after the current step belong to a timeline an operator rewound away from.
         var manifests = (await store.ListManifestsAsync(jobId)).Where(m => m.Step <= S.CompletedSteps).ToArray();
         CheckpointManifest? restore = null;
-        bool[] survived = [.. Enumerable.Range(0, plan.StageCount).Select(s => previous.Length == plan.StageCount && previous[s] == decision.NodeByStage[s])];
+        // Per stage, the replicas whose grain stayed on its node: they may still hold their own in-memory copies.
+        int[][] survivors = [.. Enumerable.Range(0, plan.StageCount).Select(s =>
+            decision.Replicas.Where(r => Survived(r.Replica, s, r.Nodes[s])).Select(r => r.Replica).ToArray())];
         long? memoryStep = request?.MemoryStep
-            ?? (recovering && spec.SnapshotInterval > 0 ? await InMemorySnapshotStep(jobId, survived, manifests) : null);
+            ?? (recovering && spec.SnapshotInterval > 0 ? await InMemorySnapshotStep(jobId, survivors, manifests) : null);
         bool configured = false;
         if (request?.Manifest is { } chosen)
         {
@@ -591,7 +643,7 @@ internal sealed partial class TrainingJobGrain(
         _abort = NewAbort();
         if (request is not null)
             await this.Publish(new ClusterEvent(time.GetUtcNow(), request.Kind, jobId, null, S.Epoch, S.CompletedSteps, Math.Max(0, lost), (time.GetUtcNow() - started).TotalSeconds,
-                $"{request.Why}: {moved} of {plan.StageCount} stage(s) moved ({string.Join(", ", S.Placement.Select(p => $"s{p.Stage}→{p.NodeId}"))}); " +
+                $"{request.Why}: {moved} of {total} stage(s) moved ({where}); " +
                 (memoryStep is not null ? $"live state of step {memoryStep}, no step lost"
                  : restore is null ? "from the initial weights" : $"from the checkpoint at step {restore.Step}")));
         else if (recovering)
@@ -607,17 +659,19 @@ internal sealed partial class TrainingJobGrain(
         return stages;
 
         Task ConfigureAll(CheckpointManifest? manifest, long? fromMemory) =>
-            Task.WhenAll(stages.Select((stage, s) => ConfigureStage(stage, new StageAssignment
+            Task.WhenAll(decision.Replicas.SelectMany((replica, rank) => stages.ByRank[rank].Select((stage, s) => ConfigureStage(stage, new StageAssignment
             {
                 Job = spec,
-                Replica = 0,
+                Replica = replica.Replica,
                 Stage = s,
                 Epoch = S.Epoch,
-                NodeId = decision.NodeByStage[s],
+                NodeId = replica.Nodes[s],
                 UnitsPerStage = unitsPerStage,
                 RestoreFrom = manifest,
                 RestoreFromMemoryStep = fromMemory,
-            })));
+                ReplicaIds = replicaIds,
+                SnapshotPeers = [.. survivors[s].Where(id => id != replica.Replica).Select(id => StageKeys.Stage(jobId, id, s))],
+            }))));
     }
 
     /// <summary>
@@ -625,14 +679,14 @@ internal sealed partial class TrainingJobGrain(
     /// stage survived) or its shard's (on another silo) — when newer than every committed checkpoint. One lost silo
     /// never takes both copies of a stage.
     /// </summary>
-    private async Task<long?> InMemorySnapshotStep(string jobId, bool[] survived, IReadOnlyList<CheckpointManifest> manifests)
+    private async Task<long?> InMemorySnapshotStep(string jobId, int[][] survivors, IReadOnlyList<CheckpointManifest> manifests)
     {
-        var copies = await Task.WhenAll(Enumerable.Range(0, survived.Length).Select(async s =>
+        var copies = await Task.WhenAll(Enumerable.Range(0, survivors.Length).Select(async s =>
         {
             long[] shard = await LatestOrNone(() => GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, s)).GetSnapshotSteps());
             // Only a stage that stayed on its node can still hold its own copy (asking a lost one would just fail).
-            long[] own = survived[s] ? await LatestOrNone(() => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, 0, s)).GetSnapshotSteps()) : [];
-            return (IReadOnlySet<long>)shard.Concat(own).Where(step => step >= 0).ToHashSet();
+            var own = await Task.WhenAll(survivors[s].Select(id => LatestOrNone(() => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, id, s)).GetSnapshotSteps())));
+            return (IReadOnlySet<long>)shard.Concat(own.SelectMany(o => o)).Where(step => step >= 0).ToHashSet();
         }));
         _memorySnapshots = string.Join(", ", copies.Select((c, s) => $"s{s}: {(c.Count == 0 ? "none" : string.Join("/", c.Order()))}"));
         return RecoveryPoint.InMemoryStep(copies, manifests.Count > 0 ? manifests[^1].Step : 0, S.CompletedSteps);
@@ -678,7 +732,7 @@ internal sealed partial class TrainingJobGrain(
         }
     }
 
-    private async Task TrainStep(Interfaces.Jobs.JobSpec spec, StagePlan plan, IPipelineStageGrain[] stages)
+    private async Task TrainStep(Interfaces.Jobs.JobSpec spec, StagePlan plan, ReplicaStages stages)
     {
         var clock = Stopwatch.StartNew();
         long step = S.CompletedSteps;
@@ -687,26 +741,19 @@ internal sealed partial class TrainingJobGrain(
         var losses = new double[m];
         double compute = 0, queue = 0, messaging = 0;
 
-        // 1F1B keeps at most P micro-batches in the pipe; GPipe lets them all in.
-        int window = spec.Schedule == "gpipe" ? m : Math.Min(m, plan.StageCount);
-        var inFlight = new List<Task>(window);
-        for (int micro = 0; micro < m; micro++)
-        {
-            if (inFlight.Count >= window)
-            {
-                var finished = await Guard(Task.WhenAny(inFlight));
-                await finished; // surface its failure now
-                inFlight.Remove(finished);
-            }
-            inFlight.Add(RunMicroBatch(micro));
-        }
-        await Guard(Task.WhenAll(inFlight));
+        // Each replica runs its block of the global micro-batches through its own pipeline; 1F1B keeps at most P
+        // micro-batches in a pipe, GPipe lets the whole block in.
+        int ranks = stages.Count;
+        int k = m / ranks;
+        int window = spec.Schedule == "gpipe" ? k : Math.Min(k, plan.StageCount);
+        await Guard(Task.WhenAll(Enumerable.Range(0, ranks).Select(RunReplica)));
 
+        // Every replica's stage is asked at once: the same stage of all replicas all-reduce their gradients first.
         var reduce = Stopwatch.StartNew();
-        var squares = await Guard(Task.WhenAll(stages.Select(s => s.GradientSquares(epoch, step))));
-        double norm = GradientNorm.Global(squares);
+        var squares = await Guard(Task.WhenAll(stages.All.Select(s => s.GradientSquares(epoch, step))));
+        double norm = GradientNorm.Global(squares.Take(plan.StageCount)); // rank 0's, in stage order: every rank's are the same
         double coefficient = GradientNorm.ClipCoefficient(norm, spec.Optimizer.ClipNorm);
-        double[] deviceMs = await Guard(Task.WhenAll(stages.Select(s => s.ApplyUpdate(epoch, step, coefficient))));
+        double[] deviceMs = await Guard(Task.WhenAll(stages.All.Select(s => s.ApplyUpdate(epoch, step, coefficient))));
         reduce.Stop();
 
         double loss = LossReduction.Mean(losses);
@@ -722,10 +769,26 @@ internal sealed partial class TrainingJobGrain(
         await Publish(null);
         await WatchForStragglers(spec, plan, deviceMs);
 
-        async Task RunMicroBatch(int micro)
+        async Task RunReplica(int rank)
+        {
+            var inFlight = new List<Task>(window);
+            for (int micro = rank * k; micro < (rank + 1) * k; micro++)
+            {
+                if (inFlight.Count >= window)
+                {
+                    var finished = await Guard(Task.WhenAny(inFlight));
+                    await finished; // surface its failure now
+                    inFlight.Remove(finished);
+                }
+                inFlight.Add(RunMicroBatch(stages.ByRank[rank][0], micro));
+            }
+            await Guard(Task.WhenAll(inFlight));
+        }
+
+        async Task RunMicroBatch(IPipelineStageGrain first, int micro)
         {
             long started = Stopwatch.GetTimestamp();
-            var result = await stages[0].RunMicroBatch(epoch, step, micro, null);
+            var result = await first.RunMicroBatch(epoch, step, micro, null);
             double roundTrip = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             losses[micro] = result.Loss;
             compute += result.ComputeMs;
@@ -740,9 +803,10 @@ internal sealed partial class TrainingJobGrain(
     /// </summary>
     private async Task WatchForStragglers(JobSpec spec, StagePlan plan, double[] deviceMs)
     {
-        if (_stragglers is null || S.Placement.Count != plan.StageCount) return;
-        string[] nodes = [.. S.Placement.OrderBy(p => p.Stage).Select(p => p.NodeId)];
-        if (_stragglers.Observe(nodes, deviceMs, _stageCosts) is not { } straggler) return;
+        if (_stragglers is null || _stageCosts.Length != plan.StageCount || S.Placement.Count != deviceMs.Length) return;
+        string[] nodes = [.. S.Placement.Select(p => p.NodeId)]; // rank by rank, stage by stage: the order of deviceMs
+        double[] costs = [.. Enumerable.Range(0, deviceMs.Length).Select(i => _stageCosts[i % _stageCosts.Length])];
+        if (_stragglers.Observe(nodes, deviceMs, costs) is not { } straggler) return;
         LogStraggler(logger, spec.JobId, straggler.NodeId, straggler.Reason);
         bool spare = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).ReportStraggler(spec.JobId, straggler.NodeId, straggler.Reason);
         if (spare)
@@ -774,13 +838,13 @@ internal sealed partial class TrainingJobGrain(
     private static bool IsCheckpointDue(JobSpec spec, long completedSteps) =>
         completedSteps == spec.Steps || (spec.CheckpointInterval > 0 && completedSteps % spec.CheckpointInterval == 0);
 
-    private async Task Checkpoint(JobSpec spec, IPipelineStageGrain[] stages)
+    private async Task Checkpoint(JobSpec spec, ReplicaStages stages)
     {
         if (_pendingCommit is not null) await _pendingCommit; // one checkpoint in flight at a time
         long step = S.CompletedSteps;
         long epoch = S.Epoch;
         S.State = JobState.Checkpointing;
-        await Guard(Task.WhenAll(stages.Select(s => s.Snapshot(epoch, step, durable: true))));
+        await Guard(Task.WhenAll(stages.All.Select(s => s.Snapshot(epoch, step, durable: true))));
         _lastSnapshotStep = step;
         await Publish($"checkpointing step {step}");
         _pendingCommitStep = step;
@@ -823,7 +887,7 @@ internal sealed partial class TrainingJobGrain(
         await Publish($"checkpoint at step {step} committed");
     }
 
-    private async Task Finish(JobState state, string? error, IPipelineStageGrain[] stages)
+    private async Task Finish(JobState state, string? error, ReplicaStages stages)
     {
         S.State = state;
         S.Error = error;
@@ -837,10 +901,10 @@ internal sealed partial class TrainingJobGrain(
         LogFinished(logger, this.GetPrimaryKeyString(), state, S.CompletedSteps, S.LossHistory.Count > 0 ? S.LossHistory[^1] : double.NaN);
     }
 
-    private async Task ReleaseStages(IPipelineStageGrain[] stages)
+    private async Task ReleaseStages(ReplicaStages stages)
     {
         long epoch = S.Epoch;
-        await Task.WhenAll(stages.Select(async s =>
+        await Task.WhenAll(stages.All.Select(async s =>
         {
             try
             {
@@ -877,6 +941,10 @@ internal sealed partial class TrainingJobGrain(
             HostSilo = silo.Name,
             Priority = spec?.Priority ?? 0,
             Team = spec?.Team ?? "default",
+            Replicas = S.State is JobState.Running or JobState.Checkpointing or JobState.Recovering or JobState.Placing
+                ? S.Placement.Select(p => p.Replica).Distinct().Count() : 0,
+            MinReplicas = spec?.MinReplicas ?? 1,
+            MaxReplicas = spec?.MaxReplicas ?? 1,
         };
     }
 
@@ -888,7 +956,7 @@ internal sealed partial class TrainingJobGrain(
             var stream = this.GetStreamProvider(JobStreams.Provider)
                 .GetStream<JobProgress>(StreamId.Create(JobStreams.ProgressNamespace, status.JobId));
             await stream.OnNextAsync(new JobProgress(status.JobId, status.State, status.Epoch, status.CompletedSteps, status.TotalSteps,
-                status.LastLoss, status.TokensPerSecond, status.Eta, time.GetUtcNow(), message));
+                status.LastLoss, status.TokensPerSecond, status.Eta, time.GetUtcNow(), message, status.Replicas));
         }
         catch (Exception e)
         {

@@ -6,8 +6,8 @@ internal sealed partial class SchedulerGrain
 {
     /// <summary>
     /// Data-parallel jobs: the largest allowed replica count whose stages all get a node of their own (more replicas
-    /// on shared nodes would add no speed), survivors kept where they are; when none does, the smallest count, packed
-    /// if need be. The smallest count is the gang: the job gets all of it or nothing, and only it may preempt.
+    /// on shared nodes would add no speed), survivors kept where they are. The smallest count is the gang: the job gets
+    /// all of it or nothing, and only it may preempt; a single replica may pack its stages onto fewer nodes.
     /// </summary>
     public async Task<ReplicaPlacement> PlaceReplicas(string jobId, ReplicaRequest request)
     {
@@ -17,7 +17,7 @@ internal sealed partial class SchedulerGrain
         bool replicated = counts[0] > 1;
         var minimum = ReplicaLayout.For(request.Stages, counts[^1], request.Current, _ => false);
         ReplicaLayout? chosen = null;
-        var choice = await Admit(jobId, minimum.Demands, minimum.Preferred, (candidates, ticket) =>
+        var choice = await Admit(jobId, minimum.Demands, minimum.Preferred, minimumOwnNodes: counts[^1] > 1, (candidates, ticket) =>
         {
             var usable = candidates.Select(c => c.NodeId).ToHashSet(StringComparer.Ordinal);
             foreach (int count in counts)
@@ -30,8 +30,14 @@ internal sealed partial class SchedulerGrain
                     if (last) return new Choice(decision, layout.Demands, [], MayPreempt: !CannotFit(decision));
                     continue;
                 }
-                if (!last && decision.NodeByStage.Distinct(StringComparer.Ordinal).Count() < decision.NodeByStage.Count)
-                    continue; // this many replicas only by sharing nodes: fewer, on nodes of their own, step as fast
+                if (count > 1 && decision.NodeByStage.Distinct(StringComparer.Ordinal).Count() < decision.NodeByStage.Count)
+                {
+                    // Replicas sharing nodes would add no speed: fewer, on nodes of their own, step as fast. A job's
+                    // minimum of several replicas is a gang of that many nodes per stage, so it waits instead.
+                    if (last) return new Choice(PlacementDecision.Refused(
+                        $"{count} replicas × {request.Stages.Count} stages need {count * request.Stages.Count} nodes of their own; {usable.Count} are free."), layout.Demands, [], MayPreempt: true);
+                    continue;
+                }
                 if (QuotaProblem(ticket, decision.NodeByStage) is { } quota)
                 {
                     if (last) return new Choice(PlacementDecision.Refused(quota), layout.Demands, [], MayPreempt: false);
@@ -48,8 +54,8 @@ internal sealed partial class SchedulerGrain
     }
 
     /// <summary>
-    /// Growth onto free nodes, never at anyone's expense: refused while another job waits for nodes and would fit in
-    /// what is free (it goes first), and refused unless every current replica keeps its nodes.
+    /// Growth onto free nodes, never at anyone's expense: refused while another job of the same or higher priority
+    /// waits for nodes, or a lower-priority one would fit in what is free, and unless every current replica keeps its nodes.
     /// </summary>
     public Task<ReplicaPlacement> ProposeMoreReplicas(string jobId, ReplicaRequest request)
     {
@@ -61,12 +67,14 @@ internal sealed partial class SchedulerGrain
         int[] larger = [.. request.ReplicaCounts.Where(c => c > running).Distinct().OrderDescending()];
         if (larger.Length == 0)
             return Task.FromResult(ReplicaPlacement.Refused($"Job {jobId} already runs its most replicas ({running})."));
+        // Growth is opportunistic: a waiting job of the same or higher priority goes first (fair sharing), and so does a
+        // lower-priority one that fits in what is free now.
         var free = Candidates();
-        if (Queue().FirstOrDefault(w => w.Ticket.JobId != jobId && PlacementPolicy.Place(w.Demands, free, []).Placed) is { } waiting)
+        var ticket = Ticket(jobId);
+        if (Queue().FirstOrDefault(w => w.Ticket.JobId != jobId && (w.Ticket.Priority >= ticket.Priority || w.FitsIn(free))) is { } waiting)
             return Task.FromResult(ReplicaPlacement.Refused($"Job {waiting.Ticket.JobId} is waiting for nodes and goes first."));
         var candidates = Candidates(excludingJob: jobId);
         var usable = candidates.Select(c => c.NodeId).ToHashSet(StringComparer.Ordinal);
-        var ticket = Ticket(jobId);
         foreach (int count in larger)
         {
             var layout = ReplicaLayout.For(request.Stages, count, request.Current, usable.Contains);

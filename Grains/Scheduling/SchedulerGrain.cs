@@ -38,7 +38,20 @@ internal sealed partial class SchedulerGrain(
     private sealed record Choice(PlacementDecision Decision, IReadOnlyList<StageDemand> Demands, IReadOnlyList<string> Labels, bool MayPreempt);
 
     /// <summary>A job that asked for nodes and was refused; it asks again about every second while it waits (with the demands of its minimum).</summary>
-    private sealed record WaitingJob(JobTicket Ticket, IReadOnlyList<StageDemand> Demands, DateTimeOffset Since, DateTimeOffset LastAsk, string Reason);
+    private sealed record WaitingJob(JobTicket Ticket, IReadOnlyList<StageDemand> Demands, DateTimeOffset Since, DateTimeOffset LastAsk, string Reason)
+    {
+        /// <summary>Its minimum needs a node per stage (several replicas); else its stages may share nodes.</summary>
+        public bool OwnNodes { get; init; }
+
+        public bool FitsIn(IReadOnlyList<PlacementCandidate> candidates) => Fits(Demands, candidates, [], OwnNodes);
+    }
+
+    /// <summary>Whether the stages can be placed — each on a node of its own when <paramref name="ownNodes"/>.</summary>
+    private static bool Fits(IReadOnlyList<StageDemand> stages, IReadOnlyList<PlacementCandidate> candidates, IReadOnlyList<string> preferred, bool ownNodes)
+    {
+        var decision = PlacementPolicy.Place(stages, candidates, preferred);
+        return decision.Placed && (!ownNodes || decision.NodeByStage.Distinct(StringComparer.Ordinal).Count() == decision.NodeByStage.Count);
+    }
 
     /// <summary>A waiting job that has not asked for this long has gone (paused, cancelled, its grain moving).</summary>
     private static readonly TimeSpan WaitingExpiry = TimeSpan.FromSeconds(10);
@@ -161,7 +174,7 @@ internal sealed partial class SchedulerGrain(
     public async Task<PlacementDecision> Place(string jobId, IReadOnlyList<StageDemand> stages, IReadOnlyList<string> preferred)
     {
         string[] labels = [.. stages.OrderBy(d => d.Stage).Select(d => $"s{d.Stage}")];
-        var choice = await Admit(jobId, stages, preferred, (candidates, ticket) =>
+        var choice = await Admit(jobId, stages, preferred, minimumOwnNodes: false, (candidates, ticket) =>
         {
             var decision = PlacementPolicy.Place(stages, candidates, preferred);
             if (decision.Placed && QuotaProblem(ticket, decision.NodeByStage) is { } quota)
@@ -178,7 +191,7 @@ internal sealed partial class SchedulerGrain(
     /// come first and fit now), then <paramref name="choose"/> on the candidate nodes, then preemption for the job's
     /// <paramref name="minimum"/> when that was refused for lack of room. Records the placement or the wait.
     /// </summary>
-    private async Task<Choice> Admit(string jobId, IReadOnlyList<StageDemand> minimum, IReadOnlyList<string> minimumPreferred,
+    private async Task<Choice> Admit(string jobId, IReadOnlyList<StageDemand> minimum, IReadOnlyList<string> minimumPreferred, bool minimumOwnNodes,
         Func<PlacementCandidate[], JobTicket, Choice> choose)
     {
         bool admitted = _jobs.Remove(jobId);
@@ -192,13 +205,13 @@ internal sealed partial class SchedulerGrain(
         var ticket = Ticket(jobId);
         var now = time.GetUtcNow();
         _waiting[jobId] = _waiting.TryGetValue(jobId, out var was)
-            ? was with { Ticket = ticket, Demands = minimum, LastAsk = now }
-            : new WaitingJob(ticket, minimum, now, now, "");
+            ? was with { Ticket = ticket, Demands = minimum, LastAsk = now, OwnNodes = minimumOwnNodes }
+            : new WaitingJob(ticket, minimum, now, now, "") { OwnNodes = minimumOwnNodes };
         var candidates = Candidates();
 
         Choice choice;
         var ahead = admitted ? null : Queue().TakeWhile(w => w.Ticket.JobId != jobId)
-            .FirstOrDefault(w => PlacementPolicy.Place(w.Demands, candidates, []).Placed);
+            .FirstOrDefault(w => w.FitsIn(candidates));
         if (ahead is not null)
         {
             choice = new Choice(PlacementDecision.Refused($"Queued behind job {ahead.Ticket.JobId} (priority {ahead.Ticket.Priority}, team {ahead.Ticket.Team}), which goes first and fits now."), minimum, [], false);
@@ -206,7 +219,7 @@ internal sealed partial class SchedulerGrain(
         else
         {
             choice = choose(candidates, ticket);
-            if (choice.MayPreempt && await MakeRoom(ticket, minimum, minimumPreferred) is { } waitForRoom)
+            if (choice.MayPreempt && await MakeRoom(ticket, minimum, minimumPreferred, minimumOwnNodes) is { } waitForRoom)
                 choice = choice with { Decision = waitForRoom };
         }
 
@@ -265,11 +278,11 @@ internal sealed partial class SchedulerGrain(
     /// Preemption: the fewest lower-priority running jobs (lowest priority, then newest first) whose nodes would let
     /// the job in. They are asked to checkpoint and free their nodes; the job is refused until they have.
     /// </summary>
-    private async Task<PlacementDecision?> MakeRoom(JobTicket ticket, IReadOnlyList<StageDemand> stages, IReadOnlyList<string> preferred)
+    private async Task<PlacementDecision?> MakeRoom(JobTicket ticket, IReadOnlyList<StageDemand> stages, IReadOnlyList<string> preferred, bool ownNodes)
     {
         var freed = new HashSet<string>(_preempting.Where(_jobs.ContainsKey), StringComparer.Ordinal);
-        bool Fits() => PlacementPolicy.Place(stages, Candidates(freed), preferred).Placed;
-        if (freed.Count > 0 && Fits())
+        bool FitsFreed() => Fits(stages, Candidates(freed), preferred, ownNodes);
+        if (freed.Count > 0 && FitsFreed())
             return PlacementDecision.Refused($"Waiting for preempted job(s) {string.Join(", ", freed)} to checkpoint and free their nodes.");
         var victims = _jobs.Keys.Where(j => !freed.Contains(j) && Ticket(j).Priority < ticket.Priority)
             .OrderBy(j => Ticket(j).Priority).ThenByDescending(j => Ticket(j).SubmittedAt).ThenBy(j => j, StringComparer.Ordinal).ToArray();
@@ -278,7 +291,7 @@ internal sealed partial class SchedulerGrain(
         {
             chosen.Add(victim);
             freed.Add(victim);
-            if (!Fits()) continue;
+            if (!FitsFreed()) continue;
             foreach (string job in chosen)
             {
                 _preempting.Add(job);

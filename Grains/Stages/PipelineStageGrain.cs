@@ -19,6 +19,10 @@ namespace Cluster.Grains.Stages;
 /// A slice of a job's model, living on its node's silo; its <see cref="StageExecutor"/> (module, optimizer state,
 /// in-flight micro-batches) belongs to the node's device worker and is only ever touched there. Reentrant: while one
 /// micro-batch waits for the stages after it, the next one can start — the device worker serialises the compute.
+/// With data-parallel replicas, this stage of every replica runs its block of the step's micro-batches, then they
+/// all-reduce their gradients: each rank reduces one chunk of the flat gradient vector from every rank's values in the
+/// canonical order (reduce-scatter), then gathers the others' reduced chunks (all-gather) — the same bits as one
+/// replica, with each rank sending and receiving about twice the vector, like a ring all-reduce.
 /// </summary>
 [Reentrant]
 [AssignedNodePlacement]
@@ -40,6 +44,23 @@ internal sealed partial class PipelineStageGrain(
     // The two newest snapshots (a failure mid-snapshot leaves stages one step apart); survive re-configuration, not the silo.
     private readonly List<(long Step, IReadOnlyList<UnitStateImage> Units)> _ownSnapshots = [];
     private double _stepComputeMs;
+    private int _rank;
+    private int[] _replicaIds = [];
+    private int _firstMicroBatch; // global index of this replica's first micro-batch in each step
+    private int _microBatches; // this replica's micro-batches per step
+    private StepReduction? _reduction;
+
+    /// <summary>One step's all-reduce as this rank sees it: its local gradients, and its reduced chunk once reduced.</summary>
+    private sealed class StepReduction(long epoch, long step)
+    {
+        public long Epoch { get; } = epoch;
+
+        public long Step { get; } = step;
+
+        public TaskCompletionSource<float[]> Local { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource<float[]> Reduced { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 
     public async Task Configure(StageAssignment assignment)
     {
@@ -66,7 +87,7 @@ internal sealed partial class PipelineStageGrain(
         try
         {
             if (assignment.RestoreFromMemoryStep is { } memoryStep)
-                await RestoreFromMemory(worker, executor, spec.JobId, memoryStep);
+                await RestoreFromMemory(worker, executor, spec.JobId, memoryStep, assignment.SnapshotPeers);
             else if (assignment.RestoreFrom is { } manifest)
                 await Restore(worker, executor, manifest);
         }
@@ -81,12 +102,21 @@ internal sealed partial class PipelineStageGrain(
             throw;
         }
 
+        // Copies after the restored step belong to a timeline the job left (a rewind or a lost step); earlier ones are shared.
+        _ownSnapshots.RemoveAll(o => o.Step > executor.CompletedSteps);
         _executor = executor;
         _worker = worker;
         _worker.StageAttached();
         _assignment = assignment;
         _epoch = assignment.Epoch;
-        _lossScale = LossReduction.Scale(spec.MicroBatches);
+        _lossScale = LossReduction.Scale(spec.MicroBatches); // of the global batch, whatever the replica count
+        _replicaIds = assignment.ReplicaIds.Length > 0 ? assignment.ReplicaIds : [assignment.Replica];
+        _rank = Array.IndexOf(_replicaIds, assignment.Replica);
+        if (_rank < 0)
+            throw new ArgumentException($"Stage {this.GetPrimaryKeyString()}: replica {assignment.Replica} is not among the job's replicas ({string.Join(", ", _replicaIds)}).", nameof(assignment));
+        _microBatches = ReplicaSplit.PerReplica(spec.MicroBatches, _replicaIds.Length);
+        _firstMicroBatch = _rank * _microBatches;
+        _reduction = null;
         _sampler = executor.IsFirst || executor.IsLast
             ? new BatchSampler(corpora.Get(spec.DataSource), plan.Config.ContextLength, spec.MicroBatchSize, spec.DataSeed, plan.Config.VocabSize)
             : null;
@@ -94,10 +124,14 @@ internal sealed partial class PipelineStageGrain(
         LogConfigured(logger, this.GetPrimaryKeyString(), assignment.Epoch, assignment.NodeId, plan.ToString(), executor.CompletedSteps);
     }
 
-    public async Task<MicroBatchResult> RunMicroBatch(long epoch, long step, int microBatch, TensorPayload? input)
+    public async Task<MicroBatchResult> RunMicroBatch(long epoch, long step, int globalMicroBatch, TensorPayload? input)
     {
         var (executor, worker) = Fenced(epoch, step);
-        MicroBatch? batch = executor.IsFirst || executor.IsLast ? _sampler!.Sample(step, microBatch) : null;
+        int microBatch = globalMicroBatch - _firstMicroBatch; // the executor's accumulator counts this replica's block from 0
+        if (microBatch < 0 || microBatch >= _microBatches)
+            throw new ArgumentOutOfRangeException(nameof(globalMicroBatch), globalMicroBatch,
+                $"Stage {this.GetPrimaryKeyString()} (rank {_rank} of {_replicaIds.Length}) runs micro-batches {_firstMicroBatch}…{_firstMicroBatch + _microBatches - 1}.");
+        MicroBatch? batch = executor.IsFirst || executor.IsLast ? _sampler!.Sample(step, globalMicroBatch) : null;
         WireTensor activations = executor.IsFirst
             ? TensorWire.FromTokens(batch!.Inputs, batch.Rows, batch.Columns)
             : (input ?? throw new ArgumentNullException(nameof(input), $"Stage {executor.Stage} needs the activations of stage {executor.Stage - 1}.")).ToWire();
@@ -115,7 +149,7 @@ internal sealed partial class PipelineStageGrain(
         }
 
         var forward = await Compute(worker, step, microBatch, () => executor.Forward(microBatch, activations));
-        var downstream = await _next!.RunMicroBatch(epoch, step, microBatch, forward.Value.ToPayload()).WaitAsync(_epochCalls.Token);
+        var downstream = await _next!.RunMicroBatch(epoch, step, globalMicroBatch, forward.Value.ToPayload()).WaitAsync(_epochCalls.Token);
         Fenced(epoch, step);
         var backward = await Compute(worker, step, microBatch, () => executor.Backward(microBatch, downstream.InputGradient?.ToWire(), _lossScale));
         double compute = forward.Ran.TotalMilliseconds + backward.Ran.TotalMilliseconds;
@@ -149,15 +183,79 @@ internal sealed partial class PipelineStageGrain(
     public async Task<double[]> GradientSquares(long epoch, long step)
     {
         var (executor, worker) = Fenced(epoch, step);
+        if (_replicaIds.Length > 1)
+            await AllReduce(epoch, step, executor, worker);
         var result = await worker.Run(executor.GradientSquares);
         _stepComputeMs += result.Ran.TotalMilliseconds;
         return result.Value;
     }
 
+    /// <summary>Reduce-scatter then all-gather over the same stage of every replica; leaves the reduced gradients in the executor.</summary>
+    private async Task AllReduce(long epoch, long step, StageExecutor executor, DeviceWorker worker)
+    {
+        var reduction = Reduction(epoch, step);
+        var local = await worker.Run(executor.LocalGradients);
+        _stepComputeMs += local.Ran.TotalMilliseconds;
+        reduction.Local.TrySetResult(local.Value);
+
+        int ranks = _replicaIds.Length;
+        var (start, end) = ReplicaReduction.Chunk(local.Value.Length, ranks, _rank);
+        var parts = await Task.WhenAll(Enumerable.Range(0, ranks).Select(q => q == _rank
+            ? Task.FromResult(local.Value[start..end])
+            : Peer(q).GetGradientChunk(epoch, step, _rank).WaitAsync(_epochCalls.Token)));
+        Fenced(epoch, step);
+        var reduced = await worker.Run(() => ReplicaReduction.Sum(parts));
+        _stepComputeMs += reduced.Ran.TotalMilliseconds;
+        reduction.Reduced.TrySetResult(reduced.Value);
+
+        var chunks = await Task.WhenAll(Enumerable.Range(0, ranks).Select(q => q == _rank
+            ? Task.FromResult(reduced.Value)
+            : Peer(q).GetReducedChunk(epoch, step).WaitAsync(_epochCalls.Token)));
+        Fenced(epoch, step);
+        var full = new float[local.Value.Length];
+        for (int q = 0; q < ranks; q++)
+        {
+            var (from, to) = ReplicaReduction.Chunk(full.Length, ranks, q);
+            if (chunks[q].Length != to - from)
+                throw new InvalidOperationException($"Replica rank {q} sent {chunks[q].Length} reduced values for chunk {from}…{to}: the replicas run different stage plans.");
+            chunks[q].CopyTo(full, from);
+        }
+        var applied = await worker.Run(() => { executor.UseReducedGradients(full); return true; });
+        _stepComputeMs += applied.Ran.TotalMilliseconds;
+    }
+
+    public async Task<float[]> GetGradientChunk(long epoch, long step, int chunk)
+    {
+        Fenced(epoch, step);
+        if (chunk < 0 || chunk >= _replicaIds.Length)
+            throw new ArgumentOutOfRangeException(nameof(chunk), chunk, $"Stage {this.GetPrimaryKeyString()} has {_replicaIds.Length} replicas, so chunks 0…{_replicaIds.Length - 1}.");
+        var local = await Reduction(epoch, step).Local.Task.WaitAsync(_epochCalls.Token);
+        var (start, end) = ReplicaReduction.Chunk(local.Length, _replicaIds.Length, chunk);
+        return local[start..end];
+    }
+
+    public async Task<float[]> GetReducedChunk(long epoch, long step)
+    {
+        Fenced(epoch, step);
+        return await Reduction(epoch, step).Reduced.Task.WaitAsync(_epochCalls.Token);
+    }
+
+    /// <summary>This step's all-reduce (made by whichever of the job's call or a peer's arrives first).</summary>
+    private StepReduction Reduction(long epoch, long step)
+    {
+        if (_reduction is null || _reduction.Epoch != epoch || _reduction.Step != step)
+            _reduction = new StepReduction(epoch, step);
+        return _reduction;
+    }
+
+    private IPipelineStageGrain Peer(int rank) =>
+        GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(_assignment!.Job.JobId, _replicaIds[rank], _executor!.Stage));
+
     public async Task<double> ApplyUpdate(long epoch, long step, double clipCoefficient)
     {
         var (executor, worker) = Fenced(epoch, step);
         var result = await worker.Run(() => { executor.ApplyUpdate(clipCoefficient); return true; });
+        _reduction = null;
         double stepMs = _stepComputeMs + result.Ran.TotalMilliseconds;
         worker.RecordStep(stepMs);
         _stepComputeMs = 0;
@@ -171,6 +269,7 @@ internal sealed partial class PipelineStageGrain(
         _ownSnapshots.RemoveAll(o => o.Step >= completedSteps); // a rewound or repeated step replaces the old timeline
         _ownSnapshots.Add((completedSteps, images));
         if (_ownSnapshots.Count > 2) _ownSnapshots.RemoveAt(0);
+        if (_rank != 0) return; // replicas hold the same state: the first one's copy goes to the shard
         var shard = GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(_assignment!.Job.JobId, executor.Stage));
         RequestContext.Set(PlacementContextKeys.AvoidSilo, workers.SiloName);
         try
@@ -182,6 +281,10 @@ internal sealed partial class PipelineStageGrain(
             RequestContext.Remove(PlacementContextKeys.AvoidSilo);
         }
     }
+
+    public Task<IReadOnlyList<UnitImage>?> GetSnapshot(long completedSteps) =>
+        Task.FromResult<IReadOnlyList<UnitImage>?>(_ownSnapshots.Where(o => o.Step == completedSteps)
+            .Select(o => o.Units.Select(u => new UnitImage(u.UnitIndex, u.UnitName, u.Image)).ToArray()).FirstOrDefault());
 
     public Task<long> GetSnapshotStep() => Task.FromResult(_ownSnapshots.Count > 0 ? _ownSnapshots[^1].Step : -1);
 
@@ -248,32 +351,33 @@ internal sealed partial class PipelineStageGrain(
     /// Loads the in-memory snapshot of <paramref name="step"/>: this stage's own copy when it survived the failure,
     /// else the copy its checkpoint shard keeps on another silo.
     /// </summary>
-    private async Task RestoreFromMemory(DeviceWorker worker, StageExecutor executor, string jobId, long step)
+    private async Task RestoreFromMemory(DeviceWorker worker, StageExecutor executor, string jobId, long step, IReadOnlyList<string> peers)
     {
         string shardKey = StageKeys.Shard(jobId, executor.Stage);
-        Dictionary<string, (byte[] Image, string Source)> images;
+        Dictionary<string, (byte[] Image, string Source)>? images = null;
         if (_ownSnapshots.FirstOrDefault(o => o.Step == step) is { Units.Count: > 0 } own)
-        {
             images = own.Units.ToDictionary(u => u.UnitName, u => (u.Image, $"{this.GetPrimaryKeyString()} (own memory, step {step})"), StringComparer.Ordinal);
-        }
-        else
+        var tried = new List<string>();
+        foreach (string source in peers.Prepend(shardKey))
         {
-            IReadOnlyList<UnitImage>? units = null;
+            if (images is not null) break;
             try
             {
-                units = await GrainFactory.GetGrain<ICheckpointShardGrain>(shardKey).GetSnapshot(step);
+                var units = source == shardKey
+                    ? await GrainFactory.GetGrain<ICheckpointShardGrain>(source).GetSnapshot(step)
+                    : await GrainFactory.GetGrain<IPipelineStageGrain>(source).GetSnapshot(step).WaitAsync(TimeSpan.FromSeconds(5));
+                if (units is null) tried.Add($"{source} no longer holds it");
+                else images = units.ToDictionary(u => u.UnitName, u => (u.Image, $"{source} (memory, step {step})"), StringComparer.Ordinal);
             }
             catch (Exception e) when (e is not CheckpointCorruptException)
             {
-                throw new CheckpointCorruptException($"{shardKey} (memory)", $"it could not be reached ({e.Message}).", e);
+                tried.Add($"{source} could not be reached ({e.Message})");
             }
-            if (units is null)
-                throw new CheckpointCorruptException($"{shardKey} (memory)", $"it no longer holds the snapshot of step {step}.");
-            images = units.ToDictionary(u => u.UnitName, u => (u.Image, $"{shardKey} (memory, step {step})"), StringComparer.Ordinal);
         }
+        if (images is null)
+            throw new CheckpointCorruptException($"{shardKey} (memory)", $"no copy of the snapshot of step {step} is left: {string.Join("; ", tried)}.");
         await worker.Run(() => executor.ImportState(unit => images.TryGetValue(unit, out var image) ? image
             : throw new CheckpointCorruptException($"{shardKey} (memory)", $"its snapshot has no unit '{unit}'.")));
-        _ownSnapshots.Clear(); // the executor holds it now; later snapshots start a new history
         if (executor.CompletedSteps != step)
             throw new CheckpointCorruptException($"{shardKey} (memory)", $"its snapshot holds optimizer step {executor.CompletedSteps}, not {step}.");
     }

@@ -28,10 +28,10 @@ internal static class TinyJob
     /// <summary>Trainer options equal to what the cluster runs for <paramref name="spec"/> (one thread, like the device workers).</summary>
     public static TrainerOptions ReferenceOptions(JobSpec spec) => JobSpecs.ToTrainerOptions(spec, threads: 1);
 
-    /// <summary>The reference trainer's losses for the whole spec.</summary>
-    public static double[] ReferenceLosses(JobSpec spec)
+    /// <summary>The reference trainer's losses for the whole spec, or its first <paramref name="steps"/> (same schedule).</summary>
+    public static double[] ReferenceLosses(JobSpec spec, int? steps = null)
     {
         using var trainer = new ReferenceTrainer(ReferenceOptions(spec), TokenSources.Open(spec.DataSource));
-        return Enumerable.Range(0, spec.Steps).Select(_ => trainer.TrainStep().Loss).ToArray();
+        return Enumerable.Range(0, steps ?? spec.Steps).Select(_ => trainer.TrainStep().Loss).ToArray();
     }
 }
