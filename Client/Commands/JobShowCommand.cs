@@ -10,7 +10,7 @@ internal static class JobShowCommand
     public static Command Create(ConsoleContext context)
     {
         var job = Arguments.JobId(context);
-        var command = new Command("show", "A job's progress, spec, placement and loss history") { job };
+        var command = new Command("show", "A job's progress, replicas, spec, placement and loss history") { job };
         command.SetAction(context, async (parse, ct) =>
         {
             var detail = await (await context.QueriesAsync(parse, ct)).GetJobDetailAsync(parse.GetRequiredValue(job));

@@ -21,6 +21,9 @@ internal static class JobSubmitCommand
         {
             string? path = parse.GetValue(file);
             var spec = flags.Apply(path is null ? new JobSpec() : JobSpecFile.Load(path), parse, context.Time.GetUtcNow());
+            // Caught here, before connecting; the cluster validates the rest of the replica range.
+            if (flags.ReplicaProblems(spec, parse, path) is { Count: > 0 } problems)
+                throw new UsageException("the job's replica range is not valid:", problems);
             var queries = await context.QueriesAsync(parse, ct);
             JobStatus status;
             try

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Threading.Channels;
 using Cluster.Client.Cli;
 using Cluster.Client.Data;
 using Cluster.Client.Rendering;
@@ -20,7 +21,7 @@ internal static class JobWatchCommand
     public static Command Create(ConsoleContext context)
     {
         var job = Arguments.JobId(context);
-        var command = new Command("watch", "Live view of a job until it ends: progress, ETA, tokens/s, loss chart, cluster events") { job };
+        var command = new Command("watch", "Live view of a job until it ends: progress, ETA, tokens/s, replicas, loss chart, cluster events") { job };
         command.SetAction(context, async (parse, ct) =>
         {
             string id = parse.GetRequiredValue(job);
@@ -30,9 +31,9 @@ internal static class JobWatchCommand
             var state = new WatchState(id);
             state.Apply(await grain.GetStatus(), await grain.GetLossHistory());
 
-            if (context.IsJson(parse)) await RunJson(context, state, watcher, ct);
-            else if (context.Out.Profile.Capabilities.Interactive) await RunLive(context, state, watcher, ct);
-            else await RunLines(context, state, watcher, ct);
+            if (context.IsJson(parse)) await RunJson(context, state, watcher.Updates, ct);
+            else if (context.Out.Profile.Capabilities.Interactive) await RunLive(context, state, watcher.Updates, ct);
+            else await RunLines(context, state, watcher.Updates, ct);
 
             state.Apply(await grain.GetStatus()); // the final word: checkpoint, error and all
             int code = ExitCode(state.State);
@@ -49,11 +50,11 @@ internal static class JobWatchCommand
         _ => ExitCodes.JobFailed,
     };
 
-    private static async Task RunJson(ConsoleContext context, WatchState state, JobWatcher watcher, CancellationToken ct)
+    private static async Task RunJson(ConsoleContext context, WatchState state, ChannelReader<WatchUpdate> updates, CancellationToken ct)
     {
-        while (!state.IsTerminal && await watcher.Updates.WaitToReadAsync(ct))
+        while (!state.IsTerminal && await updates.WaitToReadAsync(ct))
         {
-            while (watcher.Updates.TryRead(out var update))
+            while (updates.TryRead(out var update))
             {
                 if (update.Progress is { } p)
                 {
@@ -70,26 +71,27 @@ internal static class JobWatchCommand
         }
     }
 
-    private static async Task RunLive(ConsoleContext context, WatchState state, JobWatcher watcher, CancellationToken ct)
+    private static async Task RunLive(ConsoleContext context, WatchState state, ChannelReader<WatchUpdate> updates, CancellationToken ct)
     {
         int width = context.Out.Profile.Width;
         await context.Out.Live(WatchView.Render(state, width)).AutoClear(false).StartAsync(async live =>
         {
-            while (!state.IsTerminal && await watcher.Updates.WaitToReadAsync(ct))
+            while (!state.IsTerminal && await updates.WaitToReadAsync(ct))
             {
-                while (watcher.Updates.TryRead(out var update)) Fold(state, update);
+                while (updates.TryRead(out var update)) Fold(state, update);
                 live.UpdateTarget(WatchView.Render(state, width));
             }
         });
     }
 
-    private static async Task RunLines(ConsoleContext context, WatchState state, JobWatcher watcher, CancellationToken ct)
+    /// <summary>Piped output: a progress line at most every <see cref="LineInterval"/>, and every state change, message, replica count change and event as it comes.</summary>
+    internal static async Task RunLines(ConsoleContext context, WatchState state, ChannelReader<WatchUpdate> updates, CancellationToken ct)
     {
         var last = (Step: state.Step, State: state.State, Message: state.Message, At: context.Time.GetUtcNow());
         if (!state.IsTerminal) context.Out.MarkupLine(WatchView.ProgressLine(state, last.At));
-        while (!state.IsTerminal && await watcher.Updates.WaitToReadAsync(ct))
+        while (!state.IsTerminal && await updates.WaitToReadAsync(ct))
         {
-            while (watcher.Updates.TryRead(out var update))
+            while (updates.TryRead(out var update))
             {
                 var now = context.Time.GetUtcNow();
                 if (update.Event is { } e)
@@ -99,7 +101,7 @@ internal static class JobWatchCommand
                     context.Out.MarkupLine("  " + EventLine.Markup(e));
                     continue;
                 }
-                Fold(state, update);
+                if (Fold(state, update) is { } change) context.Out.MarkupLine(WatchView.ReplicaChangeLine(change));
                 if (state.Message != last.Message && state.Message is not null)
                     context.Out.MarkupLine(WatchView.MessageLine(state.Message, now));
                 if (state.State != last.State || (state.Step != last.Step && now - last.At >= LineInterval))
@@ -113,10 +115,12 @@ internal static class JobWatchCommand
         context.Out.Write(WatchView.Render(state, context.Out.Profile.Width));
     }
 
-    private static void Fold(WatchState state, WatchUpdate update)
+    /// <summary>Folds one update into the state; returns the replica count change a progress update shows, if any.</summary>
+    private static ReplicaChange? Fold(WatchState state, WatchUpdate update)
     {
-        if (update.Progress is { } p) state.Apply(p);
-        else if (update.Status is { } s) state.Apply(s);
+        if (update.Progress is { } p) return state.Apply(p);
+        if (update.Status is { } s) state.Apply(s);
         else if (update.Event is { } e && state.Concerns(e)) state.Apply(e);
+        return null;
     }
 }

@@ -15,7 +15,9 @@ internal static class EventLine
     private static string Colour(ClusterEventKind kind) => kind switch
     {
         ClusterEventKind.NodeLost or ClusterEventKind.JobRecovering or ClusterEventKind.CheckpointRejected => "red",
-        ClusterEventKind.WaitingForCapacity or ClusterEventKind.JobPreempted or ClusterEventKind.StragglerFlagged or ClusterEventKind.NodeDraining or ClusterEventKind.NodeCordoned => "yellow",
+        // A replica count change (shrink after a failure, growth onto free nodes) is a decision worth a look, like a drain.
+        ClusterEventKind.WaitingForCapacity or ClusterEventKind.JobPreempted or ClusterEventKind.StragglerFlagged or ClusterEventKind.NodeDraining or ClusterEventKind.NodeCordoned
+            or ClusterEventKind.ReplicasChanged => "yellow",
         _ => "green",
     };
 }

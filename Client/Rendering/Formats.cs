@@ -34,6 +34,10 @@ internal static class Formats
         ? seconds.Value.ToString("0.0", s_culture) + " s ago"
         : Duration(seconds) + " ago";
 
+    /// <summary>Replicas running now, with the range when the job is elastic: "2 (1–4)"; just "1" when min = max.</summary>
+    public static string Replicas(int running, int min, int max) =>
+        min == max ? running.ToString(s_culture) : $"{running.ToString(s_culture)} ({min.ToString(s_culture)}–{max.ToString(s_culture)})";
+
     public static string Time(DateTimeOffset at) => at.ToUniversalTime().ToString("HH:mm:ss.fff", s_culture);
 
     /// <summary>Spectre markup colour of a job state.</summary>

@@ -11,7 +11,7 @@ internal static class JobsRenderer
     {
         if (jobs.Count == 0) return new Markup("No jobs yet: submit one with [bold]job submit[/] (see [bold]job submit --help[/]).");
         var table = new Table().Border(TableBorder.Rounded)
-            .AddColumns("job", "state", "priority", "team", "step", "progress", "loss", "tokens/s", "ETA", "stages", "checkpoint", "coordinator");
+            .AddColumns("job", "state", "priority", "team", "step", "progress", "loss", "tokens/s", "ETA", "stages", "replicas", "checkpoint", "coordinator");
         if (title is not null) table.Title(title);
         foreach (var j in jobs)
         {
@@ -26,6 +26,7 @@ internal static class JobsRenderer
                 Formats.Number(j.TokensPerSecond),
                 j.IsTerminal ? "-" : Formats.Duration(j.EtaSeconds),
                 j.Stages.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Formats.Replicas(j.Replicas, j.MinReplicas, j.MaxReplicas),
                 j.LastCheckpointStep?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",
                 Markup.Escape(j.HostSilo ?? "-"));
         }

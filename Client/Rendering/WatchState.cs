@@ -10,6 +10,10 @@ internal sealed class WatchState(string jobId)
 
     private readonly List<double> _losses = [];
     private readonly List<EventView> _events = [];
+    private readonly List<ReplicaChange> _replicaChanges = [];
+
+    /// <summary>The replica count of the last progress update that had replicas running (0: none seen yet).</summary>
+    private int _runningReplicas;
 
     public string JobId { get; } = jobId;
 
@@ -32,6 +36,16 @@ internal sealed class WatchState(string jobId)
     public long? LastCheckpointStep { get; private set; }
 
     public IReadOnlyList<string> Nodes { get; private set; } = [];
+
+    /// <summary>Data-parallel replicas running now (0 while the job holds no nodes).</summary>
+    public int Replicas { get; private set; }
+
+    public int MinReplicas { get; private set; } = 1;
+
+    public int MaxReplicas { get; private set; } = 1;
+
+    /// <summary>The latest replica count changes, oldest first.</summary>
+    public IReadOnlyList<ReplicaChange> ReplicaChanges => _replicaChanges;
 
     public IReadOnlyList<double> Losses => _losses;
 
@@ -56,6 +70,12 @@ internal sealed class WatchState(string jobId)
         EtaSeconds = status.Eta?.TotalSeconds;
         LastCheckpointStep = status.LastCheckpointStep;
         Nodes = [.. status.Placement.Select(p => p.NodeId)];
+        Replicas = status.Replicas;
+        MinReplicas = status.MinReplicas;
+        MaxReplicas = status.MaxReplicas;
+        // The count to compare the first progress update with; changes themselves are read from progress updates only,
+        // which come in order (a poll can be older than the progress update before it).
+        if (_runningReplicas == 0) _runningReplicas = status.Replicas;
         if (status.Error is not null) Message = status.Error;
         if (losses is not null)
         {
@@ -65,9 +85,10 @@ internal sealed class WatchState(string jobId)
         if (IsTerminal) Final = JobView.From(status);
     }
 
-    public void Apply(ProgressView p)
+    /// <summary>A progress update; returns the replica count change it shows, if any.</summary>
+    public ReplicaChange? Apply(ProgressView p)
     {
-        if (p.Epoch < Epoch || IsTerminal) return;
+        if (p.Epoch < Epoch || IsTerminal) return null;
         State = p.State;
         Epoch = p.Epoch;
         TotalSteps = p.TotalSteps;
@@ -79,6 +100,24 @@ internal sealed class WatchState(string jobId)
         TokensPerSecond = p.TokensPerSecond;
         EtaSeconds = p.EtaSeconds;
         if (p.Message is not null) Message = p.Message;
+        Replicas = p.Replicas;
+        return NoteReplicas(p.Step, p.Replicas, p.At);
+    }
+
+    /// <summary>
+    /// A change of the running count, from one update with replicas running to the next: a job that holds no nodes for
+    /// a while (paused, preempted, recovering) and comes back with as many replicas as before did not change.
+    /// </summary>
+    private ReplicaChange? NoteReplicas(long step, int replicas, DateTimeOffset at)
+    {
+        if (replicas <= 0) return null;
+        int before = _runningReplicas;
+        _runningReplicas = replicas;
+        if (before == 0 || before == replicas) return null;
+        var change = new ReplicaChange(step, before, replicas, at);
+        _replicaChanges.Add(change);
+        if (_replicaChanges.Count > EventsShown) _replicaChanges.RemoveAt(0);
+        return change;
     }
 
     public void Apply(EventView e)

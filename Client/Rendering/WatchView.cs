@@ -4,7 +4,7 @@ using Spectre.Console.Rendering;
 
 namespace Cluster.Client.Rendering;
 
-/// <summary><c>job watch</c>'s screen: progress bar with ETA, throughput, loss chart and the job's latest events.</summary>
+/// <summary><c>job watch</c>'s screen: progress bar with ETA, throughput, replicas, loss chart, replica count changes and the job's latest events.</summary>
 internal static class WatchView
 {
     public const int ChartHeight = 6;
@@ -16,11 +16,16 @@ internal static class WatchView
         var lines = new List<IRenderable>
         {
             new Markup($"{Bar(fraction, inner - 30)} [bold]{s.Step}[/]/{s.TotalSteps} {Formats.Number(fraction * 100, "0")}%  ETA {(s.IsTerminal ? "-" : Formats.Duration(s.EtaSeconds))}"),
-            new Markup($"loss [bold]{Formats.Loss(s.Loss)}[/]   tokens/s [bold]{Formats.Number(s.TokensPerSecond)}[/]   epoch {s.Epoch}   last checkpoint {(s.LastCheckpointStep?.ToString(CultureInfo.InvariantCulture) ?? "-")}"),
+            new Markup($"loss [bold]{Formats.Loss(s.Loss)}[/]   tokens/s [bold]{Formats.Number(s.TokensPerSecond)}[/]   replicas [bold]{Formats.Replicas(s.Replicas, s.MinReplicas, s.MaxReplicas)}[/]   epoch {s.Epoch}   last checkpoint {(s.LastCheckpointStep?.ToString(CultureInfo.InvariantCulture) ?? "-")}"),
             new Text(""),
             new Text(LossChart.Render(s.Losses, inner - 10, ChartHeight), new Style(Color.Blue)),
         };
         if (s.Message is not null) lines.Add(new Markup($"[grey]{Markup.Escape(s.Message)}[/]"));
+        if (s.ReplicaChanges.Count > 0)
+        {
+            lines.Add(new Text(""));
+            lines.AddRange(s.ReplicaChanges.Select(c => new Markup(ReplicaChangeMarkup(c))));
+        }
         if (s.Events.Count > 0)
         {
             lines.Add(new Text(""));
@@ -43,7 +48,14 @@ internal static class WatchView
     /// <summary>One line per progress update, for a console that is not a terminal (logs, pipes).</summary>
     public static string ProgressLine(WatchState s, DateTimeOffset now) =>
         $"  {Formats.Time(now)} [{Formats.Colour(s.State)}]{s.State}[/] step {s.Step}/{s.TotalSteps}  loss {Formats.Loss(s.Loss)}  " +
-        $"{Formats.Number(s.TokensPerSecond)} tokens/s  ETA {(s.IsTerminal ? "-" : Formats.Duration(s.EtaSeconds))}";
+        $"{Formats.Number(s.TokensPerSecond)} tokens/s  replicas {Formats.Replicas(s.Replicas, s.MinReplicas, s.MaxReplicas)}  ETA {(s.IsTerminal ? "-" : Formats.Duration(s.EtaSeconds))}";
+
+    /// <summary>A replica count change between two progress updates, for a console that is not a terminal.</summary>
+    public static string ReplicaChangeLine(ReplicaChange c) => $"  {Formats.Time(c.At)} {ReplicaChangeMarkup(c)}";
+
+    /// <summary>"step 12: replicas 2 → 1", yellow when the job shrank, green when it grew.</summary>
+    public static string ReplicaChangeMarkup(ReplicaChange c) =>
+        $"[{(c.IsShrink ? "yellow" : "green")}]step {c.Step}: replicas {c.From} → {c.To}[/]";
 
     /// <summary>The job's own word (placing, checkpointing, recovering …), under the progress lines.</summary>
     public static string MessageLine(string message, DateTimeOffset now) => $"  [grey]{Formats.Time(now)}   {Markup.Escape(message)}[/]";

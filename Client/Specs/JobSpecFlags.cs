@@ -41,7 +41,11 @@ internal sealed class JobSpecFlags
 
     public Option<string?> Team { get; } = new("--team") { Description = $"The team the job counts against (quotas, fair sharing) [default: {s_defaults.Team}]" };
 
-    public IEnumerable<Option> All => [Id, Steps, Stages, Layers, DModel, Heads, Context, MicroBatches, MicroBatchSize, CheckpointInterval, LearningRate, WarmupSteps, Data, Priority, Team];
+    public Option<int?> MinReplicas { get; } = Flag("--min-replicas", "Data-parallel replicas the job needs at least (it shrinks to this many when nodes fail)", s_defaults.MinReplicas);
+
+    public Option<int?> MaxReplicas { get; } = Flag("--max-replicas", "Data-parallel replicas the job grows to on free nodes; each count used must split --micro-batches into equal power-of-two blocks", s_defaults.MaxReplicas);
+
+    public IEnumerable<Option> All => [Id, Steps, Stages, Layers, DModel, Heads, Context, MicroBatches, MicroBatchSize, CheckpointInterval, LearningRate, WarmupSteps, Data, Priority, Team, MinReplicas, MaxReplicas];
 
     /// <summary>The spec with every given flag applied; the id falls back to a time-stamped one.</summary>
     public JobSpec Apply(JobSpec spec, ParseResult parse, DateTimeOffset now)
@@ -72,8 +76,35 @@ internal sealed class JobSpecFlags
             DataSource = parse.GetValue(Data) ?? spec.DataSource,
             Priority = parse.GetValue(Priority) ?? spec.Priority,
             Team = parse.GetValue(Team) ?? spec.Team,
+            MinReplicas = parse.GetValue(MinReplicas) ?? spec.MinReplicas,
+            MaxReplicas = parse.GetValue(MaxReplicas) ?? spec.MaxReplicas,
         };
     }
+
+    /// <summary>
+    /// The replica range's obvious mistakes (a count below 1, a minimum above the maximum), each naming where the value
+    /// came from — the flag, the file's field or the default — and the fix. The cluster checks the rest (the upper
+    /// bound, how the counts split the micro-batches) and reports it like any invalid spec.
+    /// </summary>
+    public IReadOnlyList<string> ReplicaProblems(JobSpec spec, ParseResult parse, string? path)
+    {
+        string min = Source(MinReplicas, "minReplicas", spec.MinReplicas, s_defaults.MinReplicas, parse, path);
+        string max = Source(MaxReplicas, "maxReplicas", spec.MaxReplicas, s_defaults.MaxReplicas, parse, path);
+        var problems = new List<string>();
+        if (spec.MinReplicas < 1) problems.Add($"{min} is below 1: a job runs at least one replica; give 1 or more.");
+        if (spec.MaxReplicas < 1) problems.Add($"{max} is below 1: a job runs at least one replica; give 1 or more.");
+        if (problems.Count == 0 && spec.MinReplicas > spec.MaxReplicas)
+        {
+            problems.Add($"{min} exceeds {max}: the minimum cannot be above the maximum; give --max-replicas {spec.MinReplicas} (or more), or a smaller --min-replicas.");
+        }
+        return problems;
+    }
+
+    /// <summary>"--min-replicas 0", "minReplicas = 1 (the default)" or "spec.json: minReplicas = 4".</summary>
+    private static string Source(Option<int?> flag, string field, int value, int defaultValue, ParseResult parse, string? path) =>
+        parse.GetValue(flag) is not null ? $"{flag.Name} {value}"
+        : value == defaultValue || path is null ? $"{field} = {value} (the default)"
+        : $"{path}: {field} = {value}";
 
     private static Option<int?> Flag(string name, string description, int defaultValue) =>
         new(name) { Description = $"{description} [default: {defaultValue}]" };

@@ -3,7 +3,11 @@ using Cluster.Grains.Interfaces.Jobs;
 
 namespace Cluster.Client.Views;
 
-/// <summary>One job as <c>jobs</c> and the job actions show it.</summary>
+/// <summary>
+/// One job as <c>jobs</c> and the job actions show it. <see cref="Stages"/> counts the pipeline stages placed (those of
+/// one replica); <see cref="Replicas"/> the data-parallel replicas running now (0 while the job holds no nodes), within
+/// <see cref="MinReplicas"/>–<see cref="MaxReplicas"/>.
+/// </summary>
 internal sealed record JobView(
     string JobId,
     JobState State,
@@ -20,7 +24,10 @@ internal sealed record JobView(
     string? Error,
     DateTimeOffset UpdatedAt,
     int Priority,
-    string Team)
+    string Team,
+    int Replicas,
+    int MinReplicas,
+    int MaxReplicas)
 {
     public static JobView From(JobStatus s) => new(
         s.JobId,
@@ -32,13 +39,19 @@ internal sealed record JobView(
         Math.Round(s.TokensPerSecond, 1),
         s.Eta?.TotalSeconds is { } eta ? Math.Round(eta, 1) : null,
         s.Epoch,
-        s.Placement.Count,
+        s.Placement.Select(p => p.Stage).Distinct().Count(), // a job with R replicas has R placements of each stage
         s.HostSilo,
         s.LastCheckpointStep,
         s.Error,
         s.UpdatedAt,
         s.Priority,
-        s.Team);
+        s.Team,
+        s.Replicas,
+        s.MinReplicas,
+        s.MaxReplicas);
+
+    [JsonIgnore]
+    public bool IsElastic => MinReplicas != MaxReplicas;
 
     [JsonIgnore]
     public bool IsTerminal => State is JobState.Completed or JobState.Failed or JobState.Cancelled;

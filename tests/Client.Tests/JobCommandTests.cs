@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Cluster.Grains.Interfaces.Jobs;
 
 namespace Cluster.Client.Tests;
 
@@ -105,6 +106,30 @@ public sealed class JobCommandTests(ConsoleClusterFixture fixture) : IDisposable
         Assert.Contains("12/12", watched.Out);
         Assert.Contains("tokens/s", watched.Out);
         Assert.Contains("job cli-lines-1", watched.Out);
+    }
+
+    [Fact]
+    public async Task Submit_carries_the_replica_range_from_the_file_and_the_flags_to_the_grain()
+    {
+        string spec = _folder.File("replicas.json");
+        await File.WriteAllTextAsync(spec, TinySpecs.Json("cli-replicas-1", steps: 2).Replace("\"steps\": 2", "\"steps\": 2, \"minReplicas\": 2, \"maxReplicas\": 2"));
+
+        // The file asks for exactly 2 replicas; the flag lowers the minimum (2 micro-batches split as 2 × 1 or 1 × 2).
+        var submitted = await ConsoleHarness.RunAsync(fixture.Client, "job", "submit", spec, "--min-replicas", "1", "--json");
+
+        Assert.True(submitted.ExitCode == 0, submitted.ToString());
+        var atGrain = await fixture.Client.GetGrain<ITrainingJobGrain>("cli-replicas-1").GetSpec();
+        Assert.NotNull(atGrain);
+        Assert.Equal((1, 2), (atGrain.MinReplicas, atGrain.MaxReplicas));
+        foreach (string field in new[] { "replicas", "minReplicas", "maxReplicas" })
+            Assert.True(submitted.Json().TryGetProperty(field, out _), $"submit --json has {field}: {submitted.Raw}");
+        var shown = (await ConsoleHarness.RunAsync(fixture.Client, "job", "show", "cli-replicas-1", "--json")).Json().GetProperty("spec");
+        Assert.Equal(1, shown.GetProperty("minReplicas").GetInt32());
+        Assert.Equal(2, shown.GetProperty("maxReplicas").GetInt32());
+        // Let the job finish, so it does not compete for the 2 cores with the tests that follow.
+        var watched = await ConsoleHarness.RunAsync(fixture.Client, "job", "watch", "cli-replicas-1");
+        Assert.True(watched.ExitCode == 0, watched.ToString());
+        Assert.Contains("replicas", watched.Out);
     }
 
     public void Dispose() => _folder.Dispose();
