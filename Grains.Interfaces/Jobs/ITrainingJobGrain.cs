@@ -73,4 +73,12 @@ public interface ITrainingJobGrain : IGrainWithStringKey
     /// </summary>
     [Alias("Preempt")]
     Task Preempt(string reason);
+
+    /// <summary>
+    /// The scheduler needs nodes for another job: at the next step boundary this elastic job drops to
+    /// <paramref name="replicas"/> data-parallel replicas (not below its minimum), from live state — nothing recomputed,
+    /// the trajectory unchanged — and grows again when nodes are free. Returns at once.
+    /// </summary>
+    [Alias("ShrinkReplicas")]
+    Task ShrinkReplicas(int replicas, string reason);
 }

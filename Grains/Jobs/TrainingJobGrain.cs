@@ -61,6 +61,7 @@ internal sealed partial class TrainingJobGrain(
     private string? _memorySnapshots; // what the last recovery found in memory, for its event // step of the newest in-memory snapshot every stage holds in this epoch
     private StragglerDetector? _stragglers;
     private DateTimeOffset _lastGrowthCheck;
+    private (int Replicas, string Reason)? _shrinkTo; // the scheduler's request, acted on at the next step boundary
     private double[] _stageCosts = []; // planned cost per stage, for the straggler detector
 
     private JobGrainState S => persisted.State;
@@ -200,6 +201,13 @@ internal sealed partial class TrainingJobGrain(
     {
         if (S.Spec is not null && S.State is JobState.Running or JobState.Checkpointing or JobState.Placing or JobState.Recovering)
             _preemptedBecause = reason;
+        return Task.CompletedTask;
+    }
+
+    public Task ShrinkReplicas(int replicas, string reason)
+    {
+        if (S.Spec is not null && S.State is JobState.Running or JobState.Checkpointing && replicas >= 1)
+            _shrinkTo = (replicas, reason);
         return Task.CompletedTask;
     }
 
@@ -353,6 +361,12 @@ internal sealed partial class TrainingJobGrain(
                 $"{preempted}: checkpoint at step {manifest.Step} committed, nodes freed; it resumes when capacity returns"));
             return new PlacementRequest(null, null, null, $"resumed after being {preempted}", ClusterEventKind.JobUnpaused);
         }
+        if (_shrinkTo is { } shrink)
+        {
+            _shrinkTo = null;
+            if (await PlanShrink(spec, plan, stages, shrink.Replicas, shrink.Reason) is { } shrinking)
+                return shrinking;
+        }
         if (_moveOff.Count > 0)
         {
             var moveOff = _moveOff.ToDictionary(StringComparer.Ordinal);
@@ -385,6 +399,26 @@ internal sealed partial class TrainingJobGrain(
             LogMoveRefused(logger, jobId, why, decision.Reason);
             await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.StagesMoved, jobId, null, S.Epoch, S.CompletedSteps, 0, null,
                 $"stages not moved ({why}): {decision.Reason}"));
+            return null;
+        }
+        await DrainPendingCommit();
+        await SnapshotInMemory(stages);
+        return new PlacementRequest(decision.Replicas, S.CompletedSteps, null, why, ClusterEventKind.StagesMoved) { Counts = [decision.Replicas.Count] };
+    }
+
+    /// <summary>Gives replicas back to the scheduler (down to <paramref name="target"/>, never below the minimum) from live state.</summary>
+    private async Task<PlacementRequest?> PlanShrink(JobSpec spec, StagePlan plan, ReplicaStages stages, int target, string why)
+    {
+        var current = ReplicaStages.NodesOf(S.Placement);
+        IReadOnlyList<int> counts = [.. JobSpecs.ReplicaCounts(spec).Where(c => c <= Math.Max(target, spec.MinReplicas) && c < current.Count)];
+        if (counts.Count == 0) return null;
+        var demands = JobSpecs.Demands(spec, plan);
+        var scheduler = GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        var decision = await scheduler.PlaceReplicas(spec.JobId, new ReplicaRequest(demands, counts, current));
+        if (!decision.Placed)
+        {
+            await scheduler.PlaceReplicas(spec.JobId, new ReplicaRequest(demands, [current.Count], current)); // keep what it has
+            LogMoveRefused(logger, spec.JobId, why, decision.Reason);
             return null;
         }
         await DrainPendingCommit();

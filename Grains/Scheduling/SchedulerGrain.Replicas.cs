@@ -17,7 +17,7 @@ internal sealed partial class SchedulerGrain
         bool replicated = counts[0] > 1;
         var minimum = ReplicaLayout.For(request.Stages, counts[^1], request.Current, _ => false);
         ReplicaLayout? chosen = null;
-        var choice = await Admit(jobId, minimum.Demands, minimum.Preferred, minimumOwnNodes: counts[^1] > 1, (candidates, ticket) =>
+        var choice = await Admit(jobId, minimum.Demands, minimum.Preferred, minimumOwnNodes: counts[^1] > 1, (request.Stages.Count, counts), (candidates, ticket) =>
         {
             var usable = candidates.Select(c => c.NodeId).ToHashSet(StringComparer.Ordinal);
             foreach (int count in counts)

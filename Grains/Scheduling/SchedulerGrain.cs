@@ -30,9 +30,16 @@ internal sealed partial class SchedulerGrain(
     private readonly Dictionary<string, JobTicket> _tickets = new(StringComparer.Ordinal);
     private readonly Dictionary<string, WaitingJob> _waiting = new(StringComparer.Ordinal);
     private readonly HashSet<string> _preempting = new(StringComparer.Ordinal); // asked to give their nodes back
+    private readonly Dictionary<string, int> _shrinking = new(StringComparer.Ordinal); // asked to run this many replicas
 
-    /// <summary>A placed job's node, memory and label ("s1", "r2/s1") per flat stage index.</summary>
-    private sealed record JobNodes(string[] Nodes, long[] Memory, string[] Labels);
+    /// <summary>
+    /// A placed job's node, memory and label ("s1", "r2/s1") per flat stage index (rank by rank), its stages per replica
+    /// and the replica counts it can run with (descending; a job that is not elastic has just one).
+    /// </summary>
+    private sealed record JobNodes(string[] Nodes, long[] Memory, string[] Labels, int StagesPerReplica, IReadOnlyList<int> Counts)
+    {
+        public int Replicas => Nodes.Length / StagesPerReplica;
+    }
 
     /// <summary>What a placement attempt chose: the decision, the flat demands it was for, their labels, and whether a refusal may preempt.</summary>
     private sealed record Choice(PlacementDecision Decision, IReadOnlyList<StageDemand> Demands, IReadOnlyList<string> Labels, bool MayPreempt);
@@ -174,7 +181,7 @@ internal sealed partial class SchedulerGrain(
     public async Task<PlacementDecision> Place(string jobId, IReadOnlyList<StageDemand> stages, IReadOnlyList<string> preferred)
     {
         string[] labels = [.. stages.OrderBy(d => d.Stage).Select(d => $"s{d.Stage}")];
-        var choice = await Admit(jobId, stages, preferred, minimumOwnNodes: false, (candidates, ticket) =>
+        var choice = await Admit(jobId, stages, preferred, minimumOwnNodes: false, (Math.Max(1, stages.Count), [1]), (candidates, ticket) =>
         {
             var decision = PlacementPolicy.Place(stages, candidates, preferred);
             if (decision.Placed && QuotaProblem(ticket, decision.NodeByStage) is { } quota)
@@ -192,9 +199,10 @@ internal sealed partial class SchedulerGrain(
     /// <paramref name="minimum"/> when that was refused for lack of room. Records the placement or the wait.
     /// </summary>
     private async Task<Choice> Admit(string jobId, IReadOnlyList<StageDemand> minimum, IReadOnlyList<string> minimumPreferred, bool minimumOwnNodes,
-        Func<PlacementCandidate[], JobTicket, Choice> choose)
+        (int StagesPerReplica, IReadOnlyList<int> Counts) shape, Func<PlacementCandidate[], JobTicket, Choice> choose)
     {
         bool admitted = _jobs.Remove(jobId);
+        _shrinking.Remove(jobId); // it places again now: a shrink it was asked for is done (or moot)
         // A scheduler that just (re)activated — its silo died, or the runtime deactivated it — knows only the nodes whose
         // heartbeat already came in; placing now would pack every stage onto those few. Every live node re-registers on
         // its next heartbeat and reports its health on the one after: wait that long.
@@ -227,7 +235,8 @@ internal sealed partial class SchedulerGrain(
         if (decision.Placed)
         {
             _waiting.Remove(jobId);
-            _jobs[jobId] = new JobNodes([.. decision.NodeByStage], [.. choice.Demands.OrderBy(s => s.Stage).Select(s => s.MemoryBytes)], [.. choice.Labels]);
+            _jobs[jobId] = new JobNodes([.. decision.NodeByStage], [.. choice.Demands.OrderBy(s => s.Stage).Select(s => s.MemoryBytes)], [.. choice.Labels],
+                shape.StagesPerReplica, shape.Counts);
             LogPlaced(logger, jobId, string.Join(", ", decision.NodeByStage.Select((n, s) => $"{choice.Labels[s]}→{n}")));
         }
         else
@@ -275,15 +284,50 @@ internal sealed partial class SchedulerGrain(
     }
 
     /// <summary>
-    /// Preemption: the fewest lower-priority running jobs (lowest priority, then newest first) whose nodes would let
-    /// the job in. They are asked to checkpoint and free their nodes; the job is refused until they have.
+    /// Making room, gentlest first. Elastic jobs of the same or lower priority running more replicas than their minimum
+    /// shrink (lowest priority, then most replicas first; each only as far as needed) — fair sharing: they give back
+    /// surplus, keep training and grow again when nodes are free. If that is not enough, the fewest lower-priority
+    /// running jobs (lowest priority, then newest first) are preempted: they checkpoint and free their nodes. The job is
+    /// refused until the nodes are free.
     /// </summary>
     private async Task<PlacementDecision?> MakeRoom(JobTicket ticket, IReadOnlyList<StageDemand> stages, IReadOnlyList<string> preferred, bool ownNodes)
     {
         var freed = new HashSet<string>(_preempting.Where(_jobs.ContainsKey), StringComparer.Ordinal);
-        bool FitsFreed() => Fits(stages, Candidates(freed), preferred, ownNodes);
-        if (freed.Count > 0 && FitsFreed())
-            return PlacementDecision.Refused($"Waiting for preempted job(s) {string.Join(", ", freed)} to checkpoint and free their nodes.");
+        var keeping = _shrinking.Where(j => _jobs.ContainsKey(j.Key)).ToDictionary(j => j.Key, j => j.Value * _jobs[j.Key].StagesPerReplica, StringComparer.Ordinal);
+        bool FitsFreed() => Fits(stages, Candidates(freed, keeping), preferred, ownNodes);
+        if ((freed.Count > 0 || keeping.Count > 0) && FitsFreed())
+            return PlacementDecision.Refused($"Waiting for job(s) {string.Join(", ", freed.Concat(keeping.Keys))} to shrink or checkpoint and free their nodes.");
+
+        var elastic = _jobs.Where(j => j.Key != ticket.JobId && !keeping.ContainsKey(j.Key) && !freed.Contains(j.Key)
+                                       && Ticket(j.Key).Priority <= ticket.Priority && j.Value.Replicas > j.Value.Counts[^1])
+            .OrderBy(j => Ticket(j.Key).Priority).ThenByDescending(j => j.Value.Replicas).ThenBy(j => j.Key, StringComparer.Ordinal).ToArray();
+        var shrinks = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (job, nodes) in elastic)
+            foreach (int count in nodes.Counts.Where(c => c < nodes.Replicas))
+            {
+                shrinks[job] = count;
+                keeping[job] = count * nodes.StagesPerReplica; // the highest replica ids go: the layout keeps the lowest
+                if (!FitsFreed()) continue;
+                foreach (var (shrinking, to) in shrinks)
+                {
+                    _shrinking[shrinking] = to;
+                    string reason = $"shrunk to {to} replica(s) for job {ticket.JobId} (priority {ticket.Priority})";
+                    LogShrinking(logger, shrinking, to, ticket.JobId);
+                    await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.ReplicasChanged, shrinking, null, 0, 0, 0, null,
+                        $"job {shrinking} asked to shrink from {_jobs[shrinking].Replicas} to {to} replica(s) to make room for job {ticket.JobId}"));
+                    try
+                    {
+                        await GrainFactory.GetGrain<ITrainingJobGrain>(shrinking).ShrinkReplicas(to, reason);
+                    }
+                    catch (Exception e)
+                    {
+                        LogNotifyFailed(logger, e, shrinking);
+                    }
+                }
+                return PlacementDecision.Refused($"Waiting for job(s) {string.Join(", ", shrinks.Keys)} to shrink and free nodes.");
+            }
+        foreach (string job in shrinks.Keys) keeping.Remove(job); // not enough: preempt instead, shrinking no one
+
         var victims = _jobs.Keys.Where(j => !freed.Contains(j) && Ticket(j).Priority < ticket.Priority)
             .OrderBy(j => Ticket(j).Priority).ThenByDescending(j => Ticket(j).SubmittedAt).ThenBy(j => j, StringComparer.Ordinal).ToArray();
         var chosen = new List<string>();
@@ -358,16 +402,17 @@ internal sealed partial class SchedulerGrain(
     private PlacementCandidate[] Candidates(string? excludingJob = null) =>
         Candidates(excludingJob is null ? [] : new HashSet<string>(StringComparer.Ordinal) { excludingJob });
 
-    private PlacementCandidate[] Candidates(IReadOnlySet<string> excludingJobs)
+    private PlacementCandidate[] Candidates(IReadOnlySet<string> excludingJobs, IReadOnlyDictionary<string, int>? keeping = null)
     {
         var now = time.GetUtcNow();
         var staleAfter = options.Value.NodeTimeout;
         var activeSilos = ActiveSilos();
         var memoryUsed = new Dictionary<string, long>(StringComparer.Ordinal);
         var hosted = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var (job, (nodes, memory, _)) in _jobs)
+        foreach (var (job, (nodes, memory, _, _, _)) in _jobs)
             for (int s = 0; s < nodes.Length && !excludingJobs.Contains(job); s++)
             {
+                if (keeping is not null && keeping.TryGetValue(job, out int kept) && s >= kept) break; // shed by a shrink
                 memoryUsed[nodes[s]] = memoryUsed.GetValueOrDefault(nodes[s]) + memory[s];
                 hosted[nodes[s]] = hosted.GetValueOrDefault(nodes[s]) + 1;
             }
@@ -386,6 +431,7 @@ internal sealed partial class SchedulerGrain(
     {
         _jobs.Remove(jobId);
         _preempting.Remove(jobId);
+        _shrinking.Remove(jobId);
         _waiting.Remove(jobId);
         return Task.CompletedTask;
     }
@@ -502,6 +548,9 @@ internal sealed partial class SchedulerGrain(
 
     [LoggerMessage(8, LogLevel.Warning, "Preempting job {JobId} for job {For}")]
     private static partial void LogPreempting(ILogger logger, string jobId, string @for);
+
+    [LoggerMessage(10, LogLevel.Information, "Asking job {JobId} to shrink to {Replicas} replica(s) for job {For}")]
+    private static partial void LogShrinking(ILogger logger, string jobId, int replicas, string @for);
 
     [LoggerMessage(9, LogLevel.Information, "Quota of team {Team} set to {MaxNodes} node(s)")]
     private static partial void LogQuota(ILogger logger, string team, string maxNodes);

@@ -59,12 +59,44 @@ public sealed class DataParallelJobTests(ClusterFixture fixture) : IClassFixture
         await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= grown.CompletedSteps + 3 || JobRuns.IsFinished(s), JobRuns.Deadline, "3 steps with 2 replicas again");
         await job.Cancel();
 
+        await Eventually.True(() => Task.FromResult(events.Events.Count(e => e.JobId == spec.JobId && e.Kind == ClusterEventKind.ReplicasChanged) >= 2),
+            TimeSpan.FromSeconds(30), "the shrink and grow events");
         var changes = events.Events.Where(e => e.JobId == spec.JobId && e.Kind == ClusterEventKind.ReplicasChanged).ToArray();
         Assert.Contains(changes, e => e.Message.StartsWith("replicas 2 → 1", StringComparison.Ordinal));
         Assert.Contains(changes, e => e.Message.StartsWith("replicas 1 → 2", StringComparison.Ordinal));
         Assert.DoesNotContain(events.Events, e => e.JobId == spec.JobId && e.Kind == ClusterEventKind.JobRecovering);
         Assert.All(events.Events.Where(e => e.JobId == spec.JobId && e.Kind == ClusterEventKind.StagesMoved), e => Assert.Equal(0, e.StepsLost));
         await JobRuns.AssertReferencePrefix(job, spec);
+    }
+
+    [Fact]
+    public async Task An_elastic_job_shrinks_to_make_room_for_a_job_of_equal_priority_instead_of_being_preempted()
+    {
+        // A (elastic, 2 stages × 2 replicas) holds 4 of the 6 nodes; B needs 2 replicas × 2 stages on nodes of their
+        // own. Fair sharing: A gives back a replica (no checkpoint, no lost step), B runs, and once B is done A grows
+        // back onto the free nodes.
+        var elasticSpec = TinyJob.Spec("dp-share-a", stages: 2, steps: 400, checkpointInterval: 20) with { MinReplicas = 1, MaxReplicas = 2, Team = "a" };
+        var otherSpec = TinyJob.Spec("dp-share-b", stages: 2, steps: 8, checkpointInterval: 4) with { MinReplicas = 2, MaxReplicas = 2, Team = "b" };
+        var elastic = fixture.Client.GetGrain<ITrainingJobGrain>(elasticSpec.JobId);
+        var other = fixture.Client.GetGrain<ITrainingJobGrain>(otherSpec.JobId);
+        await using var events = await EventCollector.StartAsync(fixture.Client);
+        await elastic.Submit(elasticSpec);
+        await Eventually.Value(elastic.GetStatus, s => (s.Replicas == 2 && s.CompletedSteps >= 2) || JobRuns.IsFinished(s), JobRuns.Deadline, "the elastic job to run 2 replicas");
+
+        await other.Submit(otherSpec);
+        var done = await JobRuns.Finished(other);
+        Assert.True(done.State == JobState.Completed, $"job B ended {done.State}: {done.Error}");
+        await JobRuns.AssertReferenceTrajectory(other, otherSpec);
+        var grown = await Eventually.Value(elastic.GetStatus, s => s.Replicas == 2 || JobRuns.IsFinished(s), JobRuns.Deadline, "the elastic job to grow back once B is done");
+        Assert.Equal(2, grown.Replicas);
+        await elastic.Cancel();
+
+        bool Changed(string from) => events.Events.Any(e => e.JobId == elasticSpec.JobId && e.Kind == ClusterEventKind.ReplicasChanged && e.Message.StartsWith(from, StringComparison.Ordinal));
+        await Eventually.True(() => Task.FromResult(Changed("replicas 2 → 1") && Changed("replicas 1 → 2")), TimeSpan.FromSeconds(30), "the shrink and grow events");
+        var mine = events.Events.Where(e => e.JobId == elasticSpec.JobId).ToArray();
+        Assert.Contains(mine, e => e.Kind == ClusterEventKind.ReplicasChanged && e.Message.StartsWith("replicas 2 → 1", StringComparison.Ordinal) && e.Message.Contains(otherSpec.JobId, StringComparison.Ordinal));
+        Assert.DoesNotContain(mine, e => e.Kind is ClusterEventKind.JobPreempted or ClusterEventKind.JobRecovering);
+        await JobRuns.AssertReferencePrefix(elastic, elasticSpec);
     }
 
     [Fact]

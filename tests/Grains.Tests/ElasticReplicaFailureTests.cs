@@ -34,6 +34,8 @@ public sealed class ElasticReplicaFailureTests(FourSiloClusterFixture fixture) :
         await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= grown.CompletedSteps + 3 || JobRuns.IsFinished(s), JobRuns.Deadline, "3 steps with 4 replicas again");
         await job.Cancel();
 
+        await Eventually.True(() => Task.FromResult(events.Events.Count(e => e.JobId == spec.JobId && e.Kind == ClusterEventKind.ReplicasChanged) >= 2),
+            TimeSpan.FromSeconds(30), "the shrink and grow events");
         var mine = events.Events.Where(e => e.JobId == spec.JobId).ToArray();
         Assert.Contains(mine, e => e.Kind == ClusterEventKind.ReplicasChanged && e.Message.StartsWith("replicas 4 → 2", StringComparison.Ordinal));
         Assert.Contains(mine, e => e.Kind == ClusterEventKind.ReplicasChanged && e.Message.StartsWith("replicas 2 → 4", StringComparison.Ordinal));
