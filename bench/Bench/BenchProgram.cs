@@ -5,7 +5,7 @@ internal static class BenchProgram
 {
     private static readonly Dictionary<string, (string Summary, Func<BenchArguments, Task<int>> Run)> s_commands = new()
     {
-        ["fleet"] = ("2 jobs of different priority on up to 3 silos through preemption, a join, a silo failure and its return: utilisation, tokens/s, trajectories", Fleet.FleetBenchmark.RunAsync),
+        ["fleet"] = ("an elastic job (1–2 replicas) and a high-priority one on up to 3 silos through shrinking, a join, a silo failure and its return: utilisation, tokens/s, replicas, trajectories", Fleet.FleetBenchmark.RunAsync),
         ["heartbeats"] = ("largest node count one silo's scheduler keeps at p99 < 100 ms heartbeat latency, no false detections", Heartbeats.HeartbeatsBenchmark.RunAsync),
         ["kernels"] = ("tokens/s of the reference trainer vs the in-process stage pipeline (P = 1, 2, 4)", KernelsBenchmark.RunAsync),
         ["pipeline"] = ("tokens/s of the grain-driven pipeline (1 silo, 3 silos) vs the reference trainer", PipelineBenchmark.RunAsync),

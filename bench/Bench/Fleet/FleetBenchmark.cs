@@ -14,9 +14,10 @@ using Orleans.Streams;
 namespace Cluster.Bench.Fleet;
 
 /// <summary>
-/// <c>fleet</c>: two jobs of different priority share an in-process cluster of up to 3 silos (one device slot each)
-/// through a scripted run of preemption, a join, a silo failure and its return. Measures node utilisation and each
-/// job's tokens/s, and checks both loss trajectories bit for bit against the reference trainer.
+/// <c>fleet</c>: an elastic low-priority job (1–2 data-parallel replicas) and a high-priority pipeline share an
+/// in-process cluster of up to 3 silos (one device slot each) through a scripted run: the elastic job shrinks to make
+/// room, grows onto a joining silo, shrinks when a silo dies and grows back. Measures node utilisation, each job's
+/// tokens/s and the elastic job's replica changes, and checks both loss trajectories bit for bit against the reference trainer.
 /// </summary>
 internal static class FleetBenchmark
 {
@@ -33,12 +34,16 @@ internal static class FleetBenchmark
         // The script moves on by progress, not by the clock: each phase lasts a share of the jobs' steps.
         int lowPhase = lowSteps / 20, highPhase = highSteps / 10;
 
-        var low = Spec("fleet-low", stages: 2, lowSteps, priority: 0, team: "batch");
-        var high = Spec("fleet-high", stages: 2, highSteps, priority: 10, team: "prod");
+        // fleet-low is elastic: one stage, 1 or 2 data-parallel replicas (4 micro-batches split 4 or 2 + 2). Two is the
+        // most the fleet can give it: 3 one-slot nodes, and a count must split the micro-batches into equal blocks.
+        // fleet-high has one stage: a pipeline packed onto one node spreads onto a node that joins (scale-up), and would
+        // race fleet-low's growth for it, so the script would show a different story each run.
+        var low = Spec("fleet-low", stages: 1, lowSteps, priority: 0, team: "batch") with { MinReplicas = 1, MaxReplicas = 2 };
+        var high = Spec("fleet-high", stages: 1, highSteps, priority: 10, team: "prod");
         int tokensPerStep = low.MicroBatches * low.MicroBatchSize * low.Model.ContextLength;
         Console.WriteLine($"fleet benchmark — {Environment.ProcessorCount} cores; model {low.Model.Layers} layers × d_model {low.Model.DModel}, context {low.Model.ContextLength}, " +
-                          $"{tokensPerStep} tokens/step; job {low.JobId}: {low.Stages} stages, priority {low.Priority}, {low.Steps} steps; " +
-                          $"job {high.JobId}: {high.Stages} stages, priority {high.Priority}, {high.Steps} steps; 1 device slot (1 thread) per silo");
+                          $"{tokensPerStep} tokens/step; job {low.JobId}: {low.Stages} stage × {low.MinReplicas}–{low.MaxReplicas} replicas (elastic), priority {low.Priority}, {low.Steps} steps; " +
+                          $"job {high.JobId}: {high.Stages} stage, priority {high.Priority}, {high.Steps} steps; 1 device slot (1 thread) per silo");
 
         string root = Path.Combine(Path.GetTempPath(), "cluster-bench", "fleet-" + Guid.NewGuid().ToString("N"));
         var clock = Stopwatch.StartNew();
@@ -68,23 +73,25 @@ internal static class FleetBenchmark
                 timeline.Action("start", "2 silos (local-0, local-1), 2 nodes");
                 submitted[low.JobId] = DateTimeOffset.UtcNow;
                 await lowJob.Submit(low);
-                timeline.Action("submit", $"{low.JobId} (priority {low.Priority}, {low.Stages} stages: every node)");
+                timeline.Action("submit", $"{low.JobId} (priority {low.Priority}, {low.Stages} stage × {low.MinReplicas}–{low.MaxReplicas} replicas: a replica per node)");
                 var lowRunning = await Until(client, lowJob, s => s.State == JobState.Running && s.CompletedSteps >= lowPhase, $"{low.JobId} to pass step {lowPhase}");
-                timeline.Action("progress", $"{low.JobId} at step {lowRunning.CompletedSteps}");
+                timeline.Action("progress", Progress(lowRunning));
 
                 submitted[high.JobId] = DateTimeOffset.UtcNow;
                 await highJob.Submit(high);
-                timeline.Action("submit", $"{high.JobId} (priority {high.Priority}, {high.Stages} stages): the fleet is full");
+                timeline.Action("submit", $"{high.JobId} (priority {high.Priority}, {high.Stages} stage): the fleet is full");
                 await Until(client, highJob, s => s.State == JobState.Running && s.CompletedSteps >= highPhase, $"{high.JobId} to run {highPhase} steps");
-                var preempted = await lowJob.GetStatus();
-                timeline.Action("progress", $"{high.JobId} at step {highPhase}; {low.JobId} is {preempted.State} at step {preempted.CompletedSteps}");
+                var shared = await Task.WhenAll(highJob.GetStatus(), lowJob.GetStatus());
+                timeline.Action("progress", Progress(shared));
 
                 int added = await cluster.AddSiloAsync();
                 timeline.Action("join", $"silo local-{added} started (3 nodes)");
-                var resumed = await Until(client, lowJob, s => s.State == JobState.Running && s.CompletedSteps >= preempted.CompletedSteps + lowPhase, $"{low.JobId} to resume and run {lowPhase} steps");
-                timeline.Action("progress", $"{low.JobId} resumed, at step {resumed.CompletedSteps}");
+                // Grows onto the new node at a step boundary (or resumes there, if the arrival preempted it).
+                var grown = await Until(client, lowJob, s => s.State == JobState.Running && s.Replicas == low.MaxReplicas && s.CompletedSteps >= shared[1].CompletedSteps + lowPhase,
+                    $"{low.JobId} to run {low.MaxReplicas} replicas and {lowPhase} more steps");
+                timeline.Action("progress", Progress(await highJob.GetStatus(), grown));
 
-                var (victim, why) = await ChooseSiloToKill(client, cluster, [high.JobId, low.JobId]);
+                var (victim, why) = await ChooseSiloToKill(client, cluster, [low.JobId, high.JobId]);
                 await cluster.StopSiloAbruptlyAsync(victim);
                 timeline.Action("kill", $"silo local-{victim} stopped abruptly ({why})");
                 var scheduler = client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
@@ -93,13 +100,16 @@ internal static class FleetBenchmark
                 await Eventually(async () => (await Task.WhenAll(lowJob.GetStatus(), highJob.GetStatus()))
                     .All(s => s.State is JobState.Running or JobState.WaitingForCapacity or JobState.Completed), "both jobs to recover or wait for capacity", client);
                 var afterLoss = await Task.WhenAll(highJob.GetStatus(), lowJob.GetStatus());
-                timeline.Action("progress", string.Join("; ", afterLoss.Select(s => $"{s.JobId} {s.State} at step {s.CompletedSteps}")));
+                timeline.Action("progress", Progress(afterLoss));
                 // Run short-handed for a while before the machine comes back.
                 var shortHanded = await Until(client, highJob, s => s.CompletedSteps >= afterLoss[0].CompletedSteps + highPhase || s.State == JobState.Completed, $"{high.JobId} to run {highPhase} more steps");
-                timeline.Action("progress", $"{high.JobId} at step {shortHanded.CompletedSteps}; {low.JobId} {(await lowJob.GetStatus()).State}");
+                timeline.Action("progress", Progress(shortHanded, await lowJob.GetStatus()));
 
                 await cluster.RestartSiloAsync(victim);
                 timeline.Action("rejoin", $"silo local-{victim} started again");
+                var regrown = await Until(client, lowJob, s => s.State == JobState.Completed || (s.State == JobState.Running && s.Replicas == low.MaxReplicas),
+                    $"{low.JobId} to run {low.MaxReplicas} replicas again");
+                timeline.Action("progress", Progress(await highJob.GetStatus(), regrown));
 
                 foreach (var (job, spec) in new[] { (highJob, high), (lowJob, low) })
                 {
@@ -144,10 +154,17 @@ internal static class FleetBenchmark
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"node utilisation {sampler.Utilisation:P1} ({sampler.BusyNodeSeconds:F0} of {sampler.UpNodeSeconds:F0} node-seconds ran stages of a Running job; {sampler.Samples} samples); run {clock.Elapsed.TotalSeconds:F0} s; load average {LoadAverage()}"));
+        Console.WriteLine($"{low.JobId}: at most {sampler.MaxReplicas(low.JobId)} replica(s) running at once, {timeline.ReplicaChanges(low.JobId)} replica count change(s); " +
+                          $"{high.JobId}: {timeline.ReplicaChanges(high.JobId)} change(s)");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT utilisation={sampler.Utilisation:F3} tokens_per_s_high={Tps(high):F0} tokens_per_s_low={Tps(low):F0} identical={(identical ? "true" : "false")}"));
+            $"RESULT utilisation={sampler.Utilisation:F3} tokens_per_s_high={Tps(high):F0} tokens_per_s_low={Tps(low):F0} identical={(identical ? "true" : "false")} " +
+            $"replicas_max_low={sampler.MaxReplicas(low.JobId)} replica_changes_low={timeline.ReplicaChanges(low.JobId)}"));
         return identical ? 0 : 1;
     }
+
+    /// <summary>A progress line: each job's state, step and replicas.</summary>
+    private static string Progress(params JobStatus[] statuses) =>
+        string.Join("; ", statuses.Select(s => $"{s.JobId} {s.State} at step {s.CompletedSteps}, {s.Replicas} replica(s)"));
 
     private static JobSpec Spec(string jobId, int stages, int steps, int priority, string team) => new()
     {
@@ -212,7 +229,7 @@ internal static class FleetBenchmark
             if (clock.Elapsed > report)
             {
                 report += TimeSpan.FromSeconds(15);
-                Console.WriteLine($"  … still waiting for {what}: {status.JobId} is {status.State} at step {status.CompletedSteps}{(status.Error is null ? "" : $" ({status.Error})")}; nodes: {await Describe(client)}");
+                Console.WriteLine($"  … still waiting for {what}: {status.JobId} is {status.State} at step {status.CompletedSteps}, {status.Replicas} replica(s){(status.Error is null ? "" : $" ({status.Error})")}; nodes: {await Describe(client)}");
             }
             await Task.Delay(100);
         }

@@ -11,10 +11,11 @@ internal sealed class FleetTimeline(DateTimeOffset start)
     [
         ClusterEventKind.NodeJoined, ClusterEventKind.NodeLost, ClusterEventKind.NodeRecovered, ClusterEventKind.JobPreempted,
         ClusterEventKind.JobUnpaused, ClusterEventKind.JobRecovering, ClusterEventKind.JobReplaced, ClusterEventKind.JobRestored,
-        ClusterEventKind.JobResumed, ClusterEventKind.WaitingForCapacity,
+        ClusterEventKind.JobResumed, ClusterEventKind.WaitingForCapacity, ClusterEventKind.ReplicasChanged, ClusterEventKind.StagesMoved,
     ];
 
     private readonly ConcurrentQueue<(DateTimeOffset At, string What, string Detail)> _entries = new();
+    private readonly ConcurrentDictionary<string, int> _replicaChanges = new(StringComparer.Ordinal);
 
     public DateTimeOffset Start { get; } = start;
 
@@ -30,9 +31,19 @@ internal sealed class FleetTimeline(DateTimeOffset start)
     public Task OnEvent(ClusterEvent e)
     {
         if (s_shown.Contains(e.Kind) && e.At >= Start)
-            _entries.Enqueue((e.At, e.Kind.ToString(), e.Message));
+        {
+            // Two jobs share the fleet: say whose event it is when the message does not.
+            string detail = e.JobId is { } id && !e.Message.Contains($"job {id}", StringComparison.Ordinal) ? $"{id}: {e.Message}" : e.Message;
+            _entries.Enqueue((e.At, e.Kind.ToString(), detail));
+            // The job's own "replicas A → B" is the change; the scheduler's "asked to shrink" only precedes one.
+            if (e.Kind == ClusterEventKind.ReplicasChanged && e.JobId is { } job && e.Message.StartsWith("replicas ", StringComparison.Ordinal))
+                _replicaChanges.AddOrUpdate(job, 1, (_, n) => n + 1);
+        }
         return Task.CompletedTask;
     }
+
+    /// <summary>How often the job's replica count changed (its own ReplicasChanged events).</summary>
+    public int ReplicaChanges(string jobId) => _replicaChanges.GetValueOrDefault(jobId);
 
     public void Print()
     {

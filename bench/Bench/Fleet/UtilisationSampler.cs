@@ -6,11 +6,12 @@ namespace Cluster.Bench.Fleet;
 /// <summary>
 /// Node utilisation, sampled: every period, the nodes the scheduler counts as up (heartbeating, not lost) and, of
 /// those, the ones running a stage of a job in state Running. Each sample is weighted by the time since the previous
-/// one, so a slow call on a busy machine does not skew the ratio.
+/// one, so a slow call on a busy machine does not skew the ratio. It also keeps the most replicas each job ran at once.
 /// </summary>
 internal sealed class UtilisationSampler(IClusterClient client, IReadOnlyList<string> jobIds, TimeSpan period) : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
+    private readonly Dictionary<string, int> _maxReplicas = new(StringComparer.Ordinal);
     private Task _loop = Task.CompletedTask;
 
     public double BusyNodeSeconds { get; private set; }
@@ -20,6 +21,9 @@ internal sealed class UtilisationSampler(IClusterClient client, IReadOnlyList<st
     public int Samples { get; private set; }
 
     public double Utilisation => UpNodeSeconds > 0 ? BusyNodeSeconds / UpNodeSeconds : 0;
+
+    /// <summary>The most data-parallel replicas the job was seen running (state Running) in a sample.</summary>
+    public int MaxReplicas(string jobId) => _maxReplicas.GetValueOrDefault(jobId);
 
     public void Start() => _loop = RunAsync(_stop.Token);
 
@@ -43,6 +47,8 @@ internal sealed class UtilisationSampler(IClusterClient client, IReadOnlyList<st
                 BusyNodeSeconds += busy * dt;
                 UpNodeSeconds += up.Length * dt;
                 Samples++;
+                foreach (var status in statuses.Where(s => s.State == JobState.Running))
+                    _maxReplicas[status.JobId] = Math.Max(_maxReplicas.GetValueOrDefault(status.JobId), status.Replicas);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
