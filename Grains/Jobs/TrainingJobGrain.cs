@@ -387,23 +387,51 @@ internal sealed partial class TrainingJobGrain(
         var current = ReplicaStages.NodesOf(S.Placement);
         if (!current.Any(r => r.Nodes.Any(moveOff.ContainsKey))) return null;
         string why = string.Join("; ", moveOff.Values.Distinct());
-        var demands = JobSpecs.Demands(spec, plan);
-        var scheduler = GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
         // Moving may cost a replica (no spare node: the replica on the node shrinks away), never add one.
         IReadOnlyList<int> counts = [.. JobSpecs.ReplicaCounts(spec).Where(c => c <= current.Count)];
         var without = current.Select(r => r with { Nodes = [.. r.Nodes.Select(n => moveOff.ContainsKey(n) ? "" : n)] }).ToArray();
-        var decision = await scheduler.PlaceReplicas(jobId, new ReplicaRequest(demands, counts, without));
+        var decision = await PlaceReplicasOrStay(spec, plan, counts, without, current, why);
         if (!decision.Placed)
         {
-            await scheduler.PlaceReplicas(jobId, new ReplicaRequest(demands, [current.Count], current)); // stay where it is
-            LogMoveRefused(logger, jobId, why, decision.Reason);
             await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.StagesMoved, jobId, null, S.Epoch, S.CompletedSteps, 0, null,
                 $"stages not moved ({why}): {decision.Reason}"));
             return null;
         }
         await DrainPendingCommit();
+        return await FromLiveState(stages, decision.Replicas, why);
+    }
+
+    /// <summary>
+    /// Asks for a new placement of the job's replicas; on a refusal the job is placed again where it is (the scheduler
+    /// dropped its old placement when asked) and the refusal is logged.
+    /// </summary>
+    private async Task<ReplicaPlacement> PlaceReplicasOrStay(JobSpec spec, StagePlan plan, IReadOnlyList<int> counts, IReadOnlyList<ReplicaNodes> wanted,
+        IReadOnlyList<ReplicaNodes> current, string why)
+    {
+        var demands = JobSpecs.Demands(spec, plan);
+        var scheduler = GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        var decision = await scheduler.PlaceReplicas(spec.JobId, new ReplicaRequest(demands, counts, wanted));
+        if (!decision.Placed)
+        {
+            await scheduler.PlaceReplicas(spec.JobId, new ReplicaRequest(demands, [current.Count], current));
+            LogMoveRefused(logger, spec.JobId, why, decision.Reason);
+        }
+        return decision;
+    }
+
+    /// <summary>Snapshots this step in memory and asks to place the replicas there, each stage restoring that snapshot: nothing is recomputed.</summary>
+    private async Task<PlacementRequest> FromLiveState(ReplicaStages stages, IReadOnlyList<ReplicaNodes> replicas, string why)
+    {
         await SnapshotInMemory(stages);
-        return new PlacementRequest(decision.Replicas, S.CompletedSteps, null, why, ClusterEventKind.StagesMoved) { Counts = [decision.Replicas.Count] };
+        return new PlacementRequest(replicas, S.CompletedSteps, null, why, ClusterEventKind.StagesMoved) { Counts = [replicas.Count] };
+    }
+
+    /// <summary>Waits for the checkpoint in flight to commit before stages move (its failure fails the step boundary, as a step's would).</summary>
+    private async Task CommitPending()
+    {
+        if (_pendingCommit is null) return;
+        await _pendingCommit;
+        _pendingCommit = null;
     }
 
     /// <summary>Gives replicas back to the scheduler (down to <paramref name="target"/>, never below the minimum) from live state.</summary>
@@ -412,18 +440,10 @@ internal sealed partial class TrainingJobGrain(
         var current = ReplicaStages.NodesOf(S.Placement);
         IReadOnlyList<int> counts = [.. JobSpecs.ReplicaCounts(spec).Where(c => c <= Math.Max(target, spec.MinReplicas) && c < current.Count)];
         if (counts.Count == 0) return null;
-        var demands = JobSpecs.Demands(spec, plan);
-        var scheduler = GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        var decision = await scheduler.PlaceReplicas(spec.JobId, new ReplicaRequest(demands, counts, current));
-        if (!decision.Placed)
-        {
-            await scheduler.PlaceReplicas(spec.JobId, new ReplicaRequest(demands, [current.Count], current)); // keep what it has
-            LogMoveRefused(logger, spec.JobId, why, decision.Reason);
-            return null;
-        }
+        var decision = await PlaceReplicasOrStay(spec, plan, counts, current, current, why);
+        if (!decision.Placed) return null;
         await DrainPendingCommit();
-        await SnapshotInMemory(stages);
-        return new PlacementRequest(decision.Replicas, S.CompletedSteps, null, why, ClusterEventKind.StagesMoved) { Counts = [decision.Replicas.Count] };
+        return await FromLiveState(stages, decision.Replicas, why);
     }
 
     /// <summary>Elastic scale-up at a checkpoint boundary: the scheduler proposes a faster placement (nodes joined) or none.</summary>
@@ -433,16 +453,8 @@ internal sealed partial class TrainingJobGrain(
         var layout = ReplicaLayout.For(JobSpecs.Demands(spec, plan), current.Count, current, _ => true);
         var proposal = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).ProposeFasterPlacement(spec.JobId, layout.Demands);
         if (!proposal.Placed) return null;
-        if (_pendingCommit is not null)
-        {
-            await _pendingCommit; // the checkpoint of this step commits before stages move
-            _pendingCommit = null;
-        }
-        await SnapshotInMemory(stages);
-        return new PlacementRequest(layout.Split(proposal.NodeByStage), S.CompletedSteps, null, "scale-up: faster placement with nodes that joined", ClusterEventKind.StagesMoved)
-        {
-            Counts = [current.Count],
-        };
+        await CommitPending();
+        return await FromLiveState(stages, layout.Split(proposal.NodeByStage), "scale-up: faster placement with nodes that joined");
     }
 
     /// <summary>
@@ -458,16 +470,8 @@ internal sealed partial class TrainingJobGrain(
         var proposal = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default)
             .ProposeMoreReplicas(spec.JobId, new ReplicaRequest(JobSpecs.Demands(spec, plan), counts, current));
         if (!proposal.Placed) return null;
-        if (_pendingCommit is not null)
-        {
-            await _pendingCommit;
-            _pendingCommit = null;
-        }
-        await SnapshotInMemory(stages);
-        return new PlacementRequest(proposal.Replicas, S.CompletedSteps, null, $"growing onto free nodes: {current.Count} → {proposal.Replicas.Count} replicas", ClusterEventKind.StagesMoved)
-        {
-            Counts = [proposal.Replicas.Count],
-        };
+        await CommitPending();
+        return await FromLiveState(stages, proposal.Replicas, $"growing onto free nodes: {current.Count} → {proposal.Replicas.Count} replicas");
     }
 
     private async Task SnapshotInMemory(ReplicaStages stages)

@@ -30,7 +30,7 @@ internal sealed partial class SchedulerGrain
                     if (last) return new Choice(decision, layout.Demands, [], MayPreempt: !CannotFit(decision));
                     continue;
                 }
-                if (count > 1 && decision.NodeByStage.Distinct(StringComparer.Ordinal).Count() < decision.NodeByStage.Count)
+                if (count > 1 && !OnOwnNodes(decision))
                 {
                     // Replicas sharing nodes would add no speed: fewer, on nodes of their own, step as fast. A job's
                     // minimum of several replicas is a gang of that many nodes per stage, so it waits instead.
@@ -80,7 +80,7 @@ internal sealed partial class SchedulerGrain
             var layout = ReplicaLayout.For(request.Stages, count, request.Current, usable.Contains);
             var decision = PlacementPolicy.Place(layout.Demands, candidates, layout.Preferred);
             if (!decision.Placed
-                || decision.NodeByStage.Distinct(StringComparer.Ordinal).Count() < decision.NodeByStage.Count
+                || !OnOwnNodes(decision)
                 || layout.Preferred.Where((node, i) => node.Length > 0 && decision.NodeByStage[i] != node).Any()
                 || QuotaProblem(ticket, decision.NodeByStage) is not null)
                 continue;

@@ -57,8 +57,12 @@ internal sealed partial class SchedulerGrain(
     private static bool Fits(IReadOnlyList<StageDemand> stages, IReadOnlyList<PlacementCandidate> candidates, IReadOnlyList<string> preferred, bool ownNodes)
     {
         var decision = PlacementPolicy.Place(stages, candidates, preferred);
-        return decision.Placed && (!ownNodes || decision.NodeByStage.Distinct(StringComparer.Ordinal).Count() == decision.NodeByStage.Count);
+        return decision.Placed && (!ownNodes || OnOwnNodes(decision));
     }
+
+    /// <summary>Every stage of the placement has a node to itself.</summary>
+    private static bool OnOwnNodes(PlacementDecision decision) =>
+        decision.NodeByStage.Distinct(StringComparer.Ordinal).Count() == decision.NodeByStage.Count;
 
     /// <summary>A waiting job that has not asked for this long has gone (paused, cancelled, its grain moving).</summary>
     private static readonly TimeSpan WaitingExpiry = TimeSpan.FromSeconds(10);

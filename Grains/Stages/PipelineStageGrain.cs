@@ -274,7 +274,7 @@ internal sealed partial class PipelineStageGrain(
         RequestContext.Set(PlacementContextKeys.AvoidSilo, workers.SiloName);
         try
         {
-            await shard.Accept(epoch, completedSteps, executor.Stage, images.Select(i => new UnitImage(i.UnitIndex, i.UnitName, i.Image)).ToArray(), durable);
+            await shard.Accept(epoch, completedSteps, executor.Stage, ToUnitImages(images), durable);
         }
         finally
         {
@@ -284,7 +284,9 @@ internal sealed partial class PipelineStageGrain(
 
     public Task<IReadOnlyList<UnitImage>?> GetSnapshot(long completedSteps) =>
         Task.FromResult<IReadOnlyList<UnitImage>?>(_ownSnapshots.Where(o => o.Step == completedSteps)
-            .Select(o => o.Units.Select(u => new UnitImage(u.UnitIndex, u.UnitName, u.Image)).ToArray()).FirstOrDefault());
+            .Select(o => ToUnitImages(o.Units)).FirstOrDefault());
+
+    private static UnitImage[] ToUnitImages(IReadOnlyList<UnitStateImage> images) => [.. images.Select(i => new UnitImage(i.UnitIndex, i.UnitName, i.Image))];
 
     public Task<long> GetSnapshotStep() => Task.FromResult(_ownSnapshots.Count > 0 ? _ownSnapshots[^1].Step : -1);
 
