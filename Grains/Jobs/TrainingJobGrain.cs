@@ -62,7 +62,7 @@ internal sealed partial class TrainingJobGrain(
     private StragglerDetector? _stragglers;
     private DateTimeOffset _lastGrowthCheck;
     private (int Replicas, string Reason)? _shrinkTo; // the scheduler's request, acted on at the next step boundary
-    private double[] _stageCosts = []; // planned cost per stage, for the straggler detector
+    private double[] _stageCosts = []; // planned cost per stage of every replica (rank by rank), for the straggler detector
 
     private JobGrainState S => persisted.State;
 
@@ -565,7 +565,6 @@ internal sealed partial class TrainingJobGrain(
 
         var plan = JobSpecs.PlanOf(spec);
         var demands = JobSpecs.Demands(spec, plan);
-        _stageCosts = [.. demands.OrderBy(d => d.Stage).Select(d => d.Cost)];
         var previous = ReplicaStages.NodesOf(S.Placement).Where(r => r.Nodes.Count == plan.StageCount).ToArray();
         var previousNode = previous.SelectMany(r => r.Nodes.Select((node, s) => (Key: (r.Replica, s), node))).ToDictionary(x => x.Key, x => x.node);
         var replicaRequest = new ReplicaRequest(demands, request?.Counts ?? JobSpecs.ReplicaCounts(spec), request?.Preferred ?? previous);
@@ -594,6 +593,8 @@ internal sealed partial class TrainingJobGrain(
         int[] replicaIds = [.. decision.Replicas.Select(r => r.Replica)];
         bool Survived(int replica, int stage, string node) => previousNode.TryGetValue((replica, stage), out var was) && was == node;
         int total = replicaIds.Length * plan.StageCount;
+        double[] costByStage = [.. demands.OrderBy(d => d.Stage).Select(d => d.Cost)];
+        _stageCosts = [.. Enumerable.Range(0, total).Select(i => costByStage[i % plan.StageCount])]; // rank by rank, like the placement
         int moved = decision.Replicas.Sum(r => r.Nodes.Where((node, s) => !Survived(r.Replica, s, node)).Count());
         S.Placement = [.. decision.Replicas.SelectMany(r => r.Nodes.Select((node, s) =>
         {
@@ -608,7 +609,7 @@ internal sealed partial class TrainingJobGrain(
         if (previous.Length > 0 && previous.Length != replicaIds.Length)
             await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.ReplicasChanged, jobId, null, S.Epoch, S.CompletedSteps, 0, Since(),
                 $"replicas {previous.Length} → {replicaIds.Length} ({(request?.Why ?? (recovering ? $"recovering: {S.Error}" : "placed again"))}); " +
-                $"each runs {spec.MicroBatches / replicaIds.Length} of the step's {spec.MicroBatches} micro-batches"));
+                $"each runs {ReplicaSplit.PerReplica(spec.MicroBatches, replicaIds.Length)} of the step's {spec.MicroBatches} micro-batches"));
         // Replicas dropped (a failure, a drain) still hold stage grains on live nodes: give their memory back.
         var dropped = previous.Where(r => !replicaIds.Contains(r.Replica)).ToArray();
         if (dropped.Length > 0)
@@ -782,7 +783,7 @@ internal sealed partial class TrainingJobGrain(
         // Each replica runs its block of the global micro-batches through its own pipeline; 1F1B keeps at most P
         // micro-batches in a pipe, GPipe lets the whole block in.
         int ranks = stages.Count;
-        int k = m / ranks;
+        int k = ReplicaSplit.PerReplica(m, ranks);
         int window = spec.Schedule == "gpipe" ? k : Math.Min(k, plan.StageCount);
         await Guard(Task.WhenAll(Enumerable.Range(0, ranks).Select(RunReplica)));
 
@@ -805,7 +806,7 @@ internal sealed partial class TrainingJobGrain(
         if (_timings.Count > TimingsKept) _timings.RemoveAt(0);
         await Save();
         await Publish(null);
-        await WatchForStragglers(spec, plan, deviceMs);
+        await WatchForStragglers(spec, deviceMs);
 
         async Task RunReplica(int rank)
         {
@@ -839,12 +840,11 @@ internal sealed partial class TrainingJobGrain(
     /// Feeds the step's device time per stage to the straggler detector; a flagged node is reported to the scheduler,
     /// and its stages move at the next step boundary when a spare node can take them.
     /// </summary>
-    private async Task WatchForStragglers(JobSpec spec, StagePlan plan, double[] deviceMs)
+    private async Task WatchForStragglers(JobSpec spec, double[] deviceMs)
     {
-        if (_stragglers is null || _stageCosts.Length != plan.StageCount || S.Placement.Count != deviceMs.Length) return;
+        if (_stragglers is null || S.Placement.Count != deviceMs.Length || _stageCosts.Length != deviceMs.Length) return;
         string[] nodes = [.. S.Placement.Select(p => p.NodeId)]; // rank by rank, stage by stage: the order of deviceMs
-        double[] costs = [.. Enumerable.Range(0, deviceMs.Length).Select(i => _stageCosts[i % _stageCosts.Length])];
-        if (_stragglers.Observe(nodes, deviceMs, costs) is not { } straggler) return;
+        if (_stragglers.Observe(nodes, deviceMs, _stageCosts) is not { } straggler) return;
         LogStraggler(logger, spec.JobId, straggler.NodeId, straggler.Reason);
         bool spare = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).ReportStraggler(spec.JobId, straggler.NodeId, straggler.Reason);
         if (spare)
