@@ -48,19 +48,22 @@ public sealed class DataSourcePolicy
         ArgumentNullException.ThrowIfNull(source);
         if (source.Length == 0 || source.Length > MaxPathLength || source.Any(char.IsControl))
             throw new DataSourceRefusedException(Printable(source), $"a data source is a path of 1 to {MaxPathLength} characters without control characters.");
-        string real;
+        string lexical, real;
         try
         {
-            real = Resolve(System.IO.Path.GetFullPath(source));
+            lexical = System.IO.Path.GetFullPath(source);
+            real = Resolve(lexical);
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException or UnauthorizedAccessException or IOException)
         {
             throw new DataSourceRefusedException(source, "the path cannot be resolved.", e);
         }
+        // Where a link leads is told only for links inside a root (the operators' own); elsewhere it would map the file system.
+        string where = _roots.Length == 0 || _roots.Any(root => IsUnder(lexical, root)) ? $"it resolves to '{real}', " : "it lies ";
         if (s_forbidden.Any(f => IsUnder(real, f)))
-            throw new DataSourceRefusedException(source, $"it resolves to '{real}', inside /proc, /sys or /dev, which never hold training data.");
+            throw new DataSourceRefusedException(source, $"{where}inside /proc, /sys or /dev, which never hold training data.");
         if (_roots.Length > 0 && !_roots.Any(root => IsUnder(real, root)))
-            throw new DataSourceRefusedException(source, $"it resolves to '{real}', outside this silo's data roots ({string.Join(", ", _roots.Select(r => $"'{r}'"))}); put the file under a data root or add its directory to TrainingCluster:DataRoots.");
+            throw new DataSourceRefusedException(source, $"{where}outside this silo's data roots ({string.Join(", ", _roots.Select(r => $"'{r}'"))}); put the file under a data root or add its directory to TrainingCluster:DataRoots.");
         var (exists, regular, bytes) = FileKind.Of(real);
         if (!exists)
             throw new DataSourceRefusedException(source, "the file does not exist on this silo; every silo hosting a first or last stage needs it at that path.", new FileNotFoundException(null, source));
