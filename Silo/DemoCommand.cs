@@ -81,7 +81,9 @@ internal static class DemoCommand
         // Each device worker gets its share of the cores: more threads than cores make libtorch spin and crawl.
         int threads = Math.Max(1, Environment.ProcessorCount / silos);
         Console.WriteLine($"Starting a local cluster: {silos} silo(s) × 1 device slot, {threads} thread(s) each; data in {Path.GetFullPath(dataRoot)}");
-        await using var cluster = await LocalCluster.StartAsync(silos, 1, threads, dataRoot);
+        // The demo's user names the data file on the command line: its folder becomes a data root beside the data folder.
+        string[] dataRoots = spec.DataSource == TokenSources.Synthetic ? [dataRoot] : [dataRoot, Path.GetDirectoryName(Path.GetFullPath(spec.DataSource))!];
+        await using var cluster = await LocalCluster.StartAsync(silos, 1, threads, dataRoot, o => o.DataRoots = dataRoots);
         var client = cluster.Client;
         foreach (var node in await cluster.WaitForNodesAsync(silos, TimeSpan.FromSeconds(60)))
             Console.WriteLine($"  node {node.Capabilities.NodeId}: {node.Capabilities.Device}, {node.Capabilities.GigaflopsMeasured:F1} GFLOP/s measured");

@@ -68,6 +68,12 @@ public sealed class TrainingClusterOptions
     public string DataRoot { get; set; } = ".cluster";
 
     /// <summary>
+    /// Directories jobs may read data files from (after resolving links and '..'); a job naming any other file is
+    /// refused at submit, without the file being read. Empty = <see cref="DataRoot"/> only. <value>empty.</value>
+    /// </summary>
+    public IList<string> DataRoots { get; set; } = [];
+
+    /// <summary>
     /// Where checkpoints and job state go: "filesystem" (the embedded default, under <see cref="DataRoot"/>; every silo
     /// must see the same path) or "azureblob" (fleet mode, see <see cref="AzureBlob"/>).
     /// </summary>
@@ -120,6 +126,8 @@ public sealed class TrainingClusterOptions
             problems.Add($"{nameof(StepTimeWindow)} = {StepTimeWindow}: must be at least 1 step.");
         if (string.IsNullOrWhiteSpace(DataRoot))
             problems.Add($"{nameof(DataRoot)} is empty: give a directory for checkpoints and grain state.");
+        if (DataRoots.Any(string.IsNullOrWhiteSpace))
+            problems.Add($"{nameof(DataRoots)} holds an empty entry: give directories data files may come from, or none for {nameof(DataRoot)} only.");
         if (CheckpointStore is not ("filesystem" or "azureblob"))
             problems.Add($"{nameof(CheckpointStore)} = '{CheckpointStore}': use 'filesystem' or 'azureblob'.");
         else if (CheckpointStore == "azureblob")

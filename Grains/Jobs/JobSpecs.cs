@@ -13,6 +13,29 @@ public static partial class JobSpecs
 {
     public const int MaxJobIdLength = 64;
 
+    /// <summary>
+    /// Upper bounds of a spec's sizes (the model's own are on <see cref="ModelConfig"/>): a spec over any of them is
+    /// refused, naming the field and the limit, before anything is planned or allocated.
+    /// </summary>
+    public const int MaxStages = 256;
+
+    public const int MaxMicroBatches = 4096;
+
+    public const int MaxMicroBatchSize = 4096;
+
+    /// <summary>Steps of one job: the loss history (8 bytes a step) lives in the job's persisted state.</summary>
+    public const int MaxSteps = 1_000_000;
+
+    public const int MaxKeepCheckpoints = 1000;
+
+    /// <summary>Tokens of one micro-batch (micro-batch size × context length): the sampler's buffers.</summary>
+    public const long MaxTokensPerMicroBatch = 1L << 22;
+
+    /// <summary>Elements of the largest activation of one micro-batch (the logits, or a block's attention scores): 16 GiB of float32.</summary>
+    public const long MaxActivationElements = 1L << 32;
+
+    public const int MaxDataSourceLength = 4096;
+
     public static ModelConfig ToModelConfig(ModelSpec model) => new()
     {
         VocabSize = model.VocabSize,
@@ -82,14 +105,19 @@ public static partial class JobSpecs
         return spec.LayersPerStage is { Length: > 0 } layers ? StagePlan.FromLayerCounts(config, layers) : StagePlan.Balanced(config, spec.Stages);
     }
 
-    /// <summary>Every problem with a spec, each prefixed by its field path; empty when the spec is valid.</summary>
-    public static IReadOnlyList<string> Validate(JobSpec spec, string? expectedJobId = null, Func<string, bool>? dataSourceExists = null)
+    /// <summary>
+    /// Every problem with a spec, each prefixed by its field path; empty when the spec is valid. Bounded work: every
+    /// size is checked against its limit first, so a hostile spec costs no more than a valid one.
+    /// <paramref name="dataSourceProblem"/> returns why the data source cannot be used on this silo, or null.
+    /// </summary>
+    public static IReadOnlyList<string> Validate(JobSpec spec, string? expectedJobId = null, Func<string, string?>? dataSourceProblem = null)
     {
+        ArgumentNullException.ThrowIfNull(spec);
         var problems = new List<string>();
         if (string.IsNullOrWhiteSpace(spec.JobId))
             problems.Add("jobId: is empty; give the job a name of letters, digits, '.', '_' or '-'.");
-        else if (!JobIdPattern().IsMatch(spec.JobId))
-            problems.Add($"jobId: '{spec.JobId}' may hold only letters, digits, '.', '_' and '-' (at most {MaxJobIdLength}, not starting with '.').");
+        else if (spec.JobId.Length > MaxJobIdLength || !JobIdPattern().IsMatch(spec.JobId))
+            problems.Add($"jobId: '{Printable(spec.JobId)}' may hold only letters, digits, '.', '_' and '-' (at most {MaxJobIdLength}, not starting with '.').");
         else if (expectedJobId is not null && spec.JobId != expectedJobId)
             problems.Add($"jobId: '{spec.JobId}' was submitted to job '{expectedJobId}'; submit it to the grain of the same id.");
 
@@ -100,50 +128,98 @@ public static partial class JobSpecs
 
         if (spec.Steps < 1)
             problems.Add($"steps: {spec.Steps}; a job trains at least 1 step.");
+        else if (spec.Steps > MaxSteps)
+            problems.Add($"steps: {spec.Steps} exceeds the limit of {MaxSteps}; split the run into several jobs.");
         if (spec.MicroBatches < 1)
             problems.Add($"microBatches: {spec.MicroBatches}; a step needs at least 1 micro-batch.");
+        else if (spec.MicroBatches > MaxMicroBatches)
+            problems.Add($"microBatches: {spec.MicroBatches} exceeds the limit of {MaxMicroBatches}.");
         if (spec.MicroBatchSize < 1)
             problems.Add($"microBatchSize: {spec.MicroBatchSize}; a micro-batch holds at least 1 sequence.");
+        else if (spec.MicroBatchSize > MaxMicroBatchSize)
+            problems.Add($"microBatchSize: {spec.MicroBatchSize} exceeds the limit of {MaxMicroBatchSize}.");
         if (spec.CheckpointInterval < 0)
             problems.Add($"checkpointInterval: {spec.CheckpointInterval}; use 0 (only at the end) or a positive step count.");
+        else if (spec.CheckpointInterval > MaxSteps)
+            problems.Add($"checkpointInterval: {spec.CheckpointInterval} exceeds the limit of {MaxSteps}.");
+        if (spec.SnapshotInterval < 0 || spec.SnapshotInterval > MaxSteps)
+            problems.Add($"snapshotInterval: {spec.SnapshotInterval}; use 0 (only at checkpoints) up to the limit of {MaxSteps}.");
         if (spec.KeepCheckpoints < 1)
             problems.Add($"keepCheckpoints: {spec.KeepCheckpoints}; keep at least 1 checkpoint.");
+        else if (spec.KeepCheckpoints > MaxKeepCheckpoints)
+            problems.Add($"keepCheckpoints: {spec.KeepCheckpoints} exceeds the limit of {MaxKeepCheckpoints}.");
+        problems.AddRange(ActivationProblems(spec));
         if (spec.Schedule is not ("1f1b" or "gpipe"))
-            problems.Add($"schedule: '{spec.Schedule}'; use '1f1b' or 'gpipe'.");
+            problems.Add($"schedule: '{Printable(spec.Schedule ?? "")}'; use '1f1b' or 'gpipe'.");
         if (spec.Priority is < -1000 or > 1000)
             problems.Add($"priority: {spec.Priority}; use a value from -1000 to 1000 (higher runs first, 0 is the default).");
         if (string.IsNullOrWhiteSpace(spec.Team) || spec.Team.Length > 64 || !spec.Team.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
-            problems.Add($"team: '{spec.Team}'; use 1–64 letters, digits, '-', '_' or '.' (e.g. 'research').");
+            problems.Add($"team: '{Printable(spec.Team ?? "")}'; use 1–64 letters, digits, '-', '_' or '.' (e.g. 'research').");
         if (spec.ScaleUp is not ("auto" or "off"))
-            problems.Add($"scaleUp: '{spec.ScaleUp}'; use 'auto' (move onto nodes that join when that is faster) or 'off'.");
+            problems.Add($"scaleUp: '{Printable(spec.ScaleUp ?? "")}'; use 'auto' (move onto nodes that join when that is faster) or 'off'.");
         problems.AddRange(ReplicaProblems(spec));
         if (string.IsNullOrWhiteSpace(spec.DataSource))
             problems.Add("dataSource: is empty; use 'synthetic' or the path of a text or uint16 .bin token file.");
-        else if (dataSourceExists is not null && !dataSourceExists(spec.DataSource))
-            problems.Add($"dataSource: '{spec.DataSource}' does not exist on this silo; every silo hosting a first or last stage needs the file at that path.");
+        else if (spec.DataSource.Length > MaxDataSourceLength || spec.DataSource.Any(char.IsControl))
+            problems.Add($"dataSource: is longer than {MaxDataSourceLength} characters or holds control characters; give a plain path.");
+        else if (dataSourceProblem?.Invoke(spec.DataSource) is { } dataProblem)
+            problems.Add($"dataSource: {dataProblem}");
 
         if (spec.Model is not null && ToModelConfig(spec.Model).Validate().Count == 0)
         {
             int units = spec.Model.Layers + 2;
             if (spec.LayersPerStage is { Length: > 0 } layers)
             {
-                try
-                {
-                    StagePlan.FromLayerCounts(ToModelConfig(spec.Model), layers);
-                }
-                catch (ConfigValidationException e)
-                {
-                    problems.AddRange(e.Problems.Select(p => $"layersPerStage: {p}"));
-                }
+                if (layers.Length > MaxStages)
+                    problems.Add($"layersPerStage: has {layers.Length} entries, more than the limit of {MaxStages} stages.");
+                else if (layers.Any(c => c > ModelConfig.MaxLayers))
+                    problems.Add($"layersPerStage: an entry exceeds the limit of {ModelConfig.MaxLayers} layers.");
+                else
+                    problems.AddRange(LayerCountProblems(spec.Model, layers));
                 if (spec.Stages != layers.Length)
                     problems.Add($"stages: {spec.Stages} but layersPerStage has {layers.Length} entries; make them agree.");
             }
-            else if (spec.Stages < 1 || spec.Stages > units)
+            else if (spec.Stages < 1 || spec.Stages > Math.Min(units, MaxStages))
             {
-                problems.Add($"stages: {spec.Stages}; must be between 1 and {units} (the model's {spec.Model.Layers} layers plus embedding and head).");
+                problems.Add($"stages: {spec.Stages}; must be between 1 and {Math.Min(units, MaxStages)} (the model's {spec.Model.Layers} layers plus embedding and head, at most {MaxStages}).");
             }
         }
         return problems;
+    }
+
+    /// <summary>
+    /// Every problem with a spec (see <see cref="Validate(JobSpec, string?, Func{string, string?}?)"/>), where
+    /// <paramref name="dataSourceExists"/> only says whether the data source can be opened.
+    /// </summary>
+    public static IReadOnlyList<string> Validate(JobSpec spec, string? expectedJobId, Func<string, bool>? dataSourceExists) =>
+        Validate(spec, expectedJobId, dataSourceExists is null ? null : (Func<string, string?>)(source => dataSourceExists(source) ? null
+            : $"'{source}' cannot be used on this silo: it does not exist, lies outside the silo's data roots (TrainingCluster:DataRoots) or is not a regular file of a supported size; every silo hosting a first or last stage needs the file at that path."));
+
+    private static IEnumerable<string> LayerCountProblems(ModelSpec model, int[] layers)
+    {
+        try
+        {
+            StagePlan.FromLayerCounts(ToModelConfig(model), layers);
+            return [];
+        }
+        catch (ConfigValidationException e)
+        {
+            return e.Problems.Select(p => $"layersPerStage: {p}");
+        }
+    }
+
+    /// <summary>The largest buffers of one micro-batch must fit a node: sampler tokens, logits, attention scores.</summary>
+    private static IEnumerable<string> ActivationProblems(JobSpec spec)
+    {
+        if (spec.Model is null || spec.MicroBatchSize is < 1 or > MaxMicroBatchSize || ToModelConfig(spec.Model).Validate().Count > 0)
+            yield break;
+        long tokens = (long)spec.MicroBatchSize * spec.Model.ContextLength;
+        if (tokens > MaxTokensPerMicroBatch)
+            yield return $"microBatchSize: {spec.MicroBatchSize} × model.contextLength {spec.Model.ContextLength} = {tokens} tokens per micro-batch exceeds the limit of {MaxTokensPerMicroBatch}.";
+        else if (tokens * spec.Model.VocabSize > MaxActivationElements)
+            yield return $"microBatchSize: {spec.MicroBatchSize} × model.contextLength {spec.Model.ContextLength} × model.vocabSize {spec.Model.VocabSize} logits per micro-batch exceed the limit of {MaxActivationElements} elements.";
+        else if (tokens * spec.Model.Heads * spec.Model.ContextLength > MaxActivationElements)
+            yield return $"microBatchSize: {spec.MicroBatchSize} × model.heads {spec.Model.Heads} × model.contextLength² {(long)spec.Model.ContextLength * spec.Model.ContextLength} attention scores per micro-batch exceed the limit of {MaxActivationElements} elements.";
     }
 
     private static IEnumerable<string> ReplicaProblems(JobSpec spec)
@@ -196,6 +272,11 @@ public static partial class JobSpecs
     private static string Camel(string problem) =>
         problem.Length > 0 && char.IsUpper(problem[0]) ? char.ToLowerInvariant(problem[0]) + problem[1..] : problem;
 
-    [GeneratedRegex(@"^[A-Za-z0-9_\-][A-Za-z0-9._\-]{0,63}$")]
+    /// <summary>A value for an error message: at most 80 characters, control characters shown as '?'.</summary>
+    private static string Printable(string value) =>
+        new([.. value.Take(80).Select(c => char.IsControl(c) ? '?' : c)]);
+
+    // \z, not $: '$' also matches before a trailing newline.
+    [GeneratedRegex(@"^[A-Za-z0-9_\-][A-Za-z0-9._\-]{0,63}\z")]
     private static partial Regex JobIdPattern();
 }

@@ -15,6 +15,7 @@ public static class SafeTensors
 {
     public const string ChecksumKey = "sha256";
     private const int MaxHeaderBytes = 100 * 1024 * 1024; // the reference implementation's own limit
+    private const int MaxDimensions = 64;
 
     /// <summary>Serialises tensors (in the given order) and metadata into one safetensors image.</summary>
     public static byte[] Serialize(IReadOnlyList<KeyValuePair<string, WireTensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
@@ -96,54 +97,75 @@ public static class SafeTensors
 
         using (document)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-                throw new CheckpointCorruptException(source, "its header is not a JSON object.");
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            var tensors = new List<KeyValuePair<string, WireTensor>>();
-            long dataLength = image.Length - dataStart;
-            var ranges = new List<(long Begin, long End, string Name)>();
-            foreach (var property in document.RootElement.EnumerateObject())
+            try
             {
-                if (property.Name == "__metadata__")
-                {
-                    if (property.Value.ValueKind != JsonValueKind.Object)
-                        throw new CheckpointCorruptException(source, "its __metadata__ is not an object of strings.");
-                    foreach (var entry in property.Value.EnumerateObject())
-                        metadata[entry.Name] = entry.Value.ValueKind == JsonValueKind.String ? entry.Value.GetString()!
-                            : throw new CheckpointCorruptException(source, $"metadata '{entry.Name}' is not a string.");
-                    continue;
-                }
-                var (dtype, shape, begin, end) = ReadEntry(property, source);
-                if (begin < 0 || end < begin || end > dataLength)
-                    throw new CheckpointCorruptException(source, $"tensor '{property.Name}' spans bytes [{begin}, {end}) but the data section is {dataLength} bytes: the file is truncated.");
-                long elements = 1;
-                foreach (long dim in shape) elements = checked(elements * dim);
-                if (elements * WireDTypes.ElementSize(dtype) != end - begin)
-                    throw new CheckpointCorruptException(source, $"tensor '{property.Name}' is {end - begin} bytes, but {dtype}[{string.Join(", ", shape)}] needs {elements * WireDTypes.ElementSize(dtype)}.");
-                ranges.Add((begin, end, property.Name));
-                tensors.Add(new(property.Name, new WireTensor(dtype, shape, image.Slice(dataStart + (int)begin, (int)(end - begin)).ToArray())));
+                return ParseHeader(document, image, dataStart, source);
             }
-
-            // The format requires the tensors to tile the data section exactly, with no holes or overlaps.
-            ranges.Sort((a, b) => a.Begin.CompareTo(b.Begin));
-            long expected = 0;
-            foreach (var (begin, end, name) in ranges)
+            catch (InvalidOperationException e)
             {
-                if (begin != expected)
-                    throw new CheckpointCorruptException(source, $"tensor '{name}' starts at byte {begin} of the data section, expected {expected}: tensors overlap or leave a hole.");
-                expected = end;
+                // JsonDocument validates structure lazily for strings: invalid UTF-8 surfaces when a name or value is read.
+                throw new CheckpointCorruptException(source, $"its header holds text that is not valid UTF-8 ({e.Message}).", e);
             }
-            if (expected != dataLength)
-                throw new CheckpointCorruptException(source, $"the data section is {dataLength} bytes but the tensors cover {expected}: the file has trailing bytes or is damaged.");
-
-            if (metadata.TryGetValue(ChecksumKey, out var checksum))
-            {
-                string actual = Convert.ToHexStringLower(SHA256.HashData(image[dataStart..]));
-                if (!string.Equals(actual, checksum, StringComparison.Ordinal))
-                    throw new CheckpointCorruptException(source, $"its data does not match the recorded SHA-256 (expected {checksum[..Math.Min(12, checksum.Length)]}…, found {actual[..12]}…): the file is corrupt.");
-            }
-            return new SafeTensorsContent(source, metadata, tensors);
         }
+    }
+
+    private static SafeTensorsContent ParseHeader(JsonDocument document, ReadOnlySpan<byte> image, int dataStart, string source)
+    {
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+            throw new CheckpointCorruptException(source, "its header is not a JSON object.");
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        var tensors = new List<KeyValuePair<string, WireTensor>>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        long dataLength = image.Length - dataStart;
+        var ranges = new List<(long Begin, long End, string Name)>();
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            // JSON allows a key twice; the format does not, and a reader must not pick one copy silently.
+            if (!names.Add(property.Name))
+                throw new CheckpointCorruptException(source, $"its header names '{Shorten(property.Name)}' twice.");
+            if (property.Name == "__metadata__")
+            {
+                ReadMetadata(property.Value, metadata, source);
+                continue;
+            }
+            var (dtype, shape, begin, end) = ReadEntry(property, source);
+            if (begin < 0 || end < begin || end > dataLength)
+                throw new CheckpointCorruptException(source, $"tensor '{Shorten(property.Name)}' spans bytes [{begin}, {end}) but the data section is {dataLength} bytes: the file is truncated.");
+            long elements = 1, needed;
+            try
+            {
+                foreach (long dim in shape) elements = checked(elements * dim);
+                needed = checked(elements * WireDTypes.ElementSize(dtype));
+            }
+            catch (OverflowException)
+            {
+                throw new CheckpointCorruptException(source, $"tensor '{Shorten(property.Name)}' has a shape whose size overflows 64 bits.");
+            }
+            if (needed != end - begin)
+                throw new CheckpointCorruptException(source, $"tensor '{Shorten(property.Name)}' is {end - begin} bytes, but {dtype}[{string.Join(", ", shape)}] needs {needed}.");
+            ranges.Add((begin, end, property.Name));
+            tensors.Add(new(property.Name, new WireTensor(dtype, shape, image.Slice(dataStart + (int)begin, (int)(end - begin)).ToArray())));
+        }
+
+        // The format requires the tensors to tile the data section exactly, with no holes or overlaps.
+        ranges.Sort((a, b) => a.Begin.CompareTo(b.Begin));
+        long expected = 0;
+        foreach (var (begin, end, name) in ranges)
+        {
+            if (begin != expected)
+                throw new CheckpointCorruptException(source, $"tensor '{Shorten(name)}' starts at byte {begin} of the data section, expected {expected}: tensors overlap or leave a hole.");
+            expected = end;
+        }
+        if (expected != dataLength)
+            throw new CheckpointCorruptException(source, $"the data section is {dataLength} bytes but the tensors cover {expected}: the file has trailing bytes or is damaged.");
+
+        if (metadata.TryGetValue(ChecksumKey, out var checksum))
+        {
+            string actual = Convert.ToHexStringLower(SHA256.HashData(image[dataStart..]));
+            if (!string.Equals(actual, checksum, StringComparison.Ordinal))
+                throw new CheckpointCorruptException(source, $"its data does not match the recorded SHA-256 (expected {checksum[..Math.Min(12, checksum.Length)]}…, found {actual[..12]}…): the file is corrupt.");
+        }
+        return new SafeTensorsContent(source, metadata, tensors);
     }
 
     /// <summary>Reads and verifies a safetensors file.</summary>
@@ -161,25 +183,49 @@ public static class SafeTensors
         return Parse(image, path);
     }
 
+    private static void ReadMetadata(JsonElement value, Dictionary<string, string> metadata, string source)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+            throw new CheckpointCorruptException(source, "its __metadata__ is not an object of strings.");
+        foreach (var entry in value.EnumerateObject())
+        {
+            if (entry.Value.ValueKind != JsonValueKind.String)
+                throw new CheckpointCorruptException(source, $"metadata '{Shorten(entry.Name)}' is not a string.");
+            if (!metadata.TryAdd(entry.Name, entry.Value.GetString()!))
+                throw new CheckpointCorruptException(source, $"metadata '{Shorten(entry.Name)}' appears twice.");
+        }
+    }
+
     private static (WireDType DType, long[] Shape, long Begin, long End) ReadEntry(JsonProperty property, string source)
     {
+        string name = Shorten(property.Name);
         try
         {
             var value = property.Value;
+            if (value.ValueKind != JsonValueKind.Object)
+                throw new CheckpointCorruptException(source, $"tensor '{name}' is described by a JSON {value.ValueKind}, not an object.");
             string dtypeName = value.GetProperty("dtype").GetString() ?? "";
             if (!WireDTypes.TryParseSafeTensorsName(dtypeName, out var dtype))
-                throw new CheckpointCorruptException(source, $"tensor '{property.Name}' has dtype '{dtypeName}', which this reader does not support.");
-            long[] shape = value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+                throw new CheckpointCorruptException(source, $"tensor '{name}' has dtype '{Shorten(dtypeName)}', which this reader does not support.");
+            var shapeElement = value.GetProperty("shape");
+            if (shapeElement.ValueKind != JsonValueKind.Array || shapeElement.GetArrayLength() > MaxDimensions)
+                throw new CheckpointCorruptException(source, $"tensor '{name}' has a shape that is not an array of at most {MaxDimensions} dimensions.");
+            long[] shape = [.. shapeElement.EnumerateArray().Select(e => e.GetInt64())];
             if (shape.Any(d => d < 0))
-                throw new CheckpointCorruptException(source, $"tensor '{property.Name}' has a negative dimension.");
-            long[] offsets = value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-            if (offsets.Length != 2)
-                throw new CheckpointCorruptException(source, $"tensor '{property.Name}' has {offsets.Length} data offsets, expected 2.");
+                throw new CheckpointCorruptException(source, $"tensor '{name}' has a negative dimension.");
+            var offsetsElement = value.GetProperty("data_offsets");
+            if (offsetsElement.ValueKind != JsonValueKind.Array || offsetsElement.GetArrayLength() != 2)
+                throw new CheckpointCorruptException(source, $"tensor '{name}' needs data_offsets of exactly 2 numbers.");
+            long[] offsets = [.. offsetsElement.EnumerateArray().Select(e => e.GetInt64())];
             return (dtype, shape, offsets[0], offsets[1]);
         }
         catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
         {
-            throw new CheckpointCorruptException(source, $"tensor '{property.Name}' has a malformed header entry ({e.Message}).", e);
+            throw new CheckpointCorruptException(source, $"tensor '{name}' has a malformed header entry ({e.Message}).", e);
         }
     }
+
+    /// <summary>A name from the file for a message: at most 80 characters, control characters as '?'.</summary>
+    private static string Shorten(string value) =>
+        new([.. value.Take(80).Select(c => char.IsControl(c) ? '?' : c)]);
 }

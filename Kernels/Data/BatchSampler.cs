@@ -56,7 +56,7 @@ public sealed class BatchSampler
             _source.Read(start, window);
             foreach (long token in window)
                 if ((ulong)token >= (ulong)VocabSize)
-                    throw new InvalidDataException($"Corpus '{_source.Name}' holds token id {token} near token {start}, outside the model's vocabulary of {VocabSize}: raise VocabSize or use a matching tokenizer.");
+                    throw new InvalidDataException($"Corpus '{_source.Name}' holds token ids outside the model's vocabulary of {VocabSize}: raise VocabSize or use a matching tokenizer."); // never the id or its offset: messages must not echo file content
             window[..t].CopyTo(inputs.AsSpan(row * t, t));
             window[1..].CopyTo(targets.AsSpan(row * t, t));
         }

@@ -16,10 +16,19 @@ public sealed class ByteTokenSource : ITokenSource
 
     public long Length => _bytes.LongLength;
 
-    public static ByteTokenSource FromFile(string path) => new(File.ReadAllBytes(path), path);
+    /// <summary>Opens a file a local tool names (see <see cref="DataSourcePolicy.Local"/>).</summary>
+    public static ByteTokenSource FromFile(string path) => Open(DataSourcePolicy.Local.Check(path)).Source;
+
+    internal static (ByteTokenSource Source, DataIdentity Identity) Open(DataFile file)
+    {
+        var (bytes, identity) = DataFileReader.ReadBytes(file);
+        return (new ByteTokenSource(bytes, file.Source), identity);
+    }
 
     public void Read(long start, Span<long> destination)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(start, Length - destination.Length);
         var source = _bytes.AsSpan(checked((int)start), destination.Length);
         for (int i = 0; i < source.Length; i++) destination[i] = source[i];
     }

@@ -54,6 +54,7 @@ public sealed class StagePlan : IEquatable<StagePlan>
     /// <summary>
     /// Cuts the model into <paramref name="stages"/> contiguous stages minimising the cost of the most expensive one
     /// (exact, by dynamic programming over unit boundaries); ties go to the earliest cut, so the plan is deterministic.
+    /// Costs O(stages × units × log units): unit costs are positive, so each cell's best cut is found by bisection.
     /// </summary>
     public static StagePlan Balanced(ModelConfig config, int stages)
     {
@@ -75,7 +76,10 @@ public sealed class StagePlan : IEquatable<StagePlan>
         {
             for (int i = p; i <= n - (stages - p); i++)
             {
-                for (int j = p - 1; j < i; j++)
+                // max(best[p-1, j], cost of units j..i) falls while the last stage's cost dominates and rises after:
+                // find the crossing by bisection and try the cuts around it in ascending order, as a full scan would.
+                int crossing = FirstCut(best, prefix, p - 1, i, p - 1, i - 1);
+                for (int j = Math.Max(p - 1, crossing - 2); j <= Math.Min(i - 1, crossing + 2); j++)
                 {
                     double candidate = Math.Max(best[p - 1, j], prefix[i] - prefix[j]);
                     if (candidate < best[p, i] - 1e-9 * Math.Abs(candidate))
@@ -94,6 +98,26 @@ public sealed class StagePlan : IEquatable<StagePlan>
             starts[p - 1] = i;
         }
         return new StagePlan(config, starts);
+    }
+
+    /// <summary>The first cut j in [lo, hi] where the first stages cost at least the last one (hi + 1 when none does).</summary>
+    private static int FirstCut(double[,] best, double[] prefix, int stagesBefore, int end, int lo, int hi)
+    {
+        int first = hi + 1;
+        while (lo <= hi)
+        {
+            int mid = lo + ((hi - lo) / 2);
+            if (best[stagesBefore, mid] >= prefix[end] - prefix[mid])
+            {
+                first = mid;
+                hi = mid - 1;
+            }
+            else
+            {
+                lo = mid + 1;
+            }
+        }
+        return first;
     }
 
     /// <summary>

@@ -35,6 +35,9 @@ public sealed partial record SiloSettings(
             problems.AddRange(tls.Validate().Select(p => $"{ClusterTlsOptions.Section}:{p}"));
             problems.AddRange(observability.Validate().Select(p => $"{ObservabilityOptions.Section}:{p}"));
             problems.AddRange(shutdown.Validate().Select(p => $"{ShutdownOptions.Section}:{p}"));
+            // Asked once the rest is valid: the answer depends on membership and addresses being what they say.
+            if (problems.Count == 0 && Hosting.NetworkExposure.Problem(host, tls) is { } exposure)
+                problems.Add(exposure);
         }
         problems.AddRange(UnknownKeys.Find(configuration));
         if (problems.Count > 0) throw new SiloConfigurationException(problems);

@@ -65,6 +65,8 @@ internal static class SiloHost
         builder.Services.AddSystemd(); // no-op unless started by systemd (then: notify readiness, journal log format)
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Shutdown.DrainTimeout + s_leaveMargin);
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(settings.Shutdown));
+        builder.Services.AddHostedService(services => new InsecureStartWarning(settings.Host, settings.Tls,
+            services.GetRequiredService<Microsoft.Extensions.Logging.ILogger<InsecureStartWarning>>()));
         builder.UseOrleans(silo =>
         {
             silo.UseConfiguredMembership(settings.Host);

@@ -33,6 +33,12 @@ public sealed class ClusterTlsOptions
     /// <summary>Peer certificates accepted by SHA-1 or SHA-256 thumbprint (hex), whoever issued them.</summary>
     public List<string> AllowedThumbprints { get; set; } = [];
 
+    /// <summary>
+    /// Silo only: start without TLS although the silo or gateway port is reachable beyond loopback (a trusted, isolated
+    /// network). Every start then logs a warning. <value>false: such a silo refuses to start without TLS.</value>
+    /// </summary>
+    public bool AllowInsecure { get; set; }
+
     /// <summary>A peer that has not completed the handshake by then is dropped. <value>10 s.</value></summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -12,6 +12,7 @@ internal static class BenchProgram
         ["recovery"] = ("kill -9 / SIGSTOP a stage's silo process: detect, re-place, restore, first step; steps lost", RecoveryBenchmark.RunAsync),
         ["plan"] = ("pipeline × tensor × data layout and memory per GPU for a model on a fleet (presets: up to ~500B on H100/H200)", PlanCommand.RunAsync),
         ["simulate"] = ("goodput of a 16,384-GPU, 54-day job under the Llama 3 failure mix, by recovery policy (+ PNG chart)", Simulation.SimulateCommand.RunAsync),
+        ["fuzz"] = ("hostile checkpoint files, token files, data source paths and job specs for a fixed time: crashes and hangs (> 1 s per input)", Fuzz.FuzzCommand.RunAsync),
         ["scheduler"] = ("placement decisions for 16,384 nodes and 2,048 stages (BenchmarkDotNet)", Scheduling.SchedulerBenchmark.RunAsync),
     };
 

@@ -99,7 +99,8 @@ public sealed class SiloSettingsTests
         var configuration = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(root, "deploy", "appsettings.example.json"))
             // What a machine adds: the secret from its environment file; TLS files exist only there.
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Orleans:Membership:ConnectionString"] = "UseDevelopmentStorage=true", ["Tls:Enabled"] = "false" })
+            // With TLS off, the example's routable address needs the explicit opt-out a real machine never sets.
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Orleans:Membership:ConnectionString"] = "UseDevelopmentStorage=true", ["Tls:Enabled"] = "false", ["Tls:AllowInsecure"] = "true" })
             .Build();
         var settings = SiloSettings.Load(configuration);
         Assert.Equal((MembershipOptions.AzureTable, "azureblob"), (settings.Host.Membership.NormalizedProvider, settings.Training.CheckpointStore));
