@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Cluster.Client.Cli;
+using Cluster.Client.Config;
 using Cluster.Client.Connection;
 using Cluster.Client.Shell;
 using Microsoft.Extensions.Configuration;
@@ -39,7 +40,7 @@ internal static class Startup
             interrupts.Interrupt();
         });
         await using var context = new ConsoleContext(output, error, Console.Out, configuration,
-            (options, verbose) => new ClusterConnector(options, verbose), TimeProvider.System);
+            (options, verbose) => new ClusterConnector(options, verbose), TimeProvider.System, new ContextStore(ContextStore.DefaultPath()));
         var app = new ConsoleApp(context, Console.Out);
         return await app.RunAsync(args, ShellInput, interrupts);
     }
