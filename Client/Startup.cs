@@ -42,13 +42,14 @@ internal static class Startup
         await using var context = new ConsoleContext(output, error, Console.Out, configuration,
             (options, verbose) => new ClusterConnector(options, verbose), TimeProvider.System, new ContextStore(ContextStore.DefaultPath()));
         var app = new ConsoleApp(context, Console.Out);
-        return await app.RunAsync(args, ShellInput, interrupts);
+        return await app.RunAsync(args, a => ShellInput(a, ShellHistory.DefaultPath(context.Contexts.Path)), interrupts);
     }
 
     private static int PipedWidth() =>
         int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int columns) && columns >= 40 ? columns : 120;
 
-    private static ILineReader ShellInput(ConsoleApp app) => Console.IsInputRedirected
+    private static ILineReader ShellInput(ConsoleApp app, string historyPath) => Console.IsInputRedirected
         ? new PlainLineReader(Console.In)
-        : new LineEditor(new ConsoleKeySource(), Console.Out, (line, cursor) => InteractiveShell.Completions(app, line, cursor));
+        : new LineEditor(new ConsoleKeySource(), Console.Out, (line, cursor) => InteractiveShell.Completions(app, line, cursor),
+            () => Console.WindowWidth > 0 ? Console.WindowWidth : 80, new ShellHistory(historyPath));
 }

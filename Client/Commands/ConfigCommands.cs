@@ -132,10 +132,10 @@ internal static class ConfigCommands
                 MembershipConnectionString = parse.GetValue(connection) ?? old.MembershipConnectionString,
                 MembershipServiceUrl = parse.GetValue(serviceUrl) ?? old.MembershipServiceUrl,
                 MembershipTable = parse.GetValue(table) ?? old.MembershipTable,
-                TlsCertificate = parse.GetValue(certificate) ?? old.TlsCertificate,
-                TlsKey = parse.GetValue(key) ?? old.TlsKey,
+                TlsCertificate = FullPath(parse.GetValue(certificate)) ?? old.TlsCertificate,
+                TlsKey = FullPath(parse.GetValue(key)) ?? old.TlsKey,
                 TlsCertificatePassword = parse.GetValue(password) ?? old.TlsCertificatePassword,
-                TlsCertificateAuthority = parse.GetValue(authority) ?? old.TlsCertificateAuthority,
+                TlsCertificateAuthority = FullPath(parse.GetValue(authority)) ?? old.TlsCertificateAuthority,
                 TlsThumbprints = parse.GetValue(thumbprints) is { Length: > 0 } t ? [.. t] : old.TlsThumbprints,
             };
             // The same validation as a connection: a context that cannot work is refused now, not at first use.
@@ -152,6 +152,9 @@ internal static class ConfigCommands
         });
         return command;
     }
+
+    /// <summary>Files are kept as full paths: the context is used from any folder.</summary>
+    private static string? FullPath(string? path) => path is null ? null : Path.GetFullPath(path);
 
     private static ContextView View(string name, ClusterContext c, bool current) => new(
         name, current, c.Describe(), c.ClusterId, c.ServiceId, c.MembershipProvider, c.TlsCertificate is not null, c.TlsCertificate, c.ConnectTimeoutSeconds);

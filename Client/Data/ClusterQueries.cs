@@ -118,7 +118,7 @@ internal sealed class ClusterQueries(IClusterClient client, TimeProvider time)
             : [.. nodes.Where(n => n.Capabilities.SiloName == target).Select(n => n.Capabilities.NodeId).Order(StringComparer.Ordinal)];
         if (matched.Length > 0) return (matched, false);
         var silos = nodes.Select(n => n.Capabilities.SiloName).Distinct(StringComparer.Ordinal);
-        throw new NotFoundException(Glob.HasWildcards(target) ? "No node or silo matches; pattern" : "Node or silo", target, CloseMatches.Find(target, ids.Concat(silos)),
+        throw new NotFoundException(Glob.HasWildcards(target) ? "No node or silo matches; pattern" : target.Contains('/') ? "Node" : "Node or silo", target, CloseMatches.Find(target, ids.Concat(silos)),
             ids.Length == 0 ? "No node has registered yet: is a silo running?" : "List the nodes with 'nodes'.");
     }
 
