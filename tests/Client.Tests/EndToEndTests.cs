@@ -62,6 +62,51 @@ public sealed class EndToEndTests : IDisposable
         var unknown = await Console(["job", "show", "e2e-jbo", .. connect]);
         Assert.Equal(ExitCodes.NotFound, unknown.Code);
         Assert.Contains("'e2e-job'", unknown.Stderr);
+
+        await Clusterctl_v2_commands_against_real_silos(connect, gateway);
+    }
+
+    /// <summary>The views and fleet operations of console v2, each as a separate console process against the real silos.</summary>
+    private async Task Clusterctl_v2_commands_against_real_silos(string[] connect, int gateway)
+    {
+        var losses = await Console(["job", "losses", "e2e-job", "--csv", .. connect]);
+        Assert.True(losses.Code == 0, losses.ToString());
+        Assert.Equal(9, losses.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // header + 8 steps
+
+        var timings = await Console(["job", "timings", "e2e-job", "-o", "json", .. connect]);
+        Assert.True(timings.Code == 0, timings.ToString());
+        Assert.Equal(8, JsonDocument.Parse(timings.Stdout).RootElement.EnumerateArray().Last().GetProperty("step").GetInt64());
+
+        var top = await Console(["top", "--once", "-o", "json", "--sort", "heartbeat", .. connect]);
+        Assert.True(top.Code == 0, top.ToString());
+        Assert.Equal(2, JsonDocument.Parse(top.Stdout).RootElement.GetProperty("nodes").GetArrayLength());
+        var topTable = await Console(["top", .. connect]); // piped: one snapshot, then exit
+        Assert.True(topTable.Code == 0, topTable.ToString());
+        Assert.Contains("e2e-1/cpu0", topTable.Stdout);
+
+        var cordon = await Console(["node", "cordon", "e2e-1", "-o", "name", .. connect]); // a whole silo
+        Assert.True(cordon.Code == 0, cordon.ToString());
+        Assert.Equal("e2e-1/cpu0", cordon.Stdout.Trim());
+        var cordoned = await Console(["nodes", "--silo", "e2e-*", "--no-headers", .. connect]);
+        Assert.Contains("cordoned", cordoned.Stdout);
+        var uncordon = await Console(["node", "uncordon", "e2e-1/*", "--json", .. connect]);
+        Assert.True(uncordon.Code == 0, uncordon.ToString());
+        Assert.False(JsonDocument.Parse(uncordon.Stdout).RootElement[0].GetProperty("cordoned").GetBoolean());
+
+        var version = await Console(["version", "-o", "yaml", .. connect]);
+        Assert.True(version.Code == 0, version.ToString());
+        Assert.Contains("name: e2e-0", version.Stdout);
+
+        // Completion through a context: the config file names the cluster, the suggest request reads the ids from it.
+        string config = Path.Combine(_dataRoot, "clusterctl.json");
+        var set = await Console(["config", "set-context", "e2e", "--gateway", $"127.0.0.1:{gateway}"], config);
+        Assert.True(set.Code == 0, set.ToString());
+        var viaContext = await Console(["jobs", "-o", "name"], config);
+        Assert.True(viaContext.Code == 0, viaContext.ToString());
+        Assert.Equal("e2e-job", viaContext.Stdout.Trim());
+        var suggested = await Console(["[suggest:24]", "clusterctl job timings e"], config);
+        Assert.True(suggested.Code == 0, suggested.ToString());
+        Assert.Contains("e2e-job", suggested.Stdout.Split('\n'));
     }
 
     private void StartSilo(string name, int siloPort, int gatewayPort, int primaryPort) => _processes.Add(ChildProcess.Start(RepoPaths.SiloDll,
@@ -70,9 +115,11 @@ public sealed class EndToEndTests : IDisposable
         "--TrainingCluster:DeviceSlots=1", "--TrainingCluster:ThreadsPerSlot=1", $"--TrainingCluster:DataRoot={_dataRoot}",
     ], _dataRoot));
 
-    private async Task<(int Code, string Stdout, string Stderr)> Console(string[] args)
+    private async Task<(int Code, string Stdout, string Stderr)> Console(string[] args, string? config = null)
     {
-        using var console = ChildProcess.Start(RepoPaths.ClientDll, args, _dataRoot);
+        // Never the user's own clusterctl config: a file of this test's (absent unless the test writes it).
+        using var console = ChildProcess.Start(RepoPaths.ClientDll, args, _dataRoot,
+            new Dictionary<string, string> { ["CLUSTERCTL_CONFIG"] = config ?? Path.Combine(_dataRoot, "no-clusterctl-config.json") });
         int code = await console.WaitAsync(CommandTimeout);
         string stdout = console.StandardOutput;
         return (code, stdout, console.Output);

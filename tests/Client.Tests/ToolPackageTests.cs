@@ -30,7 +30,7 @@ public sealed class ToolPackageTests : IDisposable
             Assert.DoesNotContain(entries, e => e.Contains("TorchSharp", StringComparison.OrdinalIgnoreCase) || e.Contains("libtorch", StringComparison.OrdinalIgnoreCase));
             Assert.DoesNotContain(entries, e => e.EndsWith("/Cluster.Grains.dll", StringComparison.Ordinal) || e.EndsWith("/Cluster.Kernels.dll", StringComparison.Ordinal));
             using var settings = new StreamReader(zip.Entries.First(e => e.FullName.EndsWith("DotnetToolSettings.xml", StringComparison.Ordinal)).Open());
-            Assert.Contains("CommandName=\"clusterctl\"", await settings.ReadToEndAsync());
+            Assert.Contains("Command Name=\"clusterctl\"", await settings.ReadToEndAsync());
         }
 
         var install = await Run("dotnet", ["tool", "install", "Cluster.Client", "--tool-path", tools, "--add-source", feed, "--ignore-failed-sources"]);
