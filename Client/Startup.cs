@@ -41,9 +41,15 @@ internal static class Startup
         });
         await using var context = new ConsoleContext(output, error, Console.Out, configuration,
             (options, verbose) => new ClusterConnector(options, verbose), TimeProvider.System, new ContextStore(ContextStore.DefaultPath()));
+        if (double.TryParse(Environment.GetEnvironmentVariable(CompletionTimeoutVariable), System.Globalization.NumberStyles.Float,
+                System.Globalization.CultureInfo.InvariantCulture, out double seconds) && seconds is > 0 and <= 60)
+            context.CompletionTimeout = TimeSpan.FromSeconds(seconds);
         var app = new ConsoleApp(context, Console.Out);
         return await app.RunAsync(args, a => ShellInput(a, ShellHistory.DefaultPath(context.Contexts.Path)), interrupts);
     }
+
+    /// <summary>Seconds a Tab completion waits for the cluster's ids (default <see cref="ConsoleContext.CompletionTimeout"/>).</summary>
+    public const string CompletionTimeoutVariable = "CLUSTERCTL_COMPLETION_TIMEOUT";
 
     private static int PipedWidth() =>
         int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int columns) && columns >= 40 ? columns : 120;

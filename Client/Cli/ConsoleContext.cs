@@ -40,7 +40,7 @@ internal sealed class ConsoleContext(
     public CompletionIds Ids { get; } = new();
 
     /// <summary>How long a completion request (<c>[suggest]</c>) waits for the cluster before offering no ids.</summary>
-    public TimeSpan CompletionTimeout { get; set; } = TimeSpan.FromSeconds(1.5);
+    public TimeSpan CompletionTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
     public OutputFormat Format(ParseResult parse) => Global.Format(parse);
 
