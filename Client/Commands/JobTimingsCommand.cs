@@ -38,8 +38,9 @@ internal static class JobTimingsCommand
         foreach (var t in timings)
             table.AddRow(t.Step.ToString(CultureInfo.InvariantCulture), Ms(t.WallMs), Ms(t.ComputeMs), Ms(t.QueueMs), Ms(t.MessagingMs), Ms(t.ReduceAndUpdateMs));
         if (options.NoHeaders) return table;
-        var summary = new Markup($"{timings.Count} step(s): wall p50 {Ms(Percentile(timings, 0.50))} ms, p99 {Ms(Percentile(timings, 0.99))} ms; " +
-            $"compute {Share(timings, t => t.ComputeMs)}, queueing {Share(timings, t => t.QueueMs)}, messaging {Share(timings, t => t.MessagingMs)}, reduce+update {Share(timings, t => t.ReduceAndUpdateMs)} of the wall time\n");
+        var summary = new Markup($"{timings.Count} step(s): wall p50 {Ms(Percentile(timings, 0.50))} ms, p99 {Ms(Percentile(timings, 0.99))} ms; mean " +
+            $"compute {Ms(timings.Average(t => t.ComputeMs))}, queueing {Ms(timings.Average(t => t.QueueMs))}, messaging {Ms(timings.Average(t => t.MessagingMs))}, " +
+            $"reduce+update {Ms(timings.Average(t => t.ReduceAndUpdateMs))} ms [grey](compute, queueing and messaging are summed over micro-batches and stages: they can add up to more than the wall time)[/]\n");
         return new Rows(table, summary);
     }
 
@@ -48,12 +49,6 @@ internal static class JobTimingsCommand
     {
         var sorted = timings.Select(t => t.WallMs).Order().ToArray();
         return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
-    }
-
-    private static string Share(IReadOnlyList<StepTimingView> timings, Func<StepTimingView, double> part)
-    {
-        double wall = timings.Sum(t => t.WallMs);
-        return wall <= 0 ? "-" : (timings.Sum(part) / wall * 100).ToString("0", CultureInfo.InvariantCulture) + "%";
     }
 
     private static string Ms(double ms) => ms.ToString("0.0", CultureInfo.InvariantCulture);

@@ -109,7 +109,19 @@ internal static class TopCommand
                 row.Jobs.Count == 0 ? "[grey]-[/]" : Markup.Escape(string.Join(" ", row.Jobs)));
         }
         if (options.NoHeaders) return nodes;
-        IRenderable jobs = view.Jobs.Count == 0 ? new Markup("[grey]no unfinished job[/]\n") : JobsRenderer.Render(view.Jobs, options with { Wide = false });
-        return new Rows(nodes, jobs);
+        return new Rows(nodes, view.Jobs.Count == 0 ? new Markup("[grey]no unfinished job[/]\n") : Jobs(view));
+    }
+
+    /// <summary>The unfinished jobs in brief (the full row is <c>jobs</c>'), so that top fits a terminal; nodes: those running a stage of the job now.</summary>
+    private static Table Jobs(TopView view)
+    {
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("job", "state", "priority", "team", "step", "loss", "tokens/s", "ETA", "replicas", "nodes");
+        foreach (var j in view.Jobs)
+        {
+            table.AddRow(Markup.Escape(j.JobId), $"[{Formats.Colour(j.State)}]{j.State}[/]", j.Priority.ToString(CultureInfo.InvariantCulture), Markup.Escape(j.Team),
+                $"{j.CompletedSteps}/{j.TotalSteps}", Formats.Loss(j.LastLoss), Formats.Number(j.TokensPerSecond), Formats.Duration(j.EtaSeconds),
+                Formats.Replicas(j.Replicas, j.MinReplicas, j.MaxReplicas), view.Nodes.Count(n => n.Jobs.Contains(j.JobId)).ToString(CultureInfo.InvariantCulture));
+        }
+        return table;
     }
 }
