@@ -73,9 +73,14 @@ internal static class TopCommand
     {
         var nodesTask = queries.GetNodesAsync();
         var jobs = await queries.GetJobsAsync();
-        var nodes = await nodesTask;
+        return Build(time.GetUtcNow(), await nodesTask, jobs, key);
+    }
+
+    /// <summary>Nodes with the jobs they run, sorted; the jobs not finished.</summary>
+    public static TopView Build(DateTimeOffset at, IReadOnlyList<NodeView> nodes, IReadOnlyList<JobView> jobs, SortKey key)
+    {
         var rows = nodes.Select(n => new TopNodeView(n, [.. n.Stages.Select(JobOfStage).Distinct(StringComparer.Ordinal)]));
-        return new TopView(time.GetUtcNow(), [.. Sort(rows, key)], [.. jobs.Where(j => !j.IsTerminal)]);
+        return new TopView(at, [.. Sort(rows, key)], [.. jobs.Where(j => !j.IsTerminal)]);
     }
 
     /// <summary>"job/s0" and "job/r1/s0" run stages of "job" (job ids have no '/').</summary>
