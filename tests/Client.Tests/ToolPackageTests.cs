@@ -41,6 +41,7 @@ public sealed class ToolPackageTests : IDisposable
         var version = await Run(clusterctl, ["--version"]);
         Assert.True(version.Code == 0, version.Output);
         Assert.StartsWith("0.2.0", version.Stdout.Trim(), StringComparison.Ordinal);
+        Assert.Equal(Commands.VersionCommand.ClientVersion, version.Stdout.Trim()); // this very build (version + commit), not an older package
 
         var client = await Run(clusterctl, ["version", "--client", "-o", "json"]);
         Assert.True(client.Code == 0, client.Output);
