@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Cluster.Client.Cli;
+using Cluster.Client.Config;
 using Cluster.Client.Connection;
 using Cluster.Client.Shell;
 using Microsoft.Extensions.Configuration;
@@ -39,15 +40,22 @@ internal static class Startup
             interrupts.Interrupt();
         });
         await using var context = new ConsoleContext(output, error, Console.Out, configuration,
-            (options, verbose) => new ClusterConnector(options, verbose), TimeProvider.System);
+            (options, verbose) => new ClusterConnector(options, verbose), TimeProvider.System, new ContextStore(ContextStore.DefaultPath()));
+        if (double.TryParse(Environment.GetEnvironmentVariable(CompletionTimeoutVariable), System.Globalization.NumberStyles.Float,
+                System.Globalization.CultureInfo.InvariantCulture, out double seconds) && seconds is > 0 and <= 60)
+            context.CompletionTimeout = TimeSpan.FromSeconds(seconds);
         var app = new ConsoleApp(context, Console.Out);
-        return await app.RunAsync(args, ShellInput, interrupts);
+        return await app.RunAsync(args, a => ShellInput(a, ShellHistory.DefaultPath(context.Contexts.Path)), interrupts);
     }
+
+    /// <summary>Seconds a Tab completion waits for the cluster's ids (default <see cref="ConsoleContext.CompletionTimeout"/>).</summary>
+    public const string CompletionTimeoutVariable = "CLUSTERCTL_COMPLETION_TIMEOUT";
 
     private static int PipedWidth() =>
         int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int columns) && columns >= 40 ? columns : 120;
 
-    private static ILineReader ShellInput(ConsoleApp app) => Console.IsInputRedirected
+    private static ILineReader ShellInput(ConsoleApp app, string historyPath) => Console.IsInputRedirected
         ? new PlainLineReader(Console.In)
-        : new LineEditor(new ConsoleKeySource(), Console.Out, (line, cursor) => InteractiveShell.Completions(app, line, cursor));
+        : new LineEditor(new ConsoleKeySource(), Console.Out, (line, cursor) => InteractiveShell.Completions(app, line, cursor),
+            () => Console.WindowWidth > 0 ? Console.WindowWidth : 80, new ShellHistory(historyPath));
 }

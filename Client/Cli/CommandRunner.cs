@@ -36,8 +36,9 @@ internal static class CommandRunner
             context.Error.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
             foreach (string problem in problems)
                 context.Error.MarkupLine($"  [red]-[/] {Markup.Escape(problem)}");
-            if (context.IsJson(parse))
-                context.WriteJson(new { error = new ErrorView(code, kind, message, problems, suggestions) });
+            var error = new { error = new ErrorView(code, kind, message, problems, suggestions) };
+            if (context.IsJson(parse)) context.WriteJson(error);
+            else if (context.IsYaml(parse)) context.WriteYaml(error);
             return code;
         }
     }

@@ -15,6 +15,7 @@ internal sealed class ConsoleApp(ConsoleContext context, TextWriter raw)
     /// <summary>One command line, as a process or a shell line runs it.</summary>
     public async Task<int> InvokeAsync(IReadOnlyList<string> args, CancellationToken cancellationToken)
     {
+        if (args.Count > 0 && Suggestions.IsRequest(args[0])) return await new Suggestions(this).WriteAsync(args);
         var parse = Root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -24,7 +25,7 @@ internal sealed class ConsoleApp(ConsoleContext context, TextWriter raw)
                 && CloseMatches.Find(typo, parse.CommandResult.Command.Subcommands.Select(c => c.Name)) is { Count: > 0 } matches)
                 context.Error.MarkupLine($"Did you mean {Markup.Escape(string.Join(", ", matches.Select(m => $"'{m}'")))}?");
             context.Error.MarkupLine("[grey]See --help for the commands and their options.[/]");
-            if (args.Contains(context.Global.Json.Name))
+            if (args.Contains(context.Global.Json.Name) || AsksForJson(args))
                 context.WriteJson(new { error = new ErrorView(ExitCodes.Usage, "usage", string.Join(" ", parse.Errors.Select(e => e.Message)), [.. parse.Errors.Select(e => e.Message)], []) });
             return ExitCodes.Usage;
         }
@@ -36,6 +37,16 @@ internal sealed class ConsoleApp(ConsoleContext context, TextWriter raw)
             ProcessTerminationTimeout = null, // Ctrl+C is the caller's: it cancels the token
         };
         return await parse.InvokeAsync(invocation, cancellationToken);
+    }
+
+    private static bool AsksForJson(IReadOnlyList<string> args)
+    {
+        for (int i = 0; i < args.Count; i++)
+        {
+            if (args[i] is "-o:json" or "-o=json" or "--output=json" or "--output:json") return true;
+            if (args[i] is "-o" or "--output" && i + 1 < args.Count && args[i + 1].Equals("json", StringComparison.OrdinalIgnoreCase)) return true;
+        }
+        return false;
     }
 
     /// <summary>The process's arguments: a command, or none for the shell reading <paramref name="shellInput"/>.</summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Cluster.Client.Config;
 using Cluster.Client.Connection;
 using Microsoft.Extensions.Configuration;
 
@@ -7,7 +8,17 @@ namespace Cluster.Client.Cli;
 /// <summary>Options every command takes: output format and where the cluster is.</summary>
 internal sealed class GlobalOptions
 {
-    public Option<bool> Json { get; } = new("--json") { Description = "Write JSON for scripts (camelCase, enums as names; see docs/console.md)", Recursive = true };
+    public Option<bool> Json { get; } = new("--json") { Description = "Write JSON for scripts; the same as -o json (camelCase, enums as names; see docs/console.md)", Recursive = true };
+
+    public Option<OutputFormat?> Output { get; } = new("--output", "-o")
+    {
+        Description = "Output format: table, wide (more columns), json, yaml, or name (ids only, one per line) [default: table]",
+        Recursive = true,
+    };
+
+    public Option<bool> NoHeaders { get; } = new("--no-headers") { Description = "Tables without header row and borders (for awk and cut)", Recursive = true };
+
+    public Option<string?> Context { get; } = new("--context") { Description = "The named cluster to use from the clusterctl config file (see 'config get-contexts') instead of the current one", Recursive = true };
 
     public Option<string[]> Gateway { get; } = new("--gateway", "-g")
     {
@@ -26,12 +37,28 @@ internal sealed class GlobalOptions
 
     public Option<bool> Verbose { get; } = new("--verbose") { Description = "Log the Orleans client's activity to the console", Recursive = true };
 
-    public IEnumerable<Option> All => [Json, Gateway, GatewayPort, ClusterId, ServiceId, ConnectTimeout, Verbose];
+    public IEnumerable<Option> All => [Json, Output, NoHeaders, Context, Gateway, GatewayPort, ClusterId, ServiceId, ConnectTimeout, Verbose];
 
-    /// <summary>Configuration (appsettings.json, CLUSTER_ variables) overridden by the flags given on this command line.</summary>
-    public ClientConnectionOptions Resolve(ParseResult parse, IConfiguration configuration)
+    /// <summary>The format asked for: <c>--json</c> is <c>-o json</c>; both at once must agree.</summary>
+    public OutputFormat Format(ParseResult parse)
+    {
+        var output = parse.GetValue(Output);
+        if (parse.GetValue(Json))
+        {
+            return output is null or OutputFormat.Json ? OutputFormat.Json
+                : throw new UsageException($"--json and -o {output.Value.ToString().ToLowerInvariant()} disagree: give one of them.");
+        }
+        return output ?? OutputFormat.Table;
+    }
+
+    /// <summary>
+    /// Configuration (appsettings.json, CLUSTER_ variables), then the context chosen (--context, else the config file's
+    /// current one, if any), then the flags given on this command line: each later one wins for what it sets.
+    /// </summary>
+    public ClientConnectionOptions Resolve(ParseResult parse, IConfiguration configuration, ContextStore contexts)
     {
         var options = ClientConnectionOptions.From(configuration);
+        if (contexts.Select(parse.GetValue(Context)) is { } chosen) chosen.Context.ApplyTo(options);
         if (parse.GetValue(Gateway) is { Length: > 0 } gateways) options.Gateways = [.. gateways];
         if (parse.GetValue(GatewayPort) is { } port) options.GatewayPort = port;
         if (parse.GetValue(ClusterId) is { } clusterId) options.ClusterId = clusterId;

@@ -19,8 +19,7 @@ internal static class CheckpointCommands
         {
             string id = parse.GetRequiredValue(job);
             var checkpoints = await (await context.QueriesAsync(parse, ct)).GetCheckpointsAsync(id);
-            if (context.IsJson(parse)) context.WriteJson(checkpoints);
-            else context.Out.Write(CheckpointsRenderer.Render(id, checkpoints));
+            context.Write(parse, checkpoints, o => CheckpointsRenderer.Render(id, checkpoints, o), () => checkpoints.Select(c => c.Step.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             return ExitCodes.Ok;
         });
         return command;
@@ -33,12 +32,7 @@ internal static class CheckpointCommands
         command.SetAction(context, async (parse, ct) =>
         {
             var checkpoint = await (await context.QueriesAsync(parse, ct)).CheckpointNowAsync(parse.GetRequiredValue(job)).WaitAsync(ct);
-            if (context.IsJson(parse)) context.WriteJson(checkpoint);
-            else
-            {
-                context.Out.Write(CheckpointsRenderer.Line(checkpoint));
-                context.Out.WriteLine();
-            }
+            context.Write(parse, checkpoint, _ => Lines.Of(CheckpointsRenderer.Line(checkpoint)), () => [checkpoint.Step.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
             return ExitCodes.Ok;
         });
         return command;
@@ -52,12 +46,7 @@ internal static class CheckpointCommands
         command.SetAction(context, async (parse, ct) =>
         {
             var view = await (await context.QueriesAsync(parse, ct)).RestoreAsync(parse.GetRequiredValue(job), parse.GetValue(step)).WaitAsync(ct);
-            if (context.IsJson(parse)) context.WriteJson(view);
-            else
-            {
-                context.Out.Write(JobsRenderer.Line("rewound", view));
-                context.Out.WriteLine();
-            }
+            context.Write(parse, view, _ => Lines.Of(JobsRenderer.Line("rewound", view)), () => [view.JobId]);
             return ExitCodes.Ok;
         });
         return command;

@@ -45,8 +45,7 @@ internal static class EventsCommand
             {
                 await foreach (var e in channel.Reader.ReadAllAsync(window.Token))
                 {
-                    if (context.IsJson(parse)) context.WriteJsonLine(e);
-                    else context.Out.MarkupLine(EventLine.Markup(e));
+                    context.WriteStreamItem(parse, e, () => EventLine.Markup(e));
                 }
             }
             catch (OperationCanceledException)

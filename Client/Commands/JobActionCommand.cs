@@ -27,9 +27,7 @@ internal static class JobActionCommand
         {
             var grain = await (await context.QueriesAsync(parse, ct)).RequireJobAsync(parse.GetRequiredValue(job));
             var view = JobView.From(await action(grain).WaitAsync(ct));
-            if (context.IsJson(parse)) context.WriteJson(view);
-            else context.Out.Write(JobsRenderer.Line(verb, view));
-            if (!context.IsJson(parse)) context.Out.WriteLine();
+            context.Write(parse, view, _ => Lines.Of(JobsRenderer.Line(verb, view)), () => [view.JobId]);
             return ExitCodes.Ok;
         });
         return command;

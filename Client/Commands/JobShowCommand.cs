@@ -14,8 +14,7 @@ internal static class JobShowCommand
         command.SetAction(context, async (parse, ct) =>
         {
             var detail = await (await context.QueriesAsync(parse, ct)).GetJobDetailAsync(parse.GetRequiredValue(job));
-            if (context.IsJson(parse)) context.WriteJson(detail);
-            else context.Out.Write(JobDetailRenderer.Render(detail));
+            context.Write(parse, detail, _ => JobDetailRenderer.Render(detail), () => [detail.Job.JobId]);
             return ExitCodes.Ok;
         });
         return command;

@@ -1,21 +1,19 @@
 using System.CommandLine;
 using Cluster.Client.Cli;
-using Cluster.Client.Rendering;
 using Cluster.Client.Specs;
-using Cluster.Client.Views;
 using Cluster.Grains.Interfaces.Jobs;
-using Spectre.Console;
 
 namespace Cluster.Client.Commands;
 
-/// <summary><c>job submit [spec.json] [flags]</c>: validates on the cluster (every problem reported at once) and starts the job.</summary>
+/// <summary><c>job submit [spec.json] [flags] [--dry-run]</c>: validates on the cluster (every problem reported at once) and starts the job.</summary>
 internal static class JobSubmitCommand
 {
     public static Command Create(ConsoleContext context)
     {
         var file = new Argument<string?>("spec") { Description = "A job spec JSON file (JobSpec fields in camelCase; see docs/console.md); flags override its fields", Arity = ArgumentArity.ZeroOrOne };
         var flags = new JobSpecFlags();
-        var command = new Command("submit", "Submit a job from a spec file and/or flags") { file };
+        var dryRun = DryRunOption();
+        var command = new Command("submit", "Submit a job from a spec file and/or flags") { file, dryRun };
         foreach (var option in flags.All) command.Options.Add(option);
         command.SetAction(context, async (parse, ct) =>
         {
@@ -25,23 +23,13 @@ internal static class JobSubmitCommand
             if (flags.ReplicaProblems(spec, parse, path) is { Count: > 0 } problems)
                 throw new UsageException("the job's replica range is not valid:", problems);
             var queries = await context.QueriesAsync(parse, ct);
-            JobStatus status;
-            try
-            {
-                status = await queries.Job(spec.JobId).Submit(spec);
-            }
-            catch (JobSpecInvalidException e)
-            {
-                // Every problem, each with the file it came from and its field path (flags win over the file's fields).
-                string source = path ?? "job spec (from flags)";
-                throw new SpecFileException($"the cluster rejected {source}:", [.. e.Problems.Select(p => $"{source}: {p}")]);
-            }
-            var view = JobView.From(status);
-            if (context.IsJson(parse)) context.WriteJson(view);
-            else context.Out.Write(JobsRenderer.Line("submitted", view));
-            if (!context.IsJson(parse)) context.Out.WriteLine();
-            return ExitCodes.Ok;
+            return parse.GetValue(dryRun)
+                ? await SubmitFlow.DryRunAsync(context, parse, queries, spec)
+                : await SubmitFlow.SubmitAsync(context, parse, queries, spec, path ?? "job spec (from flags)", "submitted");
         });
         return command;
     }
+
+    public static Option<bool> DryRunOption() =>
+        new("--dry-run") { Description = "Check what can be checked without submitting (replica range, id free, nodes, team quota, queue) and show the spec; exit 2 when it would be refused" };
 }

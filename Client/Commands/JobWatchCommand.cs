@@ -31,13 +31,14 @@ internal static class JobWatchCommand
             var state = new WatchState(id);
             state.Apply(await grain.GetStatus(), await grain.GetLossHistory());
 
-            if (context.IsJson(parse)) await RunJson(context, state, watcher.Updates, ct);
+            bool structured = context.Format(parse) is OutputFormat.Json or OutputFormat.Yaml;
+            if (structured) await RunJson(context, parse, state, watcher.Updates, ct);
             else if (context.Out.Profile.Capabilities.Interactive) await RunLive(context, state, watcher.Updates, ct);
             else await RunLines(context, state, watcher.Updates, ct);
 
             state.Apply(await grain.GetStatus()); // the final word: checkpoint, error and all
             int code = ExitCode(state.State);
-            if (context.IsJson(parse)) context.WriteJsonLine(new WatchFinalView(state.Final ?? JobView.From(await grain.GetStatus()), code));
+            if (structured) context.WriteStreamItem(parse, new WatchFinalView(state.Final ?? JobView.From(await grain.GetStatus()), code), () => "");
             return code;
         });
         return command;
@@ -50,7 +51,7 @@ internal static class JobWatchCommand
         _ => ExitCodes.JobFailed,
     };
 
-    private static async Task RunJson(ConsoleContext context, WatchState state, ChannelReader<WatchUpdate> updates, CancellationToken ct)
+    private static async Task RunJson(ConsoleContext context, ParseResult parse, WatchState state, ChannelReader<WatchUpdate> updates, CancellationToken ct)
     {
         while (!state.IsTerminal && await updates.WaitToReadAsync(ct))
         {
@@ -59,12 +60,12 @@ internal static class JobWatchCommand
                 if (update.Progress is { } p)
                 {
                     state.Apply(p);
-                    context.WriteJsonLine(p);
+                    context.WriteStreamItem(parse, p, () => "");
                 }
                 else if (update.Event is { } e && state.Concerns(e))
                 {
                     state.Apply(e);
-                    context.WriteJsonLine(e);
+                    context.WriteStreamItem(parse, e, () => "");
                 }
                 else if (update.Status is { } s) state.Apply(s);
             }

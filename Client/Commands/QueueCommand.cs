@@ -8,6 +8,6 @@ namespace Cluster.Client.Commands;
 internal static class QueueCommand
 {
     public static Command Create(ConsoleContext context) =>
-        ReadCommand.Create(context, "queue", "Jobs waiting for nodes in service order: position, team, priority, waiting since, nodes needed, reason",
-            q => q.GetQueueAsync(), QueueRenderer.Render);
+        ReadCommand.List(context, "queue", "Jobs waiting for nodes in service order: position, team, priority, waiting since, nodes needed, reason",
+            (_, q) => q.GetQueueAsync(), QueueRenderer.Render, q => q.JobId);
 }

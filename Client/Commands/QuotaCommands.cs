@@ -13,8 +13,8 @@ internal static class QuotaCommands
         new("quota", "Teams' node quotas") { Set(context), Show(context) };
 
     private static Command Show(ConsoleContext context) =>
-        ReadCommand.Create(context, "show", "Every team with a quota or a running job: quota, nodes in use, running jobs",
-            q => q.GetQuotasAsync(), QuotasRenderer.Render);
+        ReadCommand.List(context, "show", "Every team with a quota or a running job: quota, nodes in use, running jobs",
+            (_, q) => q.GetQuotasAsync(), QuotasRenderer.Render, q => q.Team);
 
     private static Command Set(ConsoleContext context)
     {
@@ -28,12 +28,7 @@ internal static class QuotaCommands
             if (string.IsNullOrWhiteSpace(name))
                 throw new UsageException("the team name is empty: give the team whose quota to set (e.g. quota set research 4).");
             var view = await (await context.QueriesAsync(parse, ct)).SetQuotaAsync(name, maxNodes);
-            if (context.IsJson(parse)) context.WriteJson(view);
-            else
-            {
-                context.Out.Write(QuotasRenderer.Line(view));
-                context.Out.WriteLine();
-            }
+            context.Write(parse, view, _ => Lines.Of(QuotasRenderer.Line(view)), () => [view.Team]);
             return ExitCodes.Ok;
         });
         return command;

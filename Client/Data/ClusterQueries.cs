@@ -104,6 +104,24 @@ internal sealed class ClusterQueries(IClusterClient client, TimeProvider time)
         }
     }
 
+    /// <summary>
+    /// The nodes a target names: a node id (Single), every node of a silo of that name, or every node whose id or silo
+    /// matches a pattern with * and ?; nothing matching is a <see cref="NotFoundException"/> with close matches.
+    /// </summary>
+    public async Task<(IReadOnlyList<string> NodeIds, bool Single)> ResolveNodesAsync(string target)
+    {
+        var nodes = await Scheduler.GetNodes();
+        var ids = nodes.Select(n => n.Capabilities.NodeId).Order(StringComparer.Ordinal).ToArray();
+        if (ids.Contains(target, StringComparer.Ordinal)) return ([target], true);
+        string[] matched = Glob.HasWildcards(target)
+            ? [.. nodes.Where(n => Glob.IsMatch(target, n.Capabilities.NodeId) || Glob.IsMatch(target, n.Capabilities.SiloName)).Select(n => n.Capabilities.NodeId).Order(StringComparer.Ordinal)]
+            : [.. nodes.Where(n => n.Capabilities.SiloName == target).Select(n => n.Capabilities.NodeId).Order(StringComparer.Ordinal)];
+        if (matched.Length > 0) return (matched, false);
+        var silos = nodes.Select(n => n.Capabilities.SiloName).Distinct(StringComparer.Ordinal);
+        throw new NotFoundException(Glob.HasWildcards(target) ? "No node or silo matches; pattern" : target.Contains('/') ? "Node" : "Node or silo", target, CloseMatches.Find(target, ids.Concat(silos)),
+            ids.Length == 0 ? "No node has registered yet: is a silo running?" : "List the nodes with 'nodes'.");
+    }
+
     public async Task<CheckpointView> CheckpointNowAsync(string jobId)
     {
         var job = await RequireJobAsync(jobId);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Cluster.Client.Cli;
 using Cluster.Client.Views;
 using Spectre.Console;
 using Spectre.Console.Rendering;
@@ -8,11 +9,12 @@ namespace Cluster.Client.Rendering;
 /// <summary><c>checkpoint list</c> and <c>checkpoint create</c>.</summary>
 internal static class CheckpointsRenderer
 {
-    public static IRenderable Render(string jobId, IReadOnlyList<CheckpointView> checkpoints)
+    public static IRenderable Render(string jobId, IReadOnlyList<CheckpointView> checkpoints, TableOptions? options = null)
     {
-        if (checkpoints.Count == 0) return new Markup($"Job [bold]{Markup.Escape(jobId)}[/] has no committed checkpoint yet.");
-        var table = new Table().Border(TableBorder.Rounded).Title($"checkpoints of {Markup.Escape(jobId)}")
-            .AddColumns("step", "epoch", "created (UTC)", "shards", "size", "units per stage");
+        options ??= TableOptions.Default;
+        if (checkpoints.Count == 0) return TableStyle.Empty(options, $"Job [bold]{Markup.Escape(jobId)}[/] has no committed checkpoint yet.");
+        var table = TableStyle.Create(options, ["step", "epoch", "created (UTC)", "shards", "size", "units per stage"]);
+        if (!options.NoHeaders) table.Title($"checkpoints of {Markup.Escape(jobId)}");
         foreach (var c in checkpoints)
         {
             table.AddRow(c.Step.ToString(CultureInfo.InvariantCulture), c.Epoch.ToString(CultureInfo.InvariantCulture),

@@ -1,20 +1,28 @@
+using System.Globalization;
+using Cluster.Client.Cli;
 using Cluster.Client.Views;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
 namespace Cluster.Client.Rendering;
 
-/// <summary><c>nodes</c>: one row per node with its heartbeat, flags and stages.</summary>
+/// <summary><c>nodes</c>: one row per node with its heartbeat, flags and stages; <c>-o wide</c> adds speed and the last error.</summary>
 internal static class NodesRenderer
 {
-    public static IRenderable Render(IReadOnlyList<NodeView> nodes)
+    private static readonly string[] s_columns = ["node", "silo", "device", "state", "step p50", "step p99", "memory", "heartbeat", "flags", "stages"];
+
+    private static readonly string[] s_wideColumns = ["GFLOP/s", "errors", "last error"];
+
+    public static IRenderable Render(IReadOnlyList<NodeView> nodes) => Render(nodes, TableOptions.Default);
+
+    public static IRenderable Render(IReadOnlyList<NodeView> nodes, TableOptions options)
     {
-        if (nodes.Count == 0) return new Markup("[yellow]No node has registered with the scheduler yet[/] (a silo registers its device slots a few seconds after it starts).");
-        var table = new Table().Border(TableBorder.Rounded)
-            .AddColumns("node", "silo", "device", "state", "step p50", "step p99", "memory", "heartbeat", "flags", "stages");
+        if (nodes.Count == 0) return TableStyle.Empty(options, "[yellow]No node has registered with the scheduler yet[/] (a silo registers its device slots a few seconds after it starts).");
+        var table = TableStyle.Create(options, options.Wide ? [.. s_columns, .. s_wideColumns] : s_columns);
         foreach (var n in nodes)
         {
-            table.AddRow(
+            var row = new List<string>
+            {
                 Markup.Escape(n.NodeId),
                 Markup.Escape(n.Silo),
                 Markup.Escape(n.Device),
@@ -24,7 +32,15 @@ internal static class NodesRenderer
                 $"{Formats.Bytes(n.MemoryInUseBytes)} / {Formats.Bytes(n.MemoryBytes)}",
                 Formats.Age(n.HeartbeatAgeSeconds),
                 Flags(n),
-                n.Stages.Count == 0 ? "[grey]-[/]" : Markup.Escape(string.Join(" ", n.Stages)));
+                n.Stages.Count == 0 ? "[grey]-[/]" : Markup.Escape(string.Join(" ", n.Stages)),
+            };
+            if (options.Wide)
+            {
+                row.Add(Formats.Number(n.Gigaflops));
+                row.Add(n.ErrorCount.ToString(CultureInfo.InvariantCulture));
+                row.Add(n.LastError is null ? "-" : Markup.Escape(n.LastError));
+            }
+            table.AddRow([.. row]);
         }
         return table;
     }

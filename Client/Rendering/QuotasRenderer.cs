@@ -1,4 +1,5 @@
 using System.Globalization;
+using Cluster.Client.Cli;
 using Cluster.Client.Views;
 using Spectre.Console;
 using Spectre.Console.Rendering;
@@ -8,10 +9,12 @@ namespace Cluster.Client.Rendering;
 /// <summary><c>quota show</c> and <c>quota set</c>: teams' node quotas and what they hold.</summary>
 internal static class QuotasRenderer
 {
-    public static IRenderable Render(IReadOnlyList<QuotaView> quotas)
+    public static IRenderable Render(IReadOnlyList<QuotaView> quotas) => Render(quotas, TableOptions.Default);
+
+    public static IRenderable Render(IReadOnlyList<QuotaView> quotas, TableOptions options)
     {
-        if (quotas.Count == 0) return new Markup("No team has a quota or a running job; set one with [bold]quota set <team> <maxNodes>[/].");
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("team", "quota (nodes)", "nodes in use", "running jobs");
+        if (quotas.Count == 0) return TableStyle.Empty(options, "No team has a quota or a running job; set one with [bold]quota set <team> <maxNodes>[/].");
+        var table = TableStyle.Create(options, ["team", "quota (nodes)", "nodes in use", "running jobs"]);
         foreach (var q in quotas)
         {
             table.AddRow(

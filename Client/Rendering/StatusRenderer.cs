@@ -24,7 +24,7 @@ internal static class StatusRenderer
             .AddRow("[bold]jobs[/]", $"{s.Jobs}: {Markup.Escape(jobs)}");
 
         var parts = new List<IRenderable> { silos, summary };
-        if (s.ActiveJobs.Count > 0) parts.Add(JobsRenderer.Render(s.ActiveJobs, "active jobs"));
+        if (s.ActiveJobs.Count > 0) parts.Add(JobsRenderer.Render(s.ActiveJobs, null, "active jobs"));
         return new Rows(parts);
     }
 }

@@ -15,7 +15,7 @@ internal sealed class InteractiveShell(ConsoleApp app, ILineReader input)
     public async Task<int> RunAsync(Func<CancellationToken> nextCommand)
     {
         var context = app.Context;
-        context.Out.MarkupLine("[bold]Training cluster console[/] — type [bold]help[/] for the commands, [bold]exit[/] to leave; Tab completes, Up/Down recall.");
+        context.Out.MarkupLine("[bold]Training cluster console[/] — type [bold]help[/] for the commands, [bold]exit[/] to leave; Tab completes, Up/Down and Ctrl+R recall history (kept between sessions).");
         while (input.ReadLine(Prompt) is { } line)
         {
             string trimmed = line.Trim();

@@ -12,7 +12,7 @@ internal sealed class ChildProcess : IDisposable
 
     private ChildProcess(Process process) => _process = process;
 
-    public static ChildProcess Start(string dll, IEnumerable<string> args, string? workingDirectory = null)
+    public static ChildProcess Start(string dll, IEnumerable<string> args, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -25,6 +25,7 @@ internal sealed class ChildProcess : IDisposable
         info.ArgumentList.Add(dll);
         foreach (string arg in args) info.ArgumentList.Add(arg);
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         var child = new ChildProcess(new Process { StartInfo = info });
         child._process.OutputDataReceived += (_, e) =>
         {

@@ -15,12 +15,17 @@ internal sealed class ConsoleHarness : IAsyncDisposable
     {
     }
 
-    public ConsoleHarness(Func<ClientConnectionOptions, IClusterConnector> connect, IConfiguration? configuration = null)
+    public ConsoleHarness(Func<ClientConnectionOptions, IClusterConnector> connect, IConfiguration? configuration = null, string? configPath = null)
     {
         Raw = TextWriter.Synchronized(_raw);
-        Context = new ConsoleContext(Out, Error, Raw, configuration ?? new ConfigurationBuilder().Build(), (o, _) => connect(o), TimeProvider.System);
+        // A config file no test shares (and that does not exist unless the test writes it): the user's own never counts.
+        ConfigPath = configPath ?? Path.Combine(Path.GetTempPath(), "clusterctl-tests", Guid.NewGuid().ToString("N"), "config.json");
+        Context = new ConsoleContext(Out, Error, Raw, configuration ?? new ConfigurationBuilder().Build(), (o, _) => connect(o), TimeProvider.System,
+            new Config.ContextStore(ConfigPath));
         App = new ConsoleApp(Context, Raw);
     }
+
+    public string ConfigPath { get; }
 
     public TestConsole Out { get; } = new TestConsole().Width(160);
 

@@ -33,6 +33,8 @@ public sealed class EndToEndTests : IDisposable
             return nodes.EnumerateArray().Count(n => n.GetProperty("state").GetString() == "Ready") == 2;
         }, TimeSpan.FromMinutes(3), $"two Ready nodes seen by the console. Silo output:\n{SiloOutput()}");
         Assert.Equal(["e2e-0", "e2e-1"], nodes.EnumerateArray().Select(n => n.GetProperty("silo").GetString()).Order());
+        // From here on the cluster is up: a generous connect timeout, so that a loaded shared machine does not fail a command.
+        connect = [.. connect, "--connect-timeout", "60"];
 
         string spec = Path.Combine(_dataRoot, "job.json");
         await File.WriteAllTextAsync(spec, TinySpecs.Json("e2e-job", steps: 8));
@@ -62,6 +64,52 @@ public sealed class EndToEndTests : IDisposable
         var unknown = await Console(["job", "show", "e2e-jbo", .. connect]);
         Assert.Equal(ExitCodes.NotFound, unknown.Code);
         Assert.Contains("'e2e-job'", unknown.Stderr);
+
+        await Clusterctl_v2_commands_against_real_silos(connect, gateway);
+    }
+
+    /// <summary>The views and fleet operations of console v2, each as a separate console process against the real silos.</summary>
+    private async Task Clusterctl_v2_commands_against_real_silos(string[] connect, int gateway)
+    {
+        var losses = await Console(["job", "losses", "e2e-job", "--csv", .. connect]);
+        Assert.True(losses.Code == 0, losses.ToString());
+        Assert.Equal(9, losses.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // header + 8 steps
+
+        var timings = await Console(["job", "timings", "e2e-job", "-o", "json", .. connect]);
+        Assert.True(timings.Code == 0, timings.ToString());
+        Assert.Equal(8, JsonDocument.Parse(timings.Stdout).RootElement.EnumerateArray().Last().GetProperty("step").GetInt64());
+
+        var top = await Console(["top", "--once", "-o", "json", "--sort", "heartbeat", .. connect]);
+        Assert.True(top.Code == 0, top.ToString());
+        Assert.Equal(2, JsonDocument.Parse(top.Stdout).RootElement.GetProperty("nodes").GetArrayLength());
+        var topTable = await Console(["top", .. connect]); // piped: one snapshot, then exit
+        Assert.True(topTable.Code == 0, topTable.ToString());
+        Assert.Contains("e2e-1/cpu0", topTable.Stdout);
+
+        var cordon = await Console(["node", "cordon", "e2e-1", "-o", "name", .. connect]); // a whole silo
+        Assert.True(cordon.Code == 0, cordon.ToString());
+        Assert.Equal("e2e-1/cpu0", cordon.Stdout.Trim());
+        var cordoned = await Console(["nodes", "--silo", "e2e-*", "--no-headers", .. connect]);
+        Assert.Contains("cordoned", cordoned.Stdout);
+        var uncordon = await Console(["node", "uncordon", "e2e-1/*", "--json", .. connect]);
+        Assert.True(uncordon.Code == 0, uncordon.ToString());
+        Assert.False(JsonDocument.Parse(uncordon.Stdout).RootElement[0].GetProperty("cordoned").GetBoolean());
+
+        var version = await Console(["version", "-o", "yaml", .. connect]);
+        Assert.True(version.Code == 0, version.ToString());
+        Assert.Contains("name: e2e-0", version.Stdout);
+
+        // Completion through a context: the config file names the cluster, the suggest request reads the ids from it.
+        string config = Path.Combine(_dataRoot, "clusterctl.json");
+        var set = await Console(["config", "set-context", "e2e", "--gateway", $"127.0.0.1:{gateway}", "--connect-timeout", "60"], config);
+        Assert.True(set.Code == 0, set.ToString());
+        var viaContext = await Console(["jobs", "-o", "name"], config);
+        Assert.True(viaContext.Code == 0, viaContext.ToString());
+        Assert.Equal("e2e-job", viaContext.Stdout.Trim());
+        // (A generous wait for the ids: a cold client on a loaded 2-core machine can take seconds to connect.)
+        var suggested = await Console(["[suggest:24]", "clusterctl job timings e"], config, completionTimeout: 30);
+        Assert.True(suggested.Code == 0, suggested.ToString());
+        Assert.Contains("e2e-job", suggested.Stdout.Split('\n'));
     }
 
     private void StartSilo(string name, int siloPort, int gatewayPort, int primaryPort) => _processes.Add(ChildProcess.Start(RepoPaths.SiloDll,
@@ -70,9 +118,12 @@ public sealed class EndToEndTests : IDisposable
         "--TrainingCluster:DeviceSlots=1", "--TrainingCluster:ThreadsPerSlot=1", $"--TrainingCluster:DataRoot={_dataRoot}",
     ], _dataRoot));
 
-    private async Task<(int Code, string Stdout, string Stderr)> Console(string[] args)
+    private async Task<(int Code, string Stdout, string Stderr)> Console(string[] args, string? config = null, int? completionTimeout = null)
     {
-        using var console = ChildProcess.Start(RepoPaths.ClientDll, args, _dataRoot);
+        // Never the user's own clusterctl config: a file of this test's (absent unless the test writes it).
+        var environment = new Dictionary<string, string> { ["CLUSTERCTL_CONFIG"] = config ?? Path.Combine(_dataRoot, "no-clusterctl-config.json") };
+        if (completionTimeout is { } seconds) environment["CLUSTERCTL_COMPLETION_TIMEOUT"] = $"{seconds}";
+        using var console = ChildProcess.Start(RepoPaths.ClientDll, args, _dataRoot, environment);
         int code = await console.WaitAsync(CommandTimeout);
         string stdout = console.StandardOutput;
         return (code, stdout, console.Output);

@@ -56,6 +56,77 @@ public sealed class ShellTests(ConsoleClusterFixture fixture)
         Assert.Equal(["status", "job show x", "status", "noes"], editor.History);
     }
 
+    [Fact]
+    public void Emacs_keys_edit_the_line()
+    {
+        var keys = new ScriptedKeys();
+        keys.Type("job show demo").Ctrl(ConsoleKey.A).Type("x ").Enter();          // Ctrl+A: to the start
+        keys.Type("jobs --team a").Ctrl(ConsoleKey.W).Type("b").Enter();            // Ctrl+W: cut the word before the cursor
+        keys.Type("nodes --silo x").Left().Left().Ctrl(ConsoleKey.K).Ctrl(ConsoleKey.E).Type("!").Enter(); // Ctrl+K cuts after, Ctrl+E to the end
+        keys.Type("garbage").Ctrl(ConsoleKey.U).Type("status").Enter();             // Ctrl+U: cut before the cursor
+        var editor = new LineEditor(keys, new StringWriter(), (_, _) => []);
+
+        Assert.Equal("x job show demo", editor.ReadLine("> "));
+        Assert.Equal("jobs --team b", editor.ReadLine("> "));
+        Assert.Equal("nodes --silo!", editor.ReadLine("> "));
+        Assert.Equal("status", editor.ReadLine("> "));
+    }
+
+    [Fact]
+    public void Ctrl_R_finds_earlier_lines_and_history_survives_the_session()
+    {
+        using var folder = new TempFolder();
+        string file = folder.File("clusterctl/history");
+        var first = new ScriptedKeys();
+        first.Type("job show alpha").Enter().Type("nodes --silo gpu-01").Enter().Type("job show beta").Enter();
+        var session = new LineEditor(first, new StringWriter(), (_, _) => [], history: new Shell.ShellHistory(file));
+        for (int i = 0; i < 3; i++) session.ReadLine("> ");
+
+        var second = new ScriptedKeys();
+        second.Ctrl(ConsoleKey.R).Type("show").Enter();                            // the latest match: runs it
+        second.Ctrl(ConsoleKey.R).Type("show").Ctrl(ConsoleKey.R).Enter();         // again: one further back
+        second.Ctrl(ConsoleKey.R).Type("gpu").Key(ConsoleKey.End).Type(" -o name").Enter(); // another key: keep it for editing
+        second.Type("keep").Ctrl(ConsoleKey.R).Type("zzz").Ctrl(ConsoleKey.G).Enter(); // Ctrl+G: the line as it was
+        second.Up().Enter();
+        var output = new StringWriter();
+        var next = new LineEditor(second, output, (_, _) => [], history: new Shell.ShellHistory(file));
+
+        Assert.Equal("job show beta", next.ReadLine("> "));
+        Assert.Equal("job show alpha", next.ReadLine("> "));
+        Assert.Equal("nodes --silo gpu-01 -o name", next.ReadLine("> "));
+        Assert.Equal("keep", next.ReadLine("> "));
+        Assert.Equal("keep", next.ReadLine("> "));
+        Assert.Contains("(reverse-i-search)'show': job show beta", output.ToString());
+        // Running a line again right after itself is remembered once.
+        Assert.Equal(["job show alpha", "nodes --silo gpu-01", "job show beta", "job show alpha", "nodes --silo gpu-01 -o name", "keep"],
+            new Shell.ShellHistory(file).Lines);
+    }
+
+    [Theory]
+    [InlineData(20)]
+    [InlineData(13)]
+    [InlineData(11)]
+    [InlineData(18)] // the line ends exactly at the right margin
+    public void Lines_longer_than_the_terminal_redraw_in_place(int columns)
+    {
+        const string prompt = "cluster> ";
+        var keys = new ScriptedKeys();
+        keys.Type("job submit --id wide-run --steps 300");             // wraps over several rows
+        for (int i = 0; i < 20; i++) keys.Left();                        // back into an earlier row
+        keys.Type("X").Backspace().Ctrl(ConsoleKey.A).Type("# ").Ctrl(ConsoleKey.E).Type(" --json").Enter();
+        var terminal = new VirtualTerminal(columns);
+        var editor = new LineEditor(keys, terminal, (_, _) => [], () => columns);
+
+        string line = editor.ReadLine(prompt)!;
+
+        Assert.Equal("# job submit --id wide-run --steps 300 --json", line);
+        string expected = prompt + line;
+        var rows = Enumerable.Range(0, (expected.Length + columns - 1) / columns).Select(r => expected.Substring(r * columns, Math.Min(columns, expected.Length - r * columns)).TrimEnd()).ToArray();
+        Assert.Equal(rows, terminal.Screen); // no stale copies of earlier drawings, nothing lost at the wraps
+        Assert.Equal(0, terminal.Column);
+        Assert.Equal(rows.Length, terminal.Row); // below the whole line after Enter
+    }
+
     /// <summary>Key presses as a person types them.</summary>
     private sealed class ScriptedKeys : IKeySource
     {
@@ -80,11 +151,11 @@ public sealed class ShellTests(ConsoleClusterFixture fixture)
 
         public ScriptedKeys Ctrl(ConsoleKey key)
         {
-            _keys.Enqueue(new ConsoleKeyInfo('\u0004', key, false, false, true));
+            _keys.Enqueue(new ConsoleKeyInfo((char)(key - ConsoleKey.A + 1), key, false, false, true));
             return this;
         }
 
-        private ScriptedKeys Key(ConsoleKey key, char c = '\0')
+        public ScriptedKeys Key(ConsoleKey key, char c = '\0')
         {
             _keys.Enqueue(new ConsoleKeyInfo(c, key, false, false, false));
             return this;
