@@ -35,7 +35,7 @@ internal static partial class SiloCommand
                   Orleans:Membership:Provider (Localhost|AzureTable|Redis), Orleans:Membership:ConnectionString|ServiceUrl|TableName,
                   TrainingCluster:DeviceSlots|ThreadsPerSlot|DataRoot|CheckpointStore (filesystem|azureblob)|AzureBlob:…,
                   Tls:Enabled|CertificatePath|CertificatePassword|KeyPath|CertificateAuthorityPath|AllowedThumbprints,
-                  Observability:PrometheusPort|DashboardPort, Shutdown:DrainTimeout,
+                  Observability:PrometheusPort|DashboardPort|HealthPort|HealthHost|DeviceStallTimeout, Shutdown:DrainTimeout,
                   Silo:ParentProcessId (stop when that process is gone: for silos a test or benchmark starts)
                 Sources, later winning: appsettings.json beside the executable, CLUSTER_ environment variables
                 (CLUSTER_Orleans__SiloPort=11112), --Key=Value arguments (--Orleans:SiloPort=11112).

@@ -65,6 +65,8 @@ internal static class SiloHost
         builder.Services.AddSystemd(); // no-op unless started by systemd (then: notify readiness, journal log format)
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Shutdown.DrainTimeout + s_leaveMargin);
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(settings.Shutdown));
+        // Before the silo: hosted services stop in reverse order, so the probes keep answering while the silo drains.
+        builder.AddConfiguredHealthChecks(settings.Observability);
         builder.UseOrleans(silo =>
         {
             silo.UseConfiguredMembership(settings.Host);
