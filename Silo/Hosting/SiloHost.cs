@@ -72,6 +72,7 @@ internal static class SiloHost
             silo.UseConfiguredMembership(settings.Host);
             if (settings.Host.SiloName is { Length: > 0 } name)
                 silo.Configure<SiloOptions>(o => o.SiloName = name);
+            silo.UseKubernetesWhenInPod(settings.Kubernetes, Environment.GetEnvironmentVariable);
             silo.UseFastFailureDetection();
             silo.UseConfiguredTls(settings.Tls);
             silo.AddTrainingCluster(o => builder.Configuration.GetSection(SiloSettings.TrainingSection).Bind(o));
