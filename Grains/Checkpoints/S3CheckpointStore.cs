@@ -81,8 +81,9 @@ public sealed partial class S3CheckpointStore : ICheckpointStore, IDisposable
         {
             ForcePathStyle = options.ForcePathStyle,
             AuthenticationRegion = options.Region,
-            // The SDK's default adds CRC32 trailers with aws-chunked uploads, which many S3-compatible servers do not
-            // understand (they would store the chunk framing as content): checksum only where S3 requires it.
+            // The SDK's defaults (CRC32 trailers, aws-chunked streaming signatures) are not understood by every
+            // S3-compatible server — s3rver stores the chunk framing as content: checksums only where S3 requires
+            // them, and puts send plain signed bodies (UseChunkEncoding = false).
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
         };
@@ -102,8 +103,14 @@ public sealed partial class S3CheckpointStore : ICheckpointStore, IDisposable
         CheckpointNames.ValidateShardName(name);
         cancellationToken.ThrowIfCancellationRequested();
         using var body = new MemoryStream(content.ToArray(), writable: false);
-        await _s3.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = Key(jobId, step, name), InputStream = body, AutoCloseStream = false },
-            cancellationToken).ConfigureAwait(false);
+        await _s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = _bucket,
+            Key = Key(jobId, step, name),
+            InputStream = body,
+            AutoCloseStream = false,
+            UseChunkEncoding = false, // see CreateClient: plain signed bodies, which every S3-compatible server reads
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<byte[]> ReadShardAsync(string jobId, long step, string name, CancellationToken cancellationToken = default)
@@ -157,6 +164,7 @@ public sealed partial class S3CheckpointStore : ICheckpointStore, IDisposable
                 Key = key,
                 InputStream = new MemoryStream(json, writable: false),
                 ContentType = "application/json",
+                UseChunkEncoding = false,
             };
             if (_conditionalWrites)
             {
