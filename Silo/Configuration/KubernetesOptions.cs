@@ -48,6 +48,8 @@ public sealed class KubernetesOptions
         string[] missing = PodVariables.Where(v => string.IsNullOrEmpty(environment(v))).ToArray();
         if (missing.Length > 0)
             problems.Add($"{nameof(Mode)}: Kubernetes hosting needs the pod variables {string.Join(", ", missing)}: set them from the downward API (see deploy/kubernetes/statefulset.yaml) or set Kubernetes:Mode=off.");
+        if (environment("POD_IP") is { Length: > 0 } podIp && !System.Net.IPAddress.TryParse(podIp, out _))
+            problems.Add($"{nameof(Mode)}: POD_IP = '{podIp}' is not an IP address: set it from the downward API (fieldPath: status.podIP).");
         if (host.Membership.NormalizedProvider == MembershipOptions.Localhost)
             problems.Add($"{nameof(Mode)}: in Kubernetes every pod is its own machine: use Orleans:Membership:Provider=Redis or AzureTable, not {MembershipOptions.Localhost}.");
         if (!string.IsNullOrWhiteSpace(host.SiloName))

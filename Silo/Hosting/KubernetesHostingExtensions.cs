@@ -1,4 +1,7 @@
+using System.Net;
 using Cluster.Silo.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
 using Orleans.Hosting;
 
 namespace Cluster.Silo.Hosting;
@@ -14,10 +17,20 @@ internal static class KubernetesHostingExtensions
     public static ISiloBuilder UseKubernetesWhenInPod(this ISiloBuilder silo, KubernetesOptions kubernetes, Func<string, string?> environment)
     {
         if (!kubernetes.IsEnabled(environment)) return silo;
-        return silo.UseKubernetesHosting(options => options.Configure(o =>
+        silo.UseKubernetesHosting(options => options.Configure(o =>
         {
             o.MaxAgents = kubernetes.MaxAgents;
             o.DeleteDefunctSiloPods = kubernetes.DeleteDefunctSiloPods;
         }));
+        // Orleans' hosting keeps an advertised address already configured (ours: the host name's first address, which
+        // in a pod may not be the pod IP): the pod IP wins, and the silo listens on every interface of the pod.
+        var podIp = IPAddress.Parse(environment("POD_IP")!);
+        silo.Services.PostConfigure<EndpointOptions>(o =>
+        {
+            o.AdvertisedIPAddress = podIp;
+            o.SiloListeningEndpoint = new IPEndPoint(IPAddress.Any, o.SiloPort);
+            o.GatewayListeningEndpoint = new IPEndPoint(IPAddress.Any, o.GatewayPort);
+        });
+        return silo;
     }
 }
