@@ -35,9 +35,23 @@ public sealed class ObservabilityOptions
     /// <summary>Longest a probe waits for the checkpoint store or the node grains before it reports them unreachable. <value>5 s.</value></summary>
     public TimeSpan HealthCheckTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Send metrics, traces and logs over OTLP to this collector, e.g. http://otel-collector:4317 (gRPC) or
+    /// http://otel-collector:4318 (with <see cref="OtlpProtocol"/> = HttpProtobuf); empty = off. Orleans' activity
+    /// propagation is on with it, so one trace follows a call across silos. <value>empty.</value>
+    /// </summary>
+    public Uri? OtlpEndpoint { get; set; }
+
+    /// <summary>OTLP transport: Grpc or HttpProtobuf. <value>Grpc.</value></summary>
+    public string OtlpProtocol { get; set; } = "Grpc";
+
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
+        if (OtlpEndpoint is { } otlp && (!otlp.IsAbsoluteUri || otlp.Scheme is not ("http" or "https")))
+            problems.Add($"{nameof(OtlpEndpoint)} = '{otlp}' must be an absolute http(s) URL such as http://otel-collector:4317.");
+        if (!OtlpProtocol.Equals("Grpc", StringComparison.OrdinalIgnoreCase) && !OtlpProtocol.Equals("HttpProtobuf", StringComparison.OrdinalIgnoreCase))
+            problems.Add($"{nameof(OtlpProtocol)} = '{OtlpProtocol}': use Grpc (port 4317) or HttpProtobuf (port 4318).");
         if (HealthPort is < 0 or > 65535)
             problems.Add($"{nameof(HealthPort)} = {HealthPort}: use 0 (off) or a free port such as 8081.");
         if (HealthPort > 0 && (HealthPort == PrometheusPort || HealthPort == DashboardPort))

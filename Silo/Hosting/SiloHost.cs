@@ -78,8 +78,9 @@ internal static class SiloHost
             silo.AddTrainingCluster(o => builder.Configuration.GetSection(SiloSettings.TrainingSection).Bind(o));
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DrainOnShutdown>();
             if (settings.Observability.DashboardPort > 0) silo.AddDashboard();
+            if (settings.Observability.OtlpEndpoint is not null) silo.AddActivityPropagation(); // one trace across silos
         });
-        builder.AddConfiguredMetrics(settings.Observability);
+        builder.AddConfiguredMetrics(settings);
         return builder;
     }
 }
