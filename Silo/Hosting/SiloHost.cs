@@ -76,6 +76,7 @@ internal static class SiloHost
             silo.UseFastFailureDetection();
             silo.UseConfiguredTls(settings.Tls);
             silo.AddTrainingCluster(o => builder.Configuration.GetSection(SiloSettings.TrainingSection).Bind(o));
+            silo.UseConfiguredJobState(settings);
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DrainOnShutdown>();
             if (settings.Observability.DashboardPort > 0) silo.AddDashboard();
             if (settings.Observability.OtlpEndpoint is not null) silo.AddActivityPropagation(); // one trace across silos
