@@ -14,6 +14,12 @@ if ! dotnet build Cluster.sln -c "$configuration" -nologo -clp:ErrorsOnly; then
     exit 1
 fi
 
+# Emulators and servers the tests start (Azurite, s3rver, redis-server): installed once, left alone when present.
+# A missing one is reported here and fails only the tests that need it.
+if ! build/setup-test-deps.sh; then
+    echo "some test dependencies could not be installed (see above): the tests that need them will fail"
+fi
+
 status=0
 for project in tests/*/*.csproj; do
     name=$(basename "$project" .csproj)

@@ -33,9 +33,10 @@ internal static partial class SiloCommand
                   Orleans:SiloName, Orleans:ClusterId, Orleans:ServiceId, Orleans:SiloPort, Orleans:GatewayPort,
                   Orleans:PrimarySiloPort (localhost), Orleans:AdvertisedIPAddress,
                   Orleans:Membership:Provider (Localhost|AzureTable|Redis), Orleans:Membership:ConnectionString|ServiceUrl|TableName,
-                  TrainingCluster:DeviceSlots|ThreadsPerSlot|DataRoot|CheckpointStore (filesystem|azureblob)|AzureBlob:…,
+                  TrainingCluster:DeviceSlots|ThreadsPerSlot|DataRoot|CheckpointStore (filesystem|azureblob|s3)|AzureBlob:…|S3:…,
                   Tls:Enabled|CertificatePath|CertificatePassword|KeyPath|CertificateAuthorityPath|AllowedThumbprints,
-                  Observability:PrometheusPort|DashboardPort, Shutdown:DrainTimeout,
+                  Observability:PrometheusPort|DashboardPort|HealthPort|HealthHost|DeviceStallTimeout|OtlpEndpoint|OtlpProtocol,
+                  Shutdown:DrainTimeout, Kubernetes:Mode (auto|on|off),
                   Silo:ParentProcessId (stop when that process is gone: for silos a test or benchmark starts)
                 Sources, later winning: appsettings.json beside the executable, CLUSTER_ environment variables
                 (CLUSTER_Orleans__SiloPort=11112), --Key=Value arguments (--Orleans:SiloPort=11112).

@@ -19,9 +19,12 @@ public sealed class DeviceWorker : IDisposable
     private int _consecutiveErrors;
     private string? _lastError;
     private int _activeStages;
+    private readonly TimeProvider _time;
+    private long _inFlightSinceTicks; // UTC ticks of the running operation's start; 0 = idle
 
-    public DeviceWorker(string nodeId, torch.Device device, int threads, long memoryBytes, int stepTimeWindow)
+    public DeviceWorker(string nodeId, torch.Device device, int threads, long memoryBytes, int stepTimeWindow, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         NodeId = nodeId;
         Device = device;
         Threads = threads;
@@ -49,6 +52,11 @@ public sealed class DeviceWorker : IDisposable
     public string? LastError => Volatile.Read(ref _lastError);
 
     public int ActiveStages => Volatile.Read(ref _activeStages);
+
+    /// <summary>When the operation now running on the device thread started (UTC); null when the worker is idle.</summary>
+    public DateTimeOffset? InFlightSince => Volatile.Read(ref _inFlightSinceTicks) is var ticks and not 0
+        ? new DateTimeOffset(ticks, TimeSpan.Zero)
+        : null;
 
     /// <summary>Step-time percentiles (ms) over the recent window.</summary>
     public (double P50, double P99) StepTimes() => _stepTimes.Percentiles();
@@ -113,7 +121,18 @@ public sealed class DeviceWorker : IDisposable
     private void Loop()
     {
         ComputeDevice.SetThreads(Threads); // intra-op threads are per calling thread: set them on this one
-        foreach (var item in _queue.GetConsumingEnumerable()) item();
+        foreach (var item in _queue.GetConsumingEnumerable())
+        {
+            Volatile.Write(ref _inFlightSinceTicks, _time.GetUtcNow().UtcTicks);
+            try
+            {
+                item();
+            }
+            finally
+            {
+                Volatile.Write(ref _inFlightSinceTicks, 0);
+            }
+        }
     }
 
     public void Dispose()

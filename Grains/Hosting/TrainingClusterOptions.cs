@@ -75,12 +75,16 @@ public sealed class TrainingClusterOptions
 
     /// <summary>
     /// Where checkpoints and job state go: "filesystem" (the embedded default, under <see cref="DataRoot"/>; every silo
-    /// must see the same path) or "azureblob" (fleet mode, see <see cref="AzureBlob"/>).
+    /// must see the same path), "azureblob" (fleet mode, see <see cref="AzureBlob"/>) or "s3" (checkpoints in an
+    /// S3-compatible bucket, see <see cref="S3"/>; job state stays under <see cref="StatePath"/>).
     /// </summary>
     public string CheckpointStore { get; set; } = "filesystem";
 
     /// <summary>Azure Blob storage for fleet mode (<see cref="CheckpointStore"/> = "azureblob").</summary>
     public AzureBlobSettings AzureBlob { get; set; } = new();
+
+    /// <summary>S3-compatible object storage for checkpoints (<see cref="CheckpointStore"/> = "s3").</summary>
+    public Checkpoints.S3CheckpointStoreOptions S3 { get; set; } = new();
 
     /// <summary>File-system checkpoint root; empty = DataRoot/checkpoints.</summary>
     public string CheckpointPath { get; set; } = "";
@@ -128,10 +132,12 @@ public sealed class TrainingClusterOptions
             problems.Add($"{nameof(DataRoot)} is empty: give a directory for checkpoints and grain state.");
         if (DataRoots.Any(string.IsNullOrWhiteSpace))
             problems.Add($"{nameof(DataRoots)} holds an empty entry: give directories data files may come from, or none for {nameof(DataRoot)} only.");
-        if (CheckpointStore is not ("filesystem" or "azureblob"))
-            problems.Add($"{nameof(CheckpointStore)} = '{CheckpointStore}': use 'filesystem' or 'azureblob'.");
+        if (CheckpointStore is not ("filesystem" or "azureblob" or "s3"))
+            problems.Add($"{nameof(CheckpointStore)} = '{CheckpointStore}': use 'filesystem', 'azureblob' or 's3'.");
         else if (CheckpointStore == "azureblob")
             problems.AddRange(AzureBlob.Validate().Select(p => $"{nameof(AzureBlob)}:{p}"));
+        else if (CheckpointStore == "s3")
+            problems.AddRange(S3.Validate().Select(p => $"{nameof(S3)}:{p}"));
         return problems;
     }
 }

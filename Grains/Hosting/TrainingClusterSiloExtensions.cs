@@ -43,9 +43,12 @@ public static class TrainingClusterSiloExtensions
         services.TryAddSingleton<ICheckpointStore>(sp =>
         {
             var settings = sp.GetRequiredService<IOptions<TrainingClusterOptions>>().Value;
-            return settings.CheckpointStore == "azureblob"
-                ? AzureBlobCheckpointStore.Create(settings.AzureBlob.CheckpointStoreOptions(), sp.GetService<ILogger<AzureBlobCheckpointStore>>())
-                : new FileSystemCheckpointStore(settings.ResolvedCheckpointPath, sp.GetService<ILogger<FileSystemCheckpointStore>>());
+            return settings.CheckpointStore switch
+            {
+                "azureblob" => AzureBlobCheckpointStore.Create(settings.AzureBlob.CheckpointStoreOptions(), sp.GetService<ILogger<AzureBlobCheckpointStore>>()),
+                "s3" => S3CheckpointStore.Create(settings.S3, sp.GetService<ILogger<S3CheckpointStore>>()),
+                _ => (ICheckpointStore)new FileSystemCheckpointStore(settings.ResolvedCheckpointPath, sp.GetService<ILogger<FileSystemCheckpointStore>>()),
+            };
         });
 
         // Job state — and the stream subscriptions (pub-sub state) that operators' consoles hold — must outlive any

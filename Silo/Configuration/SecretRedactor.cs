@@ -13,7 +13,7 @@ public sealed partial class SecretRedactor
     public const string Mask = "******";
 
     /// <summary>Sections whose effective values the silo reports at start.</summary>
-    public static readonly string[] Sections = ["Orleans", "TrainingCluster", "Tls", "Observability", "Shutdown"];
+    public static readonly string[] Sections = ["Orleans", "TrainingCluster", "Tls", "Observability", "Shutdown", "Kubernetes"];
 
     private readonly IConfiguration _configuration;
     private readonly string[] _secrets;

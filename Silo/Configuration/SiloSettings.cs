@@ -11,7 +11,8 @@ public sealed partial record SiloSettings(
     TrainingClusterOptions Training,
     ClusterTlsOptions Tls,
     ObservabilityOptions Observability,
-    ShutdownOptions Shutdown)
+    ShutdownOptions Shutdown,
+    KubernetesOptions Kubernetes)
 {
     public const string TrainingSection = "TrainingCluster";
 
@@ -19,7 +20,11 @@ public sealed partial record SiloSettings(
     /// Binds and validates every section; throws <see cref="SiloConfigurationException"/> listing all problems
     /// (values that do not parse, invalid or missing values, unknown keys), each with its full key.
     /// </summary>
-    public static SiloSettings Load(IConfiguration configuration)
+    public static SiloSettings Load(IConfiguration configuration) => Load(configuration, Environment.GetEnvironmentVariable);
+
+    /// <inheritdoc cref="Load(IConfiguration)"/>
+    /// <param name="environment">The process environment (Kubernetes pod variables), replaceable in tests.</param>
+    public static SiloSettings Load(IConfiguration configuration, Func<string, string?> environment)
     {
         var problems = new List<string>();
         var host = Bind<SiloHostOptions>(configuration, SiloHostOptions.Section, problems);
@@ -27,6 +32,7 @@ public sealed partial record SiloSettings(
         var tls = Bind<ClusterTlsOptions>(configuration, ClusterTlsOptions.Section, problems);
         var observability = Bind<ObservabilityOptions>(configuration, ObservabilityOptions.Section, problems);
         var shutdown = Bind<ShutdownOptions>(configuration, ShutdownOptions.Section, problems);
+        var kubernetes = Bind<KubernetesOptions>(configuration, KubernetesOptions.Section, problems);
         if (problems.Count == 0)
         {
             // Validate only what bound: a value that did not parse would show up again as its default.
@@ -35,13 +41,14 @@ public sealed partial record SiloSettings(
             problems.AddRange(tls.Validate().Select(p => $"{ClusterTlsOptions.Section}:{p}"));
             problems.AddRange(observability.Validate().Select(p => $"{ObservabilityOptions.Section}:{p}"));
             problems.AddRange(shutdown.Validate().Select(p => $"{ShutdownOptions.Section}:{p}"));
+            problems.AddRange(kubernetes.Validate(environment, host).Select(p => $"{KubernetesOptions.Section}:{p}"));
             // Asked once the rest is valid: the answer depends on membership and addresses being what they say.
             if (problems.Count == 0 && Hosting.NetworkExposure.Problem(host, tls) is { } exposure)
                 problems.Add(exposure);
         }
         problems.AddRange(UnknownKeys.Find(configuration));
         if (problems.Count > 0) throw new SiloConfigurationException(problems);
-        return new SiloSettings(host, training, tls, observability, shutdown);
+        return new SiloSettings(host, training, tls, observability, shutdown, kubernetes);
     }
 
     private static T Bind<T>(IConfiguration configuration, string section, List<string> problems) where T : new()

@@ -23,6 +23,7 @@ internal static class UnknownKeys
         (ClusterTlsOptions.Section, typeof(ClusterTlsOptions)),
         (ObservabilityOptions.Section, typeof(ObservabilityOptions)),
         (ShutdownOptions.Section, typeof(ShutdownOptions)),
+        (KubernetesOptions.Section, typeof(KubernetesOptions)),
     ];
 
     public static IEnumerable<string> Find(IConfiguration configuration)

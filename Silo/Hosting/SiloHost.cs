@@ -67,18 +67,23 @@ internal static class SiloHost
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(settings.Shutdown));
         builder.Services.AddHostedService(services => new InsecureStartWarning(settings.Host, settings.Tls,
             services.GetRequiredService<Microsoft.Extensions.Logging.ILogger<InsecureStartWarning>>()));
+        // Before the silo: hosted services stop in reverse order, so the probes keep answering while the silo drains.
+        builder.AddConfiguredHealthChecks(settings.Observability);
         builder.UseOrleans(silo =>
         {
             silo.UseConfiguredMembership(settings.Host);
             if (settings.Host.SiloName is { Length: > 0 } name)
                 silo.Configure<SiloOptions>(o => o.SiloName = name);
+            silo.UseKubernetesWhenInPod(settings.Kubernetes, Environment.GetEnvironmentVariable);
             silo.UseFastFailureDetection();
             silo.UseConfiguredTls(settings.Tls);
             silo.AddTrainingCluster(o => builder.Configuration.GetSection(SiloSettings.TrainingSection).Bind(o));
+            silo.UseConfiguredJobState(settings);
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DrainOnShutdown>();
             if (settings.Observability.DashboardPort > 0) silo.AddDashboard();
+            if (settings.Observability.OtlpEndpoint is not null) silo.AddActivityPropagation(); // one trace across silos
         });
-        builder.AddConfiguredMetrics(settings.Observability);
+        builder.AddConfiguredMetrics(settings);
         return builder;
     }
 }

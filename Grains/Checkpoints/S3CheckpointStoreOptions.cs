@@ -1,0 +1,61 @@
+using System.Text.RegularExpressions;
+
+namespace Cluster.Grains.Checkpoints;
+
+/// <summary>
+/// Where <see cref="S3CheckpointStore"/> keeps checkpoints: a bucket on AWS S3 or on any S3-compatible server (MinIO,
+/// Ceph RGW, Cloudflare R2, GCS/OCI/… S3 APIs). Bound from <c>TrainingCluster:S3</c>.
+/// </summary>
+public sealed partial class S3CheckpointStoreOptions
+{
+    /// <summary>The S3 API endpoint, e.g. http://minio.storage:9000; empty = AWS S3 in <see cref="Region"/>.</summary>
+    public Uri? ServiceUrl { get; set; }
+
+    /// <summary>Region for request signing (AWS: the bucket's region; most other servers accept any). <value>us-east-1.</value></summary>
+    public string Region { get; set; } = "us-east-1";
+
+    /// <summary>Bucket of checkpoint shards and manifests. <value>checkpoints.</value></summary>
+    public string BucketName { get; set; } = "checkpoints";
+
+    /// <summary>Key prefix inside the bucket, e.g. "prod/" to share a bucket; empty = the bucket root. <value>empty.</value></summary>
+    public string KeyPrefix { get; set; } = "";
+
+    /// <summary>Access key id; with <see cref="SecretKey"/>. Both empty: the AWS default credential chain (IRSA, instance profile, env).</summary>
+    public string? AccessKey { get; set; }
+
+    /// <summary>Secret access key (a secret: never logged).</summary>
+    public string? SecretKey { get; set; }
+
+    /// <summary>Path-style URLs (http://host/bucket/key), which MinIO, Ceph and local servers need. <value>true.</value></summary>
+    public bool ForcePathStyle { get; set; } = true;
+
+    /// <summary>Create the bucket at start when it does not exist. <value>true.</value></summary>
+    public bool CreateBucket { get; set; } = true;
+
+    /// <summary>
+    /// Commit manifests with conditional puts (If-None-Match: * to create, If-Match: ETag to replace), so two writers
+    /// can never both believe they committed a step. Turn off only for a server that rejects these headers (501);
+    /// the store then relies on its own read-before-write check, which a concurrent writer can race. <value>true.</value>
+    /// </summary>
+    public bool ConditionalWrites { get; set; } = true;
+
+    /// <summary>Every problem with these options (empty when they are usable), each naming the option and the fix.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (ServiceUrl is { } url && (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp)))
+            problems.Add($"{nameof(ServiceUrl)} '{url}' must be an absolute http(s) URL such as http://minio:9000.");
+        if (string.IsNullOrWhiteSpace(Region))
+            problems.Add($"{nameof(Region)} is empty: give the bucket's region, e.g. us-east-1.");
+        if (!BucketNameRule().IsMatch(BucketName ?? "") || (BucketName ?? "").Contains("..", StringComparison.Ordinal))
+            problems.Add($"{nameof(BucketName)} '{BucketName}' is not a valid bucket name: 3-63 characters of lowercase letters, digits, '.' and '-', starting and ending with a letter or digit.");
+        if (KeyPrefix.StartsWith('/') || (KeyPrefix.Length > 0 && !KeyPrefix.EndsWith('/')))
+            problems.Add($"{nameof(KeyPrefix)} '{KeyPrefix}' must be empty or end with '/' and not start with one, e.g. prod/.");
+        if (string.IsNullOrEmpty(AccessKey) != string.IsNullOrEmpty(SecretKey))
+            problems.Add($"Set both {nameof(AccessKey)} and {nameof(SecretKey)}, or neither (then the AWS default credential chain is used).");
+        return problems;
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    private static partial Regex BucketNameRule();
+}

@@ -1,0 +1,18 @@
+using System.Net;
+using Orleans.Runtime;
+
+namespace Cluster.Silo.Tests;
+
+/// <summary>Who "this silo" is for parts built outside a silo in unit tests.</summary>
+internal sealed class TestSiloDetails(string name) : ILocalSiloDetails
+{
+    public string Name { get; } = name;
+
+    public string ClusterId => "test";
+
+    public string DnsHostName => "localhost";
+
+    public SiloAddress SiloAddress { get; } = SiloAddress.New(new IPEndPoint(IPAddress.Loopback, 11111), 1);
+
+    public SiloAddress GatewayAddress { get; } = SiloAddress.New(new IPEndPoint(IPAddress.Loopback, 30000), 1);
+}
