@@ -12,4 +12,7 @@ internal static class KeptScalars
 {
     /// <summary>The integer 1, exactly the alpha TorchSharp's <c>add(Tensor)</c> passes.</summary>
     public static readonly Scalar One = 1.ToScalar();
+
+    /// <summary>The integer 2, exactly the exponent TorchSharp's <c>square()</c> passes to <c>pow</c>.</summary>
+    public static readonly Scalar Two = 2.ToScalar();
 }
