@@ -8,7 +8,9 @@ namespace Cluster.Grains.Compute;
 /// <summary>
 /// The one thread that runs compute for a device. Work items run in arrival order, each as its own unit of work
 /// (tensor dispose scopes are thread-static, so they never span an await), and never on an Orleans scheduler thread.
-/// Results complete asynchronously so that grain continuations do not run on this thread.
+/// Results complete asynchronously so that grain continuations do not run on this thread. Publishes its progress —
+/// when the operation in flight started (<see cref="InFlightSince"/>), when the last one finished — with the injected
+/// <see cref="TimeProvider"/>, so the node's heartbeat can tell a hung device from a busy one.
 /// </summary>
 public sealed class DeviceWorker : IDisposable
 {
@@ -19,9 +21,17 @@ public sealed class DeviceWorker : IDisposable
     private int _consecutiveErrors;
     private string? _lastError;
     private int _activeStages;
+    private readonly TimeProvider _time;
+    private readonly ComputeHang? _hang;
+    private long _inFlightSinceUtcTicks; // 0 = idle
+    private long _lastFinishedUtcTicks; // 0 = none yet
+    private long _completedOperations;
 
-    public DeviceWorker(string nodeId, torch.Device device, int threads, long memoryBytes, int stepTimeWindow)
+    public DeviceWorker(string nodeId, torch.Device device, int threads, long memoryBytes, int stepTimeWindow,
+        TimeProvider? time = null, ComputeHang? hang = null)
     {
+        _time = time ?? TimeProvider.System;
+        _hang = hang;
         NodeId = nodeId;
         Device = device;
         Threads = threads;
@@ -50,6 +60,20 @@ public sealed class DeviceWorker : IDisposable
 
     public int ActiveStages => Volatile.Read(ref _activeStages);
 
+    /// <summary>When the operation running on the device thread now started; null when the worker is idle.</summary>
+    public DateTimeOffset? InFlightSince => FromTicks(Interlocked.Read(ref _inFlightSinceUtcTicks));
+
+    /// <summary>When the last operation finished (successfully or not); null before the first.</summary>
+    public DateTimeOffset? LastFinishedAt => FromTicks(Interlocked.Read(ref _lastFinishedUtcTicks));
+
+    /// <summary>Operations finished so far (successfully or not).</summary>
+    public long CompletedOperations => Interlocked.Read(ref _completedOperations);
+
+    /// <summary>How long the operation in flight has been running at <paramref name="now"/>; zero when idle.</summary>
+    public TimeSpan InFlightAge(DateTimeOffset now) => InFlightSince is { } since && now > since ? now - since : TimeSpan.Zero;
+
+    private static DateTimeOffset? FromTicks(long utcTicks) => utcTicks == 0 ? null : new DateTimeOffset(utcTicks, TimeSpan.Zero);
+
     /// <summary>Step-time percentiles (ms) over the recent window.</summary>
     public (double P50, double P99) StepTimes() => _stepTimes.Percentiles();
 
@@ -72,7 +96,7 @@ public sealed class DeviceWorker : IDisposable
     /// <summary>Counts a failed step against this node's health.</summary>
     public void RecordError(string message)
     {
-        LastErrorAt = DateTimeOffset.UtcNow;
+        LastErrorAt = _time.GetUtcNow();
         Interlocked.Increment(ref _errors);
         Interlocked.Increment(ref _consecutiveErrors);
         Volatile.Write(ref _lastError, message);
@@ -113,7 +137,21 @@ public sealed class DeviceWorker : IDisposable
     private void Loop()
     {
         ComputeDevice.SetThreads(Threads); // intra-op threads are per calling thread: set them on this one
-        foreach (var item in _queue.GetConsumingEnumerable()) item();
+        foreach (var item in _queue.GetConsumingEnumerable())
+        {
+            Interlocked.Exchange(ref _inFlightSinceUtcTicks, _time.GetUtcNow().UtcTicks);
+            try
+            {
+                _hang?.WaitWhileHung(NodeId); // fault injection: the operation started and does not come back
+                item();
+            }
+            finally
+            {
+                Interlocked.Exchange(ref _lastFinishedUtcTicks, _time.GetUtcNow().UtcTicks);
+                Interlocked.Exchange(ref _inFlightSinceUtcTicks, 0);
+                Interlocked.Increment(ref _completedOperations);
+            }
+        }
     }
 
     public void Dispose()

@@ -15,7 +15,7 @@ public sealed class DeviceWorkerPool : IDisposable
 {
     private readonly Dictionary<string, DeviceWorker> _workers;
 
-    public DeviceWorkerPool(ILocalSiloDetails silo, IOptions<TrainingClusterOptions> options)
+    public DeviceWorkerPool(ILocalSiloDetails silo, IOptions<TrainingClusterOptions> options, TimeProvider time, ComputeHang hang)
     {
         var settings = options.Value;
         SiloName = silo.Name;
@@ -30,7 +30,7 @@ public sealed class DeviceWorkerPool : IDisposable
             var device = i < cuda ? new torch.Device(DeviceType.CUDA, i) : torch.CPU;
             string label = i < cuda ? $"cuda{i}" : $"cpu{i - cuda}";
             string nodeId = Interfaces.Nodes.NodeIds.Create(SiloName, label);
-            _workers[nodeId] = new DeviceWorker(nodeId, device, threads, memory, settings.StepTimeWindow);
+            _workers[nodeId] = new DeviceWorker(nodeId, device, threads, memory, settings.StepTimeWindow, time, hang);
         }
     }
 
