@@ -69,6 +69,10 @@ public sealed class DeviceWorker : IDisposable
     /// <summary>Operations finished so far (successfully or not).</summary>
     public long CompletedOperations => Interlocked.Read(ref _completedOperations);
 
+    /// <summary>Bytes in use on this worker's CUDA device (total − free, every process's), or null on a CPU slot or without an answer from the driver.</summary>
+    public long? DeviceMemoryInUse() =>
+        Device.type == DeviceType.CUDA && CudaMemory.TryGetInfo(Math.Max(0, (int)Device.index), out long free, out long total) ? total - free : null;
+
     /// <summary>How long the operation in flight has been running at <paramref name="now"/>; zero when idle.</summary>
     public TimeSpan InFlightAge(DateTimeOffset now) => InFlightSince is { } since && now > since ? now - since : TimeSpan.Zero;
 

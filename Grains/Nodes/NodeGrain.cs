@@ -111,7 +111,7 @@ internal sealed partial class NodeGrain(
             : hung is not null || _worker.ConsecutiveErrors >= options.Value.MaxConsecutiveStepErrors ? NodeState.Unhealthy
             : NodeState.Ready;
         return new NodeHealth(_worker.NodeId, state, Interlocked.Increment(ref _sequence), p50, p99,
-            Process.GetCurrentProcess().WorkingSet64 / Math.Max(1, workers.Workers.Count), _worker.ErrorCount, hung ?? _worker.LastError,
+            _worker.DeviceMemoryInUse() ?? Process.GetCurrentProcess().WorkingSet64 / Math.Max(1, workers.Workers.Count), _worker.ErrorCount, hung ?? _worker.LastError,
             now, _worker.ActiveStages)
         {
             InFlightOperationMs = _worker.InFlightAge(now).TotalMilliseconds,
