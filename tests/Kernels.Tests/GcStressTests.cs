@@ -24,4 +24,14 @@ public sealed class GcStressTests
         DataParallelEquivalenceTests.AssertEveryReplicaCountMatchesTheReference(steps: 3);
         Assert.True(stress.Collections > 0, "the stress thread never completed a collection");
     }
+
+    [Fact]
+    public void The_whole_suite_stress_mode_is_running_when_asked_for()
+    {
+        bool asked = Environment.GetEnvironmentVariable("CLUSTER_GC_STRESS") is "1" or "true";
+        Assert.Equal(asked, GcStressMode.Running is not null);
+        if (asked)
+            Assert.True(SpinWait.SpinUntil(() => GcStressMode.Running!.Collections > 0, TimeSpan.FromSeconds(60)),
+                "CLUSTER_GC_STRESS is set but the stress thread completed no collection in 60 s");
+    }
 }
