@@ -1,6 +1,6 @@
 namespace Cluster.Grains.Interfaces.Nodes;
 
-/// <summary>A node's heartbeat: state, step-time percentiles over a window, memory and errors.</summary>
+/// <summary>A node's heartbeat: state, step-time percentiles over a window, memory, errors and the age of the device's operation in flight.</summary>
 [GenerateSerializer, Immutable, Alias("cluster.NodeHealth")]
 public sealed record NodeHealth(
     [property: Id(0)] string NodeId,
@@ -12,4 +12,12 @@ public sealed record NodeHealth(
     [property: Id(6)] int ErrorCount,
     [property: Id(7)] string? LastError,
     [property: Id(8)] DateTimeOffset SentAt,
-    [property: Id(9)] int ActiveStages);
+    [property: Id(9)] int ActiveStages)
+{
+    /// <summary>
+    /// How long the operation running on the node's device has been in flight when the heartbeat was sent, in ms; 0 when
+    /// the device is idle. Past the node's hang limit the node reports itself <see cref="NodeState.Unhealthy"/>.
+    /// </summary>
+    [Id(10)]
+    public double InFlightOperationMs { get; init; }
+}

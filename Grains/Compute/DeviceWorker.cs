@@ -8,7 +8,9 @@ namespace Cluster.Grains.Compute;
 /// <summary>
 /// The one thread that runs compute for a device. Work items run in arrival order, each as its own unit of work
 /// (tensor dispose scopes are thread-static, so they never span an await), and never on an Orleans scheduler thread.
-/// Results complete asynchronously so that grain continuations do not run on this thread.
+/// Results complete asynchronously so that grain continuations do not run on this thread. Publishes its progress —
+/// when the operation in flight started (<see cref="InFlightSince"/>), when the last one finished — with the injected
+/// <see cref="TimeProvider"/>, so the node's heartbeat can tell a hung device from a busy one.
 /// </summary>
 public sealed class DeviceWorker : IDisposable
 {
@@ -20,11 +22,16 @@ public sealed class DeviceWorker : IDisposable
     private string? _lastError;
     private int _activeStages;
     private readonly TimeProvider _time;
-    private long _inFlightSinceTicks; // UTC ticks of the running operation's start; 0 = idle
+    private readonly ComputeHang? _hang;
+    private long _inFlightSinceUtcTicks; // 0 = idle
+    private long _lastFinishedUtcTicks; // 0 = none yet
+    private long _completedOperations;
 
-    public DeviceWorker(string nodeId, torch.Device device, int threads, long memoryBytes, int stepTimeWindow, TimeProvider? time = null)
+    public DeviceWorker(string nodeId, torch.Device device, int threads, long memoryBytes, int stepTimeWindow,
+        TimeProvider? time = null, ComputeHang? hang = null)
     {
         _time = time ?? TimeProvider.System;
+        _hang = hang;
         NodeId = nodeId;
         Device = device;
         Threads = threads;
@@ -53,10 +60,23 @@ public sealed class DeviceWorker : IDisposable
 
     public int ActiveStages => Volatile.Read(ref _activeStages);
 
-    /// <summary>When the operation now running on the device thread started (UTC); null when the worker is idle.</summary>
-    public DateTimeOffset? InFlightSince => Volatile.Read(ref _inFlightSinceTicks) is var ticks and not 0
-        ? new DateTimeOffset(ticks, TimeSpan.Zero)
-        : null;
+    /// <summary>When the operation running on the device thread now started; null when the worker is idle.</summary>
+    public DateTimeOffset? InFlightSince => FromTicks(Interlocked.Read(ref _inFlightSinceUtcTicks));
+
+    /// <summary>When the last operation finished (successfully or not); null before the first.</summary>
+    public DateTimeOffset? LastFinishedAt => FromTicks(Interlocked.Read(ref _lastFinishedUtcTicks));
+
+    /// <summary>Operations finished so far (successfully or not).</summary>
+    public long CompletedOperations => Interlocked.Read(ref _completedOperations);
+
+    /// <summary>Bytes in use on this worker's CUDA device (total − free, every process's), or null on a CPU slot or without an answer from the driver.</summary>
+    public long? DeviceMemoryInUse() =>
+        Device.type == DeviceType.CUDA && CudaMemory.TryGetInfo(Math.Max(0, (int)Device.index), out long free, out long total) ? total - free : null;
+
+    /// <summary>How long the operation in flight has been running at <paramref name="now"/>; zero when idle.</summary>
+    public TimeSpan InFlightAge(DateTimeOffset now) => InFlightSince is { } since && now > since ? now - since : TimeSpan.Zero;
+
+    private static DateTimeOffset? FromTicks(long utcTicks) => utcTicks == 0 ? null : new DateTimeOffset(utcTicks, TimeSpan.Zero);
 
     /// <summary>Step-time percentiles (ms) over the recent window.</summary>
     public (double P50, double P99) StepTimes() => _stepTimes.Percentiles();
@@ -80,7 +100,7 @@ public sealed class DeviceWorker : IDisposable
     /// <summary>Counts a failed step against this node's health.</summary>
     public void RecordError(string message)
     {
-        LastErrorAt = DateTimeOffset.UtcNow;
+        LastErrorAt = _time.GetUtcNow();
         Interlocked.Increment(ref _errors);
         Interlocked.Increment(ref _consecutiveErrors);
         Volatile.Write(ref _lastError, message);
@@ -123,14 +143,17 @@ public sealed class DeviceWorker : IDisposable
         ComputeDevice.SetThreads(Threads); // intra-op threads are per calling thread: set them on this one
         foreach (var item in _queue.GetConsumingEnumerable())
         {
-            Volatile.Write(ref _inFlightSinceTicks, _time.GetUtcNow().UtcTicks);
+            Interlocked.Exchange(ref _inFlightSinceUtcTicks, _time.GetUtcNow().UtcTicks);
             try
             {
+                _hang?.WaitWhileHung(NodeId); // fault injection: the operation started and does not come back
                 item();
             }
             finally
             {
-                Volatile.Write(ref _inFlightSinceTicks, 0);
+                Interlocked.Exchange(ref _lastFinishedUtcTicks, _time.GetUtcNow().UtcTicks);
+                Interlocked.Exchange(ref _inFlightSinceUtcTicks, 0);
+                Interlocked.Increment(ref _completedOperations);
             }
         }
     }

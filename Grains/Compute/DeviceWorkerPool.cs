@@ -9,13 +9,14 @@ namespace Cluster.Grains.Compute;
 
 /// <summary>
 /// The device workers of this silo, one per slot: CUDA devices when present, else CPU slots. Node ids are
-/// "&lt;silo name&gt;/cuda&lt;i&gt;" or "&lt;silo name&gt;/cpu&lt;i&gt;".
+/// "&lt;silo name&gt;/cuda&lt;i&gt;" or "&lt;silo name&gt;/cpu&lt;i&gt;". A CUDA slot's memory is its device's free memory
+/// at start (<see cref="CudaMemory"/>); a CPU slot's is host memory ÷ slots.
 /// </summary>
 public sealed class DeviceWorkerPool : IDisposable
 {
     private readonly Dictionary<string, DeviceWorker> _workers;
 
-    public DeviceWorkerPool(ILocalSiloDetails silo, IOptions<TrainingClusterOptions> options, TimeProvider? time = null)
+    public DeviceWorkerPool(ILocalSiloDetails silo, IOptions<TrainingClusterOptions> options, TimeProvider time, ComputeHang hang)
     {
         var settings = options.Value;
         SiloName = silo.Name;
@@ -30,7 +31,9 @@ public sealed class DeviceWorkerPool : IDisposable
             var device = i < cuda ? new torch.Device(DeviceType.CUDA, i) : torch.CPU;
             string label = i < cuda ? $"cuda{i}" : $"cpu{i - cuda}";
             string nodeId = Interfaces.Nodes.NodeIds.Create(SiloName, label);
-            _workers[nodeId] = new DeviceWorker(nodeId, device, threads, memory, settings.StepTimeWindow, time);
+            // A CUDA slot offers what its device has free now (other processes may hold some), not host RAM.
+            long slotMemory = i < cuda && settings.SlotMemoryBytes == 0 && CudaMemory.TryGetInfo(i, out long free, out _) ? free : memory;
+            _workers[nodeId] = new DeviceWorker(nodeId, device, threads, slotMemory, settings.StepTimeWindow, time, hang);
         }
     }
 

@@ -64,6 +64,16 @@ public sealed class TrainingClusterOptions
     /// <summary>Steps over which a node's step-time percentiles are computed. <value>100.</value></summary>
     public int StepTimeWindow { get; set; } = 100;
 
+    /// <summary>
+    /// Hung-device detection: an operation on a device (a micro-batch's forward or backward, an optimizer step, a
+    /// state export) running longer than max(this × the node's p99 step time, <see cref="DeviceHangFloor"/>) makes the
+    /// node Unhealthy, and its jobs recover as after a loss. <value>10.</value>
+    /// </summary>
+    public double DeviceHangStepFactor { get; set; } = 10;
+
+    /// <summary>The least time an operation may run before it counts as hung (also the limit before any step has a time). <value>30 s.</value></summary>
+    public TimeSpan DeviceHangFloor { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Root of the embedded defaults: file-system checkpoints and grain state. <value>.cluster.</value></summary>
     public string DataRoot { get; set; } = ".cluster";
 
@@ -128,6 +138,10 @@ public sealed class TrainingClusterOptions
             problems.Add($"{nameof(StragglerSteps)} = {StragglerSteps}: must be at least 1 step.");
         if (StepTimeWindow < 1)
             problems.Add($"{nameof(StepTimeWindow)} = {StepTimeWindow}: must be at least 1 step.");
+        if (DeviceHangStepFactor < 1 || !double.IsFinite(DeviceHangStepFactor))
+            problems.Add($"{nameof(DeviceHangStepFactor)} = {DeviceHangStepFactor}: must be a finite number of at least 1 (e.g. 10 × the p99 step time).");
+        if (DeviceHangFloor <= HeartbeatPeriod)
+            problems.Add($"{nameof(DeviceHangFloor)} = {DeviceHangFloor} must exceed {nameof(HeartbeatPeriod)} = {HeartbeatPeriod} (e.g. 00:00:30): a shorter limit cannot be seen by a heartbeat.");
         if (string.IsNullOrWhiteSpace(DataRoot))
             problems.Add($"{nameof(DataRoot)} is empty: give a directory for checkpoints and grain state.");
         if (DataRoots.Any(string.IsNullOrWhiteSpace))

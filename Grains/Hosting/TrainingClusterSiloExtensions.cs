@@ -40,6 +40,7 @@ public static class TrainingClusterSiloExtensions
         services.AddSingleton<DeviceWorkerPool>();
         services.AddSingleton<TokenSourceCache>();
         services.TryAddSingleton<ComputeSlowdown>();
+        services.TryAddSingleton<ComputeHang>();
         services.TryAddSingleton<ICheckpointStore>(sp =>
         {
             var settings = sp.GetRequiredService<IOptions<TrainingClusterOptions>>().Value;

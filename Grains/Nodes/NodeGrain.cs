@@ -71,8 +71,9 @@ internal sealed partial class NodeGrain(
         {
             // An unhealthy node gets no work, so it could never prove itself again: after a quiet cool-down, a
             // successful calibration run on the device clears its run of failures and it is Ready once more.
+            // Never while an operation is in flight: a hung device would hang this check, and with it the heartbeat.
             if (_worker.ConsecutiveErrors >= options.Value.MaxConsecutiveStepErrors && _worker.LastErrorAt is { } last
-                && time.GetUtcNow() - last > options.Value.UnhealthyCooldown)
+                && time.GetUtcNow() - last > options.Value.UnhealthyCooldown && _worker.InFlightSince is null)
             {
                 await _worker.Run(() => DeviceCalibration.MeasureGigaflops(_worker.Device, duration: TimeSpan.FromMilliseconds(20)));
                 _worker.ResetConsecutiveErrors();
@@ -100,14 +101,24 @@ internal sealed partial class NodeGrain(
 
     private NodeHealth Health()
     {
+        var now = time.GetUtcNow();
         var (p50, p99) = _worker.StepTimes();
+        string? hung = DeviceHangCheck.HungReason(_worker, now, options.Value.DeviceHangStepFactor, options.Value.DeviceHangFloor);
+        if (hung is not null && !_reportedHang)
+            LogDeviceHung(logger, _worker.NodeId, hung);
+        _reportedHang = hung is not null;
         var state = _capabilities is null ? NodeState.Starting
-            : _worker.ConsecutiveErrors >= options.Value.MaxConsecutiveStepErrors ? NodeState.Unhealthy
+            : hung is not null || _worker.ConsecutiveErrors >= options.Value.MaxConsecutiveStepErrors ? NodeState.Unhealthy
             : NodeState.Ready;
         return new NodeHealth(_worker.NodeId, state, Interlocked.Increment(ref _sequence), p50, p99,
-            Process.GetCurrentProcess().WorkingSet64 / Math.Max(1, workers.Workers.Count), _worker.ErrorCount, _worker.LastError,
-            time.GetUtcNow(), _worker.ActiveStages);
+            _worker.DeviceMemoryInUse() ?? Process.GetCurrentProcess().WorkingSet64 / Math.Max(1, workers.Workers.Count), _worker.ErrorCount, hung ?? _worker.LastError,
+            now, _worker.ActiveStages)
+        {
+            InFlightOperationMs = _worker.InFlightAge(now).TotalMilliseconds,
+        };
     }
+
+    private bool _reportedHang;
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
@@ -121,6 +132,9 @@ internal sealed partial class NodeGrain(
 
     [LoggerMessage(3, LogLevel.Warning, "Node {NodeId} deactivated: {Reason}")]
     private static partial void LogDeactivated(ILogger logger, string nodeId, string reason);
+
+    [LoggerMessage(4, LogLevel.Error, "Node {NodeId} is unhealthy: {Reason}")]
+    private static partial void LogDeviceHung(ILogger logger, string nodeId, string reason);
 
     [LoggerMessage(2, LogLevel.Warning, "Node {NodeId} could not send its heartbeat")]
     private static partial void LogHeartbeatFailed(ILogger logger, Exception exception, string nodeId);

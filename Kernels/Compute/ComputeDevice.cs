@@ -7,11 +7,20 @@ public static class ComputeDevice
 {
     /// <summary>
     /// Resolves a device spec. "auto" is CUDA device 0 when CUDA is available, else the CPU. A CUDA spec on a machine
-    /// without CUDA fails with a message that says so, rather than silently falling back.
+    /// without CUDA fails with a message that says so, rather than silently falling back. Choosing a CUDA device makes
+    /// the process's CUDA compute deterministic (<see cref="CudaDeterminism.Apply"/>).
     /// </summary>
     public static torch.Device Resolve(string spec = "auto")
     {
+        var device = ResolveSpec(spec);
+        if (device.type == DeviceType.CUDA) CudaDeterminism.Apply();
+        return device;
+    }
+
+    private static torch.Device ResolveSpec(string spec)
+    {
         ArgumentNullException.ThrowIfNull(spec);
+        CudaDeterminism.EnsureCublasWorkspaceConfig(); // before the first CUDA call of the process
         string s = spec.Trim().ToLowerInvariant();
         if (s is "" or "auto")
             return torch.cuda.is_available() ? torch.CUDA : torch.CPU;
@@ -29,8 +38,14 @@ public static class ComputeDevice
         throw new ArgumentException($"Device '{spec}' is not recognised: use 'auto', 'cpu', 'cuda' or 'cuda:N'.", nameof(spec));
     }
 
-    /// <summary>Number of CUDA devices, 0 without CUDA.</summary>
-    public static int CudaDeviceCount() => torch.cuda.is_available() ? torch.cuda.device_count() : 0;
+    /// <summary>Number of CUDA devices, 0 without CUDA; with CUDA devices the process's CUDA compute is made deterministic.</summary>
+    public static int CudaDeviceCount()
+    {
+        CudaDeterminism.EnsureCublasWorkspaceConfig(); // before the first CUDA call of the process
+        int count = torch.cuda.is_available() ? torch.cuda.device_count() : 0;
+        if (count > 0) CudaDeterminism.Apply();
+        return count;
+    }
 
     /// <summary>Sets the intra-op thread count of libtorch; 0 leaves libtorch's default.</summary>
     public static void SetThreads(int threads)

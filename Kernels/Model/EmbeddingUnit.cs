@@ -1,3 +1,4 @@
+using Cluster.Kernels.Compute;
 using Cluster.Kernels.Config;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -23,10 +24,11 @@ internal sealed class EmbeddingUnit : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor tokens)
     {
         long t = tokens.shape[1];
-        using var positions = arange(t, dtype: ScalarType.Int64, device: tokens.device);
+        using var end = t.ToScalar();
+        using var positions = arange(end, dtype: ScalarType.Int64, device: tokens.device);
         using var tok = _tok.forward(tokens);
         using var pos = _pos.forward(positions);
-        return tok + pos;
+        return tok.add(pos, KeptScalars.One);
     }
 
     protected override void Dispose(bool disposing)

@@ -48,15 +48,18 @@ internal sealed class ModelUnit : IDisposable
         using var noGrad = no_grad();
         // Some in-place ops (zero_) return a fresh handle in TorchSharp 0.107: the scope disposes those.
         using var scope = NewDisposeScope();
+        using var one = 1.0.ToScalar();
+        using var residual = residualStd.ToScalar();
+        using var normal = 0.02.ToScalar();
         foreach (var (name, parameter) in module.named_parameters())
         {
             if (name.EndsWith(".bias", StringComparison.Ordinal))
                 parameter.zero_();
             else if (name.StartsWith("ln", StringComparison.Ordinal))
-                parameter.fill_(1.0);
+                parameter.fill_(one);
             else
             {
-                double std = name is "attn_proj.weight" or "mlp_proj.weight" ? residualStd : 0.02;
+                var std = name is "attn_proj.weight" or "mlp_proj.weight" ? residual : normal;
                 parameter.copy_(randn(parameter.shape, ScalarType.Float32, CPU, generator: generator).mul_(std));
             }
         }

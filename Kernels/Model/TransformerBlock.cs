@@ -1,3 +1,4 @@
+using Cluster.Kernels.Compute;
 using Cluster.Kernels.Config;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -43,8 +44,8 @@ internal sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         long b = x.shape[0], t = x.shape[1], d = x.shape[2];
         var qkv = _qkv.forward(_ln1.forward(x)).view(b, t, 3, _heads, _headDim).permute(2, 0, 3, 1, 4);
         var y = nn.functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: true);
-        var attended = x + _attnProj.forward(y.transpose(1, 2).reshape(b, t, d));
-        var output = attended + _mlpProj.forward(nn.functional.gelu(_fc.forward(_ln2.forward(attended))));
+        var attended = x.add(_attnProj.forward(y.transpose(1, 2).reshape(b, t, d)), KeptScalars.One);
+        var output = attended.add(_mlpProj.forward(nn.functional.gelu(_fc.forward(_ln2.forward(attended)))), KeptScalars.One);
         return output.MoveToOuterDisposeScope();
     }
 

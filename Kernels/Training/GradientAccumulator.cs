@@ -1,3 +1,4 @@
+using Cluster.Kernels.Compute;
 using static TorchSharp.torch;
 
 namespace Cluster.Kernels.Training;
@@ -69,7 +70,7 @@ internal sealed class GradientAccumulator : IDisposable
     {
         for (int p = 0; p < left.Length; p++)
         {
-            left[p].add_(right[p]);
+            left[p].add_(right[p], KeptScalars.One);
             right[p].Dispose();
         }
     }

@@ -1,3 +1,4 @@
+using Cluster.Kernels.Compute;
 using static TorchSharp.torch;
 
 namespace Cluster.Kernels.Training;
@@ -32,6 +33,6 @@ public static class GradientNorm
     internal static double SquaredNorm(Tensor gradient)
     {
         using var scope = NewDisposeScope();
-        return gradient.to_type(ScalarType.Float64).square().sum().item<double>();
+        return gradient.to_type(ScalarType.Float64).pow(KeptScalars.Two).sum().item<double>();
     }
 }

@@ -74,7 +74,8 @@ public sealed class ReferenceTrainer : IDisposable
             if (coefficient < 1.0)
             {
                 using var noGrad = no_grad();
-                foreach (var g in total) g.mul_(coefficient);
+                using var coefficientScalar = coefficient.ToScalar();
+                foreach (var g in total) g.mul_(coefficientScalar);
             }
             double learningRate = LearningRateSchedule.At(Options.Optimizer, step);
             _optimizer.Step(total, learningRate);

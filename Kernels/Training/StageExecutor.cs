@@ -214,7 +214,8 @@ public sealed class StageExecutor : IDisposable
             if (clipCoefficient < 1.0)
             {
                 using var noGrad = no_grad();
-                foreach (var g in gradients) g.mul_(clipCoefficient);
+                using var coefficientScalar = clipCoefficient.ToScalar();
+                foreach (var g in gradients) g.mul_(coefficientScalar);
             }
             _optimizer.Step(gradients, LearningRateSchedule.At(Optimizer, _optimizer.Steps));
         }

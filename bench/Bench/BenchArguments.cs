@@ -15,9 +15,11 @@ internal sealed class BenchArguments
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         for (int i = 0; i < args.Length; i++)
         {
-            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"Bad argument '{args[i]}': options are given as '--name value'.");
-            values[args[i][2..]] = args[++i];
+            if (!args[i].StartsWith("--", StringComparison.Ordinal))
+                throw new ArgumentException($"Bad argument '{args[i]}': options are given as '--name value' (or '--flag' alone).");
+            // A flag (an option followed by another option or by nothing) reads as "true".
+            bool isFlag = i + 1 >= args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal);
+            values[args[i][2..]] = isFlag ? "true" : args[++i];
         }
         return new BenchArguments(values);
     }

@@ -11,7 +11,8 @@ namespace Cluster.Bench;
 /// <summary>
 /// <c>kernels</c>: tokens/s of the reference trainer vs the in-process stage pipeline with P = 1, 2, 4 on the demo
 /// model, under the 1F1B schedule (the ratios in the RESULT line) and GPipe, measured side by side in rounds (each round runs every contender for the same number of steps, so machine
-/// noise hits all of them alike). Reports the wire traffic each pipeline adds.
+/// noise hits all of them alike). Reports the wire traffic each pipeline adds. With <c>--gc-stress</c> it then trains
+/// the reference and the pipeline again under <see cref="Kernels.Tests.GcStress"/> (see <see cref="KernelsGcStressCheck"/>).
 /// </summary>
 internal static class KernelsBenchmark
 {
@@ -21,6 +22,8 @@ internal static class KernelsBenchmark
         int rounds = args.Int("rounds", 5);
         int warmup = args.Int("warmup", 3);
         int threads = args.Int("threads", 0);
+        bool gcStress = args.Has("gc-stress");
+        int stressSteps = args.Int("stress-steps", 4);
         args.EnsureAllUsed();
 
         var options = DemoPreset.Options(steps: 10_000) with { Threads = threads, Device = "auto" };
@@ -62,10 +65,17 @@ internal static class KernelsBenchmark
                 Console.WriteLine($"{c.Name,-14} {c.TokensPerSecond(options.TokensPerStep),10:N0} {c.MillisecondsPerStep,9:F1} {ratio,7:F3} " +
                                   $"{c.WireBytesPerStep / 1e6,13:F2} {c.CopyMillisecondsPerStep,13:F2}  {c.Plan?.ToString() ?? "uncut"}");
             }
+            string stressResult = "";
+            if (gcStress)
+            {
+                var (errors, identical, collections) = KernelsGcStressCheck.Run(options, corpus, stressSteps);
+                Console.WriteLine($"gc-stress: reference and 1F1B P=2, P=4 for {stressSteps} steps each under {collections:N0} forced collections: {errors} errors, {(identical ? "bit-identical" : "NOT bit-identical")}");
+                stressResult = FormattableString.Invariant($" gc_stress_errors={errors} identical={(identical ? "true" : "false")}");
+            }
             string Ratio(int i) => (contenders[i].TokensPerSecond(options.TokensPerStep) / reference.TokensPerSecond(options.TokensPerStep)).ToString("F3", CultureInfo.InvariantCulture);
             Console.WriteLine();
             Console.WriteLine(FormattableString.Invariant(
-                $"RESULT ratio_p1={Ratio(1)} ratio_p2={Ratio(2)} ratio_p4={Ratio(3)} ratio_p2_gpipe={Ratio(5)} reference_tokens_per_s={reference.TokensPerSecond(options.TokensPerStep):F0} parameters={config.ParameterCount}"));
+                $"RESULT ratio_p1={Ratio(1)} ratio_p2={Ratio(2)} ratio_p4={Ratio(3)} ratio_p2_gpipe={Ratio(5)} reference_tokens_per_s={reference.TokensPerSecond(options.TokensPerStep):F0} parameters={config.ParameterCount}{stressResult}"));
             return Task.FromResult(0);
         }
         finally

@@ -1,3 +1,4 @@
+using Cluster.Kernels.Compute;
 using Cluster.Kernels.Config;
 using Cluster.Kernels.Training;
 using AdamW = Cluster.Kernels.Training.AdamW;
@@ -47,7 +48,7 @@ public sealed class AdamWTests
         {
             decaying.zero_grad();
             plain.zero_grad();
-            var loss = (torchWeight * weightGradients[step]).sum() + (torchBias * biasGradients[step]).sum(); // d loss / d p = g
+            var loss = (torchWeight * weightGradients[step]).sum().add((torchBias * biasGradients[step]).sum(), KeptScalars.One); // d loss / d p = g
             loss.backward();
             decaying.step();
             plain.step();

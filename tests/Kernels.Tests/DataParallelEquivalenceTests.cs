@@ -13,18 +13,21 @@ public sealed class DataParallelEquivalenceTests
     private const int Steps = 8;
 
     [Fact]
-    public void Every_exact_replica_count_trains_bit_identically_to_the_reference_trainer()
+    public void Every_exact_replica_count_trains_bit_identically_to_the_reference_trainer() => AssertEveryReplicaCountMatchesTheReference(Steps);
+
+    /// <summary>2, 4 and 8 replicas of 1–2 stages against the reference trainer over <paramref name="steps"/> steps (also run under GC stress).</summary>
+    internal static void AssertEveryReplicaCountMatchesTheReference(int steps)
     {
-        var options = TinyModel.Options(microBatches: 8, steps: Steps);
-        var (referenceLosses, referenceParameters) = Reference(options, Steps);
+        var options = TinyModel.Options(microBatches: 8, steps: steps);
+        var (referenceLosses, referenceParameters) = Reference(options, steps);
 
         foreach (var (replicas, stages) in new[] { (2, 1), (2, 2), (4, 2), (8, 1) })
         {
             using var trainer = new PipelineTrainer(options, StagePlan.Balanced(options.Model, stages), TinyModel.Corpus, PipelineSchedule.OneForwardOneBackward, replicas);
-            var losses = Enumerable.Range(0, Steps).Select(_ => trainer.TrainStep().Loss).ToList();
+            var losses = Enumerable.Range(0, steps).Select(_ => trainer.TrainStep().Loss).ToList();
             BitAssert.Equal(referenceLosses, losses, $"loss trajectory with {replicas} replicas × {stages} stages");
             for (int rank = 0; rank < replicas; rank++)
-                BitAssert.Equal(referenceParameters, trainer.ParameterValues(rank), $"parameters of replica {rank} of {replicas} after {Steps} steps");
+                BitAssert.Equal(referenceParameters, trainer.ParameterValues(rank), $"parameters of replica {rank} of {replicas} after {steps} steps");
         }
     }
 

@@ -8,25 +8,28 @@ public sealed class PartitionEquivalenceTests
     private const int Steps = 20;
 
     [Fact]
-    public void Every_partition_trains_bit_identically_to_the_reference_trainer()
+    public void Every_partition_trains_bit_identically_to_the_reference_trainer() => AssertEveryPartitionMatchesTheReference(Steps);
+
+    /// <summary>1–4 balanced stages against the reference trainer over <paramref name="steps"/> steps (also run under GC stress).</summary>
+    internal static void AssertEveryPartitionMatchesTheReference(int steps)
     {
-        var options = TinyModel.Options(steps: Steps);
+        var options = TinyModel.Options(steps: steps);
         List<double> referenceLosses;
         IReadOnlyDictionary<string, float[]> referenceParameters;
         using (var reference = new ReferenceTrainer(options, TinyModel.Corpus))
         {
-            referenceLosses = Enumerable.Range(0, Steps).Select(_ => reference.TrainStep().Loss).ToList();
+            referenceLosses = Enumerable.Range(0, steps).Select(_ => reference.TrainStep().Loss).ToList();
             referenceParameters = reference.ParameterValues();
         }
-        Assert.True(referenceLosses[^1] < referenceLosses[0], $"the loss should fall over {Steps} steps: {referenceLosses[0]} → {referenceLosses[^1]}");
+        Assert.True(referenceLosses[^1] < referenceLosses[0], $"the loss should fall over {steps} steps: {referenceLosses[0]} → {referenceLosses[^1]}");
 
         foreach (int stages in new[] { 1, 2, 3, 4 })
         {
             var plan = StagePlan.Balanced(options.Model, stages);
             using var pipeline = new PipelineTrainer(options, plan, TinyModel.Corpus);
-            var losses = Enumerable.Range(0, Steps).Select(_ => pipeline.TrainStep().Loss).ToList();
+            var losses = Enumerable.Range(0, steps).Select(_ => pipeline.TrainStep().Loss).ToList();
             BitAssert.Equal(referenceLosses, losses, $"loss trajectory with {stages} stages ({plan})");
-            BitAssert.Equal(referenceParameters, pipeline.ParameterValues(), $"parameters after {Steps} steps with {stages} stages");
+            BitAssert.Equal(referenceParameters, pipeline.ParameterValues(), $"parameters after {steps} steps with {stages} stages");
         }
     }
 

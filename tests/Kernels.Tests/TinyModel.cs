@@ -24,8 +24,11 @@ internal static class TinyModel
         MicroBatchSize = 4,
         MicroBatches = microBatches,
         DataSeed = 99,
-        Device = "cpu",
+        Device = Device,
     };
+
+    /// <summary>Where the tests train: "cpu" unless <c>CLUSTER_TEST_DEVICE</c> says otherwise (build/gpu-check.sh sets "cuda").</summary>
+    public static string Device => Environment.GetEnvironmentVariable("CLUSTER_TEST_DEVICE") is { Length: > 0 } device ? device : "cpu";
 
     public static readonly ITokenSource Corpus = SyntheticCorpus.Source(seed: 3, bytes: 64 * 1024);
 

@@ -56,7 +56,8 @@ public sealed class WireTests
     public void Transposed_non_contiguous_tensor_goes_out_in_logical_row_major_order()
     {
         using var scope = NewDisposeScope();
-        var matrix = arange(6, ScalarType.Float32).reshape(2, 3); // [[0, 1, 2], [3, 4, 5]]
+        using var six = 6.ToScalar();
+        var matrix = arange(six, ScalarType.Float32).reshape(2, 3); // [[0, 1, 2], [3, 4, 5]]
         var transposed = matrix.t();                               // [[0, 3], [1, 4], [2, 5]], a strided view
         Assert.False(transposed.is_contiguous());
 
@@ -76,7 +77,8 @@ public sealed class WireTests
     {
         using var scope = NewDisposeScope();
         var leaf = tensor(new float[] { 1, 2 }).requires_grad_(true);
-        var doubled = leaf * 2;
+        using var two = 2.ToScalar();
+        var doubled = leaf.mul(two);
         var wire = TensorWire.ToWire(doubled);
         Assert.Equal(new float[] { 2, 4 }.SelectMany(BitConverter.GetBytes).ToArray(), wire.Data);
         Assert.False(TensorWire.FromWire(wire, CPU).requires_grad);

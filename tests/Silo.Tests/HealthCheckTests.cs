@@ -108,7 +108,9 @@ public sealed class HealthCheckTests
     private static DeviceWorkerPool Pool(TimeProvider time, int slots) => new(
         new TestSiloDetails("unit"),
         Options.Create(new TrainingClusterOptions { DeviceSlots = slots, ThreadsPerSlot = 1, SlotMemoryBytes = 1 << 20 }),
-        time);
+        time, s_noHang);
+
+    private static readonly ComputeHang s_noHang = new(); // no fault injected: these tests block a worker themselves
 
     private static Task<HealthCheckResult> CheckAsync(IHealthCheck check) =>
         check.CheckHealthAsync(new HealthCheckContext { Registration = new HealthCheckRegistration("test", check, null, null) });

@@ -1,0 +1,38 @@
+using System.Collections.Concurrent;
+
+namespace Cluster.Grains.Compute;
+
+/// <summary>
+/// Fault injection for drills and tests, beside <see cref="ComputeSlowdown"/>: a hung node's device worker starts its
+/// next operation and never finishes it — a GPU kernel that never returns, a driver hang, a deadlocked worker — until
+/// the hang is cleared. The node's heartbeat then shows the operation's age and the node turns Unhealthy once that
+/// passes the hang limit (<see cref="Hosting.TrainingClusterOptions.DeviceHangFloor"/>). One per silo; empty unless
+/// someone sets a hang.
+/// </summary>
+public sealed class ComputeHang : IDisposable
+{
+    private readonly ConcurrentDictionary<string, ManualResetEventSlim> _hung = new(StringComparer.Ordinal);
+
+    /// <summary>From now on, the next operation on <paramref name="nodeId"/>'s device hangs (and every one after it).</summary>
+    public void Set(string nodeId) => _hung.GetOrAdd(nodeId, _ => new ManualResetEventSlim(false));
+
+    /// <summary>Lets the hung operation of <paramref name="nodeId"/> go on, and later ones run normally.</summary>
+    public void Clear(string nodeId)
+    {
+        if (_hung.TryRemove(nodeId, out var gate)) gate.Set();
+    }
+
+    public bool IsHung(string nodeId) => _hung.ContainsKey(nodeId);
+
+    /// <summary>Called by the device thread before each operation: blocks while the node is hung.</summary>
+    internal void WaitWhileHung(string nodeId)
+    {
+        if (_hung.TryGetValue(nodeId, out var gate)) gate.Wait();
+    }
+
+    /// <summary>Releases every hung worker (so a silo can shut down).</summary>
+    public void Dispose()
+    {
+        foreach (string nodeId in _hung.Keys.ToArray()) Clear(nodeId);
+    }
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# GPU check: build with the CUDA libtorch package, run the kernels tests on the GPU (reference and pipelines both on
+# CUDA, GC stress included), run the demo with --verify, print one summary line. Run it on a GPU server from the
+# repository root; it cannot run on the project's CPU machines (no GPU, and the CUDA package is not on their package
+# source). See build/LibTorch.md.
+set -uo pipefail
+package="${LIBTORCH_PACKAGE:-libtorch-cuda-12.8-linux-x64}"
+version="${LIBTORCH_VERSION:-2.10.0}"
+steps="${DEMO_STEPS:-50}"
+log="${GPU_CHECK_LOG:-gpu-check.log}"
+props=(-p:LibTorchPackage="$package" -p:LibTorchVersion="$version")
+
+gpu="$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1)"
+if [[ -z "$gpu" ]]; then
+  echo "GPU-CHECK result=no-gpu: nvidia-smi finds no GPU; run this on a GPU server" >&2
+  exit 2
+fi
+: > "$log"
+echo "GPU: $gpu; libtorch: $package $version; log: $log"
+
+build=fail; kernels=fail; demo=fail
+if dotnet build tests/Kernels.Tests -c Release -nologo "${props[@]}" >>"$log" 2>&1 \
+  && dotnet build Silo -c Release -nologo "${props[@]}" >>"$log" 2>&1; then
+  build=pass
+  CLUSTER_TEST_DEVICE=cuda dotnet test tests/Kernels.Tests -c Release --no-build -nologo >>"$log" 2>&1 && kernels=pass
+  dotnet run -c Release --no-build --project Silo -- demo --steps "$steps" --verify --data-root "$(mktemp -d)" >>"$log" 2>&1 && demo=pass
+fi
+passed="$(grep -oE 'Passed: +[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)"
+failed="$(grep -oE 'Failed: +[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)"
+echo "GPU-CHECK build=$build kernels_tests=$kernels (passed=$passed failed=$failed) demo_verify=$demo steps=$steps gpu=\"$gpu\""
+[[ "$build$kernels$demo" == passpasspass ]]
