@@ -13,8 +13,10 @@ using Cluster.Grains.Scheduling;
 using Cluster.Grains.Stages;
 using Cluster.Kernels.Model;
 using Cluster.Kernels.Training;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 using Orleans.Streams;
 
 namespace Cluster.Grains.Jobs;
@@ -28,20 +30,21 @@ namespace Cluster.Grains.Jobs;
 /// </summary>
 [Reentrant]
 internal sealed partial class TrainingJobGrain(
-    [PersistentState("job", StorageNames.Jobs)] IPersistentState<JobGrainState> persisted,
     ICheckpointStore store,
     TokenSourceCache corpora,
     ILocalSiloDetails silo,
     IOptions<TrainingClusterOptions> options,
+    IOptions<JobCoordinatorOptions> coordinatorOptions,
     TimeProvider time,
     ILogger<TrainingJobGrain> logger) : Grain, ITrainingJobGrain
 {
     private const int TimingsKept = 200;
-    private const int MaxRecoveriesWithoutProgress = 20;
+    private readonly JobCoordinatorOptions _options = coordinatorOptions.Value;
+    private JobStateWriter _writer = null!;
+    private CheckpointCoordinator _checkpoints = null!;
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously); // requests wake waits early
     private readonly List<StepTiming> _timings = [];
     private Task? _loop;
-    private Task? _pendingCommit;
-    private long _pendingCommitStep = -1;
     private bool _cancelRequested;
     private IGrainTimer? _keepAlive;
     private double _tokensPerSecond;
@@ -56,7 +59,7 @@ internal sealed partial class TrainingJobGrain(
     private bool _pauseRequested;
     private string? _preemptedBecause;
     private TaskCompletionSource _resumed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private (CheckpointManifest Manifest, TaskCompletionSource<JobStatus> Done)? _rewind;
+    private (CheckpointManifest? Manifest, TaskCompletionSource<JobStatus> Done)? _rewind; // null manifest: the initial weights
     private long _lastSnapshotStep = -1;
     private string? _memorySnapshots; // what the last recovery found in memory, for its event // step of the newest in-memory snapshot every stage holds in this epoch
     private StragglerDetector? _stragglers;
@@ -64,15 +67,33 @@ internal sealed partial class TrainingJobGrain(
     private (int Replicas, string Reason)? _shrinkTo; // the scheduler's request, acted on at the next step boundary
     private double[] _stageCosts = []; // planned cost per stage of every replica (rank by rank), for the straggler detector
 
-    private JobGrainState S => persisted.State;
+    private JobGrainState S => _writer.State;
 
     private IJobRegistryGrain Registry => GrainFactory.GetGrain<IJobRegistryGrain>(JobRegistryKeys.Default);
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        var problems = _options.Validate();
+        if (problems.Count > 0)
+            throw new InvalidOperationException($"{nameof(JobCoordinatorOptions)} are invalid: {string.Join(" ", problems)}");
+        string jobId = this.GetPrimaryKeyString();
+        _writer = new JobStateWriter(ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Jobs), this.GetGrainId(), time, _options, logger);
+        await _writer.ReadAsync();
+        _checkpoints = new CheckpointCoordinator(jobId, store, GrainFactory, time, _options, logger);
         if (S.Spec is not null && !IsTerminal(S.State))
             StartLoop(); // the silo that ran this job went away: carry on from persisted state
-        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Supervision (called by every silo's watchdog): a loop that stopped without reaching a terminal state is started
+    /// again. Invariant: an unfinished job of a non-fenced activation always has a running loop.
+    /// </summary>
+    public Task<bool> EnsureRunning()
+    {
+        if (S.Spec is null || IsTerminal(S.State) || _writer.Fenced is not null || _loop is { IsCompleted: false })
+            return Task.FromResult(false);
+        StartLoop();
+        return Task.FromResult(true);
     }
 
     public async Task<JobStatus> Submit(JobSpec spec)
@@ -92,7 +113,7 @@ internal sealed partial class TrainingJobGrain(
         S.Spec = spec;
         S.State = JobState.Pending;
         S.SubmittedAt = time.GetUtcNow();
-        await Save();
+        await _writer.Flush();
         await Registry.Add(jobId);
         LogSubmitted(logger, jobId, spec.Steps, spec.Stages);
         StartLoop();
@@ -120,6 +141,7 @@ internal sealed partial class TrainingJobGrain(
         if (S.Spec is null || IsTerminal(S.State)) return Status();
         _cancelRequested = true;
         _resumed.TrySetResult(); // a paused job wakes to finish
+        _wake.TrySetResult();
         StartLoop();
         if (_loop is not null)
             await _loop;
@@ -136,6 +158,7 @@ internal sealed partial class TrainingJobGrain(
         var paused = new TaskCompletionSource<JobStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pauseWaiters.Add(paused);
         _pauseRequested = true;
+        _wake.TrySetResult();
         StartLoop();
         return await paused.Task;
     }
@@ -184,13 +207,15 @@ internal sealed partial class TrainingJobGrain(
         string jobId = this.GetPrimaryKeyString();
         if (IsTerminal(S.State))
             throw new InvalidOperationException($"Job {jobId} is {S.State}; a finished job cannot be rewound. Submit a new job instead.");
-        var committed = await store.ListManifestsAsync(jobId);
-        var manifest = committed.FirstOrDefault(m => m.Step == step)
+        // Step 0: the initial weights — the explicit operator action that a job with lost checkpoints waits for.
+        var committed = step == 0 ? [] : await store.ListManifestsAsync(jobId);
+        var manifest = step == 0 ? null : committed.FirstOrDefault(m => m.Step == step)
             ?? throw new ArgumentException($"Job {jobId} has no committed checkpoint at step {step}. Committed: " +
                 (committed.Count == 0 ? "none." : string.Join(", ", committed.Select(m => m.Step)) + "."), nameof(step));
         var done = new TaskCompletionSource<JobStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
         _rewind?.Done.TrySetException(new InvalidOperationException($"Superseded by a restore to step {step}."));
         _rewind = (manifest, done);
+        _wake.TrySetResult();
         if (S.State == JobState.Paused)
             return Status(); // applied when the job resumes
         StartLoop();
@@ -228,14 +253,40 @@ internal sealed partial class TrainingJobGrain(
             Interleave = true,
             KeepAlive = true,
         });
-        _loop = RunLoop();
+        _loop = Supervised();
     }
 
+    /// <summary>Runs the loop; an exception that escapes it is logged and leaves the loop for the watchdog to restart.</summary>
+    private async Task Supervised()
+    {
+        try
+        {
+            await RunLoop();
+        }
+        catch (JobFencedException e)
+        {
+            LogFenced(logger, this.GetPrimaryKeyString(), e.Message);
+            this.DeactivateOnIdle(); // the newer activation owns the job; this one touches nothing more
+        }
+        catch (Exception e)
+        {
+            LogLoopDied(logger, e, this.GetPrimaryKeyString());
+            S.Error = $"coordinator stopped ({ShortError.Of(e)}); restarting";
+        }
+    }
+
+    /// <summary>
+    /// The driver loop. Invariants: every exception from any await lands in a handler below (storage → waiting for
+    /// storage, never a failure; lost nodes and messages → recovery with back-off; causes waiting cannot fix → Failed);
+    /// storage errors inside the handlers cannot escape them (state writes go through <see cref="JobStateWriter"/>,
+    /// which retries and never throws but when fenced); a fenced activation leaves the loop without another write.
+    /// </summary>
     private async Task RunLoop()
     {
         var spec = S.Spec!;
         ReplicaStages stages = ReplicaStages.None;
         int failuresWithoutProgress = 0;
+        int storageWaits = 0;
         PlacementRequest? request = null;
         while (true)
         {
@@ -246,8 +297,10 @@ internal sealed partial class TrainingJobGrain(
                     request = await WaitWhilePaused();
                     if (_cancelRequested) break;
                 }
+                request ??= RewindRequest();
                 stages = await PlaceAndConfigure(spec, request);
                 request = null;
+                storageWaits = 0;
                 if (stages.Count == 0)
                 {
                     if (_cancelRequested) break;
@@ -258,19 +311,24 @@ internal sealed partial class TrainingJobGrain(
                 while (S.CompletedSteps < spec.Steps)
                 {
                     if (_cancelRequested) break;
+                    if (_writer.Fenced is { } fenced) throw fenced;
                     request = await AtStepBoundary(spec, plan, stages);
                     if (request is not null || S.State == JobState.Paused) break;
+                    if (S.CompletedSteps - _writer.DurableCheckpointStep >= _options.StepsWithoutDurableCheckpointFor(spec.CheckpointInterval))
+                    {
+                        await WaitForStorage(spec, stages, stateToo: true, visibleAfter: TimeSpan.Zero);
+                        continue;
+                    }
                     await TrainStep(spec, plan, stages);
                     failuresWithoutProgress = 0;
                     if (_recovery is { } recovered)
                     {
                         _recovery = null;
                         long lostSteps = Math.Max(0, recovered.StepsBefore - (S.CompletedSteps - 1));
-                        await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobResumed, this.GetPrimaryKeyString(), null, S.Epoch,
-                            S.CompletedSteps, lostSteps, (time.GetUtcNow() - recovered.At).TotalSeconds,
-                            $"first step after recovery done; {lostSteps} completed step(s) recomputed"));
+                        await Narrate(ClusterEventKind.JobResumed, S.CompletedSteps, lostSteps, (time.GetUtcNow() - recovered.At).TotalSeconds,
+                            $"first step after recovery done; {lostSteps} completed step(s) recomputed");
                     }
-                    if (IsCheckpointDue(spec, S.CompletedSteps))
+                    if (IsCheckpointDue(spec, S.CompletedSteps) || _checkpoints.RetryDue)
                     {
                         await Checkpoint(spec, stages);
                         if (spec.ScaleUp == "auto" && S.CompletedSteps < spec.Steps && (request = await ProposeScaleUp(spec, plan, stages)) is not null)
@@ -282,36 +340,61 @@ internal sealed partial class TrainingJobGrain(
                     }
                 }
                 if (request is not null || (S.State == JobState.Paused && !_cancelRequested)) continue;
-                if (_pendingCommit is not null) await _pendingCommit;
-                break;
+                if (!_cancelRequested)
+                    await WaitForStorage(spec, stages, stateToo: false, visibleAfter: TimeSpan.FromSeconds(5)); // the final checkpoint commits
+                if (_cancelRequested || S.LastCheckpointStep == S.CompletedSteps) break;
             }
-            catch (Exception e) when (!_cancelRequested && e is not JobUnplaceableException && ++failuresWithoutProgress <= MaxRecoveriesWithoutProgress)
+            catch (StorageUnavailableException e) when (!_cancelRequested)
+            {
+                // Storage is unreachable, or lists nothing loadable although steps were committed: waiting fixes it.
+                request = null;
+                await _checkpoints.Drain();
+                await EnterWaitingForStorage(e.Message, e);
+                await Backoff.Wait(time, Backoff.Delay(++storageWaits, _options.StorageRetryDelay, _options.StorageRetryMaxDelay), _wake.Task);
+                _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+            catch (Exception e) when (!_cancelRequested && e is not JobFencedException && IsRecoverable(e) && ++failuresWithoutProgress <= _options.MaxRecoveriesWithoutProgress)
             {
                 // A node, a silo or a message was lost. Everything of this epoch is fenced off by the next one; the
-                // job re-places (survivors stay), restores the newest committed checkpoint and replays the same data.
+                // job re-places (survivors stay), restores the newest state that loads and replays the same data.
                 request = null;
+                string cause = ShortError.Of(e);
                 LogRecovering(logger, e, this.GetPrimaryKeyString(), S.CompletedSteps, failuresWithoutProgress);
                 _recovery ??= (time.GetUtcNow(), S.CompletedSteps);
                 TrainingMetrics.Recovering(this.GetPrimaryKeyString());
-                await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobRecovering, this.GetPrimaryKeyString(), null, S.Epoch,
-                    S.CompletedSteps, 0, Since(), $"failure at step {S.CompletedSteps}: {e.Message}"));
+                await Narrate(ClusterEventKind.JobRecovering, S.CompletedSteps, 0, Since(), $"failure at step {S.CompletedSteps}: {cause}; recovering");
                 S.State = JobState.Recovering;
-                S.Error = $"recovering from: {e.Message}";
-                await Save();
-                await Publish($"failure at step {S.CompletedSteps}: {e.Message} — recovering");
-                await DrainPendingCommit();
-                await Task.Delay(TimeSpan.FromMilliseconds(100 * failuresWithoutProgress)); // back off if failures repeat
+                S.Error = $"recovering from: {cause}";
+                _writer.Request(); // never throws: the epoch bump of the next placement is what must be durable
+                await Publish($"failure at step {S.CompletedSteps}: {cause}; recovering");
+                ApplyCommitted(await _checkpoints.Drain());
+                await Backoff.Wait(time, Backoff.Delay(failuresWithoutProgress, _options.RecoveryDelay, _options.RecoveryMaxDelay), _wake.Task);
             }
-            catch (Exception e)
+            catch (Exception e) when (e is not JobFencedException)
             {
                 LogFailed(logger, e, this.GetPrimaryKeyString(), S.CompletedSteps);
-                await DrainPendingCommit();
-                await Finish(JobState.Failed, e.Message, stages);
+                await _checkpoints.Drain();
+                string why = IsRecoverable(e) && !_cancelRequested
+                    ? $"{_options.MaxRecoveriesWithoutProgress} failures without progress, the last: {ShortError.Of(e)}"
+                    : ShortError.Of(e);
+                await Finish(JobState.Failed, $"failed: {why}", stages);
                 return;
             }
         }
         await Finish(_cancelRequested ? JobState.Cancelled : JobState.Completed, null, stages);
     }
+
+    /// <summary>Causes that waiting cannot fix: a spec that is invalid or cannot fit the cluster, data that cannot be read.</summary>
+    private static bool IsRecoverable(Exception e) =>
+        e is not (JobUnplaceableException or JobSpecInvalidException or InvalidDataException);
+
+    /// <summary>An operator's rewind waiting to be applied (also while the job waited for storage).</summary>
+    private PlacementRequest? RewindRequest() => _rewind is { } rewind
+        ? new PlacementRequest(null, null, rewind.Manifest, RewindReason(rewind.Manifest, "rewound by an operator"), ClusterEventKind.JobRewound) { InitialWeights = rewind.Manifest is null }
+        : null;
+
+    private static string RewindReason(CheckpointManifest? manifest, string who) =>
+        manifest is null ? $"{who} to the initial weights" : $"{who} to the checkpoint at step {manifest.Step}";
 
     /// <summary>
     /// Operator requests, between two steps (every stage has applied the same number of updates): a rewind, a
@@ -319,11 +402,14 @@ internal sealed partial class TrainingJobGrain(
     /// </summary>
     private async Task<PlacementRequest?> AtStepBoundary(JobSpec spec, StagePlan plan, ReplicaStages stages)
     {
-        if (_rewind is { } rewind)
+        ApplyCommitted(_checkpoints.Collect());
+        if (RewindRequest() is { } rewinding)
         {
-            await DrainPendingCommit();
-            return new PlacementRequest(null, null, rewind.Manifest, $"rewound by an operator to the checkpoint at step {rewind.Manifest.Step}", ClusterEventKind.JobRewound);
+            ApplyCommitted(await _checkpoints.Drain());
+            return rewinding;
         }
+        // A checkpoint an operator action needs is retried only once the store's back-off has passed.
+        bool storeReady = _checkpoints.Problem is null || _checkpoints.RetryDue;
         if (_checkpointWaiters.Count > 0)
         {
             var waiters = _checkpointWaiters.ToArray();
@@ -332,33 +418,33 @@ internal sealed partial class TrainingJobGrain(
             {
                 var manifest = await CheckpointAndCommit(spec, stages);
                 foreach (var waiter in waiters) waiter.TrySetResult(manifest);
-                await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.CheckpointCreated, spec.JobId, null, S.Epoch, S.CompletedSteps, 0, null,
-                    $"checkpoint at step {manifest.Step} committed on request"));
+                await Narrate(ClusterEventKind.CheckpointCreated, S.CompletedSteps, 0, null, $"checkpoint at step {manifest.Step} committed on request");
             }
             catch (Exception e)
             {
-                foreach (var waiter in waiters) waiter.TrySetException(new InvalidOperationException($"The checkpoint at step {S.CompletedSteps} failed: {e.Message}", e));
-                throw;
+                foreach (var waiter in waiters) waiter.TrySetException(new InvalidOperationException($"The checkpoint at step {S.CompletedSteps} failed: {ShortError.Of(e)}", e));
+                if (e is not StorageUnavailableException) throw; // a storage outage only defers it: training goes on
             }
         }
-        if (_pauseRequested)
+        if (_pauseRequested && storeReady)
         {
-            await CheckpointAndCommit(spec, stages);
+            // Pausing frees the nodes, so it needs a committed checkpoint; while storage is out the request waits.
+            if (await CheckpointOrDefer(spec, stages, "pausing") is null) return null;
             await EnterPaused(spec, stages);
             return null;
         }
-        if (_preemptedBecause is { } preempted)
+        if (_preemptedBecause is { } preempted && storeReady)
         {
             // Give the nodes back with nothing to lose: commit this step, free the nodes, then wait for capacity
-            // like any queued job; placing again restores this checkpoint.
+            // like any queued job; placing again restores this checkpoint. While storage is out the request waits.
+            if (await CheckpointOrDefer(spec, stages, "preemption") is not { } manifest) return null;
             _preemptedBecause = null;
-            var manifest = await CheckpointAndCommit(spec, stages);
             await ReleaseStages(stages);
             await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Release(spec.JobId);
             S.Placement = [];
             LogPreempted(logger, spec.JobId, S.CompletedSteps, preempted);
-            await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobPreempted, spec.JobId, null, S.Epoch, S.CompletedSteps, 0, null,
-                $"{preempted}: checkpoint at step {manifest.Step} committed, nodes freed; it resumes when capacity returns"));
+            await Narrate(ClusterEventKind.JobPreempted, S.CompletedSteps, 0, null,
+                $"{preempted}: checkpoint at step {manifest.Step} committed, nodes freed; it resumes when capacity returns");
             return new PlacementRequest(null, null, null, $"resumed after being {preempted}", ClusterEventKind.JobUnpaused);
         }
         if (_shrinkTo is { } shrink)
@@ -393,11 +479,10 @@ internal sealed partial class TrainingJobGrain(
         var decision = await PlaceReplicasOrStay(spec, plan, counts, without, current, why);
         if (!decision.Placed)
         {
-            await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.StagesMoved, jobId, null, S.Epoch, S.CompletedSteps, 0, null,
-                $"stages not moved ({why}): {decision.Reason}"));
+            await Narrate(ClusterEventKind.StagesMoved, S.CompletedSteps, 0, null, $"stages not moved ({why}): {decision.Reason}");
             return null;
         }
-        await DrainPendingCommit();
+        ApplyCommitted(await _checkpoints.Drain());
         return await FromLiveState(stages, decision.Replicas, why);
     }
 
@@ -426,13 +511,6 @@ internal sealed partial class TrainingJobGrain(
         return new PlacementRequest(replicas, S.CompletedSteps, null, why, ClusterEventKind.StagesMoved) { Counts = [replicas.Count] };
     }
 
-    /// <summary>Waits for the checkpoint in flight to commit before stages move (its failure fails the step boundary, as a step's would).</summary>
-    private async Task CommitPending()
-    {
-        if (_pendingCommit is null) return;
-        await _pendingCommit;
-        _pendingCommit = null;
-    }
 
     /// <summary>Gives replicas back to the scheduler (down to <paramref name="target"/>, never below the minimum) from live state.</summary>
     private async Task<PlacementRequest?> PlanShrink(JobSpec spec, StagePlan plan, ReplicaStages stages, int target, string why)
@@ -442,7 +520,7 @@ internal sealed partial class TrainingJobGrain(
         if (counts.Count == 0) return null;
         var decision = await PlaceReplicasOrStay(spec, plan, counts, current, current, why);
         if (!decision.Placed) return null;
-        await DrainPendingCommit();
+        ApplyCommitted(await _checkpoints.Drain());
         return await FromLiveState(stages, decision.Replicas, why);
     }
 
@@ -453,7 +531,7 @@ internal sealed partial class TrainingJobGrain(
         var layout = ReplicaLayout.For(JobSpecs.Demands(spec, plan), current.Count, current, _ => true);
         var proposal = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).ProposeFasterPlacement(spec.JobId, layout.Demands);
         if (!proposal.Placed) return null;
-        await CommitPending();
+        ApplyCommitted(await _checkpoints.Drain()); // a failed commit defers durability, never the move
         return await FromLiveState(stages, layout.Split(proposal.NodeByStage), "scale-up: faster placement with nodes that joined");
     }
 
@@ -470,7 +548,7 @@ internal sealed partial class TrainingJobGrain(
         var proposal = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default)
             .ProposeMoreReplicas(spec.JobId, new ReplicaRequest(JobSpecs.Demands(spec, plan), counts, current));
         if (!proposal.Placed) return null;
-        await CommitPending();
+        ApplyCommitted(await _checkpoints.Drain()); // a failed commit defers durability, never the move
         return await FromLiveState(stages, proposal.Replicas, $"growing onto free nodes: {current.Count} → {proposal.Replicas.Count} replicas");
     }
 
@@ -482,19 +560,48 @@ internal sealed partial class TrainingJobGrain(
         _lastSnapshotStep = step;
     }
 
-    /// <summary>Commits a checkpoint of the current step (unless one is already committed) and returns its manifest.</summary>
+    /// <summary>
+    /// Commits a checkpoint of the current step (unless one is already committed) and returns its manifest;
+    /// <see cref="StorageUnavailableException"/> when the store cannot take it now.
+    /// </summary>
     private async Task<CheckpointManifest> CheckpointAndCommit(JobSpec spec, ReplicaStages stages)
     {
-        if (S.LastCheckpointStep != S.CompletedSteps && !(_pendingCommit is not null && _pendingCommitStep == S.CompletedSteps))
-            await Checkpoint(spec, stages);
-        if (_pendingCommit is { } pending)
+        if (_checkpoints.PendingStep != S.CompletedSteps)
         {
-            _pendingCommit = null;
-            await Guard(pending);
+            ApplyCommitted(await _checkpoints.Drain());
+            if (S.LastCheckpointStep != S.CompletedSteps)
+                await Checkpoint(spec, stages);
         }
-        var committed = await store.ListManifestsAsync(spec.JobId);
+        if (await _checkpoints.Wait() is { } manifest)
+        {
+            ApplyCommitted(manifest);
+            if (manifest.Step == S.CompletedSteps) return manifest;
+        }
+        IReadOnlyList<CheckpointManifest> committed;
+        try
+        {
+            committed = await store.ListManifestsAsync(spec.JobId);
+        }
+        catch (Exception e)
+        {
+            throw new StorageUnavailableException($"the checkpoint store ({store.Description}) cannot be listed: {ShortError.Of(e)}", e);
+        }
         return committed.LastOrDefault(m => m.Step == S.CompletedSteps)
             ?? throw new InvalidOperationException($"The checkpoint of step {S.CompletedSteps} of job {spec.JobId} is not among the committed ones.");
+    }
+
+    /// <summary><see cref="CheckpointAndCommit"/>, or null (logged) when storage is out: the action that needed it waits.</summary>
+    private async Task<CheckpointManifest?> CheckpointOrDefer(JobSpec spec, ReplicaStages stages, string what)
+    {
+        try
+        {
+            return await CheckpointAndCommit(spec, stages);
+        }
+        catch (StorageUnavailableException e)
+        {
+            LogDeferred(logger, spec.JobId, what, e.Message);
+            return null;
+        }
     }
 
     /// <summary>Frees the job's nodes and waits in <see cref="JobState.Paused"/>; its last checkpoint is the resume point.</summary>
@@ -506,11 +613,11 @@ internal sealed partial class TrainingJobGrain(
         _resumed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         S.State = JobState.Paused;
         S.Error = null;
-        await Save();
+        await _writer.Flush();
         LogPaused(logger, spec.JobId, S.CompletedSteps);
         await Publish($"paused at step {S.CompletedSteps}");
-        await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobPaused, spec.JobId, null, S.Epoch, S.CompletedSteps, 0, null,
-            $"paused at step {S.CompletedSteps} (checkpoint at step {S.LastCheckpointStep?.ToString() ?? "none"}); nodes freed"));
+        await Narrate(ClusterEventKind.JobPaused, S.CompletedSteps, 0, null,
+            $"paused at step {S.CompletedSteps} (checkpoint at step {S.LastCheckpointStep?.ToString() ?? "none"}); nodes freed");
         foreach (var waiter in _pauseWaiters) waiter.TrySetResult(Status());
         _pauseWaiters.Clear();
     }
@@ -520,7 +627,7 @@ internal sealed partial class TrainingJobGrain(
         await _resumed.Task;
         if (_cancelRequested) return null;
         if (_rewind is { } rewind)
-            return new PlacementRequest(null, null, rewind.Manifest, $"resumed by an operator, rewound to the checkpoint at step {rewind.Manifest.Step}", ClusterEventKind.JobRewound);
+            return new PlacementRequest(null, null, rewind.Manifest, RewindReason(rewind.Manifest, "resumed by an operator, rewound"), ClusterEventKind.JobRewound) { InitialWeights = rewind.Manifest is null };
         return new PlacementRequest(null, null, null, "resumed by an operator", ClusterEventKind.JobUnpaused);
     }
 
@@ -532,23 +639,9 @@ internal sealed partial class TrainingJobGrain(
     {
         /// <summary>The replica counts to accept (null: every count the spec allows).</summary>
         public IReadOnlyList<int>? Counts { get; init; }
-    }
 
-    /// <summary>Waits for a checkpoint commit that was in flight when a step failed; its failure only means no commit.</summary>
-    private async Task DrainPendingCommit()
-    {
-        var pending = _pendingCommit;
-        _pendingCommit = null;
-        if (pending is null) return;
-        try
-        {
-            await pending;
-        }
-        catch (Exception e)
-        {
-            LogCommitLost(logger, e, this.GetPrimaryKeyString());
-            if (S.State == JobState.Checkpointing) S.State = JobState.Running;
-        }
+        /// <summary>An operator asked to start again from the initial weights (restore step 0).</summary>
+        public bool InitialWeights { get; init; }
     }
 
     private async Task<ReplicaStages> PlaceAndConfigure(JobSpec spec, PlacementRequest? request)
@@ -560,7 +653,7 @@ internal sealed partial class TrainingJobGrain(
         S.Epoch++;
         _lastSnapshotStep = -1; // stages restored from memory hand their copy to the executor
         _stragglers = new StragglerDetector(options.Value.StragglerFactor, options.Value.StragglerSteps);
-        await Save();
+        await _writer.Flush(); // the epoch fences every call of this placement: durable before any stage sees it
         await Publish(request is not null ? $"epoch {S.Epoch}: placing again ({request.Why})" : recovering ? $"epoch {S.Epoch}: re-placing" : "placing");
 
         var plan = JobSpecs.PlanOf(spec);
@@ -580,13 +673,12 @@ internal sealed partial class TrainingJobGrain(
             {
                 S.State = JobState.WaitingForCapacity;
                 S.Error = decision.Reason;
-                await Save();
+                _writer.Request();
                 await Publish($"waiting for capacity: {decision.Reason}");
-                await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.WaitingForCapacity, jobId, null, S.Epoch, S.CompletedSteps, 0, Since(),
-                    decision.Reason ?? "no capacity"));
+                await Narrate(ClusterEventKind.WaitingForCapacity, S.CompletedSteps, 0, Since(), decision.Reason ?? "no capacity");
             }
             if (_cancelRequested || _pauseRequested) return ReplicaStages.None;
-            await Task.Delay(TimeSpan.FromSeconds(1));
+            await Backoff.Wait(time, _options.CapacityPollPeriod, _wake.Task);
         }
 
         int[] unitsPerStage = [.. plan.UnitsPerStage];
@@ -604,10 +696,10 @@ internal sealed partial class TrainingJobGrain(
         }))];
         string where = string.Join(", ", S.Placement.Select(p => replicaIds.Length > 1 ? $"r{p.Replica}/s{p.Stage}→{p.NodeId}" : $"s{p.Stage}→{p.NodeId}"));
         if (recovering)
-            await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobReplaced, jobId, null, S.Epoch, S.CompletedSteps, 0, Since(),
+            await NarrateEvent(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobReplaced, jobId, null, S.Epoch, S.CompletedSteps, 0, Since(),
                 $"{moved} of {total} stage(s) moved: {where}"));
         if (previous.Length > 0 && previous.Length != replicaIds.Length)
-            await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.ReplicasChanged, jobId, null, S.Epoch, S.CompletedSteps, 0, Since(),
+            await NarrateEvent(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.ReplicasChanged, jobId, null, S.Epoch, S.CompletedSteps, 0, Since(),
                 $"replicas {previous.Length} → {replicaIds.Length} ({(request?.Why ?? (recovering ? $"recovering: {S.Error}" : "placed again"))}); " +
                 $"each runs {ReplicaSplit.PerReplica(spec.MicroBatches, replicaIds.Length)} of the step's {spec.MicroBatches} micro-batches"));
         // Replicas dropped (a failure, a drain) still hold stage grains on live nodes: give their memory back.
@@ -616,18 +708,21 @@ internal sealed partial class TrainingJobGrain(
             await ReleaseStages(ReplicaStages.Of(GrainFactory, jobId, [.. dropped.Select(r => r.Replica)], plan.StageCount));
         var stages = ReplicaStages.Of(GrainFactory, jobId, replicaIds, plan.StageCount);
 
-        // Resume from the newest state that loads: the stages' in-memory snapshots (held by their shards on other
-        // silos) when a recovery finds them all at the same step, newer than the last durable checkpoint; else the
-        // newest committed checkpoint — a missing or corrupt shard rules its checkpoint out and the one before is
-        // tried (ultimately the initial weights). Work after the restored step is recomputed, bit for bit.
-        // Checkpoints after the current step belong to a timeline an operator rewound away from.
-        var manifests = (await store.ListManifestsAsync(jobId)).Where(m => m.Step <= S.CompletedSteps).ToArray();
+        // Restore planner — resume from the newest state that loads: an operator's rewind; else the stages' in-memory
+        // snapshots (held by their shards on other silos) when a recovery finds them all at one step not older than the
+        // last durable checkpoint, chosen without asking the store (recovery from memory works while it is out); else
+        // the newest committed checkpoint — a missing or corrupt shard rules its checkpoint out and the one before is
+        // tried. Work after the restored step is recomputed, bit for bit. Checkpoints after the current step belong to
+        // a timeline an operator rewound away from.
+        // Invariant (never silently back to zero): a job that committed step N > 0 starts again from the initial
+        // weights only when an operator asks for it (restore step 0); with nothing loadable it waits for storage.
         CheckpointManifest? restore = null;
         // Per stage, the replicas whose grain stayed on its node: they may still hold their own in-memory copies.
         int[][] survivors = [.. Enumerable.Range(0, plan.StageCount).Select(s =>
             decision.Replicas.Where(r => Survived(r.Replica, s, r.Nodes[s])).Select(r => r.Replica).ToArray())];
+        long newestDurable = S.LastCheckpointStep ?? 0;
         long? memoryStep = request?.MemoryStep
-            ?? (recovering && spec.SnapshotInterval > 0 ? await InMemorySnapshotStep(jobId, survivors, manifests) : null);
+            ?? (recovering && spec.SnapshotInterval > 0 ? await InMemorySnapshotStep(jobId, survivors, Math.Max(0, newestDurable - 1)) : null);
         bool configured = false;
         if (request?.Manifest is { } chosen)
         {
@@ -645,6 +740,13 @@ internal sealed partial class TrainingJobGrain(
             }
             _rewind = null;
         }
+        else if (request?.InitialWeights == true)
+        {
+            await ConfigureAll(null, null);
+            (configured, memoryStep) = (true, null);
+            _rewind?.Done.TrySetResult(Status() with { CompletedSteps = 0, LastLoss = null });
+            _rewind = null;
+        }
         if (!configured && memoryStep is { } candidateStep)
         {
             try
@@ -658,19 +760,26 @@ internal sealed partial class TrainingJobGrain(
                 memoryStep = null;
             }
         }
-        for (int candidate = manifests.Length - 1; !configured; candidate--)
+        if (!configured)
         {
-            restore = candidate >= 0 ? manifests[candidate] : null;
-            try
+            var manifests = (await ListCommitted(jobId)).Where(m => m.Step <= S.CompletedSteps).ToArray();
+            for (int candidate = manifests.Length - 1; !configured; candidate--)
             {
-                await ConfigureAll(restore, null);
-                configured = true;
-            }
-            catch (CheckpointUnusableException e) when (restore is not null)
-            {
-                LogCheckpointRejected(logger, jobId, restore.Step, e.Shard, e.Message);
-                await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.CheckpointRejected, jobId, null, S.Epoch, restore.Step, 0, Since(),
-                    $"checkpoint at step {restore.Step} rejected ({e.Shard}): {e.Message}"));
+                restore = candidate >= 0 ? manifests[candidate] : null;
+                if (restore is null && S.LastCheckpointStep is > 0 and long committedStep)
+                    throw new StorageUnavailableException(
+                        $"the checkpoint store ({store.Description}) holds no loadable checkpoint (committed: {(manifests.Length == 0 ? "none listed" : string.Join(", ", manifests.Select(m => m.Step)))}), " +
+                        $"but step {committedStep} was committed; the job waits for it (to start again from the initial weights instead: restore step 0)");
+                try
+                {
+                    await ConfigureAll(restore, null);
+                    configured = true;
+                }
+                catch (CheckpointUnusableException e) when (restore is not null)
+                {
+                    LogCheckpointRejected(logger, jobId, restore.Step, e.Shard, e.Message);
+                    await Narrate(ClusterEventKind.CheckpointRejected, restore.Step, 0, Since(), $"checkpoint at step {restore.Step} rejected ({e.Shard}): {ShortError.Line(e.Message)}");
+                }
             }
         }
         long restoredStep = memoryStep ?? restore?.Step ?? 0;
@@ -678,22 +787,23 @@ internal sealed partial class TrainingJobGrain(
         S.CompletedSteps = restoredStep;
         S.LossHistory = [.. S.LossHistory.Take((int)S.CompletedSteps)];
         if (S.LossHistory.Count < S.CompletedSteps) S.LossHistory = [.. restore!.LossHistory.Take((int)S.CompletedSteps)];
-        S.LastCheckpointStep = manifests.LastOrDefault(m => m.Step <= restoredStep)?.Step;
+        // From memory, the durable checkpoint stays what it was (not newer than the restored step); else it is the one restored.
+        if (memoryStep is null) S.LastCheckpointStep = restore?.Step;
         _abort = NewAbort();
         if (request is not null)
-            await this.Publish(new ClusterEvent(time.GetUtcNow(), request.Kind, jobId, null, S.Epoch, S.CompletedSteps, Math.Max(0, lost), (time.GetUtcNow() - started).TotalSeconds,
+            await NarrateEvent(new ClusterEvent(time.GetUtcNow(), request.Kind, jobId, null, S.Epoch, S.CompletedSteps, Math.Max(0, lost), (time.GetUtcNow() - started).TotalSeconds,
                 $"{request.Why}: {moved} of {total} stage(s) moved ({where}); " +
                 (memoryStep is not null ? $"live state of step {memoryStep}, no step lost"
                  : restore is null ? "from the initial weights" : $"from the checkpoint at step {restore.Step}")));
         else if (recovering)
-            await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobRestored, jobId, null, S.Epoch, S.CompletedSteps, lost, Since(),
+            await NarrateEvent(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobRestored, jobId, null, S.Epoch, S.CompletedSteps, lost, Since(),
                 (memoryStep is not null ? $"restored from the in-memory snapshots of step {memoryStep}"
                 : restore is null ? "restarted from the initial weights"
                 : $"restored from the durable checkpoint at step {restore.Step}") +
                 (memoryStep is null && _memorySnapshots is not null ? $" (in-memory snapshots held: {_memorySnapshots})" : "")));
         S.State = JobState.Running;
         S.Error = null;
-        await Save();
+        await _writer.Flush();
         await Publish($"running from step {S.CompletedSteps} (epoch {S.Epoch}; {moved} stage(s) moved; {lost} step(s) to recompute)");
         return stages;
 
@@ -718,7 +828,7 @@ internal sealed partial class TrainingJobGrain(
     /// stage survived) or its shard's (on another silo) — when newer than every committed checkpoint. One lost silo
     /// never takes both copies of a stage.
     /// </summary>
-    private async Task<long?> InMemorySnapshotStep(string jobId, int[][] survivors, IReadOnlyList<CheckpointManifest> manifests)
+    private async Task<long?> InMemorySnapshotStep(string jobId, int[][] survivors, long newerThan)
     {
         var copies = await Task.WhenAll(Enumerable.Range(0, survivors.Length).Select(async s =>
         {
@@ -728,7 +838,7 @@ internal sealed partial class TrainingJobGrain(
             return (IReadOnlySet<long>)shard.Concat(own.SelectMany(o => o)).Where(step => step >= 0).ToHashSet();
         }));
         _memorySnapshots = string.Join(", ", copies.Select((c, s) => $"s{s}: {(c.Count == 0 ? "none" : string.Join("/", c.Order()))}"));
-        return RecoveryPoint.InMemoryStep(copies, manifests.Count > 0 ? manifests[^1].Step : 0, S.CompletedSteps);
+        return RecoveryPoint.InMemoryStep(copies, newerThan, S.CompletedSteps);
 
         async Task<long[]> LatestOrNone(Func<Task<long[]>> read)
         {
@@ -804,7 +914,7 @@ internal sealed partial class TrainingJobGrain(
         TrainingMetrics.StepCompleted(spec.JobId, (long)m * spec.MicroBatchSize * spec.Model.ContextLength, loss, clock.Elapsed);
         _timings.Add(new StepTiming(step, clock.Elapsed.TotalMilliseconds, compute, queue, messaging, reduce.Elapsed.TotalMilliseconds));
         if (_timings.Count > TimingsKept) _timings.RemoveAt(0);
-        await Save();
+        _writer.Request(); // in the background: a slow or unreachable store never holds a step up
         await Publish(null);
         await WatchForStragglers(spec, deviceMs);
 
@@ -876,64 +986,118 @@ internal sealed partial class TrainingJobGrain(
     private static bool IsCheckpointDue(JobSpec spec, long completedSteps) =>
         completedSteps == spec.Steps || (spec.CheckpointInterval > 0 && completedSteps % spec.CheckpointInterval == 0);
 
+    /// <summary>
+    /// Takes the durable snapshots of this step and starts their commit in the background. With a commit still in
+    /// flight (a slow or hung store) it is skipped: the checkpoint coordinator allows one at a time.
+    /// </summary>
     private async Task Checkpoint(JobSpec spec, ReplicaStages stages)
     {
-        if (_pendingCommit is not null) await _pendingCommit; // one checkpoint in flight at a time
+        ApplyCommitted(_checkpoints.Collect());
+        if (_checkpoints.PendingStep >= 0 || S.LastCheckpointStep == S.CompletedSteps) return;
         long step = S.CompletedSteps;
         long epoch = S.Epoch;
         S.State = JobState.Checkpointing;
         await Guard(Task.WhenAll(stages.All.Select(s => s.Snapshot(epoch, step, durable: true))));
         _lastSnapshotStep = step;
+        S.State = JobState.Running;
         await Publish($"checkpointing step {step}");
-        _pendingCommitStep = step;
-        _pendingCommit = Commit(spec, epoch, step, [.. S.LossHistory]);
+        _checkpoints.Begin(spec, epoch, step, [.. S.LossHistory]);
     }
 
-    private async Task Commit(JobSpec spec, long epoch, long step, double[] lossHistory)
+    /// <summary>Records a committed checkpoint in job state (written in the background) and says so.</summary>
+    private void ApplyCommitted(CheckpointManifest? manifest)
     {
-        long started = time.GetTimestamp();
-        string jobId = spec.JobId;
-        var plan = JobSpecs.PlanOf(spec);
-        var shards = await Task.WhenAll(Enumerable.Range(0, plan.StageCount)
-            .Select(s => GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, s)).WaitDurable(epoch, step)));
-        var manifest = new CheckpointManifest
-        {
-            JobId = jobId,
-            Step = step,
-            Epoch = epoch,
-            CreatedAt = time.GetUtcNow(),
-            Model = spec.Model,
-            UnitsPerStage = [.. plan.UnitsPerStage],
-            Shards = [.. shards.SelectMany(s => s)],
-            DataSource = spec.DataSource,
-            DataSeed = spec.DataSeed,
-            MicroBatches = spec.MicroBatches,
-            MicroBatchSize = spec.MicroBatchSize,
-            LossHistory = lossHistory,
-        };
-        await store.CommitManifestAsync(manifest);
-        S.LastCheckpointStep = step;
-        if (S.State == JobState.Checkpointing) S.State = JobState.Running;
-        await Save();
-        TrainingMetrics.CheckpointCommitted(jobId, time.GetElapsedTime(started));
-        LogCommitted(logger, jobId, step, manifest.Shards.Count);
-
-        var committed = await store.ListManifestsAsync(jobId);
-        foreach (var old in committed.Take(Math.Max(0, committed.Count - spec.KeepCheckpoints)))
-            await store.DeleteCheckpointAsync(jobId, old.Step);
-        await store.DeleteUncommittedAsync(jobId, new HashSet<long>());
-        await Publish($"checkpoint at step {step} committed");
+        if (manifest is null || manifest.Epoch != S.Epoch || manifest.Step > S.CompletedSteps) return; // a commit of a timeline the job left
+        S.LastCheckpointStep = manifest.Step;
+        _writer.Request();
+        _ = Publish($"checkpoint at step {manifest.Step} committed");
     }
 
+    /// <summary>
+    /// Waits, with the stages kept (they hold the live state), until this step's checkpoint is committed — and, with
+    /// <paramref name="stateToo"/>, recorded in saved job state. Shown as <see cref="JobState.WaitingForStorage"/>
+    /// once the wait lasts <paramref name="visibleAfter"/>; it resumes by itself, retaking the checkpoint after each
+    /// back-off. Returns when durable or cancelled; a lost node during the wait ends it like a failed step.
+    /// </summary>
+    private async Task WaitForStorage(JobSpec spec, ReplicaStages stages, bool stateToo, TimeSpan visibleAfter)
+    {
+        var started = time.GetUtcNow();
+        bool visible = false;
+        while (!_cancelRequested)
+        {
+            ApplyCommitted(_checkpoints.Collect());
+            if (S.LastCheckpointStep == S.CompletedSteps && (!stateToo || _writer.DurableCheckpointStep >= S.CompletedSteps)) break;
+            if (_abort.Task.IsCompleted) throw new NodeLostException(_abort.Task.Result);
+            if (_writer.Fenced is { } fenced) throw fenced;
+            if (_checkpoints.PendingStep < 0 && S.LastCheckpointStep != S.CompletedSteps && (_checkpoints.Problem is null || _checkpoints.RetryDue))
+                await Checkpoint(spec, stages);
+            if (!visible && time.GetUtcNow() - started >= visibleAfter)
+            {
+                visible = true;
+                long durable = _writer.DurableCheckpointStep;
+                await EnterWaitingForStorage(
+                    $"waiting for storage: step {S.CompletedSteps} not durable (last durable checkpoint: step {durable}); " +
+                    $"{_checkpoints.Problem ?? _writer.Problem ?? "a checkpoint commit is in flight"}; it resumes by itself", null);
+            }
+            await Backoff.Wait(time, _options.StorageRetryDelay, Task.WhenAny(_wake.Task, _abort.Task, _checkpoints.Settled));
+            if (_wake.Task.IsCompleted) _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        if (!visible) return;
+        S.State = JobState.Running;
+        S.Error = null;
+        _writer.Request();
+        double seconds = (time.GetUtcNow() - started).TotalSeconds;
+        LogStorageBack(logger, spec.JobId, S.CompletedSteps, seconds);
+        await Narrate(ClusterEventKind.StorageReturned, S.CompletedSteps, 0, seconds, $"storage is back: checkpoint at step {S.LastCheckpointStep} committed; training goes on");
+        await Publish($"storage is back at step {S.CompletedSteps}");
+    }
+
+    /// <summary>Shows the job as waiting for storage, with a one-line reason (the details go to the log).</summary>
+    private async Task EnterWaitingForStorage(string reason, Exception? exception)
+    {
+        bool entering = S.State != JobState.WaitingForStorage;
+        S.State = JobState.WaitingForStorage;
+        S.Error = reason;
+        _writer.Request();
+        LogWaitingForStorage(logger, exception, this.GetPrimaryKeyString(), S.CompletedSteps, reason);
+        if (!entering) return;
+        await Narrate(ClusterEventKind.WaitingForStorage, S.CompletedSteps, 0, null, reason);
+        await Publish(reason);
+    }
+
+    /// <summary>The job's committed checkpoints; <see cref="StorageUnavailableException"/> when the store cannot list them.</summary>
+    private async Task<IReadOnlyList<CheckpointManifest>> ListCommitted(string jobId)
+    {
+        try
+        {
+            return await store.ListManifestsAsync(jobId);
+        }
+        catch (Exception e)
+        {
+            throw new StorageUnavailableException($"the checkpoint store ({store.Description}) cannot be listed: {ShortError.Of(e)}", e);
+        }
+    }
+
+    /// <summary>
+    /// Ends the job. The terminal state is durable before the job lets go of its nodes and says so (the writer retries
+    /// through an outage); failures to release are logged, never thrown (the state is already terminal).
+    /// </summary>
     private async Task Finish(JobState state, string? error, ReplicaStages stages)
     {
         S.State = state;
         S.Error = error;
-        await Save();
+        await _writer.Flush();
         await Publish(error);
         await ReleaseStages(stages);
-        await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Release(this.GetPrimaryKeyString());
-        await Registry.Remove(this.GetPrimaryKeyString());
+        try
+        {
+            await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Release(this.GetPrimaryKeyString());
+            await Registry.Remove(this.GetPrimaryKeyString());
+        }
+        catch (Exception e)
+        {
+            LogReleaseNodesFailed(logger, e, this.GetPrimaryKeyString());
+        }
         _keepAlive?.Dispose();
         _keepAlive = null;
         LogFinished(logger, this.GetPrimaryKeyString(), state, S.CompletedSteps, S.LossHistory.Count > 0 ? S.LossHistory[^1] : double.NaN);
@@ -974,12 +1138,12 @@ internal sealed partial class TrainingJobGrain(
             Eta = eta,
             Placement = [.. S.Placement],
             LastCheckpointStep = S.LastCheckpointStep,
-            Error = S.Error,
+            Error = S.Error ?? (IsTerminal(S.State) ? null : _writer.Problem ?? _checkpoints.Problem),
             UpdatedAt = S.UpdatedAt,
             HostSilo = silo.Name,
             Priority = spec?.Priority ?? 0,
             Team = spec?.Team ?? "default",
-            Replicas = S.State is JobState.Running or JobState.Checkpointing or JobState.Recovering or JobState.Placing
+            Replicas = S.State is JobState.Running or JobState.Checkpointing or JobState.Recovering or JobState.Placing or JobState.WaitingForStorage
                 ? S.Placement.Select(p => p.Replica).Distinct().Count() : 0,
             MinReplicas = spec?.MinReplicas ?? 1,
             MaxReplicas = spec?.MaxReplicas ?? 1,
@@ -988,6 +1152,7 @@ internal sealed partial class TrainingJobGrain(
 
     private async Task Publish(string? message)
     {
+        if (_writer.Fenced is not null) return; // a superseded activation says nothing
         var status = Status();
         try
         {
@@ -1002,11 +1167,11 @@ internal sealed partial class TrainingJobGrain(
         }
     }
 
-    private async Task Save()
-    {
-        S.UpdatedAt = time.GetUtcNow();
-        await persisted.WriteStateAsync();
-    }
+    /// <summary>Publishes a cluster event of this job in its epoch — only while this activation owns the job.</summary>
+    private Task Narrate(ClusterEventKind kind, long step, long lostSteps, double? seconds, string message) =>
+        NarrateEvent(new ClusterEvent(time.GetUtcNow(), kind, this.GetPrimaryKeyString(), null, S.Epoch, step, lostSteps, seconds, message));
+
+    private Task NarrateEvent(ClusterEvent e) => _writer.Fenced is null ? this.Publish(e) : Task.CompletedTask;
 
     private bool DataSourceExists(string source)
     {
@@ -1022,46 +1187,4 @@ internal sealed partial class TrainingJobGrain(
     }
 
     private static bool IsTerminal(JobState state) => state is JobState.Completed or JobState.Failed or JobState.Cancelled;
-
-    [LoggerMessage(1, LogLevel.Information, "Job {JobId} submitted: {Steps} steps on {Stages} stages")]
-    private static partial void LogSubmitted(ILogger logger, string jobId, int steps, int stages);
-
-    [LoggerMessage(2, LogLevel.Information, "Job {JobId}: checkpoint at step {Step} committed ({Shards} shards)")]
-    private static partial void LogCommitted(ILogger logger, string jobId, long step, int shards);
-
-    [LoggerMessage(3, LogLevel.Information, "Job {JobId} {State} after {Steps} steps, last loss {Loss}")]
-    private static partial void LogFinished(ILogger logger, string jobId, JobState state, long steps, double loss);
-
-    [LoggerMessage(4, LogLevel.Error, "Job {JobId} failed at step {Step}")]
-    private static partial void LogFailed(ILogger logger, Exception exception, string jobId, long step);
-
-    [LoggerMessage(5, LogLevel.Warning, "Job {JobId}: releasing a stage failed")]
-    private static partial void LogReleaseFailed(ILogger logger, Exception exception, string jobId);
-
-    [LoggerMessage(7, LogLevel.Warning, "Job {JobId} lost a step at {Step} (failure {Failures} without progress); recovering")]
-    private static partial void LogRecovering(ILogger logger, Exception exception, string jobId, long step, int failures);
-
-    [LoggerMessage(8, LogLevel.Warning, "Job {JobId}: a checkpoint in flight was not committed")]
-    private static partial void LogCommitLost(ILogger logger, Exception exception, string jobId);
-
-    [LoggerMessage(9, LogLevel.Warning, "Job {JobId}: checkpoint at step {Step} rejected because of {Shard}: {Reason}")]
-    private static partial void LogCheckpointRejected(ILogger logger, string jobId, long step, string shard, string reason);
-
-    [LoggerMessage(10, LogLevel.Information, "Job {JobId}: an in-memory snapshot copy is unreachable")]
-    private static partial void LogNoMemorySnapshot(ILogger logger, Exception exception, string jobId);
-
-    [LoggerMessage(11, LogLevel.Information, "Job {JobId} paused at step {Step}")]
-    private static partial void LogPaused(ILogger logger, string jobId, long step);
-
-    [LoggerMessage(12, LogLevel.Warning, "Job {JobId}: stages not moved ({Why}): {Reason}")]
-    private static partial void LogMoveRefused(ILogger logger, string jobId, string why, string? reason);
-
-    [LoggerMessage(13, LogLevel.Warning, "Job {JobId}: node {NodeId} is a straggler: {Reason}")]
-    private static partial void LogStraggler(ILogger logger, string jobId, string nodeId, string reason);
-
-    [LoggerMessage(14, LogLevel.Warning, "Job {JobId} preempted at step {Step}: {Reason}")]
-    private static partial void LogPreempted(ILogger logger, string jobId, long step, string reason);
-
-    [LoggerMessage(6, LogLevel.Debug, "Job {JobId}: progress could not be published")]
-    private static partial void LogPublishFailed(ILogger logger, Exception exception, string jobId);
 }
