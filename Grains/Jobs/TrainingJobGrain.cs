@@ -81,7 +81,13 @@ internal sealed partial class TrainingJobGrain(
         await _writer.ReadAsync();
         _checkpoints = new CheckpointCoordinator(jobId, store, GrainFactory, time, _options, logger);
         if (S.Spec is not null && !IsTerminal(S.State))
-            StartLoop(); // the silo that ran this job went away: carry on from persisted state
+        {
+            // The silo that ran this job went away: carry on from persisted state, narrated like any other recovery
+            // (its timings counted from the last saved update, the closest this activation knows to the failure).
+            if (S.Epoch > 0 && S.State is not JobState.Paused)
+                _recovery = (S.UpdatedAt, S.CompletedSteps);
+            StartLoop();
+        }
     }
 
     /// <summary>
@@ -288,6 +294,8 @@ internal sealed partial class TrainingJobGrain(
         int failuresWithoutProgress = 0;
         int storageWaits = 0;
         PlacementRequest? request = null;
+        if (_recovery is not null)
+            await Narrate(ClusterEventKind.JobRecovering, S.CompletedSteps, 0, Since(), $"the job's coordinator was lost at step {S.CompletedSteps} (epoch {S.Epoch}); recovering");
         while (true)
         {
             try
@@ -367,7 +375,7 @@ internal sealed partial class TrainingJobGrain(
                 S.Error = $"recovering from: {cause}";
                 _writer.Request(); // never throws: the epoch bump of the next placement is what must be durable
                 await Publish($"failure at step {S.CompletedSteps}: {cause}; recovering");
-                ApplyCommitted(await _checkpoints.Drain());
+                await ApplyCommitted(await _checkpoints.Drain());
                 await Backoff.Wait(time, Backoff.Delay(failuresWithoutProgress, _options.RecoveryDelay, _options.RecoveryMaxDelay), _wake.Task);
             }
             catch (Exception e) when (e is not JobFencedException)
@@ -402,10 +410,10 @@ internal sealed partial class TrainingJobGrain(
     /// </summary>
     private async Task<PlacementRequest?> AtStepBoundary(JobSpec spec, StagePlan plan, ReplicaStages stages)
     {
-        ApplyCommitted(_checkpoints.Collect());
+        await ApplyCommitted(_checkpoints.Collect());
         if (RewindRequest() is { } rewinding)
         {
-            ApplyCommitted(await _checkpoints.Drain());
+            await ApplyCommitted(await _checkpoints.Drain());
             return rewinding;
         }
         // A checkpoint an operator action needs is retried only once the store's back-off has passed.
@@ -482,7 +490,7 @@ internal sealed partial class TrainingJobGrain(
             await Narrate(ClusterEventKind.StagesMoved, S.CompletedSteps, 0, null, $"stages not moved ({why}): {decision.Reason}");
             return null;
         }
-        ApplyCommitted(await _checkpoints.Drain());
+        await ApplyCommitted(await _checkpoints.Drain());
         return await FromLiveState(stages, decision.Replicas, why);
     }
 
@@ -520,7 +528,7 @@ internal sealed partial class TrainingJobGrain(
         if (counts.Count == 0) return null;
         var decision = await PlaceReplicasOrStay(spec, plan, counts, current, current, why);
         if (!decision.Placed) return null;
-        ApplyCommitted(await _checkpoints.Drain());
+        await ApplyCommitted(await _checkpoints.Drain());
         return await FromLiveState(stages, decision.Replicas, why);
     }
 
@@ -531,7 +539,7 @@ internal sealed partial class TrainingJobGrain(
         var layout = ReplicaLayout.For(JobSpecs.Demands(spec, plan), current.Count, current, _ => true);
         var proposal = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).ProposeFasterPlacement(spec.JobId, layout.Demands);
         if (!proposal.Placed) return null;
-        ApplyCommitted(await _checkpoints.Drain()); // a failed commit defers durability, never the move
+        await ApplyCommitted(await _checkpoints.Drain()); // a failed commit defers durability, never the move
         return await FromLiveState(stages, layout.Split(proposal.NodeByStage), "scale-up: faster placement with nodes that joined");
     }
 
@@ -548,7 +556,7 @@ internal sealed partial class TrainingJobGrain(
         var proposal = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default)
             .ProposeMoreReplicas(spec.JobId, new ReplicaRequest(JobSpecs.Demands(spec, plan), counts, current));
         if (!proposal.Placed) return null;
-        ApplyCommitted(await _checkpoints.Drain()); // a failed commit defers durability, never the move
+        await ApplyCommitted(await _checkpoints.Drain()); // a failed commit defers durability, never the move
         return await FromLiveState(stages, proposal.Replicas, $"growing onto free nodes: {current.Count} → {proposal.Replicas.Count} replicas");
     }
 
@@ -568,13 +576,13 @@ internal sealed partial class TrainingJobGrain(
     {
         if (_checkpoints.PendingStep != S.CompletedSteps)
         {
-            ApplyCommitted(await _checkpoints.Drain());
+            await ApplyCommitted(await _checkpoints.Drain());
             if (S.LastCheckpointStep != S.CompletedSteps)
                 await Checkpoint(spec, stages);
         }
         if (await _checkpoints.Wait() is { } manifest)
         {
-            ApplyCommitted(manifest);
+            await ApplyCommitted(manifest);
             if (manifest.Step == S.CompletedSteps) return manifest;
         }
         IReadOnlyList<CheckpointManifest> committed;
@@ -992,25 +1000,25 @@ internal sealed partial class TrainingJobGrain(
     /// </summary>
     private async Task Checkpoint(JobSpec spec, ReplicaStages stages)
     {
-        ApplyCommitted(_checkpoints.Collect());
+        await ApplyCommitted(_checkpoints.Collect());
         if (_checkpoints.PendingStep >= 0 || S.LastCheckpointStep == S.CompletedSteps) return;
         long step = S.CompletedSteps;
         long epoch = S.Epoch;
         S.State = JobState.Checkpointing;
         await Guard(Task.WhenAll(stages.All.Select(s => s.Snapshot(epoch, step, durable: true))));
         _lastSnapshotStep = step;
-        S.State = JobState.Running;
-        await Publish($"checkpointing step {step}");
         _checkpoints.Begin(spec, epoch, step, [.. S.LossHistory]);
+        await Publish($"checkpointing step {step}");
+        if (S.State == JobState.Checkpointing) S.State = JobState.Running; // the commit goes on in the background
     }
 
     /// <summary>Records a committed checkpoint in job state (written in the background) and says so.</summary>
-    private void ApplyCommitted(CheckpointManifest? manifest)
+    private async Task ApplyCommitted(CheckpointManifest? manifest)
     {
         if (manifest is null || manifest.Epoch != S.Epoch || manifest.Step > S.CompletedSteps) return; // a commit of a timeline the job left
         S.LastCheckpointStep = manifest.Step;
         _writer.Request();
-        _ = Publish($"checkpoint at step {manifest.Step} committed");
+        await Publish($"checkpoint at step {manifest.Step} committed");
     }
 
     /// <summary>
@@ -1025,7 +1033,7 @@ internal sealed partial class TrainingJobGrain(
         bool visible = false;
         while (!_cancelRequested)
         {
-            ApplyCommitted(_checkpoints.Collect());
+            await ApplyCommitted(_checkpoints.Collect());
             if (S.LastCheckpointStep == S.CompletedSteps && (!stateToo || _writer.DurableCheckpointStep >= S.CompletedSteps)) break;
             if (_abort.Task.IsCompleted) throw new NodeLostException(_abort.Task.Result);
             if (_writer.Fenced is { } fenced) throw fenced;
