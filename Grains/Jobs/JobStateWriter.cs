@@ -16,6 +16,9 @@ namespace Cluster.Grains.Jobs;
 /// <item>A failed write never reaches the job's loop: it is retried with capped exponential back-off and jitter on the
 /// injected <see cref="TimeProvider"/>; <see cref="Problem"/> says why it is late.</item>
 /// </list>
+/// <item>What is written per step is O(1) in the step count: the loss history is sealed into
+/// <see cref="LossChunk"/> records of <see cref="LossChunkSize"/> losses, each written (before the state that counts
+/// it) once; the state carries only the tail.</item>
 /// State is written through <see cref="IGrainStorage"/> directly (not <c>IPersistentState</c>) so that a re-read for
 /// reconciliation never replaces the object the job is mutating.
 /// </summary>
@@ -24,10 +27,18 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
     /// <summary>The state name: the same as the former <c>[PersistentState("job")]</c>, so stored jobs keep loading.</summary>
     public const string StateName = "job";
 
+    /// <summary>Losses per sealed chunk record.</summary>
+    public const int LossChunkSize = 128;
+
+    private const string LossChunkStateName = "losses";
+
     private readonly GrainState<JobGrainState> _grainState = new(new JobGrainState());
     private Task _inFlight = Task.CompletedTask;
     private long _requested;
     private long _written;
+    private readonly List<double> _losses = [];
+    private int _durableChunks; // chunk records written that match _losses
+    private long _lossGeneration; // bumped when losses are truncated: a seal in flight must not count its chunk
 
     /// <summary>The live state, mutated by the job; written as it is when a write starts.</summary>
     public JobGrainState State => _grainState.State ??= new JobGrainState();
@@ -41,6 +52,27 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
     /// <summary>The newest committed checkpoint step recorded in durably written state (0: none).</summary>
     public long DurableCheckpointStep { get; private set; }
 
+    /// <summary>Loss of every completed step, in order (the whole history, in memory).</summary>
+    public IReadOnlyList<double> Losses => _losses;
+
+    public void AddLoss(double loss) => _losses.Add(loss);
+
+    /// <summary>Drops losses after <paramref name="count"/> steps (a restore to an earlier step).</summary>
+    public void TruncateLosses(int count)
+    {
+        if (count >= _losses.Count) return;
+        _losses.RemoveRange(count, _losses.Count - count);
+        _durableChunks = Math.Min(_durableChunks, count / LossChunkSize);
+        _lossGeneration++;
+    }
+
+    /// <summary>Replaces the loss history (from a checkpoint's manifest).</summary>
+    public void ReplaceLosses(IEnumerable<double> losses)
+    {
+        TruncateLosses(0);
+        _losses.AddRange(losses);
+    }
+
     /// <summary>True while changes wait to be written.</summary>
     public bool Behind => _written < _requested;
 
@@ -49,6 +81,18 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
         await storage.ReadStateAsync(StateName, grainId, _grainState);
         _grainState.State ??= new JobGrainState();
         DurableCheckpointStep = State.LastCheckpointStep ?? 0;
+        _losses.Clear();
+        _losses.AddRange(State.LossHistory); // a state saved before losses moved to chunks
+        for (int i = 0; i < State.LossChunks; i++)
+        {
+            var chunk = new GrainState<LossChunk>(new LossChunk());
+            await storage.ReadStateAsync(LossChunkStateName, ChunkId(i), chunk);
+            if (!chunk.RecordExists || chunk.State?.Losses.Count != LossChunkSize)
+                throw new InvalidDataException($"Job {grainId.Key}: loss chunk {i} of {State.LossChunks} is missing or incomplete in its grain storage; the job's loss history cannot be read.");
+            _losses.AddRange(chunk.State.Losses);
+        }
+        _losses.AddRange(State.LossTail);
+        _durableChunks = State.LossChunks;
     }
 
     /// <summary>Asks for the current state to be written; returns at once (a per-step save never holds training up).</summary>
@@ -105,6 +149,7 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
 
     private async Task WriteOnce()
     {
+        await SealLossChunks();
         try
         {
             await storage.WriteStateAsync(StateName, grainId, _grainState);
@@ -115,6 +160,27 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
             await storage.WriteStateAsync(StateName, grainId, _grainState);
         }
     }
+
+    /// <summary>Writes every complete chunk of losses not yet written, then puts the rest (the tail) in the state.</summary>
+    private async Task SealLossChunks()
+    {
+        while (_durableChunks < _losses.Count / LossChunkSize)
+        {
+            int index = _durableChunks;
+            long generation = _lossGeneration;
+            var chunk = new GrainState<LossChunk>(new LossChunk { Losses = _losses.GetRange(index * LossChunkSize, LossChunkSize) });
+            var stored = new GrainState<LossChunk>(new LossChunk());
+            await storage.ReadStateAsync(LossChunkStateName, ChunkId(index), stored); // a rewound timeline may have written it before
+            (chunk.ETag, chunk.RecordExists) = (stored.ETag, stored.RecordExists);
+            await storage.WriteStateAsync(LossChunkStateName, ChunkId(index), chunk);
+            if (generation == _lossGeneration) _durableChunks = index + 1;
+        }
+        State.LossChunks = _durableChunks;
+        State.LossTail = _losses.GetRange(_durableChunks * LossChunkSize, _losses.Count - _durableChunks * LossChunkSize);
+        State.LossHistory = [];
+    }
+
+    private GrainId ChunkId(int index) => GrainId.Create("jobloss", $"{grainId.Key}/{index}");
 
     /// <summary>Re-reads the stored state: fenced when it belongs to a newer epoch, else takes its ETag to write over it.</summary>
     private async Task Reconcile()

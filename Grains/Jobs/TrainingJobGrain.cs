@@ -130,7 +130,7 @@ internal sealed partial class TrainingJobGrain(
 
     public Task<JobSpec?> GetSpec() => Task.FromResult(S.Spec);
 
-    public Task<IReadOnlyList<double>> GetLossHistory() => Task.FromResult<IReadOnlyList<double>>(S.LossHistory.ToArray());
+    public Task<IReadOnlyList<double>> GetLossHistory() => Task.FromResult<IReadOnlyList<double>>(_writer.Losses.ToArray());
 
     public Task<IReadOnlyList<StepTiming>> GetStepTimings() => Task.FromResult<IReadOnlyList<StepTiming>>(_timings.ToArray());
 
@@ -793,8 +793,8 @@ internal sealed partial class TrainingJobGrain(
         long restoredStep = memoryStep ?? restore?.Step ?? 0;
         long lost = S.CompletedSteps - restoredStep;
         S.CompletedSteps = restoredStep;
-        S.LossHistory = [.. S.LossHistory.Take((int)S.CompletedSteps)];
-        if (S.LossHistory.Count < S.CompletedSteps) S.LossHistory = [.. restore!.LossHistory.Take((int)S.CompletedSteps)];
+        _writer.TruncateLosses((int)S.CompletedSteps);
+        if (_writer.Losses.Count < S.CompletedSteps) _writer.ReplaceLosses(restore!.LossHistory.Take((int)S.CompletedSteps));
         // From memory, the durable checkpoint stays what it was (not newer than the restored step); else it is the one restored.
         if (memoryStep is null) S.LastCheckpointStep = restore?.Step;
         _abort = NewAbort();
@@ -915,7 +915,7 @@ internal sealed partial class TrainingJobGrain(
 
         double loss = LossReduction.Mean(losses);
         S.CompletedSteps = step + 1;
-        S.LossHistory.Add(loss);
+        _writer.AddLoss(loss);
         double seconds = clock.Elapsed.TotalSeconds;
         _secondsPerStep = _secondsPerStep == 0 ? seconds : 0.8 * _secondsPerStep + 0.2 * seconds;
         _tokensPerSecond = (double)m * spec.MicroBatchSize * spec.Model.ContextLength / _secondsPerStep;
@@ -1007,7 +1007,7 @@ internal sealed partial class TrainingJobGrain(
         S.State = JobState.Checkpointing;
         await Guard(Task.WhenAll(stages.All.Select(s => s.Snapshot(epoch, step, durable: true))));
         _lastSnapshotStep = step;
-        _checkpoints.Begin(spec, epoch, step, [.. S.LossHistory]);
+        _checkpoints.Begin(spec, epoch, step, [.. _writer.Losses]);
         await Publish($"checkpointing step {step}");
         if (S.State == JobState.Checkpointing) S.State = JobState.Running; // the commit goes on in the background
     }
@@ -1108,7 +1108,7 @@ internal sealed partial class TrainingJobGrain(
         }
         _keepAlive?.Dispose();
         _keepAlive = null;
-        LogFinished(logger, this.GetPrimaryKeyString(), state, S.CompletedSteps, S.LossHistory.Count > 0 ? S.LossHistory[^1] : double.NaN);
+        LogFinished(logger, this.GetPrimaryKeyString(), state, S.CompletedSteps, _writer.Losses.Count > 0 ? _writer.Losses[^1] : double.NaN);
     }
 
     private async Task ReleaseStages(ReplicaStages stages)
@@ -1141,7 +1141,7 @@ internal sealed partial class TrainingJobGrain(
             Epoch = S.Epoch,
             CompletedSteps = S.CompletedSteps,
             TotalSteps = total,
-            LastLoss = S.LossHistory.Count > 0 ? S.LossHistory[^1] : null,
+            LastLoss = _writer.Losses.Count > 0 ? _writer.Losses[^1] : null,
             TokensPerSecond = _tokensPerSecond,
             Eta = eta,
             Placement = [.. S.Placement],
