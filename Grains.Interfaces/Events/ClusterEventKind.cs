@@ -62,4 +62,10 @@ public enum ClusterEventKind
 
     /// <summary>A job's data-parallel replica count changed (shrunk after a failure or a drain, grown onto free nodes).</summary>
     ReplicasChanged = 19,
+
+    /// <summary>A job's storage has been unreachable too long (or lists nothing loadable): it waits, and resumes by itself.</summary>
+    WaitingForStorage = 20,
+
+    /// <summary>A job that waited for storage committed a checkpoint again and trains on.</summary>
+    StorageReturned = 21,
 }

@@ -16,6 +16,13 @@ public interface ITrainingJobGrain : IGrainWithStringKey
     [Alias("GetStatus")]
     Task<JobStatus> GetStatus();
 
+    /// <summary>
+    /// Supervision, called by the silos' job watchdog: starts the job's driver loop again when it stopped without the
+    /// job reaching a terminal state. True when it had to.
+    /// </summary>
+    [Alias("EnsureRunning")]
+    Task<bool> EnsureRunning();
+
     [Alias("GetSpec")]
     Task<JobSpec?> GetSpec();
 

@@ -19,4 +19,10 @@ public enum JobState
 
     /// <summary>Paused by an operator: checkpointed, nodes freed; <c>Resume</c> carries on.</summary>
     Paused = 9,
+
+    /// <summary>
+    /// Storage (checkpoint store or job state) has been unreachable for too long, or holds nothing loadable although
+    /// steps were committed: training waits, nodes kept, and resumes by itself when storage returns.
+    /// </summary>
+    WaitingForStorage = 10,
 }

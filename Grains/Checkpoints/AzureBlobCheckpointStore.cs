@@ -96,9 +96,27 @@ public sealed partial class AzureBlobCheckpointStore : ICheckpointStore
                     $"Cannot commit checkpoint {manifest.JobId}@{manifest.Step}: shard blob '{prefix}{shard.Name}' has {bytes} bytes, the manifest says {shard.Bytes}.");
         }
 
-        var upload = new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" } };
-        await _container.GetBlobClient(prefix + CheckpointNames.ManifestName)
-            .UploadAsync(BinaryData.FromBytes(CheckpointManifestJson.Serialize(manifest)), upload, cancellationToken).ConfigureAwait(false);
+        // Invariant (fenced store): a manifest is written once — a conditional create (If-None-Match: *). A second commit
+        // of the step succeeds only when the committed manifest names the same shards with the same hashes (a retried
+        // commit whose reply was lost, or a replay of the same deterministic trajectory); anything else is refused.
+        var upload = new BlobUploadOptions
+        {
+            HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
+            Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+        };
+        var manifestBlob = _container.GetBlobClient(prefix + CheckpointNames.ManifestName);
+        try
+        {
+            await manifestBlob.UploadAsync(BinaryData.FromBytes(CheckpointManifestJson.Serialize(manifest)), upload, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412)
+        {
+            var existing = CheckpointManifestJson.Deserialize((await manifestBlob.DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToArray());
+            if (!CheckpointNames.SameShards(existing, manifest))
+                throw new InvalidOperationException(
+                    $"Cannot commit checkpoint {manifest.JobId}@{manifest.Step} (epoch {manifest.Epoch}): a different manifest, committed by epoch {existing.Epoch}, " +
+                    $"is already at blob '{manifestBlob.Name}'; a manifest is written once.", e);
+        }
     }
 
     public async Task<IReadOnlyList<CheckpointManifest>> ListManifestsAsync(string jobId, CancellationToken cancellationToken = default)

@@ -71,4 +71,13 @@ internal static class CheckpointNames
                 "surrounding spaces, '.' or '..'.", parameterName);
         }
     }
+
+    /// <summary>True when two manifests of one step name the same shards with the same sizes and hashes: one checkpoint.</summary>
+    public static bool SameShards(CheckpointManifest a, CheckpointManifest b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        return a.JobId == b.JobId && a.Step == b.Step && a.Shards.Count == b.Shards.Count
+            && a.Shards.OrderBy(r => r.Name, StringComparer.Ordinal).SequenceEqual(b.Shards.OrderBy(r => r.Name, StringComparer.Ordinal));
+    }
 }

@@ -78,8 +78,42 @@ public sealed partial class FileSystemCheckpointStore : ICheckpointStore
                         $"Cannot commit checkpoint {manifest.JobId}@{manifest.Step}: shard '{file.FullName}' has {file.Length} bytes, the manifest says {shard.Bytes}.");
             }
             EnsureDurableDirectory(directory);
-            AtomicFile.Write(Path.Combine(directory, CheckpointNames.ManifestName), json);
+            CreateManifestOnce(manifest, Path.Combine(directory, CheckpointNames.ManifestName), json);
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Invariant (fenced store): a manifest is written once — an exclusive create (fsynced temp file, then a rename
+    /// that fails when the target exists), never an overwrite. A second commit of the same step succeeds only when
+    /// the committed manifest names the same shards with the same hashes (a retried commit, or a replay of the same
+    /// deterministic trajectory); anything else is refused, naming the epoch that committed first.
+    /// </summary>
+    private static void CreateManifestOnce(CheckpointManifest manifest, string path, byte[] json)
+    {
+        string temporary = Path.Combine(Path.GetDirectoryName(path)!, $".manifest.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(json);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, path, overwrite: false);
+            AtomicFile.FlushDirectory(Path.GetDirectoryName(path)!);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            File.Delete(temporary);
+            var existing = CheckpointManifestJson.Deserialize(File.ReadAllBytes(path));
+            if (!CheckpointNames.SameShards(existing, manifest))
+                throw new InvalidOperationException(
+                    $"Cannot commit checkpoint {manifest.JobId}@{manifest.Step} (epoch {manifest.Epoch}): a different manifest, committed by epoch {existing.Epoch}, " +
+                    $"is already at '{path}'; a manifest is written once.");
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
     }
 
     public async Task<IReadOnlyList<CheckpointManifest>> ListManifestsAsync(string jobId, CancellationToken cancellationToken = default)

@@ -8,7 +8,8 @@ namespace Cluster.Grains.Hosting;
 /// <summary>
 /// Wakes unfinished jobs. A job grain drives its own loop; when the silo hosting it dies, nothing would call it again.
 /// Every silo therefore touches each active job every <see cref="TrainingClusterOptions.JobWatchdogPeriod"/>: the
-/// first call after a loss reactivates the grain elsewhere from its persisted state, and it carries on by itself.
+/// first call after a loss reactivates the grain elsewhere from its persisted state, and it carries on by itself. The
+/// call also supervises: a job whose driver loop stopped without reaching a terminal state gets its loop started again.
 /// </summary>
 internal sealed partial class JobWatchdog(IGrainFactory grains, IHostApplicationLifetime lifetime, IOptions<TrainingClusterOptions> options, ILogger<JobWatchdog> logger)
     : BackgroundService
@@ -22,7 +23,10 @@ internal sealed partial class JobWatchdog(IGrainFactory grains, IHostApplication
             try
             {
                 foreach (string jobId in await grains.GetGrain<IJobRegistryGrain>(JobRegistryKeys.Default).GetActive())
-                    await grains.GetGrain<ITrainingJobGrain>(jobId).GetStatus();
+                {
+                    if (await grains.GetGrain<ITrainingJobGrain>(jobId).EnsureRunning())
+                        LogRestarted(logger, jobId);
+                }
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
@@ -46,6 +50,9 @@ internal sealed partial class JobWatchdog(IGrainFactory grains, IHostApplication
             return false;
         }
     }
+
+    [LoggerMessage(2, LogLevel.Warning, "Job watchdog: the driver loop of job {JobId} had stopped; started it again")]
+    private static partial void LogRestarted(ILogger logger, string jobId);
 
     [LoggerMessage(1, LogLevel.Debug, "Job watchdog could not reach every active job")]
     private static partial void LogTouchFailed(ILogger logger, Exception exception);

@@ -2,7 +2,10 @@ using Cluster.Grains.Interfaces.Jobs;
 
 namespace Cluster.Grains.Jobs;
 
-/// <summary>What a job persists: enough to carry on after the silo hosting it dies. Ids are append-only.</summary>
+/// <summary>
+/// What a job persists: enough to carry on after the silo hosting it dies. Ids are append-only. Its size is O(1) in the
+/// job's step count: losses beyond the tail live in <see cref="LossChunk"/> records.
+/// </summary>
 [GenerateSerializer, Alias("cluster.JobGrainState")]
 public sealed class JobGrainState
 {
@@ -10,10 +13,17 @@ public sealed class JobGrainState
     [Id(1)] public JobState State { get; set; }
     [Id(2)] public long Epoch { get; set; }
     [Id(3)] public long CompletedSteps { get; set; }
+    /// <summary>Legacy: the whole loss history, as saved before it moved to chunks (read, never written again).</summary>
     [Id(4)] public List<double> LossHistory { get; set; } = [];
     [Id(5)] public List<StagePlacement> Placement { get; set; } = [];
     [Id(6)] public long? LastCheckpointStep { get; set; }
     [Id(7)] public string? Error { get; set; }
     [Id(8)] public DateTimeOffset? SubmittedAt { get; set; }
     [Id(9)] public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>Losses after the last sealed chunk: fewer than <see cref="JobStateWriter.LossChunkSize"/>.</summary>
+    [Id(10)] public List<double> LossTail { get; set; } = [];
+
+    /// <summary>Sealed loss chunks (<see cref="LossChunk"/> records 0 … n-1) that precede <see cref="LossTail"/>.</summary>
+    [Id(11)] public int LossChunks { get; set; }
 }

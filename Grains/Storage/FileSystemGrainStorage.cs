@@ -10,9 +10,16 @@ namespace Cluster.Grains.Storage;
 /// Grain state as one file per grain under a root directory: the embedded default for state that must outlive a
 /// silo (job grains). Writes are atomic and fsynced (temp file + rename); the ETag is a hash of the file, so a stale
 /// writer — an activation that lost a race after a failover — gets <see cref="InconsistentStateException"/>.
+/// Invariant: the ETag check and the write (or delete) are one atomic step across threads, instances and processes —
+/// both happen under an exclusive lock on a <c>.lock</c> file beside the state (an advisory <c>flock</c> on Linux), so
+/// of two writers that read the same version exactly one succeeds.
 /// </summary>
-public sealed class FileSystemGrainStorage(string name, string root, IGrainStorageSerializer serializer) : IGrainStorage
+public sealed class FileSystemGrainStorage(string name, string root, IGrainStorageSerializer serializer, TimeProvider? time = null) : IGrainStorage
 {
+    private const int MaxLockAttempts = 2000; // ≈ 100 s at 50 ms: a holder that long is stuck, not busy
+
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     public string Name => name;
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -40,20 +47,44 @@ public sealed class FileSystemGrainStorage(string name, string root, IGrainStora
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         string path = PathOf(stateName, grainId);
-        await CheckETag(path, grainState.ETag, grainId);
-        byte[] content = serializer.Serialize(grainState.State).ToArray();
-        AtomicFile.Write(path, content);
-        grainState.ETag = ETagOf(content);
+        using (await Lock(path))
+        {
+            await CheckETag(path, grainState.ETag, grainId);
+            byte[] content = serializer.Serialize(grainState.State).ToArray();
+            AtomicFile.Write(path, content);
+            grainState.ETag = ETagOf(content);
+        }
         grainState.RecordExists = true;
     }
 
     public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         string path = PathOf(stateName, grainId);
-        await CheckETag(path, grainState.ETag, grainId);
-        File.Delete(path);
+        using (await Lock(path))
+        {
+            await CheckETag(path, grainState.ETag, grainId);
+            File.Delete(path);
+        }
         grainState.ETag = null;
         grainState.RecordExists = false;
+    }
+
+    /// <summary>Takes the exclusive lock of one grain's state file, waiting while another writer (thread or process) holds it.</summary>
+    private async Task<FileStream> Lock(string path)
+    {
+        string lockPath = Path.ChangeExtension(path, ".lock");
+        Directory.CreateDirectory(Path.GetDirectoryName(lockPath)!);
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException e) when (attempt < MaxLockAttempts && e is not (DirectoryNotFoundException or PathTooLongException))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(50, attempt)), _time);
+            }
+        }
     }
 
     private static async Task CheckETag(string path, string? expected, GrainId grainId)

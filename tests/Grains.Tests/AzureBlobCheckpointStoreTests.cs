@@ -24,6 +24,21 @@ public sealed class AzureBlobCheckpointStoreTests(AzuriteFixture azurite) : Chec
     protected override async Task DisposeStoreAsync() => await Container(_containerName).DeleteIfExistsAsync();
 
     [Fact]
+    public async Task A_manifest_blob_is_created_once_a_retry_of_the_same_checkpoint_succeeds_and_a_different_one_is_refused()
+    {
+        string job = NewJobId();
+        var first = await WriteCheckpointAsync(job, 10);
+
+        await Store.CommitManifestAsync(first with { Epoch = 4, CreatedAt = first.CreatedAt.AddMinutes(1) });
+        AssertManifestEqual(first, Assert.Single(await Store.ListManifestsAsync(job)));
+
+        var other = first with { Epoch = 2, Shards = [.. first.Shards.Select(r => r with { Sha256 = new string('0', 64) })] };
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => Store.CommitManifestAsync(other));
+        Assert.Contains("written once", refused.Message, StringComparison.Ordinal);
+        AssertManifestEqual(first, Assert.Single(await Store.ListManifestsAsync(job)));
+    }
+
+    [Fact]
     public void Description_names_container_and_endpoint_but_no_secret()
     {
         string description = Store.Description;

@@ -36,7 +36,8 @@ public sealed class CheckpointFaultTests(FaultInjectionClusterFixture fixture) :
         var mine = events.Where(e => e.JobId == spec.JobId).ToArray();
         Assert.Contains(mine, e => e.Kind == ClusterEventKind.CheckpointRejected && e.Step >= 10 && e.Message.Contains(".safetensors", StringComparison.Ordinal));
         Assert.Contains(mine, e => e.Kind == ClusterEventKind.JobRestored && e.Message.Contains("step 5", StringComparison.Ordinal));
-        Assert.Contains(events, e => e.Kind == ClusterEventKind.NodeLost);
+        // The scheduler's NodeLost event travels on its own; it may arrive after the job's events.
+        await Eventually.True(() => Task.FromResult(events.Any(e => e.Kind == ClusterEventKind.NodeLost)), TimeSpan.FromSeconds(30), "the NodeLost event");
     }
 
     [Fact]
@@ -49,11 +50,17 @@ public sealed class CheckpointFaultTests(FaultInjectionClusterFixture fixture) :
         var done = await Eventually.Value(job.GetStatus, s => s.State is JobState.Completed or JobState.Failed, TimeSpan.FromMinutes(3), "the job to finish");
         Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
         Assert.False(FaultyCheckpointStore.PendingWriteFailure(spec.JobId, 10), "the injected write failure was never hit");
-        Assert.True(done.Epoch >= 2, $"the failed checkpoint should have sent the job through a recovery (epoch {done.Epoch})");
+        // A failed commit is a storage problem, not a failure: no recovery, the checkpoint is retaken after a back-off.
+        Assert.True(done.Epoch == 1, $"a failed checkpoint commit sent the job through a recovery (epoch {done.Epoch})");
         var expected = TinyJob.ReferenceLosses(spec);
         Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), (await job.GetLossHistory()).Select(BitConverter.DoubleToInt64Bits));
-        // The step-10 checkpoint that finally committed is the retried one: it loads and matches the trajectory.
-        Assert.Equal(new long[] { 5, 10, 15, 20 }, (await job.ListCheckpoints()).Select(m => m.Step));
+        var steps = (await job.ListCheckpoints()).Select(m => m.Step).ToArray();
+        Assert.DoesNotContain(10L, steps);
+        Assert.Contains(5L, steps);
+        Assert.Contains(20L, steps);
+        Assert.Contains(steps, s => s is > 10 and <= 15); // the retake (or the next interval's checkpoint)
+        // The abandoned step-10 shard set was cleaned up by the activation that wrote it.
+        Assert.False(Directory.Exists(Path.Combine(fixture.DataRoot, "checkpoints", spec.JobId, "step-00000010")), "the abandoned shard set of step 10 is still there");
     }
 
     private async Task KillAStageSilo(ITrainingJobGrain job, JobStatus running)

@@ -34,7 +34,7 @@ public class ClusterFixture : IAsyncLifetime
     {
         var builder = new InProcessTestClusterBuilder((short)SiloCount);
         string root = DataRoot;
-        builder.ConfigureSilo((_, silo) => ConfigureSilo(silo).AddTrainingCluster(o =>
+        builder.ConfigureSilo((_, silo) => AfterTrainingCluster(ConfigureSilo(silo).AddTrainingCluster(o =>
         {
             o.DeviceSlots = SlotsPerSilo;
             o.ThreadsPerSlot = 1;
@@ -49,7 +49,7 @@ public class ClusterFixture : IAsyncLifetime
             o.StragglerFactor = 3;
             // Calibration on a busy 2-core machine is noise; equal declared speeds make placement decisions repeatable.
             o.DeviceGigaflops = 10;
-        }));
+        })));
         builder.ConfigureClient(client => client.AddMemoryStreams(JobStreams.Provider));
         Cluster = builder.Build();
         await Cluster.DeployAsync();
@@ -101,6 +101,9 @@ public class ClusterFixture : IAsyncLifetime
 
     /// <summary>A hook for fixtures that add or replace services (e.g. a fault-injecting checkpoint store).</summary>
     protected virtual ISiloBuilder ConfigureSilo(ISiloBuilder silo) => silo;
+
+    /// <summary>A hook for fixtures that replace what the training cluster registers (e.g. its grain storage).</summary>
+    protected virtual ISiloBuilder AfterTrainingCluster(ISiloBuilder silo) => silo;
 
     public async Task DisposeAsync()
     {

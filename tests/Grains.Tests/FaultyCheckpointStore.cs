@@ -6,13 +6,21 @@ namespace Cluster.Grains.Tests;
 
 /// <summary>
 /// A real file-system store with faults a test can switch on: reads of a job's shards from some step on come back
-/// with one byte flipped (a corrupt shard), or the next write of a step fails (a writer dying mid-checkpoint).
-/// Shared by every silo of the in-process cluster.
+/// with one byte flipped (a corrupt shard), the next write of a step fails (a writer dying mid-checkpoint), or any call
+/// kind fails, hangs or succeeds-then-times-out through <see cref="StorageFaults.Checkpoints"/> (keyed by job id; call
+/// kinds are the <c>nameof</c>s in <see cref="Calls"/>). Shared by every silo of the in-process cluster.
 /// </summary>
 public sealed class FaultyCheckpointStore(ICheckpointStore inner) : ICheckpointStore
 {
     private static readonly ConcurrentDictionary<string, long> s_corruptFrom = new();
     private static readonly ConcurrentDictionary<(string Job, long Step), int> s_failWrites = new();
+
+    /// <summary>Every call kind, for an outage of the whole store.</summary>
+    public static readonly string[] Calls =
+    [
+        nameof(WriteShardAsync), nameof(ReadShardAsync), nameof(CommitManifestAsync), nameof(ListManifestsAsync),
+        nameof(DeleteCheckpointAsync), nameof(DeleteUncommittedAsync),
+    ];
 
     public static void CorruptReadsFrom(string jobId, long step) => s_corruptFrom[jobId] = step;
 
@@ -20,26 +28,32 @@ public sealed class FaultyCheckpointStore(ICheckpointStore inner) : ICheckpointS
 
     public static bool PendingWriteFailure(string jobId, long step) => s_failWrites.ContainsKey((jobId, step));
 
+    private static StorageFaults Faults => StorageFaults.Checkpoints;
+
     public string Description => "faulty " + inner.Description;
 
     public Task WriteShardAsync(string jobId, long step, string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
         s_failWrites.TryRemove((jobId, step), out _)
             ? Task.FromException(new IOException($"injected: the writer of {jobId} step {step} died"))
-            : inner.WriteShardAsync(jobId, step, name, content, cancellationToken);
+            : Faults.Run(jobId, nameof(WriteShardAsync), () => inner.WriteShardAsync(jobId, step, name, content, cancellationToken));
 
     public async Task<byte[]> ReadShardAsync(string jobId, long step, string name, CancellationToken cancellationToken = default)
     {
-        byte[] content = await inner.ReadShardAsync(jobId, step, name, cancellationToken);
+        byte[] content = await Faults.Run(jobId, nameof(ReadShardAsync), () => inner.ReadShardAsync(jobId, step, name, cancellationToken));
         if (s_corruptFrom.TryGetValue(jobId, out long from) && step >= from)
             content[^1] ^= 0x40; // one flipped bit in the data
         return content;
     }
 
-    public Task CommitManifestAsync(CheckpointManifest manifest, CancellationToken cancellationToken = default) => inner.CommitManifestAsync(manifest, cancellationToken);
+    public Task CommitManifestAsync(CheckpointManifest manifest, CancellationToken cancellationToken = default) =>
+        Faults.Run(manifest.JobId, nameof(CommitManifestAsync), () => inner.CommitManifestAsync(manifest, cancellationToken));
 
-    public Task<IReadOnlyList<CheckpointManifest>> ListManifestsAsync(string jobId, CancellationToken cancellationToken = default) => inner.ListManifestsAsync(jobId, cancellationToken);
+    public Task<IReadOnlyList<CheckpointManifest>> ListManifestsAsync(string jobId, CancellationToken cancellationToken = default) =>
+        Faults.Run(jobId, nameof(ListManifestsAsync), () => inner.ListManifestsAsync(jobId, cancellationToken));
 
-    public Task DeleteCheckpointAsync(string jobId, long step, CancellationToken cancellationToken = default) => inner.DeleteCheckpointAsync(jobId, step, cancellationToken);
+    public Task DeleteCheckpointAsync(string jobId, long step, CancellationToken cancellationToken = default) =>
+        Faults.Run(jobId, nameof(DeleteCheckpointAsync), () => inner.DeleteCheckpointAsync(jobId, step, cancellationToken));
 
-    public Task DeleteUncommittedAsync(string jobId, IReadOnlySet<long> keepSteps, CancellationToken cancellationToken = default) => inner.DeleteUncommittedAsync(jobId, keepSteps, cancellationToken);
+    public Task DeleteUncommittedAsync(string jobId, IReadOnlySet<long> keepSteps, CancellationToken cancellationToken = default) =>
+        Faults.Run(jobId, nameof(DeleteUncommittedAsync), () => inner.DeleteUncommittedAsync(jobId, keepSteps, cancellationToken));
 }

@@ -20,6 +20,26 @@ public sealed class FileSystemCheckpointStoreTests : CheckpointStoreContract
     }
 
     [Fact]
+    public async Task A_manifest_is_written_once_a_retry_of_the_same_checkpoint_succeeds_and_a_different_one_is_refused()
+    {
+        string job = NewJobId();
+        var first = await WriteCheckpointAsync(job, 10);
+
+        // The same checkpoint again (a retried commit whose reply was lost, or a replay by a later epoch): accepted, nothing replaced.
+        await Store.CommitManifestAsync(first with { Epoch = 4, CreatedAt = first.CreatedAt.AddMinutes(1) });
+        AssertManifestEqual(first, Assert.Single(await Store.ListManifestsAsync(job)));
+
+        // Another writer's checkpoint of the same step (a stale activation in a split brain): refused, the first stays.
+        var other = first with { Epoch = 2, Shards = [.. first.Shards.Select(r => r with { Sha256 = new string('0', 64) })] };
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => Store.CommitManifestAsync(other));
+        Assert.Contains("written once", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("epoch 3", refused.Message, StringComparison.Ordinal);
+        AssertManifestEqual(first, Assert.Single(await Store.ListManifestsAsync(job)));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root, job, "step-00000010"), "*.tmp", SearchOption.AllDirectories)
+            .Concat(Directory.EnumerateFiles(Path.Combine(_root, job, "step-00000010"), ".manifest*")));
+    }
+
+    [Fact]
     public async Task Files_are_laid_out_by_job_and_step_with_an_indented_camelCase_manifest()
     {
         string job = NewJobId();

@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.Grains.Jobs;
+
+internal sealed partial class JobStateWriter
+{
+    [LoggerMessage(1, LogLevel.Warning, "Job {JobId}: saving job state failed ({Failures} in a row); training goes on and the save is retried")]
+    private static partial void LogWriteFailed(ILogger logger, Exception exception, string jobId, int failures);
+
+    [LoggerMessage(2, LogLevel.Information, "Job {JobId}: job state saved again after {Failures} failed attempt(s)")]
+    private static partial void LogWriteRecovered(ILogger logger, string jobId, int failures);
+
+    [LoggerMessage(3, LogLevel.Information, "Job {JobId}: stored state changed under this activation (epoch {Epoch}, step {Step} stored); reconciled, writing again")]
+    private static partial void LogReconciled(ILogger logger, string jobId, long epoch, long step);
+
+    [LoggerMessage(4, LogLevel.Warning, "Job {JobId}: {Reason}")]
+    private static partial void LogFenced(ILogger logger, string jobId, string reason);
+}

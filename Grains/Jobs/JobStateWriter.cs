@@ -1,0 +1,196 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Storage;
+
+namespace Cluster.Grains.Jobs;
+
+/// <summary>
+/// The one writer of a job's persisted state. Invariants it owns:
+/// <list type="bullet">
+/// <item>At most one <c>WriteStateAsync</c> is in flight per activation: every save goes through <see cref="Drain"/>,
+/// and at most one drain runs at a time.</item>
+/// <item>Every <see cref="Request"/> is covered by a write that started after it (versions <c>_requested</c> ≥
+/// <c>_written</c>); <see cref="Flush"/> returns once the state as of its call is durable.</item>
+/// <item>A write that lost an ETag race, or whose outcome was unknown (a timeout after the server applied it, which
+/// leaves a stale ETag), is reconciled by re-reading: stored state of a newer epoch fences this activation off
+/// (<see cref="JobFencedException"/>); otherwise this activation's state is written over it with the fresh ETag.</item>
+/// <item>A failed write never reaches the job's loop: it is retried with capped exponential back-off and jitter on the
+/// injected <see cref="TimeProvider"/>; <see cref="Problem"/> says why it is late.</item>
+/// </list>
+/// <item>What is written per step is O(1) in the step count: the loss history is sealed into
+/// <see cref="LossChunk"/> records of <see cref="LossChunkSize"/> losses, each written (before the state that counts
+/// it) once; the state carries only the tail.</item>
+/// State is written through <see cref="IGrainStorage"/> directly (not <c>IPersistentState</c>) so that a re-read for
+/// reconciliation never replaces the object the job is mutating.
+/// </summary>
+internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grainId, TimeProvider time, JobCoordinatorOptions options, ILogger logger)
+{
+    /// <summary>The state name: the same as the former <c>[PersistentState("job")]</c>, so stored jobs keep loading.</summary>
+    public const string StateName = "job";
+
+    /// <summary>Losses per sealed chunk record.</summary>
+    public const int LossChunkSize = 128;
+
+    private const string LossChunkStateName = "losses";
+
+    private readonly GrainState<JobGrainState> _grainState = new(new JobGrainState());
+    private Task _inFlight = Task.CompletedTask;
+    private long _requested;
+    private long _written;
+    private readonly List<double> _losses = [];
+    private int _durableChunks; // chunk records written that match _losses
+    private long _lossGeneration; // bumped when losses are truncated: a seal in flight must not count its chunk
+
+    /// <summary>The live state, mutated by the job; written as it is when a write starts.</summary>
+    public JobGrainState State => _grainState.State ??= new JobGrainState();
+
+    /// <summary>Why the latest write failed (one line), or null once a write succeeds.</summary>
+    public string? Problem { get; private set; }
+
+    /// <summary>Set once the stored state turned out to belong to a newer activation: this one must stop.</summary>
+    public JobFencedException? Fenced { get; private set; }
+
+    /// <summary>The newest committed checkpoint step recorded in durably written state (0: none).</summary>
+    public long DurableCheckpointStep { get; private set; }
+
+    /// <summary>Loss of every completed step, in order (the whole history, in memory).</summary>
+    public IReadOnlyList<double> Losses => _losses;
+
+    public void AddLoss(double loss) => _losses.Add(loss);
+
+    /// <summary>Drops losses after <paramref name="count"/> steps (a restore to an earlier step).</summary>
+    public void TruncateLosses(int count)
+    {
+        if (count >= _losses.Count) return;
+        _losses.RemoveRange(count, _losses.Count - count);
+        _durableChunks = Math.Min(_durableChunks, count / LossChunkSize);
+        _lossGeneration++;
+    }
+
+    /// <summary>Replaces the loss history (from a checkpoint's manifest).</summary>
+    public void ReplaceLosses(IEnumerable<double> losses)
+    {
+        TruncateLosses(0);
+        _losses.AddRange(losses);
+    }
+
+    /// <summary>True while changes wait to be written.</summary>
+    public bool Behind => _written < _requested;
+
+    public async Task ReadAsync()
+    {
+        await storage.ReadStateAsync(StateName, grainId, _grainState);
+        _grainState.State ??= new JobGrainState();
+        DurableCheckpointStep = State.LastCheckpointStep ?? 0;
+        _losses.Clear();
+        _losses.AddRange(State.LossHistory); // a state saved before losses moved to chunks
+        for (int i = 0; i < State.LossChunks; i++)
+        {
+            var chunk = new GrainState<LossChunk>(new LossChunk());
+            await storage.ReadStateAsync(LossChunkStateName, ChunkId(i), chunk);
+            if (!chunk.RecordExists || chunk.State?.Losses.Count != LossChunkSize)
+                throw new InvalidDataException($"Job {grainId.Key}: loss chunk {i} of {State.LossChunks} is missing or incomplete in its grain storage; the job's loss history cannot be read.");
+            _losses.AddRange(chunk.State.Losses);
+        }
+        _losses.AddRange(State.LossTail);
+        _durableChunks = State.LossChunks;
+    }
+
+    /// <summary>Asks for the current state to be written; returns at once (a per-step save never holds training up).</summary>
+    public void Request()
+    {
+        _requested++;
+        if (_inFlight.IsCompleted && Fenced is null) _inFlight = Drain();
+    }
+
+    /// <summary>Writes the current state and waits until it is durable (retrying through outages); throws only when fenced.</summary>
+    public async Task Flush()
+    {
+        long target = ++_requested;
+        while (_written < target)
+        {
+            if (Fenced is not null) throw Fenced;
+            if (_inFlight.IsCompleted) _inFlight = Drain();
+            await _inFlight;
+        }
+        if (Fenced is not null) throw Fenced;
+    }
+
+    private async Task Drain()
+    {
+        int failures = 0;
+        while (_written < _requested && Fenced is null)
+        {
+            long version = _requested;
+            long? checkpoint = State.LastCheckpointStep;
+            State.UpdatedAt = time.GetUtcNow();
+            try
+            {
+                await WriteOnce();
+                _written = Math.Max(_written, version);
+                DurableCheckpointStep = checkpoint ?? 0;
+                if (Problem is not null) LogWriteRecovered(logger, grainId.Key.ToString()!, failures);
+                Problem = null;
+                failures = 0;
+            }
+            catch (JobFencedException e)
+            {
+                Fenced = e;
+                LogFenced(logger, grainId.Key.ToString()!, e.Message);
+            }
+            catch (Exception e)
+            {
+                failures++;
+                Problem = $"job state cannot be saved: {ShortError.Of(e)}";
+                LogWriteFailed(logger, e, grainId.Key.ToString()!, failures);
+                await Task.Delay(Backoff.Delay(failures, options.StorageRetryDelay, options.StorageRetryMaxDelay), time);
+            }
+        }
+    }
+
+    private async Task WriteOnce()
+    {
+        await SealLossChunks();
+        try
+        {
+            await storage.WriteStateAsync(StateName, grainId, _grainState);
+        }
+        catch (Exception e) when (e is InconsistentStateException || e.InnerException is InconsistentStateException)
+        {
+            await Reconcile();
+            await storage.WriteStateAsync(StateName, grainId, _grainState);
+        }
+    }
+
+    /// <summary>Writes every complete chunk of losses not yet written, then puts the rest (the tail) in the state.</summary>
+    private async Task SealLossChunks()
+    {
+        while (_durableChunks < _losses.Count / LossChunkSize)
+        {
+            int index = _durableChunks;
+            long generation = _lossGeneration;
+            var chunk = new GrainState<LossChunk>(new LossChunk { Losses = _losses.GetRange(index * LossChunkSize, LossChunkSize) });
+            var stored = new GrainState<LossChunk>(new LossChunk());
+            await storage.ReadStateAsync(LossChunkStateName, ChunkId(index), stored); // a rewound timeline may have written it before
+            (chunk.ETag, chunk.RecordExists) = (stored.ETag, stored.RecordExists);
+            await storage.WriteStateAsync(LossChunkStateName, ChunkId(index), chunk);
+            if (generation == _lossGeneration) _durableChunks = index + 1;
+        }
+        State.LossChunks = _durableChunks;
+        State.LossTail = _losses.GetRange(_durableChunks * LossChunkSize, _losses.Count - _durableChunks * LossChunkSize);
+        State.LossHistory = [];
+    }
+
+    private GrainId ChunkId(int index) => GrainId.Create("jobloss", $"{grainId.Key}/{index}");
+
+    /// <summary>Re-reads the stored state: fenced when it belongs to a newer epoch, else takes its ETag to write over it.</summary>
+    private async Task Reconcile()
+    {
+        var stored = new GrainState<JobGrainState>(new JobGrainState());
+        await storage.ReadStateAsync(StateName, grainId, stored);
+        if (stored.State is { } theirs && theirs.Epoch > State.Epoch)
+            throw new JobFencedException(grainId.Key.ToString()!, State.Epoch, theirs.Epoch);
+        LogReconciled(logger, grainId.Key.ToString()!, stored.State?.Epoch ?? 0, stored.State?.CompletedSteps ?? 0);
+        _grainState.ETag = stored.ETag;
+        _grainState.RecordExists = stored.RecordExists;
+    }
+}

@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using Cluster.Grains.Checkpoints;
+using Cluster.Grains.Compute;
+using Cluster.Grains.Hosting;
+using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Events;
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Nodes;
+using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Interfaces.Stages;
+using Cluster.Grains.Placement;
+using Cluster.Grains.Scheduling;
+using Cluster.Grains.Stages;
+using Cluster.Kernels.Model;
+using Cluster.Kernels.Training;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Storage;
+using Orleans.Streams;
+
+namespace Cluster.Grains.Jobs;
+
+/// <summary>Requests acted on between two steps: rewinds, checkpoints on demand, pauses, preemption, moves, shrink and growth.</summary>
+internal sealed partial class TrainingJobGrain
+{
+    /// <summary>
+    /// Operator requests, between two steps (every stage has applied the same number of updates): a rewind, a
+    /// checkpoint, a pause, moving stages off drained or straggling nodes. Returns how to place again, or null to go on.
+    /// </summary>
+    private async Task<PlacementRequest?> AtStepBoundary(JobSpec spec, StagePlan plan, ReplicaStages stages)
+    {
+        await ApplyCommitted(_checkpoints.Collect());
+        if (RewindRequest() is { } rewinding)
+        {
+            await ApplyCommitted(await _checkpoints.Drain());
+            return rewinding;
+        }
+        // A checkpoint an operator action needs is retried only once the store's back-off has passed.
+        bool storeReady = _checkpoints.Problem is null || _checkpoints.RetryDue;
+        if (_checkpointWaiters.Count > 0)
+        {
+            var waiters = _checkpointWaiters.ToArray();
+            _checkpointWaiters.Clear();
+            try
+            {
+                var manifest = await CheckpointAndCommit(spec, stages);
+                foreach (var waiter in waiters) waiter.TrySetResult(manifest);
+                await Narrate(ClusterEventKind.CheckpointCreated, S.CompletedSteps, 0, null, $"checkpoint at step {manifest.Step} committed on request");
+            }
+            catch (Exception e)
+            {
+                foreach (var waiter in waiters) waiter.TrySetException(new InvalidOperationException($"The checkpoint at step {S.CompletedSteps} failed: {ShortError.Of(e)}", e));
+                if (e is not StorageUnavailableException) throw; // a storage outage only defers it: training goes on
+            }
+        }
+        if (_pauseRequested && storeReady)
+        {
+            // Pausing frees the nodes, so it needs a committed checkpoint; while storage is out the request waits.
+            if (await CheckpointOrDefer(spec, stages, "pausing") is null) return null;
+            await EnterPaused(spec, stages);
+            return null;
+        }
+        if (_preemptedBecause is { } preempted && storeReady)
+        {
+            // Give the nodes back with nothing to lose: commit this step, free the nodes, then wait for capacity
+            // like any queued job; placing again restores this checkpoint. While storage is out the request waits.
+            if (await CheckpointOrDefer(spec, stages, "preemption") is not { } manifest) return null;
+            _preemptedBecause = null;
+            await ReleaseStages(stages);
+            await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Release(spec.JobId);
+            S.Placement = [];
+            LogPreempted(logger, spec.JobId, S.CompletedSteps, preempted);
+            await Narrate(ClusterEventKind.JobPreempted, S.CompletedSteps, 0, null,
+                $"{preempted}: checkpoint at step {manifest.Step} committed, nodes freed; it resumes when capacity returns");
+            return new PlacementRequest(null, null, null, $"resumed after being {preempted}", ClusterEventKind.JobUnpaused);
+        }
+        if (_shrinkTo is { } shrink)
+        {
+            _shrinkTo = null;
+            if (await PlanShrink(spec, plan, stages, shrink.Replicas, shrink.Reason) is { } shrinking)
+                return shrinking;
+        }
+        if (_moveOff.Count > 0)
+        {
+            var moveOff = _moveOff.ToDictionary(StringComparer.Ordinal);
+            _moveOff.Clear();
+            return await PlanMove(spec, plan, stages, moveOff);
+        }
+        return await ProposeMoreReplicas(spec, plan, stages);
+    }
+
+    /// <summary>
+    /// Drain or straggler: asks for a placement that keeps every stage but those on <paramref name="moveOff"/> where it
+    /// is; the moving stages restore from this step's in-memory snapshot, so no step is lost. With nowhere to go the
+    /// job keeps its placement and says why.
+    /// </summary>
+    private async Task<PlacementRequest?> PlanMove(JobSpec spec, StagePlan plan, ReplicaStages stages, Dictionary<string, string> moveOff)
+    {
+        string jobId = spec.JobId;
+        var current = ReplicaStages.NodesOf(S.Placement);
+        if (!current.Any(r => r.Nodes.Any(moveOff.ContainsKey))) return null;
+        string why = string.Join("; ", moveOff.Values.Distinct());
+        // Moving may cost a replica (no spare node: the replica on the node shrinks away), never add one.
+        IReadOnlyList<int> counts = [.. JobSpecs.ReplicaCounts(spec).Where(c => c <= current.Count)];
+        var without = current.Select(r => r with { Nodes = [.. r.Nodes.Select(n => moveOff.ContainsKey(n) ? "" : n)] }).ToArray();
+        var decision = await PlaceReplicasOrStay(spec, plan, counts, without, current, why);
+        if (!decision.Placed)
+        {
+            await Narrate(ClusterEventKind.StagesMoved, S.CompletedSteps, 0, null, $"stages not moved ({why}): {decision.Reason}");
+            return null;
+        }
+        await ApplyCommitted(await _checkpoints.Drain());
+        return await FromLiveState(stages, decision.Replicas, why);
+    }
+
+    /// <summary>
+    /// Asks for a new placement of the job's replicas; on a refusal the job is placed again where it is (the scheduler
+    /// dropped its old placement when asked) and the refusal is logged.
+    /// </summary>
+    private async Task<ReplicaPlacement> PlaceReplicasOrStay(JobSpec spec, StagePlan plan, IReadOnlyList<int> counts, IReadOnlyList<ReplicaNodes> wanted,
+        IReadOnlyList<ReplicaNodes> current, string why)
+    {
+        var demands = JobSpecs.Demands(spec, plan);
+        var scheduler = GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        var decision = await scheduler.PlaceReplicas(spec.JobId, new ReplicaRequest(demands, counts, wanted));
+        if (!decision.Placed)
+        {
+            await scheduler.PlaceReplicas(spec.JobId, new ReplicaRequest(demands, [current.Count], current));
+            LogMoveRefused(logger, spec.JobId, why, decision.Reason);
+        }
+        return decision;
+    }
+
+    /// <summary>Snapshots this step in memory and asks to place the replicas there, each stage restoring that snapshot: nothing is recomputed.</summary>
+    private async Task<PlacementRequest> FromLiveState(ReplicaStages stages, IReadOnlyList<ReplicaNodes> replicas, string why)
+    {
+        await SnapshotInMemory(stages);
+        return new PlacementRequest(replicas, S.CompletedSteps, null, why, ClusterEventKind.StagesMoved) { Counts = [replicas.Count] };
+    }
+
+    /// <summary>Gives replicas back to the scheduler (down to <paramref name="target"/>, never below the minimum) from live state.</summary>
+    private async Task<PlacementRequest?> PlanShrink(JobSpec spec, StagePlan plan, ReplicaStages stages, int target, string why)
+    {
+        var current = ReplicaStages.NodesOf(S.Placement);
+        IReadOnlyList<int> counts = [.. JobSpecs.ReplicaCounts(spec).Where(c => c <= Math.Max(target, spec.MinReplicas) && c < current.Count)];
+        if (counts.Count == 0) return null;
+        var decision = await PlaceReplicasOrStay(spec, plan, counts, current, current, why);
+        if (!decision.Placed) return null;
+        await ApplyCommitted(await _checkpoints.Drain());
+        return await FromLiveState(stages, decision.Replicas, why);
+    }
+
+    /// <summary>Elastic scale-up at a checkpoint boundary: the scheduler proposes a faster placement (nodes joined) or none.</summary>
+    private async Task<PlacementRequest?> ProposeScaleUp(JobSpec spec, StagePlan plan, ReplicaStages stages)
+    {
+        var current = ReplicaStages.NodesOf(S.Placement);
+        var layout = ReplicaLayout.For(JobSpecs.Demands(spec, plan), current.Count, current, _ => true);
+        var proposal = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).ProposeFasterPlacement(spec.JobId, layout.Demands);
+        if (!proposal.Placed) return null;
+        await ApplyCommitted(await _checkpoints.Drain()); // a failed commit defers durability, never the move
+        return await FromLiveState(stages, layout.Split(proposal.NodeByStage), "scale-up: faster placement with nodes that joined");
+    }
+
+    /// <summary>
+    /// Elastic growth at a step boundary: a job running fewer replicas than its maximum asks, now and then, for free
+    /// nodes; new replicas load this step's in-memory snapshot, so nothing is recomputed.
+    /// </summary>
+    private async Task<PlacementRequest?> ProposeMoreReplicas(JobSpec spec, StagePlan plan, ReplicaStages stages)
+    {
+        var counts = JobSpecs.ReplicaCounts(spec);
+        if (stages.Count >= counts[^1] || time.GetUtcNow() - _lastGrowthCheck < options.Value.ReplicaGrowthInterval) return null;
+        _lastGrowthCheck = time.GetUtcNow();
+        var current = ReplicaStages.NodesOf(S.Placement);
+        var proposal = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default)
+            .ProposeMoreReplicas(spec.JobId, new ReplicaRequest(JobSpecs.Demands(spec, plan), counts, current));
+        if (!proposal.Placed) return null;
+        await ApplyCommitted(await _checkpoints.Drain()); // a failed commit defers durability, never the move
+        return await FromLiveState(stages, proposal.Replicas, $"growing onto free nodes: {current.Count} → {proposal.Replicas.Count} replicas");
+    }
+}

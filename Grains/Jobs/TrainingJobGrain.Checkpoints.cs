@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using Cluster.Grains.Checkpoints;
+using Cluster.Grains.Compute;
+using Cluster.Grains.Hosting;
+using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Events;
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Nodes;
+using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Interfaces.Stages;
+using Cluster.Grains.Placement;
+using Cluster.Grains.Scheduling;
+using Cluster.Grains.Stages;
+using Cluster.Kernels.Model;
+using Cluster.Kernels.Training;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Storage;
+using Orleans.Streams;
+
+namespace Cluster.Grains.Jobs;
+
+/// <summary>Snapshots and durable checkpoints, as the step loop sees them; commits belong to the CheckpointCoordinator.</summary>
+internal sealed partial class TrainingJobGrain
+{
+    private async Task SnapshotInMemory(ReplicaStages stages)
+    {
+        if (_lastSnapshotStep == S.CompletedSteps) return;
+        long epoch = S.Epoch, step = S.CompletedSteps;
+        await Guard(Task.WhenAll(stages.All.Select(s => s.Snapshot(epoch, step, durable: false))));
+        _lastSnapshotStep = step;
+    }
+
+    /// <summary>
+    /// Commits a checkpoint of the current step (unless one is already committed) and returns its manifest;
+    /// <see cref="StorageUnavailableException"/> when the store cannot take it now.
+    /// </summary>
+    private async Task<CheckpointManifest> CheckpointAndCommit(JobSpec spec, ReplicaStages stages)
+    {
+        if (_checkpoints.PendingStep != S.CompletedSteps)
+        {
+            await ApplyCommitted(await _checkpoints.Drain());
+            if (S.LastCheckpointStep != S.CompletedSteps)
+                await Checkpoint(spec, stages);
+        }
+        if (await _checkpoints.Wait() is { } manifest)
+        {
+            await ApplyCommitted(manifest);
+            if (manifest.Step == S.CompletedSteps) return manifest;
+        }
+        IReadOnlyList<CheckpointManifest> committed;
+        try
+        {
+            committed = await store.ListManifestsAsync(spec.JobId);
+        }
+        catch (Exception e)
+        {
+            throw new StorageUnavailableException($"the checkpoint store ({store.Description}) cannot be listed: {ShortError.Of(e)}", e);
+        }
+        return committed.LastOrDefault(m => m.Step == S.CompletedSteps)
+            ?? throw new InvalidOperationException($"The checkpoint of step {S.CompletedSteps} of job {spec.JobId} is not among the committed ones.");
+    }
+
+    /// <summary><see cref="CheckpointAndCommit"/>, or null (logged) when storage is out: the action that needed it waits.</summary>
+    private async Task<CheckpointManifest?> CheckpointOrDefer(JobSpec spec, ReplicaStages stages, string what)
+    {
+        try
+        {
+            return await CheckpointAndCommit(spec, stages);
+        }
+        catch (StorageUnavailableException e)
+        {
+            LogDeferred(logger, spec.JobId, what, e.Message);
+            return null;
+        }
+    }
+
+    private static bool IsCheckpointDue(JobSpec spec, long completedSteps) =>
+        completedSteps == spec.Steps || (spec.CheckpointInterval > 0 && completedSteps % spec.CheckpointInterval == 0);
+
+    /// <summary>
+    /// Takes the durable snapshots of this step and starts their commit in the background. With a commit still in
+    /// flight (a slow or hung store) it is skipped: the checkpoint coordinator allows one at a time.
+    /// </summary>
+    private async Task Checkpoint(JobSpec spec, ReplicaStages stages)
+    {
+        await ApplyCommitted(_checkpoints.Collect());
+        if (_checkpoints.PendingStep >= 0 || S.LastCheckpointStep == S.CompletedSteps) return;
+        long step = S.CompletedSteps;
+        long epoch = S.Epoch;
+        S.State = JobState.Checkpointing;
+        await Guard(Task.WhenAll(stages.All.Select(s => s.Snapshot(epoch, step, durable: true))));
+        _lastSnapshotStep = step;
+        _checkpoints.Begin(spec, epoch, step, [.. _writer.Losses]);
+        await Publish($"checkpointing step {step}");
+        if (S.State == JobState.Checkpointing) S.State = JobState.Running; // the commit goes on in the background
+    }
+
+    /// <summary>Records a committed checkpoint in job state (written in the background) and says so.</summary>
+    private async Task ApplyCommitted(CheckpointManifest? manifest)
+    {
+        if (manifest is null || manifest.Epoch != S.Epoch || manifest.Step > S.CompletedSteps) return; // a commit of a timeline the job left
+        S.LastCheckpointStep = manifest.Step;
+        _writer.Request();
+        await Publish($"checkpoint at step {manifest.Step} committed");
+    }
+
+    /// <summary>The job's committed checkpoints; <see cref="StorageUnavailableException"/> when the store cannot list them.</summary>
+    private async Task<IReadOnlyList<CheckpointManifest>> ListCommitted(string jobId)
+    {
+        try
+        {
+            return await store.ListManifestsAsync(jobId);
+        }
+        catch (Exception e)
+        {
+            throw new StorageUnavailableException($"the checkpoint store ({store.Description}) cannot be listed: {ShortError.Of(e)}", e);
+        }
+    }
+}

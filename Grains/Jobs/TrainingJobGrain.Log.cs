@@ -1,0 +1,63 @@
+using Cluster.Grains.Interfaces.Jobs;
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.Grains.Jobs;
+
+internal sealed partial class TrainingJobGrain
+{
+    [LoggerMessage(1, LogLevel.Information, "Job {JobId} submitted: {Steps} steps on {Stages} stages")]
+    private static partial void LogSubmitted(ILogger logger, string jobId, int steps, int stages);
+
+
+    [LoggerMessage(3, LogLevel.Information, "Job {JobId} {State} after {Steps} steps, last loss {Loss}")]
+    private static partial void LogFinished(ILogger logger, string jobId, JobState state, long steps, double loss);
+
+    [LoggerMessage(4, LogLevel.Error, "Job {JobId} failed at step {Step}")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string jobId, long step);
+
+    [LoggerMessage(5, LogLevel.Warning, "Job {JobId}: releasing a stage failed")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(7, LogLevel.Warning, "Job {JobId} lost a step at {Step} (failure {Failures} without progress); recovering")]
+    private static partial void LogRecovering(ILogger logger, Exception exception, string jobId, long step, int failures);
+
+
+    [LoggerMessage(9, LogLevel.Warning, "Job {JobId}: checkpoint at step {Step} rejected because of {Shard}: {Reason}")]
+    private static partial void LogCheckpointRejected(ILogger logger, string jobId, long step, string shard, string reason);
+
+    [LoggerMessage(10, LogLevel.Information, "Job {JobId}: an in-memory snapshot copy is unreachable")]
+    private static partial void LogNoMemorySnapshot(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(11, LogLevel.Information, "Job {JobId} paused at step {Step}")]
+    private static partial void LogPaused(ILogger logger, string jobId, long step);
+
+    [LoggerMessage(12, LogLevel.Warning, "Job {JobId}: stages not moved ({Why}): {Reason}")]
+    private static partial void LogMoveRefused(ILogger logger, string jobId, string why, string? reason);
+
+    [LoggerMessage(13, LogLevel.Warning, "Job {JobId}: node {NodeId} is a straggler: {Reason}")]
+    private static partial void LogStraggler(ILogger logger, string jobId, string nodeId, string reason);
+
+    [LoggerMessage(14, LogLevel.Warning, "Job {JobId} preempted at step {Step}: {Reason}")]
+    private static partial void LogPreempted(ILogger logger, string jobId, long step, string reason);
+
+    [LoggerMessage(6, LogLevel.Debug, "Job {JobId}: progress could not be published")]
+    private static partial void LogPublishFailed(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(15, LogLevel.Error, "Job {JobId}: the coordinator loop stopped unexpectedly; the watchdog restarts it")]
+    private static partial void LogLoopDied(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(16, LogLevel.Warning, "Job {JobId}: this activation was superseded and stops: {Reason}")]
+    private static partial void LogFenced(ILogger logger, string jobId, string reason);
+
+    [LoggerMessage(17, LogLevel.Warning, "Job {JobId} waits for storage at step {Step}: {Reason}")]
+    private static partial void LogWaitingForStorage(ILogger logger, Exception? exception, string jobId, long step, string reason);
+
+    [LoggerMessage(18, LogLevel.Information, "Job {JobId}: storage is back at step {Step} after {Seconds:F1} s")]
+    private static partial void LogStorageBack(ILogger logger, string jobId, long step, double seconds);
+
+    [LoggerMessage(19, LogLevel.Warning, "Job {JobId}: releasing its nodes or leaving the registry failed")]
+    private static partial void LogReleaseNodesFailed(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(20, LogLevel.Warning, "Job {JobId}: {What} deferred, storage is unavailable: {Reason}")]
+    private static partial void LogDeferred(ILogger logger, string jobId, string what, string reason);
+}

@@ -1,0 +1,276 @@
+using System.Diagnostics;
+using Cluster.Grains.Checkpoints;
+using Cluster.Grains.Compute;
+using Cluster.Grains.Hosting;
+using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Events;
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Nodes;
+using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Interfaces.Stages;
+using Cluster.Grains.Placement;
+using Cluster.Grains.Scheduling;
+using Cluster.Grains.Stages;
+using Cluster.Kernels.Model;
+using Cluster.Kernels.Training;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Storage;
+using Orleans.Streams;
+
+namespace Cluster.Grains.Jobs;
+
+/// <summary>Placing the job and restoring its state (the restore planner).</summary>
+internal sealed partial class TrainingJobGrain
+{
+    /// <summary>
+    /// Why the job places again without a failure, and from what: preferred nodes per stage (a move), the step of the
+    /// in-memory snapshots to restore (live state), or a committed checkpoint (rewind). All null: the usual choice.
+    /// </summary>
+    private sealed record PlacementRequest(IReadOnlyList<ReplicaNodes>? Preferred, long? MemoryStep, CheckpointManifest? Manifest, string Why, ClusterEventKind Kind)
+    {
+        /// <summary>The replica counts to accept (null: every count the spec allows).</summary>
+        public IReadOnlyList<int>? Counts { get; init; }
+
+        /// <summary>An operator asked to start again from the initial weights (restore step 0).</summary>
+        public bool InitialWeights { get; init; }
+    }
+
+    private async Task<ReplicaStages> PlaceAndConfigure(JobSpec spec, PlacementRequest? request)
+    {
+        string jobId = this.GetPrimaryKeyString();
+        bool recovering = S.Epoch > 0 && request is null; // a failure (else a first placement or an operator's request)
+        var started = time.GetUtcNow();
+        S.State = recovering ? JobState.Recovering : JobState.Placing;
+        S.Epoch++;
+        _lastSnapshotStep = -1; // stages restored from memory hand their copy to the executor
+        _stragglers = new StragglerDetector(options.Value.StragglerFactor, options.Value.StragglerSteps);
+        await _writer.Flush(); // the epoch fences every call of this placement: durable before any stage sees it
+        await Publish(request is not null ? $"epoch {S.Epoch}: placing again ({request.Why})" : recovering ? $"epoch {S.Epoch}: re-placing" : "placing");
+
+        var plan = JobSpecs.PlanOf(spec);
+        var demands = JobSpecs.Demands(spec, plan);
+        var previous = ReplicaStages.NodesOf(S.Placement).Where(r => r.Nodes.Count == plan.StageCount).ToArray();
+        var previousNode = previous.SelectMany(r => r.Nodes.Select((node, s) => (Key: (r.Replica, s), node))).ToDictionary(x => x.Key, x => x.node);
+        var replicaRequest = new ReplicaRequest(demands, request?.Counts ?? JobSpecs.ReplicaCounts(spec), request?.Preferred ?? previous);
+        var scheduler = GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        await scheduler.Enqueue(new JobTicket(jobId, spec.Priority, spec.Team, S.SubmittedAt ?? started));
+        ReplicaPlacement decision;
+        while (!(decision = await scheduler.PlaceReplicas(jobId, replicaRequest)).Placed)
+        {
+            // A model that cannot fit a healthy cluster is the user's to fix; lost capacity comes back by itself.
+            if (!recovering && decision.Reason?.Contains("cannot fit", StringComparison.Ordinal) == true)
+                throw new JobUnplaceableException($"Job {jobId} cannot be placed: {decision.Reason}");
+            if (S.State != JobState.WaitingForCapacity)
+            {
+                S.State = JobState.WaitingForCapacity;
+                S.Error = decision.Reason;
+                _writer.Request();
+                await Publish($"waiting for capacity: {decision.Reason}");
+                await Narrate(ClusterEventKind.WaitingForCapacity, S.CompletedSteps, 0, Since(), decision.Reason ?? "no capacity");
+            }
+            if (_cancelRequested || _pauseRequested) return ReplicaStages.None;
+            await Backoff.Wait(time, _options.CapacityPollPeriod, _wake.Task);
+        }
+
+        int[] unitsPerStage = [.. plan.UnitsPerStage];
+        int[] replicaIds = [.. decision.Replicas.Select(r => r.Replica)];
+        bool Survived(int replica, int stage, string node) => previousNode.TryGetValue((replica, stage), out var was) && was == node;
+        int total = replicaIds.Length * plan.StageCount;
+        double[] costByStage = [.. demands.OrderBy(d => d.Stage).Select(d => d.Cost)];
+        _stageCosts = [.. Enumerable.Range(0, total).Select(i => costByStage[i % plan.StageCount])]; // rank by rank, like the placement
+        int moved = decision.Replicas.Sum(r => r.Nodes.Where((node, s) => !Survived(r.Replica, s, node)).Count());
+        S.Placement = [.. decision.Replicas.SelectMany(r => r.Nodes.Select((node, s) =>
+        {
+            var (start, end) = plan.UnitRange(s);
+            string units = $"{ModelLayout.UnitName(plan.Config, start)}…{ModelLayout.UnitName(plan.Config, end - 1)}";
+            return new StagePlacement(s, node, NodeIds.SiloOf(node) ?? "?", start, end - start, units, r.Replica);
+        }))];
+        string where = string.Join(", ", S.Placement.Select(p => replicaIds.Length > 1 ? $"r{p.Replica}/s{p.Stage}→{p.NodeId}" : $"s{p.Stage}→{p.NodeId}"));
+        if (recovering)
+            await NarrateEvent(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobReplaced, jobId, null, S.Epoch, S.CompletedSteps, 0, Since(),
+                $"{moved} of {total} stage(s) moved: {where}"));
+        if (previous.Length > 0 && previous.Length != replicaIds.Length)
+            await NarrateEvent(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.ReplicasChanged, jobId, null, S.Epoch, S.CompletedSteps, 0, Since(),
+                $"replicas {previous.Length} → {replicaIds.Length} ({(request?.Why ?? (recovering ? $"recovering: {S.Error}" : "placed again"))}); " +
+                $"each runs {ReplicaSplit.PerReplica(spec.MicroBatches, replicaIds.Length)} of the step's {spec.MicroBatches} micro-batches"));
+        // Replicas dropped (a failure, a drain) still hold stage grains on live nodes: give their memory back.
+        var dropped = previous.Where(r => !replicaIds.Contains(r.Replica)).ToArray();
+        if (dropped.Length > 0)
+            await ReleaseStages(ReplicaStages.Of(GrainFactory, jobId, [.. dropped.Select(r => r.Replica)], plan.StageCount));
+        var stages = ReplicaStages.Of(GrainFactory, jobId, replicaIds, plan.StageCount);
+
+        // Restore planner — resume from the newest state that loads: an operator's rewind; else the stages' in-memory
+        // snapshots (held by their shards on other silos) when a recovery finds them all at one step not older than the
+        // last durable checkpoint, chosen without asking the store (recovery from memory works while it is out); else
+        // the newest committed checkpoint — a missing or corrupt shard rules its checkpoint out and the one before is
+        // tried. Work after the restored step is recomputed, bit for bit. Checkpoints after the current step belong to
+        // a timeline an operator rewound away from.
+        // Invariant (never silently back to zero): a job that committed step N > 0 starts again from the initial
+        // weights only when an operator asks for it (restore step 0); with nothing loadable it waits for storage.
+        CheckpointManifest? restore = null;
+        // Per stage, the replicas whose grain stayed on its node: they may still hold their own in-memory copies.
+        int[][] survivors = [.. Enumerable.Range(0, plan.StageCount).Select(s =>
+            decision.Replicas.Where(r => Survived(r.Replica, s, r.Nodes[s])).Select(r => r.Replica).ToArray())];
+        long newestDurable = S.LastCheckpointStep ?? 0;
+        long? memoryStep = request?.MemoryStep
+            ?? (recovering && spec.SnapshotInterval > 0 ? await InMemorySnapshotStep(jobId, survivors, Math.Max(0, newestDurable - 1)) : null);
+        bool configured = false;
+        if (request?.Manifest is { } chosen)
+        {
+            try
+            {
+                await ConfigureAll(chosen, null);
+                (configured, restore, memoryStep) = (true, chosen, null);
+                _rewind?.Done.TrySetResult(Status() with { CompletedSteps = chosen.Step, LastLoss = chosen.Step > 0 ? chosen.LossHistory[^1] : null });
+            }
+            catch (CheckpointUnusableException e)
+            {
+                // The operator's checkpoint does not load: say so, and carry on from the usual choice.
+                LogCheckpointRejected(logger, jobId, chosen.Step, e.Shard, e.Message);
+                _rewind?.Done.TrySetException(new InvalidOperationException($"The checkpoint at step {chosen.Step} cannot be restored ({e.Shard}): {e.Message}"));
+            }
+            _rewind = null;
+        }
+        else if (request?.InitialWeights == true)
+        {
+            await ConfigureAll(null, null);
+            (configured, memoryStep) = (true, null);
+            _rewind?.Done.TrySetResult(Status() with { CompletedSteps = 0, LastLoss = null });
+            _rewind = null;
+        }
+        if (!configured && memoryStep is { } candidateStep)
+        {
+            try
+            {
+                await ConfigureAll(null, candidateStep);
+                configured = true;
+            }
+            catch (CheckpointUnusableException e)
+            {
+                LogCheckpointRejected(logger, jobId, candidateStep, e.Shard, e.Message);
+                memoryStep = null;
+            }
+        }
+        if (!configured)
+        {
+            var manifests = (await ListCommitted(jobId)).Where(m => m.Step <= S.CompletedSteps).ToArray();
+            for (int candidate = manifests.Length - 1; !configured; candidate--)
+            {
+                restore = candidate >= 0 ? manifests[candidate] : null;
+                if (restore is null && S.LastCheckpointStep is > 0 and long committedStep)
+                    throw new StorageUnavailableException(
+                        $"the checkpoint store ({store.Description}) holds no loadable checkpoint (committed: {(manifests.Length == 0 ? "none listed" : string.Join(", ", manifests.Select(m => m.Step)))}), " +
+                        $"but step {committedStep} was committed; the job waits for it (to start again from the initial weights instead: restore step 0)");
+                try
+                {
+                    await ConfigureAll(restore, null);
+                    configured = true;
+                }
+                catch (CheckpointUnusableException e) when (restore is not null)
+                {
+                    LogCheckpointRejected(logger, jobId, restore.Step, e.Shard, e.Message);
+                    await Narrate(ClusterEventKind.CheckpointRejected, restore.Step, 0, Since(), $"checkpoint at step {restore.Step} rejected ({e.Shard}): {ShortError.Line(e.Message)}");
+                }
+            }
+        }
+        long restoredStep = memoryStep ?? restore?.Step ?? 0;
+        long lost = S.CompletedSteps - restoredStep;
+        S.CompletedSteps = restoredStep;
+        _writer.TruncateLosses((int)S.CompletedSteps);
+        if (_writer.Losses.Count < S.CompletedSteps) _writer.ReplaceLosses(restore!.LossHistory.Take((int)S.CompletedSteps));
+        // From memory, the durable checkpoint stays what it was (not newer than the restored step); else it is the one restored.
+        if (memoryStep is null) S.LastCheckpointStep = restore?.Step;
+        _abort = NewAbort();
+        if (request is not null)
+            await NarrateEvent(new ClusterEvent(time.GetUtcNow(), request.Kind, jobId, null, S.Epoch, S.CompletedSteps, Math.Max(0, lost), (time.GetUtcNow() - started).TotalSeconds,
+                $"{request.Why}: {moved} of {total} stage(s) moved ({where}); " +
+                (memoryStep is not null ? $"live state of step {memoryStep}, no step lost"
+                 : restore is null ? "from the initial weights" : $"from the checkpoint at step {restore.Step}")));
+        else if (recovering)
+            await NarrateEvent(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobRestored, jobId, null, S.Epoch, S.CompletedSteps, lost, Since(),
+                (memoryStep is not null ? $"restored from the in-memory snapshots of step {memoryStep}"
+                : restore is null ? "restarted from the initial weights"
+                : $"restored from the durable checkpoint at step {restore.Step}") +
+                (memoryStep is null && _memorySnapshots is not null ? $" (in-memory snapshots held: {_memorySnapshots})" : "")));
+        S.State = JobState.Running;
+        S.Error = null;
+        await _writer.Flush();
+        await Publish($"running from step {S.CompletedSteps} (epoch {S.Epoch}; {moved} stage(s) moved; {lost} step(s) to recompute)");
+        return stages;
+
+        Task ConfigureAll(CheckpointManifest? manifest, long? fromMemory) =>
+            Task.WhenAll(decision.Replicas.SelectMany((replica, rank) => stages.ByRank[rank].Select((stage, s) => ConfigureStage(stage, new StageAssignment
+            {
+                Job = spec,
+                Replica = replica.Replica,
+                Stage = s,
+                Epoch = S.Epoch,
+                NodeId = replica.Nodes[s],
+                UnitsPerStage = unitsPerStage,
+                RestoreFrom = manifest,
+                RestoreFromMemoryStep = fromMemory,
+                ReplicaIds = replicaIds,
+                SnapshotPeers = [.. survivors[s].Where(id => id != replica.Replica).Select(id => StageKeys.Stage(jobId, id, s))],
+            }))));
+    }
+
+    /// <summary>
+    /// The newest step for which every stage still has an in-memory snapshot somewhere — the stage's own copy (if the
+    /// stage survived) or its shard's (on another silo) — when newer than every committed checkpoint. One lost silo
+    /// never takes both copies of a stage.
+    /// </summary>
+    private async Task<long?> InMemorySnapshotStep(string jobId, int[][] survivors, long newerThan)
+    {
+        var copies = await Task.WhenAll(Enumerable.Range(0, survivors.Length).Select(async s =>
+        {
+            long[] shard = await LatestOrNone(() => GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, s)).GetSnapshotSteps());
+            // Only a stage that stayed on its node can still hold its own copy (asking a lost one would just fail).
+            var own = await Task.WhenAll(survivors[s].Select(id => LatestOrNone(() => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, id, s)).GetSnapshotSteps())));
+            return (IReadOnlySet<long>)shard.Concat(own.SelectMany(o => o)).Where(step => step >= 0).ToHashSet();
+        }));
+        _memorySnapshots = string.Join(", ", copies.Select((c, s) => $"s{s}: {(c.Count == 0 ? "none" : string.Join("/", c.Order()))}"));
+        return RecoveryPoint.InMemoryStep(copies, newerThan, S.CompletedSteps);
+
+        async Task<long[]> LatestOrNone(Func<Task<long[]>> read)
+        {
+            try
+            {
+                return await read().WaitAsync(TimeSpan.FromSeconds(5));
+            }
+            catch (Exception e)
+            {
+                LogNoMemorySnapshot(logger, e, jobId); // a copy that died with its silo
+                return [];
+            }
+        }
+    }
+
+    private static async Task ConfigureStage(IPipelineStageGrain stage, StageAssignment assignment)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            RequestContext.Set(PlacementContextKeys.Node, assignment.NodeId);
+            Task configure;
+            try
+            {
+                configure = stage.Configure(assignment);
+            }
+            finally
+            {
+                RequestContext.Remove(PlacementContextKeys.Node);
+            }
+            try
+            {
+                await configure;
+                return;
+            }
+            catch (StageMisplacedException) when (attempt < 50)
+            {
+                // The old activation is leaving its silo; once it has, the next call activates the stage on its node.
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 20 * attempt)));
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using Cluster.Grains.Checkpoints;
+using Cluster.Grains.Compute;
+using Cluster.Grains.Hosting;
+using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Events;
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Nodes;
+using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Interfaces.Stages;
+using Cluster.Grains.Placement;
+using Cluster.Grains.Scheduling;
+using Cluster.Grains.Stages;
+using Cluster.Kernels.Model;
+using Cluster.Kernels.Training;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Storage;
+using Orleans.Streams;
+
+namespace Cluster.Grains.Jobs;
+
+/// <summary>One training step across every replica's pipeline; no persistence, no events.</summary>
+internal sealed partial class TrainingJobGrain
+{
+    private async Task TrainStep(Interfaces.Jobs.JobSpec spec, StagePlan plan, ReplicaStages stages)
+    {
+        var clock = Stopwatch.StartNew();
+        long step = S.CompletedSteps;
+        long epoch = S.Epoch;
+        int m = spec.MicroBatches;
+        var losses = new double[m];
+        double compute = 0, queue = 0, messaging = 0;
+
+        // Each replica runs its block of the global micro-batches through its own pipeline; 1F1B keeps at most P
+        // micro-batches in a pipe, GPipe lets the whole block in.
+        int ranks = stages.Count;
+        int k = ReplicaSplit.PerReplica(m, ranks);
+        int window = spec.Schedule == "gpipe" ? k : Math.Min(k, plan.StageCount);
+        await Guard(Task.WhenAll(Enumerable.Range(0, ranks).Select(RunReplica)));
+
+        // Every replica's stage is asked at once: the same stage of all replicas all-reduce their gradients first.
+        var reduce = Stopwatch.StartNew();
+        var squares = await Guard(Task.WhenAll(stages.All.Select(s => s.GradientSquares(epoch, step))));
+        double norm = GradientNorm.Global(squares.Take(plan.StageCount)); // rank 0's, in stage order: every rank's are the same
+        double coefficient = GradientNorm.ClipCoefficient(norm, spec.Optimizer.ClipNorm);
+        double[] deviceMs = await Guard(Task.WhenAll(stages.All.Select(s => s.ApplyUpdate(epoch, step, coefficient))));
+        reduce.Stop();
+
+        double loss = LossReduction.Mean(losses);
+        S.CompletedSteps = step + 1;
+        _writer.AddLoss(loss);
+        double seconds = clock.Elapsed.TotalSeconds;
+        _secondsPerStep = _secondsPerStep == 0 ? seconds : 0.8 * _secondsPerStep + 0.2 * seconds;
+        _tokensPerSecond = (double)m * spec.MicroBatchSize * spec.Model.ContextLength / _secondsPerStep;
+        TrainingMetrics.StepCompleted(spec.JobId, (long)m * spec.MicroBatchSize * spec.Model.ContextLength, loss, clock.Elapsed);
+        _timings.Add(new StepTiming(step, clock.Elapsed.TotalMilliseconds, compute, queue, messaging, reduce.Elapsed.TotalMilliseconds));
+        if (_timings.Count > TimingsKept) _timings.RemoveAt(0);
+        _writer.Request(); // in the background: a slow or unreachable store never holds a step up
+        await Publish(null);
+        await WatchForStragglers(spec, deviceMs);
+
+        async Task RunReplica(int rank)
+        {
+            var inFlight = new List<Task>(window);
+            for (int micro = rank * k; micro < (rank + 1) * k; micro++)
+            {
+                if (inFlight.Count >= window)
+                {
+                    var finished = await Guard(Task.WhenAny(inFlight));
+                    await finished; // surface its failure now
+                    inFlight.Remove(finished);
+                }
+                inFlight.Add(RunMicroBatch(stages.ByRank[rank][0], micro));
+            }
+            await Guard(Task.WhenAll(inFlight));
+        }
+
+        async Task RunMicroBatch(IPipelineStageGrain first, int micro)
+        {
+            long started = Stopwatch.GetTimestamp();
+            var result = await first.RunMicroBatch(epoch, step, micro, null);
+            double roundTrip = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            losses[micro] = result.Loss;
+            compute += result.ComputeMs;
+            queue += result.QueueMs;
+            messaging += Math.Max(0, roundTrip - result.ComputeMs - result.QueueMs);
+        }
+    }
+
+    /// <summary>
+    /// Feeds the step's device time per stage to the straggler detector; a flagged node is reported to the scheduler,
+    /// and its stages move at the next step boundary when a spare node can take them.
+    /// </summary>
+    private async Task WatchForStragglers(JobSpec spec, double[] deviceMs)
+    {
+        if (_stragglers is null || S.Placement.Count != deviceMs.Length || _stageCosts.Length != deviceMs.Length) return;
+        string[] nodes = [.. S.Placement.Select(p => p.NodeId)]; // rank by rank, stage by stage: the order of deviceMs
+        if (_stragglers.Observe(nodes, deviceMs, _stageCosts) is not { } straggler) return;
+        LogStraggler(logger, spec.JobId, straggler.NodeId, straggler.Reason);
+        bool spare = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).ReportStraggler(spec.JobId, straggler.NodeId, straggler.Reason);
+        if (spare)
+            _moveOff[straggler.NodeId] = $"node {straggler.NodeId} is a straggler ({straggler.Reason})";
+    }
+
+    /// <summary>Awaits <paramref name="work"/> unless the scheduler reports one of this job's nodes lost first.</summary>
+    private async Task<T> Guard<T>(Task<T> work)
+    {
+        await Guard((Task)work);
+        return await work;
+    }
+
+    private async Task Guard(Task work)
+    {
+        var abort = _abort.Task;
+        if (await Task.WhenAny(work, abort) == abort)
+        {
+            _ = work.ContinueWith(t => t.Exception, TaskScheduler.Default); // its late failure is expected; observe it
+            throw new NodeLostException(abort.Result);
+        }
+        await work;
+    }
+
+    private static TaskCompletionSource<string> NewAbort() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

@@ -1,0 +1,25 @@
+using Orleans.Storage;
+
+namespace Cluster.Grains.Tests;
+
+/// <summary>
+/// Grain storage over a real one, with faults from <see cref="StorageFaults.GrainState"/> keyed by the grain's key (a job
+/// id) and call kind "ReadState", "WriteState" or "ClearState". Shared by every silo of the in-process cluster.
+/// </summary>
+public sealed class FaultyGrainStorage(IGrainStorage inner) : IGrainStorage
+{
+    public const string Read = "ReadState";
+    public const string Write = "WriteState";
+    public const string Clear = "ClearState";
+
+    private static StorageFaults Faults => StorageFaults.GrainState;
+
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        Faults.Run(grainId.Key.ToString()!, Read, () => inner.ReadStateAsync(stateName, grainId, grainState));
+
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        Faults.Run(grainId.Key.ToString()!, Write, () => inner.WriteStateAsync(stateName, grainId, grainState));
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        Faults.Run(grainId.Key.ToString()!, Clear, () => inner.ClearStateAsync(stateName, grainId, grainState));
+}
