@@ -11,6 +11,7 @@ using Cluster.Grains.Interfaces.Stages;
 using Cluster.Grains.Placement;
 using Cluster.Grains.Scheduling;
 using Cluster.Grains.Stages;
+using Cluster.Kernels.Data;
 using Cluster.Kernels.Model;
 using Cluster.Kernels.Training;
 using Microsoft.Extensions.DependencyInjection;
@@ -113,13 +114,17 @@ internal sealed partial class TrainingJobGrain(
         string jobId = this.GetPrimaryKeyString();
         if (S.Spec is not null)
         {
-            if (S.Spec == spec || (S.Spec with { LayersPerStage = null } == spec with { LayersPerStage = null } && (S.Spec.LayersPerStage ?? []).SequenceEqual(spec.LayersPerStage ?? [])))
+            if (SameSubmission(S.Spec, spec))
                 return Status(); // the same submission again (a retry): idempotent
             throw new JobSpecInvalidException([$"jobId: job '{jobId}' already exists ({S.State}); choose another id."]);
         }
-        var problems = JobSpecs.Validate(spec, jobId, DataSourceExists);
+        var problems = JobSpecs.Validate(spec, jobId, corpora.ProblemWith);
         if (problems.Count > 0)
             throw new JobSpecInvalidException(problems);
+        // The job records which bytes it trains on (path@sha256:…, this silo's copy): every stage then refuses a copy
+        // that differs, naming both hashes, and every manifest carries the content's identity, not only its path.
+        if (spec.DataSource != TokenSources.Synthetic)
+            spec = spec with { DataSource = corpora.Pin(spec.DataSource) };
 
         S.Spec = spec;
         S.State = JobState.Pending;
@@ -323,17 +328,13 @@ internal sealed partial class TrainingJobGrain(
 
     private Task NarrateEvent(ClusterEvent e) => _writer.Fenced is null ? this.Publish(e) : Task.CompletedTask;
 
-    private bool DataSourceExists(string source)
+    /// <summary>A retried submission: equal, apart from the pin this job added to an unpinned data source.</summary>
+    private static bool SameSubmission(JobSpec stored, JobSpec submitted)
     {
-        try
-        {
-            corpora.Get(source);
-            return true;
-        }
-        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or ArgumentException or IOException)
-        {
-            return false;
-        }
+        if (DataSourceReference.Parse(submitted.DataSource).Sha256 is null)
+            stored = stored with { DataSource = DataSourceReference.Parse(stored.DataSource).Path };
+        return stored == submitted || (stored with { LayersPerStage = null } == submitted with { LayersPerStage = null }
+            && (stored.LayersPerStage ?? []).SequenceEqual(submitted.LayersPerStage ?? []));
     }
 
     private static bool IsTerminal(JobState state) => state is JobState.Completed or JobState.Failed or JobState.Cancelled;
