@@ -70,7 +70,7 @@ internal static class SiloHost
             silo.UseConfiguredMembership(settings.Host);
             if (settings.Host.SiloName is { Length: > 0 } name)
                 silo.Configure<SiloOptions>(o => o.SiloName = name);
-            silo.UseFastFailureDetection();
+            silo.UseFailureDetection(settings.Training.FailureDetection);
             silo.UseConfiguredTls(settings.Tls);
             silo.AddTrainingCluster(o => builder.Configuration.GetSection(SiloSettings.TrainingSection).Bind(o));
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DrainOnShutdown>();
