@@ -33,7 +33,7 @@ internal static partial class SiloCommand
                   Orleans:SiloName, Orleans:ClusterId, Orleans:ServiceId, Orleans:SiloPort, Orleans:GatewayPort,
                   Orleans:PrimarySiloPort (localhost), Orleans:AdvertisedIPAddress,
                   Orleans:Membership:Provider (Localhost|AzureTable|Redis), Orleans:Membership:ConnectionString|ServiceUrl|TableName,
-                  TrainingCluster:DeviceSlots|ThreadsPerSlot|DataRoot|CheckpointStore (filesystem|azureblob)|AzureBlob:…,
+                  TrainingCluster:DeviceSlots|ThreadsPerSlot|DataRoot|CheckpointStore (filesystem|azureblob)|AzureBlob:…|FailureDetection (fast|fleet),
                   Tls:Enabled|CertificatePath|CertificatePassword|KeyPath|CertificateAuthorityPath|AllowedThumbprints,
                   Observability:PrometheusPort|DashboardPort, Shutdown:DrainTimeout,
                   Silo:ParentProcessId (stop when that process is gone: for silos a test or benchmark starts)

@@ -60,7 +60,7 @@ public sealed class SlowSiloTests
     }
 
     /// <summary>silo-a (primary), silo-b and silo-c on <paramref name="profile"/>, all active; returns silo-c, the one to freeze.</summary>
-    private static async Task<(IManagementGrain Management, SiloProcess Frozen, SiloAddress Address)> StartThreeSilosAsync(ProcessCluster cluster, string profile)
+    internal static async Task<(IManagementGrain Management, SiloProcess Frozen, SiloAddress Address)> StartThreeSilosAsync(ProcessCluster cluster, string profile)
     {
         int[] ports = SiloProcess.FreePorts(6);
         string[] common = ["--TrainingCluster:DeviceSlots=1", "--TrainingCluster:ThreadsPerSlot=1", "--TrainingCluster:DeviceGigaflops=1",
