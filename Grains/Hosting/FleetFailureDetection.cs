@@ -12,11 +12,12 @@ namespace Cluster.Grains.Hosting;
 /// <item>Each silo probes 3 others [10]: enough independent observers for two votes, little probe traffic at 200 silos.</item>
 /// <item>Initial probe timeout 2 s, adapted by Orleans between 1 s and 8 s [5 s, 2.5–20 s; fast: 1 s], 3 missed probes
 /// before a vote [3; fast: 2]: a stall (GC pause, swap, a busy CPU) shorter than ≈ 6 s draws no vote at all.</item>
-/// <item>Indirect probes on [on]: before voting, a silo asks another to probe the suspect, so a silo whose own network
+/// <item>Indirect probes on: before voting, a silo asks another to probe the suspect, so a silo whose own network
 /// or CPU is the problem does not vote alone.</item>
-/// <item>Probe timeouts extended while the prober itself is degraded [on; fast: off]: an overloaded silo waits longer
+/// <item>Probe timeouts extended while the prober itself is degraded [fast: off]: an overloaded silo waits longer
 /// instead of voting.</item>
-/// <item>Connection liveness check on [on; fast: off]: a peer whose connection still delivers messages is not suspected.</item>
+/// <item>Connection liveness check on [on; fast: off]: a peer whose connection delivered messages within max probe timeout ×
+/// missed probes (24 s) is not suspected, so a stopped process with an open connection is evicted after ≈ 25 s.</item>
 /// <item>Membership table read every 10 s [60 s; fast: 2 s]: votes of different silos meet in the table; gossip still
 /// spreads a declared death at once.</item>
 /// </list>
