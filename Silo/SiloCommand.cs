@@ -33,7 +33,7 @@ internal static partial class SiloCommand
                   Orleans:SiloName, Orleans:ClusterId, Orleans:ServiceId, Orleans:SiloPort, Orleans:GatewayPort,
                   Orleans:PrimarySiloPort (localhost), Orleans:AdvertisedIPAddress,
                   Orleans:Membership:Provider (Localhost|AzureTable|Redis), Orleans:Membership:ConnectionString|ServiceUrl|TableName,
-                  TrainingCluster:DeviceSlots|ThreadsPerSlot|DataRoot|CheckpointStore (filesystem|azureblob|s3)|AzureBlob:…|S3:…,
+                  TrainingCluster:DeviceSlots|ThreadsPerSlot|DataRoot|CheckpointStore (filesystem|azureblob|s3)|AzureBlob:…|S3:…|FailureDetection (fast|fleet),
                   Tls:Enabled|CertificatePath|CertificatePassword|KeyPath|CertificateAuthorityPath|AllowedThumbprints,
                   Observability:PrometheusPort|DashboardPort|HealthPort|HealthHost|DeviceStallTimeout|OtlpEndpoint|OtlpProtocol,
                   Shutdown:DrainTimeout, Kubernetes:Mode (auto|on|off),

@@ -152,6 +152,15 @@ public sealed class TrainingClusterOptions
             problems.AddRange(AzureBlob.Validate().Select(p => $"{nameof(AzureBlob)}:{p}"));
         else if (CheckpointStore == "s3")
             problems.AddRange(S3.Validate().Select(p => $"{nameof(S3)}:{p}"));
+        if (FailureDetectionProfile.Normalize(FailureDetection) is null)
+            problems.Add(FailureDetectionProfile.Problem(FailureDetection));
         return problems;
     }
+
+    /// <summary>
+    /// How Orleans membership declares a silo dead: "fast" (one vote, 1 s probes: local clusters, the demo, tests) or
+    /// "fleet" (two votes once there are three silos, 2 s adaptive probes, indirect probes: many machines, where one
+    /// overloaded silo must not evict a healthy one). See docs/deploy.md. <value>fast.</value>
+    /// </summary>
+    public string FailureDetection { get; set; } = FailureDetectionProfile.Fast;
 }

@@ -75,7 +75,7 @@ internal static class SiloHost
             if (settings.Host.SiloName is { Length: > 0 } name)
                 silo.Configure<SiloOptions>(o => o.SiloName = name);
             silo.UseKubernetesWhenInPod(settings.Kubernetes, Environment.GetEnvironmentVariable);
-            silo.UseFastFailureDetection();
+            silo.UseFailureDetection(settings.Training.FailureDetection);
             silo.UseConfiguredTls(settings.Tls);
             silo.AddTrainingCluster(o => builder.Configuration.GetSection(SiloSettings.TrainingSection).Bind(o));
             silo.UseConfiguredJobState(settings);

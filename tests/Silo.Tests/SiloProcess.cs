@@ -65,6 +65,14 @@ internal sealed class SiloProcess : IAsyncDisposable
         return await WaitForExitAsync(timeout);
     }
 
+    /// <summary>Sends <paramref name="signal"/> (e.g. STOP to freeze the process as a hang would, CONT to resume it).</summary>
+    public async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        Assert.True(kill.ExitCode == 0, $"kill -{signal} {_process.Id} exited {kill.ExitCode}");
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cancel = new CancellationTokenSource(timeout);
