@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Azure;
 using Azure.Identity;
 using Azure.Storage.Blobs;
@@ -138,22 +137,8 @@ public sealed partial class AzureBlobCheckpointStore : ICheckpointStore
                 continue; // deleted while we listed
             }
 
-            CheckpointManifest manifest;
-            try
-            {
-                manifest = CheckpointManifestJson.Deserialize(json.ToMemory().Span);
-            }
-            catch (JsonException e)
-            {
-                LogCorruptManifest(_logger, blobName, e.Message);
-                continue;
-            }
-            if (!string.Equals(manifest.JobId, jobId, StringComparison.Ordinal) || manifest.Step != step)
-            {
-                LogMisplacedManifest(_logger, blobName, manifest.JobId, manifest.Step);
-                continue;
-            }
-            manifests.Add(manifest);
+            if (ListedManifest.Read(json.ToMemory().Span, jobId, step, blobName, _logger) is { } manifest)
+                manifests.Add(manifest);
         }
         manifests.Sort((a, b) => a.Step.CompareTo(b.Step));
         return manifests;
@@ -240,10 +225,4 @@ public sealed partial class AzureBlobCheckpointStore : ICheckpointStore
     private async Task DeleteBlobAsync(string blobName, CancellationToken cancellationToken) =>
         await _container.GetBlobClient(blobName)
             .DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, conditions: null, cancellationToken).ConfigureAwait(false);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Skipping checkpoint manifest blob '{BlobName}': it cannot be parsed ({Problem})")]
-    private static partial void LogCorruptManifest(ILogger logger, string blobName, string problem);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Skipping checkpoint manifest blob '{BlobName}': it belongs to job '{JobId}' step {Step}, not to its folder")]
-    private static partial void LogMisplacedManifest(ILogger logger, string blobName, string jobId, long step);
 }

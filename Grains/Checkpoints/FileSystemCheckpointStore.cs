@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Kernels.Checkpoint;
 using Microsoft.Extensions.Logging;
@@ -135,22 +134,8 @@ public sealed partial class FileSystemCheckpointStore : ICheckpointStore
                 continue; // uncommitted, or deleted while we listed
             }
 
-            CheckpointManifest manifest;
-            try
-            {
-                manifest = CheckpointManifestJson.Deserialize(json);
-            }
-            catch (JsonException e)
-            {
-                LogCorruptManifest(_logger, path, e.Message);
-                continue;
-            }
-            if (!string.Equals(manifest.JobId, jobId, StringComparison.Ordinal) || manifest.Step != step)
-            {
-                LogMisplacedManifest(_logger, path, manifest.JobId, manifest.Step);
-                continue;
-            }
-            manifests.Add(manifest);
+            if (ListedManifest.Read(json, jobId, step, path, _logger) is { } manifest)
+                manifests.Add(manifest);
         }
         manifests.Sort((a, b) => a.Step.CompareTo(b.Step));
         return manifests;
@@ -220,10 +205,4 @@ public sealed partial class FileSystemCheckpointStore : ICheckpointStore
         }
         AtomicFile.FlushDirectory(Path.GetDirectoryName(directory)!);
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Skipping checkpoint manifest '{Path}': it cannot be parsed ({Problem})")]
-    private static partial void LogCorruptManifest(ILogger logger, string path, string problem);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Skipping checkpoint manifest '{Path}': it belongs to job '{JobId}' step {Step}, not to its folder")]
-    private static partial void LogMisplacedManifest(ILogger logger, string path, string jobId, long step);
 }

@@ -200,22 +200,8 @@ public sealed partial class S3CheckpointStore : ICheckpointStore, IDisposable
             string key = StepPrefix(jobId, step) + CheckpointNames.ManifestName;
             if (await GetAsync(key, cancellationToken).ConfigureAwait(false) is not { } stored) continue; // deleted while we listed
 
-            CheckpointManifest manifest;
-            try
-            {
-                manifest = CheckpointManifestJson.Deserialize(stored.Content);
-            }
-            catch (JsonException e)
-            {
-                LogCorruptManifest(_logger, key, e.Message);
-                continue;
-            }
-            if (!string.Equals(manifest.JobId, jobId, StringComparison.Ordinal) || manifest.Step != step)
-            {
-                LogMisplacedManifest(_logger, key, manifest.JobId, manifest.Step);
-                continue;
-            }
-            manifests.Add(manifest);
+            if (ListedManifest.Read(stored.Content, jobId, step, key, _logger) is { } manifest)
+                manifests.Add(manifest);
         }
         manifests.Sort((a, b) => a.Step.CompareTo(b.Step));
         return manifests;
@@ -339,12 +325,6 @@ public sealed partial class S3CheckpointStore : ICheckpointStore, IDisposable
         await _s3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _bucket, Key = key }, cancellationToken).ConfigureAwait(false);
 
     private sealed record StoredObject(byte[] Content, string ETag);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Skipping checkpoint manifest object '{Key}': it cannot be parsed ({Problem})")]
-    private static partial void LogCorruptManifest(ILogger logger, string key, string problem);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Skipping checkpoint manifest object '{Key}': it belongs to job '{JobId}' step {Step}, not to its folder")]
-    private static partial void LogMisplacedManifest(ILogger logger, string key, string jobId, long step);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Manifest of checkpoint {JobId}@{Step} changed while committing (attempt {Attempt}); deciding again")]
     private static partial void LogCommitRaced(ILogger logger, string jobId, long step, int attempt);
