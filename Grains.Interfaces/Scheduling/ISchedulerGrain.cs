@@ -110,4 +110,11 @@ public interface ISchedulerGrain : IGrainWithStringKey
     /// </summary>
     [Alias("ProposeMoreReplicas")]
     Task<ReplicaPlacement> ProposeMoreReplicas(string jobId, ReplicaRequest request);
+
+    /// <summary>
+    /// A job's word that its calls to these nodes failed (their silo looks dead) before the scheduler noticed: they take
+    /// no stages until they heartbeat again, so the job's recovery does not land back on them. Unknown ids are ignored.
+    /// </summary>
+    [Alias("ReportUnreachable")]
+    Task ReportUnreachable(string jobId, IReadOnlyList<string> nodeIds, string reason);
 }

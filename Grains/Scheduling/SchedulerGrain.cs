@@ -11,8 +11,8 @@ namespace Cluster.Grains.Scheduling;
 
 /// <summary>
 /// Knows every node (capabilities, latest heartbeat) and which job's stages run where; places stages with
-/// <see cref="PlacementPolicy"/>, using only nodes that heartbeat within <see cref="TrainingClusterOptions.NodeTimeout"/>
-/// and whose silo is an active cluster member. Its state is soft: after a restart nodes re-register on their next heartbeat and
+/// <see cref="PlacementPolicy"/>, using only nodes that prove alive (see <see cref="IsPlaceable"/>): a heartbeat within
+/// <see cref="TrainingClusterOptions.NodeTimeout"/>, an active silo, and none since a job reported them unreachable. Its state is soft: after a restart nodes re-register on their next heartbeat and
 /// jobs re-place, so it needs no storage.
 /// </summary>
 [Reentrant]
@@ -31,6 +31,9 @@ internal sealed partial class SchedulerGrain(
     private readonly Dictionary<string, WaitingJob> _waiting = new(StringComparer.Ordinal);
     private readonly HashSet<string> _preempting = new(StringComparer.Ordinal); // asked to give their nodes back
     private readonly Dictionary<string, int> _shrinking = new(StringComparer.Ordinal); // asked to run this many replicas
+
+    /// <summary>Nodes a job reported unreachable, with when: not placeable until a newer heartbeat arrives (see <see cref="IsPlaceable"/>).</summary>
+    private readonly Dictionary<string, DateTimeOffset> _unreachable = new(StringComparer.Ordinal);
 
     /// <summary>
     /// A placed job's node, memory and label ("s1", "r2/s1") per flat stage index (rank by rank), its stages per replica
@@ -154,6 +157,9 @@ internal sealed partial class SchedulerGrain(
         {
             _nodes[health.NodeId] = record with { Health = health, LastHeartbeat = time.GetUtcNow() };
             TrainingMetrics.Heartbeat(health.NodeId, time.GetUtcNow() - health.SentAt);
+            // A heartbeat newer than any recorded before the report, received after it: the node proved alive again.
+            if (_unreachable.Remove(health.NodeId, out var reportedAt))
+                LogReachableAgain(logger, health.NodeId, (time.GetUtcNow() - reportedAt).TotalSeconds);
         }
         return Task.FromResult(true);
     }
@@ -409,7 +415,6 @@ internal sealed partial class SchedulerGrain(
     private PlacementCandidate[] Candidates(IReadOnlySet<string> excludingJobs, IReadOnlyDictionary<string, int>? keeping = null)
     {
         var now = time.GetUtcNow();
-        var staleAfter = options.Value.NodeTimeout;
         var activeSilos = ActiveSilos();
         var memoryUsed = new Dictionary<string, long>(StringComparer.Ordinal);
         var hosted = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -422,13 +427,37 @@ internal sealed partial class SchedulerGrain(
             }
         bool exclusive = options.Value.ExclusiveNodes;
         return _nodes.Values
-            .Where(n => n.Health is { State: NodeState.Ready } && n.LastHeartbeat is { } seen && now - seen <= staleAfter
-                        && activeSilos.Contains(n.Capabilities.SiloName) && !n.Draining
-                        && !(exclusive && hosted.ContainsKey(n.Capabilities.NodeId)))
+            .Where(n => IsPlaceable(n, now, activeSilos) && !n.Draining && !(exclusive && hosted.ContainsKey(n.Capabilities.NodeId)))
             .Select(n => new PlacementCandidate(n.Capabilities.NodeId, n.Capabilities.SiloName, n.Capabilities.GigaflopsMeasured,
                 n.Capabilities.MemoryBytes - memoryUsed.GetValueOrDefault(n.Capabilities.NodeId), hosted.GetValueOrDefault(n.Capabilities.NodeId),
                 n.AcceptsNewStages))
             .ToArray();
+    }
+
+    /// <summary>
+    /// Invariant (issue 13, "recovery flaps onto dead nodes"): a node is placeable only while it proves alive — it reports
+    /// itself ready, its last heartbeat is within NodeTimeout, its silo is <see cref="SiloStatus.Active"/> in this silo's
+    /// membership view (Joining, ShuttingDown, Stopping and Dead all rule it out), and no job has reported it unreachable
+    /// since its last heartbeat. A job usually notices a dead silo (its calls fail) seconds before the node times out
+    /// here or membership votes the silo dead; without the last rule a recovery placed its stages straight back on the
+    /// dead node and failed again (epochs 9 → 12 in 1.5 s). Every placement path (Place, PlaceReplicas, proposals,
+    /// spares) goes through <see cref="Candidates(IReadOnlySet{string}, IReadOnlyDictionary{string, int}?)"/> and so
+    /// through this check.
+    /// </summary>
+    private bool IsPlaceable(NodeRecord node, DateTimeOffset now, IReadOnlySet<string> activeSilos) =>
+        node.Health is { State: NodeState.Ready } && node.LastHeartbeat is { } seen && now - seen <= options.Value.NodeTimeout
+        && activeSilos.Contains(node.Capabilities.SiloName)
+        && !_unreachable.ContainsKey(node.Capabilities.NodeId);
+
+    public Task ReportUnreachable(string jobId, IReadOnlyList<string> nodeIds, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(nodeIds);
+        var now = time.GetUtcNow();
+        // A node the scheduler does not know is not placeable anyway; it becomes known (and placeable) by heartbeating.
+        foreach (string nodeId in nodeIds.Where(_nodes.ContainsKey))
+            if (_unreachable.TryAdd(nodeId, now))
+                LogUnreachable(logger, nodeId, jobId, reason);
+        return Task.CompletedTask;
     }
 
     public Task Release(string jobId)
@@ -558,6 +587,12 @@ internal sealed partial class SchedulerGrain(
 
     [LoggerMessage(9, LogLevel.Information, "Quota of team {Team} set to {MaxNodes} node(s)")]
     private static partial void LogQuota(ILogger logger, string team, string maxNodes);
+
+    [LoggerMessage(11, LogLevel.Warning, "Node {NodeId} reported unreachable by job {JobId} ({Reason}): no new stages until it heartbeats again")]
+    private static partial void LogUnreachable(ILogger logger, string nodeId, string jobId, string reason);
+
+    [LoggerMessage(12, LogLevel.Information, "Node {NodeId} heartbeated {Seconds:F2} s after it was reported unreachable: placeable again")]
+    private static partial void LogReachableAgain(ILogger logger, string nodeId, double seconds);
 
     [LoggerMessage(3, LogLevel.Warning, "Job {JobId} could not be placed: {Reason}")]
     private static partial void LogRefused(ILogger logger, string jobId, string? reason);
