@@ -129,6 +129,7 @@ internal sealed partial class TrainingJobGrain
                 // job re-places (survivors stay), restores the newest state that loads and replays the same data.
                 request = null;
                 string cause = ShortError.Of(e);
+                UnreachableNodes.Report(GrainFactory, ServiceProvider, this.GetPrimaryKeyString(), e, S.Placement); // before it places again
                 LogRecovering(logger, e, this.GetPrimaryKeyString(), S.CompletedSteps, failuresWithoutProgress);
                 _recovery ??= (time.GetUtcNow(), S.CompletedSteps);
                 TrainingMetrics.Recovering(this.GetPrimaryKeyString());
