@@ -14,14 +14,14 @@ namespace Cluster.Grains.Scheduling;
 internal static class UnreachableNodes
 {
     /// <summary>
-    /// The job's nodes on silos named as a message target by a <see cref="SiloUnavailableException"/> or
-    /// <see cref="ConnectionFailedException"/> in <paramref name="failure"/> (Orleans carries the address only in the
-    /// message text). The job's own silo, <paramref name="self"/>, is running this code and is never reported.
+    /// The job's nodes on silos named in an <see cref="OrleansMessageRejectionException"/> (such as
+    /// <see cref="SiloUnavailableException"/>) or a <see cref="ConnectionFailedException"/> in <paramref name="failure"/>
+    /// (Orleans carries the silo address only in the message text; the job's own silo, the sender, is left out). The job's own silo, <paramref name="self"/>, is running this code and is never reported.
     /// </summary>
     public static string[] In(Exception failure, IEnumerable<StagePlacement> placement, IEnumerable<ClusterMember> members, SiloAddress self)
     {
         ArgumentNullException.ThrowIfNull(failure);
-        string[] messages = [.. Chain(failure).Where(e => e is SiloUnavailableException or ConnectionFailedException).Select(e => e.Message)];
+        string[] messages = [.. Chain(failure).Where(e => e is OrleansMessageRejectionException or ConnectionFailedException).Select(e => e.Message)];
         if (messages.Length == 0) return [];
         var silos = members.Where(m => !m.SiloAddress.Equals(self) && messages.Any(text => Names(text, m.SiloAddress.ToString())))
             .Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
