@@ -93,6 +93,11 @@ internal static class OutageBenchmark
             if (healed.State is JobState.Completed)
                 throw new InvalidOperationException($"The job finished during the outage: give it more --steps than {steps} so the outage falls mid-run.");
 
+            var healedAt = clock.Elapsed;
+            var next = await Until(job, s => s.CompletedSteps > healed.CompletedSteps || s.State is JobState.Completed, "the first step after the store came back");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"[{clock.Elapsed.TotalSeconds,6:F1} s] step {next.CompletedSteps} completed {(clock.Elapsed - healedAt).TotalSeconds:F1} s after the store came back ({next.State}, last durable checkpoint {next.LastCheckpointStep})"));
+
             done = await Until(job, s => s.State is JobState.Completed or JobState.Failed or JobState.Cancelled, "the job to finish");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"[{clock.Elapsed.TotalSeconds,6:F1} s] job {done.State} at step {done.CompletedSteps}, last checkpoint {done.LastCheckpointStep}, epoch {done.Epoch}{(done.Error is null ? "" : ": " + done.Error)}"));
