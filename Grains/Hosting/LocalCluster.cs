@@ -21,10 +21,12 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly int _threadsPerSlot;
     private readonly string _dataRoot;
     private readonly Action<TrainingClusterOptions>? _configure;
+    private readonly Action<ISiloBuilder>? _configureSilo;
     private int _primaryPort;
 
-    private LocalCluster(int slotsPerSilo, int threadsPerSlot, string dataRoot, Action<TrainingClusterOptions>? configure)
+    private LocalCluster(int slotsPerSilo, int threadsPerSlot, string dataRoot, Action<TrainingClusterOptions>? configure, Action<ISiloBuilder>? configureSilo)
     {
+        _configureSilo = configureSilo;
         _slotsPerSilo = slotsPerSilo;
         _threadsPerSlot = threadsPerSlot;
         _dataRoot = dataRoot;
@@ -38,11 +40,14 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>
     /// Starts <paramref name="silos"/> silos, each with <paramref name="slotsPerSilo"/> CPU/GPU slots;
-    /// <paramref name="configure"/> adjusts every silo's training options after those.
+    /// <paramref name="configure"/> adjusts every silo's training options after those; <paramref name="configureSilo"/>
+    /// runs on every silo builder before the training cluster is added, so services it registers (e.g. an
+    /// <c>ICheckpointStore</c>) take the place of the defaults.
     /// </summary>
-    public static async Task<LocalCluster> StartAsync(int silos, int slotsPerSilo, int threadsPerSlot, string dataRoot, Action<TrainingClusterOptions>? configure = null)
+    public static async Task<LocalCluster> StartAsync(int silos, int slotsPerSilo, int threadsPerSlot, string dataRoot, Action<TrainingClusterOptions>? configure = null,
+        Action<ISiloBuilder>? configureSilo = null)
     {
-        var cluster = new LocalCluster(slotsPerSilo, threadsPerSlot, dataRoot, configure);
+        var cluster = new LocalCluster(slotsPerSilo, threadsPerSlot, dataRoot, configure, configureSilo);
         try
         {
             for (int i = 0; i < silos; i++)
@@ -95,6 +100,7 @@ public sealed class LocalCluster : IAsyncDisposable
             silo.UseLocalhostClustering(ports[0], ports[1], new IPEndPoint(IPAddress.Loopback, _primaryPort), "cluster-demo", _clusterId);
             silo.Configure<SiloOptions>(o => o.SiloName = $"local-{index}");
             silo.UseFastFailureDetection();
+            _configureSilo?.Invoke(silo);
             silo.AddTrainingCluster(o =>
             {
                 o.DeviceSlots = _slotsPerSilo;

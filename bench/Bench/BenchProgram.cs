@@ -10,6 +10,7 @@ internal static class BenchProgram
         ["kernels"] = ("tokens/s of the reference trainer vs the in-process stage pipeline (P = 1, 2, 4)", KernelsBenchmark.RunAsync),
         ["pipeline"] = ("tokens/s of the grain-driven pipeline (1 silo, 3 silos) vs the reference trainer", PipelineBenchmark.RunAsync),
         ["recovery"] = ("kill -9 / SIGSTOP a stage's silo process: detect, re-place, restore, first step; steps lost", RecoveryBenchmark.RunAsync),
+        ["outage"] = ("a 2-stage job whose checkpoint store is down for 30 s mid-run (--outage-seconds): steps trained meanwhile, steps lost, failed, trajectory", Outage.OutageBenchmark.RunAsync),
         ["plan"] = ("pipeline × tensor × data layout and memory per GPU for a model on a fleet (presets: up to ~500B on H100/H200)", PlanCommand.RunAsync),
         ["simulate"] = ("goodput of a 16,384-GPU, 54-day job under the Llama 3 failure mix, by recovery policy (+ PNG chart)", Simulation.SimulateCommand.RunAsync),
         ["fuzz"] = ("hostile checkpoint files, token files, data source paths and job specs for a fixed time: crashes and hangs (> 1 s per input)", Fuzz.FuzzCommand.RunAsync),
