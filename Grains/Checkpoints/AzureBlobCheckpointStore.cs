@@ -123,8 +123,8 @@ public sealed partial class AzureBlobCheckpointStore : ICheckpointStore
         CheckpointNames.ValidateJobId(jobId);
         cancellationToken.ThrowIfCancellationRequested();
         var manifests = new List<CheckpointManifest>();
-        var (_, committed) = await ListStepsAsync(jobId, cancellationToken).ConfigureAwait(false);
-        foreach (long step in committed)
+        var listing = await ListStepsAsync(jobId, cancellationToken).ConfigureAwait(false);
+        foreach (long step in listing.Committed)
         {
             string blobName = StepPrefix(jobId, step) + CheckpointNames.ManifestName;
             BinaryData json;
@@ -163,14 +163,8 @@ public sealed partial class AzureBlobCheckpointStore : ICheckpointStore
         CheckpointNames.ValidateJobId(jobId);
         ArgumentNullException.ThrowIfNull(keepSteps);
         cancellationToken.ThrowIfCancellationRequested();
-        var doomed = new List<string>();
-        var (blobs, committed) = await ListStepsAsync(jobId, cancellationToken).ConfigureAwait(false);
-        foreach (var (step, names) in blobs)
-        {
-            if (!committed.Contains(step) && !keepSteps.Contains(step))
-                doomed.AddRange(names);
-        }
-        await DeleteBlobsAsync(doomed, cancellationToken).ConfigureAwait(false);
+        var listing = await ListStepsAsync(jobId, cancellationToken).ConfigureAwait(false);
+        await DeleteBlobsAsync(listing.Uncommitted(keepSteps), cancellationToken).ConfigureAwait(false);
     }
 
     private static BlobContainerClient CreateContainerClient(AzureBlobCheckpointStoreOptions options)
@@ -201,21 +195,13 @@ public sealed partial class AzureBlobCheckpointStore : ICheckpointStore
     private static string BlobName(string jobId, long step, string name) => StepPrefix(jobId, step) + name;
 
     /// <summary>The job's step folders: the blobs of each, and the steps whose manifest is among them.</summary>
-    private async Task<(SortedDictionary<long, List<string>> Blobs, HashSet<long> Committed)> ListStepsAsync(string jobId, CancellationToken cancellationToken)
+    private async Task<StepFolderListing> ListStepsAsync(string jobId, CancellationToken cancellationToken)
     {
         string jobPrefix = jobId + "/";
-        var blobs = new SortedDictionary<long, List<string>>();
-        var committed = new HashSet<long>();
+        var listing = new StepFolderListing(jobPrefix);
         await foreach (var blob in _container.GetBlobsAsync(new GetBlobsOptions { Prefix = jobPrefix }, cancellationToken).ConfigureAwait(false))
-        {
-            string rest = blob.Name[jobPrefix.Length..];
-            int slash = rest.IndexOf('/', StringComparison.Ordinal);
-            if (slash <= 0 || !CheckpointNames.TryParseStepFolder(rest[..slash], out long step)) continue;
-            if (!blobs.TryGetValue(step, out var names)) blobs[step] = names = [];
-            names.Add(blob.Name);
-            if (string.Equals(rest[(slash + 1)..], CheckpointNames.ManifestName, StringComparison.Ordinal)) committed.Add(step);
-        }
-        return (blobs, committed);
+            listing.Add(blob.Name);
+        return listing;
     }
 
     private Task DeleteBlobsAsync(IReadOnlyList<string> blobNames, CancellationToken cancellationToken) =>

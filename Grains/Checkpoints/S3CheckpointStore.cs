@@ -194,8 +194,8 @@ public sealed partial class S3CheckpointStore : ICheckpointStore, IDisposable
         CheckpointNames.ValidateJobId(jobId);
         cancellationToken.ThrowIfCancellationRequested();
         var manifests = new List<CheckpointManifest>();
-        var (_, committed) = await ListStepsAsync(jobId, cancellationToken).ConfigureAwait(false);
-        foreach (long step in committed)
+        var listing = await ListStepsAsync(jobId, cancellationToken).ConfigureAwait(false);
+        foreach (long step in listing.Committed)
         {
             string key = StepPrefix(jobId, step) + CheckpointNames.ManifestName;
             if (await GetAsync(key, cancellationToken).ConfigureAwait(false) is not { } stored) continue; // deleted while we listed
@@ -226,14 +226,8 @@ public sealed partial class S3CheckpointStore : ICheckpointStore, IDisposable
         CheckpointNames.ValidateJobId(jobId);
         ArgumentNullException.ThrowIfNull(keepSteps);
         cancellationToken.ThrowIfCancellationRequested();
-        var doomed = new List<string>();
-        var (objects, committed) = await ListStepsAsync(jobId, cancellationToken).ConfigureAwait(false);
-        foreach (var (step, keys) in objects)
-        {
-            if (!committed.Contains(step) && !keepSteps.Contains(step))
-                doomed.AddRange(keys);
-        }
-        await DeleteObjectsAsync(doomed, cancellationToken).ConfigureAwait(false);
+        var listing = await ListStepsAsync(jobId, cancellationToken).ConfigureAwait(false);
+        await DeleteObjectsAsync(listing.Uncommitted(keepSteps), cancellationToken).ConfigureAwait(false);
     }
 
     public void Dispose()
@@ -299,21 +293,13 @@ public sealed partial class S3CheckpointStore : ICheckpointStore, IDisposable
     }
 
     /// <summary>The job's step folders: the keys of each, and the steps whose manifest is among them.</summary>
-    private async Task<(SortedDictionary<long, List<string>> Objects, HashSet<long> Committed)> ListStepsAsync(string jobId, CancellationToken cancellationToken)
+    private async Task<StepFolderListing> ListStepsAsync(string jobId, CancellationToken cancellationToken)
     {
         string jobPrefix = _prefix + jobId + "/";
-        var objects = new SortedDictionary<long, List<string>>();
-        var committed = new HashSet<long>();
+        var listing = new StepFolderListing(jobPrefix);
         await foreach (var item in ListAsync(jobPrefix, cancellationToken).ConfigureAwait(false))
-        {
-            string rest = item.Key[jobPrefix.Length..];
-            int slash = rest.IndexOf('/', StringComparison.Ordinal);
-            if (slash <= 0 || !CheckpointNames.TryParseStepFolder(rest[..slash], out long step)) continue;
-            if (!objects.TryGetValue(step, out var keys)) objects[step] = keys = [];
-            keys.Add(item.Key);
-            if (string.Equals(rest[(slash + 1)..], CheckpointNames.ManifestName, StringComparison.Ordinal)) committed.Add(step);
-        }
-        return (objects, committed);
+            listing.Add(item.Key);
+        return listing;
     }
 
     private Task DeleteObjectsAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken) =>
