@@ -366,44 +366,6 @@ internal sealed partial class SchedulerGrain(
         return null;
     }
 
-    public Task Enqueue(JobTicket ticket)
-    {
-        ArgumentNullException.ThrowIfNull(ticket);
-        _tickets[ticket.JobId] = ticket;
-        return Task.CompletedTask;
-    }
-
-    public Task<IReadOnlyList<QueuedJob>> GetQueue()
-    {
-        IReadOnlyList<QueuedJob> queue = [.. Queue().Select((w, i) => new QueuedJob(w.Ticket, i + 1, w.Since, w.Reason, w.Demands.Count))];
-        return Task.FromResult(queue);
-    }
-
-    public async Task<TeamQuota> SetQuota(string team, int? maxNodes)
-    {
-        if (string.IsNullOrWhiteSpace(team))
-            throw new ArgumentException("The team name is empty: give the team whose quota to set.", nameof(team));
-        if (maxNodes is < 0)
-            throw new ArgumentOutOfRangeException(nameof(maxNodes), maxNodes, "A quota is a node count of 0 or more (none to lift it).");
-        if (maxNodes is { } max) persisted.State.Quotas[team] = max;
-        else persisted.State.Quotas.Remove(team);
-        await persisted.WriteStateAsync();
-        LogQuota(logger, team, maxNodes?.ToString() ?? "none");
-        return Quota(team);
-    }
-
-    public Task<IReadOnlyList<TeamQuota>> GetQuotas()
-    {
-        var teams = persisted.State.Quotas.Keys.Concat(_jobs.Keys.Select(j => Ticket(j).Team)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
-        IReadOnlyList<TeamQuota> quotas = [.. teams.Select(Quota)];
-        return Task.FromResult(quotas);
-    }
-
-    private TeamQuota Quota(string team) => new(team,
-        persisted.State.Quotas.TryGetValue(team, out int max) ? max : null,
-        TeamNodes().GetValueOrDefault(team),
-        _jobs.Keys.Count(j => Ticket(j).Team == team));
-
     /// <summary>
     /// Nodes placement may use, with what other jobs leave free: ready, heartbeating within NodeTimeout, on an active
     /// silo, not draining and (with ExclusiveNodes) running no other job's stages; cordoned ones and flagged
@@ -472,59 +434,6 @@ internal sealed partial class SchedulerGrain(
     public Task<IReadOnlyList<string>> GetPlacement(string jobId) =>
         Task.FromResult<IReadOnlyList<string>>(_jobs.TryGetValue(jobId, out var job) ? job.Nodes : []);
 
-    public async Task<NodeInfo> Cordon(string nodeId)
-    {
-        var node = Known(nodeId);
-        if (!node.Cordoned)
-        {
-            _nodes[nodeId] = node = node with { Cordoned = true };
-            LogOperator(logger, "cordoned", nodeId);
-            await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeCordoned, null, nodeId, 0, 0, 0, null,
-                $"node {nodeId} cordoned: it keeps its stages but takes no new ones"));
-        }
-        return Info(node);
-    }
-
-    public async Task<NodeInfo> Uncordon(string nodeId)
-    {
-        var node = Known(nodeId);
-        if (node.Cordoned || node.Draining || node.Straggler is not null)
-        {
-            _nodes[nodeId] = node = node with { Cordoned = false, Draining = false, Straggler = null };
-            LogOperator(logger, "uncordoned", nodeId);
-            await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeUncordoned, null, nodeId, 0, 0, 0, null,
-                $"node {nodeId} uncordoned: it takes new stages again"));
-        }
-        return Info(node);
-    }
-
-    public async Task<NodeInfo> Drain(string nodeId)
-    {
-        var node = Known(nodeId);
-        _nodes[nodeId] = node = node with { Cordoned = true, Draining = true };
-        var jobs = _jobs.Where(j => j.Value.Nodes.Contains(nodeId)).Select(j => j.Key).ToArray();
-        LogOperator(logger, "draining", nodeId);
-        await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeDraining, null, nodeId, 0, 0, 0, null,
-            jobs.Length == 0 ? $"node {nodeId} drained: it runs no stages" : $"node {nodeId} draining: the stages of {string.Join(", ", jobs)} move at their next step boundary"));
-        foreach (string jobId in jobs)
-            await GrainFactory.GetGrain<ITrainingJobGrain>(jobId).MoveStagesOff([nodeId], $"node {nodeId} is being drained");
-        return Info(node);
-    }
-
-    public async Task<bool> ReportStraggler(string jobId, string nodeId, string reason)
-    {
-        var node = Known(nodeId);
-        if (node.Straggler is null)
-        {
-            _nodes[nodeId] = node = node with { Straggler = reason };
-            LogStraggler(logger, nodeId, jobId, reason);
-            await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.StragglerFlagged, jobId, nodeId, 0, 0, 0, null,
-                $"node {nodeId} flagged as a straggler by job {jobId}: {reason}"));
-        }
-        // A spare: a node that takes new stages and runs none.
-        return Candidates().Any(c => c.AcceptsNewStages && c.StagesAlreadyHosted == 0);
-    }
-
     public Task<PlacementDecision> ProposeFasterPlacement(string jobId, IReadOnlyList<StageDemand> stages)
     {
         if (!_jobs.TryGetValue(jobId, out var job))
@@ -560,40 +469,4 @@ internal sealed partial class SchedulerGrain(
         /// <summary>Takes stages other than the ones it already runs.</summary>
         public bool AcceptsNewStages => !Cordoned && !Draining && Straggler is null;
     }
-
-    [LoggerMessage(1, LogLevel.Information, "Node {NodeId} registered from silo {Silo} ({Gigaflops} GFLOP/s)")]
-    private static partial void LogRegistered(ILogger logger, string nodeId, string silo, double gigaflops);
-
-    [LoggerMessage(2, LogLevel.Information, "Job {JobId} placed: {Placement}")]
-    private static partial void LogPlaced(ILogger logger, string jobId, string placement);
-
-    [LoggerMessage(4, LogLevel.Warning, "Node {NodeId} lost: {Reason}")]
-    private static partial void LogNodeLost(ILogger logger, string nodeId, string reason);
-
-    [LoggerMessage(5, LogLevel.Debug, "Could not tell job {JobId} about a lost node")]
-    private static partial void LogNotifyFailed(ILogger logger, Exception exception, string jobId);
-
-    [LoggerMessage(6, LogLevel.Information, "Node {NodeId} {Action} by an operator")]
-    private static partial void LogOperator(ILogger logger, string action, string nodeId);
-
-    [LoggerMessage(7, LogLevel.Warning, "Node {NodeId} flagged as a straggler by job {JobId}: {Reason}")]
-    private static partial void LogStraggler(ILogger logger, string nodeId, string jobId, string reason);
-
-    [LoggerMessage(8, LogLevel.Warning, "Preempting job {JobId} for job {For}")]
-    private static partial void LogPreempting(ILogger logger, string jobId, string @for);
-
-    [LoggerMessage(10, LogLevel.Information, "Asking job {JobId} to shrink to {Replicas} replica(s) for job {For}")]
-    private static partial void LogShrinking(ILogger logger, string jobId, int replicas, string @for);
-
-    [LoggerMessage(9, LogLevel.Information, "Quota of team {Team} set to {MaxNodes} node(s)")]
-    private static partial void LogQuota(ILogger logger, string team, string maxNodes);
-
-    [LoggerMessage(11, LogLevel.Warning, "Node {NodeId} reported unreachable by job {JobId} ({Reason}): no new stages until it heartbeats again")]
-    private static partial void LogUnreachable(ILogger logger, string nodeId, string jobId, string reason);
-
-    [LoggerMessage(12, LogLevel.Information, "Node {NodeId} heartbeated {Seconds:F2} s after it was reported unreachable: placeable again")]
-    private static partial void LogReachableAgain(ILogger logger, string nodeId, double seconds);
-
-    [LoggerMessage(3, LogLevel.Warning, "Job {JobId} could not be placed: {Reason}")]
-    private static partial void LogRefused(ILogger logger, string jobId, string? reason);
 }

@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.Grains.Scheduling;
+
+internal sealed partial class SchedulerGrain
+{
+    [LoggerMessage(1, LogLevel.Information, "Node {NodeId} registered from silo {Silo} ({Gigaflops} GFLOP/s)")]
+    private static partial void LogRegistered(ILogger logger, string nodeId, string silo, double gigaflops);
+
+    [LoggerMessage(2, LogLevel.Information, "Job {JobId} placed: {Placement}")]
+    private static partial void LogPlaced(ILogger logger, string jobId, string placement);
+
+    [LoggerMessage(4, LogLevel.Warning, "Node {NodeId} lost: {Reason}")]
+    private static partial void LogNodeLost(ILogger logger, string nodeId, string reason);
+
+    [LoggerMessage(5, LogLevel.Debug, "Could not tell job {JobId} about a lost node")]
+    private static partial void LogNotifyFailed(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(6, LogLevel.Information, "Node {NodeId} {Action} by an operator")]
+    private static partial void LogOperator(ILogger logger, string action, string nodeId);
+
+    [LoggerMessage(7, LogLevel.Warning, "Node {NodeId} flagged as a straggler by job {JobId}: {Reason}")]
+    private static partial void LogStraggler(ILogger logger, string nodeId, string jobId, string reason);
+
+    [LoggerMessage(8, LogLevel.Warning, "Preempting job {JobId} for job {For}")]
+    private static partial void LogPreempting(ILogger logger, string jobId, string @for);
+
+    [LoggerMessage(10, LogLevel.Information, "Asking job {JobId} to shrink to {Replicas} replica(s) for job {For}")]
+    private static partial void LogShrinking(ILogger logger, string jobId, int replicas, string @for);
+
+    [LoggerMessage(9, LogLevel.Information, "Quota of team {Team} set to {MaxNodes} node(s)")]
+    private static partial void LogQuota(ILogger logger, string team, string maxNodes);
+
+    [LoggerMessage(11, LogLevel.Warning, "Node {NodeId} reported unreachable by job {JobId} ({Reason}): no new stages until it heartbeats again")]
+    private static partial void LogUnreachable(ILogger logger, string nodeId, string jobId, string reason);
+
+    [LoggerMessage(12, LogLevel.Information, "Node {NodeId} heartbeated {Seconds:F2} s after it was reported unreachable: placeable again")]
+    private static partial void LogReachableAgain(ILogger logger, string nodeId, double seconds);
+
+    [LoggerMessage(3, LogLevel.Warning, "Job {JobId} could not be placed: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string jobId, string? reason);
+}
