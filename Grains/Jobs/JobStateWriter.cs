@@ -15,10 +15,10 @@ namespace Cluster.Grains.Jobs;
 /// (<see cref="JobFencedException"/>); otherwise this activation's state is written over it with the fresh ETag.</item>
 /// <item>A failed write never reaches the job's loop: it is retried with capped exponential back-off and jitter on the
 /// injected <see cref="TimeProvider"/>; <see cref="Problem"/> says why it is late.</item>
-/// </list>
 /// <item>What is written per step is O(1) in the step count: the loss history is sealed into
 /// <see cref="LossChunk"/> records of <see cref="LossChunkSize"/> losses, each written (before the state that counts
 /// it) once; the state carries only the tail.</item>
+/// </list>
 /// State is written through <see cref="IGrainStorage"/> directly (not <c>IPersistentState</c>) so that a re-read for
 /// reconciliation never replaces the object the job is mutating.
 /// </summary>
