@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Cluster.Grains.Hosting;
 using Xunit.Abstractions;
 using Xunit.Sdk;
 
@@ -26,12 +27,22 @@ public sealed class AzuriteFixture : IAsyncLifetime
     private static readonly TimeSpan s_installDeadline = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(100);
 
-    private readonly IMessageSink _diagnostics;
+    private readonly Action<string> _report;
     private readonly ConcurrentQueue<string> _output = new();
     private Process? _process;
     private string? _dataDirectory;
+    private string? _node;
+    private string? _script;
 
-    public AzuriteFixture(IMessageSink diagnostics) => _diagnostics = diagnostics;
+    public AzuriteFixture(IMessageSink diagnostics) => _report = message => diagnostics.OnMessage(new DiagnosticMessage(message));
+
+    private AzuriteFixture(Action<string> report) => _report = report;
+
+    /// <summary>
+    /// An emulator of one test's own (not the shared collection fixture), for tests that stop and restart it; the
+    /// caller initialises and disposes it.
+    /// </summary>
+    public static AzuriteFixture Private(ITestOutputHelper output) => new(output.WriteLine);
 
     public int BlobPort { get; private set; }
     public int TablePort { get; private set; }
@@ -55,8 +66,8 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        string node = FindOnPath("node") ?? throw MissingTool("node");
-        string script = await EnsureInstalledAsync();
+        string node = _node = FindOnPath("node") ?? throw MissingTool("node");
+        string script = _script = await EnsureInstalledAsync();
         _dataDirectory = Path.Combine(Path.GetTempPath(), $"azurite-{Guid.NewGuid():N}");
         Directory.CreateDirectory(_dataDirectory);
         try
@@ -65,7 +76,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
             {
                 try
                 {
-                    await StartAsync(node, script);
+                    await StartAsync(node, script, FreePorts());
                     break;
                 }
                 catch (AzuriteExitedException) when (attempt < StartAttempts)
@@ -112,9 +123,40 @@ public sealed class AzuriteFixture : IAsyncLifetime
         }
     }
 
-    private async Task StartAsync(string node, string script)
+    /// <summary>
+    /// A storage outage: stops the emulator gracefully (SIGTERM, so it saves its metadata as a real service keeps its
+    /// data) and keeps its data folder and ports for <see cref="RestartAsync"/>.
+    /// </summary>
+    public async Task StopAsync(TimeSpan timeout)
     {
-        (BlobPort, TablePort, QueuePort) = FreePorts();
+        var process = _process ?? throw new InvalidOperationException("Azurite is not running: start it (InitializeAsync) before stopping it.");
+        UnixSignals.Terminate(process.Id);
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+        _process = null;
+        process.Dispose();
+        _report($"Azurite stopped (blob {BlobPort}, table {TablePort}); its data stays in '{_dataDirectory}'.");
+    }
+
+    /// <summary>Starts the emulator again on the same ports over the same data, after <see cref="StopAsync"/>.</summary>
+    public Task RestartAsync()
+    {
+        if (_process is not null) throw new InvalidOperationException("Azurite is still running: stop it (StopAsync) before restarting it.");
+        if (_node is null || _script is null) throw new InvalidOperationException("Azurite was never started: call InitializeAsync first.");
+        return StartAsync(_node, _script, (BlobPort, TablePort, QueuePort));
+    }
+
+    private async Task StartAsync(string node, string script, (int Blob, int Table, int Queue) ports)
+    {
+        (BlobPort, TablePort, QueuePort) = ports;
         _output.Clear();
         var start = new ProcessStartInfo(node)
         {
@@ -315,5 +357,5 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     private string RecentOutput() => _output.IsEmpty ? "(Azurite printed nothing)" : "Azurite output:\n" + string.Join('\n', _output);
 
-    private void Report(string message) => _diagnostics.OnMessage(new DiagnosticMessage(message));
+    private void Report(string message) => _report(message);
 }
