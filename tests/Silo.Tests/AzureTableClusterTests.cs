@@ -2,7 +2,6 @@ using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Tests;
-using Orleans.Configuration;
 
 namespace Cluster.Silo.Tests;
 
@@ -18,41 +17,8 @@ public sealed class AzureTableClusterTests(AzuriteFixture azurite)
     public async Task Two_silo_processes_form_a_cluster_through_the_table_and_train_a_job_with_blob_checkpoints()
     {
         await using var cluster = new ProcessCluster();
-        string clusterId = $"test-{cluster.Suffix}", checkpointContainer = $"ckpt-{cluster.Suffix}", stateContainer = $"state-{cluster.Suffix}";
-        int[] ports = SiloProcess.FreePorts(4);
-        foreach (var (name, siloPort, gatewayPort) in new[] { ("silo-a", ports[0], ports[1]), ("silo-b", ports[2], ports[3]) })
-        {
-            cluster.StartSilo(name,
-            [
-                $"--Orleans:SiloName={name}",
-                $"--Orleans:ClusterId={clusterId}",
-                "--Orleans:ServiceId=silo-tests",
-                $"--Orleans:SiloPort={siloPort}",
-                $"--Orleans:GatewayPort={gatewayPort}",
-                "--Orleans:AdvertisedIPAddress=127.0.0.1",
-                "--Orleans:Membership:Provider=AzureTable",
-                "--TrainingCluster:DeviceSlots=1",
-                "--TrainingCluster:ThreadsPerSlot=1",
-                "--TrainingCluster:CheckpointStore=azureblob",
-                $"--TrainingCluster:AzureBlob:CheckpointContainer={checkpointContainer}",
-                $"--TrainingCluster:AzureBlob:StateContainer={stateContainer}",
-                "--Logging:LogLevel:Default=Warning",
-                "--Logging:LogLevel:Cluster.Silo=Information",
-            ],
-            new Dictionary<string, string>
-            {
-                // Secrets through the environment, as a deployment passes them.
-                ["CLUSTER_Orleans__Membership__ConnectionString"] = azurite.TableConnectionString,
-                ["CLUSTER_TrainingCluster__AzureBlob__ConnectionString"] = azurite.BlobConnectionString,
-            });
-        }
-        var client = await cluster.ConnectAsync(c =>
-        {
-            c.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(azurite.TableConnectionString));
-            c.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, "silo-tests"));
-        }, TimeSpan.FromMinutes(2));
-
-        await cluster.WaitForNodesAsync(client, 2);
+        var fleet = AzuriteFleet.For(cluster, "test");
+        var client = await fleet.StartTwoSilosAsync(cluster, azurite);
 
         var spec = TinyJob.Spec($"fleet-{cluster.Suffix}", stages: 2, steps: 6, checkpointInterval: 3);
         var job = client.GetGrain<ITrainingJobGrain>(spec.JobId);
@@ -68,15 +34,15 @@ public sealed class AzureTableClusterTests(AzuriteFixture azurite)
         // The membership table holds both silos of this cluster as Active.
         var table = new TableServiceClient(azurite.TableConnectionString).GetTableClient("OrleansSiloInstances");
         var members = new List<TableEntity>();
-        await foreach (var row in table.QueryAsync<TableEntity>(e => e.PartitionKey == clusterId)) members.Add(row);
+        await foreach (var row in table.QueryAsync<TableEntity>(e => e.PartitionKey == fleet.ClusterId)) members.Add(row);
         Assert.Equal(["silo-a", "silo-b"], members.Where(m => m.GetString("Status") == "Active").Select(m => m.GetString("SiloName")).Order());
 
         var blobs = new BlobServiceClient(azurite.BlobConnectionString, new BlobClientOptions(BlobClientOptions.ServiceVersion.V2026_06_06));
         var checkpoints = new List<string>();
-        await foreach (var blob in blobs.GetBlobContainerClient(checkpointContainer).GetBlobsAsync()) checkpoints.Add(blob.Name);
+        await foreach (var blob in blobs.GetBlobContainerClient(fleet.CheckpointContainer).GetBlobsAsync()) checkpoints.Add(blob.Name);
         Assert.Contains($"{spec.JobId}/step-00000006/manifest.json", checkpoints);
         int state = 0;
-        await foreach (var _ in blobs.GetBlobContainerClient(stateContainer).GetBlobsAsync()) state++;
+        await foreach (var _ in blobs.GetBlobContainerClient(fleet.StateContainer).GetBlobsAsync()) state++;
         Assert.True(state >= 1, "job state should be blobs in the state container");
 
         foreach (var silo in cluster.Silos)

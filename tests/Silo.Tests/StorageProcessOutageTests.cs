@@ -1,8 +1,6 @@
-using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Tests;
-using Orleans.Configuration;
 using Xunit.Abstractions;
 
 namespace Cluster.Silo.Tests;
@@ -35,39 +33,8 @@ public sealed class StorageProcessOutageTests(ITestOutputHelper output)
     private async Task RunThroughOutage(AzuriteFixture azurite)
     {
         await using var cluster = new ProcessCluster();
-        string clusterId = $"outage-{cluster.Suffix}", checkpointContainer = $"ckpt-{cluster.Suffix}", stateContainer = $"state-{cluster.Suffix}";
-        int[] ports = SiloProcess.FreePorts(4);
-        foreach (var (name, siloPort, gatewayPort) in new[] { ("silo-a", ports[0], ports[1]), ("silo-b", ports[2], ports[3]) })
-        {
-            cluster.StartSilo(name,
-            [
-                $"--Orleans:SiloName={name}",
-                $"--Orleans:ClusterId={clusterId}",
-                "--Orleans:ServiceId=silo-tests",
-                $"--Orleans:SiloPort={siloPort}",
-                $"--Orleans:GatewayPort={gatewayPort}",
-                "--Orleans:AdvertisedIPAddress=127.0.0.1",
-                "--Orleans:Membership:Provider=AzureTable",
-                "--TrainingCluster:DeviceSlots=1",
-                "--TrainingCluster:ThreadsPerSlot=1",
-                "--TrainingCluster:CheckpointStore=azureblob",
-                $"--TrainingCluster:AzureBlob:CheckpointContainer={checkpointContainer}",
-                $"--TrainingCluster:AzureBlob:StateContainer={stateContainer}",
-                "--Logging:LogLevel:Default=Warning",
-                "--Logging:LogLevel:Cluster=Information",
-            ],
-            new Dictionary<string, string>
-            {
-                ["CLUSTER_Orleans__Membership__ConnectionString"] = azurite.TableConnectionString,
-                ["CLUSTER_TrainingCluster__AzureBlob__ConnectionString"] = azurite.BlobConnectionString,
-            });
-        }
-        var client = await cluster.ConnectAsync(c =>
-        {
-            c.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(azurite.TableConnectionString));
-            c.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, "silo-tests"));
-        }, TimeSpan.FromMinutes(2));
-        await cluster.WaitForNodesAsync(client, 2);
+        var fleet = AzuriteFleet.For(cluster, "outage");
+        var client = await fleet.StartTwoSilosAsync(cluster, azurite);
 
         var spec = TinyJob.Spec($"outage-{cluster.Suffix}", stages: 2, steps: 120, checkpointInterval: 5);
         var job = client.GetGrain<ITrainingJobGrain>(spec.JobId);
@@ -112,7 +79,7 @@ public sealed class StorageProcessOutageTests(ITestOutputHelper output)
 
         var blobs = new BlobServiceClient(azurite.BlobConnectionString, new BlobClientOptions(BlobClientOptions.ServiceVersion.V2026_06_06));
         var names = new List<string>();
-        await foreach (var blob in blobs.GetBlobContainerClient(checkpointContainer).GetBlobsAsync()) names.Add(blob.Name);
+        await foreach (var blob in blobs.GetBlobContainerClient(fleet.CheckpointContainer).GetBlobsAsync()) names.Add(blob.Name);
         Assert.Contains($"{spec.JobId}/step-{spec.Steps:D8}/manifest.json", names);
     }
 
