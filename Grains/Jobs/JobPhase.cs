@@ -26,8 +26,11 @@ internal abstract record JobPhase
     /// <summary>The scheduler refused; the job asks again after a poll period, in the epoch of <paramref name="Attempt"/>.</summary>
     public sealed record WaitingForCapacity(PlacementAttempt Attempt, string Reason) : JobPhase;
 
-    /// <summary>Between two steps: every stage has applied the same number of updates. Requests are served here.</summary>
-    public sealed record AtBoundary(ReplicaStages Stages) : JobPhase;
+    /// <summary>
+    /// Between two steps: every stage has applied the same number of updates. Requests are served here. With
+    /// <paramref name="RetakeCheckpoint"/> (right after a recovery) a checkpoint that came due but never committed is taken first.
+    /// </summary>
+    public sealed record AtBoundary(ReplicaStages Stages, bool RetakeCheckpoint = false) : JobPhase;
 
     /// <summary>One training step, then the checkpoint or snapshot it makes due.</summary>
     public sealed record Running(ReplicaStages Stages) : JobPhase;

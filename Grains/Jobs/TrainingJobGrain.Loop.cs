@@ -64,7 +64,7 @@ internal sealed partial class TrainingJobGrain
             {
                 JobPhase.Placing placing => await Place(placing),
                 JobPhase.WaitingForCapacity waiting => await WaitForCapacity(waiting),
-                JobPhase.AtBoundary boundary => await AtBoundary(boundary.Stages),
+                JobPhase.AtBoundary boundary => await AtBoundary(boundary.Stages, boundary.RetakeCheckpoint),
                 JobPhase.Running running => await Run(running.Stages),
                 JobPhase.WaitingForStorage { Cause: { } cause } => await WaitForStorageToList(cause),
                 JobPhase.WaitingForStorage waiting => await WaitForStorage(waiting),
@@ -103,10 +103,12 @@ internal sealed partial class TrainingJobGrain
     /// Between two steps: cancel, the end of training, the mailbox's requests (in its priority), then the limit of steps
     /// without a durable checkpoint. Exits: Finished, Placing (a request places again), Paused, WaitingForStorage, Running.
     /// </summary>
-    private async Task<JobPhase> AtBoundary(ReplicaStages stages)
+    private async Task<JobPhase> AtBoundary(ReplicaStages stages, bool retakeCheckpoint)
     {
         var spec = S.Spec!;
         if (_mailbox.CancelRequested) return new JobPhase.Finished(JobState.Cancelled, null);
+        if (retakeCheckpoint && S.CompletedSteps < spec.Steps)
+            await Checkpoint(spec, stages); // cut short by the failure: retaken now, not an interval later
         if (S.CompletedSteps >= spec.Steps)
         {
             return S.LastCheckpointStep == S.CompletedSteps

@@ -66,7 +66,11 @@ internal sealed partial class TrainingJobGrain
         _mailbox.Placed(); // moves and shrinks asked of the old placement are moot now
         _policy.Placed();
         _placed = await ConfigureAndRestore(spec, plan, attempt, decision, previous);
-        return new JobPhase.AtBoundary(_placed);
+        // Invariant: a checkpoint that came due at or before the restored step but never committed (the failure cut it
+        // short) is retaken at the first step boundary after the recovery.
+        int interval = spec.CheckpointInterval;
+        bool retake = attempt.Recovering && interval > 0 && S.CompletedSteps / interval * interval > (S.LastCheckpointStep ?? 0);
+        return new JobPhase.AtBoundary(_placed, retake);
     }
 
     /// <summary>Not enough capacity: shows why (once), then asks again after a poll period — or pauses or ends on request.</summary>

@@ -1,24 +1,14 @@
-using System.Diagnostics;
 using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Compute;
 using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
-using Cluster.Grains.Interfaces.Nodes;
-using Cluster.Grains.Interfaces.Scheduling;
-using Cluster.Grains.Interfaces.Stages;
-using Cluster.Grains.Placement;
-using Cluster.Grains.Scheduling;
-using Cluster.Grains.Stages;
 using Cluster.Kernels.Data;
-using Cluster.Kernels.Model;
-using Cluster.Kernels.Training;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Storage;
-using Orleans.Streams;
 
 namespace Cluster.Grains.Jobs;
 
@@ -26,13 +16,14 @@ namespace Cluster.Grains.Jobs;
 /// Drives one training job: validate → place (through the scheduler) → configure stages → train step by step →
 /// checkpoint (snapshots off the training path, manifest committed once every shard is durable) → complete. The loss
 /// of a step is the canonical mean of its micro-batch losses; the clip coefficient comes from per-parameter squared
-/// norms summed in global order — so the trajectory is bit-identical to the reference trainer. The state it needs to
-/// carry on lives in grain storage that outlives any silo.
-/// Layout: this file is the Orleans surface (requests, activation, supervision, status projection); the driver loop and
-/// its phases are in <c>.Loop.cs</c>, step-boundary requests in <c>.Boundary.cs</c>, placement and the restore planner
-/// in <c>.Placement.cs</c>, one training step in <c>.Step.cs</c>, snapshots and checkpoints in <c>.Checkpoints.cs</c>.
-/// Persistence has one owner (<see cref="JobStateWriter"/>), and so have commits and retention
-/// (<see cref="CheckpointCoordinator"/>).
+/// norms summed in global order — so the trajectory is bit-identical to the reference trainer.
+/// Layout, one owner per invariant: this file is the Orleans surface (interface methods post requests to the
+/// <see cref="BoundaryMailbox"/>, activation, supervision, status projection); the driver loop over the closed set of
+/// <see cref="JobPhase"/>s is in <c>.Loop.cs</c>, the one transition function in <c>.Transitions.cs</c>, serving
+/// requests at a step boundary in <c>.Boundary.cs</c>, placement and the restore planner in <c>.Placement.cs</c>, one
+/// step (no persistence, no events) in <c>.Step.cs</c>, snapshots and checkpoints in <c>.Checkpoints.cs</c>.
+/// Persistence: <see cref="JobStateWriter"/>; commits and retention: <see cref="CheckpointCoordinator"/>; failures:
+/// <see cref="RecoveryPolicy"/>; events and progress: <see cref="JobNarrator"/>.
 /// </summary>
 [Reentrant]
 internal sealed partial class TrainingJobGrain(
