@@ -31,7 +31,14 @@ internal sealed partial class JobNarrator(Grain grain, string jobId, JobStateWri
             LogSilenced(logger, jobId, kind, epoch);
             return;
         }
-        await grain.Publish(new ClusterEvent(time.GetUtcNow(), kind, jobId, null, epoch, step, lostSteps, seconds, message));
+        try
+        {
+            await grain.Publish(new ClusterEvent(time.GetUtcNow(), kind, jobId, null, epoch, step, lostSteps, seconds, message));
+        }
+        catch (Exception e) when (!ActivationLoss.Is(e))
+        {
+            LogPublishFailed(logger, e, jobId); // events are best-effort; training and recovery go on
+        }
     }
 
     /// <summary>Publishes the job's progress (its status now and <paramref name="message"/>) unless this activation is fenced.</summary>

@@ -25,6 +25,10 @@ internal sealed partial class TrainingJobGrain
             LogFenced(logger, this.GetPrimaryKeyString(), e.Message);
             this.DeactivateOnIdle(); // the newer activation owns the job; this one touches nothing more
         }
+        catch (Exception e) when (ActivationLoss.Is(e))
+        {
+            LogActivationLost(logger, this.GetPrimaryKeyString(), ShortError.Of(e)); // its silo stopped or it was deactivated: the next activation carries on
+        }
         catch (Exception e)
         {
             LogLoopDied(logger, e, this.GetPrimaryKeyString());
@@ -39,7 +43,8 @@ internal sealed partial class TrainingJobGrain
     /// transition is handed to the writer before it is published.</item>
     /// <item>Every exception from any await of a handler lands in a phase (<see cref="Next"/>): storage → waiting for
     /// storage, never a failure; lost nodes and messages → <see cref="JobPhase.Recovering"/>; causes waiting cannot
-    /// fix → <see cref="JobPhase.Finished"/> as Failed. Only a fenced activation leaves the loop early, writing nothing.</item>
+    /// fix → <see cref="JobPhase.Finished"/> as Failed. Only an activation that no longer owns the job (fenced by a newer
+    /// epoch, or invalid: deactivated, its silo stopped) leaves the loop early, writing nothing.</item>
     /// <item>A loop that stops before a terminal phase is restarted by the watchdog (<see cref="EnsureRunning"/>).</item>
     /// </list>
     /// </summary>
@@ -73,9 +78,9 @@ internal sealed partial class TrainingJobGrain
                 _ => throw new UnreachableException($"Job {this.GetPrimaryKeyString()}: no handler for phase {phase}."),
             };
         }
-        catch (JobFencedException)
+        catch (Exception e) when (e is JobFencedException || ActivationLoss.Is(e))
         {
-            throw;
+            throw; // this activation no longer owns the job: it stops, writing nothing
         }
         catch (StorageUnavailableException e) when (!_mailbox.CancelRequested)
         {
