@@ -25,6 +25,12 @@ public sealed class JobCoordinatorOptions
     /// <summary>Failures (lost nodes, stages, messages) in a row without a completed step before the job is declared failed. <value>20.</value></summary>
     public int MaxRecoveriesWithoutProgress { get; set; } = 20;
 
+    /// <summary>
+    /// The window of the failure budget: failures older than this no longer count toward
+    /// <see cref="MaxRecoveriesWithoutProgress"/> (a completed step clears the budget too). <value>10 min.</value>
+    /// </summary>
+    public TimeSpan FailureWindow { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How often a job waiting for capacity asks the scheduler again. <value>1 s.</value></summary>
     public TimeSpan CapacityPollPeriod { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -43,6 +49,8 @@ public sealed class JobCoordinatorOptions
         Positive(nameof(StorageRetryDelay), StorageRetryDelay);
         Positive(nameof(RecoveryDelay), RecoveryDelay);
         Positive(nameof(CapacityPollPeriod), CapacityPollPeriod);
+        if (FailureWindow < RecoveryMaxDelay)
+            problems.Add($"{nameof(FailureWindow)} = {FailureWindow}: must be at least {nameof(RecoveryMaxDelay)} = {RecoveryMaxDelay} (e.g. 10 min), or no two failures would ever count together.");
         if (StorageRetryMaxDelay < StorageRetryDelay)
             problems.Add($"{nameof(StorageRetryMaxDelay)} = {StorageRetryMaxDelay}: must be at least {nameof(StorageRetryDelay)} = {StorageRetryDelay}.");
         if (RecoveryMaxDelay < RecoveryDelay)

@@ -15,4 +15,7 @@ internal sealed partial class JobStateWriter
 
     [LoggerMessage(4, LogLevel.Warning, "Job {JobId}: {Reason}")]
     private static partial void LogFenced(ILogger logger, string jobId, string reason);
+
+    [LoggerMessage(5, LogLevel.Debug, "Job {JobId}: stored state could not be re-read to confirm ownership; this activation goes on as the owner")]
+    private static partial void LogOwnershipUnknown(ILogger logger, Exception exception, string jobId);
 }

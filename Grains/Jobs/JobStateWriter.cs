@@ -95,6 +95,31 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
         _durableChunks = State.LossChunks;
     }
 
+    /// <summary>
+    /// Whether this activation still owns the job, asked before it says anything others act on (events): re-reads the
+    /// stored state (bounded by <paramref name="timeout"/>); a newer stored epoch fences this activation. When storage
+    /// cannot answer, the activation owns the job as far as it knows (events go on during an outage).
+    /// </summary>
+    public async Task<bool> StillOwns(TimeSpan timeout)
+    {
+        if (Fenced is not null) return false;
+        try
+        {
+            var stored = new GrainState<JobGrainState>(new JobGrainState());
+            await storage.ReadStateAsync(StateName, grainId, stored).WaitAsync(timeout, time);
+            if (stored.State is { } theirs && theirs.Epoch > State.Epoch && Fenced is null)
+            {
+                Fenced = new JobFencedException(grainId.Key.ToString()!, State.Epoch, theirs.Epoch);
+                LogFenced(logger, grainId.Key.ToString()!, Fenced.Message);
+            }
+        }
+        catch (Exception e)
+        {
+            LogOwnershipUnknown(logger, e, grainId.Key.ToString()!);
+        }
+        return Fenced is null;
+    }
+
     /// <summary>Asks for the current state to be written; returns at once (a per-step save never holds training up).</summary>
     public void Request()
     {

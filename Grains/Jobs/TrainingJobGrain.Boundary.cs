@@ -1,23 +1,10 @@
-using System.Diagnostics;
-using Cluster.Grains.Checkpoints;
-using Cluster.Grains.Compute;
-using Cluster.Grains.Hosting;
-using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
-using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Grains.Interfaces.Scheduling;
-using Cluster.Grains.Interfaces.Stages;
 using Cluster.Grains.Placement;
 using Cluster.Grains.Scheduling;
-using Cluster.Grains.Stages;
 using Cluster.Kernels.Model;
-using Cluster.Kernels.Training;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Orleans.Storage;
-using Orleans.Streams;
 
 namespace Cluster.Grains.Jobs;
 
@@ -25,23 +12,23 @@ namespace Cluster.Grains.Jobs;
 internal sealed partial class TrainingJobGrain
 {
     /// <summary>
-    /// Operator requests, between two steps (every stage has applied the same number of updates): a rewind, a
-    /// checkpoint, a pause, moving stages off drained or straggling nodes. Returns how to place again, or null to go on.
+    /// Serves the mailbox's requests between two steps, in its priority (<see cref="BoundaryMailbox"/>): a rewind, a
+    /// checkpoint, a pause, a preemption, a shrink, moving stages off drained or straggling nodes, growth. Returns the
+    /// next phase (placing again, paused), or null to go on training.
     /// </summary>
-    private async Task<PlacementRequest?> AtStepBoundary(JobSpec spec, StagePlan plan, ReplicaStages stages)
+    private async Task<JobPhase?> ServeRequests(JobSpec spec, StagePlan plan, ReplicaStages stages)
     {
         await ApplyCommitted(_checkpoints.Collect());
-        if (RewindRequest() is { } rewinding)
+        if (_mailbox.RewindRequest("rewound by an operator") is { } rewinding)
         {
             await ApplyCommitted(await _checkpoints.Drain());
-            return rewinding;
+            return new JobPhase.Placing(rewinding);
         }
         // A checkpoint an operator action needs is retried only once the store's back-off has passed.
         bool storeReady = _checkpoints.Problem is null || _checkpoints.RetryDue;
-        if (_checkpointWaiters.Count > 0)
+        if (_mailbox.HasCheckpointWaiters)
         {
-            var waiters = _checkpointWaiters.ToArray();
-            _checkpointWaiters.Clear();
+            var waiters = _mailbox.TakeCheckpointWaiters();
             try
             {
                 var manifest = await CheckpointAndCommit(spec, stages);
@@ -54,40 +41,31 @@ internal sealed partial class TrainingJobGrain
                 if (e is not StorageUnavailableException) throw; // a storage outage only defers it: training goes on
             }
         }
-        if (_pauseRequested && storeReady)
+        if (_mailbox.PauseRequested && storeReady)
         {
             // Pausing frees the nodes, so it needs a committed checkpoint; while storage is out the request waits.
             if (await CheckpointOrDefer(spec, stages, "pausing") is null) return null;
-            await EnterPaused(spec, stages);
-            return null;
+            return await EnterPaused(spec, stages);
         }
-        if (_preemptedBecause is { } preempted && storeReady)
+        if (_mailbox.PreemptedBecause is { } preempted && storeReady)
         {
             // Give the nodes back with nothing to lose: commit this step, free the nodes, then wait for capacity
             // like any queued job; placing again restores this checkpoint. While storage is out the request waits.
             if (await CheckpointOrDefer(spec, stages, "preemption") is not { } manifest) return null;
-            _preemptedBecause = null;
+            _mailbox.Preempted();
             await ReleaseStages(stages);
             await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Release(spec.JobId);
             S.Placement = [];
             LogPreempted(logger, spec.JobId, S.CompletedSteps, preempted);
             await Narrate(ClusterEventKind.JobPreempted, S.CompletedSteps, 0, null,
                 $"{preempted}: checkpoint at step {manifest.Step} committed, nodes freed; it resumes when capacity returns");
-            return new PlacementRequest(null, null, null, $"resumed after being {preempted}", ClusterEventKind.JobUnpaused);
+            return new JobPhase.Placing(new PlacementRequest(null, null, null, $"resumed after being {preempted}", ClusterEventKind.JobUnpaused));
         }
-        if (_shrinkTo is { } shrink)
-        {
-            _shrinkTo = null;
-            if (await PlanShrink(spec, plan, stages, shrink.Replicas, shrink.Reason) is { } shrinking)
-                return shrinking;
-        }
-        if (_moveOff.Count > 0)
-        {
-            var moveOff = _moveOff.ToDictionary(StringComparer.Ordinal);
-            _moveOff.Clear();
-            return await PlanMove(spec, plan, stages, moveOff);
-        }
-        return await ProposeMoreReplicas(spec, plan, stages);
+        if (_mailbox.TakeShrink() is { } shrink && await PlanShrink(spec, plan, stages, shrink.Replicas, shrink.Reason) is { } shrinking)
+            return new JobPhase.Placing(shrinking);
+        if (_mailbox.HasMoves)
+            return await PlanMove(spec, plan, stages, _mailbox.TakeMoves()) is { } moving ? new JobPhase.Placing(moving) : null;
+        return await ProposeMoreReplicas(spec, plan, stages) is { } growing ? new JobPhase.Placing(growing) : null;
     }
 
     /// <summary>

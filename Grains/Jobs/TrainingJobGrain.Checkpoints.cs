@@ -89,12 +89,14 @@ internal sealed partial class TrainingJobGrain
         if (_checkpoints.PendingStep >= 0 || S.LastCheckpointStep == S.CompletedSteps) return;
         long step = S.CompletedSteps;
         long epoch = S.Epoch;
-        S.State = JobState.Checkpointing;
+        var before = S.State;
+        await Transition(JobState.Checkpointing, S.Error, Persist.None, null, publish: false);
         await Guard(Task.WhenAll(stages.All.Select(s => s.Snapshot(epoch, step, durable: true))));
         _lastSnapshotStep = step;
         _checkpoints.Begin(spec, epoch, step, [.. _writer.Losses]);
         await Publish($"checkpointing step {step}");
-        if (S.State == JobState.Checkpointing) S.State = JobState.Running; // the commit goes on in the background
+        if (S.State == JobState.Checkpointing) // the commit goes on in the background
+            await Transition(before, S.Error, Persist.None, null, publish: false);
     }
 
     /// <summary>Records a committed checkpoint in job state (written in the background) and says so.</summary>

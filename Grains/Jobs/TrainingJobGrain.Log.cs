@@ -60,4 +60,7 @@ internal sealed partial class TrainingJobGrain
 
     [LoggerMessage(20, LogLevel.Warning, "Job {JobId}: {What} deferred, storage is unavailable: {Reason}")]
     private static partial void LogDeferred(ILogger logger, string jobId, string what, string reason);
+
+    [LoggerMessage(21, LogLevel.Warning, "Job {JobId}: this activation is no longer valid ({Reason}); its loop stops and the job's next activation carries on")]
+    private static partial void LogActivationLost(ILogger logger, string jobId, string reason);
 }

@@ -25,55 +25,75 @@ namespace Cluster.Grains.Jobs;
 internal sealed partial class TrainingJobGrain
 {
     /// <summary>
-    /// Why the job places again without a failure, and from what: preferred nodes per stage (a move), the step of the
-    /// in-memory snapshots to restore (live state), or a committed checkpoint (rewind). All null: the usual choice.
+    /// Takes a new epoch for a placement (durable before any stage sees it: it fences every call of the placement) and
+    /// queues the job with the scheduler. A placement without a request after the first one recovers from a failure.
     /// </summary>
-    private sealed record PlacementRequest(IReadOnlyList<ReplicaNodes>? Preferred, long? MemoryStep, CheckpointManifest? Manifest, string Why, ClusterEventKind Kind)
+    private async Task<PlacementAttempt> BeginPlacement(JobSpec spec, PlacementRequest? request)
     {
-        /// <summary>The replica counts to accept (null: every count the spec allows).</summary>
-        public IReadOnlyList<int>? Counts { get; init; }
-
-        /// <summary>An operator asked to start again from the initial weights (restore step 0).</summary>
-        public bool InitialWeights { get; init; }
-    }
-
-    private async Task<ReplicaStages> PlaceAndConfigure(JobSpec spec, PlacementRequest? request)
-    {
-        string jobId = this.GetPrimaryKeyString();
         bool recovering = S.Epoch > 0 && request is null; // a failure (else a first placement or an operator's request)
         var started = time.GetUtcNow();
-        S.State = recovering ? JobState.Recovering : JobState.Placing;
         S.Epoch++;
         _lastSnapshotStep = -1; // stages restored from memory hand their copy to the executor
         _stragglers = new StragglerDetector(options.Value.StragglerFactor, options.Value.StragglerSteps);
-        await _writer.Flush(); // the epoch fences every call of this placement: durable before any stage sees it
-        await Publish(request is not null ? $"epoch {S.Epoch}: placing again ({request.Why})" : recovering ? $"epoch {S.Epoch}: re-placing" : "placing");
+        await Transition(recovering ? JobState.Recovering : JobState.Placing, S.Error, Persist.Durable,
+            request is not null ? $"epoch {S.Epoch}: placing again ({request.Why})" : recovering ? $"epoch {S.Epoch}: re-placing" : "placing");
+        await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Enqueue(new JobTicket(spec.JobId, spec.Priority, spec.Team, S.SubmittedAt ?? started));
+        return new PlacementAttempt(request, recovering, started);
+    }
 
+    /// <summary>
+    /// Asks the scheduler once. Exits: placed → AtBoundary (stages configured and restored); refused → WaitingForCapacity;
+    /// a model that cannot fit a healthy cluster → Failed (the user's to fix; lost capacity comes back by itself).
+    /// </summary>
+    private async Task<JobPhase> Place(JobPhase.Placing placing)
+    {
+        if (_mailbox.CancelRequested) return new JobPhase.Finished(JobState.Cancelled, null);
+        var spec = S.Spec!;
+        string jobId = spec.JobId;
+        var attempt = placing.Attempt ?? await BeginPlacement(spec, placing.Request ?? _mailbox.RewindRequest("rewound by an operator"));
+        var request = attempt.Request;
         var plan = JobSpecs.PlanOf(spec);
         var demands = JobSpecs.Demands(spec, plan);
         var previous = ReplicaStages.NodesOf(S.Placement).Where(r => r.Nodes.Count == plan.StageCount).ToArray();
-        var previousNode = previous.SelectMany(r => r.Nodes.Select((node, s) => (Key: (r.Replica, s), node))).ToDictionary(x => x.Key, x => x.node);
         var replicaRequest = new ReplicaRequest(demands, request?.Counts ?? JobSpecs.ReplicaCounts(spec), request?.Preferred ?? previous);
-        var scheduler = GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        await scheduler.Enqueue(new JobTicket(jobId, spec.Priority, spec.Team, S.SubmittedAt ?? started));
-        ReplicaPlacement decision;
-        while (!(decision = await scheduler.PlaceReplicas(jobId, replicaRequest)).Placed)
+        var decision = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).PlaceReplicas(jobId, replicaRequest);
+        if (!decision.Placed)
         {
-            // A model that cannot fit a healthy cluster is the user's to fix; lost capacity comes back by itself.
-            if (!recovering && decision.Reason?.Contains("cannot fit", StringComparison.Ordinal) == true)
+            if (!attempt.Recovering && decision.Reason?.Contains("cannot fit", StringComparison.Ordinal) == true)
                 throw new JobUnplaceableException($"Job {jobId} cannot be placed: {decision.Reason}");
-            if (S.State != JobState.WaitingForCapacity)
-            {
-                S.State = JobState.WaitingForCapacity;
-                S.Error = decision.Reason;
-                _writer.Request();
-                await Publish($"waiting for capacity: {decision.Reason}");
-                await Narrate(ClusterEventKind.WaitingForCapacity, S.CompletedSteps, 0, Since(), decision.Reason ?? "no capacity");
-            }
-            if (_cancelRequested || _pauseRequested) return ReplicaStages.None;
-            await Backoff.Wait(time, _options.CapacityPollPeriod, _wake.Task);
+            return new JobPhase.WaitingForCapacity(attempt, decision.Reason ?? "no capacity");
         }
+        _mailbox.Placed(); // moves and shrinks asked of the old placement are moot now
+        _policy.Placed();
+        _placed = await ConfigureAndRestore(spec, plan, attempt, decision, previous);
+        // Invariant: a checkpoint that came due at or before the restored step but never committed (the failure cut it
+        // short) is retaken at the first step boundary after the recovery.
+        int interval = spec.CheckpointInterval;
+        bool retake = attempt.Recovering && interval > 0 && S.CompletedSteps / interval * interval > (S.LastCheckpointStep ?? 0);
+        return new JobPhase.AtBoundary(_placed, retake);
+    }
 
+    /// <summary>Not enough capacity: shows why (once), then asks again after a poll period — or pauses or ends on request.</summary>
+    private async Task<JobPhase> WaitForCapacity(JobPhase.WaitingForCapacity waiting)
+    {
+        if (S.State != JobState.WaitingForCapacity)
+        {
+            await Transition(JobState.WaitingForCapacity, waiting.Reason, Persist.Background, $"waiting for capacity: {waiting.Reason}");
+            await Narrate(ClusterEventKind.WaitingForCapacity, S.CompletedSteps, 0, Since(), waiting.Reason);
+        }
+        if (_mailbox.CancelRequested) return new JobPhase.Finished(JobState.Cancelled, null);
+        if (_mailbox.PauseRequested) return await EnterPaused(S.Spec!, ReplicaStages.None); // nothing placed, nothing to save
+        await _policy.Wait(_options.CapacityPollPeriod, _mailbox.Wake);
+        return new JobPhase.Placing(waiting.Attempt.Request, waiting.Attempt);
+    }
+
+    /// <summary>Configures every stage of the placement the scheduler decided and restores the newest state that loads.</summary>
+    private async Task<ReplicaStages> ConfigureAndRestore(JobSpec spec, StagePlan plan, PlacementAttempt attempt, ReplicaPlacement decision, ReplicaNodes[] previous)
+    {
+        string jobId = spec.JobId;
+        var (request, recovering, started) = attempt;
+        var demands = JobSpecs.Demands(spec, plan);
+        var previousNode = previous.SelectMany(r => r.Nodes.Select((node, s) => (Key: (r.Replica, s), node))).ToDictionary(x => x.Key, x => x.node);
         int[] unitsPerStage = [.. plan.UnitsPerStage];
         int[] replicaIds = [.. decision.Replicas.Select(r => r.Replica)];
         bool Survived(int replica, int stage, string node) => previousNode.TryGetValue((replica, stage), out var was) && was == node;
@@ -89,12 +109,11 @@ internal sealed partial class TrainingJobGrain
         }))];
         string where = string.Join(", ", S.Placement.Select(p => replicaIds.Length > 1 ? $"r{p.Replica}/s{p.Stage}→{p.NodeId}" : $"s{p.Stage}→{p.NodeId}"));
         if (recovering)
-            await NarrateEvent(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobReplaced, jobId, null, S.Epoch, S.CompletedSteps, 0, Since(),
-                $"{moved} of {total} stage(s) moved: {where}"));
+            await Narrate(ClusterEventKind.JobReplaced, S.CompletedSteps, 0, Since(), $"{moved} of {total} stage(s) moved: {where}");
         if (previous.Length > 0 && previous.Length != replicaIds.Length)
-            await NarrateEvent(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.ReplicasChanged, jobId, null, S.Epoch, S.CompletedSteps, 0, Since(),
+            await Narrate(ClusterEventKind.ReplicasChanged, S.CompletedSteps, 0, Since(),
                 $"replicas {previous.Length} → {replicaIds.Length} ({(request?.Why ?? (recovering ? $"recovering: {S.Error}" : "placed again"))}); " +
-                $"each runs {ReplicaSplit.PerReplica(spec.MicroBatches, replicaIds.Length)} of the step's {spec.MicroBatches} micro-batches"));
+                $"each runs {ReplicaSplit.PerReplica(spec.MicroBatches, replicaIds.Length)} of the step's {spec.MicroBatches} micro-batches");
         // Replicas dropped (a failure, a drain) still hold stage grains on live nodes: give their memory back.
         var dropped = previous.Where(r => !replicaIds.Contains(r.Replica)).ToArray();
         if (dropped.Length > 0)
@@ -123,22 +142,20 @@ internal sealed partial class TrainingJobGrain
             {
                 await ConfigureAll(chosen, null);
                 (configured, restore, memoryStep) = (true, chosen, null);
-                _rewind?.Done.TrySetResult(Status() with { CompletedSteps = chosen.Step, LastLoss = chosen.Step > 0 ? chosen.LossHistory[^1] : null });
+                _mailbox.RewindApplied(Status() with { CompletedSteps = chosen.Step, LastLoss = chosen.Step > 0 ? chosen.LossHistory[^1] : null });
             }
             catch (CheckpointUnusableException e)
             {
                 // The operator's checkpoint does not load: say so, and carry on from the usual choice.
                 LogCheckpointRejected(logger, jobId, chosen.Step, e.Shard, e.Message);
-                _rewind?.Done.TrySetException(new InvalidOperationException($"The checkpoint at step {chosen.Step} cannot be restored ({e.Shard}): {e.Message}"));
+                _mailbox.RewindFailed(new InvalidOperationException($"The checkpoint at step {chosen.Step} cannot be restored ({e.Shard}): {e.Message}"));
             }
-            _rewind = null;
         }
         else if (request?.InitialWeights == true)
         {
             await ConfigureAll(null, null);
             (configured, memoryStep) = (true, null);
-            _rewind?.Done.TrySetResult(Status() with { CompletedSteps = 0, LastLoss = null });
-            _rewind = null;
+            _mailbox.RewindApplied(Status() with { CompletedSteps = 0, LastLoss = null });
         }
         if (!configured && memoryStep is { } candidateStep)
         {
@@ -184,20 +201,17 @@ internal sealed partial class TrainingJobGrain
         if (memoryStep is null) S.LastCheckpointStep = restore?.Step;
         _abort = NewAbort();
         if (request is not null)
-            await NarrateEvent(new ClusterEvent(time.GetUtcNow(), request.Kind, jobId, null, S.Epoch, S.CompletedSteps, Math.Max(0, lost), (time.GetUtcNow() - started).TotalSeconds,
+            await Narrate(request.Kind, S.CompletedSteps, Math.Max(0, lost), (time.GetUtcNow() - started).TotalSeconds,
                 $"{request.Why}: {moved} of {total} stage(s) moved ({where}); " +
                 (memoryStep is not null ? $"live state of step {memoryStep}, no step lost"
-                 : restore is null ? "from the initial weights" : $"from the checkpoint at step {restore.Step}")));
+                 : restore is null ? "from the initial weights" : $"from the checkpoint at step {restore.Step}"));
         else if (recovering)
-            await NarrateEvent(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobRestored, jobId, null, S.Epoch, S.CompletedSteps, lost, Since(),
+            await Narrate(ClusterEventKind.JobRestored, S.CompletedSteps, lost, Since(),
                 (memoryStep is not null ? $"restored from the in-memory snapshots of step {memoryStep}"
                 : restore is null ? "restarted from the initial weights"
                 : $"restored from the durable checkpoint at step {restore.Step}") +
-                (memoryStep is null && _memorySnapshots is not null ? $" (in-memory snapshots held: {_memorySnapshots})" : "")));
-        S.State = JobState.Running;
-        S.Error = null;
-        await _writer.Flush();
-        await Publish($"running from step {S.CompletedSteps} (epoch {S.Epoch}; {moved} stage(s) moved; {lost} step(s) to recompute)");
+                (memoryStep is null && _memorySnapshots is not null ? $" (in-memory snapshots held: {_memorySnapshots})" : ""));
+        await Transition(JobState.Running, null, Persist.Durable, $"running from step {S.CompletedSteps} (epoch {S.Epoch}; {moved} stage(s) moved; {lost} step(s) to recompute)");
         return stages;
 
         Task ConfigureAll(CheckpointManifest? manifest, long? fromMemory) =>
@@ -247,7 +261,7 @@ internal sealed partial class TrainingJobGrain
         }
     }
 
-    private static async Task ConfigureStage(IPipelineStageGrain stage, StageAssignment assignment)
+    private async Task ConfigureStage(IPipelineStageGrain stage, StageAssignment assignment)
     {
         for (int attempt = 1; ; attempt++)
         {
@@ -269,7 +283,7 @@ internal sealed partial class TrainingJobGrain
             catch (StageMisplacedException) when (attempt < 50)
             {
                 // The old activation is leaving its silo; once it has, the next call activates the stage on its node.
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 20 * attempt)));
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 20 * attempt)), time);
             }
         }
     }

@@ -101,7 +101,7 @@ internal sealed partial class TrainingJobGrain
         LogStraggler(logger, spec.JobId, straggler.NodeId, straggler.Reason);
         bool spare = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).ReportStraggler(spec.JobId, straggler.NodeId, straggler.Reason);
         if (spare)
-            _moveOff[straggler.NodeId] = $"node {straggler.NodeId} is a straggler ({straggler.Reason})";
+            _mailbox.RequestMove(straggler.NodeId, $"node {straggler.NodeId} is a straggler ({straggler.Reason})");
     }
 
     /// <summary>Awaits <paramref name="work"/> unless the scheduler reports one of this job's nodes lost first.</summary>

@@ -1,24 +1,14 @@
-using System.Diagnostics;
 using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Compute;
 using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
-using Cluster.Grains.Interfaces.Nodes;
-using Cluster.Grains.Interfaces.Scheduling;
-using Cluster.Grains.Interfaces.Stages;
-using Cluster.Grains.Placement;
-using Cluster.Grains.Scheduling;
-using Cluster.Grains.Stages;
 using Cluster.Kernels.Data;
-using Cluster.Kernels.Model;
-using Cluster.Kernels.Training;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Storage;
-using Orleans.Streams;
 
 namespace Cluster.Grains.Jobs;
 
@@ -26,13 +16,14 @@ namespace Cluster.Grains.Jobs;
 /// Drives one training job: validate → place (through the scheduler) → configure stages → train step by step →
 /// checkpoint (snapshots off the training path, manifest committed once every shard is durable) → complete. The loss
 /// of a step is the canonical mean of its micro-batch losses; the clip coefficient comes from per-parameter squared
-/// norms summed in global order — so the trajectory is bit-identical to the reference trainer. The state it needs to
-/// carry on lives in grain storage that outlives any silo.
-/// Layout: this file is the Orleans surface (requests, activation, supervision, status projection); the driver loop and
-/// its phases are in <c>.Loop.cs</c>, step-boundary requests in <c>.Boundary.cs</c>, placement and the restore planner
-/// in <c>.Placement.cs</c>, one training step in <c>.Step.cs</c>, snapshots and checkpoints in <c>.Checkpoints.cs</c>.
-/// Persistence has one owner (<see cref="JobStateWriter"/>), and so have commits and retention
-/// (<see cref="CheckpointCoordinator"/>).
+/// norms summed in global order — so the trajectory is bit-identical to the reference trainer.
+/// Layout, one owner per invariant: this file is the Orleans surface (interface methods post requests to the
+/// <see cref="BoundaryMailbox"/>, activation, supervision, status projection); the driver loop over the closed set of
+/// <see cref="JobPhase"/>s is in <c>.Loop.cs</c>, the one transition function in <c>.Transitions.cs</c>, serving
+/// requests at a step boundary in <c>.Boundary.cs</c>, placement and the restore planner in <c>.Placement.cs</c>, one
+/// step (no persistence, no events) in <c>.Step.cs</c>, snapshots and checkpoints in <c>.Checkpoints.cs</c>.
+/// Persistence: <see cref="JobStateWriter"/>; commits and retention: <see cref="CheckpointCoordinator"/>; failures:
+/// <see cref="RecoveryPolicy"/>; events and progress: <see cref="JobNarrator"/>.
 /// </summary>
 [Reentrant]
 internal sealed partial class TrainingJobGrain(
@@ -46,31 +37,23 @@ internal sealed partial class TrainingJobGrain(
 {
     private const int TimingsKept = 200;
     private readonly JobCoordinatorOptions _options = coordinatorOptions.Value;
+    private readonly BoundaryMailbox _mailbox = new();
+    private readonly List<StepTiming> _timings = [];
     private JobStateWriter _writer = null!;
     private CheckpointCoordinator _checkpoints = null!;
-    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously); // requests wake waits early
-    private readonly List<StepTiming> _timings = [];
+    private JobNarrator _narrator = null!;
+    private RecoveryPolicy _policy = null!;
     private Task? _loop;
-    private bool _cancelRequested;
     private IGrainTimer? _keepAlive;
     private double _tokensPerSecond;
     private double _secondsPerStep;
     private TaskCompletionSource<string> _abort = NewAbort();
-    private (DateTimeOffset At, long StepsBefore)? _recovery;
-
-    // Operator requests, acted on at the next step boundary.
-    private readonly Dictionary<string, string> _moveOff = new(StringComparer.Ordinal); // node → why
-    private readonly List<TaskCompletionSource<CheckpointManifest>> _checkpointWaiters = [];
-    private readonly List<TaskCompletionSource<JobStatus>> _pauseWaiters = [];
-    private bool _pauseRequested;
-    private string? _preemptedBecause;
-    private TaskCompletionSource _resumed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private (CheckpointManifest? Manifest, TaskCompletionSource<JobStatus> Done)? _rewind; // null manifest: the initial weights
+    private (DateTimeOffset At, long StepsBefore)? _recovering; // since when, from which step: for JobResumed's timings
+    private ReplicaStages _placed = ReplicaStages.None; // the stages of the latest placement (released when the job ends)
     private long _lastSnapshotStep = -1;
     private string? _memorySnapshots; // what the last recovery found in memory, for its event
     private StragglerDetector? _stragglers;
     private DateTimeOffset _lastGrowthCheck;
-    private (int Replicas, string Reason)? _shrinkTo; // the scheduler's request, acted on at the next step boundary
     private double[] _stageCosts = []; // planned cost per stage of every replica (rank by rank), for the straggler detector
 
     private JobGrainState S => _writer.State;
@@ -86,12 +69,14 @@ internal sealed partial class TrainingJobGrain(
         _writer = new JobStateWriter(ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Jobs), this.GetGrainId(), time, _options, logger);
         await _writer.ReadAsync();
         _checkpoints = new CheckpointCoordinator(jobId, store, GrainFactory, time, _options, logger);
+        _narrator = new JobNarrator(this, jobId, _writer, time, logger);
+        _policy = new RecoveryPolicy(_options, time);
         if (S.Spec is not null && !IsTerminal(S.State))
         {
             // The silo that ran this job went away: carry on from persisted state, narrated like any other recovery
             // (its timings counted from the last saved update, the closest this activation knows to the failure).
             if (S.Epoch > 0 && S.State is not JobState.Paused)
-                _recovery = (S.UpdatedAt, S.CompletedSteps);
+                _recovering = (S.UpdatedAt, S.CompletedSteps);
             StartLoop();
         }
     }
@@ -127,9 +112,8 @@ internal sealed partial class TrainingJobGrain(
             spec = spec with { DataSource = corpora.Pin(spec.DataSource) };
 
         S.Spec = spec;
-        S.State = JobState.Pending;
         S.SubmittedAt = time.GetUtcNow();
-        await _writer.Flush();
+        await Transition(JobState.Pending, null, Persist.Durable, null, publish: false);
         await Registry.Add(jobId);
         LogSubmitted(logger, jobId, spec.Steps, spec.Stages);
         StartLoop();
@@ -155,9 +139,7 @@ internal sealed partial class TrainingJobGrain(
     public async Task<JobStatus> Cancel()
     {
         if (S.Spec is null || IsTerminal(S.State)) return Status();
-        _cancelRequested = true;
-        _resumed.TrySetResult(); // a paused job wakes to finish
-        _wake.TrySetResult();
+        _mailbox.RequestCancel();
         StartLoop();
         if (_loop is not null)
             await _loop;
@@ -171,25 +153,16 @@ internal sealed partial class TrainingJobGrain(
     {
         RequireSubmitted();
         if (IsTerminal(S.State) || S.State == JobState.Paused) return Status();
-        var paused = new TaskCompletionSource<JobStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pauseWaiters.Add(paused);
-        _pauseRequested = true;
-        _wake.TrySetResult();
+        var paused = _mailbox.RequestPause();
         StartLoop();
-        return await paused.Task;
+        return await paused;
     }
 
     public Task<JobStatus> Resume()
     {
         RequireSubmitted();
-        _pauseRequested = false;
-        foreach (var waiter in _pauseWaiters) waiter.TrySetResult(Status());
-        _pauseWaiters.Clear();
-        if (S.State == JobState.Paused)
-        {
-            _resumed.TrySetResult();
-            StartLoop();
-        }
+        _mailbox.Resume(Status(), paused: S.State == JobState.Paused);
+        if (S.State == JobState.Paused) StartLoop();
         return Task.FromResult(Status());
     }
 
@@ -205,15 +178,13 @@ internal sealed partial class TrainingJobGrain(
                 $"Job {this.GetPrimaryKeyString()} is {S.State}: no checkpoint can be taken now. Its newest committed checkpoint is " +
                 (committed.Count > 0 ? $"step {committed[^1].Step}." : "none."));
         }
-        var done = new TaskCompletionSource<CheckpointManifest>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _checkpointWaiters.Add(done);
-        return await done.Task;
+        return await _mailbox.RequestCheckpoint();
     }
 
     public Task MoveStagesOff(IReadOnlyList<string> nodeIds, string reason)
     {
         foreach (string node in nodeIds.Where(n => S.Placement.Any(p => p.NodeId == n)))
-            _moveOff[node] = reason;
+            _mailbox.RequestMove(node, reason);
         return Task.CompletedTask;
     }
 
@@ -228,27 +199,24 @@ internal sealed partial class TrainingJobGrain(
         var manifest = step == 0 ? null : committed.FirstOrDefault(m => m.Step == step)
             ?? throw new ArgumentException($"Job {jobId} has no committed checkpoint at step {step}. Committed: " +
                 (committed.Count == 0 ? "none." : string.Join(", ", committed.Select(m => m.Step)) + "."), nameof(step));
-        var done = new TaskCompletionSource<JobStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _rewind?.Done.TrySetException(new InvalidOperationException($"Superseded by a restore to step {step}."));
-        _rewind = (manifest, done);
-        _wake.TrySetResult();
+        var done = _mailbox.RequestRewind(manifest, step);
         if (S.State == JobState.Paused)
             return Status(); // applied when the job resumes
         StartLoop();
-        return await done.Task;
+        return await done;
     }
 
     public Task Preempt(string reason)
     {
         if (S.Spec is not null && S.State is JobState.Running or JobState.Checkpointing or JobState.Placing or JobState.Recovering)
-            _preemptedBecause = reason;
+            _mailbox.RequestPreempt(reason);
         return Task.CompletedTask;
     }
 
     public Task ShrinkReplicas(int replicas, string reason)
     {
         if (S.Spec is not null && S.State is JobState.Running or JobState.Checkpointing && replicas >= 1)
-            _shrinkTo = (replicas, reason);
+            _mailbox.RequestShrink(replicas, reason);
         return Task.CompletedTask;
     }
 
@@ -272,7 +240,7 @@ internal sealed partial class TrainingJobGrain(
         _loop = Supervised();
     }
 
-    private double? Since() => _recovery is { } r ? (time.GetUtcNow() - r.At).TotalSeconds : null;
+    private double? Since() => _recovering is { } r ? (time.GetUtcNow() - r.At).TotalSeconds : null;
 
     private JobStatus Status()
     {
@@ -305,28 +273,11 @@ internal sealed partial class TrainingJobGrain(
         };
     }
 
-    private async Task Publish(string? message)
-    {
-        if (_writer.Fenced is not null) return; // a superseded activation says nothing
-        var status = Status();
-        try
-        {
-            var stream = this.GetStreamProvider(JobStreams.Provider)
-                .GetStream<JobProgress>(StreamId.Create(JobStreams.ProgressNamespace, status.JobId));
-            await stream.OnNextAsync(new JobProgress(status.JobId, status.State, status.Epoch, status.CompletedSteps, status.TotalSteps,
-                status.LastLoss, status.TokensPerSecond, status.Eta, time.GetUtcNow(), message, status.Replicas));
-        }
-        catch (Exception e)
-        {
-            LogPublishFailed(logger, e, status.JobId); // progress is best-effort; training goes on
-        }
-    }
+    private Task Publish(string? message) => _narrator.Progress(Status(), message);
 
     /// <summary>Publishes a cluster event of this job in its epoch — only while this activation owns the job.</summary>
     private Task Narrate(ClusterEventKind kind, long step, long lostSteps, double? seconds, string message) =>
-        NarrateEvent(new ClusterEvent(time.GetUtcNow(), kind, this.GetPrimaryKeyString(), null, S.Epoch, step, lostSteps, seconds, message));
-
-    private Task NarrateEvent(ClusterEvent e) => _writer.Fenced is null ? this.Publish(e) : Task.CompletedTask;
+        _narrator.Event(kind, step, lostSteps, seconds, message);
 
     /// <summary>A retried submission: equal, apart from the pin this job added to an unpinned data source.</summary>
     private static bool SameSubmission(JobSpec stored, JobSpec submitted)

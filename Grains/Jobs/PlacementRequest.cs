@@ -1,0 +1,25 @@
+using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Events;
+using Cluster.Grains.Interfaces.Scheduling;
+
+namespace Cluster.Grains.Jobs;
+
+/// <summary>
+/// Why the job places again without a failure, and from what: preferred nodes per stage (a move), the step of the
+/// in-memory snapshots to restore (live state), or a committed checkpoint (rewind). All null: the usual choice.
+/// </summary>
+internal sealed record PlacementRequest(IReadOnlyList<ReplicaNodes>? Preferred, long? MemoryStep, CheckpointManifest? Manifest, string Why, ClusterEventKind Kind)
+{
+    /// <summary>The replica counts to accept (null: every count the spec allows).</summary>
+    public IReadOnlyList<int>? Counts { get; init; }
+
+    /// <summary>An operator asked to start again from the initial weights (restore step 0).</summary>
+    public bool InitialWeights { get; init; }
+
+    /// <summary>An operator's rewind to <paramref name="manifest"/> (null: the initial weights).</summary>
+    public static PlacementRequest Rewind(CheckpointManifest? manifest, string who) =>
+        new(null, null, manifest, manifest is null ? $"{who} to the initial weights" : $"{who} to the checkpoint at step {manifest.Step}", ClusterEventKind.JobRewound)
+        {
+            InitialWeights = manifest is null,
+        };
+}

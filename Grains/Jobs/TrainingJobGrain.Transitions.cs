@@ -1,0 +1,98 @@
+using Cluster.Grains.Interfaces.Events;
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Scheduling;
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.Grains.Jobs;
+
+/// <summary>Changes of the job's visible state: the one transition function, and the phases' entries that free or keep resources.</summary>
+internal sealed partial class TrainingJobGrain
+{
+    /// <summary>How a transition reaches storage before it is published.</summary>
+    private enum Persist
+    {
+        /// <summary>Not written for itself (a transient display state such as Checkpointing; the next write carries it).</summary>
+        None,
+
+        /// <summary>Handed to the writer, written in the background (per-step and outage states: a down store never holds the job up).</summary>
+        Background,
+
+        /// <summary>Durable before anything else happens (a new epoch, paused, finished: others act on it).</summary>
+        Durable,
+    }
+
+    /// <summary>
+    /// The only code that sets <see cref="JobGrainState.State"/>. Order, always: state and error set → handed to the
+    /// writer (<see cref="Persist.Durable"/>: written) → progress published (unless <paramref name="publish"/> is false).
+    /// </summary>
+    private async Task Transition(JobState state, string? error, Persist persist, string? progress, bool publish = true)
+    {
+        S.State = state;
+        S.Error = error;
+        if (persist == Persist.Durable) await _writer.Flush();
+        else if (persist == Persist.Background) _writer.Request();
+        if (publish) await Publish(progress);
+    }
+
+    /// <summary>Frees the job's nodes and waits in <see cref="JobState.Paused"/>; its last checkpoint is the resume point.</summary>
+    private async Task<JobPhase> EnterPaused(JobSpec spec, ReplicaStages stages)
+    {
+        await ReleaseStages(stages);
+        await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Release(spec.JobId);
+        _mailbox.Pausing();
+        await Transition(JobState.Paused, null, Persist.Durable, $"paused at step {S.CompletedSteps}");
+        LogPaused(logger, spec.JobId, S.CompletedSteps);
+        await Narrate(ClusterEventKind.JobPaused, S.CompletedSteps, 0, null,
+            $"paused at step {S.CompletedSteps} (checkpoint at step {S.LastCheckpointStep?.ToString() ?? "none"}); nodes freed");
+        _mailbox.PausedNow(Status());
+        return new JobPhase.Paused();
+    }
+
+    /// <summary>Shows the job as waiting for storage, with a one-line reason (the details go to the log).</summary>
+    private async Task EnterWaitingForStorage(string reason, Exception? exception)
+    {
+        bool entering = S.State != JobState.WaitingForStorage;
+        await Transition(JobState.WaitingForStorage, reason, Persist.Background, reason, publish: entering);
+        LogWaitingForStorage(logger, exception, this.GetPrimaryKeyString(), S.CompletedSteps, reason);
+        if (entering)
+            await Narrate(ClusterEventKind.WaitingForStorage, S.CompletedSteps, 0, null, reason);
+    }
+
+    /// <summary>
+    /// Ends the job. The terminal state is durable before the job lets go of its nodes and says so (the writer retries
+    /// through an outage); failures to release are logged, never thrown (the state is already terminal).
+    /// </summary>
+    private async Task Finish(JobState state, string? error)
+    {
+        await Transition(state, error, Persist.Durable, error);
+        await ReleaseStages(_placed);
+        try
+        {
+            await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Release(this.GetPrimaryKeyString());
+            await Registry.Remove(this.GetPrimaryKeyString());
+        }
+        catch (Exception e)
+        {
+            LogReleaseNodesFailed(logger, e, this.GetPrimaryKeyString());
+        }
+        _keepAlive?.Dispose();
+        _keepAlive = null;
+        LogFinished(logger, this.GetPrimaryKeyString(), state, S.CompletedSteps, _writer.Losses.Count > 0 ? _writer.Losses[^1] : double.NaN);
+    }
+
+    private async Task ReleaseStages(ReplicaStages stages)
+    {
+        long epoch = S.Epoch;
+        await Task.WhenAll(stages.All.Select(async s =>
+        {
+            try
+            {
+                await s.Release(epoch);
+            }
+            catch (Exception e)
+            {
+                LogReleaseFailed(logger, e, this.GetPrimaryKeyString());
+            }
+        }));
+    }
+}

@@ -1,0 +1,81 @@
+using Cluster.Grains.Jobs;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Orleans.Serialization;
+using Orleans.Storage;
+
+namespace Cluster.Grains.Tests;
+
+/// <summary>
+/// Two activations of one job against one grain storage (a false death declaration): the one whose epoch is older
+/// learns it no longer owns the job before it says anything, and writes nothing over the newer one.
+/// </summary>
+public sealed class JobOwnershipTests : IDisposable
+{
+    private readonly ServiceProvider _services = new ServiceCollection()
+        .AddSerializer(b => b.AddAssembly(typeof(JobGrainState).Assembly))
+        .BuildServiceProvider();
+
+    public void Dispose()
+    {
+        _services.Dispose();
+    }
+
+    [Fact]
+    public async Task A_stale_activation_learns_it_lost_the_job_before_it_narrates_and_cannot_write_over_the_new_one()
+    {
+        var storage = new InMemoryGrainStorage(new OrleansGrainStorageSerializer(_services.GetRequiredService<Serializer>()));
+        var grain = GrainId.Create("trainingjob", "split-brain");
+        var stale = NewWriter(storage, grain);
+        await stale.ReadAsync();
+        stale.State.Spec = TinyJob.Spec("split-brain", steps: 20);
+        stale.State.Epoch = 1;
+        stale.State.CompletedSteps = 7;
+        await stale.Flush();
+        Assert.True(await stale.StillOwns(TimeSpan.FromSeconds(5)));
+
+        // The new activation reads what the old one saved and places the job in a new epoch.
+        var live = NewWriter(storage, grain);
+        await live.ReadAsync();
+        live.State.Epoch++;
+        await live.Flush();
+
+        // The frozen one thaws and is about to publish "JobRecovering … epoch 1": it learns first that it is stale.
+        Assert.False(await stale.StillOwns(TimeSpan.FromSeconds(5)));
+        Assert.NotNull(stale.Fenced);
+        Assert.Equal(2, stale.Fenced!.StoredEpoch);
+        stale.State.CompletedSteps = 8;
+        await Assert.ThrowsAsync<JobFencedException>(stale.Flush);
+        Assert.True(await live.StillOwns(TimeSpan.FromSeconds(5)));
+
+        var stored = NewWriter(storage, grain);
+        await stored.ReadAsync();
+        Assert.Equal(2, stored.State.Epoch);
+        Assert.Equal(7, stored.State.CompletedSteps);
+    }
+
+    [Fact]
+    public async Task When_storage_cannot_answer_the_activation_owns_the_job_as_far_as_it_knows()
+    {
+        var storage = new InMemoryGrainStorage(new OrleansGrainStorageSerializer(_services.GetRequiredService<Serializer>()));
+        var grain = GrainId.Create("trainingjob", "outage");
+        var writer = NewWriter(new UnreadableStorage(storage), grain);
+        writer.State.Epoch = 1;
+        Assert.True(await writer.StillOwns(TimeSpan.FromSeconds(5)));
+        Assert.Null(writer.Fenced);
+    }
+
+    private static JobStateWriter NewWriter(IGrainStorage storage, GrainId grain) =>
+        new(storage, grain, TimeProvider.System, new JobCoordinatorOptions(), NullLogger.Instance);
+
+    /// <summary>Grain storage whose reads fail, as during an outage.</summary>
+    private sealed class UnreadableStorage(IGrainStorage inner) : IGrainStorage
+    {
+        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+            Task.FromException(new IOException("connection refused"));
+
+        public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.WriteStateAsync(stateName, grainId, grainState);
+
+        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
+    }
+}
