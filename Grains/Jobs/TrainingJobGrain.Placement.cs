@@ -53,14 +53,14 @@ internal sealed partial class TrainingJobGrain
         var demands = JobSpecs.Demands(spec, plan);
         var previous = ReplicaStages.NodesOf(S.Placement).Where(r => r.Nodes.Count == plan.StageCount).ToArray();
         var previousNode = previous.SelectMany(r => r.Nodes.Select((node, s) => (Key: (r.Replica, s), node))).ToDictionary(x => x.Key, x => x.node);
-        var replicaRequest = new ReplicaRequest(demands, request?.Counts ?? JobSpecs.ReplicaCounts(spec), request?.Preferred ?? previous);
+        var replicaRequest = new ReplicaRequest(demands, request?.Counts ?? JobSpecs.ReplicaCounts(spec), request?.Preferred ?? previous) { Epoch = S.Epoch };
         var scheduler = GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
         await scheduler.Enqueue(new JobTicket(jobId, spec.Priority, spec.Team, S.SubmittedAt ?? started));
         ReplicaPlacement decision;
         while (!(decision = await scheduler.PlaceReplicas(jobId, replicaRequest)).Placed)
         {
             // A model that cannot fit a healthy cluster is the user's to fix; lost capacity comes back by itself.
-            if (!recovering && decision.Reason?.Contains("cannot fit", StringComparison.Ordinal) == true)
+            if (!recovering && decision.Refusal == PlacementRefusal.CannotFit)
                 throw new JobUnplaceableException($"Job {jobId} cannot be placed: {decision.Reason}");
             if (S.State != JobState.WaitingForCapacity)
             {

@@ -12,12 +12,12 @@ internal sealed partial class SchedulerGrain
     public async Task<ReplicaPlacement> PlaceReplicas(string jobId, ReplicaRequest request)
     {
         if (RequestProblem(request) is { } problem)
-            return ReplicaPlacement.Refused(problem);
+            return ReplicaPlacement.Refused(PlacementRefusal.InvalidRequest, problem);
         int[] counts = [.. request.ReplicaCounts.Distinct().OrderDescending()];
         bool replicated = counts[0] > 1;
         var minimum = ReplicaLayout.For(request.Stages, counts[^1], request.Current, _ => false);
         ReplicaLayout? chosen = null;
-        var choice = await Admit(jobId, minimum.Demands, minimum.Preferred, minimumOwnNodes: counts[^1] > 1, (request.Stages.Count, counts), (candidates, ticket) =>
+        var choice = await Admit(new AdmissionRequest(jobId, minimum.Demands, minimum.Preferred, counts[^1] > 1, request.Stages.Count, counts, request.Epoch, (candidates, ticket) =>
         {
             var usable = candidates.Select(c => c.NodeId).ToHashSet(StringComparer.Ordinal);
             foreach (int count in counts)
@@ -27,30 +27,30 @@ internal sealed partial class SchedulerGrain
                 bool last = count == counts[^1];
                 if (!decision.Placed)
                 {
-                    if (last) return new Choice(decision, layout.Demands, [], MayPreempt: !CannotFit(decision));
+                    if (last) return new PlacementChoice(decision, layout.Demands, [], MayPreempt: decision.Refusal != PlacementRefusal.CannotFit);
                     continue;
                 }
-                if (count > 1 && !OnOwnNodes(decision))
+                if (count > 1 && !SchedulerTable.OnOwnNodes(decision))
                 {
                     // Replicas sharing nodes would add no speed: fewer, on nodes of their own, step as fast. A job's
                     // minimum of several replicas is a gang of that many nodes per stage, so it waits instead.
-                    if (last) return new Choice(PlacementDecision.Refused(
+                    if (last) return new PlacementChoice(PlacementDecision.Refused(PlacementRefusal.WaitingForCapacity,
                         $"{count} replicas × {request.Stages.Count} stages need {count * request.Stages.Count} nodes of their own; {usable.Count} are free."), layout.Demands, [], MayPreempt: true);
                     continue;
                 }
                 if (QuotaProblem(ticket, decision.NodeByStage) is { } quota)
                 {
-                    if (last) return new Choice(PlacementDecision.Refused(quota), layout.Demands, [], MayPreempt: false);
+                    if (last) return new PlacementChoice(PlacementDecision.Refused(PlacementRefusal.OverQuota, quota), layout.Demands, [], MayPreempt: false);
                     continue;
                 }
                 chosen = layout;
-                return new Choice(decision, layout.Demands, layout.Labels(replicated), MayPreempt: false);
+                return new PlacementChoice(decision, layout.Demands, layout.Labels(replicated), MayPreempt: false);
             }
             throw new InvalidOperationException("No replica count was tried."); // counts is never empty
-        });
+        }));
         return choice.Decision.Placed && chosen is not null
             ? new ReplicaPlacement(true, chosen.Split(choice.Decision.NodeByStage), null)
-            : ReplicaPlacement.Refused(choice.Decision.Reason ?? "not placed");
+            : ReplicaPlacement.Refused(choice.Decision.Refusal, choice.Decision.Reason ?? "not placed");
     }
 
     /// <summary>
@@ -60,19 +60,19 @@ internal sealed partial class SchedulerGrain
     public Task<ReplicaPlacement> ProposeMoreReplicas(string jobId, ReplicaRequest request)
     {
         if (RequestProblem(request) is { } problem)
-            return Task.FromResult(ReplicaPlacement.Refused(problem));
+            return Task.FromResult(ReplicaPlacement.Refused(PlacementRefusal.InvalidRequest, problem));
         if (!_jobs.ContainsKey(jobId))
-            return Task.FromResult(ReplicaPlacement.Refused($"Job {jobId} holds no placement."));
+            return Task.FromResult(ReplicaPlacement.Refused(PlacementRefusal.NoPlacement, $"Job {jobId} holds no placement."));
         int running = request.Current.Count;
         int[] larger = [.. request.ReplicaCounts.Where(c => c > running).Distinct().OrderDescending()];
         if (larger.Length == 0)
-            return Task.FromResult(ReplicaPlacement.Refused($"Job {jobId} already runs its most replicas ({running})."));
+            return Task.FromResult(ReplicaPlacement.Refused(PlacementRefusal.NoImprovement, $"Job {jobId} already runs its most replicas ({running})."));
         // Growth is opportunistic: a waiting job of the same or higher priority goes first (fair sharing), and so does a
         // lower-priority one that fits in what is free now.
         var free = Candidates();
         var ticket = Ticket(jobId);
         if (Queue().FirstOrDefault(w => w.Ticket.JobId != jobId && (w.Ticket.Priority >= ticket.Priority || w.FitsIn(free))) is { } waiting)
-            return Task.FromResult(ReplicaPlacement.Refused($"Job {waiting.Ticket.JobId} is waiting for nodes and goes first."));
+            return Task.FromResult(ReplicaPlacement.Refused(PlacementRefusal.QueuedBehind, $"Job {waiting.Ticket.JobId} is waiting for nodes and goes first."));
         var candidates = Candidates(excludingJob: jobId);
         var usable = candidates.Select(c => c.NodeId).ToHashSet(StringComparer.Ordinal);
         foreach (int count in larger)
@@ -80,13 +80,13 @@ internal sealed partial class SchedulerGrain
             var layout = ReplicaLayout.For(request.Stages, count, request.Current, usable.Contains);
             var decision = PlacementPolicy.Place(layout.Demands, candidates, layout.Preferred);
             if (!decision.Placed
-                || !OnOwnNodes(decision)
+                || !SchedulerTable.OnOwnNodes(decision)
                 || layout.Preferred.Where((node, i) => node.Length > 0 && decision.NodeByStage[i] != node).Any()
                 || QuotaProblem(ticket, decision.NodeByStage) is not null)
                 continue;
             return Task.FromResult(new ReplicaPlacement(true, layout.Split(decision.NodeByStage), null));
         }
-        return Task.FromResult(ReplicaPlacement.Refused($"No room for more than {running} replica(s) of job {jobId} on nodes of their own."));
+        return Task.FromResult(ReplicaPlacement.Refused(PlacementRefusal.WaitingForCapacity, $"No room for more than {running} replica(s) of job {jobId} on nodes of their own."));
     }
 
     private static string? RequestProblem(ReplicaRequest request)
