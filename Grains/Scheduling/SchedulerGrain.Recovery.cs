@@ -35,34 +35,48 @@ internal sealed partial class SchedulerGrain
 
     private void StartRebuild() => _ = Rebuild();
 
+    /// <summary>
+    /// Asks, adopts, then admits. Whatever goes wrong in here (a report that cannot be read), the scheduler ends up
+    /// admitting: a rebuild that never finished would stop the whole fleet from placing.
+    /// </summary>
     private async Task Rebuild()
     {
         var started = time.GetUtcNow();
-        IReadOnlyList<string> active = await ActiveJobs();
-        var silent = new HashSet<string>(active, StringComparer.Ordinal);
-        var reports = new List<JobReport>();
-        for (int round = 1; silent.Count > 0 && round <= MaxRounds; round++)
+        try
         {
-            var answers = await Task.WhenAll(silent.Select(id => Report(id, round)));
-            foreach (var answer in answers.OfType<JobReport>())
+            IReadOnlyList<string> active = await ActiveJobs();
+            var silent = new HashSet<string>(active, StringComparer.Ordinal);
+            var reports = new List<JobReport>();
+            for (int round = 1; silent.Count > 0 && round <= MaxRounds; round++)
             {
-                silent.Remove(answer.JobId);
-                reports.Add(answer);
+                var answers = await Task.WhenAll(silent.Select(id => Report(id, round)));
+                foreach (var answer in answers.OfType<JobReport>())
+                {
+                    silent.Remove(answer.JobId);
+                    reports.Add(answer);
+                }
+                if (round == RoundsBeforeAdmitting || silent.Count == 0)
+                {
+                    var (adopted, conflicts) = await Reconcile(reports);
+                    reports.Clear();
+                    if (!_rebuilt)
+                        LogRebuilt(logger, active.Count, (time.GetUtcNow() - started).TotalSeconds, adopted, conflicts, silent.Count);
+                    _rebuilt = true;
+                }
+                if (silent.Count > 0)
+                    await Task.Delay(round < RoundsBeforeAdmitting ? options.Value.HeartbeatPeriod : ReportTimeout, time);
             }
-            if (round == RoundsBeforeAdmitting || silent.Count == 0)
-            {
-                var (adopted, conflicts) = await Reconcile(reports);
-                reports.Clear();
-                if (!_rebuilt)
-                    LogRebuilt(logger, active.Count, (time.GetUtcNow() - started).TotalSeconds, adopted, conflicts, silent.Count);
-                _rebuilt = true;
-            }
-            if (silent.Count > 0)
-                await Task.Delay(round < RoundsBeforeAdmitting ? options.Value.HeartbeatPeriod : ReportTimeout, time);
+            if (reports.Count > 0) await Reconcile(reports);
         }
-        if (reports.Count > 0) await Reconcile(reports);
-        _rebuilt = true;
-        _releasedWhileRebuilding = null;
+        catch (Exception e)
+        {
+            LogReportFailed(logger, e, "(rebuild)", 0);
+        }
+        finally
+        {
+            _rebuilt = true;
+            _releasedWhileRebuilding = null;
+        }
     }
 
     /// <summary>
@@ -127,8 +141,16 @@ internal sealed partial class SchedulerGrain
             string jobId = report.JobId;
             if (_jobs.ContainsKey(jobId) || _releasedWhileRebuilding?.Contains(jobId) == true) continue; // it placed or released since
             var spec = report.Spec!;
-            var plan = JobSpecs.PlanOf(spec);
-            var demands = JobSpecs.Demands(spec, plan).OrderBy(d => d.Stage).ToArray();
+            StageDemand[] demands;
+            try
+            {
+                demands = [.. JobSpecs.Demands(spec, JobSpecs.PlanOf(spec)).OrderBy(d => d.Stage)];
+            }
+            catch (Exception e)
+            {
+                LogReportFailed(logger, e, jobId, 0); // a spec this version cannot plan: the job places again anyway
+                continue;
+            }
             var replicas = report.Status.Placement.GroupBy(p => p.Replica).OrderBy(g => g.Key).ToArray();
             if (replicas.Any(r => r.Count() != demands.Length))
                 continue; // a placement that does not match its spec's stages: the job places again anyway
