@@ -68,4 +68,10 @@ public enum ClusterEventKind
 
     /// <summary>A job that waited for storage committed a checkpoint again and trains on.</summary>
     StorageReturned = 21,
+
+    /// <summary>
+    /// The scheduler reconciled its table with what jobs report (after it restarted): a job's placement it did not know
+    /// was adopted, or a node claimed by two jobs was taken from one of them (that job recovers elsewhere).
+    /// </summary>
+    PlacementReconciled = 22,
 }

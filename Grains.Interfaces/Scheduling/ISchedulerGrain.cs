@@ -19,14 +19,6 @@ public interface ISchedulerGrain : IGrainWithStringKey
     [Alias("GetNodes")]
     Task<IReadOnlyList<NodeInfo>> GetNodes();
 
-    /// <summary>
-    /// Places a job's stages (replacing any placement it had); a refusal says why. <paramref name="preferred"/> (node per
-    /// stage, may be empty) keeps stages where they are when those nodes are still healthy: only the stages of failed
-    /// nodes move.
-    /// </summary>
-    [Alias("Place")]
-    Task<PlacementDecision> Place(string jobId, IReadOnlyList<StageDemand> stages, IReadOnlyList<string> preferred);
-
     /// <summary>Frees a job's nodes.</summary>
     [Alias("Release")]
     Task Release(string jobId);
@@ -97,8 +89,12 @@ public interface ISchedulerGrain : IGrainWithStringKey
     /// <summary>
     /// Gang placement of a data-parallel job: the largest replica count of <see cref="ReplicaRequest.ReplicaCounts"/>
     /// whose stages fit one per node (survivors of <see cref="ReplicaRequest.Current"/> stay), else the smallest count,
-    /// packed if need be; never fewer. Replaces any placement the job had. Queue order, quotas and preemption apply as
-    /// for <see cref="Place"/>.
+    /// packed if need be; never fewer. Replaces any placement the job had — only when placed: a refusal (its
+    /// <see cref="ReplicaPlacement.Refusal"/> says which kind) changes nothing, and the job keeps what it holds. A job
+    /// that holds no nodes waits behind queued jobs that come first and fit now (priority, then the team holding fewer
+    /// nodes, then first come); its team's quota must allow the nodes; when the fleet is full, elastic jobs are asked to
+    /// shrink or lower-priority ones to checkpoint and free their nodes (messages: the job is refused until they have,
+    /// or until they are overdue).
     /// </summary>
     [Alias("PlaceReplicas")]
     Task<ReplicaPlacement> PlaceReplicas(string jobId, ReplicaRequest request);

@@ -9,4 +9,12 @@ namespace Cluster.Grains.Interfaces.Scheduling;
 public sealed record ReplicaRequest(
     [property: Id(0)] IReadOnlyList<StageDemand> Stages,
     [property: Id(1)] IReadOnlyList<int> ReplicaCounts,
-    [property: Id(2)] IReadOnlyList<ReplicaNodes> Current);
+    [property: Id(2)] IReadOnlyList<ReplicaNodes> Current)
+{
+    /// <summary>
+    /// The job's epoch the placement is for (0: not stated). The scheduler records it with the placement and refuses a
+    /// request stating an older epoch than the one it holds for the job (<see cref="PlacementRefusal.StaleEpoch"/>).
+    /// </summary>
+    [Id(3)]
+    public long Epoch { get; init; }
+}

@@ -52,6 +52,13 @@ public sealed class TrainingClusterOptions
     /// </summary>
     public bool ExclusiveNodes { get; set; } = true;
 
+    /// <summary>
+    /// How long a job the scheduler asked to shrink, or to checkpoint and free its nodes for a higher-priority one, has
+    /// to do so before the scheduler stops counting on it and makes room elsewhere (its checkpoint may have failed).
+    /// <value>2 min.</value>
+    /// </summary>
+    public TimeSpan SchedulerReleaseTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>How often a job running fewer replicas than its maximum asks the scheduler for free nodes to grow onto (at a step boundary). <value>2 s.</value></summary>
     public TimeSpan ReplicaGrowthInterval { get; set; } = TimeSpan.FromSeconds(2);
 
@@ -130,6 +137,8 @@ public sealed class TrainingClusterOptions
             problems.Add($"{nameof(JobWatchdogPeriod)} = {JobWatchdogPeriod}: must be positive (e.g. 00:00:01).");
         if (ReplicaGrowthInterval <= TimeSpan.Zero)
             problems.Add($"{nameof(ReplicaGrowthInterval)} = {ReplicaGrowthInterval}: must be positive (e.g. 00:00:02).");
+        if (SchedulerReleaseTimeout <= HeartbeatPeriod)
+            problems.Add($"{nameof(SchedulerReleaseTimeout)} = {SchedulerReleaseTimeout} must exceed {nameof(HeartbeatPeriod)} = {HeartbeatPeriod} (e.g. 00:02:00): a job needs a step and a checkpoint to free its nodes.");
         if (ScaleUpMinGain is < 0 or > 10 || double.IsNaN(ScaleUpMinGain))
             problems.Add($"{nameof(ScaleUpMinGain)} = {ScaleUpMinGain}: must be between 0 and 10 (e.g. 0.1 for 10 %).");
         if (StragglerFactor <= 1 || double.IsNaN(StragglerFactor))

@@ -93,8 +93,8 @@ internal sealed partial class TrainingJobGrain
     }
 
     /// <summary>
-    /// Asks for a new placement of the job's replicas; on a refusal the job is placed again where it is (the scheduler
-    /// dropped its old placement when asked) and the refusal is logged.
+    /// Asks for a new placement of the job's replicas; on a refusal the job stays where it is (a refusal changes nothing
+    /// in the scheduler's table) and the refusal is logged.
     /// </summary>
     private async Task<ReplicaPlacement> PlaceReplicasOrStay(JobSpec spec, StagePlan plan, IReadOnlyList<int> counts, IReadOnlyList<ReplicaNodes> wanted,
         IReadOnlyList<ReplicaNodes> current, string why)
@@ -103,10 +103,7 @@ internal sealed partial class TrainingJobGrain
         var scheduler = GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
         var decision = await scheduler.PlaceReplicas(spec.JobId, new ReplicaRequest(demands, counts, wanted));
         if (!decision.Placed)
-        {
-            await scheduler.PlaceReplicas(spec.JobId, new ReplicaRequest(demands, [current.Count], current));
             LogMoveRefused(logger, spec.JobId, why, decision.Reason);
-        }
         return decision;
     }
 

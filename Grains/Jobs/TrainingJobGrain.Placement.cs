@@ -55,11 +55,11 @@ internal sealed partial class TrainingJobGrain
         var plan = JobSpecs.PlanOf(spec);
         var demands = JobSpecs.Demands(spec, plan);
         var previous = ReplicaStages.NodesOf(S.Placement).Where(r => r.Nodes.Count == plan.StageCount).ToArray();
-        var replicaRequest = new ReplicaRequest(demands, request?.Counts ?? JobSpecs.ReplicaCounts(spec), request?.Preferred ?? previous);
+        var replicaRequest = new ReplicaRequest(demands, request?.Counts ?? JobSpecs.ReplicaCounts(spec), request?.Preferred ?? previous) { Epoch = S.Epoch };
         var decision = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).PlaceReplicas(jobId, replicaRequest);
         if (!decision.Placed)
         {
-            if (!attempt.Recovering && decision.Reason?.Contains("cannot fit", StringComparison.Ordinal) == true)
+            if (!attempt.Recovering && decision.Refusal == PlacementRefusal.CannotFit)
                 throw new JobUnplaceableException($"Job {jobId} cannot be placed: {decision.Reason}");
             return new JobPhase.WaitingForCapacity(attempt, decision.Reason ?? "no capacity");
         }

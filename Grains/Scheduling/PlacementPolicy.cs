@@ -52,14 +52,14 @@ public static class PlacementPolicy
         ArgumentNullException.ThrowIfNull(nodes);
         ArgumentNullException.ThrowIfNull(preferred);
         if (stages.Count == 0)
-            return PlacementDecision.Refused("The job has no stages to place.");
+            return PlacementDecision.Refused(PlacementRefusal.InvalidRequest, "The job has no stages to place.");
         if (nodes.Count == 0)
-            return PlacementDecision.Refused("No ready nodes: start a silo (each exposes its device slots as nodes) or wait for nodes to register.");
+            return PlacementDecision.Refused(PlacementRefusal.WaitingForCapacity, "No ready nodes: start a silo (each exposes its device slots as nodes) or wait for nodes to register.");
         if (StageProblem(stages) is { } stageProblem)
-            return PlacementDecision.Refused(stageProblem);
+            return PlacementDecision.Refused(PlacementRefusal.InvalidRequest, stageProblem);
         var (fleet, fleetProblem) = PlacementFleet.Create(nodes);
         if (fleet is null)
-            return PlacementDecision.Refused(fleetProblem!);
+            return PlacementDecision.Refused(PlacementRefusal.InvalidRequest, fleetProblem!);
 
         var byIndex = new StageDemand[stages.Count];
         foreach (var stage in stages) byIndex[stage.Stage] = stage;
@@ -83,7 +83,7 @@ public static class PlacementPolicy
             // A free stage finishes at time 0 everywhere, so speed cannot order the nodes: the plain scan decides.
             int best = stage.Cost == 0 ? ScanAll(fleet, stage) : empty.Best(stage.MemoryBytes);
             if (best < 0) best = LeastFinish(fleet, occupied, stage);
-            if (best < 0) return PlacementDecision.Refused(NothingFits(fleet, stage));
+            if (best < 0) return NothingFits(fleet, stage);
             Assign(stage, best, empty);
             if (fleet.Hosted[best] == 1 && fleet.IsAccepting(best)) occupied.Add(best);
         }
@@ -157,16 +157,21 @@ public static class PlacementPolicy
         return best;
     }
 
-    private static string NothingFits(PlacementFleet fleet, StageDemand stage)
+    /// <summary>
+    /// The refusal when a stage fits no candidate: <see cref="PlacementRefusal.WaitingForCapacity"/> when every candidate
+    /// is cordoned, else <see cref="PlacementRefusal.CannotFit"/> (for these candidates: the scheduler checks whether
+    /// nodes other jobs hold would fit it before telling the job it never will).
+    /// </summary>
+    private static PlacementDecision NothingFits(PlacementFleet fleet, StageDemand stage)
     {
         int roomiest = -1;
         for (int i = 0; i < fleet.Count; i++)
             if (fleet.IsAccepting(i) && (roomiest < 0 || fleet.Free[i] > fleet.Free[roomiest])) roomiest = i;
         if (roomiest < 0)
-            return $"Stage {stage.Stage} has no node to go to: every candidate node is cordoned (takes no new stages). Uncordon a node or add nodes.";
-        return $"The model cannot fit: stage {stage.Stage} needs {Bytes(stage.MemoryBytes)} (parameters, gradients, AdamW moments and activations) " +
+            return PlacementDecision.Refused(PlacementRefusal.WaitingForCapacity, $"Stage {stage.Stage} has no node to go to: every candidate node is cordoned (takes no new stages). Uncordon a node or add nodes.");
+        return PlacementDecision.Refused(PlacementRefusal.CannotFit, $"The model cannot fit: stage {stage.Stage} needs {Bytes(stage.MemoryBytes)} (parameters, gradients, AdamW moments and activations) " +
                $"but the most any node has free is {Bytes(fleet.Free[roomiest])} on {fleet.Nodes[roomiest].NodeId}. " +
-               "Use more pipeline stages, a smaller model or micro-batch, or nodes with more memory.";
+               "Use more pipeline stages, a smaller model or micro-batch, or nodes with more memory.");
     }
 
     private static string Bytes(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F1} GiB" : $"{bytes / (double)(1L << 20):F1} MiB";

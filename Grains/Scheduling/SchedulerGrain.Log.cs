@@ -37,6 +37,18 @@ internal sealed partial class SchedulerGrain
     [LoggerMessage(12, LogLevel.Information, "Node {NodeId} heartbeated {Seconds:F2} s after it was reported unreachable: placeable again")]
     private static partial void LogReachableAgain(ILogger logger, string nodeId, double seconds);
 
-    [LoggerMessage(3, LogLevel.Warning, "Job {JobId} could not be placed: {Reason}")]
-    private static partial void LogRefused(ILogger logger, string jobId, string? reason);
+    [LoggerMessage(3, LogLevel.Warning, "Job {JobId} could not be placed ({Refusal}): {Reason}")]
+    private static partial void LogRefused(ILogger logger, string jobId, Cluster.Grains.Interfaces.Scheduling.PlacementRefusal refusal, string? reason);
+
+    [LoggerMessage(13, LogLevel.Warning, "Job {JobId} was asked to {What} for job {For} {Seconds:F1} s ago and has not: the scheduler makes room elsewhere")]
+    private static partial void LogReleaseOverdue(ILogger logger, string jobId, string what, string @for, double seconds);
+
+    [LoggerMessage(14, LogLevel.Information, "Table rebuilt from {Jobs} job(s) in {Seconds:F2} s: {Adopted} placement(s) adopted, {Conflicts} conflict(s), {Silent} job(s) did not answer")]
+    private static partial void LogRebuilt(ILogger logger, int jobs, double seconds, int adopted, int conflicts, int silent);
+
+    [LoggerMessage(15, LogLevel.Warning, "Placement reconciled: {Message}")]
+    private static partial void LogReconciled(ILogger logger, string message);
+
+    [LoggerMessage(16, LogLevel.Warning, "Could not ask job {JobId} for its placement (attempt {Attempt})")]
+    private static partial void LogReportFailed(ILogger logger, Exception exception, string jobId, int attempt);
 }

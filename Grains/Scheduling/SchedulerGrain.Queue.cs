@@ -8,7 +8,7 @@ internal sealed partial class SchedulerGrain
     public Task Enqueue(JobTicket ticket)
     {
         ArgumentNullException.ThrowIfNull(ticket);
-        _tickets[ticket.JobId] = ticket;
+        _table.Tickets[ticket.JobId] = ticket;
         return Task.CompletedTask;
     }
 

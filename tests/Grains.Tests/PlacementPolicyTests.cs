@@ -111,6 +111,7 @@ public sealed class PlacementPolicyTests
         Assert.Empty(decision.NodeByStage);
         Assert.NotNull(decision.Reason);
         Assert.Contains("cannot fit", decision.Reason, StringComparison.Ordinal);
+        Assert.Equal(PlacementRefusal.CannotFit, decision.Refusal);
         Assert.Contains("stage 1 needs 1.0 GiB", decision.Reason, StringComparison.Ordinal);
         Assert.Contains("300.0 MiB on b/cpu0", decision.Reason, StringComparison.Ordinal);
     }

@@ -13,9 +13,9 @@ internal static class ReferencePlacementPolicy
     public static PlacementDecision Place(IReadOnlyList<StageDemand> stages, IReadOnlyList<PlacementCandidate> nodes, IReadOnlyList<string> preferred)
     {
         if (stages.Count == 0)
-            return PlacementDecision.Refused("The job has no stages to place.");
+            return PlacementDecision.Refused(PlacementRefusal.InvalidRequest, "The job has no stages to place.");
         if (nodes.Count == 0)
-            return PlacementDecision.Refused("No ready nodes: start a silo (each exposes its device slots as nodes) or wait for nodes to register.");
+            return PlacementDecision.Refused(PlacementRefusal.WaitingForCapacity, "No ready nodes: start a silo (each exposes its device slots as nodes) or wait for nodes to register.");
 
         var ordered = nodes.OrderBy(n => n.NodeId, StringComparer.Ordinal).ToArray();
         var cost = new double[ordered.Length];
@@ -48,7 +48,7 @@ internal static class ReferencePlacementPolicy
                 }
             }
             if (best < 0)
-                return PlacementDecision.Refused($"stage {stage.Stage} fits nowhere");
+                return PlacementDecision.Refused(PlacementRefusal.CannotFit, $"stage {stage.Stage} fits nowhere");
             Assign(stage, best);
         }
         return new PlacementDecision(true, result, null);

@@ -26,27 +26,36 @@ public sealed class UnreachableNodePlacementTests(ClusterFixture fixture) : ICla
         const string job = "unreachable-node-test";
         try
         {
-            var before = await Eventually.Value(() => scheduler.Place(job, OneStage, [node]), d => d.Placed, TimeSpan.FromSeconds(30),
+            var before = await Eventually.Value(() => Place(scheduler, job, node), d => d.Placed, TimeSpan.FromSeconds(30),
                 "a placement once the scheduler has settled");
             Assert.Equal([node], before.NodeByStage); // the test can fail: without a report the stage lands there
 
             await scheduler.ReportUnreachable(job, [node], "calls to its silo failed");
-            var recovery = await scheduler.Place(job, OneStage, [node]);
+            var recovery = await Place(scheduler, job, node);
             Assert.True(recovery.Placed, recovery.Reason);
             Assert.DoesNotContain(node, recovery.NodeByStage);
             Assert.DoesNotContain(node, await scheduler.GetPlacement(job));
 
             // The same heartbeat again (an old one delivered late) proves nothing; a newer one does.
             Assert.True(await scheduler.Heartbeat(health));
-            Assert.DoesNotContain(node, (await scheduler.Place(job, OneStage, [node])).NodeByStage);
+            Assert.DoesNotContain(node, (await Place(scheduler, job, node)).NodeByStage);
             Assert.True(await scheduler.Heartbeat(health with { Sequence = 2, SentAt = DateTimeOffset.UtcNow }));
-            var back = await scheduler.Place(job, OneStage, [node]);
+            var back = await Place(scheduler, job, node);
             Assert.Equal([node], back.NodeByStage);
         }
         finally
         {
             await scheduler.Release(job);
         }
+    }
+
+    /// <summary>The job's one stage, preferring <paramref name="node"/>: the node it got, or the refusal.</summary>
+    private static async Task<PlacementDecision> Place(ISchedulerGrain scheduler, string job, string node)
+    {
+        var placement = await scheduler.PlaceReplicas(job, new ReplicaRequest(OneStage, [1], [new ReplicaNodes(0, [node])]));
+        return placement.Placed
+            ? new PlacementDecision(true, placement.Replicas[0].Nodes, null)
+            : PlacementDecision.Refused(placement.Refusal, placement.Reason ?? "");
     }
 
     [Fact]

@@ -25,6 +25,8 @@ internal static class FleetBenchmark
 
     public static async Task<int> RunAsync(BenchArguments args)
     {
+        if (args.Has("kill-scheduler"))
+            return await KillSchedulerScenario.RunAsync(args);
         int lowSteps = args.Int("low-steps", 1200);
         int highSteps = args.Int("high-steps", 600);
         int sampleMs = args.Int("sample-ms", 250);
@@ -157,9 +159,9 @@ internal static class FleetBenchmark
         Console.WriteLine($"{low.JobId}: at most {sampler.MaxReplicas(low.JobId)} replica(s) running at once, {timeline.ReplicaChanges(low.JobId)} replica count change(s); " +
                           $"{high.JobId}: {timeline.ReplicaChanges(high.JobId)} change(s)");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT utilisation={sampler.Utilisation:F3} tokens_per_s_high={Tps(high):F0} tokens_per_s_low={Tps(low):F0} identical={(identical ? "true" : "false")} " +
+            $"RESULT scenario=default utilisation={sampler.Utilisation:F3} tokens_per_s_high={Tps(high):F0} tokens_per_s_low={Tps(low):F0} double_booked={sampler.DoubleBooked} identical={(identical ? "true" : "false")} " +
             $"replicas_max_low={sampler.MaxReplicas(low.JobId)} replica_changes_low={timeline.ReplicaChanges(low.JobId)}"));
-        return identical ? 0 : 1;
+        return identical && sampler.DoubleBooked == 0 ? 0 : 1;
     }
 
     /// <summary>A progress line: each job's state, step and replicas.</summary>

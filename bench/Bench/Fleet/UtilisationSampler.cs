@@ -6,7 +6,9 @@ namespace Cluster.Bench.Fleet;
 /// <summary>
 /// Node utilisation, sampled: every period, the nodes the scheduler counts as up (heartbeating, not lost) and, of
 /// those, the ones running a stage of a job in state Running. Each sample is weighted by the time since the previous
-/// one, so a slow call on a busy machine does not skew the ratio. It also keeps the most replicas each job ran at once.
+/// one, so a slow call on a busy machine does not skew the ratio. It also keeps the most replicas each job ran at once,
+/// and the most jobs seen holding one node in a sample — in the scheduler's table (the jobs of the stages it lists on
+/// the node) or in the jobs' own copies (the placements of jobs in state Running or Checkpointing).
 /// </summary>
 internal sealed class UtilisationSampler(IClusterClient client, IReadOnlyList<string> jobIds, TimeSpan period) : IAsyncDisposable
 {
@@ -19,6 +21,12 @@ internal sealed class UtilisationSampler(IClusterClient client, IReadOnlyList<st
     public double UpNodeSeconds { get; private set; }
 
     public int Samples { get; private set; }
+
+    /// <summary>The most jobs seen holding one node in any sample (0 before any job ran).</summary>
+    public int MostJobsOnOneNode { get; private set; }
+
+    /// <summary>The <c>double_booked</c> figure: <see cref="MostJobsOnOneNode"/> minus one, floored at 0.</summary>
+    public int DoubleBooked => Math.Max(0, MostJobsOnOneNode - 1);
 
     public double Utilisation => UpNodeSeconds > 0 ? BusyNodeSeconds / UpNodeSeconds : 0;
 
@@ -47,6 +55,12 @@ internal sealed class UtilisationSampler(IClusterClient client, IReadOnlyList<st
                 BusyNodeSeconds += busy * dt;
                 UpNodeSeconds += up.Length * dt;
                 Samples++;
+                int inTable = nodes.Select(n => n.Stages.Select(stage => stage[..Math.Max(0, stage.IndexOf('/', StringComparison.Ordinal))]).Distinct(StringComparer.Ordinal).Count())
+                    .DefaultIfEmpty(0).Max();
+                int inJobs = statuses.Where(s => s.State is JobState.Running or JobState.Checkpointing)
+                    .SelectMany(s => s.Placement.Select(p => p.NodeId).Distinct(StringComparer.Ordinal))
+                    .GroupBy(node => node, StringComparer.Ordinal).Select(g => g.Count()).DefaultIfEmpty(0).Max();
+                MostJobsOnOneNode = Math.Max(MostJobsOnOneNode, Math.Max(inTable, inJobs));
                 foreach (var status in statuses.Where(s => s.State == JobState.Running))
                     _maxReplicas[status.JobId] = Math.Max(_maxReplicas.GetValueOrDefault(status.JobId), status.Replicas);
             }

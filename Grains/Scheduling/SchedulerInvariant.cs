@@ -1,0 +1,28 @@
+namespace Cluster.Grains.Scheduling;
+
+/// <summary>
+/// The table's invariant (issue 13): with exclusive nodes a node holds stages of at most one job, and no node holds more
+/// stage memory than it has. Checked after every decision — by the grain in debug builds, and by the tests after every
+/// step of random interleavings of submit, finish, node loss, node join and drain.
+/// </summary>
+internal static class SchedulerInvariant
+{
+    /// <summary>Every breach of the invariant, in words; empty when it holds.</summary>
+    public static IReadOnlyList<string> Problems(SchedulerTable table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        var problems = new List<string>();
+        var stages = table.Jobs.SelectMany(j => j.Value.Nodes.Select((node, s) => (Job: j.Key, Node: node, Memory: j.Value.Memory[s])))
+            .GroupBy(x => x.Node, StringComparer.Ordinal);
+        foreach (var node in stages)
+        {
+            string[] jobs = [.. node.Select(x => x.Job).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+            if (table.Rules.ExclusiveNodes && jobs.Length > 1)
+                problems.Add($"node {node.Key} holds stages of {jobs.Length} jobs ({string.Join(", ", jobs)}) with exclusive nodes");
+            long used = node.Sum(x => x.Memory);
+            if (table.Nodes.TryGetValue(node.Key, out var record) && used > record.Capabilities.MemoryBytes)
+                problems.Add($"node {node.Key} holds {used} bytes of stages but has {record.Capabilities.MemoryBytes}");
+        }
+        return problems;
+    }
+}

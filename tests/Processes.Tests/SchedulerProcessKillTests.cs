@@ -1,0 +1,119 @@
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Tests;
+using Orleans.Core.Internal;
+using Orleans.Runtime;
+using Orleans.Runtime.Placement;
+
+namespace Cluster.Processes.Tests;
+
+/// <summary>
+/// Issue 13: <c>kill -9</c> of the silo process hosting the scheduler while two jobs fill the fleet and a third waits.
+/// The scheduler activates on another silo and rebuilds its table from the jobs before it admits anything: no node is
+/// ever given to two jobs, and every job finishes with the reference trainer's losses.
+/// </summary>
+public sealed class SchedulerProcessKillTests : ProcessClusterTest
+{
+    [Fact]
+    public async Task Killing_the_schedulers_process_under_a_two_job_load_never_double_books_a_node()
+    {
+        // The scheduler on silo 2 (not the primary, not the job grains' silo 1).
+        var scheduler = Cluster.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        var victim = Cluster.Silos[2];
+        await MoveScheduler(scheduler, victim.Name);
+
+        var (first, firstSpec, jobHost) = await SubmitOnSilo1(TinyJob.Spec("sched-kill-a", stages: 3, steps: 30, checkpointInterval: 5));
+        var secondSpec = TinyJob.Spec("sched-kill-b", stages: 3, steps: 30, checkpointInterval: 5);
+        var second = Cluster.Client.GetGrain<ITrainingJobGrain>(secondSpec.JobId);
+        await Retry(() => Cluster.ActivateOn(jobHost, second.GetStatus));
+        await second.Submit(secondSpec);
+        var a = await WaitForStep(first, 3);
+        var b = await WaitForStep(second, 3);
+        var waitingSpec = TinyJob.Spec("sched-kill-c", stages: 2, steps: 10, checkpointInterval: 5);
+        var waiting = Cluster.Client.GetGrain<ITrainingJobGrain>(waitingSpec.JobId);
+        await Retry(() => Cluster.ActivateOn(jobHost, waiting.GetStatus));
+        await waiting.Submit(waitingSpec);
+        await WithDiagnostics(waitingSpec.JobId, () => Eventually.Value(waiting.GetStatus, s => s.State is JobState.WaitingForCapacity || IsEnded(s.State),
+            TimeSpan.FromMinutes(1), "the third job to wait for nodes (the fleet is full)"));
+
+        using var stop = new CancellationTokenSource();
+        var doubleBooked = new List<string>();
+        var sampler = Sample([first, second, waiting], scheduler, doubleBooked, stop.Token);
+        try
+        {
+            victim.Kill();
+            foreach (var (job, spec, before) in new[] { (first, firstSpec, a), (second, secondSpec, b) })
+            {
+                if (before.Placement.Any(p => p.SiloName == victim.Name))
+                {
+                    await AssertFinishedExactly(job, spec, before);
+                    continue;
+                }
+                var done = await WithDiagnostics(spec.JobId, () => Eventually.Value(job.GetStatus, s => IsEnded(s.State), TimeSpan.FromMinutes(3), "the job to finish"));
+                Assert.True(done.State == JobState.Completed, $"job {spec.JobId} ended {done.State}: {done.Error}{Environment.NewLine}{Diagnostics(spec.JobId)}");
+                Assert.Equal(TinyJob.ReferenceLosses(spec).Select(BitConverter.DoubleToInt64Bits), (await Retry(job.GetLossHistory)).Select(BitConverter.DoubleToInt64Bits));
+            }
+            var last = await WithDiagnostics(waitingSpec.JobId, () => Eventually.Value(waiting.GetStatus, s => IsEnded(s.State), TimeSpan.FromMinutes(3), "the waiting job to run and finish"));
+            Assert.True(last.State == JobState.Completed, $"job {waitingSpec.JobId} ended {last.State}: {last.Error}{Environment.NewLine}{Diagnostics(waitingSpec.JobId)}");
+            Assert.Equal(TinyJob.ReferenceLosses(waitingSpec).Select(BitConverter.DoubleToInt64Bits), (await Retry(waiting.GetLossHistory)).Select(BitConverter.DoubleToInt64Bits));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await sampler;
+        }
+        Assert.True(doubleBooked.Count == 0, $"nodes held by two jobs at once: {string.Join("; ", doubleBooked.Distinct().Take(10))}{Environment.NewLine}{Diagnostics(waitingSpec.JobId)}");
+        Assert.NotEqual(victim.Name, await SchedulerHost());
+    }
+
+    /// <summary>Migrates the scheduler's activation to the named silo (a placement hint on the migration) and waits until it is there.</summary>
+    private async Task MoveScheduler(ISchedulerGrain scheduler, string siloName)
+    {
+        await Eventually.True(async () =>
+        {
+            await scheduler.GetNodes();
+            if (await Cluster.HostOf(scheduler) == siloName) return true;
+            var hosts = await Cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true);
+            RequestContext.Set(IPlacementDirector.PlacementHintKey, hosts.First(h => h.SiloName == siloName).SiloAddress);
+            try
+            {
+                await scheduler.AsReference<IGrainManagementExtension>().MigrateOnIdle();
+            }
+            finally
+            {
+                RequestContext.Remove(IPlacementDirector.PlacementHintKey);
+            }
+            return false;
+        }, TimeSpan.FromSeconds(90), $"the scheduler to move to {siloName}");
+    }
+
+    /// <summary>Every 100 ms: a node in two running jobs' own placements, or listed by the scheduler with two jobs' stages, is double-booked.</summary>
+    private static async Task Sample(ITrainingJobGrain[] jobs, ISchedulerGrain scheduler, List<string> doubleBooked, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                var statuses = await Task.WhenAll(jobs.Select(j => j.GetStatus())).WaitAsync(TimeSpan.FromSeconds(5), stop);
+                foreach (var node in statuses.Where(s => s.State is JobState.Running or JobState.Checkpointing)
+                             .SelectMany(s => s.Placement.Select(p => (p.NodeId, s.JobId)).Distinct())
+                             .GroupBy(x => x.NodeId).Where(g => g.Count() > 1))
+                    doubleBooked.Add($"{node.Key} runs {string.Join(" and ", node.Select(x => x.JobId))}");
+                foreach (var node in await scheduler.GetNodes().WaitAsync(TimeSpan.FromSeconds(5), stop))
+                {
+                    string[] holders = [.. node.Stages.Select(s => s[..s.IndexOf('/', StringComparison.Ordinal)]).Distinct()];
+                    if (holders.Length > 1) doubleBooked.Add($"the scheduler gives {node.Capabilities.NodeId} to {string.Join(" and ", holders)}");
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(100), stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is TimeoutException or OrleansException)
+            {
+                // The scheduler or a gateway is moving: sample again.
+            }
+        }
+    }
+}
