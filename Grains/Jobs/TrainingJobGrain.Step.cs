@@ -26,6 +26,7 @@ internal sealed partial class TrainingJobGrain
 {
     private async Task TrainStep(Interfaces.Jobs.JobSpec spec, StagePlan plan, ReplicaStages stages)
     {
+        using var activity = Telemetry.TrainingActivities.Step(spec.JobId, S.Epoch, S.CompletedSteps);
         var clock = Stopwatch.StartNew();
         long step = S.CompletedSteps;
         long epoch = S.Epoch;

@@ -57,6 +57,7 @@ internal sealed partial class TrainingJobGrain(
     private double _secondsPerStep;
     private TaskCompletionSource<string> _abort = NewAbort();
     private (DateTimeOffset At, long StepsBefore)? _recovery;
+    private readonly Telemetry.RecoveryTrace _recoveryTrace = new(); // the recovery as one trace, from the events narrated below
 
     // Operator requests, acted on at the next step boundary.
     private readonly Dictionary<string, string> _moveOff = new(StringComparer.Ordinal); // node → why
@@ -326,7 +327,7 @@ internal sealed partial class TrainingJobGrain(
     private Task Narrate(ClusterEventKind kind, long step, long lostSteps, double? seconds, string message) =>
         NarrateEvent(new ClusterEvent(time.GetUtcNow(), kind, this.GetPrimaryKeyString(), null, S.Epoch, step, lostSteps, seconds, message));
 
-    private Task NarrateEvent(ClusterEvent e) => _writer.Fenced is null ? this.Publish(e) : Task.CompletedTask;
+    private Task NarrateEvent(ClusterEvent e) => _writer.Fenced is null ? this.Publish(_recoveryTrace.Observe(e)) : Task.CompletedTask;
 
     /// <summary>A retried submission: equal, apart from the pin this job added to an unpinned data source.</summary>
     private static bool SameSubmission(JobSpec stored, JobSpec submitted)
