@@ -58,6 +58,7 @@ internal sealed partial class TrainingJobGrain(
     private TaskCompletionSource<string> _abort = NewAbort();
     private (DateTimeOffset At, long StepsBefore)? _recovery;
     private readonly Telemetry.RecoveryTrace _recoveryTrace = new(); // the recovery as one trace, from the events narrated below
+    private readonly StepWatchdog _watchdog = new(time, options.Value.StepWatchdogFactor, options.Value.StepWatchdogFloor);
 
     // Operator requests, acted on at the next step boundary.
     private readonly Dictionary<string, string> _moveOff = new(StringComparer.Ordinal); // node → why
