@@ -81,6 +81,26 @@ public sealed class TrainingClusterOptions
     /// <summary>The least time an operation may run before it counts as hung (also the limit before any step has a time). <value>30 s.</value></summary>
     public TimeSpan DeviceHangFloor { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The job's own step watchdog: a step running longer than max(this × the p99 of the job's recent step times,
+    /// <see cref="StepWatchdogFloor"/>) is abandoned (the job recovers, naming the stage call it waited for), wherever
+    /// the hang is — a device, a lost message, a reduction. <value>10.</value>
+    /// </summary>
+    public double StepWatchdogFactor { get; set; } = 10;
+
+    /// <summary>
+    /// The least time a step may run before the job's watchdog abandons it; keep it above <see cref="DeviceHangFloor"/>
+    /// so a hung device is caught first by its node, which names the node. <value>60 s.</value>
+    /// </summary>
+    public TimeSpan StepWatchdogFloor { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Fault injection for drills and tests: a folder in which a file named <c>&lt;node id&gt;.hang</c> ('/' as '_',
+    /// e.g. <c>silo-a_cpu0.hang</c>) hangs that node's device at its next operation (<see cref="Compute.ComputeHang"/>),
+    /// until the silo stops. Each operation then checks for the file. Empty: off. <value>empty.</value>
+    /// </summary>
+    public string ComputeHangDirectory { get; set; } = "";
+
     /// <summary>Root of the embedded defaults: file-system checkpoints and grain state. <value>.cluster.</value></summary>
     public string DataRoot { get; set; } = ".cluster";
 
@@ -151,6 +171,10 @@ public sealed class TrainingClusterOptions
             problems.Add($"{nameof(DeviceHangStepFactor)} = {DeviceHangStepFactor}: must be a finite number of at least 1 (e.g. 10 × the p99 step time).");
         if (DeviceHangFloor <= HeartbeatPeriod)
             problems.Add($"{nameof(DeviceHangFloor)} = {DeviceHangFloor} must exceed {nameof(HeartbeatPeriod)} = {HeartbeatPeriod} (e.g. 00:00:30): a shorter limit cannot be seen by a heartbeat.");
+        if (StepWatchdogFactor < 1 || !double.IsFinite(StepWatchdogFactor))
+            problems.Add($"{nameof(StepWatchdogFactor)} = {StepWatchdogFactor}: must be a finite number of at least 1 (e.g. 10 × the p99 step time).");
+        if (StepWatchdogFloor <= TimeSpan.Zero)
+            problems.Add($"{nameof(StepWatchdogFloor)} = {StepWatchdogFloor}: must be positive (e.g. 00:01:00, above {nameof(DeviceHangFloor)}).");
         if (string.IsNullOrWhiteSpace(DataRoot))
             problems.Add($"{nameof(DataRoot)} is empty: give a directory for checkpoints and grain state.");
         if (DataRoots.Any(string.IsNullOrWhiteSpace))

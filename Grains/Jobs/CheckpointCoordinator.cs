@@ -115,6 +115,7 @@ internal sealed partial class CheckpointCoordinator(string jobId, ICheckpointSto
 
     private async Task<CheckpointManifest> Commit(JobSpec spec, long epoch, long step, double[] lossHistory)
     {
+        using var activity = Telemetry.TrainingActivities.CheckpointCommit(jobId, epoch, step);
         long started = time.GetTimestamp();
         var plan = JobSpecs.PlanOf(spec);
         var shards = await Task.WhenAll(Enumerable.Range(0, plan.StageCount)

@@ -17,7 +17,9 @@ namespace Cluster.Grains.Jobs;
 /// <item>Publishing is best-effort: a failure is logged, never thrown into the driver loop.</item>
 /// </list>
 /// </summary>
-internal sealed partial class JobNarrator(Grain grain, string jobId, JobStateWriter writer, TimeProvider time, ILogger logger)
+/// <param name="shape">Sees (and may add to) every event just before it is published: the recovery trace observes them.</param>
+internal sealed partial class JobNarrator(Grain grain, string jobId, JobStateWriter writer, TimeProvider time, ILogger logger,
+    Func<ClusterEvent, ClusterEvent> shape)
 {
     /// <summary>How long an ownership check may take before the event goes out on what the activation knows.</summary>
     public static readonly TimeSpan OwnershipCheckTimeout = TimeSpan.FromSeconds(1);
@@ -33,7 +35,7 @@ internal sealed partial class JobNarrator(Grain grain, string jobId, JobStateWri
         }
         try
         {
-            await grain.Publish(new ClusterEvent(time.GetUtcNow(), kind, jobId, null, epoch, step, lostSteps, seconds, message));
+            await grain.Publish(shape(new ClusterEvent(time.GetUtcNow(), kind, jobId, null, epoch, step, lostSteps, seconds, message)));
         }
         catch (Exception e) when (!ActivationLoss.Is(e))
         {

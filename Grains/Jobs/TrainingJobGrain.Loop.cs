@@ -50,6 +50,9 @@ internal sealed partial class TrainingJobGrain
     /// </summary>
     private async Task Drive()
     {
+        // The loop outlives the call that started it (Submit, Resume, an activation): its steps and recoveries are
+        // traces of their own, not children of that call's finished span.
+        System.Diagnostics.Activity.Current = null;
         if (_recovering is not null)
             await Narrate(ClusterEventKind.JobRecovering, S.CompletedSteps, 0, Since(), $"the job's coordinator was lost at step {S.CompletedSteps} (epoch {S.Epoch}); recovering");
         JobPhase phase = S.State == JobState.Paused ? new JobPhase.Paused() : new JobPhase.Placing(null);

@@ -26,9 +26,11 @@ internal sealed partial class TrainingJobGrain
 {
     private async Task TrainStep(Interfaces.Jobs.JobSpec spec, StagePlan plan, ReplicaStages stages)
     {
+        using var activity = Telemetry.TrainingActivities.Step(spec.JobId, S.Epoch, S.CompletedSteps);
         var clock = Stopwatch.StartNew();
         long step = S.CompletedSteps;
         long epoch = S.Epoch;
+        using var watch = _watchdog.Start(step, reason => _abort.TrySetResult(reason)); // a hung step is abandoned like a lost node
         int m = spec.MicroBatches;
         var losses = new double[m];
         double compute = 0, queue = 0, messaging = 0;
@@ -42,10 +44,10 @@ internal sealed partial class TrainingJobGrain
 
         // Every replica's stage is asked at once: the same stage of all replicas all-reduce their gradients first.
         var reduce = Stopwatch.StartNew();
-        var squares = await Guard(Task.WhenAll(stages.All.Select(s => s.GradientSquares(epoch, step))));
+        var squares = await Guard(Task.WhenAll(stages.All.Select(s => watch.Track(s.GradientSquares(epoch, step), $"{s.GetPrimaryKeyString()}.GradientSquares"))));
         double norm = GradientNorm.Global(squares.Take(plan.StageCount)); // rank 0's, in stage order: every rank's are the same
         double coefficient = GradientNorm.ClipCoefficient(norm, spec.Optimizer.ClipNorm);
-        double[] deviceMs = await Guard(Task.WhenAll(stages.All.Select(s => s.ApplyUpdate(epoch, step, coefficient))));
+        double[] deviceMs = await Guard(Task.WhenAll(stages.All.Select(s => watch.Track(s.ApplyUpdate(epoch, step, coefficient), $"{s.GetPrimaryKeyString()}.ApplyUpdate"))));
         reduce.Stop();
 
         double loss = LossReduction.Mean(losses);
@@ -80,7 +82,7 @@ internal sealed partial class TrainingJobGrain
         async Task RunMicroBatch(IPipelineStageGrain first, int micro)
         {
             long started = Stopwatch.GetTimestamp();
-            var result = await first.RunMicroBatch(epoch, step, micro, null);
+            var result = await watch.Track(first.RunMicroBatch(epoch, step, micro, null), $"{first.GetPrimaryKeyString()}.RunMicroBatch(micro-batch {micro})");
             double roundTrip = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             losses[micro] = result.Loss;
             compute += result.ComputeMs;

@@ -50,6 +50,8 @@ internal sealed partial class TrainingJobGrain(
     private TaskCompletionSource<string> _abort = NewAbort();
     private (DateTimeOffset At, long StepsBefore)? _recovering; // since when, from which step: for JobResumed's timings
     private ReplicaStages _placed = ReplicaStages.None; // the stages of the latest placement (released when the job ends)
+    private readonly Telemetry.RecoveryTrace _recoveryTrace = new(); // the recovery as one trace, from the events the narrator publishes
+    private readonly StepWatchdog _watchdog = new(time, options.Value.StepWatchdogFactor, options.Value.StepWatchdogFloor);
     private long _lastSnapshotStep = -1;
     private string? _memorySnapshots; // what the last recovery found in memory, for its event
     private StragglerDetector? _stragglers;
@@ -69,7 +71,7 @@ internal sealed partial class TrainingJobGrain(
         _writer = new JobStateWriter(ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Jobs), this.GetGrainId(), time, _options, logger);
         await _writer.ReadAsync();
         _checkpoints = new CheckpointCoordinator(jobId, store, GrainFactory, time, _options, logger);
-        _narrator = new JobNarrator(this, jobId, _writer, time, logger);
+        _narrator = new JobNarrator(this, jobId, _writer, time, logger, _recoveryTrace.Observe);
         _policy = new RecoveryPolicy(_options, time);
         if (S.Spec is not null && !IsTerminal(S.State))
         {

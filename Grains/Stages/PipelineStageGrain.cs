@@ -126,6 +126,7 @@ internal sealed partial class PipelineStageGrain(
 
     public async Task<MicroBatchResult> RunMicroBatch(long epoch, long step, int globalMicroBatch, TensorPayload? input)
     {
+        using var activity = Telemetry.TrainingActivities.StageMicroBatch(this.GetPrimaryKeyString(), epoch, step, globalMicroBatch);
         var (executor, worker) = Fenced(epoch, step);
         int microBatch = globalMicroBatch - _firstMicroBatch; // the executor's accumulator counts this replica's block from 0
         if (microBatch < 0 || microBatch >= _microBatches)
@@ -139,7 +140,7 @@ internal sealed partial class PipelineStageGrain(
         {
             // The last stage turns forward straight into backward: one unit of work on the device.
             var targets = TensorWire.FromTokens(batch!.Targets, batch.Rows, batch.Columns);
-            var done = await Compute(worker, step, microBatch, () =>
+            var done = await Compute(worker, step, microBatch, Telemetry.TrainingActivities.ForwardBackwardName, () =>
             {
                 double loss = executor.ForwardLoss(microBatch, activations, targets);
                 return (Loss: loss, Gradient: executor.Backward(microBatch, null, _lossScale));
@@ -148,10 +149,10 @@ internal sealed partial class PipelineStageGrain(
             return new MicroBatchResult(done.Value.Loss, done.Value.Gradient?.ToPayload(), done.Ran.TotalMilliseconds, done.Queued.TotalMilliseconds);
         }
 
-        var forward = await Compute(worker, step, microBatch, () => executor.Forward(microBatch, activations));
+        var forward = await Compute(worker, step, microBatch, Telemetry.TrainingActivities.ForwardName, () => executor.Forward(microBatch, activations));
         var downstream = await _next!.RunMicroBatch(epoch, step, globalMicroBatch, forward.Value.ToPayload()).WaitAsync(_epochCalls.Token);
         Fenced(epoch, step);
-        var backward = await Compute(worker, step, microBatch, () => executor.Backward(microBatch, downstream.InputGradient?.ToWire(), _lossScale));
+        var backward = await Compute(worker, step, microBatch, Telemetry.TrainingActivities.BackwardName, () => executor.Backward(microBatch, downstream.InputGradient?.ToWire(), _lossScale));
         double compute = forward.Ran.TotalMilliseconds + backward.Ran.TotalMilliseconds;
         _stepComputeMs += compute;
         return new MicroBatchResult(downstream.Loss, backward.Value?.ToPayload(),
@@ -159,8 +160,9 @@ internal sealed partial class PipelineStageGrain(
     }
 
     /// <summary>Runs this stage's own compute; only its failures count against the node's health (not downstream ones).</summary>
-    private async Task<Timed<T>> Compute<T>(DeviceWorker worker, long step, int microBatch, Func<T> work)
+    private async Task<Timed<T>> Compute<T>(DeviceWorker worker, long step, int microBatch, string span, Func<T> work)
     {
+        using var activity = Telemetry.TrainingActivities.StageCompute(span, worker.NodeId, step, microBatch);
         try
         {
             var delay = slowdown.For(worker.NodeId);

@@ -1,4 +1,5 @@
 using Cluster.Grains.Hosting;
+using Cluster.Grains.Telemetry;
 using Cluster.Silo.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -13,7 +14,7 @@ namespace Cluster.Silo.Hosting;
 /// <summary>
 /// OpenTelemetry: metrics — the training cluster's (<see cref="TrainingMetrics"/>), Orleans' own and the .NET runtime's —
 /// served for Prometheus at http://PrometheusHost:PrometheusPort/metrics when <see cref="ObservabilityOptions.PrometheusPort"/>
-/// is set, and metrics, traces (Orleans' grain-call spans) and logs sent over OTLP when <see cref="ObservabilityOptions.OtlpEndpoint"/> is.
+/// is set, and metrics, traces (Orleans' grain-call spans and the training spans of <see cref="TrainingActivities"/>) and logs sent over OTLP when <see cref="ObservabilityOptions.OtlpEndpoint"/> is.
 /// </summary>
 internal static class MetricsHostingExtensions
 {
@@ -44,7 +45,7 @@ internal static class MetricsHostingExtensions
             if (observability.OtlpEndpoint is not null) metrics.AddOtlpExporter(o => Configure(o, observability, "v1/metrics"));
         });
         if (observability.OtlpEndpoint is null) return builder;
-        telemetry.WithTracing(tracing => tracing.AddSource(s_orleansSources).AddOtlpExporter(o => Configure(o, observability, "v1/traces")));
+        telemetry.WithTracing(tracing => tracing.AddSource(s_orleansSources).AddSource(TrainingActivities.SourceName).AddOtlpExporter(o => Configure(o, observability, "v1/traces")));
         telemetry.WithLogging(logging => logging.AddOtlpExporter(o => Configure(o, observability, "v1/logs")));
         return builder;
     }

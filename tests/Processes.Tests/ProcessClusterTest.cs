@@ -25,6 +25,9 @@ public abstract class ProcessClusterTest : IAsyncLifetime
 
     protected IReadOnlyCollection<ClusterEvent> Events => _events?.Events ?? [];
 
+    /// <summary>More <c>--Key=Value</c> settings for every silo of this test class (none by default).</summary>
+    protected virtual IReadOnlyList<string> SiloSettings => [];
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(Path.Combine(DataRoot, "checkpoints"));
@@ -35,6 +38,7 @@ public abstract class ProcessClusterTest : IAsyncLifetime
             SlotsPerSilo = SlotsPerSilo,
             ThreadsPerSlot = 1,
             DataRoot = DataRoot,
+            Settings = SiloSettings,
         });
         try
         {

@@ -1,4 +1,5 @@
 using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Telemetry;
 using Cluster.Grains.Tests;
 
 namespace Cluster.Silo.Tests;
@@ -7,7 +8,7 @@ namespace Cluster.Silo.Tests;
 public sealed class OtlpExportTests
 {
     [Fact]
-    public async Task A_silo_sends_training_metrics_grain_call_spans_and_logs_over_OTLP()
+    public async Task A_silo_sends_training_metrics_grain_call_and_training_spans_and_logs_over_OTLP()
     {
         using var collector = new OtlpReceiver();
         await using var cluster = new ProcessCluster();
@@ -34,6 +35,10 @@ public sealed class OtlpExportTests
         // Orleans' grain-call spans (activity propagation is on), e.g. the job grain's Submit.
         await cluster.WaitAsync(() => Task.FromResult(collector.Received("/v1/traces").Contains("Submit", StringComparison.Ordinal)),
             TimeSpan.FromMinutes(1), $"grain-call spans at /v1/traces (paths so far: {string.Join(", ", collector.Paths)})");
+        // The training cluster's own spans (Cluster.Training): steps and checkpoint commits.
+        await cluster.WaitAsync(() => Task.FromResult(collector.Received("/v1/traces").Contains(TrainingActivities.StepName, StringComparison.Ordinal)
+                && collector.Received("/v1/traces").Contains(TrainingActivities.CheckpointCommitName, StringComparison.Ordinal)),
+            TimeSpan.FromMinutes(1), "the training step and checkpoint commit spans at /v1/traces");
         await cluster.WaitAsync(() => Task.FromResult(collector.Received("/v1/logs").Contains("Effective configuration", StringComparison.Ordinal)),
             TimeSpan.FromMinutes(1), "the silo's start-up log at /v1/logs");
         Assert.Contains("cluster-silo", collector.Received("/v1/metrics"), StringComparison.Ordinal); // service.name

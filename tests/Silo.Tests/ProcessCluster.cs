@@ -82,7 +82,15 @@ internal sealed class ProcessCluster : IAsyncDisposable
     public void AssertSilosRunning()
     {
         foreach (var silo in _silos.Where(s => s.HasExited))
-            Assert.Fail($"Silo {silo.Name} exited with {silo.ExitCode}:\n{silo.Tail()}");
+            Assert.Fail($"Silo {silo.Name} exited with {silo.ExitCode}:\n{Crash(silo)}{silo.Tail()}");
+    }
+
+    /// <summary>The unhandled exception's own lines (a crash's tail is all stack frames), or nothing.</summary>
+    private static string Crash(SiloProcess silo)
+    {
+        string[] lines = silo.Output.Split('\n');
+        int at = Array.FindIndex(lines, l => l.StartsWith("Unhandled exception", StringComparison.Ordinal));
+        return at < 0 ? "" : string.Join('\n', lines.Skip(at).Where(l => !l.TrimStart().StartsWith("at ", StringComparison.Ordinal)).Take(12)) + "\n…\n";
     }
 
     public string Outputs() => string.Join("\n", _silos.Select(s => $"--- {s.Name}:\n{s.Tail()}"));
