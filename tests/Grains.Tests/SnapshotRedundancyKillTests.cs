@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 
@@ -8,7 +9,7 @@ namespace Cluster.Grains.Tests;
 /// time, ten in a row, each replaced by a fresh silo; every recovery must come from memory and cost no completed step
 /// (at most the step in flight, whose snapshot was not yet acknowledged).
 /// </summary>
-public sealed class SnapshotRedundancyKillTests(SnapshotRedundancyKillTests.Fixture fixture) : IClassFixture<SnapshotRedundancyKillTests.Fixture>
+public sealed class SnapshotRedundancyKillTests(SnapshotRedundancyKillTests.Fixture fixture, ITestOutputHelper output) : IClassFixture<SnapshotRedundancyKillTests.Fixture>
 {
     /// <summary>A cluster of its own: the test loses and replaces ten silos.</summary>
     public sealed class Fixture() : ClusterFixture(4);
@@ -57,6 +58,7 @@ public sealed class SnapshotRedundancyKillTests(SnapshotRedundancyKillTests.Fixt
         var end = await job.Cancel();
         var restored = collector.Events.Where(e => e.JobId == spec.JobId && e.Kind == ClusterEventKind.JobRestored).ToArray();
         string story = $"kills: {string.Join(", ", kills)}; restores: {string.Join(" | ", restored.Select(e => $"step {e.Step} lost {e.StepsLost}: {e.Message}"))}";
+        output.WriteLine(story);
         Assert.NotEmpty(restored);
         foreach (var e in restored)
         {
