@@ -38,7 +38,7 @@ public sealed class SnapshotHolderPlacementTests(SnapshotHolderPlacementTests.Fi
 
         // Silo_1 dies; the only open nodes are the holder's silo's: the stage restarts next to its holder.
         await SnapshotRedundancyCluster.OpenOnly(fixture, [y.Name]);
-        long before = (await job.GetStatus()).CompletedSteps;
+        long before = (await SnapshotRedundancyCluster.Reliably(job.GetStatus, "the job's status")).CompletedSteps;
         await fixture.Cluster.KillSiloAsync(x);
         var moved = await SnapshotRedundancyCluster.StepsPast(job, before, 3, "the job to run again on the holder's silo");
         Assert.True(moved.State is JobState.Running or JobState.Checkpointing, $"job is {moved.State}: {moved.Error}");
@@ -48,11 +48,11 @@ public sealed class SnapshotHolderPlacementTests(SnapshotHolderPlacementTests.Fi
 
         // Losing that silo now must cost at most the step in flight.
         await SnapshotRedundancyCluster.OpenOnly(fixture, [.. fixture.Cluster.Silos.Where(s => s.Name != y.Name).Select(s => s.Name)]);
-        before = (await job.GetStatus()).CompletedSteps;
+        before = (await SnapshotRedundancyCluster.Reliably(job.GetStatus, "the job's status")).CompletedSteps;
         await fixture.Cluster.KillSiloAsync(y);
         var done = await Eventually.Value(job.GetStatus, s => s.State is JobState.Completed or JobState.Failed, TimeSpan.FromMinutes(4), "the job to recover and finish");
         Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
-        Assert.Equal(TinyJob.ReferenceLosses(spec).Select(BitConverter.DoubleToInt64Bits), (await job.GetLossHistory()).Select(BitConverter.DoubleToInt64Bits));
+        Assert.Equal(TinyJob.ReferenceLosses(spec).Select(BitConverter.DoubleToInt64Bits), (await SnapshotRedundancyCluster.Reliably(job.GetLossHistory, "the loss history")).Select(BitConverter.DoubleToInt64Bits));
 
         var restored = await Eventually.Value(() => Task.FromResult(collector.Events.Where(e => e.JobId == jobId && e.Kind == ClusterEventKind.JobRestored).ToArray()),
             r => r.Length >= 2, TimeSpan.FromSeconds(30), "two JobRestored events");

@@ -18,8 +18,11 @@ internal static class SnapshotRedundancyCluster
         await fixture.MoveGrainAsync(job, primary, job.GetStatus);
     }
 
-    /// <summary>Cordons every node outside <paramref name="open"/> and uncordons those inside.</summary>
-    public static async Task OpenOnly(ClusterFixture fixture, IReadOnlyCollection<string> open)
+    /// <summary>
+    /// Cordons every node outside <paramref name="open"/> and uncordons those inside; retried as a whole (it is
+    /// idempotent) while the client's gateway list still names a silo the test just killed.
+    /// </summary>
+    public static Task OpenOnly(ClusterFixture fixture, IReadOnlyCollection<string> open) => Eventually.True(async () =>
     {
         var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
         foreach (var node in await scheduler.GetNodes())
@@ -29,7 +32,11 @@ internal static class SnapshotRedundancyCluster
             if (wanted && node.Cordoned) await scheduler.Uncordon(nodeId);
             else if (!wanted && !node.Cordoned) await scheduler.Cordon(nodeId);
         }
-    }
+        return true;
+    }, TimeSpan.FromSeconds(60), $"nodes of {string.Join(", ", open)} open, every other node cordoned");
+
+    /// <summary>A client call retried while the client's gateway list still names a silo the test just killed.</summary>
+    public static Task<T> Reliably<T>(Func<Task<T>> call, string what) => Eventually.Value(call, _ => true, TimeSpan.FromSeconds(60), what);
 
     public static ICheckpointShardGrain Holder(ClusterFixture fixture, string jobId, int stage) =>
         fixture.Client.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, stage));

@@ -55,7 +55,7 @@ public sealed class SnapshotRedundancyKillTests(SnapshotRedundancyKillTests.Fixt
             last = Math.Max(last, (await SnapshotRedundancyCluster.StepsPast(job, last, 3, $"the job to recover from losing {victim} (round {round}, fresh silo {fresh.Name})")).CompletedSteps);
         }
 
-        var end = await job.Cancel();
+        var end = await SnapshotRedundancyCluster.Reliably(job.Cancel, "the job to cancel");
         var restored = collector.Events.Where(e => e.JobId == spec.JobId && e.Kind == ClusterEventKind.JobRestored).ToArray();
         string story = $"kills: {string.Join(", ", kills)}; restores: {string.Join(" | ", restored.Select(e => $"step {e.Step} lost {e.StepsLost}: {e.Message}"))}";
         output.WriteLine(story);
@@ -65,7 +65,7 @@ public sealed class SnapshotRedundancyKillTests(SnapshotRedundancyKillTests.Fixt
             Assert.True(e.Message.Contains("in-memory", StringComparison.Ordinal), $"a single failure fell back to durable state: {e.Message}. {story}");
             Assert.True(e.StepsLost <= 1, $"a single failure cost {e.StepsLost} completed steps. {story}");
         }
-        var losses = await job.GetLossHistory();
+        var losses = await SnapshotRedundancyCluster.Reliably(job.GetLossHistory, "the loss history");
         Assert.True(losses.Count >= 30, $"only {losses.Count} steps ran. {story}");
         Assert.Equal(TinyJob.ReferenceLosses(spec, losses.Count).Select(BitConverter.DoubleToInt64Bits), losses.Select(BitConverter.DoubleToInt64Bits));
         Assert.True(end.State is JobState.Cancelled or JobState.Running or JobState.Checkpointing, $"job is {end.State}: {end.Error}");
