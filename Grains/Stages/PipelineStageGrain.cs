@@ -424,9 +424,20 @@ internal sealed partial class PipelineStageGrain(
             if (images is not null) break;
             try
             {
-                var units = holders.Contains(source)
-                    ? await GrainFactory.GetGrain<ICheckpointShardGrain>(source).GetSnapshot(step)
-                    : await GrainFactory.GetGrain<IPipelineStageGrain>(source).GetSnapshot(step).WaitAsync(TimeSpan.FromSeconds(5));
+                Task<IReadOnlyList<UnitImage>?> Read() => holders.Contains(source)
+                    ? GrainFactory.GetGrain<ICheckpointShardGrain>(source).GetSnapshot(step)
+                    : GrainFactory.GetGrain<IPipelineStageGrain>(source).GetSnapshot(step).WaitAsync(TimeSpan.FromSeconds(5));
+                IReadOnlyList<UnitImage>? units;
+                try
+                {
+                    units = await Read();
+                }
+                catch (Exception e) when (e is not (CheckpointCorruptException or TimeoutException))
+                {
+                    // A holder that moved since this silo last called it is reached at its old, dead, silo once;
+                    // the failure drops that address: ask again.
+                    units = await Read();
+                }
                 if (units is null) tried.Add($"{source} no longer holds it");
                 else images = units.ToDictionary(u => u.UnitName, u => (u.Image, $"{source} (memory, step {step})"), StringComparer.Ordinal);
             }
