@@ -60,4 +60,11 @@ public sealed record JobSpec
 
     /// <summary>Replicas the job grows to when nodes are free (at a step boundary). Every count used must split the micro-batches into equal power-of-two blocks.</summary>
     [Id(18)] public int MaxReplicas { get; init; } = 1;
+
+    /// <summary>
+    /// Failure domains (silos) that hold each stage's newest in-memory snapshot: the stage's own silo counts once, every
+    /// other copy lives on a silo of its own. 2 (default) survives any single silo failure with no completed step
+    /// lost; each extra one survives one more simultaneous failure, at the cost of another copy of the stage's state.
+    /// </summary>
+    [Id(19)] public int SnapshotReplicas { get; init; } = 2;
 }

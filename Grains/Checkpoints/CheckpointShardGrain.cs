@@ -8,23 +8,44 @@ using Microsoft.Extensions.Logging;
 namespace Cluster.Grains.Checkpoints;
 
 /// <summary>
-/// Holds the latest snapshot of one stage in memory, away from the stage's silo — the in-memory replica a recovery
-/// restores from when it is newer than the last durable checkpoint — and writes checkpoint snapshots to the store in
-/// the background so training never waits for storage. <see cref="WaitDurable"/> lets the job
-/// commit a manifest only once every shard is on durable storage.
+/// Holds the latest snapshots of one stage in memory, away from the stage's silo — the in-memory replica a recovery
+/// restores from when it is newer than the last durable checkpoint — and (holder 0, the checkpoint shard) writes
+/// checkpoint snapshots to the store in the background so training never waits for storage. <see cref="WaitDurable"/>
+/// lets the job commit a manifest only once every shard is on durable storage.
+/// <para>
+/// Invariant (redundancy): after the stage's snapshot of step N is acknowledged to the job, N is held by the stage on
+/// its silo and by <c>SnapshotReplicas − 1</c> holders, each on a silo that is neither the stage's nor another holder's
+/// (when the cluster has that many silos). It is kept by three rules, none of which depends on who activates a holder:
+/// (1) placement — <see cref="SnapshotHolderPlacement"/> looks up the stage's and the other holders' silos itself, so
+/// an activation by the job (a recovery's <see cref="GetSnapshotSteps"/>, a commit's <see cref="WaitDurable"/>) lands
+/// elsewhere too; (2) every <see cref="Accept"/> names the stage's silo, and a holder found there (the stage moved onto
+/// it, or it was placed before the stage) moves away with what it holds and makes the stage retry, so the snapshot is
+/// acknowledged only once held on another silo; (3) the stage re-seeds its holders with its restored state whenever it
+/// is configured (every move, join, restart and re-activation), before the job runs the next step. A holder lost with
+/// its silo is re-created empty by the next snapshot; one silo failure therefore never takes both copies of a step.
+/// Two simultaneous failures (the stage's silo and its holder's) may: the job then restores its durable checkpoint.
+/// </para>
 /// </summary>
 [Reentrant]
-[AwayFromSiloPlacement]
-internal sealed partial class CheckpointShardGrain(ICheckpointStore store, ILogger<CheckpointShardGrain> logger) : Grain, ICheckpointShardGrain
+[SnapshotHolderPlacement]
+internal sealed partial class CheckpointShardGrain(
+    ICheckpointStore store,
+    ILocalSiloDetails silo,
+    IClusterMembershipService membership,
+    ILogger<CheckpointShardGrain> logger) : Grain, ICheckpointShardGrain, IGrainMigrationParticipant
 {
     private readonly Dictionary<long, Task<IReadOnlyList<ShardRecord>>> _writes = [];
     private long _epoch = -1;
     private readonly List<(long Step, IReadOnlyList<UnitImage> Units)> _held = []; // newest last, at most two
+    private bool _askedSiblings;
 
-    public Task Accept(long epoch, long completedSteps, int stage, IReadOnlyList<UnitImage> units, bool durable)
+    private int Index => SnapshotHolders.Parse(this.GetPrimaryKeyString()).Index;
+
+    public async Task Accept(long epoch, long completedSteps, int stage, IReadOnlyList<UnitImage> units, bool durable)
     {
         if (epoch < _epoch)
             throw new StaleEpochException(this.GetPrimaryKeyString(), epoch, _epoch);
+        await MoveIfMisplaced(RequestContext.Get(PlacementContextKeys.AvoidSilo) as string);
         // A newer epoch may have rewound the job (an operator's restore): its snapshots replace later ones of the old timeline.
         bool newEpoch = epoch > _epoch;
         _epoch = epoch;
@@ -39,21 +60,85 @@ internal sealed partial class CheckpointShardGrain(ICheckpointStore store, ILogg
         {
             _held[^1] = (completedSteps, units);
         }
-        if (!durable) return Task.CompletedTask;
-        string jobId = this.GetPrimaryKeyString().Split('/')[0];
+        if (!durable) return;
+        string jobId = SnapshotHolders.Parse(this.GetPrimaryKeyString()).JobId;
         _writes[completedSteps] = WriteAsync(jobId, completedSteps, stage, units);
         // Keep only writes that may still be waited on; finished older ones are done with.
         foreach (long step in _writes.Keys.Where(s => s < completedSteps && _writes[s].IsCompleted).ToArray())
             _writes.Remove(step);
-        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Rule (2) of the invariant: on the stage's silo (or a lower-index holder's), move away — carrying the snapshots
+    /// and finished durable writes — and make the caller retry. Stays when no other active silo exists (no redundancy
+    /// is possible there; the next snapshot after a silo joins moves it).
+    /// </summary>
+    private async Task MoveIfMisplaced(string? stageSilo)
+    {
+        var here = silo.SiloAddress;
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        if (stageSilo is not null) taken.Add(stageSilo);
+        if (Index > 0)
+            foreach (var address in await SnapshotHolderSites.OccupiedAsync(GrainFactory, this.GetPrimaryKeyString(), includeStages: false))
+                taken.Add(NodeSilos.NameOf(membership, address));
+        if (!taken.Contains(silo.Name)) return;
+        bool elsewhere = membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && m.SiloAddress != here && !taken.Contains(m.Name));
+        if (!elsewhere) return;
+        // Durable writes in flight finish here first, so a commit waiting on them finds their records after the move.
+        try
+        {
+            await Task.WhenAll(_writes.Values);
+        }
+        catch (Exception e)
+        {
+            LogWriteFailedBeforeMove(logger, e, this.GetPrimaryKeyString());
+        }
+        LogMisplaced(logger, this.GetPrimaryKeyString(), silo.Name, string.Join(", ", taken.Order(StringComparer.Ordinal)));
+        this.MigrateOnIdle(); // placed again with this call's request context: its hint names the stage's silo
+        throw new SnapshotHolderMisplacedException(
+            $"Snapshot holder {this.GetPrimaryKeyString()} is on silo '{silo.Name}', which also holds a copy of the same state ({string.Join(", ", taken.Order(StringComparer.Ordinal))}); it is moving to another silo: retry.");
     }
 
     public Task<long> GetLatestStep() => Task.FromResult(_held.Count > 0 ? _held[^1].Step : -1);
 
-    public Task<long[]> GetSnapshotSteps() => Task.FromResult(_held.Select(h => h.Step).ToArray());
+    public async Task<long[]> GetSnapshotSteps()
+    {
+        await AskSiblingsWhenEmpty();
+        return [.. _held.Select(h => h.Step)];
+    }
 
-    public Task<IReadOnlyList<UnitImage>?> GetSnapshot(long completedSteps) =>
-        Task.FromResult(_held.Where(h => h.Step == completedSteps).Select(h => h.Units).FirstOrDefault());
+    public async Task<IReadOnlyList<UnitImage>?> GetSnapshot(long completedSteps)
+    {
+        await AskSiblingsWhenEmpty();
+        return _held.Where(h => h.Step == completedSteps).Select(h => h.Units).FirstOrDefault();
+    }
+
+    /// <summary>
+    /// Holder 0 is the one a recovering job asks; re-created empty after its silo died, it takes over what the other
+    /// holders (<c>SnapshotReplicas</c> &gt; 2) still hold, looked up in the directory so none is activated by asking.
+    /// </summary>
+    private async Task AskSiblingsWhenEmpty()
+    {
+        if (_held.Count > 0 || _askedSiblings || Index != 0) return;
+        _askedSiblings = true;
+        var (jobId, stage, _) = SnapshotHolders.Parse(this.GetPrimaryKeyString());
+        var management = GrainFactory.GetGrain<IManagementGrain>(0);
+        for (int h = 1; h < Jobs.JobSpecs.MaxSnapshotReplicas - 1 && _held.Count == 0; h++)
+        {
+            var sibling = GrainFactory.GetGrain<ICheckpointShardGrain>(SnapshotHolders.Key(jobId, stage, h));
+            try
+            {
+                if (await management.GetActivationAddress(sibling) is null) continue;
+                foreach (long step in (await sibling.GetSnapshotSteps().WaitAsync(TimeSpan.FromSeconds(5))).Order())
+                    if (await sibling.GetSnapshot(step).WaitAsync(TimeSpan.FromSeconds(30)) is { } units)
+                        _held.Add((step, units));
+            }
+            catch (Exception e) when (e is TimeoutException or OrleansException or SiloUnavailableException)
+            {
+                LogSiblingUnreachable(logger, e, this.GetPrimaryKeyString(), h);
+            }
+        }
+    }
 
     public async Task<IReadOnlyList<ShardRecord>> WaitDurable(long epoch, long completedSteps)
     {
@@ -76,6 +161,40 @@ internal sealed partial class CheckpointShardGrain(ICheckpointStore store, ILogg
         return records;
     }
 
+    public void OnDehydrate(IDehydrationContext dehydrationContext)
+    {
+        ArgumentNullException.ThrowIfNull(dehydrationContext);
+        dehydrationContext.TryAddValue("epoch", _epoch);
+        dehydrationContext.TryAddValue("held-steps", _held.Select(h => h.Step).ToArray());
+        dehydrationContext.TryAddValue("held-units", _held.Select(h => h.Units.ToArray()).ToArray());
+        var done = _writes.Where(w => w.Value.IsCompletedSuccessfully).ToArray();
+        dehydrationContext.TryAddValue("durable-steps", done.Select(w => w.Key).ToArray());
+        dehydrationContext.TryAddValue("durable-records", done.Select(w => w.Value.Result.ToArray()).ToArray());
+    }
+
+    public void OnRehydrate(IRehydrationContext rehydrationContext)
+    {
+        ArgumentNullException.ThrowIfNull(rehydrationContext);
+        if (rehydrationContext.TryGetValue("epoch", out long epoch)) _epoch = epoch;
+        if (rehydrationContext.TryGetValue("held-steps", out long[]? steps) && rehydrationContext.TryGetValue("held-units", out UnitImage[][]? units)
+            && steps is not null && units is not null)
+            for (int i = 0; i < Math.Min(steps.Length, units.Length); i++)
+                _held.Add((steps[i], units[i]));
+        if (rehydrationContext.TryGetValue("durable-steps", out long[]? durable) && rehydrationContext.TryGetValue("durable-records", out ShardRecord[][]? records)
+            && durable is not null && records is not null)
+            for (int i = 0; i < Math.Min(durable.Length, records.Length); i++)
+                _writes[durable[i]] = Task.FromResult<IReadOnlyList<ShardRecord>>(records[i]);
+    }
+
     [LoggerMessage(1, LogLevel.Debug, "Shard {Shard}: snapshot of step {Step} is durable ({Bytes} bytes)")]
     private static partial void LogDurable(ILogger logger, string shard, long step, long bytes);
+
+    [LoggerMessage(2, LogLevel.Information, "Snapshot holder {Shard} is on silo {Silo}, which holds another copy of its state ({Taken}): moving away")]
+    private static partial void LogMisplaced(ILogger logger, string shard, string silo, string taken);
+
+    [LoggerMessage(3, LogLevel.Warning, "Snapshot holder {Shard}: a durable write failed before it moved (the commit waiting on it fails and is retried)")]
+    private static partial void LogWriteFailedBeforeMove(ILogger logger, Exception e, string shard);
+
+    [LoggerMessage(4, LogLevel.Information, "Snapshot holder {Shard}: holder {Sibling} could not be asked for its snapshots")]
+    private static partial void LogSiblingUnreachable(ILogger logger, Exception e, string shard, int sibling);
 }

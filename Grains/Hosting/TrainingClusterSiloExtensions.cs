@@ -93,7 +93,7 @@ public static class TrainingClusterSiloExtensions
         silo.Configure<GrainDirectoryOptions>(o => o.RangeLeaseDuration = TimeSpan.Zero);
         silo.AddPlacementDirector<NodeSiloPlacement, NodeSiloPlacementDirector>();
         silo.AddPlacementDirector<AssignedNodePlacement, NodeSiloPlacementDirector>();
-        silo.AddPlacementDirector<AwayFromSiloPlacement, AwayFromSiloPlacementDirector>();
+        silo.AddPlacementDirector<SnapshotHolderPlacement, SnapshotHolderPlacementDirector>();
         silo.AddMemoryStreams(JobStreams.Provider);
         return silo;
     }

@@ -28,6 +28,9 @@ public static partial class JobSpecs
 
     public const int MaxKeepCheckpoints = 1000;
 
+    /// <summary>Most failure domains a stage's in-memory snapshot may be held in (each copy costs the stage's state in memory).</summary>
+    public const int MaxSnapshotReplicas = 4;
+
     /// <summary>Tokens of one micro-batch (micro-batch size × context length): the sampler's buffers.</summary>
     public const long MaxTokensPerMicroBatch = 1L << 22;
 
@@ -144,6 +147,8 @@ public static partial class JobSpecs
             problems.Add($"checkpointInterval: {spec.CheckpointInterval} exceeds the limit of {MaxSteps}.");
         if (spec.SnapshotInterval < 0 || spec.SnapshotInterval > MaxSteps)
             problems.Add($"snapshotInterval: {spec.SnapshotInterval}; use 0 (only at checkpoints) up to the limit of {MaxSteps}.");
+        if (spec.SnapshotReplicas < 2 || spec.SnapshotReplicas > MaxSnapshotReplicas)
+            problems.Add($"snapshotReplicas: {spec.SnapshotReplicas}; use 2 (the stage's silo and one other: any single failure is free) up to {MaxSnapshotReplicas}.");
         if (spec.KeepCheckpoints < 1)
             problems.Add($"keepCheckpoints: {spec.KeepCheckpoints}; keep at least 1 checkpoint.");
         else if (spec.KeepCheckpoints > MaxKeepCheckpoints)

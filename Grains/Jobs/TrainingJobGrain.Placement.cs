@@ -253,6 +253,25 @@ internal sealed partial class TrainingJobGrain
             {
                 return await read().WaitAsync(TimeSpan.FromSeconds(5));
             }
+            catch (Exception e) when (e is not TimeoutException)
+            {
+                // A holder that moved off a silo since this silo last called it is reached at its old, now dead, silo
+                // once; that failure drops the stale address, so ask again before counting its copy as lost.
+                return await AgainOrNone(read);
+            }
+            catch (Exception e)
+            {
+                LogNoMemorySnapshot(logger, e, jobId); // a copy that died with its silo
+                return [];
+            }
+        }
+
+        async Task<long[]> AgainOrNone(Func<Task<long[]>> read)
+        {
+            try
+            {
+                return await read().WaitAsync(TimeSpan.FromSeconds(5));
+            }
             catch (Exception e)
             {
                 LogNoMemorySnapshot(logger, e, jobId); // a copy that died with its silo

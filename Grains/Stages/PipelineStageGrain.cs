@@ -31,6 +31,7 @@ internal sealed partial class PipelineStageGrain(
     ComputeSlowdown slowdown,
     TokenSourceCache corpora,
     ICheckpointStore store,
+    TimeProvider time,
     ILogger<PipelineStageGrain> logger) : Grain, IPipelineStageGrain
 {
     private long _epoch = -1;
@@ -87,7 +88,7 @@ internal sealed partial class PipelineStageGrain(
         try
         {
             if (assignment.RestoreFromMemoryStep is { } memoryStep)
-                await RestoreFromMemory(worker, executor, spec.JobId, memoryStep, assignment.SnapshotPeers);
+                await RestoreFromMemory(worker, executor, spec.JobId, memoryStep, assignment.SnapshotPeers, spec.SnapshotReplicas);
             else if (assignment.RestoreFrom is { } manifest)
                 await Restore(worker, executor, manifest);
         }
@@ -121,6 +122,8 @@ internal sealed partial class PipelineStageGrain(
             ? new BatchSampler(corpora.Get(spec.DataSource), plan.Config.ContextLength, spec.MicroBatchSize, spec.DataSeed, plan.Config.VocabSize)
             : null;
         _next = executor.IsLast ? null : GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(spec.JobId, assignment.Replica, assignment.Stage + 1));
+        if (spec.SnapshotInterval > 0)
+            await SeedSnapshotHolders(executor, worker);
         LogConfigured(logger, this.GetPrimaryKeyString(), assignment.Epoch, assignment.NodeId, plan.ToString(), executor.CompletedSteps);
     }
 
@@ -268,19 +271,74 @@ internal sealed partial class PipelineStageGrain(
     {
         var (executor, worker) = Fenced(epoch, completedSteps);
         var images = (await worker.Run(executor.ExportState)).Value;
-        _ownSnapshots.RemoveAll(o => o.Step >= completedSteps); // a rewound or repeated step replaces the old timeline
-        _ownSnapshots.Add((completedSteps, images));
+        KeepOwn(completedSteps, images);
+        if (_rank != 0) return; // replicas hold the same state: the first one's copy goes to the holders
+        await SendToHolders(epoch, completedSteps, executor.Stage, images, durable);
+    }
+
+    /// <summary>Keeps this stage's own copy of a step (the two newest); a rewound or repeated step replaces the old timeline.</summary>
+    private void KeepOwn(long step, IReadOnlyList<UnitStateImage> images)
+    {
+        _ownSnapshots.RemoveAll(o => o.Step >= step);
+        _ownSnapshots.Add((step, images));
         if (_ownSnapshots.Count > 2) _ownSnapshots.RemoveAt(0);
-        if (_rank != 0) return; // replicas hold the same state: the first one's copy goes to the shard
-        var shard = GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(_assignment!.Job.JobId, executor.Stage));
-        RequestContext.Set(PlacementContextKeys.AvoidSilo, workers.SiloName);
-        try
+    }
+
+    /// <summary>
+    /// Rule (3) of the redundancy invariant (see <see cref="CheckpointShardGrain"/>): a stage just configured — moved,
+    /// joined, restarted, re-activated or rewound — holds its state of the step it resumes from and hands it to its
+    /// holders before the job runs the next step, so a holder lost with its silo, or one the stage moved next to, is
+    /// back on another silo first.
+    /// </summary>
+    private async Task SeedSnapshotHolders(StageExecutor executor, DeviceWorker worker)
+    {
+        long step = executor.CompletedSteps;
+        var own = _ownSnapshots.FirstOrDefault(o => o.Step == step).Units;
+        if (own is null or { Count: 0 })
         {
-            await shard.Accept(epoch, completedSteps, executor.Stage, ToUnitImages(images), durable);
+            own = (await worker.Run(executor.ExportState)).Value;
+            KeepOwn(step, own);
         }
-        finally
+        if (_rank == 0)
+            await SendToHolders(_epoch, step, executor.Stage, own, durable: false);
+    }
+
+    private async Task SendToHolders(long epoch, long step, int stage, IReadOnlyList<UnitStateImage> images, bool durable)
+    {
+        var units = ToUnitImages(images);
+        string jobId = _assignment!.Job.JobId;
+        await Task.WhenAll(Enumerable.Range(0, SnapshotHolders.For(_assignment.Job.SnapshotReplicas))
+            .Select(h => SendToHolder(GrainFactory.GetGrain<ICheckpointShardGrain>(SnapshotHolders.Key(jobId, stage, h)), epoch, step, stage, units, durable && h == 0)));
+    }
+
+    /// <summary>
+    /// Hands a snapshot to one holder, naming this silo so the holder can tell it is on the wrong one; a holder that
+    /// was (it moves away) is retried until the copy is held elsewhere.
+    /// </summary>
+    private async Task SendToHolder(ICheckpointShardGrain holder, long epoch, long step, int stage, UnitImage[] units, bool durable)
+    {
+        for (int attempt = 1; ; attempt++)
         {
-            RequestContext.Remove(PlacementContextKeys.AvoidSilo);
+            RequestContext.Set(PlacementContextKeys.AvoidSilo, workers.SiloName);
+            Task accept;
+            try
+            {
+                accept = holder.Accept(epoch, step, stage, units, durable);
+            }
+            finally
+            {
+                RequestContext.Remove(PlacementContextKeys.AvoidSilo);
+            }
+            try
+            {
+                await accept;
+                return;
+            }
+            catch (SnapshotHolderMisplacedException e) when (attempt < 50)
+            {
+                LogHolderMoving(logger, this.GetPrimaryKeyString(), e.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 20 * attempt)), time); // the holder is leaving this silo
+            }
         }
     }
 
@@ -353,23 +411,35 @@ internal sealed partial class PipelineStageGrain(
 
     /// <summary>
     /// Loads the in-memory snapshot of <paramref name="step"/>: this stage's own copy when it survived the failure,
-    /// else the copy its checkpoint shard keeps on another silo.
+    /// else a copy one of its snapshot holders keeps on another silo, else a surviving replica's.
     /// </summary>
-    private async Task RestoreFromMemory(DeviceWorker worker, StageExecutor executor, string jobId, long step, IReadOnlyList<string> peers)
+    private async Task RestoreFromMemory(DeviceWorker worker, StageExecutor executor, string jobId, long step, IReadOnlyList<string> peers, int snapshotReplicas)
     {
         string shardKey = StageKeys.Shard(jobId, executor.Stage);
+        string[] holders = [.. Enumerable.Range(0, SnapshotHolders.For(snapshotReplicas)).Select(h => SnapshotHolders.Key(jobId, executor.Stage, h))];
         Dictionary<string, (byte[] Image, string Source)>? images = null;
         if (_ownSnapshots.FirstOrDefault(o => o.Step == step) is { Units.Count: > 0 } own)
             images = own.Units.ToDictionary(u => u.UnitName, u => (u.Image, $"{this.GetPrimaryKeyString()} (own memory, step {step})"), StringComparer.Ordinal);
         var tried = new List<string>();
-        foreach (string source in peers.Prepend(shardKey))
+        foreach (string source in holders.Concat(peers))
         {
             if (images is not null) break;
             try
             {
-                var units = source == shardKey
-                    ? await GrainFactory.GetGrain<ICheckpointShardGrain>(source).GetSnapshot(step)
-                    : await GrainFactory.GetGrain<IPipelineStageGrain>(source).GetSnapshot(step).WaitAsync(TimeSpan.FromSeconds(5));
+                Task<IReadOnlyList<UnitImage>?> Read() => holders.Contains(source)
+                    ? GrainFactory.GetGrain<ICheckpointShardGrain>(source).GetSnapshot(step)
+                    : GrainFactory.GetGrain<IPipelineStageGrain>(source).GetSnapshot(step).WaitAsync(TimeSpan.FromSeconds(5));
+                IReadOnlyList<UnitImage>? units;
+                try
+                {
+                    units = await Read();
+                }
+                catch (Exception e) when (e is not (CheckpointCorruptException or TimeoutException))
+                {
+                    // A holder that moved since this silo last called it is reached at its old, dead, silo once;
+                    // the failure drops that address: ask again.
+                    units = await Read();
+                }
                 if (units is null) tried.Add($"{source} no longer holds it");
                 else images = units.ToDictionary(u => u.UnitName, u => (u.Image, $"{source} (memory, step {step})"), StringComparer.Ordinal);
             }
@@ -399,6 +469,9 @@ internal sealed partial class PipelineStageGrain(
             await worker.Run(executor.Dispose);
         }
     }
+
+    [LoggerMessage(2, LogLevel.Information, "Stage {Stage}: {Message}")]
+    private static partial void LogHolderMoving(ILogger logger, string stage, string message);
 
     [LoggerMessage(1, LogLevel.Information, "Stage {Stage} configured for epoch {Epoch} on node {NodeId} ({Plan}), at step {Step}")]
     private static partial void LogConfigured(ILogger logger, string stage, long epoch, string nodeId, string plan, long step);

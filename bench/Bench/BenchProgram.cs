@@ -9,6 +9,7 @@ internal static class BenchProgram
         ["heartbeats"] = ("largest node count one silo's scheduler keeps at p99 < 100 ms heartbeat latency, no false detections", Heartbeats.HeartbeatsBenchmark.RunAsync),
         ["kernels"] = ("tokens/s of the reference trainer vs the in-process stage pipeline (P = 1, 2, 4)", KernelsBenchmark.RunAsync),
         ["pipeline"] = ("tokens/s of the grain-driven pipeline (1 silo, 3 silos) vs the reference trainer", PipelineBenchmark.RunAsync),
+        ["snapshot"] = ("step time with in-memory snapshots every step vs none, and the durable checkpoint stall, same run: stall fractions", SnapshotBenchmark.RunAsync),
         ["recovery"] = ("kill -9 / SIGSTOP a stage's silo process: detect, re-place, restore, first step; steps lost", RecoveryBenchmark.RunAsync),
         ["outage"] = ("a 2-stage job whose checkpoint store is down for 30 s mid-run (--outage-seconds): steps trained meanwhile, steps lost, failed, trajectory", Outage.OutageBenchmark.RunAsync),
         ["plan"] = ("pipeline × tensor × data layout and memory per GPU for a model on a fleet (presets: up to ~500B on H100/H200)", PlanCommand.RunAsync),

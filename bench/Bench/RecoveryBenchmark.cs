@@ -1,7 +1,9 @@
 using System.Globalization;
 using Cluster.Grains.Hosting;
+using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Stages;
 using Cluster.Grains.Jobs;
 using Cluster.Kernels.Config;
 using Orleans.Streams;
@@ -9,10 +11,13 @@ using Orleans.Streams;
 namespace Cluster.Bench;
 
 /// <summary>
-/// <c>recovery</c>: 3 silo processes on loopback train the demo model on 4 stages; mid-run the process of a stage is
-/// killed (<c>kill -9</c>) — or frozen (SIGSTOP) — and the cluster's event stream times each phase from that instant:
-/// detected (the first NodeLost or JobRecovering), re-placed, restored, first completed step; plus the completed steps
-/// recomputed and the committed ones lost. Each repetition runs a fresh job; the lost silo is restarted in between.
+/// <c>recovery</c>: 3 silo processes on loopback train the demo model on 4 stages (default spec: snapshots every step,
+/// checkpoints every 5 here); mid-run a process is killed (<c>kill -9</c>) — or frozen (SIGSTOP) — and the cluster's
+/// event stream times each phase from that instant: detected (the first NodeLost or JobRecovering), re-placed, restored,
+/// first completed step; plus the completed steps recomputed and the committed ones lost. The victim is, at random
+/// (<c>--seed</c>), a stage's host or a host of a snapshot holder only, and the instant a random point of the step: mid-
+/// step, right after a step completes (during its snapshot), or right after a durable checkpoint. The worst case is
+/// reported beside the median. Each repetition runs a fresh job; the lost silo is restarted in between.
 /// </summary>
 internal static class RecoveryBenchmark
 {
@@ -23,12 +28,14 @@ internal static class RecoveryBenchmark
         int repetitions = args.Int("repetitions", 5);
         int killAfter = args.Int("kill-after", 8);
         int stages = args.Int("stages", 4);
+        int seed = args.Int("seed", 16);
         args.EnsureAllUsed();
+        var random = new Random(seed);
         if (repetitions < 1) throw new ArgumentException("--repetitions must be at least 1.");
 
         string root = Path.Combine(Path.GetTempPath(), "cluster-bench", "recovery-" + Guid.NewGuid().ToString("N")[..8]);
         Console.WriteLine($"recovery benchmark — demo model ({DemoPreset.Options().Model.ParameterCount:N0} parameters), {stages} stages on 3 silo processes × 2 CPU slots; " +
-                          $"{repetitions} × kill -9 and {repetitions} × SIGSTOP of a stage's process after step {killAfter}; {Environment.ProcessorCount} cores; data and logs in {root}");
+                          $"{repetitions} × kill -9 and {repetitions} × SIGSTOP of a stage's or a snapshot holder's process after step {killAfter}, at random points (seed {seed}); {Environment.ProcessorCount} cores; data and logs in {root}");
         await using var cluster = await SiloProcessCluster.StartAsync(new SiloProcessClusterOptions
         {
             SiloAssembly = SiloProgram.Locate(typeof(RecoveryBenchmark).Assembly),
@@ -46,14 +53,16 @@ internal static class RecoveryBenchmark
             var kills = new List<Measurement>();
             var hangs = new List<Measurement>();
             Console.WriteLine();
-            Console.WriteLine($"{"run",-8} {"victim",-8} {"step",5} {"ms/step",8} {"detect s",9} {"re-place s",11} {"restore s",10} {"first step s",13} {"recomputed",11} {"committed lost",15}  restored from");
+            Console.WriteLine($"{"run",-8} {"victim",-16} {"when",-16} {"step",5} {"ms/step",8} {"detect s",9} {"re-place s",11} {"restore s",10} {"first step s",13} {"recomputed",11} {"committed lost",15}  restored from");
             for (int i = 0; i < 2 * repetitions; i++)
             {
                 bool hang = i >= repetitions;
-                var m = await Measure(cluster, events, $"recovery-{(hang ? "hang" : "kill")}-{i % repetitions}-{Guid.NewGuid().ToString("N")[..4]}", stages, killAfter, hang);
+                var point = (KillPoint)random.Next(3);
+                bool holderOnly = random.Next(3) == 0; // a third of the failures hit a silo that holds copies, not stages
+                var m = await Measure(cluster, events, $"recovery-{(hang ? "hang" : "kill")}-{i % repetitions}-{Guid.NewGuid().ToString("N")[..4]}", stages, killAfter, hang, point, holderOnly);
                 (hang ? hangs : kills).Add(m);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{(hang ? "SIGSTOP" : "kill -9"),-8} {m.Victim,-8} {m.Step,5} {m.StepMs,8:F0} {m.Detected,9:F2} {m.Replaced,11:F2} {m.Restored,10:F2} {m.FirstStep,13:F2} {m.Recomputed,11} {m.CommittedLost,15}  {m.RestoredFrom}"));
+                    $"{(hang ? "SIGSTOP" : "kill -9"),-8} {m.Victim,-16} {m.Point,-16} {m.Step,5} {m.StepMs,8:F0} {m.Detected,9:F2} {m.Replaced,11:F2} {m.Restored,10:F2} {m.FirstStep,13:F2} {m.Recomputed,11} {m.CommittedLost,15}  {m.RestoredFrom}"));
             }
             await subscription.UnsubscribeAsync();
 
@@ -61,10 +70,13 @@ internal static class RecoveryBenchmark
             Print("kill -9", kills);
             Print("SIGSTOP", hangs);
             long lost = kills.Concat(hangs).Max(m => m.CommittedLost);
+            var all = kills.Concat(hangs).ToList();
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"RESULT kill_to_step_s={Median(kills, m => m.FirstStep):F2} hang_detect_s={Median(hangs, m => m.Detected):F2} lost_steps={lost} " +
-                $"kill_detect_s={Median(kills, m => m.Detected):F2} hang_to_step_s={Median(hangs, m => m.FirstStep):F2} recomputed_steps={kills.Concat(hangs).Max(m => m.Recomputed)}"));
+                $"kill_detect_s={Median(kills, m => m.Detected):F2} hang_to_step_s={Median(hangs, m => m.FirstStep):F2} recomputed_steps={all.Max(m => m.Recomputed)} " +
+                $"recomputed_steps_median={Median(all, m => m.Recomputed):F1} recomputed_steps_max={all.Max(m => m.Recomputed)} kill_to_step_s_max={kills.Max(m => m.FirstStep):F2} " +
+                $"hang_to_step_s_max={hangs.Max(m => m.FirstStep):F2} from_durable={all.Count(m => !m.RestoredFrom.Contains("in-memory", StringComparison.Ordinal))}"));
             ok = true;
             return 0;
         }
@@ -84,7 +96,7 @@ internal static class RecoveryBenchmark
     }
 
     /// <summary>One repetition: a fresh job, a failure of a stage's process at <paramref name="killAfter"/>, the phases timed.</summary>
-    private static async Task<Measurement> Measure(SiloProcessCluster cluster, EventLog events, string jobId, int stages, int killAfter, bool hang)
+    private static async Task<Measurement> Measure(SiloProcessCluster cluster, EventLog events, string jobId, int stages, int killAfter, bool hang, KillPoint point, bool holderOnly)
     {
         var options = DemoPreset.Options(killAfter + 40);
         var spec = JobSpecs.FromTrainerOptions(jobId, options, stages, killAfter + 40, checkpointInterval: 5);
@@ -94,14 +106,36 @@ internal static class RecoveryBenchmark
         await cluster.ActivateOn(jobHost, job.GetStatus);
         await job.Submit(spec);
         var running = await WaitFor(job, s => s.CompletedSteps >= killAfter && s.State == JobState.Running, $"job {jobId} to pass step {killAfter}");
-        // Mid-step, where a training process spends its time: half a step after one completes (not during the snapshot
-        // that follows each step — see bench/README.md for what a failure there costs).
         var timings = await job.GetStepTimings();
         double stepMs = timings.Count > 0 ? timings.TakeLast(5).Average(t => t.WallMs) : 200;
-        await Task.Delay(TimeSpan.FromMilliseconds(stepMs / 2));
+        switch (point)
+        {
+            case KillPoint.MidStep:
+                // Half a step after one completes, where a training process spends its time.
+                await Task.Delay(TimeSpan.FromMilliseconds(stepMs / 2));
+                break;
+            case KillPoint.DuringSnapshot:
+                // The instant a step completes: its snapshot is being taken and handed to the holders.
+                long at = (await job.GetStatus()).CompletedSteps;
+                await WaitFor(job, s => s.CompletedSteps > at, $"job {jobId} to complete step {at + 1}", pollMs: 1);
+                break;
+            case KillPoint.AfterCheckpoint:
+                // Right after a durable checkpoint of this job (every 5 steps here) is committed.
+                long committed = (await job.GetStatus()).LastCheckpointStep ?? 0;
+                await WaitFor(job, s => (s.LastCheckpointStep ?? 0) > committed, $"job {jobId} to commit a checkpoint after step {committed}", pollMs: 1);
+                break;
+        }
         running = await job.GetStatus();
-        var victim = cluster.Silos.FirstOrDefault(s => s != cluster.Primary && s.Name != jobHost && running.Placement.Any(p => p.SiloName == s.Name))
+        var stageHosts = running.Placement.Select(p => p.SiloName).ToHashSet();
+        var holderHosts = new HashSet<string>();
+        for (int s = 0; s < stages; s++)
+            if (await cluster.HostOf(cluster.Client.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, s))) is { } host)
+                holderHosts.Add(host);
+        bool Eligible(SiloProcess s) => s != cluster.Primary && s.Name != jobHost;
+        var victim = (holderOnly ? cluster.Silos.FirstOrDefault(s => Eligible(s) && holderHosts.Contains(s.Name) && !stageHosts.Contains(s.Name)) : null)
+            ?? cluster.Silos.FirstOrDefault(s => Eligible(s) && stageHosts.Contains(s.Name))
             ?? throw new InvalidOperationException($"No stage silo to lose besides the primary and the job grain's: {string.Join(", ", running.Placement.Select(p => p.NodeId))}.");
+        string role = (stageHosts.Contains(victim.Name) ? "stage" : "") + (holderHosts.Contains(victim.Name) ? "+holder" : "");
 
         var failedAt = DateTimeOffset.UtcNow;
         if (hang) victim.Suspend();
@@ -121,11 +155,11 @@ internal static class RecoveryBenchmark
         await job.Cancel().WaitAsync(PhaseTimeout);
         await cluster.RestartAsync(victim);
         await cluster.WaitForReadyNodesAsync(6, TimeSpan.FromMinutes(2));
-        return new Measurement(victim.Name, running.CompletedSteps, stepMs, Seconds(detected), Seconds(replaced.At), Seconds(restored.At), Seconds(resumed.At),
+        return new Measurement($"{victim.Name} {role.TrimStart('+')}", point, running.CompletedSteps, stepMs, Seconds(detected), Seconds(replaced.At), Seconds(restored.At), Seconds(resumed.At),
             resumed.StepsLost, committedLost, restored.Message);
     }
 
-    private static async Task<JobStatus> WaitFor(ITrainingJobGrain job, Func<JobStatus, bool> done, string what)
+    private static async Task<JobStatus> WaitFor(ITrainingJobGrain job, Func<JobStatus, bool> done, string what, int pollMs = 20)
     {
         var deadline = DateTime.UtcNow + PhaseTimeout;
         while (DateTime.UtcNow < deadline)
@@ -134,7 +168,7 @@ internal static class RecoveryBenchmark
             if (done(status)) return status;
             if (status.State is JobState.Failed or JobState.Cancelled or JobState.Completed)
                 throw new InvalidOperationException($"Waiting for {what}, the job ended {status.State}: {status.Error}");
-            await Task.Delay(20);
+            await Task.Delay(pollMs);
         }
         throw new TimeoutException($"Timed out after {PhaseTimeout.TotalSeconds:F0} s waiting for {what}.");
     }
@@ -150,6 +184,13 @@ internal static class RecoveryBenchmark
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    private sealed record Measurement(string Victim, long Step, double StepMs, double Detected, double Replaced, double Restored, double FirstStep,
+    private enum KillPoint
+    {
+        MidStep,
+        DuringSnapshot,
+        AfterCheckpoint,
+    }
+
+    private sealed record Measurement(string Victim, KillPoint Point, long Step, double StepMs, double Detected, double Replaced, double Restored, double FirstStep,
         long Recomputed, long CommittedLost, string RestoredFrom);
 }

@@ -3,9 +3,10 @@ namespace Cluster.Bench.Simulation;
 /// <summary>
 /// One root cause of unexpected job interruptions: how often it happened, how it shows (a crash is seen at once, a
 /// hang only when a timeout fires), whether it takes a host out of service and for how long, and whether the
-/// in-memory snapshots can still be trusted afterwards (not after silent data corruption).
+/// in-memory snapshots can still be trusted afterwards (not after silent data corruption), and whether it takes down
+/// every process of the job at once (<paramref name="JobWide"/>: every in-memory copy is gone, only durable state is left).
 /// </summary>
-internal sealed record FailureCause(string Component, string Category, int Count, bool Hangs, double RepairHours, bool CorruptsState = false)
+internal sealed record FailureCause(string Component, string Category, int Count, bool Hangs, double RepairHours, bool CorruptsState = false, bool JobWide = false)
 {
     public bool LosesHost => RepairHours > 0;
 

@@ -148,6 +148,8 @@ internal sealed class FleetSimulator(FleetSetup setup, IReadOnlyList<FailureCaus
             int host = _hostOfStage[stage];
             if (cause.LosesHost) _downUntil[host] = Math.Max(_downUntil[host], failure.Time + cause.RepairHours * 3600);
             _memoryLost.Add(host); // its processes are gone (crash, hang killed by the watchdog, or host lost)
+            if (cause.JobWide)
+                foreach (int h in _hostOfStage) _memoryLost.Add(h); // every process of the job: no in-memory copy survives
             if (cause.CorruptsState) _memoryTrusted = false;
 
             double detection = cause.Hangs ? _policy.HangDetectionSeconds : _policy.CrashDetectionSeconds;

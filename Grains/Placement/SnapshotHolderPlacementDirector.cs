@@ -1,0 +1,42 @@
+using Cluster.Kernels.Model;
+using Orleans.Runtime;
+using Orleans.Runtime.Placement;
+
+namespace Cluster.Grains.Placement;
+
+/// <summary>
+/// Places snapshot holders (<see cref="SnapshotHolderPlacement"/>): among the active compatible silos, one that hosts
+/// neither the stage (any replica), nor a lower-index holder of it, nor the silo a call's hint names; chosen by the key
+/// so repeated placements agree. With no such silo (a one-silo cluster, or every silo taken) it avoids only the hinted
+/// silo, else takes any: redundancy needs a second silo, and the holder's own check on every snapshot it accepts
+/// (see <c>CheckpointShardGrain</c>) moves it off the stage's silo once there is one.
+/// </summary>
+internal sealed class SnapshotHolderPlacementDirector(IClusterMembershipService membership, IGrainFactory grains) : IPlacementDirector
+{
+    public async Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
+    {
+        var compatible = context.GetCompatibleSilos(target);
+        var members = membership.CurrentSnapshot.Members;
+        var active = compatible.Where(s => members.TryGetValue(s, out var m) && m.Status == SiloStatus.Active).ToArray();
+        if (active.Length == 0) active = compatible;
+        if (active.Length == 0)
+            throw new NodeUnavailableException($"No silo can host {target.GrainIdentity}.");
+        string key = target.GrainIdentity.Key.ToString()!;
+        string? hinted = target.RequestContextData?.TryGetValue(PlacementContextKeys.AvoidSilo, out var value) == true ? value as string : null;
+        var occupied = await SnapshotHolderSites.OccupiedAsync(grains, key, includeStages: true);
+        bool Hinted(SiloAddress s) => hinted is not null && NodeSilos.NameOf(membership, s) == hinted;
+        var candidates = active.Where(s => !Hinted(s) && !occupied.Contains(s)).ToArray();
+        if (candidates.Length == 0) candidates = [.. active.Where(s => !Hinted(s))];
+        if (candidates.Length == 0) candidates = active;
+        candidates = [.. candidates.OrderBy(s => NodeSilos.NameOf(membership, s), StringComparer.Ordinal).ThenBy(s => s.ToString(), StringComparer.Ordinal)];
+        return candidates[HomeIndex(key, candidates.Length)];
+    }
+
+    /// <summary>Which of <paramref name="candidates"/> (ordered by silo name) a holder key picks: a stable hash (string.GetHashCode is randomised per process), so every silo agrees.</summary>
+    internal static int HomeIndex(string key, int candidates)
+    {
+        long hash = 0;
+        foreach (char c in key) hash = hash * 31 + c;
+        return (int)(SeedMixer.Mix((ulong)hash) % (ulong)candidates);
+    }
+}

@@ -1,0 +1,70 @@
+using System.Globalization;
+using Cluster.Grains.Hosting;
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Jobs;
+using Cluster.Kernels.Config;
+
+namespace Cluster.Bench;
+
+/// <summary>
+/// <c>snapshot</c>: what in-memory snapshots and durable checkpoints cost a step, in one run on one cluster (3 silos on
+/// loopback by default, so each snapshot travels to a holder on another silo). Three specs of the same job, run in
+/// turn for several rounds (so drift of a shared machine hits them alike): no snapshots and no checkpoint inside the
+/// window; snapshots every step; snapshots every step plus durable checkpoints every <c>--checkpoint-interval</c>
+/// steps. Wall time per step end to end (<see cref="JobWallClock"/>). stall_fraction = (snapshots − none) ÷ none;
+/// checkpoint_stall_fraction = (snapshots + checkpoints − snapshots) ÷ none, the durable stall averaged over its interval.
+/// </summary>
+internal static class SnapshotBenchmark
+{
+    public static async Task<int> RunAsync(BenchArguments args)
+    {
+        int steps = args.Int("steps", 20);
+        int warmup = args.Int("warmup", 3);
+        int stages = args.Int("stages", 4);
+        int silos = args.Int("silos", 3);
+        int rounds = args.Int("rounds", 2);
+        int checkpointInterval = args.Int("checkpoint-interval", new JobSpec().CheckpointInterval);
+        args.EnsureAllUsed();
+        if (steps < 2 || warmup < 0 || stages < 1 || silos < 1 || rounds < 1 || checkpointInterval < 1)
+            throw new ArgumentException("--steps ≥ 2, --warmup ≥ 0, --stages ≥ 1, --silos ≥ 1, --rounds ≥ 1 and --checkpoint-interval ≥ 1, please.");
+
+        var options = DemoPreset.Options(steps + warmup);
+        int slots = (stages + silos - 1) / silos;
+        int threads = Math.Max(1, Environment.ProcessorCount / (silos * slots));
+        Console.WriteLine($"snapshot benchmark — demo model ({options.Model.ParameterCount:N0} parameters, {options.TokensPerStep:N0} tokens/step), {stages} stages on {silos} silo(s) × {slots} slot(s); " +
+                          $"{warmup} warm-up + {steps} measured steps per job, {rounds} round(s) of 3 specs; checkpoints every {checkpointInterval} steps; {Environment.ProcessorCount} cores");
+        string root = Path.Combine(Path.GetTempPath(), "cluster-bench", "snapshot-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            await using var cluster = await LocalCluster.StartAsync(silos, slots, threads, root);
+            await cluster.WaitForNodesAsync(silos * slots, TimeSpan.FromSeconds(60));
+            var kinds = new (string Name, int Snapshot, int Checkpoint)[] { ("none", 0, 0), ("snapshots", 1, 0), ("snapshots+checkpoints", 1, checkpointInterval) };
+            var wall = kinds.ToDictionary(k => k.Name, _ => new List<double>());
+            Console.WriteLine();
+            Console.WriteLine($"{"round",5} {"spec",-22} {"ms/step",8}");
+            for (int round = 0; round < rounds; round++)
+                foreach (var (name, snapshot, checkpoint) in kinds)
+                {
+                    // checkpointInterval 0: only the final checkpoint, after the measured window.
+                    var spec = JobSpecs.FromTrainerOptions($"snapshot-{name.Replace('+', '-')}-{round}", options, stages, steps + warmup, checkpoint) with { SnapshotInterval = snapshot };
+                    double ms = await JobWallClock.MeasureMsPerStepAsync(cluster.Client, spec, warmup, TimeSpan.FromMinutes(10));
+                    wall[name].Add(ms);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{round,5} {name,-22} {ms,8:F1}"));
+                }
+            double none = wall["none"].Average(), snapshots = wall["snapshots"].Average(), both = wall["snapshots+checkpoints"].Average();
+            double Spread(string name) => wall[name].Max() - wall[name].Min();
+            Console.WriteLine();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"mean ms/step: none {none:F1} (spread {Spread("none"):F1}), snapshots every step {snapshots:F1} (spread {Spread("snapshots"):F1}), " +
+                $"+ checkpoints every {checkpointInterval} {both:F1} (spread {Spread("snapshots+checkpoints"):F1}); a fraction smaller than the spread ÷ mean is noise"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"RESULT stall_fraction={(snapshots - none) / none:F3} checkpoint_stall_fraction={(both - snapshots) / none:F3} none_ms_per_step={none:F1} " +
+                $"snapshot_ms_per_step={snapshots:F1} checkpoint_ms_per_step={both:F1} checkpoint_interval={checkpointInterval} silos={silos}"));
+            return 0;
+        }
+        finally
+        {
+            try { Directory.Delete(root, recursive: true); } catch (IOException) { }
+        }
+    }
+}

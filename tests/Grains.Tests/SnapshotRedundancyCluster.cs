@@ -1,0 +1,50 @@
+using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Interfaces.Stages;
+using Orleans.TestingHost;
+
+namespace Cluster.Grains.Tests;
+
+/// <summary>Helpers of the snapshot-redundancy tests: who hosts what, and steering stages with cordons.</summary>
+internal static class SnapshotRedundancyCluster
+{
+    /// <summary>Moves the job grain and the scheduler onto the primary silo, so every other silo can be lost.</summary>
+    public static async Task KeepCoordinatorsOnPrimary(ClusterFixture fixture, ITrainingJobGrain job)
+    {
+        var primary = fixture.Cluster.Silos[0];
+        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        await fixture.MoveGrainAsync(scheduler, primary, scheduler.GetNodes);
+        await fixture.MoveGrainAsync(job, primary, job.GetStatus);
+    }
+
+    /// <summary>
+    /// Cordons every node outside <paramref name="open"/> and uncordons those inside; retried as a whole (it is
+    /// idempotent) while the client's gateway list still names a silo the test just killed.
+    /// </summary>
+    public static Task OpenOnly(ClusterFixture fixture, IReadOnlyCollection<string> open) => Eventually.True(async () =>
+    {
+        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        foreach (var node in await scheduler.GetNodes())
+        {
+            string nodeId = node.Capabilities.NodeId;
+            bool wanted = open.Any(silo => nodeId.StartsWith(silo + "/", StringComparison.Ordinal));
+            if (wanted && node.Cordoned) await scheduler.Uncordon(nodeId);
+            else if (!wanted && !node.Cordoned) await scheduler.Cordon(nodeId);
+        }
+        return true;
+    }, TimeSpan.FromSeconds(60), $"nodes of {string.Join(", ", open)} open, every other node cordoned");
+
+    /// <summary>A client call retried while the client's gateway list still names a silo the test just killed.</summary>
+    public static Task<T> Reliably<T>(Func<Task<T>> call, string what) => Eventually.Value(call, _ => true, TimeSpan.FromSeconds(60), what);
+
+    public static ICheckpointShardGrain Holder(ClusterFixture fixture, string jobId, int stage) =>
+        fixture.Client.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, stage));
+
+    public static InProcessSiloHandle Silo(ClusterFixture fixture, string name) => fixture.Cluster.Silos.Single(s => s.Name == name);
+
+    /// <summary>Waits until the job runs again, <paramref name="steps"/> steps past <paramref name="from"/>.</summary>
+    public static Task<JobStatus> StepsPast(ITrainingJobGrain job, long from, int steps, string what) =>
+        Eventually.Value(job.GetStatus, s => (s.State is JobState.Running or JobState.Checkpointing && s.CompletedSteps >= from + steps) || s.State is JobState.Completed or JobState.Failed,
+            TimeSpan.FromMinutes(3), what);
+}
