@@ -68,4 +68,13 @@ public enum ClusterEventKind
 
     /// <summary>A job that waited for storage committed a checkpoint again and trains on.</summary>
     StorageReturned = 21,
+
+    /// <summary>An operator asked to cancel a job (its reason, if given, is in <see cref="ClusterEvent.Reason"/>).</summary>
+    JobCancelRequested = 22,
+
+    /// <summary>An operator changed a job's priority or replica maximum.</summary>
+    JobUpdated = 23,
+
+    /// <summary>An operator deleted a finished job (with <c>--purge</c>: its checkpoints too).</summary>
+    JobDeleted = 24,
 }

@@ -80,6 +80,7 @@ internal sealed partial class TrainingJobGrain
                 var plan = JobSpecs.PlanOf(spec);
                 while (S.CompletedSteps < spec.Steps)
                 {
+                    spec = S.Spec!; // an operator's update (priority, replica maximum) applies from this step on
                     if (_cancelRequested) break;
                     if (_writer.Fenced is { } fenced) throw fenced;
                     request = await AtStepBoundary(spec, plan, stages);

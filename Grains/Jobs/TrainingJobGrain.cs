@@ -326,7 +326,7 @@ internal sealed partial class TrainingJobGrain(
     private Task Narrate(ClusterEventKind kind, long step, long lostSteps, double? seconds, string message) =>
         NarrateEvent(new ClusterEvent(time.GetUtcNow(), kind, this.GetPrimaryKeyString(), null, S.Epoch, step, lostSteps, seconds, message));
 
-    private Task NarrateEvent(ClusterEvent e) => _writer.Fenced is null ? this.Publish(e) : Task.CompletedTask;
+    private Task NarrateEvent(ClusterEvent e) => _writer.Fenced is null ? this.Publish(WithOperatorReason(e)) : Task.CompletedTask;
 
     /// <summary>A retried submission: equal, apart from the pin this job added to an unpinned data source.</summary>
     private static bool SameSubmission(JobSpec stored, JobSpec submitted)
