@@ -1,5 +1,3 @@
-using Orleans.Concurrency;
-
 namespace Cluster.Grains.Interfaces.Events;
 
 /// <summary>
@@ -10,8 +8,11 @@ namespace Cluster.Grains.Interfaces.Events;
 [Alias("cluster.IJobEventLogGrain")]
 public interface IJobEventLogGrain : IGrainWithStringKey
 {
-    /// <summary>Records one event; fire-and-forget, so a publisher never waits on the log's storage.</summary>
-    [OneWay, Alias("Append")]
+    /// <summary>
+    /// Records one event: returns once it is numbered and in memory; storage is written in the background, so a
+    /// publisher never waits on the log's storage.
+    /// </summary>
+    [Alias("Append")]
     Task Append(ClusterEvent e);
 
     /// <summary>One page of the history, oldest first; see <see cref="JobEventQuery"/>.</summary>

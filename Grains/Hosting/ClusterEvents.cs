@@ -7,18 +7,23 @@ namespace Cluster.Grains.Hosting;
 
 /// <summary>
 /// Publishes <see cref="ClusterEvent"/>s from a grain; best-effort, never fails the caller. An event of a job is also
-/// recorded in the job's <see cref="IJobEventLogGrain"/> (a one-way call: the publisher never waits on its storage),
-/// unless <c>record</c> is false.
+/// recorded in the job's <see cref="IJobEventLogGrain"/> (which answers from memory; it stores in the background), within
+/// <see cref="RecordTimeout"/>, unless <c>record</c> is false.
 /// </summary>
 internal static class ClusterEvents
 {
+    /// <summary>How long a publisher waits for the job's history to take an event (its grain may be re-activating).</summary>
+    public static readonly TimeSpan RecordTimeout = TimeSpan.FromSeconds(5);
+
     public static async Task Publish(this Grain grain, ClusterEvent e, bool record = true)
     {
         if (record && e.JobId is not null)
         {
             try
             {
-                await grain.GrainContext.ActivationServices.GetRequiredService<IGrainFactory>().GetGrain<IJobEventLogGrain>(e.JobId).Append(e);
+                var services = grain.GrainContext.ActivationServices;
+                await services.GetRequiredService<IGrainFactory>().GetGrain<IJobEventLogGrain>(e.JobId).Append(e)
+                    .WaitAsync(RecordTimeout, services.GetRequiredService<TimeProvider>());
             }
             catch (Exception)
             {

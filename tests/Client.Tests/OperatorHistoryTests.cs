@@ -90,7 +90,7 @@ public sealed class OperatorHistoryTests(ConsoleClusterFixture fixture)
         long kept = page.Last - page.FirstKept + 1;
         Assert.True(kept < appended && page.Dropped == appended - kept, $"kept {kept}, dropped {page.Dropped}");
         Assert.True(kept >= 900, $"kept {kept}"); // whole chunks are dropped: most of the capacity stays
-        Assert.Equal(1000, page.Events.Count);
+        Assert.Equal(Math.Min(1000, kept), page.Events.Count);
         Assert.Equal($"event {appended}", page.Events[^1].Event.Message);
         Assert.True(page.MoreBefore);
 
