@@ -53,8 +53,9 @@ internal sealed partial class TrainingJobGrain
         await _writer.Flush();
         if (spec.Priority != before.Priority)
             await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Enqueue(new JobTicket(jobId, spec.Priority, spec.Team, S.SubmittedAt ?? time.GetUtcNow()));
-        int running = S.Placement.Select(p => p.Replica).Distinct().Count();
-        if (spec.MaxReplicas < running && S.State is JobState.Running or JobState.Checkpointing)
+        // Acted on at the next step boundary, whatever the job does now: one placing with the old maximum shrinks
+        // right after (it reads the updated spec from its next step on); one that runs no more replicas ignores it.
+        if (spec.MaxReplicas < before.MaxReplicas)
             _shrinkTo = (spec.MaxReplicas, $"an operator lowered the replica maximum to {spec.MaxReplicas}");
         var changes = new List<string>();
         if (spec.Priority != before.Priority) changes.Add($"priority {before.Priority} → {spec.Priority}");
