@@ -4,14 +4,15 @@ using System.Runtime.InteropServices;
 using Cluster.Client.Cli;
 using Cluster.Client.Connection;
 using Cluster.Client.Views;
+using Cluster.Grains.Interfaces.Silos;
 using Spectre.Console;
 
 namespace Cluster.Client.Commands;
 
 /// <summary>
 /// <c>version [--client]</c>: this clusterctl's version, framework and OS; then the cluster's silos (name, address,
-/// status, start time). The silos' own build is not shown: no grain interface exposes it yet. An unreachable cluster
-/// still prints the client part, then exits 3.
+/// status, start time) and the build each reports (version and commit, from a grain placed on that silo). An
+/// unreachable cluster still prints the client part, then exits 3.
 /// </summary>
 internal static class VersionCommand
 {
@@ -35,8 +36,10 @@ internal static class VersionCommand
             {
                 var orleans = await context.ClientAsync(parse, ct);
                 var hosts = await orleans.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true);
-                var cluster = new ClusterVersionView([.. hosts.OrderBy(h => h.SiloName, StringComparer.Ordinal)
-                    .Select(h => new SiloVersionView(h.SiloName, h.SiloAddress.Endpoint.ToString(), h.Status.ToString(), h.StartTime))], null);
+                var silos = await Task.WhenAll(hosts.OrderBy(h => h.SiloName, StringComparer.Ordinal).Select(h => WithBuildAsync(orleans,
+                    new SiloVersionView(h.SiloName, h.SiloAddress.Endpoint.ToString(), h.Status.ToString(), h.StartTime), ct)));
+                var builds = silos.Where(s => s.Build is not null).Select(s => s.Build).Distinct(StringComparer.Ordinal).ToArray();
+                var cluster = new ClusterVersionView(silos, builds.Length switch { 0 => null, 1 => builds[0], _ => "mixed" });
                 var view = new VersionView(client, cluster, null);
                 context.Write(parse, view, _ => Render(view), () => [client.Version]);
                 return ExitCodes.Ok;
@@ -52,6 +55,20 @@ internal static class VersionCommand
         return command;
     }
 
+    /// <summary>The silo's own answer; a silo that does not answer in time (or runs a build without the grain) says why instead.</summary>
+    private static async Task<SiloVersionView> WithBuildAsync(IClusterClient client, SiloVersionView silo, CancellationToken ct)
+    {
+        try
+        {
+            var build = await client.GetGrain<ISiloBuildGrain>(SiloBuildKeys.Of(silo.Name)).GetBuild().WaitAsync(TimeSpan.FromSeconds(10), ct);
+            return silo with { Version = build.Version, Commit = build.Commit, Framework = build.Framework };
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return silo with { BuildError = e is TimeoutException ? "no answer within 10 s" : e.Message.Split('\n')[0] };
+        }
+    }
+
     private static Rows Render(VersionView view)
     {
         var lines = new List<Spectre.Console.Rendering.IRenderable>
@@ -60,9 +77,13 @@ internal static class VersionCommand
         };
         if (view.Cluster is { } cluster)
         {
-            lines.Add(new Markup($"cluster {cluster.Silos.Count} active silo(s); their build is not exposed by the cluster"));
+            lines.Add(new Markup($"cluster {cluster.Silos.Count} active silo(s), build {Markup.Escape(cluster.Build ?? "unknown")}" +
+                (cluster.Build == "mixed" ? " [yellow](silos run different builds)[/]" : "")));
             foreach (var s in cluster.Silos)
-                lines.Add(new Markup($"  {Markup.Escape(s.Name)}  {Markup.Escape(s.Address)}  {Markup.Escape(s.Status)}  started {s.StartedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC"));
+            {
+                string build = s.Build is { } b ? $"{Markup.Escape(b)} ({Markup.Escape(s.Framework ?? "")})" : $"[yellow]build unknown: {Markup.Escape(s.BuildError ?? "")}[/]";
+                lines.Add(new Markup($"  {Markup.Escape(s.Name)}  {Markup.Escape(s.Address)}  {Markup.Escape(s.Status)}  started {s.StartedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC  {build}"));
+            }
         }
         lines.Add(Text.Empty);
         return new Rows(lines);

@@ -1,6 +1,7 @@
 using Cluster.Client.Matching;
 using Cluster.Client.Views;
 using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Grains.Interfaces.Scheduling;
@@ -15,6 +16,25 @@ internal sealed class ClusterQueries(IClusterClient client, TimeProvider time)
     public IJobRegistryGrain Registry => client.GetGrain<IJobRegistryGrain>(JobRegistryKeys.Default);
 
     public ITrainingJobGrain Job(string jobId) => client.GetGrain<ITrainingJobGrain>(jobId);
+
+    public IJobEventLogGrain EventLog(string jobId) => client.GetGrain<IJobEventLogGrain>(jobId);
+
+    /// <summary>
+    /// A page of a job's recorded history. A deleted job (not purged) still has one: it is shown; a job with neither
+    /// state nor history is a <see cref="NotFoundException"/> with close matches.
+    /// </summary>
+    public async Task<JobEventsView> GetJobEventsAsync(string jobId, JobEventQuery query)
+    {
+        try
+        {
+            await RequireJobAsync(jobId);
+        }
+        catch (NotFoundException)
+        {
+            if ((await EventLog(jobId).GetPage(query with { Limit = 1 })).Last == 0) throw;
+        }
+        return JobEventsView.From(jobId, await EventLog(jobId).GetPage(query));
+    }
 
     public async Task<IReadOnlyList<NodeView>> GetNodesAsync()
     {
@@ -81,7 +101,25 @@ internal sealed class ClusterQueries(IClusterClient client, TimeProvider time)
         var status = await job.GetStatus();
         var spec = await job.GetSpec() ?? throw new NotFoundException("Job", jobId, []);
         var losses = await job.GetLossHistory();
-        return new JobDetailView(JobView.From(status), spec, [.. status.Placement.Select(PlacementView.From)], LossSummaryView.From(losses));
+        return new JobDetailView(JobView.From(status), spec, [.. status.Placement.Select(PlacementView.From)], LossSummaryView.From(losses),
+            await OperatorNotesAsync(jobId, status));
+    }
+
+    /// <summary>
+    /// What operators did to the job and its nodes, with why: its placement's cordoned or draining nodes, and the newest
+    /// operator actions with a reason in its recorded history.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> OperatorNotesAsync(string jobId, JobStatus status)
+    {
+        var mine = status.Placement.Select(p => p.NodeId).ToHashSet(StringComparer.Ordinal);
+        var notes = (await Scheduler.GetNodes()).Where(n => mine.Contains(n.Capabilities.NodeId) && (n.Cordoned || n.Draining))
+            .OrderBy(n => n.Capabilities.NodeId, StringComparer.Ordinal)
+            .Select(n => $"node {n.Capabilities.NodeId} {(n.Draining ? "draining" : "cordoned")}{(n.Reason is null ? "" : $": {n.Reason}")}")
+            .ToList();
+        var history = await EventLog(jobId).GetPage(new JobEventQuery(200));
+        notes.AddRange(history.Events.Where(r => r.Event.Reason is not null).TakeLast(3)
+            .Select(r => $"{r.Event.At.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC {r.Event.Kind}: {r.Event.Reason}"));
+        return notes;
     }
 
     public async Task<IReadOnlyList<CheckpointView>> GetCheckpointsAsync(string jobId)

@@ -27,6 +27,8 @@ internal static class JobDetailRenderer
 
         var parts = new List<IRenderable> { new Panel(grid).Header($"job {Markup.Escape(j.JobId)}").Border(BoxBorder.Rounded) };
         parts.Add(d.Placement.Count > 0 ? Placement(d) : new Markup("[grey]no placement (the job holds no nodes now)[/]"));
+        if (d.Notes is { Count: > 0 } notes)
+            parts.Add(new Markup("[bold]operator notes[/]\n" + string.Join("\n", notes.Select(n => $"  [yellow]![/] {Markup.Escape(n)}"))));
         return new Rows(parts);
     }
 

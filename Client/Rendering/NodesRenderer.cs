@@ -48,8 +48,9 @@ internal static class NodesRenderer
     public static string Flags(NodeView n)
     {
         var flags = new List<string>();
-        if (n.Draining) flags.Add("[yellow]draining[/]");
-        else if (n.Cordoned) flags.Add("[yellow]cordoned[/]");
+        string because = n.Reason is null ? "" : $" ({Markup.Escape(n.Reason)})";
+        if (n.Draining) flags.Add($"[yellow]draining[/]{because}");
+        else if (n.Cordoned) flags.Add($"[yellow]cordoned[/]{because}");
         if (n.Straggler is not null) flags.Add("[yellow]straggler[/]");
         if (n.ErrorCount > 0) flags.Add($"[red]{n.ErrorCount} error(s)[/]");
         return flags.Count == 0 ? "[grey]-[/]" : string.Join(" ", flags);

@@ -3,7 +3,8 @@ using Cluster.Grains.Interfaces.Nodes;
 namespace Cluster.Client.Views;
 
 /// <summary>One node as <c>nodes</c> shows it. <see cref="State"/> is the last heartbeat's state, "Lost" when the
-/// scheduler considers the node failed, "Unknown" before its first heartbeat.</summary>
+/// scheduler considers the node failed, "Unknown" before its first heartbeat. <see cref="Reason"/>: why an operator
+/// cordoned or drained it, when they said.</summary>
 internal sealed record NodeView(
     string NodeId,
     string Silo,
@@ -22,7 +23,8 @@ internal sealed record NodeView(
     string? Straggler,
     int ErrorCount,
     string? LastError,
-    IReadOnlyList<string> Stages)
+    IReadOnlyList<string> Stages,
+    string? Reason = null)
 {
     public static NodeView From(NodeInfo node, DateTimeOffset now) => new(
         node.Capabilities.NodeId,
@@ -42,5 +44,6 @@ internal sealed record NodeView(
         node.Straggler,
         node.Health?.ErrorCount ?? 0,
         node.Health?.LastError,
-        node.Stages);
+        node.Stages,
+        node.Reason);
 }

@@ -6,9 +6,15 @@ internal sealed record VersionView(ClientVersionView Client, ClusterVersionView?
 internal sealed record ClientVersionView(string Version, string Framework, string Os);
 
 /// <summary>
-/// The silos in the cluster's membership. <see cref="Build"/> is null: no grain interface exposes the silos' build
-/// yet, so the console does not guess it.
+/// The silos in the cluster's membership, each with the build it reports. <see cref="Build"/> is the build they all run
+/// ("version+commit"), "mixed" while they differ (a rolling upgrade), null when no silo answered.
 /// </summary>
 internal sealed record ClusterVersionView(IReadOnlyList<SiloVersionView> Silos, string? Build);
 
-internal sealed record SiloVersionView(string Name, string Address, string Status, DateTimeOffset StartedAt);
+/// <summary>One silo: membership facts, then its own build (<see cref="BuildError"/> says why it is missing).</summary>
+internal sealed record SiloVersionView(string Name, string Address, string Status, DateTimeOffset StartedAt,
+    string? Version = null, string? Commit = null, string? Framework = null, string? BuildError = null)
+{
+    /// <summary>"1.0.0+abc123", or the version alone when the build had no commit.</summary>
+    public string? Build => Version is null ? null : Commit is null ? Version : $"{Version}+{Commit}";
+}

@@ -74,4 +74,13 @@ public enum ClusterEventKind
     /// was adopted, or a node claimed by two jobs was taken from one of them (that job recovers elsewhere).
     /// </summary>
     PlacementReconciled = 22,
+
+    /// <summary>An operator asked to cancel a job (its reason, if given, is in <see cref="ClusterEvent.Reason"/>).</summary>
+    JobCancelRequested = 23,
+
+    /// <summary>An operator changed a job's priority or replica maximum.</summary>
+    JobUpdated = 24,
+
+    /// <summary>An operator deleted a finished job (with <c>--purge</c>: its checkpoints too).</summary>
+    JobDeleted = 25,
 }

@@ -20,4 +20,8 @@ public interface IJobRegistryGrain : IGrainWithStringKey
     /// <summary>Every job ever submitted (for the console), in submission order.</summary>
     [Alias("GetAll")]
     Task<IReadOnlyList<string>> GetAll();
+
+    /// <summary>Removes a deleted job from both lists (it is no longer shown anywhere).</summary>
+    [Alias("Forget")]
+    Task Forget(string jobId);
 }

@@ -88,4 +88,36 @@ public interface ITrainingJobGrain : IGrainWithStringKey
     /// </summary>
     [Alias("ShrinkReplicas")]
     Task ShrinkReplicas(int replicas, string reason);
+
+    /// <summary><see cref="Cancel()"/>, recording why in the job's history (<see cref="Events.ClusterEvent.Reason"/>).</summary>
+    [Alias("CancelWithReason")]
+    Task<JobStatus> Cancel(string? reason);
+
+    /// <summary><see cref="Pause()"/>, recording why in the job's history (<see cref="Events.ClusterEvent.Reason"/>).</summary>
+    [Alias("PauseWithReason")]
+    Task<JobStatus> Pause(string? reason);
+
+    /// <summary>
+    /// Changes the job's priority (the scheduler orders its queue and preemption by it at once) and/or its replica maximum
+    /// (bounds growth; a job running more replicas shrinks to it at the next step boundary), persisted with the spec. A
+    /// value that the spec's rules refuse throws <see cref="JobSpecInvalidException"/> naming the fix; a finished job
+    /// cannot be updated.
+    /// </summary>
+    [Alias("Update")]
+    Task<JobStatus> Update(JobUpdate update);
+
+    /// <summary>
+    /// Deletes a finished (Completed, Failed or Cancelled) job: its state, and its entry in the job registry; with
+    /// <paramref name="purge"/> its committed checkpoints and its event history too. A job that has not finished is
+    /// refused (cancel it first). Its id may then be submitted again.
+    /// </summary>
+    [Alias("Delete")]
+    Task<JobDeletion> Delete(bool purge, string? reason);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> losses of the job's current trajectory from step <paramref name="fromStep"/> (steps
+    /// count from 1), for paging through the whole history without moving it in one message.
+    /// </summary>
+    [Alias("GetLosses")]
+    Task<LossPage> GetLosses(long fromStep, int limit);
 }

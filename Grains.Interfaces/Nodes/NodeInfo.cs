@@ -3,7 +3,8 @@ namespace Cluster.Grains.Interfaces.Nodes;
 /// <summary>
 /// The scheduler's view of a node: what it offers, its latest heartbeat and what runs on it (labels "job/sN").
 /// <see cref="Cordoned"/>: takes no new stages; <see cref="Draining"/>: its stages are moving away; <see cref="Straggler"/>:
-/// why a job flagged it as slow, if one did; <see cref="Lost"/>: the scheduler considers it failed.
+/// why a job flagged it as slow, if one did; <see cref="Lost"/>: the scheduler considers it failed; <see cref="Reason"/>: why
+/// an operator cordoned or drained it, if they said.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("cluster.NodeInfo")]
 public sealed record NodeInfo(
@@ -14,4 +15,5 @@ public sealed record NodeInfo(
     [property: Id(4)] bool Cordoned = false,
     [property: Id(5)] bool Draining = false,
     [property: Id(6)] string? Straggler = null,
-    [property: Id(7)] bool Lost = false);
+    [property: Id(7)] bool Lost = false,
+    [property: Id(8)] string? Reason = null);

@@ -113,4 +113,12 @@ public interface ISchedulerGrain : IGrainWithStringKey
     /// </summary>
     [Alias("ReportUnreachable")]
     Task ReportUnreachable(string jobId, IReadOnlyList<string> nodeIds, string reason);
+
+    /// <summary><see cref="Cordon(string)"/>, recording why (shown on the node and in the event) until it is uncordoned.</summary>
+    [Alias("CordonWithReason")]
+    Task<NodeInfo> Cordon(string nodeId, string? reason);
+
+    /// <summary><see cref="Drain(string)"/>, recording why (shown on the node and in the event) until it is uncordoned.</summary>
+    [Alias("DrainWithReason")]
+    Task<NodeInfo> Drain(string nodeId, string? reason);
 }

@@ -1,14 +1,35 @@
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Streams;
 
 namespace Cluster.Grains.Hosting;
 
-/// <summary>Publishes <see cref="ClusterEvent"/>s from a grain; best-effort, never fails the caller.</summary>
+/// <summary>
+/// Publishes <see cref="ClusterEvent"/>s from a grain; best-effort, never fails the caller. An event of a job is also
+/// recorded in the job's <see cref="IJobEventLogGrain"/> (which answers from memory; it stores in the background), within
+/// <see cref="RecordTimeout"/>, unless <c>record</c> is false.
+/// </summary>
 internal static class ClusterEvents
 {
-    public static async Task Publish(this Grain grain, ClusterEvent e)
+    /// <summary>How long a publisher waits for the job's history to take an event (its grain may be re-activating).</summary>
+    public static readonly TimeSpan RecordTimeout = TimeSpan.FromSeconds(5);
+
+    public static async Task Publish(this Grain grain, ClusterEvent e, bool record = true)
     {
+        if (record && e.JobId is not null)
+        {
+            try
+            {
+                var services = grain.GrainContext.ActivationServices;
+                await services.GetRequiredService<IGrainFactory>().GetGrain<IJobEventLogGrain>(e.JobId).Append(e)
+                    .WaitAsync(RecordTimeout, services.GetRequiredService<TimeProvider>());
+            }
+            catch (Exception)
+            {
+                // the history is for reading later: failing to record it must never stop training or recovery
+            }
+        }
         var stream = grain.GetStreamProvider(JobStreams.Provider)
             .GetStream<ClusterEvent>(StreamId.Create(JobStreams.EventsNamespace, JobStreams.EventsKey));
         for (int attempt = 1; ; attempt++)

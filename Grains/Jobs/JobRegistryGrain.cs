@@ -20,6 +20,12 @@ internal sealed class JobRegistryGrain(
         if (state.State.Active.Remove(jobId)) await state.WriteStateAsync();
     }
 
+    public async Task Forget(string jobId)
+    {
+        bool changed = state.State.Active.Remove(jobId) | state.State.All.Remove(jobId);
+        if (changed) await state.WriteStateAsync();
+    }
+
     public Task<IReadOnlyList<string>> GetActive() => Task.FromResult<IReadOnlyList<string>>([.. state.State.Active]);
 
     public Task<IReadOnlyList<string>> GetAll() => Task.FromResult<IReadOnlyList<string>>([.. state.State.All]);

@@ -205,6 +205,35 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
         State.LossHistory = [];
     }
 
+    /// <summary>
+    /// Deletes the job's stored state and loss chunks (a deleted job) and starts this writer over with empty state.
+    /// Throws when fenced: a newer activation owns the job.
+    /// </summary>
+    public async Task ClearAsync()
+    {
+        await _inFlight;
+        if (Fenced is not null) throw Fenced;
+        int chunks = Math.Max(State.LossChunks, _losses.Count / LossChunkSize);
+        for (int i = 0; i < chunks; i++)
+        {
+            var chunk = new GrainState<LossChunk>(new LossChunk());
+            await storage.ReadStateAsync(LossChunkStateName, ChunkId(i), chunk);
+            if (chunk.RecordExists) await storage.ClearStateAsync(LossChunkStateName, ChunkId(i), chunk);
+        }
+        var stored = new GrainState<JobGrainState>(new JobGrainState());
+        await storage.ReadStateAsync(StateName, grainId, stored);
+        if (stored.State is { } theirs && theirs.Epoch > State.Epoch)
+            throw Fenced = new JobFencedException(grainId.Key.ToString()!, State.Epoch, theirs.Epoch);
+        if (stored.RecordExists) await storage.ClearStateAsync(StateName, grainId, stored);
+        _grainState.State = new JobGrainState();
+        (_grainState.ETag, _grainState.RecordExists) = (null, false);
+        _losses.Clear();
+        _durableChunks = 0;
+        _lossGeneration++;
+        (_requested, _written) = (0, 0);
+        DurableCheckpointStep = 0;
+    }
+
     private GrainId ChunkId(int index) => GrainId.Create("jobloss", $"{grainId.Key}/{index}");
 
     /// <summary>Re-reads the stored state: fenced when it belongs to a newer epoch, else takes its ETag to write over it.</summary>

@@ -71,7 +71,7 @@ internal sealed partial class TrainingJobGrain(
         _writer = new JobStateWriter(ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Jobs), this.GetGrainId(), time, _options, logger);
         await _writer.ReadAsync();
         _checkpoints = new CheckpointCoordinator(jobId, store, GrainFactory, time, _options, logger);
-        _narrator = new JobNarrator(this, jobId, _writer, time, logger, _recoveryTrace.Observe);
+        _narrator = new JobNarrator(this, jobId, _writer, time, logger, e => _recoveryTrace.Observe(WithOperatorReason(e)));
         _policy = new RecoveryPolicy(_options, time);
         if (S.Spec is not null && !IsTerminal(S.State))
         {
@@ -278,8 +278,8 @@ internal sealed partial class TrainingJobGrain(
     private Task Publish(string? message) => _narrator.Progress(Status(), message);
 
     /// <summary>Publishes a cluster event of this job in its epoch — only while this activation owns the job.</summary>
-    private Task Narrate(ClusterEventKind kind, long step, long lostSteps, double? seconds, string message) =>
-        _narrator.Event(kind, step, lostSteps, seconds, message);
+    private Task Narrate(ClusterEventKind kind, long step, long lostSteps, double? seconds, string message, string? reason = null) =>
+        _narrator.Event(kind, step, lostSteps, seconds, message, reason);
 
     /// <summary>A retried submission: equal, apart from the pin this job added to an unpinned data source.</summary>
     private static bool SameSubmission(JobSpec stored, JobSpec submitted)

@@ -8,15 +8,25 @@ namespace Cluster.Grains.Scheduling;
 /// <summary>Operator actions on one node: cordon, uncordon, drain, and the straggler flag a job raises.</summary>
 internal sealed partial class SchedulerGrain
 {
-    public async Task<NodeInfo> Cordon(string nodeId)
+    // Why an operator cordoned or drained a node (until it is uncordoned); shown on the node and in its events.
+    private readonly Dictionary<string, string> _operatorReasons = new(StringComparer.Ordinal);
+
+    public Task<NodeInfo> Cordon(string nodeId) => Cordon(nodeId, null);
+
+    public async Task<NodeInfo> Cordon(string nodeId, string? reason)
     {
         var node = Known(nodeId);
         if (!node.Cordoned)
         {
             _nodes[nodeId] = node = node with { Cordoned = true };
+            SetReason(nodeId, reason);
             LogOperator(logger, "cordoned", nodeId);
             await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeCordoned, null, nodeId, 0, 0, 0, null,
-                $"node {nodeId} cordoned: it keeps its stages but takes no new ones"));
+                $"node {nodeId} cordoned{Because(reason)}: it keeps its stages but takes no new ones", reason));
+        }
+        else if (reason is not null)
+        {
+            SetReason(nodeId, reason);
         }
         return Info(node);
     }
@@ -27,6 +37,7 @@ internal sealed partial class SchedulerGrain
         if (node.Cordoned || node.Draining || node.Straggler is not null)
         {
             _nodes[nodeId] = node = node with { Cordoned = false, Draining = false, Straggler = null };
+            _operatorReasons.Remove(nodeId);
             LogOperator(logger, "uncordoned", nodeId);
             await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeUncordoned, null, nodeId, 0, 0, 0, null,
                 $"node {nodeId} uncordoned: it takes new stages again"));
@@ -34,18 +45,29 @@ internal sealed partial class SchedulerGrain
         return Info(node);
     }
 
-    public async Task<NodeInfo> Drain(string nodeId)
+    public Task<NodeInfo> Drain(string nodeId) => Drain(nodeId, null);
+
+    public async Task<NodeInfo> Drain(string nodeId, string? reason)
     {
         var node = Known(nodeId);
         _nodes[nodeId] = node = node with { Cordoned = true, Draining = true };
+        SetReason(nodeId, reason);
         var jobs = _jobs.Where(j => j.Value.Nodes.Contains(nodeId)).Select(j => j.Key).ToArray();
         LogOperator(logger, "draining", nodeId);
         await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeDraining, null, nodeId, 0, 0, 0, null,
-            jobs.Length == 0 ? $"node {nodeId} drained: it runs no stages" : $"node {nodeId} draining: the stages of {string.Join(", ", jobs)} move at their next step boundary"));
+            jobs.Length == 0 ? $"node {nodeId} drained{Because(reason)}: it runs no stages" : $"node {nodeId} draining{Because(reason)}: the stages of {string.Join(", ", jobs)} move at their next step boundary",
+            reason));
         foreach (string jobId in jobs)
-            await GrainFactory.GetGrain<ITrainingJobGrain>(jobId).MoveStagesOff([nodeId], $"node {nodeId} is being drained");
+            await GrainFactory.GetGrain<ITrainingJobGrain>(jobId).MoveStagesOff([nodeId], $"node {nodeId} is being drained{Because(reason)}");
         return Info(node);
     }
+
+    private void SetReason(string nodeId, string? reason)
+    {
+        if (!string.IsNullOrWhiteSpace(reason)) _operatorReasons[nodeId] = reason.Trim();
+    }
+
+    private static string Because(string? reason) => string.IsNullOrWhiteSpace(reason) ? "" : $" ({reason.Trim()})";
 
     public async Task<bool> ReportStraggler(string jobId, string nodeId, string reason)
     {

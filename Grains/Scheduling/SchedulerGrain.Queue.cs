@@ -9,6 +9,8 @@ internal sealed partial class SchedulerGrain
     {
         ArgumentNullException.ThrowIfNull(ticket);
         _table.Tickets[ticket.JobId] = ticket;
+        // A waiting job's new priority (an operator's update) reorders the queue at once, not at its next ask.
+        if (_table.Waiting.TryGetValue(ticket.JobId, out var waiting)) _table.Waiting[ticket.JobId] = waiting with { Ticket = ticket };
         return Task.CompletedTask;
     }
 

@@ -162,7 +162,8 @@ internal sealed partial class SchedulerGrain(
     }
 
     private NodeInfo Info(NodeRecord n, string[] stages) =>
-        new(n.Capabilities, n.Health, n.LastHeartbeat, stages, n.Cordoned, n.Draining, n.Straggler, _table.Lost.Contains(n.Capabilities.NodeId));
+        new(n.Capabilities, n.Health, n.LastHeartbeat, stages, n.Cordoned, n.Draining, n.Straggler, _table.Lost.Contains(n.Capabilities.NodeId),
+            _operatorReasons.GetValueOrDefault(n.Capabilities.NodeId));
 
     private NodeInfo Info(NodeRecord n) =>
         Info(n, [.. _jobs.SelectMany(j => j.Value.Nodes.Select((node, stage) => (node, label: $"{j.Key}/{j.Value.Labels[stage]}"))).Where(x => x.node == n.Capabilities.NodeId).Select(x => x.label)]);

@@ -14,7 +14,8 @@ public sealed class OperatorActionTests(ConsoleClusterFixture fixture)
     [InlineData("drain")]
     public async Task Node_actions_on_an_unknown_node_name_it_and_suggest_close_matches(string verb)
     {
-        var result = await ConsoleHarness.RunAsync(fixture.Client, "node", verb, "Silo_0/cpu9", "--json");
+        string[] reason = verb == "uncordon" ? [] : ["--reason", "test"];
+        var result = await ConsoleHarness.RunAsync(fixture.Client, ["node", verb, "Silo_0/cpu9", "--json", .. reason]);
 
         Assert.Equal(ExitCodes.NotFound, result.ExitCode);
         Assert.Contains("Node 'Silo_0/cpu9' not found", result.Error);
@@ -57,7 +58,7 @@ public sealed class OperatorActionTests(ConsoleClusterFixture fixture)
         string drained = running[1];
         try
         {
-            var result = await ConsoleHarness.RunAsync(fixture.Client, "node", "drain", drained, "--json");
+            var result = await ConsoleHarness.RunAsync(fixture.Client, "node", "drain", drained, "--json", "--reason", "test drain");
             Assert.True(result.ExitCode == 0, result.ToString());
             Assert.True(result.Json().GetProperty("draining").GetBoolean());
 

@@ -88,7 +88,7 @@ public sealed class OutputAndFleetTests(ConsoleClusterFixture fixture)
         var typo = await ConsoleHarness.RunAsync(fixture.Client, "node", "cordon", "Silo_7");
         Assert.Equal(ExitCodes.NotFound, typo.ExitCode);
         Assert.Contains("Did you mean", typo.Error);
-        var nothing = await ConsoleHarness.RunAsync(fixture.Client, "node", "drain", "gpu-*");
+        var nothing = await ConsoleHarness.RunAsync(fixture.Client, "node", "drain", "gpu-*", "--reason", "test");
         Assert.Equal(ExitCodes.NotFound, nothing.ExitCode);
         Assert.Contains("No node or silo matches", nothing.Error);
     }
@@ -166,6 +166,17 @@ public sealed class OutputAndFleetTests(ConsoleClusterFixture fixture)
         var json = version.Json();
         Assert.StartsWith("0.2.0", json.GetProperty("client").GetProperty("version").GetString(), StringComparison.Ordinal);
         Assert.Equal(2, json.GetProperty("cluster").GetProperty("silos").GetArrayLength());
-        Assert.Equal(JsonValueKind.Null, json.GetProperty("cluster").GetProperty("build").ValueKind); // not exposed: not guessed
+        // Each silo answers with its own build (version+commit of the cluster code it runs); here all run the same one.
+        string build = json.GetProperty("cluster").GetProperty("build").GetString()!;
+        Assert.False(string.IsNullOrEmpty(build));
+        Assert.NotEqual("mixed", build);
+        foreach (var silo in json.GetProperty("cluster").GetProperty("silos").EnumerateArray())
+        {
+            Assert.Equal(build, silo.GetProperty("build").GetString());
+            Assert.False(string.IsNullOrEmpty(silo.GetProperty("version").GetString()));
+            Assert.Equal(JsonValueKind.Null, silo.GetProperty("buildError").ValueKind);
+        }
+        var table = await ConsoleHarness.RunAsync(fixture.Client, "version");
+        Assert.Contains($"build {build}", table.Out);
     }
 }

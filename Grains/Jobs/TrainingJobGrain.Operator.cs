@@ -1,0 +1,126 @@
+using Cluster.Grains.Hosting;
+using Cluster.Grains.Interfaces.Events;
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Scheduling;
+
+namespace Cluster.Grains.Jobs;
+
+/// <summary>
+/// The console's operator surface: actions with a recorded reason (cancel, pause), <c>job update</c> of priority and
+/// replica maximum, <c>job delete</c> (optionally purging checkpoints and history), and paged loss history.
+/// </summary>
+internal sealed partial class TrainingJobGrain
+{
+    /// <summary>The most losses one <see cref="GetLosses"/> page returns.</summary>
+    public const int MaxLossPage = 10_000;
+
+    private string? _pauseReason; // recorded on the JobPaused event the pause ends in
+
+    public async Task<JobStatus> Cancel(string? reason)
+    {
+        if (S.Spec is not null && !IsTerminal(S.State))
+        {
+            await Narrate(ClusterEventKind.JobCancelRequested, S.CompletedSteps, 0, null, $"cancel requested at step {S.CompletedSteps}{Because(reason)}", Trimmed(reason));
+        }
+        return await Cancel();
+    }
+
+    public Task<JobStatus> Pause(string? reason)
+    {
+        if (S.Spec is not null && !IsTerminal(S.State) && S.State != JobState.Paused) _pauseReason = Trimmed(reason);
+        return Pause();
+    }
+
+    public async Task<JobStatus> Update(JobUpdate update)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        RequireSubmitted();
+        string jobId = this.GetPrimaryKeyString();
+        if (update.Priority is null && update.MaxReplicas is null)
+            throw new JobSpecInvalidException(["nothing to update: give a new priority and/or a new maxReplicas."]);
+        if (IsTerminal(S.State))
+            throw new InvalidOperationException($"Job {jobId} is {S.State}; a finished job cannot be updated. Clone it to run it again with other settings.");
+        var before = S.Spec!;
+        var spec = before with { Priority = update.Priority ?? before.Priority, MaxReplicas = update.MaxReplicas ?? before.MaxReplicas };
+        // Only what an update can change can be wrong now: the rest was valid at submission (and the data source is pinned).
+        var problems = JobSpecs.Validate(spec, jobId, dataSourceProblem: null);
+        if (problems.Count > 0)
+            throw new JobSpecInvalidException(problems);
+        if (spec == before) return Status();
+
+        S.Spec = spec;
+        await _writer.Flush();
+        if (spec.Priority != before.Priority)
+            await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Enqueue(new JobTicket(jobId, spec.Priority, spec.Team, S.SubmittedAt ?? time.GetUtcNow()));
+        // Acted on at the next step boundary, whatever the job does now: one placing with the old maximum shrinks
+        // right after (it reads the updated spec from its next step on); one that runs no more replicas ignores it.
+        if (spec.MaxReplicas < before.MaxReplicas)
+            _mailbox.RequestShrink(spec.MaxReplicas, $"an operator lowered the replica maximum to {spec.MaxReplicas}");
+        var changes = new List<string>();
+        if (spec.Priority != before.Priority) changes.Add($"priority {before.Priority} → {spec.Priority}");
+        if (spec.MaxReplicas != before.MaxReplicas) changes.Add($"max replicas {before.MaxReplicas} → {spec.MaxReplicas}");
+        LogUpdated(logger, jobId, string.Join(", ", changes));
+        await Narrate(ClusterEventKind.JobUpdated, S.CompletedSteps, 0, null, $"updated: {string.Join(", ", changes)}{Because(update.Reason)}", Trimmed(update.Reason));
+        return Status();
+    }
+
+    public async Task<JobDeletion> Delete(bool purge, string? reason)
+    {
+        RequireSubmitted();
+        string jobId = this.GetPrimaryKeyString();
+        if (!IsTerminal(S.State))
+            throw new InvalidOperationException($"Job {jobId} is {S.State}: only a finished job can be deleted. Cancel it first, or delete it with force (which cancels it first).");
+        if (_writer.Fenced is { } fenced) throw fenced;
+        if (_loop is { IsCompleted: false } loop) await loop; // it is finishing: let it write its last state first
+        var state = S.State;
+        var manifests = await store.ListManifestsAsync(jobId);
+        int deleted = 0;
+        if (purge)
+        {
+            foreach (var manifest in manifests)
+            {
+                await store.DeleteCheckpointAsync(jobId, manifest.Step);
+                deleted++;
+            }
+            await store.DeleteUncommittedAsync(jobId, new HashSet<long>());
+        }
+        var e = new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobDeleted, jobId, null, S.Epoch, S.CompletedSteps, 0, null,
+            (purge ? $"deleted ({state}) with its {deleted} checkpoint(s) and history" : $"deleted ({state}); its {manifests.Count} checkpoint(s) kept") + Because(reason),
+            Trimmed(reason));
+        await _writer.ClearAsync();
+        await Registry.Forget(jobId);
+        // A purged job's history goes with it: its last event is only on the live stream.
+        await this.Publish(e, record: !purge);
+        if (purge) await GrainFactory.GetGrain<IJobEventLogGrain>(jobId).Clear();
+        _timings.Clear();
+        LogDeleted(logger, jobId, purge);
+        DeactivateOnIdle();
+        return new JobDeletion(jobId, state, purge, deleted, purge ? 0 : manifests.Count);
+    }
+
+    public Task<LossPage> GetLosses(long fromStep, int limit)
+    {
+        if (fromStep < 1)
+            throw new ArgumentOutOfRangeException(nameof(fromStep), fromStep, "Steps count from 1: ask from step 1 or later.");
+        if (limit is < 1 or > MaxLossPage)
+            throw new ArgumentOutOfRangeException(nameof(limit), limit, $"A page holds 1 to {MaxLossPage} losses: ask for fewer and page on.");
+        var losses = _writer.Losses;
+        int start = (int)Math.Min(fromStep - 1, losses.Count);
+        int count = Math.Min(limit, losses.Count - start);
+        var page = new double[count];
+        for (int i = 0; i < count; i++) page[i] = losses[start + i];
+        return Task.FromResult(new LossPage(fromStep, page, losses.Count));
+    }
+
+    /// <summary>The operator's reason on the event a requested action ends in (a pause is narrated when it happens).</summary>
+    private ClusterEvent WithOperatorReason(ClusterEvent e)
+    {
+        if (e.Kind != ClusterEventKind.JobPaused || _pauseReason is not { } reason) return e;
+        _pauseReason = null;
+        return e with { Reason = reason, Message = e.Message + Because(reason) };
+    }
+
+    private static string? Trimmed(string? reason) => string.IsNullOrWhiteSpace(reason) ? null : reason.Trim();
+
+    private static string Because(string? reason) => Trimmed(reason) is { } r ? $" ({r})" : "";
+}
