@@ -3,7 +3,8 @@ namespace Cluster.Grains.Interfaces.Events;
 /// <summary>
 /// One failure, decision or recovery, published on <see cref="Jobs.JobStreams.EventsNamespace"/> for the console and
 /// the benchmarks. <see cref="Step"/> is the job's completed steps when it happened; <see cref="StepsLost"/> counts
-/// the completed steps a recovery had to recompute; <see cref="Seconds"/> is the time since the failure was noticed.
+/// the completed steps a recovery had to recompute; <see cref="Seconds"/> is the time since the failure was noticed;
+/// <see cref="Principal"/> names who asked for it when an operator did (null for the cluster's own decisions).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("cluster.ClusterEvent")]
 public sealed record ClusterEvent(
@@ -15,4 +16,5 @@ public sealed record ClusterEvent(
     [property: Id(5)] long Step,
     [property: Id(6)] long StepsLost,
     [property: Id(7)] double? Seconds,
-    [property: Id(8)] string Message);
+    [property: Id(8)] string Message,
+    [property: Id(9)] string? Principal = null);
