@@ -2,6 +2,7 @@ using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Nodes;
+using Cluster.Grains.Security;
 
 namespace Cluster.Grains.Scheduling;
 
@@ -16,7 +17,7 @@ internal sealed partial class SchedulerGrain
             _nodes[nodeId] = node = node with { Cordoned = true };
             LogOperator(logger, "cordoned", nodeId);
             await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeCordoned, null, nodeId, 0, 0, 0, null,
-                $"node {nodeId} cordoned: it keeps its stages but takes no new ones"));
+                $"node {nodeId} cordoned: it keeps its stages but takes no new ones", OperatorCalls.CurrentPrincipal));
         }
         return Info(node);
     }
@@ -29,7 +30,7 @@ internal sealed partial class SchedulerGrain
             _nodes[nodeId] = node = node with { Cordoned = false, Draining = false, Straggler = null };
             LogOperator(logger, "uncordoned", nodeId);
             await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeUncordoned, null, nodeId, 0, 0, 0, null,
-                $"node {nodeId} uncordoned: it takes new stages again"));
+                $"node {nodeId} uncordoned: it takes new stages again", OperatorCalls.CurrentPrincipal));
         }
         return Info(node);
     }
@@ -41,7 +42,8 @@ internal sealed partial class SchedulerGrain
         var jobs = _jobs.Where(j => j.Value.Nodes.Contains(nodeId)).Select(j => j.Key).ToArray();
         LogOperator(logger, "draining", nodeId);
         await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeDraining, null, nodeId, 0, 0, 0, null,
-            jobs.Length == 0 ? $"node {nodeId} drained: it runs no stages" : $"node {nodeId} draining: the stages of {string.Join(", ", jobs)} move at their next step boundary"));
+            jobs.Length == 0 ? $"node {nodeId} drained: it runs no stages" : $"node {nodeId} draining: the stages of {string.Join(", ", jobs)} move at their next step boundary",
+            OperatorCalls.CurrentPrincipal));
         foreach (string jobId in jobs)
             await GrainFactory.GetGrain<ITrainingJobGrain>(jobId).MoveStagesOff([nodeId], $"node {nodeId} is being drained");
         return Info(node);

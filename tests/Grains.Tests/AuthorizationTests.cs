@@ -1,4 +1,5 @@
 using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Interfaces.Security;
@@ -55,7 +56,11 @@ public sealed class AuthorizationTests(AuthorizationClusterFixture fixture) : IC
         Assert.Contains("acts on the whole fleet", drain.Message, StringComparison.Ordinal);
 
         // A fleet-wide operator (mapped by thumbprint) cordons nodes and acts on any team's job; reads are never limited.
+        // The events name her.
+        await using var events = await EventCollector.StartAsync(fixture.Client);
         Assert.True((await S.As(fixture.FleetOperator, () => Scheduler.Cordon(node))).Cordoned);
+        await Eventually.True(() => Task.FromResult(events.Events.Any(e => e.Kind == ClusterEventKind.NodeCordoned && e.NodeId == node && e.Principal == "olga")),
+            TimeSpan.FromSeconds(30), "a NodeCordoned event naming olga");
         Assert.False((await S.As(fixture.FleetOperator, () => Scheduler.Uncordon(node))).Cordoned);
         Assert.Equal("b", (await S.As(fixture.TeamOperator, () => Job(foreign).GetSpec()))!.Team);
         Assert.Equal(JobState.Cancelled, (await Job(foreign).Cancel()).State); // the admin
