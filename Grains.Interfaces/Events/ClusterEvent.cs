@@ -6,6 +6,7 @@ namespace Cluster.Grains.Interfaces.Events;
 /// the completed steps a recovery had to recompute; <see cref="Seconds"/> is the time since the failure was noticed;
 /// <see cref="Reason"/> is why an operator acted (<c>--reason</c> of drain, cordon, cancel, pause, update, delete), if given.
 /// Events of a job are also kept in its <see cref="IJobEventLogGrain"/>.
+/// <see cref="Principal"/> names who asked for it when an operator did (null for the cluster's own decisions).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("cluster.ClusterEvent")]
 public sealed record ClusterEvent(
@@ -18,4 +19,5 @@ public sealed record ClusterEvent(
     [property: Id(6)] long StepsLost,
     [property: Id(7)] double? Seconds,
     [property: Id(8)] string Message,
-    [property: Id(10)] string? Reason = null);
+    [property: Id(10)] string? Reason = null,
+    [property: Id(9)] string? Principal = null);

@@ -1,3 +1,5 @@
+using Cluster.Grains.Interfaces.Security;
+
 namespace Cluster.Grains.Interfaces.Events;
 
 /// <summary>
@@ -16,7 +18,7 @@ public interface IJobEventLogGrain : IGrainWithStringKey
     Task Append(ClusterEvent e);
 
     /// <summary>One page of the history, oldest first; see <see cref="JobEventQuery"/>.</summary>
-    [Alias("GetPage")]
+    [Alias("GetPage"), OperatorFacing(OperatorRole.Viewer)]
     Task<JobEventPage> GetPage(JobEventQuery query);
 
     /// <summary>Deletes the whole history (a purged job).</summary>

@@ -1,3 +1,5 @@
+using Cluster.Grains.Interfaces.Security;
+
 namespace Cluster.Grains.Interfaces.Jobs;
 
 /// <summary>
@@ -14,11 +16,11 @@ public interface IJobRegistryGrain : IGrainWithStringKey
     Task Remove(string jobId);
 
     /// <summary>Jobs not yet Completed, Failed or Cancelled, in submission order.</summary>
-    [Alias("GetActive")]
+    [Alias("GetActive"), OperatorFacing(OperatorRole.Viewer)]
     Task<IReadOnlyList<string>> GetActive();
 
     /// <summary>Every job ever submitted (for the console), in submission order.</summary>
-    [Alias("GetAll")]
+    [Alias("GetAll"), OperatorFacing(OperatorRole.Viewer)]
     Task<IReadOnlyList<string>> GetAll();
 
     /// <summary>Removes a deleted job from both lists (it is no longer shown anywhere).</summary>

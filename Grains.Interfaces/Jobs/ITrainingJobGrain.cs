@@ -1,4 +1,5 @@
 using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Security;
 
 namespace Cluster.Grains.Interfaces.Jobs;
 
@@ -10,10 +11,10 @@ namespace Cluster.Grains.Interfaces.Jobs;
 public interface ITrainingJobGrain : IGrainWithStringKey
 {
     /// <summary>Validates and starts the job; throws <see cref="JobSpecInvalidException"/> listing every problem.</summary>
-    [Alias("Submit")]
+    [Alias("Submit"), OperatorFacing(OperatorRole.Operator, Scope = OperatorScope.Job)]
     Task<JobStatus> Submit(JobSpec spec);
 
-    [Alias("GetStatus")]
+    [Alias("GetStatus"), OperatorFacing(OperatorRole.Viewer)]
     Task<JobStatus> GetStatus();
 
     /// <summary>
@@ -23,41 +24,41 @@ public interface ITrainingJobGrain : IGrainWithStringKey
     [Alias("EnsureRunning")]
     Task<bool> EnsureRunning();
 
-    [Alias("GetSpec")]
+    [Alias("GetSpec"), OperatorFacing(OperatorRole.Viewer)]
     Task<JobSpec?> GetSpec();
 
     /// <summary>Loss of every completed step, in order.</summary>
-    [Alias("GetLossHistory")]
+    [Alias("GetLossHistory"), OperatorFacing(OperatorRole.Viewer)]
     Task<IReadOnlyList<double>> GetLossHistory();
 
     /// <summary>The scheduler's word that nodes this job may use are gone: the step in flight is abandoned and the job recovers.</summary>
     [Alias("NodesLost")]
     Task NodesLost(IReadOnlyList<string> nodeIds, string reason);
 
-    [Alias("Cancel")]
+    [Alias("Cancel"), OperatorFacing(OperatorRole.Operator, Scope = OperatorScope.Job)]
     Task<JobStatus> Cancel();
 
     /// <summary>Time split of recent steps (kept in memory, for benchmarks and diagnosis).</summary>
-    [Alias("GetStepTimings")]
+    [Alias("GetStepTimings"), OperatorFacing(OperatorRole.Viewer)]
     Task<IReadOnlyList<StepTiming>> GetStepTimings();
 
     /// <summary>Committed checkpoints, oldest first.</summary>
-    [Alias("ListCheckpoints")]
+    [Alias("ListCheckpoints"), OperatorFacing(OperatorRole.Viewer)]
     Task<IReadOnlyList<CheckpointManifest>> ListCheckpoints();
 
     /// <summary>
     /// At the next step boundary: commits a checkpoint, frees the job's nodes and waits in <see cref="JobState.Paused"/>.
     /// Returns once paused (or at once if the job is not running).
     /// </summary>
-    [Alias("Pause")]
+    [Alias("Pause"), OperatorFacing(OperatorRole.Operator, Scope = OperatorScope.Job)]
     Task<JobStatus> Pause();
 
     /// <summary>Places the paused job again and carries on from the checkpoint it took when pausing.</summary>
-    [Alias("Resume")]
+    [Alias("Resume"), OperatorFacing(OperatorRole.Operator, Scope = OperatorScope.Job)]
     Task<JobStatus> Resume();
 
     /// <summary>Commits a durable checkpoint at the next step boundary and returns its manifest once committed.</summary>
-    [Alias("CheckpointNow")]
+    [Alias("CheckpointNow"), OperatorFacing(OperatorRole.Operator, Scope = OperatorScope.Job)]
     Task<CheckpointManifest> CheckpointNow();
 
     /// <summary>
@@ -71,7 +72,7 @@ public interface ITrainingJobGrain : IGrainWithStringKey
     /// Rewinds the job to the committed checkpoint at <paramref name="step"/> (later losses are dropped and the steps
     /// run again); a step with no committed checkpoint is refused with the list of those that exist.
     /// </summary>
-    [Alias("RestoreCheckpoint")]
+    [Alias("RestoreCheckpoint"), OperatorFacing(OperatorRole.Operator, Scope = OperatorScope.Job)]
     Task<JobStatus> RestoreCheckpoint(long step);
 
     /// <summary>
@@ -90,11 +91,11 @@ public interface ITrainingJobGrain : IGrainWithStringKey
     Task ShrinkReplicas(int replicas, string reason);
 
     /// <summary><see cref="Cancel()"/>, recording why in the job's history (<see cref="Events.ClusterEvent.Reason"/>).</summary>
-    [Alias("CancelWithReason")]
+    [Alias("CancelWithReason"), OperatorFacing(OperatorRole.Operator, Scope = OperatorScope.Job)]
     Task<JobStatus> Cancel(string? reason);
 
     /// <summary><see cref="Pause()"/>, recording why in the job's history (<see cref="Events.ClusterEvent.Reason"/>).</summary>
-    [Alias("PauseWithReason")]
+    [Alias("PauseWithReason"), OperatorFacing(OperatorRole.Operator, Scope = OperatorScope.Job)]
     Task<JobStatus> Pause(string? reason);
 
     /// <summary>
@@ -103,7 +104,7 @@ public interface ITrainingJobGrain : IGrainWithStringKey
     /// value that the spec's rules refuse throws <see cref="JobSpecInvalidException"/> naming the fix; a finished job
     /// cannot be updated.
     /// </summary>
-    [Alias("Update")]
+    [Alias("Update"), OperatorFacing(OperatorRole.Operator, Scope = OperatorScope.Job)]
     Task<JobStatus> Update(JobUpdate update);
 
     /// <summary>
@@ -111,13 +112,13 @@ public interface ITrainingJobGrain : IGrainWithStringKey
     /// <paramref name="purge"/> its committed checkpoints and its event history too. A job that has not finished is
     /// refused (cancel it first). Its id may then be submitted again.
     /// </summary>
-    [Alias("Delete")]
+    [Alias("Delete"), OperatorFacing(OperatorRole.Operator, Scope = OperatorScope.Job)]
     Task<JobDeletion> Delete(bool purge, string? reason);
 
     /// <summary>
     /// Up to <paramref name="limit"/> losses of the job's current trajectory from step <paramref name="fromStep"/> (steps
     /// count from 1), for paging through the whole history without moving it in one message.
     /// </summary>
-    [Alias("GetLosses")]
+    [Alias("GetLosses"), OperatorFacing(OperatorRole.Viewer)]
     Task<LossPage> GetLosses(long fromStep, int limit);
 }

@@ -1,3 +1,5 @@
+using Cluster.Grains.Interfaces.Security;
+
 namespace Cluster.Grains.Interfaces.Nodes;
 
 /// <summary>
@@ -12,10 +14,10 @@ public interface INodeGrain : IGrainWithStringKey
     [Alias("Start")]
     Task<NodeCapabilities> Start();
 
-    [Alias("GetHealth")]
+    [Alias("GetHealth"), OperatorFacing(OperatorRole.Viewer)]
     Task<NodeHealth> GetHealth();
 
     /// <summary>The silo this node lives on (for placement checks and tools).</summary>
-    [Alias("GetSiloName")]
+    [Alias("GetSiloName"), OperatorFacing(OperatorRole.Viewer)]
     Task<string> GetSiloName();
 }

@@ -1,4 +1,5 @@
 using Cluster.Grains.Interfaces.Nodes;
+using Cluster.Grains.Interfaces.Security;
 
 namespace Cluster.Grains.Interfaces.Scheduling;
 
@@ -16,7 +17,7 @@ public interface ISchedulerGrain : IGrainWithStringKey
     [Alias("Heartbeat")]
     Task<bool> Heartbeat(NodeHealth health);
 
-    [Alias("GetNodes")]
+    [Alias("GetNodes"), OperatorFacing(OperatorRole.Viewer)]
     Task<IReadOnlyList<NodeInfo>> GetNodes();
 
     /// <summary>Frees a job's nodes.</summary>
@@ -24,25 +25,25 @@ public interface ISchedulerGrain : IGrainWithStringKey
     Task Release(string jobId);
 
     /// <summary>Node per stage of a job, empty when it holds no placement.</summary>
-    [Alias("GetPlacement")]
+    [Alias("GetPlacement"), OperatorFacing(OperatorRole.Viewer)]
     Task<IReadOnlyList<string>> GetPlacement(string jobId);
 
     /// <summary>
     /// No new stages go to the node; the stages it runs stay. Throws <see cref="NodeNotFoundException"/> for an
     /// unknown node.
     /// </summary>
-    [Alias("Cordon")]
+    [Alias("Cordon"), OperatorFacing(OperatorRole.Operator)]
     Task<NodeInfo> Cordon(string nodeId);
 
     /// <summary>Lifts a cordon or a drain: the node takes new stages again.</summary>
-    [Alias("Uncordon")]
+    [Alias("Uncordon"), OperatorFacing(OperatorRole.Operator)]
     Task<NodeInfo> Uncordon(string nodeId);
 
     /// <summary>
     /// Cordons the node and moves its stages away at each job's next step boundary, from their live state (no
     /// rollback). Returns at once; <see cref="NodeInfo.Stages"/> empties as the jobs move.
     /// </summary>
-    [Alias("Drain")]
+    [Alias("Drain"), OperatorFacing(OperatorRole.Operator)]
     Task<NodeInfo> Drain(string nodeId);
 
     /// <summary>
@@ -68,15 +69,15 @@ public interface ISchedulerGrain : IGrainWithStringKey
     Task Enqueue(JobTicket ticket);
 
     /// <summary>Jobs waiting for nodes, in the order they will be served.</summary>
-    [Alias("GetQueue")]
+    [Alias("GetQueue"), OperatorFacing(OperatorRole.Viewer)]
     Task<IReadOnlyList<QueuedJob>> GetQueue();
 
     /// <summary>Sets (or with null lifts) a team's limit on the nodes its jobs may hold at once. Persisted.</summary>
-    [Alias("SetQuota")]
+    [Alias("SetQuota"), OperatorFacing(OperatorRole.Admin)]
     Task<TeamQuota> SetQuota(string team, int? maxNodes);
 
     /// <summary>Every team with a quota or a running job.</summary>
-    [Alias("GetQuotas")]
+    [Alias("GetQuotas"), OperatorFacing(OperatorRole.Viewer)]
     Task<IReadOnlyList<TeamQuota>> GetQuotas();
 
     /// <summary>
@@ -115,10 +116,10 @@ public interface ISchedulerGrain : IGrainWithStringKey
     Task ReportUnreachable(string jobId, IReadOnlyList<string> nodeIds, string reason);
 
     /// <summary><see cref="Cordon(string)"/>, recording why (shown on the node and in the event) until it is uncordoned.</summary>
-    [Alias("CordonWithReason")]
+    [Alias("CordonWithReason"), OperatorFacing(OperatorRole.Operator)]
     Task<NodeInfo> Cordon(string nodeId, string? reason);
 
     /// <summary><see cref="Drain(string)"/>, recording why (shown on the node and in the event) until it is uncordoned.</summary>
-    [Alias("DrainWithReason")]
+    [Alias("DrainWithReason"), OperatorFacing(OperatorRole.Operator)]
     Task<NodeInfo> Drain(string nodeId, string? reason);
 }

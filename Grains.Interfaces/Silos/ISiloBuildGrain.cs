@@ -1,3 +1,5 @@
+using Cluster.Grains.Interfaces.Security;
+
 namespace Cluster.Grains.Interfaces.Silos;
 
 /// <summary>
@@ -7,6 +9,6 @@ namespace Cluster.Grains.Interfaces.Silos;
 [Alias("cluster.ISiloBuildGrain")]
 public interface ISiloBuildGrain : IGrainWithStringKey
 {
-    [Alias("GetBuild")]
+    [Alias("GetBuild"), OperatorFacing(OperatorRole.Viewer)]
     Task<SiloBuild> GetBuild();
 }

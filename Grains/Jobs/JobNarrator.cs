@@ -25,7 +25,7 @@ internal sealed partial class JobNarrator(Grain grain, string jobId, JobStateWri
     public static readonly TimeSpan OwnershipCheckTimeout = TimeSpan.FromSeconds(1);
 
     /// <summary>Publishes a cluster event of this job, in its current epoch, if this activation still owns the job.</summary>
-    public async Task Event(ClusterEventKind kind, long step, long lostSteps, double? seconds, string message, string? reason = null)
+    public async Task Event(ClusterEventKind kind, long step, long lostSteps, double? seconds, string message, string? reason = null, string? principal = null)
     {
         long epoch = writer.State.Epoch;
         if (!await writer.StillOwns(OwnershipCheckTimeout))
@@ -35,7 +35,7 @@ internal sealed partial class JobNarrator(Grain grain, string jobId, JobStateWri
         }
         try
         {
-            await grain.Publish(shape(new ClusterEvent(time.GetUtcNow(), kind, jobId, null, epoch, step, lostSteps, seconds, message) { Reason = reason }));
+            await grain.Publish(shape(new ClusterEvent(time.GetUtcNow(), kind, jobId, null, epoch, step, lostSteps, seconds, message) { Reason = reason, Principal = principal }));
         }
         catch (Exception e) when (!ActivationLoss.Is(e))
         {

@@ -2,6 +2,7 @@ using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Security;
 
 namespace Cluster.Grains.Jobs;
 
@@ -14,20 +15,22 @@ internal sealed partial class TrainingJobGrain
     /// <summary>The most losses one <see cref="GetLosses"/> page returns.</summary>
     public const int MaxLossPage = 10_000;
 
-    private string? _pauseReason; // recorded on the JobPaused event the pause ends in
+    private (string? Reason, string? Principal)? _pausedBy; // recorded on the JobPaused event the pause ends in
 
     public async Task<JobStatus> Cancel(string? reason)
     {
         if (S.Spec is not null && !IsTerminal(S.State))
         {
-            await Narrate(ClusterEventKind.JobCancelRequested, S.CompletedSteps, 0, null, $"cancel requested at step {S.CompletedSteps}{Because(reason)}", Trimmed(reason));
+            await Narrate(ClusterEventKind.JobCancelRequested, S.CompletedSteps, 0, null, $"cancel requested at step {S.CompletedSteps}{Because(reason)}", Trimmed(reason),
+                OperatorCalls.CurrentPrincipal);
         }
         return await Cancel();
     }
 
     public Task<JobStatus> Pause(string? reason)
     {
-        if (S.Spec is not null && !IsTerminal(S.State) && S.State != JobState.Paused) _pauseReason = Trimmed(reason);
+        // Read now: the loop that narrates the pause later runs in the submitter's call context, not this one.
+        if (S.Spec is not null && !IsTerminal(S.State) && S.State != JobState.Paused) _pausedBy = (Trimmed(reason), OperatorCalls.CurrentPrincipal);
         return Pause();
     }
 
@@ -60,7 +63,8 @@ internal sealed partial class TrainingJobGrain
         if (spec.Priority != before.Priority) changes.Add($"priority {before.Priority} → {spec.Priority}");
         if (spec.MaxReplicas != before.MaxReplicas) changes.Add($"max replicas {before.MaxReplicas} → {spec.MaxReplicas}");
         LogUpdated(logger, jobId, string.Join(", ", changes));
-        await Narrate(ClusterEventKind.JobUpdated, S.CompletedSteps, 0, null, $"updated: {string.Join(", ", changes)}{Because(update.Reason)}", Trimmed(update.Reason));
+        await Narrate(ClusterEventKind.JobUpdated, S.CompletedSteps, 0, null, $"updated: {string.Join(", ", changes)}{Because(update.Reason)}", Trimmed(update.Reason),
+            OperatorCalls.CurrentPrincipal);
         return Status();
     }
 
@@ -86,7 +90,7 @@ internal sealed partial class TrainingJobGrain
         }
         var e = new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobDeleted, jobId, null, S.Epoch, S.CompletedSteps, 0, null,
             (purge ? $"deleted ({state}) with its {deleted} checkpoint(s) and history" : $"deleted ({state}); its {manifests.Count} checkpoint(s) kept") + Because(reason),
-            Trimmed(reason));
+            Trimmed(reason), OperatorCalls.CurrentPrincipal);
         await _writer.ClearAsync();
         await Registry.Forget(jobId);
         // A purged job's history goes with it: its last event is only on the live stream.
@@ -115,9 +119,10 @@ internal sealed partial class TrainingJobGrain
     /// <summary>The operator's reason on the event a requested action ends in (a pause is narrated when it happens).</summary>
     private ClusterEvent WithOperatorReason(ClusterEvent e)
     {
-        if (e.Kind != ClusterEventKind.JobPaused || _pauseReason is not { } reason) return e;
-        _pauseReason = null;
-        return e with { Reason = reason, Message = e.Message + Because(reason) };
+        if (e.Kind != ClusterEventKind.JobPaused || _pausedBy is not { } pausedBy) return e;
+        _pausedBy = null;
+        var (reason, principal) = pausedBy;
+        return e with { Reason = reason, Principal = principal, Message = e.Message + Because(reason) };
     }
 
     private static string? Trimmed(string? reason) => string.IsNullOrWhiteSpace(reason) ? null : reason.Trim();

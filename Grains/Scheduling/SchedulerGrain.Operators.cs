@@ -2,6 +2,7 @@ using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Nodes;
+using Cluster.Grains.Security;
 
 namespace Cluster.Grains.Scheduling;
 
@@ -22,7 +23,7 @@ internal sealed partial class SchedulerGrain
             SetReason(nodeId, reason);
             LogOperator(logger, "cordoned", nodeId);
             await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeCordoned, null, nodeId, 0, 0, 0, null,
-                $"node {nodeId} cordoned{Because(reason)}: it keeps its stages but takes no new ones", reason));
+                $"node {nodeId} cordoned{Because(reason)}: it keeps its stages but takes no new ones", reason, OperatorCalls.CurrentPrincipal));
         }
         else if (reason is not null)
         {
@@ -40,7 +41,7 @@ internal sealed partial class SchedulerGrain
             _operatorReasons.Remove(nodeId);
             LogOperator(logger, "uncordoned", nodeId);
             await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeUncordoned, null, nodeId, 0, 0, 0, null,
-                $"node {nodeId} uncordoned: it takes new stages again"));
+                $"node {nodeId} uncordoned: it takes new stages again", Principal: OperatorCalls.CurrentPrincipal));
         }
         return Info(node);
     }
@@ -56,7 +57,7 @@ internal sealed partial class SchedulerGrain
         LogOperator(logger, "draining", nodeId);
         await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeDraining, null, nodeId, 0, 0, 0, null,
             jobs.Length == 0 ? $"node {nodeId} drained{Because(reason)}: it runs no stages" : $"node {nodeId} draining{Because(reason)}: the stages of {string.Join(", ", jobs)} move at their next step boundary",
-            reason));
+            reason, OperatorCalls.CurrentPrincipal));
         foreach (string jobId in jobs)
             await GrainFactory.GetGrain<ITrainingJobGrain>(jobId).MoveStagesOff([nodeId], $"node {nodeId} is being drained{Because(reason)}");
         return Info(node);

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Cluster.Grains.Hosting;
+using Cluster.Grains.Security;
 using Cluster.Tls;
 using Microsoft.Extensions.Configuration;
 
@@ -12,7 +13,8 @@ public sealed partial record SiloSettings(
     ClusterTlsOptions Tls,
     ObservabilityOptions Observability,
     ShutdownOptions Shutdown,
-    KubernetesOptions Kubernetes)
+    KubernetesOptions Kubernetes,
+    ClientAuthorizationOptions Authorization)
 {
     public const string TrainingSection = "TrainingCluster";
 
@@ -33,6 +35,7 @@ public sealed partial record SiloSettings(
         var observability = Bind<ObservabilityOptions>(configuration, ObservabilityOptions.Section, problems);
         var shutdown = Bind<ShutdownOptions>(configuration, ShutdownOptions.Section, problems);
         var kubernetes = Bind<KubernetesOptions>(configuration, KubernetesOptions.Section, problems);
+        var authorization = Bind<ClientAuthorizationOptions>(configuration, ClientAuthorizationOptions.Section, problems);
         if (problems.Count == 0)
         {
             // Validate only what bound: a value that did not parse would show up again as its default.
@@ -42,13 +45,14 @@ public sealed partial record SiloSettings(
             problems.AddRange(observability.Validate().Select(p => $"{ObservabilityOptions.Section}:{p}"));
             problems.AddRange(shutdown.Validate().Select(p => $"{ShutdownOptions.Section}:{p}"));
             problems.AddRange(kubernetes.Validate(environment, host).Select(p => $"{KubernetesOptions.Section}:{p}"));
+            problems.AddRange(authorization.Validate().Select(p => $"{ClientAuthorizationOptions.Section}:{p}"));
             // Asked once the rest is valid: the answer depends on membership and addresses being what they say.
             if (problems.Count == 0 && Hosting.NetworkExposure.Problem(host, tls) is { } exposure)
                 problems.Add(exposure);
         }
         problems.AddRange(UnknownKeys.Find(configuration));
         if (problems.Count > 0) throw new SiloConfigurationException(problems);
-        return new SiloSettings(host, training, tls, observability, shutdown, kubernetes);
+        return new SiloSettings(host, training, tls, observability, shutdown, kubernetes, authorization);
     }
 
     private static T Bind<T>(IConfiguration configuration, string section, List<string> problems) where T : new()

@@ -24,6 +24,7 @@ internal static class UnknownKeys
         (ObservabilityOptions.Section, typeof(ObservabilityOptions)),
         (ShutdownOptions.Section, typeof(ShutdownOptions)),
         (KubernetesOptions.Section, typeof(KubernetesOptions)),
+        (Cluster.Grains.Security.ClientAuthorizationOptions.Section, typeof(Cluster.Grains.Security.ClientAuthorizationOptions)),
     ];
 
     public static IEnumerable<string> Find(IConfiguration configuration)

@@ -77,6 +77,7 @@ internal static class SiloHost
             silo.UseKubernetesWhenInPod(settings.Kubernetes, Environment.GetEnvironmentVariable);
             silo.UseFailureDetection(settings.Training.FailureDetection);
             silo.UseConfiguredTls(settings.Tls);
+            silo.UseOperatorSurface(settings.Tls, settings.Authorization);
             silo.AddTrainingCluster(o => builder.Configuration.GetSection(SiloSettings.TrainingSection).Bind(o));
             silo.UseConfiguredJobState(settings);
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DrainOnShutdown>();

@@ -1,3 +1,5 @@
+using Cluster.Grains.Interfaces.Security;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Connections.Security;
 
 namespace Cluster.Tls;
@@ -16,7 +18,10 @@ public static class ClusterTlsClientExtensions
         if (problems.Count > 0)
             throw new InvalidOperationException("TLS settings are invalid: " + string.Join(" ", problems.Select(p => $"{ClusterTlsOptions.Section}:{p}")));
         var validator = tls.CreatePeerValidator();
-        return client.UseTls(tls.LoadCertificate(), o =>
+        var certificate = tls.LoadCertificate();
+        // Every call carries a signature made with this certificate: the silos authorise the principal it maps to.
+        client.Services.AddSingleton<IOutgoingGrainCallFilter>(sp => new CallSigningFilter(certificate, sp.GetService<TimeProvider>() ?? TimeProvider.System));
+        return client.UseTls(certificate, o =>
         {
             o.RemoteCertificateMode = RemoteCertificateMode.RequireCertificate;
             o.ClientCertificateMode = RemoteCertificateMode.RequireCertificate;

@@ -47,6 +47,8 @@ public sealed class ClusterTlsOptions
     {
         if (!Enabled) return [];
         var problems = new List<string>();
+        if (RevocationTimeout <= TimeSpan.Zero)
+            problems.Add($"{nameof(RevocationTimeout)} = {RevocationTimeout} must be positive, e.g. 00:00:05.");
         if (HandshakeTimeout <= TimeSpan.Zero)
             problems.Add($"{nameof(HandshakeTimeout)} = {HandshakeTimeout} must be positive, e.g. 00:00:10.");
         if (string.IsNullOrWhiteSpace(CertificateAuthorityPath) && AllowedThumbprints.Count == 0)
@@ -112,29 +114,51 @@ public sealed class ClusterTlsOptions
         : X509CertificateLoader.LoadCertificateFromFile(CertificateAuthorityPath);
 
     /// <summary>
+    /// Check that a peer's certificate (and any intermediate) has not been revoked, from the CRLs its issuer publishes
+    /// (the certificates' CRL distribution points, fetched over HTTP and cached). A revoked certificate is refused; one
+    /// whose status cannot be learned (no distribution point, CRL unreachable) is accepted: turn this off on air-gapped
+    /// fleets, where every fetch would wait for <see cref="RevocationTimeout"/>. <value>true.</value>
+    /// </summary>
+    public bool CheckRevocation { get; set; } = true;
+
+    /// <summary>How long one CRL fetch may take. <value>5 s.</value></summary>
+    public TimeSpan RevocationTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Decides whether a peer's certificate is trusted: its thumbprint is allowed, or it chains to the configured CA
-    /// (and to nothing else: the machine's own trust store plays no part). <paramref name="rejected"/> hears why not.
+    /// (and to nothing else: the machine's own trust store plays no part) and is not revoked. <paramref name="rejected"/> hears why not.
     /// </summary>
     public Func<X509Certificate2, X509Chain?, SslPolicyErrors, bool> CreatePeerValidator(Action<X509Certificate2, string>? rejected = null)
     {
-        var allowed = AllowedThumbprints.Select(NormalizeThumbprint).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var authority = LoadAuthority();
+        var untrusted = CreateTrustCheck();
         return (certificate, _, _) =>
         {
-            if (allowed.Contains(certificate.Thumbprint) || allowed.Contains(certificate.GetCertHashString(HashAlgorithmName.SHA256)))
-                return true;
-            if (authority is not null)
-            {
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.Add(authority);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                if (chain.Build(certificate)) return true;
-                rejected?.Invoke(certificate, $"not issued by the trusted CA ({string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()))}) and not an allowed thumbprint");
-                return false;
-            }
-            rejected?.Invoke(certificate, "its thumbprint is not in AllowedThumbprints");
+            if (untrusted(certificate) is not { } reason) return true;
+            rejected?.Invoke(certificate, reason);
             return false;
+        };
+    }
+
+    /// <summary>The trust rule of <see cref="CreatePeerValidator"/> as a function: null when trusted, else why not.</summary>
+    public Func<X509Certificate2, string?> CreateTrustCheck()
+    {
+        var allowed = AllowedThumbprints.Select(NormalizeThumbprint).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var authority = LoadAuthority();
+        return certificate =>
+        {
+            if (allowed.Contains(certificate.Thumbprint) || allowed.Contains(certificate.GetCertHashString(HashAlgorithmName.SHA256)))
+                return null;
+            if (authority is null) return "its thumbprint is not in AllowedThumbprints";
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(authority);
+            chain.ChainPolicy.RevocationMode = CheckRevocation ? X509RevocationMode.Online : X509RevocationMode.NoCheck;
+            chain.ChainPolicy.RevocationFlag = X509RevocationFlag.ExcludeRoot;
+            chain.ChainPolicy.UrlRetrievalTimeout = RevocationTimeout;
+            // Soft-fail on an unknown status (see CheckRevocation); a certificate listed as revoked still fails.
+            chain.ChainPolicy.VerificationFlags = X509VerificationFlags.IgnoreEndRevocationUnknown | X509VerificationFlags.IgnoreCertificateAuthorityRevocationUnknown;
+            if (chain.Build(certificate)) return null;
+            return $"not issued by the trusted CA, or revoked ({string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()))}), and not an allowed thumbprint";
         };
     }
 

@@ -1,4 +1,6 @@
+using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Interfaces.Security;
 using Cluster.Tls;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -10,7 +12,8 @@ namespace Cluster.Silo.Tests;
 /// <summary>
 /// Mutual TLS from configuration, with real silo processes: silos with certificates from the cluster's CA (one PFX,
 /// one PEM) form a cluster and serve a client holding such a certificate; a plain-text client, a client whose
-/// certificate the CA never issued, and a plain-text silo are all refused.
+/// certificate the CA never issued, and a plain-text silo are all refused. Each client call is authorised by the
+/// certificate map: a viewer reads, an admin sets quotas, an unmapped certificate and internal methods are refused.
 /// </summary>
 public sealed class TlsTests
 {
@@ -25,13 +28,16 @@ public sealed class TlsTests
         int[] ports = SiloProcess.FreePorts(5);
         string[] common = ["--TrainingCluster:DeviceSlots=1", "--TrainingCluster:ThreadsPerSlot=1", $"--TrainingCluster:DataRoot={Path.Combine(cluster.WorkRoot, "data")}",
                            "--Tls:Enabled=true", $"--Tls:CertificateAuthorityPath={certificates.AuthorityPath}",
+                           // Who may do what (revocation is checked by default: these certificates name no CRL, so their status is unknown and accepted).
+                           "--Authorization:Principals:0:Subject=CN=operator", "--Authorization:Principals:0:Role=viewer",
+                           "--Authorization:Principals:1:Subject=CN=root", "--Authorization:Principals:1:Role=admin",
                            "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Cluster.Silo=Information"];
         var first = cluster.StartSilo("silo-a",
             ["--Orleans:SiloName=silo-a", $"--Orleans:SiloPort={ports[0]}", $"--Orleans:GatewayPort={ports[1]}",
              $"--Tls:CertificatePath={certificates.IssuePfx("silo-a")}", .. common],
             new Dictionary<string, string> { ["CLUSTER_Tls__CertificatePassword"] = TestCertificates.Password });
         var (pem, key) = certificates.IssuePem("silo-b");
-        cluster.StartSilo("silo-b",
+        var second = cluster.StartSilo("silo-b",
             ["--Orleans:SiloName=silo-b", $"--Orleans:SiloPort={ports[2]}", $"--Orleans:GatewayPort={ports[3]}", $"--Orleans:PrimarySiloPort={ports[0]}",
              $"--Tls:CertificatePath={pem}", $"--Tls:KeyPath={key}", .. common]);
 
@@ -39,6 +45,24 @@ public sealed class TlsTests
         var trusted = new ClusterTlsOptions { Enabled = true, CertificatePath = certificates.IssuePfx("operator"), CertificatePassword = TestCertificates.Password, CertificateAuthorityPath = certificates.AuthorityPath };
         var client = await cluster.ConnectAsync(c => c.UseLocalhostClustering(ports[1]).UseClusterTls(trusted), TimeSpan.FromMinutes(2));
         await cluster.WaitForNodesAsync(client, 2);
+
+        // The trusted client's certificate maps to a viewer: it reads but may not act, and internal methods stay closed.
+        var viewerRefused = await Assert.ThrowsAsync<AccessDeniedException>(() => client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).SetQuota("a", 1));
+        Assert.Contains("operator (viewer) may not call ISchedulerGrain.SetQuota: it needs the admin role", viewerRefused.Message, StringComparison.Ordinal);
+        var internalRefused = await Assert.ThrowsAsync<AccessDeniedException>(() => client.GetGrain<ICheckpointShardGrain>("tls-job/s0").Accept(1, 1, 0, [], durable: false));
+        Assert.Contains("ICheckpointShardGrain.Accept is internal to the cluster", internalRefused.Message, StringComparison.Ordinal);
+
+        // An admin certificate may; a certificate from the CA that the map does not name may do nothing.
+        var admin = new ClusterTlsOptions { Enabled = true, CertificatePath = certificates.IssuePfx("root"), CertificatePassword = TestCertificates.Password, CertificateAuthorityPath = certificates.AuthorityPath };
+        var adminClient = await cluster.ConnectAsync(c => c.UseLocalhostClustering(ports[3]).UseClusterTls(admin), TimeSpan.FromMinutes(2));
+        Assert.Equal(1, (await adminClient.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).SetQuota("a", 1)).MaxNodes);
+        var nobody = new ClusterTlsOptions { Enabled = true, CertificatePath = certificates.IssuePfx("nobody"), CertificatePassword = TestCertificates.Password, CertificateAuthorityPath = certificates.AuthorityPath };
+        var nobodyClient = await cluster.ConnectAsync(c => c.UseLocalhostClustering(ports[1]).UseClusterTls(nobody), TimeSpan.FromMinutes(2));
+        var unmapped = await Assert.ThrowsAsync<AccessDeniedException>(() => nobodyClient.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetNodes());
+        Assert.Contains("CN=nobody", unmapped.Message, StringComparison.Ordinal);
+        Assert.Contains("maps to no principal", unmapped.Message, StringComparison.Ordinal);
+        await cluster.WaitAsync(() => Task.FromResult(new[] { first, second }.Any(s => s.Output.Contains("Refused client call ISchedulerGrain.GetNodes", StringComparison.Ordinal))),
+            TimeSpan.FromSeconds(30), "the scheduler's silo to log the refusal");
 
         // A plain-text client gets nowhere.
         await AssertRefusedAsync(c => c.UseLocalhostClustering(ports[1]));

@@ -50,7 +50,7 @@ public class ClusterFixture : IAsyncLifetime
             // Calibration on a busy 2-core machine is noise; equal declared speeds make placement decisions repeatable.
             o.DeviceGigaflops = 10;
         })));
-        builder.ConfigureClient(client => client.AddMemoryStreams(JobStreams.Provider));
+        builder.ConfigureClient(client => ConfigureClient(client.AddMemoryStreams(JobStreams.Provider)));
         Cluster = builder.Build();
         await Cluster.DeployAsync();
         await Eventually.True(async () => (await Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetNodes())
@@ -101,6 +101,9 @@ public class ClusterFixture : IAsyncLifetime
 
     /// <summary>A hook for fixtures that add or replace services (e.g. a fault-injecting checkpoint store).</summary>
     protected virtual ISiloBuilder ConfigureSilo(ISiloBuilder silo) => silo;
+
+    /// <summary>Adds to the test client's configuration (e.g. an outgoing call filter).</summary>
+    protected virtual IClientBuilder ConfigureClient(IClientBuilder client) => client;
 
     /// <summary>A hook for fixtures that replace what the training cluster registers (e.g. its grain storage).</summary>
     protected virtual ISiloBuilder AfterTrainingCluster(ISiloBuilder silo) => silo;

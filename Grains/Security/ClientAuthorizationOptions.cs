@@ -1,0 +1,76 @@
+using System.Globalization;
+using Cluster.Grains.Interfaces.Security;
+
+namespace Cluster.Grains.Security;
+
+/// <summary>
+/// Who may do what (section <c>Authorization</c>), in force whenever TLS is on: every client call carries a signature
+/// made with its certificate (<see cref="CallCredentials"/>), and the certificate becomes a principal through
+/// <see cref="Principals"/>. A trusted certificate that no entry matches may do nothing.
+/// </summary>
+public sealed class ClientAuthorizationOptions
+{
+    public const string Section = "Authorization";
+
+    /// <summary>The certificate map. <value>empty: no client may call anything.</value></summary>
+    public List<PrincipalEntry> Principals { get; set; } = [];
+
+    /// <summary>How far a call's signing time may be from the silo's clock. <value>5 minutes.</value></summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Every problem, each naming the key (relative to <c>Authorization</c>) and the fix.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (MaxClockSkew <= TimeSpan.Zero)
+            problems.Add($"{nameof(MaxClockSkew)} = {MaxClockSkew} must be positive, e.g. 00:05:00.");
+        for (int i = 0; i < Principals.Count; i++)
+        {
+            var entry = Principals[i];
+            string key = $"{nameof(Principals)}:{i.ToString(CultureInfo.InvariantCulture)}";
+            if (string.IsNullOrWhiteSpace(entry.Subject) && string.IsNullOrWhiteSpace(entry.Thumbprint))
+                problems.Add($"{key} matches no certificate: give {nameof(PrincipalEntry.Subject)} (e.g. CN=alice) or {nameof(PrincipalEntry.Thumbprint)}.");
+            if (entry.Thumbprint is { } thumbprint && !string.IsNullOrWhiteSpace(thumbprint)
+                && Normalize(thumbprint) is var hex && (hex.Length is not (40 or 64) || !hex.All(char.IsAsciiHexDigit)))
+                problems.Add($"{key}:{nameof(PrincipalEntry.Thumbprint)} = '{thumbprint}' is not a SHA-1 (40 hex digits) or SHA-256 (64 hex digits) thumbprint.");
+            if (ParseRole(entry.Role) is null)
+                problems.Add($"{key}:{nameof(PrincipalEntry.Role)} = '{entry.Role}' is not a role: give viewer, operator or admin.");
+            if (entry.Teams.Any(string.IsNullOrWhiteSpace))
+                problems.Add($"{key}:{nameof(PrincipalEntry.Teams)} holds an empty team name.");
+        }
+        return problems;
+    }
+
+    /// <summary>The principal a certificate maps to (thumbprint entries first, then subject), or null.</summary>
+    public CallerPrincipal? Find(string subject, string sha1Thumbprint, string sha256Thumbprint)
+    {
+        var entry = Principals.FirstOrDefault(e => !string.IsNullOrWhiteSpace(e.Thumbprint)
+                        && (string.Equals(Normalize(e.Thumbprint), sha1Thumbprint, StringComparison.OrdinalIgnoreCase)
+                            || string.Equals(Normalize(e.Thumbprint), sha256Thumbprint, StringComparison.OrdinalIgnoreCase)))
+                    ?? Principals.FirstOrDefault(e => string.IsNullOrWhiteSpace(e.Thumbprint) && string.Equals(e.Subject?.Trim(), subject, StringComparison.Ordinal));
+        if (entry is null || ParseRole(entry.Role) is not { } role) return null;
+        string name = string.IsNullOrWhiteSpace(entry.Name) ? CommonName(subject) : entry.Name.Trim();
+        return new CallerPrincipal(name, role, [.. entry.Teams.Select(t => t.Trim())]);
+    }
+
+    public static OperatorRole? ParseRole(string? role) => role?.Trim().ToLowerInvariant() switch
+    {
+        "viewer" => OperatorRole.Viewer,
+        "operator" => OperatorRole.Operator,
+        "admin" => OperatorRole.Admin,
+        _ => null,
+    };
+
+    private static string CommonName(string subject)
+    {
+        foreach (string part in subject.Split(','))
+        {
+            string p = part.Trim();
+            if (p.StartsWith("CN=", StringComparison.OrdinalIgnoreCase)) return p[3..];
+        }
+        return subject;
+    }
+
+    private static string Normalize(string thumbprint) =>
+        thumbprint.Replace(":", "", StringComparison.Ordinal).Replace(" ", "", StringComparison.Ordinal).Trim();
+}
