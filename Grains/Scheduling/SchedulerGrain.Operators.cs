@@ -58,8 +58,9 @@ internal sealed partial class SchedulerGrain
         await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeDraining, null, nodeId, 0, 0, 0, null,
             jobs.Length == 0 ? $"node {nodeId} drained{Because(reason)}: it runs no stages" : $"node {nodeId} draining{Because(reason)}: the stages of {string.Join(", ", jobs)} move at their next step boundary",
             reason, OperatorCalls.CurrentPrincipal));
+        // Asked, not awaited: each job moves at its own step boundary, and the scheduler's turn never waits on a job.
         foreach (string jobId in jobs)
-            await GrainFactory.GetGrain<ITrainingJobGrain>(jobId).MoveStagesOff([nodeId], $"node {nodeId} is being drained{Because(reason)}");
+            Send(jobId, job => job.MoveStagesOff([nodeId], $"node {nodeId} is being drained{Because(reason)}"));
         return Info(node);
     }
 

@@ -169,7 +169,7 @@ internal sealed partial class PipelineStageGrain(
         try
         {
             var delay = slowdown.For(worker.NodeId);
-            return delay <= TimeSpan.Zero ? await worker.Run(work) : await worker.Run(() =>
+            return delay <= TimeSpan.Zero ? await OnDevice(worker, work) : await OnDevice(worker, () =>
             {
                 Thread.Sleep(delay); // the device worker is busy for that long: a slow device, as the node sees it
                 return work();
@@ -190,7 +190,7 @@ internal sealed partial class PipelineStageGrain(
         var (executor, worker) = Fenced(epoch, step);
         if (_replicaIds.Length > 1)
             await AllReduce(epoch, step, executor, worker);
-        var result = await worker.Run(executor.GradientSquares);
+        var result = await OnDevice(worker, executor.GradientSquares);
         _stepComputeMs += result.Ran.TotalMilliseconds;
         return result.Value;
     }
@@ -199,7 +199,7 @@ internal sealed partial class PipelineStageGrain(
     private async Task AllReduce(long epoch, long step, StageExecutor executor, DeviceWorker worker)
     {
         var reduction = Reduction(epoch, step);
-        var local = await worker.Run(executor.LocalGradients);
+        var local = await OnDevice(worker, executor.LocalGradients);
         _stepComputeMs += local.Ran.TotalMilliseconds;
         reduction.Local.TrySetResult(local.Value);
 
@@ -209,7 +209,7 @@ internal sealed partial class PipelineStageGrain(
             ? Task.FromResult(local.Value[start..end])
             : Peer(q).GetGradientChunk(epoch, step, _rank).WaitAsync(_epochCalls.Token)));
         Fenced(epoch, step);
-        var reduced = await worker.Run(() => ReplicaReduction.Sum(parts));
+        var reduced = await OnDevice(worker, () => ReplicaReduction.Sum(parts));
         _stepComputeMs += reduced.Ran.TotalMilliseconds;
         reduction.Reduced.TrySetResult(reduced.Value);
 
@@ -225,7 +225,7 @@ internal sealed partial class PipelineStageGrain(
                 throw new InvalidOperationException($"Replica rank {q} sent {chunks[q].Length} reduced values for chunk {from}…{to}: the replicas run different stage plans.");
             chunks[q].CopyTo(full, from);
         }
-        var applied = await worker.Run(() => { executor.UseReducedGradients(full); return true; });
+        var applied = await OnDevice(worker, () => { executor.UseReducedGradients(full); return true; });
         _stepComputeMs += applied.Ran.TotalMilliseconds;
     }
 
@@ -259,7 +259,7 @@ internal sealed partial class PipelineStageGrain(
     public async Task<double> ApplyUpdate(long epoch, long step, double clipCoefficient)
     {
         var (executor, worker) = Fenced(epoch, step);
-        var result = await worker.Run(() => { executor.ApplyUpdate(clipCoefficient); return true; });
+        var result = await OnDevice(worker, () => { executor.ApplyUpdate(clipCoefficient); return true; });
         _reduction = null;
         double stepMs = _stepComputeMs + result.Ran.TotalMilliseconds;
         worker.RecordStep(stepMs);
@@ -270,7 +270,7 @@ internal sealed partial class PipelineStageGrain(
     public async Task Snapshot(long epoch, long completedSteps, bool durable)
     {
         var (executor, worker) = Fenced(epoch, completedSteps);
-        var images = (await worker.Run(executor.ExportState)).Value;
+        var images = (await OnDevice(worker, executor.ExportState)).Value;
         KeepOwn(completedSteps, images);
         if (_rank != 0) return; // replicas hold the same state: the first one's copy goes to the holders
         await SendToHolders(epoch, completedSteps, executor.Stage, images, durable);
@@ -456,7 +456,14 @@ internal sealed partial class PipelineStageGrain(
             throw new CheckpointCorruptException($"{shardKey} (memory)", $"its snapshot holds optimizer step {executor.CompletedSteps}, not {step}.");
     }
 
-    private async Task DropExecutor()
+    /// <summary>
+    /// Work of this epoch on the device. A hung device must not hold the stage: a new epoch (<see cref="CancelEpochCalls"/>)
+    /// stops waiting for it, so the activation goes idle and can move to a healthy node's silo. The work itself stays in
+    /// the device's queue (it cannot be taken back from a native call); its result, if it ever comes, is of a dropped epoch.
+    /// </summary>
+    private Task<Timed<T>> OnDevice<T>(DeviceWorker worker, Func<T> work) => worker.Run(work).WaitAsync(_epochCalls.Token);
+
+    private Task DropExecutor()
     {
         var executor = _executor;
         var worker = _worker;
@@ -466,9 +473,17 @@ internal sealed partial class PipelineStageGrain(
         if (executor is not null && worker is not null)
         {
             worker.StageDetached();
-            await worker.Run(executor.Dispose);
+            string stage = this.GetPrimaryKeyString();
+            // Freed in the device's queue order (after the work already queued, before anything queued next) without
+            // waiting: a hung device would otherwise keep the stage from moving off it.
+            _ = worker.Run(executor.Dispose).ContinueWith(t => LogDisposeFailed(logger, t.Exception!, stage),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
+        return Task.CompletedTask;
     }
+
+    [LoggerMessage(3, LogLevel.Warning, "Stage {Stage}: freeing a dropped executor on its device failed")]
+    private static partial void LogDisposeFailed(ILogger logger, Exception exception, string stage);
 
     [LoggerMessage(2, LogLevel.Information, "Stage {Stage}: {Message}")]
     private static partial void LogHolderMoving(ILogger logger, string stage, string message);

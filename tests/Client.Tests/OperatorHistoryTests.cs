@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Core.Internal;
 
 namespace Cluster.Client.Tests;
@@ -81,25 +82,27 @@ public sealed class OperatorHistoryTests(ConsoleClusterFixture fixture)
     [Fact]
     public async Task The_event_log_is_bounded_and_persisted()
     {
-        var log = fixture.Client.GetGrain<IJobEventLogGrain>("cli-hist-bounded");
+        // Events are recorded by the silos (clients may only read them): append through a silo's own grain factory.
+        var log = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<IGrainFactory>().GetGrain<IJobEventLogGrain>("cli-hist-bounded");
+        var reader = fixture.Client.GetGrain<IJobEventLogGrain>("cli-hist-bounded");
         const int appended = 1300;
         for (int i = 1; i <= appended; i++)
             await log.Append(new ClusterEvent(DateTimeOffset.UtcNow, ClusterEventKind.JobUpdated, "cli-hist-bounded", null, 1, i, 0, null, $"event {i}"));
 
-        var page = await Eventually.Value(() => log.GetPage(new JobEventQuery(1000)), p => p.Last == appended, Deadline, "every append to be recorded");
+        var page = await Eventually.Value(() => reader.GetPage(new JobEventQuery(1000)), p => p.Last == appended, Deadline, "every append to be recorded");
         long kept = page.Last - page.FirstKept + 1;
         Assert.True(kept < appended && page.Dropped == appended - kept, $"kept {kept}, dropped {page.Dropped}");
         Assert.True(kept >= 900, $"kept {kept}"); // whole chunks are dropped: most of the capacity stays
         Assert.Equal(Math.Min(1000, kept), page.Events.Count);
         Assert.Equal($"event {appended}", page.Events[^1].Event.Message);
         Assert.Equal(kept > 1000, page.MoreBefore);
-        var newest = await log.GetPage(new JobEventQuery(100));
+        var newest = await reader.GetPage(new JobEventQuery(100));
         Assert.True(newest.MoreBefore && !newest.MoreAfter);
         Assert.Equal(appended - 99, newest.Events[0].Seq);
 
         // A fresh activation reads the same history back from storage.
         await log.Cast<IGrainManagementExtension>().DeactivateOnIdle();
-        var reread = await Eventually.Value(() => log.GetPage(new JobEventQuery(1000, After: page.FirstKept - 1)), p => p.Events.Count > 0, Deadline, "the log to reactivate");
+        var reread = await Eventually.Value(() => reader.GetPage(new JobEventQuery(1000, After: page.FirstKept - 1)), p => p.Events.Count > 0, Deadline, "the log to reactivate");
         Assert.Equal(page.FirstKept, reread.Events[0].Seq);
         Assert.Equal(appended, reread.Last);
         Assert.Equal($"event {page.FirstKept}", reread.Events[0].Event.Message);

@@ -18,10 +18,7 @@ public sealed class HungDeviceProcessTests : ProcessClusterTest
     protected override IReadOnlyList<string> SiloSettings =>
         ["--TrainingCluster:DeviceHangFloor=00:00:05", $"--TrainingCluster:ComputeHangDirectory={HangDirectory}"];
 
-    // Fails today (2026-12-02): the job leaves the hung node (NodeLost "device hung", JobReplaced), but the next
-    // placement's call to the moved stage times out (30 s response timeout) and the job does not finish in 3 min —
-    // likely the hung stage's old activation cannot deactivate while its device worker is blocked. Unskip once fixed.
-    [Fact(Skip = "known bug: recovery off a hung device in a silo process stalls on the moved stage's old activation (see comment)")]
+    [Fact]
     public async Task A_hung_device_in_a_silo_process_is_left_and_the_job_finishes_with_the_reference_trajectory()
     {
         Directory.CreateDirectory(HangDirectory);
