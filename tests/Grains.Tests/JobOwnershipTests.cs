@@ -1,7 +1,4 @@
 using Cluster.Grains.Jobs;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Orleans.Serialization;
 using Orleans.Storage;
 
 namespace Cluster.Grains.Tests;
@@ -12,21 +9,16 @@ namespace Cluster.Grains.Tests;
 /// </summary>
 public sealed class JobOwnershipTests : IDisposable
 {
-    private readonly ServiceProvider _services = new ServiceCollection()
-        .AddSerializer(b => b.AddAssembly(typeof(JobGrainState).Assembly))
-        .BuildServiceProvider();
+    private readonly JobStateWriters _writers = new();
 
-    public void Dispose()
-    {
-        _services.Dispose();
-    }
+    public void Dispose() => _writers.Dispose();
 
     [Fact]
     public async Task A_stale_activation_learns_it_lost_the_job_before_it_narrates_and_cannot_write_over_the_new_one()
     {
-        var storage = new InMemoryGrainStorage(new OrleansGrainStorageSerializer(_services.GetRequiredService<Serializer>()));
+        var storage = _writers.NewStorage();
         var grain = GrainId.Create("trainingjob", "split-brain");
-        var stale = NewWriter(storage, grain);
+        var stale = JobStateWriters.Writer(storage, grain);
         await stale.ReadAsync();
         stale.State.Spec = TinyJob.Spec("split-brain", steps: 20);
         stale.State.Epoch = 1;
@@ -35,7 +27,7 @@ public sealed class JobOwnershipTests : IDisposable
         Assert.True(await stale.StillOwns(TimeSpan.FromSeconds(5)));
 
         // The new activation reads what the old one saved and places the job in a new epoch.
-        var live = NewWriter(storage, grain);
+        var live = JobStateWriters.Writer(storage, grain);
         await live.ReadAsync();
         live.State.Epoch++;
         await live.Flush();
@@ -48,7 +40,7 @@ public sealed class JobOwnershipTests : IDisposable
         await Assert.ThrowsAsync<JobFencedException>(stale.Flush);
         Assert.True(await live.StillOwns(TimeSpan.FromSeconds(5)));
 
-        var stored = NewWriter(storage, grain);
+        var stored = JobStateWriters.Writer(storage, grain);
         await stored.ReadAsync();
         Assert.Equal(2, stored.State.Epoch);
         Assert.Equal(7, stored.State.CompletedSteps);
@@ -57,16 +49,13 @@ public sealed class JobOwnershipTests : IDisposable
     [Fact]
     public async Task When_storage_cannot_answer_the_activation_owns_the_job_as_far_as_it_knows()
     {
-        var storage = new InMemoryGrainStorage(new OrleansGrainStorageSerializer(_services.GetRequiredService<Serializer>()));
+        var storage = _writers.NewStorage();
         var grain = GrainId.Create("trainingjob", "outage");
-        var writer = NewWriter(new UnreadableStorage(storage), grain);
+        var writer = JobStateWriters.Writer(new UnreadableStorage(storage), grain);
         writer.State.Epoch = 1;
         Assert.True(await writer.StillOwns(TimeSpan.FromSeconds(5)));
         Assert.Null(writer.Fenced);
     }
-
-    private static JobStateWriter NewWriter(IGrainStorage storage, GrainId grain) =>
-        new(storage, grain, TimeProvider.System, new JobCoordinatorOptions(), NullLogger.Instance);
 
     /// <summary>Grain storage whose reads fail, as during an outage.</summary>
     private sealed class UnreadableStorage(IGrainStorage inner) : IGrainStorage

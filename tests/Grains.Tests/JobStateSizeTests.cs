@@ -1,7 +1,4 @@
 using Cluster.Grains.Jobs;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Orleans.Serialization;
 using Orleans.Storage;
 
 namespace Cluster.Grains.Tests;
@@ -9,21 +6,16 @@ namespace Cluster.Grains.Tests;
 /// <summary>What a job saves per step stays O(1) in its step count; the whole loss history still reads back.</summary>
 public sealed class JobStateSizeTests : IDisposable
 {
-    private readonly ServiceProvider _services = new ServiceCollection()
-        .AddSerializer(b => b.AddAssembly(typeof(JobGrainState).Assembly))
-        .BuildServiceProvider();
+    private readonly JobStateWriters _writers = new();
 
-    public void Dispose()
-    {
-        _services.Dispose();
-    }
+    public void Dispose() => _writers.Dispose();
 
     [Fact]
     public async Task The_state_of_a_million_step_job_saves_in_a_few_KB_and_reads_back_its_whole_loss_history()
     {
-        var storage = new InMemoryGrainStorage(new OrleansGrainStorageSerializer(_services.GetRequiredService<Serializer>()));
+        var storage = _writers.NewStorage();
         var grain = GrainId.Create("trainingjob", "a-million-steps");
-        var writer = NewWriter(storage, grain);
+        var writer = JobStateWriters.Writer(storage, grain);
         await writer.ReadAsync();
         writer.State.Spec = TinyJob.Spec("a-million-steps", steps: 1_000_000);
         writer.State.State = Interfaces.Jobs.JobState.Running;
@@ -43,7 +35,7 @@ public sealed class JobStateSizeTests : IDisposable
         Assert.True(bytes is > 0 and < 4096, $"the saved state of a 1,000,001-step job is {bytes} bytes");
         Assert.Equal(1 + 1_000_001 / JobStateWriter.LossChunkSize, storage.Count); // the state and its sealed chunks
 
-        var reread = NewWriter(storage, grain);
+        var reread = JobStateWriters.Writer(storage, grain);
         await reread.ReadAsync();
         Assert.Equal(1_000_001, reread.State.CompletedSteps);
         Assert.Equal(writer.Losses.Select(BitConverter.DoubleToInt64Bits), reread.Losses.Select(BitConverter.DoubleToInt64Bits));
@@ -54,11 +46,8 @@ public sealed class JobStateSizeTests : IDisposable
         reread.AddLoss(1.5);
         reread.State.CompletedSteps++;
         await reread.Flush();
-        var third = NewWriter(storage, grain);
+        var third = JobStateWriters.Writer(storage, grain);
         await third.ReadAsync();
         Assert.Equal(reread.Losses.Select(BitConverter.DoubleToInt64Bits), third.Losses.Select(BitConverter.DoubleToInt64Bits));
     }
-
-    private static JobStateWriter NewWriter(IGrainStorage storage, GrainId grain) =>
-        new(storage, grain, TimeProvider.System, new JobCoordinatorOptions(), NullLogger.Instance);
 }

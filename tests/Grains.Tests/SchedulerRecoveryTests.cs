@@ -48,7 +48,7 @@ public sealed class SchedulerRecoveryTests(FourSiloClusterFixture fixture) : ICl
 
         using var watch = new CancellationTokenSource();
         var doubleBooked = new List<string>();
-        var sampler = Sample(jobs, scheduler, doubleBooked, watch.Token);
+        var sampler = DoubleBookingSampler.Sample(jobs, scheduler, doubleBooked, watch.Token);
         try
         {
             await cluster.KillSiloAsync(victim);
@@ -69,38 +69,5 @@ public sealed class SchedulerRecoveryTests(FourSiloClusterFixture fixture) : ICl
             await sampler;
         }
         Assert.True(doubleBooked.Count == 0, $"nodes held by two jobs at once: {string.Join("; ", doubleBooked.Distinct().Take(10))}");
-    }
-
-    /// <summary>
-    /// Every 100 ms: the nodes each running job says it runs on (its own copy) and the stages the scheduler lists per node
-    /// (its table); a node in two jobs' lists, in either view, is double-booked.
-    /// </summary>
-    private static async Task Sample(ITrainingJobGrain[] jobs, ISchedulerGrain scheduler, List<string> doubleBooked, CancellationToken stop)
-    {
-        while (!stop.IsCancellationRequested)
-        {
-            try
-            {
-                var statuses = await Task.WhenAll(jobs.Select(j => j.GetStatus())).WaitAsync(TimeSpan.FromSeconds(5), stop);
-                foreach (var node in statuses.Where(s => s.State is JobState.Running or JobState.Checkpointing)
-                             .SelectMany(s => s.Placement.Select(p => (p.NodeId, s.JobId)).Distinct())
-                             .GroupBy(x => x.NodeId).Where(g => g.Count() > 1))
-                    doubleBooked.Add($"{node.Key} runs {string.Join(" and ", node.Select(x => x.JobId))}");
-                foreach (var node in (await scheduler.GetNodes().WaitAsync(TimeSpan.FromSeconds(5), stop)))
-                {
-                    string[] holders = [.. node.Stages.Select(s => s[..s.IndexOf('/', StringComparison.Ordinal)]).Distinct()];
-                    if (holders.Length > 1) doubleBooked.Add($"the scheduler gives {node.Capabilities.NodeId} to {string.Join(" and ", holders)}");
-                }
-                await Task.Delay(TimeSpan.FromMilliseconds(100), stop);
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is TimeoutException or OrleansException or SiloUnavailableException)
-            {
-                // The scheduler is moving: sample again.
-            }
-        }
     }
 }

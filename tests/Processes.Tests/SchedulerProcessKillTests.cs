@@ -38,7 +38,7 @@ public sealed class SchedulerProcessKillTests : ProcessClusterTest
 
         using var stop = new CancellationTokenSource();
         var doubleBooked = new List<string>();
-        var sampler = Sample([first, second, waiting], scheduler, doubleBooked, stop.Token);
+        var sampler = DoubleBookingSampler.Sample([first, second, waiting], scheduler, doubleBooked, stop.Token);
         try
         {
             victim.Kill();
@@ -85,35 +85,5 @@ public sealed class SchedulerProcessKillTests : ProcessClusterTest
             }
             return false;
         }, TimeSpan.FromSeconds(90), $"the scheduler to move to {siloName}");
-    }
-
-    /// <summary>Every 100 ms: a node in two running jobs' own placements, or listed by the scheduler with two jobs' stages, is double-booked.</summary>
-    private static async Task Sample(ITrainingJobGrain[] jobs, ISchedulerGrain scheduler, List<string> doubleBooked, CancellationToken stop)
-    {
-        while (!stop.IsCancellationRequested)
-        {
-            try
-            {
-                var statuses = await Task.WhenAll(jobs.Select(j => j.GetStatus())).WaitAsync(TimeSpan.FromSeconds(5), stop);
-                foreach (var node in statuses.Where(s => s.State is JobState.Running or JobState.Checkpointing)
-                             .SelectMany(s => s.Placement.Select(p => (p.NodeId, s.JobId)).Distinct())
-                             .GroupBy(x => x.NodeId).Where(g => g.Count() > 1))
-                    doubleBooked.Add($"{node.Key} runs {string.Join(" and ", node.Select(x => x.JobId))}");
-                foreach (var node in await scheduler.GetNodes().WaitAsync(TimeSpan.FromSeconds(5), stop))
-                {
-                    string[] holders = [.. node.Stages.Select(s => s[..s.IndexOf('/', StringComparison.Ordinal)]).Distinct()];
-                    if (holders.Length > 1) doubleBooked.Add($"the scheduler gives {node.Capabilities.NodeId} to {string.Join(" and ", holders)}");
-                }
-                await Task.Delay(TimeSpan.FromMilliseconds(100), stop);
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is TimeoutException or OrleansException)
-            {
-                // The scheduler or a gateway is moving: sample again.
-            }
-        }
     }
 }

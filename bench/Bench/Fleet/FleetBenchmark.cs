@@ -168,7 +168,8 @@ internal static class FleetBenchmark
     private static string Progress(params JobStatus[] statuses) =>
         string.Join("; ", statuses.Select(s => $"{s.JobId} {s.State} at step {s.CompletedSteps}, {s.Replicas} replica(s)"));
 
-    private static JobSpec Spec(string jobId, int stages, int steps, int priority, string team) => new()
+    /// <summary>The fleet scenarios' tiny GPT job (one per scenario role; priority, team and replicas vary).</summary>
+    internal static JobSpec Spec(string jobId, int stages, int steps, int priority = 0, string team = "default") => new()
     {
         JobId = jobId,
         Model = new ModelSpec { VocabSize = 256, ContextLength = 32, DModel = 64, Layers = 2, Heads = 4, MlpRatio = 4, Seed = 2024 },
@@ -186,7 +187,7 @@ internal static class FleetBenchmark
     };
 
     /// <summary>The reference trainer's losses, with the options the cluster runs the spec with (one thread, like a device slot here).</summary>
-    private static double[] ReferenceLosses(JobSpec spec)
+    internal static double[] ReferenceLosses(JobSpec spec)
     {
         using var trainer = new ReferenceTrainer(JobSpecs.ToTrainerOptions(spec, threads: 1), TokenSources.Open(spec.DataSource));
         return [.. Enumerable.Range(0, spec.Steps).Select(_ => trainer.TrainStep().Loss)];

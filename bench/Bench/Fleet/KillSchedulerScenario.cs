@@ -94,8 +94,7 @@ internal static class KillSchedulerScenario
         bool identical = true;
         for (int i = 0; i < specs.Length; i++)
         {
-            using var trainer = new ReferenceTrainer(JobSpecs.ToTrainerOptions(specs[i], threads: 1), TokenSources.Open(specs[i].DataSource));
-            double[] expected = [.. Enumerable.Range(0, specs[i].Steps).Select(_ => trainer.TrainStep().Loss)];
+            double[] expected = FleetBenchmark.ReferenceLosses(specs[i]);
             bool same = finished[i].State == JobState.Completed && expected.Select(BitConverter.DoubleToInt64Bits).SequenceEqual(losses[i].Select(BitConverter.DoubleToInt64Bits));
             identical &= same;
             Console.WriteLine($"  {specs[i].JobId}: {losses[i].Count} losses, {(same ? "bit-identical" : "DIFFERENT from the reference")}");
@@ -160,20 +159,6 @@ internal static class KillSchedulerScenario
     private static string Progress(IEnumerable<JobStatus> statuses) =>
         string.Join("; ", statuses.Select(s => $"{s.JobId} {s.State} at step {s.CompletedSteps} on {string.Join(",", s.Placement.Select(p => p.NodeId).Distinct())}"));
 
-    private static JobSpec Spec(string jobId, int stages, int steps, int minReplicas) => new()
-    {
-        JobId = jobId,
-        Model = new ModelSpec { VocabSize = 256, ContextLength = 32, DModel = 64, Layers = 2, Heads = 4, MlpRatio = 4, Seed = 2024 },
-        Optimizer = new OptimizerSpec { LearningRate = 3e-3, MinLearningRate = 3e-4, WarmupSteps = 5, ClipNorm = 1.0 },
-        Stages = stages,
-        MicroBatches = 4,
-        MicroBatchSize = 4,
-        Steps = steps,
-        CheckpointInterval = 50,
-        KeepCheckpoints = 2,
-        DataSource = TokenSources.Synthetic,
-        DataSeed = 7,
-        MinReplicas = minReplicas,
-        MaxReplicas = minReplicas,
-    };
+    private static JobSpec Spec(string jobId, int stages, int steps, int minReplicas) =>
+        FleetBenchmark.Spec(jobId, stages, steps) with { MinReplicas = minReplicas, MaxReplicas = minReplicas };
 }

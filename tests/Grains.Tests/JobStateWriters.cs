@@ -1,0 +1,25 @@
+using Cluster.Grains.Jobs;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Orleans.Serialization;
+using Orleans.Storage;
+
+namespace Cluster.Grains.Tests;
+
+/// <summary>
+/// Job state writers over an in-memory grain storage that serialises with Orleans' own serializer, as a silo's storage
+/// does: the writer's protocol (epochs, ETags, chunks) tested without a cluster.
+/// </summary>
+internal sealed class JobStateWriters : IDisposable
+{
+    private readonly ServiceProvider _services = new ServiceCollection()
+        .AddSerializer(b => b.AddAssembly(typeof(JobGrainState).Assembly))
+        .BuildServiceProvider();
+
+    public InMemoryGrainStorage NewStorage() => new(new OrleansGrainStorageSerializer(_services.GetRequiredService<Serializer>()));
+
+    public static JobStateWriter Writer(IGrainStorage storage, GrainId grain) =>
+        new(storage, grain, TimeProvider.System, new JobCoordinatorOptions(), NullLogger.Instance);
+
+    public void Dispose() => _services.Dispose();
+}
