@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
+using Cluster.Grains.Tests;
 
 namespace Cluster.Silo.Tests;
 
@@ -14,7 +14,7 @@ public sealed class RedisFixture : IAsyncLifetime
     private static readonly TimeSpan s_installDeadline = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan s_startDeadline = TimeSpan.FromSeconds(30);
 
-    private readonly ConcurrentQueue<string> _output = new();
+    private readonly RecentLines _output = new();
     private Process? _process;
 
     public int Port { get; private set; }
@@ -24,14 +24,14 @@ public sealed class RedisFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        string server = FindOnPath("redis-server") ?? await InstallAsync();
+        string server = LocalTools.FindOnPath("redis-server") ?? await InstallAsync();
         Port = SiloProcess.FreePorts(1)[0];
         var start = new ProcessStartInfo(server) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string argument in new[] { "--port", $"{Port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no" })
             start.ArgumentList.Add(argument);
         _process = new Process { StartInfo = start };
-        _process.OutputDataReceived += (_, e) => Keep(e.Data);
-        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        _process.OutputDataReceived += (_, e) => _output.Keep(e.Data);
+        _process.ErrorDataReceived += (_, e) => _output.Keep(e.Data);
         _process.Start();
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
@@ -39,30 +39,23 @@ public sealed class RedisFixture : IAsyncLifetime
         while (!await AcceptsConnectionsAsync(Port))
         {
             if (_process.HasExited || DateTime.UtcNow > deadline)
-                throw new InvalidOperationException($"redis-server did not start on port {Port}:\n{string.Join('\n', _output)}");
+                throw new InvalidOperationException($"redis-server did not start on port {Port}:\n{_output}");
             await Task.Delay(100);
         }
     }
 
     public async Task DisposeAsync()
     {
-        if (_process is null) return;
-        try
+        if (_process is { } process)
         {
-            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await _process.WaitForExitAsync(wait.Token);
+            _process = null;
+            await LocalTools.StopAsync(process, "redis-server", _ => { }); // already gone, or it would not die within 10 s
         }
-        catch (Exception e) when (e is InvalidOperationException or OperationCanceledException)
-        {
-            // already gone, or it would not die within 10 s
-        }
-        _process.Dispose();
     }
 
     private static async Task<string> InstallAsync()
     {
-        if (FindOnPath("apt-get") is not { } apt || Environment.UserName != "root")
+        if (LocalTools.FindOnPath("apt-get") is not { } apt || Environment.UserName != "root")
         {
             throw new InvalidOperationException("The Redis membership test needs redis-server on PATH. Install it " +
                 "(Debian/Ubuntu: `sudo apt-get install redis-server`; macOS: `brew install redis`) and run the tests again.");
@@ -73,7 +66,7 @@ public sealed class RedisFixture : IAsyncLifetime
             int code = await RunAsync(apt, ["install", "-y", "--no-install-recommends", "redis-server"]);
             if (code != 0) throw new InvalidOperationException($"apt-get install redis-server failed with exit code {code}; install it by hand and run the tests again.");
         }
-        return FindOnPath("redis-server") ?? throw new InvalidOperationException("apt-get installed redis-server, but it is not on PATH.");
+        return LocalTools.FindOnPath("redis-server") ?? throw new InvalidOperationException("apt-get installed redis-server, but it is not on PATH.");
     }
 
     private static async Task<int> RunAsync(string program, string[] arguments)
@@ -103,15 +96,4 @@ public sealed class RedisFixture : IAsyncLifetime
         }
     }
 
-    private static string? FindOnPath(string tool) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, tool))
-            .FirstOrDefault(File.Exists);
-
-    private void Keep(string? line)
-    {
-        if (line is null) return;
-        _output.Enqueue(line);
-        while (_output.Count > 50) _output.TryDequeue(out _);
-    }
 }

@@ -28,7 +28,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
     private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(100);
 
     private readonly Action<string> _report;
-    private readonly ConcurrentQueue<string> _output = new();
+    private readonly RecentLines _output = new();
     private Process? _process;
     private string? _dataDirectory;
     private string? _node;
@@ -66,7 +66,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        string node = _node = FindOnPath("node") ?? throw MissingTool("node");
+        string node = _node = LocalTools.FindOnPath("node") ?? throw MissingTool("node");
         string script = _script = await EnsureInstalledAsync();
         _dataDirectory = Path.Combine(Path.GetTempPath(), $"azurite-{Guid.NewGuid():N}");
         Directory.CreateDirectory(_dataDirectory);
@@ -98,29 +98,9 @@ public sealed class AzuriteFixture : IAsyncLifetime
         if (_process is { } process)
         {
             _process = null;
-            try
-            {
-                if (!process.HasExited) process.Kill(entireProcessTree: true);
-                using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                await process.WaitForExitAsync(wait.Token);
-            }
-            catch (Exception e) when (e is InvalidOperationException or OperationCanceledException)
-            {
-                Report($"Could not confirm that Azurite (pid {process.Id}) exited: {e.Message}");
-            }
-            process.Dispose();
+            await LocalTools.StopAsync(process, "Azurite", Report);
         }
-        if (_dataDirectory is { } directory && Directory.Exists(directory))
-        {
-            try
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-            catch (IOException e)
-            {
-                Report($"Could not delete Azurite's data folder '{directory}': {e.Message}");
-            }
-        }
+        LocalTools.DeleteData(_dataDirectory, "Azurite", Report);
     }
 
     /// <summary>
@@ -180,8 +160,8 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
         var clock = Stopwatch.StartNew();
         var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => Keep(e.Data);
-        process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        process.OutputDataReceived += (_, e) => _output.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => _output.Keep(e.Data);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -209,11 +189,11 @@ public sealed class AzuriteFixture : IAsyncLifetime
     /// <summary>Returns the path of azurite.js, installing the pinned version into the repository's cache first if needed.</summary>
     private async Task<string> EnsureInstalledAsync()
     {
-        string cache = Path.Combine(RepositoryRoot(), ".tmp", "azurite");
+        string cache = Path.Combine(LocalTools.RepositoryRoot("place the Azurite cache"), ".tmp", "azurite");
         string script = ScriptPath(cache);
         if (File.Exists(script)) return script;
 
-        string npm = FindOnPath("npm") ?? throw MissingTool("npm");
+        string npm = LocalTools.FindOnPath("npm") ?? throw MissingTool("npm");
         Directory.CreateDirectory(cache);
         // Test processes started side by side must not install into the same folder at once.
         using var installLock = await LockAsync(Path.Combine(cache, ".install.lock"));
@@ -321,41 +301,11 @@ public sealed class AzuriteFixture : IAsyncLifetime
         }
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Cluster.sln"))) return directory.FullName;
-        }
-        throw new InvalidOperationException($"No folder above '{AppContext.BaseDirectory}' contains Cluster.sln; cannot place the Azurite cache.");
-    }
-
-    private static string? FindOnPath(string tool)
-    {
-        string[] names = OperatingSystem.IsWindows() ? [tool + ".exe", tool + ".cmd"] : [tool];
-        foreach (string directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            foreach (string name in names)
-            {
-                string candidate = Path.Combine(directory, name);
-                if (File.Exists(candidate)) return candidate;
-            }
-        }
-        return null;
-    }
-
     private static InvalidOperationException MissingTool(string tool) => new(
         $"The Azure Blob tests run Azurite, which needs Node.js (18 or newer) and npm, but '{tool}' is not on PATH. " +
         "Install them (Debian/Ubuntu: `sudo apt-get install nodejs npm`; or https://nodejs.org) and run the tests again.");
 
-    private void Keep(string? line)
-    {
-        if (line is null) return;
-        _output.Enqueue(line);
-        while (_output.Count > 50) _output.TryDequeue(out _);
-    }
-
-    private string RecentOutput() => _output.IsEmpty ? "(Azurite printed nothing)" : "Azurite output:\n" + string.Join('\n', _output);
+    private string RecentOutput() => _output.IsEmpty ? "(Azurite printed nothing)" : "Azurite output:\n" + _output;
 
     private void Report(string message) => _report(message);
 }

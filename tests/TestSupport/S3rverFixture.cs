@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -25,7 +24,7 @@ public sealed class S3rverFixture : IAsyncLifetime
     private static readonly TimeSpan s_installDeadline = TimeSpan.FromMinutes(10);
 
     private readonly IMessageSink _diagnostics;
-    private readonly ConcurrentQueue<string> _output = new();
+    private readonly RecentLines _output = new();
     private Process? _process;
     private string? _dataDirectory;
 
@@ -37,7 +36,7 @@ public sealed class S3rverFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        string node = FindOnPath("node") ?? throw new InvalidOperationException(
+        string node = LocalTools.FindOnPath("node") ?? throw new InvalidOperationException(
             "The S3 tests run s3rver, which needs Node.js (18 or newer) on PATH. Install it (Debian/Ubuntu: `sudo apt-get install nodejs npm`) and run the tests again.");
         string script = await EnsureInstalledAsync();
         _dataDirectory = Path.Combine(Path.GetTempPath(), $"s3rver-{Guid.NewGuid():N}");
@@ -48,8 +47,8 @@ public sealed class S3rverFixture : IAsyncLifetime
             start.ArgumentList.Add(argument);
         var clock = Stopwatch.StartNew();
         _process = new Process { StartInfo = start };
-        _process.OutputDataReceived += (_, e) => Keep(e.Data);
-        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        _process.OutputDataReceived += (_, e) => _output.Keep(e.Data);
+        _process.ErrorDataReceived += (_, e) => _output.Keep(e.Data);
         _process.Start();
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
@@ -57,7 +56,7 @@ public sealed class S3rverFixture : IAsyncLifetime
         {
             if (_process.HasExited || clock.Elapsed > s_startDeadline)
             {
-                string output = string.Join('\n', _output);
+                string output = _output.ToString();
                 await DisposeAsync();
                 throw new InvalidOperationException($"s3rver did not start on port {Port} within {s_startDeadline.TotalSeconds:F0} s:\n{output}");
             }
@@ -71,35 +70,15 @@ public sealed class S3rverFixture : IAsyncLifetime
         if (_process is { } process)
         {
             _process = null;
-            try
-            {
-                if (!process.HasExited) process.Kill(entireProcessTree: true);
-                using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                await process.WaitForExitAsync(wait.Token);
-            }
-            catch (Exception e) when (e is InvalidOperationException or OperationCanceledException)
-            {
-                Report($"Could not confirm that s3rver (pid {process.Id}) exited: {e.Message}");
-            }
-            process.Dispose();
+            await LocalTools.StopAsync(process, "s3rver", Report);
         }
-        if (_dataDirectory is { } directory && Directory.Exists(directory))
-        {
-            try
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-            catch (IOException e)
-            {
-                Report($"Could not delete s3rver's data folder '{directory}': {e.Message}");
-            }
-        }
+        LocalTools.DeleteData(_dataDirectory, "s3rver", Report);
     }
 
     /// <summary>The path of s3rver.js, running build/setup-test-deps.sh first when it is not installed yet.</summary>
     private static async Task<string> EnsureInstalledAsync()
     {
-        string root = RepositoryRoot();
+        string root = LocalTools.RepositoryRoot("find s3rver");
         string script = Path.Combine(root, ".tmp", "s3rver", "node_modules", "s3rver", "bin", "s3rver.js");
         if (File.Exists(script)) return script;
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -142,27 +121,6 @@ public sealed class S3rverFixture : IAsyncLifetime
         {
             return false;
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Cluster.sln"))) return directory.FullName;
-        }
-        throw new InvalidOperationException($"No folder above '{AppContext.BaseDirectory}' contains Cluster.sln; cannot find s3rver.");
-    }
-
-    private static string? FindOnPath(string tool) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, tool))
-            .FirstOrDefault(File.Exists);
-
-    private void Keep(string? line)
-    {
-        if (line is null) return;
-        _output.Enqueue(line);
-        while (_output.Count > 50) _output.TryDequeue(out _);
     }
 
     private void Report(string message) => _diagnostics.OnMessage(new DiagnosticMessage(message));
