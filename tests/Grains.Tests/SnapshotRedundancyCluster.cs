@@ -25,7 +25,12 @@ internal static class SnapshotRedundancyCluster
     public static Task OpenOnly(ClusterFixture fixture, IReadOnlyCollection<string> open) => Eventually.True(async () =>
     {
         var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        foreach (var node in await scheduler.GetNodes())
+        var nodes = await scheduler.GetNodes();
+        // A scheduler that just moved (or restarted) learns nodes as they register again: one it does not list yet
+        // would join uncordoned after this pass. Wait until every live silo's nodes are listed.
+        if (fixture.Cluster.Silos.Any(silo => nodes.Count(n => n.Capabilities.NodeId.StartsWith(silo.Name + "/", StringComparison.Ordinal)) < ClusterFixture.SlotsPerSilo))
+            return false;
+        foreach (var node in nodes)
         {
             string nodeId = node.Capabilities.NodeId;
             bool wanted = open.Any(silo => nodeId.StartsWith(silo + "/", StringComparison.Ordinal));
