@@ -21,6 +21,7 @@ internal sealed partial class SchedulerGrain
         {
             _nodes[nodeId] = node = node with { Cordoned = true };
             SetReason(nodeId, reason);
+            await Mark(nodeId, new OperatorNodeMark(Draining: false, _operatorReasons.GetValueOrDefault(nodeId)));
             LogOperator(logger, "cordoned", nodeId);
             await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeCordoned, null, nodeId, 0, 0, 0, null,
                 $"node {nodeId} cordoned{Because(reason)}: it keeps its stages but takes no new ones", reason, OperatorCalls.CurrentPrincipal));
@@ -28,6 +29,7 @@ internal sealed partial class SchedulerGrain
         else if (reason is not null)
         {
             SetReason(nodeId, reason);
+            await Mark(nodeId, new OperatorNodeMark(node.Draining, _operatorReasons.GetValueOrDefault(nodeId)));
         }
         return Info(node);
     }
@@ -39,6 +41,7 @@ internal sealed partial class SchedulerGrain
         {
             _nodes[nodeId] = node = node with { Cordoned = false, Draining = false, Straggler = null };
             _operatorReasons.Remove(nodeId);
+            await Mark(nodeId, null);
             LogOperator(logger, "uncordoned", nodeId);
             await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeUncordoned, null, nodeId, 0, 0, 0, null,
                 $"node {nodeId} uncordoned: it takes new stages again", Principal: OperatorCalls.CurrentPrincipal));
@@ -53,6 +56,7 @@ internal sealed partial class SchedulerGrain
         var node = Known(nodeId);
         _nodes[nodeId] = node = node with { Cordoned = true, Draining = true };
         SetReason(nodeId, reason);
+        await Mark(nodeId, new OperatorNodeMark(Draining: true, _operatorReasons.GetValueOrDefault(nodeId)));
         var jobs = _jobs.Where(j => j.Value.Nodes.Contains(nodeId)).Select(j => j.Key).ToArray();
         LogOperator(logger, "draining", nodeId);
         await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeDraining, null, nodeId, 0, 0, 0, null,
@@ -62,6 +66,22 @@ internal sealed partial class SchedulerGrain
         foreach (string jobId in jobs)
             Send(jobId, job => job.MoveStagesOff([nodeId], $"node {nodeId} is being drained{Because(reason)}"));
         return Info(node);
+    }
+
+    /// <summary>Persists an operator's mark on a node (null: none), so a re-activated scheduler applies it again.</summary>
+    private async Task Mark(string nodeId, OperatorNodeMark? mark)
+    {
+        if (mark is null ? !persisted.State.NodeMarks.Remove(nodeId) : persisted.State.NodeMarks.GetValueOrDefault(nodeId) == mark) return;
+        if (mark is not null) persisted.State.NodeMarks[nodeId] = mark;
+        await persisted.WriteStateAsync();
+    }
+
+    /// <summary>A node registering with this activation for the first time gets the operator's persisted mark back.</summary>
+    private NodeRecord WithOperatorMark(NodeRecord node)
+    {
+        if (!persisted.State.NodeMarks.TryGetValue(node.Capabilities.NodeId, out var mark)) return node;
+        SetReason(node.Capabilities.NodeId, mark.Reason);
+        return node with { Cordoned = true, Draining = mark.Draining };
     }
 
     private void SetReason(string nodeId, string? reason)

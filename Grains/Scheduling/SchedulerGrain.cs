@@ -127,7 +127,7 @@ internal sealed partial class SchedulerGrain(
         // old sequence must not make its new heartbeats look stale. Its last health stays until the next heartbeat, so
         // a routine re-registration never makes a node look unready.
         _nodes[capabilities.NodeId] = existing is null
-            ? new NodeRecord(capabilities, null, null)
+            ? WithOperatorMark(new NodeRecord(capabilities, null, null))
             : existing with { Capabilities = capabilities, Health = existing.Health is { } h ? h with { Sequence = 0 } : null };
         if (known) return Task.CompletedTask;
         LogRegistered(logger, capabilities.NodeId, capabilities.SiloName, capabilities.GigaflopsMeasured);
