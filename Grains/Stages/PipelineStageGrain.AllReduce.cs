@@ -1,0 +1,93 @@
+using System.Security.Cryptography;
+using Cluster.Grains.Checkpoints;
+using Cluster.Grains.Compute;
+using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Messages;
+using Cluster.Grains.Interfaces.Stages;
+using Cluster.Grains.Jobs;
+using Cluster.Grains.Placement;
+using Cluster.Kernels.Checkpoint;
+using Cluster.Kernels.Data;
+using Cluster.Kernels.Model;
+using Cluster.Kernels.Training;
+using Cluster.Kernels.Wire;
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.Grains.Stages;
+
+/// <summary>The stage's gradient all-reduce across data-parallel replicas (reduce-scatter, then all-gather; see the class comment).</summary>
+internal sealed partial class PipelineStageGrain
+{
+    /// <summary>One step's all-reduce as this rank sees it: its local gradients, and its reduced chunk once reduced.</summary>
+    private sealed class StepReduction(long epoch, long step)
+    {
+        public long Epoch { get; } = epoch;
+
+        public long Step { get; } = step;
+
+        public TaskCompletionSource<float[]> Local { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource<float[]> Reduced { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Reduce-scatter then all-gather over the same stage of every replica; leaves the reduced gradients in the executor.</summary>
+    private async Task AllReduce(long epoch, long step, StageExecutor executor, DeviceWorker worker)
+    {
+        var reduction = Reduction(epoch, step);
+        var local = await OnDevice(worker, executor.LocalGradients);
+        _stepComputeMs += local.Ran.TotalMilliseconds;
+        reduction.Local.TrySetResult(local.Value);
+
+        int ranks = _replicaIds.Length;
+        var (start, end) = ReplicaReduction.Chunk(local.Value.Length, ranks, _rank);
+        var parts = await Task.WhenAll(Enumerable.Range(0, ranks).Select(q => q == _rank
+            ? Task.FromResult(local.Value[start..end])
+            : Peer(q).GetGradientChunk(epoch, step, _rank).WaitAsync(_epochCalls.Token)));
+        Fenced(epoch, step);
+        var reduced = await OnDevice(worker, () => ReplicaReduction.Sum(parts));
+        _stepComputeMs += reduced.Ran.TotalMilliseconds;
+        reduction.Reduced.TrySetResult(reduced.Value);
+
+        var chunks = await Task.WhenAll(Enumerable.Range(0, ranks).Select(q => q == _rank
+            ? Task.FromResult(reduced.Value)
+            : Peer(q).GetReducedChunk(epoch, step).WaitAsync(_epochCalls.Token)));
+        Fenced(epoch, step);
+        var full = new float[local.Value.Length];
+        for (int q = 0; q < ranks; q++)
+        {
+            var (from, to) = ReplicaReduction.Chunk(full.Length, ranks, q);
+            if (chunks[q].Length != to - from)
+                throw new InvalidOperationException($"Replica rank {q} sent {chunks[q].Length} reduced values for chunk {from}…{to}: the replicas run different stage plans.");
+            chunks[q].CopyTo(full, from);
+        }
+        var applied = await OnDevice(worker, () => { executor.UseReducedGradients(full); return true; });
+        _stepComputeMs += applied.Ran.TotalMilliseconds;
+    }
+
+    public async Task<float[]> GetGradientChunk(long epoch, long step, int chunk)
+    {
+        Fenced(epoch, step);
+        if (chunk < 0 || chunk >= _replicaIds.Length)
+            throw new ArgumentOutOfRangeException(nameof(chunk), chunk, $"Stage {this.GetPrimaryKeyString()} has {_replicaIds.Length} replicas, so chunks 0…{_replicaIds.Length - 1}.");
+        var local = await Reduction(epoch, step).Local.Task.WaitAsync(_epochCalls.Token);
+        var (start, end) = ReplicaReduction.Chunk(local.Length, _replicaIds.Length, chunk);
+        return local[start..end];
+    }
+
+    public async Task<float[]> GetReducedChunk(long epoch, long step)
+    {
+        Fenced(epoch, step);
+        return await Reduction(epoch, step).Reduced.Task.WaitAsync(_epochCalls.Token);
+    }
+
+    /// <summary>This step's all-reduce (made by whichever of the job's call or a peer's arrives first).</summary>
+    private StepReduction Reduction(long epoch, long step)
+    {
+        if (_reduction is null || _reduction.Epoch != epoch || _reduction.Step != step)
+            _reduction = new StepReduction(epoch, step);
+        return _reduction;
+    }
+
+    private IPipelineStageGrain Peer(int rank) =>
+        GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(_assignment!.Job.JobId, _replicaIds[rank], _executor!.Stage));
+}

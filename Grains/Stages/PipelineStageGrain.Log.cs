@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.Grains.Stages;
+
+internal sealed partial class PipelineStageGrain
+{
+    [LoggerMessage(3, LogLevel.Warning, "Stage {Stage}: freeing a dropped executor on its device failed")]
+    private static partial void LogDisposeFailed(ILogger logger, Exception exception, string stage);
+
+    [LoggerMessage(2, LogLevel.Information, "Stage {Stage}: {Message}")]
+    private static partial void LogHolderMoving(ILogger logger, string stage, string message);
+
+    [LoggerMessage(1, LogLevel.Information, "Stage {Stage} configured for epoch {Epoch} on node {NodeId} ({Plan}), at step {Step}")]
+    private static partial void LogConfigured(ILogger logger, string stage, long epoch, string nodeId, string plan, long step);
+}

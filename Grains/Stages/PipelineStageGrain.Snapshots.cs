@@ -1,0 +1,172 @@
+using System.Security.Cryptography;
+using Cluster.Grains.Checkpoints;
+using Cluster.Grains.Compute;
+using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Messages;
+using Cluster.Grains.Interfaces.Stages;
+using Cluster.Grains.Jobs;
+using Cluster.Grains.Placement;
+using Cluster.Kernels.Checkpoint;
+using Cluster.Kernels.Data;
+using Cluster.Kernels.Model;
+using Cluster.Kernels.Training;
+using Cluster.Kernels.Wire;
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.Grains.Stages;
+
+/// <summary>The stage's state kept and restored: its own snapshots, its holders' copies, and restores from memory or a checkpoint.</summary>
+internal sealed partial class PipelineStageGrain
+{
+    public async Task Snapshot(long epoch, long completedSteps, bool durable)
+    {
+        var (executor, worker) = Fenced(epoch, completedSteps);
+        var images = (await OnDevice(worker, executor.ExportState)).Value;
+        KeepOwn(completedSteps, images);
+        if (_rank != 0) return; // replicas hold the same state: the first one's copy goes to the holders
+        await SendToHolders(epoch, completedSteps, executor.Stage, images, durable);
+    }
+
+    /// <summary>Keeps this stage's own copy of a step (the two newest); a rewound or repeated step replaces the old timeline.</summary>
+    private void KeepOwn(long step, IReadOnlyList<UnitStateImage> images)
+    {
+        _ownSnapshots.RemoveAll(o => o.Step >= step);
+        _ownSnapshots.Add((step, images));
+        if (_ownSnapshots.Count > 2) _ownSnapshots.RemoveAt(0);
+    }
+
+    /// <summary>
+    /// Rule (3) of the redundancy invariant (see <see cref="CheckpointShardGrain"/>): a stage just configured — moved,
+    /// joined, restarted, re-activated or rewound — holds its state of the step it resumes from and hands it to its
+    /// holders before the job runs the next step, so a holder lost with its silo, or one the stage moved next to, is
+    /// back on another silo first.
+    /// </summary>
+    private async Task SeedSnapshotHolders(StageExecutor executor, DeviceWorker worker)
+    {
+        long step = executor.CompletedSteps;
+        var own = _ownSnapshots.FirstOrDefault(o => o.Step == step).Units;
+        if (own is null or { Count: 0 })
+        {
+            own = (await worker.Run(executor.ExportState)).Value;
+            KeepOwn(step, own);
+        }
+        if (_rank == 0)
+            await SendToHolders(_epoch, step, executor.Stage, own, durable: false);
+    }
+
+    private async Task SendToHolders(long epoch, long step, int stage, IReadOnlyList<UnitStateImage> images, bool durable)
+    {
+        var units = ToUnitImages(images);
+        string jobId = _assignment!.Job.JobId;
+        await Task.WhenAll(Enumerable.Range(0, SnapshotHolders.For(_assignment.Job.SnapshotReplicas))
+            .Select(h => SendToHolder(GrainFactory.GetGrain<ICheckpointShardGrain>(SnapshotHolders.Key(jobId, stage, h)), epoch, step, stage, units, durable && h == 0)));
+    }
+
+    /// <summary>
+    /// Hands a snapshot to one holder, naming this silo so the holder can tell it is on the wrong one; a holder that
+    /// was (it moves away) is retried until the copy is held elsewhere.
+    /// </summary>
+    private async Task SendToHolder(ICheckpointShardGrain holder, long epoch, long step, int stage, UnitImage[] units, bool durable)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            RequestContext.Set(PlacementContextKeys.AvoidSilo, workers.SiloName);
+            Task accept;
+            try
+            {
+                accept = holder.Accept(epoch, step, stage, units, durable);
+            }
+            finally
+            {
+                RequestContext.Remove(PlacementContextKeys.AvoidSilo);
+            }
+            try
+            {
+                await accept;
+                return;
+            }
+            catch (SnapshotHolderMisplacedException e) when (attempt < 50)
+            {
+                LogHolderMoving(logger, this.GetPrimaryKeyString(), e.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 20 * attempt)), time); // the holder is leaving this silo
+            }
+        }
+    }
+
+    public Task<IReadOnlyList<UnitImage>?> GetSnapshot(long completedSteps) =>
+        Task.FromResult<IReadOnlyList<UnitImage>?>(_ownSnapshots.Where(o => o.Step == completedSteps)
+            .Select(o => ToUnitImages(o.Units)).FirstOrDefault());
+
+    private static UnitImage[] ToUnitImages(IReadOnlyList<UnitStateImage> images) => [.. images.Select(i => new UnitImage(i.UnitIndex, i.UnitName, i.Image))];
+
+    public Task<long> GetSnapshotStep() => Task.FromResult(_ownSnapshots.Count > 0 ? _ownSnapshots[^1].Step : -1);
+
+    public Task<long[]> GetSnapshotSteps() => Task.FromResult(_ownSnapshots.Select(o => o.Step).ToArray());
+
+    private async Task Restore(DeviceWorker worker, StageExecutor executor, CheckpointManifest manifest)
+    {
+        var (start, end) = executor.Plan.UnitRange(executor.Stage);
+        var images = new Dictionary<string, (byte[] Image, string Source)>(StringComparer.Ordinal);
+        for (int unit = start; unit < end; unit++)
+        {
+            string unitName = ModelLayout.UnitName(executor.Config, unit);
+            var record = manifest.Shards.FirstOrDefault(s => s.UnitName == unitName)
+                ?? throw new CheckpointCorruptException($"{manifest.JobId}/step {manifest.Step}", $"its manifest lists no shard for unit '{unitName}'.");
+            byte[] image = await store.ReadShardAsync(manifest.JobId, manifest.Step, record.Name);
+            string actual = Convert.ToHexStringLower(SHA256.HashData(image));
+            if (actual != record.Sha256)
+                throw new CheckpointCorruptException($"{manifest.JobId}/step-{manifest.Step}/{record.Name}", $"its SHA-256 {actual[..12]}… does not match the manifest's {record.Sha256[..Math.Min(12, record.Sha256.Length)]}….");
+            images[unitName] = (image, $"{manifest.JobId}/step-{manifest.Step}/{record.Name}");
+        }
+        await worker.Run(() => executor.ImportState(unit => images[unit]));
+        if (executor.CompletedSteps != manifest.Step)
+            throw new CheckpointCorruptException($"{manifest.JobId}/step {manifest.Step}", $"its shards hold optimizer step {executor.CompletedSteps}, not {manifest.Step}.");
+    }
+
+    /// <summary>
+    /// Loads the in-memory snapshot of <paramref name="step"/>: this stage's own copy when it survived the failure,
+    /// else a copy one of its snapshot holders keeps on another silo, else a surviving replica's.
+    /// </summary>
+    private async Task RestoreFromMemory(DeviceWorker worker, StageExecutor executor, string jobId, long step, IReadOnlyList<string> peers, int snapshotReplicas)
+    {
+        string shardKey = StageKeys.Shard(jobId, executor.Stage);
+        string[] holders = [.. Enumerable.Range(0, SnapshotHolders.For(snapshotReplicas)).Select(h => SnapshotHolders.Key(jobId, executor.Stage, h))];
+        Dictionary<string, (byte[] Image, string Source)>? images = null;
+        if (_ownSnapshots.FirstOrDefault(o => o.Step == step) is { Units.Count: > 0 } own)
+            images = own.Units.ToDictionary(u => u.UnitName, u => (u.Image, $"{this.GetPrimaryKeyString()} (own memory, step {step})"), StringComparer.Ordinal);
+        var tried = new List<string>();
+        foreach (string source in holders.Concat(peers))
+        {
+            if (images is not null) break;
+            try
+            {
+                Task<IReadOnlyList<UnitImage>?> Read() => holders.Contains(source)
+                    ? GrainFactory.GetGrain<ICheckpointShardGrain>(source).GetSnapshot(step)
+                    : GrainFactory.GetGrain<IPipelineStageGrain>(source).GetSnapshot(step).WaitAsync(TimeSpan.FromSeconds(5));
+                IReadOnlyList<UnitImage>? units;
+                try
+                {
+                    units = await Read();
+                }
+                catch (Exception e) when (e is not (CheckpointCorruptException or TimeoutException))
+                {
+                    // A holder that moved since this silo last called it is reached at its old, dead, silo once;
+                    // the failure drops that address: ask again.
+                    units = await Read();
+                }
+                if (units is null) tried.Add($"{source} no longer holds it");
+                else images = units.ToDictionary(u => u.UnitName, u => (u.Image, $"{source} (memory, step {step})"), StringComparer.Ordinal);
+            }
+            catch (Exception e) when (e is not CheckpointCorruptException)
+            {
+                tried.Add($"{source} could not be reached ({e.Message})");
+            }
+        }
+        if (images is null)
+            throw new CheckpointCorruptException($"{shardKey} (memory)", $"no copy of the snapshot of step {step} is left: {string.Join("; ", tried)}.");
+        await worker.Run(() => executor.ImportState(unit => images.TryGetValue(unit, out var image) ? image
+            : throw new CheckpointCorruptException($"{shardKey} (memory)", $"its snapshot has no unit '{unit}'.")));
+        if (executor.CompletedSteps != step)
+            throw new CheckpointCorruptException($"{shardKey} (memory)", $"its snapshot holds optimizer step {executor.CompletedSteps}, not {step}.");
+    }
+}
