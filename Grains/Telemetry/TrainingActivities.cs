@@ -56,17 +56,7 @@ public static class TrainingActivities
     /// whatever grain call started the job's loop); it is the ambient span of the step, so the stage calls nest under
     /// it. Call it first thing in the step's async method and dispose it when the step ends.
     /// </summary>
-    public static Activity? Step(string jobId, long epoch, long step)
-    {
-        if (!Source.HasListeners()) return null;
-        Activity.Current = null; // a new trace; called first thing in an async method, so the caller's span is untouched
-        var activity = Source.StartActivity(StepName, ActivityKind.Internal);
-        if (activity is null) return null;
-        activity.SetTag(JobTag, jobId);
-        activity.SetTag(EpochTag, epoch);
-        activity.SetTag(StepTag, step);
-        return activity;
-    }
+    public static Activity? Step(string jobId, long epoch, long step) => NewTrace(StepName, jobId, epoch, step);
 
     /// <summary>A stage's part of one micro-batch, a child of the caller's span (the step, or the stage before it).</summary>
     public static Activity? StageMicroBatch(string stageKey, long epoch, long step, int microBatch)
@@ -119,11 +109,14 @@ public static class TrainingActivities
     }
 
     /// <summary>The commit of one checkpoint: its own trace (it runs in the background while training goes on).</summary>
-    public static Activity? CheckpointCommit(string jobId, long epoch, long step)
+    public static Activity? CheckpointCommit(string jobId, long epoch, long step) => NewTrace(CheckpointCommitName, jobId, epoch, step);
+
+    /// <summary>A span that roots a trace of its own, tagged with the job, epoch and step.</summary>
+    private static Activity? NewTrace(string name, string jobId, long epoch, long step)
     {
         if (!Source.HasListeners()) return null;
         Activity.Current = null; // a new trace; called first thing in an async method, so the caller's span is untouched
-        var activity = Source.StartActivity(CheckpointCommitName, ActivityKind.Internal);
+        var activity = Source.StartActivity(name, ActivityKind.Internal);
         if (activity is null) return null;
         activity.SetTag(JobTag, jobId);
         activity.SetTag(EpochTag, epoch);
