@@ -6,14 +6,19 @@ using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Placement;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 
 namespace Cluster.Grains.Nodes;
 
 /// <summary>
 /// One device slot of this silo. Registers with the scheduler (capabilities measured by a short calibration on the
 /// device's own worker) and heartbeats its health. It only ever lives on its own silo: activation elsewhere fails.
+/// Immovable: Orleans 10.4 migrates an activation with queued calls when its silo shuts down, and no other silo can
+/// host this device (the placement director refuses, which Orleans logged as an error at every demo shutdown); the
+/// node's calls fail with its silo instead, which is what a node leaving means.
 /// </summary>
 [NodeSiloPlacement]
+[Immovable]
 internal sealed partial class NodeGrain(
     DeviceWorkerPool workers,
     SiloHealthAggregator aggregator,

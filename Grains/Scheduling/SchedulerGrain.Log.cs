@@ -51,4 +51,7 @@ internal sealed partial class SchedulerGrain
 
     [LoggerMessage(16, LogLevel.Warning, "Could not ask job {JobId} for its placement (attempt {Attempt})")]
     private static partial void LogReportFailed(ILogger logger, Exception exception, string jobId, int attempt);
+
+    [LoggerMessage(17, LogLevel.Warning, "The job registry cannot be read (attempt {Attempt}): the scheduler admits nothing until it can, and asks again in {Seconds:F1} s")]
+    private static partial void LogRegistryUnreadable(ILogger logger, Exception exception, int attempt, double seconds);
 }

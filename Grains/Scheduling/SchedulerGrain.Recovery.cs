@@ -16,73 +16,100 @@ namespace Cluster.Grains.Scheduling;
 /// reply, every placement pays a storage round trip, and the table would be stale anyway for every job that released
 /// while the scheduler was down. The job registry (persisted) lists every unfinished job; each reports its placement
 /// and epoch on request (<see cref="ITrainingJobGrain.GetStatus"/>, whose placement and epoch the job flushed before
-/// configuring stages). Until every listed job has answered (or three rounds of asking have passed), the scheduler
-/// admits nothing: a queued job never lands on nodes a running job holds but has not reported yet. Claims that break
-/// the invariant (a node claimed by two jobs) are reconciled: the first claim in order (running jobs first, then the
-/// newest epoch, then job id) keeps the node, the other job is told its nodes are lost and recovers elsewhere, and a
-/// <see cref="ClusterEventKind.PlacementReconciled"/> event says so; so does every placement adopted this way.
+/// configuring stages).
+/// <list type="bullet">
+/// <item>Until the registry has been read, the scheduler admits nothing, however long that takes (retried with a capped
+/// back-off, each failure logged): without the list it cannot know which nodes running jobs hold.</item>
+/// <item>Until every listed job has answered, or three rounds of asking have passed, it admits nothing either: a queued
+/// job never lands on nodes a running job holds but has not reported yet.</item>
+/// <item>A job still silent after that (its grain moving, its silo slow) is asked again for a while, and whatever it
+/// reports first — its answer, or the placement it holds when it next asks to be placed — is reconciled then.</item>
+/// </list>
+/// Claims that break the invariant (a node claimed by two jobs) are reconciled: the first claim in order (running jobs
+/// first, then the newest epoch, then job id; a late claim comes after every claim already adopted) keeps the node, the
+/// other job is told its nodes are lost and recovers elsewhere, and a <see cref="ClusterEventKind.PlacementReconciled"/>
+/// event says so; so does every placement adopted this way.
 /// </remarks>
 internal sealed partial class SchedulerGrain
 {
     private static readonly TimeSpan ReportTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan RegistryRetryMaxDelay = TimeSpan.FromSeconds(10);
     private const int RoundsBeforeAdmitting = 3;
     private const int MaxRounds = 20;
 
     private bool _rebuilt;
 
-    /// <summary>Jobs that released while the table was being rebuilt: a late report of theirs is stale.</summary>
-    private HashSet<string>? _releasedWhileRebuilding = new(StringComparer.Ordinal);
+    /// <summary>Why the rebuild cannot go on yet (the job registry cannot be read), for refusals; null when it can.</summary>
+    private string? _rebuildProblem;
+
+    /// <summary>
+    /// Jobs the registry listed that have not reported their placement. A job leaves the set when it answers, when it
+    /// releases (a late answer of its would be stale), or when it first asks to be placed (see <see cref="AdoptLate"/>).
+    /// </summary>
+    private readonly HashSet<string> _unreported = new(StringComparer.Ordinal);
+
+    /// <summary>Ends the rebuild's waits when the activation goes.</summary>
+    private readonly CancellationTokenSource _deactivating = new();
 
     private void StartRebuild() => _ = Rebuild();
 
     /// <summary>
-    /// Asks, adopts, then admits. Whatever goes wrong in here (a report that cannot be read), the scheduler ends up
-    /// admitting: a rebuild that never finished would stop the whole fleet from placing.
+    /// Reads the registry (until it can), asks, adopts, then admits. A job that fails to answer does not stop the
+    /// rebuild after <see cref="RoundsBeforeAdmitting"/> rounds: a rebuild that never finished would stop the whole
+    /// fleet from placing.
     /// </summary>
     private async Task Rebuild()
     {
         var started = time.GetUtcNow();
+        IReadOnlyList<string> active;
         try
         {
-            IReadOnlyList<string> active = await ActiveJobs();
-            var silent = new HashSet<string>(active, StringComparer.Ordinal);
+            active = await ActiveJobs();
+        }
+        catch (OperationCanceledException)
+        {
+            return; // deactivated before the registry could be read
+        }
+        _rebuildProblem = null;
+        try
+        {
+            _unreported.UnionWith(active);
             var reports = new List<JobReport>();
-            for (int round = 1; silent.Count > 0 && round <= MaxRounds; round++)
+            for (int round = 1; _unreported.Count > 0 && round <= MaxRounds; round++)
             {
-                var answers = await Task.WhenAll(silent.Select(id => Report(id, round)));
-                foreach (var answer in answers.OfType<JobReport>())
-                {
-                    silent.Remove(answer.JobId);
-                    reports.Add(answer);
-                }
-                if (round == RoundsBeforeAdmitting || silent.Count == 0)
+                var answers = await Task.WhenAll(_unreported.ToArray().Select(id => Report(id, round)));
+                // A job that released (or asked to be placed) while its answer was on the way is no longer unreported.
+                reports.AddRange(answers.OfType<JobReport>().Where(answer => _unreported.Remove(answer.JobId)));
+                if (round >= RoundsBeforeAdmitting || _unreported.Count == 0)
                 {
                     var (adopted, conflicts) = await Reconcile(reports);
                     reports.Clear();
                     if (!_rebuilt)
-                        LogRebuilt(logger, active.Count, (time.GetUtcNow() - started).TotalSeconds, adopted, conflicts, silent.Count);
+                        LogRebuilt(logger, active.Count, (time.GetUtcNow() - started).TotalSeconds, adopted, conflicts, _unreported.Count);
                     _rebuilt = true;
                 }
-                if (silent.Count > 0)
-                    await Task.Delay(round < RoundsBeforeAdmitting ? options.Value.HeartbeatPeriod : ReportTimeout, time);
+                if (_unreported.Count > 0)
+                    await Task.Delay(round < RoundsBeforeAdmitting ? options.Value.HeartbeatPeriod : ReportTimeout, time, _deactivating.Token);
             }
-            if (reports.Count > 0) await Reconcile(reports);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
         }
         catch (Exception e)
         {
             LogReportFailed(logger, e, "(rebuild)", 0);
         }
-        finally
-        {
-            _rebuilt = true;
-            _releasedWhileRebuilding = null;
-        }
+        if (!_rebuilt)
+            LogRebuilt(logger, active.Count, (time.GetUtcNow() - started).TotalSeconds, _jobs.Count, 0, _unreported.Count);
+        _rebuilt = true;
     }
 
     /// <summary>
-    /// The job registry's unfinished jobs, asked a few times (it may be reactivating on another silo). When it cannot
-    /// be read at all (its storage is out) the scheduler admits anyway, with only the nodes' word: jobs that hold nodes
-    /// then keep them by placing again with their current nodes preferred, and the log says it started blind.
+    /// The job registry's unfinished jobs, asked until it answers (it may be reactivating on another silo, or its storage
+    /// may be out), with a capped exponential back-off on the scheduler's clock. Meanwhile every admission is refused
+    /// (<see cref="PlacementRefusal.SchedulerStarting"/>, with the reason): jobs that hold nodes keep running, and no job
+    /// is placed onto nodes the scheduler cannot yet know to be taken.
     /// </summary>
     private async Task<IReadOnlyList<string>> ActiveJobs()
     {
@@ -92,15 +119,12 @@ internal sealed partial class SchedulerGrain
             {
                 return await GrainFactory.GetGrain<IJobRegistryGrain>(JobRegistryKeys.Default).GetActive().WaitAsync(ReportTimeout, time);
             }
-            catch (Exception e) when (attempt < RoundsBeforeAdmitting)
+            catch (Exception e) when (!_deactivating.IsCancellationRequested)
             {
-                LogReportFailed(logger, e, JobRegistryKeys.Default, attempt);
-                await Task.Delay(options.Value.HeartbeatPeriod, time);
-            }
-            catch (Exception e)
-            {
-                LogReportFailed(logger, e, JobRegistryKeys.Default, attempt);
-                return [];
+                var delay = Backoff.Delay(attempt, options.Value.HeartbeatPeriod, RegistryRetryMaxDelay);
+                _rebuildProblem = $"the job registry cannot be read ({attempt} attempt(s), last: {ShortError.Of(e)}); it is asked again in {delay.TotalSeconds:F1} s";
+                LogRegistryUnreadable(logger, e, attempt, delay.TotalSeconds);
+                await Task.Delay(delay, time, _deactivating.Token);
             }
         }
     }
@@ -135,52 +159,91 @@ internal sealed partial class SchedulerGrain
     private async Task<(int Adopted, int Conflicts)> Reconcile(IEnumerable<JobReport> reports)
     {
         int adopted = 0, conflicts = 0;
-        var now = time.GetUtcNow();
         foreach (var report in reports.Where(r => r.Holds).OrderByDescending(r => r.Running).ThenByDescending(r => r.Status.Epoch).ThenBy(r => r.JobId, StringComparer.Ordinal))
         {
             string jobId = report.JobId;
-            if (_jobs.ContainsKey(jobId) || _releasedWhileRebuilding?.Contains(jobId) == true) continue; // it placed or released since
+            if (_jobs.ContainsKey(jobId)) continue; // it placed since
             var spec = report.Spec!;
             StageDemand[] demands;
             try
             {
-                demands = [.. JobSpecs.Demands(spec, JobSpecs.PlanOf(spec)).OrderBy(d => d.Stage)];
+                demands = [.. JobSpecs.Demands(spec, JobSpecs.PlanOf(spec))];
             }
             catch (Exception e)
             {
                 LogReportFailed(logger, e, jobId, 0); // a spec this version cannot plan: the job places again anyway
                 continue;
             }
-            var replicas = report.Status.Placement.GroupBy(p => p.Replica).OrderBy(g => g.Key).ToArray();
-            if (replicas.Any(r => r.Count() != demands.Length))
+            var replicas = report.Status.Placement.GroupBy(p => p.Replica).OrderBy(g => g.Key)
+                .Select(g => new ReplicaNodes(g.Key, [.. g.OrderBy(p => p.Stage).Select(p => p.NodeId)])).ToArray();
+            if (replicas.Any(r => r.Nodes.Count != demands.Length))
                 continue; // a placement that does not match its spec's stages: the job places again anyway
-            int[] counts = [.. JobSpecs.ReplicaCounts(spec).Distinct().OrderDescending()];
-            bool replicated = counts[0] > 1;
-            var row = new JobNodes(
-                [.. replicas.SelectMany(r => r.OrderBy(p => p.Stage).Select(p => p.NodeId))],
-                [.. replicas.SelectMany(_ => demands.Select(d => d.MemoryBytes))],
-                [.. replicas.SelectMany(r => r.OrderBy(p => p.Stage).Select(p => replicated ? $"r{r.Key}/s{p.Stage}" : $"s{p.Stage}"))],
-                demands.Length, counts, report.Status.Epoch);
             _table.Tickets.TryAdd(jobId, new JobTicket(jobId, spec.Priority, spec.Team, DateTimeOffset.MinValue));
-            var conflict = _table.Adopt(jobId, row);
-            string message;
-            if (conflict.Count == 0)
-            {
+            var row = Row(demands, JobSpecs.ReplicaCounts(spec), replicas, report.Status.Epoch);
+            if (await AdoptClaim(jobId, row, $"job {jobId} (epoch {report.Status.Epoch}, {report.Status.State})", report.Status.Epoch, report.Status.CompletedSteps))
                 adopted++;
-                message = $"job {jobId} (epoch {report.Status.Epoch}, {report.Status.State}) reported nodes {string.Join(", ", row.Nodes.Distinct(StringComparer.Ordinal))}: adopted into the rebuilt table";
-            }
             else
-            {
                 conflicts++;
-                var holders = _jobs.Where(j => j.Value.Nodes.Any(conflict.Contains)).Select(j => j.Key).ToArray();
-                message = $"job {jobId} (epoch {report.Status.Epoch}) claims node(s) {string.Join(", ", conflict)} that job(s) {string.Join(", ", holders)} hold: " +
-                          "it is told they are lost and recovers elsewhere";
-                Send(jobId, job => job.NodesLost([.. conflict], $"node(s) {string.Join(", ", conflict)} are held by job(s) {string.Join(", ", holders)}"));
-            }
-            LogReconciled(logger, message);
-            await this.Publish(new ClusterEvent(now, ClusterEventKind.PlacementReconciled, jobId, null, report.Status.Epoch, report.Status.CompletedSteps, 0, null, message));
+        }
+        return (adopted, conflicts);
+    }
+
+    /// <summary>
+    /// A job the registry listed that never answered the rebuild asks to be placed (issue 13, "a job the scheduler does
+    /// not know about"): the nodes it says it holds — each replica of its request's current placement whose every
+    /// stage names a node — are reconciled before its ask is decided, exactly like an answer, and
+    /// <see cref="ClusterEventKind.PlacementReconciled"/> says so. Without this the job would be placed as if it held
+    /// nothing: queued behind waiting jobs while it runs, and its nodes free for the taking. A replica with a stage
+    /// leaving its node (a move) is not adopted: the job's ask replaces it at once.
+    /// </summary>
+    private async Task AdoptLate(string jobId, ReplicaRequest request)
+    {
+        if (!_unreported.Remove(jobId) || _jobs.ContainsKey(jobId)) return;
+        var demands = request.Stages.OrderBy(d => d.Stage).ToArray();
+        var held = request.Current
+            .Where(r => r.Nodes.Count == demands.Length && r.Nodes.All(n => !string.IsNullOrEmpty(n)))
+            .OrderBy(r => r.Replica).ToArray();
+        if (held.Length == 0) return; // it holds nothing the scheduler could hand out twice
+        var row = Row(demands, request.ReplicaCounts, held, request.Epoch);
+        await AdoptClaim(jobId, row, $"job {jobId} (did not answer the rebuild; asked to be placed in epoch {request.Epoch})", request.Epoch, 0);
+    }
+
+    /// <summary>A table row for replicas a job reported, with its demands (by stage) and replica counts.</summary>
+    private static JobNodes Row(IReadOnlyList<StageDemand> demandsByStage, IReadOnlyList<int> replicaCounts, IReadOnlyList<ReplicaNodes> replicas, long epoch)
+    {
+        int[] counts = [.. replicaCounts.Distinct().OrderDescending()];
+        bool replicated = counts[0] > 1;
+        var demands = demandsByStage.OrderBy(d => d.Stage).ToArray();
+        return new JobNodes(
+            [.. replicas.SelectMany(r => r.Nodes)],
+            [.. replicas.SelectMany(_ => demands.Select(d => d.MemoryBytes))],
+            [.. replicas.SelectMany(r => r.Nodes.Select((_, s) => replicated ? $"r{r.Replica}/s{s}" : $"s{s}"))],
+            demands.Length, counts, epoch);
+    }
+
+    /// <summary>
+    /// Adopts a reported placement unless it breaks the invariant against the rows already held; else the job is told
+    /// its contested nodes are lost. Either way a <see cref="ClusterEventKind.PlacementReconciled"/> event says what
+    /// happened. True when adopted.
+    /// </summary>
+    private async Task<bool> AdoptClaim(string jobId, JobNodes row, string who, long epoch, long step)
+    {
+        var conflict = _table.Adopt(jobId, row);
+        string message;
+        if (conflict.Count == 0)
+        {
+            message = $"{who} reported nodes {string.Join(", ", row.Nodes.Distinct(StringComparer.Ordinal))}: adopted into the rebuilt table";
+        }
+        else
+        {
+            var holders = _jobs.Where(j => j.Key != jobId && j.Value.Nodes.Any(conflict.Contains)).Select(j => j.Key).ToArray();
+            message = $"{who} claims node(s) {string.Join(", ", conflict)} that job(s) {string.Join(", ", holders)} hold: " +
+                      "it is told they are lost and recovers elsewhere";
+            Send(jobId, job => job.NodesLost([.. conflict], $"node(s) {string.Join(", ", conflict)} are held by job(s) {string.Join(", ", holders)}"));
         }
         CheckInvariant();
-        return (adopted, conflicts);
+        LogReconciled(logger, message);
+        await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.PlacementReconciled, jobId, null, epoch, step, 0, null, message));
+        return conflict.Count == 0;
     }
 }

@@ -9,6 +9,8 @@ internal sealed partial class SchedulerGrain
     {
         if (ReplicaAdmission.Problem(request) is { } problem)
             return ReplicaPlacement.Refused(PlacementRefusal.InvalidRequest, problem);
+        if (StartingProblem() is null)
+            await AdoptLate(jobId, request); // a job that never answered the rebuild: what it holds is reconciled first
         var (admission, split) = ReplicaAdmission.For(jobId, request, _table);
         var choice = await Admit(admission);
         return choice.Decision.Placed

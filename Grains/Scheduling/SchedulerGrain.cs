@@ -56,6 +56,7 @@ internal sealed partial class SchedulerGrain(
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _watch?.Dispose();
+        _deactivating.Cancel();
         return Task.CompletedTask;
     }
 
@@ -220,7 +221,10 @@ internal sealed partial class SchedulerGrain(
         var since = time.GetUtcNow() - _activatedAt;
         if (since < settling)
             return $"the scheduler started {since.TotalSeconds:F2} s ago; nodes re-register within {settling.TotalSeconds:F2} s";
-        return _rebuilt ? null : $"the scheduler started {since.TotalSeconds:F2} s ago and is still asking running jobs for their placements";
+        if (_rebuilt) return null;
+        return _rebuildProblem is { } problem
+            ? $"the scheduler started {since.TotalSeconds:F2} s ago and cannot rebuild its table yet: {problem}"
+            : $"the scheduler started {since.TotalSeconds:F2} s ago and is still asking running jobs for their placements";
     }
 
     /// <summary>Debug builds: the table's invariant after every decision (see <see cref="SchedulerInvariant"/>).</summary>
@@ -258,7 +262,7 @@ internal sealed partial class SchedulerGrain(
     public Task Release(string jobId)
     {
         _table.Release(jobId);
-        _releasedWhileRebuilding?.Add(jobId);
+        _unreported.Remove(jobId); // an answer of its still on the way is stale now
         return Task.CompletedTask;
     }
 

@@ -3,15 +3,18 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using Cluster.Grains.Interfaces.Silos;
 using Cluster.Grains.Placement;
+using Orleans.Placement;
 
 namespace Cluster.Grains.Silos;
 
 /// <summary>
 /// Answers with the build of the silo it runs on: placed by its key's silo name like a node grain, so it never answers
 /// for another silo. The version and commit come from the cluster code's informational version ("1.2.3+&lt;commit&gt;",
-/// which the .NET SDK stamps from git).
+/// which the .NET SDK stamps from git). Immovable, like a node grain: no other silo may answer for this one, so it
+/// never migrates when its silo shuts down.
 /// </summary>
 [NodeSiloPlacement]
+[Immovable]
 internal sealed class SiloBuildGrain(ILocalSiloDetails silo) : Grain, ISiloBuildGrain
 {
     private static readonly string InformationalVersion =

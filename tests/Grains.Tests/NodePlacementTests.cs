@@ -1,5 +1,9 @@
 using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Interfaces.Silos;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Metadata;
+using Orleans.Placement;
 
 namespace Cluster.Grains.Tests;
 
@@ -48,5 +52,23 @@ public sealed class NodePlacementTests(ClusterFixture fixture) : IClassFixture<C
         var before = (await scheduler.GetNodes()).ToDictionary(n => n.Capabilities.NodeId, n => n.Health!.Sequence);
         await Eventually.True(async () => (await scheduler.GetNodes()).All(n => n.Health!.Sequence > before[n.Capabilities.NodeId]),
             TimeSpan.FromSeconds(10), "a newer heartbeat from every node");
+    }
+
+    /// <summary>
+    /// Orleans 10.4 migrates an activation that has queued calls when its silo shuts down, unless its type is immovable.
+    /// A node (or silo-build) grain belongs to its silo: its placement director refuses every other silo, which Orleans
+    /// logged as "Error while selecting a migration destination" at the demo's shutdown. Immovable types never try.
+    /// </summary>
+    [Fact]
+    public void Node_and_silo_build_grains_never_migrate_when_their_silo_shuts_down()
+    {
+        var properties = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<GrainPropertiesResolver>();
+        foreach (var grain in new IAddressable[] { fixture.Client.GetGrain<INodeGrain>("any/cpu0"), fixture.Client.GetGrain<ISiloBuildGrain>("any") })
+        {
+            var type = grain.GetGrainId().Type;
+            Assert.True(properties.GetGrainProperties(type).Properties.TryGetValue(WellKnownGrainTypeProperties.Immovable, out string? kind),
+                $"grain type {type} is movable: Orleans would try to migrate it off a silo that shuts down");
+            Assert.Equal(((byte)ImmovableKind.Any).ToString(System.Globalization.CultureInfo.InvariantCulture), kind);
+        }
     }
 }
