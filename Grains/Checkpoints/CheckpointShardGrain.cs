@@ -21,9 +21,15 @@ namespace Cluster.Grains.Checkpoints;
 /// elsewhere too; (2) every <see cref="Accept"/> names the stage's silo, and a holder found there (the stage moved onto
 /// it, or it was placed before the stage) moves away with what it holds and makes the stage retry, so the snapshot is
 /// acknowledged only once held on another silo; (3) the stage re-seeds its holders with its restored state whenever it
-/// is configured (every move, join, restart and re-activation), before the job runs the next step. A holder lost with
-/// its silo is re-created empty by the next snapshot; one silo failure therefore never takes both copies of a step.
-/// Two simultaneous failures (the stage's silo and its holder's) may: the job then restores its durable checkpoint.
+/// is configured (every move, join, restart and re-activation), before the job runs the next step; (4) a holder lost
+/// with its silo is the stage's to repair, not a failure of the job: the stage asks it again until the call re-creates
+/// it on a live silo and only then acknowledges the snapshot (<c>PipelineStageGrain.SendToHolder</c>) — a holder-only
+/// silo's death used to fail the snapshot with an Orleans error naming the stage's own silo, the job then reported
+/// that healthy node unreachable and moved the stage, whose own copy did not move with it: "s0: none"; (5) the stage's
+/// own copies travel with it when it moves (it migrates with them), and a recovery counts the own copy of every stage
+/// on a live silo, whether or not the new placement keeps it there. One silo failure therefore never takes both copies
+/// of a step. Two simultaneous failures (the stage's silo and its holder's) may: the job then restores its durable
+/// checkpoint.
 /// </para>
 /// </summary>
 [Reentrant]

@@ -133,8 +133,11 @@ internal sealed partial class TrainingJobGrain
         int[][] survivors = [.. Enumerable.Range(0, plan.StageCount).Select(s =>
             decision.Replicas.Where(r => Survived(r.Replica, s, r.Nodes[s])).Select(r => r.Replica).ToArray())];
         long newestDurable = S.LastCheckpointStep ?? 0;
+        // Per stage, every replica whose grain may still hold its own copy: the survivors, and those the new placement
+        // moves off a live node (a move migrates the stage with its copies; asking one whose silo died just fails).
+        int[][] OwnCopyHolders() => [.. survivors.Select(ids => ids.Union(previous.Select(r => r.Replica)).Order().ToArray())];
         long? memoryStep = request?.MemoryStep
-            ?? (recovering && spec.SnapshotInterval > 0 ? await InMemorySnapshotStep(jobId, survivors, Math.Max(0, newestDurable - 1)) : null);
+            ?? (recovering && spec.SnapshotInterval > 0 ? await InMemorySnapshotStep(jobId, OwnCopyHolders(), Math.Max(0, newestDurable - 1)) : null);
         bool configured = false;
         if (request?.Manifest is { } chosen)
         {
@@ -231,16 +234,17 @@ internal sealed partial class TrainingJobGrain
     }
 
     /// <summary>
-    /// The newest step for which every stage still has an in-memory snapshot somewhere — the stage's own copy (if the
-    /// stage survived) or its shard's (on another silo) — when newer than every committed checkpoint. One lost silo
-    /// never takes both copies of a stage.
+    /// The newest step for which every stage still has an in-memory snapshot somewhere — the stage's own copy (on a
+    /// live silo, whether or not the new placement keeps the stage there: a moved stage takes its copies along) or its
+    /// shard's (on another silo) — when newer than every committed checkpoint. One lost silo never takes both copies of
+    /// a stage: a stage on a live node is asked even when the placement moves it, because the failure that took its
+    /// holder may be exactly why it looks lost to the scheduler.
     /// </summary>
     private async Task<long?> InMemorySnapshotStep(string jobId, int[][] survivors, long newerThan)
     {
         var copies = await Task.WhenAll(Enumerable.Range(0, survivors.Length).Select(async s =>
         {
             long[] shard = await LatestOrNone(() => GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, s)).GetSnapshotSteps());
-            // Only a stage that stayed on its node can still hold its own copy (asking a lost one would just fail).
             var own = await Task.WhenAll(survivors[s].Select(id => LatestOrNone(() => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, id, s)).GetSnapshotSteps())));
             return (IReadOnlySet<long>)shard.Concat(own.SelectMany(o => o)).Where(step => step >= 0).ToHashSet();
         }));

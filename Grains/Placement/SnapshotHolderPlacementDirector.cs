@@ -28,6 +28,8 @@ internal sealed class SnapshotHolderPlacementDirector(IClusterMembershipService 
         var candidates = active.Where(s => !Hinted(s) && !occupied.Contains(s)).ToArray();
         if (candidates.Length == 0) candidates = [.. active.Where(s => !Hinted(s))];
         if (candidates.Length == 0) candidates = active;
+        // A migration to a named silo (an operator's or a test's) is honoured when that silo is one the rules allow.
+        if (target.RequestContextData is { } data && IPlacementDirector.GetPlacementHint(data, candidates) is { } requested) return requested;
         candidates = [.. candidates.OrderBy(s => NodeSilos.NameOf(membership, s), StringComparer.Ordinal).ThenBy(s => s.ToString(), StringComparer.Ordinal)];
         return candidates[HomeIndex(key, candidates.Length)];
     }

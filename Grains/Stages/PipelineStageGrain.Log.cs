@@ -10,6 +10,9 @@ internal sealed partial class PipelineStageGrain
     [LoggerMessage(2, LogLevel.Information, "Stage {Stage}: {Message}")]
     private static partial void LogHolderMoving(ILogger logger, string stage, string message);
 
+    [LoggerMessage(4, LogLevel.Warning, "Stage {Stage}: snapshot holder {Holder} is unreachable ({Error}); asking again until its silo is declared dead and it is re-created elsewhere")]
+    private static partial void LogHolderUnreachable(ILogger logger, string stage, string holder, string error);
+
     [LoggerMessage(1, LogLevel.Information, "Stage {Stage} configured for epoch {Epoch} on node {NodeId} ({Plan}), at step {Step}")]
     private static partial void LogConfigured(ILogger logger, string stage, long epoch, string nodeId, string plan, long step);
 }

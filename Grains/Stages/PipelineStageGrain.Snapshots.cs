@@ -16,7 +16,7 @@ using Microsoft.Extensions.Logging;
 namespace Cluster.Grains.Stages;
 
 /// <summary>The stage's state kept and restored: its own snapshots, its holders' copies, and restores from memory or a checkpoint.</summary>
-internal sealed partial class PipelineStageGrain
+internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
 {
     public async Task Snapshot(long epoch, long completedSteps, bool durable)
     {
@@ -63,11 +63,24 @@ internal sealed partial class PipelineStageGrain
     }
 
     /// <summary>
+    /// How long a holder whose silo died is asked again before the snapshot fails. Once the membership declares the
+    /// silo dead (about 1–2 s with the fast failure-detection profile, 10–13 s with Orleans' defaults) the next call
+    /// re-creates the holder on a live silo; the limit covers the slow profile with room to spare.
+    /// </summary>
+    private static readonly TimeSpan HolderUnreachableLimit = TimeSpan.FromSeconds(60);
+
+    /// <summary>
     /// Hands a snapshot to one holder, naming this silo so the holder can tell it is on the wrong one; a holder that
-    /// was (it moves away) is retried until the copy is held elsewhere.
+    /// was (it moves away) is retried until the copy is held elsewhere. A holder whose silo died is retried too, until
+    /// the call re-creates it on a live silo (<see cref="HolderUnreachableLimit"/>): the loss of a silo that holds only
+    /// snapshot copies is repaired here, before the snapshot is acknowledged, and is no failure of this stage. Letting
+    /// Orleans' <see cref="SiloUnavailableException"/> out would also be wrong: its text names this stage's silo as the
+    /// sender, so the job's recovery reported this (healthy) node unreachable and moved the stage — and a moved stage
+    /// whose holder was the one lost had no copy left (issue 16's "s0: none" recoveries).
     /// </summary>
     private async Task SendToHolder(ICheckpointShardGrain holder, long epoch, long step, int stage, UnitImage[] units, bool durable)
     {
+        var deadline = time.GetUtcNow() + HolderUnreachableLimit;
         for (int attempt = 1; ; attempt++)
         {
             RequestContext.Set(PlacementContextKeys.AvoidSilo, workers.SiloName);
@@ -90,7 +103,42 @@ internal sealed partial class PipelineStageGrain
                 LogHolderMoving(logger, this.GetPrimaryKeyString(), e.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 20 * attempt)), time); // the holder is leaving this silo
             }
+            catch (Exception e) when (HolderUnreachable(e))
+            {
+                if (time.GetUtcNow() >= deadline)
+                    throw new SnapshotHolderUnreachableException(
+                        $"Stage {this.GetPrimaryKeyString()}: snapshot holder {holder.GetPrimaryKeyString()} could not be reached for {HolderUnreachableLimit.TotalSeconds:0} s ({e.GetType().Name}); the snapshot of step {step} is not held away from the stage.");
+                LogHolderUnreachable(logger, this.GetPrimaryKeyString(), holder.GetPrimaryKeyString(), e.GetType().Name);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 50 * attempt)), time); // until its silo is declared dead
+            }
         }
+    }
+
+    /// <summary>The holder's silo died (or is dying): the call never reached a live activation.</summary>
+    private static bool HolderUnreachable(Exception e) =>
+        e is OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException
+            || (e is OrleansException && e.InnerException is OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException);
+
+    /// <summary>
+    /// A stage moved by the job (a recovery that re-places it, a drain, a straggler move) migrates from its old silo
+    /// (see <c>Configure</c>) and takes its own snapshot copies along: they are one of the two copies the redundancy
+    /// invariant counts (the job's recovery counts them wherever the stage lives), so a move must not drop them while
+    /// the other copy may be the one a silo failure just took.
+    /// </summary>
+    public void OnDehydrate(IDehydrationContext dehydrationContext)
+    {
+        ArgumentNullException.ThrowIfNull(dehydrationContext);
+        dehydrationContext.TryAddValue("own-steps", _ownSnapshots.Select(o => o.Step).ToArray());
+        dehydrationContext.TryAddValue("own-units", _ownSnapshots.Select(o => ToUnitImages(o.Units)).ToArray());
+    }
+
+    public void OnRehydrate(IRehydrationContext rehydrationContext)
+    {
+        ArgumentNullException.ThrowIfNull(rehydrationContext);
+        if (rehydrationContext.TryGetValue("own-steps", out long[]? steps) && rehydrationContext.TryGetValue("own-units", out UnitImage[][]? units)
+            && steps is not null && units is not null)
+            for (int i = 0; i < Math.Min(steps.Length, units.Length); i++)
+                KeepOwn(steps[i], [.. units[i].Select(u => new UnitStateImage(u.UnitIndex, u.UnitName, steps[i], u.Image))]);
     }
 
     public Task<IReadOnlyList<UnitImage>?> GetSnapshot(long completedSteps) =>
