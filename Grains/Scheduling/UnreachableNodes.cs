@@ -21,7 +21,7 @@ internal static class UnreachableNodes
     public static string[] In(Exception failure, IEnumerable<StagePlacement> placement, IEnumerable<ClusterMember> members, SiloAddress self)
     {
         ArgumentNullException.ThrowIfNull(failure);
-        string[] messages = [.. Chain(failure).Where(e => e is OrleansMessageRejectionException or ConnectionFailedException).Select(e => e.Message)];
+        string[] messages = [.. Chain(failure).Where(e => e is OrleansMessageRejectionException or ConnectionFailedException).Select(e => TargetPart(e.Message))];
         if (messages.Length == 0) return [];
         var silos = members.Where(m => !m.SiloAddress.Equals(self) && messages.Any(text => Names(text, m.SiloAddress.ToString())))
             .Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
@@ -41,6 +41,19 @@ internal static class UnreachableNodes
         if (nodes.Length == 0) return;
         _ = grains.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).ReportUnreachable(jobId, nodes, ShortMessage(failure))
             .ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// The part of a rejection's text that names where the message was going: Orleans writes a message as
+    /// <c>Request [sender]->[target] …</c>, and the sender can be a healthy stage of this job that called a dead one (a
+    /// stage handing a snapshot to a holder whose silo died, an activation to the next stage). Reporting the sender
+    /// moved a healthy stage — and, before stages took their own snapshot copies along, lost its last copy (issue 16).
+    /// A text without an arrow (a failed connection) names only the far end.
+    /// </summary>
+    private static string TargetPart(string text)
+    {
+        int arrow = text.IndexOf("->", StringComparison.Ordinal);
+        return arrow < 0 ? text : text[(arrow + 2)..];
     }
 
     private static string ShortMessage(Exception failure) => failure.Message.Length <= 200 ? failure.Message : failure.Message[..200] + "…";

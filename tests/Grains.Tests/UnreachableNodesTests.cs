@@ -28,6 +28,15 @@ public sealed class UnreachableNodesTests
     }
 
     [Fact]
+    public void The_sender_of_an_undeliverable_message_is_not_reported_even_when_it_is_another_silo_of_the_job()
+    {
+        // A stage on silo-3 handing its snapshot to a holder on dead silo-2: only silo-2's node is unreachable.
+        var failure = new SiloUnavailableException($"The target silo became unavailable for message: Request [{Other} stage/s2]->[{Dead} shard/s2] #10. Target History is: <{Dead}:shard>.");
+
+        Assert.Equal(["silo-2/cpu0"], UnreachableNodes.In(failure, Placement, Members, Self));
+    }
+
+    [Fact]
     public void Other_failures_name_no_node()
     {
         var failure = new TimeoutException($"Response did not arrive on time for a message to {Dead}");
