@@ -52,7 +52,7 @@ internal sealed class EventHistoryPaging
         if (events.Count == 0)
             return TableStyle.Empty(options, last == 0 ? $"{Markup.Escape(empty)}\n" : "No recorded event in that range.\n");
         string[] columns = options.Wide
-            ? ["#", "time", "kind", "epoch", "step", "lost", "seconds", "node", "message", "reason"]
+            ? ["#", "time", "kind", "epoch", "step", "lost", "seconds", "node", "message", "reason", "by"]
             : ["#", "time", "kind", "step", "message"];
         var table = TableStyle.Create(options, columns);
         foreach (var e in events)
@@ -67,7 +67,11 @@ internal sealed class EventHistoryPaging
                 row.Add(Markup.Escape(e.NodeId ?? "-"));
             }
             row.Add(Markup.Escape(e.Message));
-            if (options.Wide) row.Add(Markup.Escape(e.Reason ?? "-"));
+            if (options.Wide)
+            {
+                row.Add(Markup.Escape(e.Reason ?? "-"));
+                row.Add(Markup.Escape(e.Principal ?? "-"));
+            }
             table.AddRow([.. row]);
         }
         if (options.NoHeaders) return table;

@@ -44,6 +44,7 @@ public sealed class NodeHistoryTests(ConsoleClusterFixture fixture)
             return events.Any(e => e.GetProperty("kind").GetString() == nameof(ClusterEventKind.NodeUncordoned) && e.GetProperty("seq").GetInt64() > Seq(events, "fan noise"));
         }, Deadline, "the node's cordon, drain and uncordon to be recorded");
         Assert.All(events, e => Assert.Equal(node, e.GetProperty("nodeId").GetString()));
+        Assert.All(events, e => Assert.True(e.TryGetProperty("principal", out _), "each recorded event says who asked (null for the cluster's own)"));
         var actions = events.SkipWhile(e => e.GetProperty("reason").ValueKind != JsonValueKind.String || e.GetProperty("reason").GetString() != "fan noise")
             .Select(e => (e.GetProperty("kind").GetString(), e.GetProperty("reason").ValueKind == JsonValueKind.String ? e.GetProperty("reason").GetString() : null))
             .ToArray();
