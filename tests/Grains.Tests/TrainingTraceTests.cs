@@ -101,7 +101,7 @@ public sealed class TrainingTraceTests(TracingClusterFixture fixture) : IClassFi
             hang.Set(stage.NodeId);
             await Eventually.Value(job.GetStatus, s => (s.State == JobState.WaitingForCapacity && s.Epoch > running.Epoch) || IsFinished(s),
                 Deadline, "the job to wait for capacity in its recovery");
-            Assert.Empty(Ours(spans, TrainingActivities.RecoveryName).Where(r => Tag(r, TrainingActivities.JobTag) == spec.JobId)); // still open
+            Assert.DoesNotContain(Ours(spans, TrainingActivities.RecoveryName), r => Tag(r, TrainingActivities.JobTag) == spec.JobId); // still open
             await job.Cancel("test: cancelled mid-recovery");
             var done = await Finished(job);
             Assert.Equal(JobState.Cancelled, done.State);
