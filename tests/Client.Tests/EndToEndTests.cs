@@ -115,9 +115,11 @@ public sealed class EndToEndTests : IDisposable
         string[] reasons = [.. history.Where(e => e.GetProperty("kind").GetString() is "NodeCordoned" or "NodeDraining")
             .Select(e => e.GetProperty("reason").GetString() ?? "(none)")];
         Assert.Equal(["disk swap", "kernel upgrade"], reasons);
-        var clusterHistory = await Console(["events", "--history", "-o", "wide", .. connect]);
+        var clusterHistory = await Console(["events", "--history", "--limit", "1000", "--json", .. connect]); // both silos' nodes
         Assert.True(clusterHistory.Code == 0, clusterHistory.ToString());
-        Assert.Contains("kernel upgrade", clusterHistory.Stdout);
+        var recorded = JsonDocument.Parse(clusterHistory.Stdout).RootElement.GetProperty("events").EnumerateArray().ToArray();
+        Assert.Contains(recorded, e => e.GetProperty("reason").GetString() == "kernel upgrade");
+        Assert.Contains(recorded, e => e.GetProperty("nodeId").GetString() == "e2e-0/cpu0" && e.GetProperty("reason").GetString() == "queue test");
 
         var version = await Console(["version", "-o", "yaml", .. connect]);
         Assert.True(version.Code == 0, version.ToString());
