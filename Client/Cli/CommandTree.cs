@@ -36,11 +36,12 @@ internal static class CommandTree
             },
             QueueCommand.Create(context),
             QuotaCommands.Create(context),
-            new Command("node", "Drain, cordon and uncordon nodes: one node, every node of a silo, or a pattern ('gpu-01/*')")
+            new Command("node", "Drain, cordon and uncordon nodes: one node, every node of a silo, or a pattern ('gpu-01/*'); a node's history")
             {
                 NodeActionCommand.Drain(context),
                 NodeActionCommand.Cordon(context),
                 NodeActionCommand.Uncordon(context),
+                NodeEventsCommand.Create(context),
             },
             CheckpointCommands.Create(context),
             EventsCommand.Create(context),

@@ -11,8 +11,10 @@ using Spectre.Console;
 namespace Cluster.Client.Commands;
 
 /// <summary>
-/// <c>events --follow | --for &lt;seconds&gt;</c>: the cluster's events as they happen. The cluster keeps no event
-/// history (events are a live stream), so one of the two is required rather than printing a misleading empty list.
+/// <c>events --follow | --for &lt;seconds&gt;</c>: the cluster's events as they happen; one of the two is required
+/// rather than printing a misleading empty list. <c>events --history [--node N] [--limit N] [--before|--after SEQ]</c>:
+/// the cluster's recorded node events (cordons, drains, nodes lost and joined — events with no job), from its bounded
+/// log; a job's recorded history is <c>job events &lt;job&gt;</c>.
 /// </summary>
 internal static class EventsCommand
 {
@@ -22,12 +24,27 @@ internal static class EventsCommand
         var duration = new Option<double?>("--for") { Description = "Print events for this many seconds, then exit 0" };
         var job = new Option<string?>("--job") { Description = "Only events of this job" };
         var node = new Option<string?>("--node") { Description = "Only events of this node" };
-        var command = new Command("events", "Cluster events (failures, decisions, recoveries, operator actions) as they happen") { follow, duration, job, node };
+        var history = new Option<bool>("--history") { Description = "The recorded node events (cordons, drains, nodes lost and joined), a page at a time; a job's: 'job events <job>'" };
+        var paging = new EventHistoryPaging();
+        var command = new Command("events", "Cluster events (failures, decisions, recoveries, operator actions) as they happen, or the recorded node events (--history)")
+            { follow, duration, job, node, history };
+        paging.AddTo(command);
         command.SetAction(context, async (parse, ct) =>
         {
             double? seconds = parse.GetValue(duration);
+            if (parse.GetValue(history))
+            {
+                if (parse.GetValue(follow) || seconds is not null)
+                    throw new UsageException("--history reads the recorded events; --follow and --for watch live ones: give one or the other.");
+                if (parse.GetValue(job) is { } historyOf)
+                    throw new UsageException($"the cluster's history holds node events; a job's recorded history is 'job events {historyOf}'.");
+                string? historyNode = parse.GetValue(node);
+                var page = await (await context.QueriesAsync(parse, ct)).GetClusterEventsAsync(paging.Query(parse, historyNode));
+                NodeEventsCommand.Write(context, parse, page, historyNode is null ? "The cluster has no recorded node event yet." : $"Node {historyNode} has no recorded event yet.");
+                return ExitCodes.Ok;
+            }
             if (!parse.GetValue(follow) && seconds is null)
-                throw new UsageException("the cluster keeps no event history: events are a live stream. Give --follow (until Ctrl+C) or --for <seconds>.");
+                throw new UsageException("give --follow (until Ctrl+C) or --for <seconds> to watch events as they happen, or --history for the recorded node events (a job's: 'job events <job>').");
             if (seconds is <= 0)
                 throw new UsageException($"--for {seconds}: give a positive number of seconds.");
             string? jobId = parse.GetValue(job), nodeId = parse.GetValue(node);

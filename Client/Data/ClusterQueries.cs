@@ -36,6 +36,23 @@ internal sealed class ClusterQueries(IClusterClient client, TimeProvider time)
         return JobEventsView.From(jobId, await EventLog(jobId).GetPage(query));
     }
 
+    /// <summary>
+    /// A page of the cluster's recorded node events; with <paramref name="nodeId"/>, that node's only. A node the
+    /// scheduler does not know and the history never names is a <see cref="NotFoundException"/> with close matches (a
+    /// node that left the cluster keeps its history).
+    /// </summary>
+    public async Task<ClusterEventsView> GetClusterEventsAsync(JobEventQuery query)
+    {
+        var page = await EventLog(EventLogKeys.Cluster).GetPage(query);
+        if (query.NodeId is { } nodeId && page.Events.Count == 0 && query.Before is null && query.After is null)
+        {
+            var ids = (await Scheduler.GetNodes()).Select(n => n.Capabilities.NodeId).ToArray();
+            if (!ids.Contains(nodeId, StringComparer.Ordinal))
+                throw new NotFoundException("Node", nodeId, CloseMatches.Find(nodeId, ids), "List the nodes with 'nodes'.");
+        }
+        return ClusterEventsView.From(query.NodeId, page);
+    }
+
     public async Task<IReadOnlyList<NodeView>> GetNodesAsync()
     {
         var now = time.GetUtcNow();

@@ -4,7 +4,8 @@ namespace Cluster.Grains.Interfaces.Events;
 
 /// <summary>
 /// The recorded history of one job (key = job id): every <see cref="ClusterEvent"/> published with its job id, in
-/// arrival order, numbered from 1. Persisted in chunks and bounded: once more than its capacity is recorded, the oldest
+/// arrival order, numbered from 1. The same log keyed <see cref="EventLogKeys.Cluster"/> records the cluster's node
+/// events (cordons, drains, nodes lost and joined: most have no job). Persisted in chunks and bounded: once more than its capacity is recorded, the oldest
 /// chunk is dropped (<see cref="JobEventPage.Dropped"/> counts what went).
 /// </summary>
 [Alias("cluster.IJobEventLogGrain")]

@@ -8,7 +8,8 @@ using Orleans.Storage;
 namespace Cluster.Grains.Events;
 
 /// <summary>
-/// A job's recorded history; see <see cref="IJobEventLogGrain"/>. Invariants:
+/// A job's recorded history, or the cluster's node events (key <see cref="EventLogKeys.Cluster"/>); see
+/// <see cref="IJobEventLogGrain"/>. Invariants:
 /// <list type="bullet">
 /// <item>Events are numbered in the order their <see cref="Append"/> calls arrive (a publisher awaits each call, so its
 /// own events keep their order); the call returns once the event is in memory — storage is written in the background,
@@ -94,10 +95,11 @@ internal sealed partial class JobEventLogGrain(TimeProvider time, ILogger<JobEve
         ArgumentNullException.ThrowIfNull(query);
         if (query.Limit is < 1 or > MaxPage)
             throw new ArgumentOutOfRangeException(nameof(query), query.Limit, $"A page holds 1 to {MaxPage} events: give a limit in that range.");
-        var matching = _kept.Where(r => (query.After is not { } after || r.Seq > after) && (query.Before is not { } before || r.Seq < before)).ToList();
+        var selected = query.NodeId is { } node ? _kept.Where(r => r.Event.NodeId == node).ToList() : _kept;
+        var matching = selected.Where(r => (query.After is not { } after || r.Seq > after) && (query.Before is not { } before || r.Seq < before)).ToList();
         List<JobEventRecord> page = query.After is not null ? [.. matching.Take(query.Limit)] : [.. matching.Skip(Math.Max(0, matching.Count - query.Limit))];
-        bool moreBefore = page.Count > 0 ? _kept[0].Seq < page[0].Seq : query.After is { } a && _kept.Any(r => r.Seq <= a);
-        bool moreAfter = page.Count > 0 ? _kept[^1].Seq > page[^1].Seq : query.Before is { } b && _kept.Any(r => r.Seq >= b);
+        bool moreBefore = page.Count > 0 ? selected[0].Seq < page[0].Seq : query.After is { } a && selected.Any(r => r.Seq <= a);
+        bool moreAfter = page.Count > 0 ? selected[^1].Seq > page[^1].Seq : query.Before is { } b && selected.Any(r => r.Seq >= b);
         return Task.FromResult(new JobEventPage(page, FirstKept, _next - 1, FirstKept - 1, moreBefore, moreAfter));
     }
 

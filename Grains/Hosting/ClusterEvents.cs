@@ -8,7 +8,8 @@ namespace Cluster.Grains.Hosting;
 /// <summary>
 /// Publishes <see cref="ClusterEvent"/>s from a grain; best-effort, never fails the caller. An event of a job is also
 /// recorded in the job's <see cref="IJobEventLogGrain"/> (which answers from memory; it stores in the background), within
-/// <see cref="RecordTimeout"/>, unless <c>record</c> is false.
+/// <see cref="RecordTimeout"/>, unless <c>record</c> is false; an event about a node (or with no job) is recorded in
+/// the cluster's history (<see cref="EventLogKeys.Cluster"/>) the same way.
 /// </summary>
 internal static class ClusterEvents
 {
@@ -17,18 +18,11 @@ internal static class ClusterEvents
 
     public static async Task Publish(this Grain grain, ClusterEvent e, bool record = true)
     {
-        if (record && e.JobId is not null)
+        if (record)
         {
-            try
-            {
-                var services = grain.GrainContext.ActivationServices;
-                await services.GetRequiredService<IGrainFactory>().GetGrain<IJobEventLogGrain>(e.JobId).Append(e)
-                    .WaitAsync(RecordTimeout, services.GetRequiredService<TimeProvider>());
-            }
-            catch (Exception)
-            {
-                // the history is for reading later: failing to record it must never stop training or recovery
-            }
+            var services = grain.GrainContext.ActivationServices;
+            if (e.JobId is not null) await Record(services, e.JobId, e);
+            if (EventLogKeys.InClusterHistory(e)) await Record(services, EventLogKeys.Cluster, e);
         }
         var stream = grain.GetStreamProvider(JobStreams.Provider)
             .GetStream<ClusterEvent>(StreamId.Create(JobStreams.EventsNamespace, JobStreams.EventsKey));
@@ -48,6 +42,19 @@ internal static class ClusterEvents
             {
                 return; // events are for watching: a stream hiccup must never stop training or recovery
             }
+        }
+    }
+
+    private static async Task Record(IServiceProvider services, string log, ClusterEvent e)
+    {
+        try
+        {
+            await services.GetRequiredService<IGrainFactory>().GetGrain<IJobEventLogGrain>(log).Append(e)
+                .WaitAsync(RecordTimeout, services.GetRequiredService<TimeProvider>());
+        }
+        catch (Exception)
+        {
+            // the history is for reading later: failing to record it must never stop training or recovery
         }
     }
 }

@@ -23,11 +23,13 @@ internal sealed partial class TrainingJobGrain
         catch (JobFencedException e)
         {
             LogFenced(logger, this.GetPrimaryKeyString(), e.Message);
+            _recoveryTrace.Abandon($"fenced: {e.Message}", time.GetUtcNow());
             this.DeactivateOnIdle(); // the newer activation owns the job; this one touches nothing more
         }
         catch (Exception e) when (ActivationLoss.Is(e))
         {
             LogActivationLost(logger, this.GetPrimaryKeyString(), ShortError.Of(e)); // its silo stopped or it was deactivated: the next activation carries on
+            _recoveryTrace.Abandon($"activation lost: {ShortError.Of(e)}", time.GetUtcNow());
         }
         catch (Exception e)
         {

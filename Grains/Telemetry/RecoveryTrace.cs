@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Cluster.Grains.Interfaces.Events;
+using Cluster.Grains.Interfaces.Jobs;
 
 namespace Cluster.Grains.Telemetry;
 
@@ -11,8 +12,9 @@ namespace Cluster.Grains.Telemetry;
 /// and <see cref="TrainingActivities.RecoveryFirstStepName"/> — and the last ends the trace. Each event is also an
 /// event on the recovery span, with its message. Timestamps are the events' own (the job's <see cref="TimeProvider"/>).
 /// A failure during a recovery adds an event to the same trace; a job paused before its first step ends it with an
-/// error status (a job that fails or is cancelled mid-recovery leaves it unexported: no event says so). Not
-/// thread-safe: one per job activation, used on its turn.
+/// error status, and so does a job that ends (fails, is cancelled) or whose activation lets go of it mid-recovery
+/// (<see cref="JobEnded"/>, <see cref="Abandon"/>: no event says so, the job's driver loop tells it): every recovery
+/// span is stopped, so exported. Not thread-safe: one per job activation, used on its turn.
 /// </summary>
 public sealed class RecoveryTrace
 {
@@ -49,6 +51,45 @@ public sealed class RecoveryTrace
         }
         return e;
     }
+
+    /// <summary>
+    /// The job reached <paramref name="state"/> (terminal) at <paramref name="at"/>: an open recovery ends with it —
+    /// with an error status unless the job completed — and is exported. Nothing happens when no recovery is open.
+    /// </summary>
+    public void JobEnded(JobState state, string? error, DateTimeOffset at)
+    {
+        if (_recovery is null) return;
+        string outcome = state.ToString().ToLowerInvariant();
+        string milestone = state == JobState.Completed ? "completed" : outcome;
+        Close(at, state == JobState.Completed ? ActivityStatusCode.Ok : ActivityStatusCode.Error,
+            state == JobState.Completed ? null : $"the job was {outcome} before its first step after the failure{(error is null ? "" : $": {error}")}",
+            milestone, outcome, error);
+    }
+
+    /// <summary>
+    /// This activation lets go of the job mid-recovery (fenced by a newer epoch, deactivated, its silo stopping): the
+    /// open recovery ends with an error status naming <paramref name="why"/> and is exported (the next activation, if
+    /// any, narrates a recovery of its own).
+    /// </summary>
+    public void Abandon(string why, DateTimeOffset at)
+    {
+        if (_recovery is null) return;
+        Close(at, ActivityStatusCode.Error, $"the job's coordinator let go of the job before its first step after the failure: {why}",
+            "abandoned", "abandoned", why);
+    }
+
+    private void Close(DateTimeOffset at, ActivityStatusCode status, string? description, string milestone, string outcome, string? message)
+    {
+        if (_recovery is not { } recovery) return;
+        recovery.SetTag(OutcomeTag, outcome);
+        recovery.AddEvent(new ActivityEvent(milestone, Later(at, recovery.StartTimeUtc), new ActivityTagsCollection { ["message"] = message }));
+        recovery.SetStatus(status, description);
+        TrainingActivities.StopDetached(recovery, Later(at, recovery.StartTimeUtc));
+        _recovery = null;
+    }
+
+    /// <summary>How a recovery span ended: <c>resumed</c>, <c>paused</c>, or the job's terminal state (<c>failed</c>, <c>cancelled</c>…), or <c>abandoned</c>.</summary>
+    public const string OutcomeTag = "cluster.recovery.outcome";
 
     private void Begin(ClusterEvent e)
     {
@@ -89,6 +130,7 @@ public sealed class RecoveryTrace
     {
         if (_recovery is not { } recovery) return;
         if (status == ActivityStatusCode.Error) Mark(e, "stopped");
+        recovery.SetTag(OutcomeTag, status == ActivityStatusCode.Ok ? "resumed" : "paused");
         recovery.SetStatus(status, description);
         TrainingActivities.StopDetached(recovery, Later(e.At, recovery.StartTimeUtc));
         _recovery = null;

@@ -86,18 +86,50 @@ public sealed class EndToEndTests : IDisposable
         Assert.True(topTable.Code == 0, topTable.ToString());
         Assert.Contains("e2e-1/cpu0", topTable.Stdout);
 
-        var cordon = await Console(["node", "cordon", "e2e-1", "-o", "name", .. connect]); // a whole silo
+        var cordon = await Console(["node", "cordon", "e2e-1", "--reason", "disk swap", "-o", "name", .. connect]); // a whole silo
         Assert.True(cordon.Code == 0, cordon.ToString());
         Assert.Equal("e2e-1/cpu0", cordon.Stdout.Trim());
         var cordoned = await Console(["nodes", "--silo", "e2e-*", "--no-headers", .. connect]);
-        Assert.Contains("cordoned", cordoned.Stdout);
+        Assert.Contains("cordoned (disk swap)", cordoned.Stdout);
+        var noReason = await Console(["node", "drain", "e2e-1/cpu0", .. connect]);
+        Assert.Equal(ExitCodes.Usage, noReason.Code);
+        var drain = await Console(["node", "drain", "e2e-1/cpu0", "--reason", "kernel upgrade", "--json", .. connect]);
+        Assert.True(drain.Code == 0, drain.ToString());
+        Assert.Equal("kernel upgrade", JsonDocument.Parse(drain.Stdout).RootElement.GetProperty("reason").GetString());
+
+        await Job_update_events_and_purge_against_real_silos(connect);
+
         var uncordon = await Console(["node", "uncordon", "e2e-1/*", "--json", .. connect]);
         Assert.True(uncordon.Code == 0, uncordon.ToString());
         Assert.False(JsonDocument.Parse(uncordon.Stdout).RootElement[0].GetProperty("cordoned").GetBoolean());
 
+        // The node's recorded history (no job in it): the cordon and the drain with their reasons, then the uncordon.
+        JsonElement[] history = [];
+        await Eventually.True(async () =>
+        {
+            var events = await Console(["node", "events", "e2e-1/cpu0", "--json", .. connect]);
+            Assert.True(events.Code == 0, events.ToString());
+            history = [.. JsonDocument.Parse(events.Stdout).RootElement.GetProperty("events").EnumerateArray()];
+            return history.Any(e => e.GetProperty("kind").GetString() == "NodeUncordoned");
+        }, CommandTimeout, "the uncordon in the node's recorded history");
+        string[] reasons = [.. history.Where(e => e.GetProperty("kind").GetString() is "NodeCordoned" or "NodeDraining")
+            .Select(e => e.GetProperty("reason").GetString() ?? "(none)")];
+        Assert.Equal(["disk swap", "kernel upgrade"], reasons);
+        var clusterHistory = await Console(["events", "--history", "--limit", "1000", "--json", .. connect]); // both silos' nodes
+        Assert.True(clusterHistory.Code == 0, clusterHistory.ToString());
+        var recorded = JsonDocument.Parse(clusterHistory.Stdout).RootElement.GetProperty("events").EnumerateArray().ToArray();
+        Assert.Contains(recorded, e => e.GetProperty("reason").GetString() == "kernel upgrade");
+        Assert.Contains(recorded, e => e.GetProperty("nodeId").GetString() == "e2e-0/cpu0" && e.GetProperty("reason").GetString() == "queue test");
+
         var version = await Console(["version", "-o", "yaml", .. connect]);
         Assert.True(version.Code == 0, version.ToString());
         Assert.Contains("name: e2e-0", version.Stdout);
+        var versionJson = await Console(["version", "--json", .. connect]);
+        Assert.True(versionJson.Code == 0, versionJson.ToString());
+        var cluster = JsonDocument.Parse(versionJson.Stdout).RootElement.GetProperty("cluster");
+        Assert.Equal(["e2e-0", "e2e-1"], cluster.GetProperty("silos").EnumerateArray().Select(s => s.GetProperty("name").GetString()).Order());
+        Assert.All(cluster.GetProperty("silos").EnumerateArray(), s => Assert.Equal(JsonValueKind.String, s.GetProperty("version").ValueKind)); // each silo's own build
+        Assert.NotEqual("mixed", cluster.GetProperty("build").GetString()); // both run the same build
 
         // Completion through a context: the config file names the cluster, the suggest request reads the ids from it.
         string config = Path.Combine(_dataRoot, "clusterctl.json");
@@ -110,6 +142,60 @@ public sealed class EndToEndTests : IDisposable
         var suggested = await Console(["[suggest:24]", "clusterctl job timings e"], config, completionTimeout: 30);
         Assert.True(suggested.Code == 0, suggested.ToString());
         Assert.Contains("e2e-job", suggested.Stdout.Split('\n'));
+    }
+
+    /// <summary>
+    /// With every node cordoned a second job waits for capacity: its update is recorded in its history with the reason,
+    /// and a forced, purged delete removes the job, its history and its id.
+    /// </summary>
+    private async Task Job_update_events_and_purge_against_real_silos(string[] connect)
+    {
+        var cordon = await Console(["node", "cordon", "e2e-0", "--reason", "queue test", .. connect]); // e2e-1 is already cordoned
+        Assert.True(cordon.Code == 0, cordon.ToString());
+        try
+        {
+            await Job_update_events_and_purge(connect);
+        }
+        finally
+        {
+            await Console(["node", "uncordon", "e2e-0", .. connect]);
+        }
+    }
+
+    private async Task Job_update_events_and_purge(string[] connect)
+    {
+        string spec = Path.Combine(_dataRoot, "job2.json");
+        await File.WriteAllTextAsync(spec, TinySpecs.Json("e2e-job2", steps: 8));
+        var submitted = await Console(["job", "submit", spec, "--json", .. connect]);
+        Assert.True(submitted.Code == 0, submitted.ToString());
+
+        var updated = await Console(["job", "update", "e2e-job2", "--priority", "7", "--reason", "deadline friday", "--json", .. connect]);
+        Assert.True(updated.Code == 0, updated.ToString());
+        Assert.Equal(7, JsonDocument.Parse(updated.Stdout).RootElement.GetProperty("priority").GetInt32());
+        var tooHigh = await Console(["job", "update", "e2e-job2", "--priority", "5000", .. connect]);
+        Assert.Equal(ExitCodes.Usage, tooHigh.Code);
+
+        JsonElement update = default;
+        await Eventually.True(async () =>
+        {
+            var events = await Console(["job", "events", "e2e-job2", "--json", .. connect]);
+            Assert.True(events.Code == 0, events.ToString());
+            update = JsonDocument.Parse(events.Stdout).RootElement.GetProperty("events").EnumerateArray()
+                .FirstOrDefault(e => e.GetProperty("kind").GetString() == "JobUpdated");
+            return update.ValueKind == JsonValueKind.Object;
+        }, CommandTimeout, "the update in the job's recorded history");
+        Assert.Equal("deadline friday", update.GetProperty("reason").GetString());
+        Assert.Contains("priority 0 → 7", update.GetProperty("message").GetString());
+
+        var refused = await Console(["job", "delete", "e2e-job2", "--purge", .. connect]); // not finished: needs --force
+        Assert.Equal(ExitCodes.Usage, refused.Code);
+        var deleted = await Console(["job", "delete", "e2e-job2", "--force", "--purge", "--reason", "test over", "--json", .. connect]);
+        Assert.True(deleted.Code == 0, deleted.ToString());
+        var deletion = JsonDocument.Parse(deleted.Stdout).RootElement;
+        Assert.True(deletion.GetProperty("purged").GetBoolean());
+        Assert.True(deletion.GetProperty("cancelled").GetBoolean());
+        Assert.Equal(ExitCodes.NotFound, (await Console(["job", "show", "e2e-job2", .. connect])).Code);
+        Assert.Equal(ExitCodes.NotFound, (await Console(["job", "events", "e2e-job2", .. connect])).Code); // purged: no history either
     }
 
     private void StartSilo(string name, int siloPort, int gatewayPort, int primaryPort) => _processes.Add(ChildProcess.Start(RepoPaths.SiloDll,

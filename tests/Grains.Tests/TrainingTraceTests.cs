@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Cluster.Grains.Compute;
 using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using static Cluster.Grains.Tests.JobRuns;
@@ -76,6 +77,49 @@ public sealed class TrainingTraceTests(TracingClusterFixture fixture) : IClassFi
         Assert.Equal("detected", milestones[0]);
         Assert.Equal(["re-placed", "restored", "first step"], milestones.TakeLast(3));
         Assert.Equal(phases.Length + 1 + milestones.Count(m => m == "failed again"), milestones.Length); // one event per phase, and per failure
+    }
+
+    [Fact]
+    public async Task A_job_cancelled_mid_recovery_exports_its_recovery_trace_with_an_error_status()
+    {
+        using var spans = new SpanRecorder(s_sources);
+        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        var spec = TinyJob.Spec("traced-cancel", stages: 2, steps: 200, checkpointInterval: 4);
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await job.Submit(spec);
+        var running = await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 3 || IsFinished(s), Deadline, "the job to pass step 3");
+        Assert.False(IsFinished(running), $"the job finished before the hang could be injected: {running.State}");
+
+        // Every node cordoned, then stage 1's device hangs: the job starts recovering and cannot be placed again, so
+        // it waits for capacity mid-recovery (re-placement never done) until it is cancelled.
+        var stage = running.Placement.Single(p => p.Stage == 1);
+        var hang = fixture.Cluster.Silos.Single(s => s.Name == stage.SiloName).ServiceProvider.GetRequiredService<ComputeHang>();
+        string[] nodes = [.. (await scheduler.GetNodes()).Select(n => n.Capabilities.NodeId)];
+        try
+        {
+            foreach (string node in nodes) await scheduler.Cordon(node);
+            hang.Set(stage.NodeId);
+            await Eventually.Value(job.GetStatus, s => (s.State == JobState.WaitingForCapacity && s.Epoch > running.Epoch) || IsFinished(s),
+                Deadline, "the job to wait for capacity in its recovery");
+            Assert.DoesNotContain(Ours(spans, TrainingActivities.RecoveryName), r => Tag(r, TrainingActivities.JobTag) == spec.JobId); // still open
+            await job.Cancel("test: cancelled mid-recovery");
+            var done = await Finished(job);
+            Assert.Equal(JobState.Cancelled, done.State);
+        }
+        finally
+        {
+            hang.Clear(stage.NodeId);
+            foreach (string node in nodes) await scheduler.Uncordon(node);
+        }
+
+        var recovery = Assert.Single(Ours(spans, TrainingActivities.RecoveryName), r => Tag(r, TrainingActivities.JobTag) == spec.JobId);
+        Assert.Equal(ActivityStatusCode.Error, recovery.Status);
+        Assert.Contains("was cancelled", recovery.StatusDescription, StringComparison.Ordinal);
+        Assert.Equal("cancelled", recovery.GetTagItem(RecoveryTrace.OutcomeTag));
+        string[] milestones = [.. recovery.Events.Select(e => e.Name)];
+        Assert.Equal("detected", milestones[0]);
+        Assert.Equal("cancelled", milestones[^1]);
+        Assert.DoesNotContain("first step", milestones);
     }
 
     private static IEnumerable<Activity> Ours(SpanRecorder spans, params string[] names) =>
