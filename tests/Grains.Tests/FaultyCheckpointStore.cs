@@ -32,14 +32,14 @@ public sealed class FaultyCheckpointStore(ICheckpointStore inner) : ICheckpointS
 
     public string Description => "faulty " + inner.Description;
 
-    public Task WriteShardAsync(string jobId, long step, string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
+    public Task WriteShardAsync(string jobId, long epoch, long step, string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
         s_failWrites.TryRemove((jobId, step), out _)
             ? Task.FromException(new IOException($"injected: the writer of {jobId} step {step} died"))
-            : Faults.Run(jobId, nameof(WriteShardAsync), () => inner.WriteShardAsync(jobId, step, name, content, cancellationToken));
+            : Faults.Run(jobId, nameof(WriteShardAsync), () => inner.WriteShardAsync(jobId, epoch, step, name, content, cancellationToken));
 
-    public async Task<byte[]> ReadShardAsync(string jobId, long step, string name, CancellationToken cancellationToken = default)
+    public async Task<byte[]> ReadShardAsync(string jobId, long epoch, long step, string name, CancellationToken cancellationToken = default)
     {
-        byte[] content = await Faults.Run(jobId, nameof(ReadShardAsync), () => inner.ReadShardAsync(jobId, step, name, cancellationToken));
+        byte[] content = await Faults.Run(jobId, nameof(ReadShardAsync), () => inner.ReadShardAsync(jobId, epoch, step, name, cancellationToken));
         if (s_corruptFrom.TryGetValue(jobId, out long from) && step >= from)
             content[^1] ^= 0x40; // one flipped bit in the data
         return content;
@@ -51,9 +51,9 @@ public sealed class FaultyCheckpointStore(ICheckpointStore inner) : ICheckpointS
     public Task<IReadOnlyList<CheckpointManifest>> ListManifestsAsync(string jobId, CancellationToken cancellationToken = default) =>
         Faults.Run(jobId, nameof(ListManifestsAsync), () => inner.ListManifestsAsync(jobId, cancellationToken));
 
-    public Task DeleteCheckpointAsync(string jobId, long step, CancellationToken cancellationToken = default) =>
-        Faults.Run(jobId, nameof(DeleteCheckpointAsync), () => inner.DeleteCheckpointAsync(jobId, step, cancellationToken));
+    public Task DeleteCheckpointAsync(CheckpointManifest manifest, CancellationToken cancellationToken = default) =>
+        Faults.Run(manifest.JobId, nameof(DeleteCheckpointAsync), () => inner.DeleteCheckpointAsync(manifest, cancellationToken));
 
-    public Task DeleteUncommittedAsync(string jobId, IReadOnlySet<long> keepSteps, CancellationToken cancellationToken = default) =>
-        Faults.Run(jobId, nameof(DeleteUncommittedAsync), () => inner.DeleteUncommittedAsync(jobId, keepSteps, cancellationToken));
+    public Task DeleteUncommittedAsync(string jobId, long beforeEpoch, long beforeStep, CancellationToken cancellationToken = default) =>
+        Faults.Run(jobId, nameof(DeleteUncommittedAsync), () => inner.DeleteUncommittedAsync(jobId, beforeEpoch, beforeStep, cancellationToken));
 }
