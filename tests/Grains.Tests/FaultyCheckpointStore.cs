@@ -14,6 +14,7 @@ public sealed class FaultyCheckpointStore(ICheckpointStore inner) : ICheckpointS
 {
     private static readonly ConcurrentDictionary<string, long> s_corruptFrom = new();
     private static readonly ConcurrentDictionary<(string Job, long Step), int> s_failWrites = new();
+    private static readonly ConcurrentDictionary<string, Func<CheckpointManifest, ICheckpointStore, Task>> s_beforeCommit = new();
 
     /// <summary>Every call kind, for an outage of the whole store.</summary>
     public static readonly string[] Calls =
@@ -25,6 +26,13 @@ public sealed class FaultyCheckpointStore(ICheckpointStore inner) : ICheckpointS
     public static void CorruptReadsFrom(string jobId, long step) => s_corruptFrom[jobId] = step;
 
     public static void FailNextWriteOf(string jobId, long step) => s_failWrites[(jobId, step)] = 1;
+
+    /// <summary>
+    /// Runs <paramref name="action"/> (given the manifest about to be committed and the real store underneath) before
+    /// every manifest commit of the job: another writer acting on the same store at that moment, e.g. a stale
+    /// activation of the job in a split brain.
+    /// </summary>
+    public static void BeforeCommitOf(string jobId, Func<CheckpointManifest, ICheckpointStore, Task> action) => s_beforeCommit[jobId] = action;
 
     public static bool PendingWriteFailure(string jobId, long step) => s_failWrites.ContainsKey((jobId, step));
 
@@ -45,8 +53,11 @@ public sealed class FaultyCheckpointStore(ICheckpointStore inner) : ICheckpointS
         return content;
     }
 
-    public Task CommitManifestAsync(CheckpointManifest manifest, CancellationToken cancellationToken = default) =>
-        Faults.Run(manifest.JobId, nameof(CommitManifestAsync), () => inner.CommitManifestAsync(manifest, cancellationToken));
+    public async Task CommitManifestAsync(CheckpointManifest manifest, CancellationToken cancellationToken = default)
+    {
+        if (s_beforeCommit.TryGetValue(manifest.JobId, out var before)) await before(manifest, inner);
+        await Faults.Run(manifest.JobId, nameof(CommitManifestAsync), () => inner.CommitManifestAsync(manifest, cancellationToken));
+    }
 
     public Task<IReadOnlyList<CheckpointManifest>> ListManifestsAsync(string jobId, CancellationToken cancellationToken = default) =>
         Faults.Run(jobId, nameof(ListManifestsAsync), () => inner.ListManifestsAsync(jobId, cancellationToken));
