@@ -60,6 +60,16 @@ internal static class CheckpointNames
     public static void ValidateEpoch(long epoch, string parameterName = "epoch") =>
         ArgumentOutOfRangeException.ThrowIfNegative(epoch, parameterName);
 
+    /// <summary>The arguments of a shard write: written in a real epoch (<paramref name="forRead"/> false), or read in one or in <see cref="FlatEpoch"/>.</summary>
+    public static void ValidateShard(string jobId, long epoch, long step, string name, bool forRead)
+    {
+        ValidateJobId(jobId);
+        if (forRead) ValidateReadEpoch(epoch);
+        else ValidateEpoch(epoch);
+        ValidateStep(step);
+        ValidateShardName(name);
+    }
+
     /// <summary>An epoch a shard set can be read or deleted in: a written one, or <see cref="FlatEpoch"/>.</summary>
     public static void ValidateReadEpoch(long epoch, string parameterName = "epoch") =>
         ArgumentOutOfRangeException.ThrowIfLessThan(epoch, FlatEpoch, parameterName);

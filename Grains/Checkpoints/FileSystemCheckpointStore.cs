@@ -29,10 +29,7 @@ public sealed class FileSystemCheckpointStore : ICheckpointStore
 
     public async Task WriteShardAsync(string jobId, long epoch, long step, string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
     {
-        CheckpointNames.ValidateJobId(jobId);
-        CheckpointNames.ValidateEpoch(epoch);
-        CheckpointNames.ValidateStep(step);
-        CheckpointNames.ValidateShardName(name);
+        CheckpointNames.ValidateShard(jobId, epoch, step, name, forRead: false);
         cancellationToken.ThrowIfCancellationRequested();
         string directory = SetDirectory(jobId, epoch, step);
         // fsync blocks for milliseconds or more: keep it off the caller's thread (often a grain's scheduler).
@@ -45,10 +42,7 @@ public sealed class FileSystemCheckpointStore : ICheckpointStore
 
     public async Task<byte[]> ReadShardAsync(string jobId, long epoch, long step, string name, CancellationToken cancellationToken = default)
     {
-        CheckpointNames.ValidateJobId(jobId);
-        CheckpointNames.ValidateReadEpoch(epoch);
-        CheckpointNames.ValidateStep(step);
-        CheckpointNames.ValidateShardName(name);
+        CheckpointNames.ValidateShard(jobId, epoch, step, name, forRead: true);
         cancellationToken.ThrowIfCancellationRequested();
         string path = Path.Combine(SetDirectory(jobId, epoch, step), name);
         try

@@ -52,20 +52,14 @@ public abstract class ObjectCheckpointStore : ICheckpointStore
 
     public async Task WriteShardAsync(string jobId, long epoch, long step, string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
     {
-        CheckpointNames.ValidateJobId(jobId);
-        CheckpointNames.ValidateEpoch(epoch);
-        CheckpointNames.ValidateStep(step);
-        CheckpointNames.ValidateShardName(name);
+        CheckpointNames.ValidateShard(jobId, epoch, step, name, forRead: false);
         cancellationToken.ThrowIfCancellationRequested();
         await PutAsync(SetPrefix(jobId, epoch, step) + name, content, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<byte[]> ReadShardAsync(string jobId, long epoch, long step, string name, CancellationToken cancellationToken = default)
     {
-        CheckpointNames.ValidateJobId(jobId);
-        CheckpointNames.ValidateReadEpoch(epoch);
-        CheckpointNames.ValidateStep(step);
-        CheckpointNames.ValidateShardName(name);
+        CheckpointNames.ValidateShard(jobId, epoch, step, name, forRead: true);
         cancellationToken.ThrowIfCancellationRequested();
         string key = SetPrefix(jobId, epoch, step) + name;
         return await GetAsync(key, cancellationToken).ConfigureAwait(false)
