@@ -23,4 +23,10 @@ public sealed record CheckpointManifest
 
     /// <summary>Step losses 0 … Step-1, so a restored job keeps its whole trajectory.</summary>
     [Id(11)] public IReadOnlyList<double> LossHistory { get; init; } = [];
+
+    /// <summary>
+    /// Where the store found it (set by the store when listing, not part of the manifest's JSON): restore reads the
+    /// shards from the same shard set. New commits are always <see cref="CheckpointLayout.EpochFolders"/>.
+    /// </summary>
+    [Id(12), System.Text.Json.Serialization.JsonIgnore] public CheckpointLayout Layout { get; init; }
 }

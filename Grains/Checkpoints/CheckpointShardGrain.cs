@@ -68,7 +68,7 @@ internal sealed partial class CheckpointShardGrain(
         }
         if (!durable) return;
         string jobId = SnapshotHolders.Parse(this.GetPrimaryKeyString()).JobId;
-        _writes[completedSteps] = WriteAsync(jobId, completedSteps, stage, units);
+        _writes[completedSteps] = WriteAsync(jobId, epoch, completedSteps, stage, units);
         // Keep only writes that may still be waited on; finished older ones are done with.
         foreach (long step in _writes.Keys.Where(s => s < completedSteps && _writes[s].IsCompleted).ToArray())
             _writes.Remove(step);
@@ -153,14 +153,14 @@ internal sealed partial class CheckpointShardGrain(
         return await write;
     }
 
-    private async Task<IReadOnlyList<ShardRecord>> WriteAsync(string jobId, long step, int stage, IReadOnlyList<UnitImage> units)
+    private async Task<IReadOnlyList<ShardRecord>> WriteAsync(string jobId, long epoch, long step, int stage, IReadOnlyList<UnitImage> units)
     {
         var records = new List<ShardRecord>(units.Count);
         foreach (var unit in units)
         {
             string name = UnitStateImage.FileNameOf(unit.UnitName);
             string sha256 = Convert.ToHexStringLower(SHA256.HashData(unit.Image));
-            await store.WriteShardAsync(jobId, step, name, unit.Image);
+            await store.WriteShardAsync(jobId, epoch, step, name, unit.Image);
             records.Add(new ShardRecord(stage, unit.UnitIndex, unit.UnitName, name, unit.Image.LongLength, sha256));
         }
         LogDurable(logger, this.GetPrimaryKeyString(), step, records.Sum(r => r.Bytes));

@@ -6,11 +6,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Cluster.Grains.Checkpoints;
 
 /// <summary>
-/// Checkpoints in a local (or mounted) directory: <c>&lt;root&gt;/&lt;jobId&gt;/step-&lt;step:D8&gt;/&lt;shard&gt;</c> and, as
-/// the commit, <c>…/manifest.json</c>. Every file is written to a temporary name, fsynced and renamed into place, so a
-/// crash leaves either the old file or the new one; directories are fsynced so the renames survive a power loss.
+/// Checkpoints in a local (or mounted) directory: <c>&lt;root&gt;/&lt;jobId&gt;/step-&lt;step:D8&gt;/epoch-&lt;epoch:D8&gt;/&lt;shard&gt;</c>
+/// and, as the commit, <c>…/manifest.json</c> beside them (checkpoints of earlier versions, straight in the step folder,
+/// are still read). Every file is written to a temporary name, fsynced and renamed into place, so a crash leaves either
+/// the old file or the new one; directories are fsynced so the renames survive a power loss.
 /// </summary>
-public sealed partial class FileSystemCheckpointStore : ICheckpointStore
+public sealed class FileSystemCheckpointStore : ICheckpointStore
 {
     private readonly string _root;
     private readonly ILogger _logger;
@@ -26,13 +27,11 @@ public sealed partial class FileSystemCheckpointStore : ICheckpointStore
 
     public string Description => $"file-system directory '{_root}'";
 
-    public async Task WriteShardAsync(string jobId, long step, string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    public async Task WriteShardAsync(string jobId, long epoch, long step, string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
     {
-        CheckpointNames.ValidateJobId(jobId);
-        CheckpointNames.ValidateStep(step);
-        CheckpointNames.ValidateShardName(name);
+        CheckpointNames.ValidateShard(jobId, epoch, step, name, forRead: false);
         cancellationToken.ThrowIfCancellationRequested();
-        string directory = StepDirectory(jobId, step);
+        string directory = SetDirectory(jobId, epoch, step);
         // fsync blocks for milliseconds or more: keep it off the caller's thread (often a grain's scheduler).
         await Task.Run(() =>
         {
@@ -41,13 +40,11 @@ public sealed partial class FileSystemCheckpointStore : ICheckpointStore
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<byte[]> ReadShardAsync(string jobId, long step, string name, CancellationToken cancellationToken = default)
+    public async Task<byte[]> ReadShardAsync(string jobId, long epoch, long step, string name, CancellationToken cancellationToken = default)
     {
-        CheckpointNames.ValidateJobId(jobId);
-        CheckpointNames.ValidateStep(step);
-        CheckpointNames.ValidateShardName(name);
+        CheckpointNames.ValidateShard(jobId, epoch, step, name, forRead: true);
         cancellationToken.ThrowIfCancellationRequested();
-        string path = Path.Combine(StepDirectory(jobId, step), name);
+        string path = Path.Combine(SetDirectory(jobId, epoch, step), name);
         try
         {
             return await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
@@ -62,34 +59,26 @@ public sealed partial class FileSystemCheckpointStore : ICheckpointStore
     {
         CheckpointNames.ValidateManifest(manifest);
         cancellationToken.ThrowIfCancellationRequested();
-        string directory = StepDirectory(manifest.JobId, manifest.Step);
+        string directory = SetDirectory(manifest.JobId, manifest.Epoch, manifest.Step);
         byte[] json = CheckpointManifestJson.Serialize(manifest);
         await Task.Run(() =>
         {
-            // A manifest naming shards that are not there would be a checkpoint restore cannot use: refuse to commit it.
-            foreach (var shard in manifest.Shards)
-            {
-                var file = new FileInfo(Path.Combine(directory, shard.Name));
-                if (!file.Exists)
-                    throw new InvalidOperationException($"Cannot commit checkpoint {manifest.JobId}@{manifest.Step}: shard '{file.FullName}' is missing.");
-                if (file.Length != shard.Bytes)
-                    throw new InvalidOperationException(
-                        $"Cannot commit checkpoint {manifest.JobId}@{manifest.Step}: shard '{file.FullName}' has {file.Length} bytes, the manifest says {shard.Bytes}.");
-            }
-            EnsureDurableDirectory(directory);
+            CheckpointCommits.RequireShards(manifest,
+                name => new FileInfo(Path.Combine(directory, name)) is { Exists: true } file ? file.Length : null,
+                name => $"shard '{Path.Combine(directory, name)}'");
             CreateManifestOnce(manifest, Path.Combine(directory, CheckpointNames.ManifestName), json);
         }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Invariant (fenced store): a manifest is written once — an exclusive create (fsynced temp file, then a rename
-    /// that fails when the target exists), never an overwrite. A second commit of the same step succeeds only when
-    /// the committed manifest names the same shards with the same hashes (a retried commit, or a replay of the same
-    /// deterministic trajectory); anything else is refused, naming the epoch that committed first.
+    /// that fails when the target exists), never an overwrite; and only into a shard set's directory that exists (its
+    /// shards were just checked), never re-creating one a cleanup removed.
     /// </summary>
     private static void CreateManifestOnce(CheckpointManifest manifest, string path, byte[] json)
     {
-        string temporary = Path.Combine(Path.GetDirectoryName(path)!, $".manifest.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        string directory = Path.GetDirectoryName(path)!;
+        string temporary = Path.Combine(directory, $".manifest.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
@@ -98,16 +87,15 @@ public sealed partial class FileSystemCheckpointStore : ICheckpointStore
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temporary, path, overwrite: false);
-            AtomicFile.FlushDirectory(Path.GetDirectoryName(path)!);
+            AtomicFile.FlushDirectory(directory);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            throw new InvalidOperationException($"Cannot commit checkpoint {manifest.JobId}@{manifest.Step} (epoch {manifest.Epoch}): its shard set '{directory}' was deleted while committing.", e);
         }
         catch (IOException) when (File.Exists(path))
         {
-            File.Delete(temporary);
-            var existing = CheckpointManifestJson.Deserialize(File.ReadAllBytes(path));
-            if (!CheckpointNames.SameShards(existing, manifest))
-                throw new InvalidOperationException(
-                    $"Cannot commit checkpoint {manifest.JobId}@{manifest.Step} (epoch {manifest.Epoch}): a different manifest, committed by epoch {existing.Epoch}, " +
-                    $"is already at '{path}'; a manifest is written once.");
+            CheckpointCommits.RequireSameCheckpoint(manifest, File.ReadAllBytes(path), $"'{path}'");
         }
         finally
         {
@@ -120,10 +108,10 @@ public sealed partial class FileSystemCheckpointStore : ICheckpointStore
         CheckpointNames.ValidateJobId(jobId);
         cancellationToken.ThrowIfCancellationRequested();
         var manifests = new List<CheckpointManifest>();
-        foreach (var (step, directory) in StepDirectories(jobId))
+        foreach (var set in ListSets(jobId).Committed)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            string path = Path.Combine(directory, CheckpointNames.ManifestName);
+            string path = Path.Combine(SetDirectory(jobId, set.Epoch, set.Step), CheckpointNames.ManifestName);
             byte[] json;
             try
             {
@@ -131,69 +119,92 @@ public sealed partial class FileSystemCheckpointStore : ICheckpointStore
             }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
             {
-                continue; // uncommitted, or deleted while we listed
+                continue; // deleted while we listed
             }
 
-            if (ListedManifest.Read(json, jobId, step, path, _logger) is { } manifest)
+            if (ListedManifest.Read(json, jobId, set, path, _logger) is { } manifest)
                 manifests.Add(manifest);
         }
-        manifests.Sort((a, b) => a.Step.CompareTo(b.Step));
-        return manifests;
+        return CheckpointCommits.Ordered(manifests);
     }
 
-    public Task DeleteCheckpointAsync(string jobId, long step, CancellationToken cancellationToken = default)
+    public Task DeleteCheckpointAsync(CheckpointManifest manifest, CancellationToken cancellationToken = default)
     {
-        CheckpointNames.ValidateJobId(jobId);
-        CheckpointNames.ValidateStep(step);
+        ArgumentNullException.ThrowIfNull(manifest);
+        CheckpointNames.ValidateJobId(manifest.JobId, nameof(manifest));
         cancellationToken.ThrowIfCancellationRequested();
-        string directory = StepDirectory(jobId, step);
+        long epoch = CheckpointNames.ShardSetEpoch(manifest);
+        string directory = SetDirectory(manifest.JobId, epoch, manifest.Step);
         if (!Directory.Exists(directory)) return Task.CompletedTask;
         // Uncommit durably before removing shards, so a crash in between never leaves a manifest without its shards.
         File.Delete(Path.Combine(directory, CheckpointNames.ManifestName));
         AtomicFile.FlushDirectory(directory);
-        DeleteStepDirectory(directory);
+        if (epoch == CheckpointNames.FlatEpoch) DeleteFlatFiles(directory);
+        else DeleteDirectory(directory);
         return Task.CompletedTask;
     }
 
-    public Task DeleteUncommittedAsync(string jobId, IReadOnlySet<long> keepSteps, CancellationToken cancellationToken = default)
+    public Task DeleteUncommittedAsync(string jobId, long beforeEpoch, long beforeStep, CancellationToken cancellationToken = default)
     {
         CheckpointNames.ValidateJobId(jobId);
-        ArgumentNullException.ThrowIfNull(keepSteps);
         cancellationToken.ThrowIfCancellationRequested();
-        foreach (var (step, directory) in StepDirectories(jobId))
+        foreach (var set in ListSets(jobId).UncommittedSets(beforeEpoch, beforeStep))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (keepSteps.Contains(step) || File.Exists(Path.Combine(directory, CheckpointNames.ManifestName))) continue;
-            DeleteStepDirectory(directory);
+            string directory = SetDirectory(jobId, set.Epoch, set.Step);
+            if (set.Epoch == CheckpointNames.FlatEpoch) DeleteFlatFiles(directory);
+            else DeleteDirectory(directory);
         }
         return Task.CompletedTask;
     }
 
     private string JobDirectory(string jobId) => Path.Combine(_root, jobId);
 
-    private string StepDirectory(string jobId, long step) => Path.Combine(_root, jobId, CheckpointNames.StepFolder(step));
+    private string SetDirectory(string jobId, long epoch, long step) =>
+        Path.Combine(_root, jobId, CheckpointNames.ShardSetFolder(epoch, step).TrimEnd('/').Replace('/', Path.DirectorySeparatorChar));
 
-    private IEnumerable<(long Step, string Directory)> StepDirectories(string jobId)
+    /// <summary>The job's shard sets from the files under its directory (paths relative to it, '/'-separated).</summary>
+    private ShardSetListing ListSets(string jobId)
     {
+        var listing = new ShardSetListing("");
         string jobDirectory = JobDirectory(jobId);
-        if (!Directory.Exists(jobDirectory)) yield break;
-        foreach (string directory in Directory.EnumerateDirectories(jobDirectory))
+        if (!Directory.Exists(jobDirectory)) return listing;
+        try
         {
-            if (CheckpointNames.TryParseStepFolder(Path.GetFileName(directory), out long step))
-                yield return (step, directory);
+            foreach (string file in Directory.EnumerateFiles(jobDirectory, "*", SearchOption.AllDirectories))
+            {
+                string name = Path.GetFileName(file);
+                if (name.StartsWith('.')) continue; // a temporary file of a write in progress
+                listing.Add(Path.GetRelativePath(jobDirectory, file).Replace(Path.DirectorySeparatorChar, '/'));
+            }
         }
+        catch (DirectoryNotFoundException)
+        {
+            // a folder deleted while we listed: what was listed stands
+        }
+        return listing;
     }
 
-    /// <summary>Creates the step directory and fsyncs its parents, so the directory itself survives a power loss.</summary>
-    private void EnsureDurableDirectory(string stepDirectory)
+    /// <summary>Creates the shard set's directory and fsyncs its parents, so the directory itself survives a power loss.</summary>
+    private void EnsureDurableDirectory(string setDirectory)
     {
-        if (Directory.Exists(stepDirectory)) return;
-        Directory.CreateDirectory(stepDirectory);
-        AtomicFile.FlushDirectory(Path.GetDirectoryName(stepDirectory)!);
-        AtomicFile.FlushDirectory(_root);
+        if (Directory.Exists(setDirectory)) return;
+        Directory.CreateDirectory(setDirectory);
+        for (string? parent = Path.GetDirectoryName(setDirectory); parent is not null && parent.Length >= _root.Length; parent = Path.GetDirectoryName(parent))
+            AtomicFile.FlushDirectory(parent);
     }
 
-    private static void DeleteStepDirectory(string directory)
+    /// <summary>The files straight in a legacy step folder (its flat shard set), not the epoch folders beside them; the folder too once empty.</summary>
+    private static void DeleteFlatFiles(string stepDirectory)
+    {
+        if (!Directory.Exists(stepDirectory)) return;
+        foreach (string file in Directory.EnumerateFiles(stepDirectory))
+            File.Delete(file);
+        AtomicFile.FlushDirectory(stepDirectory);
+        TryDeleteEmpty(stepDirectory);
+    }
+
+    private static void DeleteDirectory(string directory)
     {
         try
         {
@@ -203,6 +214,23 @@ public sealed partial class FileSystemCheckpointStore : ICheckpointStore
         {
             return; // deleted concurrently: the goal is reached
         }
-        AtomicFile.FlushDirectory(Path.GetDirectoryName(directory)!);
+        string stepDirectory = Path.GetDirectoryName(directory)!;
+        AtomicFile.FlushDirectory(stepDirectory);
+        TryDeleteEmpty(stepDirectory);
+    }
+
+    /// <summary>Removes a step folder left empty; one that another writer just filled stays.</summary>
+    private static void TryDeleteEmpty(string stepDirectory)
+    {
+        try
+        {
+            if (Directory.EnumerateFileSystemEntries(stepDirectory).Any()) return;
+            Directory.Delete(stepDirectory, recursive: false);
+            AtomicFile.FlushDirectory(Path.GetDirectoryName(stepDirectory)!);
+        }
+        catch (IOException)
+        {
+            // not empty any more, or gone: either is fine
+        }
     }
 }

@@ -33,9 +33,9 @@ public sealed partial class S3CheckpointStoreOptions
     public bool CreateBucket { get; set; } = true;
 
     /// <summary>
-    /// Commit manifests with conditional puts (If-None-Match: * to create, If-Match: ETag to replace), so two writers
-    /// can never both believe they committed a step. Turn off only for a server that rejects these headers (501);
-    /// the store then relies on its own read-before-write check, which a concurrent writer can race. <value>true.</value>
+    /// Commit manifests with a conditional put (If-None-Match: *: created once), so two writers can never both believe
+    /// they committed the same shard set. Turn off only for a server that rejects the header (501); the store then
+    /// relies on its own read-before-write check, which a concurrent writer of the same epoch could race. <value>true.</value>
     /// </summary>
     public bool ConditionalWrites { get; set; } = true;
 

@@ -14,16 +14,20 @@ namespace Cluster.Grains.Jobs;
 /// <item>A commit that failed (shard write, manifest, store unreachable) never fails the job: durability is deferred
 /// and the checkpoint is retaken at a step boundary once a capped exponential back-off with jitter has passed
 /// (<see cref="RetryDue"/>).</item>
-/// <item>Retention deletes only checkpoints older than the newest committed one — ordered by epoch, then step, so a
-/// rewound or restarted timeline's new low-step checkpoints are never taken for old ones — and never the one just
-/// committed. Cleanup deletes only shard sets this activation wrote and abandoned, older than a committed manifest:
-/// never another writer's checkpoint in progress, never a manifest's shards.</item>
+/// <item>Fenced: every shard set and manifest is written in this activation's epoch, into a shard set of its own
+/// (<see cref="ICheckpointStore"/>), so a stale activation after a false death declaration never writes into, commits
+/// over or deletes the live one's checkpoint in progress.</item>
+/// <item>Retention deletes only committed checkpoints beyond the <c>KeepCheckpoints</c> newest — ordered by epoch, then
+/// step, so a rewound or restarted timeline's new low-step checkpoints are never taken for old ones — and never the one
+/// just committed; it deletes each by its manifest, so only that checkpoint's own shard set goes. Cleanup deletes only
+/// uncommitted shard sets older, in (epoch, step) order, than the checkpoint just committed: this epoch's abandoned
+/// ones and dead or stale epochs' leftovers — never a newer epoch's checkpoint in progress, never a manifest's
+/// shards.</item>
 /// </list>
 /// </summary>
 internal sealed partial class CheckpointCoordinator(string jobId, ICheckpointStore store, IGrainFactory grains, TimeProvider time,
     JobCoordinatorOptions options, ILogger logger)
 {
-    private readonly HashSet<long> _abandoned = [];
     private Task<CheckpointManifest>? _commit;
     private long _commitStep = -1;
     private int _failures;
@@ -107,7 +111,6 @@ internal sealed partial class CheckpointCoordinator(string jobId, ICheckpointSto
     private void Failed(long step, Exception e)
     {
         _failures++;
-        _abandoned.Add(step);
         _retryAt = time.GetUtcNow() + Backoff.Delay(_failures, options.StorageRetryDelay, options.StorageRetryMaxDelay);
         Problem = $"checkpoint at step {step} not committed ({store.Description}): {ShortError.Of(e)}";
         LogCommitFailed(logger, e, jobId, step, _failures);
@@ -149,13 +152,9 @@ internal sealed partial class CheckpointCoordinator(string jobId, ICheckpointSto
         {
             var all = await store.ListManifestsAsync(jobId);
             var newestFirst = all.OrderByDescending(m => m.Epoch).ThenByDescending(m => m.Step).ToArray();
-            foreach (var old in newestFirst.Skip(Math.Max(1, keep)).Where(m => m.Step != committed.Step))
-                await store.DeleteCheckpointAsync(jobId, old.Step);
-            foreach (long step in _abandoned.Where(s => s < committed.Step && all.All(m => m.Step != s)).ToArray())
-            {
-                await store.DeleteCheckpointAsync(jobId, step); // no manifest: removes the shard set this activation abandoned
-                _abandoned.Remove(step);
-            }
+            foreach (var old in newestFirst.Skip(Math.Max(1, keep)).Where(m => m.Step != committed.Step || m.Epoch != committed.Epoch))
+                await store.DeleteCheckpointAsync(old);
+            await store.DeleteUncommittedAsync(jobId, committed.Epoch, committed.Step);
         }
         catch (Exception e)
         {

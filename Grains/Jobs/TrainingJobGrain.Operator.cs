@@ -83,10 +83,10 @@ internal sealed partial class TrainingJobGrain
         {
             foreach (var manifest in manifests)
             {
-                await store.DeleteCheckpointAsync(jobId, manifest.Step);
+                await store.DeleteCheckpointAsync(manifest);
                 deleted++;
             }
-            await store.DeleteUncommittedAsync(jobId, new HashSet<long>());
+            await store.DeleteUncommittedAsync(jobId, long.MaxValue, long.MaxValue);
         }
         var e = new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobDeleted, jobId, null, S.Epoch, S.CompletedSteps, 0, null,
             (purge ? $"deleted ({state}) with its {deleted} checkpoint(s) and history" : $"deleted ({state}); its {manifests.Count} checkpoint(s) kept") + Because(reason),

@@ -160,7 +160,7 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
             string unitName = ModelLayout.UnitName(executor.Config, unit);
             var record = manifest.Shards.FirstOrDefault(s => s.UnitName == unitName)
                 ?? throw new CheckpointCorruptException($"{manifest.JobId}/step {manifest.Step}", $"its manifest lists no shard for unit '{unitName}'.");
-            byte[] image = await store.ReadShardAsync(manifest.JobId, manifest.Step, record.Name);
+            byte[] image = await store.ReadShardAsync(manifest, record.Name);
             string actual = Convert.ToHexStringLower(SHA256.HashData(image));
             if (actual != record.Sha256)
                 throw new CheckpointCorruptException($"{manifest.JobId}/step-{manifest.Step}/{record.Name}", $"its SHA-256 {actual[..12]}… does not match the manifest's {record.Sha256[..Math.Min(12, record.Sha256.Length)]}….");

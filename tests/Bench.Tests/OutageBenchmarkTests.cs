@@ -28,14 +28,14 @@ public sealed class OutageBenchmarkTests
             outage.Begin();
             var listing = store.ListManifestsAsync("job"); // a faulted task, as from a client of an unreachable store
             await Assert.ThrowsAsync<IOException>(() => listing);
-            await Assert.ThrowsAsync<IOException>(() => store.WriteShardAsync("job", 10, "stage-0", new byte[] { 1, 2, 3 }));
+            await Assert.ThrowsAsync<IOException>(() => store.WriteShardAsync("job", 1, 10, "stage-0", new byte[] { 1, 2, 3 }));
             Assert.Equal(2, outage.Refused);
             Assert.False(Directory.Exists(Path.Combine(root, "job")) && Directory.EnumerateFileSystemEntries(Path.Combine(root, "job"), "*", SearchOption.AllDirectories).Any(),
                 "a refused write reached the store");
 
             outage.End();
-            await store.WriteShardAsync("job", 10, "stage-0", new byte[] { 1, 2, 3 });
-            Assert.Equal(new byte[] { 1, 2, 3 }, await store.ReadShardAsync("job", 10, "stage-0"));
+            await store.WriteShardAsync("job", 1, 10, "stage-0", new byte[] { 1, 2, 3 });
+            Assert.Equal(new byte[] { 1, 2, 3 }, await store.ReadShardAsync("job", 1, 10, "stage-0"));
             Assert.Equal(2, outage.Refused);
         }
         finally

@@ -10,9 +10,12 @@ namespace Cluster.Grains.Tests;
 /// What every <see cref="ICheckpointStore"/> promises. Each concrete subclass runs all of these against its store; every
 /// test uses its own job ids, so stores may share storage between tests.
 /// </summary>
-public abstract class CheckpointStoreContract : IAsyncLifetime
+public abstract partial class CheckpointStoreContract : IAsyncLifetime
 {
     private static readonly string[] s_units = ["embed", "block.0", "head"];
+
+    /// <summary>The epoch the checkpoints of these tests are written in, unless a test says otherwise.</summary>
+    protected const long Epoch = 3;
 
     private ICheckpointStore? _store;
 
@@ -33,28 +36,29 @@ public abstract class CheckpointStoreContract : IAsyncLifetime
         string job = NewJobId();
         byte[] a = RandomBytes(12_345, seed: 1);
         byte[] b = RandomBytes(1, seed: 2);
-        await Store.WriteShardAsync(job, 7, "a.safetensors", a);
-        await Store.WriteShardAsync(job, 7, "b.safetensors", b);
-        await Store.WriteShardAsync(job, 7, "empty.safetensors", ReadOnlyMemory<byte>.Empty);
+        await Store.WriteShardAsync(job, Epoch, 7, "a.safetensors", a);
+        await Store.WriteShardAsync(job, Epoch, 7, "b.safetensors", b);
+        await Store.WriteShardAsync(job, Epoch, 7, "empty.safetensors", ReadOnlyMemory<byte>.Empty);
 
-        Assert.Equal(a, await Store.ReadShardAsync(job, 7, "a.safetensors"));
-        Assert.Equal(b, await Store.ReadShardAsync(job, 7, "b.safetensors"));
-        Assert.Empty(await Store.ReadShardAsync(job, 7, "empty.safetensors"));
+        Assert.Equal(a, await Store.ReadShardAsync(job, Epoch, 7, "a.safetensors"));
+        Assert.Equal(b, await Store.ReadShardAsync(job, Epoch, 7, "b.safetensors"));
+        Assert.Empty(await Store.ReadShardAsync(job, Epoch, 7, "empty.safetensors"));
     }
 
     [Fact]
     public async Task Reading_a_missing_shard_throws_CheckpointCorruptException_naming_it()
     {
         string job = NewJobId();
-        await Store.WriteShardAsync(job, 3, "present.safetensors", RandomBytes(10, seed: 3));
+        await Store.WriteShardAsync(job, Epoch, 3, "present.safetensors", RandomBytes(10, seed: 3));
 
         // Missing from an existing step, and a step that was never written.
         foreach (long step in new long[] { 3, 4 })
         {
-            var e = await Assert.ThrowsAsync<CheckpointCorruptException>(() => Store.ReadShardAsync(job, step, "absent.safetensors"));
+            var e = await Assert.ThrowsAsync<CheckpointCorruptException>(() => Store.ReadShardAsync(job, Epoch, step, "absent.safetensors"));
             Assert.Contains("absent.safetensors", e.Source, StringComparison.Ordinal);
             Assert.Contains(job, e.Source, StringComparison.Ordinal);
             Assert.Contains($"step-{step:D8}", e.Source, StringComparison.Ordinal);
+            Assert.Contains($"epoch-{Epoch:D8}", e.Source, StringComparison.Ordinal);
             Assert.Contains(e.Source, e.Message, StringComparison.Ordinal);
         }
     }
@@ -133,11 +137,11 @@ public abstract class CheckpointStoreContract : IAsyncLifetime
         AssertManifestEqual(mine, Assert.Single(await Store.ListManifestsAsync(job)));
         AssertManifestEqual(theirs, Assert.Single(await Store.ListManifestsAsync(longer)));
         Assert.Empty(await Store.ListManifestsAsync(NewJobId()));
-        await Assert.ThrowsAsync<CheckpointCorruptException>(() => Store.ReadShardAsync(job, 2, theirs.Shards[0].Name));
+        await Assert.ThrowsAsync<CheckpointCorruptException>(() => Store.ReadShardAsync(job, Epoch, 2, theirs.Shards[0].Name));
 
         // Cleaning one job leaves the other's uncommitted work alone.
-        await Store.DeleteUncommittedAsync(job, new HashSet<long>());
-        Assert.NotNull(await Store.ReadShardAsync(longer, 3, "embed.safetensors"));
+        await Store.DeleteUncommittedAsync(job, long.MaxValue, long.MaxValue);
+        Assert.NotNull(await Store.ReadShardAsync(longer, Epoch, 3, "embed.safetensors"));
     }
 
     [Fact]
@@ -147,39 +151,36 @@ public abstract class CheckpointStoreContract : IAsyncLifetime
         var one = await WriteCheckpointAsync(job, 1);
         var two = await WriteCheckpointAsync(job, 2);
 
-        await Store.DeleteCheckpointAsync(job, 1);
+        await Store.DeleteCheckpointAsync(Listed(await Store.ListManifestsAsync(job), 1));
 
         AssertManifestEqual(two, Assert.Single(await Store.ListManifestsAsync(job)));
         foreach (var shard in one.Shards)
-            await Assert.ThrowsAsync<CheckpointCorruptException>(() => Store.ReadShardAsync(job, 1, shard.Name));
+            await Assert.ThrowsAsync<CheckpointCorruptException>(() => Store.ReadShardAsync(job, Epoch, 1, shard.Name));
         foreach (var shard in two.Shards)
-            Assert.Equal(shard.Bytes, (await Store.ReadShardAsync(job, 2, shard.Name)).Length);
+            Assert.Equal(shard.Bytes, (await Store.ReadShardAsync(job, Epoch, 2, shard.Name)).Length);
 
         // Deleting again, or a step that never existed, is not an error.
-        await Store.DeleteCheckpointAsync(job, 1);
-        await Store.DeleteCheckpointAsync(job, 99);
+        await Store.DeleteCheckpointAsync(one);
+        await Store.DeleteCheckpointAsync(one with { Step = 99 });
         Assert.Single(await Store.ListManifestsAsync(job));
     }
 
     [Fact]
-    public async Task DeleteUncommitted_removes_shard_sets_without_manifest_except_kept_steps()
+    public async Task DeleteUncommitted_removes_only_shard_sets_without_manifest_older_than_the_given_point()
     {
         string job = NewJobId();
         var committed = await WriteCheckpointAsync(job, 10);
         var abandoned = await WriteCheckpointAsync(job, 20, commit: false);
         var inProgress = await WriteCheckpointAsync(job, 30, commit: false);
 
-        await Store.DeleteUncommittedAsync(job, new HashSet<long> { 30 });
+        await Store.DeleteUncommittedAsync(job, Epoch, 30);
 
-        foreach (var shard in abandoned.Shards)
-            await Assert.ThrowsAsync<CheckpointCorruptException>(() => Store.ReadShardAsync(job, 20, shard.Name));
-        foreach (var shard in committed.Shards)
-            Assert.Equal(shard.Bytes, (await Store.ReadShardAsync(job, 10, shard.Name)).Length);
-        foreach (var shard in inProgress.Shards)
-            Assert.Equal(shard.Bytes, (await Store.ReadShardAsync(job, 30, shard.Name)).Length);
+        await AssertGoneAsync(abandoned);
+        await AssertReadableAsync(committed);
+        await AssertReadableAsync(inProgress);
         AssertManifestEqual(committed, Assert.Single(await Store.ListManifestsAsync(job)));
 
-        // The kept set can still be committed afterwards.
+        // The set at the given point itself can still be committed afterwards.
         await Store.CommitManifestAsync(inProgress);
         Assert.Equal([10L, 30L], (await Store.ListManifestsAsync(job)).Select(m => m.Step));
     }
@@ -191,12 +192,12 @@ public abstract class CheckpointStoreContract : IAsyncLifetime
         byte[] large = RandomBytes(50_000, seed: 4);
         byte[] small = RandomBytes(100, seed: 5);
 
-        await Store.WriteShardAsync(job, 1, "unit.safetensors", large);
-        await Store.WriteShardAsync(job, 1, "unit.safetensors", small);
-        Assert.Equal(small, await Store.ReadShardAsync(job, 1, "unit.safetensors"));
+        await Store.WriteShardAsync(job, Epoch, 1, "unit.safetensors", large);
+        await Store.WriteShardAsync(job, Epoch, 1, "unit.safetensors", small);
+        Assert.Equal(small, await Store.ReadShardAsync(job, Epoch, 1, "unit.safetensors"));
 
-        await Store.WriteShardAsync(job, 1, "unit.safetensors", large);
-        Assert.Equal(large, await Store.ReadShardAsync(job, 1, "unit.safetensors"));
+        await Store.WriteShardAsync(job, Epoch, 1, "unit.safetensors", large);
+        Assert.Equal(large, await Store.ReadShardAsync(job, Epoch, 1, "unit.safetensors"));
     }
 
     [Fact]
@@ -205,9 +206,9 @@ public abstract class CheckpointStoreContract : IAsyncLifetime
         string job = NewJobId();
         byte[] content = RandomBytes((8 << 20) + 13, seed: 6);
 
-        await Store.WriteShardAsync(job, 1, "big.safetensors", content);
+        await Store.WriteShardAsync(job, Epoch, 1, "big.safetensors", content);
 
-        byte[] read = await Store.ReadShardAsync(job, 1, "big.safetensors");
+        byte[] read = await Store.ReadShardAsync(job, Epoch, 1, "big.safetensors");
         Assert.True(content.AsSpan().SequenceEqual(read), "the 8 MB shard came back different");
     }
 
@@ -220,16 +221,16 @@ public abstract class CheckpointStoreContract : IAsyncLifetime
         await cancelled.CancelAsync();
         var token = cancelled.Token;
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Store.WriteShardAsync(job, 2, "x.safetensors", new byte[10], token));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Store.ReadShardAsync(job, 1, "embed.safetensors", token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Store.WriteShardAsync(job, Epoch, 2, "x.safetensors", new byte[10], token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Store.ReadShardAsync(job, Epoch, 1, "embed.safetensors", token));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Store.CommitManifestAsync(manifest, token));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Store.ListManifestsAsync(job, token));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Store.DeleteCheckpointAsync(job, 1, token));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Store.DeleteUncommittedAsync(job, new HashSet<long>(), token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Store.DeleteCheckpointAsync(manifest, token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Store.DeleteUncommittedAsync(job, long.MaxValue, long.MaxValue, token));
 
-        await Assert.ThrowsAsync<CheckpointCorruptException>(() => Store.ReadShardAsync(job, 2, "x.safetensors"));
+        await Assert.ThrowsAsync<CheckpointCorruptException>(() => Store.ReadShardAsync(job, Epoch, 2, "x.safetensors"));
         Assert.Empty(await Store.ListManifestsAsync(job));
-        Assert.Equal(manifest.Shards[0].Bytes, (await Store.ReadShardAsync(job, 1, "embed.safetensors")).Length);
+        Assert.Equal(manifest.Shards[0].Bytes, (await Store.ReadShardAsync(job, Epoch, 1, "embed.safetensors")).Length);
     }
 
     [Fact]
@@ -238,15 +239,37 @@ public abstract class CheckpointStoreContract : IAsyncLifetime
         string job = NewJobId();
         byte[] content = [1, 2, 3];
         foreach (string badJob in new[] { "", " ", "a/b", "a\\b", "..", ".", "tab\there" })
-            await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.WriteShardAsync(badJob, 1, "unit.safetensors", content));
+            await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.WriteShardAsync(badJob, Epoch, 1, "unit.safetensors", content));
         // "manifest.json" would commit the checkpoint behind the manifest's back; '.' names are the file store's temporaries.
         foreach (string badName in new[] { "", "x/y", "..", "manifest.json", "MANIFEST.JSON", ".hidden" })
-            await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.WriteShardAsync(job, 1, badName, content));
-        await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.WriteShardAsync(job, -1, "unit.safetensors", content));
+            await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.WriteShardAsync(job, Epoch, 1, badName, content));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.WriteShardAsync(job, Epoch, -1, "unit.safetensors", content));
+        // Epoch -1 names the flat layout of earlier versions: read, never written.
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.WriteShardAsync(job, -1, 1, "unit.safetensors", content));
         await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.ListManifestsAsync("../" + job));
 
         Assert.Empty(await Store.ListManifestsAsync(job));
-        await Assert.ThrowsAsync<CheckpointCorruptException>(() => Store.ReadShardAsync(job, 1, "unit.safetensors"));
+        await Assert.ThrowsAsync<CheckpointCorruptException>(() => Store.ReadShardAsync(job, Epoch, 1, "unit.safetensors"));
+    }
+
+    /// <summary>The listed checkpoint of <paramref name="step"/> (the only one there).</summary>
+    protected static CheckpointManifest Listed(IReadOnlyList<CheckpointManifest> listed, long step) => Assert.Single(listed, m => m.Step == step);
+
+    /// <summary>Every shard of the shard set <paramref name="manifest"/> names reads back with its recorded size and hash.</summary>
+    protected async Task AssertReadableAsync(CheckpointManifest manifest)
+    {
+        foreach (var shard in manifest.Shards)
+        {
+            byte[] content = await Store.ReadShardAsync(manifest, shard.Name);
+            Assert.Equal(shard.Sha256, Convert.ToHexStringLower(SHA256.HashData(content)));
+        }
+    }
+
+    /// <summary>No shard of the shard set <paramref name="manifest"/> names is left.</summary>
+    protected async Task AssertGoneAsync(CheckpointManifest manifest)
+    {
+        foreach (var shard in manifest.Shards)
+            await Assert.ThrowsAsync<CheckpointCorruptException>(() => Store.ReadShardAsync(manifest, shard.Name));
     }
 
     protected static string NewJobId() => $"job-{Guid.NewGuid():N}"[..16];
@@ -259,21 +282,21 @@ public abstract class CheckpointStoreContract : IAsyncLifetime
     }
 
     /// <summary>Writes the shards of a small three-unit, two-stage checkpoint and, unless told not to, commits its manifest.</summary>
-    protected async Task<CheckpointManifest> WriteCheckpointAsync(string jobId, long step, bool commit = true)
+    protected async Task<CheckpointManifest> WriteCheckpointAsync(string jobId, long step, bool commit = true, long epoch = Epoch, int seed = 0)
     {
         var shards = new List<ShardRecord>();
         for (int unit = 0; unit < s_units.Length; unit++)
         {
-            byte[] content = RandomBytes(1_000 + (37 * unit) + (int)step, seed: (int)step * 10 + unit);
+            byte[] content = RandomBytes(1_000 + (37 * unit) + (int)step, seed: (int)step * 10 + unit + (seed * 1_000));
             string name = $"{s_units[unit]}.safetensors";
-            await Store.WriteShardAsync(jobId, step, name, content);
+            await Store.WriteShardAsync(jobId, epoch, step, name, content);
             shards.Add(new ShardRecord(unit < 2 ? 0 : 1, unit, s_units[unit], name, content.Length, Convert.ToHexStringLower(SHA256.HashData(content))));
         }
         var manifest = new CheckpointManifest
         {
             JobId = jobId,
             Step = step,
-            Epoch = 3,
+            Epoch = epoch,
             CreatedAt = new DateTimeOffset(2025, 11, 28, 17, 5, 9, TimeSpan.FromHours(5.5)).AddTicks(1_234_567 + step),
             Model = new ModelSpec { VocabSize = 256, ContextLength = 64, DModel = 96, Layers = 1, Heads = 3, MlpRatio = 4, Seed = -42 },
             UnitsPerStage = [2, 1],

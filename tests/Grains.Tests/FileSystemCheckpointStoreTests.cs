@@ -19,37 +19,25 @@ public sealed class FileSystemCheckpointStoreTests : CheckpointStoreContract
         return Task.CompletedTask;
     }
 
-    [Fact]
-    public async Task A_manifest_is_written_once_a_retry_of_the_same_checkpoint_succeeds_and_a_different_one_is_refused()
+    protected override async Task WriteRawAsync(string relativeName, byte[] content)
     {
-        string job = NewJobId();
-        var first = await WriteCheckpointAsync(job, 10);
-
-        // The same checkpoint again (a retried commit whose reply was lost, or a replay by a later epoch): accepted, nothing replaced.
-        await Store.CommitManifestAsync(first with { Epoch = 4, CreatedAt = first.CreatedAt.AddMinutes(1) });
-        AssertManifestEqual(first, Assert.Single(await Store.ListManifestsAsync(job)));
-
-        // Another writer's checkpoint of the same step (a stale activation in a split brain): refused, the first stays.
-        var other = first with { Epoch = 2, Shards = [.. first.Shards.Select(r => r with { Sha256 = new string('0', 64) })] };
-        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => Store.CommitManifestAsync(other));
-        Assert.Contains("written once", refused.Message, StringComparison.Ordinal);
-        Assert.Contains("epoch 3", refused.Message, StringComparison.Ordinal);
-        AssertManifestEqual(first, Assert.Single(await Store.ListManifestsAsync(job)));
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root, job, "step-00000010"), "*.tmp", SearchOption.AllDirectories)
-            .Concat(Directory.EnumerateFiles(Path.Combine(_root, job, "step-00000010"), ".manifest*")));
+        string path = Path.Combine(_root, relativeName);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllBytesAsync(path, content);
     }
 
     [Fact]
-    public async Task Files_are_laid_out_by_job_and_step_with_an_indented_camelCase_manifest()
+    public async Task Files_are_laid_out_by_job_step_and_epoch_with_an_indented_camelCase_manifest()
     {
         string job = NewJobId();
         var manifest = await WriteCheckpointAsync(job, 7);
 
-        string stepDirectory = Path.Combine(_root, job, "step-00000007");
+        Assert.Equal(["epoch-00000003"], Directory.EnumerateFileSystemEntries(Path.Combine(_root, job, "step-00000007")).Select(Path.GetFileName));
+        string stepDirectory = Path.Combine(_root, job, "step-00000007", "epoch-00000003");
         Assert.Equal(
             ["block.0.safetensors", "embed.safetensors", "head.safetensors", "manifest.json"],
             Directory.EnumerateFiles(stepDirectory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
-        Assert.Equal(await Store.ReadShardAsync(job, 7, "head.safetensors"), await File.ReadAllBytesAsync(Path.Combine(stepDirectory, "head.safetensors")));
+        Assert.Equal(await Store.ReadShardAsync(job, Epoch, 7, "head.safetensors"), await File.ReadAllBytesAsync(Path.Combine(stepDirectory, "head.safetensors")));
 
         string json = await File.ReadAllTextAsync(Path.Combine(stepDirectory, "manifest.json"));
         Assert.StartsWith("{\n  \"jobId\": ", json.ReplaceLineEndings("\n"), StringComparison.Ordinal);
@@ -67,7 +55,7 @@ public sealed class FileSystemCheckpointStoreTests : CheckpointStoreContract
         await WriteCheckpointAsync(job, 2);
         await WriteCheckpointAsync(job, 3);
         await WriteCheckpointAsync(job, 4);
-        string Manifest(int step) => Path.Combine(_root, job, $"step-{step:D8}", "manifest.json");
+        string Manifest(int step) => Path.Combine(_root, job, $"step-{step:D8}", "epoch-00000003", "manifest.json");
         await File.WriteAllTextAsync(Manifest(2), "{ \"jobId\": \"torn");            // truncated
         await File.WriteAllBytesAsync(Manifest(3), []);                               // empty
         string json = await File.ReadAllTextAsync(Manifest(4));
@@ -86,15 +74,24 @@ public sealed class FileSystemCheckpointStoreTests : CheckpointStoreContract
     {
         string job = NewJobId();
         var good = await WriteCheckpointAsync(job, 1);
-        string misplaced = Path.Combine(_root, job, "step-00000005");
-        Directory.CreateDirectory(misplaced);
-        File.Copy(Path.Combine(_root, job, "step-00000001", "manifest.json"), Path.Combine(misplaced, "manifest.json"));
-        // A folder not in canonical step form is not a checkpoint at all.
-        Directory.CreateDirectory(Path.Combine(_root, job, "step-1"));
-        File.Copy(Path.Combine(_root, job, "step-00000001", "manifest.json"), Path.Combine(_root, job, "step-1", "manifest.json"));
+        string original = Path.Combine(_root, job, "step-00000001", "epoch-00000003", "manifest.json");
+        // Another step's folder (flat, as earlier versions wrote), and another epoch's folder of the same step.
+        string[] misplaced = [Path.Combine(_root, job, "step-00000005"), Path.Combine(_root, job, "step-00000001", "epoch-00000009")];
+        foreach (string folder in misplaced)
+        {
+            Directory.CreateDirectory(folder);
+            File.Copy(original, Path.Combine(folder, "manifest.json"));
+        }
+        // Folders not in canonical form are not checkpoints at all.
+        foreach (string folder in new[] { Path.Combine(_root, job, "step-1"), Path.Combine(_root, job, "step-00000002", "epoch-3") })
+        {
+            Directory.CreateDirectory(folder);
+            File.Copy(original, Path.Combine(folder, "manifest.json"));
+        }
 
         AssertManifestEqual(good, Assert.Single(await Store.ListManifestsAsync(job)));
-        Assert.Contains(_logger.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains(misplaced, StringComparison.Ordinal));
+        foreach (string folder in misplaced)
+            Assert.Contains(_logger.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains(folder, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -103,8 +100,8 @@ public sealed class FileSystemCheckpointStoreTests : CheckpointStoreContract
         string job = NewJobId();
         await WriteCheckpointAsync(job, 1);
         await WriteCheckpointAsync(job, 2, commit: false);
-        await Store.WriteShardAsync(job, 1, "embed.safetensors", RandomBytes(2_000, seed: 9));
-        await Store.WriteShardAsync(job, 2, "embed.safetensors", RandomBytes(3_000, seed: 10));
+        await Store.WriteShardAsync(job, Epoch, 1, "embed.safetensors", RandomBytes(2_000, seed: 9));
+        await Store.WriteShardAsync(job, Epoch, 2, "embed.safetensors", RandomBytes(3_000, seed: 10));
 
         var files = Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories).Select(Path.GetFileName).ToList();
         Assert.Equal(7, files.Count); // 2 × 3 shards + 1 manifest

@@ -50,8 +50,8 @@ public sealed class FleetModeTests(AzuriteFixture azurite)
         var service = new BlobServiceClient(connection, new BlobClientOptions(BlobClientOptions.ServiceVersion.V2026_06_06));
         var checkpointBlobs = new List<string>();
         await foreach (var blob in service.GetBlobContainerClient(checkpoints).GetBlobsAsync()) checkpointBlobs.Add(blob.Name);
-        Assert.Contains($"{spec.JobId}/step-00000006/manifest.json", checkpointBlobs);
-        Assert.Contains($"{spec.JobId}/step-00000006/head.safetensors", checkpointBlobs);
+        Assert.Contains($"{spec.JobId}/step-00000006/epoch-00000001/manifest.json", checkpointBlobs);
+        Assert.Contains($"{spec.JobId}/step-00000006/epoch-00000001/head.safetensors", checkpointBlobs);
         int stateBlobs = 0;
         await foreach (var _ in service.GetBlobContainerClient(state).GetBlobsAsync()) stateBlobs++;
         Assert.True(stateBlobs >= 1, "the job's state should be a blob in the state container");

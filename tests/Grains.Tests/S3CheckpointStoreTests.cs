@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace Cluster.Grains.Tests;
 
 /// <summary>
-/// The checkpoint contract on S3 (a local s3rver), plus key layout, secrecy, epoch-guarded manifest commits and what
+/// The checkpoint contract on S3 (a local s3rver), plus key layout, secrecy and what
 /// the server does with conditional puts.
 /// </summary>
 [Collection("s3rver")]
@@ -40,6 +40,12 @@ public sealed class S3CheckpointStoreTests(S3rverFixture s3rver) : CheckpointSto
         return Task.CompletedTask;
     }
 
+    protected override async Task WriteRawAsync(string relativeName, byte[] content)
+    {
+        using var body = new MemoryStream(content, writable: false);
+        await Client.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = "prod/" + relativeName, InputStream = body, UseChunkEncoding = false });
+    }
+
     [Fact]
     public void Description_names_bucket_prefix_and_endpoint_but_no_secret()
     {
@@ -48,7 +54,7 @@ public sealed class S3CheckpointStoreTests(S3rverFixture s3rver) : CheckpointSto
     }
 
     [Fact]
-    public async Task Objects_are_keyed_by_prefix_job_and_step_with_the_manifest_beside_the_shards()
+    public async Task Objects_are_keyed_by_prefix_job_step_and_epoch_with_the_manifest_beside_the_shards()
     {
         string job = NewJobId();
         await WriteCheckpointAsync(job, 7);
@@ -58,9 +64,10 @@ public sealed class S3CheckpointStoreTests(S3rverFixture s3rver) : CheckpointSto
 
         string[] expected =
         [
-            $"prod/{job}/step-00000007/block.0.safetensors", $"prod/{job}/step-00000007/embed.safetensors", $"prod/{job}/step-00000007/head.safetensors",
-            $"prod/{job}/step-00000007/manifest.json",
-            $"prod/{job}/step-00000008/block.0.safetensors", $"prod/{job}/step-00000008/embed.safetensors", $"prod/{job}/step-00000008/head.safetensors",
+            $"prod/{job}/step-00000007/epoch-00000003/block.0.safetensors", $"prod/{job}/step-00000007/epoch-00000003/embed.safetensors",
+            $"prod/{job}/step-00000007/epoch-00000003/head.safetensors", $"prod/{job}/step-00000007/epoch-00000003/manifest.json",
+            $"prod/{job}/step-00000008/epoch-00000003/block.0.safetensors", $"prod/{job}/step-00000008/epoch-00000003/embed.safetensors",
+            $"prod/{job}/step-00000008/epoch-00000003/head.safetensors",
         ];
         Assert.Equal(expected, listed.S3Objects.Select(o => o.Key).Order(StringComparer.Ordinal));
     }
@@ -70,29 +77,9 @@ public sealed class S3CheckpointStoreTests(S3rverFixture s3rver) : CheckpointSto
     {
         string job = NewJobId();
 
-        var e = await Assert.ThrowsAsync<Kernels.Checkpoint.CheckpointCorruptException>(() => Store.ReadShardAsync(job, 12, "head.safetensors"));
+        var e = await Assert.ThrowsAsync<Kernels.Checkpoint.CheckpointCorruptException>(() => Store.ReadShardAsync(job, Epoch, 12, "head.safetensors"));
 
-        Assert.Equal($"{_bucket}/prod/{job}/step-00000012/head.safetensors", e.Source);
-    }
-
-    [Fact]
-    public async Task A_committed_manifest_is_never_replaced_by_an_older_epoch()
-    {
-        string job = NewJobId();
-        var manifest = await WriteCheckpointAsync(job, 5, commit: false);
-        var current = manifest with { Epoch = 7 };
-        await Store.CommitManifestAsync(current);
-
-        // The same commit again (a retry after a lost answer) is fine.
-        await Store.CommitManifestAsync(current);
-        // A stale writer of an older epoch is refused, naming both epochs...
-        var stale = await Assert.ThrowsAsync<InvalidOperationException>(() => Store.CommitManifestAsync(manifest with { Epoch = 6 }));
-        Assert.Contains("epoch 7 has already committed", stale.Message, StringComparison.Ordinal);
-        AssertManifestEqual(current, Assert.Single(await Store.ListManifestsAsync(job)));
-        // ...while a newer epoch that reached the same step again replaces it.
-        var newer = manifest with { Epoch = 8, LossHistory = [1.5, 2.5] };
-        await Store.CommitManifestAsync(newer);
-        AssertManifestEqual(newer, Assert.Single(await Store.ListManifestsAsync(job)));
+        Assert.Equal($"{_bucket}/prod/{job}/step-00000012/epoch-00000003/head.safetensors", e.Source);
     }
 
     [Fact]
@@ -101,7 +88,7 @@ public sealed class S3CheckpointStoreTests(S3rverFixture s3rver) : CheckpointSto
         string job = NewJobId();
         var good = await WriteCheckpointAsync(job, 1);
         await WriteCheckpointAsync(job, 2);
-        string key = $"prod/{job}/step-00000002/manifest.json";
+        string key = $"prod/{job}/step-00000002/epoch-00000003/manifest.json";
         await Client.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = key, ContentBody = "not json", UseChunkEncoding = false });
 
         AssertManifestEqual(good, Assert.Single(await Store.ListManifestsAsync(job)));

@@ -8,16 +8,16 @@ internal sealed class OutageCheckpointStore(ICheckpointStore inner, StoreOutage 
 {
     public string Description => "outage-injected " + inner.Description;
 
-    public async Task WriteShardAsync(string jobId, long step, string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    public async Task WriteShardAsync(string jobId, long epoch, long step, string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
     {
         outage.ThrowIfDown(nameof(WriteShardAsync), jobId);
-        await inner.WriteShardAsync(jobId, step, name, content, cancellationToken);
+        await inner.WriteShardAsync(jobId, epoch, step, name, content, cancellationToken);
     }
 
-    public async Task<byte[]> ReadShardAsync(string jobId, long step, string name, CancellationToken cancellationToken = default)
+    public async Task<byte[]> ReadShardAsync(string jobId, long epoch, long step, string name, CancellationToken cancellationToken = default)
     {
         outage.ThrowIfDown(nameof(ReadShardAsync), jobId);
-        return await inner.ReadShardAsync(jobId, step, name, cancellationToken);
+        return await inner.ReadShardAsync(jobId, epoch, step, name, cancellationToken);
     }
 
     public async Task CommitManifestAsync(CheckpointManifest manifest, CancellationToken cancellationToken = default)
@@ -32,15 +32,15 @@ internal sealed class OutageCheckpointStore(ICheckpointStore inner, StoreOutage 
         return await inner.ListManifestsAsync(jobId, cancellationToken);
     }
 
-    public async Task DeleteCheckpointAsync(string jobId, long step, CancellationToken cancellationToken = default)
+    public async Task DeleteCheckpointAsync(CheckpointManifest manifest, CancellationToken cancellationToken = default)
     {
-        outage.ThrowIfDown(nameof(DeleteCheckpointAsync), jobId);
-        await inner.DeleteCheckpointAsync(jobId, step, cancellationToken);
+        outage.ThrowIfDown(nameof(DeleteCheckpointAsync), manifest.JobId);
+        await inner.DeleteCheckpointAsync(manifest, cancellationToken);
     }
 
-    public async Task DeleteUncommittedAsync(string jobId, IReadOnlySet<long> keepSteps, CancellationToken cancellationToken = default)
+    public async Task DeleteUncommittedAsync(string jobId, long beforeEpoch, long beforeStep, CancellationToken cancellationToken = default)
     {
         outage.ThrowIfDown(nameof(DeleteUncommittedAsync), jobId);
-        await inner.DeleteUncommittedAsync(jobId, keepSteps, cancellationToken);
+        await inner.DeleteUncommittedAsync(jobId, beforeEpoch, beforeStep, cancellationToken);
     }
 }
