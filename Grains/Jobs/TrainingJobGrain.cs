@@ -198,7 +198,7 @@ internal sealed partial class TrainingJobGrain(
             throw new InvalidOperationException($"Job {jobId} is {S.State}; a finished job cannot be rewound. Submit a new job instead.");
         // Step 0: the initial weights — the explicit operator action that a job with lost checkpoints waits for.
         var committed = step == 0 ? [] : await store.ListManifestsAsync(jobId);
-        var manifest = step == 0 ? null : committed.FirstOrDefault(m => m.Step == step)
+        var manifest = step == 0 ? null : committed.LastOrDefault(m => m.Step == step) // the newest epoch's, when two activations committed one step
             ?? throw new ArgumentException($"Job {jobId} has no committed checkpoint at step {step}. Committed: " +
                 (committed.Count == 0 ? "none." : string.Join(", ", committed.Select(m => m.Step)) + "."), nameof(step));
         var done = _mailbox.RequestRewind(manifest, step);
