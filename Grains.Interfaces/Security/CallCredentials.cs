@@ -25,6 +25,9 @@ public static class CallCredentials
     /// <summary>Set by the silo for an authorised client call (a client's own value is discarded): the principal's name.</summary>
     public const string PrincipalKey = "cluster.principal";
 
+    /// <summary>Set by the silo with <see cref="PrincipalKey"/> (a client's own value is discarded): the principal's <see cref="OperatorRole"/>, as an int.</summary>
+    public const string PrincipalRoleKey = "cluster.principal.role";
+
     /// <summary>The bytes signed for one call.</summary>
     public static byte[] Payload(string target, string interfaceName, string method, long unixMilliseconds) =>
         Encoding.UTF8.GetBytes(string.Join('\n', "cluster-call-v1", target, interfaceName, method, unixMilliseconds.ToString(CultureInfo.InvariantCulture)));

@@ -1,6 +1,7 @@
 using System.Net;
 using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -22,7 +23,9 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly string _dataRoot;
     private readonly Action<TrainingClusterOptions>? _configure;
     private readonly Action<ISiloBuilder>? _configureSilo;
+    private readonly SiloCallProof _siloProof = SiloCallProof.ForThisProcess(TimeProvider.System); // every silo runs in this process
     private int _primaryPort;
+    private int _primaryGatewayPort;
 
     private LocalCluster(int slotsPerSilo, int threadsPerSlot, string dataRoot, Action<TrainingClusterOptions>? configure, Action<ISiloBuilder>? configureSilo)
     {
@@ -35,7 +38,13 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public IReadOnlyList<IHost> Silos => _silos;
 
-    /// <summary>A client co-hosted in silo 0.</summary>
+    /// <summary>Silo 0's gateway on 127.0.0.1, for an outside client (the console): it reaches the operator-facing methods only.</summary>
+    public int GatewayPort => _primaryGatewayPort;
+
+    /// <summary>The cluster id an outside client must name (the service id is <c>cluster-demo</c>).</summary>
+    public string ClusterId => _clusterId;
+
+    /// <summary>A client co-hosted in silo 0 (it counts as the silo: it reaches internal methods too).</summary>
     public IClusterClient Client => _silos[0].Services.GetRequiredService<IClusterClient>();
 
     /// <summary>
@@ -86,7 +95,7 @@ public sealed class LocalCluster : IAsyncDisposable
     private async Task<IHost> StartSiloAsync(int index)
     {
         int[] ports = LoopbackPorts.Free(2);
-        if (index == 0) _primaryPort = ports[0];
+        if (index == 0) (_primaryPort, _primaryGatewayPort) = (ports[0], ports[1]);
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
             .AddFilter("Orleans.Runtime.Silo", LogLevel.Error)      // ServerGC advice: not for a demo
@@ -101,6 +110,7 @@ public sealed class LocalCluster : IAsyncDisposable
             silo.Configure<SiloOptions>(o => o.SiloName = $"local-{index}");
             silo.UseFastFailureDetection();
             _configureSilo?.Invoke(silo);
+            silo.AddOperatorSurface(_siloProof); // loopback, no TLS: a client is the local user (admin), internal methods stay closed
             silo.AddTrainingCluster(o =>
             {
                 o.DeviceSlots = _slotsPerSilo;

@@ -4,6 +4,8 @@ using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Security;
+using Cluster.Grains.Security;
 using Cluster.Kernels.Data;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -194,6 +196,8 @@ internal sealed partial class TrainingJobGrain(
     {
         RequireSubmitted();
         string jobId = this.GetPrimaryKeyString();
+        // Restarting from the initial weights throws away every trained step: an admin's decision (the filter checked operator).
+        if (step == 0) OperatorCalls.Require(OperatorRole.Admin, $"restore job {jobId} from its initial weights");
         if (IsTerminal(S.State))
             throw new InvalidOperationException($"Job {jobId} is {S.State}; a finished job cannot be rewound. Submit a new job instead.");
         // Step 0: the initial weights — the explicit operator action that a job with lost checkpoints waits for.

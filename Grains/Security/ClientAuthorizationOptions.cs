@@ -18,12 +18,22 @@ public sealed class ClientAuthorizationOptions
     /// <summary>How far a call's signing time may be from the silo's clock. <value>5 minutes.</value></summary>
     public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// A secret every silo of the cluster holds and nothing else does (at least 32 characters; e.g. <c>openssl rand
+    /// -base64 48</c>). With it, a grain call counts as a silo's only when it carries a stamp made with this secret
+    /// (<see cref="SiloCallProof"/>), so a client that forges the sender of its messages is still treated as a client.
+    /// <value>none: a call's sender is what its message says (docs/security.md, "Forged senders").</value>
+    /// </summary>
+    public string? SiloSecret { get; set; }
+
     /// <summary>Every problem, each naming the key (relative to <c>Authorization</c>) and the fix.</summary>
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
         if (MaxClockSkew <= TimeSpan.Zero)
             problems.Add($"{nameof(MaxClockSkew)} = {MaxClockSkew} must be positive, e.g. 00:05:00.");
+        if (SiloSecret is { } secret && secret.Length < SiloCallProof.MinSecretLength)
+            problems.Add($"{nameof(SiloSecret)} has {secret.Length} characters; it needs at least {SiloCallProof.MinSecretLength} (e.g. the output of `openssl rand -base64 48`), the same on every silo.");
         for (int i = 0; i < Principals.Count; i++)
         {
             var entry = Principals[i];
@@ -40,6 +50,10 @@ public sealed class ClientAuthorizationOptions
         }
         return problems;
     }
+
+    /// <summary>The silo stamp of <see cref="SiloSecret"/>, or null when none is set.</summary>
+    public SiloCallProof? CreateSiloProof(TimeProvider time) =>
+        string.IsNullOrEmpty(SiloSecret) ? null : new SiloCallProof(SiloSecret, MaxClockSkew, time);
 
     /// <summary>The principal a certificate maps to (thumbprint entries first, then subject), or null.</summary>
     public CallerPrincipal? Find(string subject, string sha1Thumbprint, string sha256Thumbprint)

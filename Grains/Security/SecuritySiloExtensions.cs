@@ -7,22 +7,29 @@ namespace Cluster.Grains.Security;
 /// <summary>Wires the client gate (<see cref="OperatorSurfaceFilter"/>) into a silo.</summary>
 public static class SecuritySiloExtensions
 {
-    /// <summary>Clients may call only operator-facing methods; every one of them is allowed (the local user is admin).</summary>
-    public static ISiloBuilder AddOperatorSurface(this ISiloBuilder silo) =>
-        Add(silo, sp => new OperatorSurfaceFilter(sp.GetRequiredService<ILogger<OperatorSurfaceFilter>>()));
+    /// <summary>
+    /// Clients may call only operator-facing methods; every one of them is allowed (the local user is admin). With
+    /// <paramref name="siloProof"/> (the same secret on every silo), a call counts as a silo's only when it carries the
+    /// silo's stamp, not because of the sender it names.
+    /// </summary>
+    public static ISiloBuilder AddOperatorSurface(this ISiloBuilder silo, SiloCallProof? siloProof = null) =>
+        Add(silo, siloProof, sp => new OperatorSurfaceFilter(sp.GetRequiredService<ILogger<OperatorSurfaceFilter>>(), null, siloProof));
 
     /// <summary>
     /// Clients may call only operator-facing methods, each signed with a certificate that
     /// <paramref name="untrustedBecause"/> trusts (null) and that <paramref name="options"/> maps to a principal whose
-    /// role and teams allow the call.
+    /// role and teams allow the call. <paramref name="siloProof"/>: as in the other overload.
     /// </summary>
-    public static ISiloBuilder AddOperatorSurface(this ISiloBuilder silo, ClientAuthorizationOptions options, Func<X509Certificate2, string?> untrustedBecause) =>
-        Add(silo, sp => new OperatorSurfaceFilter(sp.GetRequiredService<ILogger<OperatorSurfaceFilter>>(),
-            new CallerAuthenticator(options, untrustedBecause, sp.GetService<TimeProvider>() ?? TimeProvider.System)));
+    public static ISiloBuilder AddOperatorSurface(this ISiloBuilder silo, ClientAuthorizationOptions options, Func<X509Certificate2, string?> untrustedBecause,
+        SiloCallProof? siloProof = null) =>
+        Add(silo, siloProof, sp => new OperatorSurfaceFilter(sp.GetRequiredService<ILogger<OperatorSurfaceFilter>>(),
+            new CallerAuthenticator(options, untrustedBecause, sp.GetService<TimeProvider>() ?? TimeProvider.System), siloProof));
 
-    private static ISiloBuilder Add(ISiloBuilder silo, Func<IServiceProvider, OperatorSurfaceFilter> create)
+    private static ISiloBuilder Add(ISiloBuilder silo, SiloCallProof? siloProof, Func<IServiceProvider, OperatorSurfaceFilter> create)
     {
         silo.Services.AddSingleton<IIncomingGrainCallFilter>(create);
+        if (siloProof is not null)
+            silo.Services.AddSingleton<IOutgoingGrainCallFilter>(new SiloCallStampFilter(siloProof));
         return silo;
     }
 }

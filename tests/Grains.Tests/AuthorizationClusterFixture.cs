@@ -51,7 +51,10 @@ public sealed class AuthorizationClusterFixture : ClusterFixture, IAsyncLifetime
 
     internal X509Certificate2 Stranger { get; }
 
-    protected override ISiloBuilder ConfigureSilo(ISiloBuilder silo) => silo.AddOperatorSurface(Options, _pki.Untrusted);
+    /// <summary>The silos' stamp (Authorization:SiloSecret): a call counts as a silo's only with it.</summary>
+    internal SiloCallProof SiloProof { get; } = new("authorization-fixture-silo-secret-0123456789", TimeSpan.FromMinutes(5), TimeProvider.System);
+
+    protected override ISiloBuilder ConfigureSilo(ISiloBuilder silo) => silo.AddOperatorSurface(Options, _pki.Untrusted, SiloProof);
 
     protected override IClientBuilder ConfigureClient(IClientBuilder client)
     {

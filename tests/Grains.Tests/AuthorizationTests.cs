@@ -4,6 +4,8 @@ using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Interfaces.Security;
 using Cluster.Grains.Interfaces.Stages;
+using Cluster.Grains.Security;
+using Microsoft.Extensions.Logging.Abstractions;
 using S = Cluster.Grains.Tests.SwitchableCallSigner;
 
 namespace Cluster.Grains.Tests;
@@ -93,6 +95,103 @@ public sealed class AuthorizationTests(AuthorizationClusterFixture fixture) : IC
         var error = await Assert.ThrowsAsync<AccessDeniedException>(() =>
             fixture.Client.GetGrain<ICheckpointShardGrain>(StageKeys.Shard("authz-shard", 0)).Accept(1, 5, 0, [], durable: false));
         Assert.Contains("ICheckpointShardGrain.Accept is internal to the cluster", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Restoring_from_the_initial_weights_needs_the_admin_role()
+    {
+        var spec = Spec("authz-restart", team: "a");
+        var job = Job(spec);
+        await S.As(fixture.TeamOperator, () => job.Submit(spec));
+
+        // alice operates team a's jobs and olga the whole fleet, but throwing away every trained step is an admin's call.
+        foreach (var (who, name) in new[] { (fixture.TeamOperator, "alice (operator)"), (fixture.FleetOperator, "olga (operator)") })
+        {
+            var error = await Assert.ThrowsAsync<AccessDeniedException>(() => S.As(who, () => job.RestoreCheckpoint(0)));
+            Assert.Contains($"{name} may not restore job authz-restart from its initial weights: it needs the admin role", error.Message, StringComparison.Ordinal);
+        }
+        // A role the client writes into its own request context is discarded: only the silo's filter sets it.
+        RequestContext.Set(CallCredentials.PrincipalRoleKey, (int)OperatorRole.Admin);
+        RequestContext.Set(CallCredentials.PrincipalKey, "root");
+        try
+        {
+            await Assert.ThrowsAsync<AccessDeniedException>(() => S.As(fixture.TeamOperator, () => job.RestoreCheckpoint(0)));
+        }
+        finally
+        {
+            RequestContext.Clear();
+        }
+        // An operator's ordinary restore is still the operator's: a step without a checkpoint is refused by the job itself.
+        var missing = await Assert.ThrowsAsync<ArgumentException>(() => S.As(fixture.TeamOperator, () => job.RestoreCheckpoint(7)));
+        Assert.Contains("has no committed checkpoint at step 7", missing.Message, StringComparison.Ordinal);
+
+        // The admin (the fixture's default signer) may.
+        var restarted = await job.RestoreCheckpoint(0);
+        Assert.NotEqual(JobState.Failed, restarted.State);
+        Assert.Equal(JobState.Cancelled, (await job.Cancel()).State);
+    }
+
+    [Fact]
+    public async Task Reading_the_event_stream_needs_a_mapped_certificate_and_no_client_may_publish_to_it()
+    {
+        // A viewer subscribes and receives events (the admin cordons a node).
+        string node = (await Scheduler.GetNodes())[0].Capabilities.NodeId;
+        await using var viewerEvents = await S.As(fixture.Viewer, () => EventCollector.StartAsync(fixture.Client));
+        await Scheduler.Cordon(node);
+        await Scheduler.Uncordon(node);
+        await Eventually.True(() => Task.FromResult(viewerEvents.Events.Any(e => e.Kind == ClusterEventKind.NodeCordoned && e.NodeId == node)),
+            TimeSpan.FromSeconds(30), "the viewer's subscription to deliver the cordon event");
+
+        // An unsigned client and a trusted but unmapped certificate cannot subscribe.
+        var unsigned = await Assert.ThrowsAsync<AccessDeniedException>(() => S.As(null, () => EventCollector.StartAsync(fixture.Client)));
+        Assert.Contains("IPubSubRendezvousGrain.RegisterConsumer refused: the call carries no signed credentials", unsigned.Message, StringComparison.Ordinal);
+        var unmapped = await Assert.ThrowsAsync<AccessDeniedException>(() => S.As(fixture.Unmapped, () => EventCollector.StartAsync(fixture.Client)));
+        Assert.Contains("maps to no principal", unmapped.Message, StringComparison.Ordinal);
+
+        // Not even an admin's client may publish on the cluster's event stream (forged events).
+        var stream = fixture.Client.GetStreamProvider(JobStreams.Provider).GetStream<ClusterEvent>(StreamId.Create(JobStreams.EventsNamespace, JobStreams.EventsKey));
+        var forged = await Assert.ThrowsAnyAsync<Exception>(() => stream.OnNextAsync(new ClusterEvent(DateTimeOffset.UtcNow, ClusterEventKind.NodeLost, "forged", null, 1, 1, 0, null, "forged")));
+        Assert.Contains("is internal to the cluster", forged.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_call_that_names_a_grain_as_its_sender_without_the_silos_stamp_is_a_clients_call()
+    {
+        var filter = new OperatorSurfaceFilter(NullLogger<OperatorSurfaceFilter>.Instance, siloProof: fixture.SiloProof);
+        var accept = typeof(ICheckpointShardGrain).GetMethod(nameof(ICheckpointShardGrain.Accept))!;
+        var shard = GrainId.Create("checkpointshard", "authz-forged/s0");
+        var jobGrain = GrainId.Create("trainingjob", "authz-forged"); // the sender a forged message names
+
+        // Forged: a grain as sender, no stamp (what a client that writes its own messages can send through a gateway).
+        var forged = new FakeIncomingCall(accept, jobGrain, shard);
+        var error = await Assert.ThrowsAsync<AccessDeniedException>(() => filter.Invoke(forged));
+        Assert.Contains("ICheckpointShardGrain.Accept is internal to the cluster", error.Message, StringComparison.Ordinal);
+        Assert.False(forged.Invoked);
+
+        // A stamp for another call, or made with another secret, does not help.
+        var other = new SiloCallProof("some-other-cluster-secret-0123456789abcdef", TimeSpan.FromMinutes(5), TimeProvider.System);
+        foreach (var (proof, method) in new[] { (fixture.SiloProof, "Release"), (other, accept.Name) })
+        {
+            var replayed = new FakeIncomingCall(accept, jobGrain, shard);
+            RequestContext.Clear();
+            proof.Stamp(shard.ToString(), replayed.InterfaceName, method);
+            await Assert.ThrowsAsync<AccessDeniedException>(() => filter.Invoke(replayed));
+            Assert.False(replayed.Invoked);
+        }
+
+        // A silo's call carries its stamp and passes; the stamp does not reach the grain's own request context.
+        var genuine = new FakeIncomingCall(accept, jobGrain, shard);
+        RequestContext.Clear();
+        fixture.SiloProof.Stamp(shard.ToString(), genuine.InterfaceName, accept.Name);
+        await filter.Invoke(genuine);
+        Assert.True(genuine.Invoked);
+        Assert.Null(genuine.StampSeenByGrain);
+
+        // Without a silo secret, the sender the message names is all the filter has: the forged call gets through.
+        var trusting = new FakeIncomingCall(accept, jobGrain, shard);
+        RequestContext.Clear();
+        await new OperatorSurfaceFilter(NullLogger<OperatorSurfaceFilter>.Instance).Invoke(trusting);
+        Assert.True(trusting.Invoked);
     }
 
     private ITrainingJobGrain Job(JobSpec spec) => fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);

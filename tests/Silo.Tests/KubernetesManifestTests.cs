@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Cluster.Grains.Interfaces.Security;
+using Cluster.Grains.Security;
 using Cluster.Silo.Configuration;
 using Cluster.Silo.Health;
 using Microsoft.Extensions.Configuration;
@@ -49,9 +51,15 @@ public sealed class KubernetesManifestTests
             string name = Text(variable, "name")!;
             string value = Text(variable, "value")
                 ?? (Text(variable, "valueFrom", "fieldRef", "fieldPath") is { } field ? FieldValue(field, labels) : null)
-                ?? (Text(variable, "valueFrom", "secretKeyRef", "key") is { } key ? $"secret-{key}" : throw new Xunit.Sdk.XunitException($"{name} has no value"));
+                ?? (Text(variable, "valueFrom", "secretKeyRef", "key") is { } key ? $"secret-{key}-stands-in-for-the-secret's-value" : throw new Xunit.Sdk.XunitException($"{name} has no value"));
             environment[name] = value;
             if (name.StartsWith("CLUSTER_", StringComparison.Ordinal)) settings[name["CLUSTER_".Length..].Replace("__", ":", StringComparison.Ordinal)] = value;
+        }
+        // Variables from ConfigMaps (envFrom) come first: the container's own env entries win, as in Kubernetes.
+        foreach (var (name, value) in ConfigMapEnvironment())
+        {
+            if (name.StartsWith("CLUSTER_", StringComparison.Ordinal))
+                settings.TryAdd(name["CLUSTER_".Length..].Replace("__", ":", StringComparison.Ordinal), value);
         }
         // Files mounted from Secrets (the TLS material) stand in as test certificates under the same file names.
         using var mounted = new TempMount();
@@ -69,6 +77,10 @@ public sealed class KubernetesManifestTests
         var loaded = SiloSettings.Load(configuration, name => environment.GetValueOrDefault(name)); // throws listing every problem
 
         Assert.True(loaded.Tls.Enabled, "a pod is reachable beyond loopback: its silo must run with TLS");
+        // With TLS on, an empty certificate map refuses every console: the manifests map an admin at least, and the
+        // silos stamp their calls to each other with the shared secret.
+        Assert.Contains(loaded.Authorization.Principals, p => p.Role == "admin");
+        Assert.NotNull(loaded.Authorization.SiloSecret);
 
         Assert.True(loaded.Kubernetes.IsEnabled(name => environment.GetValueOrDefault(name)), "Kubernetes hosting is not on in the pod");
         Assert.Equal(labels["orleans/clusterId"], loaded.Host.ClusterId);
@@ -183,6 +195,38 @@ public sealed class KubernetesManifestTests
                 Assert.Contains(value[(mountPath.Length + 1)..], files.Keys);
         }
         Assert.All(secrets.Values.SelectMany(k => k.Values), v => Assert.StartsWith("REPLACE-ME", v, StringComparison.Ordinal)); // placeholders only in the repository
+    }
+
+    [Fact]
+    public void The_certificate_map_comes_from_a_ConfigMap_the_pod_reads_and_every_entry_is_valid()
+    {
+        var references = List(Container, "envFrom").Select(e => Text(e, "configMapRef", "name")).OfType<string>().ToList();
+        Assert.Contains("cluster-silo-authorization", references);
+        var map = ConfigMapEnvironment().Where(kv => kv.Key.StartsWith("CLUSTER_Authorization__", StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key["CLUSTER_".Length..].Replace("__", ":", StringComparison.Ordinal), kv => (string?)kv.Value);
+        Assert.NotEmpty(map);
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(map).Build();
+        var authorization = new ClientAuthorizationOptions();
+        configuration.GetSection(ClientAuthorizationOptions.Section).Bind(authorization);
+        Assert.Empty(authorization.Validate());
+        // Indexes are consecutive from 0, so binding saw every entry the ConfigMap lists.
+        int entries = map.Keys.Select(k => k.Split(':')).Where(p => p.Length >= 3 && p[1] == "Principals").Select(p => p[2]).Distinct().Count();
+        Assert.Equal(entries, authorization.Principals.Count);
+        Assert.Equal(OperatorRole.Admin, authorization.Find("CN=cluster-admin", "", "")!.Role);
+        Assert.Equal(["research"], authorization.Find("CN=alice", "", "")!.Teams);
+        Assert.Equal(OperatorRole.Viewer, authorization.Find("CN=ci-bot", "", "")!.Role);
+    }
+
+    /// <summary>The variables the container takes from ConfigMaps (envFrom configMapRef), each ConfigMap defined by a manifest.</summary>
+    private IEnumerable<KeyValuePair<string, string>> ConfigMapEnvironment()
+    {
+        var configMaps = _manifests.OfKind("ConfigMap").ToDictionary(c => Text(c, "metadata", "name")!, c => Labels(c, "data"));
+        foreach (string name in List(Container, "envFrom").Select(e => Text(e, "configMapRef", "name")).OfType<string>())
+        {
+            Assert.True(configMaps.TryGetValue(name, out var data), $"the pod reads ConfigMap '{name}', which no manifest defines");
+            foreach (var entry in data) yield return entry;
+        }
     }
 
     /// <summary>The pod's volumes that come from a Secret: volume name → Secret name.</summary>

@@ -20,6 +20,8 @@ public sealed class TlsTests
     /// <summary>How long a refused peer is given to get through anyway (it never can: no timing is measured).</summary>
     private static readonly TimeSpan s_refusalDeadline = TimeSpan.FromSeconds(20);
 
+    private const string SiloSecret = "tls-test-silo-secret-0123456789abcdefghij";
+
     [Fact]
     public async Task Silos_and_clients_with_trusted_certificates_connect_and_everyone_else_is_refused()
     {
@@ -29,6 +31,7 @@ public sealed class TlsTests
         string[] common = ["--TrainingCluster:DeviceSlots=1", "--TrainingCluster:ThreadsPerSlot=1", $"--TrainingCluster:DataRoot={Path.Combine(cluster.WorkRoot, "data")}",
                            "--Tls:Enabled=true", $"--Tls:CertificateAuthorityPath={certificates.AuthorityPath}",
                            // Who may do what (revocation is checked by default: these certificates name no CRL, so their status is unknown and accepted).
+                           $"--Authorization:SiloSecret={SiloSecret}", // silo-to-silo calls (node registration) carry its stamp across the processes
                            "--Authorization:Principals:0:Subject=CN=operator", "--Authorization:Principals:0:Role=viewer",
                            "--Authorization:Principals:1:Subject=CN=root", "--Authorization:Principals:1:Role=admin",
                            "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Cluster.Silo=Information"];
@@ -77,6 +80,7 @@ public sealed class TlsTests
         await AssertSiloCannotJoinAsync(primaryPort: ports[0], siloPort: ports[4]);
         Assert.Equal(["silo-a", "silo-b"], (await client.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true)).Select(h => h.SiloName).Order());
         Assert.DoesNotContain(TestCertificates.Password, first.Output);
+        Assert.DoesNotContain(SiloSecret, first.Output);
     }
 
     private static async Task AssertRefusedAsync(Action<IClientBuilder> configure)
