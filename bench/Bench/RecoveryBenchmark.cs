@@ -34,7 +34,16 @@ internal static class RecoveryBenchmark
         int stages = args.Int("stages", 4);
         int seed = args.Int("seed", 16);
         int hangFloorSeconds = args.Int("hang-floor", 2);
+        string failuresArgument = args.String("failures", "kill,stop,device-hang");
         args.EnsureAllUsed();
+        Failure[] failures = [.. failuresArgument.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(f => f switch
+        {
+            "kill" => Failure.Kill,
+            "stop" => Failure.Stop,
+            "device-hang" => Failure.DeviceHang,
+            _ => throw new ArgumentException($"--failures '{f}': use a comma-separated list of kill, stop, device-hang."),
+        }).Distinct()];
+        if (failures.Length == 0) throw new ArgumentException("--failures names no failure: use kill, stop and/or device-hang.");
         var random = new Random(seed);
         if (repetitions < 1) throw new ArgumentException("--repetitions must be at least 1.");
         if (hangFloorSeconds < 1) throw new ArgumentException("--hang-floor must be at least 1 (seconds).");
@@ -65,9 +74,9 @@ internal static class RecoveryBenchmark
             var deviceHangs = new List<Measurement>();
             Console.WriteLine();
             Console.WriteLine($"{"run",-8} {"victim",-16} {"when",-16} {"step",5} {"ms/step",8} {"detect s",9} {"re-place s",11} {"restore s",10} {"first step s",13} {"recomputed",11} {"committed lost",15}  restored from");
-            for (int i = 0; i < 3 * repetitions; i++)
+            for (int i = 0; i < failures.Length * repetitions; i++)
             {
-                var failure = (Failure)(i / repetitions);
+                var failure = failures[i / repetitions];
                 var point = (KillPoint)random.Next(3);
                 // A third of the process failures hit a silo that holds copies, not stages; a device hang is always a stage's.
                 bool holderOnly = random.Next(3) == 0 && failure != Failure.DeviceHang;
@@ -81,18 +90,21 @@ internal static class RecoveryBenchmark
             await subscription.UnsubscribeAsync();
 
             Console.WriteLine();
-            Print("kill -9", kills);
-            Print("SIGSTOP", hangs);
-            Print("device hang", deviceHangs);
+            if (kills.Count > 0) Print("kill -9", kills);
+            if (hangs.Count > 0) Print("SIGSTOP", hangs);
+            if (deviceHangs.Count > 0) Print("device hang", deviceHangs);
             var all = kills.Concat(hangs).Concat(deviceHangs).ToList();
             long lost = all.Max(m => m.CommittedLost);
+            string Figure(List<Measurement> runs, Func<List<Measurement>, double> value) =>
+                runs.Count == 0 ? "n/a" : value(runs).ToString("F2", CultureInfo.InvariantCulture);
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"RESULT kill_to_step_s={Median(kills, m => m.FirstStep):F2} hang_detect_s={Median(hangs, m => m.Detected):F2} lost_steps={lost} " +
-                $"kill_detect_s={Median(kills, m => m.Detected):F2} hang_to_step_s={Median(hangs, m => m.FirstStep):F2} recomputed_steps={all.Max(m => m.Recomputed)} " +
-                $"recomputed_steps_median={Median(all, m => m.Recomputed):F1} recomputed_steps_max={all.Max(m => m.Recomputed)} kill_to_step_s_max={kills.Max(m => m.FirstStep):F2} " +
-                $"hang_to_step_s_max={hangs.Max(m => m.FirstStep):F2} from_durable={all.Count(m => !m.RestoredFrom.Contains("in-memory", StringComparison.Ordinal))} " +
-                $"device_hang_to_step_s={Median(deviceHangs, m => m.FirstStep):F2} device_hang_detect_s={Median(deviceHangs, m => m.Detected):F2} device_hang_to_step_s_max={deviceHangs.Max(m => m.FirstStep):F2}"));
+                $"RESULT kill_to_step_s={Figure(kills, r => Median(r, m => m.FirstStep))} hang_detect_s={Figure(hangs, r => Median(r, m => m.Detected))} lost_steps={lost} " +
+                $"kill_detect_s={Figure(kills, r => Median(r, m => m.Detected))} hang_to_step_s={Figure(hangs, r => Median(r, m => m.FirstStep))} recomputed_steps={all.Max(m => m.Recomputed)} " +
+                $"recomputed_steps_median={Median(all, m => m.Recomputed):F1} recomputed_steps_max={all.Max(m => m.Recomputed)} kill_to_step_s_max={Figure(kills, r => r.Max(m => m.FirstStep))} " +
+                $"hang_to_step_s_max={Figure(hangs, r => r.Max(m => m.FirstStep))} from_durable={all.Count(m => !m.RestoredFrom.Contains("in-memory", StringComparison.Ordinal))} " +
+                $"device_hang_to_step_s={Figure(deviceHangs, r => Median(r, m => m.FirstStep))} device_hang_detect_s={Figure(deviceHangs, r => Median(r, m => m.Detected))} " +
+                $"device_hang_to_step_s_max={Figure(deviceHangs, r => r.Max(m => m.FirstStep))}"));
             ok = true;
             return 0;
         }
