@@ -85,7 +85,8 @@ internal static class DemoCommand
         string[] dataRoots = spec.DataSource == TokenSources.Synthetic ? [dataRoot] : [dataRoot, Path.GetDirectoryName(Path.GetFullPath(spec.DataSource))!];
         await using var cluster = await LocalCluster.StartAsync(silos, 1, threads, dataRoot, o => o.DataRoots = dataRoots);
         var client = cluster.Client;
-        foreach (var node in await cluster.WaitForNodesAsync(silos, TimeSpan.FromSeconds(60)))
+        var nodes = await cluster.WaitForNodesAsync(silos, TimeSpan.FromSeconds(60));
+        foreach (var node in nodes)
             Console.WriteLine($"  node {node.Capabilities.NodeId}: {node.Capabilities.Device}, {node.Capabilities.GigaflopsMeasured:F1} GFLOP/s measured");
 
         var m = spec.Model;
@@ -154,7 +155,11 @@ internal static class DemoCommand
 
         if (verify)
         {
-            Console.WriteLine("Verifying against the single-process reference trainer …");
+            // The reference runs on the device kind the stages ran on: a CPU reference cannot match CUDA stages bit for bit.
+            var deviceOf = nodes.ToDictionary(n => n.Capabilities.NodeId, n => n.Capabilities.Device, StringComparer.Ordinal);
+            string device = ReferenceDevice.For([.. status.Placement.Select(p => deviceOf.TryGetValue(p.NodeId, out var d) ? d
+                : throw new InvalidOperationException($"Stage {p.Stage} ran on node {p.NodeId}, which was not among the nodes at start."))]);
+            Console.WriteLine($"Verifying against the single-process reference trainer on {device} …");
             var options = new TrainerOptions
             {
                 Model = config,
@@ -162,7 +167,7 @@ internal static class DemoCommand
                 MicroBatchSize = spec.MicroBatchSize,
                 MicroBatches = spec.MicroBatches,
                 DataSeed = spec.DataSeed,
-                Device = "cpu",
+                Device = device,
                 Threads = threads,
             };
             using var reference = new ReferenceTrainer(options, TokenSources.Open(spec.DataSource));

@@ -67,4 +67,11 @@ public sealed record JobSpec
     /// lost; each extra one survives one more simultaneous failure, at the cost of another copy of the stage's state.
     /// </summary>
     [Id(19)] public int SnapshotReplicas { get; init; } = 2;
+
+    /// <summary>
+    /// "same" (default): every stage and replica runs on one device kind — all CPU or all CUDA — so the run is
+    /// bit-identical to the reference trainer on that kind. "mixed": CPU and CUDA nodes may share the job, which is
+    /// then not bit-identical to any single-kind run (the kinds compute to different bits).
+    /// </summary>
+    [Id(20)] public string DevicePlacement { get; init; } = "same";
 }

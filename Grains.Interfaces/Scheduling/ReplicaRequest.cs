@@ -17,4 +17,11 @@ public sealed record ReplicaRequest(
     /// </summary>
     [Id(3)]
     public long Epoch { get; init; }
+
+    /// <summary>
+    /// The job may run on nodes of several device kinds (CPU and CUDA), giving up bit-identity (the job spec's
+    /// <c>devicePlacement: "mixed"</c>). False: every stage and replica on one kind.
+    /// </summary>
+    [Id(4)]
+    public bool MixedDevices { get; init; }
 }

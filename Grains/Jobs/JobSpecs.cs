@@ -162,6 +162,8 @@ public static partial class JobSpecs
             problems.Add($"team: '{Printable(spec.Team ?? "")}'; use 1–64 letters, digits, '-', '_' or '.' (e.g. 'research').");
         if (spec.ScaleUp is not ("auto" or "off"))
             problems.Add($"scaleUp: '{Printable(spec.ScaleUp ?? "")}'; use 'auto' (move onto nodes that join when that is faster) or 'off'.");
+        if (spec.DevicePlacement is not ("same" or "mixed"))
+            problems.Add($"devicePlacement: '{Printable(spec.DevicePlacement ?? "")}'; use 'same' (all stages on one device kind, bit-identical) or 'mixed' (CPU and CUDA together, not bit-identical).");
         problems.AddRange(ReplicaProblems(spec));
         if (string.IsNullOrWhiteSpace(spec.DataSource))
             problems.Add("dataSource: is empty; use 'synthetic' or the path of a text or uint16 .bin token file.");
@@ -245,6 +247,9 @@ public static partial class JobSpecs
         if (spec.MaxReplicas != spec.MinReplicas && !ReplicaSplit.IsExact(spec.MicroBatches, spec.MaxReplicas))
             yield return $"maxReplicas: {spec.MaxReplicas} cannot split microBatches {spec.MicroBatches} into equal power-of-two blocks; use {exact} (or change microBatches, e.g. to a power of two).";
     }
+
+    /// <summary>Whether the spec lets the job span CPU and CUDA nodes (<see cref="JobSpec.DevicePlacement"/> "mixed"), giving up bit-identity.</summary>
+    public static bool MixedDevices(JobSpec spec) => spec.DevicePlacement == "mixed";
 
     /// <summary>The replica counts a (valid) spec can run with, ascending: the exact ones between its minimum and maximum.</summary>
     public static IReadOnlyList<int> ReplicaCounts(JobSpec spec) => ReplicaSplit.ExactCounts(spec.MicroBatches, spec.MinReplicas, spec.MaxReplicas);

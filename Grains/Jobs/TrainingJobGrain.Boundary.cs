@@ -101,7 +101,7 @@ internal sealed partial class TrainingJobGrain
     {
         var demands = JobSpecs.Demands(spec, plan);
         var scheduler = GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        var decision = await scheduler.PlaceReplicas(spec.JobId, new ReplicaRequest(demands, counts, wanted));
+        var decision = await scheduler.PlaceReplicas(spec.JobId, new ReplicaRequest(demands, counts, wanted) { MixedDevices = JobSpecs.MixedDevices(spec) });
         if (!decision.Placed)
             LogMoveRefused(logger, spec.JobId, why, decision.Reason);
         return decision;
@@ -148,7 +148,7 @@ internal sealed partial class TrainingJobGrain
         _lastGrowthCheck = time.GetUtcNow();
         var current = ReplicaStages.NodesOf(S.Placement);
         var proposal = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default)
-            .ProposeMoreReplicas(spec.JobId, new ReplicaRequest(JobSpecs.Demands(spec, plan), counts, current));
+            .ProposeMoreReplicas(spec.JobId, new ReplicaRequest(JobSpecs.Demands(spec, plan), counts, current) { MixedDevices = JobSpecs.MixedDevices(spec) });
         if (!proposal.Placed) return null;
         await ApplyCommitted(await _checkpoints.Drain()); // a failed commit defers durability, never the move
         return await FromLiveState(stages, proposal.Replicas, $"growing onto free nodes: {current.Count} → {proposal.Replicas.Count} replicas");

@@ -55,7 +55,7 @@ internal sealed partial class TrainingJobGrain
         var plan = JobSpecs.PlanOf(spec);
         var demands = JobSpecs.Demands(spec, plan);
         var previous = ReplicaStages.NodesOf(S.Placement).Where(r => r.Nodes.Count == plan.StageCount).ToArray();
-        var replicaRequest = new ReplicaRequest(demands, request?.Counts ?? JobSpecs.ReplicaCounts(spec), request?.Preferred ?? previous) { Epoch = S.Epoch };
+        var replicaRequest = new ReplicaRequest(demands, request?.Counts ?? JobSpecs.ReplicaCounts(spec), request?.Preferred ?? previous) { Epoch = S.Epoch, MixedDevices = JobSpecs.MixedDevices(spec) };
         var decision = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).PlaceReplicas(jobId, replicaRequest);
         if (!decision.Placed)
         {

@@ -44,13 +44,17 @@ public static class PlacementPolicy
     /// <summary>
     /// As <see cref="Place(IReadOnlyList{StageDemand}, IReadOnlyList{PlacementCandidate})"/>, but a stage whose
     /// <paramref name="preferred"/> node (by stage index) is still a candidate with room stays there: after a failure
-    /// only the stages of lost nodes move.
+    /// only the stages of lost nodes move. All stages go on nodes of one device kind unless
+    /// <paramref name="mixedDevices"/> (see <see cref="DeviceKinds"/>).
     /// </summary>
-    public static PlacementDecision Place(IReadOnlyList<StageDemand> stages, IReadOnlyList<PlacementCandidate> nodes, IReadOnlyList<string> preferred)
+    public static PlacementDecision Place(IReadOnlyList<StageDemand> stages, IReadOnlyList<PlacementCandidate> nodes, IReadOnlyList<string> preferred,
+        bool mixedDevices = false)
     {
         ArgumentNullException.ThrowIfNull(stages);
         ArgumentNullException.ThrowIfNull(nodes);
         ArgumentNullException.ThrowIfNull(preferred);
+        if (DeviceKinds.Choices(nodes, preferred, mixedDevices) is { Count: > 1 } kinds)
+            return DeviceKinds.PlaceOnOneKind(kinds, oneKind => Place(stages, oneKind, preferred));
         if (stages.Count == 0)
             return PlacementDecision.Refused(PlacementRefusal.InvalidRequest, "The job has no stages to place.");
         if (nodes.Count == 0)

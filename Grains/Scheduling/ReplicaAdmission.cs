@@ -28,7 +28,7 @@ internal static class ReplicaAdmission
             foreach (int count in counts)
             {
                 var layout = ReplicaLayout.For(request.Stages, count, request.Current, usable.Contains);
-                var decision = PlacementPolicy.Place(layout.Demands, candidates, layout.Preferred);
+                var decision = PlacementPolicy.Place(layout.Demands, candidates, layout.Preferred, request.MixedDevices);
                 bool last = count == counts[^1];
                 if (!decision.Placed)
                 {

@@ -43,7 +43,7 @@ internal sealed partial class SchedulerGrain
         foreach (int count in larger)
         {
             var layout = ReplicaLayout.For(request.Stages, count, request.Current, usable.Contains);
-            var decision = PlacementPolicy.Place(layout.Demands, candidates, layout.Preferred);
+            var decision = PlacementPolicy.Place(layout.Demands, candidates, layout.Preferred, request.MixedDevices);
             if (!decision.Placed
                 || !SchedulerTable.OnOwnNodes(decision)
                 || layout.Preferred.Where((node, i) => node.Length > 0 && decision.NodeByStage[i] != node).Any()

@@ -277,7 +277,7 @@ internal sealed class SchedulerTable(
             .Where(n => IsPlaceable(n, now, activeSilos) && !n.Draining && !(rules.ExclusiveNodes && hosted.ContainsKey(n.Capabilities.NodeId)))
             .Select(n => new PlacementCandidate(n.Capabilities.NodeId, n.Capabilities.SiloName, n.Capabilities.GigaflopsMeasured,
                 n.Capabilities.MemoryBytes - memoryUsed.GetValueOrDefault(n.Capabilities.NodeId), hosted.GetValueOrDefault(n.Capabilities.NodeId),
-                n.AcceptsNewStages))];
+                n.AcceptsNewStages, DeviceKinds.KindOf(n.Capabilities.Device)))];
     }
 
     /// <summary>

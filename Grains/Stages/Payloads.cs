@@ -3,15 +3,22 @@ using Cluster.Kernels.Wire;
 
 namespace Cluster.Grains.Stages;
 
-/// <summary>Converts between Kernels' <see cref="WireTensor"/> and the grain message, sharing the byte array (no copy).</summary>
+/// <summary>Converts between Kernels' <see cref="WireTensor"/> and the grain message, sharing the byte arrays (no copy), chunk for chunk.</summary>
 internal static class Payloads
 {
-    public static TensorPayload ToPayload(this WireTensor wire) => new((byte)wire.DType, wire.Shape, wire.Data);
+    public static TensorPayload ToPayload(this WireTensor wire) => wire.Chunks.Count switch
+    {
+        0 => new((byte)wire.DType, wire.Shape, []),
+        1 => new((byte)wire.DType, wire.Shape, wire.Chunks[0]),
+        _ => new((byte)wire.DType, wire.Shape, wire.Chunks[0]) { MoreChunks = [.. wire.Chunks.Skip(1)] },
+    };
 
     public static WireTensor ToWire(this TensorPayload payload)
     {
         if (!Enum.IsDefined((WireDType)payload.DType))
             throw new ArgumentException($"Tensor payload has unknown dtype code {payload.DType}.", nameof(payload));
-        return new WireTensor((WireDType)payload.DType, payload.Shape, payload.Data);
+        return payload.MoreChunks is not { Length: > 0 } more
+            ? new WireTensor((WireDType)payload.DType, payload.Shape, payload.Data)
+            : WireTensor.FromChunks((WireDType)payload.DType, payload.Shape, [payload.Data, .. more]);
     }
 }

@@ -28,8 +28,8 @@ public static class SafeTensors
         {
             if (string.IsNullOrEmpty(name) || name == "__metadata__" || !names.Add(name))
                 throw new ArgumentException($"Tensor name '{name}' is empty, reserved or repeated.", nameof(tensors));
-            hash.AppendData(tensor.Data);
-            dataLength += tensor.Data.LongLength;
+            foreach (var chunk in tensor.Chunks) hash.AppendData(chunk);
+            dataLength += tensor.ByteLength;
         }
         string checksum = Convert.ToHexStringLower(hash.GetHashAndReset());
 
@@ -53,24 +53,30 @@ public static class SafeTensors
                 json.WriteEndArray();
                 json.WriteStartArray("data_offsets");
                 json.WriteNumberValue(offset);
-                json.WriteNumberValue(offset + tensor.Data.LongLength);
+                json.WriteNumberValue(offset + tensor.ByteLength);
                 json.WriteEndArray();
                 json.WriteEndObject();
-                offset += tensor.Data.LongLength;
+                offset += tensor.ByteLength;
             }
             json.WriteEndObject();
         }
         int headerLength = (int)headerStream.Length;
         int paddedHeader = (headerLength + 7) / 8 * 8; // the format pads the header with spaces to an 8-byte boundary
-        var image = new byte[checked(8 + paddedHeader + dataLength)];
+        long imageLength = 8 + paddedHeader + dataLength;
+        if (imageLength > Array.MaxLength)
+            throw new ArgumentException($"The tensors make a safetensors image of {imageLength} bytes, more than one array holds ({Array.MaxLength}): split the unit's state.", nameof(tensors));
+        var image = new byte[imageLength];
         BinaryPrimitives.WriteUInt64LittleEndian(image, (ulong)paddedHeader);
         headerStream.GetBuffer().AsSpan(0, headerLength).CopyTo(image.AsSpan(8));
         image.AsSpan(8 + headerLength, paddedHeader - headerLength).Fill((byte)' ');
         long at = 8 + paddedHeader;
         foreach (var (_, tensor) in tensors)
         {
-            tensor.Data.CopyTo(image, at);
-            at += tensor.Data.LongLength;
+            foreach (var chunk in tensor.Chunks)
+            {
+                chunk.CopyTo(image, at);
+                at += chunk.LongLength;
+            }
         }
         return image;
     }
@@ -144,7 +150,7 @@ public static class SafeTensors
             if (needed != end - begin)
                 throw new CheckpointCorruptException(source, $"tensor '{Shorten(property.Name)}' is {end - begin} bytes, but {dtype}[{string.Join(", ", shape)}] needs {needed}.");
             ranges.Add((begin, end, property.Name));
-            tensors.Add(new(property.Name, new WireTensor(dtype, shape, image.Slice(dataStart + (int)begin, (int)(end - begin)).ToArray())));
+            tensors.Add(new(property.Name, WireTensor.Copy(dtype, shape, image.Slice(dataStart + (int)begin, (int)(end - begin)))));
         }
 
         // The format requires the tensors to tile the data section exactly, with no holes or overlaps.

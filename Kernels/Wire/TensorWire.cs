@@ -23,8 +23,11 @@ public static class TensorWire
     /// <summary>Total time spent copying in both directions since start (all threads).</summary>
     public static TimeSpan CopyTime => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref s_copyTicks));
 
-    /// <summary>Copies a tensor's data out (detached; a non-contiguous or device tensor is first made a contiguous CPU tensor).</summary>
-    public static WireTensor ToWire(Tensor tensor)
+    /// <summary>
+    /// Copies a tensor's data out (detached; a non-contiguous or device tensor is first made a contiguous CPU tensor),
+    /// in chunks of at most <paramref name="maxChunkBytes"/>, so a tensor over 2 GiB (more than one array holds) goes too.
+    /// </summary>
+    public static WireTensor ToWire(Tensor tensor, int maxChunkBytes = WireTensor.MaxChunkBytes)
     {
         ArgumentNullException.ThrowIfNull(tensor);
         long started = Stopwatch.GetTimestamp();
@@ -32,15 +35,32 @@ public static class TensorWire
         var source = tensor.detach();
         if (source.device_type != DeviceType.CPU) source = source.cpu();
         if (!source.is_contiguous()) source = source.contiguous();
-        // Every byte is overwritten just below, so skip zeroing (this is a large-object-heap array for activations).
-        var data = GC.AllocateUninitializedArray<byte>(checked((int)(source.NumberOfElements * source.ElementSize)));
-        source.bytes.CopyTo(data);
-        Interlocked.Add(ref s_bytesOut, data.LongLength);
+        int elementSize = (int)source.ElementSize;
+        var chunks = WireChunks.Allocate(source.NumberOfElements * elementSize, elementSize, maxChunkBytes);
+        if (chunks.Length == 1)
+        {
+            source.bytes.CopyTo(chunks[0]);
+        }
+        else if (chunks.Length > 1)
+        {
+            // Tensor.bytes is one Span (int length): read the flat view a chunk's worth of elements at a time.
+            var flat = source.reshape(-1);
+            long start = 0;
+            foreach (var chunk in chunks)
+            {
+                long elements = chunk.Length / elementSize;
+                using var part = flat.narrow(0, start, elements);
+                part.bytes.CopyTo(chunk);
+                start += elements;
+            }
+        }
+        var wire = WireTensor.FromChunks(WireDTypes.FromScalarType(source.dtype), source.shape, chunks);
+        Interlocked.Add(ref s_bytesOut, wire.ByteLength);
         Interlocked.Add(ref s_copyTicks, Stopwatch.GetTimestamp() - started);
-        return new WireTensor(WireDTypes.FromScalarType(source.dtype), source.shape, data);
+        return wire;
     }
 
-    /// <summary>Creates a new tensor on <paramref name="device"/> holding a copy of the wire data.</summary>
+    /// <summary>Creates a new tensor on <paramref name="device"/> holding a copy of the wire data (any number of chunks).</summary>
     public static Tensor FromWire(WireTensor wire, Device device)
     {
         ArgumentNullException.ThrowIfNull(wire);
@@ -49,8 +69,26 @@ public static class TensorWire
             throw new NotSupportedException("UInt16 wire tensors must be widened to Int64 before they become tensors.");
         long started = Stopwatch.GetTimestamp();
         var cpu = empty(wire.Shape, WireDTypes.ToScalarType(wire.DType), CPU);
-        wire.Data.AsSpan().CopyTo(cpu.bytes);
-        Interlocked.Add(ref s_bytesIn, wire.Data.LongLength);
+        if (wire.Chunks.Count == 1)
+        {
+            wire.Chunks[0].AsSpan().CopyTo(cpu.bytes);
+        }
+        else if (wire.Chunks.Count > 1)
+        {
+            int elementSize = WireDTypes.ElementSize(wire.DType);
+            using var flat = cpu.reshape(-1);
+            long start = 0;
+            foreach (var chunk in wire.Chunks)
+            {
+                if (chunk.Length % elementSize != 0)
+                    throw new ArgumentException($"{wire}: a chunk of {chunk.Length} bytes splits an element of {elementSize} bytes.", nameof(wire));
+                long elements = chunk.Length / elementSize;
+                using var part = flat.narrow(0, start, elements);
+                chunk.AsSpan().CopyTo(part.bytes);
+                start += elements;
+            }
+        }
+        Interlocked.Add(ref s_bytesIn, wire.ByteLength);
         Interlocked.Add(ref s_copyTicks, Stopwatch.GetTimestamp() - started);
         if (device.type == DeviceType.CPU) return cpu;
         using (cpu) return cpu.to(device);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Cluster.Grains.Compute;
 using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Events;
@@ -17,7 +18,10 @@ namespace Cluster.Bench;
 /// first completed step; plus the completed steps recomputed and the committed ones lost. The victim is, at random
 /// (<c>--seed</c>), a stage's host or a host of a snapshot holder only, and the instant a random point of the step: mid-
 /// step, right after a step completes (during its snapshot), or right after a durable checkpoint. The worst case is
-/// reported beside the median. Each repetition runs a fresh job; the lost silo is restarted in between.
+/// reported beside the median. Each repetition runs a fresh job; the lost silo is restarted in between. A third series
+/// hangs a stage's device inside a live process (fault injection through <c>TrainingCluster:ComputeHangDirectory</c>:
+/// the process, its sockets and its heartbeats stay up) and reports <c>device_hang_to_step_s</c>, the time from the hang
+/// to the first step completed without that device (goal ≤ 5 s, with the hang limit <c>--hang-floor</c>, default 2 s).
 /// </summary>
 internal static class RecoveryBenchmark
 {
@@ -29,17 +33,32 @@ internal static class RecoveryBenchmark
         int killAfter = args.Int("kill-after", 8);
         int stages = args.Int("stages", 4);
         int seed = args.Int("seed", 16);
+        int hangFloorSeconds = args.Int("hang-floor", 2);
+        string failuresArgument = args.String("failures", "kill,stop,device-hang");
         args.EnsureAllUsed();
+        Failure[] failures = [.. failuresArgument.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(f => f switch
+        {
+            "kill" => Failure.Kill,
+            "stop" => Failure.Stop,
+            "device-hang" => Failure.DeviceHang,
+            _ => throw new ArgumentException($"--failures '{f}': use a comma-separated list of kill, stop, device-hang."),
+        }).Distinct()];
+        if (failures.Length == 0) throw new ArgumentException("--failures names no failure: use kill, stop and/or device-hang.");
         var random = new Random(seed);
         if (repetitions < 1) throw new ArgumentException("--repetitions must be at least 1.");
+        if (hangFloorSeconds < 1) throw new ArgumentException("--hang-floor must be at least 1 (seconds).");
 
         string root = Path.Combine(Path.GetTempPath(), "cluster-bench", "recovery-" + Guid.NewGuid().ToString("N")[..8]);
         Console.WriteLine($"recovery benchmark — demo model ({DemoPreset.Options().Model.ParameterCount:N0} parameters), {stages} stages on 3 silo processes × 2 CPU slots; " +
-                          $"{repetitions} × kill -9 and {repetitions} × SIGSTOP of a stage's or a snapshot holder's process after step {killAfter}, at random points (seed {seed}); {Environment.ProcessorCount} cores; data and logs in {root}");
+                          $"{repetitions} × each of {failuresArgument} (kill -9 or SIGSTOP of a stage's or a snapshot holder's process, a hung stage device with hang limit max(10 × p99, {hangFloorSeconds} s)), " +
+                          $"after step {killAfter}, at random points (seed {seed}); {Environment.ProcessorCount} cores; data and logs in {root}");
+        string hangDirectory = Path.Combine(root, "hang");
+        Directory.CreateDirectory(hangDirectory);
         await using var cluster = await SiloProcessCluster.StartAsync(new SiloProcessClusterOptions
         {
             SiloAssembly = SiloProgram.Locate(typeof(RecoveryBenchmark).Assembly),
             DataRoot = root,
+            Settings = [$"--TrainingCluster:ComputeHangDirectory={hangDirectory}", $"--TrainingCluster:DeviceHangFloor=00:00:{hangFloorSeconds:D2}"],
         });
         bool ok = false;
         try
@@ -52,31 +71,40 @@ internal static class RecoveryBenchmark
 
             var kills = new List<Measurement>();
             var hangs = new List<Measurement>();
+            var deviceHangs = new List<Measurement>();
             Console.WriteLine();
             Console.WriteLine($"{"run",-8} {"victim",-16} {"when",-16} {"step",5} {"ms/step",8} {"detect s",9} {"re-place s",11} {"restore s",10} {"first step s",13} {"recomputed",11} {"committed lost",15}  restored from");
-            for (int i = 0; i < 2 * repetitions; i++)
+            for (int i = 0; i < failures.Length * repetitions; i++)
             {
-                bool hang = i >= repetitions;
+                var failure = failures[i / repetitions];
                 var point = (KillPoint)random.Next(3);
-                bool holderOnly = random.Next(3) == 0; // a third of the failures hit a silo that holds copies, not stages
-                var m = await Measure(cluster, events, $"recovery-{(hang ? "hang" : "kill")}-{i % repetitions}-{Guid.NewGuid().ToString("N")[..4]}", stages, killAfter, hang, point, holderOnly);
-                (hang ? hangs : kills).Add(m);
+                // A third of the process failures hit a silo that holds copies, not stages; a device hang is always a stage's.
+                bool holderOnly = random.Next(3) == 0 && failure != Failure.DeviceHang;
+                var m = await Measure(cluster, events, $"recovery-{failure.ToString().ToLowerInvariant()}-{i % repetitions}-{Guid.NewGuid().ToString("N")[..4]}", stages, killAfter,
+                    failure, point, holderOnly, hangDirectory);
+                (failure switch { Failure.Kill => kills, Failure.Stop => hangs, _ => deviceHangs }).Add(m);
+                string label = failure switch { Failure.Kill => "kill -9", Failure.Stop => "SIGSTOP", _ => "dev-hang" };
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{(hang ? "SIGSTOP" : "kill -9"),-8} {m.Victim,-16} {m.Point,-16} {m.Step,5} {m.StepMs,8:F0} {m.Detected,9:F2} {m.Replaced,11:F2} {m.Restored,10:F2} {m.FirstStep,13:F2} {m.Recomputed,11} {m.CommittedLost,15}  {m.RestoredFrom}"));
+                    $"{label,-8} {m.Victim,-16} {m.Point,-16} {m.Step,5} {m.StepMs,8:F0} {m.Detected,9:F2} {m.Replaced,11:F2} {m.Restored,10:F2} {m.FirstStep,13:F2} {m.Recomputed,11} {m.CommittedLost,15}  {m.RestoredFrom}"));
             }
             await subscription.UnsubscribeAsync();
 
             Console.WriteLine();
-            Print("kill -9", kills);
-            Print("SIGSTOP", hangs);
-            long lost = kills.Concat(hangs).Max(m => m.CommittedLost);
-            var all = kills.Concat(hangs).ToList();
+            if (kills.Count > 0) Print("kill -9", kills);
+            if (hangs.Count > 0) Print("SIGSTOP", hangs);
+            if (deviceHangs.Count > 0) Print("device hang", deviceHangs);
+            var all = kills.Concat(hangs).Concat(deviceHangs).ToList();
+            long lost = all.Max(m => m.CommittedLost);
+            string Figure(List<Measurement> runs, Func<List<Measurement>, double> value) =>
+                runs.Count == 0 ? "n/a" : value(runs).ToString("F2", CultureInfo.InvariantCulture);
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"RESULT kill_to_step_s={Median(kills, m => m.FirstStep):F2} hang_detect_s={Median(hangs, m => m.Detected):F2} lost_steps={lost} " +
-                $"kill_detect_s={Median(kills, m => m.Detected):F2} hang_to_step_s={Median(hangs, m => m.FirstStep):F2} recomputed_steps={all.Max(m => m.Recomputed)} " +
-                $"recomputed_steps_median={Median(all, m => m.Recomputed):F1} recomputed_steps_max={all.Max(m => m.Recomputed)} kill_to_step_s_max={kills.Max(m => m.FirstStep):F2} " +
-                $"hang_to_step_s_max={hangs.Max(m => m.FirstStep):F2} from_durable={all.Count(m => !m.RestoredFrom.Contains("in-memory", StringComparison.Ordinal))}"));
+                $"RESULT kill_to_step_s={Figure(kills, r => Median(r, m => m.FirstStep))} hang_detect_s={Figure(hangs, r => Median(r, m => m.Detected))} lost_steps={lost} " +
+                $"kill_detect_s={Figure(kills, r => Median(r, m => m.Detected))} hang_to_step_s={Figure(hangs, r => Median(r, m => m.FirstStep))} recomputed_steps={all.Max(m => m.Recomputed)} " +
+                $"recomputed_steps_median={Median(all, m => m.Recomputed):F1} recomputed_steps_max={all.Max(m => m.Recomputed)} kill_to_step_s_max={Figure(kills, r => r.Max(m => m.FirstStep))} " +
+                $"hang_to_step_s_max={Figure(hangs, r => r.Max(m => m.FirstStep))} from_durable={all.Count(m => !m.RestoredFrom.Contains("in-memory", StringComparison.Ordinal))} " +
+                $"device_hang_to_step_s={Figure(deviceHangs, r => Median(r, m => m.FirstStep))} device_hang_detect_s={Figure(deviceHangs, r => Median(r, m => m.Detected))} " +
+                $"device_hang_to_step_s_max={Figure(deviceHangs, r => r.Max(m => m.FirstStep))}"));
             ok = true;
             return 0;
         }
@@ -95,8 +123,12 @@ internal static class RecoveryBenchmark
         }
     }
 
-    /// <summary>One repetition: a fresh job, a failure of a stage's process at <paramref name="killAfter"/>, the phases timed.</summary>
-    private static async Task<Measurement> Measure(SiloProcessCluster cluster, EventLog events, string jobId, int stages, int killAfter, bool hang, KillPoint point, bool holderOnly)
+    /// <summary>
+    /// One repetition: a fresh job, a failure at <paramref name="killAfter"/> — a stage's (or a holder's) process
+    /// killed or frozen, or a stage's device hung inside its live process — the phases timed.
+    /// </summary>
+    private static async Task<Measurement> Measure(SiloProcessCluster cluster, EventLog events, string jobId, int stages, int killAfter, Failure failure, KillPoint point,
+        bool holderOnly, string hangDirectory)
     {
         var options = DemoPreset.Options(killAfter + 40);
         var spec = JobSpecs.FromTrainerOptions(jobId, options, stages, killAfter + 40, checkpointInterval: 5);
@@ -137,9 +169,18 @@ internal static class RecoveryBenchmark
             ?? throw new InvalidOperationException($"No stage silo to lose besides the primary and the job grain's: {string.Join(", ", running.Placement.Select(p => p.NodeId))}.");
         string role = (stageHosts.Contains(victim.Name) ? "stage" : "") + (holderHosts.Contains(victim.Name) ? "+holder" : "");
 
+        // A hung device: the first stage on the victim's silo; its node hangs at its next device operation.
+        string? hungNode = failure == Failure.DeviceHang ? running.Placement.First(p => p.SiloName == victim.Name).NodeId : null;
+        string? trigger = hungNode is null ? null : Path.Combine(hangDirectory, ComputeHang.TriggerFileName(hungNode));
+        if (hungNode is not null) role = $"{hungNode[(victim.Name.Length + 1)..]} hung";
+
         var failedAt = DateTimeOffset.UtcNow;
-        if (hang) victim.Suspend();
-        else victim.Kill();
+        switch (failure)
+        {
+            case Failure.Kill: victim.Kill(); break;
+            case Failure.Stop: victim.Suspend(); break;
+            default: await File.WriteAllTextAsync(trigger!, "hang"); break;
+        }
 
         var resumed = await events.WaitFor(e => e.JobId == jobId && e.Kind == ClusterEventKind.JobResumed && e.At >= failedAt, PhaseTimeout,
             $"{jobId}: the first step after the failure{Environment.NewLine}{cluster.Diagnostics()}");
@@ -153,6 +194,11 @@ internal static class RecoveryBenchmark
         long committedLost = Math.Max(0, (running.LastCheckpointStep ?? 0) - restored.Step);
 
         await job.Cancel().WaitAsync(PhaseTimeout);
+        if (trigger is not null)
+        {
+            // The hung operation never returns (a native call cannot be taken back): the silo restarts without the trigger.
+            File.Delete(trigger);
+        }
         await cluster.RestartAsync(victim);
         await cluster.WaitForReadyNodesAsync(6, TimeSpan.FromMinutes(2));
         return new Measurement($"{victim.Name} {role.TrimStart('+')}", point, running.CompletedSteps, stepMs, Seconds(detected), Seconds(replaced.At), Seconds(restored.At), Seconds(resumed.At),
@@ -182,6 +228,13 @@ internal static class RecoveryBenchmark
     {
         var sorted = runs.Select(value).Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private enum Failure
+    {
+        Kill,
+        Stop,
+        DeviceHang,
     }
 
     private enum KillPoint

@@ -40,9 +40,10 @@ public sealed class NodePlacementTests(ClusterFixture fixture) : IClassFixture<C
     public async Task An_unknown_device_of_a_known_silo_is_refused_naming_the_devices_it_has()
     {
         string silo = fixture.Cluster.Silos[0].Name;
+        var exposed = await SiloNodes.OfAsync(fixture.Client, silo); // what the silo has: cpu0 here, cuda0 on a GPU machine
         var error = await Assert.ThrowsAnyAsync<Exception>(() => fixture.Client.GetGrain<INodeGrain>($"{silo}/cpu7").GetSiloName().WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains($"{silo}/cpu7", error.Message, StringComparison.Ordinal);
-        Assert.Contains($"{silo}/cpu0", error.Message, StringComparison.Ordinal);
+        Assert.All(exposed, node => Assert.Contains(node, error.Message, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -31,6 +31,9 @@ public sealed class GracefulShutdownTests
         var leaving = cluster.StartSilo("silo-b",
             [$"--Orleans:SiloName=silo-b", $"--Orleans:SiloPort={ports[2]}", $"--Orleans:GatewayPort={ports[3]}", $"--Orleans:PrimarySiloPort={ports[0]}", .. common]);
         await cluster.WaitForNodesAsync(client, 2);
+        // The node ids are what the silos expose ("silo-a/cpu0" on a CPU machine, "silo-a/cuda0" on a GPU one).
+        string nodeA = await SiloNodes.SingleOfAsync(client, "silo-a");
+        string nodeB = await SiloNodes.SingleOfAsync(client, "silo-b");
         await job.Submit(spec);
         await cluster.WaitAsync(async () => (await job.GetStatus()) is { State: JobState.Running, CompletedSteps: >= 3 } s && s.Placement.Any(p => p.NodeId.StartsWith("silo-b/", StringComparison.Ordinal)),
             TimeSpan.FromMinutes(2), "the job running with a stage on silo-b");
@@ -39,12 +42,12 @@ public sealed class GracefulShutdownTests
         int exitCode = await leaving.TerminateAsync(TimeSpan.FromSeconds(90));
         Assert.True(exitCode == 0, $"silo-b exited {exitCode} after SIGTERM:\n{leaving.Tail()}");
         // The silo drained its node — its stage moved to silo-a from live state — before it left.
-        Assert.Contains("Shutting down: draining nodes silo-b/cpu0", leaving.Output);
+        Assert.Contains($"Shutting down: draining nodes {nodeB}", leaving.Output);
         Assert.Contains("Nodes drained in", leaving.Output);
 
         // Its stage went on on silo-a from where it was (a step past the start), not from scratch.
         var stayed = cluster.Silos[0];
-        await cluster.WaitAsync(() => Task.FromResult(Regex.IsMatch(stayed.Output, $@"Stage {spec.JobId}/r0/s1 configured for epoch \d+ on node silo-a/cpu0 .*, at step [1-9]")),
+        await cluster.WaitAsync(() => Task.FromResult(Regex.IsMatch(stayed.Output, $@"Stage {spec.JobId}/r0/s1 configured for epoch \d+ on node {Regex.Escape(nodeA)} .*, at step [1-9]")),
             TimeSpan.FromMinutes(1), "silo-b's stage to be running on silo-a", silosMustRun: false);
 
         // It left the cluster cleanly: the remaining silo lists only itself as active.

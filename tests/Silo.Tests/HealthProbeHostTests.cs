@@ -54,7 +54,7 @@ public sealed class HealthProbeHostTests
                 body = await response.Content.ReadAsStringAsync();
                 return response.StatusCode == HttpStatusCode.ServiceUnavailable;
             }, s_wait, "/health/live to answer 503 while the device worker hangs");
-            Assert.Contains("health-a/cpu0 has run one operation for", body, StringComparison.Ordinal);
+            Assert.Contains($"{worker.NodeId} has run one operation for", body, StringComparison.Ordinal);
             Assert.Equal(HttpStatusCode.OK, await StatusAsync(http, HealthProbes.ReadyPath)); // a restart is live's business, not ready's
             // ...and passes again once the operation finishes.
             gate.Set();
