@@ -12,10 +12,5 @@ internal sealed record ClusterEventsView(string? NodeId, IReadOnlyList<JobEventV
 {
     public static ClusterEventsView From(string? nodeId, JobEventPage page) => new(
         nodeId,
-        [.. page.Events.Select(JobEventView.From)],
-        page.FirstKept,
-        page.Last,
-        page.Dropped,
-        page.MoreBefore && page.Events.Count > 0 ? page.Events[0].Seq : null,
-        page.MoreAfter && page.Events.Count > 0 ? page.Events[^1].Seq : null);
+        [.. page.Events.Select(JobEventView.From)], page.FirstKept, page.Last, page.Dropped, EventPageCursors.Older(page), EventPageCursors.Newer(page));
 }

@@ -12,10 +12,5 @@ internal sealed record JobEventsView(string JobId, IReadOnlyList<JobEventView> E
 {
     public static JobEventsView From(string jobId, JobEventPage page) => new(
         jobId,
-        [.. page.Events.Select(JobEventView.From)],
-        page.FirstKept,
-        page.Last,
-        page.Dropped,
-        page.MoreBefore && page.Events.Count > 0 ? page.Events[0].Seq : null,
-        page.MoreAfter && page.Events.Count > 0 ? page.Events[^1].Seq : null);
+        [.. page.Events.Select(JobEventView.From)], page.FirstKept, page.Last, page.Dropped, EventPageCursors.Older(page), EventPageCursors.Newer(page));
 }

@@ -66,7 +66,7 @@ internal static class SiloHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Shutdown.DrainTimeout + s_leaveMargin);
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(settings.Shutdown));
         builder.Services.AddHostedService(services => new InsecureStartWarning(settings.Host, settings.Tls,
-            services.GetRequiredService<Microsoft.Extensions.Logging.ILogger<InsecureStartWarning>>()));
+            services.GetRequiredService<Microsoft.Extensions.Logging.ILogger<InsecureStartWarning>>(), settings.Authorization));
         // Before the silo: hosted services stop in reverse order, so the probes keep answering while the silo drains.
         builder.AddConfiguredHealthChecks(settings.Observability);
         builder.UseOrleans(silo =>

@@ -52,6 +52,25 @@ public sealed class InsecureExposureTests
         Assert.Null(NetworkExposure.Problem(local.Host, new ClusterTlsOptions()));
     }
 
+    [Fact]
+    public async Task An_exposed_silo_without_a_silo_secret_warns_on_every_start_and_one_with_it_does_not()
+    {
+        var exposed = Load("--Orleans:AdvertisedIPAddress=10.0.0.5", "--Tls:AllowInsecure=true");
+        var logger = new ListLogger();
+        await new InsecureStartWarning(exposed.Host, exposed.Tls, logger, exposed.Authorization).StartAsync(CancellationToken.None);
+        Assert.Contains(logger.Warnings, w => w.Contains("Authorization:SiloSecret is not set", StringComparison.Ordinal));
+
+        var stamped = Load("--Orleans:AdvertisedIPAddress=10.0.0.5", "--Tls:AllowInsecure=true", $"--Authorization:SiloSecret={new string('s', 48)}");
+        var quiet = new ListLogger();
+        await new InsecureStartWarning(stamped.Host, stamped.Tls, quiet, stamped.Authorization).StartAsync(CancellationToken.None);
+        Assert.DoesNotContain(quiet.Warnings, w => w.Contains("SiloSecret", StringComparison.Ordinal));
+
+        var local = Load("--Orleans:AdvertisedIPAddress=127.0.0.1");
+        var none = new ListLogger();
+        await new InsecureStartWarning(local.Host, local.Tls, none, local.Authorization).StartAsync(CancellationToken.None);
+        Assert.Empty(none.Warnings);
+    }
+
     private sealed class ListLogger : ILogger<InsecureStartWarning>
     {
         public List<string> Warnings { get; } = [];
