@@ -42,7 +42,10 @@ internal sealed partial class CheckpointWriteTrap : IDisposable
     private void OnCreated(object sender, FileSystemEventArgs e)
     {
         var name = TempShard().Match(Path.GetFileName(e.FullPath));
-        var folder = StepFolder().Match(Path.GetFileName(Path.GetDirectoryName(e.FullPath)) ?? "");
+        // Shards are written in step-N/epoch-E/ (the fenced layout); step-N/ itself in checkpoints of earlier versions.
+        string? directory = Path.GetDirectoryName(e.FullPath);
+        if (EpochFolder().IsMatch(Path.GetFileName(directory) ?? "")) directory = Path.GetDirectoryName(directory);
+        var folder = StepFolder().Match(Path.GetFileName(directory) ?? "");
         if (!name.Success || !folder.Success || _sprung.Task.IsCompleted) return;
         long step = long.Parse(folder.Groups["step"].Value, System.Globalization.CultureInfo.InvariantCulture);
         if (step < _minimumStep || name.Groups["shard"].Value == "manifest.json") return;
@@ -80,6 +83,9 @@ internal sealed partial class CheckpointWriteTrap : IDisposable
 
     [GeneratedRegex(@"^step-(?<step>\d{8})$")]
     private static partial Regex StepFolder();
+
+    [GeneratedRegex(@"^epoch-\d{8}$")]
+    private static partial Regex EpochFolder();
 
     public sealed record Catch(SiloProcess Victim, string TempFile, long Step, bool ManifestExisted, DateTimeOffset At);
 }

@@ -80,7 +80,8 @@ public sealed class StorageProcessOutageTests(ITestOutputHelper output)
         var blobs = new BlobServiceClient(azurite.BlobConnectionString, new BlobClientOptions(BlobClientOptions.ServiceVersion.V2026_06_06));
         var names = new List<string>();
         await foreach (var blob in blobs.GetBlobContainerClient(fleet.CheckpointContainer).GetBlobsAsync()) names.Add(blob.Name);
-        Assert.Contains($"{spec.JobId}/step-{spec.Steps:D8}/manifest.json", names);
+        Assert.Contains(names, name => name.StartsWith($"{spec.JobId}/step-{spec.Steps:D8}/epoch-", StringComparison.Ordinal)
+            && name.EndsWith("/manifest.json", StringComparison.Ordinal));
     }
 
     private static bool IsTerminal(JobState state) => state is JobState.Completed or JobState.Failed or JobState.Cancelled;
