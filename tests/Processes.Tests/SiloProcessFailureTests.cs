@@ -51,7 +51,10 @@ public sealed class SiloProcessFailureTests : ProcessClusterTest
         var restores = await WithDiagnostics(spec.JobId, () => Eventually.Value(
             () => Task.FromResult(RestoresAfter(spec.JobId, before.Epoch).Where(e => e.At >= sprung.At).ToArray()), r => r.Length > 0,
             TimeSpan.FromSeconds(30), "a JobRestored event after the kill"));
-        Assert.True(restores[0].Step == sprung.Step - interval,
+        // The cut-short write may also be redone: the stage re-creates a holder lost with its silo and hands it the
+        // shard again, so the checkpoint can still commit whole (issue 16). Then restoring it is right; never a partial one.
+        bool redoneWhole = restores[0].Step == sprung.Step && (await Retry(job.ListCheckpoints)).Any(m => m.Step == sprung.Step);
+        Assert.True(restores[0].Step == sprung.Step - interval || redoneWhole,
             $"the checkpoint at step {sprung.Step} was being written by {sprung.Victim.Name} ({Path.GetFileName(sprung.TempFile)}); the first recovery " +
             $"should restore the previous one, step {sprung.Step - interval}, not step {restores[0].Step} ({restores[0].Message}); {trap.Misses} write(s) finished before a freeze.{Environment.NewLine}{Diagnostics(spec.JobId)}");
     }
