@@ -26,6 +26,8 @@ public sealed class DeviceWorker : IDisposable
     private long _inFlightSinceUtcTicks; // 0 = idle
     private long _lastFinishedUtcTicks; // 0 = none yet
     private long _completedOperations;
+    private long _recordedSteps;
+    private long _warmupFromStep; // the step count when the last warm-up began (a new worker, a stage configured)
 
     public DeviceWorker(string nodeId, torch.Device device, int threads, long memoryBytes, int stepTimeWindow,
         TimeProvider? time = null, ComputeHang? hang = null)
@@ -84,8 +86,19 @@ public sealed class DeviceWorker : IDisposable
     public void RecordStep(double milliseconds)
     {
         _stepTimes.Add(milliseconds);
+        Interlocked.Increment(ref _recordedSteps);
         Volatile.Write(ref _consecutiveErrors, 0);
     }
+
+    /// <summary>
+    /// Starts a warm-up: the device is about to run a new executor (a stage configured on it), whose first operations
+    /// build the model, allocate optimizer state and warm caches, so they may run far longer than a step seen before.
+    /// A new worker starts in warm-up.
+    /// </summary>
+    public void BeginWarmup() => Interlocked.Exchange(ref _warmupFromStep, Interlocked.Read(ref _recordedSteps));
+
+    /// <summary>Steps recorded since the last warm-up began.</summary>
+    public long StepsSinceWarmup => Interlocked.Read(ref _recordedSteps) - Interlocked.Read(ref _warmupFromStep);
 
     public void StageAttached() => Interlocked.Increment(ref _activeStages);
 

@@ -82,6 +82,22 @@ public sealed class TrainingClusterOptions
     public TimeSpan DeviceHangFloor { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// Hung-device warm-up: a new device worker, and a device on which a stage was just configured (its executor built,
+    /// its state restored), is in warm-up until it has recorded this many steps; meanwhile
+    /// <see cref="DeviceHangWarmupLimit"/> replaces <see cref="DeviceHangFloor"/>, since its first operations (model
+    /// build, optimizer state allocation, first kernel compilation) may be slow without being hung, and no step history
+    /// says yet what its steps cost. 0: no warm-up. <value>2.</value>
+    /// </summary>
+    public int DeviceHangWarmupSteps { get; set; } = 2;
+
+    /// <summary>
+    /// The least time an operation may run during a warm-up (<see cref="DeviceHangWarmupSteps"/>) before it counts as
+    /// hung: a device that hangs while warming up is still caught, after this long. At least <see cref="DeviceHangFloor"/>.
+    /// <value>2 min.</value>
+    /// </summary>
+    public TimeSpan DeviceHangWarmupLimit { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
     /// The job's own step watchdog: a step running longer than max(this × the p99 of the job's recent step times,
     /// <see cref="StepWatchdogFloor"/>) is abandoned (the job recovers, naming the stage call it waited for), wherever
     /// the hang is — a device, a lost message, a reduction. <value>10.</value>
@@ -171,6 +187,10 @@ public sealed class TrainingClusterOptions
             problems.Add($"{nameof(DeviceHangStepFactor)} = {DeviceHangStepFactor}: must be a finite number of at least 1 (e.g. 10 × the p99 step time).");
         if (DeviceHangFloor <= HeartbeatPeriod)
             problems.Add($"{nameof(DeviceHangFloor)} = {DeviceHangFloor} must exceed {nameof(HeartbeatPeriod)} = {HeartbeatPeriod} (e.g. 00:00:30): a shorter limit cannot be seen by a heartbeat.");
+        if (DeviceHangWarmupSteps < 0)
+            problems.Add($"{nameof(DeviceHangWarmupSteps)} = {DeviceHangWarmupSteps}: must be 0 (no warm-up) or a number of steps (e.g. 2).");
+        if (DeviceHangWarmupLimit < DeviceHangFloor)
+            problems.Add($"{nameof(DeviceHangWarmupLimit)} = {DeviceHangWarmupLimit} must be at least {nameof(DeviceHangFloor)} = {DeviceHangFloor} (e.g. 00:02:00): warm-up is when operations are slowest.");
         if (StepWatchdogFactor < 1 || !double.IsFinite(StepWatchdogFactor))
             problems.Add($"{nameof(StepWatchdogFactor)} = {StepWatchdogFactor}: must be a finite number of at least 1 (e.g. 10 × the p99 step time).");
         if (StepWatchdogFloor <= TimeSpan.Zero)

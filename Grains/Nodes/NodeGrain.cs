@@ -108,7 +108,7 @@ internal sealed partial class NodeGrain(
     {
         var now = time.GetUtcNow();
         var (p50, p99) = _worker.StepTimes();
-        string? hung = DeviceHangCheck.HungReason(_worker, now, options.Value.DeviceHangStepFactor, options.Value.DeviceHangFloor);
+        string? hung = DeviceHangCheck.HungReason(_worker, now, DeviceHangBounds.From(options.Value));
         if (hung is not null && !_reportedHang)
             LogDeviceHung(logger, _worker.NodeId, hung);
         _reportedHang = hung is not null;

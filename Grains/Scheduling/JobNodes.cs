@@ -7,5 +7,8 @@ namespace Cluster.Grains.Scheduling;
 /// </summary>
 internal sealed record JobNodes(string[] Nodes, long[] Memory, string[] Labels, int StagesPerReplica, IReadOnlyList<int> Counts, long Epoch)
 {
+    /// <summary>The job's spec allows stages on several device kinds (<see cref="DeviceKinds"/>); scale-up proposals honour it.</summary>
+    public bool MixedDevices { get; init; }
+
     public int Replicas => Nodes.Length / StagesPerReplica;
 }

@@ -52,7 +52,7 @@ internal static class ReplicaAdmission
                 return new PlacementChoice(decision, layout.Demands, layout.Labels(replicated), MayPreempt: false);
             }
             throw new InvalidOperationException("No replica count was tried."); // counts is never empty
-        });
+        }) { MixedDevices = request.MixedDevices };
         return (admission, decision => chosen is null
             ? throw new InvalidOperationException("No placement was chosen: split only a placed decision.")
             : chosen.Split(decision.NodeByStage));

@@ -179,7 +179,7 @@ internal sealed partial class SchedulerGrain
             if (replicas.Any(r => r.Nodes.Count != demands.Length))
                 continue; // a placement that does not match its spec's stages: the job places again anyway
             _table.Tickets.TryAdd(jobId, new JobTicket(jobId, spec.Priority, spec.Team, DateTimeOffset.MinValue));
-            var row = Row(demands, JobSpecs.ReplicaCounts(spec), replicas, report.Status.Epoch);
+            var row = Row(demands, JobSpecs.ReplicaCounts(spec), replicas, report.Status.Epoch) with { MixedDevices = JobSpecs.MixedDevices(spec) };
             if (await AdoptClaim(jobId, row, $"job {jobId} (epoch {report.Status.Epoch}, {report.Status.State})", report.Status.Epoch, report.Status.CompletedSteps))
                 adopted++;
             else
@@ -204,7 +204,7 @@ internal sealed partial class SchedulerGrain
             .Where(r => r.Nodes.Count == demands.Length && r.Nodes.All(n => !string.IsNullOrEmpty(n)))
             .OrderBy(r => r.Replica).ToArray();
         if (held.Length == 0) return; // it holds nothing the scheduler could hand out twice
-        var row = Row(demands, request.ReplicaCounts, held, request.Epoch);
+        var row = Row(demands, request.ReplicaCounts, held, request.Epoch) with { MixedDevices = request.MixedDevices };
         await AdoptClaim(jobId, row, $"job {jobId} (did not answer the rebuild; asked to be placed in epoch {request.Epoch})", request.Epoch, 0);
     }
 

@@ -269,26 +269,10 @@ internal sealed partial class SchedulerGrain(
     public Task<IReadOnlyList<string>> GetPlacement(string jobId) =>
         Task.FromResult<IReadOnlyList<string>>(_jobs.TryGetValue(jobId, out var job) ? job.Nodes : []);
 
-    public Task<PlacementDecision> ProposeFasterPlacement(string jobId, IReadOnlyList<StageDemand> stages)
-    {
-        if (!_jobs.TryGetValue(jobId, out var job))
-            return Task.FromResult(PlacementDecision.Refused(PlacementRefusal.NoPlacement, $"Job {jobId} holds no placement."));
-        var candidates = Candidates(excludingJob: jobId);
-        double now = PlacementPolicy.BottleneckSeconds(stages, job.Nodes, candidates);
-        if (double.IsPositiveInfinity(now))
-            return Task.FromResult(PlacementDecision.Refused(PlacementRefusal.NoImprovement, $"Job {jobId} runs on a node that is no longer usable: it recovers first."));
-        // Keep one stage of the job per node where it is; the stages that share a node may spread to nodes that joined.
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        string[] keep = [.. job.Nodes.Select(n => seen.Add(n) ? n : "")];
-        var proposal = PlacementPolicy.Place(stages, candidates, keep);
-        if (!proposal.Placed)
-            return Task.FromResult(proposal);
-        double then = PlacementPolicy.BottleneckSeconds(stages, proposal.NodeByStage, candidates);
-        double gain = now / then - 1;
-        return Task.FromResult(gain >= options.Value.ScaleUpMinGain
-            ? proposal
-            : PlacementDecision.Refused(PlacementRefusal.NoImprovement, $"No faster placement: the best expected gain is {gain:P0}, below the {options.Value.ScaleUpMinGain:P0} threshold."));
-    }
+    public Task<PlacementDecision> ProposeFasterPlacement(string jobId, IReadOnlyList<StageDemand> stages) =>
+        Task.FromResult(_jobs.TryGetValue(jobId, out var job)
+            ? ScaleUpProposal.Propose(jobId, job, stages, Candidates(excludingJob: jobId), options.Value.ScaleUpMinGain)
+            : PlacementDecision.Refused(PlacementRefusal.NoPlacement, $"Job {jobId} holds no placement."));
 
     private NodeRecord Known(string nodeId) =>
         _nodes.TryGetValue(nodeId, out var node) ? node : throw new NodeNotFoundException(nodeId, [.. _nodes.Keys.Order(StringComparer.Ordinal)]);

@@ -63,8 +63,8 @@ internal sealed class SchedulerTable(
                 $"Job {jobId} asked in epoch {request.Epoch}, but its placement is for epoch {held.Epoch}: a newer activation of the job placed it."), null);
         var ticket = Ticket(jobId);
         var waiting = Waiting.TryGetValue(jobId, out var was)
-            ? was with { Ticket = ticket, Demands = request.Minimum, LastAsk = now, OwnNodes = request.MinimumOwnNodes }
-            : new WaitingJob(ticket, request.Minimum, now, now, "") { OwnNodes = request.MinimumOwnNodes };
+            ? was with { Ticket = ticket, Demands = request.Minimum, LastAsk = now, OwnNodes = request.MinimumOwnNodes, MixedDevices = request.MixedDevices }
+            : new WaitingJob(ticket, request.Minimum, now, now, "") { OwnNodes = request.MinimumOwnNodes, MixedDevices = request.MixedDevices };
         var candidates = Candidates(now, activeSilos, new HashSet<string>(StringComparer.Ordinal) { jobId });
 
         if (!holds && Queue(now, waiting).TakeWhile(w => w.Ticket.JobId != jobId).FirstOrDefault(w => w.FitsIn(candidates)) is { } ahead)
@@ -76,12 +76,12 @@ internal sealed class SchedulerTable(
         {
             var demands = choice.Demands.OrderBy(s => s.Stage).ToArray();
             var row = new JobNodes([.. choice.Decision.NodeByStage], [.. demands.Select(s => s.MemoryBytes)], [.. choice.Labels],
-                request.StagesPerReplica, request.Counts, Math.Max(request.Epoch, held?.Epoch ?? 0));
+                request.StagesPerReplica, request.Counts, Math.Max(request.Epoch, held?.Epoch ?? 0)) { MixedDevices = request.MixedDevices };
             return new Admission(jobId, choice, row, null, []);
         }
         // "Cannot fit" only when the stage fits no usable node even with every other job gone: else it waits for room.
         if (choice.Decision.Refusal == PlacementRefusal.CannotFit
-            && Fits(request.Minimum, Candidates(now, activeSilos, Jobs.Keys.ToHashSet(StringComparer.Ordinal)), [], request.MinimumOwnNodes))
+            && Fits(request.Minimum, Candidates(now, activeSilos, Jobs.Keys.ToHashSet(StringComparer.Ordinal)), [], request.MinimumOwnNodes, request.MixedDevices))
             choice = choice with
             {
                 Decision = PlacementDecision.Refused(PlacementRefusal.WaitingForCapacity, $"Nodes that fit it are held by other jobs: {choice.Decision.Reason}"),
@@ -213,7 +213,7 @@ internal sealed class SchedulerTable(
         bool FitsFreed()
         {
             var excluded = new HashSet<string>(freed, StringComparer.Ordinal) { ticket.JobId };
-            return Fits(request.Minimum, Candidates(now, activeSilos, excluded, keeping), request.MinimumPreferred, request.MinimumOwnNodes);
+            return Fits(request.Minimum, Candidates(now, activeSilos, excluded, keeping), request.MinimumPreferred, request.MinimumOwnNodes, request.MixedDevices);
         }
         if ((freed.Count > 0 || keeping.Count > 0) && FitsFreed())
             return (PlacementDecision.Refused(freed.Count > 0 ? PlacementRefusal.WaitingForPreemption : PlacementRefusal.WaitingForShrink,
@@ -294,10 +294,14 @@ internal sealed class SchedulerTable(
         && activeSilos.Contains(node.Capabilities.SiloName)
         && !Unreachable.ContainsKey(node.Capabilities.NodeId);
 
-    /// <summary>Whether the stages can be placed — each on a node of its own when <paramref name="ownNodes"/>.</summary>
-    public static bool Fits(IReadOnlyList<StageDemand> stages, IReadOnlyList<PlacementCandidate> candidates, IReadOnlyList<string> preferred, bool ownNodes)
+    /// <summary>
+    /// Whether the stages can be placed — each on a node of its own when <paramref name="ownNodes"/>, all on nodes of
+    /// one device kind unless <paramref name="mixedDevices"/> (see <see cref="DeviceKinds"/>).
+    /// </summary>
+    public static bool Fits(IReadOnlyList<StageDemand> stages, IReadOnlyList<PlacementCandidate> candidates, IReadOnlyList<string> preferred, bool ownNodes,
+        bool mixedDevices = false)
     {
-        var decision = PlacementPolicy.Place(stages, candidates, preferred);
+        var decision = PlacementPolicy.Place(stages, candidates, preferred, mixedDevices);
         return decision.Placed && (!ownNodes || OnOwnNodes(decision));
     }
 

@@ -8,5 +8,8 @@ internal sealed record WaitingJob(JobTicket Ticket, IReadOnlyList<StageDemand> D
     /// <summary>Its minimum needs a node per stage (several replicas); else its stages may share nodes.</summary>
     public bool OwnNodes { get; init; }
 
-    public bool FitsIn(IReadOnlyList<PlacementCandidate> candidates) => SchedulerTable.Fits(Demands, candidates, [], OwnNodes);
+    /// <summary>Its spec allows stages on several device kinds; else it fits only on nodes of one kind.</summary>
+    public bool MixedDevices { get; init; }
+
+    public bool FitsIn(IReadOnlyList<PlacementCandidate> candidates) => SchedulerTable.Fits(Demands, candidates, [], OwnNodes, MixedDevices);
 }

@@ -68,6 +68,7 @@ internal sealed partial class PipelineStageGrain(
         }
         CancelEpochCalls();
         await DropExecutor();
+        worker.BeginWarmup(); // building and restoring the executor, and its first steps, may be slow: not a hang
 
         var spec = assignment.Job;
         var plan = StagePlan.FromUnitCounts(JobSpecs.ToModelConfig(spec.Model), assignment.UnitsPerStage);

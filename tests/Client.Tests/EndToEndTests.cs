@@ -33,6 +33,9 @@ public sealed class EndToEndTests : IDisposable
             return nodes.EnumerateArray().Count(n => n.GetProperty("state").GetString() == "Ready") == 2;
         }, TimeSpan.FromMinutes(3), $"two Ready nodes seen by the console. Silo output:\n{SiloOutput()}");
         Assert.Equal(["e2e-0", "e2e-1"], nodes.EnumerateArray().Select(n => n.GetProperty("silo").GetString()).Order());
+        // Node ids as the silos registered them ("e2e-1/cpu0" on a CPU machine, "e2e-1/cuda0" on a GPU one).
+        string NodeOf(string silo) => nodes.EnumerateArray().Single(n => n.GetProperty("silo").GetString() == silo).GetProperty("nodeId").GetString()!;
+        string node0 = NodeOf("e2e-0"), node1 = NodeOf("e2e-1");
         // From here on the cluster is up: a generous connect timeout, so that a loaded shared machine does not fail a command.
         connect = [.. connect, "--connect-timeout", "60"];
 
@@ -65,11 +68,11 @@ public sealed class EndToEndTests : IDisposable
         Assert.Equal(ExitCodes.NotFound, unknown.Code);
         Assert.Contains("'e2e-job'", unknown.Stderr);
 
-        await Clusterctl_v2_commands_against_real_silos(connect, gateway);
+        await Clusterctl_v2_commands_against_real_silos(connect, gateway, node0, node1);
     }
 
     /// <summary>The views and fleet operations of console v2, each as a separate console process against the real silos.</summary>
-    private async Task Clusterctl_v2_commands_against_real_silos(string[] connect, int gateway)
+    private async Task Clusterctl_v2_commands_against_real_silos(string[] connect, int gateway, string node0, string node1)
     {
         var losses = await Console(["job", "losses", "e2e-job", "--csv", .. connect]);
         Assert.True(losses.Code == 0, losses.ToString());
@@ -84,16 +87,16 @@ public sealed class EndToEndTests : IDisposable
         Assert.Equal(2, JsonDocument.Parse(top.Stdout).RootElement.GetProperty("nodes").GetArrayLength());
         var topTable = await Console(["top", .. connect]); // piped: one snapshot, then exit
         Assert.True(topTable.Code == 0, topTable.ToString());
-        Assert.Contains("e2e-1/cpu0", topTable.Stdout);
+        Assert.Contains(node1, topTable.Stdout);
 
         var cordon = await Console(["node", "cordon", "e2e-1", "--reason", "disk swap", "-o", "name", .. connect]); // a whole silo
         Assert.True(cordon.Code == 0, cordon.ToString());
-        Assert.Equal("e2e-1/cpu0", cordon.Stdout.Trim());
+        Assert.Equal(node1, cordon.Stdout.Trim());
         var cordoned = await Console(["nodes", "--silo", "e2e-*", "--no-headers", .. connect]);
         Assert.Contains("cordoned (disk swap)", cordoned.Stdout);
-        var noReason = await Console(["node", "drain", "e2e-1/cpu0", .. connect]);
+        var noReason = await Console(["node", "drain", node1, .. connect]);
         Assert.Equal(ExitCodes.Usage, noReason.Code);
-        var drain = await Console(["node", "drain", "e2e-1/cpu0", "--reason", "kernel upgrade", "--json", .. connect]);
+        var drain = await Console(["node", "drain", node1, "--reason", "kernel upgrade", "--json", .. connect]);
         Assert.True(drain.Code == 0, drain.ToString());
         Assert.Equal("kernel upgrade", JsonDocument.Parse(drain.Stdout).RootElement.GetProperty("reason").GetString());
 
@@ -107,7 +110,7 @@ public sealed class EndToEndTests : IDisposable
         JsonElement[] history = [];
         await Eventually.True(async () =>
         {
-            var events = await Console(["node", "events", "e2e-1/cpu0", "--json", .. connect]);
+            var events = await Console(["node", "events", node1, "--json", .. connect]);
             Assert.True(events.Code == 0, events.ToString());
             history = [.. JsonDocument.Parse(events.Stdout).RootElement.GetProperty("events").EnumerateArray()];
             return history.Any(e => e.GetProperty("kind").GetString() == "NodeUncordoned");
@@ -119,7 +122,7 @@ public sealed class EndToEndTests : IDisposable
         Assert.True(clusterHistory.Code == 0, clusterHistory.ToString());
         var recorded = JsonDocument.Parse(clusterHistory.Stdout).RootElement.GetProperty("events").EnumerateArray().ToArray();
         Assert.Contains(recorded, e => e.GetProperty("reason").GetString() == "kernel upgrade");
-        Assert.Contains(recorded, e => e.GetProperty("nodeId").GetString() == "e2e-0/cpu0" && e.GetProperty("reason").GetString() == "queue test");
+        Assert.Contains(recorded, e => e.GetProperty("nodeId").GetString() == node0 && e.GetProperty("reason").GetString() == "queue test");
 
         var version = await Console(["version", "-o", "yaml", .. connect]);
         Assert.True(version.Code == 0, version.ToString());

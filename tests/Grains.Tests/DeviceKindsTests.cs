@@ -116,4 +116,52 @@ public sealed class DeviceKindsTests
         Assert.False(JobSpecs.MixedDevices(TinyJob.Spec("x")));
         Assert.True(JobSpecs.MixedDevices(TinyJob.Spec("x") with { DevicePlacement = "mixed" }));
     }
+
+    [Fact]
+    public void Fits_keeps_to_one_kind_unless_mixing_is_allowed()
+    {
+        // Two stages of 600 MiB: each node (1 GiB) takes one, so the job fits only across both kinds.
+        PlacementCandidate[] nodes = [Node("a/cpu0", "cpu"), Node("c/cuda:0", "cuda")];
+        Assert.False(SchedulerTable.Fits(Stages(2, memoryMiB: 600), nodes, [], ownNodes: false));
+        Assert.True(SchedulerTable.Fits(Stages(2, memoryMiB: 600), nodes, [], ownNodes: false, mixedDevices: true));
+        var waiting = new WaitingJob(new JobTicket("w", 0, "default", DateTimeOffset.UnixEpoch), Stages(2, memoryMiB: 600), DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, "");
+        Assert.False(waiting.FitsIn(nodes));
+        Assert.True((waiting with { MixedDevices = true }).FitsIn(nodes));
+    }
+
+    [Fact]
+    public void A_mixed_job_that_fits_across_kinds_once_others_leave_waits_for_capacity_instead_of_being_told_it_cannot_fit()
+    {
+        var h = new SchedulerTableHarness();
+        h.Join("a/cpu0");
+        h.Join("c/cuda:0");
+        h.Table.Nodes["c/cuda:0"] = h.Table.Nodes["c/cuda:0"] with { Capabilities = h.Table.Nodes["c/cuda:0"].Capabilities with { Device = "cuda:0" } };
+        Assert.True(h.Place("x", stages: 1, memoryBytes: 600 * MiB).Placement.Placed); // holds one node (exclusive nodes)
+
+        var same = h.Place("same", new ReplicaRequest(Stages(2, memoryMiB: 600), [1], [])).Placement;
+        Assert.Equal(PlacementRefusal.CannotFit, same.Refusal); // one kind never holds both stages, whoever leaves
+
+        var mixed = h.Place("mixed", new ReplicaRequest(Stages(2, memoryMiB: 600), [1], []) { MixedDevices = true }).Placement;
+        Assert.Equal(PlacementRefusal.WaitingForCapacity, mixed.Refusal);
+        h.Release("x");
+        var placed = h.Place("mixed", new ReplicaRequest(Stages(2, memoryMiB: 600), [1], []) { MixedDevices = true }).Placement;
+        Assert.True(placed.Placed, placed.Reason);
+    }
+
+    [Fact]
+    public void Scale_up_spreads_a_mixed_job_onto_another_kind_and_keeps_a_same_kind_job_on_its_own()
+    {
+        // Two stages packed on one CPU node; a faster CUDA node joined and is free.
+        var job = new JobNodes(["a/cpu0", "a/cpu0"], [100 * MiB, 100 * MiB], ["s0", "s1"], 2, [1], 1);
+        PlacementCandidate[] candidates = [Node("a/cpu0", "cpu", gigaflops: 10), Node("c/cuda:0", "cuda", gigaflops: 100)];
+        var stages = Stages(2);
+
+        var same = ScaleUpProposal.Propose("j", job, stages, candidates, minGain: 0.1);
+        Assert.False(same.Placed);
+        Assert.Equal(PlacementRefusal.NoImprovement, same.Refusal);
+
+        var mixed = ScaleUpProposal.Propose("j", job with { MixedDevices = true }, stages, candidates, minGain: 0.1);
+        Assert.True(mixed.Placed, mixed.Reason);
+        Assert.Equal(["a/cpu0", "c/cuda:0"], mixed.NodeByStage);
+    }
 }

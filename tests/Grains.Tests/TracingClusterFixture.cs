@@ -13,7 +13,11 @@ public sealed class TracingClusterFixture : ClusterFixture
     protected override ISiloBuilder ConfigureSilo(ISiloBuilder silo)
     {
         silo.AddActivityPropagation();
-        silo.Services.PostConfigure<TrainingClusterOptions>(o => o.DeviceHangFloor = HungDeviceClusterFixture.HangFloor);
+        silo.Services.PostConfigure<TrainingClusterOptions>(o =>
+        {
+            o.DeviceHangFloor = HungDeviceClusterFixture.HangFloor;
+            o.DeviceHangWarmupLimit = HungDeviceClusterFixture.WarmupLimit;
+        });
         return silo;
     }
 }
