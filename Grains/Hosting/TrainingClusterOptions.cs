@@ -111,6 +111,14 @@ public sealed class TrainingClusterOptions
     public TimeSpan StepWatchdogFloor { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// The job watchdog's least bound for the first <see cref="DeviceHangWarmupSteps"/> steps after a stage is
+    /// (re)configured: <see cref="DeviceHangWarmupLimit"/> plus the margin the floors keep
+    /// (<see cref="StepWatchdogFloor"/> − <see cref="DeviceHangFloor"/>), so a device hung while warming up is still
+    /// named by its node first.
+    /// </summary>
+    public TimeSpan StepWatchdogWarmupBound => DeviceHangWarmupLimit + (StepWatchdogFloor > DeviceHangFloor ? StepWatchdogFloor - DeviceHangFloor : TimeSpan.Zero);
+
+    /// <summary>
     /// Fault injection for drills and tests: a folder in which a file named <c>&lt;node id&gt;.hang</c> ('/' as '_',
     /// e.g. <c>silo-a_cpu0.hang</c>) hangs that node's device at its next operation (<see cref="Compute.ComputeHang"/>),
     /// until the silo stops. Each operation then checks for the file. Empty: off. <value>empty.</value>

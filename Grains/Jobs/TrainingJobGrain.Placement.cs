@@ -286,6 +286,7 @@ internal sealed partial class TrainingJobGrain
 
     private async Task ConfigureStage(IPipelineStageGrain stage, StageAssignment assignment)
     {
+        _watchdog.BeginWarmup(); // the stage's device warms up: its first steps may be slow
         for (int attempt = 1; ; attempt++)
         {
             RequestContext.Set(PlacementContextKeys.Node, assignment.NodeId);

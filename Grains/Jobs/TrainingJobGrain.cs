@@ -53,7 +53,8 @@ internal sealed partial class TrainingJobGrain(
     private (DateTimeOffset At, long StepsBefore)? _recovering; // since when, from which step: for JobResumed's timings
     private ReplicaStages _placed = ReplicaStages.None; // the stages of the latest placement (released when the job ends)
     private readonly Telemetry.RecoveryTrace _recoveryTrace = new(); // the recovery as one trace, from the events the narrator publishes
-    private readonly StepWatchdog _watchdog = new(time, options.Value.StepWatchdogFactor, options.Value.StepWatchdogFloor);
+    private readonly StepWatchdog _watchdog = new(time, options.Value.StepWatchdogFactor, options.Value.StepWatchdogFloor,
+        warmupSteps: options.Value.DeviceHangWarmupSteps, warmupBound: options.Value.StepWatchdogWarmupBound);
     private long _lastSnapshotStep = -1;
     private string? _memorySnapshots; // what the last recovery found in memory, for its event
     private StragglerDetector? _stragglers;

@@ -101,6 +101,30 @@ public sealed class StepWatchdogTests
     }
 
     [Fact]
+    public void After_a_stage_is_configured_its_first_steps_get_the_warm_up_bound_and_a_hang_then_is_still_reported()
+    {
+        var watchdog = new StepWatchdog(_time, factor: 1, s_floor, warmupSteps: 2, warmupBound: TimeSpan.FromSeconds(10));
+        Assert.Equal(s_floor, watchdog.Bound);
+        watchdog.BeginWarmup();
+        Assert.Equal(TimeSpan.FromSeconds(10), watchdog.Bound);
+        Finish(watchdog, 0, TimeSpan.FromSeconds(3)); // a slow first step (past the floor): not a hang
+        Assert.Equal(TimeSpan.FromSeconds(10), watchdog.Bound);
+        Finish(watchdog, 1, TimeSpan.FromMilliseconds(100));
+        Assert.Equal(TimeSpan.FromSeconds(3), watchdog.Bound); // warm-up over: max(1 × p99 3 s, floor 2 s)
+
+        watchdog.BeginWarmup(); // a stage moved to another node
+        var reasons = new List<string>();
+        using var step = watchdog.Start(2, reasons.Add);
+        Assert.Equal(TimeSpan.FromSeconds(10), step.Bound);
+        _time.Advance(TimeSpan.FromSeconds(10) - TimeSpan.FromMilliseconds(1));
+        Assert.Empty(reasons);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Contains("step 2 hung", Assert.Single(reasons), StringComparison.Ordinal);
+        // The default keeps the floors' margin over the node's warm-up limit: 2 min + (60 s − 30 s).
+        Assert.Equal(TimeSpan.FromSeconds(150), new Hosting.TrainingClusterOptions().StepWatchdogWarmupBound);
+    }
+
+    [Fact]
     public void Bad_settings_are_refused_naming_the_argument()
     {
         Assert.Equal("factor", Assert.Throws<ArgumentOutOfRangeException>(() => new StepWatchdog(_time, 0.5, s_floor)).ParamName);
