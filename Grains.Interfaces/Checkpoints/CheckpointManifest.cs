@@ -21,7 +21,10 @@ public sealed record CheckpointManifest
     [Id(9)] public required int MicroBatches { get; init; }
     [Id(10)] public required int MicroBatchSize { get; init; }
 
-    /// <summary>Step losses 0 … Step-1, so a restored job keeps its whole trajectory.</summary>
+    /// <summary>
+    /// Legacy: step losses 0 … Step-1, as manifests embedded them before the history moved to <see cref="LossLog"/>.
+    /// Read from old manifests, never written again (empty), so a manifest's size does not grow with the step count.
+    /// </summary>
     [Id(11)] public IReadOnlyList<double> LossHistory { get; init; } = [];
 
     /// <summary>
@@ -29,4 +32,18 @@ public sealed record CheckpointManifest
     /// shards from the same shard set. New commits are always <see cref="CheckpointLayout.EpochFolders"/>.
     /// </summary>
     [Id(12), System.Text.Json.Serialization.JsonIgnore] public CheckpointLayout Layout { get; init; }
+
+    /// <summary>The loss of step <see cref="Step"/> (null at step 0, and in manifests written before it existed).</summary>
+    [Id(13)] public double? Loss { get; init; }
+
+    /// <summary>
+    /// The file of the checkpoint's shard set that holds step losses 0 … Step-1 (null at step 0, and in manifests
+    /// written before it existed: those embed <see cref="LossHistory"/>). Read only when a restore needs losses the
+    /// job no longer has (a rewind to a checkpoint of an abandoned timeline).
+    /// </summary>
+    [Id(14)] public LossLogRecord? LossLog { get; init; }
+
+    /// <summary>The loss of step <see cref="Step"/> in a manifest of either form; null at step 0.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public double? StepLoss => Loss ?? (LossHistory.Count > 0 ? LossHistory[^1] : null);
 }

@@ -2,6 +2,7 @@ using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Stages;
+using Cluster.Kernels.Model;
 using Microsoft.Extensions.Logging;
 
 namespace Cluster.Grains.Jobs;
@@ -123,27 +124,37 @@ internal sealed partial class CheckpointCoordinator(string jobId, ICheckpointSto
         var plan = JobSpecs.PlanOf(spec);
         var shards = await Task.WhenAll(Enumerable.Range(0, plan.StageCount)
             .Select(s => grains.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, s)).WaitDurable(epoch, step)));
-        var manifest = new CheckpointManifest
-        {
-            JobId = jobId,
-            Step = step,
-            Epoch = epoch,
-            CreatedAt = time.GetUtcNow(),
-            Model = spec.Model,
-            UnitsPerStage = [.. plan.UnitsPerStage],
-            Shards = [.. shards.SelectMany(s => s)],
-            DataSource = spec.DataSource,
-            DataSeed = spec.DataSeed,
-            MicroBatches = spec.MicroBatches,
-            MicroBatchSize = spec.MicroBatchSize,
-            LossHistory = lossHistory,
-        };
+        // The step losses go into a file of the shard set, the manifest only names it: its size stays O(1) in the step count.
+        var lossLog = await CheckpointLosses.WriteAsync(store, jobId, epoch, step, lossHistory);
+        var manifest = ManifestOf(jobId, spec, plan, epoch, step, time.GetUtcNow(), [.. shards.SelectMany(s => s)], lossHistory, lossLog);
         await store.CommitManifestAsync(manifest);
         Hosting.TrainingMetrics.CheckpointCommitted(jobId, time.GetElapsedTime(started));
         LogCommitted(logger, jobId, step, manifest.Shards.Count);
         await Retain(manifest, spec.KeepCheckpoints);
         return manifest;
     }
+
+    /// <summary>
+    /// The manifest of a checkpoint: O(1) in the step count — the step's loss and a reference to the checkpoint's loss
+    /// file (<see cref="CheckpointLosses"/>), never the loss history itself.
+    /// </summary>
+    internal static CheckpointManifest ManifestOf(string jobId, JobSpec spec, StagePlan plan, long epoch, long step, DateTimeOffset createdAt,
+        IReadOnlyList<ShardRecord> shards, IReadOnlyList<double> lossHistory, LossLogRecord? lossLog) => new()
+    {
+        JobId = jobId,
+        Step = step,
+        Epoch = epoch,
+        CreatedAt = createdAt,
+        Model = spec.Model,
+        UnitsPerStage = [.. plan.UnitsPerStage],
+        Shards = shards,
+        DataSource = spec.DataSource,
+        DataSeed = spec.DataSeed,
+        MicroBatches = spec.MicroBatches,
+        MicroBatchSize = spec.MicroBatchSize,
+        Loss = step > 0 ? lossHistory[(int)step - 1] : null,
+        LossLog = lossLog,
+    };
 
     /// <summary>Retention and cleanup after a commit; a failure here costs disk space for a while, never the commit.</summary>
     private async Task Retain(CheckpointManifest committed, int keep)

@@ -7,7 +7,8 @@ using Orleans.Streams;
 namespace Cluster.Grains.Jobs;
 
 /// <summary>
-/// The one place a job's events and progress leave the activation. Invariants it owns:
+/// The one place a job's events and progress leave the activation, and the one place their texts are built
+/// (<c>JobNarrator.Messages.cs</c>). Invariants it owns:
 /// <list type="bullet">
 /// <item>Every event carries the epoch of the job state it narrates (stamped here from the writer's state, never
 /// passed in by hand).</item>
@@ -24,8 +25,15 @@ internal sealed partial class JobNarrator(Grain grain, string jobId, JobStateWri
     /// <summary>How long an ownership check may take before the event goes out on what the activation knows.</summary>
     public static readonly TimeSpan OwnershipCheckTimeout = TimeSpan.FromSeconds(1);
 
+    /// <summary>The job state the writer holds: the step and epoch every message names.</summary>
+    private JobGrainState NarratedState => writer.State;
+
+    private string NarratedJob => jobId;
+
+    private DateTimeOffset Now => time.GetUtcNow();
+
     /// <summary>Publishes a cluster event of this job, in its current epoch, if this activation still owns the job.</summary>
-    public async Task Event(ClusterEventKind kind, long step, long lostSteps, double? seconds, string message, string? reason = null, string? principal = null)
+    private async Task Event(ClusterEventKind kind, long step, long lostSteps, double? seconds, string message, string? reason = null, string? principal = null)
     {
         long epoch = writer.State.Epoch;
         if (!await writer.StillOwns(OwnershipCheckTimeout))

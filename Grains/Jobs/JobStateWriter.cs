@@ -11,7 +11,7 @@ namespace Cluster.Grains.Jobs;
 /// <item>Every <see cref="Request"/> is covered by a write that started after it (versions <c>_requested</c> ≥
 /// <c>_written</c>); <see cref="Flush"/> returns once the state as of its call is durable.</item>
 /// <item>A write that lost an ETag race, or whose outcome was unknown (a timeout after the server applied it, which
-/// leaves a stale ETag), is reconciled by re-reading: stored state of a newer epoch fences this activation off
+/// leaves a stale ETag), is reconciled by re-reading: stored state of a newer epoch, or of a job another activation finished, fences this activation off
 /// (<see cref="JobFencedException"/>); otherwise this activation's state is written over it with the fresh ETag.</item>
 /// <item>A failed write never reaches the job's loop: it is retried with capped exponential back-off and jitter on the
 /// injected <see cref="TimeProvider"/>; <see cref="Problem"/> says why it is late.</item>
@@ -107,7 +107,7 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
         {
             var stored = new GrainState<JobGrainState>(new JobGrainState());
             await storage.ReadStateAsync(StateName, grainId, stored).WaitAsync(timeout, time);
-            if (stored.State is { } theirs && theirs.Epoch > State.Epoch && Fenced is null)
+            if (stored.State is { } theirs && Supersedes(theirs) && Fenced is null)
             {
                 Fenced = new JobFencedException(grainId.Key.ToString()!, State.Epoch, theirs.Epoch);
                 LogFenced(logger, grainId.Key.ToString()!, Fenced.Message);
@@ -234,6 +234,15 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
         DurableCheckpointStep = 0;
     }
 
+    /// <summary>
+    /// Stored state this activation must not write over: a newer epoch's, or a finished job's while this activation's
+    /// is not finished (a stale activation that finished the job first; the job must not be revived).
+    /// </summary>
+    private bool Supersedes(JobGrainState theirs) => theirs.Epoch > State.Epoch || (IsTerminal(theirs.State) && !IsTerminal(State.State));
+
+    private static bool IsTerminal(Interfaces.Jobs.JobState state) =>
+        state is Interfaces.Jobs.JobState.Completed or Interfaces.Jobs.JobState.Failed or Interfaces.Jobs.JobState.Cancelled;
+
     private GrainId ChunkId(int index) => GrainId.Create("jobloss", $"{grainId.Key}/{index}");
 
     /// <summary>Re-reads the stored state: fenced when it belongs to a newer epoch, else takes its ETag to write over it.</summary>
@@ -241,7 +250,7 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
     {
         var stored = new GrainState<JobGrainState>(new JobGrainState());
         await storage.ReadStateAsync(StateName, grainId, stored);
-        if (stored.State is { } theirs && theirs.Epoch > State.Epoch)
+        if (stored.State is { } theirs && Supersedes(theirs))
             throw new JobFencedException(grainId.Key.ToString()!, State.Epoch, theirs.Epoch);
         LogReconciled(logger, grainId.Key.ToString()!, stored.State?.Epoch ?? 0, stored.State?.CompletedSteps ?? 0);
         _grainState.ETag = stored.ETag;

@@ -33,7 +33,7 @@ internal sealed partial class TrainingJobGrain
             {
                 var manifest = await CheckpointAndCommit(spec, stages);
                 foreach (var waiter in waiters) waiter.TrySetResult(manifest);
-                await Narrate(ClusterEventKind.CheckpointCreated, S.CompletedSteps, 0, null, $"checkpoint at step {manifest.Step} committed on request");
+                await _narrator.CheckpointCommittedOnRequest(manifest.Step);
             }
             catch (Exception e)
             {
@@ -57,8 +57,7 @@ internal sealed partial class TrainingJobGrain
             await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Release(spec.JobId);
             S.Placement = [];
             LogPreempted(logger, spec.JobId, S.CompletedSteps, preempted);
-            await Narrate(ClusterEventKind.JobPreempted, S.CompletedSteps, 0, null,
-                $"{preempted}: checkpoint at step {manifest.Step} committed, nodes freed; it resumes when capacity returns");
+            await _narrator.Preempted(preempted, manifest.Step);
             return new JobPhase.Placing(new PlacementRequest(null, null, null, $"resumed after being {preempted}", ClusterEventKind.JobUnpaused));
         }
         if (_mailbox.TakeShrink() is { } shrink && await PlanShrink(spec, plan, stages, shrink.Replicas, shrink.Reason) is { } shrinking)
@@ -85,7 +84,7 @@ internal sealed partial class TrainingJobGrain
         var decision = await PlaceReplicasOrStay(spec, plan, counts, without, current, why);
         if (!decision.Placed)
         {
-            await Narrate(ClusterEventKind.StagesMoved, S.CompletedSteps, 0, null, $"stages not moved ({why}): {decision.Reason}");
+            await _narrator.StagesNotMoved(why, decision.Reason);
             return null;
         }
         await ApplyCommitted(await _checkpoints.Drain());

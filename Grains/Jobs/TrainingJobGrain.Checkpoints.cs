@@ -94,7 +94,7 @@ internal sealed partial class TrainingJobGrain
         await Guard(Task.WhenAll(stages.All.Select(s => s.Snapshot(epoch, step, durable: true))));
         _lastSnapshotStep = step;
         _checkpoints.Begin(spec, epoch, step, [.. _writer.Losses]);
-        await Publish($"checkpointing step {step}");
+        await Publish(JobNarrator.CheckpointingText(step));
         if (S.State == JobState.Checkpointing) // the commit goes on in the background
             await Transition(before, S.Error, Persist.None, null, publish: false);
     }
@@ -105,7 +105,7 @@ internal sealed partial class TrainingJobGrain
         if (manifest is null || manifest.Epoch != S.Epoch || manifest.Step > S.CompletedSteps) return; // a commit of a timeline the job left
         S.LastCheckpointStep = manifest.Step;
         _writer.Request();
-        await Publish($"checkpoint at step {manifest.Step} committed");
+        await Publish(JobNarrator.CheckpointCommittedText(manifest.Step));
     }
 
     /// <summary>The job's committed checkpoints; <see cref="StorageUnavailableException"/> when the store cannot list them.</summary>

@@ -56,7 +56,7 @@ internal sealed partial class TrainingJobGrain
         // traces of their own, not children of that call's finished span.
         System.Diagnostics.Activity.Current = null;
         if (_recovering is not null)
-            await Narrate(ClusterEventKind.JobRecovering, S.CompletedSteps, 0, Since(), $"the job's coordinator was lost at step {S.CompletedSteps} (epoch {S.Epoch}); recovering");
+            await _narrator.CoordinatorLost(Since());
         JobPhase phase = S.State == JobState.Paused ? new JobPhase.Paused() : new JobPhase.Placing(null);
         while (phase is not JobPhase.Finished)
             phase = await Next(phase);
@@ -142,8 +142,7 @@ internal sealed partial class TrainingJobGrain
         {
             _recovering = null;
             long lostSteps = Math.Max(0, recovered.StepsBefore - (S.CompletedSteps - 1));
-            await Narrate(ClusterEventKind.JobResumed, S.CompletedSteps, lostSteps, (time.GetUtcNow() - recovered.At).TotalSeconds,
-                $"first step after recovery done; {lostSteps} completed step(s) recomputed");
+            await _narrator.Resumed(lostSteps, (time.GetUtcNow() - recovered.At).TotalSeconds);
         }
         if (IsCheckpointDue(spec, S.CompletedSteps) || _checkpoints.RetryDue)
         {
@@ -172,10 +171,9 @@ internal sealed partial class TrainingJobGrain
         LogRecovering(logger, e, jobId, S.CompletedSteps, _policy.FailuresInWindow);
         _recovering ??= (time.GetUtcNow(), S.CompletedSteps);
         TrainingMetrics.Recovering(jobId);
-        string message = $"failure at step {S.CompletedSteps}: {decision.Reason}; recovering";
         // In the background: the epoch bump of the next placement is what must be durable.
-        await Transition(JobState.Recovering, $"recovering from: {decision.Reason}", Persist.Background, message);
-        await Narrate(ClusterEventKind.JobRecovering, S.CompletedSteps, 0, Since(), message);
+        await Transition(JobState.Recovering, $"recovering from: {decision.Reason}", Persist.Background, _narrator.RecoveringText(decision.Reason));
+        await _narrator.Recovering(decision.Reason, Since());
         await ApplyCommitted(await _checkpoints.Drain());
         await _policy.Wait(decision.Delay, _mailbox.Wake);
         return new JobPhase.Placing(null);
@@ -224,8 +222,7 @@ internal sealed partial class TrainingJobGrain
                 visible = true;
                 long durable = _writer.DurableCheckpointStep;
                 await EnterWaitingForStorage(
-                    $"waiting for storage: step {S.CompletedSteps} not durable (last durable checkpoint: step {durable}); " +
-                    $"{_checkpoints.Problem ?? _writer.Problem ?? "a checkpoint commit is in flight"}; it resumes by itself", null);
+                    _narrator.WaitingForStorageText(durable, _checkpoints.Problem ?? _writer.Problem ?? "a checkpoint commit is in flight"), null);
             }
             await Backoff.Wait(time, _options.StorageRetryDelay, Task.WhenAny(_mailbox.Wake, _abort.Task, _checkpoints.Settled));
             _mailbox.ConsumeWake();
@@ -233,8 +230,8 @@ internal sealed partial class TrainingJobGrain
         if (!visible) return new JobPhase.AtBoundary(wait.Stages);
         double seconds = (time.GetUtcNow() - started).TotalSeconds;
         LogStorageBack(logger, spec.JobId, S.CompletedSteps, seconds);
-        await Transition(JobState.Running, null, Persist.Background, $"storage is back at step {S.CompletedSteps}");
-        await Narrate(ClusterEventKind.StorageReturned, S.CompletedSteps, 0, seconds, $"storage is back: checkpoint at step {S.LastCheckpointStep} committed; training goes on");
+        await Transition(JobState.Running, null, Persist.Background, _narrator.StorageBackText());
+        await _narrator.StorageReturned(seconds);
         return new JobPhase.AtBoundary(wait.Stages);
     }
 }

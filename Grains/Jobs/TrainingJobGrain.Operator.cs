@@ -21,8 +21,7 @@ internal sealed partial class TrainingJobGrain
     {
         if (S.Spec is not null && !IsTerminal(S.State))
         {
-            await Narrate(ClusterEventKind.JobCancelRequested, S.CompletedSteps, 0, null, $"cancel requested at step {S.CompletedSteps}{Because(reason)}", Trimmed(reason),
-                OperatorCalls.CurrentPrincipal);
+            await _narrator.CancelRequested(reason, OperatorCalls.CurrentPrincipal);
         }
         return await Cancel();
     }
@@ -30,7 +29,7 @@ internal sealed partial class TrainingJobGrain
     public Task<JobStatus> Pause(string? reason)
     {
         // Read now: the loop that narrates the pause later runs in the submitter's call context, not this one.
-        if (S.Spec is not null && !IsTerminal(S.State) && S.State != JobState.Paused) _pausedBy = (Trimmed(reason), OperatorCalls.CurrentPrincipal);
+        if (S.Spec is not null && !IsTerminal(S.State) && S.State != JobState.Paused) _pausedBy = (JobNarrator.Trimmed(reason), OperatorCalls.CurrentPrincipal);
         return Pause();
     }
 
@@ -63,8 +62,7 @@ internal sealed partial class TrainingJobGrain
         if (spec.Priority != before.Priority) changes.Add($"priority {before.Priority} → {spec.Priority}");
         if (spec.MaxReplicas != before.MaxReplicas) changes.Add($"max replicas {before.MaxReplicas} → {spec.MaxReplicas}");
         LogUpdated(logger, jobId, string.Join(", ", changes));
-        await Narrate(ClusterEventKind.JobUpdated, S.CompletedSteps, 0, null, $"updated: {string.Join(", ", changes)}{Because(update.Reason)}", Trimmed(update.Reason),
-            OperatorCalls.CurrentPrincipal);
+        await _narrator.Updated(changes, update.Reason, OperatorCalls.CurrentPrincipal);
         return Status();
     }
 
@@ -88,9 +86,7 @@ internal sealed partial class TrainingJobGrain
             }
             await store.DeleteUncommittedAsync(jobId, long.MaxValue, long.MaxValue);
         }
-        var e = new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobDeleted, jobId, null, S.Epoch, S.CompletedSteps, 0, null,
-            (purge ? $"deleted ({state}) with its {deleted} checkpoint(s) and history" : $"deleted ({state}); its {manifests.Count} checkpoint(s) kept") + Because(reason),
-            Trimmed(reason), OperatorCalls.CurrentPrincipal);
+        var e = _narrator.Deleted(state, purge, deleted, manifests.Count, reason, OperatorCalls.CurrentPrincipal);
         await _writer.ClearAsync();
         await Registry.Forget(jobId);
         // A purged job's history goes with it: its last event is only on the live stream.
@@ -122,10 +118,6 @@ internal sealed partial class TrainingJobGrain
         if (e.Kind != ClusterEventKind.JobPaused || _pausedBy is not { } pausedBy) return e;
         _pausedBy = null;
         var (reason, principal) = pausedBy;
-        return e with { Reason = reason, Principal = principal, Message = e.Message + Because(reason) };
+        return e with { Reason = reason, Principal = principal, Message = e.Message + JobNarrator.Because(reason) };
     }
-
-    private static string? Trimmed(string? reason) => string.IsNullOrWhiteSpace(reason) ? null : reason.Trim();
-
-    private static string Because(string? reason) => Trimmed(reason) is { } r ? $" ({r})" : "";
 }

@@ -3,7 +3,6 @@ using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Compute;
 using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Checkpoints;
-using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Grains.Interfaces.Scheduling;
@@ -11,6 +10,7 @@ using Cluster.Grains.Interfaces.Stages;
 using Cluster.Grains.Placement;
 using Cluster.Grains.Scheduling;
 using Cluster.Grains.Stages;
+using Cluster.Kernels.Checkpoint;
 using Cluster.Kernels.Model;
 using Cluster.Kernels.Training;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,8 +35,7 @@ internal sealed partial class TrainingJobGrain
         S.Epoch++;
         _lastSnapshotStep = -1; // stages restored from memory hand their copy to the executor
         _stragglers = new StragglerDetector(options.Value.StragglerFactor, options.Value.StragglerSteps);
-        await Transition(recovering ? JobState.Recovering : JobState.Placing, S.Error, Persist.Durable,
-            request is not null ? $"epoch {S.Epoch}: placing again ({request.Why})" : recovering ? $"epoch {S.Epoch}: re-placing" : "placing");
+        await Transition(recovering ? JobState.Recovering : JobState.Placing, S.Error, Persist.Durable, _narrator.PlacingText(request?.Why, recovering));
         await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Enqueue(new JobTicket(spec.JobId, spec.Priority, spec.Team, S.SubmittedAt ?? started));
         return new PlacementAttempt(request, recovering, started);
     }
@@ -78,8 +77,8 @@ internal sealed partial class TrainingJobGrain
     {
         if (S.State != JobState.WaitingForCapacity)
         {
-            await Transition(JobState.WaitingForCapacity, waiting.Reason, Persist.Background, $"waiting for capacity: {waiting.Reason}");
-            await Narrate(ClusterEventKind.WaitingForCapacity, S.CompletedSteps, 0, Since(), waiting.Reason);
+            await Transition(JobState.WaitingForCapacity, waiting.Reason, Persist.Background, JobNarrator.WaitingForCapacityText(waiting.Reason));
+            await _narrator.WaitingForCapacity(waiting.Reason, Since());
         }
         if (_mailbox.CancelRequested) return new JobPhase.Finished(JobState.Cancelled, null);
         if (_mailbox.PauseRequested) return await EnterPaused(S.Spec!, ReplicaStages.None); // nothing placed, nothing to save
@@ -109,11 +108,10 @@ internal sealed partial class TrainingJobGrain
         }))];
         string where = string.Join(", ", S.Placement.Select(p => replicaIds.Length > 1 ? $"r{p.Replica}/s{p.Stage}→{p.NodeId}" : $"s{p.Stage}→{p.NodeId}"));
         if (recovering)
-            await Narrate(ClusterEventKind.JobReplaced, S.CompletedSteps, 0, Since(), $"{moved} of {total} stage(s) moved: {where}");
+            await _narrator.Replaced(moved, total, where, Since());
         if (previous.Length > 0 && previous.Length != replicaIds.Length)
-            await Narrate(ClusterEventKind.ReplicasChanged, S.CompletedSteps, 0, Since(),
-                $"replicas {previous.Length} → {replicaIds.Length} ({(request?.Why ?? (recovering ? $"recovering: {S.Error}" : "placed again"))}); " +
-                $"each runs {ReplicaSplit.PerReplica(spec.MicroBatches, replicaIds.Length)} of the step's {spec.MicroBatches} micro-batches");
+            await _narrator.ReplicasChanged(previous.Length, replicaIds.Length, request?.Why ?? (recovering ? $"recovering: {S.Error}" : "placed again"),
+                ReplicaSplit.PerReplica(spec.MicroBatches, replicaIds.Length), spec.MicroBatches, Since());
         // Replicas dropped (a failure, a drain) still hold stage grains on live nodes: give their memory back.
         var dropped = previous.Where(r => !replicaIds.Contains(r.Replica)).ToArray();
         if (dropped.Length > 0)
@@ -139,19 +137,26 @@ internal sealed partial class TrainingJobGrain
         long? memoryStep = request?.MemoryStep
             ?? (recovering && spec.SnapshotInterval > 0 ? await InMemorySnapshotStep(jobId, OwnCopyHolders(), Math.Max(0, newestDurable - 1)) : null);
         bool configured = false;
+        double[]? rewoundLosses = null; // a rewind to a checkpoint of an abandoned timeline: its losses, from the checkpoint
         if (request?.Manifest is { } chosen)
         {
             try
             {
+                if (chosen.Step > _writer.Losses.Count) rewoundLosses = await CheckpointLosses.ReadAsync(store, chosen);
                 await ConfigureAll(chosen, null);
                 (configured, restore, memoryStep) = (true, chosen, null);
-                _mailbox.RewindApplied(Status() with { CompletedSteps = chosen.Step, LastLoss = chosen.Step > 0 ? chosen.LossHistory[^1] : null });
+                _mailbox.RewindApplied(Status() with { CompletedSteps = chosen.Step, LastLoss = chosen.StepLoss });
             }
             catch (CheckpointUnusableException e)
             {
                 // The operator's checkpoint does not load: say so, and carry on from the usual choice.
                 LogCheckpointRejected(logger, jobId, chosen.Step, e.Shard, e.Message);
                 _mailbox.RewindFailed(new InvalidOperationException($"The checkpoint at step {chosen.Step} cannot be restored ({e.Shard}): {e.Message}"));
+            }
+            catch (CheckpointCorruptException e)
+            {
+                LogCheckpointRejected(logger, jobId, chosen.Step, CheckpointLosses.FileName, e.Message);
+                _mailbox.RewindFailed(new InvalidOperationException($"The checkpoint at step {chosen.Step} cannot be restored ({CheckpointLosses.FileName}): {e.Message}"));
             }
         }
         else if (request?.InitialWeights == true)
@@ -191,7 +196,7 @@ internal sealed partial class TrainingJobGrain
                 catch (CheckpointUnusableException e) when (restore is not null)
                 {
                     LogCheckpointRejected(logger, jobId, restore.Step, e.Shard, e.Message);
-                    await Narrate(ClusterEventKind.CheckpointRejected, restore.Step, 0, Since(), $"checkpoint at step {restore.Step} rejected ({e.Shard}): {ShortError.Line(e.Message)}");
+                    await _narrator.CheckpointRejected(restore.Step, e.Shard, e.Message, Since());
                 }
             }
         }
@@ -199,22 +204,16 @@ internal sealed partial class TrainingJobGrain
         long lost = S.CompletedSteps - restoredStep;
         S.CompletedSteps = restoredStep;
         _writer.TruncateLosses((int)S.CompletedSteps);
-        if (_writer.Losses.Count < S.CompletedSteps) _writer.ReplaceLosses(restore!.LossHistory.Take((int)S.CompletedSteps));
+        // Losses this activation no longer has (a rewind to a checkpoint of an abandoned timeline) come from the checkpoint.
+        if (_writer.Losses.Count < S.CompletedSteps) _writer.ReplaceLosses(rewoundLosses ?? await CheckpointLosses.ReadAsync(store, restore!));
         // From memory, the durable checkpoint stays what it was (not newer than the restored step); else it is the one restored.
         if (memoryStep is null) S.LastCheckpointStep = restore?.Step;
         _abort = NewAbort();
         if (request is not null)
-            await Narrate(request.Kind, S.CompletedSteps, Math.Max(0, lost), (time.GetUtcNow() - started).TotalSeconds,
-                $"{request.Why}: {moved} of {total} stage(s) moved ({where}); " +
-                (memoryStep is not null ? $"live state of step {memoryStep}, no step lost"
-                 : restore is null ? "from the initial weights" : $"from the checkpoint at step {restore.Step}"));
+            await _narrator.PlacedOnRequest(request.Kind, request.Why, lost, (time.GetUtcNow() - started).TotalSeconds, moved, total, where, memoryStep, restore?.Step);
         else if (recovering)
-            await Narrate(ClusterEventKind.JobRestored, S.CompletedSteps, lost, Since(),
-                (memoryStep is not null ? $"restored from the in-memory snapshots of step {memoryStep}"
-                : restore is null ? "restarted from the initial weights"
-                : $"restored from the durable checkpoint at step {restore.Step}") +
-                (memoryStep is null && _memorySnapshots is not null ? $" (in-memory snapshots held: {_memorySnapshots})" : ""));
-        await Transition(JobState.Running, null, Persist.Durable, $"running from step {S.CompletedSteps} (epoch {S.Epoch}; {moved} stage(s) moved; {lost} step(s) to recompute)");
+            await _narrator.Restored(lost, Since(), memoryStep, restore?.Step, _memorySnapshots);
+        await Transition(JobState.Running, null, Persist.Durable, _narrator.RunningText(moved, lost));
         return stages;
 
         Task ConfigureAll(CheckpointManifest? manifest, long? fromMemory) =>

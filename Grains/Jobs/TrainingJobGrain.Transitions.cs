@@ -1,4 +1,3 @@
-using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Scheduling;
 using Microsoft.Extensions.Logging;
@@ -40,10 +39,9 @@ internal sealed partial class TrainingJobGrain
         await ReleaseStages(stages);
         await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Release(spec.JobId);
         _mailbox.Pausing();
-        await Transition(JobState.Paused, null, Persist.Durable, $"paused at step {S.CompletedSteps}");
+        await Transition(JobState.Paused, null, Persist.Durable, _narrator.PausedText());
         LogPaused(logger, spec.JobId, S.CompletedSteps);
-        await Narrate(ClusterEventKind.JobPaused, S.CompletedSteps, 0, null,
-            $"paused at step {S.CompletedSteps} (checkpoint at step {S.LastCheckpointStep?.ToString() ?? "none"}); nodes freed");
+        await _narrator.Paused();
         _mailbox.PausedNow(Status());
         return new JobPhase.Paused();
     }
@@ -55,7 +53,7 @@ internal sealed partial class TrainingJobGrain
         await Transition(JobState.WaitingForStorage, reason, Persist.Background, reason, publish: entering);
         LogWaitingForStorage(logger, exception, this.GetPrimaryKeyString(), S.CompletedSteps, reason);
         if (entering)
-            await Narrate(ClusterEventKind.WaitingForStorage, S.CompletedSteps, 0, null, reason);
+            await _narrator.WaitingForStorage(reason);
     }
 
     /// <summary>

@@ -2,7 +2,6 @@ using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Compute;
 using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Checkpoints;
-using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Security;
 using Cluster.Grains.Security;
@@ -281,10 +280,6 @@ internal sealed partial class TrainingJobGrain(
     }
 
     private Task Publish(string? message) => _narrator.Progress(Status(), message);
-
-    /// <summary>Publishes a cluster event of this job in its epoch — only while this activation owns the job.</summary>
-    private Task Narrate(ClusterEventKind kind, long step, long lostSteps, double? seconds, string message, string? reason = null, string? principal = null) =>
-        _narrator.Event(kind, step, lostSteps, seconds, message, reason, principal);
 
     /// <summary>A retried submission: equal, apart from the pin this job added to an unpinned data source.</summary>
     private static bool SameSubmission(JobSpec stored, JobSpec submitted)

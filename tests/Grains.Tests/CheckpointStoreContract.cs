@@ -110,6 +110,22 @@ public abstract partial class CheckpointStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_manifest_names_its_loss_file_and_the_step_loss_and_both_round_trip()
+    {
+        string job = NewJobId();
+        var manifest = await WriteCheckpointAsync(job, 3, commit: false);
+        var lossLog = await CheckpointLosses.WriteAsync(Store, job, manifest.Epoch, 3, [double.NaN, -0.0, 5.545177444479562]);
+        manifest = manifest with { Loss = 5.545177444479562, LossLog = lossLog };
+
+        await Store.CommitManifestAsync(manifest);
+
+        var listed = Assert.Single(await Store.ListManifestsAsync(job));
+        AssertManifestEqual(manifest, listed);
+        double[] expected = [double.NaN, -0.0, 5.545177444479562];
+        Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), (await CheckpointLosses.ReadAsync(Store, listed)).Select(BitConverter.DoubleToInt64Bits));
+    }
+
+    [Fact]
     public async Task Manifest_losses_round_trip_bit_exactly_including_non_finite_values()
     {
         string job = NewJobId();
@@ -327,5 +343,8 @@ public abstract partial class CheckpointStoreContract : IAsyncLifetime
         Assert.Equal(expected.MicroBatches, actual.MicroBatches);
         Assert.Equal(expected.MicroBatchSize, actual.MicroBatchSize);
         Assert.Equal(expected.LossHistory.Select(BitConverter.DoubleToInt64Bits), actual.LossHistory.Select(BitConverter.DoubleToInt64Bits));
+        Assert.Equal(expected.Loss.HasValue, actual.Loss.HasValue);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(expected.Loss ?? 0), BitConverter.DoubleToInt64Bits(actual.Loss ?? 0));
+        Assert.Equal(expected.LossLog, actual.LossLog);
     }
 }

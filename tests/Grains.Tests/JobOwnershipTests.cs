@@ -47,6 +47,41 @@ public sealed class JobOwnershipTests : IDisposable
     }
 
     [Fact]
+    public async Task An_activation_that_read_a_running_job_cannot_revive_it_once_another_activation_finished_it()
+    {
+        var storage = _writers.NewStorage();
+        var grain = GrainId.Create("trainingjob", "finished-first");
+        var first = JobStateWriters.Writer(storage, grain);
+        await first.ReadAsync();
+        first.State.Spec = TinyJob.Spec("finished-first", steps: 20);
+        first.State.Epoch = 1;
+        first.State.State = Interfaces.Jobs.JobState.Running;
+        first.State.CompletedSteps = 19;
+        await first.Flush();
+
+        // A second activation reads the running job; meanwhile the first one (alive after all) finishes it.
+        var second = JobStateWriters.Writer(storage, grain);
+        await second.ReadAsync();
+        var third = JobStateWriters.Writer(storage, grain);
+        await third.ReadAsync();
+        first.State.CompletedSteps = 20;
+        first.State.State = Interfaces.Jobs.JobState.Completed;
+        await first.Flush();
+
+        // The second takes a new epoch to recover the job: its write must learn the job is done, not restart it; the
+        // third, about to narrate its recovery, learns it first.
+        second.State.Epoch++;
+        await Assert.ThrowsAsync<JobFencedException>(second.Flush);
+        Assert.False(await third.StillOwns(TimeSpan.FromSeconds(5)));
+
+        var stored = JobStateWriters.Writer(storage, grain);
+        await stored.ReadAsync();
+        Assert.Equal(Interfaces.Jobs.JobState.Completed, stored.State.State);
+        Assert.Equal(1, stored.State.Epoch);
+        Assert.Equal(20, stored.State.CompletedSteps);
+    }
+
+    [Fact]
     public async Task When_storage_cannot_answer_the_activation_owns_the_job_as_far_as_it_knows()
     {
         var storage = _writers.NewStorage();

@@ -125,7 +125,7 @@ public sealed class OperatorActionsTests(ClusterFixture fixture) : IClassFixture
 
         var manifest = await job.CheckpointNow().WaitAsync(Deadline);
         Assert.Contains(await job.ListCheckpoints(), m => m.Step == manifest.Step);
-        Assert.Equal(manifest.Step, manifest.LossHistory.Count);
+        Assert.Equal(manifest.Step, manifest.LossLog?.Count);
 
         await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= manifest.Step + 3 || IsFinished(s), Deadline, "three more steps");
         var missing = await Assert.ThrowsAsync<ArgumentException>(() => job.RestoreCheckpoint(manifest.Step + 1000));

@@ -1,0 +1,75 @@
+using System.Security.Cryptography;
+using Cluster.Grains.Checkpoints;
+using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Jobs;
+using Cluster.Kernels.Checkpoint;
+
+namespace Cluster.Grains.Tests;
+
+/// <summary>
+/// Issue 12, bounded state: a checkpoint's manifest is O(1) in the job's step count — it carries the step's loss and
+/// names the checkpoint's loss file; the history lives in that file. Old manifests that embed the history still read.
+/// </summary>
+public sealed class CheckpointManifestSizeTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "cluster-tests", "manifest-size-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public async Task The_manifest_of_a_million_step_checkpoint_is_as_small_as_one_of_ten_steps_and_its_losses_read_back()
+    {
+        var store = new FileSystemCheckpointStore(_root);
+        var (small, _) = await Commit(store, 10);
+        var (large, losses) = await Commit(store, 1_000_000);
+
+        int smallBytes = CheckpointManifestJson.Serialize(small).Length;
+        int largeBytes = CheckpointManifestJson.Serialize(large).Length;
+        Assert.True(largeBytes < 4096, $"the manifest of a 1,000,000-step checkpoint is {largeBytes} bytes");
+        Assert.True(Math.Abs(largeBytes - smallBytes) < 64, $"manifest sizes: {smallBytes} bytes at step 10, {largeBytes} at step 1,000,000");
+        Assert.Empty(large.LossHistory);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(losses[^1]), BitConverter.DoubleToInt64Bits(large.StepLoss!.Value));
+
+        var listed = (await store.ListManifestsAsync("size")).Single(m => m.Step == 1_000_000);
+        var read = await CheckpointLosses.ReadAsync(store, listed);
+        Assert.True(read.Select(BitConverter.DoubleToInt64Bits).SequenceEqual(losses.Select(BitConverter.DoubleToInt64Bits)), "the loss file does not read back bit for bit");
+    }
+
+    [Fact]
+    public async Task A_manifest_that_embeds_its_history_still_reads_and_a_loss_file_that_does_not_match_is_refused()
+    {
+        var store = new FileSystemCheckpointStore(_root);
+        var (manifest, losses) = await Commit(store, 20);
+        var legacy = manifest with { Loss = null, LossLog = null, LossHistory = losses };
+        Assert.Equal(losses, await CheckpointLosses.ReadAsync(store, legacy));
+        Assert.Equal(losses[^1], legacy.StepLoss);
+
+        var tampered = manifest with { LossLog = manifest.LossLog! with { Sha256 = new string('0', 64) } };
+        await Assert.ThrowsAsync<CheckpointCorruptException>(() => CheckpointLosses.ReadAsync(store, tampered));
+        var unnamed = manifest with { LossLog = null };
+        await Assert.ThrowsAsync<CheckpointCorruptException>(() => CheckpointLosses.ReadAsync(store, unnamed));
+    }
+
+    /// <summary>Commits a checkpoint at <paramref name="step"/> the way the job's checkpoint coordinator does (loss file, then manifest).</summary>
+    private static async Task<(CheckpointManifest Manifest, double[] Losses)> Commit(ICheckpointStore store, long step)
+    {
+        var spec = TinyJob.Spec("size", stages: 2, steps: (int)step);
+        var plan = JobSpecs.PlanOf(spec);
+        double[] losses = [.. Enumerable.Range(0, (int)step).Select(i => 5.545177444479562 / (1 + (i * 1e-3)))];
+        var shards = new List<ShardRecord>();
+        for (int unit = 0; unit < plan.UnitsPerStage.Sum(); unit++)
+        {
+            byte[] content = [(byte)unit, 1, 2, 3];
+            string name = $"unit-{unit}.safetensors";
+            await store.WriteShardAsync("size", 1, step, name, content);
+            shards.Add(new ShardRecord(unit < plan.UnitsPerStage[0] ? 0 : 1, unit, $"unit{unit}", name, content.Length, Convert.ToHexStringLower(SHA256.HashData(content))));
+        }
+        var lossLog = await CheckpointLosses.WriteAsync(store, "size", 1, step, losses);
+        var manifest = CheckpointCoordinator.ManifestOf("size", spec, plan, 1, step, DateTimeOffset.UnixEpoch, shards, losses, lossLog);
+        await store.CommitManifestAsync(manifest);
+        return (manifest, losses);
+    }
+}
