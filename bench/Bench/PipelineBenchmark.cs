@@ -100,6 +100,9 @@ internal static class PipelineBenchmark
             var job = cluster.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
             double wall = await JobWallClock.MeasureMsPerStepAsync(cluster.Client, spec, warmup, TimeSpan.FromMinutes(10));
             var status = await job.GetStatus();
+            int ran = status.Placement.Select(p => p.Replica).Distinct().Count();
+            if (ran != replicas)
+                throw new InvalidOperationException($"{mode}: the job ran {ran} replica(s), not {replicas}: {string.Join(", ", status.Placement.Select(p => $"r{p.Replica}/s{p.Stage}→{p.NodeId}"))}.");
             var t = (await job.GetStepTimings()).Where(t => t.Step >= warmup).ToArray();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"CONTENDER {mode} {options.TokensPerStep / (wall / 1000):F1} {status.Placement.Select(p => p.SiloName).Distinct().Count()} {wall:F1} {t.Average(x => x.ComputeMs):F1} {t.Average(x => x.QueueMs):F1} {t.Average(x => x.MessagingMs):F1} {t.Average(x => x.ReduceAndUpdateMs):F1}"));
