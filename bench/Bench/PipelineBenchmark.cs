@@ -14,7 +14,9 @@ namespace Cluster.Bench;
 /// silo-to-silo messaging on loopback) — divided by the reference trainer's, same model, same steps, same run. The
 /// job runs the default spec, as users run it: in-memory snapshots every step, durable checkpoints at the default
 /// interval, events and progress on; its tokens/s come from wall time per step end to end (<see cref="JobWallClock"/>),
-/// so the snapshot, checkpoint and state-save costs are in the ratio. The per-step split (device compute, waiting for a
+/// so the snapshot, checkpoint and state-save costs are in the ratio. A data-parallel contender runs the same job as
+/// 2 replicas × 1 stage on two 1-thread device slots of one silo, against twice the 1-thread reference trainer
+/// (<see cref="PipelineRatios.RatioDp2"/>). The per-step split (device compute, waiting for a
 /// busy device, messaging, clip-norm reduction + optimizer step) is the job's own record of its steps.
 /// Every contender runs in its own process, so none inherits another's threads, heap or native allocator state.
 /// </summary>
@@ -37,29 +39,32 @@ internal static class PipelineBenchmark
         var defaults = new JobSpec();
         Console.WriteLine($"Job spec as users run it: snapshotInterval={defaults.SnapshotInterval}, checkpointInterval={defaults.CheckpointInterval}, snapshotReplicas={defaults.SnapshotReplicas}.");
         var results = new Dictionary<string, string[]>();
-        foreach (string contender in new[] { "reference", "1silo", "3silos", "reference" })
+        // The references run first and last: drift of a shared machine shows as their spread.
+        foreach (string contender in new[] { "reference", "reference1", "1silo", "3silos", "dp2", "reference1", "reference" })
         {
             var fields = await SelfProcess.RunAsync($"pipeline --mode {contender} --steps {steps} --warmup {warmup} --stages {stages}", "CONTENDER ");
-            results[contender == "reference" && results.ContainsKey("reference") ? "reference-after" : contender] = fields;
+            results[contender.StartsWith("reference", StringComparison.Ordinal) && results.ContainsKey(contender) ? contender + "-after" : contender] = fields;
         }
         double Tps(string key) => double.Parse(results[key][2], CultureInfo.InvariantCulture);
         double reference = (Tps("reference") + Tps("reference-after")) / 2;
+        double reference1 = (Tps("reference1") + Tps("reference1-after")) / 2;
 
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"reference trainer: {reference:N0} tokens/s (before {Tps("reference"):N0}, after {Tps("reference-after"):N0})"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"reference trainer, 1 thread: {reference1:N0} tokens/s (before {Tps("reference1"):N0}, after {Tps("reference1-after"):N0})"));
         Console.WriteLine($"{"run",-10} {"silos used",10} {"tokens/s",9} {"ratio",6} {"wall ms",8} {"compute",8} {"queue",7} {"messaging",9} {"reduce+update",13}");
-        foreach (string key in new[] { "1silo", "3silos" })
+        foreach (string key in new[] { "1silo", "3silos", "dp2" })
         {
             var f = results[key];
+            double ratio = key == "dp2" ? Tps(key) / (2 * reference1) : Tps(key) / reference;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{key,-10} {f[3],10} {Tps(key),9:N0} {Tps(key) / reference,6:F3} {f[4],8} {f[5],8} {f[6],7} {f[7],9} {f[8],13}"));
+                $"{key,-10} {f[3],10} {Tps(key),9:N0} {ratio,6:F3} {f[4],8} {f[5],8} {f[6],7} {f[7],9} {f[8],13}"));
         }
         Console.WriteLine("wall is per step, end to end (the job's snapshots, checkpoints and saves included); compute, queue and messaging are");
-        Console.WriteLine("the job's record of its steps, summed over micro-batches and stages (they overlap in time).");
+        Console.WriteLine("the job's record of its steps, summed over micro-batches and stages (they overlap in time). dp2 is 2 replicas x 1 stage");
+        Console.WriteLine("on two 1-thread slots; its ratio is against twice the 1-thread reference.");
         Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT ratio_1silo={Tps("1silo") / reference:F3} ratio_3silo={Tps("3silos") / reference:F3} reference_tokens_per_s={reference:F0} " +
-            $"snapshot_interval={defaults.SnapshotInterval} checkpoint_interval={defaults.CheckpointInterval}"));
+        Console.WriteLine(new PipelineRatios(reference, Tps("1silo"), Tps("3silos"), reference1, Tps("dp2"), defaults.SnapshotInterval, defaults.CheckpointInterval).ResultLine());
         return 0;
     }
 
@@ -67,19 +72,22 @@ internal static class PipelineBenchmark
     private static async Task<int> RunOne(string mode, int steps, int warmup, int stages)
     {
         var options = DemoPreset.Options(steps + warmup);
-        if (mode == "reference")
+        if (mode is "reference" or "reference1")
         {
-            double tps = MeasureReference(options, warmup, steps);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CONTENDER reference {tps:F1} 0 0 0 0 0 0"));
+            double tps = MeasureReference(options, warmup, steps, mode == "reference1" ? 1 : Environment.ProcessorCount);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CONTENDER {mode} {tps:F1} 0 0 0 0 0 0"));
             return 0;
         }
-        var (silos, slots) = mode switch
+        // dp2: 2 replicas of 1 stage, one per 1-thread slot; the pipelines: the stages spread over the slots, which share the cores.
+        var (silos, slots, replicas) = mode switch
         {
-            "1silo" => (1, stages),
-            "3silos" => (3, (stages + 2) / 3),
-            _ => throw new ArgumentException($"--mode '{mode}': use all, reference, 1silo or 3silos."),
+            "1silo" => (1, stages, 1),
+            "3silos" => (3, (stages + 2) / 3, 1),
+            "dp2" => (1, 2, 2),
+            _ => throw new ArgumentException($"--mode '{mode}': use all, reference, reference1, 1silo, 3silos or dp2."),
         };
-        int threads = Math.Max(1, Environment.ProcessorCount / (silos * slots));
+        if (replicas > 1) stages = 1;
+        int threads = replicas > 1 ? 1 : Math.Max(1, Environment.ProcessorCount / (silos * slots));
         string root = Path.Combine(Path.GetTempPath(), "cluster-bench", Guid.NewGuid().ToString("N"));
         try
         {
@@ -88,10 +96,13 @@ internal static class PipelineBenchmark
             // The default spec (snapshots every step, checkpoints at the default interval): what a user's job pays.
             var defaults = new JobSpec();
             var spec = JobSpecs.FromTrainerOptions($"bench-{mode}", options, stages, steps + warmup, checkpointInterval: defaults.CheckpointInterval)
-                with { SnapshotInterval = defaults.SnapshotInterval };
+                with { SnapshotInterval = defaults.SnapshotInterval, MinReplicas = replicas, MaxReplicas = replicas };
             var job = cluster.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
             double wall = await JobWallClock.MeasureMsPerStepAsync(cluster.Client, spec, warmup, TimeSpan.FromMinutes(10));
             var status = await job.GetStatus();
+            int ran = status.Placement.Select(p => p.Replica).Distinct().Count();
+            if (ran != replicas)
+                throw new InvalidOperationException($"{mode}: the job ran {ran} replica(s), not {replicas}: {string.Join(", ", status.Placement.Select(p => $"r{p.Replica}/s{p.Stage}→{p.NodeId}"))}.");
             var t = (await job.GetStepTimings()).Where(t => t.Step >= warmup).ToArray();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"CONTENDER {mode} {options.TokensPerStep / (wall / 1000):F1} {status.Placement.Select(p => p.SiloName).Distinct().Count()} {wall:F1} {t.Average(x => x.ComputeMs):F1} {t.Average(x => x.QueueMs):F1} {t.Average(x => x.MessagingMs):F1} {t.Average(x => x.ReduceAndUpdateMs):F1}"));
@@ -103,10 +114,10 @@ internal static class PipelineBenchmark
         }
     }
 
-    private static double MeasureReference(TrainerOptions options, int warmup, int steps)
+    private static double MeasureReference(TrainerOptions options, int warmup, int steps, int threads)
     {
-        // All cores, set explicitly: device workers set their own thread counts, and libtorch's BLAS count is global.
-        using var trainer = new ReferenceTrainer(options with { Threads = Environment.ProcessorCount }, SyntheticCorpus.Source());
+        // Threads set explicitly: device workers set their own thread counts, and libtorch's BLAS count is global.
+        using var trainer = new ReferenceTrainer(options with { Threads = threads }, SyntheticCorpus.Source());
         for (int i = 0; i < warmup; i++) trainer.TrainStep();
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < steps; i++) trainer.TrainStep();

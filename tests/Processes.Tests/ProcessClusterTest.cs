@@ -3,6 +3,9 @@ using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Tests;
+using Orleans.Core.Internal;
+using Orleans.Runtime;
+using Orleans.Runtime.Placement;
 using Xunit.Sdk;
 
 namespace Cluster.Processes.Tests;
@@ -150,6 +153,30 @@ public abstract class ProcessClusterTest : IAsyncLifetime
         var events = Events.Where(e => e.JobId == jobId || e.JobId is null).OrderBy(e => e.At)
             .Select(e => $"  {e.At:HH:mm:ss.fff} {e.Kind} epoch {e.Epoch} step {e.Step} lost {e.StepsLost}: {e.Message}");
         return $"events:{Environment.NewLine}{string.Join(Environment.NewLine, events)}{Environment.NewLine}{Cluster.Diagnostics()}";
+    }
+
+    /// <summary>
+    /// Migrates <paramref name="grain"/>'s activation to the named silo (a placement hint on the migration; <paramref name="touch"/>
+    /// activates it first) and waits until it is there.
+    /// </summary>
+    protected async Task MoveTo<T>(IAddressable grain, Func<Task<T>> touch, string siloName)
+    {
+        await Eventually.True(async () =>
+        {
+            await touch();
+            if (await Cluster.HostOf(grain) == siloName) return true;
+            var hosts = await Cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true);
+            RequestContext.Set(IPlacementDirector.PlacementHintKey, hosts.First(h => h.SiloName == siloName).SiloAddress);
+            try
+            {
+                await grain.AsReference<IGrainManagementExtension>().MigrateOnIdle();
+            }
+            finally
+            {
+                RequestContext.Remove(IPlacementDirector.PlacementHintKey);
+            }
+            return false;
+        }, TimeSpan.FromSeconds(90), $"{grain.GetGrainId()} to move to {siloName}");
     }
 
     /// <summary>The silo hosting the scheduler now (for messages), or "?".</summary>

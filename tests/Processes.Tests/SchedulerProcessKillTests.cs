@@ -1,9 +1,6 @@
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Tests;
-using Orleans.Core.Internal;
-using Orleans.Runtime;
-using Orleans.Runtime.Placement;
 
 namespace Cluster.Processes.Tests;
 
@@ -20,7 +17,7 @@ public sealed class SchedulerProcessKillTests : ProcessClusterTest
         // The scheduler on silo 2 (not the primary, not the job grains' silo 1).
         var scheduler = Cluster.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
         var victim = Cluster.Silos[2];
-        await MoveScheduler(scheduler, victim.Name);
+        await MoveTo(scheduler, scheduler.GetNodes, victim.Name);
 
         var (first, firstSpec, jobHost) = await SubmitOnSilo1(TinyJob.Spec("sched-kill-a", stages: 3, steps: 30, checkpointInterval: 5));
         var secondSpec = TinyJob.Spec("sched-kill-b", stages: 3, steps: 30, checkpointInterval: 5);
@@ -64,26 +61,5 @@ public sealed class SchedulerProcessKillTests : ProcessClusterTest
         }
         Assert.True(doubleBooked.Count == 0, $"nodes held by two jobs at once: {string.Join("; ", doubleBooked.Distinct().Take(10))}{Environment.NewLine}{Diagnostics(waitingSpec.JobId)}");
         Assert.NotEqual(victim.Name, await SchedulerHost());
-    }
-
-    /// <summary>Migrates the scheduler's activation to the named silo (a placement hint on the migration) and waits until it is there.</summary>
-    private async Task MoveScheduler(ISchedulerGrain scheduler, string siloName)
-    {
-        await Eventually.True(async () =>
-        {
-            await scheduler.GetNodes();
-            if (await Cluster.HostOf(scheduler) == siloName) return true;
-            var hosts = await Cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true);
-            RequestContext.Set(IPlacementDirector.PlacementHintKey, hosts.First(h => h.SiloName == siloName).SiloAddress);
-            try
-            {
-                await scheduler.AsReference<IGrainManagementExtension>().MigrateOnIdle();
-            }
-            finally
-            {
-                RequestContext.Remove(IPlacementDirector.PlacementHintKey);
-            }
-            return false;
-        }, TimeSpan.FromSeconds(90), $"the scheduler to move to {siloName}");
     }
 }

@@ -1,0 +1,25 @@
+using System.Globalization;
+
+namespace Cluster.Bench;
+
+/// <summary>
+/// The <c>pipeline</c> benchmark's figures from its contenders' tokens/s: each pipeline against the reference trainer
+/// on all cores, and 2 data-parallel replicas (two 1-thread device slots) against twice the 1-thread reference, so
+/// perfect scaling is 1 for every ratio.
+/// </summary>
+internal sealed record PipelineRatios(double Reference, double OneSilo, double ThreeSilos, double ReferenceOneThread, double DataParallel2,
+    int SnapshotInterval, int CheckpointInterval)
+{
+    public double Ratio1Silo => OneSilo / Reference;
+
+    public double Ratio3Silo => ThreeSilos / Reference;
+
+    /// <summary>2 replicas × 1 stage on two 1-thread slots ÷ (2 × the 1-thread reference).</summary>
+    public double RatioDp2 => DataParallel2 / (2 * ReferenceOneThread);
+
+    /// <summary>The benchmark's <c>RESULT</c> line.</summary>
+    public string ResultLine() => string.Create(CultureInfo.InvariantCulture,
+        $"RESULT ratio_1silo={Ratio1Silo:F3} ratio_3silo={Ratio3Silo:F3} ratio_dp2={RatioDp2:F3} reference_tokens_per_s={Reference:F0} " +
+        $"reference_1thread_tokens_per_s={ReferenceOneThread:F0} dp2_tokens_per_s={DataParallel2:F0} " +
+        $"snapshot_interval={SnapshotInterval} checkpoint_interval={CheckpointInterval}");
+}

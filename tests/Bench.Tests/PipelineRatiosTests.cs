@@ -1,0 +1,30 @@
+namespace Cluster.Bench.Tests;
+
+public sealed class PipelineRatiosTests
+{
+    [Fact]
+    public void The_result_line_sets_the_data_parallel_contender_against_twice_the_one_thread_reference()
+    {
+        var ratios = new PipelineRatios(Reference: 20_000, OneSilo: 19_000, ThreeSilos: 18_000, ReferenceOneThread: 10_000, DataParallel2: 15_000,
+            SnapshotInterval: 1, CheckpointInterval: 10);
+
+        Assert.Equal(0.75, ratios.RatioDp2, 12);
+        string[] fields = ratios.ResultLine().Split(' ');
+        Assert.Equal("RESULT", fields[0]);
+        Assert.Contains("ratio_1silo=0.950", fields);
+        Assert.Contains("ratio_3silo=0.900", fields);
+        Assert.Contains("ratio_dp2=0.750", fields);
+        Assert.Contains("reference_1thread_tokens_per_s=10000", fields);
+        Assert.Contains("dp2_tokens_per_s=15000", fields);
+        Assert.Contains("snapshot_interval=1", fields);
+        Assert.Contains("checkpoint_interval=10", fields);
+    }
+
+    [Fact]
+    public async Task An_unknown_contender_is_refused_naming_every_one_including_dp2()
+    {
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => PipelineBenchmark.RunAsync(BenchArguments.Parse(["--mode", "dp3", "--steps", "1", "--warmup", "0"])));
+        Assert.Contains("dp2", error.Message, StringComparison.Ordinal);
+        Assert.Contains("reference1", error.Message, StringComparison.Ordinal);
+    }
+}
