@@ -55,7 +55,8 @@ public sealed class SnapshotHolderPlacementTests(SnapshotHolderPlacementTests.Fi
         Assert.Equal(TinyJob.ReferenceLosses(spec).Select(BitConverter.DoubleToInt64Bits), (await SnapshotRedundancyCluster.Reliably(job.GetLossHistory, "the loss history")).Select(BitConverter.DoubleToInt64Bits));
 
         var restored = await Eventually.Value(() => Task.FromResult(collector.Events.Where(e => e.JobId == jobId && e.Kind == ClusterEventKind.JobRestored).ToArray()),
-            r => r.Length >= 2, TimeSpan.FromSeconds(30), "two JobRestored events");
+            r => r.Length >= 2, TimeSpan.FromSeconds(30), $"two JobRestored events (killed {y.Name} at step {before}); got: "
+            + string.Join(" | ", collector.Events.Where(e => e.JobId == jobId).Select(e => $"{e.Kind} step {e.Step}: {e.Message}")));
         foreach (var e in restored)
         {
             Assert.True(e.Message.Contains("in-memory", StringComparison.Ordinal), e.Message);
