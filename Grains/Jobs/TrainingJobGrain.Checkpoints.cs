@@ -24,10 +24,11 @@ namespace Cluster.Grains.Jobs;
 /// <summary>Snapshots and durable checkpoints, as the step loop sees them; commits belong to the CheckpointCoordinator.</summary>
 internal sealed partial class TrainingJobGrain
 {
-    private async Task SnapshotInMemory(ReplicaStages stages)
+    /// <summary>Snapshots the state of <paramref name="step"/> (every stage's executor is there) in memory; returns once every holder acknowledged it.</summary>
+    private async Task SnapshotInMemory(ReplicaStages stages, long step)
     {
-        if (_lastSnapshotStep == S.CompletedSteps) return;
-        long epoch = S.Epoch, step = S.CompletedSteps;
+        if (_lastSnapshotStep == step) return;
+        long epoch = S.Epoch;
         await Guard(Task.WhenAll(stages.All.Select(s => s.Snapshot(epoch, step, durable: false))));
         _lastSnapshotStep = step;
     }
@@ -85,15 +86,32 @@ internal sealed partial class TrainingJobGrain
     /// </summary>
     private async Task Checkpoint(JobSpec spec, ReplicaStages stages)
     {
+        if (await TakeCheckpointSnapshots(stages, S.CompletedSteps) is { } before)
+            await BeginCommit(spec, S.CompletedSteps, before);
+    }
+
+    /// <summary>
+    /// Takes the durable snapshots of <paramref name="step"/> (every stage's executor is there); they are in-memory
+    /// snapshots too, acknowledged once every holder has them. Returns the state to go back to once the commit has
+    /// begun, or null when it is skipped: a commit is still in flight (the checkpoint coordinator allows one at a time)
+    /// or this step's is committed.
+    /// </summary>
+    private async Task<JobState?> TakeCheckpointSnapshots(ReplicaStages stages, long step)
+    {
         await ApplyCommitted(_checkpoints.Collect());
-        if (_checkpoints.PendingStep >= 0 || S.LastCheckpointStep == S.CompletedSteps) return;
-        long step = S.CompletedSteps;
+        if (_checkpoints.PendingStep >= 0 || S.LastCheckpointStep == step) return null;
         long epoch = S.Epoch;
         var before = S.State;
         await Transition(JobState.Checkpointing, S.Error, Persist.None, null, publish: false);
         await Guard(Task.WhenAll(stages.All.Select(s => s.Snapshot(epoch, step, durable: true))));
         _lastSnapshotStep = step;
-        _checkpoints.Begin(spec, epoch, step, [.. _writer.Losses]);
+        return before;
+    }
+
+    /// <summary>Starts the background commit of <paramref name="step"/>'s durable snapshots (taken and counted) with the loss history up to it.</summary>
+    private async Task BeginCommit(JobSpec spec, long step, JobState before)
+    {
+        _checkpoints.Begin(spec, S.Epoch, step, [.. _writer.Losses]);
         await Publish(JobNarrator.CheckpointingText(step));
         if (S.State == JobState.Checkpointing) // the commit goes on in the background
             await Transition(before, S.Error, Persist.None, null, publish: false);

@@ -131,12 +131,34 @@ internal sealed partial class TrainingJobGrain
         return new JobPhase.Running(stages);
     }
 
-    /// <summary>One step, then what it makes due: a checkpoint (and a scale-up proposal) or an in-memory snapshot.</summary>
+    /// <summary>
+    /// One step, then what it makes due: a checkpoint (and a scale-up proposal) or an in-memory snapshot.
+    /// <para>
+    /// Invariant (the commit point): a step counts as completed — <c>S.CompletedSteps</c> advanced, progress saved,
+    /// status published, its loss recorded as final (<see cref="CountStep"/>) — only once every stage's snapshot of
+    /// it is held in <c>SnapshotReplicas</c> failure domains (the stage's silo and its holders', see
+    /// <c>CheckpointShardGrain</c>), whenever the spec snapshots that step (every step with the default
+    /// <c>SnapshotInterval</c> of 1, and every checkpoint step). So the state of the last counted step is always in
+    /// memory on two silos, and the step in flight is the only work a single failure can take: a stage's silo lost
+    /// after its update but before its snapshot reached a holder costs no counted step, the job restores the one
+    /// before (the recovery never restores past <c>S.CompletedSteps</c>, <see cref="RecoveryPoint"/>) and
+    /// recomputes the step bit for bit. A durable checkpoint's snapshots are in-memory snapshots too; when its commit
+    /// is skipped (one still in flight), the step is snapshotted in memory instead.
+    /// </para>
+    /// </summary>
     private async Task<JobPhase> Run(ReplicaStages stages)
     {
         var spec = S.Spec!;
         var plan = JobSpecs.PlanOf(spec);
-        await TrainStep(spec, plan, stages);
+        var done = await TrainStep(spec, plan, stages);
+        long step = done.Step + 1; // every stage's executor holds this step's state; the job still counts the one before
+        bool checkpointDue = IsCheckpointDue(spec, step) || _checkpoints.RetryDue;
+        JobState? beforeCheckpoint = checkpointDue ? await TakeCheckpointSnapshots(stages, step) : null;
+        if (beforeCheckpoint is null && spec.SnapshotInterval > 0 && (checkpointDue || step % spec.SnapshotInterval == 0))
+            await SnapshotInMemory(stages, step);
+        await CountStep(spec, done); // the commit point: held first, counted after
+        if (beforeCheckpoint is { } before)
+            await BeginCommit(spec, step, before);
         _policy.Progressed();
         if (_recovering is { } recovered)
         {
@@ -144,16 +166,8 @@ internal sealed partial class TrainingJobGrain
             long lostSteps = Math.Max(0, recovered.StepsBefore - (S.CompletedSteps - 1));
             await _narrator.Resumed(lostSteps, (time.GetUtcNow() - recovered.At).TotalSeconds);
         }
-        if (IsCheckpointDue(spec, S.CompletedSteps) || _checkpoints.RetryDue)
-        {
-            await Checkpoint(spec, stages);
-            if (spec.ScaleUp == "auto" && S.CompletedSteps < spec.Steps && await ProposeScaleUp(spec, plan, stages) is { } scaleUp)
-                return new JobPhase.Placing(scaleUp);
-        }
-        else if (spec.SnapshotInterval > 0 && S.CompletedSteps % spec.SnapshotInterval == 0)
-        {
-            await SnapshotInMemory(stages);
-        }
+        if (checkpointDue && spec.ScaleUp == "auto" && S.CompletedSteps < spec.Steps && await ProposeScaleUp(spec, plan, stages) is { } scaleUp)
+            return new JobPhase.Placing(scaleUp);
         return new JobPhase.AtBoundary(stages);
     }
 

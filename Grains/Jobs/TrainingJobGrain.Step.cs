@@ -24,10 +24,14 @@ namespace Cluster.Grains.Jobs;
 /// <summary>One training step across every replica's pipeline; no persistence, no events.</summary>
 internal sealed partial class TrainingJobGrain
 {
-    private async Task TrainStep(Interfaces.Jobs.JobSpec spec, StagePlan plan, ReplicaStages stages)
+    /// <summary>
+    /// Runs step <c>S.CompletedSteps</c> up to the optimizer update on every stage. It does not count the step: that is
+    /// <see cref="CountStep"/>'s, once the step's snapshots are held (the commit point, see <c>Run</c>).
+    /// </summary>
+    private async Task<TrainedStep> TrainStep(Interfaces.Jobs.JobSpec spec, StagePlan plan, ReplicaStages stages)
     {
         using var activity = Telemetry.TrainingActivities.Step(spec.JobId, S.Epoch, S.CompletedSteps);
-        var clock = Stopwatch.StartNew();
+        long started = Stopwatch.GetTimestamp();
         long step = S.CompletedSteps;
         long epoch = S.Epoch;
         using var watch = _watchdog.Start(step, reason => _abort.TrySetResult(reason)); // a hung step is abandoned like a lost node
@@ -50,18 +54,7 @@ internal sealed partial class TrainingJobGrain
         double[] deviceMs = await Guard(Task.WhenAll(stages.All.Select(s => watch.Track(s.ApplyUpdate(epoch, step, coefficient), $"{s.GetPrimaryKeyString()}.ApplyUpdate"))));
         reduce.Stop();
 
-        double loss = LossReduction.Mean(losses);
-        S.CompletedSteps = step + 1;
-        _writer.AddLoss(loss);
-        double seconds = clock.Elapsed.TotalSeconds;
-        _secondsPerStep = _secondsPerStep == 0 ? seconds : 0.8 * _secondsPerStep + 0.2 * seconds;
-        _tokensPerSecond = (double)m * spec.MicroBatchSize * spec.Model.ContextLength / _secondsPerStep;
-        TrainingMetrics.StepCompleted(spec.JobId, (long)m * spec.MicroBatchSize * spec.Model.ContextLength, loss, clock.Elapsed);
-        _timings.Add(new StepTiming(step, clock.Elapsed.TotalMilliseconds, compute, queue, messaging, reduce.Elapsed.TotalMilliseconds));
-        if (_timings.Count > TimingsKept) _timings.RemoveAt(0);
-        _writer.Request(); // in the background: a slow or unreachable store never holds a step up
-        await Publish(null);
-        await WatchForStragglers(spec, deviceMs);
+        return new TrainedStep(step, LossReduction.Mean(losses), started, compute, queue, messaging, reduce.Elapsed.TotalMilliseconds, deviceMs);
 
         async Task RunReplica(int rank)
         {
@@ -89,6 +82,27 @@ internal sealed partial class TrainingJobGrain
             queue += result.QueueMs;
             messaging += Math.Max(0, roundTrip - result.ComputeMs - result.QueueMs);
         }
+    }
+
+    /// <summary>
+    /// The commit point: step <paramref name="done"/> counts as completed — progress saved, status published, its loss
+    /// recorded as final. <c>Run</c> calls it only once the step's snapshots are held (see the invariant there).
+    /// </summary>
+    private async Task CountStep(JobSpec spec, TrainedStep done)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(done.StartedTimestamp); // the whole step, its snapshot wait included
+        int m = spec.MicroBatches;
+        S.CompletedSteps = done.Step + 1;
+        _writer.AddLoss(done.Loss);
+        double seconds = elapsed.TotalSeconds;
+        _secondsPerStep = _secondsPerStep == 0 ? seconds : 0.8 * _secondsPerStep + 0.2 * seconds;
+        _tokensPerSecond = (double)m * spec.MicroBatchSize * spec.Model.ContextLength / _secondsPerStep;
+        TrainingMetrics.StepCompleted(spec.JobId, (long)m * spec.MicroBatchSize * spec.Model.ContextLength, done.Loss, elapsed);
+        _timings.Add(new StepTiming(done.Step, elapsed.TotalMilliseconds, done.ComputeMs, done.QueueMs, done.MessagingMs, done.ReduceMs));
+        if (_timings.Count > TimingsKept) _timings.RemoveAt(0);
+        _writer.Request(); // in the background: a slow or unreachable store never holds a step up
+        await Publish(null);
+        await WatchForStragglers(spec, done.DeviceMs);
     }
 
     /// <summary>

@@ -21,7 +21,12 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
     public async Task Snapshot(long epoch, long completedSteps, bool durable)
     {
         var (executor, worker) = Fenced(epoch, completedSteps);
-        var images = (await OnDevice(worker, executor.ExportState)).Value;
+        // The device thread only copies the state to host buffers; the safetensors encoding runs on the thread pool,
+        // with the device free. The job still awaits the whole snapshot (its commit point): overlapping it with the
+        // next step is not built yet.
+        var copies = (await OnDevice(worker, executor.CopyState)).Value;
+        var config = executor.Config;
+        IReadOnlyList<UnitStateImage> images = await Task.Run(() => copies.Select(c => c.Encode(config)).ToArray());
         KeepOwn(completedSteps, images);
         if (_rank != 0) return; // replicas hold the same state: the first one's copy goes to the holders
         await SendToHolders(epoch, completedSteps, executor.Stage, images, durable);

@@ -241,11 +241,18 @@ public sealed class StageExecutor : IDisposable
     }
 
     /// <summary>Snapshots the state of every unit of this stage (one safetensors image per unit).</summary>
-    public IReadOnlyList<UnitStateImage> ExportState()
+    public IReadOnlyList<UnitStateImage> ExportState() => [.. CopyState().Select(c => c.Encode(Config))];
+
+    /// <summary>
+    /// The device-side part of a snapshot: copies every unit's parameters and optimizer moments to host buffers (one
+    /// <see cref="UnitStateCopy"/> per unit). Encoding them (<see cref="UnitStateCopy.Encode"/>) needs no device and
+    /// can run elsewhere while the next step computes.
+    /// </summary>
+    public IReadOnlyList<UnitStateCopy> CopyState()
     {
         if (_inFlight.Count > 0 || _accumulator.Count > 0 || _stepGradients is not null)
             throw new InvalidOperationException($"Stage {Stage} is mid-step: state can only be exported between steps.");
-        return UnitStateTransfer.Export(Config, _units, _optimizer);
+        return UnitStateTransfer.Copy(_units, _optimizer);
     }
 
     /// <summary>

@@ -9,9 +9,13 @@ namespace Cluster.Kernels.Training;
 /// <summary>Moves the state of a run of units (parameters + AdamW moments) to and from per-unit safetensors images.</summary>
 internal static class UnitStateTransfer
 {
-    public static IReadOnlyList<UnitStateImage> Export(ModelConfig config, IReadOnlyList<ModelUnit> units, AdamW optimizer)
+    public static IReadOnlyList<UnitStateImage> Export(ModelConfig config, IReadOnlyList<ModelUnit> units, AdamW optimizer) =>
+        [.. Copy(units, optimizer).Select(c => c.Encode(config))];
+
+    /// <summary>The device-side half of <see cref="Export"/>: copies every unit's tensors to host buffers, encodes nothing.</summary>
+    public static IReadOnlyList<UnitStateCopy> Copy(IReadOnlyList<ModelUnit> units, AdamW optimizer)
     {
-        var images = new List<UnitStateImage>(units.Count);
+        var copies = new List<UnitStateCopy>(units.Count);
         int flat = 0;
         foreach (var unit in units)
         {
@@ -22,10 +26,9 @@ internal static class UnitStateTransfer
                     TensorWire.ToWire(optimizer.ExpAvg[flat]), TensorWire.ToWire(optimizer.ExpAvgSq[flat])));
                 flat++;
             }
-            byte[] image = UnitStateCodec.Encode(config, unit.Index, unit.Name, optimizer.Steps, parameters);
-            images.Add(new UnitStateImage(unit.Index, unit.Name, optimizer.Steps, image));
+            copies.Add(new UnitStateCopy(unit.Index, unit.Name, optimizer.Steps, parameters));
         }
-        return images;
+        return copies;
     }
 
     public static void Import(ModelConfig config, IReadOnlyList<ModelUnit> units, AdamW optimizer, Func<string, (byte[] Image, string Source)> readUnit)
