@@ -21,12 +21,23 @@ internal static class UnreachableNodes
     public static string[] In(Exception failure, IEnumerable<StagePlacement> placement, IEnumerable<ClusterMember> members, SiloAddress self)
     {
         ArgumentNullException.ThrowIfNull(failure);
-        string[] messages = [.. Chain(failure).Where(e => e is OrleansMessageRejectionException or ConnectionFailedException).Select(e => TargetPart(e.Message))];
+        string[] messages = [.. Chain(failure).Where(IsUndelivered).Select(e => TargetPart(e.Message))];
         if (messages.Length == 0) return [];
         var silos = members.Where(m => !m.SiloAddress.Equals(self) && messages.Any(text => Names(text, m.SiloAddress.ToString())))
             .Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
         return [.. placement.Where(p => silos.Contains(p.SiloName)).Select(p => p.NodeId).Distinct(StringComparer.Ordinal)];
     }
+
+    /// <summary>
+    /// The one classifier of "the far silo is gone (or going)": the call never reached a live activation there. Orleans
+    /// says so with an <see cref="OrleansMessageRejectionException"/> (such as <see cref="SiloUnavailableException"/>)
+    /// or a <see cref="ConnectionFailedException"/>, possibly wrapped (an <see cref="AggregateException"/> from
+    /// <c>Task.WhenAll</c>, an <see cref="OrleansException"/> around it). A stage retrying a lost snapshot holder and a
+    /// job reporting unreachable nodes both ask this.
+    /// </summary>
+    public static bool IsDeliveryFailure(Exception failure) => Chain(failure).Any(IsUndelivered);
+
+    private static bool IsUndelivered(Exception e) => e is OrleansMessageRejectionException or ConnectionFailedException;
 
     /// <summary>
     /// Tells the scheduler without waiting for it (its silo may be the one that died): the job's next placement request

@@ -6,6 +6,7 @@ using Cluster.Grains.Interfaces.Messages;
 using Cluster.Grains.Interfaces.Stages;
 using Cluster.Grains.Jobs;
 using Cluster.Grains.Placement;
+using Cluster.Grains.Scheduling;
 using Cluster.Kernels.Checkpoint;
 using Cluster.Kernels.Data;
 using Cluster.Kernels.Model;
@@ -108,7 +109,7 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
                 LogHolderMoving(logger, this.GetPrimaryKeyString(), e.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 20 * attempt)), time); // the holder is leaving this silo
             }
-            catch (Exception e) when (HolderUnreachable(e))
+            catch (Exception e) when (UnreachableNodes.IsDeliveryFailure(e)) // the holder's silo died (or is dying)
             {
                 if (time.GetUtcNow() >= deadline)
                     throw new SnapshotHolderUnreachableException(
@@ -119,10 +120,6 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
         }
     }
 
-    /// <summary>The holder's silo died (or is dying): the call never reached a live activation.</summary>
-    private static bool HolderUnreachable(Exception e) =>
-        e is OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException
-            || (e is OrleansException && e.InnerException is OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException);
 
     /// <summary>
     /// A stage moved by the job (a recovery that re-places it, a drain, a straggler move) migrates from its old silo

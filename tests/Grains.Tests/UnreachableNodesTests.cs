@@ -43,4 +43,16 @@ public sealed class UnreachableNodesTests
 
         Assert.Empty(UnreachableNodes.In(failure, Placement, Members, Self));
     }
+
+    [Fact]
+    public void A_delivery_failure_is_recognised_however_it_is_wrapped_and_nothing_else_is()
+    {
+        var rejected = new SiloUnavailableException($"Request [{Other} stage/s2]->[{Dead} shard/s2] #10");
+
+        Assert.True(UnreachableNodes.IsDeliveryFailure(rejected));
+        Assert.True(UnreachableNodes.IsDeliveryFailure(new OrleansException("call failed", rejected)));
+        Assert.True(UnreachableNodes.IsDeliveryFailure(new AggregateException(new TimeoutException("slow"), new InvalidOperationException("step", rejected))));
+        Assert.False(UnreachableNodes.IsDeliveryFailure(new TimeoutException($"Response did not arrive on time for a message to {Dead}")));
+        Assert.False(UnreachableNodes.IsDeliveryFailure(new OrleansException("grain threw")));
+    }
 }
