@@ -90,7 +90,7 @@ internal sealed partial class TrainingJobGrain
         }
         var e = new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobDeleted, jobId, null, S.Epoch, S.CompletedSteps, 0, null,
             (purge ? $"deleted ({state}) with its {deleted} checkpoint(s) and history" : $"deleted ({state}); its {manifests.Count} checkpoint(s) kept") + Because(reason),
-            Trimmed(reason), OperatorCalls.CurrentPrincipal);
+            Trimmed(reason), OperatorCalls.CurrentPrincipal, S.Spec?.Team); // the team now: the state is cleared before it is published
         await _writer.ClearAsync();
         await Registry.Forget(jobId);
         // A purged job's history goes with it: its last event is only on the live stream.
