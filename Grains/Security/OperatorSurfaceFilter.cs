@@ -52,7 +52,7 @@ internal sealed partial class OperatorSurfaceFilter(ILogger<OperatorSurfaceFilte
             if (refusal is not null) throw Refuse(call, context, refusal);
             if (needs is null)
             {
-                await context.Invoke(); // the client runtime's own plumbing (the cluster manifest)
+                await context.Invoke(); // the client runtime's own plumbing (cluster manifest, type lookups)
                 return;
             }
             required = needs;

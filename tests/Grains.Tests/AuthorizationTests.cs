@@ -98,15 +98,6 @@ public sealed class AuthorizationTests(AuthorizationClusterFixture fixture) : IC
     }
 
     [Fact]
-    public async Task Deactivating_a_grain_through_the_runtime_needs_the_admin_role()
-    {
-        var job = fixture.Client.GetGrain<ITrainingJobGrain>("authz-deactivate");
-        var error = await Assert.ThrowsAsync<AccessDeniedException>(() => S.As(fixture.FleetOperator, () => job.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle()));
-        Assert.Contains("olga (operator) may not call IGrainManagementExtension.DeactivateOnIdle: it needs the admin role", error.Message, StringComparison.Ordinal);
-        await job.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle(); // the admin
-    }
-
-    [Fact]
     public async Task Restoring_from_the_initial_weights_needs_the_admin_role()
     {
         var spec = Spec("authz-restart", team: "a");
