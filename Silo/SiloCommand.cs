@@ -34,7 +34,8 @@ internal static partial class SiloCommand
                   Orleans:PrimarySiloPort (localhost), Orleans:AdvertisedIPAddress,
                   Orleans:Membership:Provider (Localhost|AzureTable|Redis), Orleans:Membership:ConnectionString|ServiceUrl|TableName,
                   TrainingCluster:DeviceSlots|ThreadsPerSlot|DataRoot|CheckpointStore (filesystem|azureblob|s3)|AzureBlob:…|S3:…|FailureDetection (fast|fleet),
-                  Tls:Enabled|CertificatePath|CertificatePassword|KeyPath|CertificateAuthorityPath|AllowedThumbprints,
+                  Tls:Enabled|CertificatePath|CertificatePassword|KeyPath|CertificateAuthorityPath|AllowedThumbprints|AllowInsecure,
+                  Authorization:SiloSecret (needed beyond loopback)|Principals|AllowUnstampedSiloCalls,
                   Observability:PrometheusPort|DashboardPort|HealthPort|HealthHost|DeviceStallTimeout|OtlpEndpoint|OtlpProtocol,
                   Shutdown:DrainTimeout, Kubernetes:Mode (auto|on|off),
                   Silo:ParentProcessId (stop when that process is gone: for silos a test or benchmark starts)

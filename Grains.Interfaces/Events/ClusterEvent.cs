@@ -7,6 +7,8 @@ namespace Cluster.Grains.Interfaces.Events;
 /// <see cref="Reason"/> is why an operator acted (<c>--reason</c> of drain, cordon, cancel, pause, update, delete), if given.
 /// Events of a job are also kept in its <see cref="IJobEventLogGrain"/>.
 /// <see cref="Principal"/> names who asked for it when an operator did (null for the cluster's own decisions).
+/// <see cref="Team"/> is the team of the job it is about (null for an event with no job): principals limited to teams
+/// see only their teams' job events.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("cluster.ClusterEvent")]
 public sealed record ClusterEvent(
@@ -20,4 +22,5 @@ public sealed record ClusterEvent(
     [property: Id(7)] double? Seconds,
     [property: Id(8)] string Message,
     [property: Id(10)] string? Reason = null,
-    [property: Id(9)] string? Principal = null);
+    [property: Id(9)] string? Principal = null,
+    [property: Id(11)] string? Team = null);

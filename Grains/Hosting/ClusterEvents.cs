@@ -9,7 +9,8 @@ namespace Cluster.Grains.Hosting;
 /// Publishes <see cref="ClusterEvent"/>s from a grain; best-effort, never fails the caller. An event of a job is also
 /// recorded in the job's <see cref="IJobEventLogGrain"/> (which answers from memory; it stores in the background), within
 /// <see cref="RecordTimeout"/>, unless <c>record</c> is false; an event about a node (or with no job) is recorded in
-/// the cluster's history (<see cref="EventLogKeys.Cluster"/>) the same way.
+/// the cluster's history (<see cref="EventLogKeys.Cluster"/>) the same way. A job event gets its job's team from a
+/// publisher that knows it (<see cref="IKnowJobTeams"/>).
 /// </summary>
 internal static class ClusterEvents
 {
@@ -18,6 +19,8 @@ internal static class ClusterEvents
 
     public static async Task Publish(this Grain grain, ClusterEvent e, bool record = true)
     {
+        if (e is { JobId: { } job, Team: null } && grain is IKnowJobTeams teams && teams.TeamOf(job) is { } team)
+            e = e with { Team = team }; // readers limited to teams see only their teams' job events
         if (record)
         {
             var services = grain.GrainContext.ActivationServices;

@@ -86,7 +86,8 @@ internal sealed partial class TrainingJobGrain
             }
             await store.DeleteUncommittedAsync(jobId, long.MaxValue, long.MaxValue);
         }
-        var e = _narrator.Deleted(state, purge, deleted, manifests.Count, reason, OperatorCalls.CurrentPrincipal);
+        var e = _narrator.Deleted(state, purge, deleted, manifests.Count, reason, OperatorCalls.CurrentPrincipal)
+            with { Team = S.Spec?.Team }; // the team now: the state is cleared before it is published
         await _writer.ClearAsync();
         await Registry.Forget(jobId);
         // A purged job's history goes with it: its last event is only on the live stream.

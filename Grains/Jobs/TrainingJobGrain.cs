@@ -34,7 +34,7 @@ internal sealed partial class TrainingJobGrain(
     IOptions<TrainingClusterOptions> options,
     IOptions<JobCoordinatorOptions> coordinatorOptions,
     TimeProvider time,
-    ILogger<TrainingJobGrain> logger) : Grain, ITrainingJobGrain
+    ILogger<TrainingJobGrain> logger) : Grain, ITrainingJobGrain, IKnowJobTeams
 {
     private const int TimingsKept = 200;
     private readonly JobCoordinatorOptions _options = coordinatorOptions.Value;
@@ -61,6 +61,8 @@ internal sealed partial class TrainingJobGrain(
     private double[] _stageCosts = []; // planned cost per stage of every replica (rank by rank), for the straggler detector
 
     private JobGrainState S => _writer.State;
+
+    string? IKnowJobTeams.TeamOf(string jobId) => jobId == this.GetPrimaryKeyString() ? S.Spec?.Team : null;
 
     private IJobRegistryGrain Registry => GrainFactory.GetGrain<IJobRegistryGrain>(JobRegistryKeys.Default);
 

@@ -25,7 +25,7 @@ internal sealed partial class SchedulerGrain(
     IClusterMembershipService membership,
     TimeProvider time,
     ILogger<SchedulerGrain> logger)
-    : Grain, ISchedulerGrain
+    : Grain, ISchedulerGrain, IKnowJobTeams
 {
     /// <summary>A waiting job that has not asked for this long has gone (paused, cancelled, its grain moving).</summary>
     private static readonly TimeSpan WaitingExpiry = TimeSpan.FromSeconds(10);
@@ -236,6 +236,8 @@ internal sealed partial class SchedulerGrain(
     }
 
     private JobTicket Ticket(string jobId) => _table.Ticket(jobId);
+
+    string? IKnowJobTeams.TeamOf(string jobId) => _table.Tickets.TryGetValue(jobId, out var ticket) ? ticket.Team : null;
 
     /// <summary>Waiting jobs still asking, in service order.</summary>
     private List<WaitingJob> Queue() => _table.Queue(time.GetUtcNow());

@@ -22,9 +22,17 @@ public sealed class ClientAuthorizationOptions
     /// A secret every silo of the cluster holds and nothing else does (at least 32 characters; e.g. <c>openssl rand
     /// -base64 48</c>). With it, a grain call counts as a silo's only when it carries a stamp made with this secret
     /// (<see cref="SiloCallProof"/>), so a client that forges the sender of its messages is still treated as a client.
-    /// <value>none: a call's sender is what its message says (docs/security.md, "Forged senders").</value>
+    /// <value>none: a call's sender is what its message says (docs/security.md, "Forged senders"); a silo reachable
+    /// beyond loopback then refuses to start unless <see cref="AllowUnstampedSiloCalls"/> is set.</value>
     /// </summary>
     public string? SiloSecret { get; set; }
+
+    /// <summary>
+    /// Silo only: start without <see cref="SiloSecret"/> although the silo or gateway port is reachable beyond loopback,
+    /// trusting the sender each message names (a network only the cluster's machines reach). Every start then logs a
+    /// warning. <value>false: such a silo refuses to start without a secret.</value>
+    /// </summary>
+    public bool AllowUnstampedSiloCalls { get; set; }
 
     /// <summary>Every problem, each naming the key (relative to <c>Authorization</c>) and the fix.</summary>
     public IReadOnlyList<string> Validate()

@@ -12,11 +12,11 @@ namespace Cluster.Grains.Security;
 /// is still a client. A call from a client (the operator console, any Orleans client) reaches only methods marked
 /// <see cref="OperatorFacingAttribute"/> of the cluster's interfaces and the parts of Orleans' own interfaces that
 /// <see cref="OrleansClientSurface"/> opens; with an <see cref="CallerAuthenticator"/> (TLS on) it must also carry a
-/// valid signature of a mapped certificate whose role and teams allow the call. Everything else ends in
-/// <see cref="AccessDeniedException"/>.
+/// valid signature of a mapped certificate whose role and teams allow the call, and a principal limited to teams reads
+/// only its teams' events (<see cref="TeamScopedReads"/>). Everything else ends in <see cref="AccessDeniedException"/>.
 /// </summary>
 internal sealed partial class OperatorSurfaceFilter(ILogger<OperatorSurfaceFilter> logger, CallerAuthenticator? authenticator = null,
-    SiloCallProof? siloProof = null) : IIncomingGrainCallFilter
+    SiloCallProof? siloProof = null, IGrainFactory? grains = null) : IIncomingGrainCallFilter
 {
     /// <summary>The grain type of every client's id (Orleans' <c>ClientGrainId</c>, internal to Orleans).</summary>
     internal const string ClientGrainType = "sys.client";
@@ -71,11 +71,14 @@ internal sealed partial class OperatorSurfaceFilter(ILogger<OperatorSurfaceFilte
             if (AccessPolicy.Refusal(principal, required, call, await JobTeams(context, required)) is { } denied)
                 throw Refuse(call, context, denied);
         }
+        if (await TeamScopedReads.Before(context, principal, grains, call) is { } foreign)
+            throw Refuse(call, context, foreign);
         if (required.Role > OperatorRole.Viewer)
             LogOperatorCall(logger, principal.ToString(), call, context.TargetId.ToString());
         RequestContext.Set(CallCredentials.PrincipalKey, principal.Name);
         RequestContext.Set(CallCredentials.PrincipalRoleKey, (int)principal.Role);
         await context.Invoke();
+        TeamScopedReads.After(context, principal);
     }
 
     /// <summary>

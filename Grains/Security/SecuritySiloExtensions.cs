@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using Cluster.Grains.Interfaces.Jobs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -13,7 +14,7 @@ public static class SecuritySiloExtensions
     /// silo's stamp, not because of the sender it names.
     /// </summary>
     public static ISiloBuilder AddOperatorSurface(this ISiloBuilder silo, SiloCallProof? siloProof = null) =>
-        Add(silo, siloProof, sp => new OperatorSurfaceFilter(sp.GetRequiredService<ILogger<OperatorSurfaceFilter>>(), null, siloProof));
+        Add(silo, siloProof, sp => new OperatorSurfaceFilter(sp.GetRequiredService<ILogger<OperatorSurfaceFilter>>(), null, siloProof, sp.GetRequiredService<IGrainFactory>()));
 
     /// <summary>
     /// Clients may call only operator-facing methods, each signed with a certificate that
@@ -23,11 +24,12 @@ public static class SecuritySiloExtensions
     public static ISiloBuilder AddOperatorSurface(this ISiloBuilder silo, ClientAuthorizationOptions options, Func<X509Certificate2, string?> untrustedBecause,
         SiloCallProof? siloProof = null) =>
         Add(silo, siloProof, sp => new OperatorSurfaceFilter(sp.GetRequiredService<ILogger<OperatorSurfaceFilter>>(),
-            new CallerAuthenticator(options, untrustedBecause, sp.GetService<TimeProvider>() ?? TimeProvider.System), siloProof));
+            new CallerAuthenticator(options, untrustedBecause, sp.GetService<TimeProvider>() ?? TimeProvider.System), siloProof, sp.GetRequiredService<IGrainFactory>()));
 
     private static ISiloBuilder Add(ISiloBuilder silo, SiloCallProof? siloProof, Func<IServiceProvider, OperatorSurfaceFilter> create)
     {
         silo.Services.AddSingleton<IIncomingGrainCallFilter>(create);
+        silo.AddStreamFilter<TeamStreamFilter>(JobStreams.Provider); // subscriptions of principals limited to teams get their teams' events only
         if (siloProof is not null)
             silo.Services.AddSingleton<IOutgoingGrainCallFilter>(new SiloCallStampFilter(siloProof));
         return silo;

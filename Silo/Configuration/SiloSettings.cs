@@ -47,8 +47,11 @@ public sealed partial record SiloSettings(
             problems.AddRange(kubernetes.Validate(environment, host).Select(p => $"{KubernetesOptions.Section}:{p}"));
             problems.AddRange(authorization.Validate().Select(p => $"{ClientAuthorizationOptions.Section}:{p}"));
             // Asked once the rest is valid: the answer depends on membership and addresses being what they say.
-            if (problems.Count == 0 && Hosting.NetworkExposure.Problem(host, tls) is { } exposure)
-                problems.Add(exposure);
+            if (problems.Count == 0)
+            {
+                if (Hosting.NetworkExposure.Problem(host, tls) is { } exposure) problems.Add(exposure);
+                if (Hosting.NetworkExposure.SiloSecretProblem(host, authorization) is { } unstamped) problems.Add(unstamped);
+            }
         }
         problems.AddRange(UnknownKeys.Find(configuration));
         if (problems.Count > 0) throw new SiloConfigurationException(problems);

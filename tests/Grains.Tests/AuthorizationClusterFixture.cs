@@ -6,7 +6,7 @@ namespace Cluster.Grains.Tests;
 
 /// <summary>
 /// One silo whose client gate authorises every call by its signed certificate (as with TLS on), with a certificate map
-/// of a viewer, an operator of team "a", a fleet-wide operator and an admin; the test client signs as the admin unless a
+/// of a viewer, a viewer of team "a", an operator of team "a", a fleet-wide operator and an admin; the test client signs as the admin unless a
 /// test says otherwise (<see cref="SwitchableCallSigner"/>).
 /// </summary>
 public sealed class AuthorizationClusterFixture : ClusterFixture, IAsyncLifetime
@@ -18,6 +18,7 @@ public sealed class AuthorizationClusterFixture : ClusterFixture, IAsyncLifetime
         : base(1)
     {
         Viewer = _pki.Issue("viewer");
+        TeamViewer = _pki.Issue("vera");
         TeamOperator = _pki.Issue("alice");
         FleetOperator = _pki.Issue("olga");
         Admin = _pki.Issue("root");
@@ -29,6 +30,7 @@ public sealed class AuthorizationClusterFixture : ClusterFixture, IAsyncLifetime
             Principals =
             [
                 new PrincipalEntry { Subject = "CN=viewer", Role = "viewer" },
+                new PrincipalEntry { Subject = "CN=vera", Role = "viewer", Teams = ["a"] },
                 new PrincipalEntry { Subject = "CN=alice", Role = "operator", Teams = ["a"] },
                 new PrincipalEntry { Thumbprint = FleetOperator.Thumbprint, Name = "olga", Role = "operator" },
                 new PrincipalEntry { Subject = "CN=root", Role = "admin" },
@@ -40,6 +42,8 @@ public sealed class AuthorizationClusterFixture : ClusterFixture, IAsyncLifetime
     internal ClientAuthorizationOptions Options { get; }
 
     internal X509Certificate2 Viewer { get; }
+
+    internal X509Certificate2 TeamViewer { get; }
 
     internal X509Certificate2 TeamOperator { get; }
 

@@ -21,10 +21,11 @@ public sealed class KubernetesHostingTests
     };
 
     // A pod is reachable beyond loopback, so a real one runs with TLS (deploy/kubernetes does); these tests are about
-    // naming and addresses and have no certificates, hence AllowInsecure (InsecureExposureTests covers the refusal).
+    // naming and addresses and have no certificates, hence AllowInsecure (InsecureExposureTests covers the refusal), and
+    // the silos' secret a pod reads from the Secret.
     private static readonly string[] s_podArgs =
         ["--Orleans:Membership:Provider=Redis", "--Orleans:Membership:ConnectionString=127.0.0.1:6379", "--Orleans:ClusterId=training", "--Orleans:ServiceId=training",
-         "--Tls:AllowInsecure=true"];
+         "--Tls:AllowInsecure=true", "--Authorization:SiloSecret=kubernetes-hosting-tests-silo-secret-0123456789"];
 
     private static SiloSettings Load(IReadOnlyDictionary<string, string> environment, params string[] args) =>
         SiloSettings.Load(new ConfigurationBuilder().AddCommandLine(args).Build(), name => environment.GetValueOrDefault(name));

@@ -100,9 +100,13 @@ public sealed class SiloSettingsTests
         while (!File.Exists(Path.Combine(root, "Cluster.sln"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("no Cluster.sln above the test folder");
         var configuration = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(root, "deploy", "appsettings.example.json"))
-            // What a machine adds: the secret from its environment file; TLS files exist only there.
+            // What a machine adds: the secrets from its environment file; TLS files exist only there.
             // With TLS off, the example's routable address needs the explicit opt-out a real machine never sets.
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Orleans:Membership:ConnectionString"] = "UseDevelopmentStorage=true", ["Tls:Enabled"] = "false", ["Tls:AllowInsecure"] = "true" })
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Orleans:Membership:ConnectionString"] = "UseDevelopmentStorage=true", ["Authorization:SiloSecret"] = new string('x', 64),
+                ["Tls:Enabled"] = "false", ["Tls:AllowInsecure"] = "true",
+            })
             .Build();
         var settings = SiloSettings.Load(configuration);
         Assert.Equal((MembershipOptions.AzureTable, "azureblob"), (settings.Host.Membership.NormalizedProvider, settings.Training.CheckpointStore));
