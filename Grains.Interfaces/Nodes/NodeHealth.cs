@@ -20,4 +20,8 @@ public sealed record NodeHealth(
     /// </summary>
     [Id(10)]
     public double InFlightOperationMs { get; init; }
+
+    /// <summary>The stages the node runs when the heartbeat was sent (empty: none, or a node of an older version).</summary>
+    [Id(11)]
+    public IReadOnlyList<NodeOccupant> Occupants { get; init; } = [];
 }

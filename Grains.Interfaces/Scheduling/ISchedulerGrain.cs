@@ -122,4 +122,12 @@ public interface ISchedulerGrain : IGrainWithStringKey
     /// <summary><see cref="Drain(string)"/>, recording why (shown on the node and in the event) until it is uncordoned.</summary>
     [Alias("DrainWithReason"), OperatorFacing(OperatorRole.Operator)]
     Task<NodeInfo> Drain(string nodeId, string? reason);
+
+    /// <summary>
+    /// A job asked to checkpoint and free its nodes (preemption) could not commit the checkpoint: it keeps its nodes and
+    /// trains on, and tries again later. The scheduler stops counting on the request at once — another victim is asked,
+    /// or the job that needed the nodes waits, saying why — instead of after the release timeout.
+    /// </summary>
+    [Alias("PreemptionFailed")]
+    Task PreemptionFailed(string jobId, long epoch, string reason);
 }

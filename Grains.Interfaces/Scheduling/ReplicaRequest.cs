@@ -24,4 +24,12 @@ public sealed record ReplicaRequest(
     /// </summary>
     [Id(4)]
     public bool MixedDevices { get; init; }
+
+    /// <summary>
+    /// Where the job's replicas run now, every stage naming its node (empty: as <see cref="Current"/> says). It differs
+    /// from <see cref="Current"/> on a move, which blanks the nodes its stages leave. A scheduler that has not heard from
+    /// the job since it restarted adopts these before deciding the ask, so nodes the job still runs on are not handed out.
+    /// </summary>
+    [Id(5)]
+    public IReadOnlyList<ReplicaNodes> Held { get; init; } = [];
 }

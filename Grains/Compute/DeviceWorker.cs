@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Kernels.Compute;
 using TorchSharp;
 
@@ -20,7 +21,7 @@ public sealed class DeviceWorker : IDisposable
     private int _errors;
     private int _consecutiveErrors;
     private string? _lastError;
-    private int _activeStages;
+    private readonly ConcurrentDictionary<string, NodeOccupant> _occupants = new(StringComparer.Ordinal); // by stage grain key
     private readonly TimeProvider _time;
     private readonly ComputeHang? _hang;
     private long _inFlightSinceUtcTicks; // 0 = idle
@@ -60,7 +61,10 @@ public sealed class DeviceWorker : IDisposable
 
     public string? LastError => Volatile.Read(ref _lastError);
 
-    public int ActiveStages => Volatile.Read(ref _activeStages);
+    public int ActiveStages => _occupants.Count;
+
+    /// <summary>The stages attached now (reported with every heartbeat).</summary>
+    public NodeOccupant[] Occupants() => [.. _occupants.Values];
 
     /// <summary>When the operation running on the device thread now started; null when the worker is idle.</summary>
     public DateTimeOffset? InFlightSince => FromTicks(Interlocked.Read(ref _inFlightSinceUtcTicks));
@@ -100,9 +104,11 @@ public sealed class DeviceWorker : IDisposable
     /// <summary>Steps recorded since the last warm-up began.</summary>
     public long StepsSinceWarmup => Interlocked.Read(ref _recordedSteps) - Interlocked.Read(ref _warmupFromStep);
 
-    public void StageAttached() => Interlocked.Increment(ref _activeStages);
+    /// <summary>The stage grain <paramref name="stageKey"/> runs here now, as <paramref name="occupant"/>.</summary>
+    public void StageAttached(string stageKey, NodeOccupant occupant) => _occupants[stageKey] = occupant;
 
-    public void StageDetached() => Interlocked.Decrement(ref _activeStages);
+    /// <summary>The stage left, unless another attachment of the same key replaced it since.</summary>
+    public void StageDetached(string stageKey, NodeOccupant occupant) => _occupants.TryRemove(KeyValuePair.Create(stageKey, occupant));
 
     /// <summary>When the last error was recorded (for the unhealthy node's cool-down).</summary>
     public DateTimeOffset? LastErrorAt { get; private set; }

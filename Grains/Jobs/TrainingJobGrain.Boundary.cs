@@ -51,7 +51,8 @@ internal sealed partial class TrainingJobGrain
         {
             // Give the nodes back with nothing to lose: commit this step, free the nodes, then wait for capacity
             // like any queued job; placing again restores this checkpoint. While storage is out the request waits.
-            if (await CheckpointOrDefer(spec, stages, "preemption") is not { } manifest) return null;
+            // A failed checkpoint keeps the nodes (training goes on) and is retried; the scheduler hears of it at once.
+            if (await CheckpointOrDefer(spec, stages, "preemption", why => ReportPreemptionFailed(spec.JobId, why)) is not { } manifest) return null;
             _mailbox.Preempted();
             await ReleaseStages(stages);
             await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Release(spec.JobId);
@@ -100,7 +101,7 @@ internal sealed partial class TrainingJobGrain
     {
         var demands = JobSpecs.Demands(spec, plan);
         var scheduler = GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        var decision = await scheduler.PlaceReplicas(spec.JobId, new ReplicaRequest(demands, counts, wanted) { MixedDevices = JobSpecs.MixedDevices(spec) });
+        var decision = await scheduler.PlaceReplicas(spec.JobId, new ReplicaRequest(demands, counts, wanted) { MixedDevices = JobSpecs.MixedDevices(spec), Held = current });
         if (!decision.Placed)
             LogMoveRefused(logger, spec.JobId, why, decision.Reason);
         return decision;

@@ -64,7 +64,7 @@ internal sealed partial class TrainingJobGrain
     }
 
     /// <summary><see cref="CheckpointAndCommit"/>, or null (logged) when storage is out: the action that needed it waits.</summary>
-    private async Task<CheckpointManifest?> CheckpointOrDefer(JobSpec spec, ReplicaStages stages, string what)
+    private async Task<CheckpointManifest?> CheckpointOrDefer(JobSpec spec, ReplicaStages stages, string what, Func<string, Task>? deferred = null)
     {
         try
         {
@@ -73,6 +73,7 @@ internal sealed partial class TrainingJobGrain
         catch (StorageUnavailableException e)
         {
             LogDeferred(logger, spec.JobId, what, e.Message);
+            if (deferred is not null) await deferred(e.Message);
             return null;
         }
     }

@@ -63,4 +63,7 @@ internal sealed partial class TrainingJobGrain
 
     [LoggerMessage(21, LogLevel.Warning, "Job {JobId}: this activation is no longer valid ({Reason}); its loop stops and the job's next activation carries on")]
     private static partial void LogActivationLost(ILogger logger, string jobId, string reason);
+
+    [LoggerMessage(40, LogLevel.Warning, "Job {JobId} could not tell the scheduler that its preemption checkpoint failed (the request times out there instead)")]
+    private static partial void LogPreemptionReportFailed(ILogger logger, Exception exception, string jobId);
 }

@@ -72,6 +72,23 @@ internal sealed partial class TrainingJobGrain
         return new JobPhase.AtBoundary(_placed, retake);
     }
 
+    /// <summary>
+    /// Tells the scheduler that this job's preemption checkpoint failed (it keeps its nodes, trains on and tries again),
+    /// so that it asks another job or tells the one waiting why, instead of waiting out its release timeout. Bounded and
+    /// best effort: unsent, the request just times out there.
+    /// </summary>
+    private async Task ReportPreemptionFailed(string jobId, string reason)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).PreemptionFailed(jobId, S.Epoch, ShortError.Line(reason)).WaitAsync(TimeSpan.FromSeconds(5), time);
+        }
+        catch (Exception e)
+        {
+            LogPreemptionReportFailed(logger, e, jobId);
+        }
+    }
+
     /// <summary>Not enough capacity: shows why (once), then asks again after a poll period — or pauses or ends on request.</summary>
     private async Task<JobPhase> WaitForCapacity(JobPhase.WaitingForCapacity waiting)
     {

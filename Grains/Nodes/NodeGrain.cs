@@ -12,7 +12,8 @@ namespace Cluster.Grains.Nodes;
 
 /// <summary>
 /// One device slot of this silo. Registers with the scheduler (capabilities measured by a short calibration on the
-/// device's own worker) and heartbeats its health. It only ever lives on its own silo: activation elsewhere fails.
+/// device's own worker) and heartbeats its health, with the stages it runs (which job, epoch, replica and stage: the
+/// node's own word, which a restarted scheduler uses before every job has reported). It only ever lives on its own silo: activation elsewhere fails.
 /// Immovable: Orleans 10.4 migrates an activation with queued calls when its silo shuts down, and no other silo can
 /// host this device (the placement director refuses, which Orleans logged as an error at every demo shutdown); the
 /// node's calls fail with its silo instead, which is what a node leaving means.
@@ -120,6 +121,7 @@ internal sealed partial class NodeGrain(
             now, _worker.ActiveStages)
         {
             InFlightOperationMs = _worker.InFlightAge(now).TotalMilliseconds,
+            Occupants = _worker.Occupants(),
         };
     }
 

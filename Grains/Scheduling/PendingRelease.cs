@@ -11,4 +11,7 @@ namespace Cluster.Grains.Scheduling;
 internal sealed record PendingRelease(string JobId, long Epoch, int? KeepReplicas, int KeepStages, IReadOnlyList<string> Nodes, string ForJob, DateTimeOffset Since, string Reason)
 {
     public bool IsShrink => KeepReplicas is not null;
+
+    /// <summary>Why the job could not do what it was asked (its preemption checkpoint failed); null while it may still.</summary>
+    public string? FailedBecause { get; init; }
 }

@@ -54,4 +54,10 @@ internal sealed partial class SchedulerGrain
 
     [LoggerMessage(17, LogLevel.Warning, "The job registry cannot be read (attempt {Attempt}): the scheduler admits nothing until it can, and asks again in {Seconds:F1} s")]
     private static partial void LogRegistryUnreadable(ILogger logger, Exception exception, int attempt, double seconds);
+
+    [LoggerMessage(18, LogLevel.Warning, "Job {JobId} could not checkpoint to free its nodes for job {For} ({Reason}): the scheduler no longer waits for it and makes room elsewhere")]
+    private static partial void LogPreemptionFailed(ILogger logger, string jobId, string @for, string reason);
+
+    [LoggerMessage(19, LogLevel.Warning, "Job {JobId} has not reported to the restarted scheduler in {Seconds:F0} s: nodes running its stages are no longer held back for it")]
+    private static partial void LogSilentJobGivenUp(ILogger logger, string jobId, double seconds);
 }

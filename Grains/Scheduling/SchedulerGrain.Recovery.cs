@@ -22,8 +22,13 @@ namespace Cluster.Grains.Scheduling;
 /// back-off, each failure logged): without the list it cannot know which nodes running jobs hold.</item>
 /// <item>Until every listed job has answered, or three rounds of asking have passed, it admits nothing either: a queued
 /// job never lands on nodes a running job holds but has not reported yet.</item>
-/// <item>A job still silent after that (its grain moving, its silo slow) is asked again for a while, and whatever it
-/// reports first — its answer, or the placement it holds when it next asks to be placed — is reconciled then.</item>
+/// <item>A job still silent after that (its grain moving, its silo slow) is asked again every few seconds, and whatever
+/// it reports first — its answer, or the placement it holds when it next asks to be placed — is reconciled then.
+/// Meanwhile the nodes themselves say what they run: every heartbeat lists the stages on the node (job, epoch,
+/// replica, stage), and a node running a stage of a job that has not reported is held back from placement
+/// (<see cref="SchedulerTable.HeldBack"/>) until the job is reconciled: it answers, asks, releases, or its stages leave
+/// the node; at most for <see cref="SchedulerRules.SilentJobHold"/>. A job that answered is held the same way until its
+/// claim is adopted, so no interleaved admission can take its nodes in between.</item>
 /// </list>
 /// Claims that break the invariant (a node claimed by two jobs) are reconciled: the first claim in order (running jobs
 /// first, then the newest epoch, then job id; a late claim comes after every claim already adopted) keeps the node, the
@@ -35,18 +40,11 @@ internal sealed partial class SchedulerGrain
     private static readonly TimeSpan ReportTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan RegistryRetryMaxDelay = TimeSpan.FromSeconds(10);
     private const int RoundsBeforeAdmitting = 3;
-    private const int MaxRounds = 20;
 
     private bool _rebuilt;
 
     /// <summary>Why the rebuild cannot go on yet (the job registry cannot be read), for refusals; null when it can.</summary>
     private string? _rebuildProblem;
-
-    /// <summary>
-    /// Jobs the registry listed that have not reported their placement. A job leaves the set when it answers, when it
-    /// releases (a late answer of its would be stale), or when it first asks to be placed (see <see cref="AdoptLate"/>).
-    /// </summary>
-    private readonly HashSet<string> _unreported = new(StringComparer.Ordinal);
 
     /// <summary>Ends the rebuild's waits when the activation goes.</summary>
     private readonly CancellationTokenSource _deactivating = new();
@@ -56,7 +54,8 @@ internal sealed partial class SchedulerGrain
     /// <summary>
     /// Reads the registry (until it can), asks, adopts, then admits. A job that fails to answer does not stop the
     /// rebuild after <see cref="RoundsBeforeAdmitting"/> rounds: a rebuild that never finished would stop the whole
-    /// fleet from placing.
+    /// fleet from placing. It is asked again each round while it stays unreported (the watch loop ends that after
+    /// <see cref="SchedulerRules.SilentJobHold"/>).
     /// </summary>
     private async Task Rebuild()
     {
@@ -73,22 +72,23 @@ internal sealed partial class SchedulerGrain
         _rebuildProblem = null;
         try
         {
-            _unreported.UnionWith(active);
-            var reports = new List<JobReport>();
-            for (int round = 1; _unreported.Count > 0 && round <= MaxRounds; round++)
+            var asked = time.GetUtcNow();
+            foreach (string id in active) _table.Unreported.TryAdd(id, asked);
+            // Answers wait here, their jobs still unreported (so their nodes stay held back), until they are adopted.
+            var reports = new Dictionary<string, JobReport>(StringComparer.Ordinal);
+            for (int round = 1; _table.Unreported.Count > 0; round++)
             {
-                var answers = await Task.WhenAll(_unreported.ToArray().Select(id => Report(id, round)));
-                // A job that released (or asked to be placed) while its answer was on the way is no longer unreported.
-                reports.AddRange(answers.OfType<JobReport>().Where(answer => _unreported.Remove(answer.JobId)));
-                if (round >= RoundsBeforeAdmitting || _unreported.Count == 0)
+                var answers = await Task.WhenAll(_table.Unreported.Keys.Where(id => !reports.ContainsKey(id)).ToArray().Select(id => Report(id, round)));
+                foreach (var answer in answers.OfType<JobReport>()) reports[answer.JobId] = answer;
+                if (round >= RoundsBeforeAdmitting || _table.Unreported.Keys.All(reports.ContainsKey))
                 {
-                    var (adopted, conflicts) = await Reconcile(reports);
+                    var (adopted, conflicts) = await Reconcile(reports.Values.ToArray());
                     reports.Clear();
                     if (!_rebuilt)
-                        LogRebuilt(logger, active.Count, (time.GetUtcNow() - started).TotalSeconds, adopted, conflicts, _unreported.Count);
+                        LogRebuilt(logger, active.Count, (time.GetUtcNow() - started).TotalSeconds, adopted, conflicts, _table.Unreported.Count);
                     _rebuilt = true;
                 }
-                if (_unreported.Count > 0)
+                if (_table.Unreported.Count > 0)
                     await Task.Delay(round < RoundsBeforeAdmitting ? options.Value.HeartbeatPeriod : ReportTimeout, time, _deactivating.Token);
             }
         }
@@ -101,7 +101,7 @@ internal sealed partial class SchedulerGrain
             LogReportFailed(logger, e, "(rebuild)", 0);
         }
         if (!_rebuilt)
-            LogRebuilt(logger, active.Count, (time.GetUtcNow() - started).TotalSeconds, _jobs.Count, 0, _unreported.Count);
+            LogRebuilt(logger, active.Count, (time.GetUtcNow() - started).TotalSeconds, _jobs.Count, 0, _table.Unreported.Count);
         _rebuilt = true;
     }
 
@@ -141,7 +141,8 @@ internal sealed partial class SchedulerGrain
         }
         catch (Exception e)
         {
-            LogReportFailed(logger, e, jobId, attempt);
+            if (attempt <= RoundsBeforeAdmitting || attempt % 12 == 0) // a silent job is asked every few seconds
+                LogReportFailed(logger, e, jobId, attempt);
             return null;
         }
     }
@@ -155,14 +156,26 @@ internal sealed partial class SchedulerGrain
         public bool Running => Status.State is JobState.Running or JobState.Checkpointing;
     }
 
-    /// <summary>Adopts the reported placements that keep the invariant; the others are reconciled. Returns the counts.</summary>
+    /// <summary>
+    /// Adopts the reported placements that keep the invariant; the others are reconciled. Each job leaves
+    /// <see cref="SchedulerTable.Unreported"/> in the same step as its claim is adopted (no interleaved admission sees
+    /// its nodes free in between); one that released or asked to be placed since is skipped. Returns the counts.
+    /// </summary>
     private async Task<(int Adopted, int Conflicts)> Reconcile(IEnumerable<JobReport> reports)
     {
         int adopted = 0, conflicts = 0;
-        foreach (var report in reports.Where(r => r.Holds).OrderByDescending(r => r.Running).ThenByDescending(r => r.Status.Epoch).ThenBy(r => r.JobId, StringComparer.Ordinal))
+        foreach (var report in reports.OrderByDescending(r => r.Holds).ThenByDescending(r => r.Running).ThenByDescending(r => r.Status.Epoch).ThenBy(r => r.JobId, StringComparer.Ordinal))
         {
             string jobId = report.JobId;
-            if (_jobs.ContainsKey(jobId)) continue; // it placed since
+            string[] reporting = NodesReporting(jobId);
+            if (!_table.Unreported.Remove(jobId) || _jobs.ContainsKey(jobId)) continue; // released, or asked and placed, since
+            if (!report.Holds)
+            {
+                if (reporting.Length > 0)
+                    await PublishReconciled(jobId, report.Status.Epoch, report.Status.CompletedSteps,
+                        $"node(s) {string.Join(", ", reporting)} reported stages of job {jobId}, which answered that it holds no nodes ({report.Status.State}): they are placeable again");
+                continue;
+            }
             var spec = report.Spec!;
             StageDemand[] demands;
             try
@@ -190,22 +203,39 @@ internal sealed partial class SchedulerGrain
 
     /// <summary>
     /// A job the registry listed that never answered the rebuild asks to be placed (issue 13, "a job the scheduler does
-    /// not know about"): the nodes it says it holds — each replica of its request's current placement whose every
-    /// stage names a node — are reconciled before its ask is decided, exactly like an answer, and
-    /// <see cref="ClusterEventKind.PlacementReconciled"/> says so. Without this the job would be placed as if it held
-    /// nothing: queued behind waiting jobs while it runs, and its nodes free for the taking. A replica with a stage
-    /// leaving its node (a move) is not adopted: the job's ask replaces it at once.
+    /// not know about"): the nodes it says it holds (see <see cref="LateClaim"/>: every replica whose stages all name a
+    /// node, blanks of a move filled from what the nodes report) are reconciled before its ask is decided, exactly like
+    /// an answer, and <see cref="ClusterEventKind.PlacementReconciled"/> says so. Without this the job would be placed
+    /// as if it held nothing: queued behind waiting jobs while it runs, and its nodes free for the taking.
     /// </summary>
     private async Task AdoptLate(string jobId, ReplicaRequest request)
     {
-        if (!_unreported.Remove(jobId) || _jobs.ContainsKey(jobId)) return;
+        if (!_table.Unreported.Remove(jobId)) return;
+        var held = LateClaim.Replicas(jobId, request, _nodes.Values);
+        if (_jobs.ContainsKey(jobId) || held.Length == 0) return; // it holds nothing the scheduler could hand out twice
         var demands = request.Stages.OrderBy(d => d.Stage).ToArray();
-        var held = request.Current
-            .Where(r => r.Nodes.Count == demands.Length && r.Nodes.All(n => !string.IsNullOrEmpty(n)))
-            .OrderBy(r => r.Replica).ToArray();
-        if (held.Length == 0) return; // it holds nothing the scheduler could hand out twice
         var row = Row(demands, request.ReplicaCounts, held, request.Epoch) with { MixedDevices = request.MixedDevices };
         await AdoptClaim(jobId, row, $"job {jobId} (did not answer the rebuild; asked to be placed in epoch {request.Epoch})", request.Epoch, 0);
+    }
+
+    /// <summary>Nodes whose last heartbeat lists a stage of the job.</summary>
+    private string[] NodesReporting(string jobId) =>
+        [.. _nodes.Values.Where(n => n.Health?.Occupants.Any(o => o.JobId == jobId) == true).Select(n => n.Capabilities.NodeId).Order(StringComparer.Ordinal)];
+
+    /// <summary>
+    /// A job left <see cref="SchedulerTable.Unreported"/> without a claim adopted (it released, or stayed silent past
+    /// the hold): when nodes reported its stages, they are placeable again, and <see cref="ClusterEventKind.PlacementReconciled"/> says so.
+    /// </summary>
+    private async Task Unhold(string jobId, string[] reporting, string why)
+    {
+        if (reporting.Length == 0) return;
+        await PublishReconciled(jobId, 0, 0, $"node(s) {string.Join(", ", reporting)} reported stages of job {jobId}, which {why}: they are placeable again");
+    }
+
+    private async Task PublishReconciled(string jobId, long epoch, long step, string message)
+    {
+        LogReconciled(logger, message);
+        await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.PlacementReconciled, jobId, null, epoch, step, 0, null, message));
     }
 
     /// <summary>A table row for replicas a job reported, with its demands (by stage) and replica counts.</summary>
@@ -242,8 +272,7 @@ internal sealed partial class SchedulerGrain
             Send(jobId, job => job.NodesLost([.. conflict], $"node(s) {string.Join(", ", conflict)} are held by job(s) {string.Join(", ", holders)}"));
         }
         CheckInvariant();
-        LogReconciled(logger, message);
-        await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.PlacementReconciled, jobId, null, epoch, step, 0, null, message));
+        await PublishReconciled(jobId, epoch, step, message);
         return conflict.Count == 0;
     }
 }

@@ -30,6 +30,13 @@ internal sealed partial class SchedulerGrain(
     /// <summary>A waiting job that has not asked for this long has gone (paused, cancelled, its grain moving).</summary>
     private static readonly TimeSpan WaitingExpiry = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The most a node running stages of a job that has not reported since the restart is held back (see
+    /// <see cref="SchedulerRules.SilentJobHold"/>). Long: handing out a node a live job runs on puts two jobs on one GPU,
+    /// while the usual ends come much sooner (the job answers or asks, or its idle stages are collected and leave).
+    /// </summary>
+    private static readonly TimeSpan SilentJobHold = TimeSpan.FromMinutes(10);
+
     private readonly Dictionary<string, NodeRecord> _nodes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, JobNodes> _jobs = new(StringComparer.Ordinal);
     private SchedulerTable _table = null!; // created on activation, over _nodes and _jobs
@@ -40,7 +47,7 @@ internal sealed partial class SchedulerGrain(
     {
         _activatedAt = time.GetUtcNow();
         var o = options.Value;
-        _table = new SchedulerTable(new SchedulerRules(o.ExclusiveNodes, o.NodeTimeout, o.SchedulerReleaseTimeout, WaitingExpiry),
+        _table = new SchedulerTable(new SchedulerRules(o.ExclusiveNodes, o.NodeTimeout, o.SchedulerReleaseTimeout, WaitingExpiry) { SilentJobHold = SilentJobHold },
             () => persisted.State.Quotas, _nodes, _jobs);
         _watch = this.RegisterGrainTimer(Watch, new GrainTimerCreationOptions
         {
@@ -81,7 +88,9 @@ internal sealed partial class SchedulerGrain(
             if (why is not null && _table.Lost.Add(id))
             {
                 LogNodeLost(logger, id, why);
-                foreach (string jobId in _jobs.Where(j => j.Value.Nodes.Contains(id)).Select(j => j.Key).ToArray())
+                // The jobs the table places there, and those the node itself said it runs that have not reported yet.
+                var silent = (node.Health?.Occupants ?? []).Select(o => o.JobId).Where(j => _table.IsSilent(j, now));
+                foreach (string jobId in _jobs.Where(j => j.Value.Nodes.Contains(id)).Select(j => j.Key).Concat(silent).Distinct(StringComparer.Ordinal).ToArray())
                     Send(jobId, job => job.NodesLost([id], why));
                 await this.Publish(new ClusterEvent(now, ClusterEventKind.NodeLost, null, id, 0, 0, 0, null, $"node {id} lost: {why}"));
             }
@@ -89,6 +98,13 @@ internal sealed partial class SchedulerGrain(
             {
                 await this.Publish(new ClusterEvent(now, ClusterEventKind.NodeRecovered, null, id, 0, 0, 0, null, $"node {id} is healthy again"));
             }
+        }
+        foreach (var (jobId, since) in _table.Unreported.Where(u => now - u.Value >= _table.Rules.SilentJobHold).ToArray())
+        {
+            string[] reporting = NodesReporting(jobId);
+            _table.Unreported.Remove(jobId);
+            LogSilentJobGivenUp(logger, jobId, (now - since).TotalSeconds);
+            await Unhold(jobId, reporting, $"has not reported for {(now - since).TotalSeconds:F0} s");
         }
         foreach (var overdue in _table.Overdue(now).Where(p => _overdueReported.Add((p.JobId, p.Since))).ToArray())
             LogReleaseOverdue(logger, overdue.JobId, overdue.IsShrink ? "shrink" : "checkpoint and free its nodes", overdue.ForJob, (now - overdue.Since).TotalSeconds);
@@ -181,6 +197,7 @@ internal sealed partial class SchedulerGrain(
             return new PlacementChoice(PlacementDecision.Refused(PlacementRefusal.SchedulerStarting, starting), request.Minimum, [], false);
         var now = time.GetUtcNow();
         var admission = _table.Decide(request, now, ActiveSilos());
+        CheckNotHeldBack(admission, now);
         var requests = _table.Apply(admission, now);
         CheckInvariant();
 
@@ -235,6 +252,14 @@ internal sealed partial class SchedulerGrain(
         Debug.Assert(problems.Count == 0, $"Scheduler table invariant broken: {string.Join("; ", problems)}");
     }
 
+    /// <summary>Debug builds: a placement takes no node held back for a job that has not reported (see <see cref="SchedulerInvariant.PlacedOnHeldBack"/>).</summary>
+    [Conditional("DEBUG")]
+    private void CheckNotHeldBack(Admission admission, DateTimeOffset now)
+    {
+        var problems = SchedulerInvariant.PlacedOnHeldBack(_table, admission, now);
+        Debug.Assert(problems.Count == 0, $"Scheduler placement on held-back nodes: {string.Join("; ", problems)}");
+    }
+
     private JobTicket Ticket(string jobId) => _table.Ticket(jobId);
 
     string? IKnowJobTeams.TeamOf(string jobId) => _table.Tickets.TryGetValue(jobId, out var ticket) ? ticket.Team : null;
@@ -261,11 +286,20 @@ internal sealed partial class SchedulerGrain(
         return Task.CompletedTask;
     }
 
-    public Task Release(string jobId)
+    public async Task Release(string jobId)
     {
-        _table.Release(jobId);
-        _unreported.Remove(jobId); // an answer of its still on the way is stale now
-        return Task.CompletedTask;
+        bool silent = _table.IsSilent(jobId, time.GetUtcNow());
+        string[] reporting = silent ? NodesReporting(jobId) : [];
+        _table.Release(jobId); // no longer unreported either: an answer of its still on the way is stale now
+        if (silent) await Unhold(jobId, reporting, "released its nodes before it reported to the restarted scheduler");
+    }
+
+    public async Task PreemptionFailed(string jobId, long epoch, string reason)
+    {
+        if (_table.PreemptionFailed(jobId, epoch, reason) is not { } request) return;
+        LogPreemptionFailed(logger, jobId, request.ForJob, reason);
+        await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobPreempted, jobId, null, request.Epoch, 0, 0, null,
+            $"job {jobId} could not checkpoint to free its nodes for job {request.ForJob} ({reason}): it keeps them and tries again; the scheduler no longer waits for it"));
     }
 
     public Task<IReadOnlyList<string>> GetPlacement(string jobId) =>

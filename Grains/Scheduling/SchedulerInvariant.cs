@@ -25,4 +25,18 @@ internal static class SchedulerInvariant
         }
         return problems;
     }
+
+    /// <summary>
+    /// A decision's breach of the rule that no node held back for a job that has not reported since a restart (see
+    /// <see cref="SchedulerTable.HeldBack"/>) is given to another job: call before applying it. Empty when it holds.
+    /// </summary>
+    public static IReadOnlyList<string> PlacedOnHeldBack(SchedulerTable table, Admission admission, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(admission);
+        if (admission.Placement is not { } row) return [];
+        var held = table.HeldBack(now, new HashSet<string>(StringComparer.Ordinal) { admission.JobId });
+        return [.. row.Nodes.Distinct(StringComparer.Ordinal).Where(held.ContainsKey)
+            .Select(node => $"node {node} given to job {admission.JobId} runs stages of job(s) {string.Join(", ", held[node])}, which have not reported")];
+    }
 }

@@ -6,4 +6,12 @@ namespace Cluster.Grains.Scheduling;
 /// its nodes (<paramref name="ReleaseTimeout"/>) and how long a waiting job that stopped asking stays queued
 /// (<paramref name="WaitingExpiry"/>).
 /// </summary>
-internal sealed record SchedulerRules(bool ExclusiveNodes, TimeSpan NodeTimeout, TimeSpan ReleaseTimeout, TimeSpan WaitingExpiry);
+internal sealed record SchedulerRules(bool ExclusiveNodes, TimeSpan NodeTimeout, TimeSpan ReleaseTimeout, TimeSpan WaitingExpiry)
+{
+    /// <summary>
+    /// How long, at most, a node that reports stages of a job the restarted scheduler has not heard from is kept out of
+    /// placement (see <see cref="SchedulerTable.Unreported"/>). A bound, not the usual end: the job answering, asking to
+    /// be placed or releasing ends it, and so does its stages leaving the node (an idle stage grain is collected).
+    /// </summary>
+    public TimeSpan SilentJobHold { get; init; } = TimeSpan.FromMinutes(10);
+}

@@ -44,6 +44,36 @@ internal sealed class SchedulerTable(
     /// <summary>Nodes a job reported unreachable, with when: not placeable until a newer heartbeat arrives (see <see cref="IsPlaceable"/>).</summary>
     public Dictionary<string, DateTimeOffset> Unreachable { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Jobs the job registry lists as unfinished that have not reported to this scheduler since it (re)activated, with
+    /// when it started asking. Such a job may be running: a node whose heartbeat says it runs a stage of one is held
+    /// back from placement (see <see cref="HeldBack"/>) until the job is reconciled — it answers, asks to be placed or
+    /// releases — or for <see cref="SchedulerRules.SilentJobHold"/> at most.
+    /// </summary>
+    public Dictionary<string, DateTimeOffset> Unreported { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Nodes held back from placement, with the jobs that hold them: by the node's own report (its last heartbeat's
+    /// stages) of a job that is <see cref="Unreported"/> and holds no row — the table does not know what it holds, so
+    /// handing its node out could put two jobs on one GPU. Jobs in <paramref name="excludingJobs"/> count as gone.
+    /// </summary>
+    public Dictionary<string, string[]> HeldBack(DateTimeOffset now, IReadOnlySet<string>? excludingJobs = null)
+    {
+        var held = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (Unreported.Count == 0) return held;
+        foreach (var node in Nodes.Values)
+        {
+            if (node.Health is not { Occupants.Count: > 0 } health) continue;
+            string[] silent = [.. health.Occupants.Select(o => o.JobId).Distinct(StringComparer.Ordinal).Where(job => IsSilent(job, now) && excludingJobs?.Contains(job) != true)];
+            if (silent.Length > 0) held[node.Capabilities.NodeId] = silent;
+        }
+        return held;
+    }
+
+    /// <summary>An unreported job that holds no row, within the hold: what nodes say it runs is not handed out.</summary>
+    public bool IsSilent(string jobId, DateTimeOffset now) =>
+        !Jobs.ContainsKey(jobId) && Unreported.TryGetValue(jobId, out var since) && now - since < rules.SilentJobHold;
+
     public JobTicket Ticket(string jobId) =>
         Tickets.TryGetValue(jobId, out var ticket) ? ticket : new JobTicket(jobId, 0, "default", DateTimeOffset.MinValue);
 
@@ -81,7 +111,7 @@ internal sealed class SchedulerTable(
         }
         // "Cannot fit" only when the stage fits no usable node even with every other job gone: else it waits for room.
         if (choice.Decision.Refusal == PlacementRefusal.CannotFit
-            && Fits(request.Minimum, Candidates(now, activeSilos, Jobs.Keys.ToHashSet(StringComparer.Ordinal)), [], request.MinimumOwnNodes, request.MixedDevices))
+            && Fits(request.Minimum, Candidates(now, activeSilos, Jobs.Keys.Concat(Unreported.Keys).ToHashSet(StringComparer.Ordinal)), [], request.MinimumOwnNodes, request.MixedDevices))
             choice = choice with
             {
                 Decision = PlacementDecision.Refused(PlacementRefusal.WaitingForCapacity, $"Nodes that fit it are held by other jobs: {choice.Decision.Reason}"),
@@ -89,11 +119,38 @@ internal sealed class SchedulerTable(
             };
         if (choice.MayPreempt && MakeRoom(ticket, request, now, activeSilos) is { } room)
             return Refusal(room.Decision, waiting, room.Requests, choice);
-        return Refusal(choice.Decision, waiting, [], choice);
+        return Refusal(choice.Decision with { Reason = choice.Decision.Reason + WhyHeld(jobId, now) }, waiting, [], choice);
 
         Admission Refusal(PlacementDecision decision, WaitingJob? queued, IReadOnlyList<PendingRelease>? requests = null, PlacementChoice? chosen = null) =>
             new(jobId, (chosen ?? new PlacementChoice(decision, request.Minimum, [], false)) with { Decision = decision }, null,
                 holds || queued is null ? null : queued with { Reason = decision.Reason ?? "" }, requests ?? []);
+    }
+
+    /// <summary>What keeps nodes out of reach besides other jobs' rows: held-back nodes and failed preemptions (empty: nothing).</summary>
+    private string WhyHeld(string jobId, DateTimeOffset now)
+    {
+        var why = "";
+        var held = HeldBack(now, new HashSet<string>(StringComparer.Ordinal) { jobId });
+        if (held.Count > 0)
+            why += $" Node(s) {string.Join(", ", held.Keys.Order(StringComparer.Ordinal))} are held back: they run stages of job(s) " +
+                   $"{string.Join(", ", held.Values.SelectMany(j => j).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))}, " +
+                   "which have not reported to the restarted scheduler yet.";
+        foreach (var failed in Pending.Values.Where(p => p.ForJob == jobId && p.FailedBecause is not null && Jobs.ContainsKey(p.JobId)).OrderBy(p => p.JobId, StringComparer.Ordinal))
+            why += $" Job {failed.JobId} was asked to checkpoint and free its nodes for it, but its preemption checkpoint failed ({failed.FailedBecause}); it keeps its nodes and tries again.";
+        return why;
+    }
+
+    /// <summary>
+    /// A job asked to checkpoint and free its nodes could not commit the checkpoint (it keeps its nodes and tries again
+    /// later): the request counts as overdue at once, so making room asks another victim or the job it was for waits.
+    /// The request is forgotten as usual (twice the release timeout after it was sent) and may then be sent again.
+    /// Returns the request, or null when there is none of that epoch or later (nothing to change).
+    /// </summary>
+    public PendingRelease? PreemptionFailed(string jobId, long epoch, string reason)
+    {
+        if (!Pending.TryGetValue(jobId, out var request) || request.IsShrink || (epoch > 0 && epoch < request.Epoch)) return null;
+        Pending[jobId] = request with { FailedBecause = reason };
+        return Pending[jobId];
     }
 
     /// <summary>
@@ -121,9 +178,10 @@ internal sealed class SchedulerTable(
         return admission.Requests;
     }
 
-    /// <summary>A job let go of its nodes (finished, paused, preempted, failed): its row, wait and pending request go.</summary>
+    /// <summary>A job let go of its nodes (finished, paused, preempted, failed): its row, wait and pending request go, and it is no longer unreported.</summary>
     public void Release(string jobId)
     {
+        Unreported.Remove(jobId);
         Jobs.Remove(jobId);
         Pending.Remove(jobId);
         Waiting.Remove(jobId);
@@ -160,7 +218,7 @@ internal sealed class SchedulerTable(
 
     /// <summary>Requests past the release timeout: the scheduler no longer counts on them (see <see cref="PendingRelease"/>).</summary>
     public IEnumerable<PendingRelease> Overdue(DateTimeOffset now) =>
-        Pending.Values.Where(p => Jobs.ContainsKey(p.JobId) && now - p.Since >= rules.ReleaseTimeout);
+        Pending.Values.Where(p => Jobs.ContainsKey(p.JobId) && p.FailedBecause is null && now - p.Since >= rules.ReleaseTimeout);
 
     /// <summary>Waiting jobs still asking (with <paramref name="asking"/> in place of its own entry), in service order: priority, then the team holding fewer nodes, then first come.</summary>
     public List<WaitingJob> Queue(DateTimeOffset now, WaitingJob? asking = null)
@@ -196,8 +254,9 @@ internal sealed class SchedulerTable(
 
     /// <summary>
     /// Making room, gentlest first, decided only. Requests still pending count as done (their nodes as free) while they
-    /// are within the release timeout; jobs whose request is overdue are asked nothing more until it is forgotten, so a
-    /// job whose checkpoint failed does not keep another waiting for ever — the next-best victim is asked instead.
+    /// are within the release timeout; jobs whose request is overdue (or whose preemption checkpoint failed, see
+    /// <see cref="PreemptionFailed"/>) are asked nothing more until it is forgotten, so a job whose checkpoint failed does
+    /// not keep another waiting for ever — the next-best victim is asked instead.
     /// Elastic jobs of the same or lower priority running more replicas than their minimum shrink (lowest priority,
     /// then most replicas first; each only as far as needed) — fair sharing: they give back surplus, keep training and
     /// grow again when nodes are free. If that is not enough, the fewest lower-priority running jobs (lowest priority,
@@ -207,7 +266,7 @@ internal sealed class SchedulerTable(
         IReadOnlySet<string> activeSilos)
     {
         var live = Pending.Values.Where(p => Jobs.ContainsKey(p.JobId) && p.JobId != ticket.JobId).ToArray();
-        var overdue = live.Where(p => now - p.Since >= rules.ReleaseTimeout).Select(p => p.JobId).ToHashSet(StringComparer.Ordinal);
+        var overdue = live.Where(p => p.FailedBecause is not null || now - p.Since >= rules.ReleaseTimeout).Select(p => p.JobId).ToHashSet(StringComparer.Ordinal);
         var freed = live.Where(p => !p.IsShrink && !overdue.Contains(p.JobId)).Select(p => p.JobId).ToHashSet(StringComparer.Ordinal);
         var keeping = live.Where(p => p.IsShrink && !overdue.Contains(p.JobId)).ToDictionary(p => p.JobId, p => p.KeepStages, StringComparer.Ordinal);
         bool FitsFreed()
@@ -253,8 +312,9 @@ internal sealed class SchedulerTable(
     }
 
     /// <summary>
-    /// Nodes placement may use, with what other jobs leave free: placeable (see <see cref="IsPlaceable"/>), not draining
-    /// and (with ExclusiveNodes) running no other job's stages; cordoned ones and flagged stragglers keep the stages
+    /// Nodes placement may use, with what other jobs leave free: placeable (see <see cref="IsPlaceable"/>), not draining,
+    /// not held back for a job that has not reported since a restart (see <see cref="HeldBack"/>) and (with
+    /// ExclusiveNodes) running no other job's stages; cordoned ones and flagged stragglers keep the stages
     /// they have but take no new ones. Jobs in <paramref name="excludingJobs"/> count as gone; a job in
     /// <paramref name="keeping"/> counts only its first so many stages (a shrink).
     /// </summary>
@@ -273,8 +333,10 @@ internal sealed class SchedulerTable(
                 hosted[row.Nodes[s]] = hosted.GetValueOrDefault(row.Nodes[s]) + 1;
             }
         }
+        var heldBack = HeldBack(now, excludingJobs);
         return [.. Nodes.Values
-            .Where(n => IsPlaceable(n, now, activeSilos) && !n.Draining && !(rules.ExclusiveNodes && hosted.ContainsKey(n.Capabilities.NodeId)))
+            .Where(n => IsPlaceable(n, now, activeSilos) && !n.Draining && !(rules.ExclusiveNodes && hosted.ContainsKey(n.Capabilities.NodeId))
+                        && !heldBack.ContainsKey(n.Capabilities.NodeId))
             .Select(n => new PlacementCandidate(n.Capabilities.NodeId, n.Capabilities.SiloName, n.Capabilities.GigaflopsMeasured,
                 n.Capabilities.MemoryBytes - memoryUsed.GetValueOrDefault(n.Capabilities.NodeId), hosted.GetValueOrDefault(n.Capabilities.NodeId),
                 n.AcceptsNewStages, DeviceKinds.KindOf(n.Capabilities.Device)))];

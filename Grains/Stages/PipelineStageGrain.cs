@@ -3,6 +3,7 @@ using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Compute;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Messages;
+using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Grains.Interfaces.Stages;
 using Cluster.Grains.Jobs;
 using Cluster.Grains.Placement;
@@ -38,6 +39,7 @@ internal sealed partial class PipelineStageGrain(
     private StageAssignment? _assignment;
     private StageExecutor? _executor;
     private DeviceWorker? _worker;
+    private NodeOccupant? _occupant; // what this stage reported to its worker while attached
     private BatchSampler? _sampler;
     private IPipelineStageGrain? _next;
     private float _lossScale;
@@ -96,7 +98,8 @@ internal sealed partial class PipelineStageGrain(
         _ownSnapshots.RemoveAll(o => o.Step > executor.CompletedSteps);
         _executor = executor;
         _worker = worker;
-        _worker.StageAttached();
+        _occupant = new NodeOccupant(spec.JobId, assignment.Epoch, assignment.Replica, assignment.Stage);
+        _worker.StageAttached(this.GetPrimaryKeyString(), _occupant);
         _assignment = assignment;
         _epoch = assignment.Epoch;
         _lossScale = LossReduction.Scale(spec.MicroBatches); // of the global batch, whatever the replica count
@@ -248,8 +251,9 @@ internal sealed partial class PipelineStageGrain(
         _sampler = null;
         if (executor is not null && worker is not null)
         {
-            worker.StageDetached();
             string stage = this.GetPrimaryKeyString();
+            if (_occupant is { } occupant) worker.StageDetached(stage, occupant);
+            _occupant = null;
             // Freed in the device's queue order (after the work already queued, before anything queued next) without
             // waiting: a hung device would otherwise keep the stage from moving off it.
             _ = worker.Run(executor.Dispose).ContinueWith(t => LogDisposeFailed(logger, t.Exception!, stage),

@@ -10,8 +10,9 @@ namespace Cluster.Grains.Tests;
 /// <summary>
 /// Issue 13, "a failed preemption checkpoint does not leave the scheduler waiting for ever": the low-priority job is
 /// asked to checkpoint and free its nodes, and its checkpoint cannot be committed (the store refuses every manifest
-/// for a while). The job keeps its nodes and trains on (nothing is lost without a checkpoint), the scheduler neither
-/// double-books them nor stops deciding — past the release timeout it stops counting on the request and asks again —
+/// for a while). The job keeps its nodes and trains on (nothing is lost without a checkpoint) and tells the scheduler at
+/// once, which stops counting on the request and tells the waiting job why; the scheduler neither double-books the
+/// nodes nor stops deciding — past the release timeout it forgets the request and asks again —
 /// and once the store is back the job commits, frees its nodes, the high-priority job is placed, and both jobs end
 /// with their reference trajectories.
 /// </summary>
@@ -46,6 +47,15 @@ public sealed class FailedPreemptionTests(PreemptionFaultClusterFixture fixture)
                 Deadline, "the low-priority job's preemption checkpoint to fail twice");
             await Eventually.True(() => Task.FromResult(events.Events.Any(e => e.JobId == high.JobId && e.Kind == ClusterEventKind.WaitingForCapacity)),
                 Deadline, "the high-priority job to wait");
+            // The low job told the scheduler its checkpoint failed (no release timeout had to pass for it), and the
+            // scheduler, with no other job to ask, tells the high-priority job why it waits.
+            var told = await Eventually.Value(() => Task.FromResult(events.Events.FirstOrDefault(e => e.JobId == low.JobId && e.Kind == ClusterEventKind.JobPreempted
+                    && e.Message.Contains("could not checkpoint to free its nodes", StringComparison.Ordinal))),
+                e => e is not null, Deadline, "the scheduler to hear that the preemption checkpoint failed");
+            Assert.Contains(high.JobId, told!.Message, StringComparison.Ordinal);
+            await Eventually.True(async () => (await Scheduler.GetQueue()).Any(q => q.Ticket.JobId == high.JobId
+                    && q.Reason.Contains($"Job {low.JobId} was asked to checkpoint and free its nodes for it, but its preemption checkpoint failed", StringComparison.Ordinal)),
+                Deadline, "the high-priority job's wait to say that the preemption checkpoint failed");
             var overdue = DateTime.UtcNow + 2 * PreemptionFaultClusterFixture.ReleaseTimeout;
             await Eventually.True(() => Task.FromResult(DateTime.UtcNow > overdue), 4 * PreemptionFaultClusterFixture.ReleaseTimeout, "the release timeout to pass");
             // Still no double booking: the low job holds its nodes, the high job none, and the scheduler answers.
@@ -61,7 +71,7 @@ public sealed class FailedPreemptionTests(PreemptionFaultClusterFixture fixture)
         }
         try
         {
-            await Eventually.True(() => Task.FromResult(events.Events.Any(e => e.JobId == low.JobId && e.Kind == ClusterEventKind.JobPreempted && e.Message.Contains("committed", StringComparison.Ordinal))),
+            await Eventually.True(() => Task.FromResult(events.Events.Any(e => e.JobId == low.JobId && e.Kind == ClusterEventKind.JobPreempted && e.Message.Contains("committed, nodes freed", StringComparison.Ordinal))),
                 Deadline, "the low-priority job to commit its preemption checkpoint once the store is back");
         }
         finally
@@ -73,7 +83,7 @@ public sealed class FailedPreemptionTests(PreemptionFaultClusterFixture fixture)
         Assert.True(highDone.State == JobState.Completed, $"the high-priority job ended {highDone.State}: {highDone.Error}");
         var lowDone = await Finished(lowJob);
         Assert.True(lowDone.State == JobState.Completed, $"the low-priority job ended {lowDone.State}: {lowDone.Error}");
-        var preempted = events.Events.LastOrDefault(e => e.JobId == low.JobId && e.Kind == ClusterEventKind.JobPreempted && e.Message.Contains("committed", StringComparison.Ordinal));
+        var preempted = events.Events.LastOrDefault(e => e.JobId == low.JobId && e.Kind == ClusterEventKind.JobPreempted && e.Message.Contains("committed, nodes freed", StringComparison.Ordinal));
         Assert.NotNull(preempted);
         Assert.Contains(high.JobId, preempted.Message, StringComparison.Ordinal);
         await AssertReferenceTrajectory(lowJob, low);

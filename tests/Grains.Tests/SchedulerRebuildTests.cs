@@ -1,6 +1,8 @@
+using Cluster.Grains.Compute;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Scheduling;
+using Microsoft.Extensions.DependencyInjection;
 using static Cluster.Grains.Tests.JobRuns;
 
 namespace Cluster.Grains.Tests;
@@ -95,5 +97,78 @@ public sealed class SchedulerRebuildTests(SchedulerRebuildClusterFixture fixture
         var done = await Finished(job);
         Assert.True(done.State == JobState.Completed, $"the job ended {done.State}: {done.Error}");
         await AssertReferenceTrajectory(job, spec);
+    }
+
+    /// <summary>
+    /// The gap the late-job reconciliation left: between the rebuild's third round and the silent job's first ask, the
+    /// table does not know its nodes. The nodes do — each heartbeat lists the stages it runs — so the rebuilt scheduler
+    /// keeps them out of placement until the job is reconciled: a job submitted meanwhile is placed on the other nodes
+    /// only. (The old scheduler spread it over all four nodes, two of them the silent job's.)
+    /// </summary>
+    [Fact]
+    public async Task A_job_submitted_while_a_running_job_cannot_answer_the_rebuild_is_not_placed_on_its_nodes()
+    {
+        await using var events = await EventCollector.StartAsync(fixture.Client);
+        var silentSpec = TinyJob.Spec("rebuild-silent-runner", stages: 2, steps: 40, checkpointInterval: 5);
+        var queuedSpec = TinyJob.Spec("rebuild-silent-newcomer", stages: 4, steps: 6, checkpointInterval: 0);
+        var silent = fixture.Client.GetGrain<ITrainingJobGrain>(silentSpec.JobId);
+        var queued = fixture.Client.GetGrain<ITrainingJobGrain>(queuedSpec.JobId);
+        await silent.Submit(silentSpec);
+        var running = await Eventually.Value(silent.GetStatus, s => s.CompletedSteps >= 2 || IsFinished(s), Deadline, "the job to run");
+        Assert.Equal(JobState.Running, running.State);
+        string[] held = [.. running.Placement.Select(p => p.NodeId).Distinct()];
+        // Slow devices under the silent job (a sleep per unit of compute): it is still running when the other is placed.
+        var slowed = running.Placement.Select(p => (Node: p.NodeId, Slowdown: fixture.Cluster.Silos.Single(s => s.Name == p.SiloName).ServiceProvider.GetRequiredService<ComputeSlowdown>())).ToArray();
+        foreach (var (node, slowdown) in slowed) slowdown.Set(node, TimeSpan.FromMilliseconds(100));
+        using var watch = new CancellationTokenSource();
+        var doubleBooked = new List<string>();
+        var sampler = DoubleBookingSampler.Sample([silent, queued], Scheduler, doubleBooked, watch.Token);
+        SchedulerCallFaults.Silence(silentSpec.JobId);
+        try
+        {
+            await RestartScheduler();
+            await Eventually.True(() => Task.FromResult(SchedulerCallFaults.Unanswered(silentSpec.JobId) >= 3), TimeSpan.FromSeconds(90),
+                "the job to leave the scheduler's question unanswered three times");
+            Assert.Empty(await Scheduler.GetPlacement(silentSpec.JobId)); // the rebuilt table does not know it
+
+            await queued.Submit(queuedSpec);
+            var placed = await Eventually.Value(() => Scheduler.GetPlacement(queuedSpec.JobId), p => p.Count > 0, Deadline, "the submitted job to be placed");
+            var silentNow = await silent.GetStatus();
+            Assert.True(silentNow.State == JobState.Running && silentNow.CompletedSteps < silentSpec.Steps,
+                $"the silent job no longer ran when the other was placed ({silentNow.State}, step {silentNow.CompletedSteps}): the test proves nothing");
+            Assert.True(SchedulerCallFaults.Unanswered(silentSpec.JobId) > 0 && (await Scheduler.GetPlacement(silentSpec.JobId)).Count == 0,
+                "the silent job was reconciled before the other was placed: the test proves nothing");
+            Assert.True(!placed.Intersect(held).Any(), $"placed on {string.Join(", ", placed)}, but the silent job runs on {string.Join(", ", held)}");
+        }
+        finally
+        {
+            SchedulerCallFaults.Answer(silentSpec.JobId);
+        }
+        try
+        {
+            // It answers: its placement is adopted, with the event that says so.
+            var reconciled = await Eventually.Value(() => Task.FromResult(events.Events.FirstOrDefault(e => e.JobId == silentSpec.JobId && e.Kind == ClusterEventKind.PlacementReconciled)),
+                e => e is not null, TimeSpan.FromSeconds(90), "a PlacementReconciled event for the job that did not answer");
+            Assert.Contains("adopted", reconciled!.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            foreach (var (node, slowdown) in slowed) slowdown.Clear(node);
+        }
+        try
+        {
+            foreach (var (job, spec) in new[] { (silent, silentSpec), (queued, queuedSpec) })
+            {
+                var done = await Finished(job);
+                Assert.True(done.State == JobState.Completed, $"job {spec.JobId} ended {done.State}: {done.Error}");
+                await AssertReferenceTrajectory(job, spec);
+            }
+        }
+        finally
+        {
+            await watch.CancelAsync();
+            await sampler;
+        }
+        Assert.True(doubleBooked.Count == 0, $"nodes held by two jobs at once: {string.Join("; ", doubleBooked.Distinct().Take(10))}");
     }
 }

@@ -13,11 +13,17 @@ internal sealed class SchedulerTableHarness
     private readonly HashSet<string> _activeSilos = new(StringComparer.Ordinal);
     private long _sequence;
 
-    public SchedulerTableHarness(bool exclusiveNodes = true, TimeSpan? releaseTimeout = null)
+    public SchedulerTableHarness(bool exclusiveNodes = true, TimeSpan? releaseTimeout = null, TimeSpan? silentJobHold = null)
     {
-        Table = new SchedulerTable(new SchedulerRules(exclusiveNodes, TimeSpan.FromSeconds(5), releaseTimeout ?? TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10)),
-            () => Quotas);
+        var rules = new SchedulerRules(exclusiveNodes, TimeSpan.FromSeconds(5), releaseTimeout ?? TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10));
+        Table = new SchedulerTable(silentJobHold is { } hold ? rules with { SilentJobHold = hold } : rules, () => Quotas);
     }
+
+    /// <summary>
+    /// Jobs whose stages still run on their nodes but that the table does not hold since <see cref="Restart"/> (they
+    /// have not reported yet): the nodes' heartbeats keep listing their stages.
+    /// </summary>
+    public Dictionary<string, JobNodes> Silent { get; } = new(StringComparer.Ordinal);
 
     public SchedulerTable Table { get; }
 
@@ -36,6 +42,46 @@ internal sealed class SchedulerTableHarness
 
     /// <summary>A node stops heartbeating (its device hung, its silo died): not placeable; its stages stay in the table until their jobs move.</summary>
     public void Lose(string nodeId) => Table.Nodes[nodeId] = Table.Nodes[nodeId] with { LastHeartbeat = Now - TimeSpan.FromHours(1) };
+
+    /// <summary>
+    /// The scheduler restarts: its table's rows, waits and requests are gone, every placed job is unreported (the
+    /// registry lists it), and its stages keep running — so the nodes keep reporting them.
+    /// </summary>
+    public void Restart()
+    {
+        foreach (var (job, row) in Table.Jobs)
+        {
+            Silent[job] = row;
+            Table.Unreported[job] = Now;
+        }
+        Table.Jobs.Clear();
+        Table.Waiting.Clear();
+        Table.Pending.Clear();
+        Report();
+    }
+
+    /// <summary>A silent job answers (or asks first): its placement is adopted unless it conflicts with rows placed since. True when adopted.</summary>
+    public bool Answer(string jobId)
+    {
+        if (!Silent.Remove(jobId, out var row) || !Table.Unreported.Remove(jobId)) return false;
+        bool adopted = Table.Adopt(jobId, row).Count == 0;
+        Report();
+        AssertInvariant();
+        return adopted;
+    }
+
+    /// <summary>Every node heartbeats what it runs now: the stages of the table's rows and of silent jobs.</summary>
+    private void Report()
+    {
+        foreach (var (id, node) in Table.Nodes.ToArray())
+            if (node.Health is { } health)
+                Table.Nodes[id] = node with { Health = health with { Occupants = Occupants(id) } };
+    }
+
+    private NodeOccupant[] Occupants(string nodeId) =>
+        [.. Table.Jobs.Concat(Silent).SelectMany(j => j.Value.Nodes.Select((node, s) => (j.Key, j.Value, node, s)))
+            .Where(x => x.node == nodeId)
+            .Select(x => new NodeOccupant(x.Key, x.Value.Epoch, x.s / x.Value.StagesPerReplica, x.s % x.Value.StagesPerReplica))];
 
     public void Drain(string nodeId) => Table.Nodes[nodeId] = Table.Nodes[nodeId] with { Cordoned = true, Draining = true };
 
@@ -56,7 +102,10 @@ internal sealed class SchedulerTableHarness
     {
         var (admission, split) = ReplicaAdmission.For(jobId, request, Table);
         var decided = Table.Decide(admission, Now, _activeSilos);
+        var heldBack = SchedulerInvariant.PlacedOnHeldBack(Table, decided, Now);
+        Assert.True(heldBack.Count == 0, string.Join("; ", heldBack));
         var requests = Table.Apply(decided, Now);
+        Report();
         AssertInvariant();
         var decision = decided.Choice.Decision;
         return (decision.Placed ? new ReplicaPlacement(true, split(decision), null) : ReplicaPlacement.Refused(decision.Refusal, decision.Reason ?? ""), requests);
@@ -77,6 +126,8 @@ internal sealed class SchedulerTableHarness
     public void Release(string jobId)
     {
         Table.Release(jobId);
+        Silent.Remove(jobId); // its stages left with it
+        Report();
         AssertInvariant();
     }
 
@@ -86,5 +137,5 @@ internal sealed class SchedulerTableHarness
         Assert.True(problems.Count == 0, string.Join("; ", problems));
     }
 
-    private NodeHealth Health(string nodeId) => new(nodeId, NodeState.Ready, ++_sequence, 1, 1, 0, 0, null, Now, 0);
+    private NodeHealth Health(string nodeId) => new(nodeId, NodeState.Ready, ++_sequence, 1, 1, 0, 0, null, Now, 0) { Occupants = Occupants(nodeId) };
 }

@@ -5,16 +5,18 @@ namespace Cluster.Grains.Tests;
 
 /// <summary>
 /// Issue 13's invariant over random interleavings of submit, finish, recovery (placing again), node loss, node join,
-/// drain, preemption releases and time passing, on the scheduler's pure decision core: after every step, with exclusive
-/// nodes no node holds stages of two jobs, and no node holds more stage memory than it has; and a refusal never
-/// changes the asking job's row.
+/// drain, preemption releases, time passing, scheduler restarts (every placed job unreported, its stages still running
+/// and reported by the nodes) and silent jobs answering, on the scheduler's pure decision core: after every step, with
+/// exclusive nodes no node holds stages of two jobs, and no node holds more stage memory than it has; no placement
+/// takes a node that runs stages of a job that has not reported (within the hold); and a refusal never changes the
+/// asking job's row.
 /// </summary>
 public sealed class SchedulerTableProperties
 {
     private static readonly long[] StageMemory = [100L << 20, 300L << 20, 600L << 20];
 
     private static readonly Gen<(int Kind, int Target, int Size, int Priority)> s_step =
-        Gen.Select(Gen.Int[0, 9], Gen.Int[0, 7], Gen.Int[1, 3], Gen.Int[0, 3]);
+        Gen.Select(Gen.Int[0, 11], Gen.Int[0, 7], Gen.Int[1, 3], Gen.Int[0, 3]);
 
     [Fact]
     public void The_table_invariant_holds_after_every_decision_of_any_interleaving() =>
@@ -22,7 +24,7 @@ public sealed class SchedulerTableProperties
 
     private static void Run(bool exclusive, (int Kind, int Target, int Size, int Priority)[] steps)
     {
-        var h = new SchedulerTableHarness(exclusive, releaseTimeout: TimeSpan.FromSeconds(20));
+        var h = new SchedulerTableHarness(exclusive, releaseTimeout: TimeSpan.FromSeconds(20), silentJobHold: TimeSpan.FromSeconds(40));
         var shapes = new Dictionary<string, (int Stages, long Memory, int[] Counts)>(StringComparer.Ordinal);
         for (int i = 0; i < 4; i++) h.Join(Node(i), Memory(i));
         foreach (var (kind, target, size, priority) in steps)
@@ -58,6 +60,12 @@ public sealed class SchedulerTableProperties
                 case 7:
                     if (h.Table.Pending.Keys.FirstOrDefault() is { } asked) h.Release(asked); // a preempted job checkpointed and let go
                     break;
+                case 10:
+                    h.Restart(); // the scheduler's silo died: a new activation that knows no placement
+                    break;
+                case 11:
+                    h.Answer(job); // a silent job answers the rebuild (a no-op for one that is not silent)
+                    break;
                 default:
                     h.Advance(TimeSpan.FromSeconds(7));
                     foreach (string waiting in h.Table.Waiting.Keys.ToArray()) Ask(waiting);
@@ -68,6 +76,7 @@ public sealed class SchedulerTableProperties
 
         void Ask(string job)
         {
+            h.Answer(job); // a job that never answered is reconciled before its ask is decided
             var (stages, memory, counts) = shapes[job];
             h.Table.Jobs.TryGetValue(job, out var before);
             var (placement, _) = h.Place(job, stages, memory, counts);

@@ -1,5 +1,6 @@
 using System.Net;
 using Cluster.Grains.Compute;
+using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Grains.Tests;
 using Cluster.Silo.Configuration;
 using Cluster.Silo.Health;
@@ -17,6 +18,9 @@ namespace Cluster.Silo.Tests;
 public sealed class HealthProbeHostTests
 {
     private static readonly TimeSpan s_wait = TimeSpan.FromMinutes(2);
+
+    /// <summary>A stage the test attaches to the worker by hand (no job runs).</summary>
+    private static readonly NodeOccupant Occupant = new("probe-test", 1, 0, 0);
 
     [Fact]
     public async Task Probes_follow_start_up_a_stuck_device_worker_and_draining()
@@ -63,7 +67,7 @@ public sealed class HealthProbeHostTests
             Assert.Equal(HttpStatusCode.OK, await StatusAsync(http, HealthProbes.LivePath));
 
             // Draining: a stage still attached keeps the stopping silo draining; meanwhile ready says so and live stays 200.
-            worker.StageAttached();
+            worker.StageAttached("probe-test/0/0", Occupant);
             stopping = host.StopAsync();
             await Eventually.True(async () =>
             {
@@ -77,7 +81,7 @@ public sealed class HealthProbeHostTests
         }
         finally
         {
-            worker.StageDetached();
+            worker.StageDetached("probe-test/0/0", Occupant);
             await (stopping ?? host.StopAsync());
             if (Directory.Exists(dataRoot)) Directory.Delete(dataRoot, recursive: true);
         }
