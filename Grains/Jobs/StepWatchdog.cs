@@ -51,7 +51,7 @@ internal sealed class StepWatchdog
     public double StepTimeP99Ms => _stepTimes.Percentiles().P99;
 
     /// <summary>How long a step may run now before it counts as hung.</summary>
-    public TimeSpan Bound => DeviceHangCheck.Limit(StepTimeP99Ms, Factor, Volatile.Read(ref _warmupLeft) > 0 && WarmupBound > Floor ? WarmupBound : Floor);
+    public TimeSpan Bound => DeviceHangCheck.Limit(StepTimeP99Ms, Factor, DeviceHangCheck.FloorOf(Floor, Volatile.Read(ref _warmupLeft) > 0, WarmupBound));
 
     internal TimeProvider Time => _time;
 

@@ -19,6 +19,10 @@ internal static class DeviceHangCheck
         return scaled > floor ? scaled : floor;
     }
 
+    /// <summary>The floor of the limit: during a warm-up the warm-up limit where it is the larger, else the floor.</summary>
+    public static TimeSpan FloorOf(TimeSpan floor, bool warmingUp, TimeSpan warmupLimit) =>
+        warmingUp && warmupLimit > floor ? warmupLimit : floor;
+
     /// <summary>The reason the device counts as hung at <paramref name="now"/>, or null while it is idle or within the limit.</summary>
     public static string? HungReason(DeviceWorker worker, DateTimeOffset now, double factor, TimeSpan floor) =>
         HungReason(worker, now, new DeviceHangBounds(factor, floor, WarmupSteps: 0, WarmupLimit: floor));
@@ -30,7 +34,7 @@ internal static class DeviceHangCheck
         if (age <= TimeSpan.Zero) return null;
         double p99 = worker.StepTimes().P99;
         bool warmingUp = worker.StepsSinceWarmup < bounds.WarmupSteps;
-        var floor = warmingUp && bounds.WarmupLimit > bounds.Floor ? bounds.WarmupLimit : bounds.Floor;
+        var floor = FloorOf(bounds.Floor, warmingUp, bounds.WarmupLimit);
         var limit = Limit(p99, bounds.Factor, floor);
         if (age <= limit) return null;
         string floorText = warmingUp

@@ -30,13 +30,6 @@ internal sealed partial class SchedulerGrain(
     /// <summary>A waiting job that has not asked for this long has gone (paused, cancelled, its grain moving).</summary>
     private static readonly TimeSpan WaitingExpiry = TimeSpan.FromSeconds(10);
 
-    /// <summary>
-    /// The most a node running stages of a job that has not reported since the restart is held back (see
-    /// <see cref="SchedulerRules.SilentJobHold"/>). Long: handing out a node a live job runs on puts two jobs on one GPU,
-    /// while the usual ends come much sooner (the job answers or asks, or its idle stages are collected and leave).
-    /// </summary>
-    private static readonly TimeSpan SilentJobHold = TimeSpan.FromMinutes(10);
-
     private readonly Dictionary<string, NodeRecord> _nodes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, JobNodes> _jobs = new(StringComparer.Ordinal);
     private SchedulerTable _table = null!; // created on activation, over _nodes and _jobs
@@ -47,7 +40,7 @@ internal sealed partial class SchedulerGrain(
     {
         _activatedAt = time.GetUtcNow();
         var o = options.Value;
-        _table = new SchedulerTable(new SchedulerRules(o.ExclusiveNodes, o.NodeTimeout, o.SchedulerReleaseTimeout, WaitingExpiry) { SilentJobHold = SilentJobHold },
+        _table = new SchedulerTable(new SchedulerRules(o.ExclusiveNodes, o.NodeTimeout, o.SchedulerReleaseTimeout, WaitingExpiry),
             () => persisted.State.Quotas, _nodes, _jobs);
         _watch = this.RegisterGrainTimer(Watch, new GrainTimerCreationOptions
         {

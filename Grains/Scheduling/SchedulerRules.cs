@@ -11,7 +11,8 @@ internal sealed record SchedulerRules(bool ExclusiveNodes, TimeSpan NodeTimeout,
     /// <summary>
     /// How long, at most, a node that reports stages of a job the restarted scheduler has not heard from is kept out of
     /// placement (see <see cref="SchedulerTable.Unreported"/>). A bound, not the usual end: the job answering, asking to
-    /// be placed or releasing ends it, and so does its stages leaving the node (an idle stage grain is collected).
+    /// be placed or releasing ends it, and so does its stages leaving the node (an idle stage grain is collected). Long:
+    /// handing out a node a live job runs on puts two jobs on one GPU.
     /// </summary>
     public TimeSpan SilentJobHold { get; init; } = TimeSpan.FromMinutes(10);
 }
