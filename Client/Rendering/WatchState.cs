@@ -54,13 +54,13 @@ internal sealed class WatchState(string jobId)
 
     public JobView? Final { get; private set; }
 
-    public bool IsTerminal => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
+    public bool IsTerminal => State.IsTerminal();
 
     /// <summary>The job's status (at start and on each poll) with its whole loss history.</summary>
     public void Apply(JobStatus status, IReadOnlyList<double>? losses = null)
     {
         // A poll can be older than a progress update that arrived meanwhile: never step backwards within an epoch.
-        if (status.Epoch < Epoch || (status.Epoch == Epoch && status.CompletedSteps < Step && !IsTerminalState(status.State))) return;
+        if (status.Epoch < Epoch || (status.Epoch == Epoch && status.CompletedSteps < Step && !status.State.IsTerminal())) return;
         State = status.State;
         Epoch = status.Epoch;
         Step = status.CompletedSteps;
@@ -129,5 +129,4 @@ internal sealed class WatchState(string jobId)
     /// <summary>Whether a cluster event concerns this job: its own, or one of a node it runs on.</summary>
     public bool Concerns(EventView e) => e.JobId == JobId || (e.JobId is null && e.NodeId is not null && Nodes.Contains(e.NodeId));
 
-    private static bool IsTerminalState(JobState s) => s is JobState.Completed or JobState.Failed or JobState.Cancelled;
 }

@@ -54,5 +54,5 @@ internal sealed record JobView(
     public bool IsElastic => MinReplicas != MaxReplicas;
 
     [JsonIgnore]
-    public bool IsTerminal => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
+    public bool IsTerminal => State.IsTerminal();
 }

@@ -1,3 +1,4 @@
+using Cluster.Grains.Interfaces.Jobs;
 using Microsoft.Extensions.Logging;
 using Orleans.Storage;
 
@@ -238,10 +239,7 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
     /// Stored state this activation must not write over: a newer epoch's, or a finished job's while this activation's
     /// is not finished (a stale activation that finished the job first; the job must not be revived).
     /// </summary>
-    private bool Supersedes(JobGrainState theirs) => theirs.Epoch > State.Epoch || (IsTerminal(theirs.State) && !IsTerminal(State.State));
-
-    private static bool IsTerminal(Interfaces.Jobs.JobState state) =>
-        state is Interfaces.Jobs.JobState.Completed or Interfaces.Jobs.JobState.Failed or Interfaces.Jobs.JobState.Cancelled;
+    private bool Supersedes(JobGrainState theirs) => theirs.Epoch > State.Epoch || (theirs.State.IsTerminal() && !State.State.IsTerminal());
 
     private GrainId ChunkId(int index) => GrainId.Create("jobloss", $"{grainId.Key}/{index}");
 

@@ -19,7 +19,7 @@ internal sealed partial class TrainingJobGrain
 
     public async Task<JobStatus> Cancel(string? reason)
     {
-        if (S.Spec is not null && !IsTerminal(S.State))
+        if (S.Spec is not null && !S.State.IsTerminal())
         {
             await _narrator.CancelRequested(reason, OperatorCalls.CurrentPrincipal);
         }
@@ -29,7 +29,7 @@ internal sealed partial class TrainingJobGrain
     public Task<JobStatus> Pause(string? reason)
     {
         // Read now: the loop that narrates the pause later runs in the submitter's call context, not this one.
-        if (S.Spec is not null && !IsTerminal(S.State) && S.State != JobState.Paused) _pausedBy = (JobNarrator.Trimmed(reason), OperatorCalls.CurrentPrincipal);
+        if (S.Spec is not null && !S.State.IsTerminal() && S.State != JobState.Paused) _pausedBy = (JobNarrator.Trimmed(reason), OperatorCalls.CurrentPrincipal);
         return Pause();
     }
 
@@ -40,7 +40,7 @@ internal sealed partial class TrainingJobGrain
         string jobId = this.GetPrimaryKeyString();
         if (update.Priority is null && update.MaxReplicas is null)
             throw new JobSpecInvalidException(["nothing to update: give a new priority and/or a new maxReplicas."]);
-        if (IsTerminal(S.State))
+        if (S.State.IsTerminal())
             throw new InvalidOperationException($"Job {jobId} is {S.State}; a finished job cannot be updated. Clone it to run it again with other settings.");
         var before = S.Spec!;
         var spec = before with { Priority = update.Priority ?? before.Priority, MaxReplicas = update.MaxReplicas ?? before.MaxReplicas };
@@ -70,7 +70,7 @@ internal sealed partial class TrainingJobGrain
     {
         RequireSubmitted();
         string jobId = this.GetPrimaryKeyString();
-        if (!IsTerminal(S.State))
+        if (!S.State.IsTerminal())
             throw new InvalidOperationException($"Job {jobId} is {S.State}: only a finished job can be deleted. Cancel it first, or delete it with force (which cancels it first).");
         if (_writer.Fenced is { } fenced) throw fenced;
         if (_loop is { IsCompleted: false } loop) await loop; // it is finishing: let it write its last state first

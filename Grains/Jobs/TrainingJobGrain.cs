@@ -77,7 +77,7 @@ internal sealed partial class TrainingJobGrain(
         _checkpoints = new CheckpointCoordinator(jobId, store, GrainFactory, time, _options, logger);
         _narrator = new JobNarrator(this, jobId, _writer, time, logger, e => _recoveryTrace.Observe(WithOperatorReason(e)));
         _policy = new RecoveryPolicy(_options, time);
-        if (S.Spec is not null && !IsTerminal(S.State))
+        if (S.Spec is not null && !S.State.IsTerminal())
         {
             // The silo that ran this job went away: carry on from persisted state, narrated like any other recovery
             // (its timings counted from the last saved update, the closest this activation knows to the failure).
@@ -93,7 +93,7 @@ internal sealed partial class TrainingJobGrain(
     /// </summary>
     public Task<bool> EnsureRunning()
     {
-        if (S.Spec is null || IsTerminal(S.State) || _writer.Fenced is not null || _loop is { IsCompleted: false })
+        if (S.Spec is null || S.State.IsTerminal() || _writer.Fenced is not null || _loop is { IsCompleted: false })
             return Task.FromResult(false);
         StartLoop();
         return Task.FromResult(true);
@@ -144,7 +144,7 @@ internal sealed partial class TrainingJobGrain(
 
     public async Task<JobStatus> Cancel()
     {
-        if (S.Spec is null || IsTerminal(S.State)) return Status();
+        if (S.Spec is null || S.State.IsTerminal()) return Status();
         _mailbox.RequestCancel();
         StartLoop();
         if (_loop is not null)
@@ -158,7 +158,7 @@ internal sealed partial class TrainingJobGrain(
     public async Task<JobStatus> Pause()
     {
         RequireSubmitted();
-        if (IsTerminal(S.State) || S.State == JobState.Paused) return Status();
+        if (S.State.IsTerminal() || S.State == JobState.Paused) return Status();
         var paused = _mailbox.RequestPause();
         StartLoop();
         return await paused;
@@ -175,7 +175,7 @@ internal sealed partial class TrainingJobGrain(
     public async Task<CheckpointManifest> CheckpointNow()
     {
         RequireSubmitted();
-        if (IsTerminal(S.State) || S.State == JobState.Paused)
+        if (S.State.IsTerminal() || S.State == JobState.Paused)
         {
             var committed = await store.ListManifestsAsync(this.GetPrimaryKeyString());
             if (S.State == JobState.Paused && committed.Count > 0 && committed[^1].Step == S.CompletedSteps)
@@ -200,7 +200,7 @@ internal sealed partial class TrainingJobGrain(
         string jobId = this.GetPrimaryKeyString();
         // Restarting from the initial weights throws away every trained step: an admin's decision (the filter checked operator).
         if (step == 0) OperatorCalls.Require(OperatorRole.Admin, $"restore job {jobId} from its initial weights");
-        if (IsTerminal(S.State))
+        if (S.State.IsTerminal())
             throw new InvalidOperationException($"Job {jobId} is {S.State}; a finished job cannot be rewound. Submit a new job instead.");
         // Step 0: the initial weights — the explicit operator action that a job with lost checkpoints waits for.
         var committed = step == 0 ? [] : await store.ListManifestsAsync(jobId);
@@ -269,7 +269,7 @@ internal sealed partial class TrainingJobGrain(
             Eta = eta,
             Placement = [.. S.Placement],
             LastCheckpointStep = S.LastCheckpointStep,
-            Error = S.Error ?? (IsTerminal(S.State) ? null : _writer.Problem ?? _checkpoints.Problem),
+            Error = S.Error ?? (S.State.IsTerminal() ? null : _writer.Problem ?? _checkpoints.Problem),
             UpdatedAt = S.UpdatedAt,
             HostSilo = silo.Name,
             Priority = spec?.Priority ?? 0,
@@ -292,5 +292,4 @@ internal sealed partial class TrainingJobGrain(
             && (stored.LayersPerStage ?? []).SequenceEqual(submitted.LayersPerStage ?? []));
     }
 
-    private static bool IsTerminal(JobState state) => state is JobState.Completed or JobState.Failed or JobState.Cancelled;
 }
