@@ -74,9 +74,15 @@ public sealed class TrainingClusterOptions
     /// <summary>
     /// Hung-device detection: an operation on a device (a micro-batch's forward or backward, an optimizer step, a
     /// state export) running longer than max(this × the node's p99 step time, <see cref="DeviceHangFloor"/>) makes the
-    /// node Unhealthy, and its jobs recover as after a loss. <value>10.</value>
+    /// node Unhealthy, and its jobs recover as after a loss. <value>4.</value>
     /// </summary>
-    public double DeviceHangStepFactor { get; set; } = 10;
+    /// <remarks>
+    /// The age compared is one operation's, the p99 a whole step's device time (every micro-batch's forward and
+    /// backward plus the update: at least three operations, nine at the default four micro-batches), so 4 × p99 is
+    /// already 12–36 times a typical operation — the margin a noisy host needs — while a hang in a job of 0.5 s steps is
+    /// seen after 2 s rather than 5 s (the floor still bounds it from below).
+    /// </remarks>
+    public double DeviceHangStepFactor { get; set; } = 4;
 
     /// <summary>The least time an operation may run before it counts as hung (also the limit before any step has a time). <value>30 s.</value></summary>
     public TimeSpan DeviceHangFloor { get; set; } = TimeSpan.FromSeconds(30);

@@ -50,7 +50,7 @@ internal static class RecoveryBenchmark
 
         string root = Path.Combine(Path.GetTempPath(), "cluster-bench", "recovery-" + Guid.NewGuid().ToString("N")[..8]);
         Console.WriteLine($"recovery benchmark — demo model ({DemoPreset.Options().Model.ParameterCount:N0} parameters), {stages} stages on 3 silo processes × 2 CPU slots; " +
-                          $"{repetitions} × each of {failuresArgument} (kill -9 or SIGSTOP of a stage's or a snapshot holder's process, a hung stage device with hang limit max(10 × p99, {hangFloorSeconds} s)), " +
+                          $"{repetitions} × each of {failuresArgument} (kill -9 or SIGSTOP of a stage's or a snapshot holder's process, a hung stage device with hang limit max(4 × p99, {hangFloorSeconds} s)), " +
                           $"after step {killAfter}, at random points (seed {seed}); {Environment.ProcessorCount} cores; data and logs in {root}");
         string hangDirectory = Path.Combine(root, "hang");
         Directory.CreateDirectory(hangDirectory);
