@@ -14,7 +14,8 @@ internal static class EventLine
 
     private static string Colour(ClusterEventKind kind) => kind switch
     {
-        ClusterEventKind.NodeLost or ClusterEventKind.JobRecovering or ClusterEventKind.CheckpointRejected => "red",
+        // A failed preemption checkpoint: the job keeps nodes another job waits for.
+        ClusterEventKind.NodeLost or ClusterEventKind.JobRecovering or ClusterEventKind.CheckpointRejected or ClusterEventKind.PreemptionFailed => "red",
         // A replica count change (shrink after a failure, growth onto free nodes) is a decision worth a look, like a drain.
         ClusterEventKind.WaitingForCapacity or ClusterEventKind.JobPreempted or ClusterEventKind.StragglerFlagged or ClusterEventKind.NodeDraining or ClusterEventKind.NodeCordoned
             or ClusterEventKind.ReplicasChanged => "yellow",

@@ -52,6 +52,9 @@ internal static class NodesRenderer
         if (n.Draining) flags.Add($"[yellow]draining[/]{because}");
         else if (n.Cordoned) flags.Add($"[yellow]cordoned[/]{because}");
         if (n.Straggler is not null) flags.Add("[yellow]straggler[/]");
+        if (n.HeldBackFor is { Count: > 0 } jobs)
+            flags.Add($"[yellow]held back[/] (for {Markup.Escape(string.Join(", ", jobs))}" +
+                      (n.HeldBackUntil is { } until ? $", until {Formats.Time(until)})" : ")"));
         if (n.ErrorCount > 0) flags.Add($"[red]{n.ErrorCount} error(s)[/]");
         return flags.Count == 0 ? "[grey]-[/]" : string.Join(" ", flags);
     }

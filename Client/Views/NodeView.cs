@@ -4,7 +4,9 @@ namespace Cluster.Client.Views;
 
 /// <summary>One node as <c>nodes</c> shows it. <see cref="State"/> is the last heartbeat's state, "Lost" when the
 /// scheduler considers the node failed, "Unknown" before its first heartbeat. <see cref="Reason"/>: why an operator
-/// cordoned or drained it, when they said.</summary>
+/// cordoned or drained it, when they said. <see cref="HeldBackFor"/>: after a scheduler restart, the jobs (not yet
+/// reported to it) whose stages the node says it runs, for which it is kept out of placement from
+/// <see cref="HeldBackSince"/> until <see cref="HeldBackUntil"/> at the latest; null when it is not held.</summary>
 internal sealed record NodeView(
     string NodeId,
     string Silo,
@@ -24,7 +26,10 @@ internal sealed record NodeView(
     int ErrorCount,
     string? LastError,
     IReadOnlyList<string> Stages,
-    string? Reason = null)
+    string? Reason = null,
+    IReadOnlyList<string>? HeldBackFor = null,
+    DateTimeOffset? HeldBackSince = null,
+    DateTimeOffset? HeldBackUntil = null)
 {
     public static NodeView From(NodeInfo node, DateTimeOffset now) => new(
         node.Capabilities.NodeId,
@@ -45,5 +50,8 @@ internal sealed record NodeView(
         node.Health?.ErrorCount ?? 0,
         node.Health?.LastError,
         node.Stages,
-        node.Reason);
+        node.Reason,
+        node.HeldBack?.JobIds,
+        node.HeldBack?.Since,
+        node.HeldBack?.Until);
 }

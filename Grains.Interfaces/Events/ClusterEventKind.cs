@@ -83,4 +83,11 @@ public enum ClusterEventKind
 
     /// <summary>An operator deleted a finished job (with <c>--purge</c>: its checkpoints too).</summary>
     JobDeleted = 25,
+
+    /// <summary>
+    /// A job asked to checkpoint and free its nodes for a higher-priority one could not commit the checkpoint: it keeps
+    /// its nodes and trains on, tries again, and the scheduler stops waiting for it (it asks another job or tells the
+    /// waiting one why). A preemption that succeeds is <see cref="JobPreempted"/>.
+    /// </summary>
+    PreemptionFailed = 26,
 }

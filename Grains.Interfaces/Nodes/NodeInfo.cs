@@ -4,7 +4,8 @@ namespace Cluster.Grains.Interfaces.Nodes;
 /// The scheduler's view of a node: what it offers, its latest heartbeat and what runs on it (labels "job/sN").
 /// <see cref="Cordoned"/>: takes no new stages; <see cref="Draining"/>: its stages are moving away; <see cref="Straggler"/>:
 /// why a job flagged it as slow, if one did; <see cref="Lost"/>: the scheduler considers it failed; <see cref="Reason"/>: why
-/// an operator cordoned or drained it, if they said.
+/// an operator cordoned or drained it, if they said; <see cref="HeldBack"/>: a restarted scheduler keeps it out of placement
+/// for jobs that have not reported yet (null: not held).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("cluster.NodeInfo")]
 public sealed record NodeInfo(
@@ -16,4 +17,5 @@ public sealed record NodeInfo(
     [property: Id(5)] bool Draining = false,
     [property: Id(6)] string? Straggler = null,
     [property: Id(7)] bool Lost = false,
-    [property: Id(8)] string? Reason = null);
+    [property: Id(8)] string? Reason = null,
+    [property: Id(9)] NodeHold? HeldBack = null);

@@ -59,6 +59,15 @@ public sealed class TrainingClusterOptions
     /// </summary>
     public TimeSpan SchedulerReleaseTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// After the scheduler restarts (its silo died), how long, at most, it keeps a node out of placement while the node
+    /// reports stages of a job that has not yet told the new scheduler what it holds (the job's grain moving, its silo
+    /// slow). The job answering, asking to be placed or releasing ends the hold sooner, and so do its stages leaving the
+    /// node. Too short and a live job's nodes may be handed to another job (two jobs on one GPU); too long and the nodes
+    /// of a job that is really gone stay idle that long. <c>nodes</c> shows a held node and until when. <value>10 min.</value>
+    /// </summary>
+    public TimeSpan SchedulerSilentJobHold { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How often a job running fewer replicas than its maximum asks the scheduler for free nodes to grow onto (at a step boundary). <value>2 s.</value></summary>
     public TimeSpan ReplicaGrowthInterval { get; set; } = TimeSpan.FromSeconds(2);
 
@@ -189,6 +198,9 @@ public sealed class TrainingClusterOptions
             problems.Add($"{nameof(ReplicaGrowthInterval)} = {ReplicaGrowthInterval}: must be positive (e.g. 00:00:02).");
         if (SchedulerReleaseTimeout <= HeartbeatPeriod)
             problems.Add($"{nameof(SchedulerReleaseTimeout)} = {SchedulerReleaseTimeout} must exceed {nameof(HeartbeatPeriod)} = {HeartbeatPeriod} (e.g. 00:02:00): a job needs a step and a checkpoint to free its nodes.");
+        if (SchedulerSilentJobHold <= NodeTimeout)
+            problems.Add($"{nameof(SchedulerSilentJobHold)} = {SchedulerSilentJobHold} must exceed {nameof(NodeTimeout)} = {NodeTimeout} (e.g. 00:10:00): " +
+                         "a restarted scheduler would hand out the nodes of a running job that has not reported yet, putting two jobs on one node.");
         if (ScaleUpMinGain is < 0 or > 10 || double.IsNaN(ScaleUpMinGain))
             problems.Add($"{nameof(ScaleUpMinGain)} = {ScaleUpMinGain}: must be between 0 and 10 (e.g. 0.1 for 10 %).");
         if (StragglerFactor <= 1 || double.IsNaN(StragglerFactor))

@@ -40,7 +40,7 @@ internal sealed partial class SchedulerGrain(
     {
         _activatedAt = time.GetUtcNow();
         var o = options.Value;
-        _table = new SchedulerTable(new SchedulerRules(o.ExclusiveNodes, o.NodeTimeout, o.SchedulerReleaseTimeout, WaitingExpiry),
+        _table = new SchedulerTable(new SchedulerRules(o.ExclusiveNodes, o.NodeTimeout, o.SchedulerReleaseTimeout, WaitingExpiry, o.SchedulerSilentJobHold),
             () => persisted.State.Quotas, _nodes, _jobs);
         _watch = this.RegisterGrainTimer(Watch, new GrainTimerCreationOptions
         {
@@ -164,19 +164,21 @@ internal sealed partial class SchedulerGrain(
     {
         var stagesByNode = _jobs.SelectMany(j => j.Value.Nodes.Select((node, stage) => (node, label: $"{j.Key}/{j.Value.Labels[stage]}")))
             .ToLookup(x => x.node, x => x.label, StringComparer.Ordinal);
+        var holds = _table.Holds(time.GetUtcNow());
         IReadOnlyList<NodeInfo> nodes = _nodes.Values
             .OrderBy(n => n.Capabilities.NodeId, StringComparer.Ordinal)
-            .Select(n => Info(n, stagesByNode[n.Capabilities.NodeId].ToArray()))
+            .Select(n => Info(n, stagesByNode[n.Capabilities.NodeId].ToArray(), holds.GetValueOrDefault(n.Capabilities.NodeId)))
             .ToArray();
         return Task.FromResult(nodes);
     }
 
-    private NodeInfo Info(NodeRecord n, string[] stages) =>
+    private NodeInfo Info(NodeRecord n, string[] stages, NodeHold? hold) =>
         new(n.Capabilities, n.Health, n.LastHeartbeat, stages, n.Cordoned, n.Draining, n.Straggler, _table.Lost.Contains(n.Capabilities.NodeId),
-            _operatorReasons.GetValueOrDefault(n.Capabilities.NodeId));
+            _operatorReasons.GetValueOrDefault(n.Capabilities.NodeId), hold);
 
     private NodeInfo Info(NodeRecord n) =>
-        Info(n, [.. _jobs.SelectMany(j => j.Value.Nodes.Select((node, stage) => (node, label: $"{j.Key}/{j.Value.Labels[stage]}"))).Where(x => x.node == n.Capabilities.NodeId).Select(x => x.label)]);
+        Info(n, [.. _jobs.SelectMany(j => j.Value.Nodes.Select((node, stage) => (node, label: $"{j.Key}/{j.Value.Labels[stage]}"))).Where(x => x.node == n.Capabilities.NodeId).Select(x => x.label)],
+            _table.Holds(time.GetUtcNow()).GetValueOrDefault(n.Capabilities.NodeId));
 
     /// <summary>
     /// The admission path every placement takes: the start guard (the table is rebuilt and nodes have re-registered),
@@ -291,7 +293,7 @@ internal sealed partial class SchedulerGrain(
     {
         if (_table.PreemptionFailed(jobId, epoch, reason) is not { } request) return;
         LogPreemptionFailed(logger, jobId, request.ForJob, reason);
-        await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.JobPreempted, jobId, null, request.Epoch, 0, 0, null,
+        await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.PreemptionFailed, jobId, null, request.Epoch, 0, 0, null,
             $"job {jobId} could not checkpoint to free its nodes for job {request.ForJob} ({reason}): it keeps them and tries again; the scheduler no longer waits for it"));
     }
 

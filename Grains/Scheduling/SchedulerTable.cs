@@ -70,6 +70,14 @@ internal sealed class SchedulerTable(
         return held;
     }
 
+    /// <summary>
+    /// <see cref="HeldBack"/> as the nodes view shows it: per held node, the jobs it is held for, since when the scheduler
+    /// has been asking them (the earliest) and until when the hold lasts at the latest (<see cref="SchedulerRules.SilentJobHold"/> after).
+    /// </summary>
+    public Dictionary<string, NodeHold> Holds(DateTimeOffset now) =>
+        HeldBack(now).ToDictionary(h => h.Key, h => new NodeHold([.. h.Value.Order(StringComparer.Ordinal)],
+            h.Value.Min(job => Unreported[job]), h.Value.Max(job => Unreported[job]) + rules.SilentJobHold), StringComparer.Ordinal);
+
     /// <summary>An unreported job that holds no row, within the hold: what nodes say it runs is not handed out.</summary>
     public bool IsSilent(string jobId, DateTimeOffset now) =>
         !Jobs.ContainsKey(jobId) && Unreported.TryGetValue(jobId, out var since) && now - since < rules.SilentJobHold;

@@ -79,6 +79,17 @@ public sealed class RenderingTests
     }
 
     [Fact]
+    public void A_failed_preemption_is_its_own_kind_shown_in_red_unlike_a_preemption()
+    {
+        var failed = new EventView(s_at, ClusterEventKind.PreemptionFailed, "low", null, 2, 0, 0, null,
+            "job low could not checkpoint to free its nodes for job high (storage unavailable): it keeps them and tries again; the scheduler no longer waits for it");
+        Assert.StartsWith("[red]", EventLine.Markup(failed), StringComparison.Ordinal);
+        Assert.Contains("[bold]PreemptionFailed[/]", EventLine.Markup(failed), StringComparison.Ordinal);
+        Assert.StartsWith("[yellow]", EventLine.Markup(failed with { Kind = ClusterEventKind.JobPreempted }), StringComparison.Ordinal);
+        Assert.Equal(26, (int)ClusterEventKind.PreemptionFailed); // sent and stored: appended, never renumbered
+    }
+
+    [Fact]
     public void Job_and_node_tables_render_their_rows()
     {
         var console = new TestConsole().Width(200);

@@ -49,10 +49,12 @@ public sealed class FailedPreemptionTests(PreemptionFaultClusterFixture fixture)
                 Deadline, "the high-priority job to wait");
             // The low job told the scheduler its checkpoint failed (no release timeout had to pass for it), and the
             // scheduler, with no other job to ask, tells the high-priority job why it waits.
-            var told = await Eventually.Value(() => Task.FromResult(events.Events.FirstOrDefault(e => e.JobId == low.JobId && e.Kind == ClusterEventKind.JobPreempted
-                    && e.Message.Contains("could not checkpoint to free its nodes", StringComparison.Ordinal))),
-                e => e is not null, Deadline, "the scheduler to hear that the preemption checkpoint failed");
-            Assert.Contains(high.JobId, told!.Message, StringComparison.Ordinal);
+            // A failure of its own kind: consumers switching on JobPreempted (nodes freed) must not see it as one.
+            var told = await Eventually.Value(() => Task.FromResult(events.Events.FirstOrDefault(e => e.JobId == low.JobId && e.Kind == ClusterEventKind.PreemptionFailed)),
+                e => e is not null, Deadline, "the scheduler to hear that the preemption checkpoint failed (a PreemptionFailed event)");
+            Assert.Contains("could not checkpoint to free its nodes", told!.Message, StringComparison.Ordinal);
+            Assert.Contains(high.JobId, told.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(events.Events, e => e.Kind == ClusterEventKind.JobPreempted && e.Message.Contains("could not checkpoint", StringComparison.Ordinal));
             await Eventually.True(async () => (await Scheduler.GetQueue()).Any(q => q.Ticket.JobId == high.JobId
                     && q.Reason.Contains($"Job {low.JobId} was asked to checkpoint and free its nodes for it, but its preemption checkpoint failed", StringComparison.Ordinal)),
                 Deadline, "the high-priority job's wait to say that the preemption checkpoint failed");

@@ -130,6 +130,15 @@ public sealed class SchedulerRebuildTests(SchedulerRebuildClusterFixture fixture
             await Eventually.True(() => Task.FromResult(SchedulerCallFaults.Unanswered(silentSpec.JobId) >= 3), TimeSpan.FromSeconds(90),
                 "the job to leave the scheduler's question unanswered three times");
             Assert.Empty(await Scheduler.GetPlacement(silentSpec.JobId)); // the rebuilt table does not know it
+            // The nodes view says so (what `clusterctl nodes` shows): its nodes are held back for it, for at most the
+            // configured hold (the fixture's, not the default).
+            var heldNodes = await Eventually.Value(Scheduler.GetNodes, n => held.All(id => n.Single(x => x.Capabilities.NodeId == id).HeldBack is not null),
+                Deadline, "the silent job's nodes to show as held back");
+            foreach (var node in heldNodes.Where(n => held.Contains(n.Capabilities.NodeId)))
+            {
+                Assert.Equal([silentSpec.JobId], node.HeldBack!.JobIds);
+                Assert.Equal(SchedulerRebuildClusterFixture.SilentJobHold, node.HeldBack.Until - node.HeldBack.Since);
+            }
 
             await queued.Submit(queuedSpec);
             var placed = await Eventually.Value(() => Scheduler.GetPlacement(queuedSpec.JobId), p => p.Count > 0, Deadline, "the submitted job to be placed");

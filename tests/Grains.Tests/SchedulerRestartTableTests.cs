@@ -56,6 +56,12 @@ public sealed class SchedulerRestartTableTests
         Assert.True(h.Place("first", stages: 2).Placement.Placed);
         Assert.True(h.Place("second", stages: 2).Placement.Placed);
         h.Restart();
+        var restartedAt = h.Now;
+        // The nodes view says which job each node is held for, since when and until when at the latest.
+        var holds = h.Table.Holds(h.Now);
+        Assert.Equal(Fleet, holds.Keys.Order(StringComparer.Ordinal));
+        Assert.All(h.Silent["first"].Nodes, node => Assert.Equal(["first"], holds[node].JobIds));
+        Assert.All(holds.Values, hold1 => Assert.Equal((restartedAt, restartedAt + hold), (hold1.Since, hold1.Until)));
         h.Enqueue("waiting");
         Assert.False(h.Place("waiting", stages: 1).Placement.Placed); // every node runs a silent job's stages
 
@@ -70,6 +76,7 @@ public sealed class SchedulerRestartTableTests
         h.Advance(hold + TimeSpan.FromSeconds(1));
         Assert.False(h.Table.IsSilent("second", h.Now));
         Assert.Empty(h.Table.HeldBack(h.Now));
+        Assert.Empty(h.Table.Holds(h.Now));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Scheduling;
@@ -15,8 +16,9 @@ internal sealed class SchedulerTableHarness
 
     public SchedulerTableHarness(bool exclusiveNodes = true, TimeSpan? releaseTimeout = null, TimeSpan? silentJobHold = null)
     {
-        var rules = new SchedulerRules(exclusiveNodes, TimeSpan.FromSeconds(5), releaseTimeout ?? TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10));
-        Table = new SchedulerTable(silentJobHold is { } hold ? rules with { SilentJobHold = hold } : rules, () => Quotas);
+        var rules = new SchedulerRules(exclusiveNodes, TimeSpan.FromSeconds(5), releaseTimeout ?? TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10),
+            silentJobHold ?? new TrainingClusterOptions().SchedulerSilentJobHold);
+        Table = new SchedulerTable(rules, () => Quotas);
     }
 
     /// <summary>

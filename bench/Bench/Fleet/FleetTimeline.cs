@@ -10,7 +10,7 @@ internal sealed class FleetTimeline(DateTimeOffset start)
     private static readonly HashSet<ClusterEventKind> s_shown =
     [
         ClusterEventKind.NodeJoined, ClusterEventKind.NodeLost, ClusterEventKind.NodeRecovered, ClusterEventKind.JobPreempted,
-        ClusterEventKind.JobUnpaused, ClusterEventKind.JobRecovering, ClusterEventKind.JobReplaced, ClusterEventKind.JobRestored,
+        ClusterEventKind.PreemptionFailed, ClusterEventKind.JobUnpaused, ClusterEventKind.JobRecovering, ClusterEventKind.JobReplaced, ClusterEventKind.JobRestored,
         ClusterEventKind.JobResumed, ClusterEventKind.WaitingForCapacity, ClusterEventKind.ReplicasChanged, ClusterEventKind.StagesMoved,
     ];
 
