@@ -17,7 +17,9 @@ namespace Cluster.Grains.Jobs;
 /// (<see cref="RetryDue"/>).</item>
 /// <item>Fenced: every shard set and manifest is written in this activation's epoch, into a shard set of its own
 /// (<see cref="ICheckpointStore"/>), so a stale activation after a false death declaration never writes into, commits
-/// over or deletes the live one's checkpoint in progress.</item>
+/// over or deletes the live one's checkpoint in progress. An epoch has one owner: an activation claims it in job state
+/// (<see cref="JobStateWriter.ClaimEpoch"/>) durably before any stage or store sees it, and of two activations that
+/// take the same epoch at once the one whose claim lost stops there.</item>
 /// <item>Retention deletes only committed checkpoints beyond the <c>KeepCheckpoints</c> newest — ordered by epoch, then
 /// step, so a rewound or restarted timeline's new low-step checkpoints are never taken for old ones — and never the one
 /// just committed; it deletes each by its manifest, so only that checkpoint's own shard set goes. Cleanup deletes only

@@ -28,7 +28,9 @@ internal sealed class LossHistory : IReadOnlyList<double>
 
     public void AddRange(IEnumerable<double> losses)
     {
-        foreach (double loss in losses) Add(loss);
+        int start = _losses.Count;
+        _losses.AddRange(losses);
+        AppendFrom(start);
     }
 
     public void Clear() => Truncate(0);
@@ -40,7 +42,7 @@ internal sealed class LossHistory : IReadOnlyList<double>
         _losses.RemoveRange(count, _losses.Count - count);
         _digest.Dispose();
         _digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (double loss in _losses) Append(loss);
+        AppendFrom(0);
     }
 
     public List<double> GetRange(int index, int count) => _losses.GetRange(index, count);
@@ -51,6 +53,20 @@ internal sealed class LossHistory : IReadOnlyList<double>
     public IEnumerator<double> GetEnumerator() => _losses.GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>Hashes losses <paramref name="start"/> … Count-1, a block of them at a time.</summary>
+    private void AppendFrom(int start)
+    {
+        const int Block = 512;
+        Span<byte> bytes = stackalloc byte[Block * sizeof(double)];
+        for (int i = start; i < _losses.Count; i += Block)
+        {
+            int n = Math.Min(Block, _losses.Count - i);
+            for (int j = 0; j < n; j++)
+                BinaryPrimitives.WriteInt64LittleEndian(bytes[(j * sizeof(double))..], BitConverter.DoubleToInt64Bits(_losses[i + j]));
+            _digest.AppendData(bytes[..(n * sizeof(double))]);
+        }
+    }
 
     private void Append(double loss)
     {
