@@ -17,7 +17,9 @@ namespace Cluster.Grains.Jobs;
 /// (<see cref="RetryDue"/>).</item>
 /// <item>Fenced: every shard set and manifest is written in this activation's epoch, into a shard set of its own
 /// (<see cref="ICheckpointStore"/>), so a stale activation after a false death declaration never writes into, commits
-/// over or deletes the live one's checkpoint in progress.</item>
+/// over or deletes the live one's checkpoint in progress. An epoch has one owner: an activation claims it in job state
+/// (<see cref="JobStateWriter.ClaimEpoch"/>) durably before any stage or store sees it, and of two activations that
+/// take the same epoch at once the one whose claim lost stops there.</item>
 /// <item>Retention deletes only committed checkpoints beyond the <c>KeepCheckpoints</c> newest — ordered by epoch, then
 /// step, so a rewound or restarted timeline's new low-step checkpoints are never taken for old ones — and never the one
 /// just committed; it deletes each by its manifest, so only that checkpoint's own shard set goes. Cleanup deletes only
@@ -53,11 +55,12 @@ internal sealed partial class CheckpointCoordinator(string jobId, ICheckpointSto
     public string? Problem { get; private set; }
 
     /// <summary>Starts committing the durable snapshots of <paramref name="step"/> (the caller has taken them). Call only when no commit is pending.</summary>
-    public void Begin(JobSpec spec, long epoch, long step, double[] lossHistory)
+    /// <param name="losses">The step's losses since the job's last sealed loss chunk, and the hash of its whole history (<see cref="JobStateWriter.LossesForCheckpoint"/>).</param>
+    public void Begin(JobSpec spec, long epoch, long step, CheckpointLossSlice losses)
     {
         if (_commit is not null) throw new InvalidOperationException($"Job {jobId}: a checkpoint commit (step {_commitStep}) is still pending.");
         _commitStep = step;
-        _commit = Commit(spec, epoch, step, lossHistory);
+        _commit = Commit(spec, epoch, step, losses);
     }
 
     /// <summary>The commit that finished since the last call: its manifest when it committed; null when none finished or it failed (then deferred).</summary>
@@ -117,16 +120,17 @@ internal sealed partial class CheckpointCoordinator(string jobId, ICheckpointSto
         LogCommitFailed(logger, e, jobId, step, _failures);
     }
 
-    private async Task<CheckpointManifest> Commit(JobSpec spec, long epoch, long step, double[] lossHistory)
+    private async Task<CheckpointManifest> Commit(JobSpec spec, long epoch, long step, CheckpointLossSlice losses)
     {
         using var activity = Telemetry.TrainingActivities.CheckpointCommit(jobId, epoch, step);
         long started = time.GetTimestamp();
         var plan = JobSpecs.PlanOf(spec);
         var shards = await Task.WhenAll(Enumerable.Range(0, plan.StageCount)
             .Select(s => grains.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, s)).WaitDurable(epoch, step)));
-        // The step losses go into a file of the shard set, the manifest only names it: its size stays O(1) in the step count.
-        var lossLog = await CheckpointLosses.WriteAsync(store, jobId, epoch, step, lossHistory);
-        var manifest = ManifestOf(jobId, spec, plan, epoch, step, time.GetUtcNow(), [.. shards.SelectMany(s => s)], lossHistory, lossLog);
+        // The step losses since the job's last sealed loss chunk go into a file of the shard set, the manifest only names
+        // it: what a checkpoint writes stays O(1) in the step count (CheckpointLosses).
+        var lossLog = await CheckpointLosses.WriteAsync(store, jobId, epoch, step, losses);
+        var manifest = ManifestOf(jobId, spec, plan, epoch, step, time.GetUtcNow(), [.. shards.SelectMany(s => s)], losses.StepLoss, lossLog);
         await store.CommitManifestAsync(manifest);
         Hosting.TrainingMetrics.CheckpointCommitted(jobId, time.GetElapsedTime(started));
         LogCommitted(logger, jobId, step, manifest.Shards.Count);
@@ -139,7 +143,7 @@ internal sealed partial class CheckpointCoordinator(string jobId, ICheckpointSto
     /// file (<see cref="CheckpointLosses"/>), never the loss history itself.
     /// </summary>
     internal static CheckpointManifest ManifestOf(string jobId, JobSpec spec, StagePlan plan, long epoch, long step, DateTimeOffset createdAt,
-        IReadOnlyList<ShardRecord> shards, IReadOnlyList<double> lossHistory, LossLogRecord? lossLog) => new()
+        IReadOnlyList<ShardRecord> shards, double? stepLoss, LossLogRecord? lossLog) => new()
     {
         JobId = jobId,
         Step = step,
@@ -152,7 +156,7 @@ internal sealed partial class CheckpointCoordinator(string jobId, ICheckpointSto
         DataSeed = spec.DataSeed,
         MicroBatches = spec.MicroBatches,
         MicroBatchSize = spec.MicroBatchSize,
-        Loss = step > 0 ? lossHistory[(int)step - 1] : null,
+        Loss = step > 0 ? stepLoss : null,
         LossLog = lossLog,
     };
 

@@ -26,4 +26,11 @@ public sealed class JobGrainState
 
     /// <summary>Sealed loss chunks (<see cref="LossChunk"/> records 0 … n-1) that precede <see cref="LossTail"/>.</summary>
     [Id(11)] public int LossChunks { get; set; }
+
+    /// <summary>
+    /// The activation that claimed <see cref="Epoch"/> (its <see cref="JobStateWriter.ActivationId"/>): with the epoch, the
+    /// identity writes are fenced by, so two activations that take the same epoch at once are told apart. Null in state
+    /// saved before it existed (then the epoch alone decides).
+    /// </summary>
+    [Id(12)] public string? Owner { get; set; }
 }

@@ -1,3 +1,4 @@
+using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Interfaces.Jobs;
 using Microsoft.Extensions.Logging;
 using Orleans.Storage;
@@ -11,14 +12,21 @@ namespace Cluster.Grains.Jobs;
 /// and at most one drain runs at a time.</item>
 /// <item>Every <see cref="Request"/> is covered by a write that started after it (versions <c>_requested</c> ≥
 /// <c>_written</c>); <see cref="Flush"/> returns once the state as of its call is durable.</item>
-/// <item>A write that lost an ETag race, or whose outcome was unknown (a timeout after the server applied it, which
-/// leaves a stale ETag), is reconciled by re-reading: stored state of a newer epoch, or of a job another activation finished, fences this activation off
-/// (<see cref="JobFencedException"/>); otherwise this activation's state is written over it with the fresh ETag.</item>
+/// <item>Writes are fenced by (epoch, owner): every activation has an identity of its own (<see cref="ActivationId"/>)
+/// and takes a new epoch only through <see cref="ClaimEpoch"/>, which records it as the epoch's owner. A write that lost
+/// an ETag race, or whose outcome was unknown (a timeout after the server applied it, which leaves a stale ETag), is
+/// reconciled by re-reading: stored state of a newer epoch, of the same epoch claimed by another activation (two that
+/// took the same epoch at once: the first durable claim wins), or of a job another activation finished, fences this
+/// activation off (<see cref="JobFencedException"/>); otherwise this activation's state is written over it with the
+/// fresh ETag.</item>
 /// <item>A failed write never reaches the job's loop: it is retried with capped exponential back-off and jitter on the
 /// injected <see cref="TimeProvider"/>; <see cref="Problem"/> says why it is late.</item>
 /// <item>What is written per step is O(1) in the step count: the loss history is sealed into
 /// <see cref="LossChunk"/> records of <see cref="LossChunkSize"/> losses, each written (before the state that counts
 /// it) once; the state carries only the tail.</item>
+/// <item>Loss-chunk writes are fenced like state writes: a chunk carries the (epoch, owner) that wrote it, is written
+/// only once this activation's claim of its epoch is durable, only over a chunk of an older claim or its own, and
+/// conditionally on the ETag it read — so a stale activation never overwrites the live one's chunk.</item>
 /// </list>
 /// State is written through <see cref="IGrainStorage"/> directly (not <c>IPersistentState</c>) so that a re-read for
 /// reconciliation never replaces the object the job is mutating.
@@ -37,9 +45,13 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
     private Task _inFlight = Task.CompletedTask;
     private long _requested;
     private long _written;
-    private readonly List<double> _losses = [];
+    private readonly LossHistory _losses = new();
     private int _durableChunks; // chunk records written that match _losses
+    private (long Epoch, string? Owner) _durableClaim; // the (epoch, owner) of the state last read or written durably
     private long _lossGeneration; // bumped when losses are truncated: a seal in flight must not count its chunk
+
+    /// <summary>This activation's identity (random, made at activation): the owner of the epochs it claims.</summary>
+    public string ActivationId { get; } = Guid.NewGuid().ToString("N");
 
     /// <summary>The live state, mutated by the job; written as it is when a write starts.</summary>
     public JobGrainState State => _grainState.State ??= new JobGrainState();
@@ -58,13 +70,55 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
 
     public void AddLoss(double loss) => _losses.Add(loss);
 
+    /// <summary>
+    /// Takes the next epoch for this activation (a new placement): the state's epoch goes up by one and names this
+    /// activation as its owner. The claim fences other activations once it is durable (flush it before acting on it).
+    /// </summary>
+    public long ClaimEpoch()
+    {
+        State.Epoch++;
+        State.Owner = ActivationId;
+        return State.Epoch;
+    }
+
     /// <summary>Drops losses after <paramref name="count"/> steps (a restore to an earlier step).</summary>
     public void TruncateLosses(int count)
     {
         if (count >= _losses.Count) return;
-        _losses.RemoveRange(count, _losses.Count - count);
+        _losses.Truncate(count);
         _durableChunks = Math.Min(_durableChunks, count / LossChunkSize);
         _lossGeneration++;
+    }
+
+    /// <summary>
+    /// What a checkpoint of the current step writes of the loss history: the losses since the last chunk sealed durably
+    /// (at least the step's own), and the hash of the whole history. O(<see cref="LossChunkSize"/>) in the step count
+    /// while chunks are being sealed; the chunks before the slice are what <see cref="EarlierLosses"/> reads back.
+    /// </summary>
+    public CheckpointLossSlice LossesForCheckpoint()
+    {
+        int from = Math.Min(_durableChunks * LossChunkSize, Math.Max(0, _losses.Count - 1));
+        return new CheckpointLossSlice(from, _losses.GetRange(from, _losses.Count - from), _losses.Sha256());
+    }
+
+    /// <summary>
+    /// The first <paramref name="count"/> losses of the job's loss log, for a restore that rebuilds a checkpoint's
+    /// history (<see cref="CheckpointLosses.ReadAsync"/>): from memory, and the sealed chunks this activation no longer
+    /// holds in memory from their records (a rewind to a step it has left); null when a record is missing.
+    /// </summary>
+    public async Task<double[]?> EarlierLosses(long count)
+    {
+        if (count <= _losses.Count) return [.. _losses.GetRange(0, (int)count)];
+        int fromMemory = _losses.Count / LossChunkSize;
+        var losses = _losses.GetRange(0, fromMemory * LossChunkSize);
+        for (int i = fromMemory; losses.Count < count; i++)
+        {
+            var chunk = new GrainState<LossChunk>(new LossChunk());
+            await storage.ReadStateAsync(LossChunkStateName, ChunkId(i), chunk);
+            if (!chunk.RecordExists || chunk.State?.Losses.Count != LossChunkSize) return null;
+            losses.AddRange(chunk.State.Losses);
+        }
+        return [.. losses.Take((int)count)];
     }
 
     /// <summary>Replaces the loss history (from a checkpoint's manifest).</summary>
@@ -94,6 +148,7 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
         }
         _losses.AddRange(State.LossTail);
         _durableChunks = State.LossChunks;
+        _durableClaim = (State.Epoch, State.Owner);
     }
 
     /// <summary>
@@ -110,7 +165,7 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
             await storage.ReadStateAsync(StateName, grainId, stored).WaitAsync(timeout, time);
             if (stored.State is { } theirs && Supersedes(theirs) && Fenced is null)
             {
-                Fenced = new JobFencedException(grainId.Key.ToString()!, State.Epoch, theirs.Epoch);
+                Fenced = FencedBy(theirs.Epoch, theirs.Owner);
                 LogFenced(logger, grainId.Key.ToString()!, Fenced.Message);
             }
         }
@@ -148,11 +203,13 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
         {
             long version = _requested;
             long? checkpoint = State.LastCheckpointStep;
+            var claim = (State.Epoch, State.Owner);
             State.UpdatedAt = time.GetUtcNow();
             try
             {
                 await WriteOnce();
                 _written = Math.Max(_written, version);
+                _durableClaim = claim;
                 DurableCheckpointStep = checkpoint ?? 0;
                 if (Problem is not null) LogWriteRecovered(logger, grainId.Key.ToString()!, failures);
                 Problem = null;
@@ -187,18 +244,41 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
         }
     }
 
-    /// <summary>Writes every complete chunk of losses not yet written, then puts the rest (the tail) in the state.</summary>
+    /// <summary>
+    /// Writes every complete chunk of losses not yet written, then puts the rest (the tail) in the state. Fenced: only
+    /// once this activation's claim of its epoch is durable (until then the losses wait in the tail), and a chunk is
+    /// written only over an older claim's or this claim's own, conditionally on the ETag read with it.
+    /// </summary>
     private async Task SealLossChunks()
     {
-        while (_durableChunks < _losses.Count / LossChunkSize)
+        bool claimDurable = _durableClaim == (State.Epoch, State.Owner);
+        while (claimDurable && _durableChunks < _losses.Count / LossChunkSize)
         {
             int index = _durableChunks;
             long generation = _lossGeneration;
-            var chunk = new GrainState<LossChunk>(new LossChunk { Losses = _losses.GetRange(index * LossChunkSize, LossChunkSize) });
-            var stored = new GrainState<LossChunk>(new LossChunk());
-            await storage.ReadStateAsync(LossChunkStateName, ChunkId(index), stored); // a rewound timeline may have written it before
-            (chunk.ETag, chunk.RecordExists) = (stored.ETag, stored.RecordExists);
-            await storage.WriteStateAsync(LossChunkStateName, ChunkId(index), chunk);
+            var chunk = new GrainState<LossChunk>(new LossChunk
+            {
+                Losses = _losses.GetRange(index * LossChunkSize, LossChunkSize),
+                Epoch = State.Epoch,
+                Owner = State.Owner,
+            });
+            for (int attempt = 1; ; attempt++)
+            {
+                var stored = new GrainState<LossChunk>(new LossChunk());
+                await storage.ReadStateAsync(LossChunkStateName, ChunkId(index), stored); // a rewound timeline may have written it before
+                if (stored.RecordExists && stored.State is { } theirs && ClaimedByOther(theirs.Epoch, theirs.Owner))
+                    throw FencedBy(theirs.Epoch, theirs.Owner);
+                (chunk.ETag, chunk.RecordExists) = (stored.ETag, stored.RecordExists);
+                try
+                {
+                    await storage.WriteStateAsync(LossChunkStateName, ChunkId(index), chunk);
+                    break;
+                }
+                catch (Exception e) when (attempt < 3 && (e is InconsistentStateException || e.InnerException is InconsistentStateException))
+                {
+                    // Written under this activation since it read it: read again (a newer claim's chunk fences it).
+                }
+            }
             if (generation == _lossGeneration) _durableChunks = index + 1;
         }
         State.LossChunks = _durableChunks;
@@ -214,6 +294,10 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
     {
         await _inFlight;
         if (Fenced is not null) throw Fenced;
+        var stored = new GrainState<JobGrainState>(new JobGrainState());
+        await storage.ReadStateAsync(StateName, grainId, stored);
+        if (stored.State is { } theirs && ClaimedByOther(theirs.Epoch, theirs.Owner))
+            throw Fenced = FencedBy(theirs.Epoch, theirs.Owner);
         int chunks = Math.Max(State.LossChunks, _losses.Count / LossChunkSize);
         for (int i = 0; i < chunks; i++)
         {
@@ -221,17 +305,14 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
             await storage.ReadStateAsync(LossChunkStateName, ChunkId(i), chunk);
             if (chunk.RecordExists) await storage.ClearStateAsync(LossChunkStateName, ChunkId(i), chunk);
         }
-        var stored = new GrainState<JobGrainState>(new JobGrainState());
-        await storage.ReadStateAsync(StateName, grainId, stored);
-        if (stored.State is { } theirs && theirs.Epoch > State.Epoch)
-            throw Fenced = new JobFencedException(grainId.Key.ToString()!, State.Epoch, theirs.Epoch);
-        if (stored.RecordExists) await storage.ClearStateAsync(StateName, grainId, stored);
+        if (stored.RecordExists) await storage.ClearStateAsync(StateName, grainId, stored); // conditional on the ETag read before the chunks went
         _grainState.State = new JobGrainState();
         (_grainState.ETag, _grainState.RecordExists) = (null, false);
         _losses.Clear();
         _durableChunks = 0;
         _lossGeneration++;
         (_requested, _written) = (0, 0);
+        _durableClaim = (0, null);
         DurableCheckpointStep = 0;
     }
 
@@ -239,7 +320,18 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
     /// Stored state this activation must not write over: a newer epoch's, or a finished job's while this activation's
     /// is not finished (a stale activation that finished the job first; the job must not be revived).
     /// </summary>
-    private bool Supersedes(JobGrainState theirs) => theirs.Epoch > State.Epoch || (theirs.State.IsTerminal() && !State.State.IsTerminal());
+    private bool Supersedes(JobGrainState theirs) => ClaimedByOther(theirs.Epoch, theirs.Owner) || (theirs.State.IsTerminal() && !State.State.IsTerminal());
+
+    /// <summary>
+    /// A claim (epoch, owner) found in storage that is not this activation's to write over: a newer epoch, or this
+    /// epoch claimed by another activation. A claim without an owner (written before owners existed) is told apart
+    /// by its epoch alone.
+    /// </summary>
+    private bool ClaimedByOther(long epoch, string? owner) =>
+        epoch > State.Epoch || (epoch == State.Epoch && owner is not null && owner != State.Owner);
+
+    private JobFencedException FencedBy(long epoch, string? owner) =>
+        new(grainId.Key.ToString()!, State.Epoch, epoch, sameEpoch: epoch == State.Epoch && owner is not null && owner != State.Owner);
 
     private GrainId ChunkId(int index) => GrainId.Create("jobloss", $"{grainId.Key}/{index}");
 
@@ -249,7 +341,7 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
         var stored = new GrainState<JobGrainState>(new JobGrainState());
         await storage.ReadStateAsync(StateName, grainId, stored);
         if (stored.State is { } theirs && Supersedes(theirs))
-            throw new JobFencedException(grainId.Key.ToString()!, State.Epoch, theirs.Epoch);
+            throw FencedBy(theirs.Epoch, theirs.Owner);
         LogReconciled(logger, grainId.Key.ToString()!, stored.State?.Epoch ?? 0, stored.State?.CompletedSteps ?? 0);
         _grainState.ETag = stored.ETag;
         _grainState.RecordExists = stored.RecordExists;

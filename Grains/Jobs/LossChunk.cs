@@ -8,4 +8,10 @@ namespace Cluster.Grains.Jobs;
 public sealed class LossChunk
 {
     [Id(0)] public List<double> Losses { get; set; } = [];
+
+    /// <summary>The epoch of the activation that wrote it (0 in chunks written before it existed).</summary>
+    [Id(1)] public long Epoch { get; set; }
+
+    /// <summary>The activation that wrote it (<see cref="JobGrainState.Owner"/>; null in chunks written before it existed).</summary>
+    [Id(2)] public string? Owner { get; set; }
 }

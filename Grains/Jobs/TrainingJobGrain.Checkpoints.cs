@@ -109,10 +109,10 @@ internal sealed partial class TrainingJobGrain
         return before;
     }
 
-    /// <summary>Starts the background commit of <paramref name="step"/>'s durable snapshots (taken and counted) with the loss history up to it.</summary>
+    /// <summary>Starts the background commit of <paramref name="step"/>'s durable snapshots (taken and counted) with the losses since the last sealed loss chunk.</summary>
     private async Task BeginCommit(JobSpec spec, long step, JobState before)
     {
-        _checkpoints.Begin(spec, S.Epoch, step, [.. _writer.Losses]);
+        _checkpoints.Begin(spec, S.Epoch, step, _writer.LossesForCheckpoint());
         await Publish(JobNarrator.CheckpointingText(step));
         if (S.State == JobState.Checkpointing) // the commit goes on in the background
             await Transition(before, S.Error, Persist.None, null, publish: false);

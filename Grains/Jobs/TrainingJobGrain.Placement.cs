@@ -25,14 +25,15 @@ namespace Cluster.Grains.Jobs;
 internal sealed partial class TrainingJobGrain
 {
     /// <summary>
-    /// Takes a new epoch for a placement (durable before any stage sees it: it fences every call of the placement) and
-    /// queues the job with the scheduler. A placement without a request after the first one recovers from a failure.
+    /// Takes a new epoch for a placement, claimed by this activation (durable before any stage or store sees it: it
+    /// fences every call of the placement, and of two activations that take the same epoch at once only the first durable
+    /// claim goes on) and queues the job with the scheduler. A placement without a request after the first one recovers from a failure.
     /// </summary>
     private async Task<PlacementAttempt> BeginPlacement(JobSpec spec, PlacementRequest? request)
     {
         bool recovering = S.Epoch > 0 && request is null; // a failure (else a first placement or an operator's request)
         var started = time.GetUtcNow();
-        S.Epoch++;
+        _writer.ClaimEpoch();
         _lastSnapshotStep = -1; // stages restored from memory hand their copy to the executor
         _stragglers = new StragglerDetector(options.Value.StragglerFactor, options.Value.StragglerSteps);
         await Transition(recovering ? JobState.Recovering : JobState.Placing, S.Error, Persist.Durable, _narrator.PlacingText(request?.Why, recovering));
@@ -159,7 +160,7 @@ internal sealed partial class TrainingJobGrain
         {
             try
             {
-                if (chosen.Step > _writer.Losses.Count) rewoundLosses = await CheckpointLosses.ReadAsync(store, chosen);
+                if (chosen.Step > _writer.Losses.Count) rewoundLosses = await CheckpointLosses.ReadAsync(store, chosen, _writer.EarlierLosses);
                 await ConfigureAll(chosen, null);
                 (configured, restore, memoryStep) = (true, chosen, null);
                 _mailbox.RewindApplied(Status() with { CompletedSteps = chosen.Step, LastLoss = chosen.StepLoss });
@@ -222,7 +223,7 @@ internal sealed partial class TrainingJobGrain
         S.CompletedSteps = restoredStep;
         _writer.TruncateLosses((int)S.CompletedSteps);
         // Losses this activation no longer has (a rewind to a checkpoint of an abandoned timeline) come from the checkpoint.
-        if (_writer.Losses.Count < S.CompletedSteps) _writer.ReplaceLosses(rewoundLosses ?? await CheckpointLosses.ReadAsync(store, restore!));
+        if (_writer.Losses.Count < S.CompletedSteps) _writer.ReplaceLosses(rewoundLosses ?? await CheckpointLosses.ReadAsync(store, restore!, _writer.EarlierLosses));
         // From memory, the durable checkpoint stays what it was (not newer than the restored step); else it is the one restored.
         if (memoryStep is null) S.LastCheckpointStep = restore?.Step;
         _abort = NewAbort();

@@ -8,7 +8,9 @@ namespace Cluster.Grains.Tests;
 
 /// <summary>
 /// Issue 12, bounded state: a checkpoint's manifest is O(1) in the job's step count — it carries the step's loss and
-/// names the checkpoint's loss file; the history lives in that file. Old manifests that embed the history still read.
+/// names the checkpoint's loss file — and so is its loss file: it holds the losses since the job's last sealed loss
+/// chunk, the rest is rebuilt from the job's loss log. Whole-history loss files and old manifests that embed the
+/// history still read.
 /// </summary>
 public sealed class CheckpointManifestSizeTests : IDisposable
 {
@@ -53,12 +55,68 @@ public sealed class CheckpointManifestSizeTests : IDisposable
         await Assert.ThrowsAsync<CheckpointCorruptException>(() => CheckpointLosses.ReadAsync(store, unnamed));
     }
 
+    [Fact]
+    public async Task A_checkpoint_of_a_million_step_job_writes_only_the_losses_since_the_last_sealed_chunk_and_restores_rebuild_the_whole_history()
+    {
+        var store = new FileSystemCheckpointStore(_root);
+        using var writers = new JobStateWriters();
+        var storage = writers.NewStorage();
+        var grain = GrainId.Create("trainingjob", "size");
+        var writer = JobStateWriters.Writer(storage, grain);
+        await writer.ReadAsync();
+        writer.State.Spec = TinyJob.Spec("size", steps: 1_000_000);
+        writer.ClaimEpoch();
+        await writer.Flush();
+        double[] losses = Losses(1_000_000);
+        foreach (double loss in losses) writer.AddLoss(loss);
+        writer.State.CompletedSteps = losses.Length;
+        await writer.Flush(); // the job's per-step saves seal its losses into chunks
+
+        var (manifest, _) = await Commit(store, losses.Length, writer.LossesForCheckpoint());
+        long fileBytes = (await store.ReadShardAsync(manifest, CheckpointLosses.FileName)).Length;
+        Assert.True(fileBytes is > 0 and <= JobStateWriter.LossChunkSize * sizeof(double),
+            $"the checkpoint of step 1,000,000 wrote a {fileBytes}-byte loss file (the whole history is {losses.Length * sizeof(double)} bytes)");
+        Assert.Equal(BitConverter.DoubleToInt64Bits(losses[^1]), BitConverter.DoubleToInt64Bits(manifest.StepLoss!.Value));
+        var listed = (await store.ListManifestsAsync("size")).Single(m => m.Step == losses.Length);
+
+        // A new activation of the job (its log read back from the chunk records) rebuilds the whole history bit for bit.
+        var next = JobStateWriters.Writer(storage, grain);
+        await next.ReadAsync();
+        AssertSame(losses, await CheckpointLosses.ReadAsync(store, listed, next.EarlierLosses));
+        // So does one that went back to step 1,000 (a rewind): the sealed chunks it no longer holds come from their records.
+        next.TruncateLosses(1000);
+        AssertSame(losses, await CheckpointLosses.ReadAsync(store, listed, next.EarlierLosses));
+
+        // Earlier losses that are not the checkpoint's history are refused, as is a restore that has none to give.
+        await Assert.ThrowsAsync<CheckpointCorruptException>(() => CheckpointLosses.ReadAsync(store, listed, n => Task.FromResult<double[]?>(new double[n])));
+        await Assert.ThrowsAsync<CheckpointCorruptException>(() => CheckpointLosses.ReadAsync(store, listed));
+
+        // At a chunk boundary the file still holds the step's own loss, and a fresh job (nothing sealed) writes them all.
+        var boundary = JobStateWriters.Writer(storage, GrainId.Create("trainingjob", "size-boundary"));
+        await boundary.ReadAsync();
+        boundary.ClaimEpoch();
+        await boundary.Flush();
+        foreach (double loss in losses.Take(2 * JobStateWriter.LossChunkSize)) boundary.AddLoss(loss);
+        var unsealed = boundary.LossesForCheckpoint();
+        Assert.Equal(0, unsealed.From);
+        await boundary.Flush();
+        var sealedSlice = boundary.LossesForCheckpoint();
+        Assert.Equal(2 * JobStateWriter.LossChunkSize - 1, sealedSlice.From);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(losses[(2 * JobStateWriter.LossChunkSize) - 1]), BitConverter.DoubleToInt64Bits(sealedSlice.StepLoss!.Value));
+        Assert.Equal(unsealed.HistorySha256, sealedSlice.HistorySha256);
+    }
+
+    private static void AssertSame(double[] expected, double[] actual) =>
+        Assert.True(expected.Select(BitConverter.DoubleToInt64Bits).SequenceEqual(actual.Select(BitConverter.DoubleToInt64Bits)), "the rebuilt loss history differs");
+
+    private static double[] Losses(long steps) => [.. Enumerable.Range(0, (int)steps).Select(i => 5.545177444479562 / (1 + (i * 1e-3)))];
+
     /// <summary>Commits a checkpoint at <paramref name="step"/> the way the job's checkpoint coordinator does (loss file, then manifest).</summary>
-    private static async Task<(CheckpointManifest Manifest, double[] Losses)> Commit(ICheckpointStore store, long step)
+    private static async Task<(CheckpointManifest Manifest, double[] Losses)> Commit(ICheckpointStore store, long step, CheckpointLossSlice? slice = null)
     {
         var spec = TinyJob.Spec("size", stages: 2, steps: (int)step);
         var plan = JobSpecs.PlanOf(spec);
-        double[] losses = [.. Enumerable.Range(0, (int)step).Select(i => 5.545177444479562 / (1 + (i * 1e-3)))];
+        double[] losses = Losses(step);
         var shards = new List<ShardRecord>();
         for (int unit = 0; unit < plan.UnitsPerStage.Sum(); unit++)
         {
@@ -67,8 +125,8 @@ public sealed class CheckpointManifestSizeTests : IDisposable
             await store.WriteShardAsync("size", 1, step, name, content);
             shards.Add(new ShardRecord(unit < plan.UnitsPerStage[0] ? 0 : 1, unit, $"unit{unit}", name, content.Length, Convert.ToHexStringLower(SHA256.HashData(content))));
         }
-        var lossLog = await CheckpointLosses.WriteAsync(store, "size", 1, step, losses);
-        var manifest = CheckpointCoordinator.ManifestOf("size", spec, plan, 1, step, DateTimeOffset.UnixEpoch, shards, losses, lossLog);
+        var lossLog = await CheckpointLosses.WriteAsync(store, "size", 1, step, slice ?? CheckpointLossSlice.Whole(losses));
+        var manifest = CheckpointCoordinator.ManifestOf("size", spec, plan, 1, step, DateTimeOffset.UnixEpoch, shards, losses[^1], lossLog);
         await store.CommitManifestAsync(manifest);
         return (manifest, losses);
     }

@@ -82,6 +82,94 @@ public sealed class JobOwnershipTests : IDisposable
     }
 
     [Fact]
+    public async Task Two_activations_that_claim_the_same_epoch_at_once_end_with_one_owner()
+    {
+        var storage = _writers.NewStorage();
+        var grain = GrainId.Create("trainingjob", "same-epoch");
+        var previous = JobStateWriters.Writer(storage, grain);
+        await previous.ReadAsync();
+        previous.State.Spec = TinyJob.Spec("same-epoch", steps: 20);
+        previous.ClaimEpoch();
+        previous.State.CompletedSteps = 7;
+        await previous.Flush();
+
+        // The job's silo was declared dead: two activations read its state (epoch 1) and each places it in epoch 2.
+        var first = JobStateWriters.Writer(storage, grain);
+        var second = JobStateWriters.Writer(storage, grain);
+        await first.ReadAsync();
+        await second.ReadAsync();
+        Assert.NotEqual(first.ActivationId, second.ActivationId);
+        Assert.Equal(2, first.ClaimEpoch());
+        Assert.Equal(2, second.ClaimEpoch());
+
+        // The first durable claim of epoch 2 wins; the other learns at its write that the epoch is taken, not its own.
+        await first.Flush();
+        var lost = await Assert.ThrowsAsync<JobFencedException>(second.Flush);
+        Assert.Contains("claimed epoch 2 first", lost.Message, StringComparison.Ordinal);
+        Assert.False(await second.StillOwns(TimeSpan.FromSeconds(5)));
+        Assert.True(await first.StillOwns(TimeSpan.FromSeconds(5)));
+
+        // The winner goes on writing; the loser writes nothing more.
+        first.State.CompletedSteps = 8;
+        await first.Flush();
+        second.State.CompletedSteps = 9;
+        await Assert.ThrowsAsync<JobFencedException>(second.Flush);
+        var stored = JobStateWriters.Writer(storage, grain);
+        await stored.ReadAsync();
+        Assert.Equal(2, stored.State.Epoch);
+        Assert.Equal(first.ActivationId, stored.State.Owner);
+        Assert.Equal(8, stored.State.CompletedSteps);
+    }
+
+    [Fact]
+    public async Task A_claim_whose_write_outcome_was_unknown_is_recognised_as_its_own_when_reconciled()
+    {
+        var storage = new AppliedThenTimedOut(_writers.NewStorage());
+        var grain = GrainId.Create("trainingjob", "own-claim");
+        var writer = JobStateWriters.Writer(storage, grain);
+        await writer.ReadAsync();
+        writer.State.Spec = TinyJob.Spec("own-claim", steps: 20);
+        writer.ClaimEpoch();
+        storage.FailNextWriteAfterApplying = true;
+        await writer.Flush(); // applied, answered with a timeout (stale ETag), retried: the stored claim is its own
+        Assert.False(storage.FailNextWriteAfterApplying);
+        Assert.Null(writer.Fenced);
+        Assert.True(await writer.StillOwns(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task A_stale_activation_cannot_overwrite_the_live_ones_loss_chunks()
+    {
+        var storage = _writers.NewStorage();
+        var grain = GrainId.Create("trainingjob", "chunks");
+        var previous = JobStateWriters.Writer(storage, grain);
+        await previous.ReadAsync();
+        previous.State.Spec = TinyJob.Spec("chunks", steps: 1000);
+        previous.ClaimEpoch();
+        for (int i = 0; i < 100; i++) previous.AddLoss(1.0);
+        await previous.Flush();
+
+        // A stale activation and the live one both read epoch 1's state; the live one claims epoch 2 and seals the first
+        // chunk of losses in its own timeline.
+        var stale = JobStateWriters.Writer(storage, grain);
+        var live = JobStateWriters.Writer(storage, grain);
+        await stale.ReadAsync();
+        await live.ReadAsync();
+        live.ClaimEpoch();
+        await live.Flush();
+        for (int i = 100; i < JobStateWriter.LossChunkSize + 10; i++) live.AddLoss(2.0);
+        await live.Flush();
+
+        // The stale one's next save would seal the same chunk with its own losses: refused, and the chunk is the live one's.
+        for (int i = 100; i < JobStateWriter.LossChunkSize + 20; i++) stale.AddLoss(3.0);
+        await Assert.ThrowsAsync<JobFencedException>(stale.Flush);
+        var stored = JobStateWriters.Writer(storage, grain);
+        await stored.ReadAsync();
+        Assert.Equal(1, stored.State.LossChunks);
+        Assert.Equal(live.Losses.Select(BitConverter.DoubleToInt64Bits), stored.Losses.Select(BitConverter.DoubleToInt64Bits));
+    }
+
+    [Fact]
     public async Task When_storage_cannot_answer_the_activation_owns_the_job_as_far_as_it_knows()
     {
         var storage = _writers.NewStorage();
@@ -90,6 +178,26 @@ public sealed class JobOwnershipTests : IDisposable
         writer.State.Epoch = 1;
         Assert.True(await writer.StillOwns(TimeSpan.FromSeconds(5)));
         Assert.Null(writer.Fenced);
+    }
+
+    /// <summary>Grain storage whose next write, once asked, is applied but answered with a timeout (the caller keeps its old ETag).</summary>
+    private sealed class AppliedThenTimedOut(IGrainStorage inner) : IGrainStorage
+    {
+        public bool FailNextWriteAfterApplying { get; set; }
+
+        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
+
+        public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        {
+            string? before = grainState.ETag;
+            await inner.WriteStateAsync(stateName, grainId, grainState);
+            if (!FailNextWriteAfterApplying || stateName != JobStateWriter.StateName) return;
+            FailNextWriteAfterApplying = false;
+            grainState.ETag = before;
+            throw new TimeoutException("the answer to the write was lost");
+        }
+
+        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
     }
 
     /// <summary>Grain storage whose reads fail, as during an outage.</summary>

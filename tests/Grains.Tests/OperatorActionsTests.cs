@@ -138,6 +138,36 @@ public sealed class OperatorActionsTests(ClusterFixture fixture) : IClassFixture
         await AssertReferenceTrajectory(job, spec);
     }
 
+    /// <summary>
+    /// A checkpoint past the job's first sealed loss chunk writes only the losses since it (issue 12); a rewind forward
+    /// to it, from a step before that chunk (a checkpoint of the timeline the job rewound away from), rebuilds the whole
+    /// history from the job's chunked loss log and the checkpoint's file, checked against the manifest's history hash.
+    /// </summary>
+    [Fact]
+    public async Task Rewinding_forward_to_an_abandoned_timeline_rebuilds_its_history_from_the_loss_log_and_the_checkpoint()
+    {
+        var spec = TinyJob.Spec("rewind-forward", stages: 2, steps: 200, checkpointInterval: 0);
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await job.Submit(spec);
+        await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 5 || IsFinished(s), Deadline, "the job to pass step 5");
+        var early = await job.CheckpointNow().WaitAsync(Deadline);
+        await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 150 || IsFinished(s), Deadline, "the job to pass step 150");
+        var late = await job.CheckpointNow().WaitAsync(Deadline);
+        Assert.True(late.LossLog is { From: > 0 } log && log.From < late.Step,
+            $"the checkpoint at step {late.Step} should hold only the losses since the last sealed chunk (from {late.LossLog?.From})");
+
+        Assert.Equal(early.Step, (await job.RestoreCheckpoint(early.Step).WaitAsync(Deadline)).CompletedSteps);
+        var forward = await job.RestoreCheckpoint(late.Step).WaitAsync(Deadline);
+        Assert.Equal(late.Step, forward.CompletedSteps);
+        var expected = TinyJob.ReferenceLosses(spec);
+        var history = await job.GetLossHistory();
+        Assert.True(history.Count >= late.Step, $"the history after the rewind forward holds {history.Count} losses");
+        Assert.Equal(expected.Take((int)late.Step).Select(BitConverter.DoubleToInt64Bits), history.Take((int)late.Step).Select(BitConverter.DoubleToInt64Bits));
+        var done = await Finished(job);
+        Assert.Equal(JobState.Completed, done.State);
+        await AssertReferenceTrajectory(job, spec);
+    }
+
     [Fact]
     public async Task A_straggler_is_flagged_and_its_stage_moves_to_a_spare_node()
     {

@@ -73,8 +73,60 @@ public sealed class SplitBrainJobTests : IAsyncLifetime
         Assert.Equal(JobState.Completed, seenFromA.State);
         Assert.Equal(done.Epoch, seenFromA.Epoch);
 
-        // No committed checkpoint lost: the final one is there in the winner's epoch, and every checkpoint retention
-        // kept loads with the shards its own manifest names.
+        await AssertNoCheckpointLost(spec, done);
+    }
+
+    /// <summary>
+    /// Two activations that take the same epoch at once (issue 12: fenced by epoch and owner, not the epoch alone). The
+    /// job is paused in cluster A; cluster B activates it too, so both hold it in the same epoch; both are resumed at
+    /// once, and each takes the next epoch. Only the first durable claim of that epoch goes on: the other learns at its
+    /// claim's write that the epoch is another activation's and stops before it places a stage — long before the
+    /// winner finishes (with the epoch alone, both would train in the one epoch, each writing over the other's state
+    /// and checkpoint folder, until one finished).
+    /// </summary>
+    [Fact]
+    public async Task Two_activations_that_take_the_same_epoch_at_once_end_with_one_winner_and_the_reference_trajectory()
+    {
+        var spec = TinyJob.Spec("split-brain-same-epoch", stages: 2, steps: 60, checkpointInterval: 5) with { SnapshotInterval = 0 };
+        var inA = _a.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await inA.Submit(spec);
+        var running = await Eventually.Value(inA.GetStatus, s => s.LastCheckpointStep >= 5 || s.State is JobState.Completed or JobState.Failed,
+            TimeSpan.FromMinutes(3), "the job to commit its first checkpoint in cluster A");
+        Assert.True(running.State is JobState.Running or JobState.Checkpointing, $"job in A is {running.State} before the pause: {running.Error}");
+        var paused = await inA.Pause();
+        Assert.Equal(JobState.Paused, paused.State);
+
+        // Cluster B activates the same job: two live activations hold the paused job in one epoch.
+        var inB = _b.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        var seenByB = await inB.GetStatus();
+        Assert.Equal((JobState.Paused, paused.Epoch, paused.CompletedSteps), (seenByB.State, seenByB.Epoch, seenByB.CompletedSteps));
+
+        // Both are resumed at once: each claims epoch paused.Epoch + 1.
+        await Task.WhenAll(inA.Resume(), inB.Resume());
+        await Eventually.True(() => Task.FromResult(_a.HostOf(inA) is null || _b.HostOf(inB) is null), TimeSpan.FromMinutes(2),
+            "one of the two activations to stop once the other's claim of the same epoch fenced it");
+        bool aLost = _a.HostOf(inA) is null;
+        var winner = aLost ? inB : inA;
+        var atSplit = await winner.GetStatus();
+        Assert.True(!atSplit.State.IsTerminal() && atSplit.CompletedSteps < spec.Steps,
+            $"the losing activation stopped only once the job was over ({atSplit.State} at step {atSplit.CompletedSteps}): both trained in one epoch");
+        Assert.True(atSplit.Epoch > paused.Epoch, $"the winner runs in epoch {atSplit.Epoch}, not after the paused one ({paused.Epoch})");
+
+        var done = await Eventually.Value(winner.GetStatus, s => s.State is JobState.Completed or JobState.Failed, TimeSpan.FromMinutes(5), "the job to finish in the winner's cluster");
+        Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
+        Assert.Equal(spec.Steps, done.CompletedSteps);
+        var expected = TinyJob.ReferenceLosses(spec);
+        Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), (await winner.GetLossHistory()).Select(BitConverter.DoubleToInt64Bits));
+
+        // The loser, asked now, reads the finished job in the winner's epoch and does not start again.
+        var seenByLoser = await (aLost ? inA : inB).GetStatus();
+        Assert.Equal((JobState.Completed, done.Epoch), (seenByLoser.State, seenByLoser.Epoch));
+        await AssertNoCheckpointLost(spec, done);
+    }
+
+    /// <summary>No committed checkpoint lost: the final one is there in the winner's epoch, and every checkpoint retention kept loads with the shards its own manifest names.</summary>
+    private async Task AssertNoCheckpointLost(JobSpec spec, JobStatus done)
+    {
         var store = new FileSystemCheckpointStore(Path.Combine(_shared, "checkpoints"));
         var listed = await store.ListManifestsAsync(spec.JobId);
         Assert.Contains(listed, m => m.Step == spec.Steps && m.Epoch == done.Epoch);
