@@ -24,8 +24,13 @@ internal sealed partial class JobNarrator
     public Task WaitingForCapacity(string reason, double? since) =>
         Event(ClusterEventKind.WaitingForCapacity, Step, 0, since, reason);
 
-    public Task CoordinatorLost(double? since) =>
-        Event(ClusterEventKind.JobRecovering, Step, 0, since, $"the job's coordinator was lost at step {Step} (epoch {Epoch}); recovering");
+    /// <summary>
+    /// The job's coordinator (an earlier activation, in <paramref name="lostEpoch"/>) was lost. Published once this
+    /// activation's claim of the next epoch is durable, so of two activations that woke from the same state only the
+    /// one that owns the job narrates it; stamped with the epoch it recovers from.
+    /// </summary>
+    public Task CoordinatorLost(long lostEpoch, double? since) =>
+        Event(ClusterEventKind.JobRecovering, Step, 0, since, $"the job's coordinator was lost at step {Step} (epoch {lostEpoch}); recovering", inEpoch: lostEpoch);
 
     public Task Recovering(string reason, double? since) =>
         Event(ClusterEventKind.JobRecovering, Step, 0, since, RecoveringText(reason));

@@ -32,10 +32,13 @@ internal sealed partial class JobNarrator(Grain grain, string jobId, JobStateWri
 
     private DateTimeOffset Now => time.GetUtcNow();
 
-    /// <summary>Publishes a cluster event of this job, in its current epoch, if this activation still owns the job.</summary>
-    private async Task Event(ClusterEventKind kind, long step, long lostSteps, double? seconds, string message, string? reason = null, string? principal = null)
+    /// <summary>
+    /// Publishes a cluster event of this job, in its current epoch (or <paramref name="inEpoch"/>: an earlier one the
+    /// event is about), if this activation still owns the job.
+    /// </summary>
+    private async Task Event(ClusterEventKind kind, long step, long lostSteps, double? seconds, string message, string? reason = null, string? principal = null, long? inEpoch = null)
     {
-        long epoch = writer.State.Epoch;
+        long epoch = inEpoch ?? writer.State.Epoch;
         if (!await writer.StillOwns(OwnershipCheckTimeout))
         {
             LogSilenced(logger, jobId, kind, epoch);

@@ -56,7 +56,7 @@ internal sealed partial class TrainingJobGrain
         // traces of their own, not children of that call's finished span.
         System.Diagnostics.Activity.Current = null;
         if (_recovering is not null)
-            await _narrator.CoordinatorLost(Since());
+            _coordinatorLostIn = S.Epoch; // narrated by BeginPlacement once this activation's claim is durable
         JobPhase phase = S.State == JobState.Paused ? new JobPhase.Paused() : new JobPhase.Placing(null);
         while (phase is not JobPhase.Finished)
             phase = await Next(phase);

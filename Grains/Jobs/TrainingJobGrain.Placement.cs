@@ -37,6 +37,11 @@ internal sealed partial class TrainingJobGrain
         _lastSnapshotStep = -1; // stages restored from memory hand their copy to the executor
         _stragglers = new StragglerDetector(options.Value.StragglerFactor, options.Value.StragglerSteps);
         await Transition(recovering ? JobState.Recovering : JobState.Placing, S.Error, Persist.Durable, _narrator.PlacingText(request?.Why, recovering));
+        if (_coordinatorLostIn is { } lostEpoch)
+        {
+            _coordinatorLostIn = null;
+            await _narrator.CoordinatorLost(lostEpoch, Since());
+        }
         await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Enqueue(new JobTicket(spec.JobId, spec.Priority, spec.Team, S.SubmittedAt ?? started));
         return new PlacementAttempt(request, recovering, started);
     }

@@ -50,6 +50,7 @@ internal sealed partial class TrainingJobGrain(
     private double _secondsPerStep;
     private TaskCompletionSource<string> _abort = NewAbort();
     private (DateTimeOffset At, long StepsBefore)? _recovering; // since when, from which step: for JobResumed's timings
+    private long? _coordinatorLostIn; // the epoch of a lost coordinator this activation took over, until narrated
     private ReplicaStages _placed = ReplicaStages.None; // the stages of the latest placement (released when the job ends)
     private readonly Telemetry.RecoveryTrace _recoveryTrace = new(); // the recovery as one trace, from the events the narrator publishes
     private readonly StepWatchdog _watchdog = new(time, options.Value.StepWatchdogFactor, options.Value.StepWatchdogFloor,
