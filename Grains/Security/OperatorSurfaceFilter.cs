@@ -93,7 +93,7 @@ internal sealed partial class OperatorSurfaceFilter(ILogger<OperatorSurfaceFilte
     /// </summary>
     private bool FromSilo(IIncomingGrainCallContext context, object? proof, object? stampedAt) => IsTimerTick(context) || (siloProof is null
         ? !FromClient(context.SourceId)
-        : siloProof.Verify(SiloCallProof.TargetOf(context.TargetId), context.InterfaceName, context.MethodName, proof, stampedAt));
+        : siloProof.Verify(context.TargetId.ToString(), context.InterfaceName, context.MethodName, proof, stampedAt));
 
     /// <summary>
     /// Whether the call is a grain timer's tick: Orleans 10 runs each tick through the incoming filters as a call of

@@ -12,9 +12,9 @@ namespace Cluster.Grains.Security;
 /// host's hooks (a system target only <c>InProcessTestCluster</c> registers; no production silo has it) are open to
 /// every connected client. Everything else — publishing to the cluster's streams, the management grain's other methods,
 /// and every other runtime interface (membership, grain directory, silo control, activation migration, reminders, …) —
-/// is refused. Silos' own calls to these interfaces never get here: they carry the silos' stamp
-/// (<see cref="SiloCallProof"/>, which names a system target by its type so that a call addressed to a silo's
-/// generation 0 — the development membership table at the primary's configured endpoint — verifies too).
+/// is refused. Silos' own calls to these interfaces never get here: they carry the silos' stamp (<see cref="SiloCallProof"/>),
+/// and a grain timer's tick, which Orleans runs through the incoming filters without one, is recognised by
+/// <see cref="OperatorSurfaceFilter"/>.
 /// </summary>
 internal static class OrleansClientSurface
 {

@@ -23,9 +23,6 @@ public sealed class SiloCallProof
     /// <summary>The shortest secret accepted, in characters.</summary>
     public const int MinSecretLength = 32;
 
-    /// <summary>Orleans' prefix of system target (and grain service) types.</summary>
-    private const string SystemTargetPrefix = "sys.svc.";
-
     private readonly byte[] _key;
 
     /// <param name="secret">Shared by every silo of the cluster and by nothing else (at least <see cref="MinSecretLength"/> characters).</param>
@@ -46,16 +43,6 @@ public sealed class SiloCallProof
     public TimeSpan MaxClockSkew { get; }
 
     public TimeProvider Time { get; }
-
-    /// <summary>
-    /// The name a stamp binds for <paramref name="target"/>, the same on the sending and the receiving silo: a grain's
-    /// id; for a system target (and a grain service), its type only. Its id holds a silo address, and a sender may
-    /// address it with generation 0 — Orleans' development membership reaches the table on the primary silo's configured
-    /// endpoint that way — while the receiving system target's id carries the silo's real generation (Orleans gives the
-    /// outgoing filter the reference's id and the incoming filter the target's own).
-    /// </summary>
-    public static string TargetOf(GrainId target) =>
-        target.Type.ToString() is { } type && type.StartsWith(SystemTargetPrefix, StringComparison.Ordinal) ? type : target.ToString();
 
     /// <summary>Puts a stamp for this call into the request context.</summary>
     public void Stamp(string target, string interfaceName, string method)

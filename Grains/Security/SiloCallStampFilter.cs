@@ -11,7 +11,7 @@ internal sealed class SiloCallStampFilter(SiloCallProof proof) : IOutgoingGrainC
         if (OperatorSurfaceFilter.IsClientId(context.TargetId))
             SiloCallProof.Remove();
         else
-            proof.Stamp(SiloCallProof.TargetOf(context.TargetId), context.InterfaceName, context.MethodName);
+            proof.Stamp(context.TargetId.ToString(), context.InterfaceName, context.MethodName);
         await context.Invoke(); // async: the stamp leaves the caller's request context when the call returns
     }
 }

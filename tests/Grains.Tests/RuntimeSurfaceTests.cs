@@ -44,30 +44,79 @@ public sealed class RuntimeSurfaceTests
     }
 
     [Fact]
-    public async Task A_silo_call_to_a_system_target_addressed_at_generation_0_carries_a_stamp_the_target_accepts()
+    public async Task A_silos_stamped_call_to_a_runtime_system_target_passes_and_the_same_call_unstamped_is_refused()
     {
-        // Orleans' development membership calls the table on the primary's configured endpoint, generation 0; the
-        // system target that receives it has the primary's real generation in its id.
+        // A system target is found by its exact id (the development membership table's own id has generation 0, as the
+        // silos address it), so the stamp over the target's id matches on both sides.
         var proof = SiloCallProof.ForThisProcess(TimeProvider.System);
         var method = RuntimeInterface("IMembershipService").GetMethods()[0];
-        var addressed = GrainId.Create("sys.svc.clustering.dev", "127.0.0.1:11111@0");
-        var receiver = GrainId.Create("sys.svc.clustering.dev", "127.0.0.1:11111@123456789");
-        var call = new FakeIncomingCall(method, GrainId.Create("sys.svc.membership", "127.0.0.1:22222@987654321"), receiver);
+        var target = GrainId.Create("sys.svc.membership", "127.0.0.1:11111@123456789");
+        var sender = GrainId.Create("sys.svc.membership", "127.0.0.1:22222@987654321");
+        var call = new FakeIncomingCall(method, sender, target);
         RequestContext.Clear();
-        proof.Stamp(SiloCallProof.TargetOf(addressed), call.InterfaceName, call.MethodName);
+        proof.Stamp(target.ToString(), call.InterfaceName, call.MethodName);
         await Filter(proof).Invoke(call);
         Assert.True(call.Invoked);
         Assert.Null(call.StampSeenByGrain); // removed before the target runs
 
-        // A grain is named by its whole id: a stamp for one job's grain is not one for another's.
-        Assert.Equal("trainingjob/a", SiloCallProof.TargetOf(GrainId.Create("trainingjob", "a")));
-        Assert.NotEqual(SiloCallProof.TargetOf(GrainId.Create("trainingjob", "a")), SiloCallProof.TargetOf(GrainId.Create("trainingjob", "b")));
-
-        // Without a stamp the same call is a client's, and refused.
+        // Without a stamp the same call is a client's, and refused; so is one stamped for another silo's target.
         RequestContext.Clear();
-        var unstamped = new FakeIncomingCall(method, GrainId.Create("sys.svc.membership", "127.0.0.1:22222@987654321"), receiver);
+        var unstamped = new FakeIncomingCall(method, sender, target);
         await Assert.ThrowsAsync<AccessDeniedException>(() => Filter(proof).Invoke(unstamped));
         Assert.False(unstamped.Invoked);
+        proof.Stamp(GrainId.Create("sys.svc.membership", "127.0.0.1:33333@1").ToString(), call.InterfaceName, call.MethodName);
+        var elsewhere = new FakeIncomingCall(method, sender, target);
+        await Assert.ThrowsAsync<AccessDeniedException>(() => Filter(proof).Invoke(elsewhere));
+        Assert.False(elsewhere.Invoked);
+    }
+
+    [Fact]
+    public async Task A_message_that_claims_to_be_a_timer_tick_is_a_clients_call()
+    {
+        // A real tick's request object is Orleans' private tick type, which no message can carry: anything else naming
+        // the timer interface — here from a client, and even as the grain itself — is refused.
+        var tick = typeof(ISiloBuilder).Assembly.GetType("Orleans.Runtime.IGrainTimerInvoker", throwOnError: true)!.GetMethod("InvokeCallbackAsync")!;
+        var job = GrainId.Create("trainingjob", "forged-tick");
+        foreach (var source in new GrainId?[] { s_client, job })
+        {
+            RequestContext.Clear();
+            var forged = new FakeIncomingCall(tick, source, job, new ForgedInvokable(tick));
+            var error = await Assert.ThrowsAsync<AccessDeniedException>(() => Filter(SiloCallProof.ForThisProcess(TimeProvider.System)).Invoke(forged));
+            Assert.Contains("IGrainTimerInvoker.InvokeCallbackAsync is part of Orleans' runtime and internal to the cluster", error.Message, StringComparison.Ordinal);
+            Assert.False(forged.Invoked);
+        }
+    }
+
+    /// <summary>What a deserialized message's request would be: any invokable other than Orleans' own tick.</summary>
+    private sealed class ForgedInvokable(MethodInfo method) : Orleans.Serialization.Invocation.IInvokable
+    {
+        public object? GetTarget() => null;
+
+        public void SetTarget(Orleans.Serialization.Invocation.ITargetHolder holder)
+        {
+        }
+
+        public ValueTask<Orleans.Serialization.Invocation.Response> Invoke() => throw new InvalidOperationException("A forged tick must not run.");
+
+        public int GetArgumentCount() => 0;
+
+        public object? GetArgument(int index) => throw new ArgumentOutOfRangeException(nameof(index));
+
+        public void SetArgument(int index, object value) => throw new ArgumentOutOfRangeException(nameof(index));
+
+        public string GetMethodName() => method.Name;
+
+        public string GetInterfaceName() => method.DeclaringType!.Name;
+
+        public string GetActivityName() => $"{GetInterfaceName()}/{GetMethodName()}";
+
+        public MethodInfo GetMethod() => method;
+
+        public Type GetInterfaceType() => method.DeclaringType!;
+
+        public void Dispose()
+        {
+        }
     }
 
     private static OperatorSurfaceFilter Filter(SiloCallProof? proof = null) => new(NullLogger<OperatorSurfaceFilter>.Instance, siloProof: proof);
