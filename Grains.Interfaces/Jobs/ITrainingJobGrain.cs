@@ -14,7 +14,7 @@ public interface ITrainingJobGrain : IGrainWithStringKey
     [Alias("Submit"), OperatorFacing(OperatorRole.Operator, Scope = OperatorScope.Job)]
     Task<JobStatus> Submit(JobSpec spec);
 
-    [Alias("GetStatus"), OperatorFacing(OperatorRole.Viewer)]
+    [Alias("GetStatus"), OperatorFacing(OperatorRole.Viewer, Scope = OperatorScope.Job)]
     Task<JobStatus> GetStatus();
 
     /// <summary>
@@ -24,11 +24,11 @@ public interface ITrainingJobGrain : IGrainWithStringKey
     [Alias("EnsureRunning")]
     Task<bool> EnsureRunning();
 
-    [Alias("GetSpec"), OperatorFacing(OperatorRole.Viewer)]
+    [Alias("GetSpec"), OperatorFacing(OperatorRole.Viewer, Scope = OperatorScope.Job)]
     Task<JobSpec?> GetSpec();
 
     /// <summary>Loss of every completed step, in order.</summary>
-    [Alias("GetLossHistory"), OperatorFacing(OperatorRole.Viewer)]
+    [Alias("GetLossHistory"), OperatorFacing(OperatorRole.Viewer, Scope = OperatorScope.Job)]
     Task<IReadOnlyList<double>> GetLossHistory();
 
     /// <summary>The scheduler's word that nodes this job may use are gone: the step in flight is abandoned and the job recovers.</summary>
@@ -39,11 +39,11 @@ public interface ITrainingJobGrain : IGrainWithStringKey
     Task<JobStatus> Cancel();
 
     /// <summary>Time split of recent steps (kept in memory, for benchmarks and diagnosis).</summary>
-    [Alias("GetStepTimings"), OperatorFacing(OperatorRole.Viewer)]
+    [Alias("GetStepTimings"), OperatorFacing(OperatorRole.Viewer, Scope = OperatorScope.Job)]
     Task<IReadOnlyList<StepTiming>> GetStepTimings();
 
     /// <summary>Committed checkpoints, oldest first.</summary>
-    [Alias("ListCheckpoints"), OperatorFacing(OperatorRole.Viewer)]
+    [Alias("ListCheckpoints"), OperatorFacing(OperatorRole.Viewer, Scope = OperatorScope.Job)]
     Task<IReadOnlyList<CheckpointManifest>> ListCheckpoints();
 
     /// <summary>
@@ -120,6 +120,6 @@ public interface ITrainingJobGrain : IGrainWithStringKey
     /// Up to <paramref name="limit"/> losses of the job's current trajectory from step <paramref name="fromStep"/> (steps
     /// count from 1), for paging through the whole history without moving it in one message.
     /// </summary>
-    [Alias("GetLosses"), OperatorFacing(OperatorRole.Viewer)]
+    [Alias("GetLosses"), OperatorFacing(OperatorRole.Viewer, Scope = OperatorScope.Job)]
     Task<LossPage> GetLosses(long fromStep, int limit);
 }

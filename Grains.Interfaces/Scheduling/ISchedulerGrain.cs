@@ -25,7 +25,7 @@ public interface ISchedulerGrain : IGrainWithStringKey
     Task Release(string jobId);
 
     /// <summary>Node per stage of a job, empty when it holds no placement.</summary>
-    [Alias("GetPlacement"), OperatorFacing(OperatorRole.Viewer)]
+    [Alias("GetPlacement"), OperatorFacing(OperatorRole.Viewer, Scope = OperatorScope.Job)]
     Task<IReadOnlyList<string>> GetPlacement(string jobId);
 
     /// <summary>

@@ -3,8 +3,10 @@ using Cluster.Grains.Interfaces.Security;
 namespace Cluster.Grains.Security;
 
 /// <summary>
-/// The rules: a role includes the ones below it; reads are not limited by team; an operator limited to teams may act
-/// only on jobs of those teams and not on the fleet (nodes); an admin may do everything.
+/// The rules: a role includes the ones below it; a principal limited to teams reads and acts on jobs of those teams
+/// only (another team's job is refused, naming its team — the same answer for every read and action), reads the fleet
+/// (nodes, queue) with other teams' jobs left out (<see cref="TeamScopedReads"/>), and may not act on the fleet; an
+/// admin may do everything.
 /// </summary>
 public static class AccessPolicy
 {
@@ -15,10 +17,10 @@ public static class AccessPolicy
     {
         if (principal.Role < required.Role)
             return $"{principal} may not call {call}: it needs the {Name(required.Role)} role. Ask an admin to map your certificate to that role (Authorization:Principals).";
-        if (principal.Role == OperatorRole.Admin || required.Role == OperatorRole.Viewer || principal.Teams.Count == 0)
+        if (principal.Role == OperatorRole.Admin || principal.Teams.Count == 0)
             return null;
         if (required.Scope == OperatorScope.Fleet)
-            return $"{principal} may not call {call}: it acts on the whole fleet, and your role is limited to teams. Ask an operator of every team or an admin.";
+            return required.Role == OperatorRole.Viewer ? null : $"{principal} may not call {call}: it acts on the whole fleet, and your role is limited to teams. Ask an operator of every team or an admin.";
         var foreign = jobTeams.Where(t => !principal.Teams.Contains(t, StringComparer.Ordinal)).Distinct(StringComparer.Ordinal).ToList();
         return foreign.Count == 0
             ? null

@@ -13,7 +13,7 @@ namespace Cluster.Grains.Security;
 /// <see cref="OperatorFacingAttribute"/> of the cluster's interfaces and the parts of Orleans' own interfaces that
 /// <see cref="OrleansClientSurface"/> opens; with an <see cref="CallerAuthenticator"/> (TLS on) it must also carry a
 /// valid signature of a mapped certificate whose role and teams allow the call, and a principal limited to teams reads
-/// only its teams' events (<see cref="TeamScopedReads"/>). Everything else ends in <see cref="AccessDeniedException"/>.
+/// only its teams' jobs and events (<see cref="TeamScopedReads"/>). Everything else ends in <see cref="AccessDeniedException"/>.
 /// </summary>
 internal sealed partial class OperatorSurfaceFilter(ILogger<OperatorSurfaceFilter> logger, CallerAuthenticator? authenticator = null,
     SiloCallProof? siloProof = null, IGrainFactory? grains = null) : IIncomingGrainCallFilter
@@ -22,6 +22,12 @@ internal sealed partial class OperatorSurfaceFilter(ILogger<OperatorSurfaceFilte
     internal const string ClientGrainType = "sys.client";
 
     private static readonly Assembly s_clusterInterfaces = typeof(OperatorFacingAttribute).Assembly;
+
+    /// <summary>
+    /// Orleans' own timer tick type (<c>GrainTimer.TimerTickInvoker</c>, private to Orleans.Runtime): null if a later
+    /// Orleans renames it, and then every timer tick is refused — loudly, in every test that has a timer.
+    /// </summary>
+    private static readonly Type? s_timerTick = Type.GetType("Orleans.Runtime.GrainTimer+TimerTickInvoker, Orleans.Runtime");
 
     public async Task Invoke(IIncomingGrainCallContext context)
     {
@@ -68,7 +74,7 @@ internal sealed partial class OperatorSurfaceFilter(ILogger<OperatorSurfaceFilte
         {
             var (found, refusal) = authenticator.Authenticate(context.TargetId.ToString(), context.InterfaceName, context.MethodName, certificate, signature, signedAt);
             principal = found ?? throw Refuse(call, context, $"{call} refused: {refusal}");
-            if (AccessPolicy.Refusal(principal, required, call, await JobTeams(context, required)) is { } denied)
+            if (AccessPolicy.Refusal(principal, required, call, await JobTeams(context, required, principal)) is { } denied)
                 throw Refuse(call, context, denied);
         }
         if (await TeamScopedReads.Before(context, principal, grains, call) is { } foreign)
@@ -78,16 +84,26 @@ internal sealed partial class OperatorSurfaceFilter(ILogger<OperatorSurfaceFilte
         RequestContext.Set(CallCredentials.PrincipalKey, principal.Name);
         RequestContext.Set(CallCredentials.PrincipalRoleKey, (int)principal.Role);
         await context.Invoke();
-        TeamScopedReads.After(context, principal);
+        await TeamScopedReads.After(context, principal, grains);
     }
 
     /// <summary>
     /// Whether the call comes from a silo: with a <see cref="SiloCallProof"/>, it carries a valid stamp; without one
     /// (the sender is then only what the message says), its source is not a client other than a silo's hosted client.
     /// </summary>
-    private bool FromSilo(IIncomingGrainCallContext context, object? proof, object? stampedAt) => siloProof is null
+    private bool FromSilo(IIncomingGrainCallContext context, object? proof, object? stampedAt) => IsTimerTick(context) || (siloProof is null
         ? !FromClient(context.SourceId)
-        : siloProof.Verify(context.TargetId.ToString(), context.InterfaceName, context.MethodName, proof, stampedAt);
+        : siloProof.Verify(context.TargetId.ToString(), context.InterfaceName, context.MethodName, proof, stampedAt));
+
+    /// <summary>
+    /// Whether the call is a grain timer's tick: Orleans 10 runs each tick through the incoming filters as a call of
+    /// <c>IGrainTimerInvoker.InvokeCallbackAsync</c> from the grain to itself, built on the silo (no outgoing filter, so
+    /// no stamp). The request object is then Orleans' private tick type, which has no serializer: no message from the
+    /// network can carry one (a message naming that interface carries the generated invokable instead, and is a client's).
+    /// </summary>
+    private static bool IsTimerTick(IIncomingGrainCallContext context) =>
+        s_timerTick is not null && context.InterfaceMethod.DeclaringType?.FullName == "Orleans.Runtime.IGrainTimerInvoker"
+        && context.Request.GetType() == s_timerTick;
 
     /// <summary>A client id other than a silo's own hosted client ("hosted-&lt;silo&gt;"), which runs the silo's services.</summary>
     internal static bool FromClient(GrainId? source) =>
@@ -96,13 +112,24 @@ internal sealed partial class OperatorSurfaceFilter(ILogger<OperatorSurfaceFilte
     /// <summary>Whether <paramref name="id"/> is a client's (or a client-side observer's) id.</summary>
     internal static bool IsClientId(GrainId id) => string.Equals(id.Type.ToString(), ClientGrainType, StringComparison.Ordinal);
 
-    /// <summary>The teams a job-scoped call acts on: the target job's (when it has a spec) and a submitted spec's.</summary>
-    private static async Task<IReadOnlyCollection<string>> JobTeams(IIncomingGrainCallContext context, OperatorFacingAttribute required)
+    /// <summary>
+    /// The teams a job-scoped call acts on or reads, for a principal limited to teams (else none are looked up): the
+    /// target job's (when it has a spec), a submitted spec's, and the job a <c>jobId</c> argument names when the target
+    /// knows its team (the scheduler). A job that does not exist has no team: reading it reads nothing.
+    /// </summary>
+    private static async Task<IReadOnlyCollection<string>> JobTeams(IIncomingGrainCallContext context, OperatorFacingAttribute required, CallerPrincipal principal)
     {
-        if (required.Scope != OperatorScope.Job || required.Role == OperatorRole.Viewer) return [];
+        if (required.Scope != OperatorScope.Job || TeamScopedReads.Limit(principal).Count == 0) return [];
         var teams = new HashSet<string>(StringComparer.Ordinal);
+        var parameters = context.InterfaceMethod.GetParameters();
         for (int i = 0; i < context.Request.GetArgumentCount(); i++)
-            if (context.Request.GetArgument(i) is JobSpec submitted) teams.Add(submitted.Team);
+        {
+            object? argument = context.Request.GetArgument(i);
+            if (argument is JobSpec submitted) teams.Add(submitted.Team);
+            else if (argument is string jobId && i < parameters.Length && parameters[i].Name == "jobId"
+                     && context.Grain is Hosting.IKnowJobTeams known && known.TeamOf(jobId) is { } team)
+                teams.Add(team);
+        }
         // The job grain is reentrant and this runs inside its activation: a direct read of its spec, no message.
         if (context.Grain is ITrainingJobGrain job && await job.GetSpec() is { } existing) teams.Add(existing.Team);
         return teams;

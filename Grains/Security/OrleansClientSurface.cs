@@ -4,17 +4,40 @@ using Cluster.Grains.Interfaces.Security;
 namespace Cluster.Grains.Security;
 
 /// <summary>
-/// What a client may call of Orleans' own grain interfaces: the management grain's reads and the consumer side of
-/// stream subscriptions (the console's live events) need the viewer role; publishing to the cluster's streams and the
-/// management grain's other methods are refused; the rest is the client runtime's own plumbing (cluster manifest, type
-/// lookups), which every connected client needs and which reads no cluster data.
+/// What a client may call of Orleans' own grain interfaces and system targets, a closed list: the management grain's
+/// reads and the consumer side of stream subscriptions (the console's live events) need the viewer role; the grain
+/// management extension (deactivate or migrate an activation: tests and <c>bench fleet</c> move the scheduler with it)
+/// needs admin; the cluster manifest (<c>IClusterManifestSystemTarget</c>), which the client runtime reads when it
+/// connects and which holds only grain types and interfaces, the cancellation of a client's own calls, and the test
+/// host's hooks (a system target only <c>InProcessTestCluster</c> registers; no production silo has it) are open to
+/// every connected client. Everything else — publishing to the cluster's streams, the management grain's other methods,
+/// and every other runtime interface (membership, grain directory, silo control, activation migration, reminders, …) —
+/// is refused. Silos' own calls to these interfaces never get here: they carry the silos' stamp (<see cref="SiloCallProof"/>),
+/// and a grain timer's tick, which Orleans runs through the incoming filters without one, is recognised by
+/// <see cref="OperatorSurfaceFilter"/>.
 /// </summary>
 internal static class OrleansClientSurface
 {
     /// <summary>Orleans.Streams.IPubSubRendezvousGrain (internal to Orleans): where stream subscriptions are registered.</summary>
     internal const string PubSubInterface = "Orleans.Streams.IPubSubRendezvousGrain";
 
+    /// <summary>Orleans.Runtime.IClusterManifestSystemTarget (internal to Orleans): the client runtime reads grain types and interfaces from it.</summary>
+    internal const string ClusterManifestInterface = "Orleans.Runtime.IClusterManifestSystemTarget";
+
+    /// <summary>
+    /// What every connected client's runtime calls by itself — the cluster manifest when it connects, and cancelling its
+    /// own calls (on a timeout, or a cancelled token; Orleans matches a cancellation to the caller's own request) — and
+    /// the test host's hooks (registered only by Orleans' in-process test cluster, whose client calls them).
+    /// </summary>
+    private static readonly HashSet<string> s_clientRuntime = new(StringComparer.Ordinal)
+    {
+        ClusterManifestInterface, "Orleans.Runtime.IGrainCallCancellationExtension", "Orleans.Runtime.ICancellationSourcesExtension",
+        "Orleans.Runtime.TestHooks.ITestHooks", "Orleans.Runtime.TestHooks.ITestHooksSystemTarget",
+    };
+
     private static readonly OperatorFacingAttribute s_viewer = new(OperatorRole.Viewer);
+
+    private static readonly OperatorFacingAttribute s_admin = new(OperatorRole.Admin);
 
     /// <summary>The pub-sub methods a subscriber's client calls: subscribe, unsubscribe, list its subscriptions, counts.</summary>
     private static readonly HashSet<string> s_consumerMethods = new(StringComparer.Ordinal)
@@ -37,6 +60,11 @@ internal static class OrleansClientSurface
                 : (null, $"{call} is internal to the cluster: a client may subscribe to the cluster's streams, not publish to them or change their subscriptions.");
         if (type is not null && typeof(Orleans.Providers.IMemoryStreamQueueGrain).IsAssignableFrom(type))
             return (null, $"{call} is internal to the cluster: only silos publish to or read the cluster's stream queues.");
-        return (null, null);
+        if (type == typeof(Orleans.Core.Internal.IGrainManagementExtension))
+            return (s_admin, null);
+        if (type?.FullName is { } name && s_clientRuntime.Contains(name))
+            return (null, null); // the client runtime's own plumbing: reads no cluster data, changes nothing of anyone else's
+        return (null, $"{call} is part of Orleans' runtime and internal to the cluster: clients may call the operator-facing methods, " +
+                      "the management grain's reads, stream subscriptions and the cluster manifest only.");
     }
 }

@@ -7,6 +7,7 @@ namespace Cluster.Grains.Tests;
 public sealed class AccessPolicyTests
 {
     private static readonly OperatorFacingAttribute s_read = new(OperatorRole.Viewer);
+    private static readonly OperatorFacingAttribute s_jobRead = new(OperatorRole.Viewer) { Scope = OperatorScope.Job };
     private static readonly OperatorFacingAttribute s_jobAction = new(OperatorRole.Operator) { Scope = OperatorScope.Job };
     private static readonly OperatorFacingAttribute s_fleetAction = new(OperatorRole.Operator);
     private static readonly OperatorFacingAttribute s_adminAction = new(OperatorRole.Admin);
@@ -31,6 +32,24 @@ public sealed class AccessPolicyTests
         Assert.Contains("needs the admin role", AccessPolicy.Refusal(fleetOperator, s_adminAction, "X.SetQuota", []));
         Assert.Null(AccessPolicy.Refusal(teamAdmin, s_jobAction, "X.Cancel", ["b"])); // admins are never limited
         Assert.Null(AccessPolicy.Refusal(teamAdmin, s_adminAction, "X.SetQuota", []));
+    }
+
+    [Fact]
+    public void Principals_limited_to_teams_read_only_their_teams_jobs()
+    {
+        var teamViewer = new CallerPrincipal("vera", OperatorRole.Viewer, ["a"]);
+        var teamOperator = new CallerPrincipal("o", OperatorRole.Operator, ["a", "c"]);
+        var viewer = new CallerPrincipal("v", OperatorRole.Viewer, []);
+        var teamAdmin = new CallerPrincipal("r", OperatorRole.Admin, ["a"]);
+
+        Assert.Null(AccessPolicy.Refusal(teamViewer, s_jobRead, "X.GetStatus", ["a"]));
+        Assert.Null(AccessPolicy.Refusal(teamViewer, s_jobRead, "X.GetStatus", [])); // no such job: nothing to read
+        Assert.Equal("vera (viewer of a) may not call X.GetStatus on a job of team b: your role covers team a only.",
+            AccessPolicy.Refusal(teamViewer, s_jobRead, "X.GetStatus", ["b"]));
+        Assert.Contains("team b", AccessPolicy.Refusal(teamOperator, s_jobRead, "X.ListCheckpoints", ["b"]));
+        Assert.Null(AccessPolicy.Refusal(teamViewer, s_read, "X.GetNodes", [])); // fleet reads stay open (their job lists are filtered)
+        Assert.Null(AccessPolicy.Refusal(viewer, s_jobRead, "X.GetStatus", ["b"]));
+        Assert.Null(AccessPolicy.Refusal(teamAdmin, s_jobRead, "X.GetStatus", ["b"]));
     }
 
     [Fact]

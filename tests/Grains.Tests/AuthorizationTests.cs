@@ -57,14 +57,15 @@ public sealed class AuthorizationTests(AuthorizationClusterFixture fixture) : IC
         var drain = await Assert.ThrowsAsync<AccessDeniedException>(() => S.As(fixture.TeamOperator, () => Scheduler.Drain(node)));
         Assert.Contains("acts on the whole fleet", drain.Message, StringComparison.Ordinal);
 
-        // A fleet-wide operator (mapped by thumbprint) cordons nodes and acts on any team's job; reads are never limited.
-        // The events name her.
+        // A fleet-wide operator (mapped by thumbprint) cordons nodes and acts on any team's job, and reads it (alice may
+        // not: TeamScopedReadTests). The events name her.
         await using var events = await EventCollector.StartAsync(fixture.Client);
         Assert.True((await S.As(fixture.FleetOperator, () => Scheduler.Cordon(node))).Cordoned);
         await Eventually.True(() => Task.FromResult(events.Events.Any(e => e.Kind == ClusterEventKind.NodeCordoned && e.NodeId == node && e.Principal == "olga")),
             TimeSpan.FromSeconds(30), "a NodeCordoned event naming olga");
         Assert.False((await S.As(fixture.FleetOperator, () => Scheduler.Uncordon(node))).Cordoned);
-        Assert.Equal("b", (await S.As(fixture.TeamOperator, () => Job(foreign).GetSpec()))!.Team);
+        Assert.Equal("b", (await S.As(fixture.FleetOperator, () => Job(foreign).GetSpec()))!.Team);
+        await Assert.ThrowsAsync<AccessDeniedException>(() => S.As(fixture.TeamOperator, () => Job(foreign).GetSpec()));
         Assert.Equal(JobState.Cancelled, (await Job(foreign).Cancel()).State); // the admin
         Assert.Equal(1, (await Scheduler.SetQuota("b", 1)).MaxNodes); // admin only
         await Scheduler.SetQuota("b", null);
@@ -95,6 +96,15 @@ public sealed class AuthorizationTests(AuthorizationClusterFixture fixture) : IC
         var error = await Assert.ThrowsAsync<AccessDeniedException>(() =>
             fixture.Client.GetGrain<ICheckpointShardGrain>(StageKeys.Shard("authz-shard", 0)).Accept(1, 5, 0, [], durable: false));
         Assert.Contains("ICheckpointShardGrain.Accept is internal to the cluster", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Deactivating_a_grain_through_the_runtime_needs_the_admin_role()
+    {
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>("authz-deactivate");
+        var error = await Assert.ThrowsAsync<AccessDeniedException>(() => S.As(fixture.FleetOperator, () => job.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle().AsTask()));
+        Assert.Contains("olga (operator) may not call IGrainManagementExtension.DeactivateOnIdle: it needs the admin role", error.Message, StringComparison.Ordinal);
+        await job.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle(); // the admin
     }
 
     [Fact]

@@ -7,7 +7,7 @@ namespace Cluster.Grains.Tests;
 /// An incoming grain call as a silo's filter sees it, built by hand: lets a test present the filter with what a
 /// hand-written Orleans message could claim (any sender), which the Orleans client API cannot send.
 /// </summary>
-internal sealed class FakeIncomingCall(MethodInfo method, GrainId? source, GrainId target) : IIncomingGrainCallContext
+internal sealed class FakeIncomingCall(MethodInfo method, GrainId? source, GrainId target, IInvokable? request = null) : IIncomingGrainCallContext
 {
     /// <summary>Whether the filter let the call through to the grain.</summary>
     public bool Invoked { get; private set; }
@@ -15,7 +15,7 @@ internal sealed class FakeIncomingCall(MethodInfo method, GrainId? source, Grain
     /// <summary>The silo stamp in the request context the grain ran with (null: none).</summary>
     public object? StampSeenByGrain { get; private set; }
 
-    public IInvokable Request => throw new NotSupportedException("This fake call has no request arguments.");
+    public IInvokable Request => request ?? throw new NotSupportedException("This fake call has no request arguments.");
 
     public object Grain => throw new NotSupportedException("This fake call reaches no grain.");
 
