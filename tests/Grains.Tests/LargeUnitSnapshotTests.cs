@@ -6,7 +6,7 @@ using Cluster.Kernels.Wire;
 
 namespace Cluster.Grains.Tests;
 
-/// <summary>Runs alone: its large test holds about 7 GiB at its peak, which the shared test machine should not see twice.</summary>
+/// <summary>Runs alone: its large test holds several GiB at its peak (the input, the holder's image, a read-back image and its decoded tensors), which the shared test machine should not see twice.</summary>
 [CollectionDefinition(nameof(LargeUnitSnapshots), DisableParallelization = true)]
 public sealed class LargeUnitSnapshots;
 
