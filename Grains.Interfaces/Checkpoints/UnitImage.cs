@@ -23,6 +23,9 @@ public sealed record UnitImage(
     [Id(4)]
     public int SeparateChunks { get; init; }
 
-    /// <summary>Total bytes held in this object.</summary>
-    public long HeldBytes => Image.LongLength + MoreChunks.Sum(c => c.LongLength);
+    /// <summary>
+    /// <see cref="MoreChunks"/>, or none for a <see cref="UnitImage"/> written before that field existed (the serializer
+    /// leaves a field it did not receive null, whatever its initializer says): read the chunks through this.
+    /// </summary>
+    public byte[][] MoreChunksOrNone => MoreChunks is { } more ? more : [];
 }

@@ -98,8 +98,8 @@ internal sealed partial class CheckpointShardGrain(
                 whole.Add(header);
                 continue;
             }
-            var more = new List<byte[]>(header.MoreChunks);
-            for (int i = header.MoreChunks.Length + 1; i <= header.MoreChunks.Length + header.SeparateChunks; i++)
+            var more = new List<byte[]>(header.MoreChunksOrNone);
+            for (int i = header.MoreChunksOrNone.Length + 1; i <= header.MoreChunksOrNone.Length + header.SeparateChunks; i++)
                 more.Add(_incoming.TryGetValue((epoch, completedSteps, header.UnitIndex, i), out var chunk) ? chunk
                     : throw new InvalidOperationException($"Snapshot holder {this.GetPrimaryKeyString()}: chunk {i} of unit '{header.UnitName}' of step {completedSteps} never arrived (the holder may have restarted since): send the snapshot again."));
             whole.Add(header with { MoreChunks = [.. more], SeparateChunks = 0 });

@@ -23,25 +23,25 @@ internal static class UnitImages
     {
         if (unit.SeparateChunks != 0)
             throw new InvalidOperationException($"Unit image '{unit.UnitName}' is a header: {unit.SeparateChunks} of its chunks were not fetched.");
-        return new ChunkedBytes([unit.Image, .. unit.MoreChunks]);
+        return new ChunkedBytes([unit.Image, .. unit.MoreChunksOrNone]);
     }
 
     /// <summary>What goes in a message: the first chunk, and how many follow by calls of their own.</summary>
-    public static UnitImage Header(UnitImage whole) => whole.MoreChunks.Length == 0 ? whole
-        : whole with { MoreChunks = [], SeparateChunks = whole.MoreChunks.Length + whole.SeparateChunks };
+    public static UnitImage Header(UnitImage whole) => whole.MoreChunksOrNone.Length == 0 ? whole
+        : whole with { MoreChunks = [], SeparateChunks = whole.MoreChunksOrNone.Length + whole.SeparateChunks };
 
     /// <summary>Chunk <paramref name="index"/> (1 after <see cref="UnitImage.Image"/>) of unit <paramref name="unitIndex"/> among whole images; null when not there.</summary>
     public static byte[]? Chunk(IEnumerable<UnitImage>? units, int unitIndex, int index) =>
-        units?.FirstOrDefault(u => u.UnitIndex == unitIndex) is { } unit && index >= 1 && index <= unit.MoreChunks.Length
-            ? unit.MoreChunks[index - 1]
+        units?.FirstOrDefault(u => u.UnitIndex == unitIndex) is { } unit && index >= 1 && index <= unit.MoreChunksOrNone.Length
+            ? unit.MoreChunksOrNone[index - 1]
             : null;
 
     /// <summary>Sends whole images to a holder: every further chunk by a call of its own, then the headers.</summary>
     public static async Task SendAsync(ICheckpointShardGrain holder, long epoch, long step, int stage, IReadOnlyList<UnitImage> units, bool durable)
     {
         foreach (var unit in units)
-            for (int i = 0; i < unit.MoreChunks.Length; i++)
-                await holder.AcceptChunk(epoch, step, new UnitImageChunk(unit.UnitIndex, i + 1, unit.MoreChunks[i]));
+            for (int i = 0; i < unit.MoreChunksOrNone.Length; i++)
+                await holder.AcceptChunk(epoch, step, new UnitImageChunk(unit.UnitIndex, i + 1, unit.MoreChunksOrNone[i]));
         await holder.Accept(epoch, step, stage, [.. units.Select(Header)], durable);
     }
 
@@ -61,8 +61,8 @@ internal static class UnitImages
                 whole.Add(header);
                 continue;
             }
-            var more = new List<byte[]>(header.MoreChunks);
-            for (int i = header.MoreChunks.Length + 1; i <= header.MoreChunks.Length + header.SeparateChunks; i++)
+            var more = new List<byte[]>(header.MoreChunksOrNone);
+            for (int i = header.MoreChunksOrNone.Length + 1; i <= header.MoreChunksOrNone.Length + header.SeparateChunks; i++)
             {
                 if (await fetchChunk(header.UnitIndex, i) is not { } chunk) return null;
                 more.Add(chunk);

@@ -60,6 +60,20 @@ public sealed class LargeUnitSnapshotTests(OneSiloClusterFixture fixture) : ICla
         Assert.Null(await holder.GetSnapshot(5));
     }
 
+    [Fact]
+    public async Task An_image_from_before_chunks_is_the_whole_image()
+    {
+        var holder = fixture.Client.GetGrain<ICheckpointShardGrain>(SnapshotHolders.Key("chunked-old-" + Guid.NewGuid().ToString("N")[..8], 0, 0));
+        byte[] image = UnitStateCodec.Encode(s_config, 0, "embed", 3, [("embed.weight", new WireTensor(WireDType.Float32, [2], new byte[8]), new WireTensor(WireDType.Float32, [2], new byte[8]), new WireTensor(WireDType.Float32, [2], new byte[8]))]);
+        // What an older sender's message reads as: the new fields absent, so the serializer leaves MoreChunks null.
+        await holder.Accept(1, 3, 0, [new UnitImage(0, "embed", image) { MoreChunks = null! }], durable: true);
+        var record = Assert.Single(await holder.WaitDurable(1, 3));
+        Assert.Equal(image.LongLength, record.Bytes);
+        var held = Assert.Single(Assert.IsAssignableFrom<IReadOnlyList<UnitImage>>(await holder.GetSnapshot(3)));
+        Assert.Equal(0, held.SeparateChunks);
+        Assert.Equal(image, UnitImages.Bytes(held).ToArray());
+    }
+
     /// <summary>
     /// One unit of just over 2 GiB of state: a Float32 parameter and its two moments of 715,827,888 bytes each
     /// (3 × that = 2^31 + 16 bytes of tensor data; the three share one array, so the input is one third of it).
@@ -115,7 +129,7 @@ public sealed class LargeUnitSnapshotTests(OneSiloClusterFixture fixture) : ICla
             await UnitImages.FetchAsync(headers, (u, i) => holder.GetSnapshotChunk(step, u, i))));
         Assert.Equal(length, UnitImages.Bytes(whole).Length);
         Assert.Equal(sha256, UnitImages.Bytes(whole).Sha256Hex());
-        Assert.True(unit.MoreChunks.Length == 0 && unit.SeparateChunks == whole.MoreChunks.Length, "the header carries one chunk and counts the rest");
+        Assert.True(unit.MoreChunksOrNone.Length == 0 && unit.SeparateChunks == whole.MoreChunksOrNone.Length, "the header carries one chunk and counts the rest");
     }
 
     /// <summary>Encodes and sends; only the holder keeps the image once this returns.</summary>
