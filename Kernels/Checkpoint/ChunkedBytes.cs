@@ -97,6 +97,16 @@ public sealed class ChunkedBytes
     }
 
     /// <summary>Reads exactly <paramref name="length"/> bytes into chunks of <paramref name="chunkBytes"/>; fails on a short stream.</summary>
+    public static ChunkedBytes Read(Stream stream, long length, int chunkBytes = DefaultChunkBytes)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var chunks = Allocate(length, chunkBytes);
+        foreach (var chunk in chunks)
+            stream.ReadExactly(chunk);
+        return new ChunkedBytes(chunks);
+    }
+
+    /// <summary>As <see cref="Read"/>, asynchronously.</summary>
     public static async Task<ChunkedBytes> ReadAsync(Stream stream, long length, int chunkBytes = DefaultChunkBytes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);

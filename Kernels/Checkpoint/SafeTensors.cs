@@ -239,13 +239,14 @@ public static class SafeTensors
         }
     }
 
-    /// <summary>Reads and verifies a safetensors file.</summary>
+    /// <summary>Reads and verifies a safetensors file (of any size: it is read in chunks).</summary>
     public static SafeTensorsContent Read(string path)
     {
-        byte[] image;
+        ChunkedBytes image;
         try
         {
-            image = File.ReadAllBytes(path);
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            image = ChunkedBytes.Read(file, file.Length);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

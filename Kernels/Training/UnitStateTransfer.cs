@@ -69,7 +69,7 @@ internal static class UnitStateTransfer
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            return (ChunkedBytes.ReadAsync(file, file.Length).GetAwaiter().GetResult(), path); // a FileStream read completes synchronously here
+            return (ChunkedBytes.Read(file, file.Length), path);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
