@@ -14,6 +14,14 @@ public interface ICheckpointShardGrain : IGrainWithStringKey
     [Alias("Accept")]
     Task Accept(long epoch, long completedSteps, int stage, IReadOnlyList<UnitImage> units, bool durable);
 
+    /// <summary>
+    /// One chunk of an image of the snapshot of <paramref name="completedSteps"/> (a unit whose image is more than one
+    /// chunk), sent before the <see cref="Accept"/> whose <see cref="UnitImage.SeparateChunks"/> counts it. Held until
+    /// that <see cref="Accept"/>; an <see cref="Accept"/> that finds a chunk missing fails, and the sender sends all again.
+    /// </summary>
+    [Alias("AcceptChunk")]
+    Task AcceptChunk(long epoch, long completedSteps, UnitImageChunk chunk);
+
     /// <summary>The completed-step count of the latest in-memory snapshot, or -1 when this shard holds none.</summary>
     [Alias("GetLatestStep")]
     Task<long> GetLatestStep();
@@ -28,6 +36,14 @@ public interface ICheckpointShardGrain : IGrainWithStringKey
     /// <summary>The in-memory snapshot of <paramref name="completedSteps"/>; null when it is not one of those held.</summary>
     [Alias("GetSnapshot")]
     Task<IReadOnlyList<UnitImage>?> GetSnapshot(long completedSteps);
+
+    /// <summary>
+    /// Chunk <paramref name="index"/> (1 is the one after <see cref="UnitImage.Image"/>) of unit
+    /// <paramref name="unitIndex"/>'s image of the snapshot of <paramref name="completedSteps"/> that
+    /// <see cref="GetSnapshot"/> counted in <see cref="UnitImage.SeparateChunks"/>; null when it is no longer held.
+    /// </summary>
+    [Alias("GetSnapshotChunk")]
+    Task<byte[]?> GetSnapshotChunk(long completedSteps, int unitIndex, int index);
 
     /// <summary>Waits until the snapshot of <paramref name="completedSteps"/> is durable; its shard records.</summary>
     [Alias("WaitDurable")]

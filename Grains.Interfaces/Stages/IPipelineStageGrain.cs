@@ -45,6 +45,10 @@ public interface IPipelineStageGrain : IGrainWithStringKey
     [Alias("GetSnapshot")]
     Task<IReadOnlyList<Checkpoints.UnitImage>?> GetSnapshot(long completedSteps);
 
+    /// <summary>A chunk of that snapshot that <see cref="GetSnapshot"/> counted in <see cref="Checkpoints.UnitImage.SeparateChunks"/> (see <see cref="Checkpoints.ICheckpointShardGrain.GetSnapshotChunk"/>).</summary>
+    [Alias("GetSnapshotChunk")]
+    Task<byte[]?> GetSnapshotChunk(long completedSteps, int unitIndex, int index);
+
     /// <summary>Clips and applies the optimizer step; returns the stage's device time for the whole step, in ms (for straggler detection).</summary>
     [Alias("ApplyUpdate")]
     Task<double> ApplyUpdate(long epoch, long step, double clipCoefficient);

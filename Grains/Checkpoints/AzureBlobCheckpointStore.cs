@@ -3,6 +3,7 @@ using Azure;
 using Azure.Identity;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Cluster.Kernels.Checkpoint;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -50,6 +51,28 @@ public sealed class AzureBlobCheckpointStore : ObjectCheckpointStore
 
     protected override async Task PutAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
         await _container.GetBlobClient(key).UploadAsync(BinaryData.FromBytes(content), overwrite: true, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Streams the chunks up (the SDK cuts a large upload into blocks): any size.</summary>
+    protected override async Task PutChunksAsync(string key, ChunkedBytes content, CancellationToken cancellationToken)
+    {
+        await using var body = new ChunkedBytesStream(content);
+        await _container.GetBlobClient(key).UploadAsync(body, overwrite: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Streams the blob down into chunks: any size.</summary>
+    protected override async Task<ChunkedBytes?> GetChunksAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await _container.GetBlobClient(key).DownloadStreamingAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await using var body = response.Value.Content;
+            return await ChunkedBytes.ReadAsync(body, response.Value.Details.ContentLength, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
 
     protected override async Task<bool> CreateAsync(string key, byte[] content, CancellationToken cancellationToken)
     {

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Stages;
 using Cluster.Grains.Placement;
@@ -42,7 +41,8 @@ internal sealed partial class CheckpointShardGrain(
 {
     private readonly Dictionary<long, Task<IReadOnlyList<ShardRecord>>> _writes = [];
     private long _epoch = -1;
-    private readonly List<(long Step, IReadOnlyList<UnitImage> Units)> _held = []; // newest last, at most two
+    private readonly List<(long Step, IReadOnlyList<UnitImage> Units)> _held = []; // whole images; newest last, at most two
+    private readonly Dictionary<(long Epoch, long Step, int Unit, int Index), byte[]> _incoming = []; // chunks sent ahead of their Accept
     private bool _askedSiblings;
 
     private int Index => SnapshotHolders.Parse(this.GetPrimaryKeyString()).Index;
@@ -57,6 +57,7 @@ internal sealed partial class CheckpointShardGrain(
         _epoch = epoch;
         if (newEpoch)
             _held.RemoveAll(h => h.Step >= completedSteps);
+        units = Assemble(epoch, completedSteps, units);
         if (_held.Count == 0 || completedSteps > _held[^1].Step)
         {
             _held.Add((completedSteps, units));
@@ -72,6 +73,40 @@ internal sealed partial class CheckpointShardGrain(
         // Keep only writes that may still be waited on; finished older ones are done with.
         foreach (long step in _writes.Keys.Where(s => s < completedSteps && _writes[s].IsCompleted).ToArray())
             _writes.Remove(step);
+    }
+
+    public Task AcceptChunk(long epoch, long completedSteps, UnitImageChunk chunk)
+    {
+        ArgumentNullException.ThrowIfNull(chunk);
+        if (epoch < _epoch)
+            throw new StaleEpochException(this.GetPrimaryKeyString(), epoch, _epoch);
+        _incoming[(epoch, completedSteps, chunk.UnitIndex, chunk.Index)] = chunk.Data;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Whole images from the headers of an <see cref="Accept"/> and the chunks sent ahead of it; chunks of this step and
+    /// older ones (a transfer that failed half-way) are let go.
+    /// </summary>
+    private IReadOnlyList<UnitImage> Assemble(long epoch, long completedSteps, IReadOnlyList<UnitImage> headers)
+    {
+        var whole = new List<UnitImage>(headers.Count);
+        foreach (var header in headers)
+        {
+            if (header.SeparateChunks == 0)
+            {
+                whole.Add(header);
+                continue;
+            }
+            var more = new List<byte[]>(header.MoreChunksOrNone);
+            for (int i = header.MoreChunksOrNone.Length + 1; i <= header.MoreChunksOrNone.Length + header.SeparateChunks; i++)
+                more.Add(_incoming.TryGetValue((epoch, completedSteps, header.UnitIndex, i), out var chunk) ? chunk
+                    : throw new InvalidOperationException($"Snapshot holder {this.GetPrimaryKeyString()}: chunk {i} of unit '{header.UnitName}' of step {completedSteps} never arrived (the holder may have restarted since): send the snapshot again."));
+            whole.Add(header with { MoreChunks = [.. more], SeparateChunks = 0 });
+        }
+        foreach (var key in _incoming.Keys.Where(k => k.Step <= completedSteps).ToArray())
+            _incoming.Remove(key);
+        return whole;
     }
 
     /// <summary>
@@ -116,8 +151,11 @@ internal sealed partial class CheckpointShardGrain(
     public async Task<IReadOnlyList<UnitImage>?> GetSnapshot(long completedSteps)
     {
         await AskSiblingsWhenEmpty();
-        return _held.Where(h => h.Step == completedSteps).Select(h => h.Units).FirstOrDefault();
+        return _held.Where(h => h.Step == completedSteps).Select(h => (IReadOnlyList<UnitImage>)[.. h.Units.Select(UnitImages.Header)]).FirstOrDefault();
     }
+
+    public Task<byte[]?> GetSnapshotChunk(long completedSteps, int unitIndex, int index) =>
+        Task.FromResult(UnitImages.Chunk(_held.Where(h => h.Step == completedSteps).Select(h => h.Units).FirstOrDefault(), unitIndex, index));
 
     /// <summary>
     /// Holder 0 is the one a recovering job asks; re-created empty after its silo died, it takes over what the other
@@ -136,7 +174,8 @@ internal sealed partial class CheckpointShardGrain(
             {
                 if (await management.GetActivationAddress(sibling) is null) continue;
                 foreach (long step in (await sibling.GetSnapshotSteps().WaitAsync(TimeSpan.FromSeconds(5))).Order())
-                    if (await sibling.GetSnapshot(step).WaitAsync(TimeSpan.FromSeconds(30)) is { } units)
+                    if (await UnitImages.FetchAsync(await sibling.GetSnapshot(step).WaitAsync(TimeSpan.FromSeconds(30)),
+                            (unit, index) => sibling.GetSnapshotChunk(step, unit, index).WaitAsync(TimeSpan.FromSeconds(30))) is { } units)
                         _held.Add((step, units));
             }
             catch (Exception e) when (e is TimeoutException or OrleansException or SiloUnavailableException)
@@ -159,9 +198,10 @@ internal sealed partial class CheckpointShardGrain(
         foreach (var unit in units)
         {
             string name = UnitStateImage.FileNameOf(unit.UnitName);
-            string sha256 = Convert.ToHexStringLower(SHA256.HashData(unit.Image));
-            await store.WriteShardAsync(jobId, epoch, step, name, unit.Image);
-            records.Add(new ShardRecord(stage, unit.UnitIndex, unit.UnitName, name, unit.Image.LongLength, sha256));
+            var image = UnitImages.Bytes(unit);
+            string sha256 = await Task.Run(() => image.Sha256Hex()); // over the whole image, however many chunks hold it; off the grain's turn
+            await store.WriteShardChunksAsync(jobId, epoch, step, name, image);
+            records.Add(new ShardRecord(stage, unit.UnitIndex, unit.UnitName, name, image.Length, sha256));
         }
         LogDurable(logger, this.GetPrimaryKeyString(), step, records.Sum(r => r.Bytes));
         return records;

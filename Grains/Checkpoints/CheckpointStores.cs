@@ -1,4 +1,5 @@
 using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Kernels.Checkpoint;
 
 namespace Cluster.Grains.Checkpoints;
 
@@ -11,5 +12,13 @@ public static class CheckpointStores
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(manifest);
         return store.ReadShardAsync(manifest.JobId, CheckpointNames.ShardSetEpoch(manifest), manifest.Step, name, cancellationToken);
+    }
+
+    /// <summary>As <see cref="ReadShardAsync"/>, into chunks (a unit image of any size).</summary>
+    public static Task<ChunkedBytes> ReadShardChunksAsync(this ICheckpointStore store, CheckpointManifest manifest, string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(manifest);
+        return store.ReadShardChunksAsync(manifest.JobId, CheckpointNames.ShardSetEpoch(manifest), manifest.Step, name, cancellationToken);
     }
 }

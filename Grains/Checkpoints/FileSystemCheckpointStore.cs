@@ -40,6 +40,37 @@ public sealed class FileSystemCheckpointStore : ICheckpointStore
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Streams the chunks into the shard file (atomically, as <see cref="WriteShardAsync"/>): any size.</summary>
+    public async Task WriteShardChunksAsync(string jobId, long epoch, long step, string name, ChunkedBytes content, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        CheckpointNames.ValidateShard(jobId, epoch, step, name, forRead: false);
+        cancellationToken.ThrowIfCancellationRequested();
+        string directory = SetDirectory(jobId, epoch, step);
+        await Task.Run(() =>
+        {
+            EnsureDurableDirectory(directory);
+            AtomicFile.Write(Path.Combine(directory, name), content);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads the shard file into chunks: any size.</summary>
+    public async Task<ChunkedBytes> ReadShardChunksAsync(string jobId, long epoch, long step, string name, CancellationToken cancellationToken = default)
+    {
+        CheckpointNames.ValidateShard(jobId, epoch, step, name, forRead: true);
+        cancellationToken.ThrowIfCancellationRequested();
+        string path = Path.Combine(SetDirectory(jobId, epoch, step), name);
+        try
+        {
+            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+            return await ChunkedBytes.ReadAsync(file, file.Length, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new CheckpointCorruptException(path, "the shard file is missing", e);
+        }
+    }
+
     public async Task<byte[]> ReadShardAsync(string jobId, long epoch, long step, string name, CancellationToken cancellationToken = default)
     {
         CheckpointNames.ValidateShard(jobId, epoch, step, name, forRead: true);

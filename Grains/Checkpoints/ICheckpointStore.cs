@@ -1,4 +1,5 @@
 using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Kernels.Checkpoint;
 
 namespace Cluster.Grains.Checkpoints;
 
@@ -30,6 +31,22 @@ public interface ICheckpointStore
     /// <see cref="Kernels.Checkpoint.CheckpointCorruptException"/> naming it when it is missing.
     /// </summary>
     Task<byte[]> ReadShardAsync(string jobId, long epoch, long step, string name, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// As <see cref="WriteShardAsync"/>, for a shard held in chunks (a unit image of any size; the stored bytes are the
+    /// chunks in order). A store that writes only one array (this default) refuses a shard longer than an array holds.
+    /// </summary>
+    async Task WriteShardChunksAsync(string jobId, long epoch, long step, string name, ChunkedBytes content, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        if (content.Length > Array.MaxLength)
+            throw new NotSupportedException($"Checkpoint store {Description} writes a shard of at most {Array.MaxLength} bytes; shard '{name}' is {content.Length} bytes (a unit over about 2 GiB of state): use the file-system store.");
+        await WriteShardAsync(jobId, epoch, step, name, content.ToArray(), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>As <see cref="ReadShardAsync"/>, into chunks (a shard of any size where the store supports it; this default reads one array).</summary>
+    async Task<ChunkedBytes> ReadShardChunksAsync(string jobId, long epoch, long step, string name, CancellationToken cancellationToken = default) =>
+        ChunkedBytes.Of(await ReadShardAsync(jobId, epoch, step, name, cancellationToken).ConfigureAwait(false));
 
     /// <summary>
     /// Makes the checkpoint visible, atomically: the manifest of the shard set (<c>manifest.Step</c>,

@@ -44,6 +44,22 @@ public abstract class ObjectCheckpointStore : ICheckpointStore
     /// <summary>The object's bytes; null when it does not exist.</summary>
     protected abstract Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Uploads content held in chunks (any size) from a stream, replacing what is there. This default goes through
+    /// <see cref="PutAsync"/> and so holds at most one array (about 2 GiB).
+    /// </summary>
+    protected virtual async Task PutChunksAsync(string key, ChunkedBytes content, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        if (content.Length > Array.MaxLength)
+            throw new NotSupportedException($"{Description} writes an {ObjectKind} of at most {Array.MaxLength} bytes; '{Locate(key)}' is {content.Length} bytes.");
+        await PutAsync(key, content.ToArray(), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The object's bytes in chunks (any size); null when it does not exist. This default reads one array.</summary>
+    protected virtual async Task<ChunkedBytes?> GetChunksAsync(string key, CancellationToken cancellationToken) =>
+        await GetAsync(key, cancellationToken).ConfigureAwait(false) is { } bytes ? ChunkedBytes.Of(bytes) : null;
+
     /// <summary>Every object whose name starts with <paramref name="prefix"/>, with its size.</summary>
     protected abstract IAsyncEnumerable<(string Key, long Size)> ListAsync(string prefix, CancellationToken cancellationToken);
 
@@ -55,6 +71,23 @@ public abstract class ObjectCheckpointStore : ICheckpointStore
         CheckpointNames.ValidateShard(jobId, epoch, step, name, forRead: false);
         cancellationToken.ThrowIfCancellationRequested();
         await PutAsync(SetPrefix(jobId, epoch, step) + name, content, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task WriteShardChunksAsync(string jobId, long epoch, long step, string name, ChunkedBytes content, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        CheckpointNames.ValidateShard(jobId, epoch, step, name, forRead: false);
+        cancellationToken.ThrowIfCancellationRequested();
+        await PutChunksAsync(SetPrefix(jobId, epoch, step) + name, content, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<ChunkedBytes> ReadShardChunksAsync(string jobId, long epoch, long step, string name, CancellationToken cancellationToken = default)
+    {
+        CheckpointNames.ValidateShard(jobId, epoch, step, name, forRead: true);
+        cancellationToken.ThrowIfCancellationRequested();
+        string key = SetPrefix(jobId, epoch, step) + name;
+        return await GetChunksAsync(key, cancellationToken).ConfigureAwait(false)
+            ?? throw new CheckpointCorruptException(Locate(key), $"the shard {ObjectKind} is missing");
     }
 
     public async Task<byte[]> ReadShardAsync(string jobId, long epoch, long step, string name, CancellationToken cancellationToken = default)

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
+using Cluster.Kernels.Checkpoint;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -102,6 +103,34 @@ public sealed class S3CheckpointStore : ObjectCheckpointStore, IDisposable
             AutoCloseStream = false,
             UseChunkEncoding = false, // see CreateClient: plain signed bodies, which every S3-compatible server reads
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Streams the chunks up in one PUT (its length known, so the body is signed plainly): up to S3's 5 GiB per PUT.</summary>
+    protected override async Task PutChunksAsync(string key, ChunkedBytes content, CancellationToken cancellationToken)
+    {
+        await using var body = new ChunkedBytesStream(content);
+        await _s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = _bucket,
+            Key = key,
+            InputStream = body,
+            AutoCloseStream = false,
+            UseChunkEncoding = false, // see CreateClient
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Streams the object down into chunks: any size.</summary>
+    protected override async Task<ChunkedBytes?> GetChunksAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = _bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+            return await ChunkedBytes.ReadAsync(response.ResponseStream, response.ContentLength, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
     }
 
     /// <summary>

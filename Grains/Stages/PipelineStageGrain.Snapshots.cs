@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Compute;
 using Cluster.Grains.Interfaces.Checkpoints;
@@ -93,7 +92,8 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
             Task accept;
             try
             {
-                accept = holder.Accept(epoch, step, stage, units, durable);
+                // Every call of the transfer (each further chunk, then the headers) carries the hint: it was captured here.
+                accept = UnitImages.SendAsync(holder, epoch, step, stage, units, durable);
             }
             finally
             {
@@ -140,14 +140,17 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
         if (rehydrationContext.TryGetValue("own-steps", out long[]? steps) && rehydrationContext.TryGetValue("own-units", out UnitImage[][]? units)
             && steps is not null && units is not null)
             for (int i = 0; i < Math.Min(steps.Length, units.Length); i++)
-                KeepOwn(steps[i], [.. units[i].Select(u => new UnitStateImage(u.UnitIndex, u.UnitName, steps[i], u.Image))]);
+                KeepOwn(steps[i], [.. units[i].Select(u => new UnitStateImage(u.UnitIndex, u.UnitName, steps[i], UnitImages.Bytes(u)))]);
     }
 
     public Task<IReadOnlyList<UnitImage>?> GetSnapshot(long completedSteps) =>
         Task.FromResult<IReadOnlyList<UnitImage>?>(_ownSnapshots.Where(o => o.Step == completedSteps)
-            .Select(o => ToUnitImages(o.Units)).FirstOrDefault());
+            .Select(o => (IReadOnlyList<UnitImage>)[.. ToUnitImages(o.Units).Select(UnitImages.Header)]).FirstOrDefault());
 
-    private static UnitImage[] ToUnitImages(IReadOnlyList<UnitStateImage> images) => [.. images.Select(i => new UnitImage(i.UnitIndex, i.UnitName, i.Image))];
+    public Task<byte[]?> GetSnapshotChunk(long completedSteps, int unitIndex, int index) =>
+        Task.FromResult(UnitImages.Chunk(_ownSnapshots.Where(o => o.Step == completedSteps).Select(o => ToUnitImages(o.Units)).FirstOrDefault(), unitIndex, index));
+
+    private static UnitImage[] ToUnitImages(IReadOnlyList<UnitStateImage> images) => [.. images.Select(UnitImages.Whole)];
 
     public Task<long> GetSnapshotStep() => Task.FromResult(_ownSnapshots.Count > 0 ? _ownSnapshots[^1].Step : -1);
 
@@ -156,14 +159,14 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
     private async Task Restore(DeviceWorker worker, StageExecutor executor, CheckpointManifest manifest)
     {
         var (start, end) = executor.Plan.UnitRange(executor.Stage);
-        var images = new Dictionary<string, (byte[] Image, string Source)>(StringComparer.Ordinal);
+        var images = new Dictionary<string, (ChunkedBytes Image, string Source)>(StringComparer.Ordinal);
         for (int unit = start; unit < end; unit++)
         {
             string unitName = ModelLayout.UnitName(executor.Config, unit);
             var record = manifest.Shards.FirstOrDefault(s => s.UnitName == unitName)
                 ?? throw new CheckpointCorruptException($"{manifest.JobId}/step {manifest.Step}", $"its manifest lists no shard for unit '{unitName}'.");
-            byte[] image = await store.ReadShardAsync(manifest, record.Name);
-            string actual = Convert.ToHexStringLower(SHA256.HashData(image));
+            var image = await store.ReadShardChunksAsync(manifest, record.Name);
+            string actual = await Task.Run(() => image.Sha256Hex()); // the whole image, chunk by chunk; off the grain's turn
             if (actual != record.Sha256)
                 throw new CheckpointCorruptException($"{manifest.JobId}/step-{manifest.Step}/{record.Name}", $"its SHA-256 {actual[..12]}… does not match the manifest's {record.Sha256[..Math.Min(12, record.Sha256.Length)]}….");
             images[unitName] = (image, $"{manifest.JobId}/step-{manifest.Step}/{record.Name}");
@@ -181,7 +184,7 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
     {
         string shardKey = StageKeys.Shard(jobId, executor.Stage);
         string[] holders = [.. Enumerable.Range(0, SnapshotHolders.For(snapshotReplicas)).Select(h => SnapshotHolders.Key(jobId, executor.Stage, h))];
-        Dictionary<string, (byte[] Image, string Source)>? images = null;
+        Dictionary<string, (ChunkedBytes Image, string Source)>? images = null;
         if (_ownSnapshots.FirstOrDefault(o => o.Step == step) is { Units.Count: > 0 } own)
             images = own.Units.ToDictionary(u => u.UnitName, u => (u.Image, $"{this.GetPrimaryKeyString()} (own memory, step {step})"), StringComparer.Ordinal);
         var tried = new List<string>();
@@ -190,9 +193,17 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
             if (images is not null) break;
             try
             {
-                Task<IReadOnlyList<UnitImage>?> Read() => holders.Contains(source)
-                    ? GrainFactory.GetGrain<ICheckpointShardGrain>(source).GetSnapshot(step)
-                    : GrainFactory.GetGrain<IPipelineStageGrain>(source).GetSnapshot(step).WaitAsync(TimeSpan.FromSeconds(5));
+                async Task<IReadOnlyList<UnitImage>?> Read()
+                {
+                    if (holders.Contains(source))
+                    {
+                        var holder = GrainFactory.GetGrain<ICheckpointShardGrain>(source);
+                        return await UnitImages.FetchAsync(await holder.GetSnapshot(step), (unit, index) => holder.GetSnapshotChunk(step, unit, index));
+                    }
+                    var peer = GrainFactory.GetGrain<IPipelineStageGrain>(source);
+                    return await UnitImages.FetchAsync(await peer.GetSnapshot(step).WaitAsync(TimeSpan.FromSeconds(5)),
+                        (unit, index) => peer.GetSnapshotChunk(step, unit, index).WaitAsync(TimeSpan.FromSeconds(30)));
+                }
                 IReadOnlyList<UnitImage>? units;
                 try
                 {
@@ -205,7 +216,7 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
                     units = await Read();
                 }
                 if (units is null) tried.Add($"{source} no longer holds it");
-                else images = units.ToDictionary(u => u.UnitName, u => (u.Image, $"{source} (memory, step {step})"), StringComparer.Ordinal);
+                else images = units.ToDictionary(u => u.UnitName, u => (UnitImages.Bytes(u), $"{source} (memory, step {step})"), StringComparer.Ordinal);
             }
             catch (Exception e) when (e is not CheckpointCorruptException)
             {

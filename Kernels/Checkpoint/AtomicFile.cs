@@ -8,17 +8,58 @@ public static partial class AtomicFile
     /// <summary>Writes to a temporary file beside the target, flushes it to disk, then renames it into place.</summary>
     public static void Write(string path, ReadOnlySpan<byte> content)
     {
-        string full = Path.GetFullPath(path);
-        string directory = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(directory);
-        string temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        var (full, temporary) = Temporary(path);
         try
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var stream = Create(temporary))
             {
                 stream.Write(content);
                 stream.Flush(flushToDisk: true);
             }
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+        Commit(temporary, full);
+    }
+
+    /// <summary>As <see cref="Write(string, ReadOnlySpan{byte})"/>, for content held in chunks (of any total size).</summary>
+    public static void Write(string path, ChunkedBytes content)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var (full, temporary) = Temporary(path);
+        try
+        {
+            using (var stream = Create(temporary))
+            {
+                foreach (var chunk in content.Chunks) stream.Write(chunk);
+                stream.Flush(flushToDisk: true);
+            }
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+        Commit(temporary, full);
+    }
+
+    private static (string Full, string Temporary) Temporary(string path)
+    {
+        string full = Path.GetFullPath(path);
+        string directory = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(directory);
+        return (full, Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp"));
+    }
+
+    private static FileStream Create(string temporary) => new(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+
+    private static void Commit(string temporary, string full)
+    {
+        try
+        {
             File.Move(temporary, full, overwrite: true);
         }
         catch
@@ -26,7 +67,7 @@ public static partial class AtomicFile
             File.Delete(temporary);
             throw;
         }
-        FlushDirectory(directory);
+        FlushDirectory(Path.GetDirectoryName(full)!);
     }
 
     /// <summary>fsyncs a directory so a rename inside it survives a power loss (best effort; skipped where unsupported).</summary>

@@ -17,8 +17,26 @@ public static class SafeTensors
     private const int MaxHeaderBytes = 100 * 1024 * 1024; // the reference implementation's own limit
     private const int MaxDimensions = 64;
 
-    /// <summary>Serialises tensors (in the given order) and metadata into one safetensors image.</summary>
+    /// <summary>Serialises tensors (in the given order) and metadata into one safetensors image held in one array.</summary>
     public static byte[] Serialize(IReadOnlyList<KeyValuePair<string, WireTensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        long dataLength = tensors.Sum(t => t.Value.ByteLength);
+        if (dataLength > Array.MaxLength) // checked before allocating gigabytes for nothing
+            throw new ArgumentException($"The tensors hold {dataLength} bytes, more than one array holds ({Array.MaxLength}): use SerializeChunks.", nameof(tensors));
+        var image = SerializeChunks(tensors, metadata, Array.MaxLength);
+        if (image.Chunks.Count != 1)
+            throw new ArgumentException($"The tensors make a safetensors image of {image.Length} bytes, more than one array holds ({Array.MaxLength}): use SerializeChunks.", nameof(tensors));
+        return image.Chunks[0];
+    }
+
+    /// <summary>
+    /// Serialises tensors (in the given order) and metadata into one safetensors image cut into chunks of at most
+    /// <paramref name="maxChunkBytes"/>: the bytes are those of the one-array image, so the file written from the chunks
+    /// is the same file, and an image of any size can be made (a unit whose state is over 2 GiB).
+    /// </summary>
+    public static ChunkedBytes SerializeChunks(IReadOnlyList<KeyValuePair<string, WireTensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null,
+        int maxChunkBytes = ChunkedBytes.DefaultChunkBytes)
     {
         ArgumentNullException.ThrowIfNull(tensors);
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -63,38 +81,40 @@ public static class SafeTensors
         int headerLength = (int)headerStream.Length;
         int paddedHeader = (headerLength + 7) / 8 * 8; // the format pads the header with spaces to an 8-byte boundary
         long imageLength = 8 + paddedHeader + dataLength;
-        if (imageLength > Array.MaxLength)
-            throw new ArgumentException($"The tensors make a safetensors image of {imageLength} bytes, more than one array holds ({Array.MaxLength}): split the unit's state.", nameof(tensors));
-        var image = new byte[imageLength];
-        BinaryPrimitives.WriteUInt64LittleEndian(image, (ulong)paddedHeader);
-        headerStream.GetBuffer().AsSpan(0, headerLength).CopyTo(image.AsSpan(8));
-        image.AsSpan(8 + headerLength, paddedHeader - headerLength).Fill((byte)' ');
-        long at = 8 + paddedHeader;
+        var writer = new ChunkWriter(ChunkedBytes.Allocate(imageLength, maxChunkBytes));
+        Span<byte> lengthField = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(lengthField, (ulong)paddedHeader);
+        writer.Write(lengthField);
+        writer.Write(headerStream.GetBuffer().AsSpan(0, headerLength));
+        for (int i = headerLength; i < paddedHeader; i++) writer.Write(" "u8);
         foreach (var (_, tensor) in tensors)
-        {
             foreach (var chunk in tensor.Chunks)
-            {
-                chunk.CopyTo(image, at);
-                at += chunk.LongLength;
-            }
-        }
-        return image;
+                writer.Write(chunk);
+        return writer.Done();
     }
 
     /// <summary>Parses and verifies a safetensors image; <paramref name="source"/> names it in every error.</summary>
-    public static SafeTensorsContent Parse(ReadOnlySpan<byte> image, string source)
+    public static SafeTensorsContent Parse(byte[] image, string source) => Parse(ChunkedBytes.Of(image ?? throw new ArgumentNullException(nameof(image))), source);
+
+    /// <summary>Parses and verifies a safetensors image held in chunks (of any total size); <paramref name="source"/> names it in every error.</summary>
+    public static SafeTensorsContent Parse(ChunkedBytes image, string source)
     {
+        ArgumentNullException.ThrowIfNull(image);
         if (image.Length < 8)
             throw new CheckpointCorruptException(source, $"it is {image.Length} bytes long, shorter than the 8-byte safetensors header length: the file is truncated.");
-        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(image);
+        Span<byte> lengthField = stackalloc byte[8];
+        image.CopyTo(0, lengthField);
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthField);
         if (headerLength > MaxHeaderBytes || headerLength > (ulong)(image.Length - 8))
             throw new CheckpointCorruptException(source, $"its header claims {headerLength} bytes but the file holds {image.Length - 8} after the length field: the file is truncated or not a safetensors file.");
-        int dataStart = 8 + (int)headerLength;
+        long dataStart = 8 + (long)headerLength;
 
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(image.Slice(8, (int)headerLength).ToArray());
+            var header = new byte[headerLength];
+            image.CopyTo(8, header);
+            document = JsonDocument.Parse(header);
         }
         catch (JsonException e)
         {
@@ -115,7 +135,7 @@ public static class SafeTensors
         }
     }
 
-    private static SafeTensorsContent ParseHeader(JsonDocument document, ReadOnlySpan<byte> image, int dataStart, string source)
+    private static SafeTensorsContent ParseHeader(JsonDocument document, ChunkedBytes image, long dataStart, string source)
     {
         if (document.RootElement.ValueKind != JsonValueKind.Object)
             throw new CheckpointCorruptException(source, "its header is not a JSON object.");
@@ -150,7 +170,7 @@ public static class SafeTensors
             if (needed != end - begin)
                 throw new CheckpointCorruptException(source, $"tensor '{Shorten(property.Name)}' is {end - begin} bytes, but {dtype}[{string.Join(", ", shape)}] needs {needed}.");
             ranges.Add((begin, end, property.Name));
-            tensors.Add(new(property.Name, WireTensor.Copy(dtype, shape, image.Slice(dataStart + (int)begin, (int)(end - begin)))));
+            tensors.Add(new(property.Name, CopyTensor(image, dataStart + begin, dtype, shape, end - begin)));
         }
 
         // The format requires the tensors to tile the data section exactly, with no holes or overlaps.
@@ -167,20 +187,66 @@ public static class SafeTensors
 
         if (metadata.TryGetValue(ChecksumKey, out var checksum))
         {
-            string actual = Convert.ToHexStringLower(SHA256.HashData(image[dataStart..]));
+            string actual = image.Sha256Hex(dataStart);
             if (!string.Equals(actual, checksum, StringComparison.Ordinal))
                 throw new CheckpointCorruptException(source, $"its data does not match the recorded SHA-256 (expected {checksum[..Math.Min(12, checksum.Length)]}…, found {actual[..12]}…): the file is corrupt.");
         }
         return new SafeTensorsContent(source, metadata, tensors);
     }
 
-    /// <summary>Reads and verifies a safetensors file.</summary>
+    /// <summary>Copies a tensor's bytes out of the image into wire chunks (whole elements each), across image chunk boundaries.</summary>
+    private static WireTensor CopyTensor(ChunkedBytes image, long offset, WireDType dtype, long[] shape, long length)
+    {
+        var chunks = WireChunks.Allocate(length, WireDTypes.ElementSize(dtype));
+        foreach (var chunk in chunks)
+        {
+            image.CopyTo(offset, chunk);
+            offset += chunk.Length;
+        }
+        return WireTensor.FromChunks(dtype, shape, chunks);
+    }
+
+    /// <summary>Fills pre-allocated chunks in order; <see cref="Done"/> checks every byte was written.</summary>
+    private sealed class ChunkWriter(byte[][] chunks)
+    {
+        private int _chunk;
+        private int _at;
+
+        public void Write(ReadOnlySpan<byte> bytes)
+        {
+            while (!bytes.IsEmpty)
+            {
+                var target = chunks[_chunk];
+                int take = Math.Min(target.Length - _at, bytes.Length);
+                if (take == 0)
+                    throw new InvalidOperationException("The safetensors image overflows its computed length.");
+                bytes[..take].CopyTo(target.AsSpan(_at));
+                bytes = bytes[take..];
+                _at += take;
+                if (_at == target.Length && _chunk < chunks.Length - 1)
+                {
+                    _chunk++;
+                    _at = 0;
+                }
+            }
+        }
+
+        public ChunkedBytes Done()
+        {
+            if (chunks.Length > 0 && (_chunk != chunks.Length - 1 || _at != chunks[^1].Length))
+                throw new InvalidOperationException("The safetensors image was not filled: its length was computed wrong.");
+            return new ChunkedBytes(chunks);
+        }
+    }
+
+    /// <summary>Reads and verifies a safetensors file (of any size: it is read in chunks).</summary>
     public static SafeTensorsContent Read(string path)
     {
-        byte[] image;
+        ChunkedBytes image;
         try
         {
-            image = File.ReadAllBytes(path);
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            image = ChunkedBytes.Read(file, file.Length);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

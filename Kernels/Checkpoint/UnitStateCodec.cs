@@ -16,9 +16,20 @@ public static class UnitStateCodec
     public const string ExpAvgPrefix = "optimizer.exp_avg.";
     public const string ExpAvgSqPrefix = "optimizer.exp_avg_sq.";
 
+    /// <summary>The unit's image in one array (a unit of up to about 2 GiB of state).</summary>
     public static byte[] Encode(ModelConfig config, int unitIndex, string unitName, long optimizerSteps,
-        IReadOnlyList<(string GlobalName, WireTensor Parameter, WireTensor ExpAvg, WireTensor ExpAvgSq)> parameters)
+        IReadOnlyList<(string GlobalName, WireTensor Parameter, WireTensor ExpAvg, WireTensor ExpAvgSq)> parameters) =>
+        EncodeChunks(config, unitIndex, unitName, optimizerSteps, parameters, Array.MaxLength).ToArray();
+
+    /// <summary>
+    /// The unit's image in chunks of at most <paramref name="maxChunkBytes"/>: any size of state. The bytes are those of
+    /// <see cref="Encode"/>, so a file written from them is the same file.
+    /// </summary>
+    public static ChunkedBytes EncodeChunks(ModelConfig config, int unitIndex, string unitName, long optimizerSteps,
+        IReadOnlyList<(string GlobalName, WireTensor Parameter, WireTensor ExpAvg, WireTensor ExpAvgSq)> parameters,
+        int maxChunkBytes = ChunkedBytes.DefaultChunkBytes)
     {
+        ArgumentNullException.ThrowIfNull(parameters);
         var tensors = new List<KeyValuePair<string, WireTensor>>(parameters.Count * 3);
         foreach (var p in parameters) tensors.Add(new(p.GlobalName, p.Parameter));
         foreach (var p in parameters) tensors.Add(new(ExpAvgPrefix + p.GlobalName, p.ExpAvg));
@@ -31,11 +42,15 @@ public static class UnitStateCodec
             ["optimizer_steps"] = optimizerSteps.ToString(CultureInfo.InvariantCulture),
             ["model"] = JsonSerializer.Serialize(config),
         };
-        return SafeTensors.Serialize(tensors, metadata);
+        return SafeTensors.SerializeChunks(tensors, metadata, maxChunkBytes);
     }
 
     /// <summary>Parses an image and checks that it is the state of <paramref name="unitName"/> of this very model.</summary>
-    public static (SafeTensorsContent Content, long OptimizerSteps) Decode(ModelConfig config, string unitName, ReadOnlySpan<byte> image, string source)
+    public static (SafeTensorsContent Content, long OptimizerSteps) Decode(ModelConfig config, string unitName, byte[] image, string source) =>
+        Decode(config, unitName, ChunkedBytes.Of(image ?? throw new ArgumentNullException(nameof(image))), source);
+
+    /// <summary>Parses an image held in chunks (any size) and checks that it is the state of <paramref name="unitName"/> of this very model.</summary>
+    public static (SafeTensorsContent Content, long OptimizerSteps) Decode(ModelConfig config, string unitName, ChunkedBytes image, string source)
     {
         var content = SafeTensors.Parse(image, source);
         string format = content.GetMetadata("format");

@@ -12,5 +12,5 @@ public sealed record UnitStateCopy(int UnitIndex, string UnitName, long Optimize
     IReadOnlyList<(string GlobalName, WireTensor Parameter, WireTensor ExpAvg, WireTensor ExpAvgSq)> Parameters)
 {
     public UnitStateImage Encode(ModelConfig config) =>
-        new(UnitIndex, UnitName, OptimizerSteps, UnitStateCodec.Encode(config, UnitIndex, UnitName, OptimizerSteps, Parameters));
+        new(UnitIndex, UnitName, OptimizerSteps, UnitStateCodec.EncodeChunks(config, UnitIndex, UnitName, OptimizerSteps, Parameters));
 }

@@ -96,7 +96,7 @@ public sealed class ReferenceTrainer : IDisposable
     public void LoadState(string directory) => ImportState(UnitStateTransfer.FileReader(directory));
 
     /// <summary>Loads every unit from images returned by unit name (with a name for errors), e.g. from a checkpoint store.</summary>
-    public void ImportState(Func<string, (byte[] Image, string Source)> readUnit) => UnitStateTransfer.Import(Options.Model, _units, _optimizer, readUnit);
+    public void ImportState(Func<string, (ChunkedBytes Image, string Source)> readUnit) => UnitStateTransfer.Import(Options.Model, _units, _optimizer, readUnit);
 
     /// <summary>A copy of every parameter as float32 values, by global name (for equivalence checks).</summary>
     public IReadOnlyDictionary<string, float[]> ParameterValues() => ModelUnit.ParameterValues(_units);

@@ -259,7 +259,7 @@ public sealed class StageExecutor : IDisposable
     /// Loads the state of every unit of this stage. <paramref name="readUnit"/> returns a unit's image by unit name
     /// together with a name for errors (a path, a blob name). All units must be at the same optimizer step.
     /// </summary>
-    public void ImportState(Func<string, (byte[] Image, string Source)> readUnit)
+    public void ImportState(Func<string, (ChunkedBytes Image, string Source)> readUnit)
     {
         AbandonStep();
         UnitStateTransfer.Import(Config, _units, _optimizer, readUnit);

@@ -31,7 +31,7 @@ internal static class UnitStateTransfer
         return copies;
     }
 
-    public static void Import(ModelConfig config, IReadOnlyList<ModelUnit> units, AdamW optimizer, Func<string, (byte[] Image, string Source)> readUnit)
+    public static void Import(ModelConfig config, IReadOnlyList<ModelUnit> units, AdamW optimizer, Func<string, (ChunkedBytes Image, string Source)> readUnit)
     {
         ArgumentNullException.ThrowIfNull(readUnit);
         long? steps = null;
@@ -63,12 +63,13 @@ internal static class UnitStateTransfer
             AtomicFile.Write(Path.Combine(directory, image.FileName), image.Image);
     }
 
-    public static Func<string, (byte[] Image, string Source)> FileReader(string directory) => unit =>
+    public static Func<string, (ChunkedBytes Image, string Source)> FileReader(string directory) => unit =>
     {
         string path = Path.Combine(directory, UnitStateImage.FileNameOf(unit));
         try
         {
-            return (File.ReadAllBytes(path), path);
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            return (ChunkedBytes.Read(file, file.Length), path);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

@@ -35,7 +35,9 @@ public sealed class ClusterCommandTests(ConsoleClusterFixture fixture)
         var result = await ConsoleHarness.RunAsync(fixture.Client, "nodes");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        foreach (string node in new[] { "Silo_0/cpu0", "Silo_0/cpu1", "Silo_1/cpu0", "Silo_1/cpu1" })
+        string[] exposed = [.. await SiloNodes.OfAsync(fixture.Client, "Silo_0"), .. await SiloNodes.OfAsync(fixture.Client, "Silo_1")];
+        Assert.Equal(2 * ClusterFixture.SlotsPerSilo, exposed.Length);
+        foreach (string node in exposed)
             Assert.Contains(node, result.Out);
         Assert.Contains("Ready", result.Out);
         Assert.Contains("ago", result.Out);
@@ -50,9 +52,10 @@ public sealed class ClusterCommandTests(ConsoleClusterFixture fixture)
         var nodes = result.Json().EnumerateArray().Where(n => n.GetProperty("silo").GetString() is "Silo_0" or "Silo_1").ToArray();
         Assert.Equal(4, nodes.Length);
         var first = nodes[0];
-        Assert.Equal("Silo_0/cpu0", first.GetProperty("nodeId").GetString());
+        string firstNode = (await SiloNodes.OfAsync(fixture.Client, "Silo_0"))[0]; // as the silo exposes it: cpu0 here, cuda0 on a GPU machine
+        Assert.Equal(firstNode, first.GetProperty("nodeId").GetString());
         Assert.Equal("Silo_0", first.GetProperty("silo").GetString());
-        Assert.Equal("cpu", first.GetProperty("device").GetString());
+        Assert.Equal(await SiloNodes.DeviceOfAsync(fixture.Client, firstNode), first.GetProperty("device").GetString());
         Assert.Equal("Ready", first.GetProperty("state").GetString());
         Assert.True(first.GetProperty("memoryBytes").GetInt64() > 0);
         Assert.True(first.GetProperty("heartbeatAgeSeconds").GetDouble() >= 0);

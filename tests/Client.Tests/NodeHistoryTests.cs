@@ -81,7 +81,7 @@ public sealed class NodeHistoryTests(ConsoleClusterFixture fixture)
     [Fact]
     public async Task Unknown_nodes_and_mixed_options_are_refused_naming_the_fix()
     {
-        var unknown = await ConsoleHarness.RunAsync(fixture.Client, "node", "events", "Silo_0/cpu9");
+        var unknown = await ConsoleHarness.RunAsync(fixture.Client, "node", "events", (await SiloNodes.OfAsync(fixture.Client, "Silo_0"))[0][..^1] + "9"); // one character off a node the silo exposes
         Assert.Equal(ExitCodes.NotFound, unknown.ExitCode);
         Assert.Contains("Did you mean", unknown.Error);
         var live = await ConsoleHarness.RunAsync(fixture.Client, "events", "--history", "--follow");
@@ -92,7 +92,7 @@ public sealed class NodeHistoryTests(ConsoleClusterFixture fixture)
         var neither = await ConsoleHarness.RunAsync(fixture.Client, "events");
         Assert.Equal(ExitCodes.Usage, neither.ExitCode);
         Assert.Contains("--history", neither.Error);
-        var badLimit = await ConsoleHarness.RunAsync(fixture.Client, "node", "events", "Silo_0/cpu0", "--limit", "0");
+        var badLimit = await ConsoleHarness.RunAsync(fixture.Client, "node", "events", (await SiloNodes.OfAsync(fixture.Client, "Silo_0"))[0], "--limit", "0");
         Assert.Equal(ExitCodes.Usage, badLimit.ExitCode);
     }
 

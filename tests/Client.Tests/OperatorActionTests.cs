@@ -15,18 +15,20 @@ public sealed class OperatorActionTests(ConsoleClusterFixture fixture)
     public async Task Node_actions_on_an_unknown_node_name_it_and_suggest_close_matches(string verb)
     {
         string[] reason = verb == "uncordon" ? [] : ["--reason", "test"];
-        var result = await ConsoleHarness.RunAsync(fixture.Client, ["node", verb, "Silo_0/cpu9", "--json", .. reason]);
+        var exposed = await SiloNodes.OfAsync(fixture.Client, "Silo_0"); // Silo_0/cpu0, cpu1 here; cuda0, cuda1 on a GPU machine
+        string unknown = exposed[0][..^1] + "9"; // one character off the first
+        var result = await ConsoleHarness.RunAsync(fixture.Client, ["node", verb, unknown, "--json", .. reason]);
 
         Assert.Equal(ExitCodes.NotFound, result.ExitCode);
-        Assert.Contains("Node 'Silo_0/cpu9' not found", result.Error);
-        Assert.Contains("'Silo_0/cpu0'", result.Error);
-        Assert.Contains("Silo_0/cpu1", result.Json().GetProperty("error").GetProperty("suggestions").EnumerateArray().Select(s => s.GetString()));
+        Assert.Contains($"Node '{unknown}' not found", result.Error);
+        Assert.Contains($"'{exposed[0]}'", result.Error);
+        Assert.Contains(exposed[1], result.Json().GetProperty("error").GetProperty("suggestions").EnumerateArray().Select(s => s.GetString()));
     }
 
     [Fact]
     public async Task Cordon_and_uncordon_show_in_the_node_list()
     {
-        const string node = "Silo_1/cpu1";
+        string node = (await SiloNodes.OfAsync(fixture.Client, "Silo_1"))[1];
         try
         {
             var cordoned = await ConsoleHarness.RunAsync(fixture.Client, "node", "cordon", node, "--json");

@@ -240,7 +240,7 @@ public sealed class OperatorHistoryTests(ConsoleClusterFixture fixture)
     [Fact]
     public async Task Drain_needs_a_reason_which_nodes_and_job_show_display()
     {
-        var refused = await ConsoleHarness.RunAsync(fixture.Client, "node", "drain", "Silo_0/cpu0");
+        var refused = await ConsoleHarness.RunAsync(fixture.Client, "node", "drain", (await SiloNodes.OfAsync(fixture.Client, "Silo_0"))[0]);
         Assert.Equal(ExitCodes.Usage, refused.ExitCode);
         Assert.Contains("--reason", refused.Error);
 

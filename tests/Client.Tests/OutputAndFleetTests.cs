@@ -12,7 +12,9 @@ public sealed class OutputAndFleetTests(ConsoleClusterFixture fixture)
     {
         var names = await ConsoleHarness.RunAsync(fixture.Client, "nodes", "-o", "name", "--silo", "Silo_1");
         Assert.True(names.ExitCode == 0, names.ToString());
-        Assert.Equal(["Silo_1/cpu0", "Silo_1/cpu1"], names.Raw.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        var silo0 = await SiloNodes.OfAsync(fixture.Client, "Silo_0"); // as the silos expose them: cpu0, cpu1 here; cuda0, cuda1 on a GPU machine
+        var silo1 = await SiloNodes.OfAsync(fixture.Client, "Silo_1");
+        Assert.Equal(silo1, names.Raw.Split('\n', StringSplitOptions.RemoveEmptyEntries));
 
         var pattern = await ConsoleHarness.RunAsync(fixture.Client, "nodes", "-o", "json", "--silo", "Silo_*", "--state", "ready");
         Assert.True(pattern.ExitCode == 0, pattern.ToString());
@@ -23,7 +25,7 @@ public sealed class OutputAndFleetTests(ConsoleClusterFixture fixture)
 
         var yaml = await ConsoleHarness.RunAsync(fixture.Client, "nodes", "-o", "yaml", "--silo", "Silo_0");
         Assert.True(yaml.ExitCode == 0, yaml.ToString());
-        Assert.StartsWith("- nodeId: Silo_0/cpu0\n  silo: Silo_0\n  device: cpu\n  state: Ready\n", yaml.Raw, StringComparison.Ordinal);
+        Assert.StartsWith($"- nodeId: {silo0[0]}\n  silo: Silo_0\n  device: {await SiloNodes.DeviceOfAsync(fixture.Client, silo0[0])}\n  state: Ready\n", yaml.Raw, StringComparison.Ordinal);
         Assert.Contains("\n  stages: []\n", yaml.Raw, StringComparison.Ordinal);
 
         var wide = await ConsoleHarness.RunAsync(fixture.Client, "nodes", "-o", "wide");
@@ -34,7 +36,7 @@ public sealed class OutputAndFleetTests(ConsoleClusterFixture fixture)
         Assert.True(bare.ExitCode == 0, bare.ToString());
         var lines = bare.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.Equal(2, lines.Length);
-        Assert.StartsWith("Silo_0/cpu0", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith(silo0[0], lines[0], StringComparison.Ordinal);
         Assert.DoesNotContain("│", bare.Out);
         Assert.DoesNotContain("heartbeat", bare.Out);
 
@@ -65,11 +67,12 @@ public sealed class OutputAndFleetTests(ConsoleClusterFixture fixture)
     [Fact]
     public async Task Whole_silo_and_pattern_node_actions_then_unknown_targets()
     {
+        var silo1 = await SiloNodes.OfAsync(fixture.Client, "Silo_1"); // as the silo exposes them: cpu0, cpu1 here; cuda0, cuda1 on a GPU machine
         var cordoned = await ConsoleHarness.RunAsync(fixture.Client, "node", "cordon", "Silo_1", "--json");
         try
         {
             Assert.True(cordoned.ExitCode == 0, cordoned.ToString());
-            Assert.Equal(["Silo_1/cpu0", "Silo_1/cpu1"], cordoned.Json().EnumerateArray().Select(n => n.GetProperty("nodeId").GetString()));
+            Assert.Equal(silo1, cordoned.Json().EnumerateArray().Select(n => n.GetProperty("nodeId").GetString()));
             Assert.All(cordoned.Json().EnumerateArray(), n => Assert.True(n.GetProperty("cordoned").GetBoolean()));
 
             var flagged = await ConsoleHarness.RunAsync(fixture.Client, "nodes", "--json", "--silo", "Silo_1");
@@ -79,8 +82,8 @@ public sealed class OutputAndFleetTests(ConsoleClusterFixture fixture)
         {
             var lifted = await ConsoleHarness.RunAsync(fixture.Client, "node", "uncordon", "Silo_1/*");
             Assert.True(lifted.ExitCode == 0, lifted.ToString());
-            Assert.Contains("node Silo_1/cpu0 uncordoned", lifted.Out);
-            Assert.Contains("node Silo_1/cpu1 uncordoned", lifted.Out);
+            foreach (string node in silo1)
+                Assert.Contains($"node {node} uncordoned", lifted.Out);
         }
         var after = await ConsoleHarness.RunAsync(fixture.Client, "nodes", "--json", "--silo", "Silo_1");
         Assert.All(after.Json().EnumerateArray(), n => Assert.False(n.GetProperty("cordoned").GetBoolean()));
@@ -136,7 +139,7 @@ public sealed class OutputAndFleetTests(ConsoleClusterFixture fixture)
         Assert.DoesNotContain(top.Json().GetProperty("jobs").EnumerateArray(), j => j.GetProperty("jobId").GetString() == "cli-views-1"); // finished
         var topTable = await ConsoleHarness.RunAsync(fixture.Client, "top", "--once");
         Assert.Contains("clusterctl top", topTable.Out);
-        Assert.Contains("Silo_0/cpu0", topTable.Out);
+        Assert.Contains((await SiloNodes.OfAsync(fixture.Client, "Silo_0"))[0], topTable.Out);
 
         var taken = await ConsoleHarness.RunAsync(fixture.Client, ["job", "submit", "--dry-run", "--json", .. TinySpecs.Flags("cli-views-1")]);
         Assert.Equal(ExitCodes.Usage, taken.ExitCode);

@@ -32,7 +32,7 @@ public sealed class CheckpointCommitTests(ClusterFixture fixture) : IClassFixtur
         var options = TinyJob.ReferenceOptions(spec);
         using var resumed = new ReferenceTrainer(options, TokenSources.Open(spec.DataSource));
         var at10 = manifests[0];
-        resumed.ImportState(unit => (store.ReadShardAsync(at10, at10.Shards.Single(s => s.UnitName == unit).Name).GetAwaiter().GetResult(), unit));
+        resumed.ImportState(unit => (store.ReadShardChunksAsync(at10, at10.Shards.Single(s => s.UnitName == unit).Name).GetAwaiter().GetResult(), unit));
         Assert.Equal(10, resumed.CompletedSteps);
         for (int step = 10; step < 30; step++)
         {
@@ -43,7 +43,7 @@ public sealed class CheckpointCommitTests(ClusterFixture fixture) : IClassFixtur
         // And the weights it ends with are the ones the step-30 checkpoint holds, bit for bit.
         using var final = new ReferenceTrainer(options, TokenSources.Open(spec.DataSource));
         var at30 = manifests[2];
-        final.ImportState(unit => (store.ReadShardAsync(at30, at30.Shards.Single(s => s.UnitName == unit).Name).GetAwaiter().GetResult(), unit));
+        final.ImportState(unit => (store.ReadShardChunksAsync(at30, at30.Shards.Single(s => s.UnitName == unit).Name).GetAwaiter().GetResult(), unit));
         var expected = resumed.ParameterValues();
         foreach (var (name, values) in final.ParameterValues())
             Assert.True(values.AsSpan().SequenceEqual(expected[name]), $"parameter {name} differs between the step-30 checkpoint and the resumed run");

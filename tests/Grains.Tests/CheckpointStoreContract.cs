@@ -45,6 +45,23 @@ public abstract partial class CheckpointStoreContract : IAsyncLifetime
         Assert.Empty(await Store.ReadShardAsync(job, Epoch, 7, "empty.safetensors"));
     }
 
+    /// <summary>A shard held in chunks (a unit image over 2 GiB is) streams in and out: the same bytes either way it is read.</summary>
+    [Fact]
+    public async Task A_shard_written_in_chunks_reads_back_exactly_in_chunks_or_whole()
+    {
+        string job = NewJobId();
+        byte[] all = RandomBytes(300_001, seed: 4);
+        var chunks = new ChunkedBytes([all[..100_000], all[100_000..200_000], all[200_000..]]);
+        await Store.WriteShardChunksAsync(job, Epoch, 9, "c.safetensors", chunks);
+
+        Assert.Equal(all, await Store.ReadShardAsync(job, Epoch, 9, "c.safetensors"));
+        var back = await Store.ReadShardChunksAsync(job, Epoch, 9, "c.safetensors");
+        Assert.Equal(all.LongLength, back.Length);
+        Assert.Equal(chunks.Sha256Hex(), back.Sha256Hex());
+        Assert.Equal(all, back.ToArray());
+        await Assert.ThrowsAsync<CheckpointCorruptException>(() => Store.ReadShardChunksAsync(job, Epoch, 9, "absent.safetensors"));
+    }
+
     [Fact]
     public async Task Reading_a_missing_shard_throws_CheckpointCorruptException_naming_it()
     {

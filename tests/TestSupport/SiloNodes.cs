@@ -18,6 +18,15 @@ internal static class SiloNodes
             : throw new InvalidOperationException($"Silo {silo} has no registered node; registered: {string.Join(", ", nodes.Select(n => n.Capabilities.NodeId))}.");
     }
 
+    /// <summary>The device <paramref name="nodeId"/> registered with ("cpu" on a CPU machine, "cuda:0" on a GPU one).</summary>
+    public static async Task<string> DeviceOfAsync(IClusterClient client, string nodeId)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var nodes = await client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetNodes();
+        return nodes.SingleOrDefault(n => n.Capabilities.NodeId == nodeId)?.Capabilities.Device
+            ?? throw new InvalidOperationException($"Node {nodeId} is not registered; registered: {string.Join(", ", nodes.Select(n => n.Capabilities.NodeId))}.");
+    }
+
     /// <summary>The one node of a silo started with one device slot.</summary>
     public static async Task<string> SingleOfAsync(IClusterClient client, string silo) => (await OfAsync(client, silo)).Single();
 }
