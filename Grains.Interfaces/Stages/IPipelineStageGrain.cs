@@ -60,6 +60,19 @@ public interface IPipelineStageGrain : IGrainWithStringKey
     [Alias("Snapshot")]
     Task Snapshot(long epoch, long completedSteps, bool durable);
 
+    /// <summary>
+    /// The device-side half of an in-memory snapshot (between steps): copies the stage's state of
+    /// <paramref name="completedSteps"/> off the device and returns, the device free for the next step; encoding,
+    /// hashing and handing the copy to the holders go on in the background (<see cref="SnapshotHeld"/>). At most one
+    /// such snapshot is in flight per stage: the next one first waits for it.
+    /// </summary>
+    [Alias("BeginSnapshot")]
+    Task BeginSnapshot(long epoch, long completedSteps);
+
+    /// <summary>Completes once the snapshot <see cref="BeginSnapshot"/> started for <paramref name="completedSteps"/> is held (kept, and acknowledged by every holder); its failure if it failed.</summary>
+    [Alias("SnapshotHeld")]
+    Task SnapshotHeld(long epoch, long completedSteps);
+
     /// <summary>The completed-step count of this stage's own copy of its latest snapshot, or -1 (no copy).</summary>
     [Alias("GetSnapshotStep")]
     Task<long> GetSnapshotStep();

@@ -34,6 +34,18 @@ internal sealed partial class TrainingJobGrain
     }
 
     /// <summary>
+    /// Begins the in-memory snapshot of <paramref name="step"/> (every stage's executor is there): returns once every
+    /// stage has copied its state off the device, with a task that completes once every stage's copy is held (kept by
+    /// the stage and acknowledged by every holder). The step loop counts the step only after that task (see <c>Run</c>).
+    /// </summary>
+    private async Task<Task> BeginSnapshotInMemory(ReplicaStages stages, long step)
+    {
+        long epoch = S.Epoch;
+        await Guard(Task.WhenAll(stages.All.Select(s => s.BeginSnapshot(epoch, step))));
+        return Task.WhenAll(stages.All.Select(s => s.SnapshotHeld(epoch, step)));
+    }
+
+    /// <summary>
     /// Commits a checkpoint of the current step (unless one is already committed) and returns its manifest;
     /// <see cref="StorageUnavailableException"/> when the store cannot take it now.
     /// </summary>

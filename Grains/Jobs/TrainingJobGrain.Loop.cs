@@ -132,33 +132,96 @@ internal sealed partial class TrainingJobGrain
     }
 
     /// <summary>
-    /// One step, then what it makes due: a checkpoint (and a scale-up proposal) or an in-memory snapshot.
+    /// Steps, each followed by what it makes due: a checkpoint (and a scale-up proposal) or an in-memory snapshot. While
+    /// nothing waits at the step boundary, the next step computes while the last one's snapshot is encoded, hashed and
+    /// sent to its holders.
     /// <para>
     /// Invariant (the commit point): a step counts as completed — <c>S.CompletedSteps</c> advanced, progress saved,
     /// status published, its loss recorded as final (<see cref="CountStep"/>) — only once every stage's snapshot of
     /// it is held in <c>SnapshotReplicas</c> failure domains (the stage's silo and its holders', see
     /// <c>CheckpointShardGrain</c>), whenever the spec snapshots that step (every step with the default
-    /// <c>SnapshotInterval</c> of 1, and every checkpoint step). So the state of the last counted step is always in
-    /// memory on two silos, and the step in flight is the only work a single failure can take: a stage's silo lost
-    /// after its update but before its snapshot reached a holder costs no counted step, the job restores the one
-    /// before (the recovery never restores past <c>S.CompletedSteps</c>, <see cref="RecoveryPoint"/>) and
-    /// recomputes the step bit for bit. A durable checkpoint's snapshots are in-memory snapshots too; when its commit
-    /// is skipped (one still in flight), the step is snapshotted in memory instead.
+    /// <c>SnapshotInterval</c> of 1, and every checkpoint step); and steps count in order. So the state of the last
+    /// counted step is always in memory on two silos, and only uncounted steps — at most two: the one whose snapshot
+    /// is in flight and the one computing meanwhile — are work a single failure can take: a stage's silo lost after
+    /// its update but before its snapshot reached a holder costs no counted step, the job restores the newest step
+    /// held everywhere that it counted (the recovery never restores past <c>S.CompletedSteps</c>,
+    /// <see cref="RecoveryPoint"/>) and recomputes the rest bit for bit. A durable checkpoint's snapshots are
+    /// in-memory snapshots too; when its commit is skipped (one still in flight), the step is snapshotted in memory
+    /// instead.
+    /// </para>
+    /// <para>
+    /// Overlap (zero-stall snapshots): after step N's update every stage copies its state on the device and is free
+    /// (<c>BeginSnapshot</c>); step N+1 may then start while N's copy is encoded and sent, and N counts once every
+    /// stage's copy is held (<c>SnapshotHeld</c>), possibly while N+1 computes. Why the invariant still holds:
+    /// (1) N+1's count waits for N's — the loop counts N before it even looks at N+1's result — so counts stay in
+    /// order; (2) N+1's snapshot is begun only after N's is held and N counted, so at most one snapshot per stage is in
+    /// flight beyond the step computing, and the holders and stages, which keep the two newest copies, still have N's
+    /// (the last counted state) while N+1's is in flight; (3) a failure anywhere in that window (N's snapshot not held,
+    /// or N+1 failing) leaves <c>S.CompletedSteps</c> at N's or N+1's count, never past the newest state held
+    /// everywhere, so the recovery restores a counted state and recomputes only uncounted steps; the step N+1 still
+    /// computing is stopped before the recovery starts (its watchdog and calls end with it). A step overlaps only when
+    /// the boundary after N would go straight on (<see cref="StraightOn"/>): no request, no checkpoint, not the last
+    /// step; otherwise N is held and counted before the boundary, as without overlap.
     /// </para>
     /// </summary>
     private async Task<JobPhase> Run(ReplicaStages stages)
     {
         var spec = S.Spec!;
         var plan = JobSpecs.PlanOf(spec);
-        var done = await TrainStep(spec, plan, stages);
-        long step = done.Step + 1; // every stage's executor holds this step's state; the job still counts the one before
-        bool checkpointDue = IsCheckpointDue(spec, step) || _checkpoints.RetryDue;
-        JobState? beforeCheckpoint = checkpointDue ? await TakeCheckpointSnapshots(stages, step) : null;
-        if (beforeCheckpoint is null && spec.SnapshotInterval > 0 && (checkpointDue || step % spec.SnapshotInterval == 0))
-            await SnapshotInMemory(stages, step);
+        var done = await TrainStep(spec, plan, stages, S.CompletedSteps, null);
+        while (true)
+        {
+            long step = done.Step + 1; // every stage's executor holds this step's state; the job still counts the one before
+            bool checkpointDue = IsCheckpointDue(spec, step) || _checkpoints.RetryDue;
+            if (checkpointDue)
+            {
+                JobState? beforeCheckpoint = await TakeCheckpointSnapshots(stages, step);
+                if (beforeCheckpoint is null && spec.SnapshotInterval > 0)
+                    await SnapshotInMemory(stages, step);
+                await CountStep(spec, done); // the commit point: held first, counted after
+                if (beforeCheckpoint is { } before)
+                    await BeginCommit(spec, step, before);
+                await Counted();
+                if (spec.ScaleUp == "auto" && S.CompletedSteps < spec.Steps && await ProposeScaleUp(spec, plan, stages) is { } scaleUp)
+                    return new JobPhase.Placing(scaleUp);
+                return new JobPhase.AtBoundary(stages);
+            }
+            bool snapshots = spec.SnapshotInterval > 0 && step % spec.SnapshotInterval == 0;
+            var held = snapshots ? await BeginSnapshotInMemory(stages, step) : Task.CompletedTask; // the device copies only
+            if (!StraightOn(spec, stages, step))
+            {
+                await HeldThenCount(spec, done, held);
+                return new JobPhase.AtBoundary(stages);
+            }
+            // Step `step` computes while the snapshot of its starting state is encoded, sent and held.
+            var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var next = TrainStep(spec, plan, stages, step, stop.Task);
+            try
+            {
+                await HeldThenCount(spec, done, held);
+            }
+            catch
+            {
+                stop.TrySetResult(); // the next step ends (its watchdog with it) before the recovery starts
+                await next.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default); // stopped, or failed too: the first failure is the one handled
+                throw;
+            }
+            done = await next;
+        }
+    }
+
+    /// <summary>Waits until <paramref name="held"/> (every stage's snapshot of <paramref name="done"/>'s state is held), then counts the step.</summary>
+    private async Task HeldThenCount(JobSpec spec, TrainedStep done, Task held)
+    {
+        await Guard(held);
+        if (!ReferenceEquals(held, Task.CompletedTask)) _lastSnapshotStep = done.Step + 1;
         await CountStep(spec, done); // the commit point: held first, counted after
-        if (beforeCheckpoint is { } before)
-            await BeginCommit(spec, step, before);
+        await Counted();
+    }
+
+    /// <summary>After a step counted: the recovery policy hears of progress, and a recovery in progress is over.</summary>
+    private async Task Counted()
+    {
         _policy.Progressed();
         if (_recovering is { } recovered)
         {
@@ -166,10 +229,20 @@ internal sealed partial class TrainingJobGrain
             long lostSteps = Math.Max(0, recovered.StepsBefore - (S.CompletedSteps - 1));
             await _narrator.Resumed(lostSteps, (time.GetUtcNow() - recovered.At).TotalSeconds);
         }
-        if (checkpointDue && spec.ScaleUp == "auto" && S.CompletedSteps < spec.Steps && await ProposeScaleUp(spec, plan, stages) is { } scaleUp)
-            return new JobPhase.Placing(scaleUp);
-        return new JobPhase.AtBoundary(stages);
     }
+
+    /// <summary>
+    /// Whether the step boundary after <paramref name="step"/> counts would go straight on to the next step, doing
+    /// nothing (see <see cref="AtBoundary"/> and <c>ServeRequests</c>): then the next step may start before the step is
+    /// held and counted. A request that arrives meanwhile is served at the next boundary.
+    /// </summary>
+    private bool StraightOn(JobSpec spec, ReplicaStages stages, long step) =>
+        step < spec.Steps
+        && _writer.Fenced is null
+        && _mailbox.Pending.Count == 0
+        && !_abort.Task.IsCompleted
+        && step - _writer.DurableCheckpointStep < _options.StepsWithoutDurableCheckpointFor(spec.CheckpointInterval)
+        && (stages.Count >= JobSpecs.ReplicaCounts(spec)[^1] || time.GetUtcNow() - _lastGrowthCheck < options.Value.ReplicaGrowthInterval);
 
     /// <summary>
     /// A node, a silo or a message was lost. Everything of this epoch is fenced off by the next one; the job re-places

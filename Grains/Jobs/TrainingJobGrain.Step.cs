@@ -24,15 +24,18 @@ namespace Cluster.Grains.Jobs;
 /// <summary>One training step across every replica's pipeline; no persistence, no events.</summary>
 internal sealed partial class TrainingJobGrain
 {
+    private long _lastCountTimestamp; // when the last step counted (Stopwatch ticks)
+
     /// <summary>
-    /// Runs step <c>S.CompletedSteps</c> up to the optimizer update on every stage. It does not count the step: that is
-    /// <see cref="CountStep"/>'s, once the step's snapshots are held (the commit point, see <c>Run</c>).
+    /// Runs <paramref name="step"/> (<c>S.CompletedSteps</c>, or the one after while that one's snapshot is in flight)
+    /// up to the optimizer update on every stage. It does not count the step: that is <see cref="CountStep"/>'s, once
+    /// the step's snapshots are held (the commit point, see <c>Run</c>). <paramref name="stop"/>, when it completes,
+    /// ends the step like a lost node: its caller failed meanwhile.
     /// </summary>
-    private async Task<TrainedStep> TrainStep(Interfaces.Jobs.JobSpec spec, StagePlan plan, ReplicaStages stages)
+    private async Task<TrainedStep> TrainStep(JobSpec spec, StagePlan plan, ReplicaStages stages, long step, Task? stop)
     {
-        using var activity = Telemetry.TrainingActivities.Step(spec.JobId, S.Epoch, S.CompletedSteps);
+        using var activity = Telemetry.TrainingActivities.Step(spec.JobId, S.Epoch, step);
         long started = Stopwatch.GetTimestamp();
-        long step = S.CompletedSteps;
         long epoch = S.Epoch;
         using var watch = _watchdog.Start(step, reason => _abort.TrySetResult(reason)); // a hung step is abandoned like a lost node
         int m = spec.MicroBatches;
@@ -44,14 +47,14 @@ internal sealed partial class TrainingJobGrain
         int ranks = stages.Count;
         int k = ReplicaSplit.PerReplica(m, ranks);
         int window = spec.Schedule == "gpipe" ? k : Math.Min(k, plan.StageCount);
-        await Guard(Task.WhenAll(Enumerable.Range(0, ranks).Select(RunReplica)));
+        await Guard(stop, Task.WhenAll(Enumerable.Range(0, ranks).Select(RunReplica)));
 
         // Every replica's stage is asked at once: the same stage of all replicas all-reduce their gradients first.
         var reduce = Stopwatch.StartNew();
-        var squares = await Guard(Task.WhenAll(stages.All.Select(s => watch.Track(s.GradientSquares(epoch, step), $"{s.GetPrimaryKeyString()}.GradientSquares"))));
+        var squares = await Guard(stop, Task.WhenAll(stages.All.Select(s => watch.Track(s.GradientSquares(epoch, step), $"{s.GetPrimaryKeyString()}.GradientSquares"))));
         double norm = GradientNorm.Global(squares.Take(plan.StageCount)); // rank 0's, in stage order: every rank's are the same
         double coefficient = GradientNorm.ClipCoefficient(norm, spec.Optimizer.ClipNorm);
-        double[] deviceMs = await Guard(Task.WhenAll(stages.All.Select(s => watch.Track(s.ApplyUpdate(epoch, step, coefficient), $"{s.GetPrimaryKeyString()}.ApplyUpdate"))));
+        double[] deviceMs = await Guard(stop, Task.WhenAll(stages.All.Select(s => watch.Track(s.ApplyUpdate(epoch, step, coefficient), $"{s.GetPrimaryKeyString()}.ApplyUpdate"))));
         reduce.Stop();
 
         return new TrainedStep(step, LossReduction.Mean(losses), started, compute, queue, messaging, reduce.Elapsed.TotalMilliseconds, deviceMs);
@@ -63,13 +66,13 @@ internal sealed partial class TrainingJobGrain
             {
                 if (inFlight.Count >= window)
                 {
-                    var finished = await Guard(Task.WhenAny(inFlight));
+                    var finished = await Guard(stop, Task.WhenAny(inFlight));
                     await finished; // surface its failure now
                     inFlight.Remove(finished);
                 }
                 inFlight.Add(RunMicroBatch(stages.ByRank[rank][0], micro));
             }
-            await Guard(Task.WhenAll(inFlight));
+            await Guard(stop, Task.WhenAll(inFlight));
         }
 
         async Task RunMicroBatch(IPipelineStageGrain first, int micro)
@@ -90,11 +93,17 @@ internal sealed partial class TrainingJobGrain
     /// </summary>
     private async Task CountStep(JobSpec spec, TrainedStep done)
     {
-        var elapsed = Stopwatch.GetElapsedTime(done.StartedTimestamp); // the whole step, its snapshot wait included
+        long now = Stopwatch.GetTimestamp();
+        var elapsed = Stopwatch.GetElapsedTime(done.StartedTimestamp, now); // the whole step, its snapshot wait included
         int m = spec.MicroBatches;
         S.CompletedSteps = done.Step + 1;
         _writer.AddLoss(done.Loss);
-        double seconds = elapsed.TotalSeconds;
+        // The rate: with steps overlapping (the next one computes while this one's snapshot is held), a step's own span
+        // overlaps the next one's; the time since the step before counted is what each step costs.
+        double seconds = _lastCountTimestamp > done.StartedTimestamp
+            ? Math.Min(elapsed.TotalSeconds, Stopwatch.GetElapsedTime(_lastCountTimestamp, now).TotalSeconds)
+            : elapsed.TotalSeconds;
+        _lastCountTimestamp = now;
         _secondsPerStep = _secondsPerStep == 0 ? seconds : 0.8 * _secondsPerStep + 0.2 * seconds;
         _tokensPerSecond = (double)m * spec.MicroBatchSize * spec.Model.ContextLength / _secondsPerStep;
         TrainingMetrics.StepCompleted(spec.JobId, (long)m * spec.MicroBatchSize * spec.Model.ContextLength, done.Loss, elapsed);
@@ -127,13 +136,24 @@ internal sealed partial class TrainingJobGrain
         return await work;
     }
 
-    private async Task Guard(Task work)
+    private Task Guard(Task work) => Guard(null, work);
+
+    private async Task<T> Guard<T>(Task? stop, Task<T> work)
+    {
+        await Guard(stop, (Task)work);
+        return await work;
+    }
+
+    /// <summary><see cref="Guard(Task)"/>, ending early too (as <see cref="OperationCanceledException"/>) when <paramref name="stop"/> completes first.</summary>
+    private async Task Guard(Task? stop, Task work)
     {
         var abort = _abort.Task;
-        if (await Task.WhenAny(work, abort) == abort)
+        var first = await Task.WhenAny(stop is null ? [work, abort] : [work, abort, stop]);
+        if (first != work)
         {
             _ = work.ContinueWith(t => t.Exception, TaskScheduler.Default); // its late failure is expected; observe it
-            throw new NodeLostException(abort.Result);
+            if (first == abort) throw new NodeLostException(abort.Result);
+            throw new OperationCanceledException("The step was stopped: the step before it failed.");
         }
         await work;
     }

@@ -13,6 +13,9 @@ internal sealed partial class PipelineStageGrain
     [LoggerMessage(4, LogLevel.Warning, "Stage {Stage}: snapshot holder {Holder} is unreachable ({Error}); asking again until its silo is declared dead and it is re-created elsewhere")]
     private static partial void LogHolderUnreachable(ILogger logger, string stage, string holder, string error);
 
+    [LoggerMessage(5, LogLevel.Information, "Stage {Stage}: the snapshot of step {Step} in flight failed ({Error}); the next one goes ahead")]
+    private static partial void LogSnapshotInFlightFailed(ILogger logger, string stage, long step, string error);
+
     [LoggerMessage(1, LogLevel.Information, "Stage {Stage} configured for epoch {Epoch} on node {NodeId} ({Plan}), at step {Step}")]
     private static partial void LogConfigured(ILogger logger, string stage, long epoch, string nodeId, string plan, long step);
 }

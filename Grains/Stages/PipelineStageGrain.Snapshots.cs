@@ -20,16 +20,90 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
 {
     public async Task Snapshot(long epoch, long completedSteps, bool durable)
     {
-        var (executor, worker) = Fenced(epoch, completedSteps);
         // The device thread only copies the state to host buffers; the safetensors encoding runs on the thread pool,
-        // with the device free. The job still awaits the whole snapshot (its commit point): overlapping it with the
-        // next step is not built yet.
-        var copies = (await OnDevice(worker, executor.CopyState)).Value;
-        var config = executor.Config;
-        IReadOnlyList<UnitStateImage> images = await Task.Run(() => copies.Select(c => c.Encode(config)).ToArray());
-        KeepOwn(completedSteps, images);
+        // with the device free. This whole-snapshot call is for durable checkpoints and moves: the step loop's
+        // per-step snapshots use BeginSnapshot / SnapshotHeld, which overlap the next step.
+        var held = await StartSnapshot(epoch, completedSteps, durable);
+        await held;
+    }
+
+    public async Task BeginSnapshot(long epoch, long completedSteps) => await StartSnapshot(epoch, completedSteps, durable: false);
+
+    /// <summary>
+    /// Copies the state of <paramref name="completedSteps"/> on the device and starts its encoding, keeping and sending
+    /// in the background (returned, and kept as <see cref="_snapshotInFlight"/>); returns once the copy is taken.
+    /// <para>
+    /// Invariant (one snapshot in flight): a stage has at most one background snapshot of its epoch, and copies the
+    /// next one only once it has finished — and once the encoding of any older one has (the gate covers the wait, the
+    /// copy and the hand-over, so reentrant calls queue). So the host buffers the device copies into
+    /// (<see cref="_snapshotBuffers"/>) are reused from step to step: the copy that overwrites them starts only after
+    /// the encoding of the last one, their only reader, is done. A snapshot of an epoch the stage has left is not
+    /// waited for beyond its encoding (its holders may be retried for a while; the new epoch need not wait). The job's
+    /// loop keeps the same rule — it begins the snapshot of a step only once the one before is held — this is the
+    /// stage's own guard.
+    /// </para>
+    /// </summary>
+    private async Task<Task> StartSnapshot(long epoch, long completedSteps, bool durable)
+    {
+        Fenced(epoch, completedSteps);
+        await _snapshotGate.WaitAsync();
+        try
+        {
+            await SettleSnapshotInFlight();
+            var (executor, worker) = Fenced(epoch, completedSteps);
+            var copies = (await OnDevice(worker, () => executor.CopyState(_snapshotBuffers))).Value;
+            var config = executor.Config;
+            var encoded = Task.Run(() => (IReadOnlyList<UnitStateImage>)[.. copies.Select(c => c.Encode(config))], CancellationToken.None);
+            _snapshotEncoded = encoded;
+            _snapshotInFlightStep = completedSteps;
+            _snapshotInFlightEpoch = epoch;
+            _snapshotInFlight = KeepAndSend(encoded, epoch, completedSteps, executor.Stage, durable, _epochCalls.Token);
+            return _snapshotInFlight;
+        }
+        finally
+        {
+            _snapshotGate.Release();
+        }
+    }
+
+    public async Task SnapshotHeld(long epoch, long completedSteps)
+    {
+        if (epoch != _epoch)
+            throw new StaleEpochException(this.GetPrimaryKeyString(), epoch, _epoch);
+        if (_snapshotInFlight is not { } inFlight || _snapshotInFlightStep != completedSteps || _snapshotInFlightEpoch != epoch)
+            throw new InvalidOperationException($"Stage {this.GetPrimaryKeyString()} has no snapshot of step {completedSteps} in flight (its last one is of step {_snapshotInFlightStep}).");
+        await inFlight;
+    }
+
+    /// <summary>Waits until the buffers are free and this epoch has no snapshot in flight; a failure was its waiter's (<see cref="SnapshotHeld"/>) to report.</summary>
+    private async Task SettleSnapshotInFlight()
+    {
+        foreach (var pending in new[] { _snapshotEncoded, _snapshotInFlightEpoch == _epoch ? _snapshotInFlight : null })
+        {
+            if (pending is null || pending.IsCompleted) continue;
+            try
+            {
+                await pending;
+            }
+            catch (Exception e)
+            {
+                LogSnapshotInFlightFailed(logger, this.GetPrimaryKeyString(), _snapshotInFlightStep, ShortError.Of(e));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Keeps this stage's own copy of the encoded (SHA-256 included) snapshot and hands rank 0's to the holders. A copy
+    /// of an epoch the stage has left since (<paramref name="epochCalls"/> cancelled by a new <c>Configure</c> or a
+    /// release) is dropped before it is kept: it belongs to a timeline the job abandoned.
+    /// </summary>
+    private async Task KeepAndSend(Task<IReadOnlyList<UnitStateImage>> encoded, long epoch, long step, int stage, bool durable, CancellationToken epochCalls)
+    {
+        var images = await encoded;
+        epochCalls.ThrowIfCancellationRequested();
+        KeepOwn(step, images);
         if (_rank != 0) return; // replicas hold the same state: the first one's copy goes to the holders
-        await SendToHolders(epoch, completedSteps, executor.Stage, images, durable);
+        await SendToHolders(epoch, step, stage, images, durable);
     }
 
     /// <summary>Keeps this stage's own copy of a step (the two newest); a rewound or repeated step replaces the old timeline.</summary>

@@ -46,6 +46,12 @@ internal sealed partial class PipelineStageGrain(
     private CancellationTokenSource _epochCalls = new(); // cancels this epoch's calls still waiting downstream
     // The two newest snapshots (a failure mid-snapshot leaves stages one step apart); survive re-configuration, not the silo.
     private readonly List<(long Step, IReadOnlyList<UnitStateImage> Units)> _ownSnapshots = [];
+    private Task? _snapshotInFlight; // the background half of the newest BeginSnapshot: encode, keep, send
+    private long _snapshotInFlightStep = -1;
+    private long _snapshotInFlightEpoch = -1;
+    private Task? _snapshotEncoded; // the encoding of the newest snapshot: the only reader of _snapshotBuffers
+    private readonly UnitStateBuffers _snapshotBuffers = new(); // host buffers the device copies into, reused from step to step
+    private readonly SemaphoreSlim _snapshotGate = new(1, 1); // one snapshot copied and handed over at a time
     private double _stepComputeMs;
     private int _rank;
     private int[] _replicaIds = [];

@@ -248,11 +248,17 @@ public sealed class StageExecutor : IDisposable
     /// <see cref="UnitStateCopy"/> per unit). Encoding them (<see cref="UnitStateCopy.Encode"/>) needs no device and
     /// can run elsewhere while the next step computes.
     /// </summary>
-    public IReadOnlyList<UnitStateCopy> CopyState()
+    public IReadOnlyList<UnitStateCopy> CopyState() => CopyState(null);
+
+    /// <summary>
+    /// <see cref="CopyState()"/> into <paramref name="buffers"/>, reused from the previous copy (the caller keeps its
+    /// invariant: that copy is no longer read), or into new arrays when null.
+    /// </summary>
+    public IReadOnlyList<UnitStateCopy> CopyState(UnitStateBuffers? buffers)
     {
         if (_inFlight.Count > 0 || _accumulator.Count > 0 || _stepGradients is not null)
             throw new InvalidOperationException($"Stage {Stage} is mid-step: state can only be exported between steps.");
-        return UnitStateTransfer.Copy(_units, _optimizer);
+        return UnitStateTransfer.Copy(_units, _optimizer, buffers);
     }
 
     /// <summary>

@@ -13,7 +13,13 @@ internal static class UnitStateTransfer
         [.. Copy(units, optimizer).Select(c => c.Encode(config))];
 
     /// <summary>The device-side half of <see cref="Export"/>: copies every unit's tensors to host buffers, encodes nothing.</summary>
-    public static IReadOnlyList<UnitStateCopy> Copy(IReadOnlyList<ModelUnit> units, AdamW optimizer)
+    public static IReadOnlyList<UnitStateCopy> Copy(IReadOnlyList<ModelUnit> units, AdamW optimizer) => Copy(units, optimizer, null);
+
+    /// <summary>
+    /// <see cref="Copy(IReadOnlyList{ModelUnit}, AdamW)"/> into <paramref name="buffers"/> (reused; see its invariant)
+    /// when given, else into new arrays.
+    /// </summary>
+    public static IReadOnlyList<UnitStateCopy> Copy(IReadOnlyList<ModelUnit> units, AdamW optimizer, UnitStateBuffers? buffers)
     {
         var copies = new List<UnitStateCopy>(units.Count);
         int flat = 0;
@@ -22,13 +28,16 @@ internal static class UnitStateTransfer
             var parameters = new List<(string, WireTensor, WireTensor, WireTensor)>(unit.Parameters.Count);
             foreach (var slot in unit.Parameters)
             {
-                parameters.Add((slot.GlobalName, TensorWire.ToWire(slot.Parameter),
-                    TensorWire.ToWire(optimizer.ExpAvg[flat]), TensorWire.ToWire(optimizer.ExpAvgSq[flat])));
+                parameters.Add((slot.GlobalName, Out(slot.GlobalName, 0, slot.Parameter),
+                    Out(slot.GlobalName, 1, optimizer.ExpAvg[flat]), Out(slot.GlobalName, 2, optimizer.ExpAvgSq[flat])));
                 flat++;
             }
             copies.Add(new UnitStateCopy(unit.Index, unit.Name, optimizer.Steps, parameters));
         }
         return copies;
+
+        WireTensor Out(string name, int kind, Tensor tensor) =>
+            buffers is null ? TensorWire.ToWire(tensor) : buffers.Keep(name, kind, TensorWire.ToWire(tensor, buffers.Get(name, kind)));
     }
 
     public static void Import(ModelConfig config, IReadOnlyList<ModelUnit> units, AdamW optimizer, Func<string, (ChunkedBytes Image, string Source)> readUnit)

@@ -27,7 +27,13 @@ public static class TensorWire
     /// Copies a tensor's data out (detached; a non-contiguous or device tensor is first made a contiguous CPU tensor),
     /// in chunks of at most <paramref name="maxChunkBytes"/>, so a tensor over 2 GiB (more than one array holds) goes too.
     /// </summary>
-    public static WireTensor ToWire(Tensor tensor, int maxChunkBytes = WireTensor.MaxChunkBytes)
+    public static WireTensor ToWire(Tensor tensor, int maxChunkBytes = WireTensor.MaxChunkBytes) => ToWire(tensor, null, maxChunkBytes);
+
+    /// <summary>
+    /// <see cref="ToWire(Tensor, int)"/> into the arrays of <paramref name="reuse"/> when it has the tensor's dtype and
+    /// shape (then it is returned, overwritten; its old data must no longer be read), else into new ones.
+    /// </summary>
+    public static WireTensor ToWire(Tensor tensor, WireTensor? reuse, int maxChunkBytes = WireTensor.MaxChunkBytes)
     {
         ArgumentNullException.ThrowIfNull(tensor);
         long started = Stopwatch.GetTimestamp();
@@ -36,7 +42,11 @@ public static class TensorWire
         if (source.device_type != DeviceType.CPU) source = source.cpu();
         if (!source.is_contiguous()) source = source.contiguous();
         int elementSize = (int)source.ElementSize;
-        var chunks = WireChunks.Allocate(source.NumberOfElements * elementSize, elementSize, maxChunkBytes);
+        long bytes = source.NumberOfElements * elementSize;
+        var dtype = WireDTypes.FromScalarType(source.dtype);
+        bool reused = reuse is not null && reuse.DType == dtype && reuse.Shape.AsSpan().SequenceEqual(source.shape) && reuse.ByteLength == bytes
+            && reuse.Chunks.All(c => c.Length <= maxChunkBytes);
+        var chunks = reused ? [.. reuse!.Chunks] : WireChunks.Allocate(bytes, elementSize, maxChunkBytes);
         if (chunks.Length == 1)
         {
             source.bytes.CopyTo(chunks[0]);
@@ -54,7 +64,7 @@ public static class TensorWire
                 start += elements;
             }
         }
-        var wire = WireTensor.FromChunks(WireDTypes.FromScalarType(source.dtype), source.shape, chunks);
+        var wire = reused ? reuse! : WireTensor.FromChunks(dtype, source.shape, chunks);
         Interlocked.Add(ref s_bytesOut, wire.ByteLength);
         Interlocked.Add(ref s_copyTicks, Stopwatch.GetTimestamp() - started);
         return wire;
