@@ -3,6 +3,7 @@ using Cluster.Grains.Compute;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Nodes;
 using Cluster.Grains.Placement;
+using Cluster.Grains.Scheduling;
 using Cluster.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -41,6 +42,8 @@ public static class TrainingClusterSiloExtensions
         services.AddSingleton<TokenSourceCache>();
         services.TryAddSingleton<ComputeSlowdown>();
         services.TryAddSingleton<ComputeHang>();
+        services.TryAddSingleton<IMembershipVotes, ManagementGrainVotes>();
+        services.AddTransient<SuspectedSilos>(); // one per scheduler activation: its cache is that activation's
         services.TryAddSingleton<ICheckpointStore>(sp =>
         {
             var settings = sp.GetRequiredService<IOptions<TrainingClusterOptions>>().Value;

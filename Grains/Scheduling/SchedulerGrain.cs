@@ -13,7 +13,8 @@ namespace Cluster.Grains.Scheduling;
 /// <summary>
 /// Knows every node (capabilities, latest heartbeat) and which job's stages run where — its <see cref="SchedulerTable"/>
 /// is the one source of truth for that — and places stages with <see cref="PlacementPolicy"/>, using only nodes that
-/// prove alive (see <see cref="SchedulerTable.IsPlaceable"/>). Every ask is decided without side effects, applied in one
+/// prove alive (see <see cref="SchedulerTable.IsPlaceable"/>) on silos membership neither declared dead nor suspects (see
+/// <see cref="SuspectedSilos"/>). Every ask is decided without side effects, applied in one
 /// step, and only then are other jobs told (by message, never awaited) what the decision asks of them. After a restart
 /// it rebuilds its table before it admits anything: nodes re-register on their next heartbeat, and the jobs the job
 /// registry lists report their placements (see <c>SchedulerGrain.Recovery.cs</c>); only operators' settings are stored.
@@ -23,6 +24,7 @@ internal sealed partial class SchedulerGrain(
     [PersistentState("scheduler", StorageNames.Jobs)] IPersistentState<SchedulerState> persisted,
     IOptions<TrainingClusterOptions> options,
     IClusterMembershipService membership,
+    SuspectedSilos suspects,
     TimeProvider time,
     ILogger<SchedulerGrain> logger)
     : Grain, ISchedulerGrain, IKnowJobTeams
@@ -130,6 +132,18 @@ internal sealed partial class SchedulerGrain(
     private HashSet<string> ActiveSilos() => membership.CurrentSnapshot.Members.Values
         .Where(m => m.Status == SiloStatus.Active).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The silos whose nodes may take stages: Active in membership and not suspected by it (<paramref name="suspected"/>,
+    /// from <see cref="SuspectedSilos"/>). A suspected silo's nodes are not placeable, as a dead silo's are, but are not
+    /// lost either: their jobs keep them, and only a death (or a missed heartbeat) makes the watch loop move them.
+    /// </summary>
+    private HashSet<string> PlaceableSilos(IReadOnlyDictionary<string, DateTimeOffset> suspected)
+    {
+        var silos = ActiveSilos();
+        silos.ExceptWith(suspected.Keys);
+        return silos;
+    }
+
     public Task Register(NodeCapabilities capabilities)
     {
         bool known = _nodes.TryGetValue(capabilities.NodeId, out var existing);
@@ -188,10 +202,12 @@ internal sealed partial class SchedulerGrain(
     /// </summary>
     private async Task<PlacementChoice> Admit(AdmissionRequest request)
     {
+        // Gathered before deciding (cached, time-boxed: never a stall), so that the decision stays a pure function of its inputs.
+        var suspected = await suspects.Current();
         if (StartingProblem() is { } starting)
             return new PlacementChoice(PlacementDecision.Refused(PlacementRefusal.SchedulerStarting, starting), request.Minimum, [], false);
         var now = time.GetUtcNow();
-        var admission = _table.Decide(request, now, ActiveSilos());
+        var admission = _table.Decide(request, now, PlaceableSilos(suspected));
         CheckNotHeldBack(admission, now);
         var requests = _table.Apply(admission, now);
         CheckInvariant();
@@ -266,9 +282,12 @@ internal sealed partial class SchedulerGrain(
 
     private string? QuotaProblem(JobTicket ticket, IReadOnlyList<string> nodeByStage) => _table.QuotaProblem(ticket, nodeByStage);
 
-    /// <summary>Nodes placement may use now (see <see cref="SchedulerTable.Candidates"/>), the job given counting as gone.</summary>
+    /// <summary>
+    /// Nodes placement may use now (see <see cref="SchedulerTable.Candidates"/>), the job given counting as gone; for the
+    /// proposals that do not wait, with the suspected silos last known (see <see cref="SuspectedSilos.Known"/>).
+    /// </summary>
     private PlacementCandidate[] Candidates(string? excludingJob = null) =>
-        _table.Candidates(time.GetUtcNow(), ActiveSilos(), excludingJob is null ? null : new HashSet<string>(StringComparer.Ordinal) { excludingJob });
+        _table.Candidates(time.GetUtcNow(), PlaceableSilos(suspects.Known), excludingJob is null ? null : new HashSet<string>(StringComparer.Ordinal) { excludingJob });
 
     public Task ReportUnreachable(string jobId, IReadOnlyList<string> nodeIds, string reason)
     {

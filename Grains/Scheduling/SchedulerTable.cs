@@ -353,8 +353,9 @@ internal sealed class SchedulerTable(
     /// <summary>
     /// Invariant (issue 13, "recovery flaps onto dead nodes"): a node is placeable only while it proves alive — it reports
     /// itself ready, its last heartbeat is within NodeTimeout, its silo is active in this silo's membership view
-    /// (Joining, ShuttingDown, Stopping and Dead all rule it out), and no job has reported it unreachable since its last
-    /// heartbeat. A job usually notices a dead silo (its calls fail) seconds before the node times out here or
+    /// (Joining, ShuttingDown, Stopping and Dead all rule it out) and not suspected there (the scheduler passes as
+    /// <paramref name="activeSilos"/> the Active silos less those with a fresh suspicion vote: see <see cref="SuspectedSilos"/>),
+    /// and no job has reported it unreachable since its last heartbeat. A job usually notices a dead silo (its calls fail) seconds before the node times out here or
     /// membership votes the silo dead; without the last rule a recovery placed its stages straight back on the dead
     /// node and failed again (epochs 9 → 12 in 1.5 s). Every placement path goes through <see cref="Candidates"/> and so
     /// through this check.
