@@ -1,4 +1,5 @@
 using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Interfaces.Stages;
@@ -16,6 +17,16 @@ internal static class SnapshotRedundancyCluster
         var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
         await fixture.MoveGrainAsync(scheduler, primary, scheduler.GetNodes);
         await fixture.MoveGrainAsync(job, primary, job.GetStatus);
+        // The job's recorded history too: the live event stream loses what its queue held on a silo that dies.
+        var log = fixture.Client.GetGrain<IJobEventLogGrain>(job.GetPrimaryKeyString());
+        await fixture.MoveGrainAsync(log, primary, () => log.GetPage(new JobEventQuery(1)));
+    }
+
+    /// <summary>The job's recorded events of <paramref name="kind"/> (its history, kept on the primary by <see cref="KeepCoordinatorsOnPrimary"/>).</summary>
+    public static async Task<ClusterEvent[]> Recorded(ClusterFixture fixture, string jobId, ClusterEventKind kind)
+    {
+        var page = await Reliably(() => fixture.Client.GetGrain<IJobEventLogGrain>(jobId).GetPage(new JobEventQuery(1000)), "the job's history");
+        return [.. page.Events.Select(r => r.Event).Where(e => e.Kind == kind)];
     }
 
     /// <summary>
