@@ -50,6 +50,11 @@ internal sealed partial class OperatorSurfaceFilter(ILogger<OperatorSurfaceFilte
         RequestContext.Remove(CallCredentials.TimestampKey);
 
         var method = context.InterfaceMethod;
+        if (OrleansClientSurface.IsDeliveryToHostedClient(method, IsClientId(context.TargetId)))
+        {
+            await context.Invoke(); // a stream item on its way to a subscriber in this silo's process, not a client's call
+            return;
+        }
         string call = $"{method.DeclaringType?.Name}.{method.Name}";
         OperatorFacingAttribute required;
         if (method.DeclaringType?.Assembly != s_clusterInterfaces)

@@ -35,6 +35,20 @@ internal static class OrleansClientSurface
         "Orleans.Runtime.TestHooks.ITestHooks", "Orleans.Runtime.TestHooks.ITestHooksSystemTarget",
     };
 
+    /// <summary>Orleans.Streams.IStreamConsumerExtension (internal to Orleans): how a stream's pulling agent hands items to a subscriber.</summary>
+    internal const string StreamConsumerInterface = "Orleans.Streams.IStreamConsumerExtension";
+
+    /// <summary>
+    /// Whether the call hands stream items to a subscriber that lives in this silo's process — the silo's hosted client,
+    /// which the in-process cluster (<c>demo</c>, the benchmarks) uses as its client. The pulling agent that sends it is
+    /// a system target, whose calls carry no silo stamp, so without this rule the filter would take the delivery for a
+    /// client's call and refuse it, and the demo would see no progress and no events. Safe: the call reaches only the
+    /// subscriber's own callbacks (a forged delivery could show the local console an item, never act on the cluster);
+    /// a remote client's deliveries never pass a silo's incoming filter.
+    /// </summary>
+    public static bool IsDeliveryToHostedClient(MethodInfo method, bool targetIsClient) =>
+        targetIsClient && method.DeclaringType?.FullName == StreamConsumerInterface;
+
     private static readonly OperatorFacingAttribute s_viewer = new(OperatorRole.Viewer);
 
     private static readonly OperatorFacingAttribute s_admin = new(OperatorRole.Admin);

@@ -1,5 +1,6 @@
 using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Interfaces.Security;
@@ -7,6 +8,8 @@ using Cluster.Grains.Interfaces.Stages;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+using Orleans.Streams;
 
 namespace Cluster.Grains.Tests;
 
@@ -48,6 +51,43 @@ public sealed class LocalClusterGateTests
         finally
         {
             await host.StopAsync();
+            Directory.Delete(dataRoot, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// The demo's own client is the silo's hosted client: its progress and event subscriptions must get their items
+    /// through the gate (the pulling agent's deliveries carry no silo stamp). Once they were refused, and the demo showed
+    /// no progress, no events and never reached its <c>--kill-at</c> step.
+    /// </summary>
+    [Fact]
+    public async Task The_in_process_clusters_own_client_receives_progress_and_events()
+    {
+        string dataRoot = Path.Combine(Path.GetTempPath(), "cluster-tests", "local-streams-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dataRoot);
+        await using var cluster = await LocalCluster.StartAsync(silos: 2, slotsPerSilo: 1, threadsPerSlot: 1, dataRoot);
+        try
+        {
+            await cluster.WaitForNodesAsync(2, TimeSpan.FromSeconds(60));
+            var spec = TinyJob.Spec("local-streams", stages: 2, steps: 6, checkpointInterval: 3);
+            var provider = cluster.Client.GetStreamProvider(JobStreams.Provider);
+            var progress = new System.Collections.Concurrent.ConcurrentQueue<JobProgress>();
+            var events = new System.Collections.Concurrent.ConcurrentQueue<ClusterEvent>();
+            var progressSubscription = await provider.GetStream<JobProgress>(StreamId.Create(JobStreams.ProgressNamespace, spec.JobId))
+                .SubscribeAsync((p, _) => { progress.Enqueue(p); return Task.CompletedTask; });
+            var eventSubscription = await provider.GetStream<ClusterEvent>(StreamId.Create(JobStreams.EventsNamespace, JobStreams.EventsKey))
+                .SubscribeAsync((e, _) => { events.Enqueue(e); return Task.CompletedTask; });
+
+            var job = cluster.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+            await job.Submit(spec);
+            await job.Pause("to see an event");
+            await Eventually.True(() => Task.FromResult(progress.Any(p => p.JobId == spec.JobId)), TimeSpan.FromMinutes(2), "a progress item on the demo client's subscription");
+            await Eventually.True(() => Task.FromResult(events.Any(e => e.JobId == spec.JobId)), TimeSpan.FromMinutes(2), "an event of the job on the demo client's subscription");
+            await progressSubscription.UnsubscribeAsync();
+            await eventSubscription.UnsubscribeAsync();
+        }
+        finally
+        {
             Directory.Delete(dataRoot, recursive: true);
         }
     }
