@@ -8,9 +8,9 @@ namespace Cluster.Bench.Simulation;
 internal static class MeasuredFigures
 {
     /// <summary>In-memory snapshot stall ÷ step time (<c>bench snapshot</c>, <c>stall_fraction</c>).</summary>
-    public const double SnapshotStallFraction = 0.059;
+    public const double SnapshotStallFraction = 0.129;
 
-    public const string SnapshotStallSource = "bench snapshot, stall_fraction, 2026-12-02 on a 2-core machine at load ≈ 40 — spread between rounds larger than the effect; re-measure on a quiet machine (bench/README.md)";
+    public const string SnapshotStallSource = "bench snapshot, stall_fraction, 2026-12-02 20:35 UTC on a quiet 2-core machine (load ≈ 3), snapshots overlapping the next step; a run 10 min earlier gave 0.106 (bench/README.md)";
 
     /// <summary>Durable checkpoint stall averaged over its interval ÷ step time (<c>bench snapshot</c>, <c>checkpoint_stall_fraction</c>).</summary>
     public const double CheckpointStallFraction = 0.0;
