@@ -16,6 +16,7 @@ internal sealed partial class TrainingJobGrain
     public const int MaxLossPage = 10_000;
 
     private (string? Reason, string? Principal)? _pausedBy; // recorded on the JobPaused event the pause ends in
+    private readonly Dictionary<ClusterEventKind, string?> _askedBy = []; // who asked for the JobUnpaused, CheckpointCreated or JobRewound event to come
 
     public async Task<JobStatus> Cancel(string? reason)
     {
@@ -116,6 +117,9 @@ internal sealed partial class TrainingJobGrain
     /// <summary>The operator's reason on the event a requested action ends in (a pause is narrated when it happens).</summary>
     private ClusterEvent WithOperatorReason(ClusterEvent e)
     {
+        // An operator's resume, checkpoint or rewind is acted on at a step boundary, after the call returned: its
+        // principal, kept when the call arrived, goes on the event the request ends in.
+        if (e.Principal is null && _askedBy.Remove(e.Kind, out string? askedBy)) return e with { Principal = askedBy };
         if (e.Kind != ClusterEventKind.JobPaused || _pausedBy is not { } pausedBy) return e;
         _pausedBy = null;
         var (reason, principal) = pausedBy;

@@ -3,6 +3,7 @@ using Cluster.Grains.Compute;
 using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Security;
 using Cluster.Grains.Security;
 using Cluster.Kernels.Data;
@@ -169,6 +170,7 @@ internal sealed partial class TrainingJobGrain(
     {
         RequireSubmitted();
         _mailbox.Resume(Status(), paused: S.State == JobState.Paused);
+        if (S.State == JobState.Paused) _askedBy[ClusterEventKind.JobUnpaused] = OperatorCalls.CurrentPrincipal;
         if (S.State == JobState.Paused) StartLoop();
         return Task.FromResult(Status());
     }
@@ -185,6 +187,7 @@ internal sealed partial class TrainingJobGrain(
                 $"Job {this.GetPrimaryKeyString()} is {S.State}: no checkpoint can be taken now. Its newest committed checkpoint is " +
                 (committed.Count > 0 ? $"step {committed[^1].Step}." : "none."));
         }
+        _askedBy[ClusterEventKind.CheckpointCreated] = OperatorCalls.CurrentPrincipal;
         return await _mailbox.RequestCheckpoint();
     }
 
@@ -208,6 +211,7 @@ internal sealed partial class TrainingJobGrain(
         var manifest = step == 0 ? null : committed.LastOrDefault(m => m.Step == step) // the newest epoch's, when two activations committed one step
             ?? throw new ArgumentException($"Job {jobId} has no committed checkpoint at step {step}. Committed: " +
                 (committed.Count == 0 ? "none." : string.Join(", ", committed.Select(m => m.Step)) + "."), nameof(step));
+        _askedBy[ClusterEventKind.JobRewound] = OperatorCalls.CurrentPrincipal;
         var done = _mailbox.RequestRewind(manifest, step);
         if (S.State == JobState.Paused)
             return Status(); // applied when the job resumes

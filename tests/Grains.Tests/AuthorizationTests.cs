@@ -204,6 +204,27 @@ public sealed class AuthorizationTests(AuthorizationClusterFixture fixture) : IC
         Assert.True(trusting.Invoked);
     }
 
+    [Fact]
+    public async Task Resume_checkpoint_and_rewind_events_name_the_operator_who_asked()
+    {
+        // Each is acted on at a step boundary after the call returned: the event must still name who asked.
+        var spec = TinyJob.Spec("authz-principals", stages: 1, steps: 5_000, checkpointInterval: 0) with { Team = "b" };
+        await Job(spec).Submit(spec); // the admin
+        await Eventually.Value(() => Job(spec).GetStatus(), s => s.CompletedSteps >= 3, TimeSpan.FromMinutes(2), "the job to pass step 3");
+        await S.As(fixture.FleetOperator, () => Job(spec).Pause("principal test"));
+        await S.As(fixture.FleetOperator, () => Job(spec).Resume());
+        var manifest = await S.As(fixture.FleetOperator, () => Job(spec).CheckpointNow());
+        await S.As(fixture.FleetOperator, () => Job(spec).RestoreCheckpoint(manifest.Step));
+        var log = fixture.Client.GetGrain<IJobEventLogGrain>(spec.JobId);
+        foreach (var kind in new[] { ClusterEventKind.JobPaused, ClusterEventKind.JobUnpaused, ClusterEventKind.CheckpointCreated, ClusterEventKind.JobRewound })
+        {
+            var e = await Eventually.Value(async () => (await log.GetPage(new JobEventQuery(1000))).Events.Select(r => r.Event).FirstOrDefault(e => e.Kind == kind),
+                found => found is not null, TimeSpan.FromSeconds(60), $"a {kind} event in the job's history");
+            Assert.True(e!.Principal == "olga", $"{kind} names {e.Principal ?? "nobody"}, not olga: {e.Message}");
+        }
+        await Job(spec).Cancel();
+    }
+
     private ITrainingJobGrain Job(JobSpec spec) => fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
 
     private static JobSpec Spec(string id, string team) => TinyJob.Spec(id, stages: 1, steps: 400, checkpointInterval: 0) with { Team = team };
