@@ -5,6 +5,7 @@ using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Interfaces.Security;
 
 namespace Cluster.Client.Data;
 
@@ -79,17 +80,33 @@ internal sealed class ClusterQueries(IClusterClient client, TimeProvider time)
     /// <summary>Sets (or with null lifts) a team's node quota.</summary>
     public async Task<QuotaView> SetQuotaAsync(string team, int? maxNodes) => QuotaView.From(await Scheduler.SetQuota(team, maxNodes));
 
+    /// <summary>How long <c>status</c> waits for the membership table before it shows the silos from their nodes.</summary>
+    internal static readonly TimeSpan MembershipReadTimeout = TimeSpan.FromSeconds(5);
+
     public async Task<ClusterSummaryView> GetSummaryAsync()
     {
         var nodesTask = GetNodesAsync();
         var jobsTask = GetJobsAsync();
-        var hosts = await client.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true);
+        MembershipEntry[]? hosts = null;
+        string? unreadable = null;
+        try
+        {
+            // A read of the membership table: it may be down (a storage outage) while the cluster, and the rest of this
+            // summary, carry on.
+            hosts = await client.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true).WaitAsync(MembershipReadTimeout, time);
+        }
+        catch (Exception e) when (e is not AccessDeniedException)
+        {
+            unreadable = e is TimeoutException ? $"membership table not read within {MembershipReadTimeout.TotalSeconds:F0} s" : $"membership table unreadable: {e.GetType().Name}";
+        }
         var nodes = await nodesTask;
         var jobs = await jobsTask;
-        var silos = hosts
-            .OrderBy(h => h.SiloName, StringComparer.Ordinal)
-            .Select(h => new SiloView(h.SiloName, h.SiloAddress.Endpoint.ToString(), h.Status.ToString(), nodes.Count(n => n.Silo == h.SiloName)))
-            .ToArray();
+        var silos = hosts is null
+            ? SiloView.FromNodes(nodes, unreadable!)
+            : hosts
+                .OrderBy(h => h.SiloName, StringComparer.Ordinal)
+                .Select(h => new SiloView(h.SiloName, h.SiloAddress.Endpoint.ToString(), h.Status.ToString(), nodes.Count(n => n.Silo == h.SiloName)))
+                .ToArray();
         return new ClusterSummaryView(
             silos,
             nodes.Count,
