@@ -57,7 +57,7 @@ internal sealed partial class CheckpointShardGrain(
         _epoch = epoch;
         if (newEpoch)
             _held.RemoveAll(h => h.Step >= completedSteps);
-        units = Assemble(epoch, completedSteps, units);
+        units = await Assemble(epoch, completedSteps, units);
         if (_held.Count == 0 || completedSteps > _held[^1].Step)
         {
             _held.Add((completedSteps, units));
@@ -88,22 +88,11 @@ internal sealed partial class CheckpointShardGrain(
     /// Whole images from the headers of an <see cref="Accept"/> and the chunks sent ahead of it; chunks of this step and
     /// older ones (a transfer that failed half-way) are let go.
     /// </summary>
-    private IReadOnlyList<UnitImage> Assemble(long epoch, long completedSteps, IReadOnlyList<UnitImage> headers)
+    private async Task<IReadOnlyList<UnitImage>> Assemble(long epoch, long completedSteps, IReadOnlyList<UnitImage> headers)
     {
-        var whole = new List<UnitImage>(headers.Count);
-        foreach (var header in headers)
-        {
-            if (header.SeparateChunks == 0)
-            {
-                whole.Add(header);
-                continue;
-            }
-            var more = new List<byte[]>(header.MoreChunksOrNone);
-            for (int i = header.MoreChunksOrNone.Length + 1; i <= header.MoreChunksOrNone.Length + header.SeparateChunks; i++)
-                more.Add(_incoming.TryGetValue((epoch, completedSteps, header.UnitIndex, i), out var chunk) ? chunk
-                    : throw new InvalidOperationException($"Snapshot holder {this.GetPrimaryKeyString()}: chunk {i} of unit '{header.UnitName}' of step {completedSteps} never arrived (the holder may have restarted since): send the snapshot again."));
-            whole.Add(header with { MoreChunks = [.. more], SeparateChunks = 0 });
-        }
+        var whole = (await UnitImages.FetchAsync(headers, (unit, i) => _incoming.TryGetValue((epoch, completedSteps, unit, i), out var chunk)
+            ? Task.FromResult<byte[]?>(chunk)
+            : throw new InvalidOperationException($"Snapshot holder {this.GetPrimaryKeyString()}: chunk {i} of unit '{headers.First(h => h.UnitIndex == unit).UnitName}' of step {completedSteps} never arrived (the holder may have restarted since): send the snapshot again.")))!;
         foreach (var key in _incoming.Keys.Where(k => k.Step <= completedSteps).ToArray())
             _incoming.Remove(key);
         return whole;

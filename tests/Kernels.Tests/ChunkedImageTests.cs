@@ -15,13 +15,7 @@ public sealed class ChunkedImageTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private static WireTensor Make(WireDType dtype, long[] shape, int seed)
-    {
-        long elements = shape.Aggregate(1L, (a, b) => a * b);
-        var data = new byte[elements * WireDTypes.ElementSize(dtype)];
-        new Random(seed).NextBytes(data);
-        return new WireTensor(dtype, shape, data);
-    }
+    private static WireTensor Make(WireDType dtype, long[] shape, int seed) => TinyModel.RandomTensor(dtype, shape, seed);
 
     private static readonly (string, WireTensor, WireTensor, WireTensor)[] s_parameters =
     [

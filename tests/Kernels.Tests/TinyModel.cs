@@ -1,5 +1,6 @@
 using Cluster.Kernels.Config;
 using Cluster.Kernels.Data;
+using Cluster.Kernels.Wire;
 
 namespace Cluster.Kernels.Tests;
 
@@ -31,6 +32,15 @@ internal static class TinyModel
     public static string Device => Environment.GetEnvironmentVariable("CLUSTER_TEST_DEVICE") is { Length: > 0 } device ? device : "cpu";
 
     public static readonly ITokenSource Corpus = SyntheticCorpus.Source(seed: 3, bytes: 64 * 1024);
+
+    /// <summary>A wire tensor of <paramref name="dtype"/> and <paramref name="shape"/> filled with seeded random bytes.</summary>
+    public static WireTensor RandomTensor(WireDType dtype, long[] shape, int seed)
+    {
+        long elements = shape.Aggregate(1L, (a, b) => a * b);
+        var data = new byte[elements * WireDTypes.ElementSize(dtype)];
+        new Random(seed).NextBytes(data);
+        return new WireTensor(dtype, shape, data);
+    }
 
     public static string TempDirectory()
     {
