@@ -31,12 +31,14 @@ public sealed class RedisS3SiloKillTests(RedisFixture redis, S3rverFixture s3) :
         await cluster.WaitForNodesAsync(client, SiloCount);
 
         // Durable checkpoints only (no in-memory snapshots): the restore after the kill must come from the bucket.
-        var spec = TinyJob.Spec($"redis-s3-{cluster.Suffix}", stages: 2, steps: 24, checkpointInterval: 4) with { SnapshotInterval = 0 };
+        // Enough steps that the job is still running when the kill lands (with snapshots overlapping the next step, 18
+        // steps of the tiny job could end in the moment between the status read and the kill).
+        var spec = TinyJob.Spec($"redis-s3-{cluster.Suffix}", stages: 2, steps: 300, checkpointInterval: 20) with { SnapshotInterval = 0 };
         var job = client.GetGrain<ITrainingJobGrain>(spec.JobId);
         await job.Submit(spec);
         JobStatus running = null!;
-        await cluster.WaitAsync(async () => (running = await job.GetStatus()) is { LastCheckpointStep: >= 4, CompletedSteps: >= 6 } || IsFinished(running),
-            TimeSpan.FromMinutes(3), "the job to commit a checkpoint and pass step 6");
+        await cluster.WaitAsync(async () => (running = await job.GetStatus()) is { LastCheckpointStep: >= 20, CompletedSteps: >= 22 } || IsFinished(running),
+            TimeSpan.FromMinutes(3), "the job to commit a checkpoint and pass step 22");
         Assert.False(IsFinished(running), $"the job ended before the kill: {running.State} {running.Error}");
 
         // A stage's silo that does not host the job grain (losing the coordinator is another test's story).
