@@ -6,16 +6,22 @@ namespace Cluster.Bench;
 /// <summary>
 /// Wall time per step as a user sees it: from the first status that shows the warm-up done to the first that shows
 /// every step done, divided by the steps in between — snapshots, checkpoints, state saves and progress events of those
-/// steps included (the final checkpoint after the last step is not). Polled every 10 ms.
+/// steps included (the final checkpoint after the last step is not). Polled every 10 ms. Over the same window it also
+/// reads this process's CPU time and garbage collections: with the cluster in this process they are the cost of the
+/// job's steps (and of the benchmark's polling), which tells CPU work from waiting.
 /// </summary>
 internal static class JobWallClock
 {
-    public static async Task<double> MeasureMsPerStepAsync(IClusterClient client, JobSpec spec, int warmup, TimeSpan timeout)
+    public static async Task<double> MeasureMsPerStepAsync(IClusterClient client, JobSpec spec, int warmup, TimeSpan timeout) =>
+        (await MeasureAsync(client, spec, warmup, timeout)).WallMsPerStep;
+
+    public static async Task<JobStepCost> MeasureAsync(IClusterClient client, JobSpec spec, int warmup, TimeSpan timeout)
     {
         var job = client.GetGrain<ITrainingJobGrain>(spec.JobId);
         await job.Submit(spec);
         var deadline = Stopwatch.StartNew();
         Stopwatch? clock = null;
+        ProcessCost start = default;
         long from = 0;
         while (true)
         {
@@ -25,16 +31,30 @@ internal static class JobWallClock
             if (clock is null && status.CompletedSteps >= warmup)
             {
                 clock = Stopwatch.StartNew();
+                start = ProcessCost.Now();
                 from = status.CompletedSteps;
             }
             if (clock is not null && status.CompletedSteps >= spec.Steps)
             {
                 if (status.CompletedSteps == from)
                     throw new InvalidOperationException($"{spec.JobId}: every step ran before the first poll after warm-up; use more --steps.");
-                return clock.Elapsed.TotalMilliseconds / (status.CompletedSteps - from);
+                var used = ProcessCost.Now() - start;
+                double steps = status.CompletedSteps - from;
+                return new JobStepCost(clock.Elapsed.TotalMilliseconds / steps, used.CpuMs / steps, used.Gen2 / steps, used.PauseMs / steps);
             }
             if (deadline.Elapsed > timeout) throw new TimeoutException($"{spec.JobId}: not done in {timeout.TotalMinutes:F0} minutes.");
             await Task.Delay(10);
         }
+    }
+
+    private readonly record struct ProcessCost(double CpuMs, int Gen2, double PauseMs)
+    {
+        public static ProcessCost Now()
+        {
+            using var self = Process.GetCurrentProcess();
+            return new(self.TotalProcessorTime.TotalMilliseconds, GC.CollectionCount(2), GC.GetTotalPauseDuration().TotalMilliseconds);
+        }
+
+        public static ProcessCost operator -(ProcessCost a, ProcessCost b) => new(a.CpuMs - b.CpuMs, a.Gen2 - b.Gen2, a.PauseMs - b.PauseMs);
     }
 }

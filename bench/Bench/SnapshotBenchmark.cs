@@ -40,16 +40,19 @@ internal static class SnapshotBenchmark
             await cluster.WaitForNodesAsync(silos * slots, TimeSpan.FromSeconds(60));
             var kinds = new (string Name, int Snapshot, int Checkpoint)[] { ("none", 0, 0), ("snapshots", 1, 0), ("snapshots+checkpoints", 1, checkpointInterval) };
             var wall = kinds.ToDictionary(k => k.Name, _ => new List<double>());
+            var cpu = kinds.ToDictionary(k => k.Name, _ => new List<double>());
             Console.WriteLine();
-            Console.WriteLine($"{"round",5} {"spec",-22} {"ms/step",8}");
+            Console.WriteLine($"{"round",5} {"spec",-22} {"ms/step",8} {"cpu ms/step",12} {"gen2/step",10} {"gc pause ms/step",17}");
             for (int round = 0; round < rounds; round++)
                 foreach (var (name, snapshot, checkpoint) in kinds)
                 {
                     // checkpointInterval 0: only the final checkpoint, after the measured window.
                     var spec = JobSpecs.FromTrainerOptions($"snapshot-{name.Replace('+', '-')}-{round}", options, stages, steps + warmup, checkpoint) with { SnapshotInterval = snapshot };
-                    double ms = await JobWallClock.MeasureMsPerStepAsync(cluster.Client, spec, warmup, TimeSpan.FromMinutes(10));
-                    wall[name].Add(ms);
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{round,5} {name,-22} {ms,8:F1}"));
+                    var cost = await JobWallClock.MeasureAsync(cluster.Client, spec, warmup, TimeSpan.FromMinutes(10));
+                    wall[name].Add(cost.WallMsPerStep);
+                    cpu[name].Add(cost.CpuMsPerStep);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{round,5} {name,-22} {cost.WallMsPerStep,8:F1} {cost.CpuMsPerStep,12:F1} {cost.Gen2PerStep,10:F2} {cost.GcPauseMsPerStep,17:F1}"));
                 }
             double none = wall["none"].Average(), snapshots = wall["snapshots"].Average(), both = wall["snapshots+checkpoints"].Average();
             double Spread(string name) => wall[name].Max() - wall[name].Min();
@@ -59,7 +62,8 @@ internal static class SnapshotBenchmark
                 $"+ checkpoints every {checkpointInterval} {both:F1} (spread {Spread("snapshots+checkpoints"):F1}); a fraction smaller than the spread ÷ mean is noise"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"RESULT stall_fraction={(snapshots - none) / none:F3} checkpoint_stall_fraction={(both - snapshots) / none:F3} none_ms_per_step={none:F1} " +
-                $"snapshot_ms_per_step={snapshots:F1} checkpoint_ms_per_step={both:F1} checkpoint_interval={checkpointInterval} silos={silos}"));
+                $"snapshot_ms_per_step={snapshots:F1} checkpoint_ms_per_step={both:F1} none_cpu_ms_per_step={cpu["none"].Average():F1} " +
+                $"snapshot_cpu_ms_per_step={cpu["snapshots"].Average():F1} checkpoint_cpu_ms_per_step={cpu["snapshots+checkpoints"].Average():F1} checkpoint_interval={checkpointInterval} silos={silos}"));
             return 0;
         }
         finally
