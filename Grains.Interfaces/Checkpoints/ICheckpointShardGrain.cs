@@ -9,10 +9,11 @@ public interface ICheckpointShardGrain : IGrainWithStringKey
 {
     /// <summary>
     /// Takes a snapshot at <paramref name="completedSteps"/>, keeps it in memory as the latest, and when
-    /// <paramref name="durable"/> starts writing it to the checkpoint store; returns at once.
+    /// <paramref name="durable"/> starts writing it to the checkpoint store; returns at once. <paramref name="stepLoss"/>
+    /// is the loss of the step that produced the state (see <see cref="SnapshotRecord"/>), null when not known.
     /// </summary>
     [Alias("Accept")]
-    Task Accept(long epoch, long completedSteps, int stage, IReadOnlyList<UnitImage> units, bool durable);
+    Task Accept(long epoch, long completedSteps, int stage, IReadOnlyList<UnitImage> units, bool durable, double? stepLoss = null);
 
     /// <summary>
     /// One chunk of an image of the snapshot of <paramref name="completedSteps"/> (a unit whose image is more than one
@@ -32,6 +33,10 @@ public interface ICheckpointShardGrain : IGrainWithStringKey
     /// </summary>
     [Alias("GetSnapshotSteps")]
     Task<long[]> GetSnapshotSteps();
+
+    /// <summary>The records of the in-memory snapshots held (those of <see cref="GetSnapshotSteps"/>), oldest first.</summary>
+    [Alias("GetSnapshotRecords")]
+    Task<SnapshotRecord[]> GetSnapshotRecords();
 
     /// <summary>The in-memory snapshot of <paramref name="completedSteps"/>; null when it is not one of those held.</summary>
     [Alias("GetSnapshot")]

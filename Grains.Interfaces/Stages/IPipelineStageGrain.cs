@@ -56,9 +56,11 @@ public interface IPipelineStageGrain : IGrainWithStringKey
     /// <summary>
     /// Snapshots the stage's state (between steps) and hands it to its checkpoint shard, which writes it to the
     /// checkpoint store when <paramref name="durable"/>, else only keeps it in memory; returns once taken.
+    /// <paramref name="stepLoss"/>: the loss of the step that produced the state, recorded with every copy
+    /// (<see cref="Checkpoints.SnapshotRecord"/>); null when the job has none to give.
     /// </summary>
     [Alias("Snapshot")]
-    Task Snapshot(long epoch, long completedSteps, bool durable);
+    Task Snapshot(long epoch, long completedSteps, bool durable, double? stepLoss);
 
     /// <summary>
     /// The device-side half of an in-memory snapshot (between steps): copies the stage's state of
@@ -67,7 +69,7 @@ public interface IPipelineStageGrain : IGrainWithStringKey
     /// such snapshot is in flight per stage: the next one first waits for it.
     /// </summary>
     [Alias("BeginSnapshot")]
-    Task BeginSnapshot(long epoch, long completedSteps);
+    Task BeginSnapshot(long epoch, long completedSteps, double? stepLoss);
 
     /// <summary>Completes once the snapshot <see cref="BeginSnapshot"/> started for <paramref name="completedSteps"/> is held (kept, and acknowledged by every holder); its failure if it failed.</summary>
     [Alias("SnapshotHeld")]
@@ -80,6 +82,10 @@ public interface IPipelineStageGrain : IGrainWithStringKey
     /// <summary>The completed-step counts of the stage's own snapshot copies (the newest two), oldest first.</summary>
     [Alias("GetSnapshotSteps")]
     Task<long[]> GetSnapshotSteps();
+
+    /// <summary>The records of the stage's own snapshot copies (those of <see cref="GetSnapshotSteps"/>), oldest first.</summary>
+    [Alias("GetSnapshotRecords")]
+    Task<Checkpoints.SnapshotRecord[]> GetSnapshotRecords();
 
     /// <summary>Drops the stage's state and deactivates.</summary>
     [Alias("Release")]

@@ -41,13 +41,13 @@ internal sealed partial class CheckpointShardGrain(
 {
     private readonly Dictionary<long, Task<IReadOnlyList<ShardRecord>>> _writes = [];
     private long _epoch = -1;
-    private readonly List<(long Step, IReadOnlyList<UnitImage> Units)> _held = []; // whole images; newest last, at most two
+    private readonly List<(SnapshotRecord Record, IReadOnlyList<UnitImage> Units)> _held = []; // whole images; newest last, at most two
     private readonly Dictionary<(long Epoch, long Step, int Unit, int Index), byte[]> _incoming = []; // chunks sent ahead of their Accept
     private bool _askedSiblings;
 
     private int Index => SnapshotHolders.Parse(this.GetPrimaryKeyString()).Index;
 
-    public async Task Accept(long epoch, long completedSteps, int stage, IReadOnlyList<UnitImage> units, bool durable)
+    public async Task Accept(long epoch, long completedSteps, int stage, IReadOnlyList<UnitImage> units, bool durable, double? stepLoss = null)
     {
         if (epoch < _epoch)
             throw new StaleEpochException(this.GetPrimaryKeyString(), epoch, _epoch);
@@ -56,16 +56,17 @@ internal sealed partial class CheckpointShardGrain(
         bool newEpoch = epoch > _epoch;
         _epoch = epoch;
         if (newEpoch)
-            _held.RemoveAll(h => h.Step >= completedSteps);
+            _held.RemoveAll(h => h.Record.Step >= completedSteps);
         units = await Assemble(epoch, completedSteps, units);
-        if (_held.Count == 0 || completedSteps > _held[^1].Step)
+        var record = new SnapshotRecord(completedSteps, epoch, stepLoss);
+        if (_held.Count == 0 || completedSteps > _held[^1].Record.Step)
         {
-            _held.Add((completedSteps, units));
+            _held.Add((record, units));
             if (_held.Count > 2) _held.RemoveAt(0);
         }
-        else if (completedSteps == _held[^1].Step)
+        else if (completedSteps == _held[^1].Record.Step)
         {
-            _held[^1] = (completedSteps, units);
+            _held[^1] = (record with { StepLoss = stepLoss ?? _held[^1].Record.StepLoss }, units);
         }
         if (!durable) return;
         string jobId = SnapshotHolders.Parse(this.GetPrimaryKeyString()).JobId;
@@ -129,22 +130,28 @@ internal sealed partial class CheckpointShardGrain(
             $"Snapshot holder {this.GetPrimaryKeyString()} is on silo '{silo.Name}', which also holds a copy of the same state ({string.Join(", ", taken.Order(StringComparer.Ordinal))}); it is moving to another silo: retry.");
     }
 
-    public Task<long> GetLatestStep() => Task.FromResult(_held.Count > 0 ? _held[^1].Step : -1);
+    public Task<long> GetLatestStep() => Task.FromResult(_held.Count > 0 ? _held[^1].Record.Step : -1);
 
     public async Task<long[]> GetSnapshotSteps()
     {
         await AskSiblingsWhenEmpty();
-        return [.. _held.Select(h => h.Step)];
+        return [.. _held.Select(h => h.Record.Step)];
+    }
+
+    public async Task<SnapshotRecord[]> GetSnapshotRecords()
+    {
+        await AskSiblingsWhenEmpty();
+        return [.. _held.Select(h => h.Record)];
     }
 
     public async Task<IReadOnlyList<UnitImage>?> GetSnapshot(long completedSteps)
     {
         await AskSiblingsWhenEmpty();
-        return _held.Where(h => h.Step == completedSteps).Select(h => (IReadOnlyList<UnitImage>)[.. h.Units.Select(UnitImages.Header)]).FirstOrDefault();
+        return _held.Where(h => h.Record.Step == completedSteps).Select(h => (IReadOnlyList<UnitImage>)[.. h.Units.Select(UnitImages.Header)]).FirstOrDefault();
     }
 
     public Task<byte[]?> GetSnapshotChunk(long completedSteps, int unitIndex, int index) =>
-        Task.FromResult(UnitImages.Chunk(_held.Where(h => h.Step == completedSteps).Select(h => h.Units).FirstOrDefault(), unitIndex, index));
+        Task.FromResult(UnitImages.Chunk(_held.Where(h => h.Record.Step == completedSteps).Select(h => h.Units).FirstOrDefault(), unitIndex, index));
 
     /// <summary>
     /// Holder 0 is the one a recovering job asks; re-created empty after its silo died, it takes over what the other
@@ -162,10 +169,10 @@ internal sealed partial class CheckpointShardGrain(
             try
             {
                 if (await management.GetActivationAddress(sibling) is null) continue;
-                foreach (long step in (await sibling.GetSnapshotSteps().WaitAsync(TimeSpan.FromSeconds(5))).Order())
-                    if (await UnitImages.FetchAsync(await sibling.GetSnapshot(step).WaitAsync(TimeSpan.FromSeconds(30)),
-                            (unit, index) => sibling.GetSnapshotChunk(step, unit, index).WaitAsync(TimeSpan.FromSeconds(30))) is { } units)
-                        _held.Add((step, units));
+                foreach (var record in (await sibling.GetSnapshotRecords().WaitAsync(TimeSpan.FromSeconds(5))).OrderBy(r => r.Step))
+                    if (await UnitImages.FetchAsync(await sibling.GetSnapshot(record.Step).WaitAsync(TimeSpan.FromSeconds(30)),
+                            (unit, index) => sibling.GetSnapshotChunk(record.Step, unit, index).WaitAsync(TimeSpan.FromSeconds(30))) is { } units)
+                        _held.Add((record, units));
             }
             catch (Exception e) when (e is TimeoutException or OrleansException or SiloUnavailableException)
             {
@@ -200,7 +207,8 @@ internal sealed partial class CheckpointShardGrain(
     {
         ArgumentNullException.ThrowIfNull(dehydrationContext);
         dehydrationContext.TryAddValue("epoch", _epoch);
-        dehydrationContext.TryAddValue("held-steps", _held.Select(h => h.Step).ToArray());
+        dehydrationContext.TryAddValue("held-steps", _held.Select(h => h.Record.Step).ToArray());
+        dehydrationContext.TryAddValue("held-records", _held.Select(h => h.Record).ToArray());
         dehydrationContext.TryAddValue("held-units", _held.Select(h => h.Units.ToArray()).ToArray());
         var done = _writes.Where(w => w.Value.IsCompletedSuccessfully).ToArray();
         dehydrationContext.TryAddValue("durable-steps", done.Select(w => w.Key).ToArray());
@@ -213,8 +221,11 @@ internal sealed partial class CheckpointShardGrain(
         if (rehydrationContext.TryGetValue("epoch", out long epoch)) _epoch = epoch;
         if (rehydrationContext.TryGetValue("held-steps", out long[]? steps) && rehydrationContext.TryGetValue("held-units", out UnitImage[][]? units)
             && steps is not null && units is not null)
+        {
+            rehydrationContext.TryGetValue("held-records", out SnapshotRecord[]? held);
             for (int i = 0; i < Math.Min(steps.Length, units.Length); i++)
-                _held.Add((steps[i], units[i]));
+                _held.Add((held is not null && i < held.Length && held[i].Step == steps[i] ? held[i] : new SnapshotRecord(steps[i], _epoch, null), units[i]));
+        }
         if (rehydrationContext.TryGetValue("durable-steps", out long[]? durable) && rehydrationContext.TryGetValue("durable-records", out ShardRecord[][]? records)
             && durable is not null && records is not null)
             for (int i = 0; i < Math.Min(durable.Length, records.Length); i++)

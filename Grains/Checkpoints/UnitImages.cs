@@ -37,12 +37,13 @@ internal static class UnitImages
             : null;
 
     /// <summary>Sends whole images to a holder: every further chunk by a call of its own, then the headers.</summary>
-    public static async Task SendAsync(ICheckpointShardGrain holder, long epoch, long step, int stage, IReadOnlyList<UnitImage> units, bool durable)
+    public static async Task SendAsync(ICheckpointShardGrain holder, SnapshotRecord record, int stage, IReadOnlyList<UnitImage> units, bool durable)
     {
+        ArgumentNullException.ThrowIfNull(record);
         foreach (var unit in units)
             for (int i = 0; i < unit.MoreChunksOrNone.Length; i++)
-                await holder.AcceptChunk(epoch, step, new UnitImageChunk(unit.UnitIndex, i + 1, unit.MoreChunksOrNone[i]));
-        await holder.Accept(epoch, step, stage, [.. units.Select(Header)], durable);
+                await holder.AcceptChunk(record.Epoch, record.Step, new UnitImageChunk(unit.UnitIndex, i + 1, unit.MoreChunksOrNone[i]));
+        await holder.Accept(record.Epoch, record.Step, stage, [.. units.Select(Header)], durable, record.StepLoss);
     }
 
     /// <summary>

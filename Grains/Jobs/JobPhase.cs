@@ -53,4 +53,4 @@ internal abstract record JobPhase
 }
 
 /// <summary>One placement in progress: its request, whether it recovers from a failure, when it started (its epoch is taken).</summary>
-internal sealed record PlacementAttempt(PlacementRequest? Request, bool Recovering, DateTimeOffset Started);
+internal sealed record PlacementAttempt(PlacementRequest? Request, bool Recovering, DateTimeOffset Started, long CountedEpoch);

@@ -110,7 +110,7 @@ internal sealed partial class TrainingJobGrain
     /// <summary>Snapshots this step in memory and asks to place the replicas there, each stage restoring that snapshot: nothing is recomputed.</summary>
     private async Task<PlacementRequest> FromLiveState(ReplicaStages stages, IReadOnlyList<ReplicaNodes> replicas, string why)
     {
-        await SnapshotInMemory(stages, S.CompletedSteps);
+        await SnapshotInMemory(stages, S.CompletedSteps, CountedStepLoss);
         return new PlacementRequest(replicas, S.CompletedSteps, null, why, ClusterEventKind.StagesMoved) { Counts = [replicas.Count] };
     }
 

@@ -25,11 +25,11 @@ namespace Cluster.Grains.Jobs;
 internal sealed partial class TrainingJobGrain
 {
     /// <summary>Snapshots the state of <paramref name="step"/> (every stage's executor is there) in memory; returns once every holder acknowledged it.</summary>
-    private async Task SnapshotInMemory(ReplicaStages stages, long step)
+    private async Task SnapshotInMemory(ReplicaStages stages, long step, double? stepLoss)
     {
         if (_lastSnapshotStep == step) return;
         long epoch = S.Epoch;
-        await Guard(Task.WhenAll(stages.All.Select(s => s.Snapshot(epoch, step, durable: false))));
+        await Guard(Task.WhenAll(stages.All.Select(s => s.Snapshot(epoch, step, durable: false, stepLoss))));
         _lastSnapshotStep = step;
     }
 
@@ -38,10 +38,10 @@ internal sealed partial class TrainingJobGrain
     /// stage has copied its state off the device, with a task that completes once every stage's copy is held (kept by
     /// the stage and acknowledged by every holder). The step loop counts the step only after that task (see <c>Run</c>).
     /// </summary>
-    private async Task<Task> BeginSnapshotInMemory(ReplicaStages stages, long step)
+    private async Task<Task> BeginSnapshotInMemory(ReplicaStages stages, long step, double? stepLoss)
     {
         long epoch = S.Epoch;
-        await Guard(Task.WhenAll(stages.All.Select(s => s.BeginSnapshot(epoch, step))));
+        await Guard(Task.WhenAll(stages.All.Select(s => s.BeginSnapshot(epoch, step, stepLoss))));
         return Task.WhenAll(stages.All.Select(s => s.SnapshotHeld(epoch, step)));
     }
 
@@ -93,13 +93,16 @@ internal sealed partial class TrainingJobGrain
     private static bool IsCheckpointDue(JobSpec spec, long completedSteps) =>
         completedSteps == spec.Steps || (spec.CheckpointInterval > 0 && completedSteps % spec.CheckpointInterval == 0);
 
+    /// <summary>The loss of the last counted step, recorded with a snapshot of the counted state; null before the first.</summary>
+    private double? CountedStepLoss => S.CompletedSteps > 0 && _writer.Losses.Count == S.CompletedSteps ? _writer.Losses[^1] : null;
+
     /// <summary>
     /// Takes the durable snapshots of this step and starts their commit in the background. With a commit still in
     /// flight (a slow or hung store) it is skipped: the checkpoint coordinator allows one at a time.
     /// </summary>
     private async Task Checkpoint(JobSpec spec, ReplicaStages stages)
     {
-        if (await TakeCheckpointSnapshots(stages, S.CompletedSteps) is { } before)
+        if (await TakeCheckpointSnapshots(stages, S.CompletedSteps, CountedStepLoss) is { } before)
             await BeginCommit(spec, S.CompletedSteps, before);
     }
 
@@ -109,14 +112,14 @@ internal sealed partial class TrainingJobGrain
     /// begun, or null when it is skipped: a commit is still in flight (the checkpoint coordinator allows one at a time)
     /// or this step's is committed.
     /// </summary>
-    private async Task<JobState?> TakeCheckpointSnapshots(ReplicaStages stages, long step)
+    private async Task<JobState?> TakeCheckpointSnapshots(ReplicaStages stages, long step, double? stepLoss)
     {
         await ApplyCommitted(_checkpoints.Collect());
         if (_checkpoints.PendingStep >= 0 || S.LastCheckpointStep == step) return null;
         long epoch = S.Epoch;
         var before = S.State;
         await Transition(JobState.Checkpointing, S.Error, Persist.None, null, publish: false);
-        await Guard(Task.WhenAll(stages.All.Select(s => s.Snapshot(epoch, step, durable: true))));
+        await Guard(Task.WhenAll(stages.All.Select(s => s.Snapshot(epoch, step, durable: true, stepLoss))));
         _lastSnapshotStep = step;
         return before;
     }

@@ -66,4 +66,7 @@ internal sealed partial class TrainingJobGrain
 
     [LoggerMessage(40, LogLevel.Warning, "Job {JobId} could not tell the scheduler that its preemption checkpoint failed (the request times out there instead)")]
     private static partial void LogPreemptionReportFailed(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(41, LogLevel.Information, "Job {JobId}: its saved state counted {Saved} steps; every stage's snapshot holders recorded {Held}: the count and the losses between are taken from them")]
+    private static partial void LogCountTakenFromHolders(ILogger logger, string jobId, long saved, long held);
 }

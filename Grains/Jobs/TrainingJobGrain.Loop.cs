@@ -175,9 +175,9 @@ internal sealed partial class TrainingJobGrain
             bool checkpointDue = IsCheckpointDue(spec, step) || _checkpoints.RetryDue;
             if (checkpointDue)
             {
-                JobState? beforeCheckpoint = await TakeCheckpointSnapshots(stages, step);
+                JobState? beforeCheckpoint = await TakeCheckpointSnapshots(stages, step, done.Loss);
                 if (beforeCheckpoint is null && spec.SnapshotInterval > 0)
-                    await SnapshotInMemory(stages, step);
+                    await SnapshotInMemory(stages, step, done.Loss);
                 await CountStep(spec, done); // the commit point: held first, counted after
                 if (beforeCheckpoint is { } before)
                     await BeginCommit(spec, step, before);
@@ -187,7 +187,7 @@ internal sealed partial class TrainingJobGrain
                 return new JobPhase.AtBoundary(stages);
             }
             bool snapshots = spec.SnapshotInterval > 0 && step % spec.SnapshotInterval == 0;
-            var held = snapshots ? await BeginSnapshotInMemory(stages, step) : Task.CompletedTask; // the device copies only
+            var held = snapshots ? await BeginSnapshotInMemory(stages, step, done.Loss) : Task.CompletedTask; // the device copies only
             if (!StraightOn(spec, stages, step))
             {
                 await HeldThenCount(spec, done, held);

@@ -33,6 +33,7 @@ internal sealed partial class TrainingJobGrain
     {
         bool recovering = S.Epoch > 0 && request is null; // a failure (else a first placement or an operator's request)
         var started = time.GetUtcNow();
+        long countedEpoch = S.Epoch; // the epoch S.CompletedSteps was counted in (see RecoveryPoint)
         _writer.ClaimEpoch();
         _lastSnapshotStep = -1; // stages restored from memory hand their copy to the executor
         _stragglers = new StragglerDetector(options.Value.StragglerFactor, options.Value.StragglerSteps);
@@ -43,7 +44,7 @@ internal sealed partial class TrainingJobGrain
             await _narrator.CoordinatorLost(lostEpoch, Since());
         }
         await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Enqueue(new JobTicket(spec.JobId, spec.Priority, spec.Team, S.SubmittedAt ?? started));
-        return new PlacementAttempt(request, recovering, started);
+        return new PlacementAttempt(request, recovering, started, countedEpoch);
     }
 
     /// <summary>
@@ -113,7 +114,7 @@ internal sealed partial class TrainingJobGrain
     private async Task<ReplicaStages> ConfigureAndRestore(JobSpec spec, StagePlan plan, PlacementAttempt attempt, ReplicaPlacement decision, ReplicaNodes[] previous)
     {
         string jobId = spec.JobId;
-        var (request, recovering, started) = attempt;
+        var (request, recovering, started, countedEpoch) = attempt;
         var demands = JobSpecs.Demands(spec, plan);
         var previousNode = previous.SelectMany(r => r.Nodes.Select((node, s) => (Key: (r.Replica, s), node))).ToDictionary(x => x.Key, x => x.node);
         int[] unitsPerStage = [.. plan.UnitsPerStage];
@@ -157,8 +158,10 @@ internal sealed partial class TrainingJobGrain
         // Per stage, every replica whose grain may still hold its own copy: the survivors, and those the new placement
         // moves off a live node (a move migrates the stage with its copies; asking one whose silo died just fails).
         int[][] OwnCopyHolders() => [.. survivors.Select(ids => ids.Union(previous.Select(r => r.Replica)).Order().ToArray())];
-        long? memoryStep = request?.MemoryStep
-            ?? (recovering && spec.SnapshotInterval > 0 ? await InMemorySnapshotStep(jobId, OwnCopyHolders(), Math.Max(0, newestDurable - 1)) : null);
+        var fromMemory = request is null && recovering && spec.SnapshotInterval > 0
+            ? await InMemorySnapshotStep(jobId, OwnCopyHolders(), Math.Max(0, newestDurable - 1), countedEpoch)
+            : null;
+        long? memoryStep = request?.MemoryStep ?? fromMemory?.Step;
         bool configured = false;
         double[]? rewoundLosses = null; // a rewind to a checkpoint of an abandoned timeline: its losses, from the checkpoint
         if (request?.Manifest is { } chosen)
@@ -224,6 +227,13 @@ internal sealed partial class TrainingJobGrain
             }
         }
         long restoredStep = memoryStep ?? restore?.Step ?? 0;
+        if (memoryStep is not null && fromMemory is { } held && held.Step == memoryStep && held.Losses.Length > 0)
+        {
+            // Steps counted (or held) after the last save of the job's state: their record is the holders' (see RecoveryPoint).
+            foreach (double loss in held.Losses) _writer.AddLoss(loss);
+            LogCountTakenFromHolders(logger, jobId, S.CompletedSteps, held.Step);
+            S.CompletedSteps = held.Step;
+        }
         long lost = S.CompletedSteps - restoredStep;
         S.CompletedSteps = restoredStep;
         _writer.TruncateLosses((int)S.CompletedSteps);
@@ -262,18 +272,18 @@ internal sealed partial class TrainingJobGrain
     /// a stage: a stage on a live node is asked even when the placement moves it, because the failure that took its
     /// holder may be exactly why it looks lost to the scheduler.
     /// </summary>
-    private async Task<long?> InMemorySnapshotStep(string jobId, int[][] survivors, long newerThan)
+    private async Task<(long Step, double[] Losses)?> InMemorySnapshotStep(string jobId, int[][] survivors, long newerThan, long countedEpoch)
     {
         var copies = await Task.WhenAll(Enumerable.Range(0, survivors.Length).Select(async s =>
         {
-            long[] shard = await LatestOrNone(() => GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, s)).GetSnapshotSteps());
-            var own = await Task.WhenAll(survivors[s].Select(id => LatestOrNone(() => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, id, s)).GetSnapshotSteps())));
-            return (IReadOnlySet<long>)shard.Concat(own.SelectMany(o => o)).Where(step => step >= 0).ToHashSet();
+            var shard = await LatestOrNone(() => GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, s)).GetSnapshotRecords());
+            var own = await Task.WhenAll(survivors[s].Select(id => LatestOrNone(() => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, id, s)).GetSnapshotRecords())));
+            return (IReadOnlyCollection<SnapshotRecord>)[.. shard.Concat(own.SelectMany(o => o)).Where(r => r.Step >= 0)];
         }));
-        _memorySnapshots = string.Join(", ", copies.Select((c, s) => $"s{s}: {(c.Count == 0 ? "none" : string.Join("/", c.Order()))}"));
-        return RecoveryPoint.InMemoryStep(copies, newerThan, S.CompletedSteps);
+        _memorySnapshots = string.Join(", ", copies.Select((c, s) => $"s{s}: {(c.Count == 0 ? "none" : string.Join("/", c.Select(r => r.Step).Distinct().Order()))}"));
+        return RecoveryPoint.InMemoryStep(copies, newerThan, S.CompletedSteps, countedEpoch);
 
-        async Task<long[]> LatestOrNone(Func<Task<long[]>> read)
+        async Task<SnapshotRecord[]> LatestOrNone(Func<Task<SnapshotRecord[]>> read)
         {
             try
             {
@@ -292,7 +302,7 @@ internal sealed partial class TrainingJobGrain
             }
         }
 
-        async Task<long[]> AgainOrNone(Func<Task<long[]>> read)
+        async Task<SnapshotRecord[]> AgainOrNone(Func<Task<SnapshotRecord[]>> read)
         {
             try
             {

@@ -18,16 +18,16 @@ namespace Cluster.Grains.Stages;
 /// <summary>The stage's state kept and restored: its own snapshots, its holders' copies, and restores from memory or a checkpoint.</summary>
 internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
 {
-    public async Task Snapshot(long epoch, long completedSteps, bool durable)
+    public async Task Snapshot(long epoch, long completedSteps, bool durable, double? stepLoss)
     {
         // The device thread only copies the state to host buffers; the safetensors encoding runs on the thread pool,
         // with the device free. This whole-snapshot call is for durable checkpoints and moves: the step loop's
         // per-step snapshots use BeginSnapshot / SnapshotHeld, which overlap the next step.
-        var held = await StartSnapshot(epoch, completedSteps, durable);
+        var held = await StartSnapshot(epoch, completedSteps, durable, stepLoss);
         await held;
     }
 
-    public async Task BeginSnapshot(long epoch, long completedSteps) => await StartSnapshot(epoch, completedSteps, durable: false);
+    public async Task BeginSnapshot(long epoch, long completedSteps, double? stepLoss) => await StartSnapshot(epoch, completedSteps, durable: false, stepLoss);
 
     /// <summary>
     /// Copies the state of <paramref name="completedSteps"/> on the device and starts its encoding, keeping and sending
@@ -43,7 +43,7 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
     /// stage's own guard.
     /// </para>
     /// </summary>
-    private async Task<Task> StartSnapshot(long epoch, long completedSteps, bool durable)
+    private async Task<Task> StartSnapshot(long epoch, long completedSteps, bool durable, double? stepLoss)
     {
         Fenced(epoch, completedSteps);
         await _snapshotGate.WaitAsync();
@@ -57,7 +57,7 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
             _snapshotEncoded = encoded;
             _snapshotInFlightStep = completedSteps;
             _snapshotInFlightEpoch = epoch;
-            _snapshotInFlight = KeepAndSend(encoded, epoch, completedSteps, executor.Stage, durable, _epochCalls.Token);
+            _snapshotInFlight = KeepAndSend(encoded, new SnapshotRecord(completedSteps, epoch, stepLoss), executor.Stage, durable, _epochCalls.Token);
             return _snapshotInFlight;
         }
         finally
@@ -97,20 +97,20 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
     /// of an epoch the stage has left since (<paramref name="epochCalls"/> cancelled by a new <c>Configure</c> or a
     /// release) is dropped before it is kept: it belongs to a timeline the job abandoned.
     /// </summary>
-    private async Task KeepAndSend(Task<IReadOnlyList<UnitStateImage>> encoded, long epoch, long step, int stage, bool durable, CancellationToken epochCalls)
+    private async Task KeepAndSend(Task<IReadOnlyList<UnitStateImage>> encoded, SnapshotRecord record, int stage, bool durable, CancellationToken epochCalls)
     {
         var images = await encoded;
         epochCalls.ThrowIfCancellationRequested();
-        KeepOwn(step, images);
+        KeepOwn(record, images);
         if (_rank != 0) return; // replicas hold the same state: the first one's copy goes to the holders
-        await SendToHolders(epoch, step, stage, images, durable);
+        await SendToHolders(record, stage, images, durable);
     }
 
     /// <summary>Keeps this stage's own copy of a step (the two newest); a rewound or repeated step replaces the old timeline.</summary>
-    private void KeepOwn(long step, IReadOnlyList<UnitStateImage> images)
+    private void KeepOwn(SnapshotRecord record, IReadOnlyList<UnitStateImage> images)
     {
-        _ownSnapshots.RemoveAll(o => o.Step >= step);
-        _ownSnapshots.Add((step, images));
+        _ownSnapshots.RemoveAll(o => o.Record.Step >= record.Step);
+        _ownSnapshots.Add((record, images));
         if (_ownSnapshots.Count > 2) _ownSnapshots.RemoveAt(0);
     }
 
@@ -123,22 +123,23 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
     private async Task SeedSnapshotHolders(StageExecutor executor, DeviceWorker worker)
     {
         long step = executor.CompletedSteps;
-        var own = _ownSnapshots.FirstOrDefault(o => o.Step == step).Units;
+        var (kept, own) = _ownSnapshots.FirstOrDefault(o => o.Record.Step == step);
+        var record = new SnapshotRecord(step, _epoch, kept?.StepLoss);
         if (own is null or { Count: 0 })
         {
             own = (await worker.Run(executor.ExportState)).Value;
-            KeepOwn(step, own);
+            KeepOwn(record, own);
         }
         if (_rank == 0)
-            await SendToHolders(_epoch, step, executor.Stage, own, durable: false);
+            await SendToHolders(record, executor.Stage, own, durable: false);
     }
 
-    private async Task SendToHolders(long epoch, long step, int stage, IReadOnlyList<UnitStateImage> images, bool durable)
+    private async Task SendToHolders(SnapshotRecord record, int stage, IReadOnlyList<UnitStateImage> images, bool durable)
     {
         var units = ToUnitImages(images);
         string jobId = _assignment!.Job.JobId;
         await Task.WhenAll(Enumerable.Range(0, SnapshotHolders.For(_assignment.Job.SnapshotReplicas))
-            .Select(h => SendToHolder(GrainFactory.GetGrain<ICheckpointShardGrain>(SnapshotHolders.Key(jobId, stage, h)), epoch, step, stage, units, durable && h == 0)));
+            .Select(h => SendToHolder(GrainFactory.GetGrain<ICheckpointShardGrain>(SnapshotHolders.Key(jobId, stage, h)), record, stage, units, durable && h == 0)));
     }
 
     /// <summary>
@@ -157,8 +158,9 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
     /// sender, so the job's recovery reported this (healthy) node unreachable and moved the stage — and a moved stage
     /// whose holder was the one lost had no copy left (issue 16's "s0: none" recoveries).
     /// </summary>
-    private async Task SendToHolder(ICheckpointShardGrain holder, long epoch, long step, int stage, UnitImage[] units, bool durable)
+    private async Task SendToHolder(ICheckpointShardGrain holder, SnapshotRecord record, int stage, UnitImage[] units, bool durable)
     {
+        long step = record.Step;
         var deadline = time.GetUtcNow() + HolderUnreachableLimit;
         for (int attempt = 1; ; attempt++)
         {
@@ -167,7 +169,7 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
             try
             {
                 // Every call of the transfer (each further chunk, then the headers) carries the hint: it was captured here.
-                accept = UnitImages.SendAsync(holder, epoch, step, stage, units, durable);
+                accept = UnitImages.SendAsync(holder, record, stage, units, durable);
             }
             finally
             {
@@ -204,7 +206,8 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
     public void OnDehydrate(IDehydrationContext dehydrationContext)
     {
         ArgumentNullException.ThrowIfNull(dehydrationContext);
-        dehydrationContext.TryAddValue("own-steps", _ownSnapshots.Select(o => o.Step).ToArray());
+        dehydrationContext.TryAddValue("own-steps", _ownSnapshots.Select(o => o.Record.Step).ToArray());
+        dehydrationContext.TryAddValue("own-records", _ownSnapshots.Select(o => o.Record).ToArray());
         dehydrationContext.TryAddValue("own-units", _ownSnapshots.Select(o => ToUnitImages(o.Units)).ToArray());
     }
 
@@ -213,22 +216,28 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
         ArgumentNullException.ThrowIfNull(rehydrationContext);
         if (rehydrationContext.TryGetValue("own-steps", out long[]? steps) && rehydrationContext.TryGetValue("own-units", out UnitImage[][]? units)
             && steps is not null && units is not null)
+        {
+            rehydrationContext.TryGetValue("own-records", out SnapshotRecord[]? records);
             for (int i = 0; i < Math.Min(steps.Length, units.Length); i++)
-                KeepOwn(steps[i], [.. units[i].Select(u => new UnitStateImage(u.UnitIndex, u.UnitName, steps[i], UnitImages.Bytes(u)))]);
+                KeepOwn(records is not null && i < records.Length && records[i].Step == steps[i] ? records[i] : new SnapshotRecord(steps[i], _epoch, null),
+                    [.. units[i].Select(u => new UnitStateImage(u.UnitIndex, u.UnitName, steps[i], UnitImages.Bytes(u)))]);
+        }
     }
 
     public Task<IReadOnlyList<UnitImage>?> GetSnapshot(long completedSteps) =>
-        Task.FromResult<IReadOnlyList<UnitImage>?>(_ownSnapshots.Where(o => o.Step == completedSteps)
+        Task.FromResult<IReadOnlyList<UnitImage>?>(_ownSnapshots.Where(o => o.Record.Step == completedSteps)
             .Select(o => (IReadOnlyList<UnitImage>)[.. ToUnitImages(o.Units).Select(UnitImages.Header)]).FirstOrDefault());
 
     public Task<byte[]?> GetSnapshotChunk(long completedSteps, int unitIndex, int index) =>
-        Task.FromResult(UnitImages.Chunk(_ownSnapshots.Where(o => o.Step == completedSteps).Select(o => ToUnitImages(o.Units)).FirstOrDefault(), unitIndex, index));
+        Task.FromResult(UnitImages.Chunk(_ownSnapshots.Where(o => o.Record.Step == completedSteps).Select(o => ToUnitImages(o.Units)).FirstOrDefault(), unitIndex, index));
 
     private static UnitImage[] ToUnitImages(IReadOnlyList<UnitStateImage> images) => [.. images.Select(UnitImages.Whole)];
 
-    public Task<long> GetSnapshotStep() => Task.FromResult(_ownSnapshots.Count > 0 ? _ownSnapshots[^1].Step : -1);
+    public Task<long> GetSnapshotStep() => Task.FromResult(_ownSnapshots.Count > 0 ? _ownSnapshots[^1].Record.Step : -1);
 
-    public Task<long[]> GetSnapshotSteps() => Task.FromResult(_ownSnapshots.Select(o => o.Step).ToArray());
+    public Task<long[]> GetSnapshotSteps() => Task.FromResult(_ownSnapshots.Select(o => o.Record.Step).ToArray());
+
+    public Task<SnapshotRecord[]> GetSnapshotRecords() => Task.FromResult(_ownSnapshots.Select(o => o.Record).ToArray());
 
     private async Task Restore(DeviceWorker worker, StageExecutor executor, CheckpointManifest manifest)
     {
@@ -259,7 +268,7 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
         string shardKey = StageKeys.Shard(jobId, executor.Stage);
         string[] holders = [.. Enumerable.Range(0, SnapshotHolders.For(snapshotReplicas)).Select(h => SnapshotHolders.Key(jobId, executor.Stage, h))];
         Dictionary<string, (ChunkedBytes Image, string Source)>? images = null;
-        if (_ownSnapshots.FirstOrDefault(o => o.Step == step) is { Units.Count: > 0 } own)
+        if (_ownSnapshots.FirstOrDefault(o => o.Record.Step == step) is { Units.Count: > 0 } own)
             images = own.Units.ToDictionary(u => u.UnitName, u => (u.Image, $"{this.GetPrimaryKeyString()} (own memory, step {step})"), StringComparer.Ordinal);
         var tried = new List<string>();
         foreach (string source in holders.Concat(peers))

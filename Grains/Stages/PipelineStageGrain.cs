@@ -45,7 +45,7 @@ internal sealed partial class PipelineStageGrain(
     private float _lossScale;
     private CancellationTokenSource _epochCalls = new(); // cancels this epoch's calls still waiting downstream
     // The two newest snapshots (a failure mid-snapshot leaves stages one step apart); survive re-configuration, not the silo.
-    private readonly List<(long Step, IReadOnlyList<UnitStateImage> Units)> _ownSnapshots = [];
+    private readonly List<(SnapshotRecord Record, IReadOnlyList<UnitStateImage> Units)> _ownSnapshots = [];
     private Task? _snapshotInFlight; // the background half of the newest BeginSnapshot: encode, keep, send
     private long _snapshotInFlightStep = -1;
     private long _snapshotInFlightEpoch = -1;
@@ -101,7 +101,7 @@ internal sealed partial class PipelineStageGrain(
         }
 
         // Copies after the restored step belong to a timeline the job left (a rewind or a lost step); earlier ones are shared.
-        _ownSnapshots.RemoveAll(o => o.Step > executor.CompletedSteps);
+        _ownSnapshots.RemoveAll(o => o.Record.Step > executor.CompletedSteps);
         _executor = executor;
         _worker = worker;
         _occupant = new NodeOccupant(spec.JobId, assignment.Epoch, assignment.Replica, assignment.Stage);

@@ -1,3 +1,8 @@
+using Cluster.Grains.Hosting;
+using Cluster.Grains.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Serialization;
 using Orleans.Storage;
 
 namespace Cluster.Grains.Tests;
@@ -13,6 +18,19 @@ public sealed class FaultyGrainStorage(IGrainStorage inner) : IGrainStorage
     public const string Clear = "ClearState";
 
     private static StorageFaults Faults => StorageFaults.GrainState;
+
+    /// <summary>
+    /// Makes the job-state storage of <paramref name="silo"/> a fault-injecting wrapper over the real file-system one;
+    /// call it after the training cluster registered its own "jobs" storage (the last keyed registration is the one resolved).
+    /// </summary>
+    public static ISiloBuilder ForJobState(ISiloBuilder silo)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Jobs, (sp, _) => new FaultyGrainStorage(
+            new FileSystemGrainStorage(StorageNames.Jobs, sp.GetRequiredService<IOptions<TrainingClusterOptions>>().Value.ResolvedStatePath,
+                new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>()))));
+        return silo;
+    }
 
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         Faults.Run(grainId.Key.ToString()!, Read, () => inner.ReadStateAsync(stateName, grainId, grainState));

@@ -140,7 +140,7 @@ public sealed class LargeUnitSnapshotTests(OneSiloClusterFixture fixture) : ICla
         Assert.True(length >= minLength, $"the image is {length} bytes");
         Assert.All(image.Image.Chunks, c => Assert.True(c.Length <= ChunkedBytes.DefaultChunkBytes));
         string sha256 = image.Image.Sha256Hex();
-        await UnitImages.SendAsync(holder, epoch: 1, step: image.OptimizerSteps, stage: 1, [UnitImages.Whole(image)], durable: true);
+        await UnitImages.SendAsync(holder, new SnapshotRecord(image.OptimizerSteps, 1, null), stage: 1, [UnitImages.Whole(image)], durable: true);
         return (image.OptimizerSteps, image.UnitName, length, sha256);
     }
 

@@ -1,3 +1,4 @@
+using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Jobs;
 
 namespace Cluster.Grains.Tests;
@@ -29,5 +30,45 @@ public sealed class RecoveryPointTests
     {
         // A snapshot of a step the job never committed as complete (e.g. taken while the step was being abandoned).
         Assert.Equal(11, RecoveryPoint.InMemoryStep(Copies([13, 11], [13, 11]), 10, 12));
+    }
+
+    private static IReadOnlyCollection<SnapshotRecord>[] Records(params SnapshotRecord[][] perStage) => perStage;
+
+    private static SnapshotRecord R(long step, long epoch = 3, double? loss = null) => new(step, epoch, loss ?? 1.0 / (step + 1));
+
+    [Fact]
+    public void Steps_counted_after_the_last_saved_count_are_taken_back_with_their_losses_from_the_holders_records()
+    {
+        // Saved count 11 (the coordinator died before saving 12 and 13); every stage holds 12 and 13 of the counted epoch.
+        var point = RecoveryPoint.InMemoryStep(Records([R(12), R(13)], [R(13), R(12)]), newestDurableStep: 9, completedSteps: 11, countedEpoch: 3);
+        Assert.NotNull(point);
+        Assert.Equal(13, point.Value.Step);
+        Assert.Equal([1.0 / 13, 1.0 / 14], point.Value.Losses); // the losses of steps 11 and 12, from the records of 12 and 13
+        // Not past the saved count: nothing to take back.
+        var within = RecoveryPoint.InMemoryStep(Records([R(12), R(13)], [R(12), R(13)]), 9, 13, 3);
+        Assert.Equal((13L, 0), (within!.Value.Step, within.Value.Losses.Length));
+    }
+
+    [Fact]
+    public void A_gap_in_the_records_losses_stops_the_count_where_the_history_is_whole()
+    {
+        // 12's loss is unknown (a copy taken when the stage was configured): the history cannot reach 13.
+        Assert.Null(RecoveryPoint.InMemoryStep(Records([new SnapshotRecord(12, 3, null), R(13)], [R(13)]), 9, 11, 3));
+        // With 11 held too, the job restores 11, its saved count.
+        var point = RecoveryPoint.InMemoryStep(Records([R(11), new SnapshotRecord(12, 3, null), R(13)], [R(11), R(13)]), 9, 11, 3);
+        Assert.Equal(11, point!.Value.Step);
+        Assert.Empty(point.Value.Losses);
+    }
+
+    [Fact]
+    public void Copies_of_another_epoch_never_take_the_job_past_its_saved_count()
+    {
+        // A stage's only copy of 12 is of epoch 2: it may be of a timeline an operator rewound away from.
+        var point = RecoveryPoint.InMemoryStep(Records([R(11), R(12)], [R(11), R(12, epoch: 2)]), 9, 11, 3);
+        Assert.Equal(11, point!.Value.Step);
+        // Losses recorded in another epoch do not fill the history either.
+        Assert.Null(RecoveryPoint.InMemoryStep(Records([R(12, epoch: 2)], [R(12, epoch: 2)]), 9, 11, 3));
+        // Up to the saved count, any epoch's copy serves, as before.
+        Assert.Equal(11, RecoveryPoint.InMemoryStep(Records([R(11, epoch: 1)], [R(11, epoch: 2)]), 9, 11, 3)!.Value.Step);
     }
 }

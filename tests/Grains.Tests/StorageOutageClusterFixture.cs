@@ -32,10 +32,6 @@ public sealed class StorageOutageClusterFixture() : ClusterFixture(2)
 
     protected override ISiloBuilder AfterTrainingCluster(ISiloBuilder silo)
     {
-        // Registered after the training cluster's own "jobs" storage: the last keyed registration is the one resolved.
-        silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Jobs, (sp, _) => new FaultyGrainStorage(
-            new FileSystemGrainStorage(StorageNames.Jobs, sp.GetRequiredService<IOptions<TrainingClusterOptions>>().Value.ResolvedStatePath,
-                new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>()))));
-        return silo;
+        return FaultyGrainStorage.ForJobState(silo);
     }
 }
