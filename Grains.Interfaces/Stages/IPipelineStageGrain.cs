@@ -63,13 +63,13 @@ public interface IPipelineStageGrain : IGrainWithStringKey
     Task Snapshot(long epoch, long completedSteps, bool durable, double? stepLoss);
 
     /// <summary>
-    /// The device-side half of an in-memory snapshot (between steps): copies the stage's state of
-    /// <paramref name="completedSteps"/> off the device and returns, the device free for the next step; encoding,
-    /// hashing and handing the copy to the holders go on in the background (<see cref="SnapshotHeld"/>). At most one
-    /// such snapshot is in flight per stage: the next one first waits for it.
+    /// The device-side half of a snapshot (between steps): copies the stage's state of <paramref name="completedSteps"/>
+    /// off the device and returns, the device free for the next step; encoding, hashing and handing the copy to the
+    /// holders — which also write it to the checkpoint store when <paramref name="durable"/> — go on in the background
+    /// (<see cref="SnapshotHeld"/>). At most one such snapshot is in flight per stage: the next one first waits for it.
     /// </summary>
     [Alias("BeginSnapshot")]
-    Task BeginSnapshot(long epoch, long completedSteps, double? stepLoss);
+    Task BeginSnapshot(long epoch, long completedSteps, bool durable, double? stepLoss);
 
     /// <summary>Completes once the snapshot <see cref="BeginSnapshot"/> started for <paramref name="completedSteps"/> is held (kept, and acknowledged by every holder); its failure if it failed.</summary>
     [Alias("SnapshotHeld")]

@@ -41,7 +41,7 @@ internal sealed partial class TrainingJobGrain
     private async Task<Task> BeginSnapshotInMemory(ReplicaStages stages, long step, double? stepLoss)
     {
         long epoch = S.Epoch;
-        await Guard(Task.WhenAll(stages.All.Select(s => s.BeginSnapshot(epoch, step, stepLoss))));
+        await Guard(Task.WhenAll(stages.All.Select(s => s.BeginSnapshot(epoch, step, durable: false, stepLoss))));
         return Task.WhenAll(stages.All.Select(s => s.SnapshotHeld(epoch, step)));
     }
 
@@ -114,14 +114,26 @@ internal sealed partial class TrainingJobGrain
     /// </summary>
     private async Task<JobState?> TakeCheckpointSnapshots(ReplicaStages stages, long step, double? stepLoss)
     {
+        if (await BeginCheckpointSnapshots(stages, step, stepLoss) is not { } checkpoint) return null;
+        await Guard(checkpoint.Held);
+        _lastSnapshotStep = step;
+        return checkpoint.Before;
+    }
+
+    /// <summary>
+    /// <see cref="TakeCheckpointSnapshots"/> up to the device copies: returns once every stage has copied its state off
+    /// the device, with a task that completes once every stage's copy is held (and handed to the store's writer), and
+    /// the state to go back to once the commit has begun; null when the checkpoint is skipped.
+    /// </summary>
+    private async Task<(Task Held, JobState Before)?> BeginCheckpointSnapshots(ReplicaStages stages, long step, double? stepLoss)
+    {
         await ApplyCommitted(_checkpoints.Collect());
         if (_checkpoints.PendingStep >= 0 || S.LastCheckpointStep == step) return null;
         long epoch = S.Epoch;
         var before = S.State;
         await Transition(JobState.Checkpointing, S.Error, Persist.None, null, publish: false);
-        await Guard(Task.WhenAll(stages.All.Select(s => s.Snapshot(epoch, step, durable: true, stepLoss))));
-        _lastSnapshotStep = step;
-        return before;
+        await Guard(Task.WhenAll(stages.All.Select(s => s.BeginSnapshot(epoch, step, durable: true, stepLoss))));
+        return (Task.WhenAll(stages.All.Select(s => s.SnapshotHeld(epoch, step))), before);
     }
 
     /// <summary>Starts the background commit of <paramref name="step"/>'s durable snapshots (taken and counted) with the losses since the last sealed loss chunk.</summary>

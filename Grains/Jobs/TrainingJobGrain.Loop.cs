@@ -133,8 +133,8 @@ internal sealed partial class TrainingJobGrain
 
     /// <summary>
     /// Steps, each followed by what it makes due: a checkpoint (and a scale-up proposal) or an in-memory snapshot. While
-    /// nothing waits at the step boundary, the next step computes while the last one's snapshot is encoded, hashed and
-    /// sent to its holders.
+    /// nothing waits at the step boundary, the next step computes while the last one's snapshot is encoded and sent to
+    /// its holders — a durable checkpoint's too.
     /// <para>
     /// Invariant (the commit point): a step counts as completed — <c>S.CompletedSteps</c> advanced, progress saved,
     /// status published, its loss recorded as final (<see cref="CountStep"/>) — only once every stage's snapshot of
@@ -144,8 +144,9 @@ internal sealed partial class TrainingJobGrain
     /// counted step is always in memory on two silos, and only uncounted steps — at most two: the one whose snapshot
     /// is in flight and the one computing meanwhile — are work a single failure can take: a stage's silo lost after
     /// its update but before its snapshot reached a holder costs no counted step, the job restores the newest step
-    /// held everywhere that it counted (the recovery never restores past <c>S.CompletedSteps</c>,
-    /// <see cref="RecoveryPoint"/>) and recomputes the rest bit for bit. A durable checkpoint's snapshots are
+    /// held everywhere that it counted (the recovery restores past <c>S.CompletedSteps</c> only a step held everywhere
+    /// in the counted epoch with every loss before it recorded, <see cref="RecoveryPoint"/>) and recomputes the rest
+    /// bit for bit. A durable checkpoint's snapshots are
     /// in-memory snapshots too; when its commit is skipped (one still in flight), the step is snapshotted in memory
     /// instead.
     /// </para>
@@ -160,8 +161,11 @@ internal sealed partial class TrainingJobGrain
     /// or N+1 failing) leaves <c>S.CompletedSteps</c> at N's or N+1's count, never past the newest state held
     /// everywhere, so the recovery restores a counted state and recomputes only uncounted steps; the step N+1 still
     /// computing is stopped before the recovery starts (its watchdog and calls end with it). A step overlaps only when
-    /// the boundary after N would go straight on (<see cref="StraightOn"/>): no request, no checkpoint, not the last
-    /// step; otherwise N is held and counted before the boundary, as without overlap.
+    /// the boundary after N would go straight on (<see cref="StraightOn"/>): no request, not the last step; otherwise N
+    /// is held and counted before the boundary, as without overlap. A checkpoint step overlaps too: N+1 computes while
+    /// N's shards go to their holders (holder 0 writes them to the store in the background, as always), and N's commit
+    /// begins once N counted (<see cref="HeldThenCount"/>), so its manifest can only name a counted step; only a
+    /// scale-up proposal (<c>ScaleUp</c> "auto") after a checkpoint still waits at the boundary.
     /// </para>
     /// </summary>
     private async Task<JobPhase> Run(ReplicaStages stages)
@@ -172,33 +176,22 @@ internal sealed partial class TrainingJobGrain
         while (true)
         {
             long step = done.Step + 1; // every stage's executor holds this step's state; the job still counts the one before
-            bool checkpointDue = IsCheckpointDue(spec, step) || _checkpoints.RetryDue;
-            if (checkpointDue)
+            var (held, beforeCheckpoint) = await BeginSnapshots(spec, stages, step, done.Loss); // the device copies only
+            bool proposeScaleUp = beforeCheckpoint is not null && spec.ScaleUp == "auto";
+            if (proposeScaleUp || !StraightOn(spec, stages, step))
             {
-                JobState? beforeCheckpoint = await TakeCheckpointSnapshots(stages, step, done.Loss);
-                if (beforeCheckpoint is null && spec.SnapshotInterval > 0)
-                    await SnapshotInMemory(stages, step, done.Loss);
-                await CountStep(spec, done); // the commit point: held first, counted after
-                if (beforeCheckpoint is { } before)
-                    await BeginCommit(spec, step, before);
-                await Counted();
-                if (spec.ScaleUp == "auto" && S.CompletedSteps < spec.Steps && await ProposeScaleUp(spec, plan, stages) is { } scaleUp)
+                await HeldThenCount(spec, done, held, beforeCheckpoint);
+                if (proposeScaleUp && S.CompletedSteps < spec.Steps && await ProposeScaleUp(spec, plan, stages) is { } scaleUp)
                     return new JobPhase.Placing(scaleUp);
                 return new JobPhase.AtBoundary(stages);
             }
-            bool snapshots = spec.SnapshotInterval > 0 && step % spec.SnapshotInterval == 0;
-            var held = snapshots ? await BeginSnapshotInMemory(stages, step, done.Loss) : Task.CompletedTask; // the device copies only
-            if (!StraightOn(spec, stages, step))
-            {
-                await HeldThenCount(spec, done, held);
-                return new JobPhase.AtBoundary(stages);
-            }
-            // Step `step` computes while the snapshot of its starting state is encoded, sent and held.
+            // Step `step` computes while the snapshot of its starting state is encoded, sent and held (and, at a
+            // checkpoint, handed to the store's writer).
             var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var next = TrainStep(spec, plan, stages, step, stop.Task);
             try
             {
-                await HeldThenCount(spec, done, held);
+                await HeldThenCount(spec, done, held, beforeCheckpoint);
             }
             catch
             {
@@ -210,12 +203,32 @@ internal sealed partial class TrainingJobGrain
         }
     }
 
-    /// <summary>Waits until <paramref name="held"/> (every stage's snapshot of <paramref name="done"/>'s state is held), then counts the step.</summary>
-    private async Task HeldThenCount(JobSpec spec, TrainedStep done, Task held)
+    /// <summary>
+    /// Begins what step <paramref name="step"/> makes due: a durable checkpoint's snapshots (unless one is in flight or
+    /// committed; returned with the state to go back to once its commit has begun), else an in-memory snapshot when
+    /// the spec takes one of this step — every step a checkpoint was due at but skipped too. Returns once every stage
+    /// has copied its state off the device.
+    /// </summary>
+    private async Task<(Task Held, JobState? BeforeCheckpoint)> BeginSnapshots(JobSpec spec, ReplicaStages stages, long step, double loss)
+    {
+        bool checkpointDue = IsCheckpointDue(spec, step) || _checkpoints.RetryDue;
+        if (checkpointDue && await BeginCheckpointSnapshots(stages, step, loss) is { } checkpoint)
+            return checkpoint;
+        bool snapshots = spec.SnapshotInterval > 0 && (checkpointDue || step % spec.SnapshotInterval == 0);
+        return (snapshots ? await BeginSnapshotInMemory(stages, step, loss) : Task.CompletedTask, null);
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="held"/> (every stage's snapshot of <paramref name="done"/>'s state is held), then counts
+    /// the step, then — at a checkpoint — begins its commit.
+    /// </summary>
+    private async Task HeldThenCount(JobSpec spec, TrainedStep done, Task held, JobState? beforeCheckpoint)
     {
         await Guard(held);
         if (!ReferenceEquals(held, Task.CompletedTask)) _lastSnapshotStep = done.Step + 1;
         await CountStep(spec, done); // the commit point: held first, counted after
+        if (beforeCheckpoint is { } before)
+            await BeginCommit(spec, done.Step + 1, before); // its shards are with their writers: the manifest follows in the background
         await Counted();
     }
 

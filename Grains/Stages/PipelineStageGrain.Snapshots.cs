@@ -21,13 +21,13 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
     public async Task Snapshot(long epoch, long completedSteps, bool durable, double? stepLoss)
     {
         // The device thread only copies the state to host buffers; the safetensors encoding runs on the thread pool,
-        // with the device free. This whole-snapshot call is for durable checkpoints and moves: the step loop's
-        // per-step snapshots use BeginSnapshot / SnapshotHeld, which overlap the next step.
+        // with the device free. This whole-snapshot call is for moves and checkpoints at a step boundary: the step
+        // loop's snapshots (in memory and durable) use BeginSnapshot / SnapshotHeld, which overlap the next step.
         var held = await StartSnapshot(epoch, completedSteps, durable, stepLoss);
         await held;
     }
 
-    public async Task BeginSnapshot(long epoch, long completedSteps, double? stepLoss) => await StartSnapshot(epoch, completedSteps, durable: false, stepLoss);
+    public async Task BeginSnapshot(long epoch, long completedSteps, bool durable, double? stepLoss) => await StartSnapshot(epoch, completedSteps, durable, stepLoss);
 
     /// <summary>
     /// Copies the state of <paramref name="completedSteps"/> on the device and starts its encoding, keeping and sending
