@@ -92,6 +92,20 @@ public sealed class ImageChecksumTests
     }
 
     [Fact]
+    public void A_unit_image_whose_checksum_key_was_damaged_is_refused()
+    {
+        byte[] image = UnitStateCodec.Encode(TinyModel.Config, 1, "block.0", 3, [("block.0.w", TinyModel.RandomTensor(WireDType.Float32, [4], 1),
+            TinyModel.RandomTensor(WireDType.Float32, [4], 2), TinyModel.RandomTensor(WireDType.Float32, [4], 3))]);
+        Assert.Equal(3, UnitStateCodec.Decode(TinyModel.Config, "block.0", image, "intact").OptimizerSteps);
+        int key = image.AsSpan().IndexOf("\"xxh128\""u8);
+        Assert.True(key > 0, "the image records its checksum under \"xxh128\"");
+        image[key + 6] = (byte)'9'; // "xxh129": still valid JSON, but the data would go unchecked
+        var e = Assert.Throws<CheckpointCorruptException>(() => UnitStateCodec.Decode(TinyModel.Config, "block.0", image, "damaged header"));
+        Assert.Equal("damaged header", e.Source);
+        Assert.Contains("no checksum", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_corrupted_in_memory_snapshot_is_refused_at_restore_with_a_clear_error()
     {
         using var source = new StageExecutor(StagePlan.Balanced(TinyModel.Config, 2), 1, TinyModel.Options().Optimizer, torch.CPU);
