@@ -8,7 +8,8 @@ namespace Cluster.Grains.Checkpoints;
 /// between grains as a header (<see cref="UnitImage.Image"/>, its first chunk of at most
 /// <see cref="ChunkedBytes.DefaultChunkBytes"/>, and the count of the rest in <see cref="UnitImage.SeparateChunks"/>) and
 /// one call per further chunk, so no message carries more than one chunk; held in memory, it is whole
-/// (<see cref="UnitImage.MoreChunks"/>). Its SHA-256 is always over the whole image, never per chunk.
+/// (<see cref="UnitImage.MoreChunks"/>). Its checksums are always over the whole image (the manifest's SHA-256) or its
+/// whole data section (the header's XXH3-128), never per chunk.
 /// </summary>
 internal static class UnitImages
 {

@@ -93,7 +93,7 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
     }
 
     /// <summary>
-    /// Keeps this stage's own copy of the encoded (SHA-256 included) snapshot and hands rank 0's to the holders. A copy
+    /// Keeps this stage's own copy of the encoded (checksum included) snapshot and hands rank 0's to the holders. A copy
     /// of an epoch the stage has left since (<paramref name="epochCalls"/> cancelled by a new <c>Configure</c> or a
     /// release) is dropped before it is kept: it belongs to a timeline the job abandoned.
     /// </summary>

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
+using System.IO.Hashing;
 using System.Text;
 using System.Text.Json;
 using Cluster.Kernels.Wire;
@@ -8,12 +8,25 @@ namespace Cluster.Kernels.Checkpoint;
 
 /// <summary>
 /// Reads and writes the safetensors format (an 8-byte little-endian header length, a JSON header, then the raw
-/// tensors), so checkpoints open in Python's <c>safetensors</c>. We add a SHA-256 of the data section under the
+/// tensors), so checkpoints open in Python's <c>safetensors</c>. We add a checksum of the data section under the
 /// header's <c>__metadata__</c>, because the format itself cannot tell a flipped byte from a valid value.
+/// <para>
+/// The checksum is XXH3-128 (<see cref="ChecksumKey"/>): every step's in-memory snapshot of every stage is encoded here,
+/// in the background of a CPU-bound step, and SHA-256 was most of that work. It guards against damage (a flipped bit, a
+/// torn copy, a truncated transfer), not against a forger: durable checkpoints are also listed in their manifest by the
+/// SHA-256 of the whole file (<c>ShardRecord.Sha256</c>), checked before the file is parsed. Images written before
+/// (with a SHA-256 under <see cref="Sha256ChecksumKey"/>) still parse and are verified with it: <see cref="Parse(ChunkedBytes, string)"/>
+/// verifies every checksum an image records, whichever it is.
+/// </para>
 /// </summary>
 public static class SafeTensors
 {
-    public const string ChecksumKey = "sha256";
+    /// <summary>The metadata key of the data section's XXH3-128 (lower-case hex of its canonical big-endian form, seed 0).</summary>
+    public const string ChecksumKey = "xxh128";
+
+    /// <summary>The metadata key of the data section's SHA-256 (lower-case hex), as images written before XXH3-128 recorded it.</summary>
+    public const string Sha256ChecksumKey = "sha256";
+
     private const int MaxHeaderBytes = 100 * 1024 * 1024; // the reference implementation's own limit
     private const int MaxDimensions = 64;
 
@@ -41,15 +54,15 @@ public static class SafeTensors
         ArgumentNullException.ThrowIfNull(tensors);
         var names = new HashSet<string>(StringComparer.Ordinal);
         long dataLength = 0;
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var hash = new XxHash128();
         foreach (var (name, tensor) in tensors)
         {
             if (string.IsNullOrEmpty(name) || name == "__metadata__" || !names.Add(name))
                 throw new ArgumentException($"Tensor name '{name}' is empty, reserved or repeated.", nameof(tensors));
-            foreach (var chunk in tensor.Chunks) hash.AppendData(chunk);
+            foreach (var chunk in tensor.Chunks) hash.Append(chunk);
             dataLength += tensor.ByteLength;
         }
-        string checksum = Convert.ToHexStringLower(hash.GetHashAndReset());
+        string checksum = Convert.ToHexStringLower(hash.GetCurrentHash());
 
         using var headerStream = new MemoryStream();
         using (var json = new Utf8JsonWriter(headerStream))
@@ -57,7 +70,7 @@ public static class SafeTensors
             json.WriteStartObject();
             json.WriteStartObject("__metadata__");
             if (metadata is not null)
-                foreach (var (key, value) in metadata.Where(kv => kv.Key != ChecksumKey).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                foreach (var (key, value) in metadata.Where(kv => kv.Key is not (ChecksumKey or Sha256ChecksumKey)).OrderBy(kv => kv.Key, StringComparer.Ordinal))
                     json.WriteString(key, value);
             json.WriteString(ChecksumKey, checksum);
             json.WriteEndObject();
@@ -185,13 +198,18 @@ public static class SafeTensors
         if (expected != dataLength)
             throw new CheckpointCorruptException(source, $"the data section is {dataLength} bytes but the tensors cover {expected}: the file has trailing bytes or is damaged.");
 
-        if (metadata.TryGetValue(ChecksumKey, out var checksum))
-        {
-            string actual = image.Sha256Hex(dataStart);
-            if (!string.Equals(actual, checksum, StringComparison.Ordinal))
-                throw new CheckpointCorruptException(source, $"its data does not match the recorded SHA-256 (expected {checksum[..Math.Min(12, checksum.Length)]}…, found {actual[..12]}…): the file is corrupt.");
-        }
+        Verify(metadata, ChecksumKey, "XXH3-128 checksum", () => image.Xxh128Hex(dataStart), source);
+        Verify(metadata, Sha256ChecksumKey, "SHA-256", () => image.Sha256Hex(dataStart), source);
         return new SafeTensorsContent(source, metadata, tensors);
+    }
+
+    /// <summary>Checks the data against the checksum recorded under <paramref name="key"/>, when the image records one.</summary>
+    private static void Verify(Dictionary<string, string> metadata, string key, string algorithm, Func<string> computeHex, string source)
+    {
+        if (!metadata.TryGetValue(key, out var recorded)) return;
+        string actual = computeHex();
+        if (!string.Equals(actual, recorded, StringComparison.Ordinal))
+            throw new CheckpointCorruptException(source, $"its data does not match the recorded {algorithm} (expected {Shorten(recorded[..Math.Min(12, recorded.Length)])}…, found {actual[..12]}…): the file is corrupt.");
     }
 
     /// <summary>Copies a tensor's bytes out of the image into wire chunks (whole elements each), across image chunk boundaries.</summary>

@@ -53,6 +53,10 @@ public static class UnitStateCodec
     public static (SafeTensorsContent Content, long OptimizerSteps) Decode(ModelConfig config, string unitName, ChunkedBytes image, string source)
     {
         var content = SafeTensors.Parse(image, source);
+        // Every unit image this program wrote records a checksum of its data (XXH3-128, or SHA-256 before): one without
+        // had its header damaged (a key renamed or cut), and its data could be damaged unseen.
+        if (!content.Metadata.ContainsKey(SafeTensors.ChecksumKey) && !content.Metadata.ContainsKey(SafeTensors.Sha256ChecksumKey))
+            throw new CheckpointCorruptException(source, $"it records no checksum of its data ('{SafeTensors.ChecksumKey}' or '{SafeTensors.Sha256ChecksumKey}' in its metadata): its header is damaged or it was not written as a unit's state.");
         string format = content.GetMetadata("format");
         if (format != Format)
             throw new CheckpointCorruptException(source, $"its format is '{format}', expected '{Format}'.");

@@ -7,7 +7,7 @@ namespace Cluster.Kernels.Tests;
 
 /// <summary>
 /// A safetensors image held in chunks (a unit over 2 GiB of state) is byte for byte the one-array image, however it is
-/// cut; it parses and verifies its SHA-256 across chunk boundaries, and goes to a file and back chunk by chunk.
+/// cut; it parses and verifies its checksum across chunk boundaries, and goes to a file and back chunk by chunk.
 /// </summary>
 public sealed class ChunkedImageTests : IDisposable
 {
@@ -52,7 +52,7 @@ public sealed class ChunkedImageTests : IDisposable
         var chunked = UnitStateCodec.EncodeChunks(new ModelConfig(), 1, "block.0", 9, s_parameters, 100);
         chunked.Chunks[^2][50] ^= 0x10;
         var e = Assert.Throws<CheckpointCorruptException>(() => UnitStateCodec.Decode(new ModelConfig(), "block.0", chunked, "flipped"));
-        Assert.Contains("SHA-256", e.Message, StringComparison.Ordinal);
+        Assert.Contains("XXH3-128", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -80,6 +80,9 @@ public sealed class ChunkedImageTests : IDisposable
         bytes.CopyTo(2, middle);
         Assert.Equal(new byte[] { 3, 4, 5, 6, 7 }, middle);
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(new byte[] { 4, 5, 6, 7, 8 })), bytes.Sha256Hex(3));
+        Assert.Equal(Convert.ToHexStringLower(System.IO.Hashing.XxHash128.Hash(new byte[] { 4, 5, 6, 7, 8 })), bytes.Xxh128Hex(3));
+        Assert.Equal(Convert.ToHexStringLower(System.IO.Hashing.XxHash128.Hash([])), bytes.Xxh128Hex(8));
+        Assert.Throws<ArgumentOutOfRangeException>(() => bytes.Xxh128Hex(-1));
         Assert.Throws<ArgumentOutOfRangeException>(() => bytes.CopyTo(6, new byte[3]));
     }
 }
