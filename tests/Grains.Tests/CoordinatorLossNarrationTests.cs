@@ -13,7 +13,8 @@ public sealed class CoordinatorLossNarrationTests(FourSiloClusterFixture fixture
         var cluster = fixture.Cluster;
         var spec = TinyJob.Spec("coordinator-loss-narrated", stages: 2, steps: 30, checkpointInterval: 5);
         var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
-        await using var events = await EventCollector.StartAsync(fixture.Client);
+        // The job's history stays on the primary: the job grain's silo is lost below, the history must not go with it.
+        await JobHistory.KeepOnPrimary(fixture, spec.JobId);
 
         await job.GetStatus();
         var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
@@ -31,8 +32,8 @@ public sealed class CoordinatorLossNarrationTests(FourSiloClusterFixture fixture
             TimeSpan.FromMinutes(4), "the job to be woken on another silo and finish");
         Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
 
-        var lost = await Eventually.Value(() => Task.FromResult(events.Events.Where(e => e.JobId == spec.JobId).ToArray()),
-            mine => mine.Any(e => e.Kind == ClusterEventKind.JobResumed), TimeSpan.FromSeconds(30), "the JobResumed event");
+        // The recorded history, not the live stream: the stream's queue may have lived on the silo the test killed.
+        var lost = await JobHistory.When(fixture, spec.JobId, h => h.Any(e => e.Kind == ClusterEventKind.JobResumed), "the JobResumed event");
         var recovering = lost.First(e => e.Kind == ClusterEventKind.JobRecovering); // the coordinator's loss comes first
         Assert.Contains("coordinator was lost", recovering.Message, StringComparison.Ordinal);
         Assert.Equal(before.Epoch, recovering.Epoch); // narrated in the epoch it recovers from

@@ -18,16 +18,11 @@ internal static class SnapshotRedundancyCluster
         await fixture.MoveGrainAsync(scheduler, primary, scheduler.GetNodes);
         await fixture.MoveGrainAsync(job, primary, job.GetStatus);
         // The job's recorded history too: the live event stream loses what its queue held on a silo that dies.
-        var log = fixture.Client.GetGrain<IJobEventLogGrain>(job.GetPrimaryKeyString());
-        await fixture.MoveGrainAsync(log, primary, () => log.GetPage(new JobEventQuery(1)));
+        await JobHistory.KeepOnPrimary(fixture, job.GetPrimaryKeyString());
     }
 
     /// <summary>The job's recorded events of <paramref name="kind"/> (its history, kept on the primary by <see cref="KeepCoordinatorsOnPrimary"/>).</summary>
-    public static async Task<ClusterEvent[]> Recorded(ClusterFixture fixture, string jobId, ClusterEventKind kind)
-    {
-        var page = await Reliably(() => fixture.Client.GetGrain<IJobEventLogGrain>(jobId).GetPage(new JobEventQuery(1000)), "the job's history");
-        return [.. page.Events.Select(r => r.Event).Where(e => e.Kind == kind)];
-    }
+    public static Task<ClusterEvent[]> Recorded(ClusterFixture fixture, string jobId, ClusterEventKind kind) => JobHistory.Recorded(fixture, jobId, kind);
 
     /// <summary>
     /// Cordons every node outside <paramref name="open"/> and uncordons those inside; retried as a whole (it is

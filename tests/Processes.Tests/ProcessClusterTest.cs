@@ -81,6 +81,7 @@ public abstract class ProcessClusterTest : IAsyncLifetime
         await Retry(() => Cluster.ActivateOn(host, job.GetStatus)); // activates the (empty) grain there
         string? actual = await Retry(() => Cluster.HostOf(job));
         Assert.True(actual == host, $"the job grain should have been placed on {host}, not on {actual ?? "no silo"}.{Environment.NewLine}{Cluster.Diagnostics()}");
+        await KeepHistoryOnPrimary(spec.JobId);
         await job.Submit(spec);
         return (job, spec, host);
     }
@@ -122,9 +123,9 @@ public abstract class ProcessClusterTest : IAsyncLifetime
         }
 
         long committed = beforeFailure.LastCheckpointStep ?? 0;
-        await WithDiagnostics(spec.JobId, () => Eventually.True(() => Task.FromResult(RestoresAfter(spec.JobId, beforeFailure.Epoch).Length > 0), TimeSpan.FromSeconds(30),
-            $"a JobRestored event of job {spec.JobId} after epoch {beforeFailure.Epoch}"));
-        foreach (var restored in RestoresAfter(spec.JobId, beforeFailure.Epoch))
+        var restores = await WithDiagnostics(spec.JobId, () => Eventually.Value(() => RestoresAfter(spec.JobId, beforeFailure.Epoch), r => r.Length > 0, TimeSpan.FromSeconds(30),
+            $"a JobRestored event of job {spec.JobId} after epoch {beforeFailure.Epoch} in its recorded history"));
+        foreach (var restored in restores)
             Assert.True(restored.Step >= committed,
                 $"epoch {restored.Epoch} restored step {restored.Step}, before the checkpoint at step {committed} committed before the failure.{Environment.NewLine}{Diagnostics(spec.JobId)}");
     }
@@ -144,8 +145,39 @@ public abstract class ProcessClusterTest : IAsyncLifetime
 
     protected Task WithDiagnostics(string jobId, Func<Task> wait) => WithDiagnostics(jobId, async () => { await wait(); return true; });
 
-    protected ClusterEvent[] RestoresAfter(string jobId, long epoch) =>
-        [.. Events.Where(e => e.JobId == jobId && e.Kind == ClusterEventKind.JobRestored && e.Epoch > epoch).OrderBy(e => e.Epoch)];
+    /// <summary>
+    /// Puts the job's recorded history (its <see cref="IJobEventLogGrain"/>) on the primary, which no test loses. A
+    /// test that loses a process asserts on that history, not on the live stream: the stream's queue may have lived in
+    /// the lost process, and the events it held are gone from the stream (a publisher records an event before it streams it).
+    /// </summary>
+    protected async Task KeepHistoryOnPrimary(string jobId)
+    {
+        var history = Cluster.Client.GetGrain<IJobEventLogGrain>(jobId);
+        Func<Task<JobEventPage>> touch = () => history.GetPage(new JobEventQuery(1));
+        await Retry(() => Cluster.ActivateOn(Cluster.Primary.Name, touch));
+        await MoveTo(history, touch, Cluster.Primary.Name); // at once when the placement hint was taken
+    }
+
+    /// <summary>Every event in the job's recorded history, oldest first; fails if the history dropped any.</summary>
+    protected async Task<ClusterEvent[]> History(string jobId)
+    {
+        var history = Cluster.Client.GetGrain<IJobEventLogGrain>(jobId);
+        List<ClusterEvent> all = [];
+        long after = 0;
+        while (true)
+        {
+            long from = after;
+            var page = await Retry(() => history.GetPage(new JobEventQuery(1000, After: from)));
+            if (page.Dropped > 0) Assert.Fail($"the history of {jobId} dropped its {page.Dropped} oldest events: a test reading it would miss them");
+            all.AddRange(page.Events.Select(r => r.Event));
+            if (!page.MoreAfter || page.Events.Count == 0) return [.. all];
+            after = page.Events[^1].Seq;
+        }
+    }
+
+    /// <summary>The job's recorded restores in epochs after <paramref name="epoch"/> (see <see cref="KeepHistoryOnPrimary"/>).</summary>
+    protected async Task<ClusterEvent[]> RestoresAfter(string jobId, long epoch) =>
+        [.. (await History(jobId)).Where(e => e.Kind == ClusterEventKind.JobRestored && e.Epoch > epoch).OrderBy(e => e.Epoch)];
 
     /// <summary>Where the job grain and the scheduler live now, the job's events and every silo's log tail.</summary>
     protected string Diagnostics(string jobId)

@@ -23,6 +23,7 @@ public sealed class SchedulerProcessKillTests : ProcessClusterTest
         var secondSpec = TinyJob.Spec("sched-kill-b", stages: 3, steps: 30, checkpointInterval: 5);
         var second = Cluster.Client.GetGrain<ITrainingJobGrain>(secondSpec.JobId);
         await Retry(() => Cluster.ActivateOn(jobHost, second.GetStatus));
+        await KeepHistoryOnPrimary(secondSpec.JobId);
         await second.Submit(secondSpec);
         var a = await WaitForStep(first, 3);
         var b = await WaitForStep(second, 3);

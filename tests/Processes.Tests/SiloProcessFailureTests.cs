@@ -49,8 +49,8 @@ public sealed class SiloProcessFailureTests : ProcessClusterTest
         await AssertFinishedExactly(job, spec, before);
         // The first restore after the kill (not one after a false alarm before it, which a loaded machine can raise).
         var restores = await WithDiagnostics(spec.JobId, () => Eventually.Value(
-            () => Task.FromResult(RestoresAfter(spec.JobId, before.Epoch).Where(e => e.At >= sprung.At).ToArray()), r => r.Length > 0,
-            TimeSpan.FromSeconds(30), "a JobRestored event after the kill"));
+            async () => (await RestoresAfter(spec.JobId, before.Epoch)).Where(e => e.At >= sprung.At).ToArray(), r => r.Length > 0,
+            TimeSpan.FromSeconds(30), "a JobRestored event after the kill in the job's recorded history"));
         // The cut-short write may also be redone: the stage re-creates a holder lost with its silo and hands it the
         // shard again, so the checkpoint can still commit whole (issue 16). Then restoring it is right; never a partial one.
         bool redoneWhole = restores[0].Step == sprung.Step && (await Retry(job.ListCheckpoints)).Any(m => m.Step == sprung.Step);

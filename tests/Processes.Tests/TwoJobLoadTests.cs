@@ -18,6 +18,7 @@ public sealed class TwoJobLoadTests : ProcessClusterTest
         var secondSpec = TinyJob.Spec("load-b", stages: 2, steps: 40, checkpointInterval: 5) with { Team = "other", Priority = 1, MinReplicas = 1, MaxReplicas = 2 };
         var second = Cluster.Client.GetGrain<ITrainingJobGrain>(secondSpec.JobId);
         await Retry(() => Cluster.ActivateOn(jobHost, second.GetStatus)); // both coordinators on silo 1: the lost silo hosts stages only
+        await KeepHistoryOnPrimary(secondSpec.JobId);
         await second.Submit(secondSpec);
 
         var a = await WaitForStep(first, 8);
