@@ -28,8 +28,7 @@ public sealed class CoordinatorUnsavedStepsTests(CoordinatorLossClusterFixture f
         // the primary, which is never lost.
         await fixture.MoveGrainAsync(scheduler, primary, scheduler.GetNodes);
         await SnapshotRedundancyCluster.OpenOnly(fixture, [primary.Name, third.Name]);
-        var log = fixture.Client.GetGrain<IJobEventLogGrain>(spec.JobId);
-        await fixture.MoveGrainAsync(log, primary, () => log.GetPage(new JobEventQuery(1)));
+        await JobHistory.KeepOnPrimary(fixture, spec.JobId);
         await fixture.MoveGrainAsync(job, victim, job.GetStatus);
 
         await job.Submit(spec);
@@ -56,9 +55,8 @@ public sealed class CoordinatorUnsavedStepsTests(CoordinatorLossClusterFixture f
             var done = await SnapshotRedundancyCluster.Reliably(() => Eventually.Value(job.GetStatus, JobRuns.IsFinished, JobRuns.Deadline, "the job to finish on another silo"), "the job");
             Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
 
-            var history = (await SnapshotRedundancyCluster.Reliably(() => fixture.Client.GetGrain<IJobEventLogGrain>(spec.JobId).GetPage(new JobEventQuery(1000)), "the history"))
-                .Events.Select(r => r.Event).ToArray();
-            string told = $"counted before the kill: {last.CompletedSteps}; history: {string.Join(" | ", history.Select(e => $"e{e.Epoch} s{e.Step} {e.Kind} {e.Message}"))}";
+            var history = await JobHistory.All(fixture, spec.JobId);
+            string told = $"counted before the kill: {last.CompletedSteps}; history: {JobHistory.Told(history)}";
             // Two activations of the job grain may both wake after its silo died (the directory's entry went with it); the
             // fenced one stops after its restore. Every restore must hold the invariant.
             var restores = history.Where(e => e.Kind == ClusterEventKind.JobRestored).ToArray();
