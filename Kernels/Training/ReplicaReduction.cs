@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace Cluster.Kernels.Training;
@@ -26,7 +27,7 @@ public static class ReplicaReduction
         var total = accumulator.TakeTotal();
         try
         {
-            return total[0].data<float>().ToArray();
+            return MemoryMarshal.Cast<byte, float>(total[0].contiguous().bytes).ToArray();
         }
         finally
         {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Cluster.Kernels.Checkpoint;
 using Cluster.Kernels.Config;
 using Cluster.Kernels.Model;
@@ -173,9 +174,9 @@ public sealed class StageExecutor : IDisposable
         {
             using var scope = NewDisposeScope();
             var cpu = g.detach().to_type(ScalarType.Float32).cpu().contiguous();
-            var values = cpu.data<float>();
-            values.CopyTo(flat, offset);
-            offset += (int)values.Count;
+            int count = (int)cpu.NumberOfElements;
+            MemoryMarshal.Cast<byte, float>(cpu.bytes).CopyTo(flat.AsSpan(offset, count)); // one block copy (the element accessor was ≈ 10 ms per step here)
+            offset += count;
         }
         return flat;
     }
@@ -197,7 +198,10 @@ public sealed class StageExecutor : IDisposable
         {
             using var scope = NewDisposeScope();
             int count = (int)g.NumberOfElements;
-            g.copy_(tensor(flat.AsSpan(offset, count).ToArray(), g.shape).to(g.device));
+            if (g.device_type == DeviceType.CPU && g.dtype == ScalarType.Float32 && g.is_contiguous())
+                MemoryMarshal.AsBytes(flat.AsSpan(offset, count)).CopyTo(g.bytes); // in place, no temporary tensor
+            else
+                g.copy_(tensor(flat.AsSpan(offset, count).ToArray(), g.shape).to(g.device));
             offset += count;
         }
     }
