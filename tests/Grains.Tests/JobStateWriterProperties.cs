@@ -57,7 +57,7 @@ public sealed class JobStateWriterProperties : IDisposable
     [Fact]
     public void No_interleaving_of_activations_breaks_the_claim_fencing_or_the_stored_history() =>
         Gen.Select(Gen.Int[0, 99], Gen.Int[0, 1023], Gen.Int[0, 1023]).Array[1, 160]
-            .Sample(steps => new Run(_writers, steps).Execute(), iter: 400, threads: 1);
+            .Sample(steps => new Run(_writers, steps).Execute(), iter: 800, threads: 1);
 
     private sealed class Activation(int index)
     {
