@@ -18,7 +18,7 @@ namespace Cluster.Grains.Jobs;
 /// reconciled by re-reading: stored state of a newer epoch, of the same epoch claimed by another activation (two that
 /// took the same epoch at once: the first durable claim wins), or of a job another activation finished, fences this
 /// activation off (<see cref="JobFencedException"/>); otherwise this activation's state is written over it with the
-/// fresh ETag.</item>
+/// fresh ETag. Fenced is final: once fenced (by a write or by <see cref="StillOwns"/>), no write is issued again.</item>
 /// <item>A failed write never reaches the job's loop: it is retried with capped exponential back-off and jitter on the
 /// injected <see cref="TimeProvider"/>; <see cref="Problem"/> says why it is late.</item>
 /// <item>What is written per step is O(1) in the step count: the loss history is sealed into
@@ -217,6 +217,7 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
             }
             catch (JobFencedException e)
             {
+                if (Fenced is not null) break; // fenced meanwhile (StillOwns): already said
                 Fenced = e;
                 LogFenced(logger, grainId.Key.ToString()!, e.Message);
             }
@@ -235,13 +236,24 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
         await SealLossChunks();
         try
         {
+            ThrowIfFenced();
             await storage.WriteStateAsync(StateName, grainId, _grainState);
         }
         catch (Exception e) when (e is InconsistentStateException || e.InnerException is InconsistentStateException)
         {
             await Reconcile();
+            ThrowIfFenced();
             await storage.WriteStateAsync(StateName, grainId, _grainState);
         }
+    }
+
+    /// <summary>
+    /// Fenced is final: a write in flight when <see cref="StillOwns"/> learnt this activation is stale issues nothing more
+    /// (each storage call is a point where the other activation may have moved on).
+    /// </summary>
+    private void ThrowIfFenced()
+    {
+        if (Fenced is { } fenced) throw fenced;
     }
 
     /// <summary>
@@ -251,8 +263,9 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
     /// </summary>
     private async Task SealLossChunks()
     {
-        bool claimDurable = _durableClaim == (State.Epoch, State.Owner);
-        while (claimDurable && _durableChunks < _losses.Count / LossChunkSize)
+        // The claim is asked per chunk: a new epoch claimed while a seal is in flight (the grain is reentrant) is not durable
+        // yet, and a chunk under it could fence the activation that wins that epoch.
+        while (_durableClaim == (State.Epoch, State.Owner) && _durableChunks < _losses.Count / LossChunkSize)
         {
             int index = _durableChunks;
             long generation = _lossGeneration;
@@ -269,6 +282,7 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
                 if (stored.RecordExists && stored.State is { } theirs && ClaimedByOther(theirs.Epoch, theirs.Owner))
                     throw FencedBy(theirs.Epoch, theirs.Owner);
                 (chunk.ETag, chunk.RecordExists) = (stored.ETag, stored.RecordExists);
+                ThrowIfFenced();
                 try
                 {
                     await storage.WriteStateAsync(LossChunkStateName, ChunkId(index), chunk);

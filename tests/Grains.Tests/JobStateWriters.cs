@@ -16,7 +16,9 @@ internal sealed class JobStateWriters : IDisposable
         .AddSerializer(b => b.AddAssembly(typeof(JobGrainState).Assembly))
         .BuildServiceProvider();
 
-    public InMemoryGrainStorage NewStorage() => new(new OrleansGrainStorageSerializer(_services.GetRequiredService<Serializer>()));
+    public InMemoryGrainStorage NewStorage() => new(NewSerializer());
+
+    public IGrainStorageSerializer NewSerializer() => new OrleansGrainStorageSerializer(_services.GetRequiredService<Serializer>());
 
     public static JobStateWriter Writer(IGrainStorage storage, GrainId grain) =>
         new(storage, grain, TimeProvider.System, new JobCoordinatorOptions(), NullLogger.Instance);
