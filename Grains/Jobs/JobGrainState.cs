@@ -33,4 +33,12 @@ public sealed class JobGrainState
     /// saved before it existed (then the epoch alone decides).
     /// </summary>
     [Id(12)] public string? Owner { get; set; }
+
+    /// <summary>
+    /// A deleted job's tombstone: what <see cref="JobStateWriter.ClearAsync"/> leaves instead of removing the record, with
+    /// an epoch past every claim the job had, so an activation that read the job before its delete (a false death
+    /// verdict, a frozen silo that thaws) is fenced by it instead of writing the job back; a job submitted again under the
+    /// same id goes on from that epoch. No spec, no losses, no chunks counted.
+    /// </summary>
+    [Id(13)] public bool Deleted { get; set; }
 }

@@ -18,4 +18,7 @@ internal sealed partial class JobStateWriter
 
     [LoggerMessage(5, LogLevel.Debug, "Job {JobId}: stored state could not be re-read to confirm ownership; this activation goes on as the owner")]
     private static partial void LogOwnershipUnknown(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(6, LogLevel.Warning, "Job {JobId}: deleted, but its loss chunk {Chunk} could not be removed; no state counts it, and a job submitted again under this id writes over it")]
+    private static partial void LogChunkLeft(ILogger logger, Exception exception, string jobId, int chunk);
 }

@@ -27,6 +27,10 @@ namespace Cluster.Grains.Jobs;
 /// <item>Loss-chunk writes are fenced like state writes: a chunk carries the (epoch, owner) that wrote it, is written
 /// only once this activation's claim of its epoch is durable, only over a chunk of an older claim or its own, and
 /// conditionally on the ETag it read — so a stale activation never overwrites the live one's chunk.</item>
+/// <item>A deleted job stays deleted: <see cref="ClearAsync"/> replaces the state with a tombstone
+/// (<see cref="JobGrainState.Deleted"/>) of an epoch past every claim the job had, before it removes the loss chunks. Any
+/// activation that read the job before is fenced by it; one that reads the tombstone starts an empty job past it, so a
+/// job submitted again under the same id claims epochs newer than any chunk a stale activation could still write.</item>
 /// </list>
 /// State is written through <see cref="IGrainStorage"/> directly (not <c>IPersistentState</c>) so that a re-read for
 /// reconciliation never replaces the object the job is mutating.
@@ -135,6 +139,9 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
     {
         await storage.ReadStateAsync(StateName, grainId, _grainState);
         _grainState.State ??= new JobGrainState();
+        var read = _grainState.State;
+        if (read.Deleted)
+            _grainState.State = PastTombstone(read);
         DurableCheckpointStep = State.LastCheckpointStep ?? 0;
         _losses.Clear();
         _losses.AddRange(State.LossHistory); // a state saved before losses moved to chunks
@@ -148,7 +155,7 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
         }
         _losses.AddRange(State.LossTail);
         _durableChunks = State.LossChunks;
-        _durableClaim = (State.Epoch, State.Owner);
+        _durableClaim = (read.Epoch, read.Owner);
     }
 
     /// <summary>
@@ -165,7 +172,7 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
             await storage.ReadStateAsync(StateName, grainId, stored).WaitAsync(timeout, time);
             if (stored.State is { } theirs && Supersedes(theirs) && Fenced is null)
             {
-                Fenced = FencedBy(theirs.Epoch, theirs.Owner);
+                Fenced = FencedBy(theirs);
                 LogFenced(logger, grainId.Key.ToString()!, Fenced.Message);
             }
         }
@@ -265,8 +272,21 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
     {
         // The claim is asked per chunk: a new epoch claimed while a seal is in flight (the grain is reentrant) is not durable
         // yet, and a chunk under it could fence the activation that wins that epoch.
+        bool asked = false;
         while (_durableClaim == (State.Epoch, State.Owner) && _durableChunks < _losses.Count / LossChunkSize)
         {
+            if (!asked)
+            {
+                // Once per seal (one in LossChunkSize steps): a stale activation learns here that the job moved on or was
+                // deleted before it writes chunks no state will count. (A delete landing after this read still leaves
+                // such a chunk: older than every later claim, it is written over.)
+                var current = new GrainState<JobGrainState>(new JobGrainState());
+                await storage.ReadStateAsync(StateName, grainId, current);
+                if (current.State is { } owner && Supersedes(owner))
+                    throw FencedBy(owner);
+                asked = true;
+                continue; // the grain is reentrant: a claim taken during the read is asked about again (the loop's condition)
+            }
             int index = _durableChunks;
             long generation = _lossGeneration;
             var chunk = new GrainState<LossChunk>(new LossChunk
@@ -301,8 +321,11 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
     }
 
     /// <summary>
-    /// Deletes the job's stored state and loss chunks (a deleted job) and starts this writer over with empty state.
-    /// Throws when fenced: a newer activation owns the job.
+    /// Deletes the job: writes its tombstone over the stored state (conditionally on the ETag read here, with an epoch
+    /// past every claim), then removes the loss chunks, and starts this writer over with an empty job past the tombstone.
+    /// The tombstone is the delete's commit point: a reader sees the job or its tombstone, never a state that counts
+    /// chunks already gone. A chunk that cannot be removed is left (logged): no state counts it, and the epochs of a job
+    /// submitted again under this id are newer, so it is written over. Throws when fenced: a newer activation owns the job.
     /// </summary>
     public async Task ClearAsync()
     {
@@ -311,24 +334,42 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
         var stored = new GrainState<JobGrainState>(new JobGrainState());
         await storage.ReadStateAsync(StateName, grainId, stored);
         if (stored.State is { } theirs && ClaimedByOther(theirs.Epoch, theirs.Owner))
-            throw Fenced = FencedBy(theirs.Epoch, theirs.Owner);
-        int chunks = Math.Max(State.LossChunks, _losses.Count / LossChunkSize);
+            throw Fenced = FencedBy(theirs);
+        int chunks = Math.Max(Math.Max(State.LossChunks, stored.State?.LossChunks ?? 0), _losses.Count / LossChunkSize);
+        var dead = new JobGrainState
+        {
+            Deleted = true,
+            Epoch = Math.Max(State.Epoch, stored.State?.Epoch ?? 0) + 1,
+            Owner = ActivationId,
+            UpdatedAt = time.GetUtcNow(),
+        };
+        var tombstone = new GrainState<JobGrainState>(dead) { ETag = stored.ETag, RecordExists = stored.RecordExists };
+        await storage.WriteStateAsync(StateName, grainId, tombstone); // conditional on the ETag read above
         for (int i = 0; i < chunks; i++)
         {
             var chunk = new GrainState<LossChunk>(new LossChunk());
-            await storage.ReadStateAsync(LossChunkStateName, ChunkId(i), chunk);
-            if (chunk.RecordExists) await storage.ClearStateAsync(LossChunkStateName, ChunkId(i), chunk);
+            try
+            {
+                await storage.ReadStateAsync(LossChunkStateName, ChunkId(i), chunk);
+                if (chunk.RecordExists) await storage.ClearStateAsync(LossChunkStateName, ChunkId(i), chunk);
+            }
+            catch (Exception e)
+            {
+                LogChunkLeft(logger, e, grainId.Key.ToString()!, i);
+            }
         }
-        if (stored.RecordExists) await storage.ClearStateAsync(StateName, grainId, stored); // conditional on the ETag read before the chunks went
-        _grainState.State = new JobGrainState();
-        (_grainState.ETag, _grainState.RecordExists) = (null, false);
+        _grainState.State = PastTombstone(dead);
+        (_grainState.ETag, _grainState.RecordExists) = (tombstone.ETag, true);
         _losses.Clear();
         _durableChunks = 0;
         _lossGeneration++;
         (_requested, _written) = (0, 0);
-        _durableClaim = (0, null);
+        _durableClaim = (dead.Epoch, dead.Owner);
         DurableCheckpointStep = 0;
     }
+
+    /// <summary>The empty job an activation holds after a delete: an epoch past the tombstone's, claimed by itself.</summary>
+    private JobGrainState PastTombstone(JobGrainState tombstone) => new() { Epoch = tombstone.Epoch + 1, Owner = ActivationId };
 
     /// <summary>
     /// Stored state this activation must not write over: a newer epoch's, or a finished job's while this activation's
@@ -347,6 +388,9 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
     private JobFencedException FencedBy(long epoch, string? owner) =>
         new(grainId.Key.ToString()!, State.Epoch, epoch, sameEpoch: epoch == State.Epoch && owner is not null && owner != State.Owner);
 
+    private JobFencedException FencedBy(JobGrainState theirs) =>
+        theirs.Deleted ? new(grainId.Key.ToString()!, State.Epoch, theirs.Epoch, deleted: true) : FencedBy(theirs.Epoch, theirs.Owner);
+
     private GrainId ChunkId(int index) => GrainId.Create("jobloss", $"{grainId.Key}/{index}");
 
     /// <summary>Re-reads the stored state: fenced when it belongs to a newer epoch, else takes its ETag to write over it.</summary>
@@ -355,7 +399,7 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
         var stored = new GrainState<JobGrainState>(new JobGrainState());
         await storage.ReadStateAsync(StateName, grainId, stored);
         if (stored.State is { } theirs && Supersedes(theirs))
-            throw FencedBy(theirs.Epoch, theirs.Owner);
+            throw FencedBy(theirs);
         LogReconciled(logger, grainId.Key.ToString()!, stored.State?.Epoch ?? 0, stored.State?.CompletedSteps ?? 0);
         _grainState.ETag = stored.ETag;
         _grainState.RecordExists = stored.RecordExists;

@@ -210,4 +210,57 @@ public sealed class JobOwnershipTests : IDisposable
 
         public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
     }
+
+    [Fact]
+    public async Task A_deleted_job_is_never_written_back_by_an_activation_that_read_it_before_and_runs_again_past_its_tombstone()
+    {
+        var storage = _writers.NewStorage();
+        var grain = GrainId.Create("trainingjob", "deleted");
+        var owner = JobStateWriters.Writer(storage, grain);
+        await owner.ReadAsync();
+        owner.State.Spec = TinyJob.Spec("deleted", steps: 300);
+        owner.ClaimEpoch();
+        for (int i = 0; i < 2 * JobStateWriter.LossChunkSize + 5; i++) owner.AddLoss(i);
+        owner.State.CompletedSteps = owner.Losses.Count;
+        await owner.Flush();
+
+        // A stale activation (its silo falsely declared dead, then thawed) read the job; the owner finishes and deletes it.
+        var stale = JobStateWriters.Writer(storage, grain);
+        await stale.ReadAsync();
+        Assert.Equal(owner.Losses.Count, stale.Losses.Count);
+        owner.State.State = Interfaces.Jobs.JobState.Completed;
+        await owner.Flush();
+        await owner.ClearAsync();
+        Assert.All(new[] { 0, 1 }, i => Assert.Equal(-1, storage.SizeOf("losses", GrainId.Create("jobloss", $"deleted/{i}"))));
+
+        // The stale one saves its progress: the tombstone fences it, it writes nothing back.
+        stale.AddLoss(999);
+        stale.State.CompletedSteps = stale.Losses.Count;
+        var fenced = await Assert.ThrowsAsync<JobFencedException>(stale.Flush);
+        Assert.Contains("deleted", fenced.Message, StringComparison.Ordinal);
+        Assert.False(await stale.StillOwns(TimeSpan.FromSeconds(5)));
+
+        // What storage holds is no job, no losses: the chunks went after the tombstone, and the stale one wrote none back.
+        var reader = JobStateWriters.Writer(storage, grain);
+        await reader.ReadAsync();
+        Assert.Null(reader.State.Spec);
+        Assert.Empty(reader.Losses);
+        Assert.All(new[] { 0, 1 }, i => Assert.Equal(-1, storage.SizeOf("losses", GrainId.Create("jobloss", $"deleted/{i}"))));
+
+        // The same id submitted again runs in epochs past the deleted job's (so no chunk a stale activation might still
+        // write can fence it), and the stale activation stays fenced.
+        reader.State.Spec = TinyJob.Spec("deleted", steps: 20);
+        long epoch = reader.ClaimEpoch();
+        Assert.True(epoch > 2, $"the new job claimed epoch {epoch}, not past the tombstone's");
+        for (int i = 0; i < JobStateWriter.LossChunkSize + 1; i++) reader.AddLoss(-i);
+        reader.State.CompletedSteps = reader.Losses.Count;
+        await reader.Flush();
+        await reader.Flush(); // the chunk is sealed once the claim is durable
+        Assert.True(await reader.StillOwns(TimeSpan.FromSeconds(5)));
+        var again = JobStateWriters.Writer(storage, grain);
+        await again.ReadAsync();
+        Assert.Equal(epoch, again.State.Epoch);
+        Assert.Equal(reader.Losses, again.Losses);
+        await Assert.ThrowsAsync<JobFencedException>(stale.Flush);
+    }
 }

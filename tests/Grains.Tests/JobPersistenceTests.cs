@@ -90,4 +90,27 @@ public sealed class JobPersistenceTests(ClusterFixture fixture) : IClassFixture<
         Assert.Equal(before.CompletedSteps, status.CompletedSteps);
         Assert.Equal(spec, await job.GetSpec());
     }
+
+    [Fact]
+    public async Task A_deleted_job_submitted_again_under_its_id_runs_anew_past_the_deleted_ones_epochs_with_the_same_losses()
+    {
+        var spec = TinyJob.Spec("persist-delete-resubmit", stages: 2, steps: 4, checkpointInterval: 0);
+        var (job, before) = await RunToCompletion(spec);
+        var lossesBefore = await job.GetLossHistory();
+        await job.Delete(purge: true, reason: "test");
+
+        // Its state is a tombstone now: a fresh activation sees no job.
+        await Eventually.True(() => Task.FromResult(!fixture.Cluster.TryGetGrainContext(job.GetGrainId(), out _)), TimeSpan.FromSeconds(30),
+            "the deleted job's activation to go");
+        var gone = await Assert.ThrowsAsync<InvalidOperationException>(() => job.Delete(purge: false, reason: "again"));
+        Assert.Contains("does not exist", gone.Message, StringComparison.Ordinal);
+
+        var (_, after) = await RunToCompletion(spec);
+        Assert.True(after.Epoch > before.Epoch, $"the new job ran in epoch {after.Epoch}, not past the deleted one's {before.Epoch}");
+        var lossesAfter = await job.GetLossHistory();
+        Assert.Equal(lossesBefore.Count, lossesAfter.Count);
+        for (int i = 0; i < lossesBefore.Count; i++)
+            Assert.True(BitConverter.DoubleToInt64Bits(lossesBefore[i]) == BitConverter.DoubleToInt64Bits(lossesAfter[i]),
+                $"step {i}: {lossesAfter[i]:R} in the new job, {lossesBefore[i]:R} in the deleted one");
+    }
 }

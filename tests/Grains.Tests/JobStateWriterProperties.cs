@@ -20,27 +20,30 @@ namespace Cluster.Grains.Tests;
 /// How activations act is how the job grain uses its writer: an activation reads first (activation), writes only once it
 /// has claimed an epoch (<see cref="JobStateWriter.ClaimEpoch"/>, at each placement, flushed before it trains or places
 /// again), stops once fenced, never places (claims) or trains a
-/// finished job, deletes only a job it finished itself (once that flush returned) and only while no other activation
-/// can still write (a known gap: nothing fences a stale activation that read the job before its delete — it writes the
-/// job back, counting chunks the delete removed), truncates its losses only right
+/// finished job, deletes only a job it finished itself (once that flush returned) — while other activations, stale
+/// ones included, go on acting and their calls are in flight; an activation made after the delete reads the tombstone
+/// and runs the job again under the same id — truncates its losses only right
 /// after a claim (a restore), sets its completed steps to its loss count, and deletes the job only when nothing else of its
 /// own is in flight (a job is deleted once finished and its loop done).
 /// </para>
 /// Invariants, checked as each call lands and after every step:
 /// <list type="number">
-/// <item>One owner per epoch, never back: between deletions, each state write that lands carries an (epoch, owner) with
-/// a newer epoch than the stored one, or the same epoch and the same owner. So once a claim is durable, another
-/// activation's write of that epoch (or an older one) never lands. And a finished job stays finished (not revived).</item>
+/// <item>One owner per epoch, never back: each state write that lands carries an (epoch, owner) with a newer epoch than
+/// the stored one, or the same epoch and the same owner — across deletions too (a delete writes a tombstone past every
+/// claim). So once a claim is durable, another activation's write of that epoch (or an older one) never lands, and a
+/// deleted job is never written back by an activation that read it before. A finished job stays finished (not revived)
+/// until it is deleted.</item>
+/// <item>A deleted job is never written back: once its tombstone lands, no state write of an activation that read the job
+/// before lands (one that reads the tombstone may run the job again under the same id).</item>
 /// <item>A state write that lands carries its own activation's identity as the owner (no one writes under another's claim).</item>
 /// <item>Fenced is final: no write or clear that an activation issues after it learnt it is fenced ever lands.</item>
 /// <item>Chunks are fenced like state: a loss chunk lands only with its writer's own claim, only once that claim has been
 /// durable in the state, and only over a chunk of an older epoch or of the same claim.</item>
 /// <item>The stored history is readable and one owner's: every chunk the stored state counts exists, is complete, is of
 /// the state's claim or an older one, and holds exactly the losses the state's writer last wrote or read at that index
-/// (no other activation overwrote or deleted a chunk the owner counts). Not checked while the owner itself is deleting
-/// the job: <see cref="JobStateWriter.ClearAsync"/> removes the chunks before the state, so until it ends the state counts
-/// chunks that are gone (an owner that dies in between leaves a job whose state cannot be read; an activation that
-/// reads the job meanwhile fails to).</item>
+/// (no other activation overwrote or deleted a chunk the owner counts) — also while the job is being deleted: the
+/// tombstone lands before any chunk goes. (An activation whose read of the state and chunks straddles a delete fails
+/// its read; it reads again.)</item>
 /// <item>A flush that returns has a state write of its activation, issued after it was called, landed; a flush throws
 /// only <see cref="JobFencedException"/>.</item>
 /// </list>
@@ -80,6 +83,8 @@ public sealed class JobStateWriterProperties : IDisposable
         public bool ReadDuringDelete { get; set; }
         /// <summary>Its flush of the finished job returned: its loop is done, it may delete the job.</summary>
         public bool Finished { get; set; }
+        /// <summary>When its first read of the job's state landed (a count of landings), or 0.</summary>
+        public long ReadLanded { get; set; }
     }
 
     private sealed record Issue(bool Fenced, long Sequence);
@@ -99,6 +104,8 @@ public sealed class JobStateWriterProperties : IDisposable
         private (long Epoch, string Owner)? _stored;
         private bool _storedTerminal;
         private long _issued;
+        private long _landings;
+        private long _tombstoneLanded;
 
         public Run(JobStateWriters writers, (int, int, int)[] steps)
         {
@@ -190,7 +197,7 @@ public sealed class JobStateWriterProperties : IDisposable
                     who.Writer.State.State = JobState.Completed;
                     Await(who, "finish", () => who.Writer.Flush());
                     break;
-                case < 96 when who is { Idle: true, Finished: true } && NoOtherActivationCanWrite(who):
+                case < 96 when who is { Idle: true, Finished: true }:
                     Await(who, "clear", () => who.Writer.ClearAsync());
                     break;
                 case >= 96:
@@ -203,14 +210,6 @@ public sealed class JobStateWriterProperties : IDisposable
                     break;
             }
         }
-
-        /// <summary>
-        /// A delete is tried only when every other activation is gone or fenced and has no call in flight: a stale
-        /// activation that read the job before it was deleted writes it back (no tombstone fences it; see the report).
-        /// </summary>
-        private bool NoOtherActivationCanWrite(Activation deleting) =>
-            _activations.All(x => x == deleting || x.Dead || x.Writer.Fenced is not null)
-            && _storage.Pending.All(call => call.Caller == deleting.Index);
 
         private void Activate()
         {
@@ -292,23 +291,28 @@ public sealed class JobStateWriterProperties : IDisposable
         {
             var who = _activations[call.Caller];
             var issue = (Issue)call.Note!;
-            if (call.Kind == ScheduledGrainStorage.CallKind.Read) return;
+            _landings++;
+            if (call.Kind == ScheduledGrainStorage.CallKind.Read)
+            {
+                if (call.StateName == JobStateWriter.StateName && who.ReadLanded == 0) who.ReadLanded = _landings;
+                return;
+            }
             if (issue.Fenced)
                 Broken($"a{who.Index}'s {call.Kind} of {call.StateName}, issued after it was fenced, landed");
             if (call.StateName == JobStateWriter.StateName)
             {
                 if (call.Kind == ScheduledGrainStorage.CallKind.Clear)
-                {
-                    (_stored, _storedTerminal) = (null, false);
-                    return;
-                }
+                    Broken($"a{who.Index} removed the job's state record: an activation that read the job before could write it back");
                 var state = (JobGrainState)call.Written!;
                 if (state.Owner != who.Writer.ActivationId)
                     Broken($"a{who.Index} wrote a state whose owner is {state.Owner}, not itself");
                 if (_stored is { } stored && !(state.Epoch > stored.Epoch || (state.Epoch == stored.Epoch && state.Owner == stored.Owner)))
                     Broken($"a{who.Index}'s write of (epoch {state.Epoch}, {state.Owner?[..4]}) landed over durable (epoch {stored.Epoch}, {stored.Owner[..4]})");
-                if (_storedTerminal && !state.State.IsTerminal())
+                if (_storedTerminal && !state.State.IsTerminal() && !state.Deleted)
                     Broken($"a{who.Index}'s write of a {state.State} job landed over the finished one");
+                if (state.Deleted) _tombstoneLanded = _landings;
+                else if (who.ReadLanded < _tombstoneLanded)
+                    Broken($"a{who.Index}, which read the job before it was deleted, wrote it back");
                 _stored = (state.Epoch, state.Owner!);
                 _storedTerminal = state.State.IsTerminal();
                 _durableClaims.Add((who.Index, state.Epoch, state.Owner!));
@@ -336,7 +340,8 @@ public sealed class JobStateWriterProperties : IDisposable
             _inner.ReadStateAsync(JobStateWriter.StateName, Job, state).GetAwaiter().GetResult();
             if (!state.RecordExists || state.State is not { } stored) return;
             var writer = _activations.Single(a => a.Writer.ActivationId == stored.Owner);
-            if (writer.AwaitedKind == "clear") return; // its delete removes the chunks first, then the state (see the report: not atomic)
+            if (stored.Deleted && stored.LossChunks != 0)
+                Broken($"a{writer.Index}'s tombstone counts {stored.LossChunks} chunks");
             for (int i = 0; i < stored.LossChunks; i++)
             {
                 var chunk = new GrainState<LossChunk>();
