@@ -8,19 +8,21 @@ namespace Cluster.Bench;
 /// every step done, divided by the steps in between — snapshots, checkpoints, state saves and progress events of those
 /// steps included (the final checkpoint after the last step is not). Polled every 10 ms. Over the same window it also
 /// reads this process's CPU time and garbage collections: with the cluster in this process they are the cost of the
-/// job's steps (and of the benchmark's polling), which tells CPU work from waiting.
+/// job's steps (and of the benchmark's polling), which tells CPU work from waiting. The warm-up steps' own wall time per
+/// step (from the first status that shows a step done to the one that shows the warm-up done) is kept beside it: the
+/// first steps of a process run JIT-compiled code of the lowest tier until tiered compilation catches up.
 /// </summary>
 internal static class JobWallClock
 {
-    public static async Task<double> MeasureMsPerStepAsync(IClusterClient client, JobSpec spec, int warmup, TimeSpan timeout) =>
-        (await MeasureAsync(client, spec, warmup, timeout)).WallMsPerStep;
-
     public static async Task<JobStepCost> MeasureAsync(IClusterClient client, JobSpec spec, int warmup, TimeSpan timeout)
     {
         var job = client.GetGrain<ITrainingJobGrain>(spec.JobId);
         await job.Submit(spec);
         var deadline = Stopwatch.StartNew();
         Stopwatch? clock = null;
+        Stopwatch? firstSteps = null;
+        long firstStep = 0;
+        double warmupMsPerStep = 0;
         ProcessCost start = default;
         long from = 0;
         while (true)
@@ -28,8 +30,12 @@ internal static class JobWallClock
             var status = await job.GetStatus();
             if (status.State is JobState.Failed or JobState.Cancelled)
                 throw new InvalidOperationException($"{spec.JobId}: job {status.State}: {status.Error}");
+            if (firstSteps is null && status.CompletedSteps >= 1)
+                (firstSteps, firstStep) = (Stopwatch.StartNew(), status.CompletedSteps);
             if (clock is null && status.CompletedSteps >= warmup)
             {
+                if (status.CompletedSteps > firstStep && firstSteps is not null)
+                    warmupMsPerStep = firstSteps.Elapsed.TotalMilliseconds / (status.CompletedSteps - firstStep);
                 clock = Stopwatch.StartNew();
                 start = ProcessCost.Now();
                 from = status.CompletedSteps;
@@ -40,7 +46,7 @@ internal static class JobWallClock
                     throw new InvalidOperationException($"{spec.JobId}: every step ran before the first poll after warm-up; use more --steps.");
                 var used = ProcessCost.Now() - start;
                 double steps = status.CompletedSteps - from;
-                return new JobStepCost(clock.Elapsed.TotalMilliseconds / steps, used.CpuMs / steps, used.Gen2 / steps, used.PauseMs / steps);
+                return new JobStepCost(clock.Elapsed.TotalMilliseconds / steps, used.CpuMs / steps, used.Gen2 / steps, used.PauseMs / steps, warmupMsPerStep);
             }
             if (deadline.Elapsed > timeout) throw new TimeoutException($"{spec.JobId}: not done in {timeout.TotalMinutes:F0} minutes.");
             await Task.Delay(10);

@@ -8,7 +8,7 @@ namespace Cluster.Bench;
 /// perfect scaling is 1 for every ratio.
 /// </summary>
 internal sealed record PipelineRatios(double Reference, double OneSilo, double ThreeSilos, double ReferenceOneThread, double DataParallel2,
-    int SnapshotInterval, int CheckpointInterval)
+    int SnapshotInterval, int CheckpointInterval, int WarmupSteps)
 {
     public double Ratio1Silo => OneSilo / Reference;
 
@@ -21,5 +21,5 @@ internal sealed record PipelineRatios(double Reference, double OneSilo, double T
     public string ResultLine() => string.Create(CultureInfo.InvariantCulture,
         $"RESULT ratio_1silo={Ratio1Silo:F3} ratio_3silo={Ratio3Silo:F3} ratio_dp2={RatioDp2:F3} reference_tokens_per_s={Reference:F0} " +
         $"reference_1thread_tokens_per_s={ReferenceOneThread:F0} dp2_tokens_per_s={DataParallel2:F0} " +
-        $"snapshot_interval={SnapshotInterval} checkpoint_interval={CheckpointInterval}");
+        $"snapshot_interval={SnapshotInterval} checkpoint_interval={CheckpointInterval} warmup_steps={WarmupSteps}");
 }

@@ -6,7 +6,7 @@ public sealed class PipelineRatiosTests
     public void The_result_line_sets_the_data_parallel_contender_against_twice_the_one_thread_reference()
     {
         var ratios = new PipelineRatios(Reference: 20_000, OneSilo: 19_000, ThreeSilos: 18_000, ReferenceOneThread: 10_000, DataParallel2: 15_000,
-            SnapshotInterval: 1, CheckpointInterval: 10);
+            SnapshotInterval: 1, CheckpointInterval: 10, WarmupSteps: 80);
 
         Assert.Equal(0.75, ratios.RatioDp2, 12);
         string[] fields = ratios.ResultLine().Split(' ');
@@ -18,6 +18,7 @@ public sealed class PipelineRatiosTests
         Assert.Contains("dp2_tokens_per_s=15000", fields);
         Assert.Contains("snapshot_interval=1", fields);
         Assert.Contains("checkpoint_interval=10", fields);
+        Assert.Contains("warmup_steps=80", fields);
     }
 
     [Fact]
