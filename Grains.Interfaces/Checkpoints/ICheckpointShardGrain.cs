@@ -53,4 +53,12 @@ public interface ICheckpointShardGrain : IGrainWithStringKey
     /// <summary>Waits until the snapshot of <paramref name="completedSteps"/> is durable; its shard records.</summary>
     [Alias("WaitDurable")]
     Task<IReadOnlyList<ShardRecord>> WaitDurable(long epoch, long completedSteps);
+
+    /// <summary>
+    /// The job ended (completed, failed or cancelled, its state durable): lets its durable writes finish, drops every
+    /// in-memory copy and goes away, so a finished job holds no host memory. Ignored from an epoch older than the last
+    /// one this holder saw (a stale activation of the job).
+    /// </summary>
+    [Alias("Release")]
+    Task Release(long epoch);
 }

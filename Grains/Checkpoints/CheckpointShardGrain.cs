@@ -130,6 +130,25 @@ internal sealed partial class CheckpointShardGrain(
             $"Snapshot holder {this.GetPrimaryKeyString()} is on silo '{silo.Name}', which also holds a copy of the same state ({string.Join(", ", taken.Order(StringComparer.Ordinal))}); it is moving to another silo: retry.");
     }
 
+    public async Task Release(long epoch)
+    {
+        if (epoch < _epoch)
+            throw new StaleEpochException(this.GetPrimaryKeyString(), epoch, _epoch);
+        try
+        {
+            await Task.WhenAll(_writes.Values); // a checkpoint the job committed reads them no more, but its files finish
+        }
+        catch (Exception e)
+        {
+            LogWriteFailedAtRelease(logger, e, this.GetPrimaryKeyString());
+        }
+        _held.Clear();
+        _incoming.Clear();
+        _writes.Clear();
+        _askedSiblings = true; // released: no sibling's copies are taken back
+        DeactivateOnIdle();
+    }
+
     public Task<long> GetLatestStep() => Task.FromResult(_held.Count > 0 ? _held[^1].Record.Step : -1);
 
     public async Task<long[]> GetSnapshotSteps()
@@ -243,4 +262,7 @@ internal sealed partial class CheckpointShardGrain(
 
     [LoggerMessage(4, LogLevel.Information, "Snapshot holder {Shard}: holder {Sibling} could not be asked for its snapshots")]
     private static partial void LogSiblingUnreachable(ILogger logger, Exception e, string shard, int sibling);
+
+    [LoggerMessage(5, LogLevel.Information, "Snapshot holder {Shard}: a durable write failed before the job released its holders")]
+    private static partial void LogWriteFailedAtRelease(ILogger logger, Exception e, string shard);
 }

@@ -1,3 +1,5 @@
+using Cluster.Grains.Checkpoints;
+using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Scheduling;
 using Microsoft.Extensions.Logging;
@@ -65,6 +67,7 @@ internal sealed partial class TrainingJobGrain
         await Transition(state, error, Persist.Durable, error);
         _recoveryTrace.JobEnded(state, error, time.GetUtcNow()); // a recovery cut short by the end is closed and exported
         await ReleaseStages(_placed);
+        await ReleaseSnapshotHolders();
         try
         {
             await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Release(this.GetPrimaryKeyString());
@@ -77,6 +80,28 @@ internal sealed partial class TrainingJobGrain
         _keepAlive?.Dispose();
         _keepAlive = null;
         LogFinished(logger, this.GetPrimaryKeyString(), state, S.CompletedSteps, _writer.Losses.Count > 0 ? _writer.Losses[^1] : double.NaN);
+    }
+
+    /// <summary>
+    /// A finished job's snapshot holders drop their copies (each holds two of its stage's state) rather than keep that
+    /// host memory until the runtime collects them idle: nothing resumes a finished job from memory. Failures are logged.
+    /// </summary>
+    private async Task ReleaseSnapshotHolders()
+    {
+        if (S.Spec is not { } spec) return;
+        long epoch = S.Epoch;
+        await Task.WhenAll(Enumerable.Range(0, spec.Stages).SelectMany(s => Enumerable.Range(0, SnapshotHolders.For(spec.SnapshotReplicas))
+            .Select(async h =>
+            {
+                try
+                {
+                    await GrainFactory.GetGrain<ICheckpointShardGrain>(SnapshotHolders.Key(spec.JobId, s, h)).Release(epoch);
+                }
+                catch (Exception e)
+                {
+                    LogReleaseFailed(logger, e, this.GetPrimaryKeyString());
+                }
+            })));
     }
 
     private async Task ReleaseStages(ReplicaStages stages)

@@ -1,5 +1,7 @@
+using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Interfaces.Stages;
 
 namespace Cluster.Grains.Tests;
 
@@ -112,5 +114,18 @@ public sealed class JobPersistenceTests(ClusterFixture fixture) : IClassFixture<
         for (int i = 0; i < lossesBefore.Count; i++)
             Assert.True(BitConverter.DoubleToInt64Bits(lossesBefore[i]) == BitConverter.DoubleToInt64Bits(lossesAfter[i]),
                 $"step {i}: {lossesAfter[i]:R} in the new job, {lossesBefore[i]:R} in the deleted one");
+    }
+
+    [Fact]
+    public async Task A_finished_jobs_snapshot_holders_let_go_of_their_copies()
+    {
+        var spec = TinyJob.Spec("persist-holders-released", stages: 2, steps: 6, checkpointInterval: 0) with { SnapshotInterval = 1 };
+        await RunToCompletion(spec);
+        for (int stage = 0; stage < spec.Stages; stage++)
+        {
+            var holder = fixture.Client.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(spec.JobId, stage));
+            var held = await holder.GetSnapshotRecords();
+            Assert.True(held.Length == 0, $"the holder of s{stage} still holds steps {string.Join(", ", held.Select(r => r.Step))} of the finished job");
+        }
     }
 }
