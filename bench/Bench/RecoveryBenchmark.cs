@@ -224,11 +224,7 @@ internal static class RecoveryBenchmark
             $"{what} median of {runs.Count}: detected {Median(runs, m => m.Detected):F2} s, re-placed {Median(runs, m => m.Replaced):F2} s, restored {Median(runs, m => m.Restored):F2} s, " +
             $"first step {Median(runs, m => m.FirstStep):F2} s after the failure; steps recomputed {Median(runs, m => m.Recomputed):F0} (max {runs.Max(m => m.Recomputed)}), committed steps lost max {runs.Max(m => m.CommittedLost)}"));
 
-    private static double Median(List<Measurement> runs, Func<Measurement, double> value)
-    {
-        var sorted = runs.Select(value).Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
+    private static double Median(List<Measurement> runs, Func<Measurement, double> value) => Cluster.Bench.Median.Of(runs.Select(value));
 
     private enum Failure
     {

@@ -8,14 +8,14 @@ namespace Cluster.Bench.Simulation;
 internal static class MeasuredFigures
 {
     /// <summary>In-memory snapshot stall ÷ step time (<c>bench snapshot</c>, <c>stall_fraction</c>).</summary>
-    public const double SnapshotStallFraction = 0.129;
+    public const double SnapshotStallFraction = 0.082;
 
-    public const string SnapshotStallSource = "bench snapshot, stall_fraction, 2026-12-02 20:35 UTC on a quiet 2-core machine (load ≈ 3), snapshots overlapping the next step; a run 10 min earlier gave 0.106 (bench/README.md)";
+    public const string SnapshotStallSource = "bench snapshot, stall_fraction (median of 5 rounds; 0.047–0.109 over them), 2026-12-03 07:11 UTC on a quiet 2-core machine, snapshots overlapping the next step (bench/README.md)";
 
     /// <summary>Durable checkpoint stall averaged over its interval ÷ step time (<c>bench snapshot</c>, <c>checkpoint_stall_fraction</c>).</summary>
-    public const double CheckpointStallFraction = 0.0;
+    public const double CheckpointStallFraction = 0.020;
 
-    public const string CheckpointStallSource = "bench snapshot, checkpoint_stall_fraction, 2026-12-02: measured −0.127 at load ≈ 40 (noise: spread 592 ms on 2,938 ms per step), so 0 until measured on a quiet machine (bench/README.md)";
+    public const string CheckpointStallSource = "bench snapshot, checkpoint_stall_fraction (median of 5 rounds; −0.002–0.043 over them), checkpoints every 10 steps, 2026-12-03 07:11 UTC on a quiet 2-core machine (bench/README.md)";
 
     /// <summary>A crashed (kill -9) silo process detected (<c>bench recovery</c>, <c>kill_detect_s</c>).</summary>
     public const double CrashDetectionSeconds = 0.81;
