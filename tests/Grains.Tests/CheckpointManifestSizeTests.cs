@@ -61,10 +61,7 @@ public sealed class CheckpointManifestSizeTests : IDisposable
         var store = new FileSystemCheckpointStore(_root);
         using var writers = new JobStateWriters();
         var storage = writers.NewStorage();
-        var grain = GrainId.Create("trainingjob", "size");
-        var writer = JobStateWriters.Writer(storage, grain);
-        await writer.ReadAsync();
-        writer.State.Spec = TinyJob.Spec("size", steps: 1_000_000);
+        var (grain, writer) = await JobStateWriters.Submitted(storage, "size", steps: 1_000_000);
         writer.ClaimEpoch();
         await writer.Flush();
         double[] losses = Losses(1_000_000);

@@ -17,10 +17,7 @@ public sealed class JobOwnershipTests : IDisposable
     public async Task A_stale_activation_learns_it_lost_the_job_before_it_narrates_and_cannot_write_over_the_new_one()
     {
         var storage = _writers.NewStorage();
-        var grain = GrainId.Create("trainingjob", "split-brain");
-        var stale = JobStateWriters.Writer(storage, grain);
-        await stale.ReadAsync();
-        stale.State.Spec = TinyJob.Spec("split-brain", steps: 20);
+        var (grain, stale) = await JobStateWriters.Submitted(storage, "split-brain", steps: 20);
         stale.State.Epoch = 1;
         stale.State.CompletedSteps = 7;
         await stale.Flush();
@@ -50,10 +47,7 @@ public sealed class JobOwnershipTests : IDisposable
     public async Task An_activation_that_read_a_running_job_cannot_revive_it_once_another_activation_finished_it()
     {
         var storage = _writers.NewStorage();
-        var grain = GrainId.Create("trainingjob", "finished-first");
-        var first = JobStateWriters.Writer(storage, grain);
-        await first.ReadAsync();
-        first.State.Spec = TinyJob.Spec("finished-first", steps: 20);
+        var (grain, first) = await JobStateWriters.Submitted(storage, "finished-first", steps: 20);
         first.State.Epoch = 1;
         first.State.State = Interfaces.Jobs.JobState.Running;
         first.State.CompletedSteps = 19;
@@ -85,10 +79,7 @@ public sealed class JobOwnershipTests : IDisposable
     public async Task Two_activations_that_claim_the_same_epoch_at_once_end_with_one_owner()
     {
         var storage = _writers.NewStorage();
-        var grain = GrainId.Create("trainingjob", "same-epoch");
-        var previous = JobStateWriters.Writer(storage, grain);
-        await previous.ReadAsync();
-        previous.State.Spec = TinyJob.Spec("same-epoch", steps: 20);
+        var (grain, previous) = await JobStateWriters.Submitted(storage, "same-epoch", steps: 20);
         previous.ClaimEpoch();
         previous.State.CompletedSteps = 7;
         await previous.Flush();
@@ -125,10 +116,7 @@ public sealed class JobOwnershipTests : IDisposable
     public async Task A_claim_whose_write_outcome_was_unknown_is_recognised_as_its_own_when_reconciled()
     {
         var storage = new AppliedThenTimedOut(_writers.NewStorage());
-        var grain = GrainId.Create("trainingjob", "own-claim");
-        var writer = JobStateWriters.Writer(storage, grain);
-        await writer.ReadAsync();
-        writer.State.Spec = TinyJob.Spec("own-claim", steps: 20);
+        var (grain, writer) = await JobStateWriters.Submitted(storage, "own-claim", steps: 20);
         writer.ClaimEpoch();
         storage.FailNextWriteAfterApplying = true;
         await writer.Flush(); // applied, answered with a timeout (stale ETag), retried: the stored claim is its own
@@ -141,10 +129,7 @@ public sealed class JobOwnershipTests : IDisposable
     public async Task A_stale_activation_cannot_overwrite_the_live_ones_loss_chunks()
     {
         var storage = _writers.NewStorage();
-        var grain = GrainId.Create("trainingjob", "chunks");
-        var previous = JobStateWriters.Writer(storage, grain);
-        await previous.ReadAsync();
-        previous.State.Spec = TinyJob.Spec("chunks", steps: 1000);
+        var (grain, previous) = await JobStateWriters.Submitted(storage, "chunks", steps: 1000);
         previous.ClaimEpoch();
         for (int i = 0; i < 100; i++) previous.AddLoss(1.0);
         await previous.Flush();
@@ -215,10 +200,7 @@ public sealed class JobOwnershipTests : IDisposable
     public async Task A_deleted_job_is_never_written_back_by_an_activation_that_read_it_before_and_runs_again_past_its_tombstone()
     {
         var storage = _writers.NewStorage();
-        var grain = GrainId.Create("trainingjob", "deleted");
-        var owner = JobStateWriters.Writer(storage, grain);
-        await owner.ReadAsync();
-        owner.State.Spec = TinyJob.Spec("deleted", steps: 300);
+        var (grain, owner) = await JobStateWriters.Submitted(storage, "deleted", steps: 300);
         owner.ClaimEpoch();
         for (int i = 0; i < 2 * JobStateWriter.LossChunkSize + 5; i++) owner.AddLoss(i);
         owner.State.CompletedSteps = owner.Losses.Count;

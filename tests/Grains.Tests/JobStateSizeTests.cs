@@ -14,10 +14,7 @@ public sealed class JobStateSizeTests : IDisposable
     public async Task The_state_of_a_million_step_job_saves_in_a_few_KB_and_reads_back_its_whole_loss_history()
     {
         var storage = _writers.NewStorage();
-        var grain = GrainId.Create("trainingjob", "a-million-steps");
-        var writer = JobStateWriters.Writer(storage, grain);
-        await writer.ReadAsync();
-        writer.State.Spec = TinyJob.Spec("a-million-steps", steps: 1_000_000);
+        var (grain, writer) = await JobStateWriters.Submitted(storage, "a-million-steps", steps: 1_000_000);
         writer.State.State = Interfaces.Jobs.JobState.Running;
         writer.State.Epoch = 3;
         for (int step = 0; step < 1_000_000; step++)

@@ -23,5 +23,15 @@ internal sealed class JobStateWriters : IDisposable
     public static JobStateWriter Writer(IGrainStorage storage, GrainId grain) =>
         new(storage, grain, TimeProvider.System, new JobCoordinatorOptions(), NullLogger.Instance);
 
+    /// <summary>A job grain id and a writer of it that has read its stored state and holds a tiny job's spec (not yet saved).</summary>
+    public static async Task<(GrainId Grain, JobStateWriter Writer)> Submitted(IGrainStorage storage, string jobId, int steps)
+    {
+        var grain = GrainId.Create("trainingjob", jobId);
+        var writer = Writer(storage, grain);
+        await writer.ReadAsync();
+        writer.State.Spec = TinyJob.Spec(jobId, steps: steps);
+        return (grain, writer);
+    }
+
     public void Dispose() => _services.Dispose();
 }
