@@ -69,7 +69,7 @@ public sealed class SchedulerRebuildTests(SchedulerRebuildClusterFixture fixture
         var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
         await job.Submit(spec);
         var running = await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 2 || IsFinished(s), Deadline, "the job to run");
-        Assert.Equal(JobState.Running, running.State);
+        Assert.True(running.State is JobState.Running or JobState.Checkpointing, $"the job is {running.State}: {running.Error}"); // a checkpoint every 5 steps overlaps the next step
         SchedulerCallFaults.Silence(spec.JobId);
         try
         {
@@ -115,7 +115,7 @@ public sealed class SchedulerRebuildTests(SchedulerRebuildClusterFixture fixture
         var queued = fixture.Client.GetGrain<ITrainingJobGrain>(queuedSpec.JobId);
         await silent.Submit(silentSpec);
         var running = await Eventually.Value(silent.GetStatus, s => s.CompletedSteps >= 2 || IsFinished(s), Deadline, "the job to run");
-        Assert.Equal(JobState.Running, running.State);
+        Assert.True(running.State is JobState.Running or JobState.Checkpointing, $"the job is {running.State}: {running.Error}"); // a checkpoint every 5 steps overlaps the next step
         string[] held = [.. running.Placement.Select(p => p.NodeId).Distinct()];
         // Slow devices under the silent job (a sleep per unit of compute): it is still running when the other is placed.
         var slowed = running.Placement.Select(p => (Node: p.NodeId, Slowdown: fixture.Cluster.Silos.Single(s => s.Name == p.SiloName).ServiceProvider.GetRequiredService<ComputeSlowdown>())).ToArray();
@@ -143,7 +143,7 @@ public sealed class SchedulerRebuildTests(SchedulerRebuildClusterFixture fixture
             await queued.Submit(queuedSpec);
             var placed = await Eventually.Value(() => Scheduler.GetPlacement(queuedSpec.JobId), p => p.Count > 0, Deadline, "the submitted job to be placed");
             var silentNow = await silent.GetStatus();
-            Assert.True(silentNow.State == JobState.Running && silentNow.CompletedSteps < silentSpec.Steps,
+            Assert.True(silentNow.State is JobState.Running or JobState.Checkpointing && silentNow.CompletedSteps < silentSpec.Steps,
                 $"the silent job no longer ran when the other was placed ({silentNow.State}, step {silentNow.CompletedSteps}): the test proves nothing");
             Assert.True(SchedulerCallFaults.Unanswered(silentSpec.JobId) > 0 && (await Scheduler.GetPlacement(silentSpec.JobId)).Count == 0,
                 "the silent job was reconciled before the other was placed: the test proves nothing");
