@@ -16,6 +16,10 @@ internal static class SnapshotHolders
     public static string Key(string jobId, int stage, int index) =>
         index == 0 ? StageKeys.Shard(jobId, stage) : $"{StageKeys.Shard(jobId, stage)}/h{index}";
 
+    /// <summary>The keys of every holder of one stage for a job spec's <c>SnapshotReplicas</c>, holder 0 first.</summary>
+    public static IEnumerable<string> Keys(string jobId, int stage, int snapshotReplicas) =>
+        Enumerable.Range(0, For(snapshotReplicas)).Select(h => Key(jobId, stage, h));
+
     /// <summary>Job id, stage and holder index of a holder key; throws on a key that is not one.</summary>
     public static (string JobId, int Stage, int Index) Parse(string key)
     {

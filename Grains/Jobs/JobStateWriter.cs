@@ -272,21 +272,13 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
     {
         // The claim is asked per chunk: a new epoch claimed while a seal is in flight (the grain is reentrant) is not durable
         // yet, and a chunk under it could fence the activation that wins that epoch.
-        bool asked = false;
+        // Once per seal (one in LossChunkSize steps): a stale activation learns here that the job moved on or was deleted
+        // before it writes chunks no state will count. (A delete landing after this read still leaves such a chunk: older
+        // than every later claim, it is written over.) The loop asks about the claim again after the read.
+        if (_durableClaim == (State.Epoch, State.Owner) && _durableChunks < _losses.Count / LossChunkSize)
+            await ReadStoredUnlessSuperseded();
         while (_durableClaim == (State.Epoch, State.Owner) && _durableChunks < _losses.Count / LossChunkSize)
         {
-            if (!asked)
-            {
-                // Once per seal (one in LossChunkSize steps): a stale activation learns here that the job moved on or was
-                // deleted before it writes chunks no state will count. (A delete landing after this read still leaves
-                // such a chunk: older than every later claim, it is written over.)
-                var current = new GrainState<JobGrainState>(new JobGrainState());
-                await storage.ReadStateAsync(StateName, grainId, current);
-                if (current.State is { } owner && Supersedes(owner))
-                    throw FencedBy(owner);
-                asked = true;
-                continue; // the grain is reentrant: a claim taken during the read is asked about again (the loop's condition)
-            }
             int index = _durableChunks;
             long generation = _lossGeneration;
             var chunk = new GrainState<LossChunk>(new LossChunk
@@ -368,6 +360,16 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
         DurableCheckpointStep = 0;
     }
 
+    /// <summary>The stored state, read again; throws <see cref="JobFencedException"/> when this activation must not write over it (<see cref="Supersedes"/>).</summary>
+    private async Task<GrainState<JobGrainState>> ReadStoredUnlessSuperseded()
+    {
+        var stored = new GrainState<JobGrainState>(new JobGrainState());
+        await storage.ReadStateAsync(StateName, grainId, stored);
+        if (stored.State is { } theirs && Supersedes(theirs))
+            throw FencedBy(theirs);
+        return stored;
+    }
+
     /// <summary>The empty job an activation holds after a delete: an epoch past the tombstone's, claimed by itself.</summary>
     private JobGrainState PastTombstone(JobGrainState tombstone) => new() { Epoch = tombstone.Epoch + 1, Owner = ActivationId };
 
@@ -396,10 +398,7 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
     /// <summary>Re-reads the stored state: fenced when it belongs to a newer epoch, else takes its ETag to write over it.</summary>
     private async Task Reconcile()
     {
-        var stored = new GrainState<JobGrainState>(new JobGrainState());
-        await storage.ReadStateAsync(StateName, grainId, stored);
-        if (stored.State is { } theirs && Supersedes(theirs))
-            throw FencedBy(theirs);
+        var stored = await ReadStoredUnlessSuperseded();
         LogReconciled(logger, grainId.Key.ToString()!, stored.State?.Epoch ?? 0, stored.State?.CompletedSteps ?? 0);
         _grainState.ETag = stored.ETag;
         _grainState.RecordExists = stored.RecordExists;

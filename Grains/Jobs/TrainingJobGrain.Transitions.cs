@@ -90,18 +90,18 @@ internal sealed partial class TrainingJobGrain
     {
         if (S.Spec is not { } spec) return;
         long epoch = S.Epoch;
-        await Task.WhenAll(Enumerable.Range(0, spec.Stages).SelectMany(s => Enumerable.Range(0, SnapshotHolders.For(spec.SnapshotReplicas))
-            .Select(async h =>
+        await Task.WhenAll(Enumerable.Range(0, spec.Stages).SelectMany(s => SnapshotHolders.Keys(spec.JobId, s, spec.SnapshotReplicas))
+            .Select(async key =>
             {
                 try
                 {
-                    await GrainFactory.GetGrain<ICheckpointShardGrain>(SnapshotHolders.Key(spec.JobId, s, h)).Release(epoch);
+                    await GrainFactory.GetGrain<ICheckpointShardGrain>(key).Release(epoch);
                 }
                 catch (Exception e)
                 {
                     LogReleaseFailed(logger, e, this.GetPrimaryKeyString());
                 }
-            })));
+            }));
     }
 
     private async Task ReleaseStages(ReplicaStages stages)

@@ -266,7 +266,7 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
     private async Task RestoreFromMemory(DeviceWorker worker, StageExecutor executor, string jobId, long step, IReadOnlyList<string> peers, int snapshotReplicas)
     {
         string shardKey = StageKeys.Shard(jobId, executor.Stage);
-        string[] holders = [.. Enumerable.Range(0, SnapshotHolders.For(snapshotReplicas)).Select(h => SnapshotHolders.Key(jobId, executor.Stage, h))];
+        string[] holders = [.. SnapshotHolders.Keys(jobId, executor.Stage, snapshotReplicas)];
         Dictionary<string, (ChunkedBytes Image, string Source)>? images = null;
         if (_ownSnapshots.FirstOrDefault(o => o.Record.Step == step) is { Units.Count: > 0 } own)
             images = own.Units.ToDictionary(u => u.UnitName, u => (u.Image, $"{this.GetPrimaryKeyString()} (own memory, step {step})"), StringComparer.Ordinal);

@@ -57,11 +57,7 @@ public sealed class JobPersistenceTests(ClusterFixture fixture) : IClassFixture<
         Assert.True(BitConverter.DoubleToInt64Bits(before.LastLoss!.Value) == BitConverter.DoubleToInt64Bits(after.LastLoss!.Value),
             $"last loss {after.LastLoss:R}, before deactivation {before.LastLoss:R}");
 
-        var lossesAfter = await job.GetLossHistory();
-        Assert.Equal(lossesBefore.Count, lossesAfter.Count);
-        for (int i = 0; i < lossesBefore.Count; i++)
-            Assert.True(BitConverter.DoubleToInt64Bits(lossesBefore[i]) == BitConverter.DoubleToInt64Bits(lossesAfter[i]),
-                $"step {i}: {lossesAfter[i]:R} after deactivation, {lossesBefore[i]:R} before");
+        JobRuns.AssertBitIdentical(lossesBefore, await job.GetLossHistory(), "before deactivation", "after deactivation");
         Assert.Equal(spec, await job.GetSpec());
     }
 
@@ -109,11 +105,7 @@ public sealed class JobPersistenceTests(ClusterFixture fixture) : IClassFixture<
 
         var (_, after) = await RunToCompletion(spec);
         Assert.True(after.Epoch > before.Epoch, $"the new job ran in epoch {after.Epoch}, not past the deleted one's {before.Epoch}");
-        var lossesAfter = await job.GetLossHistory();
-        Assert.Equal(lossesBefore.Count, lossesAfter.Count);
-        for (int i = 0; i < lossesBefore.Count; i++)
-            Assert.True(BitConverter.DoubleToInt64Bits(lossesBefore[i]) == BitConverter.DoubleToInt64Bits(lossesAfter[i]),
-                $"step {i}: {lossesAfter[i]:R} in the new job, {lossesBefore[i]:R} in the deleted one");
+        JobRuns.AssertBitIdentical(lossesBefore, await job.GetLossHistory(), "the deleted job", "the new job");
     }
 
     [Fact]

@@ -39,11 +39,15 @@ internal static class JobRuns
         AssertReferenceTrajectory(losses, TinyJob.ReferenceLosses(spec, losses.Count));
     }
 
-    private static void AssertReferenceTrajectory(IReadOnlyList<double> losses, double[] expected)
+    private static void AssertReferenceTrajectory(IReadOnlyList<double> losses, double[] expected) =>
+        AssertBitIdentical(expected, losses, "reference", "cluster");
+
+    /// <summary>The same losses, step for step, to the bit; a difference names the step and both values by <paramref name="expectedName"/> and <paramref name="actualName"/>.</summary>
+    public static void AssertBitIdentical(IReadOnlyList<double> expected, IReadOnlyList<double> actual, string expectedName, string actualName)
     {
-        Assert.Equal(expected.Length, losses.Count);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(BitConverter.DoubleToInt64Bits(expected[i]) == BitConverter.DoubleToInt64Bits(losses[i]),
-                $"step {i}: reference {expected[i]:R}, cluster {losses[i]:R}");
+        Assert.Equal(expected.Count, actual.Count);
+        for (int i = 0; i < expected.Count; i++)
+            Assert.True(BitConverter.DoubleToInt64Bits(expected[i]) == BitConverter.DoubleToInt64Bits(actual[i]),
+                $"step {i}: {expectedName} {expected[i]:R}, {actualName} {actual[i]:R}");
     }
 }
