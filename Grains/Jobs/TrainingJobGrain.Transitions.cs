@@ -84,7 +84,9 @@ internal sealed partial class TrainingJobGrain
 
     /// <summary>
     /// A finished job's snapshot holders drop their copies (each holds two of its stage's state) rather than keep that
-    /// host memory until the runtime collects them idle: nothing resumes a finished job from memory. Failures are logged.
+    /// host memory until the runtime collects them idle: nothing resumes a finished job from memory. Called after the
+    /// stages are released, each of which returns only once no copy of its is on its way to a holder any more
+    /// (<c>PipelineStageGrain.SettleSendsAtRelease</c>), so no late copy re-creates a released holder. Failures are logged.
     /// </summary>
     private async Task ReleaseSnapshotHolders()
     {

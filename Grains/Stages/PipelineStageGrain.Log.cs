@@ -16,6 +16,9 @@ internal sealed partial class PipelineStageGrain
     [LoggerMessage(5, LogLevel.Information, "Stage {Stage}: the snapshot of step {Step} in flight failed ({Error}); the next one goes ahead")]
     private static partial void LogSnapshotInFlightFailed(ILogger logger, string stage, long step, string error);
 
+    [LoggerMessage(6, LogLevel.Warning, "Stage {Stage}: the snapshot of step {Step} was still on its way to a holder {Seconds} s into the stage's release; released without it (the holder may keep a late copy until it is collected idle)")]
+    private static partial void LogSnapshotSendOutlivedRelease(ILogger logger, string stage, long step, double seconds);
+
     [LoggerMessage(1, LogLevel.Information, "Stage {Stage} configured for epoch {Epoch} on node {NodeId} ({Plan}), at step {Step}")]
     private static partial void LogConfigured(ILogger logger, string stage, long epoch, string nodeId, string plan, long step);
 }

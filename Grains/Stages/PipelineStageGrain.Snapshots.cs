@@ -92,6 +92,34 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
         }
     }
 
+    /// <summary>How long a release waits for a snapshot still on its way to a holder (one call: its retries stop with the epoch).</summary>
+    private static readonly TimeSpan ReleaseSendLimit = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Invariant (release is final): once <see cref="Release"/> returns, no copy of this stage's snapshots reaches a
+    /// holder any more. The job releases a finished job's holders after its stages (<c>TrainingJobGrain.Finish</c>);
+    /// a copy still on its way then would land on a released holder — re-creating it, with two copies of the stage's
+    /// state that nothing reads, kept until idle collection. So the release first stops the epoch's calls (a send's
+    /// retries end with its epoch, <see cref="SendToHolder"/>) and then waits for the send in flight, whatever its
+    /// epoch, up to <see cref="ReleaseSendLimit"/> (a holder on a frozen silo answers only at the call's timeout).
+    /// </summary>
+    private async Task SettleSendsAtRelease()
+    {
+        if (_snapshotInFlight is not { IsCompleted: false } inFlight) return;
+        try
+        {
+            await inFlight.WaitAsync(ReleaseSendLimit, time);
+        }
+        catch (TimeoutException)
+        {
+            LogSnapshotSendOutlivedRelease(logger, this.GetPrimaryKeyString(), _snapshotInFlightStep, ReleaseSendLimit.TotalSeconds);
+        }
+        catch (Exception e)
+        {
+            LogSnapshotInFlightFailed(logger, this.GetPrimaryKeyString(), _snapshotInFlightStep, ShortError.Of(e));
+        }
+    }
+
     /// <summary>
     /// Keeps this stage's own copy of the encoded (checksum included) snapshot and hands rank 0's to the holders. A copy
     /// of an epoch the stage has left since (<paramref name="epochCalls"/> cancelled by a new <c>Configure</c> or a
@@ -103,7 +131,7 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
         epochCalls.ThrowIfCancellationRequested();
         KeepOwn(record, images);
         if (_rank != 0) return; // replicas hold the same state: the first one's copy goes to the holders
-        await SendToHolders(record, stage, images, durable);
+        await SendToHolders(record, stage, images, durable, epochCalls);
     }
 
     /// <summary>Keeps this stage's own copy of a step (the two newest); a rewound or repeated step replaces the old timeline.</summary>
@@ -131,15 +159,15 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
             KeepOwn(record, own);
         }
         if (_rank == 0)
-            await SendToHolders(record, executor.Stage, own, durable: false);
+            await SendToHolders(record, executor.Stage, own, durable: false, _epochCalls.Token);
     }
 
-    private async Task SendToHolders(SnapshotRecord record, int stage, IReadOnlyList<UnitStateImage> images, bool durable)
+    private async Task SendToHolders(SnapshotRecord record, int stage, IReadOnlyList<UnitStateImage> images, bool durable, CancellationToken epochCalls)
     {
         var units = ToUnitImages(images);
         string jobId = _assignment!.Job.JobId;
         await Task.WhenAll(Enumerable.Range(0, SnapshotHolders.For(_assignment.Job.SnapshotReplicas))
-            .Select(h => SendToHolder(GrainFactory.GetGrain<ICheckpointShardGrain>(SnapshotHolders.Key(jobId, stage, h)), record, stage, units, durable && h == 0)));
+            .Select(h => SendToHolder(GrainFactory.GetGrain<ICheckpointShardGrain>(SnapshotHolders.Key(jobId, stage, h)), record, stage, units, durable && h == 0, epochCalls)));
     }
 
     /// <summary>
@@ -158,12 +186,13 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
     /// sender, so the job's recovery reported this (healthy) node unreachable and moved the stage — and a moved stage
     /// whose holder was the one lost had no copy left (issue 16's "s0: none" recoveries).
     /// </summary>
-    private async Task SendToHolder(ICheckpointShardGrain holder, SnapshotRecord record, int stage, UnitImage[] units, bool durable)
+    private async Task SendToHolder(ICheckpointShardGrain holder, SnapshotRecord record, int stage, UnitImage[] units, bool durable, CancellationToken epochCalls)
     {
         long step = record.Step;
         var deadline = time.GetUtcNow() + HolderUnreachableLimit;
         for (int attempt = 1; ; attempt++)
         {
+            epochCalls.ThrowIfCancellationRequested(); // the stage left this epoch (moved, rewound or released): nobody waits for this copy
             RequestContext.Set(PlacementContextKeys.AvoidSilo, workers.SiloName);
             Task accept;
             try
@@ -183,7 +212,7 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
             catch (SnapshotHolderMisplacedException e) when (attempt < 50)
             {
                 LogHolderMoving(logger, this.GetPrimaryKeyString(), e.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 20 * attempt)), time); // the holder is leaving this silo
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 20 * attempt)), time, epochCalls); // the holder is leaving this silo
             }
             catch (Exception e) when (UnreachableNodes.IsDeliveryFailure(e)) // the holder's silo died (or is dying)
             {
@@ -191,7 +220,7 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
                     throw new SnapshotHolderUnreachableException(
                         $"Stage {this.GetPrimaryKeyString()}: snapshot holder {holder.GetPrimaryKeyString()} could not be reached for {HolderUnreachableLimit.TotalSeconds:0} s ({e.GetType().Name}); the snapshot of step {step} is not held away from the stage.");
                 LogHolderUnreachable(logger, this.GetPrimaryKeyString(), holder.GetPrimaryKeyString(), e.GetType().Name);
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 50 * attempt)), time); // until its silo is declared dead
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 50 * attempt)), time, epochCalls); // until its silo is declared dead
             }
         }
     }

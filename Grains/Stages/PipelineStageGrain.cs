@@ -212,6 +212,7 @@ internal sealed partial class PipelineStageGrain(
             throw new StaleEpochException(this.GetPrimaryKeyString(), epoch, _epoch);
         }
         CancelEpochCalls();
+        await SettleSendsAtRelease();
         await DropExecutor();
         DeactivateOnIdle();
     }
