@@ -3,6 +3,7 @@ using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Messages;
 using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Kernels.Config;
+using Cluster.Kernels.Data;
 using Cluster.Kernels.Model;
 using Cluster.Kernels.Training;
 
@@ -289,4 +290,13 @@ public static partial class JobSpecs
     // \z, not $: '$' also matches before a trailing newline.
     [GeneratedRegex(@"^[A-Za-z0-9_\-][A-Za-z0-9._\-]{0,63}\z")]
     private static partial Regex JobIdPattern();
+
+    /// <summary>A retried submission: equal, apart from the pin this job added to an unpinned data source.</summary>
+    public static bool SameSubmission(JobSpec stored, JobSpec submitted)
+    {
+        if (DataSourceReference.Parse(submitted.DataSource).Sha256 is null)
+            stored = stored with { DataSource = DataSourceReference.Parse(stored.DataSource).Path };
+        return stored == submitted || (stored with { LayersPerStage = null } == submitted with { LayersPerStage = null }
+            && (stored.LayersPerStage ?? []).SequenceEqual(submitted.LayersPerStage ?? []));
+    }
 }

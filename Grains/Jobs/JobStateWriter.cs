@@ -27,6 +27,10 @@ namespace Cluster.Grains.Jobs;
 /// <item>Loss-chunk writes are fenced like state writes: a chunk carries the (epoch, owner) that wrote it, is written
 /// only once this activation's claim of its epoch is durable, only over a chunk of an older claim or its own, and
 /// conditionally on the ETag it read — so a stale activation never overwrites the live one's chunk.</item>
+/// <item>Every write is under a claim of its activation: a job's first write (its submission) claims the epoch it read —
+/// 0 for a job not stored yet, past the tombstone for a deleted one — so of two activations that submit the same id at
+/// once (a split directory) the first durable one owns the job and the other is fenced, instead of writing its spec over
+/// the first's; every later epoch is claimed by <see cref="ClaimEpoch"/>.</item>
 /// <item>A deleted job stays deleted: <see cref="ClearAsync"/> replaces the state with a tombstone
 /// (<see cref="JobGrainState.Deleted"/>) of an epoch past every claim the job had, before it removes the loss chunks. Any
 /// activation that read the job before is fenced by it; one that reads the tombstone starts an empty job past it, so a
@@ -106,6 +110,8 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
         var read = _grainState.State;
         if (read.Deleted)
             _grainState.State = PastTombstone(read);
+        else if (!_grainState.RecordExists)
+            State.Owner = ActivationId; // a job not stored yet: its first write (the submission) claims epoch 0 for this activation
         DurableCheckpointStep = State.LastCheckpointStep ?? 0;
         _losses.Clear();
         _losses.AddRange(State.LossHistory); // a state saved before losses moved to chunks
@@ -307,8 +313,6 @@ internal sealed partial class JobStateWriter(IGrainStorage storage, GrainId grai
 
     private JobFencedException FencedBy(JobGrainState theirs) =>
         theirs.Deleted ? new(grainId.Key.ToString()!, State.Epoch, theirs.Epoch, deleted: true) : FencedBy(theirs.Epoch, theirs.Owner);
-
-
 
     /// <summary>Re-reads the stored state: fenced when it belongs to a newer epoch, else takes its ETag to write over it.</summary>
     private async Task Reconcile()

@@ -107,7 +107,7 @@ internal sealed partial class TrainingJobGrain(
         string jobId = this.GetPrimaryKeyString();
         if (S.Spec is not null)
         {
-            if (SameSubmission(S.Spec, spec))
+            if (JobSpecs.SameSubmission(S.Spec, spec))
                 return Status(); // the same submission again (a retry): idempotent
             throw new JobSpecInvalidException([$"jobId: job '{jobId}' already exists ({S.State}); choose another id."]);
         }
@@ -121,7 +121,15 @@ internal sealed partial class TrainingJobGrain(
 
         S.Spec = spec;
         S.SubmittedAt = time.GetUtcNow();
-        await Transition(JobState.Pending, null, Persist.Durable, null, publish: false);
+        try
+        {
+            await Transition(JobState.Pending, null, Persist.Durable, null, publish: false);
+        }
+        catch (JobFencedException)
+        {
+            DeactivateOnIdle(); // another activation submitted this id first (a split directory): a retry reads its job
+            throw new InvalidOperationException($"Job '{jobId}' was submitted at the same moment by another request, which won: submit again (the same spec is then accepted as that job, a different one refused as a duplicate id).");
+        }
         await Registry.Add(jobId);
         LogSubmitted(logger, jobId, spec.Steps, spec.Stages);
         StartLoop();
@@ -287,14 +295,4 @@ internal sealed partial class TrainingJobGrain(
     }
 
     private Task Publish(string? message) => _narrator.Progress(Status(), message);
-
-    /// <summary>A retried submission: equal, apart from the pin this job added to an unpinned data source.</summary>
-    private static bool SameSubmission(JobSpec stored, JobSpec submitted)
-    {
-        if (DataSourceReference.Parse(submitted.DataSource).Sha256 is null)
-            stored = stored with { DataSource = DataSourceReference.Parse(stored.DataSource).Path };
-        return stored == submitted || (stored with { LayersPerStage = null } == submitted with { LayersPerStage = null }
-            && (stored.LayersPerStage ?? []).SequenceEqual(submitted.LayersPerStage ?? []));
-    }
-
 }

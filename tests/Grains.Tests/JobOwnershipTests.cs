@@ -44,6 +44,28 @@ public sealed class JobOwnershipTests : IDisposable
     }
 
     [Fact]
+    public async Task Of_two_activations_that_submit_a_new_job_at_once_the_first_durable_one_owns_it_and_the_other_is_fenced()
+    {
+        // A split directory: two activations of a job id not stored yet both read "no job" and take different specs.
+        var storage = _writers.NewStorage();
+        var (grain, first) = await JobStateWriters.Submitted(storage, "double-submit", steps: 20);
+        var second = JobStateWriters.Writer(storage, grain);
+        await second.ReadAsync();
+        second.State.Spec = TinyJob.Spec("double-submit", steps: 30);
+
+        await first.Flush();
+        // The second submission must not write its spec over the first one's: the first owns epoch 0 of the job now.
+        var fenced = await Assert.ThrowsAsync<JobFencedException>(second.Flush);
+        Assert.Contains("claimed epoch 0 first", fenced.Message, StringComparison.Ordinal);
+        Assert.True(await first.StillOwns(TimeSpan.FromSeconds(5)));
+
+        var stored = JobStateWriters.Writer(storage, grain);
+        await stored.ReadAsync();
+        Assert.Equal(20, stored.State.Spec!.Steps);
+        Assert.Equal(first.ActivationId, stored.State.Owner);
+    }
+
+    [Fact]
     public async Task An_activation_that_read_a_running_job_cannot_revive_it_once_another_activation_finished_it()
     {
         var storage = _writers.NewStorage();

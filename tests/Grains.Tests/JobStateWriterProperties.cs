@@ -17,9 +17,10 @@ namespace Cluster.Grains.Tests;
 /// retries. Interleaving is at the granularity of single storage calls (not whole operations): any pending call of any
 /// activation may land next, and between landings any activation may act (the job grain is reentrant).
 /// <para>
-/// How activations act is how the job grain uses its writer: an activation reads first (activation), writes only once it
-/// has claimed an epoch (<see cref="JobStateWriter.ClaimEpoch"/>, at each placement, flushed before it trains or places
-/// again), stops once fenced, never places (claims) or trains a
+/// How activations act is how the job grain uses its writer: an activation reads first (activation); one that found no
+/// job (or a deleted one) may submit it — its first write, before any claim, which claims the epoch it read (two may
+/// submit at once: a split directory); otherwise it writes only once it has claimed an epoch
+/// (<see cref="JobStateWriter.ClaimEpoch"/>, at each placement, flushed before it trains or places again), stops once fenced, never places (claims) or trains a
 /// finished job, deletes only a job it finished itself (once that flush returned) — while other activations, stale
 /// ones included, go on acting and their calls are in flight; an activation made after the delete reads the tombstone
 /// and runs the job again under the same id — truncates its losses only right
@@ -83,6 +84,10 @@ public sealed class JobStateWriterProperties : IDisposable
         public bool ReadDuringDelete { get; set; }
         /// <summary>Its flush of the finished job returned: its loop is done, it may delete the job.</summary>
         public bool Finished { get; set; }
+        /// <summary>Its read found no job stored, or a deleted one: it may submit the job (its first write, before any claim).</summary>
+        public bool Fresh { get; set; }
+        /// <summary>Its submission's flush returned.</summary>
+        public bool Submitted { get; set; }
         /// <summary>When its first read of the job's state landed (a count of landings), or 0.</summary>
         public long ReadLanded { get; set; }
     }
@@ -103,6 +108,7 @@ public sealed class JobStateWriterProperties : IDisposable
         private readonly Dictionary<int, long> _lastLandedStateWrite = [];
         private (long Epoch, string Owner)? _stored;
         private bool _storedTerminal;
+        private bool _storedDeleted;
         private long _issued;
         private long _landings;
         private long _tombstoneLanded;
@@ -165,6 +171,11 @@ public sealed class JobStateWriterProperties : IDisposable
                     break;
                 case < 55 when _activations.Count < 4:
                     Activate();
+                    break;
+                case < 58 when who is { Idle: true, Acting: true, Fresh: true, Submitted: false, Claimed: false }:
+                    // A submission: the first write of a job this activation found not stored (or deleted), before any claim.
+                    who.Writer.State.State = JobState.Pending;
+                    Await(who, "submit", () => who.Writer.Flush());
                     break;
                 case < 62 when who is { Idle: true, Acting: true }:
                 {
@@ -268,8 +279,9 @@ public sealed class JobStateWriterProperties : IDisposable
                         for (int i = 0; i < who.Writer.State.LossChunks; i++)
                             who.ChunkView[i] = [.. who.Writer.Losses.Skip(i * JobStateWriter.LossChunkSize).Take(JobStateWriter.LossChunkSize)];
                         break;
-                    case "flush" or "finish" or "claim":
+                    case "flush" or "finish" or "claim" or "submit":
                         if (kind == "finish" && error is null) who.Finished = true;
+                        if (kind == "submit") (who.Submitted, who.Dead) = (error is null, error is not null); // a fenced submission deactivates
                         if (kind == "claim") who.Placed = error is null;
                         if (error is not null && error is not JobFencedException)
                             throw new PropertyBroken($"a{who.Index}'s flush threw {error.GetType().Name}, not a fence", _trace, error);
@@ -294,7 +306,8 @@ public sealed class JobStateWriterProperties : IDisposable
             _landings++;
             if (call.Kind == ScheduledGrainStorage.CallKind.Read)
             {
-                if (call.StateName == JobStateWriter.StateName && who.ReadLanded == 0) who.ReadLanded = _landings;
+                if (call.StateName == JobStateWriter.StateName && who.ReadLanded == 0)
+                    (who.ReadLanded, who.Fresh) = (_landings, _stored is null || _storedDeleted); // it found no job, or a deleted one
                 return;
             }
             if (issue.Fenced)
@@ -315,6 +328,7 @@ public sealed class JobStateWriterProperties : IDisposable
                     Broken($"a{who.Index}, which read the job before it was deleted, wrote it back");
                 _stored = (state.Epoch, state.Owner!);
                 _storedTerminal = state.State.IsTerminal();
+                _storedDeleted = state.Deleted;
                 _durableClaims.Add((who.Index, state.Epoch, state.Owner!));
                 _lastLandedStateWrite[who.Index] = issue.Sequence;
                 return;
