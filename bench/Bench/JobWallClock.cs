@@ -7,7 +7,7 @@ namespace Cluster.Bench;
 /// Wall time per step as a user sees it: from the first status that shows the warm-up done to the first that shows
 /// every step done, divided by the steps in between — snapshots, checkpoints, state saves and progress events of those
 /// steps included (the final checkpoint after the last step is not). Polled every 10 ms. Over the same window it also
-/// reads this process's CPU time and garbage collections: with the cluster in this process they are the cost of the
+/// reads this process's CPU time (and its device threads', <see cref="DeviceThreadsCpu"/>) and garbage collections: with the cluster in this process they are the cost of the
 /// job's steps (and of the benchmark's polling), which tells CPU work from waiting. The warm-up steps' own wall time per
 /// step (from the first status that shows a step done to the one that shows the warm-up done) is kept beside it: the
 /// first steps of a process run JIT-compiled code of the lowest tier until tiered compilation catches up.
@@ -46,21 +46,21 @@ internal static class JobWallClock
                     throw new InvalidOperationException($"{spec.JobId}: every step ran before the first poll after warm-up; use more --steps.");
                 var used = ProcessCost.Now() - start;
                 double steps = status.CompletedSteps - from;
-                return new JobStepCost(clock.Elapsed.TotalMilliseconds / steps, used.CpuMs / steps, used.Gen2 / steps, used.PauseMs / steps, warmupMsPerStep);
+                return new JobStepCost(clock.Elapsed.TotalMilliseconds / steps, used.CpuMs / steps, used.Gen2 / steps, used.PauseMs / steps, warmupMsPerStep, used.DeviceCpuMs / steps);
             }
             if (deadline.Elapsed > timeout) throw new TimeoutException($"{spec.JobId}: not done in {timeout.TotalMinutes:F0} minutes.");
             await Task.Delay(10);
         }
     }
 
-    private readonly record struct ProcessCost(double CpuMs, int Gen2, double PauseMs)
+    private readonly record struct ProcessCost(double CpuMs, int Gen2, double PauseMs, double DeviceCpuMs)
     {
         public static ProcessCost Now()
         {
             using var self = Process.GetCurrentProcess();
-            return new(self.TotalProcessorTime.TotalMilliseconds, GC.CollectionCount(2), GC.GetTotalPauseDuration().TotalMilliseconds);
+            return new(self.TotalProcessorTime.TotalMilliseconds, GC.CollectionCount(2), GC.GetTotalPauseDuration().TotalMilliseconds, DeviceThreadsCpu.Ms());
         }
 
-        public static ProcessCost operator -(ProcessCost a, ProcessCost b) => new(a.CpuMs - b.CpuMs, a.Gen2 - b.Gen2, a.PauseMs - b.PauseMs);
+        public static ProcessCost operator -(ProcessCost a, ProcessCost b) => new(a.CpuMs - b.CpuMs, a.Gen2 - b.Gen2, a.PauseMs - b.PauseMs, a.DeviceCpuMs - b.DeviceCpuMs);
     }
 }
