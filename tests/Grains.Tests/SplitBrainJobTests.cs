@@ -77,6 +77,52 @@ public sealed class SplitBrainJobTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// Two submissions of one new job id at once, each to an activation of its own that read "no job" (a split
+    /// directory), with different specs: the first durable one owns the job; the other is fenced at its write — it must
+    /// not write its spec over the first's — and its client is told to submit again. The stored job is the winner's, and
+    /// it trains to the winner's reference trajectory. (Which write the loser meets depends on timing: the winner's
+    /// submission, or its first epoch claim if its loop got there first — which fenced the loser before owners were
+    /// claimed at submission too. The writer's unit test in <see cref="JobOwnershipTests"/> pins the submission case.)
+    /// </summary>
+    [Fact]
+    public async Task Two_submissions_of_one_new_job_id_at_once_leave_the_first_ones_job_and_tell_the_other_to_submit_again()
+    {
+        var specA = TinyJob.Spec("split-brain-submit", stages: 2, steps: 6, checkpointInterval: 3);
+        var specB = specA with { Steps = 9 };
+        var inA = _a.Client.GetGrain<ITrainingJobGrain>(specA.JobId);
+        var inB = _b.Client.GetGrain<ITrainingJobGrain>(specA.JobId);
+        // Both activations read the (absent) job before either writes it.
+        Assert.Null(await inA.GetSpec());
+        Assert.Null(await inB.GetSpec());
+
+        var submitted = await Task.WhenAll(Outcome(inA.Submit(specA)), Outcome(inB.Submit(specB)));
+        Assert.True(submitted.Count(e => e is null) == 1, "exactly one submission must win: " + string.Join(" | ", submitted.Select(e => e?.Message ?? "accepted")));
+        var (winner, winnerSpec, loser) = submitted[0] is null ? (inA, specA, submitted[1]!) : (inB, specB, submitted[0]!);
+        Assert.Contains("submitted at the same moment", loser.Message, StringComparison.Ordinal);
+
+        var done = await Eventually.Value(winner.GetStatus, s => s.State is JobState.Completed or JobState.Failed, TimeSpan.FromMinutes(3), "the winner's job to finish");
+        Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
+        Assert.Equal(winnerSpec, await winner.GetSpec());
+        JobRuns.AssertBitIdentical(TinyJob.ReferenceLosses(winnerSpec), await winner.GetLossHistory(), "the winner's reference", "the job");
+        // The loser's cluster, asked again, reads the winner's job (its fenced activation left).
+        var other = ReferenceEquals(winner, inA) ? inB : inA;
+        await Eventually.True(async () => await other.GetSpec() == winnerSpec, TimeSpan.FromMinutes(1), "the other cluster to read the winner's spec");
+    }
+
+    private static async Task<Exception?> Outcome(Task submission)
+    {
+        try
+        {
+            await submission;
+            return null;
+        }
+        catch (Exception e)
+        {
+            return e;
+        }
+    }
+
+    /// <summary>
     /// Two activations that take the same epoch at once (issue 12: fenced by epoch and owner, not the epoch alone). The
     /// job is paused in cluster A; cluster B activates it too, so both hold it in the same epoch; both are resumed at
     /// once, and each takes the next epoch. Only the first durable claim of that epoch goes on: the other learns at its
