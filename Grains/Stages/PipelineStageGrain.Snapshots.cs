@@ -166,8 +166,8 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
     {
         var units = ToUnitImages(images);
         string jobId = _assignment!.Job.JobId;
-        await Task.WhenAll(Enumerable.Range(0, SnapshotHolders.For(_assignment.Job.SnapshotReplicas))
-            .Select(h => SendToHolder(GrainFactory.GetGrain<ICheckpointShardGrain>(SnapshotHolders.Key(jobId, stage, h)), record, stage, units, durable && h == 0, epochCalls)));
+        await Task.WhenAll(SnapshotHolders.Keys(jobId, stage, _assignment.Job.SnapshotReplicas)
+            .Select((key, h) => SendToHolder(GrainFactory.GetGrain<ICheckpointShardGrain>(key), record, stage, units, durable && h == 0, epochCalls)));
     }
 
     /// <summary>

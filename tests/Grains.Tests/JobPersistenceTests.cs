@@ -1,7 +1,5 @@
-using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Scheduling;
-using Cluster.Grains.Interfaces.Stages;
 
 namespace Cluster.Grains.Tests;
 
@@ -113,11 +111,6 @@ public sealed class JobPersistenceTests(ClusterFixture fixture) : IClassFixture<
     {
         var spec = TinyJob.Spec("persist-holders-released", stages: 2, steps: 6, checkpointInterval: 0) with { SnapshotInterval = 1 };
         await RunToCompletion(spec);
-        for (int stage = 0; stage < spec.Stages; stage++)
-        {
-            var holder = fixture.Client.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(spec.JobId, stage));
-            var held = await holder.GetSnapshotRecords();
-            Assert.True(held.Length == 0, $"the holder of s{stage} still holds steps {string.Join(", ", held.Select(r => r.Step))} of the finished job");
-        }
+        await JobRuns.AssertHoldersReleased(fixture.Client, spec, "finished");
     }
 }

@@ -1,8 +1,10 @@
+using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Stages;
 
 namespace Cluster.Grains.Tests;
 
-/// <summary>Waiting for a job to end and checking its losses against the reference trainer, for cluster tests.</summary>
+/// <summary>Waiting for a job to end and checking its losses against the reference trainer (and its released holders), for cluster tests.</summary>
 internal static class JobRuns
 {
     public static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
@@ -49,5 +51,15 @@ internal static class JobRuns
         for (int i = 0; i < expected.Count; i++)
             Assert.True(BitConverter.DoubleToInt64Bits(expected[i]) == BitConverter.DoubleToInt64Bits(actual[i]),
                 $"step {i}: {expectedName} {expected[i]:R}, {actualName} {actual[i]:R}");
+    }
+
+    /// <summary>Every stage's snapshot holder of an ended job holds no copy any more; <paramref name="ended"/> says how it ended, for the message.</summary>
+    public static async Task AssertHoldersReleased(IGrainFactory grains, JobSpec spec, string ended)
+    {
+        for (int stage = 0; stage < spec.Stages; stage++)
+        {
+            var held = await grains.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(spec.JobId, stage)).GetSnapshotRecords();
+            Assert.True(held.Length == 0, $"the holder of s{stage} still holds steps {string.Join(", ", held.Select(r => r.Step))} of the {ended} job");
+        }
     }
 }

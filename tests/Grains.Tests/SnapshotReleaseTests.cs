@@ -1,4 +1,3 @@
-using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Stages;
 using Orleans.Runtime.Messaging;
@@ -56,10 +55,6 @@ public sealed class SnapshotReleaseTests(SnapshotReleaseTests.Fixture fixture) :
                                       string.Join(", ", late.Select(a => $"step {a.Step} to {a.Holder}")));
 
         // The cancelled job's holders let go of their copies, as a completed job's do.
-        for (int stage = 0; stage < spec.Stages; stage++)
-        {
-            var held = await fixture.Client.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(spec.JobId, stage)).GetSnapshotRecords();
-            Assert.True(held.Length == 0, $"the holder of s{stage} still holds steps {string.Join(", ", held.Select(r => r.Step))} of the cancelled job");
-        }
+        await JobRuns.AssertHoldersReleased(fixture.Client, spec, "cancelled");
     }
 }

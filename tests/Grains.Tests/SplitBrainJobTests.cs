@@ -95,7 +95,7 @@ public sealed class SplitBrainJobTests : IAsyncLifetime
         Assert.Null(await inA.GetSpec());
         Assert.Null(await inB.GetSpec());
 
-        var submitted = await Task.WhenAll(Outcome(inA.Submit(specA)), Outcome(inB.Submit(specB)));
+        var submitted = await Task.WhenAll(Record.ExceptionAsync(() => inA.Submit(specA)), Record.ExceptionAsync(() => inB.Submit(specB)));
         Assert.True(submitted.Count(e => e is null) == 1, "exactly one submission must win: " + string.Join(" | ", submitted.Select(e => e?.Message ?? "accepted")));
         var (winner, winnerSpec, loser) = submitted[0] is null ? (inA, specA, submitted[1]!) : (inB, specB, submitted[0]!);
         Assert.Contains("submitted at the same moment", loser.Message, StringComparison.Ordinal);
@@ -107,19 +107,6 @@ public sealed class SplitBrainJobTests : IAsyncLifetime
         // The loser's cluster, asked again, reads the winner's job (its fenced activation left).
         var other = ReferenceEquals(winner, inA) ? inB : inA;
         await Eventually.True(async () => await other.GetSpec() == winnerSpec, TimeSpan.FromMinutes(1), "the other cluster to read the winner's spec");
-    }
-
-    private static async Task<Exception?> Outcome(Task submission)
-    {
-        try
-        {
-            await submission;
-            return null;
-        }
-        catch (Exception e)
-        {
-            return e;
-        }
     }
 
     /// <summary>
