@@ -3,6 +3,8 @@ using Cluster.Grains.Interfaces.Stages;
 using Cluster.Grains.Placement;
 using Cluster.Kernels.Checkpoint;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 
 namespace Cluster.Grains.Checkpoints;
 
@@ -30,6 +32,15 @@ namespace Cluster.Grains.Checkpoints;
 /// of a step. Two simultaneous failures (the stage's silo and its holder's) may: the job then restores its durable
 /// checkpoint.
 /// </para>
+/// <para>
+/// Invariant (release is final, the holder's half; the stage's is <c>PipelineStageGrain.SettleSendsAtRelease</c>): after
+/// <see cref="Release"/> of epoch E, no copy of epoch E or older is held again. The stages stop sending before the job
+/// releases the holders, but a call sent before that (at most one per stage: a transfer checks its epoch between calls)
+/// may still arrive — late, e.g. from a stage whose release stopped waiting for it. So the released activation stays for
+/// <see cref="ReleasedLinger"/> (the silo's response timeout and a margin), holding nothing and refusing such copies;
+/// a call older than that has expired and Orleans drops it undelivered, so it cannot re-create the holder either. A
+/// newer epoch (an operator's restore of the ended job) is served as usual.
+/// </para>
 /// </summary>
 [Reentrant]
 [SnapshotHolderPlacement]
@@ -37,6 +48,8 @@ internal sealed partial class CheckpointShardGrain(
     ICheckpointStore store,
     ILocalSiloDetails silo,
     IClusterMembershipService membership,
+    IOptions<SiloMessagingOptions> messaging,
+    TimeProvider time,
     ILogger<CheckpointShardGrain> logger) : Grain, ICheckpointShardGrain, IGrainMigrationParticipant
 {
     private readonly Dictionary<long, Task<IReadOnlyList<ShardRecord>>> _writes = [];
@@ -44,13 +57,16 @@ internal sealed partial class CheckpointShardGrain(
     private readonly List<(SnapshotRecord Record, IReadOnlyList<UnitImage> Units)> _held = []; // whole images; newest last, at most two
     private readonly Dictionary<(long Epoch, long Step, int Unit, int Index), byte[]> _incoming = []; // chunks sent ahead of their Accept
     private bool _askedSiblings;
+    private long _releasedEpoch = -1; // the epoch of the job's release: copies of it or older are refused
+
+    /// <summary>How long a released holder stays to refuse late copies: past the expiry of any call sent before its release.</summary>
+    private TimeSpan ReleasedLinger => messaging.Value.ResponseTimeout + TimeSpan.FromSeconds(5);
 
     private int Index => SnapshotHolders.Parse(this.GetPrimaryKeyString()).Index;
 
     public async Task Accept(long epoch, long completedSteps, int stage, IReadOnlyList<UnitImage> units, bool durable, double? stepLoss = null)
     {
-        if (epoch < _epoch)
-            throw new StaleEpochException(this.GetPrimaryKeyString(), epoch, _epoch);
+        RefuseStale(epoch);
         await MoveIfMisplaced(RequestContext.Get(PlacementContextKeys.AvoidSilo) as string);
         // A newer epoch may have rewound the job (an operator's restore): its snapshots replace later ones of the old timeline.
         bool newEpoch = epoch > _epoch;
@@ -79,10 +95,19 @@ internal sealed partial class CheckpointShardGrain(
     public Task AcceptChunk(long epoch, long completedSteps, UnitImageChunk chunk)
     {
         ArgumentNullException.ThrowIfNull(chunk);
-        if (epoch < _epoch)
-            throw new StaleEpochException(this.GetPrimaryKeyString(), epoch, _epoch);
+        RefuseStale(epoch);
         _incoming[(epoch, completedSteps, chunk.UnitIndex, chunk.Index)] = chunk.Data;
         return Task.CompletedTask;
+    }
+
+    /// <summary>Fences a copy from an older epoch, or one from the epoch the job released this holder at (or before).</summary>
+    private void RefuseStale(long epoch)
+    {
+        if (epoch < _epoch)
+            throw new StaleEpochException(this.GetPrimaryKeyString(), epoch, _epoch);
+        if (epoch <= _releasedEpoch)
+            throw new SnapshotHolderReleasedException(
+                $"Snapshot holder {this.GetPrimaryKeyString()} was released when its job ended (epoch {_releasedEpoch}); a copy of epoch {epoch} arrived late and is not held.");
     }
 
     /// <summary>
@@ -146,7 +171,18 @@ internal sealed partial class CheckpointShardGrain(
         _incoming.Clear();
         _writes.Clear();
         _askedSiblings = true; // released: no sibling's copies are taken back
-        DeactivateOnIdle();
+        _releasedEpoch = Math.Max(_releasedEpoch, epoch);
+        _epoch = Math.Max(_epoch, epoch);
+        // Stays (empty) long enough to refuse any late copy of this epoch, then goes away; see the class's invariant.
+        DelayDeactivation(ReleasedLinger);
+        _ = DeactivateAfterLinger(_releasedEpoch);
+    }
+
+    private async Task DeactivateAfterLinger(long releasedEpoch)
+    {
+        await Task.Delay(ReleasedLinger, time);
+        if (_releasedEpoch == releasedEpoch && _held.Count == 0 && _writes.Count == 0)
+            DeactivateOnIdle();
     }
 
     public Task<long> GetLatestStep() => Task.FromResult(_held.Count > 0 ? _held[^1].Record.Step : -1);

@@ -37,13 +37,22 @@ internal static class UnitImages
             ? unit.MoreChunksOrNone[index - 1]
             : null;
 
-    /// <summary>Sends whole images to a holder: every further chunk by a call of its own, then the headers.</summary>
-    public static async Task SendAsync(ICheckpointShardGrain holder, SnapshotRecord record, int stage, IReadOnlyList<UnitImage> units, bool durable)
+    /// <summary>
+    /// Sends whole images to a holder: every further chunk by a call of its own, then the headers. Once
+    /// <paramref name="cancellation"/> is cancelled (the sender left the epoch) no further call starts, so at most the one
+    /// in flight is still on its way.
+    /// </summary>
+    public static async Task SendAsync(ICheckpointShardGrain holder, SnapshotRecord record, int stage, IReadOnlyList<UnitImage> units, bool durable,
+        CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(record);
         foreach (var unit in units)
             for (int i = 0; i < unit.MoreChunksOrNone.Length; i++)
+            {
+                cancellation.ThrowIfCancellationRequested();
                 await holder.AcceptChunk(record.Epoch, record.Step, new UnitImageChunk(unit.UnitIndex, i + 1, unit.MoreChunksOrNone[i]));
+            }
+        cancellation.ThrowIfCancellationRequested();
         await holder.Accept(record.Epoch, record.Step, stage, [.. units.Select(Header)], durable, record.StepLoss);
     }
 

@@ -86,7 +86,9 @@ internal sealed partial class TrainingJobGrain
     /// A finished job's snapshot holders drop their copies (each holds two of its stage's state) rather than keep that
     /// host memory until the runtime collects them idle: nothing resumes a finished job from memory. Called after the
     /// stages are released, each of which returns only once no copy of its is on its way to a holder any more
-    /// (<c>PipelineStageGrain.SettleSendsAtRelease</c>), so no late copy re-creates a released holder. Failures are logged.
+    /// (<c>PipelineStageGrain.SettleSendsAtRelease</c>); a copy later than that (a stage whose release stopped waiting,
+    /// or failed) is refused by the released holder, which stays long enough for it (<c>CheckpointShardGrain</c>'s
+    /// "release is final"). Failures are logged.
     /// </summary>
     private async Task ReleaseSnapshotHolders()
     {

@@ -101,7 +101,9 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
     /// a copy still on its way then would land on a released holder — re-creating it, with two copies of the stage's
     /// state that nothing reads, kept until idle collection. So the release first stops the epoch's calls (a send's
     /// retries end with its epoch, <see cref="SendToHolder"/>) and then waits for the send in flight, whatever its
-    /// epoch, up to <see cref="ReleaseSendLimit"/> (a holder on a frozen silo answers only at the call's timeout).
+    /// epoch, up to <see cref="ReleaseSendLimit"/> (a holder on a frozen silo answers only at the call's timeout). A copy
+    /// that outlives that wait is the holder's to refuse: a released holder stays until such a call has expired
+    /// (<c>CheckpointShardGrain</c>, the holder's half of the invariant).
     /// </summary>
     private async Task SettleSendsAtRelease()
     {
@@ -198,7 +200,7 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
             try
             {
                 // Every call of the transfer (each further chunk, then the headers) carries the hint: it was captured here.
-                accept = UnitImages.SendAsync(holder, record, stage, units, durable);
+                accept = UnitImages.SendAsync(holder, record, stage, units, durable, epochCalls);
             }
             finally
             {
