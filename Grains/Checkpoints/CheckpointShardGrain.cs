@@ -67,13 +67,15 @@ internal sealed partial class CheckpointShardGrain(
     public async Task Accept(long epoch, long completedSteps, int stage, IReadOnlyList<UnitImage> units, bool durable, double? stepLoss = null)
     {
         RefuseStale(epoch);
-        await MoveIfMisplaced(RequestContext.Get(PlacementContextKeys.AvoidSilo) as string);
+        await MoveIfMisplaced(epoch, RequestContext.Get(PlacementContextKeys.AvoidSilo) as string);
+        RefuseStale(epoch); // a release or a newer epoch may have come in meanwhile
         // A newer epoch may have rewound the job (an operator's restore): its snapshots replace later ones of the old timeline.
         bool newEpoch = epoch > _epoch;
         _epoch = epoch;
         if (newEpoch)
             _held.RemoveAll(h => h.Record.Step >= completedSteps);
         units = await Assemble(epoch, completedSteps, units);
+        RefuseStale(epoch); // likewise while this copy was assembled
         var record = new SnapshotRecord(completedSteps, epoch, stepLoss);
         if (_held.Count == 0 || completedSteps > _held[^1].Record.Step)
         {
@@ -129,7 +131,7 @@ internal sealed partial class CheckpointShardGrain(
     /// and finished durable writes — and make the caller retry. Stays when no other active silo exists (no redundancy
     /// is possible there; the next snapshot after a silo joins moves it).
     /// </summary>
-    private async Task MoveIfMisplaced(string? stageSilo)
+    private async Task MoveIfMisplaced(long epoch, string? stageSilo)
     {
         var here = silo.SiloAddress;
         var taken = new HashSet<string>(StringComparer.Ordinal);
@@ -149,6 +151,7 @@ internal sealed partial class CheckpointShardGrain(
         {
             LogWriteFailedBeforeMove(logger, e, this.GetPrimaryKeyString());
         }
+        RefuseStale(epoch); // released (or superseded) meanwhile: nothing is left to move
         LogMisplaced(logger, this.GetPrimaryKeyString(), silo.Name, string.Join(", ", taken.Order(StringComparer.Ordinal)));
         this.MigrateOnIdle(); // placed again with this call's request context: its hint names the stage's silo
         throw new SnapshotHolderMisplacedException(
@@ -174,6 +177,18 @@ internal sealed partial class CheckpointShardGrain(
         _releasedEpoch = Math.Max(_releasedEpoch, epoch);
         _epoch = Math.Max(_epoch, epoch);
         // Stays (empty) long enough to refuse any late copy of this epoch, then goes away; see the class's invariant.
+        LingerReleased();
+    }
+
+    /// <summary>A released holder (here, or moved here after its release) stays to refuse late copies, then goes away.</summary>
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (_releasedEpoch >= 0) LingerReleased();
+        return Task.CompletedTask;
+    }
+
+    private void LingerReleased()
+    {
         DelayDeactivation(ReleasedLinger);
         _ = DeactivateAfterLinger(_releasedEpoch);
     }
@@ -262,6 +277,7 @@ internal sealed partial class CheckpointShardGrain(
     {
         ArgumentNullException.ThrowIfNull(dehydrationContext);
         dehydrationContext.TryAddValue("epoch", _epoch);
+        dehydrationContext.TryAddValue("released-epoch", _releasedEpoch); // a holder released while it moved stays released
         dehydrationContext.TryAddValue("held-steps", _held.Select(h => h.Record.Step).ToArray());
         dehydrationContext.TryAddValue("held-records", _held.Select(h => h.Record).ToArray());
         dehydrationContext.TryAddValue("held-units", _held.Select(h => h.Units.ToArray()).ToArray());
@@ -274,6 +290,7 @@ internal sealed partial class CheckpointShardGrain(
     {
         ArgumentNullException.ThrowIfNull(rehydrationContext);
         if (rehydrationContext.TryGetValue("epoch", out long epoch)) _epoch = epoch;
+        if (rehydrationContext.TryGetValue("released-epoch", out long released)) _releasedEpoch = released;
         if (rehydrationContext.TryGetValue("held-steps", out long[]? steps) && rehydrationContext.TryGetValue("held-units", out UnitImage[][]? units)
             && steps is not null && units is not null)
         {

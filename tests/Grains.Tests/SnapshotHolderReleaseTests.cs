@@ -12,7 +12,7 @@ namespace Cluster.Grains.Tests;
 /// </summary>
 public sealed class SnapshotHolderReleaseTests(OneSiloClusterFixture fixture) : IClassFixture<OneSiloClusterFixture>
 {
-    private static IReadOnlyList<UnitImage> Units(byte seed) => [new UnitImage(0, "embed", [seed, 2, 3])];
+    internal static IReadOnlyList<UnitImage> Units(byte seed) => [new UnitImage(0, "embed", [seed, 2, 3])];
 
     [Fact]
     public async Task A_copy_that_reaches_a_released_holder_late_is_refused_and_a_newer_epoch_is_served()
