@@ -16,7 +16,10 @@ namespace Cluster.Bench;
 /// interval, events and progress on; its tokens/s come from wall time per step end to end (<see cref="JobWallClock"/>),
 /// so the snapshot, checkpoint and state-save costs are in the ratio. A data-parallel contender runs the same job as
 /// 2 replicas × 1 stage on two 1-thread device slots of one silo, against twice the 1-thread reference trainer
-/// (<see cref="PipelineRatios.RatioDp2"/>). The per-step split (device compute, waiting for a
+/// (<see cref="PipelineRatios.RatioDp2"/>); right after it, two 1-thread reference trainers run at once in two
+/// processes, which measures how far two cores of this machine scale with no communication at all
+/// (<see cref="PipelineRatios.CeilingDp2"/>: memory bandwidth and caches are shared) — the ceiling of any
+/// data-parallel contender here, torchrun + DDP included. The per-step split (device compute, waiting for a
 /// busy device, messaging, clip-norm reduction + optimizer step) is the job's own record of its steps.
 /// Every contender runs in its own process, so none inherits another's threads, heap or native allocator state.
 /// <para>
@@ -32,6 +35,9 @@ internal static class PipelineBenchmark
 {
     /// <summary>Steps each contender runs before the measured window: enough for tiered compilation to settle (see the class comment).</summary>
     public const int DefaultWarmup = 80;
+
+    /// <summary>The contender of two 1-thread reference trainers run at once (in the parent: two child processes).</summary>
+    private const string TwoAtOnce = "reference1x2";
 
     public static async Task<int> RunAsync(BenchArguments args)
     {
@@ -51,18 +57,30 @@ internal static class PipelineBenchmark
         Console.WriteLine($"Job spec as users run it: snapshotInterval={defaults.SnapshotInterval}, checkpointInterval={defaults.CheckpointInterval}, snapshotReplicas={defaults.SnapshotReplicas}.");
         var results = new Dictionary<string, string[]>();
         // The references run first and last: drift of a shared machine shows as their spread.
-        foreach (string contender in new[] { "reference", "reference1", "1silo", "3silos", "dp2", "reference1", "reference" })
+        string Arguments(string contender) => $"pipeline --mode {contender} --steps {steps} --warmup {warmup} --stages {stages}";
+        foreach (string contender in new[] { "reference", "reference1", "1silo", "3silos", "dp2", TwoAtOnce, "reference1", "reference" })
         {
-            var fields = await SelfProcess.RunAsync($"pipeline --mode {contender} --steps {steps} --warmup {warmup} --stages {stages}", "CONTENDER ");
+            if (contender == TwoAtOnce)
+            {
+                // Started together, same work at the same pace: their measured windows overlap.
+                var pair = await Task.WhenAll(SelfProcess.RunAsync(Arguments("reference1"), "CONTENDER "), SelfProcess.RunAsync(Arguments("reference1"), "CONTENDER "));
+                results[TwoAtOnce + "-a"] = pair[0];
+                results[TwoAtOnce + "-b"] = pair[1];
+                continue;
+            }
+            var fields = await SelfProcess.RunAsync(Arguments(contender), "CONTENDER ");
             results[contender.StartsWith("reference", StringComparison.Ordinal) && results.ContainsKey(contender) ? contender + "-after" : contender] = fields;
         }
         double Tps(string key) => double.Parse(results[key][2], CultureInfo.InvariantCulture);
         double reference = (Tps("reference") + Tps("reference-after")) / 2;
         double reference1 = (Tps("reference1") + Tps("reference1-after")) / 2;
+        double twoAtOnce = Tps(TwoAtOnce + "-a") + Tps(TwoAtOnce + "-b");
 
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"reference trainer: {reference:N0} tokens/s (before {Tps("reference"):N0}, after {Tps("reference-after"):N0})"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"reference trainer, 1 thread: {reference1:N0} tokens/s (before {Tps("reference1"):N0}, after {Tps("reference1-after"):N0})"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"two 1-thread reference trainers at once: {twoAtOnce:N0} tokens/s ({Tps(TwoAtOnce + "-a"):N0} + {Tps(TwoAtOnce + "-b"):N0}), {twoAtOnce / (2 * reference1):F3} of twice one alone: this machine's ceiling for dp2"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"warm-up wall ms/step ({warmup} steps before the measured window): reference {results["reference"][9]}, 1-thread reference {results["reference1"][9]}"));
         Console.WriteLine($"{"run",-10} {"silos used",10} {"tokens/s",9} {"ratio",6} {"wall ms",8} {"compute",8} {"queue",7} {"messaging",9} {"reduce+update",13} {"warm-up wall ms",16}");
@@ -77,7 +95,7 @@ internal static class PipelineBenchmark
         Console.WriteLine("the job's record of its steps, summed over micro-batches and stages (they overlap in time). dp2 is 2 replicas x 1 stage");
         Console.WriteLine("on two 1-thread slots; its ratio is against twice the 1-thread reference.");
         Console.WriteLine();
-        Console.WriteLine(new PipelineRatios(reference, Tps("1silo"), Tps("3silos"), reference1, Tps("dp2"), defaults.SnapshotInterval, defaults.CheckpointInterval, warmup).ResultLine());
+        Console.WriteLine(new PipelineRatios(reference, Tps("1silo"), Tps("3silos"), reference1, Tps("dp2"), defaults.SnapshotInterval, defaults.CheckpointInterval, warmup, twoAtOnce).ResultLine());
         return 0;
     }
 

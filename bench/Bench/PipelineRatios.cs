@@ -5,10 +5,12 @@ namespace Cluster.Bench;
 /// <summary>
 /// The <c>pipeline</c> benchmark's figures from its contenders' tokens/s: each pipeline against the reference trainer
 /// on all cores, and 2 data-parallel replicas (two 1-thread device slots) against twice the 1-thread reference, so
-/// perfect scaling is 1 for every ratio.
+/// perfect scaling is 1 for every ratio. <see cref="TwoReferencesAtOnce"/>, two 1-thread reference trainers run at the
+/// same time in two processes that share nothing but the machine, gives this machine's own ceiling for 2-way data
+/// parallelism: what two cores deliver together against one core alone, with no communication at all.
 /// </summary>
 internal sealed record PipelineRatios(double Reference, double OneSilo, double ThreeSilos, double ReferenceOneThread, double DataParallel2,
-    int SnapshotInterval, int CheckpointInterval, int WarmupSteps)
+    int SnapshotInterval, int CheckpointInterval, int WarmupSteps, double TwoReferencesAtOnce)
 {
     public double Ratio1Silo => OneSilo / Reference;
 
@@ -17,9 +19,16 @@ internal sealed record PipelineRatios(double Reference, double OneSilo, double T
     /// <summary>2 replicas × 1 stage on two 1-thread slots ÷ (2 × the 1-thread reference).</summary>
     public double RatioDp2 => DataParallel2 / (2 * ReferenceOneThread);
 
+    /// <summary>Two 1-thread reference trainers at once (tokens/s summed) ÷ (2 × the 1-thread reference alone): no data-parallel system can beat it here.</summary>
+    public double CeilingDp2 => TwoReferencesAtOnce / (2 * ReferenceOneThread);
+
+    /// <summary><see cref="RatioDp2"/> ÷ <see cref="CeilingDp2"/>: the share of the machine's own 2-way scaling the job keeps (its overhead apart from the hardware's).</summary>
+    public double Dp2OfCeiling => DataParallel2 / TwoReferencesAtOnce;
+
     /// <summary>The benchmark's <c>RESULT</c> line.</summary>
     public string ResultLine() => string.Create(CultureInfo.InvariantCulture,
         $"RESULT ratio_1silo={Ratio1Silo:F3} ratio_3silo={Ratio3Silo:F3} ratio_dp2={RatioDp2:F3} reference_tokens_per_s={Reference:F0} " +
         $"reference_1thread_tokens_per_s={ReferenceOneThread:F0} dp2_tokens_per_s={DataParallel2:F0} " +
+        $"dp2_ceiling={CeilingDp2:F3} dp2_of_ceiling={Dp2OfCeiling:F3} reference_1thread_x2_tokens_per_s={TwoReferencesAtOnce:F0} " +
         $"snapshot_interval={SnapshotInterval} checkpoint_interval={CheckpointInterval} warmup_steps={WarmupSteps}");
 }

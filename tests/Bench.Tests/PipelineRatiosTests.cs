@@ -3,12 +3,14 @@ namespace Cluster.Bench.Tests;
 public sealed class PipelineRatiosTests
 {
     [Fact]
-    public void The_result_line_sets_the_data_parallel_contender_against_twice_the_one_thread_reference()
+    public void The_result_line_sets_the_data_parallel_contender_against_twice_the_one_thread_reference_and_against_two_at_once()
     {
         var ratios = new PipelineRatios(Reference: 20_000, OneSilo: 19_000, ThreeSilos: 18_000, ReferenceOneThread: 10_000, DataParallel2: 15_000,
-            SnapshotInterval: 1, CheckpointInterval: 10, WarmupSteps: 80);
+            SnapshotInterval: 1, CheckpointInterval: 10, WarmupSteps: 80, TwoReferencesAtOnce: 17_000);
 
         Assert.Equal(0.75, ratios.RatioDp2, 12);
+        Assert.Equal(0.85, ratios.CeilingDp2, 12);
+        Assert.Equal(15_000.0 / 17_000, ratios.Dp2OfCeiling, 12);
         string[] fields = ratios.ResultLine().Split(' ');
         Assert.Equal("RESULT", fields[0]);
         Assert.Contains("ratio_1silo=0.950", fields);
@@ -16,6 +18,9 @@ public sealed class PipelineRatiosTests
         Assert.Contains("ratio_dp2=0.750", fields);
         Assert.Contains("reference_1thread_tokens_per_s=10000", fields);
         Assert.Contains("dp2_tokens_per_s=15000", fields);
+        Assert.Contains("dp2_ceiling=0.850", fields);
+        Assert.Contains("dp2_of_ceiling=0.882", fields);
+        Assert.Contains("reference_1thread_x2_tokens_per_s=17000", fields);
         Assert.Contains("snapshot_interval=1", fields);
         Assert.Contains("checkpoint_interval=10", fields);
         Assert.Contains("warmup_steps=80", fields);
