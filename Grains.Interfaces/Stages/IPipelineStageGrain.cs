@@ -1,4 +1,5 @@
 using Cluster.Grains.Interfaces.Messages;
+using Orleans.Concurrency;
 
 namespace Cluster.Grains.Interfaces.Stages;
 
@@ -34,12 +35,16 @@ public interface IPipelineStageGrain : IGrainWithStringKey
     /// All-reduce, reduce-scatter half: this replica's local gradient values in chunk <paramref name="chunk"/> (the
     /// chunk the replica of that rank reduces). Waits until this replica's micro-batches are all back-propagated.
     /// </summary>
+    /// <remarks>
+    /// Immutable: neither side writes the values once sent, so a replica on the same silo gets them without a copy
+    /// (measured: Orleans' copy of these arrays was ≈ 3 % of a 2-replica job's thread time on one silo).
+    /// </remarks>
     [Alias("GetGradientChunk")]
-    Task<float[]> GetGradientChunk(long epoch, long step, int chunk);
+    Task<Immutable<float[]>> GetGradientChunk(long epoch, long step, int chunk);
 
-    /// <summary>All-reduce, all-gather half: the reduced values of this replica's own chunk, once reduced.</summary>
+    /// <summary>All-reduce, all-gather half: the reduced values of this replica's own chunk, once reduced; immutable like <see cref="GetGradientChunk"/>'s.</summary>
     [Alias("GetReducedChunk")]
-    Task<float[]> GetReducedChunk(long epoch, long step);
+    Task<Immutable<float[]>> GetReducedChunk(long epoch, long step);
 
     /// <summary>This stage's own in-memory snapshot of <paramref name="completedSteps"/>, or null (for a peer replica's restore).</summary>
     [Alias("GetSnapshot")]

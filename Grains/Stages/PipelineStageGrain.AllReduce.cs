@@ -42,7 +42,7 @@ internal sealed partial class PipelineStageGrain
         var (start, end) = ReplicaReduction.Chunk(local.Value.Length, ranks, _rank);
         var parts = await Task.WhenAll(Enumerable.Range(0, ranks).Select(q => q == _rank
             ? Task.FromResult(local.Value[start..end])
-            : Peer(q).GetGradientChunk(epoch, step, _rank).WaitAsync(_epochCalls.Token)));
+            : Values(Peer(q).GetGradientChunk(epoch, step, _rank))));
         Fenced(epoch, step);
         var reduced = await OnDevice(worker, () => ReplicaReduction.Sum(parts));
         _stepComputeMs += reduced.Ran.TotalMilliseconds;
@@ -50,7 +50,7 @@ internal sealed partial class PipelineStageGrain
 
         var chunks = await Task.WhenAll(Enumerable.Range(0, ranks).Select(q => q == _rank
             ? Task.FromResult(reduced.Value)
-            : Peer(q).GetReducedChunk(epoch, step).WaitAsync(_epochCalls.Token)));
+            : Values(Peer(q).GetReducedChunk(epoch, step))));
         Fenced(epoch, step);
         var full = new float[local.Value.Length];
         for (int q = 0; q < ranks; q++)
@@ -64,21 +64,24 @@ internal sealed partial class PipelineStageGrain
         _stepComputeMs += applied.Ran.TotalMilliseconds;
     }
 
-    public async Task<float[]> GetGradientChunk(long epoch, long step, int chunk)
+    public async Task<Immutable<float[]>> GetGradientChunk(long epoch, long step, int chunk)
     {
         Fenced(epoch, step);
         if (chunk < 0 || chunk >= _replicaIds.Length)
             throw new ArgumentOutOfRangeException(nameof(chunk), chunk, $"Stage {this.GetPrimaryKeyString()} has {_replicaIds.Length} replicas, so chunks 0…{_replicaIds.Length - 1}.");
         var local = await Reduction(epoch, step).Local.Task.WaitAsync(_epochCalls.Token);
         var (start, end) = ReplicaReduction.Chunk(local.Length, _replicaIds.Length, chunk);
-        return local[start..end];
+        return new Immutable<float[]>(local[start..end]); // a copy of its own: nothing here writes it after
     }
 
-    public async Task<float[]> GetReducedChunk(long epoch, long step)
+    public async Task<Immutable<float[]>> GetReducedChunk(long epoch, long step)
     {
         Fenced(epoch, step);
-        return await Reduction(epoch, step).Reduced.Task.WaitAsync(_epochCalls.Token);
+        return new Immutable<float[]>(await Reduction(epoch, step).Reduced.Task.WaitAsync(_epochCalls.Token)); // only read, here and by every peer
     }
+
+    /// <summary>A peer's values, or this stage's epoch ending first.</summary>
+    private async Task<float[]> Values(Task<Immutable<float[]>> call) => (await call.WaitAsync(_epochCalls.Token)).Value;
 
     /// <summary>This step's all-reduce (made by whichever of the job's call or a peer's arrives first).</summary>
     private StepReduction Reduction(long epoch, long step)

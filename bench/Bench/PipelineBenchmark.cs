@@ -75,38 +75,48 @@ internal static class PipelineBenchmark
         double reference = (Tps("reference") + Tps("reference-after")) / 2;
         double reference1 = (Tps("reference1") + Tps("reference1-after")) / 2;
         double twoAtOnce = Tps(TwoAtOnce + "-a") + Tps(TwoAtOnce + "-b");
+        double Field(string key, int i) => double.Parse(results[key][i], CultureInfo.InvariantCulture);
+        int cores = Environment.ProcessorCount;
+        // The share of the machine's cores spent on compute over the measured window: device threads' CPU ÷ (cores × wall).
+        double ComputeShare(string key) => Field(key, 10) / (cores * Field(key, 4));
 
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"reference trainer: {reference:N0} tokens/s (before {Tps("reference"):N0}, after {Tps("reference-after"):N0})"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"reference trainer, 1 thread: {reference1:N0} tokens/s (before {Tps("reference1"):N0}, after {Tps("reference1-after"):N0})"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"two 1-thread reference trainers at once: {twoAtOnce:N0} tokens/s ({Tps(TwoAtOnce + "-a"):N0} + {Tps(TwoAtOnce + "-b"):N0}), {twoAtOnce / (2 * reference1):F3} of twice one alone: this machine's ceiling for dp2"));
+            $"two 1-thread reference trainers at once: {twoAtOnce:N0} tokens/s ({Tps(TwoAtOnce + "-a"):N0} + {Tps(TwoAtOnce + "-b"):N0}), {twoAtOnce / (2 * reference1):F3} of twice one alone: this machine's ceiling for dp2; " +
+            $"compute took {ComputeShare(TwoAtOnce + "-a") + ComputeShare(TwoAtOnce + "-b"):F3} of the {cores} cores"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"warm-up wall ms/step ({warmup} steps before the measured window): reference {results["reference"][9]}, 1-thread reference {results["reference1"][9]}"));
-        Console.WriteLine($"{"run",-10} {"silos used",10} {"tokens/s",9} {"ratio",6} {"wall ms",8} {"compute",8} {"queue",7} {"messaging",9} {"reduce+update",13} {"warm-up wall ms",16}");
+        Console.WriteLine($"{"run",-10} {"silos used",10} {"tokens/s",9} {"ratio",6} {"wall ms",8} {"compute",8} {"queue",7} {"messaging",9} {"reduce+update",13} {"warm-up wall ms",16} {"device cpu",11} {"other cpu",10} {"compute share",14}");
         foreach (string key in new[] { "1silo", "3silos", "dp2" })
         {
             var f = results[key];
             double ratio = key == "dp2" ? Tps(key) / (2 * reference1) : Tps(key) / reference;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{key,-10} {f[3],10} {Tps(key),9:N0} {ratio,6:F3} {f[4],8} {f[5],8} {f[6],7} {f[7],9} {f[8],13} {f[9],16}"));
+                $"{key,-10} {f[3],10} {Tps(key),9:N0} {ratio,6:F3} {f[4],8} {f[5],8} {f[6],7} {f[7],9} {f[8],13} {f[9],16} {f[10],11} {f[11],10} {ComputeShare(key),14:F3}"));
         }
         Console.WriteLine("wall is per step, end to end (the job's snapshots, checkpoints and saves included); compute, queue and messaging are");
         Console.WriteLine("the job's record of its steps, summed over micro-batches and stages (they overlap in time). dp2 is 2 replicas x 1 stage");
-        Console.WriteLine("on two 1-thread slots; its ratio is against twice the 1-thread reference.");
+        Console.WriteLine("on two 1-thread slots; its ratio is against twice the 1-thread reference. device cpu and other cpu are ms of CPU per step of");
+        Console.WriteLine("the device threads (forward, backward, optimizer, the snapshot's copy off the device) and of the rest of the process;");
+        Console.WriteLine("compute share = device cpu / (cores x wall), the part of the machine the compute got.");
         Console.WriteLine();
         Console.WriteLine(new PipelineRatios(reference, Tps("1silo"), Tps("3silos"), reference1, Tps("dp2"), defaults.SnapshotInterval, defaults.CheckpointInterval, warmup, twoAtOnce).ResultLine());
         return 0;
     }
 
-    /// <summary>Measures one contender in this process and prints one "CONTENDER name tokens/s silos wall compute queue messaging reduce warm-up-wall" line.</summary>
+    /// <summary>
+    /// Measures one contender in this process and prints one "CONTENDER name tokens/s silos wall compute queue messaging
+    /// reduce warm-up-wall device-cpu other-cpu" line (ms per step; the reference trainer's CPU is all compute).
+    /// </summary>
     private static async Task<int> RunOne(string mode, int steps, int warmup, int stages)
     {
         var options = DemoPreset.Options(steps + warmup);
         if (mode is "reference" or "reference1")
         {
-            var (tps, warmupMs) = MeasureReference(options, warmup, steps, mode == "reference1" ? 1 : Environment.ProcessorCount);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CONTENDER {mode} {tps:F1} 0 0 0 0 0 0 {warmupMs:F1}"));
+            var (tps, warmupMs, cpuMs) = MeasureReference(options, warmup, steps, mode == "reference1" ? 1 : Environment.ProcessorCount);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CONTENDER {mode} {tps:F1} 0 {options.TokensPerStep / tps * 1000:F1} 0 0 0 0 {warmupMs:F1} {cpuMs:F1} 0"));
             return 0;
         }
         // dp2: 2 replicas of 1 stage, one per 1-thread slot; the pipelines: the stages spread over the slots, which share the cores.
@@ -137,7 +147,7 @@ internal static class PipelineBenchmark
                 throw new InvalidOperationException($"{mode}: the job ran {ran} replica(s), not {replicas}: {string.Join(", ", status.Placement.Select(p => $"r{p.Replica}/s{p.Stage}→{p.NodeId}"))}.");
             var t = (await job.GetStepTimings()).Where(t => t.Step >= warmup).ToArray();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"CONTENDER {mode} {options.TokensPerStep / (wall / 1000):F1} {status.Placement.Select(p => p.SiloName).Distinct().Count()} {wall:F1} {t.Average(x => x.ComputeMs):F1} {t.Average(x => x.QueueMs):F1} {t.Average(x => x.MessagingMs):F1} {t.Average(x => x.ReduceAndUpdateMs):F1} {cost.WarmupWallMsPerStep:F1}"));
+                $"CONTENDER {mode} {options.TokensPerStep / (wall / 1000):F1} {status.Placement.Select(p => p.SiloName).Distinct().Count()} {wall:F1} {t.Average(x => x.ComputeMs):F1} {t.Average(x => x.QueueMs):F1} {t.Average(x => x.MessagingMs):F1} {t.Average(x => x.ReduceAndUpdateMs):F1} {cost.WarmupWallMsPerStep:F1} {cost.DeviceCpuMsPerStep:F1} {cost.CpuMsPerStep - cost.DeviceCpuMsPerStep:F1}"));
             return 0;
         }
         finally
@@ -146,8 +156,11 @@ internal static class PipelineBenchmark
         }
     }
 
-    /// <summary>The reference trainer's tokens/s over the measured steps, and its warm-up steps' wall ms per step (the first step, which builds the model's kernels, left out).</summary>
-    private static (double TokensPerSecond, double WarmupMsPerStep) MeasureReference(TrainerOptions options, int warmup, int steps, int threads)
+    /// <summary>
+    /// The reference trainer's tokens/s over the measured steps, its warm-up steps' wall ms per step (the first step,
+    /// which builds the model's kernels, left out) and this process's CPU ms per measured step.
+    /// </summary>
+    private static (double TokensPerSecond, double WarmupMsPerStep, double CpuMsPerStep) MeasureReference(TrainerOptions options, int warmup, int steps, int threads)
     {
         // Threads set explicitly: device workers set their own thread counts, and libtorch's BLAS count is global.
         using var trainer = new ReferenceTrainer(options with { Threads = threads }, SyntheticCorpus.Source());
@@ -155,8 +168,12 @@ internal static class PipelineBenchmark
         var firstSteps = Stopwatch.StartNew();
         for (int i = 1; i < warmup; i++) trainer.TrainStep();
         double warmupMs = warmup > 1 ? firstSteps.Elapsed.TotalMilliseconds / (warmup - 1) : 0;
+        using var self = Process.GetCurrentProcess();
+        var cpu = self.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < steps; i++) trainer.TrainStep();
-        return (options.TokensPerStep * steps / clock.Elapsed.TotalSeconds, warmupMs);
+        double seconds = clock.Elapsed.TotalSeconds;
+        self.Refresh();
+        return (options.TokensPerStep * steps / seconds, warmupMs, (self.TotalProcessorTime - cpu).TotalMilliseconds / steps);
     }
 }
