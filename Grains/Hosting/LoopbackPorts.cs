@@ -16,7 +16,7 @@ public static class LoopbackPorts
     /// <summary>The lowest port picked: above the usual fixed ports of development tools (Azurite's 10000–10002, Orleans' 11111).</summary>
     public const int RangeStart = 20000;
 
-    /// <summary>Orleans' default gateway port and the start of Linux's default ephemeral range bound the range from above.</summary>
+    /// <summary>The range's end (exclusive): Orleans' default gateway port, or the kernel's ephemeral range where that starts lower.</summary>
     private const int DefaultRangeEnd = 30000;
 
     /// <summary>
