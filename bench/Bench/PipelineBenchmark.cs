@@ -71,11 +71,11 @@ internal static class PipelineBenchmark
             var fields = await SelfProcess.RunAsync(Arguments(contender), "CONTENDER ");
             results[contender.StartsWith("reference", StringComparison.Ordinal) && results.ContainsKey(contender) ? contender + "-after" : contender] = fields;
         }
-        double Tps(string key) => double.Parse(results[key][2], CultureInfo.InvariantCulture);
+        double Field(string key, int i) => double.Parse(results[key][i], CultureInfo.InvariantCulture);
+        double Tps(string key) => Field(key, 2);
         double reference = (Tps("reference") + Tps("reference-after")) / 2;
         double reference1 = (Tps("reference1") + Tps("reference1-after")) / 2;
         double twoAtOnce = Tps(TwoAtOnce + "-a") + Tps(TwoAtOnce + "-b");
-        double Field(string key, int i) => double.Parse(results[key][i], CultureInfo.InvariantCulture);
         int cores = Environment.ProcessorCount;
         // The share of the machine's cores spent on compute over the measured window: device threads' CPU ÷ (cores × wall).
         double ComputeShare(string key) => Field(key, 10) / (cores * Field(key, 4));

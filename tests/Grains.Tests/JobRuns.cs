@@ -1,6 +1,6 @@
+using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Jobs;
-using Cluster.Grains.Interfaces.Stages;
 
 namespace Cluster.Grains.Tests;
 
@@ -53,13 +53,14 @@ internal static class JobRuns
                 $"step {i}: {expectedName} {expected[i]:R}, {actualName} {actual[i]:R}");
     }
 
-    /// <summary>Every stage's snapshot holder of an ended job holds no copy any more; <paramref name="ended"/> says how it ended, for the message.</summary>
+    /// <summary>Every snapshot holder of every stage of an ended job holds no copy any more; <paramref name="ended"/> says how it ended, for the message.</summary>
     public static async Task AssertHoldersReleased(IGrainFactory grains, JobSpec spec, string ended)
     {
         for (int stage = 0; stage < spec.Stages; stage++)
-        {
-            var held = await grains.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(spec.JobId, stage)).GetSnapshotRecords();
-            Assert.True(held.Length == 0, $"the holder of s{stage} still holds steps {string.Join(", ", held.Select(r => r.Step))} of the {ended} job");
-        }
+            foreach (string key in SnapshotHolders.Keys(spec.JobId, stage, spec.SnapshotReplicas))
+            {
+                var held = await grains.GetGrain<ICheckpointShardGrain>(key).GetSnapshotRecords();
+                Assert.True(held.Length == 0, $"the holder {key} of s{stage} still holds steps {string.Join(", ", held.Select(r => r.Step))} of the {ended} job");
+            }
     }
 }
