@@ -15,7 +15,8 @@ namespace Cluster.Grains.Checkpoints;
 /// lets the job commit a manifest only once every shard is on durable storage.
 /// <para>
 /// Invariant (redundancy): after the stage's snapshot of step N is acknowledged to the job, N is held by the stage on
-/// its silo and by <c>SnapshotReplicas − 1</c> holders, each on a silo that is neither the stage's nor another holder's
+/// its silo (with data-parallel replicas: rank 0's stage, whose state every replica shares; the others keep no copy,
+/// see <c>ReplicaStages.Snapshotting</c>) and by <c>SnapshotReplicas − 1</c> holders, each on a silo that is neither the stage's nor another holder's
 /// (when the cluster has that many silos). It is kept by three rules, none of which depends on who activates a holder:
 /// (1) placement — <see cref="SnapshotHolderPlacement"/> looks up the stage's and the other holders' silos itself, so
 /// an activation by the job (a recovery's <see cref="GetSnapshotSteps"/>, a commit's <see cref="WaitDurable"/>) lands

@@ -24,6 +24,13 @@ internal sealed class ReplicaStages
     /// <summary>Every stage grain, rank by rank (the order of the job's placement entries).</summary>
     public IEnumerable<IPipelineStageGrain> All => ByRank.SelectMany(r => r);
 
+    /// <summary>
+    /// The stages whose state is snapshotted: rank 0's. After every update each replica of a stage holds the same state
+    /// (its gradients all-reduced in the canonical order, the same optimizer step), so one replica's copy, kept by it and
+    /// by its holders, is every replica's; the others copy nothing off their devices (see <c>PipelineStageGrain.Configure</c>).
+    /// </summary>
+    public IReadOnlyList<IPipelineStageGrain> Snapshotting => ByRank.Length > 0 ? ByRank[0] : [];
+
     public static ReplicaStages Of(IGrainFactory grains, string jobId, IReadOnlyList<int> ids, int stages) =>
         new(ids, [.. ids.Select(id => Enumerable.Range(0, stages).Select(s => grains.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, id, s))).ToArray())]);
 

@@ -29,7 +29,7 @@ internal sealed partial class TrainingJobGrain
     {
         if (_lastSnapshotStep == step) return;
         long epoch = S.Epoch;
-        await Guard(Task.WhenAll(stages.All.Select(s => s.Snapshot(epoch, step, durable: false, stepLoss))));
+        await Guard(Task.WhenAll(stages.Snapshotting.Select(s => s.Snapshot(epoch, step, durable: false, stepLoss))));
         _lastSnapshotStep = step;
     }
 
@@ -41,8 +41,8 @@ internal sealed partial class TrainingJobGrain
     private async Task<Task> BeginSnapshotInMemory(ReplicaStages stages, long step, double? stepLoss)
     {
         long epoch = S.Epoch;
-        await Guard(Task.WhenAll(stages.All.Select(s => s.BeginSnapshot(epoch, step, durable: false, stepLoss))));
-        return Task.WhenAll(stages.All.Select(s => s.SnapshotHeld(epoch, step)));
+        await Guard(Task.WhenAll(stages.Snapshotting.Select(s => s.BeginSnapshot(epoch, step, durable: false, stepLoss))));
+        return Task.WhenAll(stages.Snapshotting.Select(s => s.SnapshotHeld(epoch, step)));
     }
 
     /// <summary>
@@ -132,8 +132,8 @@ internal sealed partial class TrainingJobGrain
         long epoch = S.Epoch;
         var before = S.State;
         await Transition(JobState.Checkpointing, S.Error, Persist.None, null, publish: false);
-        await Guard(Task.WhenAll(stages.All.Select(s => s.BeginSnapshot(epoch, step, durable: true, stepLoss))));
-        return (Task.WhenAll(stages.All.Select(s => s.SnapshotHeld(epoch, step))), before);
+        await Guard(Task.WhenAll(stages.Snapshotting.Select(s => s.BeginSnapshot(epoch, step, durable: true, stepLoss))));
+        return (Task.WhenAll(stages.Snapshotting.Select(s => s.SnapshotHeld(epoch, step))), before);
     }
 
     /// <summary>Starts the background commit of <paramref name="step"/>'s durable snapshots (taken and counted) with the losses since the last sealed loss chunk.</summary>

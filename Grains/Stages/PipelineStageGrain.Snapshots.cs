@@ -123,7 +123,8 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
     }
 
     /// <summary>
-    /// Keeps this stage's own copy of the encoded (checksum included) snapshot and hands rank 0's to the holders. A copy
+    /// Keeps this stage's own copy of the encoded (checksum included) snapshot and hands it to the holders. Only rank 0
+    /// is asked to snapshot (<c>ReplicaStages.Snapshotting</c>); another rank, if asked, keeps its copy only. A copy
     /// of an epoch the stage has left since (<paramref name="epochCalls"/> cancelled by a new <c>Configure</c> or a
     /// release) is dropped before it is kept: it belongs to a timeline the job abandoned.
     /// </summary>

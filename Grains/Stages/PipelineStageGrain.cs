@@ -120,8 +120,8 @@ internal sealed partial class PipelineStageGrain(
             ? new BatchSampler(corpora.Get(spec.DataSource), plan.Config.ContextLength, spec.MicroBatchSize, spec.DataSeed, plan.Config.VocabSize)
             : null;
         _next = executor.IsLast ? null : GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(spec.JobId, assignment.Replica, assignment.Stage + 1));
-        if (spec.SnapshotInterval > 0)
-            await SeedSnapshotHolders(executor, worker);
+        if (_rank == 0 && spec.SnapshotInterval > 0)
+            await SeedSnapshotHolders(executor, worker); // other ranks snapshot nothing: rank 0's copies are theirs (ReplicaStages.Snapshotting)
         LogConfigured(logger, this.GetPrimaryKeyString(), assignment.Epoch, assignment.NodeId, plan.ToString(), executor.CompletedSteps);
     }
 
@@ -198,6 +198,14 @@ internal sealed partial class PipelineStageGrain(
         var (executor, worker) = Fenced(epoch, step);
         var result = await OnDevice(worker, () => { executor.ApplyUpdate(clipCoefficient); return true; });
         _reduction = null;
+        if (_rank != 0 && _ownSnapshots.Count > 0)
+        {
+            // Copies kept from when this stage was rank 0 (or from before the job snapshotted rank 0 only) are not
+            // renewed: drop them. Not before this epoch's first update: until every replica has been configured, a
+            // peer restoring may still read them (PipelineStageGrain.RestoreFromMemory); by now rank 0 keeps the
+            // state and has handed it to its holders (SeedSnapshotHolders, before the job runs a step).
+            _ownSnapshots.Clear();
+        }
         double stepMs = _stepComputeMs + result.Ran.TotalMilliseconds;
         worker.RecordStep(stepMs);
         _stepComputeMs = 0;

@@ -1,6 +1,8 @@
+using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Interfaces.Stages;
 
 namespace Cluster.Grains.Tests;
 
@@ -66,6 +68,48 @@ public sealed class DataParallelJobTests(ClusterFixture fixture) : IClassFixture
         Assert.Contains(changes, e => e.Message.StartsWith("replicas 1 → 2", StringComparison.Ordinal));
         Assert.DoesNotContain(events.Events, e => e.JobId == spec.JobId && e.Kind == ClusterEventKind.JobRecovering);
         Assert.All(events.Events.Where(e => e.JobId == spec.JobId && e.Kind == ClusterEventKind.StagesMoved), e => Assert.Equal(0, e.StepsLost));
+        await JobRuns.AssertReferencePrefix(job, spec);
+    }
+
+    [Fact]
+    public async Task Only_rank_0_keeps_snapshots_and_a_replica_left_alone_restores_from_its_holders()
+    {
+        // Replicas hold the same state after every update, so only rank 0 copies it off its device (kept by its stage
+        // and its holders); rank 1 keeps nothing. Draining a node of rank 0 (3 stages × 2 replicas fill all 6 nodes, no
+        // spare) leaves replica 1 alone: it restores the snapshot from rank 0's holders and loses no step.
+        var spec = TinyJob.Spec("dp-rank0", stages: 3, steps: 400, checkpointInterval: 100) with { MinReplicas = 1, MaxReplicas = 2 };
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await using var events = await EventCollector.StartAsync(fixture.Client);
+        await job.Submit(spec);
+        var running = await Eventually.Value(job.GetStatus, s => (s.Replicas == 2 && s.CompletedSteps >= 3) || JobRuns.IsFinished(s), JobRuns.Deadline, "2 replicas to run 3 steps");
+        Assert.Equal(2, running.Replicas);
+        for (int s = 0; s < 3; s++)
+        {
+            var rank0 = fixture.Client.GetGrain<IPipelineStageGrain>(StageKeys.Stage(spec.JobId, 0, s));
+            var rank1 = fixture.Client.GetGrain<IPipelineStageGrain>(StageKeys.Stage(spec.JobId, 1, s));
+            Assert.NotEmpty(await rank0.GetSnapshotSteps());
+            Assert.NotEmpty(await fixture.Client.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(spec.JobId, s)).GetSnapshotSteps());
+            long[] kept = await rank1.GetSnapshotSteps();
+            Assert.True(kept.Length == 0, $"rank 1's stage s{s} keeps snapshots of steps {string.Join(", ", kept)}: only rank 0 copies its state");
+        }
+
+        string drained = running.Placement.First(p => p.Replica == 0 && p.Stage == 1).NodeId;
+        await Scheduler.Drain(drained);
+        try
+        {
+            var shrunk = await Eventually.Value(job.GetStatus, s => (s.Replicas == 1 && s.State == JobState.Running) || JobRuns.IsFinished(s), JobRuns.Deadline, "the job to shrink to replica 1");
+            Assert.Equal([1], shrunk.Placement.Select(p => p.Replica).Distinct());
+            await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= shrunk.CompletedSteps + 3 || JobRuns.IsFinished(s), JobRuns.Deadline, "3 steps on replica 1 alone");
+            await job.Cancel();
+        }
+        finally
+        {
+            await Scheduler.Uncordon(drained);
+        }
+        // Replica 1's restore found no copy of its own: a lost step here means it found none at the holders either.
+        Assert.DoesNotContain(events.Events, e => e.JobId == spec.JobId && e.Kind == ClusterEventKind.JobRecovering);
+        Assert.All(events.Events.Where(e => e.JobId == spec.JobId), e => Assert.True(e.StepsLost == 0, $"{e.Kind} lost {e.StepsLost} steps: {e.Message}"));
+        Assert.Contains(events.Events, e => e.JobId == spec.JobId && e.Kind == ClusterEventKind.ReplicasChanged && e.Message.StartsWith("replicas 2 → 1", StringComparison.Ordinal));
         await JobRuns.AssertReferencePrefix(job, spec);
     }
 
