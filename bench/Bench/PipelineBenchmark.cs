@@ -22,6 +22,9 @@ namespace Cluster.Bench;
 /// data-parallel contender here, torchrun + DDP included. The per-step split (device compute, waiting for a
 /// busy device, messaging, clip-norm reduction + optimizer step) is the job's own record of its steps.
 /// Every contender runs in its own process, so none inherits another's threads, heap or native allocator state.
+/// The contenders run in <c>--rounds</c> rounds (3 by default), each set against the references measured just before
+/// and just after it: a shared host's drift over the run moves a round's references with its contenders, and the
+/// rounds' spread is reported — each ratio's median, and its worst round beside it (<see cref="PipelineRounds"/>).
 /// <para>
 /// Each contender first runs <c>--warmup</c> steps (80 by default) outside the measured window: measured on this
 /// project's 2-core machine, a fresh process runs the job's managed code (the control plane, the stage's wrappers around
@@ -36,73 +39,97 @@ internal static class PipelineBenchmark
     /// <summary>Steps each contender runs before the measured window: enough for tiered compilation to settle (see the class comment).</summary>
     public const int DefaultWarmup = 80;
 
+    /// <summary>Rounds by default: each runs every contender once, so the figures come with their spread (median and worst).</summary>
+    public const int DefaultRounds = 3;
+
     /// <summary>The contender of two 1-thread reference trainers run at once (in the parent: two child processes).</summary>
     private const string TwoAtOnce = "reference1x2";
+
+    /// <summary>The references, run first in every round and once more after the last.</summary>
+    private static readonly string[] References = ["reference", "reference1"];
+
+    /// <summary>One round, in order.</summary>
+    private static readonly string[] Contenders = [.. References, "1silo", "3silos", "dp2", TwoAtOnce];
 
     public static async Task<int> RunAsync(BenchArguments args)
     {
         int steps = args.Int("steps", 20);
         int warmup = args.Int("warmup", DefaultWarmup);
         int stages = args.Int("stages", 4);
+        int rounds = args.Int("rounds", DefaultRounds);
         string mode = args.String("mode", "all");
         args.EnsureAllUsed();
+        if (rounds < 1)
+            throw new ArgumentException($"--rounds {rounds}: use 1 or more (each round runs every contender once; {DefaultRounds} by default).");
         if (mode != "all")
             return await RunOne(mode, steps, warmup, stages);
 
         var options = DemoPreset.Options(steps + warmup);
         Console.WriteLine($"pipeline benchmark — demo model ({options.Model.ParameterCount:N0} parameters, {options.TokensPerStep:N0} tokens/step), " +
-                          $"{stages} stages, 1F1B; {warmup} warm-up + {steps} measured steps per run; {Environment.ProcessorCount} cores");
-        Console.WriteLine("Each contender runs in a fresh process, one after another (a cluster leaves a process slower than it found it).");
+                          $"{stages} stages, 1F1B; {warmup} warm-up + {steps} measured steps per run; {rounds} round(s); {Environment.ProcessorCount} cores");
+        Console.WriteLine("Each contender runs in a fresh process, one after another (a cluster leaves a process slower than it found it); each round");
+        Console.WriteLine("runs every contender once, and its contenders are set against the references measured before and after them.");
         var defaults = new JobSpec();
         Console.WriteLine($"Job spec as users run it: snapshotInterval={defaults.SnapshotInterval}, checkpointInterval={defaults.CheckpointInterval}, snapshotReplicas={defaults.SnapshotReplicas}.");
-        var results = new Dictionary<string, string[]>();
-        // The references run first and last: drift of a shared machine shows as their spread.
+        var results = new Dictionary<(int Round, string Contender), string[]>();
         string Arguments(string contender) => $"pipeline --mode {contender} --steps {steps} --warmup {warmup} --stages {stages}";
-        foreach (string contender in new[] { "reference", "reference1", "1silo", "3silos", "dp2", TwoAtOnce, "reference1", "reference" })
+        // Round r's references run first in it and again first in round r + 1 (a closing pair after the last round).
+        var runs = Enumerable.Range(0, rounds).SelectMany(r => Contenders.Select(c => (Round: r, Contender: c)))
+            .Concat(References.Select(c => (Round: rounds, Contender: c)));
+        foreach (var (round, contender) in runs)
         {
             if (contender == TwoAtOnce)
             {
                 // Started together, same work at the same pace: their measured windows overlap.
                 var pair = await Task.WhenAll(SelfProcess.RunAsync(Arguments("reference1"), "CONTENDER "), SelfProcess.RunAsync(Arguments("reference1"), "CONTENDER "));
-                results[TwoAtOnce + "-a"] = pair[0];
-                results[TwoAtOnce + "-b"] = pair[1];
+                results[(round, TwoAtOnce + "-a")] = pair[0];
+                results[(round, TwoAtOnce + "-b")] = pair[1];
                 continue;
             }
-            var fields = await SelfProcess.RunAsync(Arguments(contender), "CONTENDER ");
-            results[contender.StartsWith("reference", StringComparison.Ordinal) && results.ContainsKey(contender) ? contender + "-after" : contender] = fields;
+            results[(round, contender)] = await SelfProcess.RunAsync(Arguments(contender), "CONTENDER ");
         }
-        double Field(string key, int i) => double.Parse(results[key][i], CultureInfo.InvariantCulture);
-        double Tps(string key) => Field(key, 2);
-        double reference = (Tps("reference") + Tps("reference-after")) / 2;
-        double reference1 = (Tps("reference1") + Tps("reference1-after")) / 2;
-        double twoAtOnce = Tps(TwoAtOnce + "-a") + Tps(TwoAtOnce + "-b");
+        double Field(int round, string key, int i) => double.Parse(results[(round, key)][i], CultureInfo.InvariantCulture);
+        double Tps(int round, string key) => Field(round, key, 2);
         int cores = Environment.ProcessorCount;
         // The share of the machine's cores spent on compute over the measured window: device threads' CPU ÷ (cores × wall).
-        double ComputeShare(string key) => Field(key, 10) / (cores * Field(key, 4));
+        double ComputeShare(int round, string key) => Field(round, key, 10) / (cores * Field(round, key, 4));
 
-        Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"reference trainer: {reference:N0} tokens/s (before {Tps("reference"):N0}, after {Tps("reference-after"):N0})"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"reference trainer, 1 thread: {reference1:N0} tokens/s (before {Tps("reference1"):N0}, after {Tps("reference1-after"):N0})"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"two 1-thread reference trainers at once: {twoAtOnce:N0} tokens/s ({Tps(TwoAtOnce + "-a"):N0} + {Tps(TwoAtOnce + "-b"):N0}), {twoAtOnce / (2 * reference1):F3} of twice one alone: this machine's ceiling for dp2; " +
-            $"compute took {ComputeShare(TwoAtOnce + "-a") + ComputeShare(TwoAtOnce + "-b"):F3} of the {cores} cores"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"warm-up wall ms/step ({warmup} steps before the measured window): reference {results["reference"][9]}, 1-thread reference {results["reference1"][9]}"));
-        Console.WriteLine($"{"run",-10} {"silos used",10} {"tokens/s",9} {"ratio",6} {"wall ms",8} {"compute",8} {"queue",7} {"messaging",9} {"reduce+update",13} {"warm-up wall ms",16} {"device cpu",11} {"other cpu",10} {"compute share",14}");
-        foreach (string key in new[] { "1silo", "3silos", "dp2" })
+        var ratios = new List<PipelineRatios>(rounds);
+        for (int r = 0; r < rounds; r++)
         {
-            var f = results[key];
-            double ratio = key == "dp2" ? Tps(key) / (2 * reference1) : Tps(key) / reference;
+            double reference = (Tps(r, "reference") + Tps(r + 1, "reference")) / 2;
+            double reference1 = (Tps(r, "reference1") + Tps(r + 1, "reference1")) / 2;
+            double twoAtOnce = Tps(r, TwoAtOnce + "-a") + Tps(r, TwoAtOnce + "-b");
+            var round = new PipelineRatios(reference, Tps(r, "1silo"), Tps(r, "3silos"), reference1, Tps(r, "dp2"), defaults.SnapshotInterval, defaults.CheckpointInterval, warmup, twoAtOnce);
+            ratios.Add(round);
+
+            Console.WriteLine();
+            Console.WriteLine($"round {r + 1} of {rounds}");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"reference trainer: {reference:N0} tokens/s (before {Tps(r, "reference"):N0}, after {Tps(r + 1, "reference"):N0})"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"reference trainer, 1 thread: {reference1:N0} tokens/s (before {Tps(r, "reference1"):N0}, after {Tps(r + 1, "reference1"):N0})"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{key,-10} {f[3],10} {Tps(key),9:N0} {ratio,6:F3} {f[4],8} {f[5],8} {f[6],7} {f[7],9} {f[8],13} {f[9],16} {f[10],11} {f[11],10} {ComputeShare(key),14:F3}"));
+                $"two 1-thread reference trainers at once: {twoAtOnce:N0} tokens/s ({Tps(r, TwoAtOnce + "-a"):N0} + {Tps(r, TwoAtOnce + "-b"):N0}), {round.CeilingDp2:F3} of twice one alone: this machine's ceiling for dp2; " +
+                $"compute took {ComputeShare(r, TwoAtOnce + "-a") + ComputeShare(r, TwoAtOnce + "-b"):F3} of the {cores} cores"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"warm-up wall ms/step ({warmup} steps before the measured window): reference {results[(r, "reference")][9]}, 1-thread reference {results[(r, "reference1")][9]}"));
+            Console.WriteLine($"{"run",-10} {"silos used",10} {"tokens/s",9} {"ratio",6} {"wall ms",8} {"compute",8} {"queue",7} {"messaging",9} {"reduce+update",13} {"warm-up wall ms",16} {"device cpu",11} {"other cpu",10} {"compute share",14}");
+            foreach (string key in new[] { "1silo", "3silos", "dp2" })
+            {
+                var f = results[(r, key)];
+                double ratio = key switch { "dp2" => round.RatioDp2, "1silo" => round.Ratio1Silo, _ => round.Ratio3Silo };
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{key,-10} {f[3],10} {Tps(r, key),9:N0} {ratio,6:F3} {f[4],8} {f[5],8} {f[6],7} {f[7],9} {f[8],13} {f[9],16} {f[10],11} {f[11],10} {ComputeShare(r, key),14:F3}"));
+            }
         }
+        Console.WriteLine();
         Console.WriteLine("wall is per step, end to end (the job's snapshots, checkpoints and saves included); compute, queue and messaging are");
         Console.WriteLine("the job's record of its steps, summed over micro-batches and stages (they overlap in time). dp2 is 2 replicas x 1 stage");
         Console.WriteLine("on two 1-thread slots; its ratio is against twice the 1-thread reference. device cpu and other cpu are ms of CPU per step of");
         Console.WriteLine("the device threads (forward, backward, optimizer, the snapshot's copy off the device) and of the rest of the process;");
-        Console.WriteLine("compute share = device cpu / (cores x wall), the part of the machine the compute got.");
+        Console.WriteLine("compute share = device cpu / (cores x wall), the part of the machine the compute got. RESULT gives each ratio's median");
+        Console.WriteLine("over the rounds, and its worst round as _min.");
         Console.WriteLine();
-        Console.WriteLine(new PipelineRatios(reference, Tps("1silo"), Tps("3silos"), reference1, Tps("dp2"), defaults.SnapshotInterval, defaults.CheckpointInterval, warmup, twoAtOnce).ResultLine());
+        Console.WriteLine(new PipelineRounds(ratios).ResultLine());
         return 0;
     }
 

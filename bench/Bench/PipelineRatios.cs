@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Cluster.Bench;
 
 /// <summary>
@@ -7,7 +5,8 @@ namespace Cluster.Bench;
 /// on all cores, and 2 data-parallel replicas (two 1-thread device slots) against twice the 1-thread reference, so
 /// perfect scaling is 1 for every ratio. <see cref="TwoReferencesAtOnce"/>, two 1-thread reference trainers run at the
 /// same time in two processes that share nothing but the machine, gives this machine's own ceiling for 2-way data
-/// parallelism: what two cores deliver together against one core alone, with no communication at all.
+/// parallelism: what two cores deliver together against one core alone, with no communication at all. One round's
+/// figures; <see cref="PipelineRounds"/> gives them over every round.
 /// </summary>
 internal sealed record PipelineRatios(double Reference, double OneSilo, double ThreeSilos, double ReferenceOneThread, double DataParallel2,
     int SnapshotInterval, int CheckpointInterval, int WarmupSteps, double TwoReferencesAtOnce)
@@ -24,11 +23,4 @@ internal sealed record PipelineRatios(double Reference, double OneSilo, double T
 
     /// <summary><see cref="RatioDp2"/> ÷ <see cref="CeilingDp2"/>: the share of the machine's own 2-way scaling the job keeps (its overhead apart from the hardware's).</summary>
     public double Dp2OfCeiling => DataParallel2 / TwoReferencesAtOnce;
-
-    /// <summary>The benchmark's <c>RESULT</c> line.</summary>
-    public string ResultLine() => string.Create(CultureInfo.InvariantCulture,
-        $"RESULT ratio_1silo={Ratio1Silo:F3} ratio_3silo={Ratio3Silo:F3} ratio_dp2={RatioDp2:F3} reference_tokens_per_s={Reference:F0} " +
-        $"reference_1thread_tokens_per_s={ReferenceOneThread:F0} dp2_tokens_per_s={DataParallel2:F0} " +
-        $"dp2_ceiling={CeilingDp2:F3} dp2_of_ceiling={Dp2OfCeiling:F3} reference_1thread_x2_tokens_per_s={TwoReferencesAtOnce:F0} " +
-        $"snapshot_interval={SnapshotInterval} checkpoint_interval={CheckpointInterval} warmup_steps={WarmupSteps}");
 }
