@@ -40,7 +40,9 @@ namespace Cluster.Grains.Checkpoints;
 /// may still arrive — late, e.g. from a stage whose release stopped waiting for it. So the released activation stays for
 /// <see cref="ReleasedLinger"/> (the silo's response timeout and a margin), holding nothing and refusing such copies;
 /// a call older than that has expired and Orleans drops it undelivered, so it cannot re-create the holder either. A
-/// newer epoch (an operator's restore of the ended job) is served as usual.
+/// call later still (a holder silo frozen past the response timeout, a sender with a longer one) reaches a new
+/// activation, which asks the job before it holds a first copy and refuses one of an ended job's last epoch or older
+/// (<see cref="RefuseIfJobLeft"/>). A newer epoch (an operator's restore of the ended job) is served as usual.
 /// </para>
 /// </summary>
 [Reentrant]
@@ -68,6 +70,7 @@ internal sealed partial class CheckpointShardGrain(
     public async Task Accept(long epoch, long completedSteps, int stage, IReadOnlyList<UnitImage> units, bool durable, double? stepLoss = null)
     {
         RefuseStale(epoch);
+        await RefuseIfJobLeft(epoch);
         await MoveIfMisplaced(epoch, RequestContext.Get(PlacementContextKeys.AvoidSilo) as string);
         RefuseStale(epoch); // a release or a newer epoch may have come in meanwhile
         // A newer epoch may have rewound the job (an operator's restore): its snapshots replace later ones of the old timeline.
@@ -95,12 +98,13 @@ internal sealed partial class CheckpointShardGrain(
             _writes.Remove(step);
     }
 
-    public Task AcceptChunk(long epoch, long completedSteps, UnitImageChunk chunk)
+    public async Task AcceptChunk(long epoch, long completedSteps, UnitImageChunk chunk)
     {
         ArgumentNullException.ThrowIfNull(chunk);
         RefuseStale(epoch);
+        await RefuseIfJobLeft(epoch);
+        RefuseStale(epoch);
         _incoming[(epoch, completedSteps, chunk.UnitIndex, chunk.Index)] = chunk.Data;
-        return Task.CompletedTask;
     }
 
     /// <summary>Fences a copy from an older epoch, or one from the epoch the job released this holder at (or before).</summary>
@@ -304,19 +308,4 @@ internal sealed partial class CheckpointShardGrain(
             for (int i = 0; i < Math.Min(durable.Length, records.Length); i++)
                 _writes[durable[i]] = Task.FromResult<IReadOnlyList<ShardRecord>>(records[i]);
     }
-
-    [LoggerMessage(1, LogLevel.Debug, "Shard {Shard}: snapshot of step {Step} is durable ({Bytes} bytes)")]
-    private static partial void LogDurable(ILogger logger, string shard, long step, long bytes);
-
-    [LoggerMessage(2, LogLevel.Information, "Snapshot holder {Shard} is on silo {Silo}, which holds another copy of its state ({Taken}): moving away")]
-    private static partial void LogMisplaced(ILogger logger, string shard, string silo, string taken);
-
-    [LoggerMessage(3, LogLevel.Warning, "Snapshot holder {Shard}: a durable write failed before it moved (the commit waiting on it fails and is retried)")]
-    private static partial void LogWriteFailedBeforeMove(ILogger logger, Exception e, string shard);
-
-    [LoggerMessage(4, LogLevel.Information, "Snapshot holder {Shard}: holder {Sibling} could not be asked for its snapshots")]
-    private static partial void LogSiblingUnreachable(ILogger logger, Exception e, string shard, int sibling);
-
-    [LoggerMessage(5, LogLevel.Information, "Snapshot holder {Shard}: a durable write failed before the job released its holders")]
-    private static partial void LogWriteFailedAtRelease(ILogger logger, Exception e, string shard);
 }

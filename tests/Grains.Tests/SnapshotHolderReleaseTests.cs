@@ -1,5 +1,6 @@
 using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Stages;
 
 namespace Cluster.Grains.Tests;
@@ -8,7 +9,8 @@ namespace Cluster.Grains.Tests;
 /// The holder's half of "a release is final" (<see cref="CheckpointShardGrain"/>): a copy of the released epoch that
 /// reaches a holder after the job released it — from a stage whose release stopped waiting for its send, or failed —
 /// is refused, not held until idle collection; and a transfer starts no further call once its epoch is left, so at
-/// most one call per stage can be that late.
+/// most one call per stage can be that late. A copy later than the released holder's linger reaches a new activation,
+/// which asks the job before it holds anything.
 /// </summary>
 public sealed class SnapshotHolderReleaseTests(OneSiloClusterFixture fixture) : IClassFixture<OneSiloClusterFixture>
 {
@@ -47,6 +49,28 @@ public sealed class SnapshotHolderReleaseTests(OneSiloClusterFixture fixture) : 
         // The silo's response timeout (30 s by default) and a margin, then it deactivates; asked without activating it.
         await Eventually.True(async () => await management.GetActivationAddress(holder) is null, TimeSpan.FromSeconds(120),
             "the released holder to deactivate after its linger");
+    }
+
+    [Fact]
+    public async Task A_copy_later_than_the_linger_reaches_a_new_activation_which_asks_its_job_and_refuses_it()
+    {
+        // A job runs to its end and releases its holders. A copy later than any linger (a holder silo frozen past the
+        // response timeout, a sender with a longer one) finds no activation: here, a holder of the job that none holds.
+        var spec = TinyJob.Spec("released-ended-" + Guid.NewGuid().ToString("N")[..8], stages: 1, steps: 3, checkpointInterval: 0);
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await job.Submit(spec);
+        var done = await JobRuns.Finished(job);
+        Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
+
+        var holder = fixture.Client.GetGrain<ICheckpointShardGrain>(SnapshotHolders.Key(spec.JobId, 0, 1));
+        var late = await Assert.ThrowsAsync<SnapshotHolderReleasedException>(() => holder.Accept(done.Epoch, 3, 0, Units(3), durable: false));
+        Assert.Contains($"epoch {done.Epoch}", late.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<SnapshotHolderReleasedException>(() => holder.AcceptChunk(done.Epoch, 3, new UnitImageChunk(0, 1, [9])));
+        Assert.Empty(await holder.GetSnapshotRecords());
+
+        // An operator's restore of the ended job runs a newer epoch: its copies are held as usual.
+        await holder.Accept(done.Epoch + 1, 3, 0, Units(4), durable: false);
+        Assert.Equal(new long[] { 3 }, await holder.GetSnapshotSteps());
     }
 
     [Fact]

@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.Grains.Checkpoints;
+
+internal sealed partial class CheckpointShardGrain
+{
+    [LoggerMessage(1, LogLevel.Debug, "Shard {Shard}: snapshot of step {Step} is durable ({Bytes} bytes)")]
+    private static partial void LogDurable(ILogger logger, string shard, long step, long bytes);
+
+    [LoggerMessage(2, LogLevel.Information, "Snapshot holder {Shard} is on silo {Silo}, which holds another copy of its state ({Taken}): moving away")]
+    private static partial void LogMisplaced(ILogger logger, string shard, string silo, string taken);
+
+    [LoggerMessage(3, LogLevel.Warning, "Snapshot holder {Shard}: a durable write failed before it moved (the commit waiting on it fails and is retried)")]
+    private static partial void LogWriteFailedBeforeMove(ILogger logger, Exception e, string shard);
+
+    [LoggerMessage(4, LogLevel.Information, "Snapshot holder {Shard}: holder {Sibling} could not be asked for its snapshots")]
+    private static partial void LogSiblingUnreachable(ILogger logger, Exception e, string shard, int sibling);
+
+    [LoggerMessage(5, LogLevel.Information, "Snapshot holder {Shard}: a durable write failed before the job released its holders")]
+    private static partial void LogWriteFailedAtRelease(ILogger logger, Exception e, string shard);
+
+    [LoggerMessage(6, LogLevel.Information, "Snapshot holder {Shard}: its job could not be asked whether it ended; the copy is held")]
+    private static partial void LogJobUnreachable(ILogger logger, Exception e, string shard);
+
+    [LoggerMessage(7, LogLevel.Information, "Snapshot holder {Shard}: a copy of epoch {Epoch} reached a new activation after its job ended ({State}, epoch {JobEpoch}); refused")]
+    private static partial void LogLateCopyAfterJobEnded(ILogger logger, string shard, long epoch, string state, long jobEpoch);
+}
