@@ -16,8 +16,8 @@ namespace Cluster.Grains.Checkpoints;
 /// <para>
 /// Invariant (redundancy): after the stage's snapshot of step N is acknowledged to the job, N is held by the stage on
 /// its silo (with data-parallel replicas: rank 0's stage, whose state every replica shares; the others keep no copy,
-/// see <c>ReplicaStages.Snapshotting</c>) and by <c>SnapshotReplicas − 1</c> holders, each on a silo that is neither the stage's nor another holder's
-/// (when the cluster has that many silos). It is kept by three rules, none of which depends on who activates a holder:
+/// see <c>ReplicaStages.Snapshotting</c>) and by <c>SnapshotReplicas − 1</c> holders, each on a silo that is neither
+/// the stage's nor another holder's (when the cluster has that many silos). It is kept by three rules, none of which depends on who activates a holder:
 /// (1) placement — <see cref="SnapshotHolderPlacement"/> looks up the stage's and the other holders' silos itself, so
 /// an activation by the job (a recovery's <see cref="GetSnapshotSteps"/>, a commit's <see cref="WaitDurable"/>) lands
 /// elsewhere too; (2) every <see cref="Accept"/> names the stage's silo, and a holder found there (the stage moved onto

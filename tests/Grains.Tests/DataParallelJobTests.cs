@@ -41,11 +41,8 @@ public sealed class DataParallelJobTests(ClusterFixture fixture) : IClassFixture
         // state, nothing recomputed) and the job carries on with 1; uncordoned, the node is free again and the job
         // grows back to 2 at a step boundary. The global batch never changes, so neither does the trajectory.
         var spec = TinyJob.Spec("dp-elastic", stages: 3, steps: 400, checkpointInterval: 20) with { MinReplicas = 1, MaxReplicas = 2 };
-        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
         await using var events = await EventCollector.StartAsync(fixture.Client);
-        await job.Submit(spec);
-        var running = await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 2 || JobRuns.IsFinished(s), JobRuns.Deadline, "the job to start");
-        Assert.Equal(2, running.Replicas);
+        var (job, running) = await RunningWithTwoReplicas(spec, steps: 2);
 
         string drained = running.Placement.First(p => p.Replica == 1).NodeId;
         await Scheduler.Drain(drained);
@@ -78,11 +75,8 @@ public sealed class DataParallelJobTests(ClusterFixture fixture) : IClassFixture
         // and its holders); rank 1 keeps nothing. Draining a node of rank 0 (3 stages × 2 replicas fill all 6 nodes, no
         // spare) leaves replica 1 alone: it restores the snapshot from rank 0's holders and loses no step.
         var spec = TinyJob.Spec("dp-rank0", stages: 3, steps: 400, checkpointInterval: 100) with { MinReplicas = 1, MaxReplicas = 2 };
-        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
         await using var events = await EventCollector.StartAsync(fixture.Client);
-        await job.Submit(spec);
-        var running = await Eventually.Value(job.GetStatus, s => (s.Replicas == 2 && s.CompletedSteps >= 3) || JobRuns.IsFinished(s), JobRuns.Deadline, "2 replicas to run 3 steps");
-        Assert.Equal(2, running.Replicas);
+        var (job, running) = await RunningWithTwoReplicas(spec, steps: 3);
         for (int s = 0; s < 3; s++)
         {
             var rank0 = fixture.Client.GetGrain<IPipelineStageGrain>(StageKeys.Stage(spec.JobId, 0, s));
@@ -167,5 +161,15 @@ public sealed class DataParallelJobTests(ClusterFixture fixture) : IClassFixture
         var three = spec with { JobId = "dp-invalid-3", MaxReplicas = 3 };
         e = await Assert.ThrowsAsync<JobSpecInvalidException>(() => fixture.Client.GetGrain<ITrainingJobGrain>(three.JobId).Submit(three));
         Assert.Contains(e.Problems, p => p.Contains("minReplicas: 3 cannot split microBatches 4", StringComparison.Ordinal) && p.Contains("use 1, 2 or 4", StringComparison.Ordinal));
+    }
+
+    /// <summary>Submits <paramref name="spec"/> and waits until it runs 2 replicas and has completed <paramref name="steps"/> steps.</summary>
+    private async Task<(ITrainingJobGrain Job, JobStatus Running)> RunningWithTwoReplicas(JobSpec spec, long steps)
+    {
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await job.Submit(spec);
+        var running = await Eventually.Value(job.GetStatus, s => (s.Replicas == 2 && s.CompletedSteps >= steps) || JobRuns.IsFinished(s), JobRuns.Deadline, $"2 replicas to run {steps} steps");
+        Assert.Equal(2, running.Replicas);
+        return (job, running);
     }
 }
