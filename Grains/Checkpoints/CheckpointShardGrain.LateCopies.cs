@@ -31,9 +31,7 @@ internal sealed partial class CheckpointShardGrain
             if (_releasedEpoch < job.Epoch)
             {
                 LogLateCopyAfterJobEnded(logger, this.GetPrimaryKeyString(), epoch, job.State.ToString(), job.Epoch);
-                _releasedEpoch = job.Epoch;
-                _epoch = Math.Max(_epoch, job.Epoch);
-                LingerReleased();
+                MarkReleased(job.Epoch);
             }
             RefuseStale(epoch);
         }

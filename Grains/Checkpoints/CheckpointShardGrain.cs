@@ -175,13 +175,21 @@ internal sealed partial class CheckpointShardGrain(
         {
             LogWriteFailedAtRelease(logger, e, this.GetPrimaryKeyString());
         }
+        MarkReleased(epoch);
+    }
+
+    /// <summary>
+    /// Drops everything held and refuses copies of <paramref name="epoch"/> or older from now on; stays (empty) long
+    /// enough to refuse any late copy of that epoch, then goes away (see the class's invariant).
+    /// </summary>
+    private void MarkReleased(long epoch)
+    {
         _held.Clear();
         _incoming.Clear();
         _writes.Clear();
         _askedSiblings = true; // released: no sibling's copies are taken back
         _releasedEpoch = Math.Max(_releasedEpoch, epoch);
         _epoch = Math.Max(_epoch, epoch);
-        // Stays (empty) long enough to refuse any late copy of this epoch, then goes away; see the class's invariant.
         LingerReleased();
     }
 

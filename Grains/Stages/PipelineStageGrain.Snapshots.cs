@@ -149,7 +149,7 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
     /// Rule (3) of the redundancy invariant (see <see cref="CheckpointShardGrain"/>): a stage just configured — moved,
     /// joined, restarted, re-activated or rewound — holds its state of the step it resumes from and hands it to its
     /// holders before the job runs the next step, so a holder lost with its silo, or one the stage moved next to, is
-    /// back on another silo first.
+    /// back on another silo first. Only rank 0's stages seed (<c>Configure</c>): with replicas, its copies are every rank's.
     /// </summary>
     private async Task SeedSnapshotHolders(StageExecutor executor, DeviceWorker worker)
     {
@@ -161,8 +161,7 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
             own = (await worker.Run(executor.ExportState)).Value;
             KeepOwn(record, own);
         }
-        if (_rank == 0)
-            await SendToHolders(record, executor.Stage, own, durable: false, _epochCalls.Token);
+        await SendToHolders(record, executor.Stage, own, durable: false, _epochCalls.Token);
     }
 
     private async Task SendToHolders(SnapshotRecord record, int stage, IReadOnlyList<UnitStateImage> images, bool durable, CancellationToken epochCalls)
