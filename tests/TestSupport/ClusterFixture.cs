@@ -59,8 +59,11 @@ public class ClusterFixture : IAsyncLifetime
     }
 
     /// <summary>Name of the silo that hosts the grain's activation now, or null when it has none.</summary>
-    public string? HostOf(IAddressable grain) =>
-        Cluster.TryGetGrainContext(grain.GetGrainId(), out var context)
+    public string? HostOf(IAddressable grain) => HostOf(grain.GetGrainId());
+
+    /// <summary>Name of the silo that hosts the grain's activation now, or null when it has none.</summary>
+    public string? HostOf(GrainId grain) =>
+        Cluster.TryGetGrainContext(grain, out var context)
             ? Cluster.Silos.FirstOrDefault(s => s.SiloAddress == context.Address.SiloAddress)?.Name
             : null;
 

@@ -1,0 +1,29 @@
+using Cluster.Grains.Checkpoints;
+using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Stages;
+
+namespace Cluster.Grains.Tests;
+
+/// <summary>
+/// A moment of a data-parallel step, named by the call that starts it: <paramref name="Method"/> of
+/// <see cref="IPipelineStageGrain"/> arriving at replica <paramref name="Replica"/>'s stage <paramref name="Stage"/>
+/// (its step argument equal to the step), or — when <paramref name="Holder"/> — a copy of stage
+/// <paramref name="Stage"/>'s snapshot of the state after that step arriving at one of its holders
+/// (<see cref="ICheckpointShardGrain.Accept"/>, whose step argument is the steps completed: one more). <paramref name="LoseStageHost"/> says which silo the test loses while
+/// the call is held: replica <paramref name="Replica"/>'s stage's, or (false) the silo that runs the held call.
+/// </summary>
+public sealed record CallMoment(string Name, string Method, int Replica, int Stage, bool Holder = false, bool LoseStageHost = false)
+{
+    public bool Matches(IIncomingGrainCallContext context, string jobId, long step)
+    {
+        var (grain, method) = Holder ? (typeof(ICheckpointShardGrain), nameof(ICheckpointShardGrain.Accept)) : (typeof(IPipelineStageGrain), Method);
+        if (context.InterfaceMethod.DeclaringType != grain || context.InterfaceMethod.Name != method) return false;
+        if (context.Request.GetArgumentCount() < 2 || context.Request.GetArgument(1) is not long argument) return false; // (epoch, step, …)
+        string key = context.TargetId.Key.ToString()!;
+        return Holder
+            ? SnapshotHolders.Parse(key) is var (job, stage, _) && job == jobId && stage == Stage && argument == step + 1
+            : key == StageKeys.Stage(jobId, Replica, Stage) && argument == step;
+    }
+
+    public override string ToString() => Name;
+}

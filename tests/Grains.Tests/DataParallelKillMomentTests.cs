@@ -1,0 +1,89 @@
+using Xunit.Abstractions;
+using Cluster.Grains.Interfaces.Events;
+using Cluster.Grains.Interfaces.Jobs;
+
+namespace Cluster.Grains.Tests;
+
+/// <summary>
+/// "A single failure costs no completed step" for a data-parallel job, at chosen moments of its step. A job of 2
+/// replicas × 2 stages runs on 3 silos (the primary keeps the job, the scheduler and the job's history); at each
+/// moment below a call of step N is held back and a silo is lost — rank 0's (the only rank that snapshots), rank 1's,
+/// or the holder's of rank 0's copy — and replaced. The job must recover without recomputing a counted step, from
+/// memory, and its losses must stay the reference trainer's bit for bit.
+/// </summary>
+public sealed class DataParallelKillMomentTests(DataParallelKillMomentTests.Fixture fixture, ITestOutputHelper output) : IClassFixture<DataParallelKillMomentTests.Fixture>
+{
+    /// <summary>A cluster of its own (each case loses a silo and starts another) whose silos hold back the calls a case arms.</summary>
+    public sealed class Fixture() : ClusterFixture(4)
+    {
+        public CallMomentTrap Trap { get; } = new();
+
+        protected override ISiloBuilder ConfigureSilo(ISiloBuilder silo) => silo.AddIncomingGrainCallFilter(Trap);
+    }
+
+    private static readonly CallMoment[] Moments =
+    [
+        new("rank 0's forward", "RunMicroBatch", Replica: 0, Stage: 0),
+        new("rank 0's all-reduce", "GetGradientChunk", Replica: 0, Stage: 1),
+        new("rank 0's update", "ApplyUpdate", Replica: 0, Stage: 0),
+        new("rank 0's snapshot on its way, rank 0's silo lost", "Accept", Replica: 0, Stage: 1, Holder: true, LoseStageHost: true),
+        new("rank 0's snapshot on its way, the holder's silo lost", "Accept", Replica: 0, Stage: 0, Holder: true),
+        new("rank 1's all-reduce", "GetGradientChunk", Replica: 1, Stage: 0),
+        new("rank 1's update", "ApplyUpdate", Replica: 1, Stage: 1),
+    ];
+
+    public static TheoryData<string> MomentNames() => [.. Moments.Select(m => m.Name)];
+
+    [Theory]
+    [MemberData(nameof(MomentNames))]
+    public async Task Losing_a_silo_at_this_moment_of_a_data_parallel_step_costs_no_completed_step(string name)
+    {
+        var moment = Moments.Single(m => m.Name == name);
+        var spec = TinyJob.Spec($"dp-moment-{Array.IndexOf(Moments, moment)}", stages: 2, steps: 5000, checkpointInterval: 5000)
+            with { MinReplicas = 1, MaxReplicas = 2, SnapshotInterval = 1 };
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        string primary = fixture.Cluster.Silos[0].Name;
+        await SnapshotRedundancyCluster.KeepCoordinatorsOnPrimary(fixture, job);
+        await SnapshotRedundancyCluster.OpenOnly(fixture, [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)]); // every stage host can be lost
+        await job.Submit(spec);
+        var running = await Eventually.Value(job.GetStatus, s => (s.Replicas == 2 && s.State == JobState.Running && s.CompletedSteps >= 3) || JobRuns.IsFinished(s),
+            JobRuns.Deadline, "2 replicas to run 3 steps");
+        Assert.True(running.Replicas == 2 && !JobRuns.IsFinished(running), $"job is {running.State} with {running.Replicas} replicas: {running.Error}");
+
+        long step = running.CompletedSteps + 2;
+        fixture.Trap.Arm(moment, spec.JobId, step);
+        string victim;
+        try
+        {
+            var held = await fixture.Trap.Reached.WaitAsync(TimeSpan.FromMinutes(2));
+            var placement = (await job.GetStatus()).Placement;
+            victim = moment.LoseStageHost
+                ? placement.Single(p => p.Replica == moment.Replica && p.Stage == moment.Stage).SiloName
+                : fixture.HostOf(held) ?? throw new InvalidOperationException($"The held call's target {held} has no activation.");
+            Assert.NotEqual(primary, victim);
+            output.WriteLine($"{name}: step {step} held at {held}; losing {victim}; placement {string.Join(", ", placement.Select(p => $"r{p.Replica}/s{p.Stage}@{p.SiloName}"))}");
+            await fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, victim));
+        }
+        finally
+        {
+            fixture.Trap.Release();
+        }
+        await fixture.Cluster.StartAdditionalSiloAsync();
+        await SnapshotRedundancyCluster.OpenOnly(fixture, [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)]);
+        await SnapshotRedundancyCluster.StepsPast(job, step, 3, $"the job to recover from losing {victim} at {name} of step {step}");
+        var end = await SnapshotRedundancyCluster.Reliably(job.Cancel, "the job to cancel");
+        Assert.True(end.State is JobState.Cancelled or JobState.Running or JobState.Checkpointing, $"job is {end.State}: {end.Error}");
+
+        // The job's recorded history (on the primary), not the live stream, whose queue may have lived on the lost silo.
+        var history = await JobHistory.All(fixture, spec.JobId);
+        string story = $"lost {victim} at {name} of step {step}: {JobHistory.Told(history.Where(e => e.StepsLost > 0 || e.Kind is ClusterEventKind.JobRestored or ClusterEventKind.JobResumed or ClusterEventKind.ReplicasChanged or ClusterEventKind.StagesMoved))}";
+        output.WriteLine(story);
+        Assert.All(history, e => Assert.True(e.StepsLost == 0, $"{e.Kind} lost {e.StepsLost} completed steps. {story}"));
+        // "restored from the durable checkpoint …" and "restarted from the initial weights …" would be a single failure that lost the in-memory copies.
+        Assert.All(history.Where(e => e.Kind == ClusterEventKind.JobRestored),
+            e => Assert.True(e.Message.StartsWith("restored from the in-memory snapshots", StringComparison.Ordinal), $"a single failure fell back to durable state: {e.Message}. {story}"));
+        var losses = await SnapshotRedundancyCluster.Reliably(job.GetLossHistory, "the loss history");
+        Assert.True(losses.Count > step + 1, $"only {losses.Count} steps ran. {story}");
+        Assert.Equal(TinyJob.ReferenceLosses(spec, losses.Count).Select(BitConverter.DoubleToInt64Bits), losses.Select(BitConverter.DoubleToInt64Bits));
+    }
+}
