@@ -108,7 +108,8 @@ public sealed class StageExecutor : IDisposable
     /// <summary>
     /// Backward of a micro-batch. The last stage seeds it with <paramref name="lossScale"/> (1/M to average over the
     /// step's micro-batches); other stages take the gradient of their output. Returns the gradient of the input
-    /// activations, or null on the first stage. Micro-batches must be back-propagated in index order.
+    /// activations, or null on the first stage. Micro-batches may be back-propagated in any order: their gradients
+    /// accumulate in a canonical tree by index.
     /// </summary>
     public WireTensor? Backward(int microBatch, WireTensor? outputGradient, float lossScale)
     {

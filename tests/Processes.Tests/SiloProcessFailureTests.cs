@@ -1,6 +1,8 @@
 using Cluster.Grains.Hosting;
+using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Tests;
+using Xunit.Abstractions;
 
 namespace Cluster.Processes.Tests;
 
@@ -8,7 +10,7 @@ namespace Cluster.Processes.Tests;
 /// Real failures of real silo processes — <c>kill -9</c> and SIGSTOP, not a host stopped in good order — while the tiny
 /// job trains on 4 stages over 3 processes: each time the job finishes with the reference trainer's losses to the bit.
 /// </summary>
-public sealed class SiloProcessFailureTests : ProcessClusterTest
+public sealed class SiloProcessFailureTests(ITestOutputHelper output) : ProcessClusterTest
 {
     [Fact]
     public Task Killing_the_process_of_a_stage_mid_step_keeps_the_trajectory() =>
@@ -38,6 +40,45 @@ public sealed class SiloProcessFailureTests : ProcessClusterTest
     [Fact]
     public Task Freezing_the_process_of_a_stage_is_detected_and_the_job_carries_on_without_it() =>
         LoseAStageSiloMidRun("hang-stage", victim => victim.Suspend(), "hung"); // SIGSTOP: sockets stay open; killed when the test ends
+
+    [Fact]
+    public async Task A_frozen_stage_silo_that_wakes_after_the_job_moved_on_changes_nothing()
+    {
+        // A false death verdict's aftermath: a stage's silo is frozen (SIGSTOP) long enough to be declared dead, and
+        // wakes (SIGCONT) once the job has recovered without it and run on. Whatever its grains still had in flight —
+        // micro-batches, snapshot copies, its nodes' heartbeats — belongs to an epoch the job has left: the job
+        // finishes with the reference trajectory, recomputes no counted step, records no event of the old epoch after
+        // the wake, and no stage goes back to the woken silo.
+        var (job, spec, jobHost) = await SubmitOnSilo1(TinyJob.Spec("wake-stage", stages: 4, steps: 200, checkpointInterval: 5));
+        var running = await WaitForStep(job, 12);
+        var victim = StageSiloToLose(running, jobHost);
+
+        victim.Suspend();
+        var recovered = await WithDiagnostics(spec.JobId, () => Eventually.Value(job.GetStatus,
+            s => (s.Epoch > running.Epoch && s.State == JobState.Running && s.Placement.All(p => p.SiloName != victim.Name)) || IsEnded(s.State),
+            TimeSpan.FromMinutes(2), $"the job to recover without the frozen {victim.Name}"));
+        var movedOn = await WaitForStep(job, recovered.CompletedSteps + 3);
+        Assert.True(movedOn.CompletedSteps < spec.Steps - 20, $"the job is nearly done ({movedOn.CompletedSteps} of {spec.Steps} steps) before {victim.Name} wakes: the test would prove nothing");
+        var wokeAt = DateTimeOffset.UtcNow;
+        victim.Resume();
+
+        await AssertFinishedExactly(job, spec, running);
+        // Orleans' side of the verdict: a silo that learns it was declared dead stops (its supervisor restarts it).
+        await Eventually.True(() => Task.FromResult(victim.HasExited), TimeSpan.FromSeconds(60), $"the woken {victim.Name}, declared dead, to stop");
+        var done = await Retry(job.GetStatus);
+        output.WriteLine($"{victim.Name} frozen at step {running.CompletedSteps} (epoch {running.Epoch}); the job recovered at step {recovered.CompletedSteps} " +
+            $"(epoch {recovered.Epoch}) and woke it at step {movedOn.CompletedSteps}; finished at step {done.CompletedSteps} (epoch {done.Epoch}); " +
+            $"the woken silo has exited");
+        Assert.True(done.Placement.All(p => p.SiloName != victim.Name),
+            $"no stage may go back to the woken silo {victim.Name}: {string.Join(", ", done.Placement.Select(p => p.NodeId))}{Environment.NewLine}{Diagnostics(spec.JobId)}");
+        var history = await History(spec.JobId);
+        foreach (var restored in history.Where(e => e.Kind == ClusterEventKind.JobRestored))
+            Assert.True(restored.StepsLost == 0 && restored.Message.StartsWith("restored from the in-memory snapshots", StringComparison.Ordinal),
+                $"a single frozen silo cost {restored.StepsLost} counted steps: {restored.Message}{Environment.NewLine}{Diagnostics(spec.JobId)}");
+        var stale = history.Where(e => e.At > wokeAt && e.Epoch > 0 && e.Epoch < movedOn.Epoch).ToArray();
+        Assert.True(stale.Length == 0, $"after {victim.Name} woke, the history recorded events of epochs the job had left (it ran epoch {movedOn.Epoch}): " +
+            $"{string.Join(" | ", stale.Select(e => $"{e.Kind} epoch {e.Epoch} step {e.Step}: {e.Message}"))}{Environment.NewLine}{Diagnostics(spec.JobId)}");
+    }
 
     [Fact]
     public async Task Killing_a_process_while_it_writes_a_checkpoint_falls_back_to_the_previous_one()
