@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Jobs;
@@ -12,8 +13,16 @@ namespace Cluster.Grains.Tests;
 /// most one call per stage can be that late. A copy later than the released holder's linger reaches a new activation,
 /// which asks the job before it holds anything.
 /// </summary>
-public sealed class SnapshotHolderReleaseTests(OneSiloClusterFixture fixture) : IClassFixture<OneSiloClusterFixture>
+public sealed class SnapshotHolderReleaseTests(SnapshotHolderReleaseTests.Fixture fixture) : IClassFixture<SnapshotHolderReleaseTests.Fixture>
 {
+    /// <summary>One silo (two nodes) whose job grains can be made not to answer <see cref="ITrainingJobGrain.GetStatus"/>.</summary>
+    public sealed class Fixture() : ClusterFixture(1)
+    {
+        public UnansweredJobStatus JobStatus { get; } = new();
+
+        protected override ISiloBuilder ConfigureSilo(ISiloBuilder silo) => silo.AddIncomingGrainCallFilter(JobStatus);
+    }
+
     internal static IReadOnlyList<UnitImage> Units(byte seed) => [new UnitImage(0, "embed", [seed, 2, 3])];
 
     [Fact]
@@ -71,6 +80,39 @@ public sealed class SnapshotHolderReleaseTests(OneSiloClusterFixture fixture) : 
         // An operator's restore of the ended job runs a newer epoch: its copies are held as usual.
         await holder.Accept(done.Epoch + 1, 3, 0, Units(4), durable: false);
         Assert.Equal(new long[] { 3 }, await holder.GetSnapshotSteps());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_new_holder_whose_job_cannot_answer_holds_the_copy_anyway(bool hangs)
+    {
+        // The check against late copies must never cost a snapshot: a job grain that hangs (its silo frozen) or cannot
+        // be reached makes the new holder wait at most its limit (10 s), and then hold the copy as it did before the check.
+        string jobId = (hangs ? "status-hangs-" : "status-fails-") + Guid.NewGuid().ToString("N")[..8];
+        if (hangs) fixture.JobStatus.Hang(jobId);
+        else fixture.JobStatus.Fail(jobId);
+        var holder = fixture.Client.GetGrain<ICheckpointShardGrain>(SnapshotHolders.Key(jobId, 0, 1));
+
+        var asked = Stopwatch.StartNew();
+        try
+        {
+            await holder.Accept(2, 5, 0, Units(5), durable: false);
+        }
+        finally
+        {
+            asked.Stop();
+            fixture.JobStatus.Release(jobId);
+        }
+        Assert.Equal(new long[] { 5 }, await holder.GetSnapshotSteps());
+        Assert.Equal(1, fixture.JobStatus.Calls(jobId));
+        // Well inside the silo's response timeout (30 s), past which the question would have ended anyway: the limit did.
+        if (hangs) Assert.True(asked.Elapsed < TimeSpan.FromSeconds(25), $"the hung job held the copy up for {asked.Elapsed.TotalSeconds:F1} s");
+
+        // The activation holds a copy now: it is no longer new, so the next copy does not ask again.
+        await holder.Accept(2, 6, 0, Units(6), durable: false);
+        Assert.Equal(new long[] { 5, 6 }, await holder.GetSnapshotSteps());
+        Assert.Equal(1, fixture.JobStatus.Calls(jobId));
     }
 
     [Fact]
