@@ -28,6 +28,40 @@ internal sealed partial class PipelineStageGrain
         public TaskCompletionSource<float[]> Local { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public TaskCompletionSource<float[]> Reduced { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>This rank's backward passes of the step finished so far.</summary>
+        public int BackwardsDone { get; set; }
+
+        /// <summary>This rank's all-reduce of the step, once started.</summary>
+        public Task? Run { get; set; }
+    }
+
+    /// <summary>
+    /// Counts a finished backward pass; after this replica's last one of the step, a data-parallel stage starts its
+    /// all-reduce at once instead of when the job asks for the gradient norms (<see cref="GradientSquares"/>, which then
+    /// joins it). So the reduction overlaps the backward passes still running on the stages before this one, and the
+    /// round trip through the job — as DDP overlaps its buckets' all-reduce with the rest of the backward pass. The
+    /// bits do not change: each chunk is still reduced from every rank's values in the canonical order. A pass of an
+    /// epoch or step this stage has left counts for nothing (its reduction would replace the live one).
+    /// </summary>
+    private void BackwardDone(long epoch, long step, StageExecutor executor, DeviceWorker worker)
+    {
+        if (_replicaIds.Length < 2 || epoch != _epoch || !ReferenceEquals(executor, _executor) || step != executor.CompletedSteps) return;
+        var reduction = Reduction(epoch, step);
+        if (++reduction.BackwardsDone == _microBatches)
+            _ = StartAllReduce(reduction, executor, worker);
+    }
+
+    /// <summary>The step's all-reduce: started by the first of the last backward pass and the job's call, joined by the other.</summary>
+    private Task StartAllReduce(StepReduction reduction, StageExecutor executor, DeviceWorker worker)
+    {
+        if (reduction.Run is null)
+        {
+            reduction.Run = AllReduce(reduction.Epoch, reduction.Step, executor, worker);
+            // A step abandoned before the job asked (a failure elsewhere, a new epoch) leaves its failure unobserved: observe it.
+            _ = reduction.Run.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+        return reduction.Run;
     }
 
     /// <summary>Reduce-scatter then all-gather over the same stage of every replica; leaves the reduced gradients in the executor.</summary>

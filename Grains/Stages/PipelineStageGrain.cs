@@ -147,6 +147,7 @@ internal sealed partial class PipelineStageGrain(
                 return (Loss: loss, Gradient: executor.Backward(microBatch, null, _lossScale));
             });
             _stepComputeMs += done.Ran.TotalMilliseconds;
+            BackwardDone(epoch, step, executor, worker);
             return new MicroBatchResult(done.Value.Loss, done.Value.Gradient?.ToPayload(), done.Ran.TotalMilliseconds, done.Queued.TotalMilliseconds);
         }
 
@@ -156,6 +157,7 @@ internal sealed partial class PipelineStageGrain(
         var backward = await Compute(worker, step, microBatch, Telemetry.TrainingActivities.BackwardName, () => executor.Backward(microBatch, downstream.InputGradient?.ToWire(), _lossScale));
         double compute = forward.Ran.TotalMilliseconds + backward.Ran.TotalMilliseconds;
         _stepComputeMs += compute;
+        BackwardDone(epoch, step, executor, worker);
         return new MicroBatchResult(downstream.Loss, backward.Value?.ToPayload(),
             downstream.ComputeMs + compute, downstream.QueueMs + forward.Queued.TotalMilliseconds + backward.Queued.TotalMilliseconds);
     }
@@ -187,7 +189,7 @@ internal sealed partial class PipelineStageGrain(
     {
         var (executor, worker) = Fenced(epoch, step);
         if (_replicaIds.Length > 1)
-            await AllReduce(epoch, step, executor, worker);
+            await StartAllReduce(Reduction(epoch, step), executor, worker); // started already, as a rule: see BackwardDone
         var result = await OnDevice(worker, executor.GradientSquares);
         _stepComputeMs += result.Ran.TotalMilliseconds;
         return result.Value;

@@ -3,7 +3,7 @@ namespace Cluster.Grains.Tests;
 /// <summary>
 /// A fault hook that stops a job at a chosen moment of a step: once armed with a <see cref="CallMoment"/>, every
 /// incoming grain call it matches is held back before it runs until <see cref="Release"/>, and then fails (an
-/// <see cref="IOException"/>: it never ran). The test loses a silo while the call is held — its callee's, or another's.
+/// <see cref="IOException"/>: it never ran) — or, after <see cref="LetRun"/>, runs late. The test loses a silo while the call is held — its callee's, or another's.
 /// One instance per fixture, registered on its silos as an incoming filter; the held call's target is reported through
 /// <see cref="Reached"/>, so the test can find the silo that runs it.
 /// </summary>
@@ -23,6 +23,10 @@ public sealed class CallMomentTrap : IIncomingGrainCallFilter
         public TaskCompletionSource<GrainId> Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public TaskCompletionSource Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public System.Collections.Concurrent.ConcurrentQueue<string> Completed { get; } = new();
+
+        public bool Fail { get; set; } = true; // written before Released completes, read after
     }
 
     /// <summary>Holds back every call of <paramref name="moment"/> of <paramref name="jobId"/>'s step <paramref name="step"/> until <see cref="Release"/>.</summary>
@@ -39,7 +43,12 @@ public sealed class CallMomentTrap : IIncomingGrainCallFilter
     public Task<GrainId> Reached => (_armed ?? throw new InvalidOperationException("The trap is not armed.")).Reached.Task;
 
     /// <summary>Disarms, and fails every call held back.</summary>
-    public void Release()
+    public void Release() => Disarm(fail: true);
+
+    /// <summary>Disarms, and lets every call held back run after all.</summary>
+    public void LetRun() => Disarm(fail: false);
+
+    private void Disarm(bool fail)
     {
         Armed? armed;
         lock (_gate)
@@ -47,8 +56,16 @@ public sealed class CallMomentTrap : IIncomingGrainCallFilter
             armed = _armed;
             _armed = null;
         }
-        armed?.Released.TrySetResult();
+        if (armed is null) return;
+        armed.Fail = fail;
+        armed.Released.TrySetResult();
     }
+
+    /// <summary>
+    /// The calls of the armed job's step that completed while the trap was armed, as "key.Method", e.g.
+    /// "job/r1/s1.GradientSquares": what went on while the armed call was held.
+    /// </summary>
+    public IReadOnlyCollection<string> Completed => (_armed ?? throw new InvalidOperationException("The trap is not armed.")).Completed;
 
     public async Task Invoke(IIncomingGrainCallContext context)
     {
@@ -58,8 +75,16 @@ public sealed class CallMomentTrap : IIncomingGrainCallFilter
         {
             armed.Reached.TrySetResult(context.TargetId);
             await armed.Released.Task;
+            if (!armed.Fail)
+            {
+                await context.Invoke();
+                return;
+            }
             throw new IOException($"injected: {armed.Moment.Name} of step {armed.Step} was held back and its silo lost ({context.TargetId}.{context.InterfaceMethod.Name})");
         }
         await context.Invoke();
+        if (armed is not null && context.Request.GetArgumentCount() >= 2 && context.Request.GetArgument(1) is long step && step == armed.Step
+            && context.TargetId.Key.ToString() is { } key && key.StartsWith(armed.JobId + "/", StringComparison.Ordinal))
+            armed.Completed.Enqueue($"{key}.{context.InterfaceMethod.Name}");
     }
 }

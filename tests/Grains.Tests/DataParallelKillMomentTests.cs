@@ -1,6 +1,7 @@
 using Xunit.Abstractions;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Stages;
 
 namespace Cluster.Grains.Tests;
 
@@ -33,6 +34,37 @@ public sealed class DataParallelKillMomentTests(DataParallelKillMomentTests.Fixt
     ];
 
     public static TheoryData<string> MomentNames() => [.. Moments.Select(m => m.Name)];
+
+    [Fact]
+    public async Task A_stage_starts_its_all_reduce_after_its_last_backward_pass_without_waiting_for_the_job()
+    {
+        // The job's call for rank 0's stage s1's gradient norms is held back. Rank 1's stage s1 needs rank 0's chunk of
+        // the gradients for its own all-reduce, so its norms can come back only if rank 0's s1 reduced without being asked.
+        var spec = TinyJob.Spec("dp-eager-reduce", stages: 2, steps: 5000, checkpointInterval: 5000) with { MinReplicas = 2, MaxReplicas = 2, SnapshotInterval = 1 };
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await SnapshotRedundancyCluster.OpenOnly(fixture, [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)]);
+        await job.Submit(spec);
+        var running = await Eventually.Value(job.GetStatus, s => (s.Replicas == 2 && s.State == JobState.Running && s.CompletedSteps >= 2) || JobRuns.IsFinished(s),
+            JobRuns.Deadline, "2 replicas to run 2 steps");
+        long step = running.CompletedSteps + 1;
+        fixture.Trap.Arm(new CallMoment("the job asking rank 0's s1 for its gradient norms", "GradientSquares", Replica: 0, Stage: 1), spec.JobId, step);
+        try
+        {
+            await fixture.Trap.Reached.WaitAsync(TimeSpan.FromMinutes(2));
+            string peer = $"{StageKeys.Stage(spec.JobId, 1, 1)}.{nameof(IPipelineStageGrain.GradientSquares)}";
+            await Eventually.True(() => Task.FromResult(fixture.Trap.Completed.Contains(peer)), TimeSpan.FromSeconds(60),
+                $"rank 1's s1 to finish its all-reduce of step {step} while rank 0's s1 was not asked (done: {string.Join(", ", fixture.Trap.Completed)})");
+        }
+        finally
+        {
+            fixture.Trap.LetRun();
+        }
+        await SnapshotRedundancyCluster.StepsPast(job, step, 2, "the job to run on");
+        await SnapshotRedundancyCluster.Reliably(job.Cancel, "the job to cancel");
+        var history = await JobHistory.All(fixture, spec.JobId);
+        Assert.DoesNotContain(history, e => e.Kind is ClusterEventKind.JobRecovering or ClusterEventKind.JobRestored);
+        await JobRuns.AssertReferencePrefix(job, spec);
+    }
 
     [Theory]
     [MemberData(nameof(MomentNames))]
