@@ -5,15 +5,29 @@ using Cluster.Grains.Interfaces.Stages;
 namespace Cluster.Grains.Tests;
 
 /// <summary>
-/// A moment of a data-parallel step, named by the call that starts it: <paramref name="Method"/> of
+/// A moment of a training step, named by the call that starts it: <paramref name="Method"/> of
 /// <see cref="IPipelineStageGrain"/> arriving at replica <paramref name="Replica"/>'s stage <paramref name="Stage"/>
 /// (its step argument equal to the step), or — when <paramref name="Holder"/> — a copy of stage
 /// <paramref name="Stage"/>'s snapshot of the state after that step arriving at one of its holders
 /// (<see cref="ICheckpointShardGrain.Accept"/>, whose step argument is the steps completed: one more). <paramref name="LoseStageHost"/> says which silo the test loses while
 /// the call is held: replica <paramref name="Replica"/>'s stage's, or (false) the silo that runs the held call.
+/// <paramref name="Checkpoint"/> puts the moment at a durable checkpoint (<see cref="StepFrom"/>).
 /// </summary>
-public sealed record CallMoment(string Name, string Method, int Replica, int Stage, bool Holder = false, bool LoseStageHost = false)
+public sealed record CallMoment(string Name, string Method, int Replica, int Stage, bool Holder = false, bool LoseStageHost = false, bool Checkpoint = false)
 {
+    /// <summary>
+    /// The first step from <paramref name="from"/> on at which to hold the call: any, or with <see cref="Checkpoint"/>,
+    /// for a holder's copy the step whose state is checkpointed (the copy is a checkpoint's shard), for a stage's call
+    /// the step right after a checkpoint (its commit then runs alongside).
+    /// </summary>
+    public long StepFrom(long from, int checkpointInterval)
+    {
+        if (!Checkpoint) return from;
+        long step = from;
+        while ((Holder ? step + 1 : step) % checkpointInterval != 0) step++;
+        return step;
+    }
+
     public bool Matches(IIncomingGrainCallContext context, string jobId, long step)
     {
         var (grain, method) = Holder ? (typeof(ICheckpointShardGrain), nameof(ICheckpointShardGrain.Accept)) : (typeof(IPipelineStageGrain), Method);

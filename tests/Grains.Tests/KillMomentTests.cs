@@ -6,13 +6,14 @@ using Cluster.Grains.Interfaces.Stages;
 namespace Cluster.Grains.Tests;
 
 /// <summary>
-/// "A single failure costs no completed step" for a data-parallel job, at chosen moments of its step. A job of 2
-/// replicas × 2 stages runs on 3 silos (the primary keeps the job, the scheduler and the job's history); at each
-/// moment below a call of step N is held back and a silo is lost — rank 0's (the only rank that snapshots), rank 1's,
-/// or the holder's of rank 0's copy — and replaced. The job must recover without recomputing a counted step, from
-/// memory, and its losses must stay the reference trainer's bit for bit.
+/// "A single failure costs no completed step", at chosen moments of a step. A job runs on 3 silos (the primary keeps
+/// the job, the scheduler and the job's history): a pipeline of 3 stages, or 2 data-parallel replicas × 2 stages. At
+/// each moment below a call of step N is held back and a silo is lost — a stage's, rank 0's (the only rank that
+/// snapshots), rank 1's, or the holder's of a snapshot copy or a checkpoint shard — and replaced by a fresh silo. The
+/// job must recover without recomputing a counted step, from memory, and its losses must stay the reference
+/// trainer's bit for bit.
 /// </summary>
-public sealed class DataParallelKillMomentTests(DataParallelKillMomentTests.Fixture fixture, ITestOutputHelper output) : IClassFixture<DataParallelKillMomentTests.Fixture>
+public sealed class KillMomentTests(KillMomentTests.Fixture fixture, ITestOutputHelper output) : IClassFixture<KillMomentTests.Fixture>
 {
     /// <summary>A cluster of its own (each case loses a silo and starts another) whose silos hold back the calls a case arms.</summary>
     public sealed class Fixture() : ClusterFixture(4)
@@ -22,7 +23,23 @@ public sealed class DataParallelKillMomentTests(DataParallelKillMomentTests.Fixt
         protected override ISiloBuilder ConfigureSilo(ISiloBuilder silo) => silo.AddIncomingGrainCallFilter(Trap);
     }
 
-    private static readonly CallMoment[] Moments =
+    /// <summary>The durable checkpoint interval of the cases whose moment is at a checkpoint.</summary>
+    private const int CheckpointInterval = 5;
+
+    private static readonly CallMoment[] PipelineMoments =
+    [
+        new("s1's forward", "RunMicroBatch", Replica: 0, Stage: 1),
+        new("the last stage's forward and backward", "RunMicroBatch", Replica: 0, Stage: 2),
+        new("s0's gradient norms", "GradientSquares", Replica: 0, Stage: 0),
+        new("s1's update", "ApplyUpdate", Replica: 0, Stage: 1),
+        new("s2's snapshot on its way, its silo lost", "Accept", Replica: 0, Stage: 2, Holder: true, LoseStageHost: true),
+        new("s0's snapshot on its way, the holder's silo lost", "Accept", Replica: 0, Stage: 0, Holder: true),
+        new("s1's checkpoint shard on its way, its silo lost", "Accept", Replica: 0, Stage: 1, Holder: true, LoseStageHost: true, Checkpoint: true),
+        new("s2's checkpoint shard on its way, the holder's silo lost", "Accept", Replica: 0, Stage: 2, Holder: true, Checkpoint: true),
+        new("s0's forward right after a checkpoint", "RunMicroBatch", Replica: 0, Stage: 0, Checkpoint: true),
+    ];
+
+    private static readonly CallMoment[] DataParallelMoments =
     [
         new("rank 0's forward", "RunMicroBatch", Replica: 0, Stage: 0),
         new("rank 0's all-reduce", "GetGradientChunk", Replica: 0, Stage: 1),
@@ -33,7 +50,9 @@ public sealed class DataParallelKillMomentTests(DataParallelKillMomentTests.Fixt
         new("rank 1's update", "ApplyUpdate", Replica: 1, Stage: 1),
     ];
 
-    public static TheoryData<string> MomentNames() => [.. Moments.Select(m => m.Name)];
+    public static TheoryData<string> PipelineMomentNames() => [.. PipelineMoments.Select(m => m.Name)];
+
+    public static TheoryData<string> DataParallelMomentNames() => [.. DataParallelMoments.Select(m => m.Name)];
 
     [Fact]
     public async Task A_stage_starts_its_all_reduce_after_its_last_backward_pass_without_waiting_for_the_job()
@@ -67,22 +86,55 @@ public sealed class DataParallelKillMomentTests(DataParallelKillMomentTests.Fixt
     }
 
     [Theory]
-    [MemberData(nameof(MomentNames))]
-    public async Task Losing_a_silo_at_this_moment_of_a_data_parallel_step_costs_no_completed_step(string name)
+    [MemberData(nameof(PipelineMomentNames))]
+    public Task Losing_a_silo_at_this_moment_of_a_pipeline_step_costs_no_completed_step(string name)
     {
-        var moment = Moments.Single(m => m.Name == name);
-        var spec = TinyJob.Spec($"dp-moment-{Array.IndexOf(Moments, moment)}", stages: 2, steps: 5000, checkpointInterval: 5000)
+        var moment = PipelineMoments.Single(m => m.Name == name);
+        var spec = TinyJob.Spec($"pipe-moment-{Array.IndexOf(PipelineMoments, moment)}", stages: 3, steps: 5000, checkpointInterval: moment.Checkpoint ? CheckpointInterval : 5000)
+            with { SnapshotInterval = 1 };
+        return LoseASiloAt(moment, spec, replicas: 1);
+    }
+
+    [Theory]
+    [MemberData(nameof(DataParallelMomentNames))]
+    public Task Losing_a_silo_at_this_moment_of_a_data_parallel_step_costs_no_completed_step(string name)
+    {
+        var moment = DataParallelMoments.Single(m => m.Name == name);
+        var spec = TinyJob.Spec($"dp-moment-{Array.IndexOf(DataParallelMoments, moment)}", stages: 2, steps: 5000, checkpointInterval: 5000)
             with { MinReplicas = 1, MaxReplicas = 2, SnapshotInterval = 1 };
+        return LoseASiloAt(moment, spec, replicas: 2);
+    }
+
+    /// <summary>
+    /// Moves the stage's snapshot holder off the primary, which the test never loses, onto a silo that runs none of the
+    /// stage's replicas (the holder's placement director places it anywhere away from its stage, the primary included).
+    /// </summary>
+    private async Task KeepHolderOffPrimary(string jobId, int stage, JobStatus running)
+    {
+        var holder = SnapshotRedundancyCluster.Holder(fixture, jobId, stage);
+        if (fixture.HostOf(holder) != fixture.Cluster.Silos[0].Name) return;
+        var stageSilos = running.Placement.Where(p => p.Stage == stage).Select(p => p.SiloName).ToHashSet();
+        var target = fixture.Cluster.Silos.Skip(1).First(s => !stageSilos.Contains(s.Name));
+        await fixture.MoveGrainAsync(holder, target, () => Task.CompletedTask); // no touch: clients may not call a holder
+        output.WriteLine($"holder of s{stage} moved from {fixture.Cluster.Silos[0].Name} to {target.Name}");
+    }
+
+    private async Task LoseASiloAt(CallMoment moment, JobSpec spec, int replicas)
+    {
+        string name = moment.Name;
         var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
         string primary = fixture.Cluster.Silos[0].Name;
         await SnapshotRedundancyCluster.KeepCoordinatorsOnPrimary(fixture, job);
         await SnapshotRedundancyCluster.OpenOnly(fixture, [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)]); // every stage host can be lost
         await job.Submit(spec);
-        var running = await Eventually.Value(job.GetStatus, s => (s.Replicas == 2 && s.State == JobState.Running && s.CompletedSteps >= 3) || JobRuns.IsFinished(s),
-            JobRuns.Deadline, "2 replicas to run 3 steps");
-        Assert.True(running.Replicas == 2 && !JobRuns.IsFinished(running), $"job is {running.State} with {running.Replicas} replicas: {running.Error}");
+        var running = await Eventually.Value(job.GetStatus, s => (s.Replicas == replicas && s.State == JobState.Running && s.CompletedSteps >= 3) || JobRuns.IsFinished(s),
+            JobRuns.Deadline, $"{replicas} replica(s) to run 3 steps");
+        Assert.True(running.Replicas == replicas && !JobRuns.IsFinished(running), $"job is {running.State} with {running.Replicas} replicas: {running.Error}");
 
-        long step = running.CompletedSteps + 2;
+        if (moment.Holder && !moment.LoseStageHost)
+            await KeepHolderOffPrimary(spec.JobId, moment.Stage, running);
+
+        long step = moment.StepFrom(running.CompletedSteps + 2, CheckpointInterval);
         fixture.Trap.Arm(moment, spec.JobId, step);
         string victim;
         try
