@@ -9,8 +9,9 @@ namespace Cluster.Grains.Tests;
 /// <see cref="IPipelineStageGrain"/> arriving at replica <paramref name="Replica"/>'s stage <paramref name="Stage"/>
 /// (its step argument equal to the step), or — when <paramref name="Holder"/> — a copy of stage
 /// <paramref name="Stage"/>'s snapshot of the state after that step arriving at one of its holders
-/// (<see cref="ICheckpointShardGrain.Accept"/>, whose step argument is the steps completed: one more). <paramref name="LoseStageHost"/> says which silo the test loses while
-/// the call is held: replica <paramref name="Replica"/>'s stage's, or (false) the silo that runs the held call.
+/// (<see cref="ICheckpointShardGrain.Accept"/>, whose step argument is the steps completed: one more).
+/// <paramref name="LoseStageHost"/> says which silo the test loses while the call is held: replica
+/// <paramref name="Replica"/>'s stage's, or (false) the silo that runs the held call.
 /// <paramref name="Checkpoint"/> puts the moment at a durable checkpoint (<see cref="StepFrom"/>).
 /// </summary>
 public sealed record CallMoment(string Name, string Method, int Replica, int Stage, bool Holder = false, bool LoseStageHost = false, bool Checkpoint = false)

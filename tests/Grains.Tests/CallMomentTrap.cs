@@ -3,14 +3,14 @@ namespace Cluster.Grains.Tests;
 /// <summary>
 /// A fault hook that stops a job at a chosen moment of a step: once armed with a <see cref="CallMoment"/>, every
 /// incoming grain call it matches is held back before it runs until <see cref="Release"/>, and then fails (an
-/// <see cref="IOException"/>: it never ran) — or, after <see cref="LetRun"/>, runs late. The test loses a silo while the call is held — its callee's, or another's.
-/// One instance per fixture, registered on its silos as an incoming filter; the held call's target is reported through
-/// <see cref="Reached"/>, so the test can find the silo that runs it.
+/// <see cref="IOException"/>: it never ran) — or, after <see cref="LetRun"/>, runs late. The test loses a silo while
+/// the call is held — its callee's, or another's. One instance per fixture, registered on its silos as an incoming
+/// filter; the held call's target is reported through <see cref="Reached"/>, so the test can find the silo that runs it.
 /// </summary>
 public sealed class CallMomentTrap : IIncomingGrainCallFilter
 {
     private readonly object _gate = new();
-    private Armed? _armed;
+    private volatile Armed? _armed; // read by every call on every silo's threads
 
     private sealed class Armed(CallMoment moment, string jobId, long step)
     {
