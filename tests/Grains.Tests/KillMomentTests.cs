@@ -1,6 +1,7 @@
 using Xunit.Abstractions;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Interfaces.Stages;
 
 namespace Cluster.Grains.Tests;
@@ -9,9 +10,9 @@ namespace Cluster.Grains.Tests;
 /// "A single failure costs no completed step", at chosen moments of a step. A job runs on 3 silos (the primary keeps
 /// the job, the scheduler and the job's history): a pipeline of 3 stages, or 2 data-parallel replicas × 2 stages. At
 /// each moment below a call of step N is held back and a silo is lost — a stage's, rank 0's (the only rank that
-/// snapshots), rank 1's, or the holder's of a snapshot copy or a checkpoint shard — and replaced by a fresh silo. The
-/// job must recover without recomputing a counted step, from memory, and its losses must stay the reference
-/// trainer's bit for bit.
+/// snapshots), rank 1's, or the holder's of a snapshot copy or a checkpoint shard — and replaced by a fresh silo;
+/// each pipeline moment also after an operator's drain first moved the stage. The job must recover without
+/// recomputing a counted step, from memory, and its losses must stay the reference trainer's bit for bit.
 /// </summary>
 public sealed class KillMomentTests(KillMomentTests.Fixture fixture, ITestOutputHelper output) : IClassFixture<KillMomentTests.Fixture>
 {
@@ -50,7 +51,17 @@ public sealed class KillMomentTests(KillMomentTests.Fixture fixture, ITestOutput
         new("rank 1's update", "ApplyUpdate", Replica: 1, Stage: 1),
     ];
 
-    public static TheoryData<string> PipelineMomentNames() => [.. PipelineMoments.Select(m => m.Name)];
+    /// <summary>Every pipeline moment twice: on the job's first placement, and after an operator's drain moved the moment's stage.</summary>
+    public static TheoryData<string, bool> PipelineMomentCases()
+    {
+        var cases = new TheoryData<string, bool>();
+        foreach (var moment in PipelineMoments)
+        {
+            cases.Add(moment.Name, false);
+            cases.Add(moment.Name, true);
+        }
+        return cases;
+    }
 
     public static TheoryData<string> DataParallelMomentNames() => [.. DataParallelMoments.Select(m => m.Name)];
 
@@ -86,13 +97,13 @@ public sealed class KillMomentTests(KillMomentTests.Fixture fixture, ITestOutput
     }
 
     [Theory]
-    [MemberData(nameof(PipelineMomentNames))]
-    public Task Losing_a_silo_at_this_moment_of_a_pipeline_step_costs_no_completed_step(string name)
+    [MemberData(nameof(PipelineMomentCases))]
+    public Task Losing_a_silo_at_this_moment_of_a_pipeline_step_costs_no_completed_step(string name, bool afterAMove)
     {
         var moment = PipelineMoments.Single(m => m.Name == name);
-        var spec = TinyJob.Spec($"pipe-moment-{Array.IndexOf(PipelineMoments, moment)}", stages: 3, steps: 5000, checkpointInterval: moment.Checkpoint ? CheckpointInterval : 5000)
-            with { SnapshotInterval = 1 };
-        return LoseASiloAt(moment, spec, replicas: 1);
+        var spec = TinyJob.Spec($"pipe-moment-{Array.IndexOf(PipelineMoments, moment)}{(afterAMove ? "-moved" : "")}", stages: 3, steps: 5000,
+            checkpointInterval: moment.Checkpoint ? CheckpointInterval : 5000) with { SnapshotInterval = 1 };
+        return LoseASiloAt(moment, spec, replicas: 1, moveFirst: afterAMove);
     }
 
     [Theory]
@@ -119,7 +130,36 @@ public sealed class KillMomentTests(KillMomentTests.Fixture fixture, ITestOutput
         output.WriteLine($"holder of s{stage} moved from {fixture.Cluster.Silos[0].Name} to {target.Name}");
     }
 
-    private async Task LoseASiloAt(CallMoment moment, JobSpec spec, int replicas)
+    /// <summary>
+    /// Drains the node of replica 0's <paramref name="stage"/>, its silo's other nodes cordoned (an operator's move: the
+    /// stage goes to a spare node on another silo from its live state, its snapshot holders re-checked against its new
+    /// silo), waits until it runs 2 steps there, and uncordons the nodes.
+    /// </summary>
+    private async Task<JobStatus> MoveStage(ITrainingJobGrain job, JobStatus running, int stage)
+    {
+        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        var placed = running.Placement.Single(p => p.Replica == 0 && p.Stage == stage);
+        string from = placed.NodeId;
+        // The silo's other nodes are cordoned first, so the stage changes silos (and its holders' rule is tried anew).
+        string[] siblings = [.. (await scheduler.GetNodes()).Select(n => n.Capabilities.NodeId)
+            .Where(n => n != from && n.StartsWith(placed.SiloName + "/", StringComparison.Ordinal))];
+        foreach (string sibling in siblings) await scheduler.Cordon(sibling);
+        await scheduler.Drain(from);
+        try
+        {
+            var moved = await Eventually.Value(job.GetStatus, s => (s.State == JobState.Running && s.Placement.Single(p => p.Replica == 0 && p.Stage == stage).NodeId != from) || JobRuns.IsFinished(s),
+                JobRuns.Deadline, $"stage s{stage} to move off the drained node {from}");
+            Assert.False(JobRuns.IsFinished(moved), $"job is {moved.State}: {moved.Error}");
+            output.WriteLine($"s{stage} moved from {from} to {moved.Placement.Single(p => p.Replica == 0 && p.Stage == stage).NodeId} at step {moved.CompletedSteps}");
+            return await SnapshotRedundancyCluster.StepsPast(job, moved.CompletedSteps, 2, $"2 steps after s{stage} moved");
+        }
+        finally
+        {
+            foreach (string node in siblings.Append(from)) await scheduler.Uncordon(node);
+        }
+    }
+
+    private async Task LoseASiloAt(CallMoment moment, JobSpec spec, int replicas, bool moveFirst = false)
     {
         string name = moment.Name;
         var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
@@ -131,6 +171,8 @@ public sealed class KillMomentTests(KillMomentTests.Fixture fixture, ITestOutput
             JobRuns.Deadline, $"{replicas} replica(s) to run 3 steps");
         Assert.True(running.Replicas == replicas && !JobRuns.IsFinished(running), $"job is {running.State} with {running.Replicas} replicas: {running.Error}");
 
+        if (moveFirst)
+            running = await MoveStage(job, running, moment.Stage);
         if (moment.Holder && !moment.LoseStageHost)
             await KeepHolderOffPrimary(spec.JobId, moment.Stage, running);
 
