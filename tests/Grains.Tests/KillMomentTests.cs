@@ -14,16 +14,8 @@ namespace Cluster.Grains.Tests;
 /// each pipeline moment also after an operator's drain first moved the stage. The job must recover without
 /// recomputing a counted step, from memory, and its losses must stay the reference trainer's bit for bit.
 /// </summary>
-public sealed class KillMomentTests(KillMomentTests.Fixture fixture, ITestOutputHelper output) : IClassFixture<KillMomentTests.Fixture>
+public sealed class KillMomentTests(CallMomentClusterFixture fixture, ITestOutputHelper output) : IClassFixture<CallMomentClusterFixture>
 {
-    /// <summary>A cluster of its own (each case loses a silo and starts another) whose silos hold back the calls a case arms.</summary>
-    public sealed class Fixture() : ClusterFixture(4)
-    {
-        public CallMomentTrap Trap { get; } = new();
-
-        protected override ISiloBuilder ConfigureSilo(ISiloBuilder silo) => silo.AddIncomingGrainCallFilter(Trap);
-    }
-
     /// <summary>The durable checkpoint interval of the cases whose moment is at a checkpoint.</summary>
     private const int CheckpointInterval = 5;
 
