@@ -7,9 +7,11 @@ namespace Cluster.Grains.Tests;
 /// <summary>
 /// A moment of a training step, named by the call that starts it: <paramref name="Method"/> of
 /// <see cref="IPipelineStageGrain"/> arriving at replica <paramref name="Replica"/>'s stage <paramref name="Stage"/>
-/// (its step argument equal to the step), or — when <paramref name="Holder"/> — a copy of stage
-/// <paramref name="Stage"/>'s snapshot of the state after that step arriving at one of its holders
-/// (<see cref="ICheckpointShardGrain.Accept"/>, whose step argument is the steps completed: one more).
+/// (its step argument equal to the step), or — when <paramref name="Holder"/> — a call of <paramref name="Method"/> of
+/// <see cref="ICheckpointShardGrain"/> at one of stage <paramref name="Stage"/>'s snapshot holders: a copy of the
+/// state after that step arriving (<see cref="ICheckpointShardGrain.Accept"/>, whose step argument is the steps
+/// completed: one more), or a restoring stage reading the copy it holds (<see cref="ICheckpointShardGrain.GetSnapshot"/>,
+/// of whichever step the recovery restores: the step is not matched).
 /// <paramref name="LoseStageHost"/> says which silo the test loses while the call is held: replica
 /// <paramref name="Replica"/>'s stage's, or (false) the silo that runs the held call.
 /// <paramref name="Checkpoint"/> puts the moment at a durable checkpoint (<see cref="StepFrom"/>).
@@ -31,10 +33,12 @@ public sealed record CallMoment(string Name, string Method, int Replica, int Sta
 
     public bool Matches(IIncomingGrainCallContext context, string jobId, long step)
     {
-        var (grain, method) = Holder ? (typeof(ICheckpointShardGrain), nameof(ICheckpointShardGrain.Accept)) : (typeof(IPipelineStageGrain), Method);
-        if (context.InterfaceMethod.DeclaringType != grain || context.InterfaceMethod.Name != method) return false;
-        if (context.Request.GetArgumentCount() < 2 || context.Request.GetArgument(1) is not long argument) return false; // (epoch, step, …)
+        var grain = Holder ? typeof(ICheckpointShardGrain) : typeof(IPipelineStageGrain);
+        if (context.InterfaceMethod.DeclaringType != grain || context.InterfaceMethod.Name != Method) return false;
         string key = context.TargetId.Key.ToString()!;
+        if (Holder && Method == nameof(ICheckpointShardGrain.GetSnapshot))
+            return SnapshotHolders.Parse(key) is var (readJob, readStage, _) && readJob == jobId && readStage == Stage;
+        if (context.Request.GetArgumentCount() < 2 || context.Request.GetArgument(1) is not long argument) return false; // (epoch, step, …)
         return Holder
             ? SnapshotHolders.Parse(key) is var (job, stage, _) && job == jobId && stage == Stage && argument == step + 1
             : key == StageKeys.Stage(jobId, Replica, Stage) && argument == step;

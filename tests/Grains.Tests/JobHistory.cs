@@ -59,5 +59,5 @@ internal static class JobHistory
     }
 
     /// <summary>One line per event, to say what a history held when an assertion on it fails.</summary>
-    public static string Told(IEnumerable<ClusterEvent> events) => string.Join(" | ", events.Select(e => $"{e.Kind} step {e.Step} epoch {e.Epoch}: {e.Message}"));
+    public static string Told(IEnumerable<ClusterEvent> events) => string.Join(" | ", events.Select(e => $"{e.Kind} step {e.Step} epoch {e.Epoch} lost {e.StepsLost}: {e.Message}"));
 }

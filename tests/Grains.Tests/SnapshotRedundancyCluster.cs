@@ -52,6 +52,26 @@ internal static class SnapshotRedundancyCluster
     public static ICheckpointShardGrain Holder(ClusterFixture fixture, string jobId, int stage) =>
         fixture.Client.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, stage));
 
+    /// <summary>
+    /// Moves stage <paramref name="stage"/>'s snapshot holder off the primary, which the tests never lose, onto a silo
+    /// that runs none of the stage's replicas (the holder's placement director places it anywhere away from its stage,
+    /// the primary included), so the holder's silo can be lost. Says what it did.
+    /// </summary>
+    public static async Task<string> KeepHolderOffPrimary(ClusterFixture fixture, string jobId, int stage, JobStatus running)
+    {
+        var holder = Holder(fixture, jobId, stage);
+        string primary = fixture.Cluster.Silos[0].Name;
+        if (fixture.HostOf(holder) != primary) return $"holder of s{stage} on {fixture.HostOf(holder)}";
+        var stageSilos = running.Placement.Where(p => p.Stage == stage).Select(p => p.SiloName).ToHashSet();
+        var target = fixture.Cluster.Silos.Skip(1).First(s => !stageSilos.Contains(s.Name));
+        await MoveHolder(fixture, jobId, stage, target);
+        return $"holder of s{stage} moved from {primary} to {target.Name}";
+    }
+
+    /// <summary>Moves stage <paramref name="stage"/>'s snapshot holder onto <paramref name="target"/>.</summary>
+    public static Task MoveHolder(ClusterFixture fixture, string jobId, int stage, InProcessSiloHandle target) =>
+        fixture.MoveGrainAsync(Holder(fixture, jobId, stage), target, () => Task.CompletedTask); // no touch: clients may not call a holder
+
     public static InProcessSiloHandle Silo(ClusterFixture fixture, string name) => fixture.Cluster.Silos.Single(s => s.Name == name);
 
     /// <summary>Waits until the job runs again, <paramref name="steps"/> steps past <paramref name="from"/>.</summary>

@@ -60,12 +60,7 @@ public sealed class SnapshotRedundancyKillTests(SnapshotRedundancyKillTests.Fixt
         string story = $"kills: {string.Join(", ", kills)}; restores: {string.Join(" | ", restored.Select(e => $"step {e.Step} lost {e.StepsLost}: {e.Message}"))}";
         output.WriteLine(story);
         Assert.NotEmpty(restored);
-        foreach (var e in restored)
-        {
-            // "restored from the durable checkpoint …" and "restarted from the initial weights …" also name the in-memory snapshots they found.
-            Assert.True(e.Message.StartsWith("restored from the in-memory snapshots", StringComparison.Ordinal), $"a single failure fell back to durable state: {e.Message}. {story}");
-            Assert.True(e.StepsLost == 0, $"a single failure cost {e.StepsLost} completed steps (a step counts only once its snapshots are held). {story}");
-        }
+        RecoveryAssert.CostNoCompletedStep(restored, story);
         var losses = await SnapshotRedundancyCluster.Reliably(job.GetLossHistory, "the loss history");
         Assert.True(losses.Count >= 30, $"only {losses.Count} steps ran. {story}");
         Assert.Equal(TinyJob.ReferenceLosses(spec, losses.Count).Select(BitConverter.DoubleToInt64Bits), losses.Select(BitConverter.DoubleToInt64Bits));

@@ -112,14 +112,7 @@ public sealed class TenKillProcessTests(ITestOutputHelper output) : ProcessClust
         string told = $"seed {seed}; {string.Join("; ", story)}; every restore: {string.Join(" | ", restores.Select(e => $"epoch {e.Epoch} step {e.Step} lost {e.StepsLost}: {e.Message}"))}";
         output.WriteLine($"restores: {restores.Length}, steps recomputed per restore: {string.Join(", ", restores.Select(e => e.StepsLost))}");
         Assert.NotEmpty(restores);
-        foreach (var e in restores)
-        {
-            // "restored from the durable checkpoint …" and "restarted from the initial weights …" also name the in-memory snapshots they found.
-            Assert.True(e.Message.StartsWith("restored from the in-memory snapshots", StringComparison.Ordinal), $"a single failure fell back to durable state: {e.Message}. {told}");
-            // The commit point (TrainingJobGrain.Run): a step counts only once every stage's snapshot of it is held
-            // away from the stage, so a single failure recomputes no completed step, wherever in the step it lands.
-            Assert.True(e.StepsLost == 0, $"a single failure recomputed {e.StepsLost} completed steps. {told}");
-        }
+        RecoveryAssert.CostNoCompletedStep(restores, told);
 
         var losses = await Retry(job.GetLossHistory);
         Assert.True(losses.Count >= 3 * Kills, $"only {losses.Count} steps ran. {told}");

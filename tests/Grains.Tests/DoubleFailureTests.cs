@@ -1,0 +1,186 @@
+using Xunit.Abstractions;
+using Cluster.Grains.Interfaces.Events;
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Stages;
+using Cluster.Grains.Interfaces.Checkpoints;
+
+namespace Cluster.Grains.Tests;
+
+/// <summary>
+/// Two failures close together: at once, or the second while the job recovers from the first. The promise (README,
+/// "Fault tolerance"): a completed step is recomputed only when every copy of some stage's state is lost — its own
+/// silo's and its holder's. Two failures that leave a copy of every stage cost no completed step, even when the second
+/// lands in the middle of the first's restore; two that take both copies of a stage restore the newest committed
+/// durable checkpoint (every stage of it, also those whose copies survived) and say how many steps they recompute.
+/// In every case the losses stay the reference trainer's bit for bit. A job of 3 stages runs off the primary silo
+/// (which keeps the job, the scheduler and its history, and is never lost), with a durable checkpoint every
+/// <see cref="CheckpointInterval"/> steps.
+/// </summary>
+public sealed class DoubleFailureTests(CallMomentClusterFixture fixture, ITestOutputHelper output) : IClassFixture<CallMomentClusterFixture>
+{
+    private const int CheckpointInterval = 4;
+
+    /// <summary>The stage whose copies the cases take: a middle one, so the stages on both sides must follow its restore.</summary>
+    private const int Stage = 1;
+
+    private static readonly CallMoment RestoreRead = new("s1's restore reading its holder's copy", nameof(ICheckpointShardGrain.GetSnapshot), Replica: 0, Stage: Stage, Holder: true);
+
+    [Fact]
+    public async Task Losing_a_stage_s_silo_and_its_holder_s_silo_at_once_restores_the_newest_checkpoint_and_says_what_it_recomputes()
+    {
+        var (spec, job, running) = await Start("double-at-once");
+        string stageSilo = StageSilo(running, Stage);
+        string holderSilo = HolderSilo(spec.JobId, Stage);
+        var before = await job.GetStatus();
+        output.WriteLine($"losing {stageSilo} (s{Stage}) and {holderSilo} (its holder) at once at step {before.CompletedSteps}, last checkpoint {before.LastCheckpointStep}");
+        await Task.WhenAll(Kill(stageSilo), Kill(holderSilo));
+
+        var history = await RecoverAndStop(spec, job, before.CompletedSteps, fresh: 2);
+        string story = Told(history, $"lost {stageSilo} and {holderSilo} at once at step {before.CompletedSteps}");
+        RecoveryAssert.RestoredTheNewestCheckpoint(history, before.LastCheckpointStep ?? 0, before.CompletedSteps, story);
+        await AssertReferenceLosses(spec, job, before.CompletedSteps, story);
+    }
+
+    [Fact]
+    public async Task Losing_the_silo_of_a_stage_s_last_copy_while_the_stage_restores_from_it_restores_the_newest_checkpoint()
+    {
+        var (spec, job, running) = await Start("double-last-copy");
+        string stageSilo = StageSilo(running, Stage);
+        var before = await job.GetStatus();
+        fixture.Trap.Arm(RestoreRead, spec.JobId, step: 0);
+        string holderSilo;
+        try
+        {
+            await Kill(stageSilo);
+            var held = await fixture.Trap.Reached.WaitAsync(TimeSpan.FromMinutes(2));
+            holderSilo = fixture.HostOf(held) ?? throw new InvalidOperationException($"The held read's holder {held} has no activation.");
+            output.WriteLine($"lost {stageSilo} (s{Stage}) at step {before.CompletedSteps}; its restore reads the last copy at {holderSilo}: losing it");
+            Assert.NotEqual(fixture.Cluster.Silos[0].Name, holderSilo);
+            await Kill(holderSilo);
+        }
+        finally
+        {
+            fixture.Trap.Release();
+        }
+
+        var history = await RecoverAndStop(spec, job, before.CompletedSteps, fresh: 2);
+        string story = Told(history, $"lost {stageSilo}, then {holderSilo} during s{Stage}'s restore from it, at step {before.CompletedSteps}");
+        RecoveryAssert.RestoredTheNewestCheckpoint(history, before.LastCheckpointStep ?? 0, before.CompletedSteps, story);
+        await AssertReferenceLosses(spec, job, before.CompletedSteps, story);
+    }
+
+    [Fact]
+    public async Task Losing_a_stage_s_new_silo_while_it_restores_costs_no_completed_step()
+    {
+        var (spec, job, running) = await Start("double-new-host");
+        string stageSilo = StageSilo(running, Stage);
+        // A fresh silo, the only one open: the lost stage is placed there and holds nothing else of the job yet.
+        var replacement = await fixture.Cluster.StartAdditionalSiloAsync();
+        await SnapshotRedundancyCluster.OpenOnly(fixture, [replacement.Name]);
+        var before = await job.GetStatus();
+        fixture.Trap.Arm(RestoreRead, spec.JobId, step: 0);
+        try
+        {
+            await Kill(stageSilo);
+            await fixture.Trap.Reached.WaitAsync(TimeSpan.FromMinutes(2));
+            string? reader = fixture.HostOf(fixture.Client.GetGrain<IPipelineStageGrain>(StageKeys.Stage(spec.JobId, 0, Stage)));
+            output.WriteLine($"lost {stageSilo} (s{Stage}) at step {before.CompletedSteps}; s{Stage} restores on {reader}: losing it");
+            Assert.Equal(replacement.Name, reader);
+            await fixture.Cluster.KillSiloAsync(replacement);
+        }
+        finally
+        {
+            fixture.Trap.Release();
+        }
+
+        var history = await RecoverAndStop(spec, job, before.CompletedSteps, fresh: 1);
+        string story = Told(history, $"lost {stageSilo}, then {replacement.Name} (s{Stage}'s new silo) during its restore, at step {before.CompletedSteps}");
+        RecoveryAssert.CostNoCompletedStep(history, story);
+        await AssertReferenceLosses(spec, job, before.CompletedSteps, story);
+    }
+
+    [Fact]
+    public async Task Losing_two_stage_silos_at_once_whose_holders_survive_costs_no_completed_step()
+    {
+        var (spec, job, running) = await Start("double-two-hosts");
+        string first = StageSilo(running, 0);
+        string second = running.Placement.Select(p => p.SiloName).First(s => s != first);
+        string[] victims = [first, second];
+        // Each lost stage's copy must survive: a holder on either victim moves to the primary, which is never lost.
+        foreach (var stage in running.Placement.Where(p => victims.Contains(p.SiloName)).Select(p => p.Stage).Distinct())
+        {
+            if (victims.Contains(HolderSilo(spec.JobId, stage)))
+            {
+                await SnapshotRedundancyCluster.MoveHolder(fixture, spec.JobId, stage, fixture.Cluster.Silos[0]);
+                output.WriteLine($"holder of s{stage} moved to the primary");
+            }
+        }
+        var before = await job.GetStatus();
+        output.WriteLine($"losing {first} and {second} at once at step {before.CompletedSteps}; placement {string.Join(", ", before.Placement.Select(p => $"s{p.Stage}@{p.SiloName}"))}");
+        await Task.WhenAll(Kill(first), Kill(second));
+
+        var history = await RecoverAndStop(spec, job, before.CompletedSteps, fresh: 2);
+        string story = Told(history, $"lost {first} and {second} at once at step {before.CompletedSteps}");
+        RecoveryAssert.CostNoCompletedStep(history, story);
+        await AssertReferenceLosses(spec, job, before.CompletedSteps, story);
+    }
+
+    /// <summary>
+    /// Submits a job of 3 stages (the job, the scheduler and the history on the primary, the stages elsewhere) and runs
+    /// it past its second durable checkpoint (and between two), with s1's holder off the primary.
+    /// </summary>
+    private async Task<(JobSpec Spec, ITrainingJobGrain Job, JobStatus Running)> Start(string jobId)
+    {
+        var spec = TinyJob.Spec(jobId, stages: 3, steps: 5000, checkpointInterval: CheckpointInterval) with { SnapshotInterval = 1 };
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await SnapshotRedundancyCluster.KeepCoordinatorsOnPrimary(fixture, job);
+        await SnapshotRedundancyCluster.OpenOnly(fixture, [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)]);
+        await job.Submit(spec);
+        // Between two checkpoints, so that a fall-back to the last one recomputes a step it must own up to.
+        var running = await Eventually.Value(job.GetStatus, s => (s.State == JobState.Running && s.LastCheckpointStep >= 2 * CheckpointInterval && s.CompletedSteps % CheckpointInterval != 0)
+            || JobRuns.IsFinished(s), JobRuns.Deadline, "the job to commit its second durable checkpoint and run a step past one");
+        Assert.False(JobRuns.IsFinished(running), $"job is {running.State}: {running.Error}");
+        output.WriteLine(await SnapshotRedundancyCluster.KeepHolderOffPrimary(fixture, spec.JobId, Stage, running));
+        return (spec, job, running);
+    }
+
+    private static string StageSilo(JobStatus running, int stage) => running.Placement.Single(p => p.Replica == 0 && p.Stage == stage).SiloName;
+
+    private string HolderSilo(string jobId, int stage) =>
+        fixture.HostOf(SnapshotRedundancyCluster.Holder(fixture, jobId, stage)) ?? throw new InvalidOperationException($"s{stage}'s holder has no activation.");
+
+    private Task Kill(string silo)
+    {
+        Assert.NotEqual(fixture.Cluster.Silos[0].Name, silo);
+        return fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, silo));
+    }
+
+    /// <summary>
+    /// Starts <paramref name="fresh"/> silos in place of those lost, waits until the job runs 3 steps past
+    /// <paramref name="countedBefore"/>, cancels it and returns its recorded history (kept on the primary).
+    /// </summary>
+    private async Task<ClusterEvent[]> RecoverAndStop(JobSpec spec, ITrainingJobGrain job, long countedBefore, int fresh)
+    {
+        for (int i = 0; i < fresh; i++) await fixture.Cluster.StartAdditionalSiloAsync();
+        await SnapshotRedundancyCluster.OpenOnly(fixture, [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)]);
+        var after = await SnapshotRedundancyCluster.StepsPast(job, countedBefore, 3, "the job to recover and run 3 steps past where it was");
+        Assert.False(JobRuns.IsFinished(after), $"job is {after.State}: {after.Error}");
+        var end = await SnapshotRedundancyCluster.Reliably(job.Cancel, "the job to cancel");
+        Assert.True(end.State is JobState.Cancelled or JobState.Running or JobState.Checkpointing, $"job is {end.State}: {end.Error}");
+        return await JobHistory.All(fixture, spec.JobId);
+    }
+
+    private string Told(ClusterEvent[] history, string what)
+    {
+        string story = $"{what}: {JobHistory.Told(history.Where(e => e.StepsLost > 0 || e.Kind is ClusterEventKind.JobRecovering or ClusterEventKind.JobRestored or ClusterEventKind.JobResumed))}";
+        output.WriteLine(story);
+        return story;
+    }
+
+    private static async Task AssertReferenceLosses(JobSpec spec, ITrainingJobGrain job, long countedBefore, string story)
+    {
+        var losses = await SnapshotRedundancyCluster.Reliably(job.GetLossHistory, "the loss history");
+        Assert.True(losses.Count > countedBefore + 1, $"only {losses.Count} steps ran. {story}");
+        Assert.Equal(TinyJob.ReferenceLosses(spec, losses.Count).Select(BitConverter.DoubleToInt64Bits), losses.Select(BitConverter.DoubleToInt64Bits));
+    }
+}
