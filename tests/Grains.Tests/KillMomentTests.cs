@@ -11,7 +11,7 @@ namespace Cluster.Grains.Tests;
 /// the job, the scheduler and the job's history): a pipeline of 3 stages, or 2 data-parallel replicas × 2 stages. At
 /// each moment below a call of step N is held back and a silo is lost — a stage's, rank 0's (the only rank that
 /// snapshots), rank 1's, or the holder's of a snapshot copy or a checkpoint shard — and replaced by a fresh silo;
-/// each pipeline moment also after an operator's drain first moved the stage. The job must recover without
+/// each moment also after an operator's drain first moved the stage (of the moment's replica). The job must recover without
 /// recomputing a counted step, from memory, and its losses must stay the reference trainer's bit for bit.
 /// </summary>
 public sealed class KillMomentTests(CallMomentClusterFixture fixture, ITestOutputHelper output) : IClassFixture<CallMomentClusterFixture>
@@ -44,18 +44,21 @@ public sealed class KillMomentTests(CallMomentClusterFixture fixture, ITestOutpu
     ];
 
     /// <summary>Every pipeline moment twice: on the job's first placement, and after an operator's drain moved the moment's stage.</summary>
-    public static TheoryData<string, bool> PipelineMomentCases()
+    public static TheoryData<string, bool> PipelineMomentCases() => Twice(PipelineMoments);
+
+    /// <summary>Every data-parallel moment twice: on the job's first placement, and after a drain moved the moment's replica's stage.</summary>
+    public static TheoryData<string, bool> DataParallelMomentCases() => Twice(DataParallelMoments);
+
+    private static TheoryData<string, bool> Twice(CallMoment[] moments)
     {
         var cases = new TheoryData<string, bool>();
-        foreach (var moment in PipelineMoments)
+        foreach (var moment in moments)
         {
             cases.Add(moment.Name, false);
             cases.Add(moment.Name, true);
         }
         return cases;
     }
-
-    public static TheoryData<string> DataParallelMomentNames() => [.. DataParallelMoments.Select(m => m.Name)];
 
     [Fact]
     public async Task A_stage_starts_its_all_reduce_after_its_last_backward_pass_without_waiting_for_the_job()
@@ -99,24 +102,24 @@ public sealed class KillMomentTests(CallMomentClusterFixture fixture, ITestOutpu
     }
 
     [Theory]
-    [MemberData(nameof(DataParallelMomentNames))]
-    public Task Losing_a_silo_at_this_moment_of_a_data_parallel_step_costs_no_completed_step(string name)
+    [MemberData(nameof(DataParallelMomentCases))]
+    public Task Losing_a_silo_at_this_moment_of_a_data_parallel_step_costs_no_completed_step(string name, bool afterAMove)
     {
         var moment = DataParallelMoments.Single(m => m.Name == name);
-        var spec = TinyJob.Spec($"dp-moment-{Array.IndexOf(DataParallelMoments, moment)}", stages: 2, steps: 5000, checkpointInterval: 5000)
+        var spec = TinyJob.Spec($"dp-moment-{Array.IndexOf(DataParallelMoments, moment)}{(afterAMove ? "-moved" : "")}", stages: 2, steps: 5000, checkpointInterval: 5000)
             with { MinReplicas = 1, MaxReplicas = 2, SnapshotInterval = 1 };
-        return LoseASiloAt(moment, spec, replicas: 2);
+        return LoseASiloAt(moment, spec, replicas: 2, moveFirst: afterAMove);
     }
 
     /// <summary>
-    /// Drains the node of replica 0's <paramref name="stage"/>, its silo's other nodes cordoned (an operator's move: the
-    /// stage goes to a spare node on another silo from its live state, its snapshot holders re-checked against its new
-    /// silo), waits until it runs 2 steps there, and uncordons the nodes.
+    /// Drains the node of replica <paramref name="replica"/>'s <paramref name="stage"/>, its silo's other nodes cordoned
+    /// (an operator's move: the stage goes to a spare node on another silo from its live state, its snapshot holders
+    /// re-checked against its new silo), waits until it runs 2 steps there with every replica, and uncordons the nodes.
     /// </summary>
-    private async Task<JobStatus> MoveStage(ITrainingJobGrain job, JobStatus running, int stage)
+    private async Task<JobStatus> MoveStage(ITrainingJobGrain job, JobStatus running, int replica, int stage)
     {
         var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        var placed = running.Placement.Single(p => p.Replica == 0 && p.Stage == stage);
+        var placed = running.Placement.Single(p => p.Replica == replica && p.Stage == stage);
         string from = placed.NodeId;
         // The silo's other nodes are cordoned first, so the stage changes silos (and its holders' rule is tried anew).
         string[] siblings = [.. (await scheduler.GetNodes()).Select(n => n.Capabilities.NodeId)
@@ -125,11 +128,13 @@ public sealed class KillMomentTests(CallMomentClusterFixture fixture, ITestOutpu
         await scheduler.Drain(from);
         try
         {
-            var moved = await Eventually.Value(job.GetStatus, s => (s.State == JobState.Running && s.Placement.Single(p => p.Replica == 0 && p.Stage == stage).NodeId != from) || JobRuns.IsFinished(s),
-                JobRuns.Deadline, $"stage s{stage} to move off the drained node {from}");
+            bool Moved(JobStatus s) => s.State == JobState.Running && !s.Placement.Any(p => p.NodeId == from) && s.Replicas == running.Replicas;
+            var moved = await Eventually.Value(job.GetStatus, s => Moved(s) || JobRuns.IsFinished(s), JobRuns.Deadline, $"r{replica}/s{stage} to move off the drained node {from}");
             Assert.False(JobRuns.IsFinished(moved), $"job is {moved.State}: {moved.Error}");
-            output.WriteLine($"s{stage} moved from {from} to {moved.Placement.Single(p => p.Replica == 0 && p.Stage == stage).NodeId} at step {moved.CompletedSteps}");
-            return await SnapshotRedundancyCluster.StepsPast(job, moved.CompletedSteps, 2, $"2 steps after s{stage} moved");
+            output.WriteLine($"r{replica}/s{stage} moved from {from} to {moved.Placement.Single(p => p.Replica == replica && p.Stage == stage).NodeId} at step {moved.CompletedSteps}");
+            var after = await SnapshotRedundancyCluster.StepsPast(job, moved.CompletedSteps, 2, $"2 steps after r{replica}/s{stage} moved");
+            Assert.True(after.Replicas == running.Replicas, $"the job runs {after.Replicas} replica(s) after the move, not {running.Replicas}");
+            return after;
         }
         finally
         {
@@ -150,7 +155,7 @@ public sealed class KillMomentTests(CallMomentClusterFixture fixture, ITestOutpu
         Assert.True(running.Replicas == replicas && !JobRuns.IsFinished(running), $"job is {running.State} with {running.Replicas} replicas: {running.Error}");
 
         if (moveFirst)
-            running = await MoveStage(job, running, moment.Stage);
+            running = await MoveStage(job, running, moment.Replica, moment.Stage);
         if (moment.Holder && !moment.LoseStageHost)
             output.WriteLine(await SnapshotRedundancyCluster.KeepHolderOffPrimary(fixture, spec.JobId, moment.Stage, running));
 
