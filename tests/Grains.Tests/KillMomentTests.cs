@@ -111,37 +111,6 @@ public sealed class KillMomentTests(CallMomentClusterFixture fixture, ITestOutpu
         return LoseASiloAt(moment, spec, replicas: 2, moveFirst: afterAMove);
     }
 
-    /// <summary>
-    /// Drains the node of replica <paramref name="replica"/>'s <paramref name="stage"/>, its silo's other nodes cordoned
-    /// (an operator's move: the stage goes to a spare node on another silo from its live state, its snapshot holders
-    /// re-checked against its new silo), waits until it runs 2 steps there with every replica, and uncordons the nodes.
-    /// </summary>
-    private async Task<JobStatus> MoveStage(ITrainingJobGrain job, JobStatus running, int replica, int stage)
-    {
-        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        var placed = running.Placement.Single(p => p.Replica == replica && p.Stage == stage);
-        string from = placed.NodeId;
-        // The silo's other nodes are cordoned first, so the stage changes silos (and its holders' rule is tried anew).
-        string[] siblings = [.. (await scheduler.GetNodes()).Select(n => n.Capabilities.NodeId)
-            .Where(n => n != from && n.StartsWith(placed.SiloName + "/", StringComparison.Ordinal))];
-        foreach (string sibling in siblings) await scheduler.Cordon(sibling);
-        await scheduler.Drain(from);
-        try
-        {
-            bool Moved(JobStatus s) => s.State == JobState.Running && !s.Placement.Any(p => p.NodeId == from) && s.Replicas == running.Replicas;
-            var moved = await Eventually.Value(job.GetStatus, s => Moved(s) || JobRuns.IsFinished(s), JobRuns.Deadline, $"r{replica}/s{stage} to move off the drained node {from}");
-            Assert.False(JobRuns.IsFinished(moved), $"job is {moved.State}: {moved.Error}");
-            output.WriteLine($"r{replica}/s{stage} moved from {from} to {moved.Placement.Single(p => p.Replica == replica && p.Stage == stage).NodeId} at step {moved.CompletedSteps}");
-            var after = await SnapshotRedundancyCluster.StepsPast(job, moved.CompletedSteps, 2, $"2 steps after r{replica}/s{stage} moved");
-            Assert.True(after.Replicas == running.Replicas, $"the job runs {after.Replicas} replica(s) after the move, not {running.Replicas}");
-            return after;
-        }
-        finally
-        {
-            foreach (string node in siblings.Append(from)) await scheduler.Uncordon(node);
-        }
-    }
-
     private async Task LoseASiloAt(CallMoment moment, JobSpec spec, int replicas, bool moveFirst = false)
     {
         string name = moment.Name;
@@ -155,7 +124,10 @@ public sealed class KillMomentTests(CallMomentClusterFixture fixture, ITestOutpu
         Assert.True(running.Replicas == replicas && !JobRuns.IsFinished(running), $"job is {running.State} with {running.Replicas} replicas: {running.Error}");
 
         if (moveFirst)
-            running = await MoveStage(job, running, moment.Replica, moment.Stage);
+        {
+            (running, string moved) = await SnapshotRedundancyCluster.MoveStage(fixture, job, running, moment.Replica, moment.Stage);
+            output.WriteLine(moved);
+        }
         if (moment.Holder && !moment.LoseStageHost)
             output.WriteLine(await SnapshotRedundancyCluster.KeepHolderOffPrimary(fixture, spec.JobId, moment.Stage, running));
 

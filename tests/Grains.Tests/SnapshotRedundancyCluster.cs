@@ -72,6 +72,38 @@ internal static class SnapshotRedundancyCluster
     public static Task MoveHolder(ClusterFixture fixture, string jobId, int stage, InProcessSiloHandle target) =>
         fixture.MoveGrainAsync(Holder(fixture, jobId, stage), target, () => Task.CompletedTask); // no touch: clients may not call a holder
 
+    /// <summary>
+    /// Drains the node of replica <paramref name="replica"/>'s <paramref name="stage"/>, its silo's other nodes cordoned
+    /// (an operator's move: the stage goes to a spare node on another silo from its live state, its snapshot holders
+    /// re-checked against its new silo), waits until it runs 2 steps there with every replica, and uncordons the nodes. Says
+    /// where the stage went.
+    /// </summary>
+    public static async Task<(JobStatus Status, string Told)> MoveStage(ClusterFixture fixture, ITrainingJobGrain job, JobStatus running, int replica, int stage)
+    {
+        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        var placed = running.Placement.Single(p => p.Replica == replica && p.Stage == stage);
+        string from = placed.NodeId;
+        // The silo's other nodes are cordoned first, so the stage changes silos (and its holders' rule is tried anew).
+        string[] siblings = [.. (await scheduler.GetNodes()).Select(n => n.Capabilities.NodeId)
+            .Where(n => n != from && n.StartsWith(placed.SiloName + "/", StringComparison.Ordinal))];
+        foreach (string sibling in siblings) await scheduler.Cordon(sibling);
+        await scheduler.Drain(from);
+        try
+        {
+            bool Moved(JobStatus s) => s.State == JobState.Running && !s.Placement.Any(p => p.NodeId == from) && s.Replicas == running.Replicas;
+            var moved = await Eventually.Value(job.GetStatus, s => Moved(s) || JobRuns.IsFinished(s), JobRuns.Deadline, $"r{replica}/s{stage} to move off the drained node {from}");
+            Assert.False(JobRuns.IsFinished(moved), $"job is {moved.State}: {moved.Error}");
+            string told = $"r{replica}/s{stage} moved from {from} to {moved.Placement.Single(p => p.Replica == replica && p.Stage == stage).NodeId} at step {moved.CompletedSteps}";
+            var after = await StepsPast(job, moved.CompletedSteps, 2, $"2 steps after r{replica}/s{stage} moved");
+            Assert.True(after.Replicas == running.Replicas, $"the job runs {after.Replicas} replica(s) after the move, not {running.Replicas}");
+            return (after, told);
+        }
+        finally
+        {
+            foreach (string node in siblings.Append(from)) await scheduler.Uncordon(node);
+        }
+    }
+
     public static InProcessSiloHandle Silo(ClusterFixture fixture, string name) => fixture.Cluster.Silos.Single(s => s.Name == name);
 
     /// <summary>Waits until the job runs again, <paramref name="steps"/> steps past <paramref name="from"/>.</summary>

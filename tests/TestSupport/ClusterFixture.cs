@@ -80,24 +80,27 @@ public class ClusterFixture : IAsyncLifetime
     /// <summary>
     /// Moves a grain's activation to <paramref name="target"/> and waits until it is there. The testing host's
     /// <c>MigrateAsync</c> can wait forever when a migration does not happen (a hang seen about one run in five), so
-    /// each attempt is bounded and retried, and the grain's actual host decides.
+    /// each attempt is bounded and retried (also when it went to a gateway a test just killed), and the grain's actual
+    /// host decides.
     /// </summary>
     public async Task MoveGrainAsync(IAddressable grain, InProcessSiloHandle target, Func<Task> touch)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        Exception? last = null;
         while (true)
         {
             await touch();
             if (HostOf(grain) == target.Name) return;
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"Grain {grain.GetGrainId()} did not move to {target.Name} (it is on {HostOf(grain) ?? "no silo"}).");
+                throw new TimeoutException($"Grain {grain.GetGrainId()} did not move to {target.Name} (it is on {HostOf(grain) ?? "no silo"}).", last);
             try
             {
                 await Cluster.MigrateAsync(grain, target.SiloAddress).WaitAsync(TimeSpan.FromSeconds(10));
             }
-            catch (TimeoutException)
+            catch (Exception e) when (e is TimeoutException or Orleans.Runtime.Messaging.ConnectionFailedException or SiloUnavailableException)
             {
-                // Checked above on the next round.
+                // Checked above on the next round. The client's gateway list may still name a silo a test just killed.
+                last = e;
             }
         }
     }
