@@ -102,9 +102,25 @@ public abstract class ProcessClusterTest : IAsyncLifetime
     /// </summary>
     protected async Task AssertFinishedExactly(ITrainingJobGrain job, JobSpec spec, JobStatus beforeFailure)
     {
-        var done = await WithDiagnostics(spec.JobId, () => Eventually.Value(job.GetStatus, s => IsEnded(s.State), TimeSpan.FromMinutes(3), "the job to recover and finish"));
-        Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}{Environment.NewLine}{Diagnostics(spec.JobId)}");
+        var done = await AssertCompletedWithReferenceLosses(job, spec);
         Assert.True(done.Epoch > beforeFailure.Epoch, $"the failure should have started a new epoch (epoch {done.Epoch} before and after).{Environment.NewLine}{Diagnostics(spec.JobId)}");
+
+        long committed = beforeFailure.LastCheckpointStep ?? 0;
+        var restores = await WithDiagnostics(spec.JobId, () => Eventually.Value(() => RestoresAfter(spec.JobId, beforeFailure.Epoch), r => r.Length > 0, TimeSpan.FromSeconds(30),
+            $"a JobRestored event of job {spec.JobId} after epoch {beforeFailure.Epoch} in its recorded history"));
+        foreach (var restored in restores)
+            Assert.True(restored.Step >= committed,
+                $"epoch {restored.Epoch} restored step {restored.Step}, before the checkpoint at step {committed} committed before the failure.{Environment.NewLine}{Diagnostics(spec.JobId)}");
+    }
+
+    /// <summary>
+    /// The job ends Completed with every loss bit-identical to the reference trainer's, and every committed checkpoint
+    /// holds the reference's losses up to its step. Returns its final status.
+    /// </summary>
+    protected async Task<JobStatus> AssertCompletedWithReferenceLosses(ITrainingJobGrain job, JobSpec spec)
+    {
+        var done = await WithDiagnostics(spec.JobId, () => Eventually.Value(job.GetStatus, s => IsEnded(s.State), TimeSpan.FromMinutes(3), "the job to finish"));
+        Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}{Environment.NewLine}{Diagnostics(spec.JobId)}");
 
         var expected = TinyJob.ReferenceLosses(spec);
         var losses = await Retry(job.GetLossHistory);
@@ -121,13 +137,7 @@ public abstract class ProcessClusterTest : IAsyncLifetime
             Assert.True(BitConverter.DoubleToInt64Bits(manifest.Loss ?? double.NaN) == BitConverter.DoubleToInt64Bits(expected[manifest.Step - 1]),
                 $"the checkpoint at step {manifest.Step} holds a loss ({manifest.Loss:R}) that differs from the reference's ({expected[manifest.Step - 1]:R})");
         }
-
-        long committed = beforeFailure.LastCheckpointStep ?? 0;
-        var restores = await WithDiagnostics(spec.JobId, () => Eventually.Value(() => RestoresAfter(spec.JobId, beforeFailure.Epoch), r => r.Length > 0, TimeSpan.FromSeconds(30),
-            $"a JobRestored event of job {spec.JobId} after epoch {beforeFailure.Epoch} in its recorded history"));
-        foreach (var restored in restores)
-            Assert.True(restored.Step >= committed,
-                $"epoch {restored.Epoch} restored step {restored.Step}, before the checkpoint at step {committed} committed before the failure.{Environment.NewLine}{Diagnostics(spec.JobId)}");
+        return done;
     }
 
     /// <summary>Runs a wait; if it fails, the failure carries the job's events and the silos' logs.</summary>
