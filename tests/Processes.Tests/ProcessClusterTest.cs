@@ -168,10 +168,13 @@ public abstract class ProcessClusterTest : IAsyncLifetime
         await MoveTo(history, touch, Cluster.Primary.Name); // at once when the placement hint was taken
     }
 
-    /// <summary>Every event in the job's recorded history, oldest first; fails if the history dropped any.</summary>
-    protected async Task<ClusterEvent[]> History(string jobId)
+    /// <summary>
+    /// Every event in the job's recorded history (on <paramref name="cluster"/>, by default this test's), oldest first;
+    /// fails if the history dropped any.
+    /// </summary>
+    protected async Task<ClusterEvent[]> History(string jobId, SiloProcessCluster? cluster = null)
     {
-        var history = Cluster.Client.GetGrain<IJobEventLogGrain>(jobId);
+        var history = (cluster ?? Cluster).Client.GetGrain<IJobEventLogGrain>(jobId);
         List<ClusterEvent> all = [];
         long after = 0;
         while (true)
