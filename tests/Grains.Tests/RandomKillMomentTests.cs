@@ -63,17 +63,22 @@ public sealed class RandomKillMomentTests(CallMomentClusterFixture fixture, ITes
         return new CallMoment($"{method} of r{replica}/s{stage}{(holder ? "'s holder" : "")}{(checkpoint ? " at a checkpoint" : "")}", method, replica, stage, holder, Checkpoint: checkpoint);
     }
 
-    /// <summary>The held call's target, once the armed moment came; a timeout says where the job is instead.</summary>
-    private async Task<GrainId> Reached(ITrainingJobGrain job, CallMoment moment, long step, int round)
+    /// <summary>
+    /// The held call's target, once the armed moment came; null when the job ran two checkpoint intervals past its
+    /// step without it — a checkpoint skipped because the one before was still committing (a slow store) has no
+    /// durability check to hold. A timeout says where the job is instead.
+    /// </summary>
+    private async Task<GrainId?> Reached(ITrainingJobGrain job, CallMoment moment, long step, int round)
     {
-        try
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        var reached = fixture.Trap.Reached;
+        while (true)
         {
-            return await fixture.Trap.Reached.WaitAsync(TimeSpan.FromMinutes(2));
-        }
-        catch (TimeoutException)
-        {
+            if (await Task.WhenAny(reached, Task.Delay(TimeSpan.FromMilliseconds(200))) == reached) return await reached;
             var status = await job.GetStatus();
-            throw new TimeoutException($"round {round}: {moment.Name} of step {step} never came; the job is {status.State} at step {status.CompletedSteps}, epoch {status.Epoch}: {status.Error}");
+            if (status.CompletedSteps > step + 2 * CheckpointInterval) return null;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"round {round}: {moment.Name} of step {step} never came; the job is {status.State} at step {status.CompletedSteps}, epoch {status.Epoch}: {status.Error}");
         }
     }
 
@@ -110,7 +115,13 @@ public sealed class RandomKillMomentTests(CallMomentClusterFixture fixture, ITes
             bool callee = true;
             try
             {
-                var held = await Reached(job, moment, step, round);
+                if (await Reached(job, moment, step, round) is not { } held)
+                {
+                    callee = false;
+                    story.Add($"round {round}: {moment.Name} of step {step} never came (its checkpoint skipped); no silo lost");
+                    output.WriteLine(story[^1]);
+                    continue;
+                }
                 var placement = (await job.GetStatus()).Placement;
                 string? heldOn = fixture.HostOf(held);
                 string stageSilo = placement.Single(p => p.Replica == moment.Replica && p.Stage == moment.Stage).SiloName;

@@ -101,6 +101,7 @@ public class ClusterFixture : IAsyncLifetime
             {
                 // Checked above on the next round. The client's gateway list may still name a silo a test just killed.
                 last = e;
+                await Task.Delay(TimeSpan.FromMilliseconds(100)); // a refused connection fails at once
             }
         }
     }
