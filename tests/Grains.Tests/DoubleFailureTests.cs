@@ -12,7 +12,9 @@ namespace Cluster.Grains.Tests;
 /// silo's and its holder's. Two failures that leave a copy of every stage cost no completed step, even when the second
 /// lands in the middle of the first's restore; two that take both copies of a stage restore the newest committed
 /// durable checkpoint (every stage of it, also those whose copies survived) and say how many steps they recompute.
-/// In every case the losses stay the reference trainer's bit for bit. A job of 3 stages runs off the primary silo
+/// With data-parallel replicas only rank 0 snapshots, so its silo and its holder's hold every copy, though rank 1
+/// lives. In every case the losses stay the reference trainer's bit for bit. A job of 3 stages (or 2 replicas × 2
+/// stages) runs off the primary silo
 /// (which keeps the job, the scheduler and its history, and is never lost), with a durable checkpoint every
 /// <see cref="CheckpointInterval"/> steps.
 /// </summary>
@@ -37,6 +39,25 @@ public sealed class DoubleFailureTests(CallMomentClusterFixture fixture, ITestOu
 
         var history = await RecoverAndStop(spec, job, before.CompletedSteps, fresh: 2);
         string story = Told(history, $"lost {stageSilo} and {holderSilo} at once at step {before.CompletedSteps}");
+        RecoveryAssert.RestoredTheNewestCheckpoint(history, before.LastCheckpointStep ?? 0, before.CompletedSteps, story);
+        await AssertReferenceLosses(spec, job, before.CompletedSteps, story);
+    }
+
+    [Fact]
+    public async Task Losing_rank_0_s_silo_and_its_holder_s_silo_at_once_restores_the_newest_checkpoint_though_rank_1_lives()
+    {
+        // Only rank 0 snapshots (the replicas' state is identical after every update), so its silo and its holder's
+        // hold every copy; rank 1's live state is no snapshot and must be rolled back with the rest.
+        var (spec, job, running) = await Start("double-dp", replicas: 2);
+        string rank0 = StageSilo(running, Stage);
+        string holderSilo = HolderSilo(spec.JobId, Stage);
+        var before = await job.GetStatus();
+        string[] rank1 = [.. before.Placement.Where(p => p.Replica == 1).Select(p => p.SiloName)];
+        output.WriteLine($"losing {rank0} (r0/s{Stage}) and {holderSilo} (its holder) at once at step {before.CompletedSteps}; rank 1 on {string.Join(", ", rank1)}");
+        await Task.WhenAll(Kill(rank0), Kill(holderSilo));
+
+        var history = await RecoverAndStop(spec, job, before.CompletedSteps, fresh: 2);
+        string story = Told(history, $"lost {rank0} and {holderSilo} at once at step {before.CompletedSteps}");
         RecoveryAssert.RestoredTheNewestCheckpoint(history, before.LastCheckpointStep ?? 0, before.CompletedSteps, story);
         await AssertReferenceLosses(spec, job, before.CompletedSteps, story);
     }
@@ -126,18 +147,21 @@ public sealed class DoubleFailureTests(CallMomentClusterFixture fixture, ITestOu
     }
 
     /// <summary>
-    /// Submits a job of 3 stages (the job, the scheduler and the history on the primary, the stages elsewhere) and runs
-    /// it past its second durable checkpoint (and between two), with s1's holder off the primary.
+    /// Submits a job of 3 stages, or of <paramref name="replicas"/> data-parallel replicas of 2 stages (the job, the
+    /// scheduler and the history on the primary, the stages elsewhere) and runs it past its second durable checkpoint
+    /// (and between two), with s1's holder off the primary.
     /// </summary>
-    private async Task<(JobSpec Spec, ITrainingJobGrain Job, JobStatus Running)> Start(string jobId)
+    private async Task<(JobSpec Spec, ITrainingJobGrain Job, JobStatus Running)> Start(string jobId, int replicas = 1)
     {
-        var spec = TinyJob.Spec(jobId, stages: 3, steps: 5000, checkpointInterval: CheckpointInterval) with { SnapshotInterval = 1 };
+        var spec = replicas == 1
+            ? TinyJob.Spec(jobId, stages: 3, steps: 5000, checkpointInterval: CheckpointInterval) with { SnapshotInterval = 1 }
+            : TinyJob.Spec(jobId, stages: 2, steps: 5000, checkpointInterval: CheckpointInterval) with { SnapshotInterval = 1, MinReplicas = 1, MaxReplicas = replicas };
         var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
         await SnapshotRedundancyCluster.KeepCoordinatorsOnPrimary(fixture, job);
         await SnapshotRedundancyCluster.OpenOnly(fixture, [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)]);
         await job.Submit(spec);
         // Between two checkpoints, so that a fall-back to the last one recomputes a step it must own up to.
-        var running = await Eventually.Value(job.GetStatus, s => (s.State == JobState.Running && s.LastCheckpointStep >= 2 * CheckpointInterval && s.CompletedSteps % CheckpointInterval != 0)
+        var running = await Eventually.Value(job.GetStatus, s => (s.State == JobState.Running && s.Replicas == replicas && s.LastCheckpointStep >= 2 * CheckpointInterval && s.CompletedSteps % CheckpointInterval != 0)
             || JobRuns.IsFinished(s), JobRuns.Deadline, "the job to commit its second durable checkpoint and run a step past one");
         Assert.False(JobRuns.IsFinished(running), $"job is {running.State}: {running.Error}");
         output.WriteLine(await SnapshotRedundancyCluster.KeepHolderOffPrimary(fixture, spec.JobId, Stage, running));
