@@ -35,7 +35,7 @@ public sealed class DoubleFailureTests(CallMomentClusterFixture fixture, ITestOu
         string holderSilo = HolderSilo(spec.JobId, Stage);
         var before = await job.GetStatus();
         output.WriteLine($"losing {stageSilo} (s{Stage}) and {holderSilo} (its holder) at once at step {before.CompletedSteps}, last checkpoint {before.LastCheckpointStep}");
-        await Task.WhenAll(Kill(stageSilo), Kill(holderSilo));
+        await LoseTogether(spec.JobId, stageSilo, holderSilo);
 
         var history = await RecoverAndStop(spec, job, before.CompletedSteps, fresh: 2);
         string story = Told(history, $"lost {stageSilo} and {holderSilo} at once at step {before.CompletedSteps}");
@@ -54,7 +54,7 @@ public sealed class DoubleFailureTests(CallMomentClusterFixture fixture, ITestOu
         var before = await job.GetStatus();
         string[] rank1 = [.. before.Placement.Where(p => p.Replica == 1).Select(p => p.SiloName)];
         output.WriteLine($"losing {rank0} (r0/s{Stage}) and {holderSilo} (its holder) at once at step {before.CompletedSteps}; rank 1 on {string.Join(", ", rank1)}");
-        await Task.WhenAll(Kill(rank0), Kill(holderSilo));
+        await LoseTogether(spec.JobId, rank0, holderSilo);
 
         var history = await RecoverAndStop(spec, job, before.CompletedSteps, fresh: 2);
         string story = Told(history, $"lost {rank0} and {holderSilo} at once at step {before.CompletedSteps}");
@@ -138,7 +138,7 @@ public sealed class DoubleFailureTests(CallMomentClusterFixture fixture, ITestOu
         }
         var before = await job.GetStatus();
         output.WriteLine($"losing {first} and {second} at once at step {before.CompletedSteps}; placement {string.Join(", ", before.Placement.Select(p => $"s{p.Stage}@{p.SiloName}"))}");
-        await Task.WhenAll(Kill(first), Kill(second));
+        await LoseTogether(spec.JobId, first, second);
 
         var history = await RecoverAndStop(spec, job, before.CompletedSteps, fresh: 2);
         string story = Told(history, $"lost {first} and {second} at once at step {before.CompletedSteps}");
@@ -172,6 +172,25 @@ public sealed class DoubleFailureTests(CallMomentClusterFixture fixture, ITestOu
 
     private string HolderSilo(string jobId, int stage) =>
         fixture.HostOf(SnapshotRedundancyCluster.Holder(fixture, jobId, stage)) ?? throw new InvalidOperationException($"s{stage}'s holder has no activation.");
+
+    /// <summary>
+    /// Loses <paramref name="silos"/> at once, as far as the job can tell: one right after the other (the testing
+    /// host's kills side by side once left one silo answering for seconds), while any restore's read of s1's holder's copy
+    /// is held back, so no recovery from the first loss reads a copy on a silo lost next. The held read then fails, as
+    /// at a dead silo.
+    /// </summary>
+    private async Task LoseTogether(string jobId, params string[] silos)
+    {
+        fixture.Trap.Arm(RestoreRead, jobId, step: 0);
+        try
+        {
+            foreach (string silo in silos) await Kill(silo);
+        }
+        finally
+        {
+            fixture.Trap.Release();
+        }
+    }
 
     private Task Kill(string silo)
     {
