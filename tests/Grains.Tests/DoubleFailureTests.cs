@@ -37,10 +37,7 @@ public sealed class DoubleFailureTests(CallMomentClusterFixture fixture, ITestOu
         output.WriteLine($"losing {stageSilo} (s{Stage}) and {holderSilo} (its holder) at once at step {before.CompletedSteps}, last checkpoint {before.LastCheckpointStep}");
         await LoseTogether(spec.JobId, stageSilo, holderSilo);
 
-        var history = await RecoverAndStop(spec, job, before.CompletedSteps, fresh: 2);
-        string story = Told(history, $"lost {stageSilo} and {holderSilo} at once at step {before.CompletedSteps}");
-        RecoveryAssert.RestoredTheNewestCheckpoint(history, before.LastCheckpointStep ?? 0, before.CompletedSteps, story);
-        await AssertReferenceLosses(spec, job, before.CompletedSteps, story);
+        await Recovers(spec, job, before, fresh: 2, fromCheckpoint: true, $"lost {stageSilo} and {holderSilo} at once at step {before.CompletedSteps}");
     }
 
     [Fact]
@@ -56,10 +53,7 @@ public sealed class DoubleFailureTests(CallMomentClusterFixture fixture, ITestOu
         output.WriteLine($"losing {rank0} (r0/s{Stage}) and {holderSilo} (its holder) at once at step {before.CompletedSteps}; rank 1 on {string.Join(", ", rank1)}");
         await LoseTogether(spec.JobId, rank0, holderSilo);
 
-        var history = await RecoverAndStop(spec, job, before.CompletedSteps, fresh: 2);
-        string story = Told(history, $"lost {rank0} and {holderSilo} at once at step {before.CompletedSteps}");
-        RecoveryAssert.RestoredTheNewestCheckpoint(history, before.LastCheckpointStep ?? 0, before.CompletedSteps, story);
-        await AssertReferenceLosses(spec, job, before.CompletedSteps, story);
+        await Recovers(spec, job, before, fresh: 2, fromCheckpoint: true, $"lost {rank0} and {holderSilo} at once at step {before.CompletedSteps}");
     }
 
     [Fact]
@@ -84,10 +78,7 @@ public sealed class DoubleFailureTests(CallMomentClusterFixture fixture, ITestOu
             fixture.Trap.Release();
         }
 
-        var history = await RecoverAndStop(spec, job, before.CompletedSteps, fresh: 2);
-        string story = Told(history, $"lost {stageSilo}, then {holderSilo} during s{Stage}'s restore from it, at step {before.CompletedSteps}");
-        RecoveryAssert.RestoredTheNewestCheckpoint(history, before.LastCheckpointStep ?? 0, before.CompletedSteps, story);
-        await AssertReferenceLosses(spec, job, before.CompletedSteps, story);
+        await Recovers(spec, job, before, fresh: 2, fromCheckpoint: true, $"lost {stageSilo}, then {holderSilo} during s{Stage}'s restore from it, at step {before.CompletedSteps}");
     }
 
     [Fact]
@@ -114,10 +105,7 @@ public sealed class DoubleFailureTests(CallMomentClusterFixture fixture, ITestOu
             fixture.Trap.Release();
         }
 
-        var history = await RecoverAndStop(spec, job, before.CompletedSteps, fresh: 1);
-        string story = Told(history, $"lost {stageSilo}, then {replacement.Name} (s{Stage}'s new silo) during its restore, at step {before.CompletedSteps}");
-        RecoveryAssert.CostNoCompletedStep(history, story);
-        await AssertReferenceLosses(spec, job, before.CompletedSteps, story);
+        await Recovers(spec, job, before, fresh: 1, fromCheckpoint: false, $"lost {stageSilo}, then {replacement.Name} (s{Stage}'s new silo) during its restore, at step {before.CompletedSteps}");
     }
 
     [Fact]
@@ -140,10 +128,7 @@ public sealed class DoubleFailureTests(CallMomentClusterFixture fixture, ITestOu
         output.WriteLine($"losing {first} and {second} at once at step {before.CompletedSteps}; placement {string.Join(", ", before.Placement.Select(p => $"s{p.Stage}@{p.SiloName}"))}");
         await LoseTogether(spec.JobId, first, second);
 
-        var history = await RecoverAndStop(spec, job, before.CompletedSteps, fresh: 2);
-        string story = Told(history, $"lost {first} and {second} at once at step {before.CompletedSteps}");
-        RecoveryAssert.CostNoCompletedStep(history, story);
-        await AssertReferenceLosses(spec, job, before.CompletedSteps, story);
+        await Recovers(spec, job, before, fresh: 2, fromCheckpoint: false, $"lost {first} and {second} at once at step {before.CompletedSteps}");
     }
 
     /// <summary>
@@ -196,6 +181,20 @@ public sealed class DoubleFailureTests(CallMomentClusterFixture fixture, ITestOu
     {
         Assert.NotEqual(fixture.Cluster.Silos[0].Name, silo);
         return fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, silo));
+    }
+
+    /// <summary>
+    /// After the failures: the job recovers (<paramref name="fresh"/> silos started in place of those lost) and runs on;
+    /// it restored the newest committed checkpoint and owned up to every recomputed step (<paramref name="fromCheckpoint"/>),
+    /// or recomputed no counted step; and its losses are the reference trainer's. <paramref name="what"/> tells the failures.
+    /// </summary>
+    private async Task Recovers(JobSpec spec, ITrainingJobGrain job, JobStatus before, int fresh, bool fromCheckpoint, string what)
+    {
+        var history = await RecoverAndStop(spec, job, before.CompletedSteps, fresh);
+        string story = Told(history, what);
+        if (fromCheckpoint) RecoveryAssert.RestoredTheNewestCheckpoint(history, before.LastCheckpointStep ?? 0, before.CompletedSteps, story);
+        else RecoveryAssert.CostNoCompletedStep(history, story);
+        await AssertReferenceLosses(spec, job, before.CompletedSteps, story);
     }
 
     /// <summary>
