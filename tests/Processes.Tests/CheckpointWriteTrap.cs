@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Cluster.Grains.Hosting;
 
 namespace Cluster.Processes.Tests;
 

@@ -1,10 +1,5 @@
 using Cluster.Grains.Interfaces.Checkpoints;
-using Cluster.Grains.Interfaces.Events;
-using Cluster.Grains.Interfaces.Jobs;
-using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Interfaces.Stages;
-using Cluster.Grains.Tests;
-using Xunit.Abstractions;
 
 namespace Cluster.Processes.Tests;
 

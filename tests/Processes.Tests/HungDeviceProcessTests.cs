@@ -1,7 +1,4 @@
 using Cluster.Grains.Compute;
-using Cluster.Grains.Interfaces.Events;
-using Cluster.Grains.Interfaces.Jobs;
-using Cluster.Grains.Tests;
 
 namespace Cluster.Processes.Tests;
 

@@ -1,8 +1,3 @@
-using Cluster.Grains.Hosting;
-using Cluster.Grains.Interfaces.Events;
-using Cluster.Grains.Interfaces.Jobs;
-using Cluster.Grains.Interfaces.Scheduling;
-using Cluster.Grains.Tests;
 using Orleans.Core.Internal;
 using Orleans.Runtime;
 using Orleans.Runtime.Placement;

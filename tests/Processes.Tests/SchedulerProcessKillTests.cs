@@ -1,7 +1,3 @@
-using Cluster.Grains.Interfaces.Jobs;
-using Cluster.Grains.Interfaces.Scheduling;
-using Cluster.Grains.Tests;
-
 namespace Cluster.Processes.Tests;
 
 /// <summary>

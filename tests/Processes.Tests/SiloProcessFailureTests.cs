@@ -1,9 +1,3 @@
-using Cluster.Grains.Hosting;
-using Cluster.Grains.Interfaces.Events;
-using Cluster.Grains.Interfaces.Jobs;
-using Cluster.Grains.Tests;
-using Xunit.Abstractions;
-
 namespace Cluster.Processes.Tests;
 
 /// <summary>

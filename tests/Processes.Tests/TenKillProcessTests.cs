@@ -1,12 +1,6 @@
 using System.Globalization;
-using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Checkpoints;
-using Cluster.Grains.Interfaces.Events;
-using Cluster.Grains.Interfaces.Jobs;
-using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Interfaces.Stages;
-using Cluster.Grains.Tests;
-using Xunit.Abstractions;
 
 namespace Cluster.Processes.Tests;
 

@@ -1,6 +1,3 @@
-using Cluster.Grains.Interfaces.Jobs;
-using Cluster.Grains.Tests;
-
 namespace Cluster.Processes.Tests;
 
 /// <summary>

@@ -1,9 +1,4 @@
 using System.Globalization;
-using Cluster.Grains.Hosting;
-using Cluster.Grains.Interfaces.Events;
-using Cluster.Grains.Interfaces.Jobs;
-using Cluster.Grains.Tests;
-using Xunit.Abstractions;
 
 namespace Cluster.Processes.Tests;
 
