@@ -93,6 +93,24 @@ public interface IPipelineStageGrain : IGrainWithStringKey
     [Alias("GetSnapshotRecords")]
     Task<Checkpoints.SnapshotRecord[]> GetSnapshotRecords();
 
+    /// <summary>
+    /// The step of this stage's live state — the optimizer updates it has applied — while it serves epoch
+    /// <paramref name="epoch"/>; −1 when it serves another epoch or holds no state. With data-parallel replicas a rank
+    /// that keeps no snapshots still holds, live, the state every replica has after that step: a recovery counts it as
+    /// a copy (<see cref="KeepLiveState"/>).
+    /// </summary>
+    [Alias("GetLiveStateStep")]
+    Task<long> GetLiveStateStep(long epoch);
+
+    /// <summary>
+    /// Keeps this stage's live state of <paramref name="completedSteps"/> as its own in-memory copy (what
+    /// <see cref="GetSnapshot"/> then serves, and its own next <see cref="Configure"/> restores from), if it still
+    /// serves epoch <paramref name="epoch"/> and its state is of that very step (checked on the device, in order with
+    /// any update still queued there). True when it holds a copy of that step now.
+    /// </summary>
+    [Alias("KeepLiveState")]
+    Task<bool> KeepLiveState(long epoch, long completedSteps);
+
     /// <summary>Drops the stage's state and deactivates.</summary>
     [Alias("Release")]
     Task Release(long epoch);

@@ -44,15 +44,24 @@ public static class RecoveryPoint
     /// rewound away from; a newer epoch's placement seeds every holder with its own restore point before any step) —
     /// and every step between has its loss in a record of that epoch: the restored state is one the job computed and held,
     /// and its loss history has no gap. Held but not yet counted is as good: the state is the deterministic one of that
-    /// step. A copy without a loss (taken when a stage was configured) never takes the job past the saved count.
+    /// step. A copy without a loss (taken when a stage was configured, or a replica's live state) never takes the job
+    /// past the saved count by itself.
+    /// </para>
+    /// <para>
+    /// <paramref name="updateLosses"/>: the losses of the steps whose update the job had sent in
+    /// <paramref name="countedEpoch"/> but not counted yet when it failed (with overlap, up to two), as this activation
+    /// knows them, keyed like records by the steps completed after each. An update is sent only once every stage's
+    /// gradients are reduced, so any stage that applied it holds the one state of that step; with its loss known,
+    /// copies of it — a surviving replica's live state, typically, while rank 0's snapshot of it was still on its way —
+    /// serve like a held snapshot's.
     /// </para>
     /// </summary>
     public static (long Step, double[] Losses)? InMemoryStep(IReadOnlyList<IReadOnlyCollection<SnapshotRecord>> recordsPerStage, long newestDurableStep,
-        long completedSteps, long countedEpoch)
+        long completedSteps, long countedEpoch, IReadOnlyDictionary<long, double>? updateLosses = null)
     {
         ArgumentNullException.ThrowIfNull(recordsPerStage);
         if (recordsPerStage.Count == 0) return null;
-        var losses = new Dictionary<long, double>();
+        var losses = new Dictionary<long, double>(updateLosses ?? new Dictionary<long, double>());
         foreach (var record in recordsPerStage.SelectMany(r => r))
             if (record.Epoch == countedEpoch && record.StepLoss is { } loss)
                 losses[record.Step] = loss;

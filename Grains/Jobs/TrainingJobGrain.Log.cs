@@ -67,6 +67,9 @@ internal sealed partial class TrainingJobGrain
     [LoggerMessage(40, LogLevel.Warning, "Job {JobId} could not tell the scheduler that its preemption checkpoint failed (the request times out there instead)")]
     private static partial void LogPreemptionReportFailed(ILogger logger, Exception exception, string jobId);
 
-    [LoggerMessage(41, LogLevel.Information, "Job {JobId}: its saved state counted {Saved} steps; every stage's snapshot holders recorded {Held}: the count and the losses between are taken from them")]
+    [LoggerMessage(41, LogLevel.Information, "Job {JobId}: its saved state counted {Saved} steps; every stage has an in-memory copy of step {Held}: the count and the losses between are taken from the copies' records (and the loss of the step whose update was under way)")]
     private static partial void LogCountTakenFromHolders(ILogger logger, string jobId, long saved, long held);
+
+    [LoggerMessage(42, LogLevel.Warning, "Job {JobId}: replica stage {Stage} did not keep its live state of step {Step} for the restore ({Reason})")]
+    private static partial void LogLiveStateNotKept(ILogger logger, string jobId, string stage, long step, string reason);
 }

@@ -159,7 +159,7 @@ internal sealed partial class TrainingJobGrain
         // moves off a live node (a move migrates the stage with its copies; asking one whose silo died just fails).
         int[][] OwnCopyHolders() => [.. survivors.Select(ids => ids.Union(previous.Select(r => r.Replica)).Order().ToArray())];
         var fromMemory = request is null && recovering && spec.SnapshotInterval > 0
-            ? await InMemorySnapshotStep(jobId, OwnCopyHolders(), Math.Max(0, newestDurable - 1), countedEpoch)
+            ? await InMemorySnapshotStep(jobId, OwnCopyHolders(), survivors, Math.Max(0, newestDurable - 1), countedEpoch)
             : null;
         long? memoryStep = request?.MemoryStep ?? fromMemory?.Step;
         bool configured = false;
@@ -267,21 +267,62 @@ internal sealed partial class TrainingJobGrain
 
     /// <summary>
     /// The newest step for which every stage still has an in-memory snapshot somewhere — the stage's own copy (on a
-    /// live silo, whether or not the new placement keeps the stage there: a moved stage takes its copies along) or its
-    /// shard's (on another silo) — when newer than every committed checkpoint. One lost silo never takes both copies of
-    /// a stage: a stage on a live node is asked even when the placement moves it, because the failure that took its
-    /// holder may be exactly why it looks lost to the scheduler.
+    /// live silo, whether or not the new placement keeps the stage there: a moved stage takes its copies along), its
+    /// shard's (on another silo), or the live state, of the counted epoch, of a replica the new placement keeps on its
+    /// node (<paramref name="staying"/>; every rank holds the state rank 0 copied, see <c>PipelineStageGrain.LiveState</c>)
+    /// — when newer than every committed checkpoint. One lost silo never takes both copies of a stage: a stage on a live
+    /// node is asked for its own copies even when the placement moves it (<paramref name="copyHolders"/>), because the
+    /// failure that took its holder may be exactly why it looks lost to the scheduler. Only staying replicas offer their
+    /// live state: a stage the scheduler moves off its node (a hung device, say) is not asked to copy anything there. A
+    /// staying replica whose live state is of the step chosen and holds no copy of it keeps one now, before any stage is
+    /// configured: its own restore and its peers' read it like any own copy.
     /// </summary>
-    private async Task<(long Step, double[] Losses)?> InMemorySnapshotStep(string jobId, int[][] survivors, long newerThan, long countedEpoch)
+    private async Task<(long Step, double[] Losses)?> InMemorySnapshotStep(string jobId, int[][] copyHolders, int[][] staying, long newerThan, long countedEpoch)
     {
-        var copies = await Task.WhenAll(Enumerable.Range(0, survivors.Length).Select(async s =>
+        var found = await Task.WhenAll(Enumerable.Range(0, copyHolders.Length).Select(async s =>
         {
             var shard = await LatestOrNone(() => GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, s)).GetSnapshotRecords());
-            var own = await Task.WhenAll(survivors[s].Select(id => LatestOrNone(() => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, id, s)).GetSnapshotRecords())));
-            return (IReadOnlyCollection<SnapshotRecord>)[.. shard.Concat(own.SelectMany(o => o)).Where(r => r.Step >= 0)];
+            var own = await Task.WhenAll(copyHolders[s].Select(async id => (Replica: id, Records: await LatestOrNone(() => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, id, s)).GetSnapshotRecords()))));
+            var live = await Task.WhenAll(staying[s].Select(async id => (Replica: id, Step: await LiveStepOrNone(StageKeys.Stage(jobId, id, s)),
+                Own: own.Where(o => o.Replica == id).SelectMany(o => o.Records).ToArray())));
+            return (Copies: (IReadOnlyCollection<SnapshotRecord>)[.. shard.Concat(own.SelectMany(o => o.Records)).Where(r => r.Step >= 0)
+                .Concat(live.Where(l => l.Step >= 0).Select(l => new SnapshotRecord(l.Step, countedEpoch, null)))], Live: live.Where(l => l.Step >= 0).ToArray());
         }));
-        _memorySnapshots = string.Join(", ", copies.Select((c, s) => $"s{s}: {(c.Count == 0 ? "none" : string.Join("/", c.Select(r => r.Step).Distinct().Order()))}"));
-        return RecoveryPoint.InMemoryStep(copies, newerThan, S.CompletedSteps, countedEpoch);
+        _memorySnapshots = string.Join(", ", found.Select((f, s) => $"s{s}: {(f.Copies.Count == 0 ? "none" : string.Join("/", f.Copies.Select(r => r.Step).Distinct().Order()))}"
+            + (f.Live.Length == 0 ? "" : $" (live: {string.Join(", ", f.Live.Select(l => $"r{l.Replica} at {l.Step}"))})")));
+        var chosen = RecoveryPoint.InMemoryStep([.. found.Select(f => f.Copies)], newerThan, S.CompletedSteps, countedEpoch,
+            _sentUpdateEpoch == countedEpoch ? _sentUpdateLosses : null);
+        if (chosen is { } point)
+            await Task.WhenAll(found.SelectMany((f, s) => f.Live.Where(l => l.Step == point.Step && !l.Own.Any(r => r.Step == point.Step))
+                .Select(l => KeepLiveState(StageKeys.Stage(jobId, l.Replica, s), point.Step))));
+        return chosen;
+
+        async Task<long> LiveStepOrNone(string stage)
+        {
+            try
+            {
+                return await GrainFactory.GetGrain<IPipelineStageGrain>(stage).GetLiveStateStep(countedEpoch).WaitAsync(TimeSpan.FromSeconds(5));
+            }
+            catch (Exception e)
+            {
+                LogNoMemorySnapshot(logger, e, jobId); // a replica that died with its silo
+                return -1;
+            }
+        }
+
+        async Task KeepLiveState(string stage, long step)
+        {
+            try
+            {
+                bool kept = await GrainFactory.GetGrain<IPipelineStageGrain>(stage).KeepLiveState(countedEpoch, step).WaitAsync(TimeSpan.FromSeconds(40));
+                if (!kept) LogLiveStateNotKept(logger, jobId, stage, step, "its state moved on, or it left the epoch");
+            }
+            catch (Exception e)
+            {
+                // Its copy is then missing: the stage's restore reads another one, or the restore falls back to the checkpoint.
+                LogLiveStateNotKept(logger, jobId, stage, step, ShortError.Of(e));
+            }
+        }
 
         async Task<SnapshotRecord[]> LatestOrNone(Func<Task<SnapshotRecord[]>> read)
         {

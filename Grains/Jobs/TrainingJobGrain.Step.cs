@@ -25,6 +25,11 @@ namespace Cluster.Grains.Jobs;
 internal sealed partial class TrainingJobGrain
 {
     private long _lastCountTimestamp; // when the last step counted (Stopwatch ticks)
+    // The losses of the steps whose update was sent but which are not counted yet (at most two with overlap), keyed by
+    // the steps completed after each, and the epoch they were sent in: a live replica that applied such an update holds
+    // that step's state before any snapshot of it is held (see RecoveryPoint).
+    private readonly Dictionary<long, double> _sentUpdateLosses = [];
+    private long _sentUpdateEpoch = -1;
 
     /// <summary>
     /// Runs <paramref name="step"/> (<c>S.CompletedSteps</c>, or the one after while that one's snapshot is in flight)
@@ -54,10 +59,14 @@ internal sealed partial class TrainingJobGrain
         var squares = await Guard(stop, Task.WhenAll(stages.All.Select(s => watch.Track(s.GradientSquares(epoch, step), $"{s.GetPrimaryKeyString()}.GradientSquares"))));
         double norm = GradientNorm.Global(squares.Take(plan.StageCount)); // rank 0's, in stage order: every rank's are the same
         double coefficient = GradientNorm.ClipCoefficient(norm, spec.Optimizer.ClipNorm);
+        double loss = LossReduction.Mean(losses);
+        if (_sentUpdateEpoch != epoch) _sentUpdateLosses.Clear();
+        _sentUpdateEpoch = epoch;
+        _sentUpdateLosses[step + 1] = loss;
         double[] deviceMs = await Guard(stop, Task.WhenAll(stages.All.Select(s => watch.Track(s.ApplyUpdate(epoch, step, coefficient), $"{s.GetPrimaryKeyString()}.ApplyUpdate"))));
         reduce.Stop();
 
-        return new TrainedStep(step, LossReduction.Mean(losses), started, compute, queue, messaging, reduce.Elapsed.TotalMilliseconds, deviceMs);
+        return new TrainedStep(step, loss, started, compute, queue, messaging, reduce.Elapsed.TotalMilliseconds, deviceMs);
 
         async Task RunReplica(int rank)
         {
@@ -98,6 +107,7 @@ internal sealed partial class TrainingJobGrain
         int m = spec.MicroBatches;
         S.CompletedSteps = done.Step + 1;
         _writer.AddLoss(done.Loss);
+        foreach (long counted in _sentUpdateLosses.Keys.Where(k => k <= S.CompletedSteps).ToArray()) _sentUpdateLosses.Remove(counted);
         // The rate: with steps overlapping (the next one computes while this one's snapshot is held), a step's own span
         // overlaps the next one's; the time since the step before counted is what each step costs.
         double seconds = _lastCountTimestamp > done.StartedTimestamp

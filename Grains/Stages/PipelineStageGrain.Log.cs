@@ -21,4 +21,10 @@ internal sealed partial class PipelineStageGrain
 
     [LoggerMessage(1, LogLevel.Information, "Stage {Stage} configured for epoch {Epoch} on node {NodeId} ({Plan}), at step {Step}")]
     private static partial void LogConfigured(ILogger logger, string stage, long epoch, string nodeId, string plan, long step);
+
+    [LoggerMessage(7, LogLevel.Information, "Stage {Stage}: kept its live state of step {Step} (epoch {Epoch}) as its own copy for the job's restore")]
+    private static partial void LogLiveStateKept(ILogger logger, string stage, long step, long epoch);
+
+    [LoggerMessage(8, LogLevel.Warning, "Stage {Stage}: its live state of step {Step} could not be kept ({Error})")]
+    private static partial void LogLiveStateNotKept(ILogger logger, string stage, long step, string error);
 }

@@ -249,6 +249,14 @@ public sealed class StageExecutor : IDisposable
     public IReadOnlyList<UnitStateImage> ExportState() => [.. CopyState().Select(c => c.Encode(Config))];
 
     /// <summary>
+    /// <see cref="ExportState"/> as of the last optimizer update, also in the middle of a step: forward and backward
+    /// passes only accumulate gradients (and keep activations), which the state does not hold; only
+    /// <see cref="ApplyUpdate"/> changes parameters and moments. What a surviving data-parallel replica serves when the
+    /// job restores from its live state while its step in flight is abandoned.
+    /// </summary>
+    public IReadOnlyList<UnitStateImage> ExportUpdatedState() => [.. UnitStateTransfer.Copy(_units, _optimizer, null).Select(c => c.Encode(Config))];
+
+    /// <summary>
     /// The device-side part of a snapshot: copies every unit's parameters and optimizer moments to host buffers (one
     /// <see cref="UnitStateCopy"/> per unit). Encoding them (<see cref="UnitStateCopy.Encode"/>) needs no device and
     /// can run elsewhere while the next step computes.

@@ -12,8 +12,9 @@ namespace Cluster.Grains.Tests;
 /// silo's and its holder's. Two failures that leave a copy of every stage cost no completed step, even when the second
 /// lands in the middle of the first's restore; two that take both copies of a stage restore the newest committed
 /// durable checkpoint (every stage of it, also those whose copies survived) and say how many steps they recompute.
-/// With data-parallel replicas only rank 0 snapshots, so its silo and its holder's hold every copy, though rank 1
-/// lives. In every case the losses stay the reference trainer's bit for bit. A job of 3 stages (or 2 replicas × 2
+/// With data-parallel replicas only rank 0 snapshots, but a surviving rank's live state is a copy too — of the counted
+/// step, or of the one whose update the job had sent — so rank 0's silo and its holder's lost together cost no step.
+/// In every case the losses stay the reference trainer's bit for bit. A job of 3 stages (or 2 replicas × 2
 /// stages) runs off the primary silo
 /// (which keeps the job, the scheduler and its history, and is never lost), with a durable checkpoint every
 /// <see cref="CheckpointInterval"/> steps.
@@ -41,19 +42,32 @@ public sealed class DoubleFailureTests(CallMomentClusterFixture fixture, ITestOu
     }
 
     [Fact]
-    public async Task Losing_rank_0_s_silo_and_its_holder_s_silo_at_once_restores_the_newest_checkpoint_though_rank_1_lives()
+    public async Task Losing_rank_0_s_silo_and_its_holder_s_silo_mid_step_restores_rank_1_s_live_state_and_costs_no_completed_step()
     {
-        // Only rank 0 snapshots (the replicas' state is identical after every update), so its silo and its holder's
-        // hold every copy; rank 1's live state is no snapshot and must be rolled back with the rest.
-        var (spec, job, running) = await Start("double-dp", replicas: 2);
-        string rank0 = StageSilo(running, Stage);
-        string holderSilo = await HolderSiloOffPrimary(spec, job);
-        var before = await job.GetStatus();
-        string[] rank1 = [.. before.Placement.Where(p => p.Replica == 1).Select(p => p.SiloName)];
-        output.WriteLine($"losing {rank0} (r0/s{Stage}) and {holderSilo} (its holder) at once at step {before.CompletedSteps}; rank 1 on {string.Join(", ", rank1)}");
-        await LoseTogether(spec.JobId, rank0, holderSilo);
+        // Only rank 0 snapshots, so its silo and its holder's hold every snapshot of s1; rank 1's s1 still holds, live,
+        // the state of the counted step (it cannot update: its all-reduce waits for rank 0's held pass), and the job
+        // restores every stage from memory.
+        var (spec, job, _) = await Start("double-dp-live", replicas: 2);
+        var moment = new CallMoment("rank 0's s1 forward of a step", nameof(IPipelineStageGrain.RunMicroBatch), Replica: 0, Stage: Stage);
+        var (before, what) = await LoseRank0AndItsHolderAt(spec, job, moment, heldUntil: _ => true);
 
-        await Recovers(spec, job, before, fresh: 2, fromCheckpoint: true, $"lost {rank0} and {holderSilo} at once at step {before.CompletedSteps}");
+        await Recovers(spec, job, before, fresh: 2, fromCheckpoint: false, what);
+    }
+
+    [Fact]
+    public async Task Losing_rank_0_s_silo_and_its_holder_s_silo_once_rank_1_has_applied_the_update_restores_the_updated_state_and_costs_no_step()
+    {
+        // Rank 1 applied the step's update while rank 0's is held, so its state is one step past the count, and rank 0's
+        // snapshot of it never began. The job knows that step's loss (it sent the update), so rank 1's live state of it
+        // is a copy like a held snapshot, and the job counts the step: nothing is recomputed, the count does not go back.
+        var (spec, job, _) = await Start("double-dp-past", replicas: 2);
+        var moment = new CallMoment("rank 0's s1 update", nameof(IPipelineStageGrain.ApplyUpdate), Replica: 0, Stage: Stage);
+        string peerUpdate = $"{StageKeys.Stage(spec.JobId, 1, Stage)}.{nameof(IPipelineStageGrain.ApplyUpdate)}";
+        var (before, what) = await LoseRank0AndItsHolderAt(spec, job, moment, heldUntil: completed => completed.Contains(peerUpdate));
+
+        await Recovers(spec, job, before, fresh: 2, fromCheckpoint: false, what);
+        var restored = (await JobHistory.All(fixture, spec.JobId)).First(e => e.Kind == ClusterEventKind.JobRestored && e.Epoch > 1);
+        Assert.True(restored.Step == before.CompletedSteps + 1, $"the job restored step {restored.Step}, not the updated state of step {before.CompletedSteps + 1}: {restored.Message}");
     }
 
     [Fact]
@@ -163,6 +177,54 @@ public sealed class DoubleFailureTests(CallMomentClusterFixture fixture, ITestOu
     {
         output.WriteLine(await SnapshotRedundancyCluster.KeepHolderOffPrimary(fixture, spec.JobId, Stage, await job.GetStatus()));
         return HolderSilo(spec.JobId, Stage);
+    }
+
+    /// <summary>
+    /// Holds <paramref name="moment"/> (of rank 0's s1) a few steps on, two past a checkpoint; waits until the job has
+    /// counted the steps before it and <paramref name="heldUntil"/> holds of the calls done meanwhile; then loses s1's
+    /// holder's silo — a fresh one that holds nothing else, so its loss alone starts no recovery — and right after it
+    /// rank 0's s1 silo. Rank 1's s1 is first moved off rank 0's silo if they share it. Returns the status before the
+    /// losses and what happened.
+    /// </summary>
+    private async Task<(JobStatus Before, string What)> LoseRank0AndItsHolderAt(JobSpec spec, ITrainingJobGrain job, CallMoment moment, Func<IReadOnlyCollection<string>, bool> heldUntil)
+    {
+        var running = await job.GetStatus();
+        string[] open = [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)];
+        if (StageSilo(running, Stage) == running.Placement.Single(p => p.Replica == 1 && p.Stage == Stage).SiloName)
+        {
+            (running, string moved) = await SnapshotRedundancyCluster.MoveStage(fixture, job, running, replica: 1, stage: Stage);
+            output.WriteLine(moved);
+        }
+        var holderOnly = await fixture.Cluster.StartAdditionalSiloAsync();
+        await SnapshotRedundancyCluster.OpenOnly(fixture, open); // no stage goes to the holder's silo
+        await SnapshotRedundancyCluster.MoveHolder(fixture, spec.JobId, Stage, holderOnly);
+        Assert.Equal(holderOnly.Name, HolderSilo(spec.JobId, Stage));
+
+        // Two steps past a checkpoint: its commit, which asks the holder lost first, has had two steps' time to finish.
+        long step = (await job.GetStatus()).CompletedSteps + 3;
+        while (step % CheckpointInterval != 2) step++;
+        fixture.Trap.Arm(moment, spec.JobId, step);
+        string rank0;
+        JobStatus before;
+        try
+        {
+            await fixture.Trap.Reached.WaitAsync(TimeSpan.FromMinutes(2));
+            await Eventually.True(() => Task.FromResult(heldUntil(fixture.Trap.Completed)), TimeSpan.FromSeconds(60),
+                $"the calls of step {step} before the loss (done: {string.Join(", ", fixture.Trap.Completed)})");
+            // Not waited for: the checkpoint's commit, which the job collects only at the next step boundary.
+            before = await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= step, TimeSpan.FromSeconds(20), $"the job to count step {step}'s state");
+            rank0 = StageSilo(before, Stage);
+            output.WriteLine($"{moment.Name} of step {step} held; losing {holderOnly.Name} (s{Stage}'s holder, nothing else), then {rank0} (r0/s{Stage}); " +
+                $"placement {string.Join(", ", before.Placement.Select(p => $"r{p.Replica}/s{p.Stage}@{p.SiloName}"))}");
+            Assert.NotEqual(rank0, before.Placement.Single(p => p.Replica == 1 && p.Stage == Stage).SiloName);
+            await fixture.Cluster.KillSiloAsync(holderOnly);
+            await Kill(rank0);
+        }
+        finally
+        {
+            fixture.Trap.Release();
+        }
+        return (before, $"lost {holderOnly.Name} (s{Stage}'s holder) and {rank0} (r0/s{Stage}) with {moment.Name} of step {step} held");
     }
 
     private static string StageSilo(JobStatus running, int stage) => running.Placement.Single(p => p.Replica == 0 && p.Stage == stage).SiloName;

@@ -71,4 +71,30 @@ public sealed class RecoveryPointTests
         // Up to the saved count, any epoch's copy serves, as before.
         Assert.Equal(11, RecoveryPoint.InMemoryStep(Records([R(11, epoch: 1)], [R(11, epoch: 2)]), 9, 11, 3)!.Value.Step);
     }
+
+    [Fact]
+    public void The_loss_of_the_update_the_job_sent_lets_a_live_state_past_the_count_serve()
+    {
+        // Counted 11; rank 0's stages hold 11 (and s0 its live 12), rank 1's s1 applied the update: its live state is 12.
+        // Live states carry no loss; the job knows step 11's loss (it sent the update), keyed by the 12 steps after it.
+        var copies = Records([R(11), new SnapshotRecord(12, 3, null)], [R(11), new SnapshotRecord(12, 3, null)]);
+        Assert.Equal(11, RecoveryPoint.InMemoryStep(copies, 9, 11, 3)!.Value.Step);
+        var sent = new Dictionary<long, double> { [12] = 0.5 };
+        var point = RecoveryPoint.InMemoryStep(copies, 9, 11, 3, sent);
+        Assert.Equal(12, point!.Value.Step);
+        Assert.Equal([0.5], point.Value.Losses);
+        // Two updates sent past the count (the next step's update applied while this one's snapshot was on its way):
+        // live states of 13 serve with both losses known.
+        var two = RecoveryPoint.InMemoryStep(Records([R(11), new SnapshotRecord(13, 3, null)], [R(11), new SnapshotRecord(13, 3, null)]), 9, 11, 3,
+            new Dictionary<long, double> { [12] = 0.5, [13] = 0.25 });
+        Assert.Equal(13, two!.Value.Step);
+        Assert.Equal([0.5, 0.25], two.Value.Losses);
+        // With only the second loss known, the history has a gap: back to the count.
+        Assert.Equal(11, RecoveryPoint.InMemoryStep(Records([R(11), new SnapshotRecord(13, 3, null)], [R(11), new SnapshotRecord(13, 3, null)]), 9, 11, 3,
+            new Dictionary<long, double> { [13] = 0.25 })!.Value.Step);
+        // A stage without a copy of 12 keeps the job at 11, whatever the job knows.
+        Assert.Equal(11, RecoveryPoint.InMemoryStep(Records([R(11), new SnapshotRecord(12, 3, null)], [R(11)]), 9, 11, 3, sent)!.Value.Step);
+        // A live state of another epoch is no copy past the count.
+        Assert.Equal(11, RecoveryPoint.InMemoryStep(Records([R(11), new SnapshotRecord(12, 3, null)], [R(11), new SnapshotRecord(12, 2, null)]), 9, 11, 3, sent)!.Value.Step);
+    }
 }

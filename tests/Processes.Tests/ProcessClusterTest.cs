@@ -12,7 +12,8 @@ namespace Cluster.Processes.Tests;
 /// </summary>
 public abstract class ProcessClusterTest : IAsyncLifetime
 {
-    protected const int Silos = 3;
+    /// <summary>Silo processes of this test class, the primary included (3 by default).</summary>
+    protected virtual int Silos => 3;
     protected const int SlotsPerSilo = 2;
 
     private EventCollector? _events;
