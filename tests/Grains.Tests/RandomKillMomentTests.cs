@@ -1,4 +1,5 @@
 using System.Globalization;
+using Orleans.TestingHost;
 using Xunit.Abstractions;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Events;
@@ -16,8 +17,9 @@ namespace Cluster.Grains.Tests;
 /// silo drawn at random is lost: the silo that runs the held call (which then fails), the stage's, or another one
 /// (the held call then runs late). Some rounds first move a random stage with an operator's drain; every round's
 /// recovery is itself an earlier move for the next. Every restore must be from memory and recompute no counted step,
-/// and the losses must stay the reference trainer's bit for bit. The seed is printed; <see cref="SeedVariable"/>
-/// reruns with another.
+/// and the losses must stay the reference trainer's bit for bit. A third test loses two silos at once in each round —
+/// rank 0's of the drawn stage and its holder's — which a surviving replica's live state must cover. The seed is
+/// printed; <see cref="SeedVariable"/> reruns with another.
 /// </summary>
 public sealed class RandomKillMomentTests(CallMomentClusterFixture fixture, ITestOutputHelper output) : IClassFixture<CallMomentClusterFixture>
 {
@@ -52,6 +54,16 @@ public sealed class RandomKillMomentTests(CallMomentClusterFixture fixture, ITes
         Run(TinyJob.Spec("random-moments-dp", stages: 2, steps: 5000, checkpointInterval: CheckpointInterval) with { MinReplicas = 1, MaxReplicas = 2, SnapshotInterval = 1 },
             replicas: 2, defaultSeed: 1602);
 
+    /// <summary>
+    /// Two failures at once in each round: the drawn stage's snapshot holder, alone on a fresh silo, and rank 0's silo of
+    /// that stage — every snapshot of it. Rank 1 of the stage lives elsewhere (moved off first if it shares rank 0's
+    /// silo), and its live state must serve: no counted step may be lost (<c>PipelineStageGrain.LiveState</c>).
+    /// </summary>
+    [Fact]
+    public Task Data_parallel_replicas_lose_no_counted_step_when_rank_0_and_its_holder_are_lost_together_at_random_moments() =>
+        Run(TinyJob.Spec("random-moments-dp-pair", stages: 2, steps: 5000, checkpointInterval: CheckpointInterval) with { MinReplicas = 1, MaxReplicas = 2, SnapshotInterval = 1 },
+            replicas: 2, defaultSeed: 1603, rank0WithHolder: true);
+
     private static CallMoment Draw(Random random, int stages, int replicas)
     {
         string[] methods = [.. StageCalls, .. SnapshotCalls, .. HolderCalls, .. replicas > 1 ? AllReduceCalls : []];
@@ -82,7 +94,29 @@ public sealed class RandomKillMomentTests(CallMomentClusterFixture fixture, ITes
         }
     }
 
-    private async Task Run(JobSpec spec, int replicas, int defaultSeed)
+    /// <summary>
+    /// Makes rank 0's and rank 1's <paramref name="stage"/> live on different silos (rank 1's moved off with a drain if
+    /// not), then starts a fresh silo, keeps it closed to stages and moves the stage's holder onto it: lost, it takes
+    /// nothing else, and no recovery starts until rank 0's silo goes too.
+    /// </summary>
+    private async Task<(JobStatus Running, InProcessSiloHandle HolderOnly)> Rank0ApartWithItsHolderAlone(ITrainingJobGrain job, JobStatus running, string jobId, int stage,
+        List<string> story, int round)
+    {
+        string Host(JobStatus status, int replica) => status.Placement.Single(p => p.Replica == replica && p.Stage == stage).SiloName;
+        if (Host(running, 0) == Host(running, 1))
+        {
+            (running, string moved) = await SnapshotRedundancyCluster.MoveStage(fixture, job, running, replica: 1, stage);
+            story.Add($"round {round}: {moved} (off rank 0's silo)");
+        }
+        string[] open = [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)];
+        var holderOnly = await fixture.Cluster.StartAdditionalSiloAsync();
+        await SnapshotRedundancyCluster.OpenOnly(fixture, open);
+        await SnapshotRedundancyCluster.MoveHolder(fixture, jobId, stage, holderOnly);
+        Assert.True(Host(running, 0) != Host(running, 1), $"round {round}: rank 0's and rank 1's s{stage} share {Host(running, 0)}. {string.Join("; ", story)}");
+        return (running, holderOnly);
+    }
+
+    private async Task Run(JobSpec spec, int replicas, int defaultSeed, bool rank0WithHolder = false)
     {
         int seed = int.TryParse(Environment.GetEnvironmentVariable(SeedVariable), NumberStyles.Integer, CultureInfo.InvariantCulture, out int chosen) ? chosen : defaultSeed;
         output.WriteLine($"seed {seed} (another: {SeedVariable}=<n>)");
@@ -105,7 +139,10 @@ public sealed class RandomKillMomentTests(CallMomentClusterFixture fixture, ITes
                 story.Add($"round {round}: {moved}");
             }
             var moment = Draw(random, spec.Stages, replicas);
-            if (moment.Holder) await SnapshotRedundancyCluster.KeepHolderOffPrimary(fixture, spec.JobId, moment.Stage, running);
+            InProcessSiloHandle? holderOnly = null;
+            if (rank0WithHolder)
+                (running, holderOnly) = await Rank0ApartWithItsHolderAlone(job, running, spec.JobId, moment.Stage, story, round);
+            else if (moment.Holder) await SnapshotRedundancyCluster.KeepHolderOffPrimary(fixture, spec.JobId, moment.Stage, running);
             // From where the job is now (the moves above take a while), past the steps that may be in flight (one computing while
             // the one before it is still being snapshotted).
             long step = moment.StepFrom((await job.GetStatus()).CompletedSteps + 3 + random.Next(3), CheckpointInterval);
@@ -124,14 +161,27 @@ public sealed class RandomKillMomentTests(CallMomentClusterFixture fixture, ITes
                 }
                 var placement = (await job.GetStatus()).Placement;
                 string? heldOn = fixture.HostOf(held);
-                string stageSilo = placement.Single(p => p.Replica == moment.Replica && p.Stage == moment.Stage).SiloName;
-                string[] others = [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name).Where(s => s != heldOn && s != stageSilo)];
-                string?[] choices = [heldOn, stageSilo, others.Length > 0 ? others[random.Next(others.Length)] : null];
-                victim = choices.Skip(kind).Concat(choices.Take(kind)).OfType<string>().First(s => s != primary);
-                callee = victim == heldOn;
-                story.Add($"round {round}: {moment.Name}, step {step}, held at {held} on {heldOn}; lost {victim} ({(callee ? "the held call's silo" : victim == stageSilo ? "the stage's silo" : "another silo")})");
-                output.WriteLine(story[^1]);
-                await fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, victim));
+                if (holderOnly is not null)
+                {
+                    string rank0 = placement.Single(p => p.Replica == 0 && p.Stage == moment.Stage).SiloName;
+                    victim = $"{holderOnly.Name} (s{moment.Stage}'s holder, alone) and {rank0} (r0/s{moment.Stage}'s)";
+                    callee = heldOn == holderOnly.Name || heldOn == rank0;
+                    story.Add($"round {round}: {moment.Name}, step {step}, held at {held} on {heldOn}; lost {victim}");
+                    output.WriteLine(story[^1]);
+                    await fixture.Cluster.KillSiloAsync(holderOnly);
+                    await fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, rank0));
+                }
+                else
+                {
+                    string stageSilo = placement.Single(p => p.Replica == moment.Replica && p.Stage == moment.Stage).SiloName;
+                    string[] others = [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name).Where(s => s != heldOn && s != stageSilo)];
+                    string?[] choices = [heldOn, stageSilo, others.Length > 0 ? others[random.Next(others.Length)] : null];
+                    victim = choices.Skip(kind).Concat(choices.Take(kind)).OfType<string>().First(s => s != primary);
+                    callee = victim == heldOn;
+                    story.Add($"round {round}: {moment.Name}, step {step}, held at {held} on {heldOn}; lost {victim} ({(callee ? "the held call's silo" : victim == stageSilo ? "the stage's silo" : "another silo")})");
+                    output.WriteLine(story[^1]);
+                    await fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, victim));
+                }
             }
             finally
             {
@@ -140,6 +190,7 @@ public sealed class RandomKillMomentTests(CallMomentClusterFixture fixture, ITes
                 else fixture.Trap.LetRun();
             }
             await fixture.Cluster.StartAdditionalSiloAsync();
+            if (holderOnly is not null) await fixture.Cluster.StartAdditionalSiloAsync();
             await SnapshotRedundancyCluster.OpenOnly(fixture, [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)]);
             last = (await SnapshotRedundancyCluster.StepsPast(job, step, 2, $"round {round}: the job to recover from losing {victim} at {moment.Name} of step {step}")).CompletedSteps;
         }
