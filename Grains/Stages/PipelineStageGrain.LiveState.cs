@@ -14,12 +14,12 @@ namespace Cluster.Grains.Stages;
 /// Invariant (a live copy is of the job's timeline): the live state is offered and kept only for the epoch the job
 /// counted its steps in (<see cref="GetLiveStateStep"/>, <see cref="KeepLiveState"/> take it), never across a
 /// re-configuration — a stage that missed an operator's rewind holds a state of a timeline the job left, at a step the
-/// new one may have reached too. The copy is of the state as of the last update, also in
-/// the middle of a step (a replica whose peer died mid-step is typically halfway: its all-reduce waits for the dead
-/// rank). It is taken on the device in queue order, so an update of the old epoch still
-/// queued there (sent before the failure was seen) either runs after it — the copy is of the step asked — or before
-/// it, and then the step no longer matches and nothing is kept: the job's restore finds no copy of that step there
-/// and falls back (to another copy, or the durable checkpoint).
+/// new one may have reached too. The copy is of the state as of the last update, also in the middle of a step (a
+/// replica whose peer died mid-step is typically halfway: its all-reduce waits for the dead rank). It is taken on the
+/// device in queue order, so an update of the old epoch still queued there (sent before the failure was seen) either
+/// runs after it — the copy is of the step asked, and the restore puts the stage back to it — or before it, and then
+/// the step no longer matches and nothing is kept: the job's restore finds no copy of that step there and falls back
+/// (to another copy, or the durable checkpoint).
 /// </para>
 /// </summary>
 internal sealed partial class PipelineStageGrain
