@@ -188,17 +188,8 @@ public sealed class DoubleFailureTests(CallMomentClusterFixture fixture, ITestOu
     /// </summary>
     private async Task<(JobStatus Before, string What)> LoseRank0AndItsHolderAt(JobSpec spec, ITrainingJobGrain job, CallMoment moment, Func<IReadOnlyCollection<string>, bool> heldUntil)
     {
-        var running = await job.GetStatus();
-        string[] open = [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)];
-        if (StageSilo(running, Stage) == running.Placement.Single(p => p.Replica == 1 && p.Stage == Stage).SiloName)
-        {
-            (running, string moved) = await SnapshotRedundancyCluster.MoveStage(fixture, job, running, replica: 1, stage: Stage);
-            output.WriteLine(moved);
-        }
-        var holderOnly = await fixture.Cluster.StartAdditionalSiloAsync();
-        await SnapshotRedundancyCluster.OpenOnly(fixture, open); // no stage goes to the holder's silo
-        await SnapshotRedundancyCluster.MoveHolder(fixture, spec.JobId, Stage, holderOnly);
-        Assert.Equal(holderOnly.Name, HolderSilo(spec.JobId, Stage));
+        var (_, holderOnly, moved) = await SnapshotRedundancyCluster.Rank0ApartWithItsHolderAlone(fixture, job, await job.GetStatus(), spec.JobId, Stage);
+        if (moved is not null) output.WriteLine(moved);
 
         // Two steps past a checkpoint: its commit, which asks the holder lost first, has had two steps' time to finish.
         long step = (await job.GetStatus()).CompletedSteps + 3;

@@ -94,28 +94,6 @@ public sealed class RandomKillMomentTests(CallMomentClusterFixture fixture, ITes
         }
     }
 
-    /// <summary>
-    /// Makes rank 0's and rank 1's <paramref name="stage"/> live on different silos (rank 1's moved off with a drain if
-    /// not), then starts a fresh silo, keeps it closed to stages and moves the stage's holder onto it: lost, it takes
-    /// nothing else, and no recovery starts until rank 0's silo goes too.
-    /// </summary>
-    private async Task<(JobStatus Running, InProcessSiloHandle HolderOnly)> Rank0ApartWithItsHolderAlone(ITrainingJobGrain job, JobStatus running, string jobId, int stage,
-        List<string> story, int round)
-    {
-        string Host(JobStatus status, int replica) => status.Placement.Single(p => p.Replica == replica && p.Stage == stage).SiloName;
-        if (Host(running, 0) == Host(running, 1))
-        {
-            (running, string moved) = await SnapshotRedundancyCluster.MoveStage(fixture, job, running, replica: 1, stage);
-            story.Add($"round {round}: {moved} (off rank 0's silo)");
-        }
-        string[] open = [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)];
-        var holderOnly = await fixture.Cluster.StartAdditionalSiloAsync();
-        await SnapshotRedundancyCluster.OpenOnly(fixture, open);
-        await SnapshotRedundancyCluster.MoveHolder(fixture, jobId, stage, holderOnly);
-        Assert.True(Host(running, 0) != Host(running, 1), $"round {round}: rank 0's and rank 1's s{stage} share {Host(running, 0)}. {string.Join("; ", story)}");
-        return (running, holderOnly);
-    }
-
     private async Task Run(JobSpec spec, int replicas, int defaultSeed, bool rank0WithHolder = false)
     {
         int seed = int.TryParse(Environment.GetEnvironmentVariable(SeedVariable), NumberStyles.Integer, CultureInfo.InvariantCulture, out int chosen) ? chosen : defaultSeed;
@@ -141,7 +119,10 @@ public sealed class RandomKillMomentTests(CallMomentClusterFixture fixture, ITes
             var moment = Draw(random, spec.Stages, replicas);
             InProcessSiloHandle? holderOnly = null;
             if (rank0WithHolder)
-                (running, holderOnly) = await Rank0ApartWithItsHolderAlone(job, running, spec.JobId, moment.Stage, story, round);
+            {
+                (running, holderOnly, string? moved) = await SnapshotRedundancyCluster.Rank0ApartWithItsHolderAlone(fixture, job, running, spec.JobId, moment.Stage);
+                if (moved is not null) story.Add($"round {round}: {moved} (off rank 0's silo)");
+            }
             else if (moment.Holder) await SnapshotRedundancyCluster.KeepHolderOffPrimary(fixture, spec.JobId, moment.Stage, running);
             // From where the job is now (the moves above take a while), past the steps that may be in flight (one computing while
             // the one before it is still being snapshotted).

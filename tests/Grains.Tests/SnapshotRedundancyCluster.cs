@@ -104,6 +104,28 @@ internal static class SnapshotRedundancyCluster
         }
     }
 
+    /// <summary>
+    /// Makes rank 0's and rank 1's <paramref name="stage"/> live on different silos (rank 1's moved off with a drain if
+    /// they share one), then starts a fresh silo, keeps stages off it (only the silos besides the primary that were
+    /// there before take stages) and moves the stage's holder onto it: lost, it takes nothing else, so its loss alone
+    /// starts no recovery. Returns the status after any move, the holder's silo and what was moved (null if nothing).
+    /// </summary>
+    public static async Task<(JobStatus Running, InProcessSiloHandle HolderOnly, string? Moved)> Rank0ApartWithItsHolderAlone(ClusterFixture fixture,
+        ITrainingJobGrain job, JobStatus running, string jobId, int stage)
+    {
+        string Host(JobStatus status, int replica) => status.Placement.Single(p => p.Replica == replica && p.Stage == stage).SiloName;
+        string? moved = null;
+        if (Host(running, 0) == Host(running, 1))
+            (running, moved) = await MoveStage(fixture, job, running, replica: 1, stage);
+        string[] open = [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)];
+        var holderOnly = await fixture.Cluster.StartAdditionalSiloAsync();
+        await OpenOnly(fixture, open); // no stage goes to the holder's silo
+        await MoveHolder(fixture, jobId, stage, holderOnly);
+        Assert.True(Host(running, 0) != Host(running, 1), $"rank 0's and rank 1's s{stage} share {Host(running, 0)}{(moved is null ? "" : $" after {moved}")}");
+        Assert.Equal(holderOnly.Name, fixture.HostOf(Holder(fixture, jobId, stage)));
+        return (running, holderOnly, moved);
+    }
+
     public static InProcessSiloHandle Silo(ClusterFixture fixture, string name) => fixture.Cluster.Silos.Single(s => s.Name == name);
 
     /// <summary>Waits until the job runs again, <paramref name="steps"/> steps past <paramref name="from"/>.</summary>
