@@ -54,10 +54,10 @@ internal sealed partial class JobNarrator
 
     public Task Restored(long lostSteps, double? since, long? memoryStep, long? checkpointStep, string? memorySnapshots) =>
         Event(ClusterEventKind.JobRestored, Step, lostSteps, since,
-            (memoryStep is not null ? $"restored from the in-memory snapshots of step {memoryStep}"
-            : checkpointStep is null ? "restarted from the initial weights"
-            : $"restored from the durable checkpoint at step {checkpointStep}") +
-            (memoryStep is null && memorySnapshots is not null ? $" (in-memory snapshots held: {memorySnapshots})" : ""));
+            (memoryStep is not null ? $"{RestoredFrom.Memory}{memoryStep}"
+            : checkpointStep is null ? RestoredFrom.InitialWeights
+            : $"{RestoredFrom.Checkpoint}{checkpointStep}") +
+            (memorySnapshots is null ? "" : memoryStep is null ? $" (in-memory snapshots held: {memorySnapshots})" : $" (copies found: {memorySnapshots})"));
 
     public Task Resumed(long lostSteps, double seconds) =>
         Event(ClusterEventKind.JobResumed, Step, lostSteps, seconds, $"first step after recovery done; {lostSteps} completed step(s) recomputed");

@@ -22,16 +22,23 @@ namespace Cluster.Bench;
 /// hangs a stage's device inside a live process (fault injection through <c>TrainingCluster:ComputeHangDirectory</c>:
 /// the process, its sockets and its heartbeats stay up) and reports <c>device_hang_to_step_s</c>, the time from the hang
 /// to the first step completed without that device (goal ≤ 5 s, with the hang limit <c>--hang-floor</c>, default 2 s).
+/// <c>--replicas 2</c> (with <c>--stages 2</c>: 4 stage grains, which still fit the 4 slots left after a silo is lost)
+/// runs the job data-parallel, so a lost replica's stages can restore from the holders of rank 0's snapshots or from a
+/// surviving replica's live state; the row names the replicas' stages the victim ran.
 /// </summary>
 internal static class RecoveryBenchmark
 {
     private static readonly TimeSpan PhaseTimeout = TimeSpan.FromSeconds(90);
+
+    /// <summary>Device slots left when one of the 3 silo processes (2 slots each) is lost: the most stage grains a recovery can place.</summary>
+    private const int SlotsAfterOneLoss = 4;
 
     public static async Task<int> RunAsync(BenchArguments args)
     {
         int repetitions = args.Int("repetitions", 5);
         int killAfter = args.Int("kill-after", 8);
         int stages = args.Int("stages", 4);
+        int replicas = args.Int("replicas", 1);
         int seed = args.Int("seed", 16);
         int hangFloorSeconds = args.Int("hang-floor", 2);
         string failuresArgument = args.String("failures", "kill,stop,device-hang");
@@ -47,9 +54,14 @@ internal static class RecoveryBenchmark
         var random = new Random(seed);
         if (repetitions < 1) throw new ArgumentException("--repetitions must be at least 1.");
         if (hangFloorSeconds < 1) throw new ArgumentException("--hang-floor must be at least 1 (seconds).");
+        if (replicas < 1) throw new ArgumentException("--replicas must be at least 1.");
+        if (stages < 1) throw new ArgumentException("--stages must be at least 1.");
+        if (replicas * stages > SlotsAfterOneLoss)
+            throw new ArgumentException($"--replicas {replicas} × --stages {stages} = {replicas * stages} stage grains, but after one of the 3 silo processes is lost " +
+                $"only {SlotsAfterOneLoss} device slots remain: use --replicas × --stages ≤ {SlotsAfterOneLoss} (e.g. --replicas 2 --stages 2).");
 
         string root = Path.Combine(Path.GetTempPath(), "cluster-bench", "recovery-" + Guid.NewGuid().ToString("N")[..8]);
-        Console.WriteLine($"recovery benchmark — demo model ({DemoPreset.Options().Model.ParameterCount:N0} parameters), {stages} stages on 3 silo processes × 2 CPU slots; " +
+        Console.WriteLine($"recovery benchmark — demo model ({DemoPreset.Options().Model.ParameterCount:N0} parameters), {(replicas > 1 ? $"{replicas} replicas × " : "")}{stages} stages on 3 silo processes × 2 CPU slots; " +
                           $"{repetitions} × each of {failuresArgument} (kill -9 or SIGSTOP of a stage's or a snapshot holder's process, a hung stage device with hang limit max(4 × p99, {hangFloorSeconds} s)), " +
                           $"after step {killAfter}, at random points (seed {seed}); {Environment.ProcessorCount} cores; data and logs in {root}");
         string hangDirectory = Path.Combine(root, "hang");
@@ -73,19 +85,19 @@ internal static class RecoveryBenchmark
             var hangs = new List<Measurement>();
             var deviceHangs = new List<Measurement>();
             Console.WriteLine();
-            Console.WriteLine($"{"run",-8} {"victim",-16} {"when",-16} {"step",5} {"ms/step",8} {"detect s",9} {"re-place s",11} {"restore s",10} {"first step s",13} {"recomputed",11} {"committed lost",15}  restored from");
+            Console.WriteLine($"{"run",-8} {"victim",-30} {"when",-16} {"step",5} {"ms/step",8} {"detect s",9} {"re-place s",11} {"restore s",10} {"first step s",13} {"recomputed",11} {"committed lost",15}  restored from");
             for (int i = 0; i < failures.Length * repetitions; i++)
             {
                 var failure = failures[i / repetitions];
                 var point = (KillPoint)random.Next(3);
                 // A third of the process failures hit a silo that holds copies, not stages; a device hang is always a stage's.
                 bool holderOnly = random.Next(3) == 0 && failure != Failure.DeviceHang;
-                var m = await Measure(cluster, events, $"recovery-{failure.ToString().ToLowerInvariant()}-{i % repetitions}-{Guid.NewGuid().ToString("N")[..4]}", stages, killAfter,
+                var m = await Measure(cluster, events, $"recovery-{failure.ToString().ToLowerInvariant()}-{i % repetitions}-{Guid.NewGuid().ToString("N")[..4]}", stages, replicas, killAfter,
                     failure, point, holderOnly, hangDirectory);
                 (failure switch { Failure.Kill => kills, Failure.Stop => hangs, _ => deviceHangs }).Add(m);
                 string label = failure switch { Failure.Kill => "kill -9", Failure.Stop => "SIGSTOP", _ => "dev-hang" };
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{label,-8} {m.Victim,-16} {m.Point,-16} {m.Step,5} {m.StepMs,8:F0} {m.Detected,9:F2} {m.Replaced,11:F2} {m.Restored,10:F2} {m.FirstStep,13:F2} {m.Recomputed,11} {m.CommittedLost,15}  {m.RestoredFrom}"));
+                    $"{label,-8} {m.Victim,-30} {m.Point,-16} {m.Step,5} {m.StepMs,8:F0} {m.Detected,9:F2} {m.Replaced,11:F2} {m.Restored,10:F2} {m.FirstStep,13:F2} {m.Recomputed,11} {m.CommittedLost,15}  {m.RestoredFrom}"));
             }
             await subscription.UnsubscribeAsync();
 
@@ -102,9 +114,9 @@ internal static class RecoveryBenchmark
                 $"RESULT kill_to_step_s={Figure(kills, r => Median(r, m => m.FirstStep))} hang_detect_s={Figure(hangs, r => Median(r, m => m.Detected))} lost_steps={lost} " +
                 $"kill_detect_s={Figure(kills, r => Median(r, m => m.Detected))} hang_to_step_s={Figure(hangs, r => Median(r, m => m.FirstStep))} recomputed_steps={all.Max(m => m.Recomputed)} " +
                 $"recomputed_steps_median={Median(all, m => m.Recomputed):F1} recomputed_steps_max={all.Max(m => m.Recomputed)} kill_to_step_s_max={Figure(kills, r => r.Max(m => m.FirstStep))} " +
-                $"hang_to_step_s_max={Figure(hangs, r => r.Max(m => m.FirstStep))} from_durable={all.Count(m => !m.RestoredFrom.Contains("in-memory", StringComparison.Ordinal))} " +
+                $"hang_to_step_s_max={Figure(hangs, r => r.Max(m => m.FirstStep))} from_durable={all.Count(m => !RestoredFrom.IsMemory(m.RestoredFrom))} " +
                 $"device_hang_to_step_s={Figure(deviceHangs, r => Median(r, m => m.FirstStep))} device_hang_detect_s={Figure(deviceHangs, r => Median(r, m => m.Detected))} " +
-                $"device_hang_to_step_s_max={Figure(deviceHangs, r => r.Max(m => m.FirstStep))}"));
+                $"device_hang_to_step_s_max={Figure(deviceHangs, r => r.Max(m => m.FirstStep))} replicas={replicas} stages={stages}"));
             ok = true;
             return 0;
         }
@@ -127,17 +139,19 @@ internal static class RecoveryBenchmark
     /// One repetition: a fresh job, a failure at <paramref name="killAfter"/> — a stage's (or a holder's) process
     /// killed or frozen, or a stage's device hung inside its live process — the phases timed.
     /// </summary>
-    private static async Task<Measurement> Measure(SiloProcessCluster cluster, EventLog events, string jobId, int stages, int killAfter, Failure failure, KillPoint point,
+    private static async Task<Measurement> Measure(SiloProcessCluster cluster, EventLog events, string jobId, int stages, int replicas, int killAfter, Failure failure, KillPoint point,
         bool holderOnly, string hangDirectory)
     {
         var options = DemoPreset.Options(killAfter + 40);
-        var spec = JobSpecs.FromTrainerOptions(jobId, options, stages, killAfter + 40, checkpointInterval: 5);
+        var spec = JobSpecs.FromTrainerOptions(jobId, options, stages, killAfter + 40, checkpointInterval: 5) with { MinReplicas = replicas, MaxReplicas = replicas };
         var job = cluster.Client.GetGrain<ITrainingJobGrain>(jobId);
         // The job grain on silo 1, the victim a stage's silo other than it and the primary (membership lives there).
         string jobHost = cluster.Silos[1].Name;
         await cluster.ActivateOn(jobHost, job.GetStatus);
         await job.Submit(spec);
         var running = await WaitFor(job, s => s.CompletedSteps >= killAfter && s.State == JobState.Running, $"job {jobId} to pass step {killAfter}");
+        if (running.Replicas != replicas)
+            throw new InvalidOperationException($"Job {jobId} runs {running.Replicas} replica(s), not the {replicas} asked for: the figures would not be of a {replicas}-replica job.");
         var timings = await job.GetStepTimings();
         double stepMs = timings.Count > 0 ? timings.TakeLast(5).Average(t => t.WallMs) : 200;
         switch (point)
@@ -167,7 +181,9 @@ internal static class RecoveryBenchmark
         var victim = (holderOnly ? cluster.Silos.FirstOrDefault(s => Eligible(s) && holderHosts.Contains(s.Name) && !stageHosts.Contains(s.Name)) : null)
             ?? cluster.Silos.FirstOrDefault(s => Eligible(s) && stageHosts.Contains(s.Name))
             ?? throw new InvalidOperationException($"No stage silo to lose besides the primary and the job grain's: {string.Join(", ", running.Placement.Select(p => p.NodeId))}.");
-        string role = (stageHosts.Contains(victim.Name) ? "stage" : "") + (holderHosts.Contains(victim.Name) ? "+holder" : "");
+        string ran = string.Join(",", running.Placement.Where(p => p.SiloName == victim.Name).OrderBy(p => p.Replica).ThenBy(p => p.Stage)
+            .Select(p => replicas > 1 ? $"r{p.Replica}/s{p.Stage}" : $"s{p.Stage}"));
+        string role = (stageHosts.Contains(victim.Name) ? $"stage({ran})" : "") + (holderHosts.Contains(victim.Name) ? "+holder" : "");
 
         // A hung device: the first stage on the victim's silo; its node hangs at its next device operation.
         string? hungNode = failure == Failure.DeviceHang ? running.Placement.First(p => p.SiloName == victim.Name).NodeId : null;

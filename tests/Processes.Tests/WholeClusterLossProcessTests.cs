@@ -53,7 +53,7 @@ public sealed class WholeClusterLossProcessTests(ITestOutputHelper output) : Pro
 
         var restore = history.First(e => e.Kind == ClusterEventKind.JobRestored && e.Epoch > running.Epoch);
         output.WriteLine($"on the new cluster: {restore.Message}; {restore.StepsLost} step(s) recomputed; finished at step {done.CompletedSteps}, epoch {done.Epoch}");
-        const string FromCheckpoint = "restored from the durable checkpoint at step ";
+        const string FromCheckpoint = RestoredFrom.Checkpoint;
         Assert.StartsWith(FromCheckpoint, restore.Message, StringComparison.Ordinal);
         long step = long.Parse(new string([.. restore.Message[FromCheckpoint.Length..].TakeWhile(char.IsAsciiDigit)]), CultureInfo.InvariantCulture);
         Assert.True(step >= running.LastCheckpointStep, $"restored step {step}, before the checkpoint at step {running.LastCheckpointStep} committed before the loss: {restore.Message}");

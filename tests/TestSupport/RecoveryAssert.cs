@@ -8,12 +8,12 @@ namespace Cluster.Grains.Tests;
 /// counts only once every stage's snapshot of it is held in two silos (the commit point, <c>TrainingJobGrain.Run</c>),
 /// so every restore is from the in-memory snapshots and no event recomputes a counted step. Two failures that take
 /// every copy of some stage's state restore the newest committed durable checkpoint and say what they recompute.
-/// The restore's wording is <c>JobNarrator.Restored</c>'s.
+/// The restore's wording is <see cref="RestoredFrom"/>'s.
 /// </summary>
 internal static class RecoveryAssert
 {
-    private const string FromMemory = "restored from the in-memory snapshots";
-    private const string FromCheckpoint = "restored from the durable checkpoint at step ";
+    private const string FromMemory = RestoredFrom.Memory;
+    private const string FromCheckpoint = RestoredFrom.Checkpoint;
 
     /// <summary>
     /// Every event of <paramref name="events"/> recomputes no completed step, and every restore among them is from the
