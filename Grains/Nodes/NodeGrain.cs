@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Cluster.Grains.Compute;
 using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Nodes;
@@ -117,7 +116,7 @@ internal sealed partial class NodeGrain(
             : hung is not null || _worker.ConsecutiveErrors >= options.Value.MaxConsecutiveStepErrors ? NodeState.Unhealthy
             : NodeState.Ready;
         return new NodeHealth(_worker.NodeId, state, Interlocked.Increment(ref _sequence), p50, p99,
-            _worker.DeviceMemoryInUse() ?? Process.GetCurrentProcess().WorkingSet64 / Math.Max(1, workers.Workers.Count), _worker.ErrorCount, hung ?? _worker.LastError,
+            _worker.DeviceMemoryInUse() ?? ResidentMemory.Bytes() / Math.Max(1, workers.Workers.Count), _worker.ErrorCount, hung ?? _worker.LastError,
             now, _worker.ActiveStages)
         {
             InFlightOperationMs = _worker.InFlightAge(now).TotalMilliseconds,
