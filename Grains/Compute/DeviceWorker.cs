@@ -15,7 +15,7 @@ namespace Cluster.Grains.Compute;
 /// </summary>
 public sealed class DeviceWorker : IDisposable
 {
-    private readonly BlockingCollection<Action> _queue = new();
+    private readonly DeviceWorkQueue _queue = new();
     private readonly Thread _thread;
     private readonly StepTimeWindow _stepTimes;
     private int _errors;
@@ -130,27 +130,22 @@ public sealed class DeviceWorker : IDisposable
     {
         var completion = new TaskCompletionSource<Timed<T>>(TaskCreationOptions.RunContinuationsAsynchronously);
         long enqueued = Stopwatch.GetTimestamp();
-        try
+        bool queued = _queue.TryAdd(() =>
         {
-            _queue.Add(() =>
+            long started = Stopwatch.GetTimestamp();
+            try
             {
-                long started = Stopwatch.GetTimestamp();
-                try
-                {
-                    T result = work();
-                    long finished = Stopwatch.GetTimestamp();
-                    completion.SetResult(new Timed<T>(result, Stopwatch.GetElapsedTime(enqueued, started), Stopwatch.GetElapsedTime(started, finished)));
-                }
-                catch (Exception e)
-                {
-                    completion.SetException(e);
-                }
-            });
-        }
-        catch (InvalidOperationException)
-        {
+                T result = work();
+                long finished = Stopwatch.GetTimestamp();
+                completion.SetResult(new Timed<T>(result, Stopwatch.GetElapsedTime(enqueued, started), Stopwatch.GetElapsedTime(started, finished)));
+            }
+            catch (Exception e)
+            {
+                completion.SetException(e);
+            }
+        });
+        if (!queued)
             completion.SetException(new ObjectDisposedException($"Device worker {NodeId}", "The device worker has shut down."));
-        }
         return completion.Task;
     }
 
@@ -160,7 +155,7 @@ public sealed class DeviceWorker : IDisposable
     private void Loop()
     {
         ComputeDevice.SetThreads(Threads); // intra-op threads are per calling thread: set them on this one
-        foreach (var item in _queue.GetConsumingEnumerable())
+        while (_queue.Take() is { } item)
         {
             Interlocked.Exchange(ref _inFlightSinceUtcTicks, _time.GetUtcNow().UtcTicks);
             try
@@ -179,8 +174,7 @@ public sealed class DeviceWorker : IDisposable
 
     public void Dispose()
     {
-        _queue.CompleteAdding();
+        _queue.Close();
         if (Thread.CurrentThread != _thread) _thread.Join(TimeSpan.FromSeconds(30));
-        _queue.Dispose();
     }
 }
