@@ -12,9 +12,10 @@ namespace Cluster.Grains.Compute;
 /// reports the end — or refused (<see cref="TryAdd"/> returns false); none is lost in between.
 /// </para>
 /// </summary>
-internal sealed class DeviceWorkQueue
+internal sealed class DeviceWorkQueue<T>
+    where T : class
 {
-    private readonly Queue<Action> _items = new();
+    private readonly Queue<T> _items = new();
     private bool _closed;
 
     public int Count
@@ -26,7 +27,7 @@ internal sealed class DeviceWorkQueue
     }
 
     /// <summary>Queues <paramref name="item"/>; false once the queue is closed.</summary>
-    public bool TryAdd(Action item)
+    public bool TryAdd(T item)
     {
         ArgumentNullException.ThrowIfNull(item);
         lock (_items)
@@ -39,7 +40,7 @@ internal sealed class DeviceWorkQueue
     }
 
     /// <summary>The next item, waiting (blocked, not spinning) while there is none; null once closed and drained.</summary>
-    public Action? Take()
+    public T? Take()
     {
         lock (_items)
         {

@@ -15,7 +15,8 @@ namespace Cluster.Grains.Compute;
 /// </summary>
 public sealed class DeviceWorker : IDisposable
 {
-    private readonly DeviceWorkQueue _queue = new();
+    /// <summary>Work items: each runs the work and returns how to publish its outcome, which <see cref="Loop"/> does once the operation no longer counts as in flight.</summary>
+    private readonly DeviceWorkQueue<Func<Action>> _queue = new();
     private readonly Thread _thread;
     private readonly StepTimeWindow _stepTimes;
     private int _errors;
@@ -136,12 +137,12 @@ public sealed class DeviceWorker : IDisposable
             try
             {
                 T result = work();
-                long finished = Stopwatch.GetTimestamp();
-                completion.SetResult(new Timed<T>(result, Stopwatch.GetElapsedTime(enqueued, started), Stopwatch.GetElapsedTime(started, finished)));
+                var timed = new Timed<T>(result, Stopwatch.GetElapsedTime(enqueued, started), Stopwatch.GetElapsedTime(started, Stopwatch.GetTimestamp()));
+                return () => completion.SetResult(timed);
             }
             catch (Exception e)
             {
-                completion.SetException(e);
+                return () => completion.SetException(e);
             }
         });
         if (!queued)
@@ -158,10 +159,11 @@ public sealed class DeviceWorker : IDisposable
         while (_queue.Take() is { } item)
         {
             Interlocked.Exchange(ref _inFlightSinceUtcTicks, _time.GetUtcNow().UtcTicks);
+            Action? publish = null;
             try
             {
                 _hang?.WaitWhileHung(NodeId); // fault injection: the operation started and does not come back
-                item();
+                publish = item();
             }
             finally
             {
@@ -169,6 +171,9 @@ public sealed class DeviceWorker : IDisposable
                 Interlocked.Exchange(ref _inFlightSinceUtcTicks, 0);
                 Interlocked.Increment(ref _completedOperations);
             }
+            // Invariant: a caller that sees its operation's outcome sees the device no longer busy with it (the hang
+            // check and the health probes read InFlightSince and the completed count).
+            publish?.Invoke();
         }
     }
 

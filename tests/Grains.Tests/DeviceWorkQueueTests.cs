@@ -8,7 +8,7 @@ public sealed class DeviceWorkQueueTests
     [Fact]
     public void Items_are_taken_in_order_and_the_ones_queued_before_close_are_still_taken()
     {
-        var queue = new DeviceWorkQueue();
+        var queue = new DeviceWorkQueue<Action>();
         var taken = new List<int>();
         for (int i = 0; i < 3; i++)
         {
@@ -26,7 +26,7 @@ public sealed class DeviceWorkQueueTests
     [Fact]
     public async Task A_waiting_consumer_wakes_for_an_item_and_for_the_close()
     {
-        var queue = new DeviceWorkQueue();
+        var queue = new DeviceWorkQueue<Action>();
         var first = Task.Factory.StartNew(queue.Take, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         Assert.True(queue.TryAdd(() => { }));
         Assert.NotNull(await first.WaitAsync(TimeSpan.FromSeconds(30)));
@@ -42,7 +42,7 @@ public sealed class DeviceWorkQueueTests
         // producer's order, and what was refused never runs.
         for (int round = 0; round < 20; round++)
         {
-            var queue = new DeviceWorkQueue();
+            var queue = new DeviceWorkQueue<Action>();
             const int Producers = 4;
             var accepted = new List<(int Producer, int Item)>[Producers];
             var ran = new List<(int Producer, int Item)>();
@@ -66,6 +66,19 @@ public sealed class DeviceWorkQueueTests
             Assert.Equal(accepted.Sum(a => a.Count), ran.Count);
             for (int p = 0; p < Producers; p++)
                 Assert.Equal(accepted[p], ran.Where(r => r.Producer == p));
+        }
+    }
+
+    [Fact]
+    public async Task A_finished_operation_is_no_longer_in_flight_by_the_time_its_caller_sees_the_result()
+    {
+        // The hang check and the health probes read InFlightSince: a caller that saw its operation finish must not see
+        // the device still busy with it (seen once in CI, when the result was published before the bookkeeping).
+        using var worker = new DeviceWorker("test/cpu0", torch.CPU, threads: 1, memoryBytes: 1 << 20, stepTimeWindow: 4);
+        for (int i = 0; i < 20_000; i++)
+        {
+            await worker.Run(() => i);
+            Assert.True(worker.InFlightSince is null, $"operation {i} finished, but the worker still counts it in flight since {worker.InFlightSince:O}");
         }
     }
 
