@@ -16,6 +16,12 @@ public static class RestoredFrom
     /// <summary>No checkpoint and no copy: the initial weights (a job's first placement, or an operator's rewind to step 0).</summary>
     public const string InitialWeights = "restarted from the initial weights";
 
+    /// <summary>After a durable restore's source, in parentheses: the in-memory copies the job found, too few to restore from.</summary>
+    public const string SnapshotsHeld = "in-memory snapshots held: ";
+
+    /// <summary>After a memory restore's step, in parentheses: the in-memory copies the job found (live states of replicas included).</summary>
+    public const string CopiesFound = "copies found: ";
+
     /// <summary>Whether <paramref name="message"/> (a <see cref="ClusterEventKind.JobRestored"/> event's) is a restore from memory.</summary>
     public static bool IsMemory(string message) => message is not null && message.StartsWith(Memory, StringComparison.Ordinal);
 }

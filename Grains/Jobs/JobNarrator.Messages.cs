@@ -57,7 +57,7 @@ internal sealed partial class JobNarrator
             (memoryStep is not null ? $"{RestoredFrom.Memory}{memoryStep}"
             : checkpointStep is null ? RestoredFrom.InitialWeights
             : $"{RestoredFrom.Checkpoint}{checkpointStep}") +
-            (memorySnapshots is null ? "" : memoryStep is null ? $" (in-memory snapshots held: {memorySnapshots})" : $" (copies found: {memorySnapshots})"));
+            (memorySnapshots is null ? "" : memoryStep is null ? $" ({RestoredFrom.SnapshotsHeld}{memorySnapshots})" : $" ({RestoredFrom.CopiesFound}{memorySnapshots})"));
 
     public Task Resumed(long lostSteps, double seconds) =>
         Event(ClusterEventKind.JobResumed, Step, lostSteps, seconds, $"first step after recovery done; {lostSteps} completed step(s) recomputed");

@@ -12,9 +12,6 @@ namespace Cluster.Grains.Tests;
 /// </summary>
 internal static class RecoveryAssert
 {
-    private const string FromMemory = RestoredFrom.Memory;
-    private const string FromCheckpoint = RestoredFrom.Checkpoint;
-
     /// <summary>
     /// Every event of <paramref name="events"/> recomputes no completed step, and every restore among them is from the
     /// in-memory snapshots ("restored from the durable checkpoint …" and "restarted from the initial weights …" are
@@ -26,7 +23,7 @@ internal static class RecoveryAssert
         {
             Assert.True(e.StepsLost == 0, $"{e.Kind} recomputed {e.StepsLost} completed step(s): {e.Message}. {story}");
             if (e.Kind == ClusterEventKind.JobRestored)
-                Assert.True(e.Message.StartsWith(FromMemory, StringComparison.Ordinal), $"a single failure fell back to durable state: {e.Message}. {story}");
+                Assert.True(RestoredFrom.IsMemory(e.Message), $"a single failure fell back to durable state: {e.Message}. {story}");
         }
     }
 
@@ -39,10 +36,10 @@ internal static class RecoveryAssert
     /// </summary>
     public static long RestoredTheNewestCheckpoint(IEnumerable<ClusterEvent> events, long newestCommitted, long countedBefore, string story)
     {
-        var restore = events.FirstOrDefault(e => e.Kind == ClusterEventKind.JobRestored && !e.Message.StartsWith(FromMemory, StringComparison.Ordinal));
+        var restore = events.FirstOrDefault(e => e.Kind == ClusterEventKind.JobRestored && !RestoredFrom.IsMemory(e.Message));
         Assert.True(restore is not null, $"no restore fell back to durable state. {story}");
-        Assert.True(restore.Message.StartsWith(FromCheckpoint, StringComparison.Ordinal), $"the restore is not from a durable checkpoint: {restore.Message}. {story}");
-        string digits = new([.. restore.Message[FromCheckpoint.Length..].TakeWhile(char.IsAsciiDigit)]);
+        Assert.True(restore.Message.StartsWith(RestoredFrom.Checkpoint, StringComparison.Ordinal), $"the restore is not from a durable checkpoint: {restore.Message}. {story}");
+        string digits = new([.. restore.Message[RestoredFrom.Checkpoint.Length..].TakeWhile(char.IsAsciiDigit)]);
         long step = long.Parse(digits, CultureInfo.InvariantCulture);
         Assert.True(step >= newestCommitted, $"the restore went back to step {step}, past the checkpoint of step {newestCommitted} committed before the failures. {story}");
         var recovering = events.FirstOrDefault(e => e.Kind == ClusterEventKind.JobRecovering);
@@ -50,7 +47,7 @@ internal static class RecoveryAssert
         Assert.True(recovering.Step >= countedBefore, $"the first recovery began at step {recovering.Step}, before the {countedBefore} steps counted before the failures. {story}");
         Assert.True(restore.StepsLost == recovering.Step - step,
             $"the restore from step {step} says it recomputes {restore.StepsLost} completed step(s), but {recovering.Step} were counted when the job began to recover. {story}");
-        Assert.True(restore.Message.Contains("in-memory snapshots held:", StringComparison.Ordinal), $"the restore does not say which in-memory snapshots it found: {restore.Message}. {story}");
+        Assert.True(restore.Message.Contains(RestoredFrom.SnapshotsHeld, StringComparison.Ordinal), $"the restore does not say which in-memory snapshots it found: {restore.Message}. {story}");
         return step;
     }
 }
