@@ -45,6 +45,13 @@ internal sealed class BoundaryMailbox
     /// <summary>Completes when a paused job is resumed (or cancelled).</summary>
     public Task Resumed => _resumed.Task;
 
+    /// <summary>
+    /// A paused job was resumed and its loop has not left Paused yet: the job counts as running for requests made in
+    /// that window (a checkpoint asked now is taken at its next step boundary, not answered with the pause's).
+    /// Meaningful while the job's state is Paused only; <see cref="Pausing"/> re-arms it for each pause.
+    /// </summary>
+    public bool ResumeGranted => _resumed.Task.IsCompleted && !CancelRequested;
+
     public bool HasCheckpointWaiters => _checkpointWaiters.Count > 0;
 
     public bool HasRewind => _rewind is not null;
@@ -175,6 +182,20 @@ internal sealed class BoundaryMailbox
     {
         _shrinkTo = null;
         _moveOff.Clear();
+    }
+
+    /// <summary>
+    /// The job ended (<paramref name="status"/>): nothing is served after this, so every waiting caller is answered
+    /// now rather than left to its call's time-out. A pause gets the final status (the job stopped); a checkpoint and
+    /// a rewind not yet served fail with <paramref name="why"/>.
+    /// </summary>
+    public void Ended(JobStatus status, string why)
+    {
+        foreach (var waiter in _pauseWaiters) waiter.TrySetResult(status);
+        _pauseWaiters.Clear();
+        PauseRequested = false;
+        foreach (var waiter in TakeCheckpointWaiters()) waiter.TrySetException(new InvalidOperationException($"No checkpoint was taken: {why}"));
+        RewindFailed(new InvalidOperationException($"The restore was not applied: {why}"));
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

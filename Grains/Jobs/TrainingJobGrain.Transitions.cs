@@ -65,6 +65,7 @@ internal sealed partial class TrainingJobGrain
     private async Task Finish(JobState state, string? error)
     {
         await Transition(state, error, Persist.Durable, error);
+        _mailbox.Ended(Status(), $"job {this.GetPrimaryKeyString()} finished ({state}) at step {S.CompletedSteps}.");
         _recoveryTrace.JobEnded(state, error, time.GetUtcNow()); // a recovery cut short by the end is closed and exported
         await ReleaseStages(_placed);
         await ReleaseSnapshotHolders();

@@ -186,13 +186,17 @@ internal sealed partial class TrainingJobGrain(
     public async Task<CheckpointManifest> CheckpointNow()
     {
         RequireSubmitted();
-        if (S.State.IsTerminal() || S.State == JobState.Paused)
+        // Read before any await: the loop may move on while the store is listed. A paused job whose resume is granted
+        // counts as running (its loop may not have left Paused yet): the checkpoint is taken once it runs again.
+        var state = S.State;
+        long completed = S.CompletedSteps;
+        if (state.IsTerminal() || (state == JobState.Paused && !_mailbox.ResumeGranted))
         {
             var committed = await store.ListManifestsAsync(this.GetPrimaryKeyString());
-            if (S.State == JobState.Paused && committed.Count > 0 && committed[^1].Step == S.CompletedSteps)
+            if (state == JobState.Paused && committed.Count > 0 && committed[^1].Step == completed)
                 return committed[^1]; // pausing committed one at the step it stopped
             throw new InvalidOperationException(
-                $"Job {this.GetPrimaryKeyString()} is {S.State}: no checkpoint can be taken now. Its newest committed checkpoint is " +
+                $"Job {this.GetPrimaryKeyString()} is {state}: no checkpoint can be taken now. Its newest committed checkpoint is " +
                 (committed.Count > 0 ? $"step {committed[^1].Step}." : "none."));
         }
         _askedBy[ClusterEventKind.CheckpointCreated] = OperatorCalls.CurrentPrincipal;

@@ -101,4 +101,45 @@ public sealed class BoundaryMailboxTests
         mailbox.ConsumeWake();
         Assert.False(mailbox.Wake.IsCompleted);
     }
+
+    [Fact]
+    public void A_resume_is_granted_from_the_call_until_the_next_pause_and_never_to_a_cancelled_job()
+    {
+        var mailbox = new BoundaryMailbox();
+        mailbox.Pausing();
+        mailbox.PausedNow(Status);
+        Assert.False(mailbox.ResumeGranted); // paused, nobody resumed
+
+        mailbox.Resume(Status, paused: true);
+        Assert.True(mailbox.ResumeGranted); // the loop may still be in Paused: requests count the job as running
+
+        mailbox.Pausing();
+        Assert.False(mailbox.ResumeGranted); // the next pause needs its own resume
+
+        mailbox.Resume(Status, paused: true);
+        mailbox.RequestCancel();
+        Assert.False(mailbox.ResumeGranted);
+    }
+
+    [Fact]
+    public async Task A_job_that_ends_answers_every_waiting_caller_at_once()
+    {
+        var mailbox = new BoundaryMailbox();
+        var pause = mailbox.RequestPause();
+        var checkpoints = new[] { mailbox.RequestCheckpoint(), mailbox.RequestCheckpoint() };
+        var rewind = mailbox.RequestRewind(null, 0);
+        var ended = Status with { State = JobState.Cancelled };
+
+        mailbox.Ended(ended, "job j finished (Cancelled) at step 7.");
+
+        Assert.Same(ended, await pause);
+        foreach (var checkpoint in checkpoints)
+        {
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => checkpoint);
+            Assert.Equal("No checkpoint was taken: job j finished (Cancelled) at step 7.", error.Message);
+        }
+        var rewound = await Assert.ThrowsAsync<InvalidOperationException>(() => rewind);
+        Assert.Equal("The restore was not applied: job j finished (Cancelled) at step 7.", rewound.Message);
+        Assert.Empty(mailbox.Pending);
+    }
 }

@@ -115,6 +115,39 @@ public sealed class OperatorActionsTests(ClusterFixture fixture) : IClassFixture
         _ = resumed;
     }
 
+    /// <summary>
+    /// A checkpoint asked right after a resume, before the job's loop has left Paused, is taken once the job runs again:
+    /// the resume is already granted, so neither the pause's checkpoint nor a refusal is the answer (CI saw
+    /// "Job … is Placing: no checkpoint can be taken now" when the loop moved on while the call read the store).
+    /// Resume and the checkpoint are sent together, several rounds, so the call lands in that window.
+    /// </summary>
+    [Fact]
+    public async Task A_checkpoint_asked_with_a_resume_is_taken_once_the_job_runs_again()
+    {
+        var spec = TinyJob.Spec("resume-checkpoint", stages: 1, steps: 5_000, checkpointInterval: 0);
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await job.Submit(spec);
+        try
+        {
+            for (int round = 0; round < 3; round++)
+            {
+                await Eventually.Value(job.GetStatus, s => s.State == JobState.Running || IsFinished(s), Deadline, "the job to run");
+                var paused = await job.Pause().WaitAsync(Deadline);
+                Assert.Equal(JobState.Paused, paused.State);
+                var resuming = job.Resume();
+                var checkpoint = job.CheckpointNow();
+                await resuming.WaitAsync(Deadline);
+                var manifest = await checkpoint.WaitAsync(Deadline);
+                Assert.True(manifest.Step >= paused.CompletedSteps, $"round {round}: checkpoint at step {manifest.Step}, paused at {paused.CompletedSteps}");
+                Assert.NotEqual(JobState.Paused, (await job.GetStatus()).State);
+            }
+        }
+        finally
+        {
+            await job.Cancel();
+        }
+    }
+
     [Fact]
     public async Task Checkpoint_now_commits_the_current_step_and_rewind_replays_from_an_earlier_one()
     {
