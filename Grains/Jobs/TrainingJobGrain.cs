@@ -216,10 +216,10 @@ internal sealed partial class TrainingJobGrain(
         string jobId = this.GetPrimaryKeyString();
         // Restarting from the initial weights throws away every trained step: an admin's decision (the filter checked operator).
         if (step == 0) OperatorCalls.Require(OperatorRole.Admin, $"restore job {jobId} from its initial weights");
-        if (S.State.IsTerminal())
-            throw new InvalidOperationException($"Job {jobId} is {S.State}; a finished job cannot be rewound. Submit a new job instead.");
+        RequireNotFinished(jobId);
         // Step 0: the initial weights — the explicit operator action that a job with lost checkpoints waits for.
         var committed = step == 0 ? [] : await store.ListManifestsAsync(jobId);
+        RequireNotFinished(jobId); // again: the job may have finished while the store was listed
         var manifest = step == 0 ? null : committed.LastOrDefault(m => m.Step == step) // the newest epoch's, when two activations committed one step
             ?? throw new ArgumentException($"Job {jobId} has no committed checkpoint at step {step}. Committed: " +
                 (committed.Count == 0 ? "none." : string.Join(", ", committed.Select(m => m.Step)) + "."), nameof(step));
@@ -245,15 +245,22 @@ internal sealed partial class TrainingJobGrain(
         return Task.CompletedTask;
     }
 
+    private void RequireNotFinished(string jobId)
+    {
+        if (S.State.IsTerminal())
+            throw new InvalidOperationException($"Job {jobId} is {S.State}; a finished job cannot be rewound. Submit a new job instead.");
+    }
+
     private void RequireSubmitted()
     {
         if (S.Spec is null)
             throw new InvalidOperationException($"Job '{this.GetPrimaryKeyString()}' does not exist: submit it first (list jobs to see the ids that do).");
     }
 
+    /// <summary>Starts the driver loop unless one runs. Invariant: a finished job never gets a loop again (it would place anew).</summary>
     private void StartLoop()
     {
-        if (_loop is { IsCompleted: false }) return;
+        if (_loop is { IsCompleted: false } || S.State.IsTerminal()) return;
         // Timers with KeepAlive stop the runtime from collecting the activation while its loop is running.
         _keepAlive ??= this.RegisterGrainTimer(_ => Task.CompletedTask, new GrainTimerCreationOptions
         {
