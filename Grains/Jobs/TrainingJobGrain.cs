@@ -168,7 +168,7 @@ internal sealed partial class TrainingJobGrain(
     public async Task<JobStatus> Pause()
     {
         RequireSubmitted();
-        if (S.State.IsTerminal() || S.State == JobState.Paused) return Status();
+        if (S.State.IsTerminal() || StaysPaused) return Status();
         var paused = _mailbox.RequestPause();
         StartLoop();
         return await paused;
@@ -186,11 +186,10 @@ internal sealed partial class TrainingJobGrain(
     public async Task<CheckpointManifest> CheckpointNow()
     {
         RequireSubmitted();
-        // Read before any await: the loop may move on while the store is listed. A paused job whose resume is granted
-        // counts as running (its loop may not have left Paused yet): the checkpoint is taken once it runs again.
+        // Read before any await: the loop may move on while the store is listed.
         var state = S.State;
         long completed = S.CompletedSteps;
-        if (state.IsTerminal() || (state == JobState.Paused && !_mailbox.ResumeGranted))
+        if (state.IsTerminal() || StaysPaused)
         {
             var committed = await store.ListManifestsAsync(this.GetPrimaryKeyString());
             if (state == JobState.Paused && committed.Count > 0 && committed[^1].Step == completed)
@@ -225,7 +224,7 @@ internal sealed partial class TrainingJobGrain(
                 (committed.Count == 0 ? "none." : string.Join(", ", committed.Select(m => m.Step)) + "."), nameof(step));
         _askedBy[ClusterEventKind.JobRewound] = OperatorCalls.CurrentPrincipal;
         var done = _mailbox.RequestRewind(manifest, step);
-        if (S.State == JobState.Paused)
+        if (StaysPaused)
             return Status(); // applied when the job resumes
         StartLoop();
         return await done;
@@ -244,6 +243,13 @@ internal sealed partial class TrainingJobGrain(
             _mailbox.RequestShrink(replicas, reason);
         return Task.CompletedTask;
     }
+
+    /// <summary>
+    /// Paused, and no resume granted yet. A paused job whose resume was granted counts as running for every request,
+    /// though its loop may not have left Paused yet: a pause, a checkpoint or a rewind asked in that window is served
+    /// once it runs again, not answered as if it were still paused.
+    /// </summary>
+    private bool StaysPaused => S.State == JobState.Paused && !_mailbox.ResumeGranted;
 
     private void RequireNotFinished(string jobId)
     {
