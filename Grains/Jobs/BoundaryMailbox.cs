@@ -29,7 +29,8 @@ internal sealed class BoundaryMailbox
     private readonly List<TaskCompletionSource<JobStatus>> _pauseWaiters = [];
     private TaskCompletionSource _wake = NewSignal();
     private TaskCompletionSource _resumed = NewSignal();
-    private (CheckpointManifest? Manifest, TaskCompletionSource<JobStatus> Done)? _rewind; // null manifest: the initial weights
+    private PendingRewind? _rewind;
+    private PauseProgress _pause;
     private (int Replicas, string Reason)? _shrinkTo;
 
     /// <summary>Completes when a request arrives (waits end early on it); <see cref="ConsumeWake"/> re-arms it.</summary>
@@ -37,7 +38,8 @@ internal sealed class BoundaryMailbox
 
     public bool CancelRequested { get; private set; }
 
-    public bool PauseRequested { get; private set; }
+    /// <summary>A pause is asked and not yet taken by the loop (<see cref="PauseProgress.Asked"/>).</summary>
+    public bool PauseRequested => _pause == PauseProgress.Asked;
 
     /// <summary>Why the scheduler preempts the job, or null.</summary>
     public string? PreemptedBecause { get; private set; }
@@ -48,7 +50,7 @@ internal sealed class BoundaryMailbox
     /// <summary>
     /// A paused job was resumed and its loop has not left Paused yet: the job counts as running for requests made in
     /// that window (a checkpoint asked now is taken at its next step boundary, not answered with the pause's).
-    /// Meaningful while the job's state is Paused only; <see cref="Pausing"/> re-arms it for each pause.
+    /// Meaningful while the job's state is Paused, or the pause is being served; <see cref="TakePause"/> re-arms it for each pause.
     /// </summary>
     public bool ResumeGranted => _resumed.Task.IsCompleted && !CancelRequested;
 
@@ -62,7 +64,7 @@ internal sealed class BoundaryMailbox
         .. CancelRequested ? ["cancel"] : Array.Empty<string>(),
         .. _rewind is { } r ? [r.Manifest is null ? "rewind to step 0" : $"rewind to step {r.Manifest.Step}"] : Array.Empty<string>(),
         .. _checkpointWaiters.Count > 0 ? ["checkpoint"] : Array.Empty<string>(),
-        .. PauseRequested ? ["pause"] : Array.Empty<string>(),
+        .. _pause is PauseProgress.Asked or PauseProgress.Taken ? ["pause"] : Array.Empty<string>(),
         .. PreemptedBecause is not null ? ["preempt"] : Array.Empty<string>(),
         .. _shrinkTo is { } s ? [$"shrink to {s.Replicas}"] : Array.Empty<string>(),
         .. _moveOff.Keys.Order(StringComparer.Ordinal).Select(n => $"move off {n}"),
@@ -84,33 +86,77 @@ internal sealed class BoundaryMailbox
     {
         var paused = new TaskCompletionSource<JobStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pauseWaiters.Add(paused);
-        PauseRequested = true;
+        if (_pause == PauseProgress.None) _pause = PauseProgress.Asked;
+        else if (_pause == PauseProgress.Taken && !CancelRequested) _resumed = NewSignal(); // a resume granted before this pause is withdrawn
         _wake.TrySetResult();
         return paused.Task;
     }
 
-    /// <summary>An operator resumed: a pause not yet taken is withdrawn (its callers get <paramref name="status"/>); a paused job wakes.</summary>
+    /// <summary>
+    /// An operator resumed. A pause not yet taken is withdrawn (its callers get <paramref name="status"/>). A pause being
+    /// served, or a paused job (<paramref name="paused"/>: its state says Paused, as after a re-activation), is granted
+    /// the resume: the job places again as soon as it is paused.
+    /// </summary>
     public void Resume(JobStatus status, bool paused)
     {
-        PauseRequested = false;
-        foreach (var waiter in _pauseWaiters) waiter.TrySetResult(status);
-        _pauseWaiters.Clear();
-        if (paused) _resumed.TrySetResult();
+        if (_pause == PauseProgress.Asked)
+        {
+            _pause = PauseProgress.None;
+            AnswerPauseWaiters(status);
+        }
+        else if (paused || _pause is PauseProgress.Taken or PauseProgress.Paused)
+            _resumed.TrySetResult();
     }
 
-    /// <summary>The job is paused now: its callers get <paramref name="status"/>; requests about the freed nodes are dropped.</summary>
-    public void PausedNow(JobStatus status)
+    /// <summary>The loop starts serving the pause: from now on a resume is granted rather than withdrawing it, and wakes this pause only.</summary>
+    public void TakePause()
     {
-        PauseRequested = false;
+        _pause = PauseProgress.Taken;
+        if (!CancelRequested) _resumed = NewSignal(); // earlier resumes were for the previous pause
+    }
+
+    /// <summary>
+    /// The pause's checkpoint could not be taken (storage is out): training goes on. The pause is asked again — unless
+    /// a resume came meanwhile, which withdraws it (its callers get <paramref name="status"/>).
+    /// </summary>
+    public void PauseDeferred(JobStatus status)
+    {
+        if (ResumeGranted)
+        {
+            _pause = PauseProgress.None;
+            AnswerPauseWaiters(status);
+        }
+        else _pause = PauseProgress.Asked;
+    }
+
+    /// <summary>
+    /// The job is paused now: its callers get <paramref name="status"/>; requests about the freed nodes are dropped. A
+    /// checkpoint asked while the pause was served gets the pause's (<paramref name="checkpoint"/>; with none, it
+    /// fails), and a rewind's caller hears that it applies on resume: the loop serves neither before then.
+    /// </summary>
+    public void PausedNow(JobStatus status, CheckpointManifest? checkpoint)
+    {
+        _pause = PauseProgress.Paused;
         PreemptedBecause = null;
         _shrinkTo = null;
         _moveOff.Clear();
+        AnswerPauseWaiters(status);
+        foreach (var waiter in TakeCheckpointWaiters())
+        {
+            if (checkpoint is not null) waiter.TrySetResult(checkpoint);
+            else waiter.TrySetException(new InvalidOperationException($"Job {status.JobId} paused before it was placed, so no checkpoint was taken: resume it and ask again."));
+        }
+        _rewind?.Done.TrySetResult(status); // kept: applied when the job resumes, as for a rewind of a paused job
+    }
+
+    /// <summary>The loop leaves Paused to place again; a pause asked after the resume was granted is served at the next step boundary.</summary>
+    public void Resuming() => _pause = _pauseWaiters.Count > 0 ? PauseProgress.Asked : PauseProgress.None;
+
+    private void AnswerPauseWaiters(JobStatus status)
+    {
         foreach (var waiter in _pauseWaiters) waiter.TrySetResult(status);
         _pauseWaiters.Clear();
     }
-
-    /// <summary>About to pause: a resume from now on wakes this pause (earlier ones were for the previous one).</summary>
-    public void Pausing() => _resumed = CancelRequested ? _resumed : NewSignal();
 
     public Task<CheckpointManifest> RequestCheckpoint()
     {
@@ -130,26 +176,29 @@ internal sealed class BoundaryMailbox
     /// <summary>Asks to rewind to <paramref name="manifest"/> (null: the initial weights); an earlier rewind not yet applied is superseded.</summary>
     public Task<JobStatus> RequestRewind(CheckpointManifest? manifest, long step)
     {
-        var done = new TaskCompletionSource<JobStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
         _rewind?.Done.TrySetException(new InvalidOperationException($"Superseded by a restore to step {step}."));
-        _rewind = (manifest, done);
+        _rewind = new PendingRewind(manifest);
         _wake.TrySetResult();
-        return done.Task;
+        return _rewind.Done.Task;
     }
 
     /// <summary>The placement that applies the pending rewind (<paramref name="who"/> says why), or null.</summary>
-    public PlacementRequest? RewindRequest(string who) => _rewind is { } rewind ? PlacementRequest.Rewind(rewind.Manifest, who) : null;
+    public PlacementRequest? RewindRequest(string who) => _rewind is { } rewind ? PlacementRequest.Rewind(rewind, who) : null;
 
-    public void RewindApplied(JobStatus status)
-    {
-        _rewind?.Done.TrySetResult(status);
-        _rewind = null;
-    }
+    /// <summary>
+    /// <paramref name="placement"/> applied its rewind: that rewind's caller gets <paramref name="status"/>. A newer
+    /// rewind asked while it ran stays pending (the next step boundary applies it); the superseded caller was told so.
+    /// </summary>
+    public void RewindApplied(PlacementRequest placement, JobStatus status) => Settle(placement, done => done.TrySetResult(status));
 
-    public void RewindFailed(Exception reason)
+    /// <summary><paramref name="placement"/>'s rewind cannot be applied: its caller gets <paramref name="reason"/>; a newer rewind stays pending.</summary>
+    public void RewindFailed(PlacementRequest placement, Exception reason) => Settle(placement, done => done.TrySetException(reason));
+
+    private void Settle(PlacementRequest placement, Action<TaskCompletionSource<JobStatus>> answer)
     {
-        _rewind?.Done.TrySetException(reason);
-        _rewind = null;
+        if (placement.Rewinding is not { } rewind) return;
+        answer(rewind.Done);
+        if (ReferenceEquals(_rewind, rewind)) _rewind = null;
     }
 
     public void RequestPreempt(string reason) => PreemptedBecause = reason;
@@ -191,11 +240,25 @@ internal sealed class BoundaryMailbox
     /// </summary>
     public void Ended(JobStatus status, string why)
     {
-        foreach (var waiter in _pauseWaiters) waiter.TrySetResult(status);
-        _pauseWaiters.Clear();
-        PauseRequested = false;
+        AnswerPauseWaiters(status);
+        _pause = PauseProgress.None;
         foreach (var waiter in TakeCheckpointWaiters()) waiter.TrySetException(new InvalidOperationException($"No checkpoint was taken: {why}"));
-        RewindFailed(new InvalidOperationException($"The restore was not applied: {why}"));
+        _rewind?.Done.TrySetException(new InvalidOperationException($"The restore was not applied: {why}"));
+        _rewind = null;
+    }
+
+    /// <summary>
+    /// This activation stops driving the job (a newer one owns it, or its silo is going away): every waiting caller
+    /// fails with <paramref name="why"/> now, so it can ask again, rather than wait out its call's time-out.
+    /// </summary>
+    public void Abandon(string why)
+    {
+        var error = new InvalidOperationException(why);
+        foreach (var waiter in _pauseWaiters) waiter.TrySetException(error);
+        _pauseWaiters.Clear();
+        foreach (var waiter in TakeCheckpointWaiters()) waiter.TrySetException(error);
+        _rewind?.Done.TrySetException(error);
+        _rewind = null;
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -16,10 +16,14 @@ internal sealed record PlacementRequest(IReadOnlyList<ReplicaNodes>? Preferred, 
     /// <summary>An operator asked to start again from the initial weights (restore step 0).</summary>
     public bool InitialWeights { get; init; }
 
-    /// <summary>An operator's rewind to <paramref name="manifest"/> (null: the initial weights).</summary>
-    public static PlacementRequest Rewind(CheckpointManifest? manifest, string who) =>
-        new(null, null, manifest, manifest is null ? $"{who} to the initial weights" : $"{who} to the checkpoint at step {manifest.Step}", ClusterEventKind.JobRewound)
+    /// <summary>The operator's rewind this placement applies (its caller is answered once it is applied or fails).</summary>
+    public PendingRewind? Rewinding { get; init; }
+
+    /// <summary>The placement that applies an operator's rewind (<see cref="PendingRewind.Manifest"/> null: the initial weights).</summary>
+    public static PlacementRequest Rewind(PendingRewind rewind, string who) =>
+        new(null, null, rewind.Manifest, rewind.Manifest is null ? $"{who} to the initial weights" : $"{who} to the checkpoint at step {rewind.Manifest.Step}", ClusterEventKind.JobRewound)
         {
-            InitialWeights = manifest is null,
+            InitialWeights = rewind.Manifest is null,
+            Rewinding = rewind,
         };
 }

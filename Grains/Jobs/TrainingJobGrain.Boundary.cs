@@ -44,8 +44,13 @@ internal sealed partial class TrainingJobGrain
         if (_mailbox.PauseRequested && storeReady)
         {
             // Pausing frees the nodes, so it needs a committed checkpoint; while storage is out the request waits.
-            if (await CheckpointOrDefer(spec, stages, "pausing") is null) return null;
-            return await EnterPaused(spec, stages);
+            _mailbox.TakePause();
+            if (await CheckpointOrDefer(spec, stages, "pausing") is not { } pauseCheckpoint)
+            {
+                _mailbox.PauseDeferred(Status());
+                return null;
+            }
+            return await EnterPaused(spec, stages, pauseCheckpoint);
         }
         if (_mailbox.PreemptedBecause is { } preempted && storeReady)
         {

@@ -24,12 +24,14 @@ internal sealed partial class TrainingJobGrain
         {
             LogFenced(logger, this.GetPrimaryKeyString(), e.Message);
             _recoveryTrace.Abandon($"fenced: {e.Message}", time.GetUtcNow());
+            _mailbox.Abandon($"Job {this.GetPrimaryKeyString()} moved to a newer coordinator while the request waited ({e.Message}): ask again.");
             this.DeactivateOnIdle(); // the newer activation owns the job; this one touches nothing more
         }
         catch (Exception e) when (ActivationLoss.Is(e))
         {
             LogActivationLost(logger, this.GetPrimaryKeyString(), ShortError.Of(e)); // its silo stopped or it was deactivated: the next activation carries on
             _recoveryTrace.Abandon($"activation lost: {ShortError.Of(e)}", time.GetUtcNow());
+            _mailbox.Abandon($"Job {this.GetPrimaryKeyString()}'s coordinator stopped while the request waited ({ShortError.Of(e)}): ask again.");
         }
         catch (Exception e)
         {
@@ -294,6 +296,7 @@ internal sealed partial class TrainingJobGrain
     {
         if (!_mailbox.CancelRequested) await _mailbox.Resumed;
         if (_mailbox.CancelRequested) return new JobPhase.Finished(JobState.Cancelled, null);
+        _mailbox.Resuming();
         return new JobPhase.Placing(_mailbox.RewindRequest("resumed by an operator, rewound")
             ?? new PlacementRequest(null, null, null, "resumed by an operator", ClusterEventKind.JobUnpaused));
     }

@@ -105,7 +105,11 @@ internal sealed partial class TrainingJobGrain
             await _narrator.WaitingForCapacity(waiting.Reason, Since());
         }
         if (_mailbox.CancelRequested) return new JobPhase.Finished(JobState.Cancelled, null);
-        if (_mailbox.PauseRequested) return await EnterPaused(S.Spec!, ReplicaStages.None); // nothing placed, nothing to save
+        if (_mailbox.PauseRequested)
+        {
+            _mailbox.TakePause();
+            return await EnterPaused(S.Spec!, ReplicaStages.None, null); // nothing placed, nothing to save
+        }
         await _policy.Wait(_options.CapacityPollPeriod, _mailbox.Wake);
         return new JobPhase.Placing(waiting.Attempt.Request, waiting.Attempt);
     }
@@ -171,25 +175,25 @@ internal sealed partial class TrainingJobGrain
                 if (chosen.Step > _writer.Losses.Count) rewoundLosses = await CheckpointLosses.ReadAsync(store, chosen, _writer.EarlierLosses);
                 await ConfigureAll(chosen, null);
                 (configured, restore, memoryStep) = (true, chosen, null);
-                _mailbox.RewindApplied(Status() with { CompletedSteps = chosen.Step, LastLoss = chosen.StepLoss });
+                _mailbox.RewindApplied(request, Status() with { CompletedSteps = chosen.Step, LastLoss = chosen.StepLoss });
             }
             catch (CheckpointUnusableException e)
             {
                 // The operator's checkpoint does not load: say so, and carry on from the usual choice.
                 LogCheckpointRejected(logger, jobId, chosen.Step, e.Shard, e.Message);
-                _mailbox.RewindFailed(new InvalidOperationException($"The checkpoint at step {chosen.Step} cannot be restored ({e.Shard}): {e.Message}"));
+                _mailbox.RewindFailed(request, new InvalidOperationException($"The checkpoint at step {chosen.Step} cannot be restored ({e.Shard}): {e.Message}"));
             }
             catch (CheckpointCorruptException e)
             {
                 LogCheckpointRejected(logger, jobId, chosen.Step, CheckpointLosses.FileName, e.Message);
-                _mailbox.RewindFailed(new InvalidOperationException($"The checkpoint at step {chosen.Step} cannot be restored ({CheckpointLosses.FileName}): {e.Message}"));
+                _mailbox.RewindFailed(request, new InvalidOperationException($"The checkpoint at step {chosen.Step} cannot be restored ({CheckpointLosses.FileName}): {e.Message}"));
             }
         }
         else if (request?.InitialWeights == true)
         {
             await ConfigureAll(null, null);
             (configured, memoryStep) = (true, null);
-            _mailbox.RewindApplied(Status() with { CompletedSteps = 0, LastLoss = null });
+            _mailbox.RewindApplied(request, Status() with { CompletedSteps = 0, LastLoss = null });
         }
         if (!configured && memoryStep is { } candidateStep)
         {

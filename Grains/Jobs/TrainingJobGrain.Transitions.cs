@@ -35,16 +35,18 @@ internal sealed partial class TrainingJobGrain
         if (publish) await Publish(progress);
     }
 
-    /// <summary>Frees the job's nodes and waits in <see cref="JobState.Paused"/>; its last checkpoint is the resume point.</summary>
-    private async Task<JobPhase> EnterPaused(JobSpec spec, ReplicaStages stages)
+    /// <summary>
+    /// Frees the job's nodes and waits in <see cref="JobState.Paused"/>; its last checkpoint (<paramref name="checkpoint"/>,
+    /// committed for the pause; null when nothing was placed) is the resume point. The mailbox took the pause before.
+    /// </summary>
+    private async Task<JobPhase> EnterPaused(JobSpec spec, ReplicaStages stages, CheckpointManifest? checkpoint)
     {
         await ReleaseStages(stages);
         await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Release(spec.JobId);
-        _mailbox.Pausing();
         await Transition(JobState.Paused, null, Persist.Durable, _narrator.PausedText());
         LogPaused(logger, spec.JobId, S.CompletedSteps);
         await _narrator.Paused();
-        _mailbox.PausedNow(Status());
+        _mailbox.PausedNow(Status(), checkpoint);
         return new JobPhase.Paused();
     }
 

@@ -1,4 +1,6 @@
+using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Messages;
 using Cluster.Grains.Jobs;
 
 namespace Cluster.Grains.Tests;
@@ -15,8 +17,8 @@ public sealed class BoundaryMailboxTests
         mailbox.RequestPreempt("preempted by job b");
         var paused = mailbox.RequestPause();
 
-        mailbox.Pausing();
-        mailbox.PausedNow(Status);
+        mailbox.TakePause();
+        mailbox.PausedNow(Status, null);
 
         Assert.True(paused.IsCompletedSuccessfully);
         Assert.Null(mailbox.PreemptedBecause);
@@ -33,7 +35,7 @@ public sealed class BoundaryMailboxTests
         _ = mailbox.RequestRewind(null, 0);
         _ = mailbox.RequestPause();
 
-        mailbox.PausedNow(Status);
+        mailbox.PausedNow(Status, null);
 
         Assert.Null(mailbox.TakeShrink());
         Assert.False(mailbox.HasMoves);
@@ -78,7 +80,7 @@ public sealed class BoundaryMailboxTests
 
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => first);
         Assert.Contains("Superseded", e.Message, StringComparison.Ordinal);
-        mailbox.RewindApplied(Status);
+        mailbox.RewindApplied(mailbox.RewindRequest("rewound")!, Status);
         Assert.Same(Status, await second);
         Assert.Null(mailbox.RewindRequest("again"));
     }
@@ -93,7 +95,7 @@ public sealed class BoundaryMailboxTests
         Assert.False(mailbox.PauseRequested);
         Assert.False(mailbox.Resumed.IsCompleted);
 
-        mailbox.Pausing();
+        mailbox.TakePause();
         Assert.False(mailbox.Resumed.IsCompleted);
         mailbox.RequestCancel();
         Assert.True(mailbox.Resumed.IsCompleted);
@@ -106,14 +108,14 @@ public sealed class BoundaryMailboxTests
     public void A_resume_is_granted_from_the_call_until_the_next_pause_and_never_to_a_cancelled_job()
     {
         var mailbox = new BoundaryMailbox();
-        mailbox.Pausing();
-        mailbox.PausedNow(Status);
+        mailbox.TakePause();
+        mailbox.PausedNow(Status, null);
         Assert.False(mailbox.ResumeGranted); // paused, nobody resumed
 
         mailbox.Resume(Status, paused: true);
         Assert.True(mailbox.ResumeGranted); // the loop may still be in Paused: requests count the job as running
 
-        mailbox.Pausing();
+        mailbox.TakePause();
         Assert.False(mailbox.ResumeGranted); // the next pause needs its own resume
 
         mailbox.Resume(Status, paused: true);
@@ -141,5 +143,127 @@ public sealed class BoundaryMailboxTests
         var rewound = await Assert.ThrowsAsync<InvalidOperationException>(() => rewind);
         Assert.Equal("The restore was not applied: job j finished (Cancelled) at step 7.", rewound.Message);
         Assert.Empty(mailbox.Pending);
+    }
+
+    [Fact]
+    public async Task A_resume_while_the_pause_is_served_is_granted_the_job_pauses_then_places_again()
+    {
+        var mailbox = new BoundaryMailbox();
+        var pause = mailbox.RequestPause();
+        mailbox.TakePause(); // the loop commits the pause's checkpoint, frees the nodes …
+
+        mailbox.Resume(Status with { State = JobState.Running }, paused: false); // … while an operator resumes
+        Assert.False(pause.IsCompleted); // not answered "running": the pause goes on
+        Assert.True(mailbox.ResumeGranted);
+
+        var paused = Status with { State = JobState.Paused };
+        mailbox.PausedNow(paused, null);
+        Assert.Same(paused, await pause);
+        Assert.True(mailbox.Resumed.IsCompleted); // the loop places again at once
+        mailbox.Resuming();
+        Assert.False(mailbox.PauseRequested);
+        Assert.Empty(mailbox.Pending);
+    }
+
+    [Fact]
+    public void The_last_of_a_pause_and_a_resume_wins_while_the_pause_is_served_and_after()
+    {
+        var mailbox = new BoundaryMailbox();
+        _ = mailbox.RequestPause();
+        mailbox.TakePause();
+        mailbox.Resume(Status, paused: false);
+        var again = mailbox.RequestPause(); // withdraws the grant: the job stays paused
+        Assert.False(mailbox.ResumeGranted);
+        mailbox.PausedNow(Status, null);
+        Assert.True(again.IsCompletedSuccessfully);
+        Assert.False(mailbox.Resumed.IsCompleted);
+
+        mailbox.Resume(Status, paused: true); // granted; the loop wakes …
+        var late = mailbox.RequestPause(); // … and a pause asked before it left Paused is served once it runs
+        mailbox.Resuming();
+        Assert.True(mailbox.PauseRequested);
+        Assert.False(late.IsCompleted);
+    }
+
+    [Fact]
+    public async Task A_deferred_pause_is_asked_again_unless_a_resume_came_meanwhile()
+    {
+        var mailbox = new BoundaryMailbox();
+        var pause = mailbox.RequestPause();
+        mailbox.TakePause();
+        mailbox.PauseDeferred(Status); // storage out: training goes on, the pause waits
+        Assert.True(mailbox.PauseRequested);
+        Assert.False(pause.IsCompleted);
+
+        mailbox.TakePause();
+        mailbox.Resume(Status, paused: false);
+        var running = Status with { State = JobState.Running };
+        mailbox.PauseDeferred(running);
+        Assert.False(mailbox.PauseRequested);
+        Assert.Same(running, await pause);
+    }
+
+    [Fact]
+    public async Task A_rewind_superseded_while_the_older_one_is_applied_stays_pending_and_only_the_older_caller_hears_of_the_older()
+    {
+        var mailbox = new BoundaryMailbox();
+        var older = mailbox.RequestRewind(null, 0);
+        var placing = mailbox.RewindRequest("rewound by an operator")!; // the loop places for it …
+        var newer = mailbox.RequestRewind(null, 0); // … while an operator asks again
+
+        mailbox.RewindApplied(placing, Status);
+        var superseded = await Assert.ThrowsAsync<InvalidOperationException>(() => older);
+        Assert.Contains("Superseded", superseded.Message, StringComparison.Ordinal);
+        Assert.False(newer.IsCompleted); // not answered with the older one's outcome
+        var next = mailbox.RewindRequest("rewound by an operator");
+        Assert.NotNull(next);
+
+        mailbox.RewindFailed(next, new InvalidOperationException("unusable"));
+        Assert.Equal("unusable", (await Assert.ThrowsAsync<InvalidOperationException>(() => newer)).Message);
+        Assert.Null(mailbox.RewindRequest("again"));
+    }
+
+    [Fact]
+    public async Task Pausing_answers_a_checkpoint_asked_meanwhile_with_the_pause_s_and_a_rewind_s_caller_with_the_status()
+    {
+        var mailbox = new BoundaryMailbox();
+        _ = mailbox.RequestPause();
+        mailbox.TakePause();
+        var checkpoint = mailbox.RequestCheckpoint();
+        var rewind = mailbox.RequestRewind(null, 0);
+        var manifest = new CheckpointManifest
+        {
+            JobId = "j", Step = 7, Epoch = 1, CreatedAt = DateTimeOffset.UnixEpoch, Model = new ModelSpec(), UnitsPerStage = [1], Shards = [],
+            DataSource = "synthetic", DataSeed = 1, MicroBatches = 1, MicroBatchSize = 1,
+        };
+
+        mailbox.PausedNow(Status, manifest);
+
+        Assert.Same(manifest, await checkpoint);
+        Assert.Same(Status, await rewind);
+        Assert.NotNull(mailbox.RewindRequest("resumed by an operator, rewound")); // applied on resume
+        Assert.False(mailbox.HasCheckpointWaiters);
+
+        var unplaced = new BoundaryMailbox();
+        _ = unplaced.RequestPause();
+        unplaced.TakePause();
+        var asked = unplaced.RequestCheckpoint();
+        unplaced.PausedNow(Status, null);
+        Assert.Contains("paused before it was placed", (await Assert.ThrowsAsync<InvalidOperationException>(() => asked)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_abandoned_mailbox_fails_every_waiting_caller_so_it_can_ask_again()
+    {
+        var mailbox = new BoundaryMailbox();
+        var pause = mailbox.RequestPause();
+        var checkpoint = mailbox.RequestCheckpoint();
+        var rewind = mailbox.RequestRewind(null, 0);
+
+        mailbox.Abandon("moved: ask again.");
+
+        foreach (var call in new Task[] { pause, checkpoint, rewind })
+            Assert.Equal("moved: ask again.", (await Assert.ThrowsAsync<InvalidOperationException>(() => call)).Message);
+        Assert.Null(mailbox.RewindRequest("again"));
     }
 }
