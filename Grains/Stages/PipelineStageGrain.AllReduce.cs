@@ -64,10 +64,31 @@ internal sealed partial class PipelineStageGrain
         return reduction.Run;
     }
 
-    /// <summary>Reduce-scatter then all-gather over the same stage of every replica; leaves the reduced gradients in the executor.</summary>
+    /// <summary>
+    /// Reduce-scatter then all-gather over the same stage of every replica; leaves the reduced gradients in the executor.
+    /// A failure (a device error, a peer's call) fails this rank's halves too: peers waiting for its local or reduced
+    /// chunk hear of it at once rather than at their call's time-out or the next epoch.
+    /// </summary>
     private async Task AllReduce(long epoch, long step, StageExecutor executor, DeviceWorker worker)
     {
         var reduction = Reduction(epoch, step);
+        try
+        {
+            await ReduceScatterAllGather(reduction, epoch, step, executor, worker);
+        }
+        catch (Exception e)
+        {
+            var failed = new InvalidOperationException($"Stage {this.GetPrimaryKeyString()}'s all-reduce of step {step + 1} failed: {ShortError.Of(e)}", e);
+            reduction.Local.TrySetException(failed);
+            reduction.Reduced.TrySetException(failed);
+            _ = reduction.Local.Task.Exception; // observed: no peer may be waiting for either
+            _ = reduction.Reduced.Task.Exception;
+            throw;
+        }
+    }
+
+    private async Task ReduceScatterAllGather(StepReduction reduction, long epoch, long step, StageExecutor executor, DeviceWorker worker)
+    {
         var local = await OnDevice(worker, executor.LocalGradients);
         _stepComputeMs += local.Ran.TotalMilliseconds;
         reduction.Local.TrySetResult(local.Value);
