@@ -36,6 +36,8 @@ internal sealed partial class PipelineStageGrain(
     ILogger<PipelineStageGrain> logger) : Grain, IPipelineStageGrain
 {
     private long _epoch = -1;
+    private long _configuringEpoch = -1; // the newest epoch a Configure was started for (see Configure)
+    private int _configureCalls; // Configure calls started: the last one wins
     private StageAssignment? _assignment;
     private StageExecutor? _executor;
     private DeviceWorker? _worker;
@@ -59,10 +61,20 @@ internal sealed partial class PipelineStageGrain(
     private int _microBatches; // this replica's micro-batches per step
     private StepReduction? _reduction;
 
+    /// <summary>
+    /// Becomes what <paramref name="assignment"/> says. Invariant (the newest configuration wins): of Configure calls
+    /// that overlap — one whose caller timed out while it restored, and the job's next attempt — only the last one
+    /// started takes effect, and it is never of an older epoch than one started before it. An earlier one finds that out
+    /// after its awaits, frees the executor it built and fails as stale, so no executor is left behind on the device and
+    /// the stage's epoch never goes back.
+    /// </summary>
     public async Task Configure(StageAssignment assignment)
     {
-        if (assignment.Epoch < _epoch)
-            throw new StaleEpochException(this.GetPrimaryKeyString(), assignment.Epoch, _epoch);
+        long newest = Math.Max(_epoch, _configuringEpoch);
+        if (assignment.Epoch < newest)
+            throw new StaleEpochException(this.GetPrimaryKeyString(), assignment.Epoch, newest);
+        _configuringEpoch = assignment.Epoch;
+        int call = ++_configureCalls;
         var worker = workers.Find(assignment.NodeId);
         if (worker is null)
         {
@@ -88,6 +100,7 @@ internal sealed partial class PipelineStageGrain(
                 await RestoreFromMemory(worker, executor, spec.JobId, memoryStep, assignment.SnapshotPeers, spec.SnapshotReplicas);
             else if (assignment.RestoreFrom is { } manifest)
                 await Restore(worker, executor, manifest);
+            ThrowIfSuperseded(call, assignment.Epoch);
         }
         catch (CheckpointCorruptException e)
         {
@@ -258,6 +271,14 @@ internal sealed partial class PipelineStageGrain(
     /// the device's queue (it cannot be taken back from a native call); its result, if it ever comes, is of a dropped epoch.
     /// </summary>
     private Task<Timed<T>> OnDevice<T>(DeviceWorker worker, Func<T> work) => worker.Run(work).WaitAsync(_epochCalls.Token);
+
+    /// <summary>A later Configure started while this one awaited: it configures the stage, this one gives up (see <see cref="Configure"/>).</summary>
+    private void ThrowIfSuperseded(int call, long epoch)
+    {
+        if (call == _configureCalls) return;
+        if (_configuringEpoch > epoch) throw new StaleEpochException(this.GetPrimaryKeyString(), epoch, _configuringEpoch);
+        throw new InvalidOperationException($"Stage {this.GetPrimaryKeyString()}: this configuration of epoch {epoch} was superseded by a later one of the same epoch, which configures the stage.");
+    }
 
     private Task DropExecutor()
     {

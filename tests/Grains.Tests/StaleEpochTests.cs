@@ -1,3 +1,5 @@
+using Cluster.Grains.Checkpoints;
+using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Interfaces.Stages;
 using Cluster.Grains.Placement;
@@ -6,9 +8,9 @@ namespace Cluster.Grains.Tests;
 
 /// <summary>
 /// Drives a pipeline-stage grain by hand, as its job would: every call carries an epoch, and only the epoch the stage
-/// was last configured for is served.
+/// was last configured for is served. The cluster's checkpoint store can be made to hang, to hold a Configure in its restore.
 /// </summary>
-public sealed class StaleEpochTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+public sealed class StaleEpochTests(FaultInjectionClusterFixture fixture) : IClassFixture<FaultInjectionClusterFixture>
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(60);
 
@@ -124,5 +126,45 @@ public sealed class StaleEpochTests(ClusterFixture fixture) : IClassFixture<Clus
         // … and must not revive the stage: an activation without a node and epoch would linger until idle collection.
         await Eventually.True(() => Task.FromResult(!fixture.Cluster.TryGetGrainContext(stage.GetGrainId(), out _)),
             TimeSpan.FromSeconds(30), "no activation of the released stage");
+    }
+
+    /// <summary>
+    /// Two Configure calls overlap — one still restoring (its caller, the job, timed out and placed again) and the next
+    /// epoch's — and the newer wins although the older finishes last: the older call fails as stale and frees what it
+    /// built, and the stage serves the newer epoch. Before, the older one's executor replaced the newer one's and the
+    /// stage went back to the older epoch, failing every call of the job's current attempt.
+    /// </summary>
+    [Fact]
+    public async Task A_configure_that_finishes_after_a_newer_one_fails_as_stale_and_the_newer_epoch_is_served()
+    {
+        var sourceSpec = TinyJob.Spec("configure-overlap-source", stages: 1, steps: 4, checkpointInterval: 2);
+        var source = fixture.Client.GetGrain<ITrainingJobGrain>(sourceSpec.JobId);
+        await source.Submit(sourceSpec);
+        Assert.Equal(JobState.Completed, (await JobRuns.Finished(source)).State);
+        var manifest = (await source.ListCheckpoints())[^1];
+
+        const string jobId = "configure-overlap";
+        string nodeId = await AnyNode();
+        var stage = fixture.Client.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, 0, 0));
+        StorageFaults.Checkpoints.Inject(sourceSpec.JobId, nameof(ICheckpointStore.ReadShardAsync), FaultMode.Hang);
+        Task older;
+        try
+        {
+            older = Configure(stage, SingleStage(jobId, nodeId, epoch: 7) with { RestoreFrom = manifest });
+            await Eventually.True(() => Task.FromResult(StorageFaults.Checkpoints.Hits(sourceSpec.JobId, nameof(ICheckpointStore.ReadShardAsync)) > 0),
+                CallTimeout, "the epoch-7 Configure to be reading its checkpoint");
+            await Configure(stage, SingleStage(jobId, nodeId, epoch: 8));
+        }
+        finally
+        {
+            StorageFaults.Checkpoints.Heal(sourceSpec.JobId);
+        }
+
+        await AssertStale(() => older, callEpoch: 7, currentEpoch: 8);
+        var result = await stage.RunMicroBatch(8, 0, 0, null).WaitAsync(CallTimeout);
+        Assert.True(double.IsFinite(result.Loss) && result.Loss > 0, $"loss {result.Loss:R}");
+        await AssertStale(() => stage.RunMicroBatch(7, 0, 0, null), callEpoch: 7, currentEpoch: 8);
+        await AssertStale(() => Configure(stage, SingleStage(jobId, nodeId, epoch: 7)), callEpoch: 7, currentEpoch: 8);
+        await stage.Release(8).WaitAsync(CallTimeout);
     }
 }
