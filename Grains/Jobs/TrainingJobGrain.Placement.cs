@@ -134,6 +134,7 @@ internal sealed partial class TrainingJobGrain
             string units = $"{ModelLayout.UnitName(plan.Config, start)}…{ModelLayout.UnitName(plan.Config, end - 1)}";
             return new StagePlacement(s, node, NodeIds.SiloOf(node) ?? "?", start, end - start, units, r.Replica);
         }))];
+        _abort = NewAbort(); // from here a lost node is one of these (see NodesLost)
         string where = string.Join(", ", S.Placement.Select(p => replicaIds.Length > 1 ? $"r{p.Replica}/s{p.Stage}→{p.NodeId}" : $"s{p.Stage}→{p.NodeId}"));
         if (recovering)
             await _narrator.Replaced(moved, total, where, Since());
@@ -245,7 +246,6 @@ internal sealed partial class TrainingJobGrain
         if (_writer.Losses.Count < S.CompletedSteps) _writer.ReplaceLosses(rewoundLosses ?? await CheckpointLosses.ReadAsync(store, restore!, _writer.EarlierLosses));
         // From memory, the durable checkpoint stays what it was (not newer than the restored step); else it is the one restored.
         if (memoryStep is null) S.LastCheckpointStep = restore?.Step;
-        _abort = NewAbort();
         if (request is not null)
             await _narrator.PlacedOnRequest(request.Kind, request.Why, lost, (time.GetUtcNow() - started).TotalSeconds, moved, total, where, memoryStep, restore?.Step);
         else if (recovering)

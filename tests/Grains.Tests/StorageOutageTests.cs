@@ -96,6 +96,39 @@ public sealed class StorageOutageTests(StorageOutageClusterFixture fixture) : IC
         await AssertStoredStateIs(job, done);
     }
 
+    /// <summary>
+    /// A node lost while the job waits for storage ends the wait like a failed step: the job recovers (from memory,
+    /// which needs no storage) rather than wait, with a stage on a lost node, until storage returns. The scheduler
+    /// says so once; before, the notice was dropped unless the job was Running.
+    /// </summary>
+    [Fact]
+    public async Task A_node_lost_while_the_job_waits_for_storage_ends_the_wait_with_a_recovery()
+    {
+        var spec = TinyJob.Spec("outage-node-lost", stages: 2, steps: 5_000, checkpointInterval: 5) with { KeepCheckpoints = 20 };
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await job.Submit(spec);
+        var before = await Eventually.Value(job.GetStatus, s => s.LastCheckpointStep >= 5 || s.State is JobState.Completed or JobState.Failed,
+            TimeSpan.FromMinutes(2), "the checkpoint at step 5 to be committed");
+        Assert.True(before.State is JobState.Running or JobState.Checkpointing, $"job is {before.State}: {before.Error}");
+
+        StorageFaults.Checkpoints.Outage(spec.JobId, FaultMode.Fail, FaultyCheckpointStore.Calls);
+        try
+        {
+            var waiting = await Eventually.Value(job.GetStatus, s => s.State is JobState.WaitingForStorage or JobState.Failed or JobState.Completed,
+                TimeSpan.FromMinutes(2), "the job to wait for storage");
+            Assert.True(waiting.State == JobState.WaitingForStorage, $"job is {waiting.State}: {waiting.Error}");
+            await job.NodesLost([waiting.Placement[0].NodeId], "test: a node was declared lost during the outage");
+            var recovered = await Eventually.Value(job.GetStatus, s => s.Epoch > waiting.Epoch || s.State is JobState.Failed or JobState.Completed,
+                TimeSpan.FromMinutes(2), "the job to recover while storage is still out");
+            Assert.True(recovered.Epoch > waiting.Epoch, $"job is {recovered.State} in epoch {recovered.Epoch}: {recovered.Error}");
+        }
+        finally
+        {
+            StorageFaults.Checkpoints.Heal(spec.JobId);
+            await job.Cancel();
+        }
+    }
+
     [Fact]
     public async Task A_job_whose_checkpoints_vanished_waits_for_storage_instead_of_restarting_from_step_zero()
     {
