@@ -57,8 +57,7 @@ internal sealed partial class TrainingJobGrain
             await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Enqueue(new JobTicket(jobId, spec.Priority, spec.Team, S.SubmittedAt ?? time.GetUtcNow()));
         // Acted on at the next step boundary, whatever the job does now: one placing with the old maximum shrinks
         // right after (it reads the updated spec from its next step on); one that runs no more replicas ignores it.
-        if (spec.MaxReplicas < before.MaxReplicas)
-            _mailbox.RequestShrink(spec.MaxReplicas, $"an operator lowered the replica maximum to {spec.MaxReplicas}");
+        if (spec.MaxReplicas < before.MaxReplicas) ShrinkToMaximum(spec.MaxReplicas);
         var changes = new List<string>();
         if (spec.Priority != before.Priority) changes.Add($"priority {before.Priority} → {spec.Priority}");
         if (spec.MaxReplicas != before.MaxReplicas) changes.Add($"max replicas {before.MaxReplicas} → {spec.MaxReplicas}");
@@ -66,6 +65,8 @@ internal sealed partial class TrainingJobGrain
         await _narrator.Updated(changes, update.Reason, OperatorCalls.CurrentPrincipal);
         return Status();
     }
+
+    private void ShrinkToMaximum(int maxReplicas) => _mailbox.RequestShrink(maxReplicas, $"an operator lowered the replica maximum to {maxReplicas}");
 
     public async Task<JobDeletion> Delete(bool purge, string? reason)
     {

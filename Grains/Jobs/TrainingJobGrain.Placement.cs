@@ -70,6 +70,8 @@ internal sealed partial class TrainingJobGrain
             return new JobPhase.WaitingForCapacity(attempt, decision.Reason ?? "no capacity");
         }
         _mailbox.Placed(); // moves and shrinks asked of the old placement are moot now
+        // … but a maximum an operator lowered while the scheduler decided (Update) was dropped with them: ask again.
+        if (S.Spec!.MaxReplicas < decision.Replicas.Count) ShrinkToMaximum(S.Spec.MaxReplicas);
         _policy.Placed();
         _placed = await ConfigureAndRestore(spec, plan, attempt, decision, previous);
         // Invariant: a checkpoint that came due at or before the restored step but never committed (the failure cut it
