@@ -98,13 +98,21 @@ internal sealed partial class TrainingJobGrain
         }
     }
 
-    /// <summary>Not enough capacity: shows why (once), then asks again after a poll period — or pauses or ends on request.</summary>
+    /// <summary>
+    /// Not enough capacity: shows why, then asks again after a poll period — or pauses or ends on request. The status
+    /// always shows the latest reason (a scheduler still warming up, then the team's quota); the history records a
+    /// reason when the wait begins and when it says something else (<see cref="ReasonShape"/>).
+    /// </summary>
     private async Task<JobPhase> WaitForCapacity(JobPhase.WaitingForCapacity waiting)
     {
-        if (S.State != JobState.WaitingForCapacity)
+        bool entering = S.State != JobState.WaitingForCapacity;
+        if (entering || S.Error != waiting.Reason)
         {
             await Transition(JobState.WaitingForCapacity, waiting.Reason, Persist.Background, JobNarrator.WaitingForCapacityText(waiting.Reason));
-            await _narrator.WaitingForCapacity(waiting.Reason, Since());
+            string shape = ReasonShape.Of(waiting.Reason);
+            if (entering || shape != _capacityReasonShape)
+                await _narrator.WaitingForCapacity(waiting.Reason, Since());
+            _capacityReasonShape = shape;
         }
         if (_mailbox.CancelRequested) return new JobPhase.Finished(JobState.Cancelled, null);
         if (_mailbox.PauseRequested)

@@ -58,6 +58,7 @@ internal sealed partial class TrainingJobGrain(
         warmupSteps: options.Value.DeviceHangWarmupSteps, warmupBound: options.Value.StepWatchdogWarmupBound);
     private long _lastSnapshotStep = -1;
     private string? _memorySnapshots; // what the last recovery found in memory, for its event
+    private string? _capacityReasonShape; // the last reason for waiting for capacity the history recorded (ReasonShape)
     private StragglerDetector? _stragglers;
     private DateTimeOffset _lastGrowthCheck;
     private double[] _stageCosts = []; // planned cost per stage of every replica (rank by rank), for the straggler detector

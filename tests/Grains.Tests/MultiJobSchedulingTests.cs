@@ -82,7 +82,9 @@ public sealed class MultiJobSchedulingTests(OneSiloClusterFixture fixture) : ICl
         try
         {
             await job.Submit(spec);
-            var waiting = await Eventually.Value(job.GetStatus, s => s.State == JobState.WaitingForCapacity || IsFinished(s), Deadline, "the job to wait on its quota");
+            // A scheduler that has just started (this call may activate it) first says it waits for nodes to register.
+            var waiting = await Eventually.Value(job.GetStatus, s => (s.State == JobState.WaitingForCapacity && s.Error?.Contains("quota", StringComparison.Ordinal) == true) || IsFinished(s),
+                Deadline, "the job to wait on its quota");
             Assert.Equal(JobState.WaitingForCapacity, waiting.State);
             Assert.Contains($"Team '{team}' quota is 1 node(s) but job {spec.JobId} needs 2", waiting.Error, StringComparison.Ordinal);
             Assert.Contains("quota set", waiting.Error, StringComparison.Ordinal);
