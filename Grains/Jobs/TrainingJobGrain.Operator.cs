@@ -68,13 +68,24 @@ internal sealed partial class TrainingJobGrain
 
     private void ShrinkToMaximum(int maxReplicas) => _mailbox.RequestShrink(maxReplicas, $"an operator lowered the replica maximum to {maxReplicas}");
 
-    public async Task<JobDeletion> Delete(bool purge, string? reason)
+    /// <summary>
+    /// Deletes a finished job's state (and with <paramref name="purge"/> its checkpoints and history). One deletion at a
+    /// time: a call while one is under way (a retry after a time-out) joins it and gets its outcome, rather than
+    /// deleting and announcing twice; a submission of the same id waits for it to finish (<see cref="Submit"/>).
+    /// </summary>
+    public Task<JobDeletion> Delete(bool purge, string? reason)
     {
+        if (_deletion is { IsCompleted: false } underWay) return underWay;
         RequireSubmitted();
         string jobId = this.GetPrimaryKeyString();
         if (!S.State.IsTerminal())
             throw new InvalidOperationException($"Job {jobId} is {S.State}: only a finished job can be deleted. Cancel it first, or delete it with force (which cancels it first).");
         if (_writer.Fenced is { } fenced) throw fenced;
+        return _deletion = DeleteFinished(jobId, purge, reason);
+    }
+
+    private async Task<JobDeletion> DeleteFinished(string jobId, bool purge, string? reason)
+    {
         if (_loop is { IsCompleted: false } loop) await loop; // it is finishing: let it write its last state first
         var state = S.State;
         var manifests = await store.ListManifestsAsync(jobId);

@@ -1,3 +1,4 @@
+using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Scheduling;
 
@@ -85,6 +86,22 @@ public sealed class JobPersistenceTests(ClusterFixture fixture) : IClassFixture<
         Assert.Equal(JobState.Completed, status.State);
         Assert.Equal(before.CompletedSteps, status.CompletedSteps);
         Assert.Equal(spec, await job.GetSpec());
+    }
+
+    /// <summary>A deletion asked twice at once (a retry after a time-out) deletes and announces once; both callers get its outcome.</summary>
+    [Fact]
+    public async Task Two_deletions_at_once_delete_once_and_both_callers_get_the_outcome()
+    {
+        var spec = TinyJob.Spec("persist-delete-twice", stages: 1, steps: 3, checkpointInterval: 0);
+        var (job, _) = await RunToCompletion(spec);
+        var first = job.Delete(purge: false, reason: "first");
+        var retry = job.Delete(purge: false, reason: "retry");
+        var outcomes = await Task.WhenAll(first, retry);
+        Assert.Equal(outcomes[0], outcomes[1]);
+        Assert.Equal(JobState.Completed, outcomes[0].State);
+
+        var history = await fixture.Client.GetGrain<IJobEventLogGrain>(spec.JobId).GetPage(new JobEventQuery(1000));
+        Assert.Single(history.Events, r => r.Event.Kind == ClusterEventKind.JobDeleted);
     }
 
     [Fact]
