@@ -96,8 +96,8 @@ internal sealed partial class SchedulerGrain(
         }
         foreach (var (jobId, since) in _table.Unreported.Where(u => now - u.Value >= _table.Rules.SilentJobHold).ToArray())
         {
+            if (!_table.Unreported.Remove(jobId)) continue; // it reported during an earlier await of this loop: adopted, nothing to give up
             string[] reporting = NodesReporting(jobId);
-            _table.Unreported.Remove(jobId);
             LogSilentJobGivenUp(logger, jobId, (now - since).TotalSeconds);
             await Unhold(jobId, reporting, $"has not reported for {(now - since).TotalSeconds:F0} s");
         }
