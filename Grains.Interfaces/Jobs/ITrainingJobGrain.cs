@@ -71,7 +71,8 @@ public interface ITrainingJobGrain : IGrainWithStringKey
     /// <summary>
     /// Rewinds the job to the committed checkpoint at <paramref name="step"/> (later losses are dropped and the steps
     /// run again); a step with no committed checkpoint is refused with the list of those that exist. Step 0 restarts from
-    /// the initial weights (every trained step is lost): from a client it needs the admin role.
+    /// the initial weights (every trained step is lost): from a client it needs the admin role. Returns once the rewind is
+    /// applied; for a paused job, or one waiting for capacity, at once (it is applied when the job is placed again).
     /// </summary>
     [Alias("RestoreCheckpoint"), OperatorFacing(OperatorRole.Operator, Scope = OperatorScope.Job)]
     Task<JobStatus> RestoreCheckpoint(long step);

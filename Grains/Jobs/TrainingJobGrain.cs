@@ -234,8 +234,8 @@ internal sealed partial class TrainingJobGrain(
                 (committed.Count == 0 ? "none." : string.Join(", ", committed.Select(m => m.Step)) + "."), nameof(step));
         _askedBy[ClusterEventKind.JobRewound] = OperatorCalls.CurrentPrincipal;
         var done = _mailbox.RequestRewind(manifest, step);
-        if (StaysPaused)
-            return Status(); // applied when the job resumes
+        if (StaysPaused || S.State == JobState.WaitingForCapacity)
+            return Status(); // applied when the job resumes, or once it has nodes again: the caller need not wait for either
         StartLoop();
         return await done;
     }
