@@ -31,6 +31,7 @@ internal sealed class BoundaryMailbox
     private TaskCompletionSource _resumed = NewSignal();
     private PendingRewind? _rewind;
     private PauseProgress _pause;
+    private bool _pauseAfterResume; // paused, resume granted, and a pause asked since: served once the job runs again
     private (int Replicas, string Reason)? _shrinkTo;
 
     /// <summary>Completes when a request arrives (waits end early on it); <see cref="ConsumeWake"/> re-arms it.</summary>
@@ -88,6 +89,7 @@ internal sealed class BoundaryMailbox
         _pauseWaiters.Add(paused);
         if (_pause == PauseProgress.None) _pause = PauseProgress.Asked;
         else if (_pause == PauseProgress.Taken && !CancelRequested) _resumed = NewSignal(); // a resume granted before this pause is withdrawn
+        else if (_pause == PauseProgress.Paused) _pauseAfterResume = true; // the loop is leaving Paused: served once it runs
         _wake.TrySetResult();
         return paused.Task;
     }
@@ -99,12 +101,14 @@ internal sealed class BoundaryMailbox
     /// </summary>
     public void Resume(JobStatus status, bool paused)
     {
-        if (_pause == PauseProgress.Asked)
+        if (_pause == PauseProgress.Asked || _pauseAfterResume)
         {
-            _pause = PauseProgress.None;
+            // Not taken yet: withdrawn (in Paused, those asked after the last resume; the pause's own were answered).
+            if (_pause == PauseProgress.Asked) _pause = PauseProgress.None;
+            _pauseAfterResume = false;
             AnswerPauseWaiters(status);
         }
-        else if (paused || _pause is PauseProgress.Taken or PauseProgress.Paused)
+        if (paused || _pause is PauseProgress.Taken or PauseProgress.Paused)
             _resumed.TrySetResult();
     }
 
@@ -150,7 +154,11 @@ internal sealed class BoundaryMailbox
     }
 
     /// <summary>The loop leaves Paused to place again; a pause asked after the resume was granted is served at the next step boundary.</summary>
-    public void Resuming() => _pause = _pauseWaiters.Count > 0 ? PauseProgress.Asked : PauseProgress.None;
+    public void Resuming()
+    {
+        _pause = _pauseAfterResume ? PauseProgress.Asked : PauseProgress.None;
+        _pauseAfterResume = false;
+    }
 
     private void AnswerPauseWaiters(JobStatus status)
     {
@@ -242,6 +250,7 @@ internal sealed class BoundaryMailbox
     {
         AnswerPauseWaiters(status);
         _pause = PauseProgress.None;
+        _pauseAfterResume = false;
         foreach (var waiter in TakeCheckpointWaiters()) waiter.TrySetException(new InvalidOperationException($"No checkpoint was taken: {why}"));
         _rewind?.Done.TrySetException(new InvalidOperationException($"The restore was not applied: {why}"));
         _rewind = null;

@@ -5,7 +5,9 @@ namespace Cluster.Grains.Jobs;
 /// None ──pause──▶ Asked ──loop takes it──▶ Taken ──paused──▶ Paused ──loop resumes──▶ None;
 /// Asked ──resume──▶ None (withdrawn); Taken ──checkpoint deferred──▶ Asked, or None when a resume came meanwhile.
 /// A resume in Taken or Paused is granted (the job pauses, then places again at once); a pause after that grant
-/// withdraws it again: the last of the two an operator asked wins.
+/// withdraws it again (in Paused, whose grant the loop may already have acted on, the pause is served once the job runs
+/// again — unless a resume follows it): the last of the two an operator asked wins. Property-tested against a model of
+/// the job's loop over random interleavings (<c>PauseProtocolProperties</c>).
 /// </summary>
 internal enum PauseProgress
 {

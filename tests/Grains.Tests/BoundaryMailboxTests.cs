@@ -180,9 +180,19 @@ public sealed class BoundaryMailboxTests
 
         mailbox.Resume(Status, paused: true); // granted; the loop wakes …
         var late = mailbox.RequestPause(); // … and a pause asked before it left Paused is served once it runs
+        Assert.False(late.IsCompleted);
+        mailbox.Resume(Status, paused: true); // … unless a resume follows it (found by PauseProtocolProperties)
+        Assert.True(late.IsCompletedSuccessfully);
+        mailbox.Resuming();
+        Assert.False(mailbox.PauseRequested);
+
+        mailbox.TakePause();
+        mailbox.PausedNow(Status, null);
+        mailbox.Resume(Status, paused: true);
+        var last = mailbox.RequestPause();
         mailbox.Resuming();
         Assert.True(mailbox.PauseRequested);
-        Assert.False(late.IsCompleted);
+        Assert.False(last.IsCompleted);
     }
 
     [Fact]
