@@ -97,10 +97,13 @@ internal sealed class BoundaryMailbox
     /// <summary>
     /// An operator resumed. A pause not yet taken is withdrawn (its callers get <paramref name="status"/>). A pause being
     /// served, or a paused job (<paramref name="paused"/>: its state says Paused, as after a re-activation), is granted
-    /// the resume: the job places again as soon as it is paused.
+    /// the resume: the job places again as soon as it is paused. Returns whether it was granted (the job will say it
+    /// was resumed, naming who asked).
     /// </summary>
-    public void Resume(JobStatus status, bool paused)
+    public bool Resume(JobStatus status, bool paused)
     {
+        // Paused by an earlier activation: this mailbox never saw the pause, but the job is paused all the same.
+        if (paused && _pause == PauseProgress.None && !_resumed.Task.IsCompleted) _pause = PauseProgress.Paused;
         if (_pause == PauseProgress.Asked || _pauseAfterResume)
         {
             // Not taken yet: withdrawn (in Paused, those asked after the last resume; the pause's own were answered).
@@ -108,8 +111,9 @@ internal sealed class BoundaryMailbox
             _pauseAfterResume = false;
             AnswerPauseWaiters(status);
         }
-        if (paused || _pause is PauseProgress.Taken or PauseProgress.Paused)
-            _resumed.TrySetResult();
+        if (!paused && _pause is not (PauseProgress.Taken or PauseProgress.Paused)) return false;
+        _resumed.TrySetResult();
+        return true;
     }
 
     /// <summary>The loop starts serving the pause: from now on a resume is granted rather than withdrawing it, and wakes this pause only.</summary>
@@ -120,11 +124,13 @@ internal sealed class BoundaryMailbox
     }
 
     /// <summary>
-    /// The pause's checkpoint could not be taken (storage is out): training goes on. The pause is asked again — unless
-    /// a resume came meanwhile, which withdraws it (its callers get <paramref name="status"/>).
+    /// The pause taken could not be finished — its checkpoint deferred (storage is out), or serving it failed (a node
+    /// lost, the scheduler unreachable): the job goes on or recovers. The pause is asked again — unless a resume came
+    /// meanwhile, which withdraws it (its callers get <paramref name="status"/>). Nothing to do once it is paused.
     /// </summary>
     public void PauseDeferred(JobStatus status)
     {
+        if (_pause != PauseProgress.Taken) return;
         if (ResumeGranted)
         {
             _pause = PauseProgress.None;

@@ -45,12 +45,20 @@ internal sealed partial class TrainingJobGrain
         {
             // Pausing frees the nodes, so it needs a committed checkpoint; while storage is out the request waits.
             _mailbox.TakePause();
-            if (await CheckpointOrDefer(spec, stages, "pausing") is not { } pauseCheckpoint)
+            try
             {
-                _mailbox.PauseDeferred(Status());
-                return null;
+                if (await CheckpointOrDefer(spec, stages, "pausing") is not { } pauseCheckpoint)
+                {
+                    _mailbox.PauseDeferred(Status());
+                    return null;
+                }
+                return await EnterPaused(spec, stages, pauseCheckpoint);
             }
-            return await EnterPaused(spec, stages, pauseCheckpoint);
+            catch
+            {
+                _mailbox.PauseDeferred(Status()); // served again once the job runs (a failure here is the loop's to handle)
+                throw;
+            }
         }
         if (_mailbox.PreemptedBecause is { } preempted && storeReady)
         {

@@ -30,7 +30,7 @@ internal sealed partial class TrainingJobGrain
     public Task<JobStatus> Pause(string? reason)
     {
         // Read now: the loop that narrates the pause later runs in the submitter's call context, not this one.
-        if (S.Spec is not null && !S.State.IsTerminal() && S.State != JobState.Paused) _pausedBy = (JobNarrator.Trimmed(reason), OperatorCalls.CurrentPrincipal);
+        if (S.Spec is not null && !S.State.IsTerminal() && !StaysPaused) _pausedBy = (JobNarrator.Trimmed(reason), OperatorCalls.CurrentPrincipal);
         return Pause();
     }
 
@@ -71,16 +71,22 @@ internal sealed partial class TrainingJobGrain
     /// <summary>
     /// Deletes a finished job's state (and with <paramref name="purge"/> its checkpoints and history). One deletion at a
     /// time: a call while one is under way (a retry after a time-out) joins it and gets its outcome, rather than
-    /// deleting and announcing twice; a submission of the same id waits for it to finish (<see cref="Submit"/>).
+    /// deleting and announcing twice — if it asks the same (purge or not); a submission of the same id is refused until
+    /// it has finished (<see cref="Submit"/>).
     /// </summary>
     public Task<JobDeletion> Delete(bool purge, string? reason)
     {
-        if (_deletion is { IsCompleted: false } underWay) return underWay;
+        if (_deletion is { IsCompleted: false } underWay)
+        {
+            return purge == _deletionPurges ? underWay : throw new InvalidOperationException(
+                $"Job {this.GetPrimaryKeyString()} is being deleted {(_deletionPurges ? "with" : "without")} its checkpoints and history: wait for that to finish (then the job is gone), or ask the same.");
+        }
         RequireSubmitted();
         string jobId = this.GetPrimaryKeyString();
         if (!S.State.IsTerminal())
             throw new InvalidOperationException($"Job {jobId} is {S.State}: only a finished job can be deleted. Cancel it first, or delete it with force (which cancels it first).");
         if (_writer.Fenced is { } fenced) throw fenced;
+        _deletionPurges = purge;
         return _deletion = DeleteFinished(jobId, purge, reason);
     }
 

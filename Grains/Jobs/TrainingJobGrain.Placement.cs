@@ -100,26 +100,38 @@ internal sealed partial class TrainingJobGrain
 
     /// <summary>
     /// Not enough capacity: shows why, then asks again after a poll period — or pauses or ends on request. The status
-    /// always shows the latest reason (a scheduler still warming up, then the team's quota); the history records a
-    /// reason when the wait begins and when it says something else (<see cref="ReasonShape"/>).
+    /// always shows the latest reason (a scheduler still warming up, then the team's quota); the history, the saved
+    /// state and the progress stream get a reason when the wait begins and when it says something else, not each
+    /// poll's newer figures (<see cref="ReasonShape"/>).
     /// </summary>
     private async Task<JobPhase> WaitForCapacity(JobPhase.WaitingForCapacity waiting)
     {
         bool entering = S.State != JobState.WaitingForCapacity;
-        if (entering || S.Error != waiting.Reason)
+        string shape = ReasonShape.Of(waiting.Reason);
+        if (entering || shape != _capacityReasonShape)
         {
             await Transition(JobState.WaitingForCapacity, waiting.Reason, Persist.Background, JobNarrator.WaitingForCapacityText(waiting.Reason));
-            string shape = ReasonShape.Of(waiting.Reason);
-            if (entering || shape != _capacityReasonShape)
-                await _narrator.WaitingForCapacity(waiting.Reason, Since());
+            await _narrator.WaitingForCapacity(waiting.Reason, Since());
             _capacityReasonShape = shape;
         }
+        else S.Error = waiting.Reason; // newer figures only: shown in the status, not written or published each poll
         if (_mailbox.CancelRequested) return new JobPhase.Finished(JobState.Cancelled, null);
         if (_mailbox.PauseRequested)
         {
             _mailbox.TakePause();
-            return await EnterPaused(S.Spec!, ReplicaStages.None, null); // nothing placed, nothing to save
+            try
+            {
+                return await EnterPaused(S.Spec!, ReplicaStages.None, null); // nothing placed, nothing to save
+            }
+            catch
+            {
+                _mailbox.PauseDeferred(Status());
+                throw;
+            }
         }
+        // A rewind asked while waiting is placed now, not after the job is placed from its old state first.
+        if (_mailbox.RewindRequest("rewound by an operator") is { Rewinding: var rewind } rewinding && rewind != waiting.Attempt.Request?.Rewinding)
+            return new JobPhase.Placing(rewinding);
         await _policy.Wait(_options.CapacityPollPeriod, _mailbox.Wake);
         return new JobPhase.Placing(waiting.Attempt.Request, waiting.Attempt);
     }

@@ -59,6 +59,7 @@ internal sealed partial class TrainingJobGrain(
     private long _lastSnapshotStep = -1;
     private string? _memorySnapshots; // what the last recovery found in memory, for its event
     private Task<JobDeletion>? _deletion; // the deletion under way or done (see Delete)
+    private bool _deletionPurges; // whether it deletes the checkpoints and history too
     private string? _capacityReasonShape; // the last reason for waiting for capacity the history recorded (ReasonShape)
     private StragglerDetector? _stragglers;
     private DateTimeOffset _lastGrowthCheck;
@@ -187,8 +188,7 @@ internal sealed partial class TrainingJobGrain(
     public Task<JobStatus> Resume()
     {
         RequireSubmitted();
-        _mailbox.Resume(Status(), paused: S.State == JobState.Paused);
-        if (S.State == JobState.Paused) _askedBy[ClusterEventKind.JobUnpaused] = OperatorCalls.CurrentPrincipal;
+        if (_mailbox.Resume(Status(), paused: S.State == JobState.Paused)) _askedBy[ClusterEventKind.JobUnpaused] = OperatorCalls.CurrentPrincipal;
         if (S.State == JobState.Paused) StartLoop();
         return Task.FromResult(Status());
     }

@@ -73,8 +73,6 @@ internal sealed partial class PipelineStageGrain(
         long newest = Math.Max(_epoch, _configuringEpoch);
         if (assignment.Epoch < newest)
             throw new StaleEpochException(this.GetPrimaryKeyString(), assignment.Epoch, newest);
-        _configuringEpoch = assignment.Epoch;
-        int call = ++_configureCalls;
         var worker = workers.Find(assignment.NodeId);
         if (worker is null)
         {
@@ -86,6 +84,8 @@ internal sealed partial class PipelineStageGrain(
             this.MigrateOnIdle();
             throw new StageMisplacedException($"Stage {this.GetPrimaryKeyString()} is on silo '{workers.SiloName}', but node '{assignment.NodeId}' is elsewhere; retry to activate it there.");
         }
+        _configuringEpoch = assignment.Epoch; // counted from here: a call that only sends the stage elsewhere configures nothing
+        int call = ++_configureCalls;
         CancelEpochCalls();
         await DropExecutor();
         worker.BeginWarmup(); // building and restoring the executor, and its first steps, may be slow: not a hang
@@ -134,7 +134,10 @@ internal sealed partial class PipelineStageGrain(
             : null;
         _next = executor.IsLast ? null : GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(spec.JobId, assignment.Replica, assignment.Stage + 1));
         if (_rank == 0 && spec.SnapshotInterval > 0)
+        {
             await SeedSnapshotHolders(executor, worker); // other ranks snapshot nothing: rank 0's copies are theirs (ReplicaStages.Snapshotting)
+            ThrowIfSuperseded(call, assignment.Epoch); // a newer call (or a release) dropped this executor while it seeded
+        }
         LogConfigured(logger, this.GetPrimaryKeyString(), assignment.Epoch, assignment.NodeId, plan.ToString(), executor.CompletedSteps);
     }
 
@@ -234,6 +237,8 @@ internal sealed partial class PipelineStageGrain(
             if (_executor is null) DeactivateOnIdle();
             throw new StaleEpochException(this.GetPrimaryKeyString(), epoch, _epoch);
         }
+        _configuringEpoch = Math.Max(_configuringEpoch, epoch); // a Configure still under way gives up (see Configure)
+        _configureCalls++;
         CancelEpochCalls();
         await SettleSendsAtRelease();
         await DropExecutor();
@@ -272,12 +277,12 @@ internal sealed partial class PipelineStageGrain(
     /// </summary>
     private Task<Timed<T>> OnDevice<T>(DeviceWorker worker, Func<T> work) => worker.Run(work).WaitAsync(_epochCalls.Token);
 
-    /// <summary>A later Configure started while this one awaited: it configures the stage, this one gives up (see <see cref="Configure"/>).</summary>
+    /// <summary>A later Configure (or a release) started while this one awaited: this one gives up (see <see cref="Configure"/>).</summary>
     private void ThrowIfSuperseded(int call, long epoch)
     {
         if (call == _configureCalls) return;
         if (_configuringEpoch > epoch) throw new StaleEpochException(this.GetPrimaryKeyString(), epoch, _configuringEpoch);
-        throw new InvalidOperationException($"Stage {this.GetPrimaryKeyString()}: this configuration of epoch {epoch} was superseded by a later one of the same epoch, which configures the stage.");
+        throw new InvalidOperationException($"Stage {this.GetPrimaryKeyString()}: this configuration of epoch {epoch} was superseded by a later call of the same epoch (a configuration or a release).");
     }
 
     private Task DropExecutor()

@@ -7,7 +7,8 @@ namespace Cluster.Grains.Tests;
 /// <summary>
 /// The pause protocol of the job's mailbox (<see cref="PauseProgress"/>) against a model of the job's loop and its
 /// interface methods, over random interleavings of operators' pauses and resumes with the loop's steps — serving a
-/// pause (its checkpoint committed or deferred), showing Paused, answering, waking and placing again. Properties, once
+/// pause (its checkpoint committed or deferred, or serving it failing: a node lost, the scheduler unreachable), showing
+/// Paused, answering, waking and placing again — from a running job or one a re-activation found paused. Properties, once
 /// the loop has nothing left to do: the job is paused exactly when the last of the operators' calls was a pause, and
 /// every pause call has been answered.
 /// </summary>
@@ -28,33 +29,41 @@ public sealed class PauseProtocolProperties
         OperatorResume,
         Loop,
         LoopWithStorageOut,
+        LoopFails,
     }
 
     [Fact]
     public void The_last_of_the_operators_pauses_and_resumes_wins_and_every_pause_is_answered() =>
-        Gen.Enum<Step>().Array[0, 40].Sample(steps =>
+        Gen.Select(Gen.Bool, Gen.Enum<Step>().Array[0, 40]).Sample((reactivatedPaused, steps) =>
         {
-            var job = new ModelJob();
+            var job = new ModelJob(reactivatedPaused);
             foreach (var step in steps) job.Do(step);
             for (int i = 0; i < 20 && job.Do(Step.Loop); i++) { }
             Assert.False(job.Do(Step.Loop), "the loop never settled");
             Assert.True(job.Paused == (job.LastAsked == Step.OperatorPause),
-                $"the job is {(job.Paused ? "paused" : "running")} after {string.Join(", ", steps)}");
-            Assert.All(job.PauseCalls, call => Assert.True(call.IsCompletedSuccessfully, $"a pause was not answered after {string.Join(", ", steps)}"));
+                $"the job is {(job.Paused ? "paused" : "running")} after {Trace(reactivatedPaused, steps)}");
+            Assert.All(job.PauseCalls, call => Assert.True(call.IsCompletedSuccessfully, $"a pause was not answered after {Trace(reactivatedPaused, steps)}"));
         }, iter: 5000);
 
-    /// <summary>The grain's interface methods and loop as far as pausing goes, in the order the grain does them.</summary>
-    private sealed class ModelJob
+    private static string Trace(bool reactivatedPaused, Step[] steps) =>
+        $"{(reactivatedPaused ? "a re-activated paused job" : "a running job")}: {string.Join(", ", steps)}";
+
+    /// <summary>
+    /// The grain's interface methods and loop as far as pausing goes, in the order the grain does them. Paused with
+    /// nothing asked (<paramref name="reactivatedPaused"/>) is how a new activation finds a job an earlier one paused.
+    /// </summary>
+    private sealed class ModelJob(bool reactivatedPaused)
     {
         private readonly BoundaryMailbox _mailbox = new();
-        private LoopAt _loop = LoopAt.Running;
-        private JobState _state = JobState.Running;
+        private LoopAt _loop = reactivatedPaused ? LoopAt.Paused : LoopAt.Running;
+        private JobState _state = reactivatedPaused ? JobState.Paused : JobState.Running;
 
         public List<Task<JobStatus>> PauseCalls { get; } = [];
 
-        public Step? LastAsked { get; private set; }
-
         public bool Paused => _state == JobState.Paused;
+
+        /// <summary>Paused before any call of this activation counts as the last call having been a pause.</summary>
+        public Step? LastAsked { get; private set; } = reactivatedPaused ? Step.OperatorPause : null;
 
         private JobStatus Status => new() { JobId = "j", State = _state };
 
@@ -70,6 +79,11 @@ public sealed class PauseProtocolProperties
                 case Step.OperatorResume: // TrainingJobGrain.Resume
                     LastAsked = step;
                     _mailbox.Resume(Status, paused: _state == JobState.Paused);
+                    return true;
+                case Step.LoopFails when _loop is LoopAt.Serving or LoopAt.ShownPaused: // an exception while serving: the loop recovers and runs
+                    _mailbox.PauseDeferred(Status);
+                    _state = JobState.Recovering;
+                    _loop = LoopAt.Running;
                     return true;
                 default:
                     return LoopStep(storageOut: step == Step.LoopWithStorageOut);
