@@ -11,6 +11,33 @@ internal static class JobRuns
 
     public static bool IsFinished(JobStatus s) => s.State is JobState.Completed or JobState.Failed or JobState.Cancelled;
 
+    /// <summary>
+    /// Submits <paramref name="spec"/> (a job of many steps a test acts on while it trains), runs <paramref name="body"/>
+    /// on it and cancels it whatever happens.
+    /// </summary>
+    public static async Task WhileRunning(IGrainFactory grains, JobSpec spec, Func<ITrainingJobGrain, Task> body)
+    {
+        var job = grains.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await job.Submit(spec);
+        try
+        {
+            await body(job);
+        }
+        finally
+        {
+            await job.Cancel();
+        }
+    }
+
+    /// <summary>Waits until the job has committed its checkpoint at <paramref name="step"/> or later, and asserts it still trains.</summary>
+    public static async Task<JobStatus> CommittedWhileTraining(ITrainingJobGrain job, long step, TimeSpan timeout)
+    {
+        var status = await Eventually.Value(job.GetStatus, s => s.LastCheckpointStep >= step || s.State is JobState.Completed or JobState.Failed,
+            timeout, $"the checkpoint at step {step} to be committed");
+        Assert.True(status.State is JobState.Running or JobState.Checkpointing, $"job is {status.State}: {status.Error}");
+        return status;
+    }
+
     /// <summary>Waits until the job ends; a timeout says where the job was.</summary>
     public static async Task<JobStatus> Finished(ITrainingJobGrain job)
     {

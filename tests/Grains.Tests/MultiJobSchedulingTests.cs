@@ -110,30 +110,30 @@ public sealed class MultiJobSchedulingTests(OneSiloClusterFixture fixture) : ICl
     {
         const string team = "rewind-waiting-team";
         var spec = TinyJob.Spec("rewind-waiting", stages: 2, steps: 5_000, checkpointInterval: 3) with { Team = team, KeepCheckpoints = 50 };
-        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
         try
         {
-            await job.Submit(spec);
-            await Eventually.Value(job.GetStatus, s => s.LastCheckpointStep >= 3 || IsFinished(s), Deadline, "the checkpoint at step 3");
-            await job.Pause().WaitAsync(Deadline);
-            await Scheduler.SetQuota(team, 1); // the job needs 2 nodes: resumed, it waits
-            await job.Resume();
-            await Eventually.Value(job.GetStatus, s => (s.State == JobState.WaitingForCapacity && s.Error?.Contains("quota", StringComparison.Ordinal) == true) || IsFinished(s),
-                Deadline, "the job to wait on its quota");
+            await WhileRunning(fixture.Client, spec, async job =>
+            {
+                await Eventually.Value(job.GetStatus, s => s.LastCheckpointStep >= 3 || IsFinished(s), Deadline, "the checkpoint at step 3");
+                await job.Pause().WaitAsync(Deadline);
+                await Scheduler.SetQuota(team, 1); // the job needs 2 nodes: resumed, it waits
+                await job.Resume();
+                await Eventually.Value(job.GetStatus, s => (s.State == JobState.WaitingForCapacity && s.Error?.Contains("quota", StringComparison.Ordinal) == true) || IsFinished(s),
+                    Deadline, "the job to wait on its quota");
 
-            var answered = await job.RestoreCheckpoint(3).WaitAsync(TimeSpan.FromSeconds(20));
-            Assert.Equal(JobState.WaitingForCapacity, answered.State);
+                var answered = await job.RestoreCheckpoint(3).WaitAsync(TimeSpan.FromSeconds(20));
+                Assert.Equal(JobState.WaitingForCapacity, answered.State);
 
-            await Scheduler.SetQuota(team, null);
-            var log = fixture.Client.GetGrain<IJobEventLogGrain>(spec.JobId);
-            var rewound = await Eventually.Value(async () => (await log.GetPage(new JobEventQuery(1000))).Events.Select(r => r.Event).FirstOrDefault(e => e.Kind == ClusterEventKind.JobRewound),
-                found => found is not null, Deadline, "a JobRewound event");
-            Assert.Contains("step 3", rewound!.Message, StringComparison.Ordinal);
+                await Scheduler.SetQuota(team, null);
+                var log = fixture.Client.GetGrain<IJobEventLogGrain>(spec.JobId);
+                var rewound = await Eventually.Value(async () => (await log.GetPage(new JobEventQuery(1000))).Events.Select(r => r.Event).FirstOrDefault(e => e.Kind == ClusterEventKind.JobRewound),
+                    found => found is not null, Deadline, "a JobRewound event");
+                Assert.Contains("step 3", rewound!.Message, StringComparison.Ordinal);
+            });
         }
         finally
         {
             await Scheduler.SetQuota(team, null);
-            await job.Cancel();
         }
     }
 }

@@ -125,9 +125,7 @@ public sealed class OperatorActionsTests(ClusterFixture fixture) : IClassFixture
     public async Task A_checkpoint_asked_with_a_resume_is_taken_once_the_job_runs_again()
     {
         var spec = TinyJob.Spec("resume-checkpoint", stages: 1, steps: 5_000, checkpointInterval: 0);
-        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
-        await job.Submit(spec);
-        try
+        await WhileRunning(fixture.Client, spec, async job =>
         {
             for (int round = 0; round < 3; round++)
             {
@@ -141,11 +139,7 @@ public sealed class OperatorActionsTests(ClusterFixture fixture) : IClassFixture
                 var manifest = await checkpoint.WaitAsync(Deadline);
                 Assert.True(manifest.Step >= paused.CompletedSteps, $"round {round}: checkpoint at step {manifest.Step}, paused at {paused.CompletedSteps}");
             }
-        }
-        finally
-        {
-            await job.Cancel();
-        }
+        });
     }
 
     /// <summary>
@@ -158,9 +152,7 @@ public sealed class OperatorActionsTests(ClusterFixture fixture) : IClassFixture
     public async Task A_pause_or_rewind_asked_with_a_resume_is_served()
     {
         var spec = TinyJob.Spec("resume-pause", stages: 1, steps: 5_000, checkpointInterval: 0);
-        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
-        await job.Submit(spec);
-        try
+        await WhileRunning(fixture.Client, spec, async job =>
         {
             await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 2 || IsFinished(s), Deadline, "the job to pass step 2");
             var paused = await job.Pause().WaitAsync(Deadline);
@@ -179,11 +171,7 @@ public sealed class OperatorActionsTests(ClusterFixture fixture) : IClassFixture
             await Eventually.True(async () => (await log.GetPage(new JobEventQuery(1000))).Events.Count(r => r.Event.Kind == ClusterEventKind.JobPaused) == 3,
                 Deadline, "a third JobPaused event");
             Assert.Equal(JobState.Paused, (await job.GetStatus()).State);
-        }
-        finally
-        {
-            await job.Cancel();
-        }
+        });
     }
 
     [Fact]

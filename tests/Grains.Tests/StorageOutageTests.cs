@@ -21,9 +21,7 @@ public sealed class StorageOutageTests(StorageOutageClusterFixture fixture) : IC
         var spec = TinyJob.Spec($"store-outage-{mode}".ToLowerInvariant(), stages: 2, steps: 50, checkpointInterval: 5) with { KeepCheckpoints = 20 };
         var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
         await job.Submit(spec);
-        var before = await Eventually.Value(job.GetStatus, s => s.LastCheckpointStep >= 10 || s.State is JobState.Completed or JobState.Failed,
-            TimeSpan.FromMinutes(2), "the checkpoint at step 10 to be committed");
-        Assert.True(before.State is JobState.Running or JobState.Checkpointing, $"job is {before.State}: {before.Error}");
+        var before = await JobRuns.CommittedWhileTraining(job, 10, TimeSpan.FromMinutes(2));
 
         StorageFaults.Checkpoints.Outage(spec.JobId, mode, FaultyCheckpointStore.Calls);
         JobStatus waiting;
@@ -105,28 +103,25 @@ public sealed class StorageOutageTests(StorageOutageClusterFixture fixture) : IC
     public async Task A_node_lost_while_the_job_waits_for_storage_ends_the_wait_with_a_recovery()
     {
         var spec = TinyJob.Spec("outage-node-lost", stages: 2, steps: 5_000, checkpointInterval: 5) with { KeepCheckpoints = 20 };
-        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
-        await job.Submit(spec);
-        var before = await Eventually.Value(job.GetStatus, s => s.LastCheckpointStep >= 5 || s.State is JobState.Completed or JobState.Failed,
-            TimeSpan.FromMinutes(2), "the checkpoint at step 5 to be committed");
-        Assert.True(before.State is JobState.Running or JobState.Checkpointing, $"job is {before.State}: {before.Error}");
-
-        StorageFaults.Checkpoints.Outage(spec.JobId, FaultMode.Fail, FaultyCheckpointStore.Calls);
-        try
+        await JobRuns.WhileRunning(fixture.Client, spec, async job =>
         {
-            var waiting = await Eventually.Value(job.GetStatus, s => s.State is JobState.WaitingForStorage or JobState.Failed or JobState.Completed,
-                TimeSpan.FromMinutes(2), "the job to wait for storage");
-            Assert.True(waiting.State == JobState.WaitingForStorage, $"job is {waiting.State}: {waiting.Error}");
-            await job.NodesLost([waiting.Placement[0].NodeId], "test: a node was declared lost during the outage");
-            var recovered = await Eventually.Value(job.GetStatus, s => s.Epoch > waiting.Epoch || s.State is JobState.Failed or JobState.Completed,
-                TimeSpan.FromMinutes(2), "the job to recover while storage is still out");
-            Assert.True(recovered.Epoch > waiting.Epoch, $"job is {recovered.State} in epoch {recovered.Epoch}: {recovered.Error}");
-        }
-        finally
-        {
-            StorageFaults.Checkpoints.Heal(spec.JobId);
-            await job.Cancel();
-        }
+            await JobRuns.CommittedWhileTraining(job, 5, TimeSpan.FromMinutes(2));
+            StorageFaults.Checkpoints.Outage(spec.JobId, FaultMode.Fail, FaultyCheckpointStore.Calls);
+            try
+            {
+                var waiting = await Eventually.Value(job.GetStatus, s => s.State is JobState.WaitingForStorage or JobState.Failed or JobState.Completed,
+                    TimeSpan.FromMinutes(2), "the job to wait for storage");
+                Assert.True(waiting.State == JobState.WaitingForStorage, $"job is {waiting.State}: {waiting.Error}");
+                await job.NodesLost([waiting.Placement[0].NodeId], "test: a node was declared lost during the outage");
+                var recovered = await Eventually.Value(job.GetStatus, s => s.Epoch > waiting.Epoch || s.State is JobState.Failed or JobState.Completed,
+                    TimeSpan.FromMinutes(2), "the job to recover while storage is still out");
+                Assert.True(recovered.Epoch > waiting.Epoch, $"job is {recovered.State} in epoch {recovered.Epoch}: {recovered.Error}");
+            }
+            finally
+            {
+                StorageFaults.Checkpoints.Heal(spec.JobId);
+            }
+        });
     }
 
     [Fact]
@@ -136,9 +131,7 @@ public sealed class StorageOutageTests(StorageOutageClusterFixture fixture) : IC
         var spec = TinyJob.Spec("checkpoints-vanish", stages: 2, steps: 25, checkpointInterval: 5) with { SnapshotInterval = 0 };
         var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
         await job.Submit(spec);
-        var running = await Eventually.Value(job.GetStatus, s => s.LastCheckpointStep >= 10 || s.State is JobState.Completed or JobState.Failed,
-            TimeSpan.FromMinutes(2), "the checkpoint at step 10 to be committed");
-        Assert.True(running.State is JobState.Running or JobState.Checkpointing, $"job is {running.State}: {running.Error}");
+        var running = await JobRuns.CommittedWhileTraining(job, 10, TimeSpan.FromMinutes(2));
 
         // The volume is "unmounted": the store lists nothing (and takes nothing new); then a node loss forces a
         // restore from durable state.
