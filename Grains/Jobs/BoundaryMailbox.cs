@@ -257,9 +257,7 @@ internal sealed class BoundaryMailbox
         AnswerPauseWaiters(status);
         _pause = PauseProgress.None;
         _pauseAfterResume = false;
-        foreach (var waiter in TakeCheckpointWaiters()) waiter.TrySetException(new InvalidOperationException($"No checkpoint was taken: {why}"));
-        _rewind?.Done.TrySetException(new InvalidOperationException($"The restore was not applied: {why}"));
-        _rewind = null;
+        FailCheckpointsAndRewind(new InvalidOperationException($"No checkpoint was taken: {why}"), new InvalidOperationException($"The restore was not applied: {why}"));
     }
 
     /// <summary>
@@ -271,8 +269,13 @@ internal sealed class BoundaryMailbox
         var error = new InvalidOperationException(why);
         foreach (var waiter in _pauseWaiters) waiter.TrySetException(error);
         _pauseWaiters.Clear();
-        foreach (var waiter in TakeCheckpointWaiters()) waiter.TrySetException(error);
-        _rewind?.Done.TrySetException(error);
+        FailCheckpointsAndRewind(error, error);
+    }
+
+    private void FailCheckpointsAndRewind(Exception checkpoint, Exception rewind)
+    {
+        foreach (var waiter in TakeCheckpointWaiters()) waiter.TrySetException(checkpoint);
+        _rewind?.Done.TrySetException(rewind);
         _rewind = null;
     }
 

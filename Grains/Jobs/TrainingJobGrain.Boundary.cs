@@ -47,17 +47,12 @@ internal sealed partial class TrainingJobGrain
             _mailbox.TakePause();
             try
             {
-                if (await CheckpointOrDefer(spec, stages, "pausing") is not { } pauseCheckpoint)
-                {
-                    _mailbox.PauseDeferred(Status());
-                    return null;
-                }
+                if (await CheckpointOrDefer(spec, stages, "pausing") is not { } pauseCheckpoint) return null;
                 return await EnterPaused(spec, stages, pauseCheckpoint);
             }
-            catch
+            finally
             {
-                _mailbox.PauseDeferred(Status()); // served again once the job runs (a failure here is the loop's to handle)
-                throw;
+                _mailbox.PauseDeferred(Status()); // not paused (deferred, or a failure the loop handles): asked again; paused: nothing to do
             }
         }
         if (_mailbox.PreemptedBecause is { } preempted && storeReady)

@@ -76,18 +76,19 @@ internal sealed partial class TrainingJobGrain
     /// </summary>
     public Task<JobDeletion> Delete(bool purge, string? reason)
     {
-        if (_deletion is { IsCompleted: false } underWay)
+        if (_deletion is { Done.IsCompleted: false } underWay)
         {
-            return purge == _deletionPurges ? underWay : throw new InvalidOperationException(
-                $"Job {this.GetPrimaryKeyString()} is being deleted {(_deletionPurges ? "with" : "without")} its checkpoints and history: wait for that to finish (then the job is gone), or ask the same.");
+            return purge == underWay.Purges ? underWay.Done : throw new InvalidOperationException(
+                $"Job {this.GetPrimaryKeyString()} is being deleted {(underWay.Purges ? "with" : "without")} its checkpoints and history: wait for that to finish (then the job is gone), or ask the same.");
         }
         RequireSubmitted();
         string jobId = this.GetPrimaryKeyString();
         if (!S.State.IsTerminal())
             throw new InvalidOperationException($"Job {jobId} is {S.State}: only a finished job can be deleted. Cancel it first, or delete it with force (which cancels it first).");
         if (_writer.Fenced is { } fenced) throw fenced;
-        _deletionPurges = purge;
-        return _deletion = DeleteFinished(jobId, purge, reason);
+        var deletion = DeleteFinished(jobId, purge, reason);
+        _deletion = (deletion, purge);
+        return deletion;
     }
 
     private async Task<JobDeletion> DeleteFinished(string jobId, bool purge, string? reason)

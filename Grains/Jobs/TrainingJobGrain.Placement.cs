@@ -123,10 +123,9 @@ internal sealed partial class TrainingJobGrain
             {
                 return await EnterPaused(S.Spec!, ReplicaStages.None, null); // nothing placed, nothing to save
             }
-            catch
+            finally
             {
-                _mailbox.PauseDeferred(Status());
-                throw;
+                _mailbox.PauseDeferred(Status()); // only if it failed: asked again
             }
         }
         // A rewind asked while waiting is placed now, not after the job is placed from its old state first.

@@ -58,8 +58,7 @@ internal sealed partial class TrainingJobGrain(
         warmupSteps: options.Value.DeviceHangWarmupSteps, warmupBound: options.Value.StepWatchdogWarmupBound);
     private long _lastSnapshotStep = -1;
     private string? _memorySnapshots; // what the last recovery found in memory, for its event
-    private Task<JobDeletion>? _deletion; // the deletion under way or done (see Delete)
-    private bool _deletionPurges; // whether it deletes the checkpoints and history too
+    private (Task<JobDeletion> Done, bool Purges)? _deletion; // the deletion under way or done, and whether it purges (see Delete)
     private string? _capacityReasonShape; // the last reason for waiting for capacity the history recorded (ReasonShape)
     private StragglerDetector? _stragglers;
     private DateTimeOffset _lastGrowthCheck;
@@ -108,7 +107,7 @@ internal sealed partial class TrainingJobGrain(
     {
         ArgumentNullException.ThrowIfNull(spec);
         string jobId = this.GetPrimaryKeyString();
-        if (_deletion is { IsCompleted: false })
+        if (_deletion is { Done.IsCompleted: false })
             throw new InvalidOperationException($"Job '{jobId}' is being deleted: submit again once the deletion has finished (a new job then takes the id).");
         if (S.Spec is not null)
         {
