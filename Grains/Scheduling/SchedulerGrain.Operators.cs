@@ -73,7 +73,7 @@ internal sealed partial class SchedulerGrain
     {
         if (mark is null ? !persisted.State.NodeMarks.Remove(nodeId) : persisted.State.NodeMarks.GetValueOrDefault(nodeId) == mark) return;
         if (mark is not null) persisted.State.NodeMarks[nodeId] = mark;
-        await WritePersisted();
+        await persisted.WriteStateAsync();
     }
 
     /// <summary>A node registering with this activation for the first time gets the operator's persisted mark back.</summary>

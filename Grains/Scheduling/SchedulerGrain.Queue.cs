@@ -28,7 +28,7 @@ internal sealed partial class SchedulerGrain
             throw new ArgumentOutOfRangeException(nameof(maxNodes), maxNodes, "A quota is a node count of 0 or more (none to lift it).");
         if (maxNodes is { } max) persisted.State.Quotas[team] = max;
         else persisted.State.Quotas.Remove(team);
-        await WritePersisted();
+        await persisted.WriteStateAsync();
         LogQuota(logger, team, maxNodes?.ToString() ?? "none");
         return Quota(team);
     }
