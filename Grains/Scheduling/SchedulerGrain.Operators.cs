@@ -68,7 +68,13 @@ internal sealed partial class SchedulerGrain
         return Info(node);
     }
 
-    /// <summary>Persists an operator's mark on a node (null: none), so a re-activated scheduler applies it again.</summary>
+    /// <summary>
+    /// Persists an operator's mark on a node (null: none), so a re-activated scheduler applies it again. Invariant: the
+    /// persisted state is written one write at a time although the grain is reentrant (two operator calls can write at
+    /// once). Orleans' state bridge keeps that: since 10.4 it queues one activation's storage operations, so each write
+    /// goes out with the ETag of the one before (a store that checks ETags per request, as blob storage does, would
+    /// refuse the second of two overlapping writes). <c>SchedulerWriteOverlapTests</c> holds it.
+    /// </summary>
     private async Task Mark(string nodeId, OperatorNodeMark? mark)
     {
         if (mark is null ? !persisted.State.NodeMarks.Remove(nodeId) : persisted.State.NodeMarks.GetValueOrDefault(nodeId) == mark) return;
