@@ -25,6 +25,7 @@ public sealed class DeviceWorker : IDisposable
     private readonly ConcurrentDictionary<string, NodeOccupant> _occupants = new(StringComparer.Ordinal); // by stage grain key
     private readonly TimeProvider _time;
     private readonly ComputeHang? _hang;
+    private readonly ComputeFault? _fault;
     private long _inFlightSinceUtcTicks; // 0 = idle
     private long _lastFinishedUtcTicks; // 0 = none yet
     private long _completedOperations;
@@ -32,10 +33,11 @@ public sealed class DeviceWorker : IDisposable
     private long _warmupFromStep; // the step count when the last warm-up began (a new worker, a stage configured)
 
     public DeviceWorker(string nodeId, torch.Device device, int threads, long memoryBytes, int stepTimeWindow,
-        TimeProvider? time = null, ComputeHang? hang = null)
+        TimeProvider? time = null, ComputeHang? hang = null, ComputeFault? fault = null)
     {
         _time = time ?? TimeProvider.System;
         _hang = hang;
+        _fault = fault;
         NodeId = nodeId;
         Device = device;
         Threads = threads;
@@ -126,6 +128,15 @@ public sealed class DeviceWorker : IDisposable
         Volatile.Write(ref _lastError, message);
     }
 
+    /// <summary>
+    /// Whether <paramref name="e"/>, thrown by an operation's work, is the device's error (libtorch's, as a CUDA error
+    /// reaches .NET, or an injected <see cref="ComputeFault"/>) rather than the caller's (a disposed executor, a
+    /// checksum or shape the caller checked). Invariant: every operation that fails with one counts against the node's
+    /// health, whichever caller ran it — a step, a restore, a snapshot copy, a calibration — so a device that fails
+    /// everything but the step (a stage re-placed on it fails in its restore) still turns its node Unhealthy.
+    /// </summary>
+    public static bool IsDeviceError(Exception e) => e is System.Runtime.InteropServices.ExternalException or DeviceFaultException;
+
     /// <summary>Runs <paramref name="work"/> on the device thread; the result says how long it queued and ran.</summary>
     public Task<Timed<T>> Run<T>(Func<T> work)
     {
@@ -136,12 +147,15 @@ public sealed class DeviceWorker : IDisposable
             long started = Stopwatch.GetTimestamp();
             try
             {
+                bool failAfterRunning = _fault?.BeforeOperation(NodeId) ?? false; // fault injection: a device error
                 T result = work();
+                if (failAfterRunning) throw _fault!.AfterRunning(NodeId);
                 var timed = new Timed<T>(result, Stopwatch.GetElapsedTime(enqueued, started), Stopwatch.GetElapsedTime(started, Stopwatch.GetTimestamp()));
                 return () => completion.SetResult(timed);
             }
             catch (Exception e)
             {
+                if (IsDeviceError(e)) RecordError(e.Message);
                 return () => completion.SetException(e);
             }
         });

@@ -16,7 +16,7 @@ public sealed class DeviceWorkerPool : IDisposable
 {
     private readonly Dictionary<string, DeviceWorker> _workers;
 
-    public DeviceWorkerPool(ILocalSiloDetails silo, IOptions<TrainingClusterOptions> options, TimeProvider time, ComputeHang hang)
+    public DeviceWorkerPool(ILocalSiloDetails silo, IOptions<TrainingClusterOptions> options, TimeProvider time, ComputeHang hang, ComputeFault fault)
     {
         var settings = options.Value;
         SiloName = silo.Name;
@@ -33,7 +33,7 @@ public sealed class DeviceWorkerPool : IDisposable
             string nodeId = Interfaces.Nodes.NodeIds.Create(SiloName, label);
             // A CUDA slot offers what its device has free now (other processes may hold some), not host RAM.
             long slotMemory = i < cuda && settings.SlotMemoryBytes == 0 && CudaMemory.TryGetInfo(i, out long free, out _) ? free : memory;
-            _workers[nodeId] = new DeviceWorker(nodeId, device, threads, slotMemory, settings.StepTimeWindow, time, hang);
+            _workers[nodeId] = new DeviceWorker(nodeId, device, threads, slotMemory, settings.StepTimeWindow, time, hang, fault);
         }
     }
 

@@ -136,7 +136,9 @@ public sealed class TrainingClusterOptions
     /// <summary>
     /// Fault injection for drills and tests: a folder in which a file named <c>&lt;node id&gt;.hang</c> ('/' as '_',
     /// e.g. <c>silo-a_cpu0.hang</c>) hangs that node's device at its next operation (<see cref="Compute.ComputeHang"/>),
-    /// until the silo stops. Each operation then checks for the file. Empty: off. <value>empty.</value>
+    /// until the silo stops, and a file <c>&lt;node id&gt;.fail</c> fails every operation of that node's device while it
+    /// exists (<see cref="Compute.ComputeFault"/>, a device error). Each operation then checks for the files. Empty: off.
+    /// <value>empty.</value>
     /// </summary>
     public string ComputeHangDirectory { get; set; } = "";
 

@@ -42,6 +42,7 @@ public static class TrainingClusterSiloExtensions
         services.AddSingleton<TokenSourceCache>();
         services.TryAddSingleton<ComputeSlowdown>();
         services.TryAddSingleton<ComputeHang>();
+        services.TryAddSingleton<ComputeFault>();
         services.TryAddSingleton<IMembershipVotes, ManagementGrainVotes>();
         services.AddTransient<SuspectedSilos>(); // one per scheduler activation: its cache is that activation's
         services.TryAddSingleton<ICheckpointStore>(sp =>

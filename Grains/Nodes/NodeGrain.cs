@@ -77,11 +77,20 @@ internal sealed partial class NodeGrain(
             // An unhealthy node gets no work, so it could never prove itself again: after a quiet cool-down, a
             // successful calibration run on the device clears its run of failures and it is Ready once more.
             // Never while an operation is in flight: a hung device would hang this check, and with it the heartbeat.
+            // A check that fails (counted by the worker as a device error) starts the cool-down over; the heartbeat
+            // still goes out.
             if (_worker.ConsecutiveErrors >= options.Value.MaxConsecutiveStepErrors && _worker.LastErrorAt is { } last
                 && time.GetUtcNow() - last > options.Value.UnhealthyCooldown && _worker.InFlightSince is null)
             {
-                await _worker.Run(() => DeviceCalibration.MeasureGigaflops(_worker.Device, duration: TimeSpan.FromMilliseconds(20)));
-                _worker.ResetConsecutiveErrors();
+                try
+                {
+                    await _worker.Run(() => DeviceCalibration.MeasureGigaflops(_worker.Device, duration: TimeSpan.FromMilliseconds(20)));
+                    _worker.ResetConsecutiveErrors();
+                }
+                catch (Exception e) when (DeviceWorker.IsDeviceError(e))
+                {
+                    LogDeviceCheckFailed(logger, e, _worker.NodeId);
+                }
             }
             // Registration is idempotent; renewing it now and then heals a scheduler that restarted on another silo
             // (or briefly ran twice while membership settled) without relying on a refused heartbeat to notice.
@@ -132,16 +141,4 @@ internal sealed partial class NodeGrain(
         _heartbeat?.Dispose();
         return Task.CompletedTask;
     }
-
-    [LoggerMessage(1, LogLevel.Information, "Node {NodeId} started on {Device}: {Gigaflops} GFLOP/s measured with {Threads} threads")]
-    private static partial void LogStarted(ILogger logger, string nodeId, string device, double gigaflops, int threads);
-
-    [LoggerMessage(3, LogLevel.Warning, "Node {NodeId} deactivated: {Reason}")]
-    private static partial void LogDeactivated(ILogger logger, string nodeId, string reason);
-
-    [LoggerMessage(4, LogLevel.Error, "Node {NodeId} is unhealthy: {Reason}")]
-    private static partial void LogDeviceHung(ILogger logger, string nodeId, string reason);
-
-    [LoggerMessage(2, LogLevel.Warning, "Node {NodeId} could not send its heartbeat")]
-    private static partial void LogHeartbeatFailed(ILogger logger, Exception exception, string nodeId);
 }

@@ -108,7 +108,7 @@ public sealed class HealthCheckTests
     private static DeviceWorkerPool Pool(TimeProvider time, int slots) => new(
         new TestSiloDetails("unit"),
         Options.Create(new TrainingClusterOptions { DeviceSlots = slots, ThreadsPerSlot = 1, SlotMemoryBytes = 1 << 20 }),
-        time, s_noHang);
+        time, s_noHang, new ComputeFault());
 
     private static readonly ComputeHang s_noHang = new(); // no fault injected: these tests block a worker themselves
 

@@ -1,0 +1,104 @@
+using Cluster.Grains.Compute;
+using Cluster.Grains.Interfaces.Events;
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Nodes;
+using Cluster.Grains.Interfaces.Scheduling;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
+using static Cluster.Grains.Tests.JobRuns;
+
+namespace Cluster.Grains.Tests;
+
+/// <summary>
+/// A device that throws (<see cref="ComputeFault"/>: an ECC or Xid error) is a failure of one node, not of the job: the
+/// job restores from its in-memory snapshots (no counted step recomputed), a node that keeps failing turns Unhealthy
+/// and the job moves off it, and an operation whose effects happened although its caller heard an error (an
+/// optimizer update, a snapshot copy) is never applied twice — the loss trajectory stays the reference's.
+/// </summary>
+public sealed class FailingDeviceTests(FailingDeviceTests.Fixture fixture, ITestOutputHelper output) : IClassFixture<FailingDeviceTests.Fixture>
+{
+    /// <summary>A cluster of its own: a node here stays unhealthy for the cool-down after its test.</summary>
+    public sealed class Fixture() : ClusterFixture(3);
+
+    private ISchedulerGrain Scheduler => fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+
+    private ComputeFault FaultOn(string siloName) =>
+        fixture.Cluster.Silos.Single(s => s.Name == siloName).ServiceProvider.GetRequiredService<ComputeFault>();
+
+    [Fact]
+    public async Task A_device_that_fails_every_operation_turns_its_node_unhealthy_and_the_job_moves_off_it_losing_no_counted_step()
+    {
+        var spec = TinyJob.Spec("failing-device", stages: 2, steps: 30, checkpointInterval: 10);
+        await JobHistory.KeepOnPrimary(fixture, spec.JobId);
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await job.Submit(spec);
+        var running = await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 3 || IsFinished(s), Deadline, "the job to pass step 3");
+        Assert.False(IsFinished(running), $"the job finished before the fault could be injected: {running.State}");
+        var stage = running.Placement.Single(p => p.Stage == 1);
+        var fault = FaultOn(stage.SiloName);
+        fault.Set(stage.NodeId, ComputeFaultMode.Fail);
+        try
+        {
+            var failing = await Eventually.Value(async () => (await Scheduler.GetNodes()).Single(n => n.Capabilities.NodeId == stage.NodeId),
+                n => n.Health is { State: NodeState.Unhealthy }, Deadline, $"node {stage.NodeId} to report itself unhealthy");
+            Assert.Contains("injected device fault", failing.Health!.LastError, StringComparison.Ordinal);
+            var done = await Finished(job);
+            Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
+            Assert.DoesNotContain(done.Placement, p => p.NodeId == stage.NodeId);
+            Assert.True(fault.Hits(stage.NodeId) >= 1, "no operation hit the fault");
+        }
+        finally
+        {
+            fault.Clear(stage.NodeId);
+        }
+        await AssertReferenceTrajectory(job, spec);
+        var history = await JobHistory.All(fixture, spec.JobId);
+        string story = JobHistory.Told(history.Where(e => e.StepsLost > 0 || e.Kind is ClusterEventKind.JobRecovering or ClusterEventKind.JobRestored));
+        output.WriteLine(story);
+        Assert.Contains(history, e => e.Kind == ClusterEventKind.JobRestored);
+        Assert.Contains(history, e => e.Kind == ClusterEventKind.JobRecovering && e.Message.Contains("injected device fault", StringComparison.Ordinal));
+        RecoveryAssert.CostNoCompletedStep(history, story);
+    }
+
+    /// <summary>
+    /// One operation of a stage's device fails after running, at each moment of a step in turn (the n-th operation from
+    /// now, for n = 0 … 11: forward and backward passes, the gradient norm, the update, the snapshot copy, a restore; with
+    /// two data-parallel replicas, the second's all-reduce too): each costs one recovery and no counted step, and no
+    /// update or copy that happened is applied again.
+    /// </summary>
+    [Theory]
+    [InlineData(2, 1, 1, 0)]
+    [InlineData(1, 2, 0, 1)]
+    public async Task Operations_that_ran_but_failed_at_every_moment_of_a_step_cost_no_counted_step_and_apply_nothing_twice(int stages, int replicas, int stage, int replica)
+    {
+        const int moments = 12;
+        var spec = TinyJob.Spec($"ran-then-failed-{stages}x{replicas}", stages, steps: 3 * moments + 10, checkpointInterval: 10) with { MinReplicas = replicas, MaxReplicas = replicas };
+        await JobHistory.KeepOnPrimary(fixture, spec.JobId);
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await job.Submit(spec);
+        var status = await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 2 || IsFinished(s), Deadline, "the job to pass step 2");
+        int hit = 0;
+        for (int passing = 0; passing < moments && !IsFinished(status); passing++)
+        {
+            var target = status.Placement.Single(p => p.Stage == stage && p.Replica == replica);
+            var fault = FaultOn(target.SiloName);
+            int hitsBefore = fault.Hits(target.NodeId);
+            fault.Set(target.NodeId, ComputeFaultMode.FailAfterRunning, passing, times: 1);
+            status = await Eventually.Value(job.GetStatus, s => !fault.IsSet(target.NodeId) || IsFinished(s), Deadline, $"the fault after {passing} operations to hit");
+            fault.Clear(target.NodeId);
+            if (fault.Hits(target.NodeId) > hitsBefore) hit++;
+            long after = status.CompletedSteps;
+            status = await Eventually.Value(job.GetStatus, s => (s.CompletedSteps >= after + 2 && s.Replicas == replicas) || IsFinished(s), Deadline, "the job to run 2 steps past the fault");
+        }
+        var done = await Finished(job);
+        Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
+        Assert.True(hit >= moments / 2, $"only {hit} of {moments} faults hit before the job finished");
+        await AssertReferenceTrajectory(job, spec);
+        var history = await JobHistory.All(fixture, spec.JobId);
+        string story = JobHistory.Told(history.Where(e => e.StepsLost > 0 || e.Kind is ClusterEventKind.JobRecovering or ClusterEventKind.JobRestored));
+        output.WriteLine(story);
+        Assert.True(history.Count(e => e.Kind == ClusterEventKind.JobRecovering && e.Message.Contains("ran, then failed", StringComparison.Ordinal)) >= hit,
+            $"fewer recoveries naming the fault than the {hit} faults that hit: {story}");
+        RecoveryAssert.CostNoCompletedStep(history, story);
+    }
+}
