@@ -31,7 +31,7 @@ public sealed class TrainingClusterOptions
     /// <summary>A node whose last heartbeat is older than this is not used for placement. <value>1 s.</value></summary>
     public TimeSpan NodeTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>A node whose steps fail this many times in a row (exceptions, device errors) reports itself unhealthy. <value>3.</value></summary>
+    /// <summary>A node that fails this many times in a row without a good step between (a step's compute that throws, or any device error: in a restore, a snapshot copy, a device check) reports itself unhealthy. <value>3.</value></summary>
     public int MaxConsecutiveStepErrors { get; set; } = 3;
 
     /// <summary>How long an unhealthy node stays out before a passing device check lets it back in. <value>30 s.</value></summary>

@@ -78,7 +78,7 @@ internal sealed partial class SchedulerGrain(
             if (node.LastHeartbeat is not { } seen) continue; // still starting
             string? why = !active.Contains(node.Capabilities.SiloName) ? $"its silo '{node.Capabilities.SiloName}' left the cluster"
                 : now - seen > options.Value.NodeTimeout ? $"no heartbeat for {(now - seen).TotalSeconds:F1} s"
-                : node.Health is { State: NodeState.Unhealthy } h ? $"unhealthy after {h.ErrorCount} failed steps (last: {h.LastError})"
+                : node.Health is { State: NodeState.Unhealthy } h ? $"unhealthy after {h.ErrorCount} failed operations (last: {h.LastError})"
                 : null;
             if (why is not null && _table.Lost.Add(id))
             {
