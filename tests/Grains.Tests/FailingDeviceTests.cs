@@ -25,16 +25,18 @@ public sealed class FailingDeviceTests(FailingDeviceTests.Fixture fixture, ITest
     private ComputeFault FaultOn(string siloName) =>
         fixture.Cluster.Silos.Single(s => s.Name == siloName).ServiceProvider.GetRequiredService<ComputeFault>();
 
-    [Fact]
-    public async Task A_device_that_fails_every_operation_turns_its_node_unhealthy_and_the_job_moves_off_it_losing_no_counted_step()
+    [Theory]
+    [InlineData(2, 1, 1, 0)]
+    [InlineData(1, 2, 0, 1)]
+    public async Task A_device_that_fails_every_operation_turns_its_node_unhealthy_and_the_job_moves_off_it_losing_no_counted_step(int stages, int replicas, int onStage, int onReplica)
     {
-        var spec = TinyJob.Spec("failing-device", stages: 2, steps: 30, checkpointInterval: 10);
+        var spec = TinyJob.Spec($"failing-device-{stages}x{replicas}", stages, steps: 30, checkpointInterval: 10) with { MinReplicas = replicas, MaxReplicas = replicas };
         await JobHistory.KeepOnPrimary(fixture, spec.JobId);
         var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
         await job.Submit(spec);
         var running = await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 3 || IsFinished(s), Deadline, "the job to pass step 3");
         Assert.False(IsFinished(running), $"the job finished before the fault could be injected: {running.State}");
-        var stage = running.Placement.Single(p => p.Stage == 1);
+        var stage = running.Placement.Single(p => p.Stage == onStage && p.Replica == onReplica);
         var fault = FaultOn(stage.SiloName);
         fault.Set(stage.NodeId, ComputeFaultMode.Fail);
         try
@@ -45,6 +47,7 @@ public sealed class FailingDeviceTests(FailingDeviceTests.Fixture fixture, ITest
             var done = await Finished(job);
             Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
             Assert.DoesNotContain(done.Placement, p => p.NodeId == stage.NodeId);
+            Assert.Equal(stages * replicas, done.Placement.Count);
             Assert.True(fault.Hits(stage.NodeId) >= 1, "no operation hit the fault");
         }
         finally
