@@ -22,6 +22,7 @@ public sealed class DeviceWorker : IDisposable
     private int _errors;
     private int _consecutiveErrors;
     private string? _lastError;
+    private readonly Queue<DateTimeOffset> _deviceErrorTimes = new(); // the recent ones, for the flaky-device budget; guarded by itself
     private readonly ConcurrentDictionary<string, NodeOccupant> _occupants = new(StringComparer.Ordinal); // by stage grain key
     private readonly TimeProvider _time;
     private readonly ComputeHang? _hang;
@@ -31,6 +32,9 @@ public sealed class DeviceWorker : IDisposable
     private long _completedOperations;
     private long _recordedSteps;
     private long _warmupFromStep; // the step count when the last warm-up began (a new worker, a stage configured)
+
+    /// <summary>Device error times kept for the budget: more than any sensible budget.</summary>
+    private const int MaxErrorTimes = 1024;
 
     public DeviceWorker(string nodeId, torch.Device device, int threads, long memoryBytes, int stepTimeWindow,
         TimeProvider? time = null, ComputeHang? hang = null, ComputeFault? fault = null)
@@ -119,10 +123,34 @@ public sealed class DeviceWorker : IDisposable
     /// <summary>Clears the run of failures after the device passed a health check.</summary>
     public void ResetConsecutiveErrors() => Volatile.Write(ref _consecutiveErrors, 0);
 
-    /// <summary>Counts a failed step against this node's health.</summary>
-    public void RecordError(string message)
+    /// <summary>The device's own errors (<see cref="IsDeviceError"/>) at or after <paramref name="since"/>; those before it are forgotten.</summary>
+    public int DeviceErrorsSince(DateTimeOffset since)
     {
-        LastErrorAt = _time.GetUtcNow();
+        lock (_deviceErrorTimes)
+        {
+            while (_deviceErrorTimes.Count > 0 && _deviceErrorTimes.Peek() < since) _deviceErrorTimes.Dequeue();
+            return _deviceErrorTimes.Count;
+        }
+    }
+
+    /// <summary>Counts an error of the device itself: against the run of failures, and in the flaky-device budget.</summary>
+    public void RecordDeviceError(string message)
+    {
+        var now = _time.GetUtcNow();
+        lock (_deviceErrorTimes)
+        {
+            if (_deviceErrorTimes.Count == MaxErrorTimes) _deviceErrorTimes.Dequeue();
+            _deviceErrorTimes.Enqueue(now);
+        }
+        RecordError(message, now);
+    }
+
+    /// <summary>Counts a failed step against this node's health.</summary>
+    public void RecordError(string message) => RecordError(message, _time.GetUtcNow());
+
+    private void RecordError(string message, DateTimeOffset now)
+    {
+        LastErrorAt = now;
         Interlocked.Increment(ref _errors);
         Interlocked.Increment(ref _consecutiveErrors);
         Volatile.Write(ref _lastError, message);
@@ -155,7 +183,7 @@ public sealed class DeviceWorker : IDisposable
             }
             catch (Exception e)
             {
-                if (IsDeviceError(e)) RecordError(e.Message);
+                if (IsDeviceError(e)) RecordDeviceError(e.Message);
                 return () => completion.SetException(e);
             }
         });

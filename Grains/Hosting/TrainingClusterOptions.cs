@@ -34,6 +34,18 @@ public sealed class TrainingClusterOptions
     /// <summary>A node that fails this many times in a row without a good step between (a step's compute that throws, or any device error: in a restore, a snapshot copy, a device check) reports itself unhealthy. <value>3.</value></summary>
     public int MaxConsecutiveStepErrors { get; set; } = 3;
 
+    /// <summary>
+    /// A flaky device: a node whose device threw this many errors of its own (libtorch's, as a CUDA error reaches
+    /// .NET; not a step abandoned for another reason) within
+    /// <see cref="DeviceErrorWindow"/> reports itself unhealthy even with good steps between them — each error costs its
+    /// job a recovery — and stays out until enough of them are older than the window (a device check does not bring it
+    /// back sooner: a flaky device passes one). 0: off. <value>5.</value>
+    /// </summary>
+    public int DeviceErrorBudget { get; set; } = 5;
+
+    /// <summary>The window of <see cref="DeviceErrorBudget"/>. <value>10 min.</value></summary>
+    public TimeSpan DeviceErrorWindow { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How long an unhealthy node stays out before a passing device check lets it back in. <value>30 s.</value></summary>
     public TimeSpan UnhealthyCooldown { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -194,6 +206,10 @@ public sealed class TrainingClusterOptions
             problems.Add($"{nameof(NodeTimeout)} = {NodeTimeout} must exceed {nameof(HeartbeatPeriod)} = {HeartbeatPeriod} (e.g. 4 heartbeats).");
         if (MaxConsecutiveStepErrors < 1)
             problems.Add($"{nameof(MaxConsecutiveStepErrors)} = {MaxConsecutiveStepErrors}: must be at least 1.");
+        if (DeviceErrorBudget < 0)
+            problems.Add($"{nameof(DeviceErrorBudget)} = {DeviceErrorBudget}: must be 0 (off) or an error count (e.g. 5).");
+        if (DeviceErrorWindow <= TimeSpan.Zero)
+            problems.Add($"{nameof(DeviceErrorWindow)} = {DeviceErrorWindow}: must be positive (e.g. 00:10:00).");
         if (JobWatchdogPeriod <= TimeSpan.Zero)
             problems.Add($"{nameof(JobWatchdogPeriod)} = {JobWatchdogPeriod}: must be positive (e.g. 00:00:01).");
         if (ReplicaGrowthInterval <= TimeSpan.Zero)

@@ -11,7 +11,7 @@ internal sealed partial class NodeGrain
     private static partial void LogDeactivated(ILogger logger, string nodeId, string reason);
 
     [LoggerMessage(4, LogLevel.Error, "Node {NodeId} is unhealthy: {Reason}")]
-    private static partial void LogDeviceHung(ILogger logger, string nodeId, string reason);
+    private static partial void LogUnhealthy(ILogger logger, string nodeId, string reason);
 
     [LoggerMessage(2, LogLevel.Warning, "Node {NodeId} could not send its heartbeat")]
     private static partial void LogHeartbeatFailed(ILogger logger, Exception exception, string nodeId);

@@ -117,15 +117,15 @@ internal sealed partial class NodeGrain(
     {
         var now = time.GetUtcNow();
         var (p50, p99) = _worker.StepTimes();
-        string? hung = DeviceHangCheck.HungReason(_worker, now, DeviceHangBounds.From(options.Value));
-        if (hung is not null && !_reportedHang)
-            LogDeviceHung(logger, _worker.NodeId, hung);
-        _reportedHang = hung is not null;
+        string? verdict = DeviceHangCheck.HungReason(_worker, now, DeviceHangBounds.From(options.Value)) ?? FlakyReason(now);
+        if (verdict is not null && !_reportedVerdict)
+            LogUnhealthy(logger, _worker.NodeId, verdict);
+        _reportedVerdict = verdict is not null;
         var state = _capabilities is null ? NodeState.Starting
-            : hung is not null || _worker.ConsecutiveErrors >= options.Value.MaxConsecutiveStepErrors ? NodeState.Unhealthy
+            : verdict is not null || _worker.ConsecutiveErrors >= options.Value.MaxConsecutiveStepErrors ? NodeState.Unhealthy
             : NodeState.Ready;
         return new NodeHealth(_worker.NodeId, state, Interlocked.Increment(ref _sequence), p50, p99,
-            _worker.DeviceMemoryInUse() ?? ResidentMemory.Bytes() / Math.Max(1, workers.Workers.Count), _worker.ErrorCount, hung ?? _worker.LastError,
+            _worker.DeviceMemoryInUse() ?? ResidentMemory.Bytes() / Math.Max(1, workers.Workers.Count), _worker.ErrorCount, verdict ?? _worker.LastError,
             now, _worker.ActiveStages)
         {
             InFlightOperationMs = _worker.InFlightAge(now).TotalMilliseconds,
@@ -133,7 +133,20 @@ internal sealed partial class NodeGrain(
         };
     }
 
-    private bool _reportedHang;
+    /// <summary>
+    /// Why the device counts as flaky (<see cref="TrainingClusterOptions.DeviceErrorBudget"/> of its own errors within
+    /// the window, good steps between them or not), or null.
+    /// </summary>
+    private string? FlakyReason(DateTimeOffset now)
+    {
+        var settings = options.Value;
+        if (settings.DeviceErrorBudget == 0) return null;
+        int recent = _worker.DeviceErrorsSince(now - settings.DeviceErrorWindow);
+        return recent < settings.DeviceErrorBudget ? null
+            : $"flaky device: {recent} device errors within {settings.DeviceErrorWindow} (the budget is {settings.DeviceErrorBudget}); the last: {_worker.LastError}";
+    }
+
+    private bool _reportedVerdict; // the hang or flakiness verdict last logged
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {

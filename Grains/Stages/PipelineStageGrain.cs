@@ -191,11 +191,11 @@ internal sealed partial class PipelineStageGrain(
                 return work();
             });
         }
-        catch (Exception e) when (e is not ObjectDisposedException)
+        catch (Exception e) when (e is not (ObjectDisposedException or OperationCanceledException))
         {
-            // Work of an epoch that has since been abandoned fails by design (its executor was dropped): that says
-            // nothing about the device, so only failures of the live epoch count against the node. The device's own
-            // errors the worker has counted already, whoever ran the operation.
+            // Work of an epoch that has since been abandoned fails by design (its executor was dropped, or the wait for
+            // it was cancelled with the epoch): that says nothing about the device, so only failures of the live epoch
+            // count against the node. The device's own errors the worker has counted already, whoever ran the operation.
             if (ReferenceEquals(_worker, worker) && _executor is not null && _executor.CompletedSteps == step && !DeviceWorker.IsDeviceError(e))
                 worker.RecordError($"{this.GetPrimaryKeyString()} step {step} micro-batch {microBatch}: {e.Message}");
             throw;

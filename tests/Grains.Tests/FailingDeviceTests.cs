@@ -1,4 +1,5 @@
 using Cluster.Grains.Compute;
+using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Nodes;
@@ -17,8 +18,19 @@ namespace Cluster.Grains.Tests;
 /// </summary>
 public sealed class FailingDeviceTests(FailingDeviceTests.Fixture fixture, ITestOutputHelper output) : IClassFixture<FailingDeviceTests.Fixture>
 {
-    /// <summary>A cluster of its own: a node here stays unhealthy for the cool-down after its test.</summary>
-    public sealed class Fixture() : ClusterFixture(3);
+    /// <summary>
+    /// A cluster of its own (a node here stays unhealthy for the cool-down after its test), without the flaky-device
+    /// budget: these tests fail one node many times on purpose, each with good steps between, and a node taken out
+    /// for ten minutes after five would leave the next test too few (<see cref="FlakyDeviceTests"/> tries the budget).
+    /// </summary>
+    public sealed class Fixture() : ClusterFixture(3)
+    {
+        protected override ISiloBuilder ConfigureSilo(ISiloBuilder silo)
+        {
+            silo.Services.PostConfigure<TrainingClusterOptions>(o => o.DeviceErrorBudget = 0);
+            return silo;
+        }
+    }
 
     private ISchedulerGrain Scheduler => fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
 

@@ -6,6 +6,31 @@ namespace Cluster.Grains.Tests;
 public sealed class NodeHealthTests
 {
     [Fact]
+    public void Errors_are_remembered_for_the_flaky_device_budget_across_good_steps_until_they_are_older_than_the_window()
+    {
+        var time = new ManualTimeProvider(new DateTimeOffset(2026, 12, 4, 17, 0, 0, TimeSpan.Zero));
+        using var worker = new DeviceWorker("test/cpu0", torch.CPU, threads: 1, memoryBytes: 1 << 20, stepTimeWindow: 4, time);
+        var window = TimeSpan.FromMinutes(10);
+        for (int i = 0; i < 3; i++)
+        {
+            worker.RecordDeviceError($"error {i}");
+            worker.RecordError($"a step failed {i}"); // not the device's own: not in the budget
+            worker.RecordStep(10); // a good step between: the run of failures ends, the budget's count does not
+            time.Advance(TimeSpan.FromMinutes(4));
+        }
+        Assert.Equal(0, worker.ConsecutiveErrors);
+        // Now 12 min after the first: it is out of the window, the other two are in.
+        Assert.Equal(2, worker.DeviceErrorsSince(time.GetUtcNow() - window));
+        time.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(0, worker.DeviceErrorsSince(time.GetUtcNow() - window));
+        Assert.Equal(6, worker.ErrorCount);
+
+        var problems = new Cluster.Grains.Hosting.TrainingClusterOptions { DeviceErrorBudget = -1, DeviceErrorWindow = TimeSpan.Zero }.Validate();
+        Assert.Contains(problems, p => p.StartsWith("DeviceErrorBudget = -1", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("DeviceErrorWindow = 00:00:00", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Consecutive_step_errors_count_until_a_good_step_and_percentiles_follow_the_window()
     {
         using var worker = new DeviceWorker("test/cpu0", torch.CPU, threads: 1, memoryBytes: 1 << 20, stepTimeWindow: 4);
