@@ -3,9 +3,9 @@ using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Nodes;
-using Cluster.Grains.Interfaces.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
+using static Cluster.Grains.Tests.DeviceFaultRuns;
 using static Cluster.Grains.Tests.JobRuns;
 
 namespace Cluster.Grains.Tests;
@@ -32,29 +32,19 @@ public sealed class FailingDeviceTests(FailingDeviceTests.Fixture fixture, ITest
         }
     }
 
-    private ISchedulerGrain Scheduler => fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-
-    private ComputeFault FaultOn(string siloName) =>
-        fixture.Cluster.Silos.Single(s => s.Name == siloName).ServiceProvider.GetRequiredService<ComputeFault>();
-
     [Theory]
     [InlineData(2, 1, 1, 0)]
     [InlineData(1, 2, 0, 1)]
     public async Task A_device_that_fails_every_operation_turns_its_node_unhealthy_and_the_job_moves_off_it_losing_no_counted_step(int stages, int replicas, int onStage, int onReplica)
     {
         var spec = TinyJob.Spec($"failing-device-{stages}x{replicas}", stages, steps: 30, checkpointInterval: 10) with { MinReplicas = replicas, MaxReplicas = replicas };
-        await JobHistory.KeepOnPrimary(fixture, spec.JobId);
-        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
-        await job.Submit(spec);
-        var running = await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 3 || IsFinished(s), Deadline, "the job to pass step 3");
-        Assert.False(IsFinished(running), $"the job finished before the fault could be injected: {running.State}");
+        var (job, running) = await Trained(fixture, spec, 3);
         var stage = running.Placement.Single(p => p.Stage == onStage && p.Replica == onReplica);
-        var fault = FaultOn(stage.SiloName);
+        var fault = FaultOn(fixture, stage.SiloName);
         fault.Set(stage.NodeId, ComputeFaultMode.Fail);
         try
         {
-            var failing = await Eventually.Value(async () => (await Scheduler.GetNodes()).Single(n => n.Capabilities.NodeId == stage.NodeId),
-                n => n.Health is { State: NodeState.Unhealthy }, Deadline, $"node {stage.NodeId} to report itself unhealthy");
+            var failing = await Eventually.Value(() => Node(fixture, stage.NodeId), n => n.Health is { State: NodeState.Unhealthy }, Deadline, $"node {stage.NodeId} to report itself unhealthy");
             Assert.Contains("injected device fault", failing.Health!.LastError, StringComparison.Ordinal);
             var done = await Finished(job);
             Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
@@ -67,12 +57,9 @@ public sealed class FailingDeviceTests(FailingDeviceTests.Fixture fixture, ITest
             fault.Clear(stage.NodeId);
         }
         await AssertReferenceTrajectory(job, spec);
-        var history = await JobHistory.All(fixture, spec.JobId);
-        string story = JobHistory.Told(history.Where(e => e.StepsLost > 0 || e.Kind is ClusterEventKind.JobRecovering or ClusterEventKind.JobRestored));
-        output.WriteLine(story);
+        var (history, story) = await CostNoCountedStep(fixture, spec.JobId, output);
         Assert.Contains(history, e => e.Kind == ClusterEventKind.JobRestored);
         Assert.Contains(history, e => e.Kind == ClusterEventKind.JobRecovering && e.Message.Contains("injected device fault", StringComparison.Ordinal));
-        RecoveryAssert.CostNoCompletedStep(history, story);
     }
 
     /// <summary>
@@ -88,15 +75,12 @@ public sealed class FailingDeviceTests(FailingDeviceTests.Fixture fixture, ITest
     {
         const int moments = 12;
         var spec = TinyJob.Spec($"ran-then-failed-{stages}x{replicas}", stages, steps: 3 * moments + 10, checkpointInterval: 10) with { MinReplicas = replicas, MaxReplicas = replicas };
-        await JobHistory.KeepOnPrimary(fixture, spec.JobId);
-        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
-        await job.Submit(spec);
-        var status = await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 2 || IsFinished(s), Deadline, "the job to pass step 2");
+        var (job, status) = await Trained(fixture, spec, 2);
         int hit = 0;
         for (int passing = 0; passing < moments && !IsFinished(status); passing++)
         {
             var target = status.Placement.Single(p => p.Stage == stage && p.Replica == replica);
-            var fault = FaultOn(target.SiloName);
+            var fault = FaultOn(fixture, target.SiloName);
             int hitsBefore = fault.Hits(target.NodeId);
             fault.Set(target.NodeId, ComputeFaultMode.FailAfterRunning, passing, times: 1);
             status = await Eventually.Value(job.GetStatus, s => !fault.IsSet(target.NodeId) || IsFinished(s), Deadline, $"the fault after {passing} operations to hit");
@@ -109,11 +93,8 @@ public sealed class FailingDeviceTests(FailingDeviceTests.Fixture fixture, ITest
         Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
         Assert.True(hit >= moments / 2, $"only {hit} of {moments} faults hit before the job finished");
         await AssertReferenceTrajectory(job, spec);
-        var history = await JobHistory.All(fixture, spec.JobId);
-        string story = JobHistory.Told(history.Where(e => e.StepsLost > 0 || e.Kind is ClusterEventKind.JobRecovering or ClusterEventKind.JobRestored));
-        output.WriteLine(story);
+        var (history, story) = await CostNoCountedStep(fixture, spec.JobId, output);
         Assert.True(history.Count(e => e.Kind == ClusterEventKind.JobRecovering && e.Message.Contains("ran, then failed", StringComparison.Ordinal)) >= hit,
             $"fewer recoveries naming the fault than the {hit} faults that hit: {story}");
-        RecoveryAssert.CostNoCompletedStep(history, story);
     }
 }
