@@ -33,8 +33,8 @@ public sealed class DeviceWorker : IDisposable
     private long _recordedSteps;
     private long _warmupFromStep; // the step count when the last warm-up began (a new worker, a stage configured)
 
-    /// <summary>Device error times kept for the budget: more than any sensible budget.</summary>
-    private const int MaxErrorTimes = 1024;
+    /// <summary>Device error times kept for the flaky-device budget: the largest budget that can be set.</summary>
+    public const int MaxDeviceErrorTimes = 1024;
 
     public DeviceWorker(string nodeId, torch.Device device, int threads, long memoryBytes, int stepTimeWindow,
         TimeProvider? time = null, ComputeHang? hang = null, ComputeFault? fault = null)
@@ -118,7 +118,9 @@ public sealed class DeviceWorker : IDisposable
     public void StageDetached(string stageKey, NodeOccupant occupant) => _occupants.TryRemove(KeyValuePair.Create(stageKey, occupant));
 
     /// <summary>When the last error was recorded (for the unhealthy node's cool-down).</summary>
-    public DateTimeOffset? LastErrorAt { get; private set; }
+    public DateTimeOffset? LastErrorAt => FromTicks(Interlocked.Read(ref _lastErrorUtcTicks));
+
+    private long _lastErrorUtcTicks; // 0 = none yet; written by the device thread and the stages, read by the heartbeat
 
     /// <summary>Clears the run of failures after the device passed a health check.</summary>
     public void ResetConsecutiveErrors() => Volatile.Write(ref _consecutiveErrors, 0);
@@ -139,7 +141,7 @@ public sealed class DeviceWorker : IDisposable
         var now = _time.GetUtcNow();
         lock (_deviceErrorTimes)
         {
-            if (_deviceErrorTimes.Count == MaxErrorTimes) _deviceErrorTimes.Dequeue();
+            if (_deviceErrorTimes.Count == MaxDeviceErrorTimes) _deviceErrorTimes.Dequeue();
             _deviceErrorTimes.Enqueue(now);
         }
         RecordError(message, now);
@@ -150,20 +152,30 @@ public sealed class DeviceWorker : IDisposable
 
     private void RecordError(string message, DateTimeOffset now)
     {
-        LastErrorAt = now;
+        Interlocked.Exchange(ref _lastErrorUtcTicks, now.UtcTicks);
         Interlocked.Increment(ref _errors);
         Interlocked.Increment(ref _consecutiveErrors);
         Volatile.Write(ref _lastError, message);
     }
 
     /// <summary>
-    /// Whether <paramref name="e"/>, thrown by an operation's work, is the device's error (libtorch's, as a CUDA error
-    /// reaches .NET, or an injected <see cref="ComputeFault"/>) rather than the caller's (a disposed executor, a
-    /// checksum or shape the caller checked). Invariant: every operation that fails with one counts against the node's
-    /// health, whichever caller ran it — a step, a restore, a snapshot copy, a calibration — so a device that fails
-    /// everything but the step (a stage re-placed on it fails in its restore) still turns its node Unhealthy.
+    /// Whether <paramref name="e"/>, thrown by an operation's work, is the device's own error — a CUDA, cuBLAS, cuDNN
+    /// or NCCL error as libtorch reports it (an illegal memory access, an ECC error, a launch failure), or an injected
+    /// <see cref="ComputeFault"/> — rather than the work's (a shape or dtype mismatch, an index out of range, out of
+    /// memory: libtorch reports those the same way, but they follow the job to any node; a disposed executor; a
+    /// checksum the caller checked). Invariant: every operation that fails with one counts against the node's health,
+    /// whichever caller ran it — a step, a restore, a snapshot copy, a device check — so a device that fails everything
+    /// but the step (a stage re-placed on it fails in its restore) still turns its node Unhealthy.
     /// </summary>
-    public static bool IsDeviceError(Exception e) => e is System.Runtime.InteropServices.ExternalException or DeviceFaultException;
+    public static bool IsDeviceError(Exception e) => e is DeviceFaultException
+        || (e is System.Runtime.InteropServices.ExternalException && NamesTheDevice(e.Message));
+
+    private static readonly string[] s_deviceErrorMarks =
+        ["CUDA error", "CUBLAS_STATUS", "CUDNN_STATUS", "cuDNN error", "NCCL error", "illegal memory access", "ECC error", "unspecified launch failure"];
+
+    private static bool NamesTheDevice(string message) =>
+        !message.Contains("out of memory", StringComparison.OrdinalIgnoreCase)
+        && s_deviceErrorMarks.Any(mark => message.Contains(mark, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Runs <paramref name="work"/> on the device thread; the result says how long it queued and ran.</summary>
     public Task<Timed<T>> Run<T>(Func<T> work)
@@ -177,7 +189,11 @@ public sealed class DeviceWorker : IDisposable
             {
                 bool failAfterRunning = _fault?.BeforeOperation(NodeId) ?? false; // fault injection: a device error
                 T result = work();
-                if (failAfterRunning) throw _fault!.AfterRunning(NodeId);
+                if (failAfterRunning)
+                {
+                    (result as IDisposable)?.Dispose(); // what it built is the caller's, who never gets it
+                    throw _fault!.AfterRunning(NodeId);
+                }
                 var timed = new Timed<T>(result, Stopwatch.GetElapsedTime(enqueued, started), Stopwatch.GetElapsedTime(started, Stopwatch.GetTimestamp()));
                 return () => completion.SetResult(timed);
             }

@@ -206,8 +206,8 @@ public sealed class TrainingClusterOptions
             problems.Add($"{nameof(NodeTimeout)} = {NodeTimeout} must exceed {nameof(HeartbeatPeriod)} = {HeartbeatPeriod} (e.g. 4 heartbeats).");
         if (MaxConsecutiveStepErrors < 1)
             problems.Add($"{nameof(MaxConsecutiveStepErrors)} = {MaxConsecutiveStepErrors}: must be at least 1.");
-        if (DeviceErrorBudget < 0)
-            problems.Add($"{nameof(DeviceErrorBudget)} = {DeviceErrorBudget}: must be 0 (off) or an error count (e.g. 5).");
+        if (DeviceErrorBudget is < 0 or > Compute.DeviceWorker.MaxDeviceErrorTimes)
+            problems.Add($"{nameof(DeviceErrorBudget)} = {DeviceErrorBudget}: must be 0 (off) or an error count up to {Compute.DeviceWorker.MaxDeviceErrorTimes} (e.g. 5).");
         if (DeviceErrorWindow <= TimeSpan.Zero)
             problems.Add($"{nameof(DeviceErrorWindow)} = {DeviceErrorWindow}: must be positive (e.g. 00:10:00).");
         if (JobWatchdogPeriod <= TimeSpan.Zero)

@@ -87,8 +87,10 @@ internal sealed partial class NodeGrain(
                     await _worker.Run(() => DeviceCalibration.MeasureGigaflops(_worker.Device, duration: TimeSpan.FromMilliseconds(20)));
                     _worker.ResetConsecutiveErrors();
                 }
-                catch (Exception e) when (DeviceWorker.IsDeviceError(e))
+                catch (Exception e) when (e is not ObjectDisposedException)
                 {
+                    // The worker counted a device error already; anything else starts the cool-down over too.
+                    if (!DeviceWorker.IsDeviceError(e)) _worker.RecordError($"device check failed: {e.Message}");
                     LogDeviceCheckFailed(logger, e, _worker.NodeId);
                 }
             }
@@ -117,15 +119,16 @@ internal sealed partial class NodeGrain(
     {
         var now = time.GetUtcNow();
         var (p50, p99) = _worker.StepTimes();
+        int errors = _worker.ErrorCount; // before the verdict: an error it counts is in the budget's count already (RecordDeviceError's order)
         string? verdict = DeviceHangCheck.HungReason(_worker, now, DeviceHangBounds.From(options.Value)) ?? FlakyReason(now);
-        if (verdict is not null && !_reportedVerdict)
+        if (verdict is not null && (_reportedVerdict is null || IsFlaky(verdict) != IsFlaky(_reportedVerdict)))
             LogUnhealthy(logger, _worker.NodeId, verdict);
-        _reportedVerdict = verdict is not null;
+        _reportedVerdict = verdict;
         var state = _capabilities is null ? NodeState.Starting
             : verdict is not null || _worker.ConsecutiveErrors >= options.Value.MaxConsecutiveStepErrors ? NodeState.Unhealthy
             : NodeState.Ready;
         return new NodeHealth(_worker.NodeId, state, Interlocked.Increment(ref _sequence), p50, p99,
-            _worker.DeviceMemoryInUse() ?? ResidentMemory.Bytes() / Math.Max(1, workers.Workers.Count), _worker.ErrorCount, verdict ?? _worker.LastError,
+            _worker.DeviceMemoryInUse() ?? ResidentMemory.Bytes() / Math.Max(1, workers.Workers.Count), errors, verdict ?? _worker.LastError,
             now, _worker.ActiveStages)
         {
             InFlightOperationMs = _worker.InFlightAge(now).TotalMilliseconds,
@@ -143,10 +146,14 @@ internal sealed partial class NodeGrain(
         if (settings.DeviceErrorBudget == 0) return null;
         int recent = _worker.DeviceErrorsSince(now - settings.DeviceErrorWindow);
         return recent < settings.DeviceErrorBudget ? null
-            : $"flaky device: {recent} device errors within {settings.DeviceErrorWindow} (the budget is {settings.DeviceErrorBudget}); the last: {_worker.LastError}";
+            : $"{FlakyVerdict}: {recent} device errors within {settings.DeviceErrorWindow} (the budget is {settings.DeviceErrorBudget}); the last: {_worker.LastError}";
     }
 
-    private bool _reportedVerdict; // the hang or flakiness verdict last logged
+    private string? _reportedVerdict; // the hang or flakiness verdict of the last heartbeat (logged when it starts or changes kind)
+
+    private static bool IsFlaky(string verdict) => verdict.StartsWith(FlakyVerdict, StringComparison.Ordinal);
+
+    private const string FlakyVerdict = "flaky device";
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {

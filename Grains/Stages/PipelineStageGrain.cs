@@ -104,12 +104,12 @@ internal sealed partial class PipelineStageGrain(
         }
         catch (CheckpointCorruptException e)
         {
-            await worker.Run(executor.Dispose);
+            await DisposeQuietly(worker, executor);
             throw new CheckpointUnusableException(e.Source, e.Message); // a type every silo and client can deserialise
         }
         catch
         {
-            await worker.Run(executor.Dispose);
+            await DisposeQuietly(worker, executor);
             throw;
         }
 
@@ -304,5 +304,18 @@ internal sealed partial class PipelineStageGrain(
                 CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
         return Task.CompletedTask;
+    }
+
+    /// <summary>Frees an executor that will not be used; a failure to (a failing device) is logged, never thrown over the error that got here.</summary>
+    private async Task DisposeQuietly(DeviceWorker worker, StageExecutor executor)
+    {
+        try
+        {
+            await worker.Run(executor.Dispose);
+        }
+        catch (Exception e)
+        {
+            LogDisposeFailed(logger, e, this.GetPrimaryKeyString());
+        }
     }
 }

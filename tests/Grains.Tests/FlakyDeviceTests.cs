@@ -42,7 +42,8 @@ public sealed class FlakyDeviceTests(FlakyDeviceTests.Fixture fixture, ITestOutp
             }
             while (errors < 5);
             Assert.Equal(5, errors);
-            Assert.True(node.Health is { State: NodeState.Unhealthy }, $"node {flaky.NodeId} is {node.Health?.State} after {errors} errors: {node.Health?.LastError}");
+            node = await Eventually.Value(() => Node(fixture, flaky.NodeId), n => n.Health is { State: NodeState.Unhealthy }, Deadline,
+                $"node {flaky.NodeId} to report itself unhealthy after {errors} errors");
             Assert.Contains("flaky device: 5 device errors within 00:10:00", node.Health!.LastError, StringComparison.Ordinal);
             var done = await Finished(job);
             Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
