@@ -24,4 +24,11 @@ public sealed record NodeHealth(
     /// <summary>The stages the node runs when the heartbeat was sent (empty: none, or a node of an older version).</summary>
     [Id(11)]
     public IReadOnlyList<NodeOccupant> Occupants { get; init; } = [];
+
+    /// <summary>
+    /// The node's device is flaky: too many device errors within the node's window, good steps between them or not
+    /// (<see cref="LastError"/> says how many). The scheduler cordons such a node until an operator uncordons it.
+    /// </summary>
+    [Id(12)]
+    public bool FlakyDevice { get; init; }
 }

@@ -133,6 +133,7 @@ internal sealed partial class NodeGrain(
         {
             InFlightOperationMs = _worker.InFlightAge(now).TotalMilliseconds,
             Occupants = _worker.Occupants(),
+            FlakyDevice = verdict is not null && IsFlaky(verdict),
         };
     }
 

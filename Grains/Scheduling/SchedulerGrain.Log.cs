@@ -60,4 +60,10 @@ internal sealed partial class SchedulerGrain
 
     [LoggerMessage(19, LogLevel.Warning, "Job {JobId} has not reported to the restarted scheduler in {Seconds:F0} s: nodes running its stages are no longer held back for it")]
     private static partial void LogSilentJobGivenUp(ILogger logger, string jobId, double seconds);
+
+    [LoggerMessage(20, LogLevel.Warning, "Node {NodeId} cordoned by the scheduler: {Reason}")]
+    private static partial void LogFlakyCordoned(ILogger logger, string nodeId, string reason);
+
+    [LoggerMessage(21, LogLevel.Warning, "Node {NodeId}'s flaky-device cordon could not be saved: it holds in this scheduler activation only")]
+    private static partial void LogFlakyCordonUnsaved(ILogger logger, Exception exception, string nodeId);
 }

@@ -90,6 +90,40 @@ internal sealed partial class SchedulerGrain
         return node with { Cordoned = true, Draining = mark.Draining };
     }
 
+    /// <summary>
+    /// Cordons a node whose device reported itself flaky, as an operator would, with the device's verdict as the reason.
+    /// Its errors age out of the node's window after a while and it would report itself healthy again, to cost its next
+    /// jobs a recovery per error; a flaky device needs a person to look at it, so it takes no new stages until an operator
+    /// uncordons it (a persisted mark, like an operator's: a new scheduler activation keeps it).
+    /// Invariant: once per verdict — an operator who uncordons the node is not overruled until its device errs again
+    /// (the node still reports itself flaky until its errors age out). Never throws: it runs in the failure watch.
+    /// </summary>
+    private async Task CordonFlaky(NodeRecord node)
+    {
+        string id = node.Capabilities.NodeId;
+        string reason = $"{node.Health?.LastError}; cordoned by the scheduler until an operator uncordons it";
+        _flakyCordonedAt[id] = node.Health?.ErrorCount ?? 0;
+        _nodes[id] = node with { Cordoned = true };
+        SetReason(id, reason);
+        LogFlakyCordoned(logger, id, reason);
+        try
+        {
+            await Mark(id, new OperatorNodeMark(Draining: false, reason));
+        }
+        catch (Exception e)
+        {
+            LogFlakyCordonUnsaved(logger, e, id); // cordoned in this activation; a new one cordons it again if still flaky
+        }
+        await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeCordoned, null, id, 0, 0, 0, null,
+            $"node {id} cordoned ({reason}): it keeps its stages but takes no new ones", reason, FlakyCordonPrincipal));
+    }
+
+    // Node → its error count when the scheduler last cordoned it as flaky (see CordonFlaky's invariant).
+    private readonly Dictionary<string, int> _flakyCordonedAt = new(StringComparer.Ordinal);
+
+    /// <summary>Who cordons a flaky node, in its event.</summary>
+    internal const string FlakyCordonPrincipal = "scheduler";
+
     private void SetReason(string nodeId, string? reason)
     {
         if (!string.IsNullOrWhiteSpace(reason)) _operatorReasons[nodeId] = reason.Trim();

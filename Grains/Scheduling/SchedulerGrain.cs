@@ -76,6 +76,7 @@ internal sealed partial class SchedulerGrain(
         {
             string id = node.Capabilities.NodeId;
             if (node.LastHeartbeat is not { } seen) continue; // still starting
+            if (node.Health is { FlakyDevice: true } flaky && !node.Cordoned && flaky.ErrorCount > _flakyCordonedAt.GetValueOrDefault(id, -1)) await CordonFlaky(node);
             string? why = !active.Contains(node.Capabilities.SiloName) ? $"its silo '{node.Capabilities.SiloName}' left the cluster"
                 : now - seen > options.Value.NodeTimeout ? $"no heartbeat for {(now - seen).TotalSeconds:F1} s"
                 : node.Health is { State: NodeState.Unhealthy } h ? $"unhealthy after {h.ErrorCount} failed operations (last: {h.LastError})"
