@@ -29,7 +29,8 @@ internal sealed record NodeView(
     string? Reason = null,
     IReadOnlyList<string>? HeldBackFor = null,
     DateTimeOffset? HeldBackSince = null,
-    DateTimeOffset? HeldBackUntil = null)
+    DateTimeOffset? HeldBackUntil = null,
+    bool FlakyDevice = false)
 {
     public static NodeView From(NodeInfo node, DateTimeOffset now) => new(
         node.Capabilities.NodeId,
@@ -53,5 +54,6 @@ internal sealed record NodeView(
         node.Reason,
         node.HeldBack?.JobIds,
         node.HeldBack?.Since,
-        node.HeldBack?.Until);
+        node.HeldBack?.Until,
+        node.Health?.FlakyDevice ?? false);
 }
