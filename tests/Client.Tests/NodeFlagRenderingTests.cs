@@ -8,10 +8,11 @@ using Spectre.Console.Testing;
 namespace Cluster.Client.Tests;
 
 /// <summary>
-/// Issue 13: after a scheduler restart, a node whose heartbeat lists stages of a job that has not reported is held back
-/// from placement; <c>nodes</c> (table, wide, JSON) and <c>top</c> say so, for which job and until when.
+/// The flags <c>nodes</c> (table, wide, JSON) and <c>top</c> show on a node. Issue 13: after a scheduler restart, a node
+/// whose heartbeat lists stages of a job that has not reported is held back from placement, for which job and until
+/// when. A node whose device reports itself flaky is flagged beside the scheduler's cordon and its reason.
 /// </summary>
-public sealed class HeldBackNodeRenderingTests
+public sealed class NodeFlagRenderingTests
 {
     private static readonly DateTimeOffset s_since = new(2026, 12, 2, 19, 0, 0, TimeSpan.Zero);
 
@@ -19,6 +20,13 @@ public sealed class HeldBackNodeRenderingTests
         new NodeCapabilities(id, id.Split('/')[0], "cpu", 1L << 30, 10, 1),
         new NodeHealth(id, NodeState.Ready, 7, 12, 20, 1L << 20, 0, null, s_since, 1),
         s_since, [], HeldBack: hold);
+
+    private static NodeView Flaky(string id, bool flaky) => NodeView.From(new NodeInfo(
+        new NodeCapabilities(id, id.Split('/')[0], "cuda", 1L << 30, 10, 1),
+        new NodeHealth(id, flaky ? NodeState.Unhealthy : NodeState.Ready, 7, 12, 20, 1L << 20, flaky ? 5 : 0,
+            flaky ? "flaky device: 5 device errors within 00:10:00 (the budget is 5); the last: CUDA error: an illegal memory access was encountered" : null,
+            s_since, 0) { FlakyDevice = flaky },
+        s_since, [], Cordoned: flaky, Reason: flaky ? "flaky device …; cordoned by the scheduler until an operator uncordons it" : null), s_since);
 
     private static NodeView[] Views() =>
     [
@@ -52,5 +60,23 @@ public sealed class HeldBackNodeRenderingTests
         var free = json[1];
         Assert.Equal(JsonValueKind.Null, free.GetProperty("heldBackFor").ValueKind);
         Assert.Equal(JsonValueKind.Null, free.GetProperty("heldBackUntil").ValueKind);
+    }
+
+    [Fact]
+    public void A_flaky_node_is_flagged_with_the_schedulers_cordon_and_a_healthy_one_is_not()
+    {
+        NodeView[] views = [Flaky("gpu-7/cuda0", flaky: true), Flaky("gpu-7/cuda1", flaky: false)];
+        var console = new TestConsole().Width(300);
+        console.Write(NodesRenderer.Render(views, new TableOptions(Wide: false)));
+
+        string[] lines = console.Output.Split('\n');
+        string flaky = lines.Single(l => l.Contains("gpu-7/cuda0", StringComparison.Ordinal));
+        Assert.Contains("flaky device", flaky, StringComparison.Ordinal);
+        Assert.Contains("cordoned (flaky device …; cordoned by the scheduler", flaky, StringComparison.Ordinal);
+        Assert.DoesNotContain("flaky", lines.Single(l => l.Contains("gpu-7/cuda1", StringComparison.Ordinal)), StringComparison.Ordinal);
+
+        var json = JsonDocument.Parse(JsonSerializer.Serialize(views, ConsoleJson.Indented)).RootElement;
+        Assert.True(json[0].GetProperty("flakyDevice").GetBoolean());
+        Assert.False(json[1].GetProperty("flakyDevice").GetBoolean());
     }
 }
