@@ -95,8 +95,8 @@ internal sealed partial class SchedulerGrain
     /// Its errors age out of the node's window after a while and it would report itself healthy again, to cost its next
     /// jobs a recovery per error; a flaky device needs a person to look at it, so it takes no new stages until an operator
     /// uncordons it (a persisted mark, like an operator's: a new scheduler activation keeps it).
-    /// Invariant: once per verdict — an operator who uncordons the node is not overruled until its device errs again
-    /// (the node still reports itself flaky until its errors age out). Never throws: it runs in the failure watch.
+    /// Invariant: once per verdict — an operator who uncordons the node is not overruled until the node reports another error
+    /// while it is still flaky (it reports itself flaky until its device errors age out). Never throws: it runs in the failure watch.
     /// </summary>
     private async Task CordonFlaky(NodeRecord node)
     {
