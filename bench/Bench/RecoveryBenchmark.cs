@@ -4,6 +4,7 @@ using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Interfaces.Stages;
 using Cluster.Grains.Jobs;
 using Cluster.Kernels.Config;
@@ -22,6 +23,9 @@ namespace Cluster.Bench;
 /// hangs a stage's device inside a live process (fault injection through <c>TrainingCluster:ComputeHangDirectory</c>:
 /// the process, its sockets and its heartbeats stay up) and reports <c>device_hang_to_step_s</c>, the time from the hang
 /// to the first step completed without that device (goal ≤ 5 s, with the hang limit <c>--hang-floor</c>, default 2 s).
+/// A fourth fails every operation of a stage's device (a <c>&lt;node&gt;.fail</c> drill file, <see cref="ComputeFault"/>:
+/// a GPU with an ECC or Xid error) and reports <c>device_error_to_step_s</c>; the node turns Unhealthy and the scheduler
+/// cordons it as flaky, which the benchmark lifts (an operator's uncordon) before the next run.
 /// <c>--replicas 2</c> (with <c>--stages 2</c>: 4 stage grains, which still fit the 4 slots left after a silo is lost)
 /// runs the job data-parallel, so a lost replica's stages can restore from the holders of rank 0's snapshots or from a
 /// surviving replica's live state; the row names the replicas' stages the victim ran.
@@ -41,16 +45,17 @@ internal static class RecoveryBenchmark
         int replicas = args.Int("replicas", 1);
         int seed = args.Int("seed", 16);
         int hangFloorSeconds = args.Int("hang-floor", 2);
-        string failuresArgument = args.String("failures", "kill,stop,device-hang");
+        string failuresArgument = args.String("failures", "kill,stop,device-hang,device-error");
         args.EnsureAllUsed();
         Failure[] failures = [.. failuresArgument.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(f => f switch
         {
             "kill" => Failure.Kill,
             "stop" => Failure.Stop,
             "device-hang" => Failure.DeviceHang,
-            _ => throw new ArgumentException($"--failures '{f}': use a comma-separated list of kill, stop, device-hang."),
+            "device-error" => Failure.DeviceError,
+            _ => throw new ArgumentException($"--failures '{f}': use a comma-separated list of kill, stop, device-hang, device-error."),
         }).Distinct()];
-        if (failures.Length == 0) throw new ArgumentException("--failures names no failure: use kill, stop and/or device-hang.");
+        if (failures.Length == 0) throw new ArgumentException("--failures names no failure: use kill, stop, device-hang and/or device-error.");
         var random = new Random(seed);
         if (repetitions < 1) throw new ArgumentException("--repetitions must be at least 1.");
         if (hangFloorSeconds < 1) throw new ArgumentException("--hang-floor must be at least 1 (seconds).");
@@ -62,7 +67,7 @@ internal static class RecoveryBenchmark
 
         string root = Path.Combine(Path.GetTempPath(), "cluster-bench", "recovery-" + Guid.NewGuid().ToString("N")[..8]);
         Console.WriteLine($"recovery benchmark — demo model ({DemoPreset.Options().Model.ParameterCount:N0} parameters), {(replicas > 1 ? $"{replicas} replicas × " : "")}{stages} stages on 3 silo processes × 2 CPU slots; " +
-                          $"{repetitions} × each of {failuresArgument} (kill -9 or SIGSTOP of a stage's or a snapshot holder's process, a hung stage device with hang limit max(4 × p99, {hangFloorSeconds} s)), " +
+                          $"{repetitions} × each of {failuresArgument} (kill -9 or SIGSTOP of a stage's or a snapshot holder's process, a hung stage device with hang limit max(4 × p99, {hangFloorSeconds} s), a stage device failing every operation), " +
                           $"after step {killAfter}, at random points (seed {seed}); {Environment.ProcessorCount} cores; data and logs in {root}");
         string hangDirectory = Path.Combine(root, "hang");
         Directory.CreateDirectory(hangDirectory);
@@ -84,18 +89,19 @@ internal static class RecoveryBenchmark
             var kills = new List<Measurement>();
             var hangs = new List<Measurement>();
             var deviceHangs = new List<Measurement>();
+            var deviceErrors = new List<Measurement>();
             Console.WriteLine();
             Console.WriteLine($"{"run",-8} {"victim",-30} {"when",-16} {"step",5} {"ms/step",8} {"detect s",9} {"re-place s",11} {"restore s",10} {"first step s",13} {"recomputed",11} {"committed lost",15}  restored from");
             for (int i = 0; i < failures.Length * repetitions; i++)
             {
                 var failure = failures[i / repetitions];
                 var point = (KillPoint)random.Next(3);
-                // A third of the process failures hit a silo that holds copies, not stages; a device hang is always a stage's.
-                bool holderOnly = random.Next(3) == 0 && failure != Failure.DeviceHang;
+                // A third of the process failures hit a silo that holds copies, not stages; a device's failure is always a stage's.
+                bool holderOnly = random.Next(3) == 0 && failure is Failure.Kill or Failure.Stop;
                 var m = await Measure(cluster, events, $"recovery-{failure.ToString().ToLowerInvariant()}-{i % repetitions}-{Guid.NewGuid().ToString("N")[..4]}", stages, replicas, killAfter,
                     failure, point, holderOnly, hangDirectory);
-                (failure switch { Failure.Kill => kills, Failure.Stop => hangs, _ => deviceHangs }).Add(m);
-                string label = failure switch { Failure.Kill => "kill -9", Failure.Stop => "SIGSTOP", _ => "dev-hang" };
+                (failure switch { Failure.Kill => kills, Failure.Stop => hangs, Failure.DeviceHang => deviceHangs, _ => deviceErrors }).Add(m);
+                string label = failure switch { Failure.Kill => "kill -9", Failure.Stop => "SIGSTOP", Failure.DeviceHang => "dev-hang", _ => "dev-err" };
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{label,-8} {m.Victim,-30} {m.Point,-16} {m.Step,5} {m.StepMs,8:F0} {m.Detected,9:F2} {m.Replaced,11:F2} {m.Restored,10:F2} {m.FirstStep,13:F2} {m.Recomputed,11} {m.CommittedLost,15}  {m.RestoredFrom}"));
             }
@@ -105,7 +111,8 @@ internal static class RecoveryBenchmark
             if (kills.Count > 0) Print("kill -9", kills);
             if (hangs.Count > 0) Print("SIGSTOP", hangs);
             if (deviceHangs.Count > 0) Print("device hang", deviceHangs);
-            var all = kills.Concat(hangs).Concat(deviceHangs).ToList();
+            if (deviceErrors.Count > 0) Print("device error", deviceErrors);
+            var all = kills.Concat(hangs).Concat(deviceHangs).Concat(deviceErrors).ToList();
             long lost = all.Max(m => m.CommittedLost);
             string Figure(List<Measurement> runs, Func<List<Measurement>, double> value) =>
                 runs.Count == 0 ? "n/a" : value(runs).ToString("F2", CultureInfo.InvariantCulture);
@@ -116,7 +123,8 @@ internal static class RecoveryBenchmark
                 $"recomputed_steps_median={Median(all, m => m.Recomputed):F1} recomputed_steps_max={all.Max(m => m.Recomputed)} kill_to_step_s_max={Figure(kills, r => r.Max(m => m.FirstStep))} " +
                 $"hang_to_step_s_max={Figure(hangs, r => r.Max(m => m.FirstStep))} from_durable={all.Count(m => !RestoredFrom.IsMemory(m.RestoredFrom))} " +
                 $"device_hang_to_step_s={Figure(deviceHangs, r => Median(r, m => m.FirstStep))} device_hang_detect_s={Figure(deviceHangs, r => Median(r, m => m.Detected))} " +
-                $"device_hang_to_step_s_max={Figure(deviceHangs, r => r.Max(m => m.FirstStep))} replicas={replicas} stages={stages}"));
+                $"device_hang_to_step_s_max={Figure(deviceHangs, r => r.Max(m => m.FirstStep))} device_error_to_step_s={Figure(deviceErrors, r => Median(r, m => m.FirstStep))} " +
+                $"device_error_to_step_s_max={Figure(deviceErrors, r => r.Max(m => m.FirstStep))} replicas={replicas} stages={stages}"));
             ok = true;
             return 0;
         }
@@ -185,17 +193,19 @@ internal static class RecoveryBenchmark
             .Select(p => replicas > 1 ? $"r{p.Replica}/s{p.Stage}" : $"s{p.Stage}"));
         string role = (stageHosts.Contains(victim.Name) ? $"stage({ran})" : "") + (holderHosts.Contains(victim.Name) ? "+holder" : "");
 
-        // A hung device: the first stage on the victim's silo; its node hangs at its next device operation.
-        string? hungNode = failure == Failure.DeviceHang ? running.Placement.First(p => p.SiloName == victim.Name).NodeId : null;
-        string? trigger = hungNode is null ? null : Path.Combine(hangDirectory, ComputeHang.TriggerFileName(hungNode));
-        if (hungNode is not null) role = $"{hungNode[(victim.Name.Length + 1)..]} hung";
+        // A hung or failing device: the first stage on the victim's silo; its node hangs at its next device operation,
+        // or fails every operation from now on.
+        string? deviceNode = failure is Failure.DeviceHang or Failure.DeviceError ? running.Placement.First(p => p.SiloName == victim.Name).NodeId : null;
+        string? trigger = deviceNode is null ? null
+            : Path.Combine(hangDirectory, failure == Failure.DeviceHang ? ComputeHang.TriggerFileName(deviceNode) : ComputeFault.TriggerFileName(deviceNode));
+        if (deviceNode is not null) role = $"{deviceNode[(victim.Name.Length + 1)..]} {(failure == Failure.DeviceHang ? "hung" : "failing")}";
 
         var failedAt = DateTimeOffset.UtcNow;
         switch (failure)
         {
             case Failure.Kill: victim.Kill(); break;
             case Failure.Stop: victim.Suspend(); break;
-            default: await File.WriteAllTextAsync(trigger!, "hang"); break;
+            default: await File.WriteAllTextAsync(trigger!, failure == Failure.DeviceHang ? "hang" : "fail"); break;
         }
 
         var resumed = await events.WaitFor(e => e.JobId == jobId && e.Kind == ClusterEventKind.JobResumed && e.At >= failedAt, PhaseTimeout,
@@ -217,6 +227,9 @@ internal static class RecoveryBenchmark
         }
         await cluster.RestartAsync(victim);
         await cluster.WaitForReadyNodesAsync(6, TimeSpan.FromMinutes(2));
+        // The scheduler cordoned a failing device as flaky until an operator says otherwise: the "repaired" node goes back in.
+        if (failure == Failure.DeviceError)
+            await cluster.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Uncordon(deviceNode!);
         return new Measurement($"{victim.Name} {role.TrimStart('+')}", point, running.CompletedSteps, stepMs, Seconds(detected), Seconds(replaced.At), Seconds(restored.At), Seconds(resumed.At),
             resumed.StepsLost, committedLost, restored.Message);
     }
@@ -247,6 +260,7 @@ internal static class RecoveryBenchmark
         Kill,
         Stop,
         DeviceHang,
+        DeviceError,
     }
 
     private enum KillPoint
