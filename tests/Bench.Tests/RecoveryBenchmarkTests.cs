@@ -7,6 +7,7 @@ public sealed class RecoveryBenchmarkTests
     [InlineData(new[] { "--replicas", "0" }, "--replicas must be at least 1")]
     [InlineData(new[] { "--stages", "5" }, "--replicas 1 × --stages 5")]
     [InlineData(new[] { "--failures", "reboot" }, "--failures 'reboot'")]
+    [InlineData(new[] { "--failures", "device-error,reboot" }, "kill, stop, device-hang, device-error")]
     public async Task Bad_options_are_refused_before_a_cluster_starts(string[] arguments, string named)
     {
         var error = await Assert.ThrowsAsync<ArgumentException>(() => RecoveryBenchmark.RunAsync(BenchArguments.Parse(arguments)));
