@@ -120,10 +120,13 @@ internal sealed partial class NodeGrain(
         var now = time.GetUtcNow();
         var (p50, p99) = _worker.StepTimes();
         int errors = _worker.ErrorCount; // before the verdict: an error it counts is in the budget's count already (RecordDeviceError's order)
-        string? verdict = DeviceHangCheck.HungReason(_worker, now, DeviceHangBounds.From(options.Value)) ?? FlakyReason(now);
-        if (verdict is not null && (_reportedVerdict is null || IsFlaky(verdict) != IsFlaky(_reportedVerdict)))
-            LogUnhealthy(logger, _worker.NodeId, verdict);
-        _reportedVerdict = verdict;
+        string? hung = DeviceHangCheck.HungReason(_worker, now, DeviceHangBounds.From(options.Value));
+        string? flaky = hung is null ? FlakyReason(now) : null;
+        string? verdict = hung ?? flaky;
+        bool? flakyVerdict = verdict is null ? null : flaky is not null;
+        if (flakyVerdict is not null && flakyVerdict != _reportedFlaky)
+            LogUnhealthy(logger, _worker.NodeId, verdict!);
+        _reportedFlaky = flakyVerdict;
         var state = _capabilities is null ? NodeState.Starting
             : verdict is not null || _worker.ConsecutiveErrors >= options.Value.MaxConsecutiveStepErrors ? NodeState.Unhealthy
             : NodeState.Ready;
@@ -133,7 +136,7 @@ internal sealed partial class NodeGrain(
         {
             InFlightOperationMs = _worker.InFlightAge(now).TotalMilliseconds,
             Occupants = _worker.Occupants(),
-            FlakyDevice = verdict is not null && IsFlaky(verdict),
+            FlakyDevice = flaky is not null,
         };
     }
 
@@ -147,14 +150,10 @@ internal sealed partial class NodeGrain(
         if (settings.DeviceErrorBudget == 0) return null;
         int recent = _worker.DeviceErrorsSince(now - settings.DeviceErrorWindow);
         return recent < settings.DeviceErrorBudget ? null
-            : $"{FlakyVerdict}: {recent} device errors within {settings.DeviceErrorWindow} (the budget is {settings.DeviceErrorBudget}); the last: {_worker.LastError}";
+            : $"flaky device: {recent} device errors within {settings.DeviceErrorWindow} (the budget is {settings.DeviceErrorBudget}); the last: {_worker.LastError}";
     }
 
-    private string? _reportedVerdict; // the hang or flakiness verdict of the last heartbeat (logged when it starts or changes kind)
-
-    private static bool IsFlaky(string verdict) => verdict.StartsWith(FlakyVerdict, StringComparison.Ordinal);
-
-    private const string FlakyVerdict = "flaky device";
+    private bool? _reportedFlaky; // the last heartbeat's verdict: null none, false a hang, true a flaky device (logged when it starts or changes kind)
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {

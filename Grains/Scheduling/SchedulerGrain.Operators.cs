@@ -23,8 +23,7 @@ internal sealed partial class SchedulerGrain
             SetReason(nodeId, reason);
             await Mark(nodeId, new OperatorNodeMark(Draining: false, _operatorReasons.GetValueOrDefault(nodeId)));
             LogOperator(logger, "cordoned", nodeId);
-            await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeCordoned, null, nodeId, 0, 0, 0, null,
-                $"node {nodeId} cordoned{Because(reason)}: it keeps its stages but takes no new ones", reason, OperatorCalls.CurrentPrincipal));
+            await PublishCordoned(nodeId, reason, OperatorCalls.CurrentPrincipal);
         }
         else if (reason is not null)
         {
@@ -114,15 +113,19 @@ internal sealed partial class SchedulerGrain
         {
             LogFlakyCordonUnsaved(logger, e, id); // cordoned in this activation; a new one cordons it again if still flaky
         }
-        await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeCordoned, null, id, 0, 0, 0, null,
-            $"node {id} cordoned ({reason}): it keeps its stages but takes no new ones", reason, FlakyCordonPrincipal));
+        await PublishCordoned(id, reason, FlakyCordonPrincipal);
     }
+
+    /// <summary>The event of a cordon, an operator's or the scheduler's, naming who asked.</summary>
+    private Task PublishCordoned(string nodeId, string? reason, string? principal) =>
+        this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeCordoned, null, nodeId, 0, 0, 0, null,
+            $"node {nodeId} cordoned{Because(reason)}: it keeps its stages but takes no new ones", reason, principal));
 
     // Node → its error count when the scheduler last cordoned it as flaky (see CordonFlaky's invariant).
     private readonly Dictionary<string, int> _flakyCordonedAt = new(StringComparer.Ordinal);
 
     /// <summary>Who cordons a flaky node, in its event.</summary>
-    internal const string FlakyCordonPrincipal = "scheduler";
+    private const string FlakyCordonPrincipal = "scheduler";
 
     private void SetReason(string nodeId, string? reason)
     {

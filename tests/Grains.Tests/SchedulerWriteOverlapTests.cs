@@ -46,7 +46,7 @@ public sealed class SchedulerWriteOverlapTests(StorageOutageClusterFixture fixtu
         using var writers = new JobStateWriters();
         var serializer = writers.NewSerializer();
         var stored = new GrainState<SchedulerState>(new SchedulerState());
-        await new FileSystemGrainStorage(StorageNames.Jobs, Path.Combine(fixture.DataRoot, "state"), serializer)
+        await new FileSystemGrainStorage(StorageNames.Jobs, new TrainingClusterOptions { DataRoot = fixture.DataRoot }.ResolvedStatePath, serializer)
             .ReadStateAsync("scheduler", scheduler.GetGrainId(), stored);
         Assert.True(stored.RecordExists && stored.State is not null, "no scheduler state was stored");
         Assert.Equal(new OperatorNodeMark(Draining: false, "disk check"), stored.State!.NodeMarks.GetValueOrDefault(cordoned));
