@@ -28,14 +28,18 @@ public sealed class ComputeFault
 
     /// <summary>
     /// From now on, after <paramref name="passing"/> more operations run normally, the next <paramref name="times"/>
-    /// operations on <paramref name="nodeId"/>'s device fail as <paramref name="mode"/> says; then it works again.
+    /// operations on <paramref name="nodeId"/>'s device fail as <paramref name="mode"/> says; then it works again. With
+    /// <paramref name="operation"/>, only operations of that name count, passing or failing — the name of the method the
+    /// device runs, as for a method group (<c>nameof(StageExecutor.LocalGradients)</c>): a fault at one kind of
+    /// operation, whatever else runs on the device meanwhile.
     /// </summary>
-    public void Set(string nodeId, ComputeFaultMode mode, int passing = 0, int times = int.MaxValue)
+    public void Set(string nodeId, ComputeFaultMode mode, int passing = 0, int times = int.MaxValue, string? operation = null)
     {
         ArgumentNullException.ThrowIfNull(nodeId);
         ArgumentOutOfRangeException.ThrowIfNegative(passing);
         ArgumentOutOfRangeException.ThrowIfLessThan(times, 1);
-        lock (_lock) _faults[nodeId] = new Fault(mode, passing, times);
+        if (operation is not null) ArgumentException.ThrowIfNullOrWhiteSpace(operation);
+        lock (_lock) _faults[nodeId] = new Fault(mode, passing, times, operation);
     }
 
     /// <summary>Ends the fault of <paramref name="nodeId"/>: its device works again.</summary>
@@ -56,8 +60,11 @@ public sealed class ComputeFault
         lock (_lock) return _hits.GetValueOrDefault(nodeId);
     }
 
-    /// <summary>Called by the device thread before an operation: throws if it fails as <see cref="ComputeFaultMode.Fail"/>; says whether it fails after running.</summary>
-    internal bool BeforeOperation(string nodeId)
+    /// <summary>
+    /// Called by the device thread before it runs <paramref name="operation"/>: throws if it fails as
+    /// <see cref="ComputeFaultMode.Fail"/>; says whether it fails after running.
+    /// </summary>
+    internal bool BeforeOperation(string nodeId, Delegate operation)
     {
         if (_triggerDirectory is not null && File.Exists(Path.Combine(_triggerDirectory, TriggerFileName(nodeId))))
             throw Hit(nodeId, "failed (drill trigger file present)");
@@ -65,6 +72,7 @@ public sealed class ComputeFault
         lock (_lock)
         {
             if (!_faults.TryGetValue(nodeId, out var fault)) return false;
+            if (fault.Operation is not null && fault.Operation != operation.Method.Name) return false;
             if (fault.Passing > 0)
             {
                 _faults[nodeId] = fault with { Passing = fault.Passing - 1 };
@@ -87,5 +95,5 @@ public sealed class ComputeFault
         return new DeviceFaultException($"injected device fault on {nodeId}: the operation {what} (as after a CUDA error: an illegal memory access was encountered)");
     }
 
-    private sealed record Fault(ComputeFaultMode Mode, int Passing, int Times);
+    private sealed record Fault(ComputeFaultMode Mode, int Passing, int Times, string? Operation);
 }

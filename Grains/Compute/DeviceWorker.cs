@@ -187,7 +187,7 @@ public sealed class DeviceWorker : IDisposable
             long started = Stopwatch.GetTimestamp();
             try
             {
-                bool failAfterRunning = _fault?.BeforeOperation(NodeId) ?? false; // fault injection: a device error
+                bool failAfterRunning = _fault?.BeforeOperation(NodeId, work) ?? false; // fault injection: a device error
                 T result = work();
                 if (failAfterRunning)
                 {

@@ -45,6 +45,34 @@ public sealed class ComputeFaultTests : IDisposable
     }
 
     [Fact]
+    public async Task A_fault_at_one_operation_lets_every_other_operation_through_and_counts_only_its_own()
+    {
+        var fault = new ComputeFault();
+        using var worker = new DeviceWorker("test/cpu0", torch.CPU, threads: 1, memoryBytes: 1 << 20, stepTimeWindow: 4, fault: fault);
+        var counter = new OperationCounter();
+        fault.Set(worker.NodeId, ComputeFaultMode.Fail, passing: 1, times: 1, operation: nameof(OperationCounter.Targeted));
+        Assert.Equal(1, (await worker.Run(counter.Other)).Value);
+        Assert.Equal(1, (await worker.Run(counter.Targeted)).Value); // the one that passes
+        Assert.Equal(2, (await worker.Run(counter.Other)).Value);
+        await Assert.ThrowsAsync<DeviceFaultException>(() => worker.Run(counter.Targeted));
+        Assert.Equal(3, (await worker.Run(counter.Other)).Value);
+        Assert.Equal(2, (await worker.Run(counter.Targeted)).Value); // the fault is spent
+        Assert.Equal(1, fault.Hits(worker.NodeId));
+        Assert.False(fault.IsSet(worker.NodeId));
+        Assert.Throws<ArgumentException>(() => fault.Set(worker.NodeId, ComputeFaultMode.Fail, operation: " "));
+    }
+
+    private sealed class OperationCounter
+    {
+        private int _targeted;
+        private int _other;
+
+        public int Targeted() => ++_targeted;
+
+        public int Other() => ++_other;
+    }
+
+    [Fact]
     public async Task A_fault_until_cleared_fails_every_operation_and_so_does_the_drill_file_while_it_exists()
     {
         Directory.CreateDirectory(_triggers);

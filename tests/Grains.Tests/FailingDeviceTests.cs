@@ -3,6 +3,7 @@ using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Nodes;
+using Cluster.Kernels.Training;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 using static Cluster.Grains.Tests.DeviceFaultRuns;
@@ -60,6 +61,44 @@ public sealed class FailingDeviceTests(FailingDeviceTests.Fixture fixture, ITest
         var (history, story) = await CostNoCountedStep(fixture, spec.JobId, output);
         Assert.Contains(history, e => e.Kind == ClusterEventKind.JobRestored);
         Assert.Contains(history, e => e.Kind == ClusterEventKind.JobRecovering && e.Message.Contains("injected device fault", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// A rank whose all-reduce fails — its device fails the flat gradients, the reduction's first operation — fails its
+    /// peers' waits for its chunks at once (<c>PipelineStageGrain.AllReduce</c>): rank 0, waiting for rank 1's chunk,
+    /// hears the device's error, so the job recovers from that error as soon as it happens. Without it, rank 0 would
+    /// wait until its call timed out or the step watchdog called the step hung, and the recovery would name the hang.
+    /// </summary>
+    [Fact]
+    public async Task A_rank_whose_all_reduce_fails_fails_its_peers_at_once_so_the_recovery_names_the_device_error()
+    {
+        var spec = TinyJob.Spec("all-reduce-fails", 1, steps: 20, checkpointInterval: 10) with { MinReplicas = 2, MaxReplicas = 2 };
+        var (job, running) = await Trained(fixture, spec, 2);
+        var rank1 = running.Placement.OrderBy(p => p.Replica).Last();
+        var fault = FaultOn(fixture, rank1.SiloName);
+        int hitsBefore = fault.Hits(rank1.NodeId); // the fixture's earlier tests may have failed this node too
+        fault.Set(rank1.NodeId, ComputeFaultMode.Fail, times: 1, operation: nameof(StageExecutor.LocalGradients));
+        try
+        {
+            await Eventually.Value(job.GetStatus, s => !fault.IsSet(rank1.NodeId) || IsFinished(s), Deadline, "rank 1's all-reduce to fail");
+        }
+        finally
+        {
+            fault.Clear(rank1.NodeId);
+        }
+        var done = await Finished(job);
+        Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
+        Assert.Equal(hitsBefore + 1, fault.Hits(rank1.NodeId));
+        await AssertReferenceTrajectory(job, spec);
+        var (history, story) = await CostNoCountedStep(fixture, spec.JobId, output);
+        var recoveries = history.Where(e => e.Kind == ClusterEventKind.JobRecovering).ToArray();
+        Assert.True(recoveries.Length >= 1, $"no recovery: {story}");
+        Assert.All(recoveries, r =>
+        {
+            Assert.Contains("all-reduce", r.Message, StringComparison.Ordinal);
+            Assert.Contains("injected device fault", r.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("hung", r.Message, StringComparison.Ordinal);
+        });
     }
 
     /// <summary>
