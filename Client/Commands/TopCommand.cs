@@ -26,14 +26,15 @@ internal static class TopCommand
         Memory,
         Heartbeat,
         Jobs,
+        Util,
     }
 
     public static Command Create(ConsoleContext context)
     {
-        var sort = new Option<SortKey>("--sort") { Description = "Order nodes by node, silo, state, p50, p99, memory, heartbeat or jobs (slowest, fullest, oldest first)", DefaultValueFactory = _ => SortKey.Node };
+        var sort = new Option<SortKey>("--sort") { Description = "Order nodes by node, silo, state, util, p50, p99, memory, heartbeat or jobs (idlest, slowest, fullest, oldest first)", DefaultValueFactory = _ => SortKey.Node };
         var once = new Option<bool>("--once") { Description = "One snapshot, then exit" };
         var interval = new Option<double>("--interval") { Description = "Seconds between redraws", DefaultValueFactory = _ => 2 };
-        var command = new Command("top", "Live fleet view, nodes × jobs: step p50/p99, memory, heartbeat age, flags, jobs per node; then the running jobs") { sort, once, interval };
+        var command = new Command("top", "Live fleet view, nodes × jobs: device utilization, step p50/p99, memory, heartbeat age, flags, jobs per node; then the running jobs") { sort, once, interval };
         command.SetAction(context, async (parse, ct) =>
         {
             double seconds = parse.GetValue(interval);
@@ -90,6 +91,7 @@ internal static class TopCommand
     {
         SortKey.Silo => rows.OrderBy(r => r.Node.Silo, StringComparer.Ordinal).ThenBy(r => r.Node.NodeId, StringComparer.Ordinal),
         SortKey.State => rows.OrderBy(r => r.Node.State, StringComparer.Ordinal).ThenBy(r => r.Node.NodeId, StringComparer.Ordinal),
+        SortKey.Util => rows.OrderBy(r => r.Node.DeviceUtilization ?? double.MaxValue).ThenBy(r => r.Node.NodeId, StringComparer.Ordinal),
         SortKey.P50 => rows.OrderByDescending(r => r.Node.StepP50Ms ?? -1).ThenBy(r => r.Node.NodeId, StringComparer.Ordinal),
         SortKey.P99 => rows.OrderByDescending(r => r.Node.StepP99Ms ?? -1).ThenBy(r => r.Node.NodeId, StringComparer.Ordinal),
         SortKey.Memory => rows.OrderByDescending(r => r.Node.MemoryInUseBytes ?? -1).ThenBy(r => r.Node.NodeId, StringComparer.Ordinal),
@@ -100,7 +102,7 @@ internal static class TopCommand
 
     public static IRenderable Render(TopView view, TableOptions options, SortKey key)
     {
-        var nodes = TableStyle.Create(options, ["node", "state", "step p50", "step p99", "memory", "heartbeat", "flags", "jobs"]);
+        var nodes = TableStyle.Create(options, ["node", "state", "util", "step p50", "step p99", "memory", "heartbeat", "flags", "jobs"]);
         if (!options.NoHeaders)
         {
             nodes.Title($"clusterctl top — {view.At.UtcDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture)} UTC, " +
@@ -109,7 +111,7 @@ internal static class TopCommand
         foreach (var row in view.Nodes)
         {
             var n = row.Node;
-            nodes.AddRow(Markup.Escape(n.NodeId), $"[{Formats.NodeColour(n.State)}]{n.State}[/]", Formats.Ms(n.StepP50Ms), Formats.Ms(n.StepP99Ms),
+            nodes.AddRow(Markup.Escape(n.NodeId), $"[{Formats.NodeColour(n.State)}]{n.State}[/]", Formats.Percent(n.DeviceUtilization), Formats.Ms(n.StepP50Ms), Formats.Ms(n.StepP99Ms),
                 $"{Formats.Bytes(n.MemoryInUseBytes)} / {Formats.Bytes(n.MemoryBytes)}", Formats.Age(n.HeartbeatAgeSeconds), NodesRenderer.Flags(n),
                 row.Jobs.Count == 0 ? "[grey]-[/]" : Markup.Escape(string.Join(" ", row.Jobs)));
         }

@@ -19,6 +19,9 @@ internal static class Formats
 
     public static string Ms(double? ms) => ms is null or <= 0 ? "-" : ms.Value.ToString(ms.Value < 10 ? "0.0" : "0", s_culture) + " ms";
 
+    /// <summary>A share (0–1) as a whole percentage, "-" when unknown.</summary>
+    public static string Percent(double? share) => share is null ? "-" : (share.Value * 100).ToString("0", s_culture) + " %";
+
     public static string Loss(double? loss) => loss is null ? "-" : loss.Value.ToString("0.0000", s_culture);
 
     public static string Number(double value, string format = "N0") => value.ToString(format, s_culture);

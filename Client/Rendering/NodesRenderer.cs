@@ -6,12 +6,12 @@ using Spectre.Console.Rendering;
 
 namespace Cluster.Client.Rendering;
 
-/// <summary><c>nodes</c>: one row per node with its heartbeat, flags and stages; <c>-o wide</c> adds speed and the last error.</summary>
+/// <summary><c>nodes</c>: one row per node with its heartbeat, flags and stages; <c>-o wide</c> adds device utilization, speed and the last error.</summary>
 internal static class NodesRenderer
 {
     private static readonly string[] s_columns = ["node", "silo", "device", "state", "step p50", "step p99", "memory", "heartbeat", "flags", "stages"];
 
-    private static readonly string[] s_wideColumns = ["GFLOP/s", "errors", "last error"];
+    private static readonly string[] s_wideColumns = ["util", "GFLOP/s", "errors", "last error"];
 
     public static IRenderable Render(IReadOnlyList<NodeView> nodes) => Render(nodes, TableOptions.Default);
 
@@ -36,6 +36,7 @@ internal static class NodesRenderer
             };
             if (options.Wide)
             {
+                row.Add(Formats.Percent(n.DeviceUtilization));
                 row.Add(Formats.Number(n.Gigaflops));
                 row.Add(n.ErrorCount.ToString(CultureInfo.InvariantCulture));
                 row.Add(n.LastError is null ? "-" : Markup.Escape(n.LastError));

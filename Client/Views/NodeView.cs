@@ -6,7 +6,9 @@ namespace Cluster.Client.Views;
 /// scheduler considers the node failed, "Unknown" before its first heartbeat. <see cref="Reason"/>: why an operator
 /// cordoned or drained it, when they said. <see cref="HeldBackFor"/>: after a scheduler restart, the jobs (not yet
 /// reported to it) whose stages the node says it runs, for which it is kept out of placement from
-/// <see cref="HeldBackSince"/> until <see cref="HeldBackUntil"/> at the latest; null when it is not held.</summary>
+/// <see cref="HeldBackSince"/> until <see cref="HeldBackUntil"/> at the latest; null when it is not held.
+/// <see cref="DeviceUtilization"/>: the share of the time between its last two heartbeats that its device ran
+/// operations; null before a heartbeat or when the node is lost.</summary>
 internal sealed record NodeView(
     string NodeId,
     string Silo,
@@ -30,7 +32,8 @@ internal sealed record NodeView(
     IReadOnlyList<string>? HeldBackFor = null,
     DateTimeOffset? HeldBackSince = null,
     DateTimeOffset? HeldBackUntil = null,
-    bool FlakyDevice = false)
+    bool FlakyDevice = false,
+    double? DeviceUtilization = null)
 {
     public static NodeView From(NodeInfo node, DateTimeOffset now) => new(
         node.Capabilities.NodeId,
@@ -55,5 +58,6 @@ internal sealed record NodeView(
         node.HeldBack?.JobIds,
         node.HeldBack?.Since,
         node.HeldBack?.Until,
-        node.Health?.FlakyDevice ?? false);
+        node.Health?.FlakyDevice ?? false,
+        node.Lost ? null : node.Health?.DeviceUtilization);
 }

@@ -30,6 +30,7 @@ public sealed class DeviceWorker : IDisposable
     private long _inFlightSinceUtcTicks; // 0 = idle
     private long _lastFinishedUtcTicks; // 0 = none yet
     private long _completedOperations;
+    private long _busyTicks; // time spent running operations that finished (TimeSpan ticks)
     private long _recordedSteps;
     private long _warmupFromStep; // the step count when the last warm-up began (a new worker, a stage configured)
 
@@ -75,6 +76,12 @@ public sealed class DeviceWorker : IDisposable
 
     /// <summary>When the operation running on the device thread now started; null when the worker is idle.</summary>
     public DateTimeOffset? InFlightSince => FromTicks(Interlocked.Read(ref _inFlightSinceUtcTicks));
+
+    /// <summary>
+    /// The time the device thread has spent running operations since the worker started, the one in flight included up
+    /// to <paramref name="now"/> (a hung operation counts as busy, as a GPU's utilization does).
+    /// </summary>
+    public TimeSpan BusyTime(DateTimeOffset now) => TimeSpan.FromTicks(Interlocked.Read(ref _busyTicks)) + InFlightAge(now);
 
     /// <summary>When the last operation finished (successfully or not); null before the first.</summary>
     public DateTimeOffset? LastFinishedAt => FromTicks(Interlocked.Read(ref _lastFinishedUtcTicks));
@@ -216,7 +223,8 @@ public sealed class DeviceWorker : IDisposable
         ComputeDevice.SetThreads(Threads); // intra-op threads are per calling thread: set them on this one
         while (_queue.Take() is { } item)
         {
-            Interlocked.Exchange(ref _inFlightSinceUtcTicks, _time.GetUtcNow().UtcTicks);
+            long started = _time.GetUtcNow().UtcTicks;
+            Interlocked.Exchange(ref _inFlightSinceUtcTicks, started);
             Action? publish = null;
             try
             {
@@ -225,8 +233,10 @@ public sealed class DeviceWorker : IDisposable
             }
             finally
             {
-                Interlocked.Exchange(ref _lastFinishedUtcTicks, _time.GetUtcNow().UtcTicks);
+                long finished = _time.GetUtcNow().UtcTicks;
+                Interlocked.Exchange(ref _lastFinishedUtcTicks, finished);
                 Interlocked.Exchange(ref _inFlightSinceUtcTicks, 0);
+                Interlocked.Add(ref _busyTicks, Math.Max(0, finished - started));
                 Interlocked.Increment(ref _completedOperations);
             }
             // Invariant: a caller that sees its operation's outcome sees the device no longer busy with it (the hang

@@ -18,6 +18,7 @@ public static class TrainingMetrics
     private static readonly Histogram<double> s_stepDuration = s_meter.CreateHistogram<double>("cluster.training.step.duration", "s", "Wall time of one optimizer step");
     private static readonly Counter<long> s_recoveries = s_meter.CreateCounter<long>("cluster.training.recoveries", "{recovery}", "Failures a job recovered from");
     private static readonly Histogram<double> s_checkpointCommit = s_meter.CreateHistogram<double>("cluster.checkpoint.commit.duration", "s", "From durable shards to a committed manifest");
+    private static readonly Gauge<double> s_deviceUtilization = s_meter.CreateGauge<double>("cluster.node.device.utilization", null, "Share (0-1) of the time between a node's last two heartbeats that its device ran operations");
     private static readonly Gauge<double> s_heartbeatLag = s_meter.CreateGauge<double>("cluster.node.heartbeat.lag", "s", "Age of a node's heartbeat when the scheduler received it");
 
     public static void StepCompleted(string jobId, long tokens, double loss, TimeSpan duration)
@@ -34,6 +35,10 @@ public static class TrainingMetrics
     public static void CheckpointCommitted(string jobId, TimeSpan duration) =>
         s_checkpointCommit.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("job", jobId));
 
-    public static void Heartbeat(string nodeId, TimeSpan lag) =>
-        s_heartbeatLag.Record(Math.Max(0, lag.TotalSeconds), new KeyValuePair<string, object?>("node", nodeId));
+    public static void Heartbeat(string nodeId, TimeSpan lag, double deviceUtilization = 0)
+    {
+        var node = new KeyValuePair<string, object?>("node", nodeId);
+        s_heartbeatLag.Record(Math.Max(0, lag.TotalSeconds), node);
+        s_deviceUtilization.Record(deviceUtilization, node);
+    }
 }

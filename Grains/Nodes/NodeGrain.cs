@@ -30,6 +30,7 @@ internal sealed partial class NodeGrain(
     private NodeCapabilities? _capabilities;
     private IGrainTimer? _heartbeat;
     private long _sequence;
+    private readonly DeviceUtilization _utilization = new();
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -72,6 +73,8 @@ internal sealed partial class NodeGrain(
 
     private async Task SendHeartbeat(CancellationToken cancellationToken)
     {
+        var beat = time.GetUtcNow();
+        _utilization.Sample(_worker.BusyTime(beat), beat); // over the time since the last heartbeat
         try
         {
             // An unhealthy node gets no work, so it could never prove itself again: after a quiet cool-down, a
@@ -137,6 +140,7 @@ internal sealed partial class NodeGrain(
             InFlightOperationMs = _worker.InFlightAge(now).TotalMilliseconds,
             Occupants = _worker.Occupants(),
             FlakyDevice = flaky is not null,
+            DeviceUtilization = _utilization.Last,
         };
     }
 

@@ -167,7 +167,7 @@ internal sealed partial class SchedulerGrain(
         if (record.Health is null || health.Sequence > record.Health.Sequence)
         {
             _nodes[health.NodeId] = record with { Health = health, LastHeartbeat = time.GetUtcNow() };
-            TrainingMetrics.Heartbeat(health.NodeId, time.GetUtcNow() - health.SentAt);
+            TrainingMetrics.Heartbeat(health.NodeId, time.GetUtcNow() - health.SentAt, health.DeviceUtilization);
             // A heartbeat newer than any recorded before the report, received after it: the node proved alive again.
             if (_table.Unreachable.Remove(health.NodeId, out var reportedAt))
                 LogReachableAgain(logger, health.NodeId, (time.GetUtcNow() - reportedAt).TotalSeconds);

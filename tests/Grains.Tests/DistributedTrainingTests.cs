@@ -1,5 +1,6 @@
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Nodes;
+using Cluster.Grains.Interfaces.Scheduling;
 
 namespace Cluster.Grains.Tests;
 
@@ -27,5 +28,27 @@ public sealed class DistributedTrainingTests(ClusterFixture fixture) : IClassFix
         Assert.Equal(4, status.Placement.Count);
         Assert.Equal(4, status.Placement.Select(p => p.NodeId).Distinct().Count());
         Assert.Equal(ClusterFixture.Silos, status.Placement.Select(p => NodeIds.SiloOf(p.NodeId)).Distinct().Count());
+    }
+
+    /// <summary>
+    /// The heartbeats' device utilization: the nodes running a job's stages report their devices busy while it trains,
+    /// and idle once it has finished.
+    /// </summary>
+    [Fact]
+    public async Task Nodes_report_their_devices_busy_while_a_job_trains_and_idle_after_it()
+    {
+        var spec = TinyJob.Spec("utilization", stages: 2, steps: 100_000, checkpointInterval: 0);
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        await job.Submit(spec);
+        var running = await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 2, TimeSpan.FromMinutes(3), "the job to train");
+        string[] placed = [.. running.Placement.Select(p => p.NodeId)];
+        await Eventually.Value(scheduler.GetNodes, nodes => placed.All(id => nodes.Single(n => n.Capabilities.NodeId == id).Health?.DeviceUtilization > 0),
+            TimeSpan.FromMinutes(1), "every node running a stage to report its device busy");
+
+        await job.Cancel();
+        await Eventually.Value(job.GetStatus, s => s.State == JobState.Cancelled, TimeSpan.FromMinutes(1), "the job to stop");
+        await Eventually.Value(scheduler.GetNodes, nodes => placed.All(id => nodes.Single(n => n.Capabilities.NodeId == id).Health?.DeviceUtilization == 0),
+            TimeSpan.FromMinutes(1), "the nodes to report their devices idle once the job stopped");
     }
 }

@@ -1,4 +1,5 @@
 using Cluster.Grains.Compute;
+using Cluster.Grains.Nodes;
 using TorchSharp;
 
 namespace Cluster.Grains.Tests;
@@ -61,5 +62,37 @@ public sealed class NodeHealthTests
         Assert.All(results, r => Assert.True(r.Ran >= TimeSpan.Zero && r.Queued >= TimeSpan.Zero));
         var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => worker.Run<int>(() => throw new InvalidOperationException("device error")));
         Assert.Equal("device error", failure.Message);
+    }
+
+    [Fact]
+    public async Task Device_utilization_is_the_share_of_time_between_heartbeats_the_device_ran_operations_a_hung_one_included()
+    {
+        var time = new ManualTimeProvider(new DateTimeOffset(2026, 12, 4, 20, 0, 0, TimeSpan.Zero));
+        using var worker = new DeviceWorker("test/cpu0", torch.CPU, threads: 1, memoryBytes: 1 << 20, stepTimeWindow: 4, time);
+        var utilization = new DeviceUtilization();
+        Assert.Equal(0, utilization.Sample(worker.BusyTime(time.GetUtcNow()), time.GetUtcNow())); // the first heartbeat: no interval yet
+
+        // 3 s of operations in a 4 s interval (the clock moves inside them as a device's work takes time).
+        await worker.Run(() => time.Advance(TimeSpan.FromSeconds(2)));
+        time.Advance(TimeSpan.FromSeconds(1)); // waiting for work
+        await worker.Run(() => time.Advance(TimeSpan.FromSeconds(1)));
+        Assert.Equal(TimeSpan.FromSeconds(3), worker.BusyTime(time.GetUtcNow()));
+        Assert.Equal(0.75, utilization.Sample(worker.BusyTime(time.GetUtcNow()), time.GetUtcNow()), 6);
+
+        // Idle for the next interval.
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(0, utilization.Sample(worker.BusyTime(time.GetUtcNow()), time.GetUtcNow()));
+
+        // An operation still in flight counts up to now: a hung device is busy, not idle.
+        using var release = new ManualResetEventSlim();
+        using var started = new ManualResetEventSlim();
+        var hung = worker.Run(() => { started.Set(); release.Wait(); return true; });
+        started.Wait(TimeSpan.FromSeconds(30));
+        time.Advance(TimeSpan.FromSeconds(4));
+        Assert.Equal(1, utilization.Sample(worker.BusyTime(time.GetUtcNow()), time.GetUtcNow()));
+        Assert.Equal(1, utilization.Last);
+        release.Set();
+        await hung;
+        Assert.Equal(TimeSpan.FromSeconds(7), worker.BusyTime(time.GetUtcNow()));
     }
 }
