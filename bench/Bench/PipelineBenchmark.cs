@@ -1,11 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
+using Cluster.Grains.Compute;
 using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Jobs;
 using Cluster.Kernels.Config;
 using Cluster.Kernels.Data;
 using Cluster.Kernels.Training;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cluster.Bench;
 
@@ -112,13 +114,13 @@ internal static class PipelineBenchmark
                 $"compute took {ComputeShare(r, TwoAtOnce + "-a") + ComputeShare(r, TwoAtOnce + "-b"):F3} of the {cores} cores"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"warm-up wall ms/step ({warmup} steps before the measured window): reference {results[(r, "reference")][9]}, 1-thread reference {results[(r, "reference1")][9]}"));
-            Console.WriteLine($"{"run",-10} {"silos used",10} {"tokens/s",9} {"ratio",6} {"wall ms",8} {"compute",8} {"queue",7} {"messaging",9} {"reduce+update",13} {"warm-up wall ms",16} {"device cpu",11} {"other cpu",10} {"compute share",14}");
+            Console.WriteLine($"{"run",-10} {"silos used",10} {"tokens/s",9} {"ratio",6} {"wall ms",8} {"compute",8} {"queue",7} {"messaging",9} {"reduce+update",13} {"warm-up wall ms",16} {"device cpu",11} {"other cpu",10} {"compute share",14} {"device util",12}");
             foreach (string key in new[] { "1silo", "3silos", "dp2" })
             {
                 var f = results[(r, key)];
                 double ratio = key switch { "dp2" => round.RatioDp2, "1silo" => round.Ratio1Silo, _ => round.Ratio3Silo };
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{key,-10} {f[3],10} {Tps(r, key),9:N0} {ratio,6:F3} {f[4],8} {f[5],8} {f[6],7} {f[7],9} {f[8],13} {f[9],16} {f[10],11} {f[11],10} {ComputeShare(r, key),14:F3}"));
+                    $"{key,-10} {f[3],10} {Tps(r, key),9:N0} {ratio,6:F3} {f[4],8} {f[5],8} {f[6],7} {f[7],9} {f[8],13} {f[9],16} {f[10],11} {f[11],10} {ComputeShare(r, key),14:F3} {f[12],12}"));
             }
         }
         Console.WriteLine();
@@ -126,7 +128,9 @@ internal static class PipelineBenchmark
         Console.WriteLine("the job's record of its steps, summed over micro-batches and stages (they overlap in time). dp2 is 2 replicas x 1 stage");
         Console.WriteLine("on two 1-thread slots; its ratio is against twice the 1-thread reference. device cpu and other cpu are ms of CPU per step of");
         Console.WriteLine("the device threads (forward, backward, optimizer, the snapshot's copy off the device) and of the rest of the process;");
-        Console.WriteLine("compute share = device cpu / (cores x wall), the part of the machine the compute got. RESULT gives each ratio's median");
+        Console.WriteLine("compute share = device cpu / (cores x wall), the part of the machine the compute got; device util = the wall time the");
+        Console.WriteLine("job's device slots spent running operations / (slots x wall): 1 - device util is the time they waited for work (the");
+        Console.WriteLine("all-reduce's barrier, the round trips between calls), as a GPU's utilization shows it. RESULT gives each ratio's median");
         Console.WriteLine("over the rounds, and its worst round as _min.");
         Console.WriteLine();
         Console.WriteLine(new PipelineRounds(ratios).ResultLine());
@@ -135,7 +139,7 @@ internal static class PipelineBenchmark
 
     /// <summary>
     /// Measures one contender in this process and prints one "CONTENDER name tokens/s silos wall compute queue messaging
-    /// reduce warm-up-wall device-cpu other-cpu" line (ms per step; the reference trainer's CPU is all compute).
+    /// reduce warm-up-wall device-cpu other-cpu device-util" line (ms per step; the reference trainer's CPU is all compute).
     /// </summary>
     private static async Task<int> RunOne(string mode, int steps, int warmup, int stages)
     {
@@ -143,7 +147,7 @@ internal static class PipelineBenchmark
         if (mode is "reference" or "reference1")
         {
             var (tps, warmupMs, cpuMs) = MeasureReference(options, warmup, steps, mode == "reference1" ? 1 : Environment.ProcessorCount);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CONTENDER {mode} {tps:F1} 0 {options.TokensPerStep / tps * 1000:F1} 0 0 0 0 {warmupMs:F1} {cpuMs:F1} 0"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CONTENDER {mode} {tps:F1} 0 {options.TokensPerStep / tps * 1000:F1} 0 0 0 0 {warmupMs:F1} {cpuMs:F1} 0 1"));
             return 0;
         }
         // dp2: 2 replicas of 1 stage, one per 1-thread slot; the pipelines: the stages spread over the slots, which share the cores.
@@ -166,7 +170,9 @@ internal static class PipelineBenchmark
             var spec = JobSpecs.FromTrainerOptions($"bench-{mode}", options, stages, steps + warmup, checkpointInterval: defaults.CheckpointInterval)
                 with { SnapshotInterval = defaults.SnapshotInterval, MinReplicas = replicas, MaxReplicas = replicas };
             var job = cluster.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
-            var cost = await JobWallClock.MeasureAsync(cluster.Client, spec, warmup, TimeSpan.FromMinutes(10));
+            var devices = cluster.Silos.SelectMany(s => s.Services.GetRequiredService<DeviceWorkerPool>().Workers).ToArray();
+            var cost = await JobWallClock.MeasureAsync(cluster.Client, spec, warmup, TimeSpan.FromMinutes(10),
+                () => devices.Sum(d => d.BusyTime(DateTimeOffset.UtcNow).TotalMilliseconds));
             double wall = cost.WallMsPerStep;
             var status = await job.GetStatus();
             int ran = status.Placement.Select(p => p.Replica).Distinct().Count();
@@ -174,7 +180,7 @@ internal static class PipelineBenchmark
                 throw new InvalidOperationException($"{mode}: the job ran {ran} replica(s), not {replicas}: {string.Join(", ", status.Placement.Select(p => $"r{p.Replica}/s{p.Stage}→{p.NodeId}"))}.");
             var t = (await job.GetStepTimings()).Where(t => t.Step >= warmup).ToArray();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"CONTENDER {mode} {options.TokensPerStep / (wall / 1000):F1} {status.Placement.Select(p => p.SiloName).Distinct().Count()} {wall:F1} {t.Average(x => x.ComputeMs):F1} {t.Average(x => x.QueueMs):F1} {t.Average(x => x.MessagingMs):F1} {t.Average(x => x.ReduceAndUpdateMs):F1} {cost.WarmupWallMsPerStep:F1} {cost.DeviceCpuMsPerStep:F1} {cost.CpuMsPerStep - cost.DeviceCpuMsPerStep:F1}"));
+                $"CONTENDER {mode} {options.TokensPerStep / (wall / 1000):F1} {status.Placement.Select(p => p.SiloName).Distinct().Count()} {wall:F1} {t.Average(x => x.ComputeMs):F1} {t.Average(x => x.QueueMs):F1} {t.Average(x => x.MessagingMs):F1} {t.Average(x => x.ReduceAndUpdateMs):F1} {cost.WarmupWallMsPerStep:F1} {cost.DeviceCpuMsPerStep:F1} {cost.CpuMsPerStep - cost.DeviceCpuMsPerStep:F1} {cost.DeviceBusyMsPerStep / (status.Placement.Count * wall):F3}"));
             return 0;
         }
         finally
