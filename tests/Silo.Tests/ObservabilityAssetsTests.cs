@@ -39,7 +39,7 @@ public sealed partial class ObservabilityAssetsTests
         using var dashboard = JsonDocument.Parse(File.ReadAllText(path));
         var panels = dashboard.RootElement.GetProperty("panels").EnumerateArray().ToList();
         var titles = panels.Select(p => p.GetProperty("title").GetString()!).ToList();
-        foreach (string needed in new[] { "Tokens/s", "Step time p50 / p99", "Recoveries", "Heartbeat lag by node", "Checkpoint commit (stall) p50 / p99" })
+        foreach (string needed in new[] { "Tokens/s", "Step time p50 / p99", "Recoveries", "Heartbeat lag by node", "Checkpoint commit (stall) p50 / p99", "Device utilization by node" })
             Assert.Contains(needed, titles);
         foreach (var target in panels.SelectMany(p => p.GetProperty("targets").EnumerateArray()))
             AssertExported(target.GetProperty("expr").GetString()!);
