@@ -8,7 +8,7 @@ namespace Cluster.Client.Views;
 /// reported to it) whose stages the node says it runs, for which it is kept out of placement from
 /// <see cref="HeldBackSince"/> until <see cref="HeldBackUntil"/> at the latest; null when it is not held.
 /// <see cref="DeviceUtilization"/>: the share of the time between its last two heartbeats that its device ran
-/// operations; null before a heartbeat or when the node is lost.</summary>
+/// operations; null when unknown (before its second heartbeat) or when the node is lost.</summary>
 internal sealed record NodeView(
     string NodeId,
     string Silo,

@@ -35,8 +35,8 @@ public sealed record NodeHealth(
     /// <summary>
     /// The share (0–1) of the time between the node's last two heartbeats that its device spent running operations
     /// (a hung one included): low while it waits for work — at a data-parallel barrier, in a pipeline bubble, with no
-    /// stage. 0 before the node's second heartbeat.
+    /// stage. Null when unknown: before the node's second heartbeat, or from a node of an older version.
     /// </summary>
     [Id(13)]
-    public double DeviceUtilization { get; init; }
+    public double? DeviceUtilization { get; init; }
 }

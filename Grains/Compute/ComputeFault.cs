@@ -30,8 +30,9 @@ public sealed class ComputeFault
     /// From now on, after <paramref name="passing"/> more operations run normally, the next <paramref name="times"/>
     /// operations on <paramref name="nodeId"/>'s device fail as <paramref name="mode"/> says; then it works again. With
     /// <paramref name="operation"/>, only operations of that name count, passing or failing — the name of the method the
-    /// device runs, as for a method group (<c>nameof(StageExecutor.LocalGradients)</c>): a fault at one kind of
-    /// operation, whatever else runs on the device meanwhile.
+    /// device runs (<c>nameof(StageExecutor.LocalGradients)</c>): a fault at one kind of operation, whatever else runs on
+    /// the device meanwhile. Only work handed to the device as a method group has such a name; a lambda's is the
+    /// compiler's, and a stage under <see cref="ComputeSlowdown"/> wraps its compute in one.
     /// </summary>
     public void Set(string nodeId, ComputeFaultMode mode, int passing = 0, int times = int.MaxValue, string? operation = null)
     {

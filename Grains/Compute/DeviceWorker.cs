@@ -30,7 +30,8 @@ public sealed class DeviceWorker : IDisposable
     private long _inFlightSinceUtcTicks; // 0 = idle
     private long _lastFinishedUtcTicks; // 0 = none yet
     private long _completedOperations;
-    private long _busyTicks; // time spent running operations that finished (TimeSpan ticks)
+    private long _busyTicks; // time spent running operations that finished (TimeSpan ticks); guarded by _busyLock
+    private readonly Lock _busyLock = new(); // the busy total and the in-flight start change together (BusyTime's invariant)
     private long _recordedSteps;
     private long _warmupFromStep; // the step count when the last warm-up began (a new worker, a stage configured)
 
@@ -79,9 +80,14 @@ public sealed class DeviceWorker : IDisposable
 
     /// <summary>
     /// The time the device thread has spent running operations since the worker started, the one in flight included up
-    /// to <paramref name="now"/> (a hung operation counts as busy, as a GPU's utilization does).
+    /// to <paramref name="now"/> (a hung operation counts as busy, as a GPU's utilization does). Invariant: never goes
+    /// back and counts every operation once — the loop adds an operation's time to the total and ends it in flight in
+    /// one step under the same lock this reads both under.
     /// </summary>
-    public TimeSpan BusyTime(DateTimeOffset now) => TimeSpan.FromTicks(Interlocked.Read(ref _busyTicks)) + InFlightAge(now);
+    public TimeSpan BusyTime(DateTimeOffset now)
+    {
+        lock (_busyLock) return TimeSpan.FromTicks(_busyTicks) + InFlightAge(now);
+    }
 
     /// <summary>When the last operation finished (successfully or not); null before the first.</summary>
     public DateTimeOffset? LastFinishedAt => FromTicks(Interlocked.Read(ref _lastFinishedUtcTicks));
@@ -185,7 +191,13 @@ public sealed class DeviceWorker : IDisposable
         && s_deviceErrorMarks.Any(mark => message.Contains(mark, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Runs <paramref name="work"/> on the device thread; the result says how long it queued and ran.</summary>
-    public Task<Timed<T>> Run<T>(Func<T> work)
+    public Task<Timed<T>> Run<T>(Func<T> work) => Run(work, work);
+
+    /// <summary>Runs an action on the device thread.</summary>
+    public async Task Run(Action work) => await Run(() => { work(); return true; }, work).ConfigureAwait(false);
+
+    /// <summary><see cref="Run{T}(Func{T})"/>, with <paramref name="operation"/> the delegate fault injection knows it by (the caller's, not a wrapper's).</summary>
+    private Task<Timed<T>> Run<T>(Func<T> work, Delegate operation)
     {
         var completion = new TaskCompletionSource<Timed<T>>(TaskCreationOptions.RunContinuationsAsynchronously);
         long enqueued = Stopwatch.GetTimestamp();
@@ -194,7 +206,7 @@ public sealed class DeviceWorker : IDisposable
             long started = Stopwatch.GetTimestamp();
             try
             {
-                bool failAfterRunning = _fault?.BeforeOperation(NodeId, work) ?? false; // fault injection: a device error
+                bool failAfterRunning = _fault?.BeforeOperation(NodeId, operation) ?? false; // fault injection: a device error
                 T result = work();
                 if (failAfterRunning)
                 {
@@ -215,16 +227,17 @@ public sealed class DeviceWorker : IDisposable
         return completion.Task;
     }
 
-    /// <summary>Runs an action on the device thread.</summary>
-    public async Task Run(Action work) => await Run(() => { work(); return true; }).ConfigureAwait(false);
-
     private void Loop()
     {
         ComputeDevice.SetThreads(Threads); // intra-op threads are per calling thread: set them on this one
         while (_queue.Take() is { } item)
         {
-            long started = _time.GetUtcNow().UtcTicks;
-            Interlocked.Exchange(ref _inFlightSinceUtcTicks, started);
+            long started;
+            lock (_busyLock)
+            {
+                started = _time.GetUtcNow().UtcTicks;
+                Interlocked.Exchange(ref _inFlightSinceUtcTicks, started);
+            }
             Action? publish = null;
             try
             {
@@ -233,10 +246,13 @@ public sealed class DeviceWorker : IDisposable
             }
             finally
             {
-                long finished = _time.GetUtcNow().UtcTicks;
-                Interlocked.Exchange(ref _lastFinishedUtcTicks, finished);
-                Interlocked.Exchange(ref _inFlightSinceUtcTicks, 0);
-                Interlocked.Add(ref _busyTicks, Math.Max(0, finished - started));
+                lock (_busyLock)
+                {
+                    long finished = _time.GetUtcNow().UtcTicks;
+                    Interlocked.Exchange(ref _lastFinishedUtcTicks, finished);
+                    Interlocked.Exchange(ref _inFlightSinceUtcTicks, 0);
+                    _busyTicks += Math.Max(0, finished - started);
+                }
                 Interlocked.Increment(ref _completedOperations);
             }
             // Invariant: a caller that sees its operation's outcome sees the device no longer busy with it (the hang

@@ -35,10 +35,11 @@ public static class TrainingMetrics
     public static void CheckpointCommitted(string jobId, TimeSpan duration) =>
         s_checkpointCommit.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("job", jobId));
 
-    public static void Heartbeat(string nodeId, TimeSpan lag, double deviceUtilization = 0)
+    /// <summary>A node's heartbeat arrived: its lag, and its device utilization when the node knows it (not before its second heartbeat).</summary>
+    public static void Heartbeat(string nodeId, TimeSpan lag, double? deviceUtilization)
     {
         var node = new KeyValuePair<string, object?>("node", nodeId);
         s_heartbeatLag.Record(Math.Max(0, lag.TotalSeconds), node);
-        s_deviceUtilization.Record(deviceUtilization, node);
+        if (deviceUtilization is { } utilization) s_deviceUtilization.Record(utilization, node);
     }
 }

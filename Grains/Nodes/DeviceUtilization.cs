@@ -12,14 +12,17 @@ internal sealed class DeviceUtilization
     private TimeSpan _busy;
     private DateTimeOffset? _at;
 
-    /// <summary>The share (0–1) over the interval that ended at the last <see cref="Sample"/>; 0 before the second.</summary>
-    public double Last { get; private set; }
+    /// <summary>The share (0–1) over the interval that ended at the last <see cref="Sample"/>; null before the second.</summary>
+    public double? Last { get; private set; }
 
-    /// <summary>Ends an interval at <paramref name="now"/>, with <paramref name="busy"/> the device's busy time so far; returns its share.</summary>
-    public double Sample(TimeSpan busy, DateTimeOffset now)
+    /// <summary>
+    /// Ends an interval at <paramref name="now"/>, with <paramref name="busy"/> the device's busy time so far (read
+    /// consistently, <see cref="Compute.DeviceWorker.BusyTime"/>); returns its share.
+    /// </summary>
+    public double? Sample(TimeSpan busy, DateTimeOffset now)
     {
         if (_at is { } at && now > at)
-            Last = Math.Clamp((busy - _busy) / (now - at), 0, 1); // clamped: an operation ending as it is read may count twice
+            Last = Math.Clamp((busy - _busy) / (now - at), 0, 1); // clamped against a clock that steps between samples
         _busy = busy;
         _at = now;
         return Last;

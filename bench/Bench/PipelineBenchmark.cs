@@ -147,7 +147,7 @@ internal static class PipelineBenchmark
         if (mode is "reference" or "reference1")
         {
             var (tps, warmupMs, cpuMs) = MeasureReference(options, warmup, steps, mode == "reference1" ? 1 : Environment.ProcessorCount);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CONTENDER {mode} {tps:F1} 0 {options.TokensPerStep / tps * 1000:F1} 0 0 0 0 {warmupMs:F1} {cpuMs:F1} 0 1"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CONTENDER {mode} {tps:F1} 0 {options.TokensPerStep / tps * 1000:F1} 0 0 0 0 {warmupMs:F1} {cpuMs:F1} 0 -"));
             return 0;
         }
         // dp2: 2 replicas of 1 stage, one per 1-thread slot; the pipelines: the stages spread over the slots, which share the cores.
@@ -172,7 +172,7 @@ internal static class PipelineBenchmark
             var job = cluster.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
             var devices = cluster.Silos.SelectMany(s => s.Services.GetRequiredService<DeviceWorkerPool>().Workers).ToArray();
             var cost = await JobWallClock.MeasureAsync(cluster.Client, spec, warmup, TimeSpan.FromMinutes(10),
-                () => devices.Sum(d => d.BusyTime(DateTimeOffset.UtcNow).TotalMilliseconds));
+                () => devices.Sum(d => d.BusyTime(TimeProvider.System.GetUtcNow()).TotalMilliseconds));
             double wall = cost.WallMsPerStep;
             var status = await job.GetStatus();
             int ran = status.Placement.Select(p => p.Replica).Distinct().Count();
@@ -180,7 +180,7 @@ internal static class PipelineBenchmark
                 throw new InvalidOperationException($"{mode}: the job ran {ran} replica(s), not {replicas}: {string.Join(", ", status.Placement.Select(p => $"r{p.Replica}/s{p.Stage}→{p.NodeId}"))}.");
             var t = (await job.GetStepTimings()).Where(t => t.Step >= warmup).ToArray();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"CONTENDER {mode} {options.TokensPerStep / (wall / 1000):F1} {status.Placement.Select(p => p.SiloName).Distinct().Count()} {wall:F1} {t.Average(x => x.ComputeMs):F1} {t.Average(x => x.QueueMs):F1} {t.Average(x => x.MessagingMs):F1} {t.Average(x => x.ReduceAndUpdateMs):F1} {cost.WarmupWallMsPerStep:F1} {cost.DeviceCpuMsPerStep:F1} {cost.CpuMsPerStep - cost.DeviceCpuMsPerStep:F1} {cost.DeviceBusyMsPerStep / (status.Placement.Count * wall):F3}"));
+                $"CONTENDER {mode} {options.TokensPerStep / (wall / 1000):F1} {status.Placement.Select(p => p.SiloName).Distinct().Count()} {wall:F1} {t.Average(x => x.ComputeMs):F1} {t.Average(x => x.QueueMs):F1} {t.Average(x => x.MessagingMs):F1} {t.Average(x => x.ReduceAndUpdateMs):F1} {cost.WarmupWallMsPerStep:F1} {cost.DeviceCpuMsPerStep:F1} {cost.CpuMsPerStep - cost.DeviceCpuMsPerStep:F1} {cost.DeviceBusyMsPerStep / (status.Placement.Select(p => p.NodeId).Distinct().Count() * wall):F3}"));
             return 0;
         }
         finally

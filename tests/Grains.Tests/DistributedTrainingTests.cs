@@ -41,12 +41,18 @@ public sealed class DistributedTrainingTests(ClusterFixture fixture) : IClassFix
         var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
         var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
         await job.Submit(spec);
-        var running = await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 2, TimeSpan.FromMinutes(3), "the job to train");
-        string[] placed = [.. running.Placement.Select(p => p.NodeId)];
-        await Eventually.Value(scheduler.GetNodes, nodes => placed.All(id => nodes.Single(n => n.Capabilities.NodeId == id).Health?.DeviceUtilization > 0),
-            TimeSpan.FromMinutes(1), "every node running a stage to report its device busy");
-
-        await job.Cancel();
+        string[] placed;
+        try
+        {
+            var running = await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 2, TimeSpan.FromMinutes(3), "the job to train");
+            placed = [.. running.Placement.Select(p => p.NodeId)];
+            await Eventually.Value(scheduler.GetNodes, nodes => placed.All(id => nodes.Single(n => n.Capabilities.NodeId == id).Health?.DeviceUtilization > 0),
+                TimeSpan.FromMinutes(1), "every node running a stage to report its device busy");
+        }
+        finally
+        {
+            await job.Cancel(); // a failed check must not leave 100,000 steps training beside the class's other test
+        }
         await Eventually.Value(job.GetStatus, s => s.State == JobState.Cancelled, TimeSpan.FromMinutes(1), "the job to stop");
         await Eventually.Value(scheduler.GetNodes, nodes => placed.All(id => nodes.Single(n => n.Capabilities.NodeId == id).Health?.DeviceUtilization == 0),
             TimeSpan.FromMinutes(1), "the nodes to report their devices idle once the job stopped");

@@ -93,11 +93,13 @@ public sealed class FailingDeviceTests(FailingDeviceTests.Fixture fixture, ITest
         var (history, story) = await CostNoCountedStep(fixture, spec.JobId, output);
         var recoveries = history.Where(e => e.Kind == ClusterEventKind.JobRecovering).ToArray();
         Assert.True(recoveries.Length >= 1, $"no recovery: {story}");
+        // Each recovery names the device's error (rank 1's own, or rank 0's all-reduce failing with it — whichever the
+        // job's wait reports first), never a call that timed out or a step called hung.
         Assert.All(recoveries, r =>
         {
-            Assert.Contains("all-reduce", r.Message, StringComparison.Ordinal);
             Assert.Contains("injected device fault", r.Message, StringComparison.Ordinal);
             Assert.DoesNotContain("hung", r.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("did not arrive on time", r.Message, StringComparison.Ordinal);
         });
     }
 

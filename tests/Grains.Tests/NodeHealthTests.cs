@@ -70,14 +70,14 @@ public sealed class NodeHealthTests
         var time = new ManualTimeProvider(new DateTimeOffset(2026, 12, 4, 20, 0, 0, TimeSpan.Zero));
         using var worker = new DeviceWorker("test/cpu0", torch.CPU, threads: 1, memoryBytes: 1 << 20, stepTimeWindow: 4, time);
         var utilization = new DeviceUtilization();
-        Assert.Equal(0, utilization.Sample(worker.BusyTime(time.GetUtcNow()), time.GetUtcNow())); // the first heartbeat: no interval yet
+        Assert.Null(utilization.Sample(worker.BusyTime(time.GetUtcNow()), time.GetUtcNow())); // the first heartbeat: no interval yet, unknown
 
         // 3 s of operations in a 4 s interval (the clock moves inside them as a device's work takes time).
         await worker.Run(() => time.Advance(TimeSpan.FromSeconds(2)));
         time.Advance(TimeSpan.FromSeconds(1)); // waiting for work
         await worker.Run(() => time.Advance(TimeSpan.FromSeconds(1)));
         Assert.Equal(TimeSpan.FromSeconds(3), worker.BusyTime(time.GetUtcNow()));
-        Assert.Equal(0.75, utilization.Sample(worker.BusyTime(time.GetUtcNow()), time.GetUtcNow()), 6);
+        Assert.Equal(0.75, utilization.Sample(worker.BusyTime(time.GetUtcNow()), time.GetUtcNow())!.Value, 6);
 
         // Idle for the next interval.
         time.Advance(TimeSpan.FromSeconds(5));
@@ -87,7 +87,7 @@ public sealed class NodeHealthTests
         using var release = new ManualResetEventSlim();
         using var started = new ManualResetEventSlim();
         var hung = worker.Run(() => { started.Set(); release.Wait(); return true; });
-        started.Wait(TimeSpan.FromSeconds(30));
+        Assert.True(started.Wait(TimeSpan.FromSeconds(30)), "the operation never started");
         time.Advance(TimeSpan.FromSeconds(4));
         Assert.Equal(1, utilization.Sample(worker.BusyTime(time.GetUtcNow()), time.GetUtcNow()));
         Assert.Equal(1, utilization.Last);

@@ -66,7 +66,7 @@ public sealed partial class ObservabilityAssetsTests
             string name = instrument.Name.Replace('.', '_') + (instrument.Unit == "s" ? "_seconds" : "");
             names.Add(instrument is Counter<long> or Counter<double> ? name + "_total" : name);
         };
-        TrainingMetrics.Heartbeat("assets-test/cpu0", TimeSpan.Zero); // makes sure the meter exists
+        TrainingMetrics.Heartbeat("assets-test/cpu0", TimeSpan.Zero, null); // makes sure the meter exists
         listener.Start();
         Assert.NotEmpty(names);
         return names;
