@@ -15,14 +15,20 @@ namespace Cluster.Grains.Checkpoints;
 /// and the manifest beside them, put last. A PutObject is atomic and S3 lists are strongly consistent after writes (AWS
 /// since 12/2020). The manifest put is conditional (If-None-Match: *, created once); for a server that rejects the
 /// header, <see cref="S3CheckpointStoreOptions.ConditionalWrites"/> off leaves only the read before the put, which a
-/// concurrent writer of the same shard set could race (only the same epoch writes there).
+/// concurrent writer of the same shard set could race (only the same epoch writes there). A shard of
+/// <see cref="S3CheckpointStoreOptions.MultipartThresholdBytes"/> or more goes up as a multipart upload (see
+/// <see cref="PutMultipartAsync"/>).
 /// </summary>
-public sealed class S3CheckpointStore : ObjectCheckpointStore, IDisposable
+public sealed partial class S3CheckpointStore : ObjectCheckpointStore, IDisposable
 {
     private readonly IAmazonS3 _s3;
     private readonly bool _ownsClient;
     private readonly string _bucket;
     private readonly bool _conditionalWrites;
+    private readonly long _multipartThreshold;
+    private readonly long _partBytes;
+    private readonly int _partConcurrency;
+    private readonly ILogger _logger;
 
     public S3CheckpointStore(IAmazonS3 s3, S3CheckpointStoreOptions options, ILogger<S3CheckpointStore>? logger = null)
         : this(s3, options, ownsClient: false, logger)
@@ -33,7 +39,14 @@ public sealed class S3CheckpointStore : ObjectCheckpointStore, IDisposable
         : base(options?.KeyPrefix ?? throw new ArgumentNullException(nameof(options)), (ILogger?)logger ?? NullLogger.Instance)
     {
         ArgumentNullException.ThrowIfNull(s3);
+        var problems = options.Validate();
+        if (problems.Count > 0)
+            throw new ArgumentException("Invalid S3 checkpoint store options: " + string.Join(" ", problems), nameof(options));
         _s3 = s3;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _multipartThreshold = options.MultipartThresholdBytes;
+        _partBytes = options.PartSizeBytes;
+        _partConcurrency = options.PartConcurrency;
         _ownsClient = ownsClient;
         _bucket = options.BucketName;
         _conditionalWrites = options.ConditionalWrites;
@@ -62,8 +75,11 @@ public sealed class S3CheckpointStore : ObjectCheckpointStore, IDisposable
     public static S3CheckpointStore Create(S3CheckpointStoreOptions options, ILogger<S3CheckpointStore>? logger = null) =>
         CreateAsync(options, logger).GetAwaiter().GetResult();
 
-    /// <summary>An S3 client for <paramref name="options"/>: path-style, checksums only where S3 requires them.</summary>
-    public static AmazonS3Client CreateClient(S3CheckpointStoreOptions options)
+    /// <summary>
+    /// An S3 client for <paramref name="options"/>: path-style, checksums only where S3 requires them;
+    /// <paramref name="configure"/> may set more (a proxy, timeouts, the HTTP client factory).
+    /// </summary>
+    public static AmazonS3Client CreateClient(S3CheckpointStoreOptions options, Action<AmazonS3Config>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var problems = options.Validate();
@@ -81,6 +97,7 @@ public sealed class S3CheckpointStore : ObjectCheckpointStore, IDisposable
         };
         if (options.ServiceUrl is { } url) config.ServiceURL = url.ToString();
         else config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(options.Region);
+        configure?.Invoke(config);
         return string.IsNullOrEmpty(options.AccessKey)
             ? new AmazonS3Client(config)
             : new AmazonS3Client(new BasicAWSCredentials(options.AccessKey, options.SecretKey), config);
@@ -105,9 +122,17 @@ public sealed class S3CheckpointStore : ObjectCheckpointStore, IDisposable
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Streams the chunks up in one PUT (its length known, so the body is signed plainly): up to S3's 5 GiB per PUT.</summary>
+    /// <summary>
+    /// Streams the chunks up in one PUT (its length known, so the body is signed plainly), or, from
+    /// <see cref="S3CheckpointStoreOptions.MultipartThresholdBytes"/> on, as a multipart upload: any size S3 holds.
+    /// </summary>
     protected override async Task PutChunksAsync(string key, ChunkedBytes content, CancellationToken cancellationToken)
     {
+        if (content.Length >= _multipartThreshold)
+        {
+            await PutMultipartAsync(key, content, cancellationToken).ConfigureAwait(false);
+            return;
+        }
         await using var body = new ChunkedBytesStream(content);
         await _s3.PutObjectAsync(new PutObjectRequest
         {
@@ -117,6 +142,71 @@ public sealed class S3CheckpointStore : ObjectCheckpointStore, IDisposable
             AutoCloseStream = false,
             UseChunkEncoding = false, // see CreateClient
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Uploads <paramref name="content"/> in parts (<see cref="S3MultipartPlan"/>), <see cref="S3CheckpointStoreOptions.PartConcurrency"/>
+    /// at a time, each a window of the chunks (no copy); the SDK sends a part that failed again on its own (its body rewinds).
+    /// Invariant (whole or nothing, no parts left behind): the object appears only when the upload completes, with every
+    /// part; an upload that fails or is cancelled before that is aborted, so the bucket keeps (and bills) none of its
+    /// parts. An abort that fails too is logged with the upload's id; a lifecycle rule (AbortIncompleteMultipartUpload,
+    /// docs/deploy.md) is the backstop for those, and for a silo killed mid-upload.
+    /// </summary>
+    private async Task PutMultipartAsync(string key, ChunkedBytes content, CancellationToken cancellationToken)
+    {
+        var parts = S3MultipartPlan.Cut(content.Length, _partBytes);
+        var initiated = await _s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = _bucket, Key = key }, cancellationToken)
+            .ConfigureAwait(false);
+        string uploadId = initiated.UploadId;
+        try
+        {
+            var etags = new PartETag[parts.Count];
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = _partConcurrency, CancellationToken = cancellationToken };
+            await Parallel.ForEachAsync(parts, parallel, async (part, token) =>
+            {
+                await using var body = new ChunkedBytesStream(content, part.Offset, part.Length);
+                var uploaded = await _s3.UploadPartAsync(new UploadPartRequest
+                {
+                    BucketName = _bucket,
+                    Key = key,
+                    UploadId = uploadId,
+                    PartNumber = part.Number,
+                    PartSize = part.Length,
+                    IsLastPart = part.Number == parts.Count,
+                    InputStream = body,
+                    UseChunkEncoding = false, // see CreateClient
+                }, token).ConfigureAwait(false);
+                etags[part.Number - 1] = new PartETag(part.Number, uploaded.ETag);
+            }).ConfigureAwait(false);
+            await _s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            {
+                BucketName = _bucket,
+                Key = key,
+                UploadId = uploadId,
+                PartETags = [.. etags],
+            }, cancellationToken).ConfigureAwait(false);
+            LogMultipartUploaded(_logger, Locate(key), parts.Count, content.Length);
+        }
+        catch (Exception e)
+        {
+            await AbortAsync(key, uploadId, e).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Aborts an upload that failed (not cancellable: the cancelled caller's parts must go too); a failure is logged, not thrown over the cause.</summary>
+    private async Task AbortAsync(string key, string uploadId, Exception cause)
+    {
+        try
+        {
+            await _s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _bucket, Key = key, UploadId = uploadId }, CancellationToken.None)
+                .ConfigureAwait(false);
+            LogMultipartAborted(_logger, Locate(key), uploadId, Jobs.ShortError.Of(cause));
+        }
+        catch (Exception e)
+        {
+            LogMultipartAbortFailed(_logger, e, Locate(key), uploadId, Jobs.ShortError.Of(cause));
+        }
     }
 
     /// <summary>Streams the object down into chunks: any size.</summary>

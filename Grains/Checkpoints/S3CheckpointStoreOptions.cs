@@ -39,6 +39,22 @@ public sealed partial class S3CheckpointStoreOptions
     /// </summary>
     public bool ConditionalWrites { get; set; } = true;
 
+    /// <summary>
+    /// A shard of this many bytes or more goes up as a multipart upload, in parts of <see cref="PartSizeBytes"/> sent
+    /// <see cref="PartConcurrency"/> at a time: a failed part is sent again alone, and a shard may exceed the 5 GiB one
+    /// PutObject takes (up to 5 TiB). Smaller shards are one PutObject. 5 MiB to 5 GiB. <value>64 MiB.</value>
+    /// </summary>
+    public long MultipartThresholdBytes { get; set; } = 64L << 20;
+
+    /// <summary>
+    /// The size of a multipart upload's parts (the last is shorter); larger when a shard would need more than 10,000.
+    /// 5 MiB to 5 GiB. <value>64 MiB.</value>
+    /// </summary>
+    public long PartSizeBytes { get; set; } = 64L << 20;
+
+    /// <summary>How many parts of one shard are sent at once. 1 to 64. <value>4.</value></summary>
+    public int PartConcurrency { get; set; } = 4;
+
     /// <summary>Every problem with these options (empty when they are usable), each naming the option and the fix.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -53,6 +69,12 @@ public sealed partial class S3CheckpointStoreOptions
             problems.Add($"{nameof(KeyPrefix)} '{KeyPrefix}' must be empty or end with '/' and not start with one, e.g. prod/.");
         if (string.IsNullOrEmpty(AccessKey) != string.IsNullOrEmpty(SecretKey))
             problems.Add($"Set both {nameof(AccessKey)} and {nameof(SecretKey)}, or neither (then the AWS default credential chain is used).");
+        if (MultipartThresholdBytes is < S3MultipartPlan.MinPartBytes or > S3MultipartPlan.MaxPartBytes)
+            problems.Add($"{nameof(MultipartThresholdBytes)} = {MultipartThresholdBytes}: must be {S3MultipartPlan.MinPartBytes} (5 MiB) to {S3MultipartPlan.MaxPartBytes} (5 GiB, the most one PutObject takes), e.g. 67108864 (64 MiB).");
+        if (PartSizeBytes is < S3MultipartPlan.MinPartBytes or > S3MultipartPlan.MaxPartBytes)
+            problems.Add($"{nameof(PartSizeBytes)} = {PartSizeBytes}: must be {S3MultipartPlan.MinPartBytes} (5 MiB, S3's smallest part) to {S3MultipartPlan.MaxPartBytes} (5 GiB), e.g. 67108864 (64 MiB).");
+        if (PartConcurrency is < 1 or > 64)
+            problems.Add($"{nameof(PartConcurrency)} = {PartConcurrency}: must be 1 to 64, e.g. 4.");
         return problems;
     }
 

@@ -1,13 +1,34 @@
 namespace Cluster.Kernels.Checkpoint;
 
 /// <summary>
-/// A read-only, seekable stream over <see cref="ChunkedBytes"/>: hands an image of any size to an upload API that takes
-/// a stream (its length is known up front, so a request body need not be buffered or chunk-encoded).
+/// A read-only, seekable stream over <see cref="ChunkedBytes"/>, or over a window of them: hands an image of any size,
+/// or one part of it, to an upload API that takes a stream (its length is known up front, so a request body need not
+/// be buffered or chunk-encoded). No bytes are copied until read.
 /// </summary>
-public sealed class ChunkedBytesStream(ChunkedBytes bytes) : Stream
+public sealed class ChunkedBytesStream : Stream
 {
-    private readonly ChunkedBytes _bytes = bytes ?? throw new ArgumentNullException(nameof(bytes));
+    private readonly ChunkedBytes _bytes;
+    private readonly long _start;
+    private readonly long _length;
     private long _position;
+
+    /// <summary>A stream of all of <paramref name="bytes"/>.</summary>
+    public ChunkedBytesStream(ChunkedBytes bytes)
+        : this(bytes ?? throw new ArgumentNullException(nameof(bytes)), 0, bytes.Length)
+    {
+    }
+
+    /// <summary>A stream of the <paramref name="length"/> bytes of <paramref name="bytes"/> from <paramref name="offset"/> (a multipart upload's part).</summary>
+    public ChunkedBytesStream(ChunkedBytes bytes, long offset, long length)
+    {
+        _bytes = bytes ?? throw new ArgumentNullException(nameof(bytes));
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if (offset + length > bytes.Length)
+            throw new ArgumentOutOfRangeException(nameof(length), $"Bytes [{offset}, {offset + length}) are past the end ({bytes.Length}).");
+        _start = offset;
+        _length = length;
+    }
 
     public override bool CanRead => true;
 
@@ -15,7 +36,7 @@ public sealed class ChunkedBytesStream(ChunkedBytes bytes) : Stream
 
     public override bool CanWrite => false;
 
-    public override long Length => _bytes.Length;
+    public override long Length => _length;
 
     public override long Position
     {
@@ -31,9 +52,9 @@ public sealed class ChunkedBytesStream(ChunkedBytes bytes) : Stream
 
     public override int Read(Span<byte> buffer)
     {
-        int n = (int)Math.Max(0, Math.Min(buffer.Length, _bytes.Length - _position));
+        int n = (int)Math.Max(0, Math.Min(buffer.Length, _length - _position));
         if (n == 0) return 0;
-        _bytes.CopyTo(_position, buffer[..n]);
+        _bytes.CopyTo(_start + _position, buffer[..n]);
         _position += n;
         return n;
     }
@@ -53,7 +74,7 @@ public sealed class ChunkedBytesStream(ChunkedBytes bytes) : Stream
         {
             SeekOrigin.Begin => offset,
             SeekOrigin.Current => _position + offset,
-            SeekOrigin.End => _bytes.Length + offset,
+            SeekOrigin.End => _length + offset,
             _ => throw new ArgumentOutOfRangeException(nameof(origin)),
         };
         return _position;

@@ -32,6 +32,22 @@ public sealed class S3CheckpointStoreOptionsTests
         Assert.Throws<ArgumentException>(() => S3CheckpointStore.CreateClient(options));
     }
 
+    [Theory]
+    [InlineData(4L << 20, 64L << 20, 4, "MultipartThresholdBytes = 4194304")]
+    [InlineData(6L << 30, 64L << 20, 4, "MultipartThresholdBytes = 6442450944")]
+    [InlineData(64L << 20, (5L << 20) - 1, 4, "PartSizeBytes = 5242879")]
+    [InlineData(64L << 20, (5L << 30) + 1, 4, "PartSizeBytes = 5368709121")]
+    [InlineData(64L << 20, 64L << 20, 0, "PartConcurrency = 0")]
+    [InlineData(64L << 20, 64L << 20, 65, "PartConcurrency = 65")]
+    public void Multipart_settings_outside_S3s_limits_are_named(long threshold, long partBytes, int concurrency, string expected)
+    {
+        var options = new S3CheckpointStoreOptions { MultipartThresholdBytes = threshold, PartSizeBytes = partBytes, PartConcurrency = concurrency };
+
+        string problem = Assert.Single(options.Validate());
+        Assert.StartsWith(expected, problem, StringComparison.Ordinal);
+        Assert.Contains("e.g.", problem, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_training_cluster_accepts_s3_and_reports_its_problems_under_S3()
     {
