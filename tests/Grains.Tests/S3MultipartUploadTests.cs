@@ -149,4 +149,20 @@ public sealed class S3MultipartUploadTests(S3rverFixture s3rver) : IAsyncLifetim
         Assert.True(_transport.AbortSent, "the cancelled upload was not aborted");
         await AssertNoShard();
     }
+
+    /// <summary>
+    /// What s3rver 3.7.1 does with AbortMultipartUpload: it does not implement it (405), so on s3rver a failed upload's
+    /// parts stay until the server's data goes (docs/deploy.md asks for a lifecycle rule on real buckets). Fails — and
+    /// should be updated — once s3rver implements it.
+    /// </summary>
+    [Fact]
+    public async Task Finding_s3rver_does_not_implement_AbortMultipartUpload()
+    {
+        var initiated = await _client!.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = _bucket, Key = "probe" });
+
+        var e = await Assert.ThrowsAsync<AmazonS3Exception>(() =>
+            _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _bucket, Key = "probe", UploadId = initiated.UploadId }));
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, e.StatusCode);
+    }
 }
