@@ -24,4 +24,7 @@ internal sealed partial class CheckpointShardGrain
 
     [LoggerMessage(7, LogLevel.Information, "Snapshot holder {Shard}: a copy of epoch {Epoch} reached a new activation after its job ended ({State}, epoch {JobEpoch}); refused")]
     private static partial void LogLateCopyAfterJobEnded(ILogger logger, string shard, long epoch, string state, long jobEpoch);
+
+    [LoggerMessage(8, LogLevel.Warning, "Snapshot holder {Shard}: the copies (steps {Steps}) it left on silo {Silo} when it migrated could not be taken over; it holds none of them")]
+    private static partial void LogMigratedSnapshotsLost(ILogger logger, Exception e, string shard, string silo, string steps);
 }

@@ -49,6 +49,7 @@ namespace Cluster.Grains.Checkpoints;
 [SnapshotHolderPlacement]
 internal sealed partial class CheckpointShardGrain(
     ICheckpointStore store,
+    MigrationParcels parcels,
     ILocalSiloDetails silo,
     IClusterMembershipService membership,
     IOptions<SiloMessagingOptions> messaging,
@@ -61,6 +62,7 @@ internal sealed partial class CheckpointShardGrain(
     private readonly Dictionary<(long Epoch, long Step, int Unit, int Index), byte[]> _incoming = []; // chunks sent ahead of their Accept
     private bool _askedSiblings;
     private long _releasedEpoch = -1; // the epoch of the job's release: copies of it or older are refused
+    private (SnapshotRecord[] Records, MigratedSnapshots Parcel)? _arriving; // copies left on the silo this holder migrated from (OnActivateAsync takes them)
 
     /// <summary>How long a released holder stays to refuse late copies: past the expiry of any call sent before its release.</summary>
     private TimeSpan ReleasedLinger => messaging.Value.ResponseTimeout + TimeSpan.FromSeconds(5);
@@ -194,10 +196,25 @@ internal sealed partial class CheckpointShardGrain(
     }
 
     /// <summary>A released holder (here, or moved here after its release) stays to refuse late copies, then goes away.</summary>
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    /// <summary>A holder that migrated here takes the copies it left on its old silo first (see <see cref="OnDehydrate"/>).</summary>
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        if (_arriving is var (records, parcel))
+        {
+            _arriving = null;
+            try
+            {
+                var units = await parcel.TakeAsync(GrainFactory, cancellationToken);
+                for (int i = 0; i < Math.Min(records.Length, units.Length); i++)
+                    _held.Add((records[i], units[i]));
+            }
+            catch (Exception e)
+            {
+                // The old silo died (or the activation ran out of time) before the copies were across: as if the holder had stayed there.
+                LogMigratedSnapshotsLost(logger, e, this.GetPrimaryKeyString(), parcel.Silo, string.Join(", ", records.Select(r => r.Step)));
+            }
+        }
         if (_releasedEpoch >= 0) LingerReleased();
-        return Task.CompletedTask;
     }
 
     private void LingerReleased()
@@ -286,6 +303,11 @@ internal sealed partial class CheckpointShardGrain(
         return records;
     }
 
+    /// <summary>
+    /// A moving holder carries its epochs, its finished durable writes' records and its snapshots; the images stay on
+    /// this silo and the new activation takes them before it serves a call (<see cref="MigratedSnapshots"/>): two of a
+    /// stage's states exceed what one message — a migration — carries.
+    /// </summary>
     public void OnDehydrate(IDehydrationContext dehydrationContext)
     {
         ArgumentNullException.ThrowIfNull(dehydrationContext);
@@ -293,7 +315,7 @@ internal sealed partial class CheckpointShardGrain(
         dehydrationContext.TryAddValue("released-epoch", _releasedEpoch); // a holder released while it moved stays released
         dehydrationContext.TryAddValue("held-steps", _held.Select(h => h.Record.Step).ToArray());
         dehydrationContext.TryAddValue("held-records", _held.Select(h => h.Record).ToArray());
-        dehydrationContext.TryAddValue("held-units", _held.Select(h => h.Units.ToArray()).ToArray());
+        MigratedSnapshots.Leave(dehydrationContext, "held-", parcels, silo.SiloAddress.ToParsableString(), [.. _held.Select(h => h.Units)]);
         var done = _writes.Where(w => w.Value.IsCompletedSuccessfully).ToArray();
         dehydrationContext.TryAddValue("durable-steps", done.Select(w => w.Key).ToArray());
         dehydrationContext.TryAddValue("durable-records", done.Select(w => w.Value.Result.ToArray()).ToArray());
@@ -304,12 +326,17 @@ internal sealed partial class CheckpointShardGrain(
         ArgumentNullException.ThrowIfNull(rehydrationContext);
         if (rehydrationContext.TryGetValue("epoch", out long epoch)) _epoch = epoch;
         if (rehydrationContext.TryGetValue("released-epoch", out long released)) _releasedEpoch = released;
-        if (rehydrationContext.TryGetValue("held-steps", out long[]? steps) && rehydrationContext.TryGetValue("held-units", out UnitImage[][]? units)
-            && steps is not null && units is not null)
+        if (rehydrationContext.TryGetValue("held-steps", out long[]? steps) && steps is not null)
         {
             rehydrationContext.TryGetValue("held-records", out SnapshotRecord[]? held);
-            for (int i = 0; i < Math.Min(steps.Length, units.Length); i++)
-                _held.Add((held is not null && i < held.Length && held[i].Step == steps[i] ? held[i] : new SnapshotRecord(steps[i], _epoch, null), units[i]));
+            SnapshotRecord[] heldRecords = [.. steps.Select((step, i) => held is not null && i < held.Length && held[i].Step == step ? held[i] : new SnapshotRecord(step, _epoch, null))];
+            if (rehydrationContext.TryGetValue("held-units", out UnitImage[][]? units) && units is not null)
+            {
+                for (int i = 0; i < Math.Min(heldRecords.Length, units.Length); i++) // from a silo of a version before MigratedSnapshots
+                    _held.Add((heldRecords[i], units[i]));
+            }
+            else if (MigratedSnapshots.Find(rehydrationContext, "held-") is { } parcel)
+                _arriving = (heldRecords, parcel);
         }
         if (rehydrationContext.TryGetValue("durable-steps", out long[]? durable) && rehydrationContext.TryGetValue("durable-records", out ShardRecord[][]? records)
             && durable is not null && records is not null)

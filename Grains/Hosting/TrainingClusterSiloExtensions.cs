@@ -40,6 +40,7 @@ public static class TrainingClusterSiloExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<DeviceWorkerPool>();
         services.AddSingleton<TokenSourceCache>();
+        services.AddSingleton<Checkpoints.MigrationParcels>();
         services.TryAddSingleton<ComputeSlowdown>();
         services.TryAddSingleton<ComputeHang>();
         services.TryAddSingleton<ComputeFault>();
@@ -98,6 +99,7 @@ public static class TrainingClusterSiloExtensions
         silo.AddPlacementDirector<NodeSiloPlacement, NodeSiloPlacementDirector>();
         silo.AddPlacementDirector<AssignedNodePlacement, NodeSiloPlacementDirector>();
         silo.AddPlacementDirector<SnapshotHolderPlacement, SnapshotHolderPlacementDirector>();
+        silo.AddPlacementDirector<SiloAddressPlacement, SiloAddressPlacementDirector>();
         silo.AddMemoryStreams(JobStreams.Provider);
         return silo;
     }

@@ -27,4 +27,7 @@ internal sealed partial class PipelineStageGrain
 
     [LoggerMessage(8, LogLevel.Warning, "Stage {Stage}: its live state of step {Step} could not be kept ({Error})")]
     private static partial void LogLiveStateNotKept(ILogger logger, string stage, long step, string error);
+
+    [LoggerMessage(9, LogLevel.Warning, "Stage {Stage}: the snapshot copies (steps {Steps}) it left on silo {Silo} when it migrated could not be taken over; it holds none of them")]
+    private static partial void LogMigratedSnapshotsLost(ILogger logger, Exception e, string stage, string silo, string steps);
 }

@@ -232,27 +232,51 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
     /// A stage moved by the job (a recovery that re-places it, a drain, a straggler move) migrates from its old silo
     /// (see <c>Configure</c>) and takes its own snapshot copies along: they are one of the two copies the redundancy
     /// invariant counts (the job's recovery counts them wherever the stage lives), so a move must not drop them while
-    /// the other copy may be the one a silo failure just took.
+    /// the other copy may be the one a silo failure just took. The images stay on the old silo and the new activation
+    /// takes them before it serves a call (<see cref="MigratedSnapshots"/>): a stage's state exceeds what one message
+    /// carries.
     /// </summary>
     public void OnDehydrate(IDehydrationContext dehydrationContext)
     {
         ArgumentNullException.ThrowIfNull(dehydrationContext);
         dehydrationContext.TryAddValue("own-steps", _ownSnapshots.Select(o => o.Record.Step).ToArray());
         dehydrationContext.TryAddValue("own-records", _ownSnapshots.Select(o => o.Record).ToArray());
-        dehydrationContext.TryAddValue("own-units", _ownSnapshots.Select(o => ToUnitImages(o.Units)).ToArray());
+        MigratedSnapshots.Leave(dehydrationContext, "own-", parcels, GrainContext.Address.SiloAddress!.ToParsableString(),
+            [.. _ownSnapshots.Select(o => (IReadOnlyList<UnitImage>)ToUnitImages(o.Units))]);
     }
 
     public void OnRehydrate(IRehydrationContext rehydrationContext)
     {
         ArgumentNullException.ThrowIfNull(rehydrationContext);
-        if (rehydrationContext.TryGetValue("own-steps", out long[]? steps) && rehydrationContext.TryGetValue("own-units", out UnitImage[][]? units)
-            && steps is not null && units is not null)
+        if (!rehydrationContext.TryGetValue("own-steps", out long[]? steps) || steps is null) return;
+        rehydrationContext.TryGetValue("own-records", out SnapshotRecord[]? records);
+        SnapshotRecord[] arriving = [.. steps.Select((step, i) => records is not null && i < records.Length && records[i].Step == step ? records[i] : new SnapshotRecord(step, _epoch, null))];
+        if (rehydrationContext.TryGetValue("own-units", out UnitImage[][]? units) && units is not null)
+            KeepArriving(arriving, units); // from a silo of a version before MigratedSnapshots: the images came in the context
+        else if (MigratedSnapshots.Find(rehydrationContext, "own-") is { } parcel)
+            _arriving = (arriving, parcel);
+    }
+
+    /// <summary>A stage that migrated here takes the copies it left on its old silo before it serves any call.</summary>
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (_arriving is not var (records, parcel)) return;
+        _arriving = null;
+        try
         {
-            rehydrationContext.TryGetValue("own-records", out SnapshotRecord[]? records);
-            for (int i = 0; i < Math.Min(steps.Length, units.Length); i++)
-                KeepOwn(records is not null && i < records.Length && records[i].Step == steps[i] ? records[i] : new SnapshotRecord(steps[i], _epoch, null),
-                    [.. units[i].Select(u => new UnitStateImage(u.UnitIndex, u.UnitName, steps[i], UnitImages.Bytes(u)))]);
+            KeepArriving(records, await parcel.TakeAsync(GrainFactory, cancellationToken));
         }
+        catch (Exception e)
+        {
+            // The old silo died (or the activation ran out of time) before the copies were across: as if the stage had stayed there.
+            LogMigratedSnapshotsLost(logger, e, this.GetPrimaryKeyString(), parcel.Silo, string.Join(", ", records.Select(r => r.Step)));
+        }
+    }
+
+    private void KeepArriving(SnapshotRecord[] records, UnitImage[][] units)
+    {
+        for (int i = 0; i < Math.Min(records.Length, units.Length); i++)
+            KeepOwn(records[i], [.. units[i].Select(u => new UnitStateImage(u.UnitIndex, u.UnitName, records[i].Step, UnitImages.Bytes(u)))]);
     }
 
     public Task<IReadOnlyList<UnitImage>?> GetSnapshot(long completedSteps) =>

@@ -32,9 +32,11 @@ internal sealed partial class PipelineStageGrain(
     ComputeSlowdown slowdown,
     TokenSourceCache corpora,
     ICheckpointStore store,
+    MigrationParcels parcels,
     TimeProvider time,
     ILogger<PipelineStageGrain> logger) : Grain, IPipelineStageGrain
 {
+    private (SnapshotRecord[] Records, MigratedSnapshots Parcel)? _arriving; // copies left on the silo this stage migrated from (OnActivateAsync takes them)
     private long _epoch = -1;
     private long _configuringEpoch = -1; // the newest epoch a Configure was started for (see Configure)
     private int _configureCalls; // Configure calls started: the last one wins

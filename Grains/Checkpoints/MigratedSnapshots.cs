@@ -1,0 +1,74 @@
+using Cluster.Grains.Interfaces.Checkpoints;
+
+namespace Cluster.Grains.Checkpoints;
+
+/// <summary>
+/// Snapshot images a grain carries across a migration without putting them in its migration context: a migration is
+/// one Orleans message, which must stay under <c>MaxMessageBodySize</c> (100 MiB by default) or the migration fails —
+/// and Orleans then deactivates the grain anyway, dropping its copies. So <see cref="Leave"/> keeps the images on the
+/// old silo (<see cref="MigrationParcels"/>) and the context carries only where they wait and their shape (a header per
+/// unit: index, name, chunk count); the new activation takes them a chunk per call (<see cref="TakeAsync"/>), before it
+/// serves any call. Invariant: a migration keeps a grain's copies whatever their size, unless the old silo dies before
+/// the new activation has taken them — then they are lost as they would have been had the grain stayed there.
+/// </summary>
+internal sealed record MigratedSnapshots(string Silo, Guid Parcel, UnitImage[][] Headers)
+{
+    private const string SiloKey = "parcel-silo";
+    private const string ParcelKey = "parcel-id";
+    private const string HeadersKey = "parcel-units";
+
+    /// <summary>Leaves <paramref name="snapshots"/> (whole images) on this silo and records in the context, under <paramref name="prefix"/>, where they wait.</summary>
+    public static void Leave(IDehydrationContext context, string prefix, MigrationParcels parcels, string silo, IReadOnlyList<IReadOnlyList<UnitImage>> snapshots)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(parcels);
+        ArgumentNullException.ThrowIfNull(snapshots);
+        if (snapshots.Count == 0) return;
+        context.TryAddValue(prefix + SiloKey, silo);
+        context.TryAddValue(prefix + ParcelKey, parcels.Post(snapshots));
+        context.TryAddValue(prefix + HeadersKey, snapshots.Select(units => units.Select(u => new UnitImage(u.UnitIndex, u.UnitName, [])
+        {
+            SeparateChunks = 1 + u.MoreChunksOrNone.Length,
+        }).ToArray()).ToArray());
+    }
+
+    /// <summary>What <see cref="Leave"/> recorded under <paramref name="prefix"/>; null when nothing was left.</summary>
+    public static MigratedSnapshots? Find(IRehydrationContext context, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.TryGetValue(prefix + SiloKey, out string? silo) && silo is not null
+            && context.TryGetValue(prefix + ParcelKey, out Guid parcel)
+            && context.TryGetValue(prefix + HeadersKey, out UnitImage[][]? headers) && headers is not null
+            ? new MigratedSnapshots(silo, parcel, headers)
+            : null;
+    }
+
+    /// <summary>
+    /// The whole images, snapshot by snapshot, taken from the old silo a chunk per call, then freed there; an error
+    /// (<see cref="InvalidOperationException"/> when the parcel is gone, or the call's own) when they cannot be had.
+    /// </summary>
+    public async Task<UnitImage[][]> TakeAsync(IGrainFactory grains, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(grains);
+        var from = grains.GetGrain<IMigrationParcelGrain>(Silo);
+        var taken = new UnitImage[Headers.Length][];
+        for (int s = 0; s < Headers.Length; s++)
+        {
+            taken[s] = new UnitImage[Headers[s].Length];
+            for (int u = 0; u < Headers[s].Length; u++)
+            {
+                var header = Headers[s][u];
+                var chunks = new byte[header.SeparateChunks][];
+                for (int i = 0; i < chunks.Length; i++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    chunks[i] = await from.TakeChunk(Parcel, s, header.UnitIndex, i)
+                        ?? throw new InvalidOperationException($"The snapshot images left on silo {Silo} (parcel {Parcel}) are no longer there: taken, expired, or the silo restarted.");
+                }
+                taken[s][u] = new UnitImage(header.UnitIndex, header.UnitName, chunks.Length > 0 ? chunks[0] : []) { MoreChunks = chunks.Length > 1 ? chunks[1..] : [] };
+            }
+        }
+        await from.Drop(Parcel);
+        return taken;
+    }
+}

@@ -1,0 +1,17 @@
+using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Placement;
+
+namespace Cluster.Grains.Checkpoints;
+
+/// <summary>Hands out this silo's <see cref="MigrationParcels"/> a chunk per call (see <see cref="IMigrationParcelGrain"/>).</summary>
+[SiloAddressPlacement]
+internal sealed class MigrationParcelGrain(MigrationParcels parcels) : Grain, IMigrationParcelGrain
+{
+    public Task<byte[]?> TakeChunk(Guid parcel, int snapshot, int unitIndex, int index) => Task.FromResult(parcels.Chunk(parcel, snapshot, unitIndex, index));
+
+    public Task Drop(Guid parcel)
+    {
+        parcels.Drop(parcel);
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,71 @@
+using Cluster.Grains.Interfaces.Checkpoints;
+
+namespace Cluster.Grains.Checkpoints;
+
+/// <summary>
+/// This silo's parcels: the whole snapshot images of grains that migrated off it, kept until their new activations
+/// have taken them (<see cref="IMigrationParcelGrain"/>) or, untouched for <see cref="Keep"/>, given up — a new
+/// activation that never came (its silo died) must not hold gigabytes here for ever.
+/// </summary>
+internal sealed class MigrationParcels : IDisposable
+{
+    /// <summary>How long a parcel nobody reads stays.</summary>
+    public static readonly TimeSpan Keep = TimeSpan.FromMinutes(2);
+
+    private readonly TimeProvider _time;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<Guid, (IReadOnlyList<IReadOnlyList<UnitImage>> Snapshots, DateTimeOffset Touched)> _parcels = [];
+    private readonly ITimer _sweeper;
+
+    public MigrationParcels(TimeProvider time)
+    {
+        _time = time;
+        _sweeper = time.CreateTimer(_ => Sweep(), null, Keep, Keep);
+    }
+
+    /// <summary>Parcels held now.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock) return _parcels.Count;
+        }
+    }
+
+    /// <summary>Keeps <paramref name="snapshots"/> (whole images, not copied) and returns the parcel's id.</summary>
+    public Guid Post(IReadOnlyList<IReadOnlyList<UnitImage>> snapshots)
+    {
+        ArgumentNullException.ThrowIfNull(snapshots);
+        var id = Guid.NewGuid();
+        lock (_lock) _parcels[id] = (snapshots, _time.GetUtcNow());
+        return id;
+    }
+
+    /// <summary>Chunk <paramref name="index"/> (0 = the first) of a unit of a snapshot of a parcel; null when the parcel or the chunk is not here.</summary>
+    public byte[]? Chunk(Guid parcel, int snapshot, int unitIndex, int index)
+    {
+        lock (_lock)
+        {
+            if (!_parcels.TryGetValue(parcel, out var held) || snapshot < 0 || snapshot >= held.Snapshots.Count) return null;
+            _parcels[parcel] = (held.Snapshots, _time.GetUtcNow()); // being read: kept however long the reading takes
+            var unit = held.Snapshots[snapshot].FirstOrDefault(u => u.UnitIndex == unitIndex);
+            return unit is null || index < 0 ? null : index == 0 ? unit.Image : index <= unit.MoreChunksOrNone.Length ? unit.MoreChunksOrNone[index - 1] : null;
+        }
+    }
+
+    public void Drop(Guid parcel)
+    {
+        lock (_lock) _parcels.Remove(parcel);
+    }
+
+    /// <summary>Drops the parcels untouched for <see cref="Keep"/>.</summary>
+    public void Sweep()
+    {
+        var now = _time.GetUtcNow();
+        lock (_lock)
+            foreach (var (id, held) in _parcels.ToArray())
+                if (now - held.Touched >= Keep) _parcels.Remove(id);
+    }
+
+    public void Dispose() => _sweeper.Dispose();
+}

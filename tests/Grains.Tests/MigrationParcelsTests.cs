@@ -1,0 +1,47 @@
+using Cluster.Grains.Checkpoints;
+using Cluster.Grains.Interfaces.Checkpoints;
+
+namespace Cluster.Grains.Tests;
+
+/// <summary>A silo's parcels of migrated snapshots: chunks by index, kept while read, given up when nobody reads them.</summary>
+public sealed class MigrationParcelsTests
+{
+    private static readonly UnitImage s_unit = new(3, "block.1", [1, 2]) { MoreChunks = [[3], [4, 5]] };
+
+    [Fact]
+    public void Chunks_are_found_by_snapshot_unit_and_index_and_nothing_else()
+    {
+        using var parcels = new MigrationParcels(new ManualTimeProvider(DateTimeOffset.UnixEpoch));
+        var id = parcels.Post([[s_unit]]);
+
+        Assert.Equal([1, 2], parcels.Chunk(id, 0, 3, 0));
+        Assert.Equal([4, 5], parcels.Chunk(id, 0, 3, 2));
+        Assert.Null(parcels.Chunk(id, 0, 3, 3));
+        Assert.Null(parcels.Chunk(id, 0, 2, 0));
+        Assert.Null(parcels.Chunk(id, 1, 3, 0));
+        Assert.Null(parcels.Chunk(Guid.NewGuid(), 0, 3, 0));
+        parcels.Drop(id);
+        Assert.Null(parcels.Chunk(id, 0, 3, 0));
+        Assert.Equal(0, parcels.Count);
+    }
+
+    [Fact]
+    public void A_parcel_being_read_stays_and_one_nobody_reads_goes_after_the_keep_time()
+    {
+        var clock = new ManualTimeProvider(DateTimeOffset.UnixEpoch);
+        using var parcels = new MigrationParcels(clock);
+        var read = parcels.Post([[s_unit]]);
+        var unread = parcels.Post([[s_unit]]);
+
+        clock.Advance(MigrationParcels.Keep * 0.75);
+        Assert.NotNull(parcels.Chunk(read, 0, 3, 1));
+        clock.Advance(MigrationParcels.Keep * 0.5);
+        parcels.Sweep();
+
+        Assert.Null(parcels.Chunk(unread, 0, 3, 0));
+        Assert.Equal([3], parcels.Chunk(read, 0, 3, 1));
+        clock.Advance(MigrationParcels.Keep);
+        parcels.Sweep();
+        Assert.Equal(0, parcels.Count);
+    }
+}
