@@ -1,14 +1,19 @@
 using System.Security.Cryptography;
 using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Nodes;
+using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Interfaces.Stages;
+using Cluster.Grains.Jobs;
 using Cluster.Grains.Placement;
 using Cluster.Kernels.Checkpoint;
+using Cluster.Kernels.Model;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Cluster.Grains.Tests;
 
 /// <summary>
-/// A snapshot holder that moves to another silo keeps its copies however large they are. A migration is one Orleans
+/// A snapshot holder, or a stage, that moves to another silo keeps its copies however large they are. A migration is one Orleans
 /// message (at most 100 MiB by default): carried in it, a copy over that failed the migration, and Orleans then
 /// deactivated the holder anyway — its copies gone, one of the two the redundancy invariant counts. The images now stay
 /// on the old silo and the moved holder takes them a chunk per call. Runs alone: it holds ≈ 0.5 GiB at its peak.
@@ -55,5 +60,70 @@ public sealed class LargeSnapshotMigrationTests(LargeSnapshotMigrationTests.Fixt
         Assert.Equal(expected, UnitImages.Bytes(Assert.Single(whole)).Sha256Hex());
         foreach (var silo in fixture.Cluster.Silos)
             Assert.Equal(0, silo.SiloHost.Services.GetRequiredService<MigrationParcels>().Count);
+    }
+
+    /// <summary>
+    /// The stage's half: a stage moved off a live silo (a recovery's or a drain's re-placement) takes its own copies
+    /// along — after a failure that took its holder they are the only ones. A stage configured straight from the test
+    /// (rank 0: it keeps and seeds its state of step 0) is moved to the other silo and still holds that copy.
+    /// </summary>
+    [Fact]
+    public async Task A_stage_moved_to_another_silo_keeps_its_own_copies_bit_for_bit()
+    {
+        string jobId = "moving-stage-" + Guid.NewGuid().ToString("N")[..8];
+        var spec = TinyJob.Spec(jobId, stages: 1) with { SnapshotInterval = 1 };
+        var nodes = await fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetNodes();
+        string node = nodes[0].Capabilities.NodeId;
+        var stage = fixture.Client.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, 0, 0));
+        RequestContext.Set(PlacementContextKeys.Node, node);
+        try
+        {
+            await stage.Configure(new StageAssignment
+            {
+                Job = spec,
+                Replica = 0,
+                Stage = 0,
+                Epoch = Epoch,
+                NodeId = node,
+                UnitsPerStage = [ModelLayout.UnitCount(JobSpecs.ToModelConfig(spec.Model))],
+                ReplicaIds = [0],
+            });
+        }
+        finally
+        {
+            RequestContext.Clear();
+        }
+        var before = await stage.GetSnapshotRecords();
+        Assert.Equal(0, Assert.Single(before).Step);
+        string expected = await WholeImageHash(stage);
+        string from = fixture.HostOf(stage) ?? throw new InvalidOperationException("the stage is not active");
+        Assert.Equal(NodeIds.SiloOf(node), from);
+        var target = fixture.Cluster.Silos.First(s => s.Name != from);
+
+        // As the job moves a stage: its next call names a node on the other silo, and the stage's placement follows the node.
+        string there = nodes.First(n => NodeIds.SiloOf(n.Capabilities.NodeId) == target.Name).Capabilities.NodeId;
+        RequestContext.Set(PlacementContextKeys.Node, there);
+        try
+        {
+            await fixture.MoveGrainAsync(stage, target, () => stage.GetSnapshotStep());
+        }
+        finally
+        {
+            RequestContext.Clear();
+        }
+
+        Assert.Equal(before, await stage.GetSnapshotRecords());
+        Assert.Equal(expected, await WholeImageHash(stage));
+        foreach (var silo in fixture.Cluster.Silos)
+            Assert.Equal(0, silo.SiloHost.Services.GetRequiredService<MigrationParcels>().Count);
+    }
+
+    /// <summary>SHA-256 over the stage's own copy of step 0, unit by unit.</summary>
+    private static async Task<string> WholeImageHash(IPipelineStageGrain stage)
+    {
+        var headers = await stage.GetSnapshot(0) ?? throw new InvalidOperationException("the stage holds no copy of step 0");
+        var whole = await UnitImages.FetchAsync(headers, (unit, index) => stage.GetSnapshotChunk(0, unit, index))
+            ?? throw new InvalidOperationException("a chunk of the stage's copy of step 0 went missing");
+        return string.Join("/", whole.Select(u => UnitImages.Bytes(u).Sha256Hex()));
     }
 }
