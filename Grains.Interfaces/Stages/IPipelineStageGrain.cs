@@ -47,6 +47,18 @@ public interface IPipelineStageGrain : IGrainWithStringKey
     [Alias("GetReducedChunk")]
     Task<Immutable<float[]>> GetReducedChunk(long epoch, long step);
 
+    /// <summary>
+    /// <see cref="GetGradientChunk"/>, <paramref name="count"/> values of it from <paramref name="offset"/>: a chunk
+    /// goes in ranges of at most <c>TrainingCluster:AllReduceSegmentBytes</c>, so no message nears Orleans' message
+    /// size limit however large the stage (the caller names the range, so peers need not share the setting).
+    /// </summary>
+    [Alias("GetGradientRange")]
+    Task<Immutable<float[]>> GetGradientRange(long epoch, long step, int chunk, int offset, int count);
+
+    /// <summary><see cref="GetReducedChunk"/>, <paramref name="count"/> values of it from <paramref name="offset"/> (see <see cref="GetGradientRange"/>).</summary>
+    [Alias("GetReducedRange")]
+    Task<Immutable<float[]>> GetReducedRange(long epoch, long step, int offset, int count);
+
     /// <summary>This stage's own in-memory snapshot of <paramref name="completedSteps"/>, or null (for a peer replica's restore).</summary>
     [Alias("GetSnapshot")]
     Task<IReadOnlyList<Checkpoints.UnitImage>?> GetSnapshot(long completedSteps);

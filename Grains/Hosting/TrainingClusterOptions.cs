@@ -18,6 +18,14 @@ public sealed class TrainingClusterOptions
     /// </summary>
     public double DeviceGigaflops { get; set; }
 
+    /// <summary>
+    /// The most gradient bytes one call of a data-parallel all-reduce carries between replicas (like DDP's
+    /// <c>bucket_cap_mb</c>): a rank's chunk of a stage's gradients goes in calls of at most this much, so no message
+    /// nears Orleans' <c>MaxMessageBodySize</c> (100 MiB by default) however large the stage. Smaller: more calls per
+    /// step; larger: must stay well under <c>MaxMessageBodySize</c>. 1 KiB to 1 GiB. <value>32 MiB.</value>
+    /// </summary>
+    public int AllReduceSegmentBytes { get; set; } = 32 << 20;
+
     /// <summary>How often node grains send a heartbeat to the scheduler. <value>250 ms.</value></summary>
     public TimeSpan HeartbeatPeriod { get; set; } = TimeSpan.FromMilliseconds(250);
 
@@ -198,6 +206,8 @@ public sealed class TrainingClusterOptions
             problems.Add($"{nameof(SlotMemoryBytes)} = {SlotMemoryBytes}: must be 0 (auto) or a positive byte count.");
         if (DeviceGigaflops < 0 || double.IsNaN(DeviceGigaflops))
             problems.Add($"{nameof(DeviceGigaflops)} = {DeviceGigaflops}: must be 0 (measure) or the devices' speed in GFLOP/s.");
+        if (AllReduceSegmentBytes is < 1024 or > 1 << 30)
+            problems.Add($"{nameof(AllReduceSegmentBytes)} = {AllReduceSegmentBytes}: must be 1024 (1 KiB) to 1073741824 (1 GiB), and well under Orleans' MaxMessageBodySize (e.g. 33554432, 32 MiB).");
         if (HeartbeatPeriod <= TimeSpan.Zero)
             problems.Add($"{nameof(HeartbeatPeriod)} = {HeartbeatPeriod}: must be positive (e.g. 00:00:00.250).");
         if (HeartbeatBatchWindow < TimeSpan.Zero || HeartbeatBatchWindow >= HeartbeatPeriod)

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Compute;
+using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Messages;
 using Cluster.Grains.Interfaces.Stages;
@@ -97,24 +98,20 @@ internal sealed partial class PipelineStageGrain
         var (start, end) = ReplicaReduction.Chunk(local.Value.Length, ranks, _rank);
         var parts = await Task.WhenAll(Enumerable.Range(0, ranks).Select(q => q == _rank
             ? Task.FromResult(local.Value[start..end])
-            : Values(Peer(q).GetGradientChunk(epoch, step, _rank))));
+            : InRanges(end - start, (offset, count) => Peer(q).GetGradientRange(epoch, step, _rank, offset, count))));
         Fenced(epoch, step);
         var reduced = await OnDevice(worker, () => ReplicaReduction.Sum(parts));
         _stepComputeMs += reduced.Ran.TotalMilliseconds;
         reduction.Reduced.TrySetResult(reduced.Value);
 
-        var chunks = await Task.WhenAll(Enumerable.Range(0, ranks).Select(q => q == _rank
-            ? Task.FromResult(reduced.Value)
-            : Values(Peer(q).GetReducedChunk(epoch, step))));
-        Fenced(epoch, step);
         var full = new float[local.Value.Length];
-        for (int q = 0; q < ranks; q++)
+        await Task.WhenAll(Enumerable.Range(0, ranks).Select(async q =>
         {
             var (from, to) = ReplicaReduction.Chunk(full.Length, ranks, q);
-            if (chunks[q].Length != to - from)
-                throw new InvalidOperationException($"Replica rank {q} sent {chunks[q].Length} reduced values for chunk {from}…{to}: the replicas run different stage plans.");
-            chunks[q].CopyTo(full, from);
-        }
+            var chunk = q == _rank ? reduced.Value : await InRanges(to - from, (offset, count) => Peer(q).GetReducedRange(epoch, step, offset, count));
+            chunk.CopyTo(full, from);
+        }));
+        Fenced(epoch, step);
         var applied = await OnDevice(worker, () => { executor.UseReducedGradients(full); return true; });
         _stepComputeMs += applied.Ran.TotalMilliseconds;
     }
@@ -135,8 +132,54 @@ internal sealed partial class PipelineStageGrain
         return new Immutable<float[]>(await Reduction(epoch, step).Reduced.Task.WaitAsync(_epochCalls.Token)); // only read, here and by every peer
     }
 
-    /// <summary>A peer's values, or this stage's epoch ending first.</summary>
-    private async Task<float[]> Values(Task<Immutable<float[]>> call) => (await call.WaitAsync(_epochCalls.Token)).Value;
+    public async Task<Immutable<float[]>> GetGradientRange(long epoch, long step, int chunk, int offset, int count)
+    {
+        Fenced(epoch, step);
+        if (chunk < 0 || chunk >= _replicaIds.Length)
+            throw new ArgumentOutOfRangeException(nameof(chunk), chunk, $"Stage {this.GetPrimaryKeyString()} has {_replicaIds.Length} replicas, so chunks 0…{_replicaIds.Length - 1}.");
+        var local = await Reduction(epoch, step).Local.Task.WaitAsync(_epochCalls.Token);
+        var (start, end) = ReplicaReduction.Chunk(local.Length, _replicaIds.Length, chunk);
+        return new Immutable<float[]>(Range(local, start, end, offset, count)); // a copy of its own: nothing here writes it after
+    }
+
+    public async Task<Immutable<float[]>> GetReducedRange(long epoch, long step, int offset, int count)
+    {
+        Fenced(epoch, step);
+        var reduced = await Reduction(epoch, step).Reduced.Task.WaitAsync(_epochCalls.Token);
+        // The whole chunk is sent as it is (only read, here and by every peer); a part of it is a copy.
+        return new Immutable<float[]>(offset == 0 && count == reduced.Length ? reduced : Range(reduced, 0, reduced.Length, offset, count));
+    }
+
+    /// <summary>Values [<paramref name="offset"/>, +<paramref name="count"/>) of the chunk [<paramref name="start"/>, <paramref name="end"/>) of <paramref name="values"/>, as a copy.</summary>
+    private float[] Range(float[] values, int start, int end, int offset, int count)
+    {
+        if (offset < 0 || count < 0 || offset + count > end - start)
+            throw new ArgumentOutOfRangeException(nameof(offset), $"Stage {this.GetPrimaryKeyString()}: values {offset}…{offset + count} asked of a chunk of {end - start}: the replicas run different stage plans.");
+        return values[(start + offset)..(start + offset + count)];
+    }
+
+    /// <summary>
+    /// A peer's chunk of <paramref name="length"/> values, fetched in ranges of at most
+    /// <see cref="TrainingClusterOptions.AllReduceSegmentBytes"/>, one after another (each message stays small; the
+    /// peers' chunks come in parallel), or this stage's epoch ending first.
+    /// </summary>
+    private async Task<float[]> InRanges(int length, Func<int, int, Task<Immutable<float[]>>> fetch)
+    {
+        int most = Math.Max(1, options.Value.AllReduceSegmentBytes / sizeof(float));
+        var values = new float[length];
+        int offset = 0;
+        do
+        {
+            int count = Math.Min(most, length - offset);
+            var part = (await fetch(offset, count).WaitAsync(_epochCalls.Token)).Value;
+            if (part.Length != count)
+                throw new InvalidOperationException($"A replica sent {part.Length} values for {offset}…{offset + count} of a chunk of {length}: the replicas run different stage plans.");
+            part.CopyTo(values, offset);
+            offset += count;
+        }
+        while (offset < length);
+        return values;
+    }
 
     /// <summary>This step's all-reduce (made by whichever of the job's call or a peer's arrives first).</summary>
     private StepReduction Reduction(long epoch, long step)

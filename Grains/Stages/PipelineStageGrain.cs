@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Compute;
+using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Messages;
 using Cluster.Grains.Interfaces.Nodes;
@@ -13,6 +14,7 @@ using Cluster.Kernels.Model;
 using Cluster.Kernels.Training;
 using Cluster.Kernels.Wire;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Cluster.Grains.Stages;
 
@@ -33,6 +35,7 @@ internal sealed partial class PipelineStageGrain(
     TokenSourceCache corpora,
     ICheckpointStore store,
     MigrationParcels parcels,
+    IOptions<TrainingClusterOptions> options,
     TimeProvider time,
     ILogger<PipelineStageGrain> logger) : Grain, IPipelineStageGrain
 {
