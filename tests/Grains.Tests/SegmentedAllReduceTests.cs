@@ -45,4 +45,14 @@ public sealed class SegmentedAllReduceTests(SegmentedAllReduceTests.Fixture fixt
         Assert.True(fixture.Counter.Calls.GetValueOrDefault(nameof(IPipelineStageGrain.GetReducedRange)) > 2 * perStepIfWhole * spec.Steps);
         Assert.False(fixture.Counter.Calls.ContainsKey(nameof(IPipelineStageGrain.GetGradientChunk)));
     }
+
+    [Theory]
+    [InlineData(1023)]
+    [InlineData((1 << 30) + 1)]
+    public void A_segment_size_outside_1_KiB_to_1_GiB_is_named_with_the_fix(int bytes)
+    {
+        string problem = Assert.Single(new TrainingClusterOptions { AllReduceSegmentBytes = bytes }.Validate());
+        Assert.StartsWith($"AllReduceSegmentBytes = {bytes}: must be 1024 (1 KiB) to 1073741824 (1 GiB)", problem, StringComparison.Ordinal);
+        Assert.Empty(new TrainingClusterOptions { AllReduceSegmentBytes = 1024 }.Validate());
+    }
 }
