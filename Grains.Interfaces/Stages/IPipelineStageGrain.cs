@@ -24,6 +24,15 @@ public interface IPipelineStageGrain : IGrainWithStringKey
     Task<MicroBatchResult> RunMicroBatch(long epoch, long step, int microBatch, TensorPayload? input);
 
     /// <summary>
+    /// Segment <paramref name="index"/> (from 1) of a tensor sent to this stage whose header follows: the input
+    /// activations of micro-batch <paramref name="microBatch"/> (its <see cref="RunMicroBatch"/>), or, when
+    /// <paramref name="gradient"/>, the gradient of this stage's output that the next stage returns in its
+    /// <see cref="MicroBatchResult"/>. Held until the header comes (see <see cref="Messages.TensorPayload.SeparateSegments"/>).
+    /// </summary>
+    [Alias("AcceptTensorSegment")]
+    Task AcceptTensorSegment(long epoch, long step, int microBatch, bool gradient, int index, Immutable<byte[]> data);
+
+    /// <summary>
     /// Finalises the step's gradients — with several replicas, all-reduces them first with the same stage of the
     /// others (every replica's stage is called at once; see <see cref="GetGradientChunk"/>) — and returns per-parameter
     /// squared norms in global order.
@@ -49,7 +58,7 @@ public interface IPipelineStageGrain : IGrainWithStringKey
 
     /// <summary>
     /// <see cref="GetGradientChunk"/>, <paramref name="count"/> values of it from <paramref name="offset"/>: a chunk
-    /// goes in ranges of at most <c>TrainingCluster:AllReduceSegmentBytes</c>, so no message nears Orleans' message
+    /// goes in ranges of at most <c>TrainingCluster:TensorSegmentBytes</c>, so no message nears Orleans' message
     /// size limit however large the stage (the caller names the range, so peers need not share the setting).
     /// </summary>
     [Alias("GetGradientRange")]

@@ -19,12 +19,13 @@ public sealed class TrainingClusterOptions
     public double DeviceGigaflops { get; set; }
 
     /// <summary>
-    /// The most gradient bytes one call of a data-parallel all-reduce carries between replicas (like DDP's
-    /// <c>bucket_cap_mb</c>): a rank's chunk of a stage's gradients goes in calls of at most this much, so no message
-    /// nears Orleans' <c>MaxMessageBodySize</c> (100 MiB by default) however large the stage. Smaller: more calls per
-    /// step; larger: must stay well under <c>MaxMessageBodySize</c>. 1 KiB to 1 GiB. <value>32 MiB.</value>
+    /// The most bytes of tensor data one grain call between stages carries: activations and their gradients between
+    /// pipeline stages, and the values of a data-parallel all-reduce (like DDP's <c>bucket_cap_mb</c>). Larger tensors
+    /// go in several calls, so no message nears Orleans' <c>MaxMessageBodySize</c> (100 MiB by default) however large
+    /// the model. Smaller: more calls; larger: must stay well under <c>MaxMessageBodySize</c>. 1 KiB to 1 GiB.
+    /// <value>32 MiB.</value>
     /// </summary>
-    public int AllReduceSegmentBytes { get; set; } = 32 << 20;
+    public int TensorSegmentBytes { get; set; } = 32 << 20;
 
     /// <summary>How often node grains send a heartbeat to the scheduler. <value>250 ms.</value></summary>
     public TimeSpan HeartbeatPeriod { get; set; } = TimeSpan.FromMilliseconds(250);
@@ -206,8 +207,8 @@ public sealed class TrainingClusterOptions
             problems.Add($"{nameof(SlotMemoryBytes)} = {SlotMemoryBytes}: must be 0 (auto) or a positive byte count.");
         if (DeviceGigaflops < 0 || double.IsNaN(DeviceGigaflops))
             problems.Add($"{nameof(DeviceGigaflops)} = {DeviceGigaflops}: must be 0 (measure) or the devices' speed in GFLOP/s.");
-        if (AllReduceSegmentBytes is < 1024 or > 1 << 30)
-            problems.Add($"{nameof(AllReduceSegmentBytes)} = {AllReduceSegmentBytes}: must be 1024 (1 KiB) to 1073741824 (1 GiB), and well under Orleans' MaxMessageBodySize (e.g. 33554432, 32 MiB).");
+        if (TensorSegmentBytes is < 1024 or > 1 << 30)
+            problems.Add($"{nameof(TensorSegmentBytes)} = {TensorSegmentBytes}: must be 1024 (1 KiB) to 1073741824 (1 GiB), and well under Orleans' MaxMessageBodySize (e.g. 33554432, 32 MiB).");
         if (HeartbeatPeriod <= TimeSpan.Zero)
             problems.Add($"{nameof(HeartbeatPeriod)} = {HeartbeatPeriod}: must be positive (e.g. 00:00:00.250).");
         if (HeartbeatBatchWindow < TimeSpan.Zero || HeartbeatBatchWindow >= HeartbeatPeriod)

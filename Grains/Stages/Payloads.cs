@@ -17,6 +17,8 @@ internal static class Payloads
     {
         if (!Enum.IsDefined((WireDType)payload.DType))
             throw new ArgumentException($"Tensor payload has unknown dtype code {payload.DType}.", nameof(payload));
+        if (payload.SeparateSegments != 0)
+            throw new ArgumentException($"Tensor payload is a header: {payload.SeparateSegments} of its segments were sent apart and must be joined first.", nameof(payload));
         return payload.MoreChunks is not { Length: > 0 } more
             ? new WireTensor((WireDType)payload.DType, payload.Shape, payload.Data)
             : WireTensor.FromChunks((WireDType)payload.DType, payload.Shape, [payload.Data, .. more]);

@@ -160,12 +160,12 @@ internal sealed partial class PipelineStageGrain
 
     /// <summary>
     /// A peer's chunk of <paramref name="length"/> values, fetched in ranges of at most
-    /// <see cref="TrainingClusterOptions.AllReduceSegmentBytes"/>, one after another (each message stays small; the
+    /// <see cref="TrainingClusterOptions.TensorSegmentBytes"/>, one after another (each message stays small; the
     /// peers' chunks come in parallel), or this stage's epoch ending first.
     /// </summary>
     private async Task<float[]> InRanges(int length, Func<int, int, Task<Immutable<float[]>>> fetch)
     {
-        int most = Math.Max(1, options.Value.AllReduceSegmentBytes / sizeof(float));
+        int most = Math.Max(1, options.Value.TensorSegmentBytes / sizeof(float));
         var values = new float[length];
         int offset = 0;
         do

@@ -49,6 +49,9 @@ internal sealed partial class PipelineStageGrain(
     private NodeOccupant? _occupant; // what this stage reported to its worker while attached
     private BatchSampler? _sampler;
     private IPipelineStageGrain? _next;
+    private IPipelineStageGrain? _previous; // the stage before this one in its replica: its micro-batches' gradients go back there
+    // Segments of tensors sent to this stage ahead of their headers (see AcceptTensorSegment), this epoch's current step only.
+    private readonly Dictionary<(long Epoch, long Step, int MicroBatch, bool Gradient, int Index), byte[]> _incomingSegments = [];
     private float _lossScale;
     private CancellationTokenSource _epochCalls = new(); // cancels this epoch's calls still waiting downstream
     // The two newest snapshots (a failure mid-snapshot leaves stages one step apart); survive re-configuration, not the silo.
@@ -138,6 +141,8 @@ internal sealed partial class PipelineStageGrain(
             ? new BatchSampler(corpora.Get(spec.DataSource), plan.Config.ContextLength, spec.MicroBatchSize, spec.DataSeed, plan.Config.VocabSize)
             : null;
         _next = executor.IsLast ? null : GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(spec.JobId, assignment.Replica, assignment.Stage + 1));
+        _previous = executor.IsFirst ? null : GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(spec.JobId, assignment.Replica, assignment.Stage - 1));
+        _incomingSegments.Clear();
         if (_rank == 0 && spec.SnapshotInterval > 0)
         {
             await SeedSnapshotHolders(executor, worker); // other ranks snapshot nothing: rank 0's copies are theirs (ReplicaStages.Snapshotting)
@@ -157,7 +162,8 @@ internal sealed partial class PipelineStageGrain(
         MicroBatch? batch = executor.IsFirst || executor.IsLast ? _sampler!.Sample(step, globalMicroBatch) : null;
         WireTensor activations = executor.IsFirst
             ? TensorWire.FromTokens(batch!.Inputs, batch.Rows, batch.Columns)
-            : (input ?? throw new ArgumentNullException(nameof(input), $"Stage {executor.Stage} needs the activations of stage {executor.Stage - 1}.")).ToWire();
+            : Joined(epoch, step, globalMicroBatch, gradient: false,
+                input ?? throw new ArgumentNullException(nameof(input), $"Stage {executor.Stage} needs the activations of stage {executor.Stage - 1}."));
         if (executor.IsLast)
         {
             // The last stage turns forward straight into backward: one unit of work on the device.
@@ -169,18 +175,65 @@ internal sealed partial class PipelineStageGrain(
             });
             _stepComputeMs += done.Ran.TotalMilliseconds;
             BackwardDone(epoch, step, executor, worker);
-            return new MicroBatchResult(done.Value.Loss, done.Value.Gradient?.ToPayload(), done.Ran.TotalMilliseconds, done.Queued.TotalMilliseconds);
+            var lastGradient = await Segmented(_previous, epoch, step, globalMicroBatch, gradient: true, done.Value.Gradient);
+            return new MicroBatchResult(done.Value.Loss, lastGradient, done.Ran.TotalMilliseconds, done.Queued.TotalMilliseconds);
         }
 
         var forward = await Compute(worker, step, microBatch, Telemetry.TrainingActivities.ForwardName, () => executor.Forward(microBatch, activations));
-        var downstream = await _next!.RunMicroBatch(epoch, step, globalMicroBatch, forward.Value.ToPayload()).WaitAsync(_epochCalls.Token);
+        var output = await Segmented(_next, epoch, step, globalMicroBatch, gradient: false, forward.Value);
+        var downstream = await _next!.RunMicroBatch(epoch, step, globalMicroBatch, output).WaitAsync(_epochCalls.Token);
         Fenced(epoch, step);
-        var backward = await Compute(worker, step, microBatch, Telemetry.TrainingActivities.BackwardName, () => executor.Backward(microBatch, downstream.InputGradient?.ToWire(), _lossScale));
+        var outputGradient = downstream.InputGradient is { } returned ? Joined(epoch, step, globalMicroBatch, gradient: true, returned) : null;
+        var backward = await Compute(worker, step, microBatch, Telemetry.TrainingActivities.BackwardName, () => executor.Backward(microBatch, outputGradient, _lossScale));
         double compute = forward.Ran.TotalMilliseconds + backward.Ran.TotalMilliseconds;
         _stepComputeMs += compute;
         BackwardDone(epoch, step, executor, worker);
-        return new MicroBatchResult(downstream.Loss, backward.Value?.ToPayload(),
+        var inputGradient = await Segmented(_previous, epoch, step, globalMicroBatch, gradient: true, backward.Value);
+        return new MicroBatchResult(downstream.Loss, inputGradient,
             downstream.ComputeMs + compute, downstream.QueueMs + forward.Queued.TotalMilliseconds + backward.Queued.TotalMilliseconds);
+    }
+
+    public Task AcceptTensorSegment(long epoch, long step, int microBatch, bool gradient, int index, Immutable<byte[]> data)
+    {
+        Fenced(epoch, step);
+        ArgumentOutOfRangeException.ThrowIfLessThan(index, 1);
+        // Segments of a step this stage has left (a transfer cut short by a failure) are let go.
+        foreach (var key in _incomingSegments.Keys.Where(k => k.Epoch != epoch || k.Step != step).ToArray())
+            _incomingSegments.Remove(key);
+        _incomingSegments[(epoch, step, microBatch, gradient, index)] = data.Value;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// <paramref name="tensor"/> for <paramref name="to"/>: as it is when it fits in one segment of
+    /// <see cref="TrainingClusterOptions.TensorSegmentBytes"/>; else every segment after the first is sent ahead by a
+    /// call of its own, and the header (the first segment and the count of the rest) is returned to go in the message.
+    /// Invariant: no call between stages carries more than one segment of tensor data, so no message nears Orleans'
+    /// message size limit however large the activations.
+    /// </summary>
+    private async Task<TensorPayload?> Segmented(IPipelineStageGrain? to, long epoch, long step, int microBatch, bool gradient, WireTensor? tensor)
+    {
+        if (tensor is null || to is null) return tensor?.ToPayload();
+        if (tensor.ByteLength <= options.Value.TensorSegmentBytes) return tensor.ToPayload();
+        var segments = TensorSegments.Cut(tensor, options.Value.TensorSegmentBytes);
+        for (int i = 1; i < segments.Length; i++)
+            await to.AcceptTensorSegment(epoch, step, microBatch, gradient, i, new Immutable<byte[]>(segments[i])).WaitAsync(_epochCalls.Token);
+        return new TensorPayload((byte)tensor.DType, tensor.Shape, segments[0]) { SeparateSegments = segments.Length - 1 };
+    }
+
+    /// <summary>The tensor a payload sent to this stage stands for: itself, or its header joined with the segments sent ahead of it.</summary>
+    private WireTensor Joined(long epoch, long step, int microBatch, bool gradient, TensorPayload payload)
+    {
+        if (payload.SeparateSegments == 0) return payload.ToWire();
+        var segments = new byte[payload.SeparateSegments + 1][];
+        segments[0] = payload.Data;
+        for (int i = 1; i < segments.Length; i++)
+            if (!_incomingSegments.Remove((epoch, step, microBatch, gradient, i), out segments[i]!))
+                throw new InvalidOperationException(
+                    $"Stage {this.GetPrimaryKeyString()}: segment {i} of {payload.SeparateSegments} of micro-batch {microBatch}'s {(gradient ? "gradient" : "activations")} of step {step + 1} never arrived.");
+        if (!Enum.IsDefined((WireDType)payload.DType))
+            throw new ArgumentException($"Tensor payload has unknown dtype code {payload.DType}.", nameof(payload));
+        return TensorSegments.Join((WireDType)payload.DType, payload.Shape, segments);
     }
 
     /// <summary>Runs this stage's own compute; only its failures count against the node's health (not downstream ones).</summary>
