@@ -35,11 +35,11 @@ public sealed class KillMomentTests(CallMomentClusterFixture fixture, ITestOutpu
     private static readonly CallMoment[] DataParallelMoments =
     [
         new("rank 0's forward", "RunMicroBatch", Replica: 0, Stage: 0),
-        new("rank 0's all-reduce", "GetGradientChunk", Replica: 0, Stage: 1),
+        new("rank 0's all-reduce", nameof(IPipelineStageGrain.GetGradientRange), Replica: 0, Stage: 1),
         new("rank 0's update", "ApplyUpdate", Replica: 0, Stage: 0),
         new("rank 0's snapshot on its way, rank 0's silo lost", "Accept", Replica: 0, Stage: 1, Holder: true, LoseStageHost: true),
         new("rank 0's snapshot on its way, the holder's silo lost", "Accept", Replica: 0, Stage: 0, Holder: true),
-        new("rank 1's all-reduce", "GetGradientChunk", Replica: 1, Stage: 0),
+        new("rank 1's all-reduce", nameof(IPipelineStageGrain.GetGradientRange), Replica: 1, Stage: 0),
         new("rank 1's update", "ApplyUpdate", Replica: 1, Stage: 1),
     ];
 

@@ -40,7 +40,7 @@ public sealed class RandomKillMomentTests(CallMomentClusterFixture fixture, ITes
     private static readonly string[] SnapshotCalls = [nameof(IPipelineStageGrain.BeginSnapshot), nameof(IPipelineStageGrain.SnapshotHeld)];
 
     /// <summary>The data-parallel ranks' calls to each other during the all-reduce.</summary>
-    private static readonly string[] AllReduceCalls = [nameof(IPipelineStageGrain.GetGradientChunk), nameof(IPipelineStageGrain.GetReducedChunk)];
+    private static readonly string[] AllReduceCalls = [nameof(IPipelineStageGrain.GetGradientRange), nameof(IPipelineStageGrain.GetReducedRange)];
 
     /// <summary>Calls to a stage's snapshot holder: a copy on its way, and (at a checkpoint) the commit's durability check.</summary>
     private static readonly string[] HolderCalls = [nameof(ICheckpointShardGrain.Accept), nameof(ICheckpointShardGrain.WaitDurable)];
