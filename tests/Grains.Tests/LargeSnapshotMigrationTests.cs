@@ -126,4 +126,23 @@ public sealed class LargeSnapshotMigrationTests(LargeSnapshotMigrationTests.Fixt
             ?? throw new InvalidOperationException("a chunk of the stage's copy of step 0 went missing");
         return string.Join("/", whole.Select(u => UnitImages.Bytes(u).Sha256Hex()));
     }
+
+    /// <summary>
+    /// The seam's failure: images no longer on the old silo (taken, expired, or the silo restarted) are reported, not
+    /// made up — the moved grain then holds none of them, as if it had stayed on a silo that died; a silo that is gone
+    /// is named.
+    /// </summary>
+    [Fact]
+    public async Task Images_no_longer_on_the_old_silo_are_reported_and_a_gone_silo_is_named()
+    {
+        var headers = new[] { new[] { new UnitImage(0, "block.0", []) { SeparateChunks = 1 } } };
+        string silo = fixture.Cluster.Silos[0].SiloAddress.ToParsableString();
+
+        var gone = await Assert.ThrowsAsync<InvalidOperationException>(() => new MigratedSnapshots(silo, Guid.NewGuid(), headers).TakeAsync(fixture.Client, CancellationToken.None));
+        Assert.Contains("no longer there", gone.Message, StringComparison.Ordinal);
+
+        string dead = Orleans.Runtime.SiloAddress.New(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 1), 1).ToParsableString();
+        var noSilo = await Assert.ThrowsAnyAsync<Exception>(() => new MigratedSnapshots(dead, Guid.NewGuid(), headers).TakeAsync(fixture.Client, CancellationToken.None));
+        Assert.Contains("is not an active member", noSilo.Message, StringComparison.Ordinal);
+    }
 }
