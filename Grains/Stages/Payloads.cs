@@ -15,12 +15,16 @@ internal static class Payloads
 
     public static WireTensor ToWire(this TensorPayload payload)
     {
-        if (!Enum.IsDefined((WireDType)payload.DType))
-            throw new ArgumentException($"Tensor payload has unknown dtype code {payload.DType}.", nameof(payload));
+        var dtype = DTypeOf(payload);
         if (payload.SeparateSegments != 0)
             throw new ArgumentException($"Tensor payload is a header: {payload.SeparateSegments} of its segments were sent apart and must be joined first.", nameof(payload));
         return payload.MoreChunks is not { Length: > 0 } more
-            ? new WireTensor((WireDType)payload.DType, payload.Shape, payload.Data)
-            : WireTensor.FromChunks((WireDType)payload.DType, payload.Shape, [payload.Data, .. more]);
+            ? new WireTensor(dtype, payload.Shape, payload.Data)
+            : WireTensor.FromChunks(dtype, payload.Shape, [payload.Data, .. more]);
     }
+
+    /// <summary>The payload's dtype; a clear error for a code this build does not know.</summary>
+    public static WireDType DTypeOf(TensorPayload payload) => Enum.IsDefined((WireDType)payload.DType)
+        ? (WireDType)payload.DType
+        : throw new ArgumentException($"Tensor payload has unknown dtype code {payload.DType}.", nameof(payload));
 }

@@ -118,11 +118,7 @@ internal sealed partial class PipelineStageGrain
 
     public async Task<Immutable<float[]>> GetGradientChunk(long epoch, long step, int chunk)
     {
-        Fenced(epoch, step);
-        if (chunk < 0 || chunk >= _replicaIds.Length)
-            throw new ArgumentOutOfRangeException(nameof(chunk), chunk, $"Stage {this.GetPrimaryKeyString()} has {_replicaIds.Length} replicas, so chunks 0…{_replicaIds.Length - 1}.");
-        var local = await Reduction(epoch, step).Local.Task.WaitAsync(_epochCalls.Token);
-        var (start, end) = ReplicaReduction.Chunk(local.Length, _replicaIds.Length, chunk);
+        var (local, start, end) = await LocalChunk(epoch, step, chunk);
         return new Immutable<float[]>(local[start..end]); // a copy of its own: nothing here writes it after
     }
 
@@ -134,12 +130,19 @@ internal sealed partial class PipelineStageGrain
 
     public async Task<Immutable<float[]>> GetGradientRange(long epoch, long step, int chunk, int offset, int count)
     {
+        var (local, start, end) = await LocalChunk(epoch, step, chunk);
+        return new Immutable<float[]>(Range(local, start, end, offset, count)); // a copy of its own: nothing here writes it after
+    }
+
+    /// <summary>This rank's local gradients of the step, once back-propagated, and where chunk <paramref name="chunk"/> lies in them.</summary>
+    private async Task<(float[] Local, int Start, int End)> LocalChunk(long epoch, long step, int chunk)
+    {
         Fenced(epoch, step);
         if (chunk < 0 || chunk >= _replicaIds.Length)
             throw new ArgumentOutOfRangeException(nameof(chunk), chunk, $"Stage {this.GetPrimaryKeyString()} has {_replicaIds.Length} replicas, so chunks 0…{_replicaIds.Length - 1}.");
         var local = await Reduction(epoch, step).Local.Task.WaitAsync(_epochCalls.Token);
         var (start, end) = ReplicaReduction.Chunk(local.Length, _replicaIds.Length, chunk);
-        return new Immutable<float[]>(Range(local, start, end, offset, count)); // a copy of its own: nothing here writes it after
+        return (local, start, end);
     }
 
     public async Task<Immutable<float[]>> GetReducedRange(long epoch, long step, int offset, int count)
@@ -166,7 +169,7 @@ internal sealed partial class PipelineStageGrain
     private async Task<float[]> InRanges(int length, Func<int, int, Task<Immutable<float[]>>> fetch)
     {
         int most = Math.Max(1, options.Value.TensorSegmentBytes / sizeof(float));
-        var values = new float[length];
+        float[] values = length <= most ? [] : new float[length]; // filled only when the chunk takes several calls
         int offset = 0;
         do
         {
@@ -174,6 +177,7 @@ internal sealed partial class PipelineStageGrain
             var part = (await fetch(offset, count).WaitAsync(_epochCalls.Token)).Value;
             if (part.Length != count)
                 throw new InvalidOperationException($"A replica sent {part.Length} values for {offset}…{offset + count} of a chunk of {length}: the replicas run different stage plans.");
+            if (count == length) return part; // the whole chunk in one call (every chunk under a segment): no copy
             part.CopyTo(values, offset);
             offset += count;
         }

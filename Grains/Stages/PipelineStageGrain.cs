@@ -231,9 +231,7 @@ internal sealed partial class PipelineStageGrain(
             if (!_incomingSegments.Remove((epoch, step, microBatch, gradient, i), out segments[i]!))
                 throw new InvalidOperationException(
                     $"Stage {this.GetPrimaryKeyString()}: segment {i} of {payload.SeparateSegments} of micro-batch {microBatch}'s {(gradient ? "gradient" : "activations")} of step {step + 1} never arrived.");
-        if (!Enum.IsDefined((WireDType)payload.DType))
-            throw new ArgumentException($"Tensor payload has unknown dtype code {payload.DType}.", nameof(payload));
-        return TensorSegments.Join((WireDType)payload.DType, payload.Shape, segments);
+        return TensorSegments.Join(Payloads.DTypeOf(payload), payload.Shape, segments);
     }
 
     /// <summary>Runs this stage's own compute; only its failures count against the node's health (not downstream ones).</summary>
