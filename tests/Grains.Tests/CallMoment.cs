@@ -11,12 +11,17 @@ namespace Cluster.Grains.Tests;
 /// <see cref="ICheckpointShardGrain"/> at one of stage <paramref name="Stage"/>'s snapshot holders: a copy of the
 /// state after that step arriving (<see cref="ICheckpointShardGrain.Accept"/>, whose step argument is the steps
 /// completed: one more), or a restoring stage reading the copy it holds (<see cref="ICheckpointShardGrain.GetSnapshot"/>,
-/// of whichever step the recovery restores: the step is not matched).
+/// of whichever step the recovery restores: the step is not matched). <see cref="IMigrationParcelGrain.TakeChunk"/> as
+/// the method names a moment of a move instead: a grain that migrated taking its copies from its old silo (any job's).
 /// <paramref name="LoseStageHost"/> says which silo the test loses while the call is held: replica
-/// <paramref name="Replica"/>'s stage's, or (false) the silo that runs the held call.
+/// <paramref name="Replica"/>'s stage's, or (false) the silo that runs the held call — unless <paramref name="LoseHostOf"/>
+/// names another stage (replica, stage) whose silo is lost: the caller's, say.
 /// <paramref name="Checkpoint"/> puts the moment at a durable checkpoint (<see cref="StepFrom"/>).
+/// <paramref name="Skip"/> lets that many matching calls run before the trap holds one: a transfer in several calls is
+/// then cut in its middle.
 /// </summary>
-public sealed record CallMoment(string Name, string Method, int Replica, int Stage, bool Holder = false, bool LoseStageHost = false, bool Checkpoint = false)
+public sealed record CallMoment(string Name, string Method, int Replica, int Stage, bool Holder = false, bool LoseStageHost = false, bool Checkpoint = false,
+    int Skip = 0, (int Replica, int Stage)? LoseHostOf = null)
 {
     /// <summary>
     /// The first step from <paramref name="from"/> on at which to hold the call: any, or with <see cref="Checkpoint"/>,
@@ -33,6 +38,8 @@ public sealed record CallMoment(string Name, string Method, int Replica, int Sta
 
     public bool Matches(IIncomingGrainCallContext context, string jobId, long step)
     {
+        if (Method == nameof(IMigrationParcelGrain.TakeChunk)) // a migrated grain taking its copies from its old silo: no job or step in the call, so any
+            return context.InterfaceMethod.DeclaringType == typeof(IMigrationParcelGrain) && context.InterfaceMethod.Name == Method;
         var grain = Holder ? typeof(ICheckpointShardGrain) : typeof(IPipelineStageGrain);
         if (context.InterfaceMethod.DeclaringType != grain || context.InterfaceMethod.Name != Method) return false;
         string key = context.TargetId.Key.ToString()!;

@@ -4,7 +4,7 @@ namespace Cluster.Grains.Tests;
 /// Four silos of their own (a test that loses a silo starts another in its place), each with the
 /// <see cref="CallMomentTrap"/> that holds back the call of the moment a test arms.
 /// </summary>
-public sealed class CallMomentClusterFixture() : ClusterFixture(4)
+public class CallMomentClusterFixture() : ClusterFixture(4)
 {
     public CallMomentTrap Trap { get; } = new();
 

@@ -27,6 +27,11 @@ public sealed class CallMomentTrap : IIncomingGrainCallFilter
         public System.Collections.Concurrent.ConcurrentQueue<string> Completed { get; } = new();
 
         public bool Fail { get; set; } = true; // written before Released completes, read after
+
+        private int _matched;
+
+        /// <summary>Counts a matching call; true when it is past the moment's <see cref="CallMoment.Skip"/> and is held.</summary>
+        public bool Holds() => Interlocked.Increment(ref _matched) > Moment.Skip;
     }
 
     /// <summary>Holds back every call of <paramref name="moment"/> of <paramref name="jobId"/>'s step <paramref name="step"/> until <see cref="Release"/>.</summary>
@@ -39,7 +44,7 @@ public sealed class CallMomentTrap : IIncomingGrainCallFilter
         }
     }
 
-    /// <summary>Completes with the held call's target when the first call of the armed moment arrives.</summary>
+    /// <summary>Completes with the held call's target when the first call of the armed moment arrives (after the moment's skipped ones).</summary>
     public Task<GrainId> Reached => (_armed ?? throw new InvalidOperationException("The trap is not armed.")).Reached.Task;
 
     /// <summary>Disarms, and fails every call held back.</summary>
@@ -71,7 +76,7 @@ public sealed class CallMomentTrap : IIncomingGrainCallFilter
     {
         ArgumentNullException.ThrowIfNull(context);
         var armed = _armed;
-        if (armed is not null && armed.Moment.Matches(context, armed.JobId, armed.Step))
+        if (armed is not null && armed.Moment.Matches(context, armed.JobId, armed.Step) && armed.Holds())
         {
             armed.Reached.TrySetResult(context.TargetId);
             await armed.Released.Task;

@@ -1,0 +1,72 @@
+using Xunit.Abstractions;
+using Cluster.Grains.Interfaces.Events;
+using Cluster.Grains.Interfaces.Jobs;
+
+namespace Cluster.Grains.Tests;
+
+/// <summary>The run of a kill-moment case: a silo lost while a call of a step is held back (<see cref="CallMomentTrap"/>).</summary>
+internal static class KillMoments
+{
+    /// <summary>
+    /// Runs <paramref name="spec"/> on <paramref name="replicas"/> replica(s) until 3 steps are counted (first moving
+    /// the moment's stage with a drain when <paramref name="moveFirst"/>), holds the moment's call of a step after that
+    /// and loses a silo meanwhile (see <see cref="CallMoment"/>), starts a fresh silo in its place, and asserts that the
+    /// job ran on, recovered from memory without recomputing a counted step, and trained the reference's losses bit for bit.
+    /// </summary>
+    public static async Task LoseASiloAt(CallMomentClusterFixture fixture, ITestOutputHelper output, CallMoment moment, JobSpec spec, int replicas, bool moveFirst,
+        int checkpointInterval)
+    {
+        string name = moment.Name;
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        string primary = fixture.Cluster.Silos[0].Name;
+        await SnapshotRedundancyCluster.KeepCoordinatorsOnPrimary(fixture, job);
+        await SnapshotRedundancyCluster.OpenOnly(fixture, [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)]); // every stage host can be lost
+        await job.Submit(spec);
+        var running = await Eventually.Value(job.GetStatus, s => (s.Replicas == replicas && s.State == JobState.Running && s.CompletedSteps >= 3) || JobRuns.IsFinished(s),
+            JobRuns.Deadline, $"{replicas} replica(s) to run 3 steps");
+        Assert.True(running.Replicas == replicas && !JobRuns.IsFinished(running), $"job is {running.State} with {running.Replicas} replicas: {running.Error}");
+
+        if (moveFirst)
+        {
+            (running, string moved) = await SnapshotRedundancyCluster.MoveStage(fixture, job, running, moment.Replica, moment.Stage);
+            output.WriteLine(moved);
+        }
+        if (moment.Holder && !moment.LoseStageHost)
+            output.WriteLine(await SnapshotRedundancyCluster.KeepHolderOffPrimary(fixture, spec.JobId, moment.Stage, running));
+
+        long step = moment.StepFrom(running.CompletedSteps + 2, checkpointInterval);
+        fixture.Trap.Arm(moment, spec.JobId, step);
+        string victim;
+        try
+        {
+            var held = await fixture.Trap.Reached.WaitAsync(TimeSpan.FromMinutes(2));
+            var placement = (await job.GetStatus()).Placement;
+            victim = moment.LoseHostOf is { } other
+                ? placement.Single(p => p.Replica == other.Replica && p.Stage == other.Stage).SiloName
+                : moment.LoseStageHost
+                ? placement.Single(p => p.Replica == moment.Replica && p.Stage == moment.Stage).SiloName
+                : fixture.HostOf(held) ?? throw new InvalidOperationException($"The held call's target {held} has no activation.");
+            Assert.NotEqual(primary, victim);
+            output.WriteLine($"{name}: step {step} held at {held}; losing {victim}; placement {string.Join(", ", placement.Select(p => $"r{p.Replica}/s{p.Stage}@{p.SiloName}"))}");
+            await fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, victim));
+        }
+        finally
+        {
+            fixture.Trap.Release();
+        }
+        await fixture.Cluster.StartAdditionalSiloAsync();
+        await SnapshotRedundancyCluster.OpenOnly(fixture, [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)]);
+        await SnapshotRedundancyCluster.StepsPast(job, step, 3, $"the job to recover from losing {victim} at {name} of step {step}");
+        var end = await SnapshotRedundancyCluster.Reliably(job.Cancel, "the job to cancel");
+        Assert.True(end.State is JobState.Cancelled or JobState.Running or JobState.Checkpointing, $"job is {end.State}: {end.Error}");
+
+        // The job's recorded history (on the primary), not the live stream, whose queue may have lived on the lost silo.
+        var history = await JobHistory.All(fixture, spec.JobId);
+        string story = $"lost {victim} at {name} of step {step}: {JobHistory.Told(history.Where(e => e.StepsLost > 0 || e.Kind is ClusterEventKind.JobRestored or ClusterEventKind.JobResumed or ClusterEventKind.ReplicasChanged or ClusterEventKind.StagesMoved))}";
+        output.WriteLine(story);
+        RecoveryAssert.CostNoCompletedStep(history, story);
+        var losses = await SnapshotRedundancyCluster.Reliably(job.GetLossHistory, "the loss history");
+        Assert.True(losses.Count > step + 1, $"only {losses.Count} steps ran. {story}");
+        Assert.Equal(TinyJob.ReferenceLosses(spec, losses.Count).Select(BitConverter.DoubleToInt64Bits), losses.Select(BitConverter.DoubleToInt64Bits));
+    }
+}

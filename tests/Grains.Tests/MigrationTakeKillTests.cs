@@ -1,0 +1,70 @@
+using Xunit.Abstractions;
+using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Events;
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Scheduling;
+
+namespace Cluster.Grains.Tests;
+
+/// <summary>
+/// "A single failure costs no completed step" at a moment of a move: an operator drains a stage's node, the stage
+/// migrates to another silo and its new activation takes its own snapshot copies from the old silo
+/// (<c>MigratedSnapshots</c>), a chunk per call — and the old silo is lost in the middle of that. The copies left there
+/// are gone with it (as they would be had the stage stayed), the move and the job's new epoch are cut short, and
+/// whatever else of the job lived on that silo is lost too; the job must still recover from the copies elsewhere
+/// without recomputing a counted step, and train the reference's losses bit for bit.
+/// </summary>
+public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITestOutputHelper output) : IClassFixture<CallMomentClusterFixture>
+{
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 0)]
+    public async Task Losing_the_old_silo_while_a_moved_stage_takes_its_copies_from_it_costs_no_completed_step(int replicas, int stage)
+    {
+        var spec = TinyJob.Spec($"take-kill-{replicas}-{stage}", stages: replicas == 1 ? 3 : 2, steps: 5000, checkpointInterval: 5000)
+            with { MinReplicas = 1, MaxReplicas = replicas, SnapshotInterval = 1 };
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        string primary = fixture.Cluster.Silos[0].Name;
+        await SnapshotRedundancyCluster.KeepCoordinatorsOnPrimary(fixture, job);
+        await SnapshotRedundancyCluster.OpenOnly(fixture, [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)]);
+        await job.Submit(spec);
+        var running = await Eventually.Value(job.GetStatus, s => (s.Replicas == replicas && s.State == JobState.Running && s.CompletedSteps >= 3) || JobRuns.IsFinished(s),
+            JobRuns.Deadline, $"{replicas} replica(s) to run 3 steps");
+        Assert.True(running.Replicas == replicas && !JobRuns.IsFinished(running), $"job is {running.State} with {running.Replicas} replicas: {running.Error}");
+
+        // Rank 0's stage keeps its own copies (it snapshots); its node is drained, its silo's other nodes cordoned, so it changes silos.
+        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        var placed = running.Placement.Single(p => p.Replica == 0 && p.Stage == stage);
+        string victim = placed.SiloName;
+        Assert.NotEqual(primary, victim);
+        var siblings = (await scheduler.GetNodes()).Select(n => n.Capabilities.NodeId)
+            .Where(n => n != placed.NodeId && n.StartsWith(victim + "/", StringComparison.Ordinal)).ToArray();
+        fixture.Trap.Arm(new CallMoment("the moved stage taking its copies from its old silo", nameof(IMigrationParcelGrain.TakeChunk), 0, stage), spec.JobId, 0);
+        try
+        {
+            foreach (string sibling in siblings) await scheduler.Cordon(sibling);
+            await scheduler.Drain(placed.NodeId);
+            var held = await fixture.Trap.Reached.WaitAsync(TimeSpan.FromMinutes(2));
+            Assert.Equal(victim, fixture.HostOf(held)); // the parcel waits on the silo the stage left
+            output.WriteLine($"r0/s{stage} left {placed.NodeId} at step {(await job.GetStatus()).CompletedSteps}; its take from {held} held; losing {victim}");
+            await fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, victim));
+        }
+        finally
+        {
+            fixture.Trap.Release();
+        }
+        await fixture.Cluster.StartAdditionalSiloAsync();
+        await SnapshotRedundancyCluster.OpenOnly(fixture, [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)]);
+        var after = await SnapshotRedundancyCluster.StepsPast(job, running.CompletedSteps + 1, 3, $"the job to recover from losing {victim} while r0/s{stage} took its copies");
+        Assert.True(after.Replicas >= 1 && !JobRuns.IsFinished(after), $"job is {after.State}: {after.Error}");
+        var end = await SnapshotRedundancyCluster.Reliably(job.Cancel, "the job to cancel");
+        Assert.True(end.State is JobState.Cancelled or JobState.Running or JobState.Checkpointing, $"job is {end.State}: {end.Error}");
+
+        var history = await JobHistory.All(fixture, spec.JobId);
+        string story = $"lost {victim} while r0/s{stage} took its copies from it: {JobHistory.Told(history.Where(e => e.StepsLost > 0 || e.Kind is ClusterEventKind.JobRestored or ClusterEventKind.JobResumed or ClusterEventKind.ReplicasChanged or ClusterEventKind.StagesMoved))}";
+        output.WriteLine(story);
+        RecoveryAssert.CostNoCompletedStep(history, story);
+        var losses = await SnapshotRedundancyCluster.Reliably(job.GetLossHistory, "the loss history");
+        Assert.Equal(TinyJob.ReferenceLosses(spec, losses.Count).Select(BitConverter.DoubleToInt64Bits), losses.Select(BitConverter.DoubleToInt64Bits));
+    }
+}
