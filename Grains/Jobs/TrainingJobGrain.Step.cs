@@ -41,6 +41,7 @@ internal sealed partial class TrainingJobGrain
     {
         using var activity = Telemetry.TrainingActivities.Step(spec.JobId, S.Epoch, step);
         long started = Stopwatch.GetTimestamp();
+        var startedAt = time.GetUtcNow();
         long epoch = S.Epoch;
         using var watch = _watchdog.Start(step, reason => _abort.TrySetResult(reason)); // a hung step is abandoned like a lost node
         int m = spec.MicroBatches;
@@ -66,7 +67,7 @@ internal sealed partial class TrainingJobGrain
         double[] deviceMs = await Guard(stop, Task.WhenAll(stages.All.Select(s => watch.Track(s.ApplyUpdate(epoch, step, coefficient), $"{s.GetPrimaryKeyString()}.ApplyUpdate"))));
         reduce.Stop();
 
-        return new TrainedStep(step, loss, started, compute, queue, messaging, reduce.Elapsed.TotalMilliseconds, deviceMs);
+        return new TrainedStep(step, loss, started, compute, queue, messaging, reduce.Elapsed.TotalMilliseconds, deviceMs, startedAt);
 
         async Task RunReplica(int rank)
         {
@@ -117,7 +118,7 @@ internal sealed partial class TrainingJobGrain
         _secondsPerStep = _secondsPerStep == 0 ? seconds : 0.8 * _secondsPerStep + 0.2 * seconds;
         _tokensPerSecond = (double)m * spec.MicroBatchSize * spec.Model.ContextLength / _secondsPerStep;
         TrainingMetrics.StepCompleted(spec.JobId, (long)m * spec.MicroBatchSize * spec.Model.ContextLength, done.Loss, elapsed);
-        _timings.Add(new StepTiming(done.Step, elapsed.TotalMilliseconds, done.ComputeMs, done.QueueMs, done.MessagingMs, done.ReduceMs));
+        _timings.Add(new StepTiming(done.Step, elapsed.TotalMilliseconds, done.ComputeMs, done.QueueMs, done.MessagingMs, done.ReduceMs, done.StartedAt));
         if (_timings.Count > TimingsKept) _timings.RemoveAt(0);
         _writer.Request(); // in the background: a slow or unreachable store never holds a step up
         await Publish(null);

@@ -20,6 +20,9 @@ namespace Cluster.Bench;
 /// threads' (the compute, and the snapshot's device copy) and the rest (<see cref="DeviceThreadsCpu"/>): a snapshot's
 /// cost that shows in the device threads is the compute slowed beside it, not work of its own;
 /// <c>snapshot_own_cpu_ms_per_step</c> is the median over rounds of the snapshots' CPU outside the device threads.
+/// Then, unless <c>--interleaved-steps 0</c>, the same costs measured within one job each (<see cref="Interleaved"/>):
+/// a shared host's drift between jobs a few seconds apart (20–60 % of a job's mean step on 2026-12-05) swamps a 2 %
+/// goal in the rounds' figures, while each interleaved event is set against the steps right around it.
 /// </summary>
 internal static class SnapshotBenchmark
 {
@@ -31,9 +34,12 @@ internal static class SnapshotBenchmark
         int silos = args.Int("silos", 3);
         int rounds = args.Int("rounds", 5);
         int checkpointInterval = args.Int("checkpoint-interval", new JobSpec().CheckpointInterval);
+        int interleavedSteps = args.Int("interleaved-steps", 320);
         args.EnsureAllUsed();
         if (steps < 2 || warmup < 0 || stages < 1 || silos < 1 || rounds < 1 || checkpointInterval < 1)
             throw new ArgumentException("--steps ≥ 2, --warmup ≥ 0, --stages ≥ 1, --silos ≥ 1, --rounds ≥ 1 and --checkpoint-interval ≥ 1, please.");
+        if (interleavedSteps != 0 && interleavedSteps < 4 * CheckpointBlock)
+            throw new ArgumentException($"--interleaved-steps is 0 (none) or {4 * CheckpointBlock} or more.");
 
         var options = DemoPreset.Options(steps + warmup);
         int slots = (stages + silos - 1) / silos;
@@ -68,6 +74,7 @@ internal static class SnapshotBenchmark
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"{(round == 0 ? "warm" : round.ToString(CultureInfo.InvariantCulture)),5} {name,-22} {cost.WallMsPerStep,8:F1} {cost.CpuMsPerStep,12:F1} {cost.DeviceCpuMsPerStep,11:F1} {cost.CpuMsPerStep - cost.DeviceCpuMsPerStep,10:F1} {cost.Gen2PerStep,10:F2} {cost.GcPauseMsPerStep,17:F1}"));
                 }
+            var interleaved = interleavedSteps > 0 ? await Interleaved(cluster.Client, options, stages, interleavedSteps, checkpointInterval) : null;
             double none = wall["none"].Average(), snapshots = wall["snapshots"].Average(), both = wall["snapshots+checkpoints"].Average();
             double Spread(string name) => wall[name].Max() - wall[name].Min();
             var stalls = Enumerable.Range(0, rounds).Select(r => (wall["snapshots"][r] - wall["none"][r]) / wall["none"][r]).Order().ToArray();
@@ -89,12 +96,82 @@ internal static class SnapshotBenchmark
                 $"snapshot_ms_per_step={snapshots:F1} checkpoint_ms_per_step={both:F1} none_cpu_ms_per_step={cpu["none"].Average():F1} " +
                 $"snapshot_cpu_ms_per_step={cpu["snapshots"].Average():F1} checkpoint_cpu_ms_per_step={cpu["snapshots+checkpoints"].Average():F1} " +
                 $"none_device_cpu_ms_per_step={deviceCpu["none"].Average():F1} snapshot_device_cpu_ms_per_step={deviceCpu["snapshots"].Average():F1} " +
-                $"snapshot_own_cpu_ms_per_step={Median.Of(ownCpu):F1} checkpoint_interval={checkpointInterval} silos={silos}"));
+                $"snapshot_own_cpu_ms_per_step={Median.Of(ownCpu):F1} checkpoint_interval={checkpointInterval} silos={silos}{interleaved}"));
             return 0;
         }
         finally
         {
             try { Directory.Delete(root, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>Warm-up steps of each interleaved job (not timed).</summary>
+    private const int InterleavedWarmup = 8;
+
+    /// <summary>In the snapshot job, a snapshot every this many steps: its copy and its work beside the next step, then two clean steps.</summary>
+    private const int SnapshotBlock = 4;
+
+    /// <summary>In the checkpoint job, a checkpoint every this many steps: five to cover its copy, its shards' writes and its commit, then three clean steps.</summary>
+    private const int CheckpointBlock = 8;
+
+    /// <summary>
+    /// The noise-robust half (<see cref="InterleavedCost"/>): one job that snapshots every <see cref="SnapshotBlock"/>
+    /// steps, each snapshot set against the clean steps around it, and one that snapshots every step and checkpoints
+    /// every <see cref="CheckpointBlock"/>, each checkpoint set against the snapshot-only steps around it; the figures
+    /// are scaled to the default spec (a snapshot every step; a checkpoint every <paramref name="checkpointInterval"/>).
+    /// The second job's commits are counted (the checkpoint coordinator skips a checkpoint due while one is in flight,
+    /// which would make the cost look smaller than it is): <c>checkpoints_committed</c> of <c>checkpoints_due</c>.
+    /// Returns the RESULT fields it adds.
+    /// </summary>
+    private static async Task<string> Interleaved(IClusterClient client, TrainerOptions options, int stages, int steps, int checkpointInterval)
+    {
+        var snapshotSpec = JobSpecs.FromTrainerOptions("snapshot-interleaved", options, stages, InterleavedWarmup + steps, 0) with { SnapshotInterval = SnapshotBlock };
+        var snapshotStarts = await StepStarts(client, snapshotSpec);
+        var snapshot = InterleavedCost.Of(snapshotStarts, SnapshotBlock, affected: 2, clean: 2, fromStep: InterleavedWarmup);
+
+        var checkpointSpec = JobSpecs.FromTrainerOptions("checkpoint-interleaved", options, stages, InterleavedWarmup + steps, CheckpointBlock) with { SnapshotInterval = 1 };
+        using var commits = new CommitCounter(checkpointSpec.JobId);
+        var checkpointStarts = await StepStarts(client, checkpointSpec);
+        var checkpoint = InterleavedCost.Of(checkpointStarts, CheckpointBlock, affected: 5, clean: 3, fromStep: InterleavedWarmup);
+        int due = (InterleavedWarmup + steps) / CheckpointBlock; // every multiple of the block, the last step's included
+
+        // The snapshot job's clean steps take no snapshot: the step the stall is a fraction of.
+        var (stall, stallLow, stallHigh) = snapshot.Fraction(snapshot.CleanStepMs, every: 1);
+        var (checkpointStall, checkpointLow, checkpointHigh) = checkpoint.Fraction(snapshot.CleanStepMs, every: checkpointInterval);
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"interleaved, one job each ({steps} timed steps after {InterleavedWarmup} warm-up): a snapshot costs {snapshot.MeanCostMs:F1} ± {snapshot.HalfWidthMs:F1} ms " +
+            $"(median {snapshot.MedianCostMs:F1}; {snapshot.Events} snapshots, each against the clean steps around it, {snapshot.CleanStepMs:F1} ms); a checkpoint costs " +
+            $"{checkpoint.MeanCostMs:F1} ± {checkpoint.HalfWidthMs:F1} ms beyond its snapshot (median {checkpoint.MedianCostMs:F1}; {checkpoint.Events} checkpoints; " +
+            $"{commits.Count} of {due} due committed, commit {commits.MedianSeconds * 1000:F0} ms median); ± is a 95 % interval"));
+        return string.Create(CultureInfo.InvariantCulture,
+            $" interleaved_stall_fraction={stall:F3} interleaved_stall_fraction_low={stallLow:F3} interleaved_stall_fraction_high={stallHigh:F3} " +
+            $"interleaved_checkpoint_stall_fraction={checkpointStall:F3} interleaved_checkpoint_stall_fraction_low={checkpointLow:F3} interleaved_checkpoint_stall_fraction_high={checkpointHigh:F3} " +
+            $"checkpoints_committed={commits.Count} checkpoints_due={due}");
+    }
+
+    /// <summary>
+    /// Runs <paramref name="spec"/> to its end and returns its steps' start times, read every 2 s while it runs (the
+    /// job keeps the timings of its last 200 steps only).
+    /// </summary>
+    private static async Task<(long Step, DateTimeOffset StartedAt)[]> StepStarts(IClusterClient client, JobSpec spec)
+    {
+        var job = client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        var starts = new SortedDictionary<long, DateTimeOffset>();
+        await job.Submit(spec);
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(20);
+        while (true)
+        {
+            var status = await job.GetStatus();
+            if (status.State is JobState.Failed or JobState.Cancelled) throw new InvalidOperationException($"{spec.JobId}: job {status.State}: {status.Error}");
+            foreach (var timing in await job.GetStepTimings())
+            {
+                if (timing.StartedAt == default) throw new InvalidOperationException($"{spec.JobId}: the job's step timings have no start times.");
+                starts[timing.Step] = timing.StartedAt;
+            }
+            if (status.CompletedSteps >= spec.Steps) return [.. starts.Select(s => (s.Key, s.Value))];
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{spec.JobId}: not done in 20 minutes.");
+            await Task.Delay(TimeSpan.FromSeconds(2));
         }
     }
 }

@@ -109,9 +109,13 @@ public sealed class OutputAndFleetTests(ConsoleClusterFixture fixture)
         var steps = timings.Json().EnumerateArray().ToArray();
         Assert.NotEmpty(steps);
         Assert.All(steps, t => Assert.True(t.GetProperty("wallMs").GetDouble() > 0));
+        // Each step after the first says when it started and how long after the step before's start: what each step costs.
+        Assert.All(steps.Skip(1), t => Assert.True(t.GetProperty("startToStartMs").GetDouble() > 0, t.ToString()));
+        Assert.All(steps, t => Assert.True(t.GetProperty("startedAt").GetDateTimeOffset() > DateTimeOffset.UnixEpoch, t.ToString()));
         Assert.Equal(6, steps[^1].GetProperty("step").GetInt64());
         var timingTable = await ConsoleHarness.RunAsync(fixture.Client, "job", "timings", "cli-views-1", "--last", "2");
         Assert.Contains("reduce+update ms", timingTable.Out);
+        Assert.Contains("start→start ms", timingTable.Out);
         Assert.Contains("2 step(s): wall p50", timingTable.Out);
 
         var csv = await ConsoleHarness.RunAsync(fixture.Client, "job", "losses", "cli-views-1", "--csv");
