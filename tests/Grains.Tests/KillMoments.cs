@@ -17,14 +17,8 @@ internal static class KillMoments
         int checkpointInterval)
     {
         string name = moment.Name;
-        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
         string primary = fixture.Cluster.Silos[0].Name;
-        await SnapshotRedundancyCluster.KeepCoordinatorsOnPrimary(fixture, job);
-        await SnapshotRedundancyCluster.OpenOnly(fixture, [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)]); // every stage host can be lost
-        await job.Submit(spec);
-        var running = await Eventually.Value(job.GetStatus, s => (s.Replicas == replicas && s.State == JobState.Running && s.CompletedSteps >= 3) || JobRuns.IsFinished(s),
-            JobRuns.Deadline, $"{replicas} replica(s) to run 3 steps");
-        Assert.True(running.Replicas == replicas && !JobRuns.IsFinished(running), $"job is {running.State} with {running.Replicas} replicas: {running.Error}");
+        var (job, running) = await RunningOffThePrimary(fixture, spec, replicas);
 
         if (moveFirst)
         {
@@ -54,15 +48,42 @@ internal static class KillMoments
         {
             fixture.Trap.Release();
         }
+        await RecoversAtNoCost(fixture, output, job, spec, step, $"lost {victim} at {name} of step {step}");
+    }
+
+    /// <summary>
+    /// Keeps the job grain, the scheduler and the job's history on the primary (never lost), lets stages only on the
+    /// other silos (every stage host can be lost), submits <paramref name="spec"/> and waits until it runs
+    /// <paramref name="replicas"/> replica(s) with 3 steps counted.
+    /// </summary>
+    public static async Task<(ITrainingJobGrain Job, JobStatus Running)> RunningOffThePrimary(CallMomentClusterFixture fixture, JobSpec spec, int replicas)
+    {
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await SnapshotRedundancyCluster.KeepCoordinatorsOnPrimary(fixture, job);
+        await SnapshotRedundancyCluster.OpenOnly(fixture, [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)]);
+        await job.Submit(spec);
+        var running = await Eventually.Value(job.GetStatus, s => (s.Replicas == replicas && s.State == JobState.Running && s.CompletedSteps >= 3) || JobRuns.IsFinished(s),
+            JobRuns.Deadline, $"{replicas} replica(s) to run 3 steps");
+        Assert.True(running.Replicas == replicas && !JobRuns.IsFinished(running), $"job is {running.State} with {running.Replicas} replicas: {running.Error}");
+        return (job, running);
+    }
+
+    /// <summary>
+    /// After a silo was lost around step <paramref name="step"/> (<paramref name="what"/> says how): starts a fresh silo
+    /// in its place, waits for the job to run 3 steps past it, cancels it, and asserts that it recovered from memory
+    /// without recomputing a counted step and trained the reference's losses bit for bit.
+    /// </summary>
+    public static async Task RecoversAtNoCost(CallMomentClusterFixture fixture, ITestOutputHelper output, ITrainingJobGrain job, JobSpec spec, long step, string what)
+    {
         await fixture.Cluster.StartAdditionalSiloAsync();
         await SnapshotRedundancyCluster.OpenOnly(fixture, [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)]);
-        await SnapshotRedundancyCluster.StepsPast(job, step, 3, $"the job to recover from losing {victim} at {name} of step {step}");
+        await SnapshotRedundancyCluster.StepsPast(job, step, 3, $"the job to recover: {what}");
         var end = await SnapshotRedundancyCluster.Reliably(job.Cancel, "the job to cancel");
         Assert.True(end.State is JobState.Cancelled or JobState.Running or JobState.Checkpointing, $"job is {end.State}: {end.Error}");
 
         // The job's recorded history (on the primary), not the live stream, whose queue may have lived on the lost silo.
         var history = await JobHistory.All(fixture, spec.JobId);
-        string story = $"lost {victim} at {name} of step {step}: {JobHistory.Told(history.Where(e => e.StepsLost > 0 || e.Kind is ClusterEventKind.JobRestored or ClusterEventKind.JobResumed or ClusterEventKind.ReplicasChanged or ClusterEventKind.StagesMoved))}";
+        string story = $"{what}: {JobHistory.Told(history.Where(e => e.StepsLost > 0 || e.Kind is ClusterEventKind.JobRestored or ClusterEventKind.JobResumed or ClusterEventKind.ReplicasChanged or ClusterEventKind.StagesMoved))}";
         output.WriteLine(story);
         RecoveryAssert.CostNoCompletedStep(history, story);
         var losses = await SnapshotRedundancyCluster.Reliably(job.GetLossHistory, "the loss history");

@@ -1,6 +1,5 @@
 using Xunit.Abstractions;
 using Cluster.Grains.Interfaces.Checkpoints;
-using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Scheduling;
 
@@ -23,14 +22,8 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
     {
         var spec = TinyJob.Spec($"take-kill-{replicas}-{stage}", stages: replicas == 1 ? 3 : 2, steps: 5000, checkpointInterval: 5000)
             with { MinReplicas = 1, MaxReplicas = replicas, SnapshotInterval = 1 };
-        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
         string primary = fixture.Cluster.Silos[0].Name;
-        await SnapshotRedundancyCluster.KeepCoordinatorsOnPrimary(fixture, job);
-        await SnapshotRedundancyCluster.OpenOnly(fixture, [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)]);
-        await job.Submit(spec);
-        var running = await Eventually.Value(job.GetStatus, s => (s.Replicas == replicas && s.State == JobState.Running && s.CompletedSteps >= 3) || JobRuns.IsFinished(s),
-            JobRuns.Deadline, $"{replicas} replica(s) to run 3 steps");
-        Assert.True(running.Replicas == replicas && !JobRuns.IsFinished(running), $"job is {running.State} with {running.Replicas} replicas: {running.Error}");
+        var (job, running) = await KillMoments.RunningOffThePrimary(fixture, spec, replicas);
 
         // Rank 0's stage keeps its own copies (it snapshots); its node is drained, its silo's other nodes cordoned, so it changes silos.
         var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
@@ -53,18 +46,6 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
         {
             fixture.Trap.Release();
         }
-        await fixture.Cluster.StartAdditionalSiloAsync();
-        await SnapshotRedundancyCluster.OpenOnly(fixture, [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)]);
-        var after = await SnapshotRedundancyCluster.StepsPast(job, running.CompletedSteps + 1, 3, $"the job to recover from losing {victim} while r0/s{stage} took its copies");
-        Assert.True(after.Replicas >= 1 && !JobRuns.IsFinished(after), $"job is {after.State}: {after.Error}");
-        var end = await SnapshotRedundancyCluster.Reliably(job.Cancel, "the job to cancel");
-        Assert.True(end.State is JobState.Cancelled or JobState.Running or JobState.Checkpointing, $"job is {end.State}: {end.Error}");
-
-        var history = await JobHistory.All(fixture, spec.JobId);
-        string story = $"lost {victim} while r0/s{stage} took its copies from it: {JobHistory.Told(history.Where(e => e.StepsLost > 0 || e.Kind is ClusterEventKind.JobRestored or ClusterEventKind.JobResumed or ClusterEventKind.ReplicasChanged or ClusterEventKind.StagesMoved))}";
-        output.WriteLine(story);
-        RecoveryAssert.CostNoCompletedStep(history, story);
-        var losses = await SnapshotRedundancyCluster.Reliably(job.GetLossHistory, "the loss history");
-        Assert.Equal(TinyJob.ReferenceLosses(spec, losses.Count).Select(BitConverter.DoubleToInt64Bits), losses.Select(BitConverter.DoubleToInt64Bits));
+        await KillMoments.RecoversAtNoCost(fixture, output, job, spec, running.CompletedSteps + 1, $"lost {victim} while r0/s{stage} took its copies from it");
     }
 }
