@@ -204,7 +204,7 @@ internal sealed partial class CheckpointShardGrain(
             _arriving = null;
             try
             {
-                var units = await parcel.TakeAsync(GrainFactory, cancellationToken);
+                var units = await parcel.TakeAsync(GrainFactory, time, cancellationToken);
                 for (int i = 0; i < Math.Min(records.Length, units.Length); i++)
                     _held.Add((records[i], units[i]));
             }

@@ -9,10 +9,20 @@ namespace Cluster.Grains.Checkpoints;
 /// old silo (<see cref="MigrationParcels"/>) and the context carries only where they wait and their shape (a header per
 /// unit: index, name, chunk count); the new activation takes them a chunk per call (<see cref="TakeAsync"/>), before it
 /// serves any call. Invariant: a migration keeps a grain's copies whatever their size, unless the old silo dies before
-/// the new activation has taken them — then they are lost as they would have been had the grain stayed there.
+/// the new activation has taken them — then they are lost as they would have been had the grain stayed there. A take
+/// that hangs (the old silo frozen, or cut off one way) gives up after <see cref="ChunkTimeout"/> per chunk and counts
+/// as such a loss, so a moved grain serves again within seconds instead of after the calls waiting on it time out.
 /// </summary>
 internal sealed record MigratedSnapshots(string Silo, Guid Parcel, UnitImage[][] Headers)
 {
+    /// <summary>
+    /// How long one chunk (at most <see cref="Kernels.Checkpoint.ChunkedBytes.DefaultChunkBytes"/>, 64 MiB) may take to
+    /// come: ≥ 6.4 MB/s, which any link between silos carries; well under the 30 s a caller of the moving grain waits
+    /// for an answer by default (a take that took longer made the job's call to a moved stage time out, and the job
+    /// recovered: measured, a hung take stalled a job ≈ 50 s).
+    /// </summary>
+    public static readonly TimeSpan ChunkTimeout = TimeSpan.FromSeconds(10);
+
     private const string SiloKey = "parcel-silo";
     private const string ParcelKey = "parcel-id";
     private const string HeadersKey = "parcel-units";
@@ -45,11 +55,13 @@ internal sealed record MigratedSnapshots(string Silo, Guid Parcel, UnitImage[][]
 
     /// <summary>
     /// The whole images, snapshot by snapshot, taken from the old silo a chunk per call, then freed there; an error
-    /// (<see cref="InvalidOperationException"/> when the parcel is gone, or the call's own) when they cannot be had.
+    /// (<see cref="InvalidOperationException"/> when the parcel is gone, <see cref="TimeoutException"/> when a chunk took
+    /// longer than <see cref="ChunkTimeout"/> on <paramref name="time"/>, or the call's own) when they cannot be had.
     /// </summary>
-    public async Task<UnitImage[][]> TakeAsync(IGrainFactory grains, CancellationToken cancellationToken)
+    public async Task<UnitImage[][]> TakeAsync(IGrainFactory grains, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(grains);
+        ArgumentNullException.ThrowIfNull(time);
         var from = grains.GetGrain<IMigrationParcelGrain>(Silo);
         var taken = new UnitImage[Headers.Length][];
         for (int s = 0; s < Headers.Length; s++)
@@ -62,7 +74,7 @@ internal sealed record MigratedSnapshots(string Silo, Guid Parcel, UnitImage[][]
                 for (int i = 0; i < chunks.Length; i++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    chunks[i] = await from.TakeChunk(Parcel, s, header.UnitIndex, i)
+                    chunks[i] = await from.TakeChunk(Parcel, s, header.UnitIndex, i).WaitAsync(ChunkTimeout, time, cancellationToken)
                         ?? throw new InvalidOperationException($"The snapshot images left on silo {Silo} (parcel {Parcel}) are no longer there: taken, expired, or the silo restarted.");
                 }
                 taken[s][u] = new UnitImage(header.UnitIndex, header.UnitName, chunks.Length > 0 ? chunks[0] : []) { MoreChunks = chunks.Length > 1 ? chunks[1..] : [] };

@@ -264,7 +264,7 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
         _arriving = null;
         try
         {
-            KeepArriving(records, await parcel.TakeAsync(GrainFactory, cancellationToken));
+            KeepArriving(records, await parcel.TakeAsync(GrainFactory, time, cancellationToken));
         }
         catch (Exception e)
         {

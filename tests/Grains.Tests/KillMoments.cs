@@ -70,13 +70,18 @@ internal static class KillMoments
 
     /// <summary>
     /// After a silo was lost around step <paramref name="step"/> (<paramref name="what"/> says how): starts a fresh silo
-    /// in its place, waits for the job to run 3 steps past it, cancels it, and asserts that it recovered from memory
-    /// without recomputing a counted step and trained the reference's losses bit for bit.
+    /// in its place (unless <paramref name="siloLost"/> is false: a fault that lost none), waits for the job to run 3
+    /// steps past it, cancels it, and asserts that it recovered (if it had to) from memory without recomputing a counted
+    /// step and trained the reference's losses bit for bit.
     /// </summary>
-    public static async Task RecoversAtNoCost(CallMomentClusterFixture fixture, ITestOutputHelper output, ITrainingJobGrain job, JobSpec spec, long step, string what)
+    public static async Task RecoversAtNoCost(CallMomentClusterFixture fixture, ITestOutputHelper output, ITrainingJobGrain job, JobSpec spec, long step, string what,
+        bool siloLost = true)
     {
-        await fixture.Cluster.StartAdditionalSiloAsync();
-        await SnapshotRedundancyCluster.OpenOnly(fixture, [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)]);
+        if (siloLost)
+        {
+            await fixture.Cluster.StartAdditionalSiloAsync();
+            await SnapshotRedundancyCluster.OpenOnly(fixture, [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)]);
+        }
         await SnapshotRedundancyCluster.StepsPast(job, step, 3, $"the job to recover: {what}");
         var end = await SnapshotRedundancyCluster.Reliably(job.Cancel, "the job to cancel");
         Assert.True(end.State is JobState.Cancelled or JobState.Running or JobState.Checkpointing, $"job is {end.State}: {end.Error}");

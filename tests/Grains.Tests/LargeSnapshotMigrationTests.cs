@@ -138,11 +138,11 @@ public sealed class LargeSnapshotMigrationTests(LargeSnapshotMigrationTests.Fixt
         var headers = new[] { new[] { new UnitImage(0, "block.0", []) { SeparateChunks = 1 } } };
         string silo = fixture.Cluster.Silos[0].SiloAddress.ToParsableString();
 
-        var gone = await Assert.ThrowsAsync<InvalidOperationException>(() => new MigratedSnapshots(silo, Guid.NewGuid(), headers).TakeAsync(fixture.Client, CancellationToken.None));
+        var gone = await Assert.ThrowsAsync<InvalidOperationException>(() => new MigratedSnapshots(silo, Guid.NewGuid(), headers).TakeAsync(fixture.Client, TimeProvider.System, CancellationToken.None));
         Assert.Contains("no longer there", gone.Message, StringComparison.Ordinal);
 
         string dead = Orleans.Runtime.SiloAddress.New(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 1), 1).ToParsableString();
-        var noSilo = await Assert.ThrowsAnyAsync<Exception>(() => new MigratedSnapshots(dead, Guid.NewGuid(), headers).TakeAsync(fixture.Client, CancellationToken.None));
+        var noSilo = await Assert.ThrowsAnyAsync<Exception>(() => new MigratedSnapshots(dead, Guid.NewGuid(), headers).TakeAsync(fixture.Client, TimeProvider.System, CancellationToken.None));
         Assert.Contains("is not an active member", noSilo.Message, StringComparison.Ordinal);
     }
 }

@@ -1,5 +1,6 @@
 using Xunit.Abstractions;
 using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Scheduling;
 
@@ -47,5 +48,42 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
             fixture.Trap.Release();
         }
         await KillMoments.RecoversAtNoCost(fixture, output, job, spec, running.CompletedSteps + 1, $"lost {victim} while r0/s{stage} took its copies from it");
+    }
+
+    /// <summary>
+    /// The take hangs instead — the old silo alive but its answer never coming (a frozen process, a partition that
+    /// drops one direction): the stage gives it up after <c>MigratedSnapshots.ChunkTimeout</c> (10 s) and goes on
+    /// without its own copies (its holders have them), and the move completes as a move — no recovery, no counted step
+    /// lost. Before that bound the take waited out the call's 30 s response timeout, the job's call to the moved stage
+    /// timed out first, and the job went through a recovery (measured: ≈ 50 s stalled).
+    /// </summary>
+    [Fact]
+    public async Task A_moved_stage_whose_take_from_its_old_silo_hangs_goes_on_without_its_copies_and_costs_no_completed_step()
+    {
+        var spec = TinyJob.Spec("take-hang", stages: 3, steps: 5000, checkpointInterval: 5000) with { SnapshotInterval = 1 };
+        var (job, running) = await KillMoments.RunningOffThePrimary(fixture, spec, replicas: 1);
+        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        var placed = running.Placement.Single(p => p.Replica == 0 && p.Stage == 1);
+        var siblings = (await scheduler.GetNodes()).Select(n => n.Capabilities.NodeId)
+            .Where(n => n != placed.NodeId && n.StartsWith(placed.SiloName + "/", StringComparison.Ordinal)).ToArray();
+        fixture.Trap.Arm(new CallMoment("the moved stage taking its copies from its old silo", nameof(IMigrationParcelGrain.TakeChunk), 0, 1), spec.JobId, 0);
+        try
+        {
+            foreach (string sibling in siblings) await scheduler.Cordon(sibling);
+            await scheduler.Drain(placed.NodeId);
+            var held = await fixture.Trap.Reached.WaitAsync(TimeSpan.FromMinutes(2));
+            output.WriteLine($"r0/s1 left {placed.NodeId}; its take from {held} hangs");
+            // Held until the job has counted 3 steps past the move: the take must give up on its own (the call's timeout).
+            var after = await SnapshotRedundancyCluster.StepsPast(job, running.CompletedSteps + 1, 3, "the job to go on while the moved stage's take hangs");
+            Assert.NotEqual(placed.NodeId, after.Placement.Single(p => p.Replica == 0 && p.Stage == 1).NodeId);
+        }
+        finally
+        {
+            fixture.Trap.Release();
+            foreach (string node in siblings.Append(placed.NodeId)) await scheduler.Uncordon(node);
+        }
+        await KillMoments.RecoversAtNoCost(fixture, output, job, spec, running.CompletedSteps + 1, $"r0/s1's take from {placed.SiloName} hung", siloLost: false);
+        var history = await JobHistory.All(fixture, spec.JobId);
+        Assert.DoesNotContain(history, e => e.Kind is ClusterEventKind.JobRecovering or ClusterEventKind.JobRestored);
     }
 }
