@@ -26,22 +26,14 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
         string primary = fixture.Cluster.Silos[0].Name;
         var (job, running) = await KillMoments.RunningOffThePrimary(fixture, spec, replicas);
 
-        // Rank 0's stage keeps its own copies (it snapshots); its node is drained, its silo's other nodes cordoned, so it changes silos.
-        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
         var placed = running.Placement.Single(p => p.Replica == 0 && p.Stage == stage);
         string victim = placed.SiloName;
         Assert.NotEqual(primary, victim);
-        var siblings = (await scheduler.GetNodes()).Select(n => n.Capabilities.NodeId)
-            .Where(n => n != placed.NodeId && n.StartsWith(victim + "/", StringComparison.Ordinal)).ToArray();
-        fixture.Trap.Arm(new CallMoment("the moved stage taking its copies from its old silo", nameof(IMigrationParcelGrain.TakeChunk), 0, stage), spec.JobId, 0);
         try
         {
-            foreach (string sibling in siblings) await scheduler.Cordon(sibling);
-            await scheduler.Drain(placed.NodeId);
-            var held = await fixture.Trap.Reached.WaitAsync(TimeSpan.FromMinutes(2));
-            Assert.Equal(victim, fixture.HostOf(held)); // the parcel waits on the silo the stage left
+            var held = await MoveAndHoldItsTake(spec.JobId, placed);
             output.WriteLine($"r0/s{stage} left {placed.NodeId} at step {(await job.GetStatus()).CompletedSteps}; its take from {held} held; losing {victim}");
-            await fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, victim));
+            await fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, victim)); // its cordons and drain go with it
         }
         finally
         {
@@ -62,28 +54,44 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
     {
         var spec = TinyJob.Spec("take-hang", stages: 3, steps: 5000, checkpointInterval: 5000) with { SnapshotInterval = 1 };
         var (job, running) = await KillMoments.RunningOffThePrimary(fixture, spec, replicas: 1);
-        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
         var placed = running.Placement.Single(p => p.Replica == 0 && p.Stage == 1);
-        var siblings = (await scheduler.GetNodes()).Select(n => n.Capabilities.NodeId)
-            .Where(n => n != placed.NodeId && n.StartsWith(placed.SiloName + "/", StringComparison.Ordinal)).ToArray();
-        fixture.Trap.Arm(new CallMoment("the moved stage taking its copies from its old silo", nameof(IMigrationParcelGrain.TakeChunk), 0, 1), spec.JobId, 0);
         try
         {
-            foreach (string sibling in siblings) await scheduler.Cordon(sibling);
-            await scheduler.Drain(placed.NodeId);
-            var held = await fixture.Trap.Reached.WaitAsync(TimeSpan.FromMinutes(2));
+            var held = await MoveAndHoldItsTake(spec.JobId, placed);
             output.WriteLine($"r0/s1 left {placed.NodeId}; its take from {held} hangs");
-            // Held until the job has counted 3 steps past the move: the take must give up on its own (the call's timeout).
+            // Held until the job has counted 3 steps past the move: the take must give up on its own (MigratedSnapshots.ChunkTimeout).
             var after = await SnapshotRedundancyCluster.StepsPast(job, running.CompletedSteps + 1, 3, "the job to go on while the moved stage's take hangs");
             Assert.NotEqual(placed.NodeId, after.Placement.Single(p => p.Replica == 0 && p.Stage == 1).NodeId);
         }
         finally
         {
             fixture.Trap.Release();
-            foreach (string node in siblings.Append(placed.NodeId)) await scheduler.Uncordon(node);
+            var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+            foreach (string node in await NodesOf(placed.SiloName)) await scheduler.Uncordon(node);
         }
         await KillMoments.RecoversAtNoCost(fixture, output, job, spec, running.CompletedSteps + 1, $"r0/s1's take from {placed.SiloName} hung", siloLost: false);
         var history = await JobHistory.All(fixture, spec.JobId);
         Assert.DoesNotContain(history, e => e.Kind is ClusterEventKind.JobRecovering or ClusterEventKind.JobRestored);
     }
+
+    /// <summary>
+    /// Arms the trap for a migrated grain's take (of job <paramref name="jobId"/>), drains <paramref name="placed"/>'s node with its silo's other nodes
+    /// cordoned (so the stage changes silos), and returns the held take's target once it comes: the parcel on the silo
+    /// the stage left.
+    /// </summary>
+    private async Task<GrainId> MoveAndHoldItsTake(string jobId, StagePlacement placed)
+    {
+        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        fixture.Trap.Arm(new CallMoment("the moved stage taking its copies from its old silo", nameof(IMigrationParcelGrain.TakeChunk), placed.Replica, placed.Stage),
+            jobId, 0);
+        foreach (string sibling in (await NodesOf(placed.SiloName)).Where(n => n != placed.NodeId)) await scheduler.Cordon(sibling);
+        await scheduler.Drain(placed.NodeId);
+        var held = await fixture.Trap.Reached.WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.Equal(placed.SiloName, fixture.HostOf(held));
+        return held;
+    }
+
+    private async Task<string[]> NodesOf(string silo) =>
+        [.. (await fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetNodes()).Select(n => n.Capabilities.NodeId)
+            .Where(n => n.StartsWith(silo + "/", StringComparison.Ordinal))];
 }
