@@ -7,8 +7,8 @@ internal sealed partial class CheckpointShardGrain
     [LoggerMessage(1, LogLevel.Debug, "Shard {Shard}: snapshot of step {Step} is durable ({Bytes} bytes)")]
     private static partial void LogDurable(ILogger logger, string shard, long step, long bytes);
 
-    [LoggerMessage(2, LogLevel.Information, "Snapshot holder {Shard} is on silo {Silo}, which holds another copy of its state ({Taken}): moving away")]
-    private static partial void LogMisplaced(ILogger logger, string shard, string silo, string taken);
+    [LoggerMessage(2, LogLevel.Information, "Snapshot holder {Shard} is on silo {Silo}, taken by its stage or a lower-index holder ({Taken}; {Why}): moving away")]
+    private static partial void LogMisplaced(ILogger logger, string shard, string silo, string taken, string why);
 
     [LoggerMessage(3, LogLevel.Warning, "Snapshot holder {Shard}: a durable write failed before it moved (the commit waiting on it fails and is retried)")]
     private static partial void LogWriteFailedBeforeMove(ILogger logger, Exception e, string shard);

@@ -29,9 +29,12 @@ namespace Cluster.Grains.Checkpoints;
 /// silo's death used to fail the snapshot with an Orleans error naming the stage's own silo, the job then reported
 /// that healthy node unreachable and moved the stage, whose own copy did not move with it: "s0: none"; (5) the stage's
 /// own copies travel with it when it moves (it migrates with them), and a recovery counts the own copy of every stage
-/// on a live silo, whether or not the new placement keeps it there. One silo failure therefore never takes both copies
-/// of a step. Two simultaneous failures (the stage's silo and its holder's) may: the job then restores its durable
-/// checkpoint.
+/// on a live silo, whether or not the new placement keeps it there; before the job configures a stage on another silo,
+/// its holders on that silo move away first (<see cref="MakeRoom"/>, to a silo that is neither the stage's old one nor
+/// its new one), so the stage's copies on their way and a holder's never share a silo while it moves. One silo failure
+/// therefore never takes both copies of a step — with one exception: in a cluster of two silos, a stage moving onto its
+/// holder's silo leaves the holder only its own old silo while it moves. Two simultaneous failures (the stage's silo
+/// and its holder's) may: the job then restores its durable checkpoint.
 /// </para>
 /// <para>
 /// Invariant (release is final, the holder's half; the stage's is <c>PipelineStageGrain.SettleSendsAtRelease</c>): after
@@ -73,7 +76,9 @@ internal sealed partial class CheckpointShardGrain(
     {
         RefuseStale(epoch);
         await RefuseIfJobLeft(epoch);
-        await MoveIfMisplaced(epoch, RequestContext.Get(PlacementContextKeys.AvoidSilo) as string);
+        if (await MoveIfMisplaced(epoch, RequestContext.Get(PlacementContextKeys.AvoidSilo) as string, "it also holds a copy of the same state"))
+            throw new SnapshotHolderMisplacedException(
+                $"Snapshot holder {this.GetPrimaryKeyString()} is on silo '{silo.Name}', which also holds a copy of the same state; it is moving to another silo: retry.");
         RefuseStale(epoch); // a release or a newer epoch may have come in meanwhile
         // A newer epoch may have rewound the job (an operator's restore): its snapshots replace later ones of the old timeline.
         bool newEpoch = epoch > _epoch;
@@ -135,10 +140,11 @@ internal sealed partial class CheckpointShardGrain(
 
     /// <summary>
     /// Rule (2) of the invariant: on the stage's silo (or a lower-index holder's), move away — carrying the snapshots
-    /// and finished durable writes — and make the caller retry. Stays when no other active silo exists (no redundancy
-    /// is possible there; the next snapshot after a silo joins moves it).
+    /// and finished durable writes; true when moving (the caller retries, or calls again to reach the new activation).
+    /// Stays when no other active silo exists (no redundancy is possible there; the next snapshot after a silo joins
+    /// moves it).
     /// </summary>
-    private async Task MoveIfMisplaced(long epoch, string? stageSilo)
+    private async Task<bool> MoveIfMisplaced(long epoch, string? stageSilo, string why)
     {
         var here = silo.SiloAddress;
         var taken = new HashSet<string>(StringComparer.Ordinal);
@@ -146,9 +152,9 @@ internal sealed partial class CheckpointShardGrain(
         if (Index > 0)
             foreach (var address in await SnapshotHolderSites.OccupiedAsync(GrainFactory, this.GetPrimaryKeyString(), includeStages: false))
                 taken.Add(NodeSilos.NameOf(membership, address));
-        if (!taken.Contains(silo.Name)) return;
+        if (!taken.Contains(silo.Name)) return false;
         bool elsewhere = membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && m.SiloAddress != here && !taken.Contains(m.Name));
-        if (!elsewhere) return;
+        if (!elsewhere) return false;
         // Durable writes in flight finish here first, so a commit waiting on them finds their records after the move.
         try
         {
@@ -159,10 +165,25 @@ internal sealed partial class CheckpointShardGrain(
             LogWriteFailedBeforeMove(logger, e, this.GetPrimaryKeyString());
         }
         RefuseStale(epoch); // released (or superseded) meanwhile: nothing is left to move
-        LogMisplaced(logger, this.GetPrimaryKeyString(), silo.Name, string.Join(", ", taken.Order(StringComparer.Ordinal)));
+        LogMisplaced(logger, this.GetPrimaryKeyString(), silo.Name, string.Join(", ", taken.Order(StringComparer.Ordinal)), why);
         this.MigrateOnIdle(); // placed again with this call's request context: its hint names the stage's silo
-        throw new SnapshotHolderMisplacedException(
-            $"Snapshot holder {this.GetPrimaryKeyString()} is on silo '{silo.Name}', which also holds a copy of the same state ({string.Join(", ", taken.Order(StringComparer.Ordinal))}); it is moving to another silo: retry.");
+        return true;
+    }
+
+    /// <summary>
+    /// Rule (5)'s other half (see the invariant): before the job moves the stage onto <paramref name="stageSilo"/>, a
+    /// holder there leaves it. Else, from the moment the moved stage holds its copies there until its configuration
+    /// re-seeds (and so moves) this holder, one silo would hold both copies of the stage's state — and while its new
+    /// activation takes its copies from the silo it left, a loss of <paramref name="stageSilo"/> takes the holder's
+    /// and the half-taken ones alike (found by <c>RandomTransferKillMomentTests</c>: restored from the durable
+    /// checkpoint, "s0: none"). The caller's hint (<see cref="PlacementContextKeys.AvoidSilo"/>) names
+    /// <paramref name="stageSilo"/>, and the placement director also avoids the stage's silo now, so the holder lands on
+    /// a third silo when there is one.
+    /// </summary>
+    public async Task<bool> MakeRoom(long epoch, string stageSilo)
+    {
+        RefuseStale(epoch);
+        return await MoveIfMisplaced(epoch, stageSilo, "its stage is about to move there");
     }
 
     public async Task Release(long epoch)

@@ -72,4 +72,10 @@ internal sealed partial class TrainingJobGrain
 
     [LoggerMessage(42, LogLevel.Warning, "Job {JobId}: replica stage {Stage} did not keep its live state of step {Step} for the restore ({Reason})")]
     private static partial void LogLiveStateNotKept(ILogger logger, string jobId, string stage, long step, string reason);
+
+    [LoggerMessage(43, LogLevel.Information, "Job {JobId}: snapshot holder {Holder} moved off silo {Silo} before its stage moves there")]
+    private static partial void LogHolderMadeRoom(ILogger logger, string jobId, string holder, string silo);
+
+    [LoggerMessage(44, LogLevel.Warning, "Job {JobId}: snapshot holder {Holder} could not be asked to make room on silo {Silo} for its moving stage ({Reason}); its next snapshot moves it")]
+    private static partial void LogMakeRoomFailed(ILogger logger, string jobId, string holder, string silo, string reason);
 }

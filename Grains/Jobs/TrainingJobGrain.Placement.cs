@@ -167,6 +167,7 @@ internal sealed partial class TrainingJobGrain
         if (dropped.Length > 0)
             await ReleaseStages(ReplicaStages.Of(GrainFactory, jobId, [.. dropped.Select(r => r.Replica)], plan.StageCount));
         var stages = ReplicaStages.Of(GrainFactory, jobId, replicaIds, plan.StageCount);
+        await MakeRoomForMovingStages(spec, decision, previousNode);
 
         // Restore planner — resume from the newest state that loads: an operator's rewind; else the stages' in-memory
         // snapshots (held by their shards on other silos) when a recovery finds them all at one step not older than the
@@ -379,6 +380,51 @@ internal sealed partial class TrainingJobGrain
                 LogNoMemorySnapshot(logger, e, jobId); // a copy that died with its silo
                 return [];
             }
+        }
+    }
+
+    /// <summary>How long the job waits for one holder to make room for its moving stage (and to answer from its new silo) before it moves the stage anyway.</summary>
+    private static readonly TimeSpan MakeRoomLimit = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The job's half of rule (5) of the redundancy invariant (<c>CheckpointShardGrain</c>): before a stage is
+    /// configured on a node of another silo — a move, a recovery's re-placement, rank 0 changing silos — its snapshot holders on
+    /// that silo move away and answer from their new silo (their copies with them), so the stage's own copies and a
+    /// holder's never share a silo while the stage moves. Only rank 0's stages keep copies, so only their silos count.
+    /// Best effort: a holder that cannot be asked (its silo died or froze) is left to rule (2), which moves it at the
+    /// stage's next snapshot.
+    /// </summary>
+    private async Task MakeRoomForMovingStages(JobSpec spec, ReplicaPlacement decision, Dictionary<(int Replica, int Stage), string> previousNode)
+    {
+        if (decision.Replicas.Count == 0) return;
+        var rank0 = decision.Replicas[0];
+        var moving = rank0.Nodes.Select((node, s) => (Stage: s, Silo: NodeIds.SiloOf(node), Was: previousNode.TryGetValue((rank0.Replica, s), out var was) ? NodeIds.SiloOf(was) : null))
+            .Where(m => m.Was is not null && m.Silo is not null && m.Silo != m.Was).ToArray(); // a stage placed for the first time has no copies to keep apart
+        await Task.WhenAll(moving.SelectMany(m => SnapshotHolders.Keys(spec.JobId, m.Stage, spec.SnapshotReplicas).Select(key => MakeRoom(spec.JobId, key, m.Silo!))));
+    }
+
+    private async Task MakeRoom(string jobId, string holderKey, string stageSilo)
+    {
+        var holder = GrainFactory.GetGrain<ICheckpointShardGrain>(holderKey);
+        try
+        {
+            Task<bool> asking;
+            RequestContext.Set(PlacementContextKeys.AvoidSilo, stageSilo); // the holder's new place avoids the stage's next silo
+            try
+            {
+                asking = holder.MakeRoom(S.Epoch, stageSilo);
+            }
+            finally
+            {
+                RequestContext.Remove(PlacementContextKeys.AvoidSilo);
+            }
+            if (!await asking.WaitAsync(MakeRoomLimit, time)) return;
+            LogHolderMadeRoom(logger, jobId, holderKey, stageSilo);
+            await holder.GetSnapshotSteps().WaitAsync(MakeRoomLimit, time); // answered on its new silo: it has taken its copies there
+        }
+        catch (Exception e)
+        {
+            LogMakeRoomFailed(logger, jobId, holderKey, stageSilo, ShortError.Of(e));
         }
     }
 

@@ -1,6 +1,8 @@
 using Xunit.Abstractions;
+using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Scheduling;
 
 namespace Cluster.Grains.Tests;
 
@@ -95,4 +97,31 @@ internal static class KillMoments
         Assert.True(losses.Count > step + 1, $"only {losses.Count} steps ran. {story}");
         Assert.Equal(TinyJob.ReferenceLosses(spec, losses.Count).Select(BitConverter.DoubleToInt64Bits), losses.Select(BitConverter.DoubleToInt64Bits));
     }
+
+    /// <summary>
+    /// Arms the trap for the take of <paramref name="placed"/>'s stage once it migrated (see <see cref="CallMoment.Matches"/>),
+    /// drains its node with its silo's other nodes cordoned (so the stage changes silos), and returns the held take's
+    /// target once it comes: the parcel on the silo the stage left. The cordons and the drain stay: the caller lifts them.
+    /// </summary>
+    public static async Task<GrainId> MoveAndHoldItsTake(CallMomentClusterFixture fixture, string jobId, StagePlacement placed)
+    {
+        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        fixture.Trap.Arm(new CallMoment($"r{placed.Replica}/s{placed.Stage} moved, taking its copies from its old silo", nameof(IMigrationParcelGrain.TakeChunk),
+            placed.Replica, placed.Stage), jobId, 0);
+        foreach (string sibling in (await NodesOf(fixture, placed.SiloName)).Where(n => n != placed.NodeId)) await scheduler.Cordon(sibling);
+        await scheduler.Drain(placed.NodeId);
+        try
+        {
+            return await fixture.Trap.Reached.WaitAsync(TimeSpan.FromMinutes(2));
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"r{placed.Replica}/s{placed.Stage} took no copies from the silo it left within 2 minutes of draining its node {placed.NodeId}.", e);
+        }
+    }
+
+    /// <summary>The scheduler's nodes on silo <paramref name="silo"/>.</summary>
+    public static async Task<string[]> NodesOf(ClusterFixture fixture, string silo) =>
+        [.. (await fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetNodes()).Select(n => n.Capabilities.NodeId)
+            .Where(n => n.StartsWith(silo + "/", StringComparison.Ordinal))];
 }

@@ -1,7 +1,7 @@
 using Xunit.Abstractions;
-using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Grains.Interfaces.Scheduling;
 
 namespace Cluster.Grains.Tests;
@@ -31,7 +31,8 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
         Assert.NotEqual(primary, victim);
         try
         {
-            var held = await MoveAndHoldItsTake(spec.JobId, placed);
+            var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed);
+            Assert.Equal(placed.SiloName, fixture.HostOf(held));
             output.WriteLine($"r0/s{stage} left {placed.NodeId} at step {(await job.GetStatus()).CompletedSteps}; its take from {held} held; losing {victim}");
             await fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, victim)); // its cordons and drain go with it
         }
@@ -40,6 +41,46 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
             fixture.Trap.Release();
         }
         await KillMoments.RecoversAtNoCost(fixture, output, job, spec, running.CompletedSteps + 1, $"lost {victim} while r0/s{stage} took its copies from it");
+    }
+
+    /// <summary>
+    /// The stage moves onto the silo of its own snapshot holder, and that silo is lost while the moved stage takes its
+    /// copies from the silo it left. Had the holder stayed until the stage's configuration re-seeded it, this one loss
+    /// would take both copies of the stage's state — the holder's, and the new activation's half-taken ones (found by
+    /// <see cref="RandomTransferKillMomentTests"/>, seed 12: restored from the durable checkpoint, "s1: none"). The job
+    /// makes room first (<c>ICheckpointShardGrain.MakeRoom</c>): the holder moves to a third silo before the stage moves.
+    /// </summary>
+    [Fact]
+    public async Task Losing_the_silo_a_stage_moves_onto_where_its_holder_was_while_it_takes_its_copies_costs_no_completed_step()
+    {
+        var spec = TinyJob.Spec("take-kill-onto-holder", stages: 3, steps: 5000, checkpointInterval: 5000) with { SnapshotInterval = 1 };
+        string primary = fixture.Cluster.Silos[0].Name;
+        var (job, running) = await KillMoments.RunningOffThePrimary(fixture, spec, replicas: 1);
+        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        var placed = running.Placement.Single(p => p.Stage == 1);
+        string[] nodes = [.. (await scheduler.GetNodes()).Select(n => n.Capabilities.NodeId).Where(n => fixture.Cluster.Silos.Any(s => s.Name == NodeIds.SiloOf(n)))];
+        string free = nodes.First(n => !running.Placement.Any(p => p.NodeId == n) && NodeIds.SiloOf(n) is { } silo && silo != primary && silo != placed.SiloName);
+        string target = NodeIds.SiloOf(free)!;
+        var holder = SnapshotRedundancyCluster.Holder(fixture, spec.JobId, 1);
+        await SnapshotRedundancyCluster.MoveHolder(fixture, spec.JobId, 1, SnapshotRedundancyCluster.Silo(fixture, target));
+        await SnapshotRedundancyCluster.StepsPast(job, (await job.GetStatus()).CompletedSteps, 2, "2 steps with s1's holder on the silo s1 will move to");
+        Assert.Equal(target, fixture.HostOf(holder));
+        foreach (string node in nodes.Where(n => n != free && n != placed.NodeId)) await scheduler.Cordon(node); // s1 can go only to the holder's silo
+        try
+        {
+            var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed);
+            Assert.Equal(placed.SiloName, fixture.HostOf(held));
+            string? holderNow = fixture.HostOf(holder);
+            output.WriteLine($"r0/s1 left {placed.NodeId} for {free}; its take from {held} held; s1's holder on {holderNow}; losing {target}");
+            Assert.NotEqual(target, holderNow);
+            Assert.NotEqual(placed.SiloName, holderNow);
+            await fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, target));
+        }
+        finally
+        {
+            fixture.Trap.Release();
+        }
+        await KillMoments.RecoversAtNoCost(fixture, output, job, spec, running.CompletedSteps + 1, $"lost {target} while r0/s1 moved there and took its copies");
     }
 
     /// <summary>
@@ -57,7 +98,8 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
         var placed = running.Placement.Single(p => p.Replica == 0 && p.Stage == 1);
         try
         {
-            var held = await MoveAndHoldItsTake(spec.JobId, placed);
+            var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed);
+            Assert.Equal(placed.SiloName, fixture.HostOf(held));
             output.WriteLine($"r0/s1 left {placed.NodeId}; its take from {held} hangs");
             // Held until the job has counted 3 steps past the move: the take must give up on its own (MigratedSnapshots.ChunkTimeout).
             var after = await SnapshotRedundancyCluster.StepsPast(job, running.CompletedSteps + 1, 3, "the job to go on while the moved stage's take hangs");
@@ -67,31 +109,10 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
         {
             fixture.Trap.Release();
             var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-            foreach (string node in await NodesOf(placed.SiloName)) await scheduler.Uncordon(node);
+            foreach (string node in await KillMoments.NodesOf(fixture, placed.SiloName)) await scheduler.Uncordon(node);
         }
         await KillMoments.RecoversAtNoCost(fixture, output, job, spec, running.CompletedSteps + 1, $"r0/s1's take from {placed.SiloName} hung", siloLost: false);
         var history = await JobHistory.All(fixture, spec.JobId);
         Assert.DoesNotContain(history, e => e.Kind is ClusterEventKind.JobRecovering or ClusterEventKind.JobRestored);
     }
-
-    /// <summary>
-    /// Arms the trap for a migrated grain's take (of job <paramref name="jobId"/>), drains <paramref name="placed"/>'s node with its silo's other nodes
-    /// cordoned (so the stage changes silos), and returns the held take's target once it comes: the parcel on the silo
-    /// the stage left.
-    /// </summary>
-    private async Task<GrainId> MoveAndHoldItsTake(string jobId, StagePlacement placed)
-    {
-        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        fixture.Trap.Arm(new CallMoment("the moved stage taking its copies from its old silo", nameof(IMigrationParcelGrain.TakeChunk), placed.Replica, placed.Stage),
-            jobId, 0);
-        foreach (string sibling in (await NodesOf(placed.SiloName)).Where(n => n != placed.NodeId)) await scheduler.Cordon(sibling);
-        await scheduler.Drain(placed.NodeId);
-        var held = await fixture.Trap.Reached.WaitAsync(TimeSpan.FromMinutes(2));
-        Assert.Equal(placed.SiloName, fixture.HostOf(held));
-        return held;
-    }
-
-    private async Task<string[]> NodesOf(string silo) =>
-        [.. (await fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetNodes()).Select(n => n.Capabilities.NodeId)
-            .Where(n => n.StartsWith(silo + "/", StringComparison.Ordinal))];
 }

@@ -80,7 +80,7 @@ public class ClusterFixture : IAsyncLifetime
     /// <summary>
     /// Moves a grain's activation to <paramref name="target"/> and waits until it is there. The testing host's
     /// <c>MigrateAsync</c> can wait forever when a migration does not happen (a hang seen about one run in five), so
-    /// each attempt is bounded and retried (also when it went to a gateway a test just killed), and the grain's actual
+    /// each attempt (its touch too) is bounded and retried (also when it went to a gateway a test just killed), and the grain's actual
     /// host decides.
     /// </summary>
     public async Task MoveGrainAsync(IAddressable grain, InProcessSiloHandle target, Func<Task> touch)
@@ -89,15 +89,15 @@ public class ClusterFixture : IAsyncLifetime
         Exception? last = null;
         while (true)
         {
-            await touch();
-            if (HostOf(grain) == target.Name) return;
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"Grain {grain.GetGrainId()} did not move to {target.Name} (it is on {HostOf(grain) ?? "no silo"}).", last);
             try
             {
+                await touch(); // activates the grain (its host is then known), through a gateway that may be gone
+                if (HostOf(grain) == target.Name) return;
+                if (DateTime.UtcNow > deadline)
+                    throw new TimeoutException($"Grain {grain.GetGrainId()} did not move to {target.Name} (it is on {HostOf(grain) ?? "no silo"}).", last);
                 await Cluster.MigrateAsync(grain, target.SiloAddress).WaitAsync(TimeSpan.FromSeconds(10));
             }
-            catch (Exception e) when (e is TimeoutException or Orleans.Runtime.Messaging.ConnectionFailedException or SiloUnavailableException)
+            catch (Exception e) when (e is TimeoutException or Orleans.Runtime.Messaging.ConnectionFailedException or SiloUnavailableException && DateTime.UtcNow <= deadline)
             {
                 // Checked above on the next round. The client's gateway list may still name a silo a test just killed.
                 last = e;
