@@ -65,9 +65,10 @@ public interface ICheckpointShardGrain : IGrainWithStringKey
     /// <summary>
     /// The job is about to move this holder's stage onto silo <paramref name="stageSilo"/>: a holder there moves away
     /// first, with what it holds (to a silo that hosts neither the stage now nor a lower-index holder, nor
-    /// <paramref name="stageSilo"/>), so that while the stage moves its two copies of a step never share a silo. True
-    /// when it is moving: the next call reaches it on its new silo once its copies are there.
+    /// <paramref name="stageSilo"/>), so that while the stage moves its two copies of a step never share a silo. When it
+    /// is moving, the steps of the copies it takes along (the next call reaches it on its new silo once they are there);
+    /// null when it stays.
     /// </summary>
     [Alias("MakeRoom")]
-    Task<bool> MakeRoom(long epoch, string stageSilo);
+    Task<long[]?> MakeRoom(long epoch, string stageSilo);
 }

@@ -178,12 +178,13 @@ internal sealed partial class CheckpointShardGrain(
     /// and the half-taken ones alike (found by <c>RandomTransferKillMomentTests</c>: restored from the durable
     /// checkpoint, "s0: none"). The caller's hint (<see cref="PlacementContextKeys.AvoidSilo"/>) names
     /// <paramref name="stageSilo"/>, and the placement director also avoids the stage's silo now, so the holder lands on
-    /// a third silo when there is one.
+    /// a third silo when there is one. The job checks that the copies it reports arrive there before it moves the stage.
     /// </summary>
-    public async Task<bool> MakeRoom(long epoch, string stageSilo)
+    public async Task<long[]?> MakeRoom(long epoch, string stageSilo)
     {
         RefuseStale(epoch);
-        return await MoveIfMisplaced(epoch, stageSilo, "its stage is about to move there");
+        long[] carried = [.. _held.Select(h => h.Record.Step)];
+        return await MoveIfMisplaced(epoch, stageSilo, "its stage is about to move there") ? carried : null;
     }
 
     public async Task Release(long epoch)

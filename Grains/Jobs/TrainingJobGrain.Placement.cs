@@ -403,12 +403,20 @@ internal sealed partial class TrainingJobGrain
         await Task.WhenAll(moving.SelectMany(m => SnapshotHolders.Keys(spec.JobId, m.Stage, spec.SnapshotReplicas).Select(key => MakeRoom(spec.JobId, key, m.Silo!))));
     }
 
+    /// <summary>
+    /// Has one holder make room on <paramref name="stageSilo"/> and, when it moved, waits until it answers from its new
+    /// silo with every copy it carried. A holder that cannot be asked is logged and left to rule (2). One that moved but
+    /// lost its copies on the way (the silo it left died meanwhile), or does not answer after its move, throws
+    /// <see cref="HolderCopiesLostException"/>: the stage, not yet moved, holds the only copies, and the job recovers
+    /// from them instead of moving it (on the next attempt the holder is elsewhere already).
+    /// </summary>
     private async Task MakeRoom(string jobId, string holderKey, string stageSilo)
     {
         var holder = GrainFactory.GetGrain<ICheckpointShardGrain>(holderKey);
+        long[]? carried;
         try
         {
-            Task<bool> asking;
+            Task<long[]?> asking;
             RequestContext.Set(PlacementContextKeys.AvoidSilo, stageSilo); // the holder's new place avoids the stage's next silo
             try
             {
@@ -418,14 +426,27 @@ internal sealed partial class TrainingJobGrain
             {
                 RequestContext.Remove(PlacementContextKeys.AvoidSilo);
             }
-            if (!await asking.WaitAsync(MakeRoomLimit, time)) return;
-            LogHolderMadeRoom(logger, jobId, holderKey, stageSilo);
-            await holder.GetSnapshotSteps().WaitAsync(MakeRoomLimit, time); // answered on its new silo: it has taken its copies there
+            carried = await asking.WaitAsync(MakeRoomLimit, time);
         }
         catch (Exception e)
         {
             LogMakeRoomFailed(logger, jobId, holderKey, stageSilo, ShortError.Of(e));
+            return;
         }
+        if (carried is null) return;
+        LogHolderMadeRoom(logger, jobId, holderKey, stageSilo);
+        long[] arrived;
+        try
+        {
+            arrived = await holder.GetSnapshotSteps().WaitAsync(MakeRoomLimit, time); // answered on its new silo: it has taken its copies there
+        }
+        catch (Exception e)
+        {
+            throw new HolderCopiesLostException($"Snapshot holder {holderKey} moved off silo '{stageSilo}' to make room for its stage and did not answer since ({ShortError.Of(e)}).");
+        }
+        if (carried.Except(arrived).ToArray() is { Length: > 0 } lost)
+            throw new HolderCopiesLostException(
+                $"Snapshot holder {holderKey} lost its copies of step(s) {string.Join(", ", lost)} while it moved off silo '{stageSilo}' to make room for its stage; the stage keeps its own.");
     }
 
     private async Task ConfigureStage(IPipelineStageGrain stage, StageAssignment assignment)

@@ -12,8 +12,9 @@ namespace Cluster.Grains.Tests;
 /// state after that step arriving (<see cref="ICheckpointShardGrain.Accept"/>, whose step argument is the steps
 /// completed: one more), or a restoring stage reading the copy it holds (<see cref="ICheckpointShardGrain.GetSnapshot"/>,
 /// of whichever step the recovery restores: the step is not matched). <see cref="IMigrationParcelGrain.TakeChunk"/> as
-/// the method names a moment of a move instead: replica <paramref name="Replica"/>'s stage <paramref name="Stage"/>,
-/// migrated, taking its copies from its old silo (at any step).
+/// the method names a moment of a move instead: replica <paramref name="Replica"/>'s stage <paramref name="Stage"/> —
+/// or, when <paramref name="Holder"/>, one of its snapshot holders — migrated, taking its copies from its old silo (at
+/// any step).
 /// <paramref name="LoseStageHost"/> says which silo the test loses while the call is held: replica
 /// <paramref name="Replica"/>'s stage's, or (false) the silo that runs the held call — unless <paramref name="LoseHostOf"/>
 /// names another stage (replica, stage) whose silo is lost: the caller's, say.
@@ -39,9 +40,10 @@ public sealed record CallMoment(string Name, string Method, int Replica, int Sta
 
     public bool Matches(IIncomingGrainCallContext context, string jobId, long step)
     {
-        if (Method == nameof(IMigrationParcelGrain.TakeChunk)) // the moved stage taking its copies from its old silo: told by the caller (no job or step in the call)
+        if (Method == nameof(IMigrationParcelGrain.TakeChunk)) // a moved grain taking its copies from its old silo: told by the caller (no job or step in the call)
             return context.InterfaceMethod.DeclaringType == typeof(IMigrationParcelGrain) && context.InterfaceMethod.Name == Method
-                && context.SourceId?.Key.ToString() == StageKeys.Stage(jobId, Replica, Stage);
+                && context.SourceId?.Key.ToString() is { } taker
+                && (Holder ? SnapshotHolders.Parse(taker) is var (takerJob, takerStage, _) && takerJob == jobId && takerStage == Stage : taker == StageKeys.Stage(jobId, Replica, Stage));
         var grain = Holder ? typeof(ICheckpointShardGrain) : typeof(IPipelineStageGrain);
         if (context.InterfaceMethod.DeclaringType != grain || context.InterfaceMethod.Name != Method) return false;
         string key = context.TargetId.Key.ToString()!;

@@ -101,13 +101,15 @@ internal static class KillMoments
     /// <summary>
     /// Arms the trap for the take of <paramref name="placed"/>'s stage once it migrated (see <see cref="CallMoment.Matches"/>),
     /// drains its node with its silo's other nodes cordoned (so the stage changes silos), and returns the held take's
-    /// target once it comes: the parcel on the silo the stage left. The cordons and the drain stay: the caller lifts them.
+    /// target once it comes: the parcel on the silo the stage left. With <paramref name="holdersTake"/>, the take of one of
+    /// the stage's holders is held instead (one that makes room on the silo the stage moves to). The cordons and the
+    /// drain stay: the caller lifts them.
     /// </summary>
-    public static async Task<GrainId> MoveAndHoldItsTake(CallMomentClusterFixture fixture, string jobId, StagePlacement placed)
+    public static async Task<GrainId> MoveAndHoldItsTake(CallMomentClusterFixture fixture, string jobId, StagePlacement placed, bool holdersTake = false)
     {
         var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        fixture.Trap.Arm(new CallMoment($"r{placed.Replica}/s{placed.Stage} moved, taking its copies from its old silo", nameof(IMigrationParcelGrain.TakeChunk),
-            placed.Replica, placed.Stage), jobId, 0);
+        fixture.Trap.Arm(new CallMoment($"r{placed.Replica}/s{placed.Stage}{(holdersTake ? "'s holder" : "")} moved, taking its copies from its old silo",
+            nameof(IMigrationParcelGrain.TakeChunk), placed.Replica, placed.Stage, Holder: holdersTake), jobId, 0);
         foreach (string sibling in (await NodesOf(fixture, placed.SiloName)).Where(n => n != placed.NodeId)) await scheduler.Cordon(sibling);
         await scheduler.Drain(placed.NodeId);
         try
@@ -116,7 +118,7 @@ internal static class KillMoments
         }
         catch (TimeoutException e)
         {
-            throw new TimeoutException($"r{placed.Replica}/s{placed.Stage} took no copies from the silo it left within 2 minutes of draining its node {placed.NodeId}.", e);
+            throw new TimeoutException($"r{placed.Replica}/s{placed.Stage}{(holdersTake ? "'s holder" : "")} took no copies from the silo it left within 2 minutes of draining {placed.NodeId}.", e);
         }
     }
 

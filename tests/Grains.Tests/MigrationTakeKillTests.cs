@@ -1,4 +1,5 @@
 using Xunit.Abstractions;
+using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Nodes;
@@ -53,7 +54,55 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
     [Fact]
     public async Task Losing_the_silo_a_stage_moves_onto_where_its_holder_was_while_it_takes_its_copies_costs_no_completed_step()
     {
-        var spec = TinyJob.Spec("take-kill-onto-holder", stages: 3, steps: 5000, checkpointInterval: 5000) with { SnapshotInterval = 1 };
+        var (spec, job, running, placed, target, holder) = await StageAboutToMoveOntoItsHolder("take-kill-onto-holder");
+        try
+        {
+            var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed);
+            Assert.Equal(placed.SiloName, fixture.HostOf(held));
+            string? holderNow = fixture.HostOf(holder);
+            output.WriteLine($"r0/s1 left {placed.NodeId} for {target}; its take from {held} held; s1's holder on {holderNow}; losing {target}");
+            Assert.NotEqual(target, holderNow);
+            Assert.NotEqual(placed.SiloName, holderNow);
+            await fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, target));
+        }
+        finally
+        {
+            fixture.Trap.Release();
+        }
+        await KillMoments.RecoversAtNoCost(fixture, output, job, spec, running.CompletedSteps + 1, $"lost {target} while r0/s1 moved there and took its copies");
+    }
+
+    /// <summary>
+    /// The same move, lost a moment earlier: while the holder makes room — it takes its copies from the silo the stage
+    /// is about to move onto — that silo is lost. The holder's copies go with it; the stage, not yet moved, still holds
+    /// its own, and must not leave them behind on its way to the dead silo.
+    /// </summary>
+    [Fact]
+    public async Task Losing_the_silo_a_stage_moves_onto_while_its_holder_makes_room_there_costs_no_completed_step()
+    {
+        var (spec, job, running, placed, target, _) = await StageAboutToMoveOntoItsHolder("take-kill-making-room");
+        try
+        {
+            var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed, holdersTake: true);
+            Assert.Equal(target, fixture.HostOf(held));
+            output.WriteLine($"r0/s1 about to leave {placed.NodeId} for {target}; its holder's take from {held} held; losing {target}");
+            await fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, target));
+        }
+        finally
+        {
+            fixture.Trap.Release();
+        }
+        await KillMoments.RecoversAtNoCost(fixture, output, job, spec, running.CompletedSteps + 1, $"lost {target} while s1's holder made room there");
+    }
+
+    /// <summary>
+    /// A 3-stage job running off the primary, with s1's holder moved to a silo (neither the primary nor s1's) that has a
+    /// free node, and every other node but s1's cordoned: drained, s1 can go only to its holder's silo (the target).
+    /// </summary>
+    private async Task<(JobSpec Spec, ITrainingJobGrain Job, JobStatus Running, StagePlacement Placed, string Target, ICheckpointShardGrain Holder)>
+        StageAboutToMoveOntoItsHolder(string jobId)
+    {
+        var spec = TinyJob.Spec(jobId, stages: 3, steps: 5000, checkpointInterval: 5000) with { SnapshotInterval = 1 };
         string primary = fixture.Cluster.Silos[0].Name;
         var (job, running) = await KillMoments.RunningOffThePrimary(fixture, spec, replicas: 1);
         var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
@@ -66,21 +115,7 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
         await SnapshotRedundancyCluster.StepsPast(job, (await job.GetStatus()).CompletedSteps, 2, "2 steps with s1's holder on the silo s1 will move to");
         Assert.Equal(target, fixture.HostOf(holder));
         foreach (string node in nodes.Where(n => n != free && n != placed.NodeId)) await scheduler.Cordon(node); // s1 can go only to the holder's silo
-        try
-        {
-            var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed);
-            Assert.Equal(placed.SiloName, fixture.HostOf(held));
-            string? holderNow = fixture.HostOf(holder);
-            output.WriteLine($"r0/s1 left {placed.NodeId} for {free}; its take from {held} held; s1's holder on {holderNow}; losing {target}");
-            Assert.NotEqual(target, holderNow);
-            Assert.NotEqual(placed.SiloName, holderNow);
-            await fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, target));
-        }
-        finally
-        {
-            fixture.Trap.Release();
-        }
-        await KillMoments.RecoversAtNoCost(fixture, output, job, spec, running.CompletedSteps + 1, $"lost {target} while r0/s1 moved there and took its copies");
+        return (spec, job, running, placed, target, holder);
     }
 
     /// <summary>

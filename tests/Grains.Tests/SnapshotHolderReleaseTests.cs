@@ -151,6 +151,6 @@ public sealed class SnapshotHolderReleaseTests(SnapshotHolderReleaseTests.Fixtur
         public Task<byte[]?> GetSnapshotChunk(long completedSteps, int unitIndex, int index) => throw new NotSupportedException();
         public Task<IReadOnlyList<ShardRecord>> WaitDurable(long epoch, long completedSteps) => throw new NotSupportedException();
         public Task Release(long epoch) => throw new NotSupportedException();
-        public Task<bool> MakeRoom(long epoch, string stageSilo) => throw new NotSupportedException();
+        public Task<long[]?> MakeRoom(long epoch, string stageSilo) => throw new NotSupportedException();
     }
 }
