@@ -30,18 +30,12 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
         var placed = running.Placement.Single(p => p.Replica == 0 && p.Stage == stage);
         string victim = placed.SiloName;
         Assert.NotEqual(primary, victim);
-        try
+        await LoseWhileHeld(job, spec, running, victim, $"lost {victim} while r0/s{stage} took its copies from it", async () => // its cordons and drain go with it
         {
             var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed);
             Assert.Equal(placed.SiloName, fixture.HostOf(held));
-            output.WriteLine($"r0/s{stage} left {placed.NodeId} at step {(await job.GetStatus()).CompletedSteps}; its take from {held} held; losing {victim}");
-            await fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, victim)); // its cordons and drain go with it
-        }
-        finally
-        {
-            fixture.Trap.Release();
-        }
-        await KillMoments.RecoversAtNoCost(fixture, output, job, spec, running.CompletedSteps + 1, $"lost {victim} while r0/s{stage} took its copies from it");
+            return $"r0/s{stage} left {placed.NodeId} at step {(await job.GetStatus()).CompletedSteps}; its take from {held} held; losing {victim}";
+        });
     }
 
     /// <summary>
@@ -55,21 +49,16 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
     public async Task Losing_the_silo_a_stage_moves_onto_where_its_holder_was_while_it_takes_its_copies_costs_no_completed_step()
     {
         var (spec, job, running, placed, target, holder) = await StageAboutToMoveOntoItsHolder("take-kill-onto-holder");
-        try
+        await LoseWhileHeld(job, spec, running, target, $"lost {target} while r0/s1 moved there and took its copies", async () =>
         {
             var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed);
             Assert.Equal(placed.SiloName, fixture.HostOf(held));
             string? holderNow = fixture.HostOf(holder);
-            output.WriteLine($"r0/s1 left {placed.NodeId} for {target}; its take from {held} held; s1's holder on {holderNow}; losing {target}");
+            output.WriteLine($"s1's holder on {holderNow}");
             Assert.NotEqual(target, holderNow);
             Assert.NotEqual(placed.SiloName, holderNow);
-            await fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, target));
-        }
-        finally
-        {
-            fixture.Trap.Release();
-        }
-        await KillMoments.RecoversAtNoCost(fixture, output, job, spec, running.CompletedSteps + 1, $"lost {target} while r0/s1 moved there and took its copies");
+            return $"r0/s1 left {placed.NodeId} for {target}; its take from {held} held; losing {target}";
+        });
     }
 
     /// <summary>
@@ -81,18 +70,31 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
     public async Task Losing_the_silo_a_stage_moves_onto_while_its_holder_makes_room_there_costs_no_completed_step()
     {
         var (spec, job, running, placed, target, _) = await StageAboutToMoveOntoItsHolder("take-kill-making-room");
-        try
+        await LoseWhileHeld(job, spec, running, target, $"lost {target} while s1's holder made room there", async () =>
         {
             var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed, holdersTake: true);
             Assert.Equal(target, fixture.HostOf(held));
-            output.WriteLine($"r0/s1 about to leave {placed.NodeId} for {target}; its holder's take from {held} held; losing {target}");
-            await fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, target));
+            return $"r0/s1 about to leave {placed.NodeId} for {target}; its holder's take from {held} held; losing {target}";
+        });
+    }
+
+    /// <summary>
+    /// Holds a take (<paramref name="hold"/> arms the trap, starts the move and checks where the held call is; it says
+    /// what it held), loses <paramref name="victim"/> meanwhile, fails the held call, and checks that the job recovers at
+    /// no cost (<see cref="KillMoments.RecoversAtNoCost"/>).
+    /// </summary>
+    private async Task LoseWhileHeld(ITrainingJobGrain job, JobSpec spec, JobStatus running, string victim, string what, Func<Task<string>> hold)
+    {
+        try
+        {
+            output.WriteLine(await hold());
+            await fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, victim));
         }
         finally
         {
             fixture.Trap.Release();
         }
-        await KillMoments.RecoversAtNoCost(fixture, output, job, spec, running.CompletedSteps + 1, $"lost {target} while s1's holder made room there");
+        await KillMoments.RecoversAtNoCost(fixture, output, job, spec, running.CompletedSteps + 1, what);
     }
 
     /// <summary>
