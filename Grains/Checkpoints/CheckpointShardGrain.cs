@@ -29,7 +29,7 @@ namespace Cluster.Grains.Checkpoints;
 /// silo's death used to fail the snapshot with an Orleans error naming the stage's own silo, the job then reported
 /// that healthy node unreachable and moved the stage, whose own copy did not move with it: "s0: none"; (5) the stage's
 /// own copies travel with it when it moves (it migrates with them), and a recovery counts the own copy of every stage
-/// on a live silo, whether or not the new placement keeps it there; before the job configures a stage on another silo,
+/// on a live silo, whether or not the new placement keeps it there; before the job moves a live stage to another silo,
 /// its holders on that silo move away first (<see cref="MakeRoom"/>, to a silo that is neither the stage's old one nor
 /// its new one), so the stage's copies on their way and a holder's never share a silo while it moves. One silo failure
 /// therefore never takes both copies of a step — with one exception: in a cluster of two silos, a stage moving onto its

@@ -167,7 +167,7 @@ internal sealed partial class TrainingJobGrain
         if (dropped.Length > 0)
             await ReleaseStages(ReplicaStages.Of(GrainFactory, jobId, [.. dropped.Select(r => r.Replica)], plan.StageCount));
         var stages = ReplicaStages.Of(GrainFactory, jobId, replicaIds, plan.StageCount);
-        await MakeRoomForMovingStages(spec, decision, previousNode);
+        if (!recovering) await MakeRoomForMovingStages(spec, decision, previousNode);
 
         // Restore planner — resume from the newest state that loads: an operator's rewind; else the stages' in-memory
         // snapshots (held by their shards on other silos) when a recovery finds them all at one step not older than the
@@ -387,12 +387,19 @@ internal sealed partial class TrainingJobGrain
     private static readonly TimeSpan MakeRoomLimit = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// The job's half of rule (5) of the redundancy invariant (<c>CheckpointShardGrain</c>): before a stage is
-    /// configured on a node of another silo — a move, a recovery's re-placement, rank 0 changing silos — its snapshot holders on
-    /// that silo move away and answer from their new silo (their copies with them), so the stage's own copies and a
-    /// holder's never share a silo while the stage moves. Only rank 0's stages keep copies, so only their silos count.
-    /// Best effort: a holder that cannot be asked (its silo died or froze) is left to rule (2), which moves it at the
-    /// stage's next snapshot.
+    /// The job's half of rule (5) of the redundancy invariant (<c>CheckpointShardGrain</c>): before a live stage is
+    /// configured on a node of another silo — an operator's drain, a straggler's or a scale-up's move, rank 0 changing
+    /// silos — its snapshot holders on that silo move away and answer from their new silo (their copies with them), so
+    /// the stage's own copies and a holder's never share a silo while the stage moves. Only rank 0's stages keep copies,
+    /// so only their silos count. Best effort: a holder that cannot be asked (its silo died or froze) is left to rule
+    /// (2), which moves it at the stage's next snapshot.
+    /// <para>
+    /// Not in a recovery: a stage re-placed because its silo died has no copies of its own left, and its holder's may be
+    /// the only ones — moving them before the stage restores from them risks that last copy (the holder's placement may
+    /// pick a silo that died but is not yet declared dead: seen in <c>TenKillProcessTests</c>, where a holder that made
+    /// room in a recovery arrived empty and the job fell back to its durable checkpoint). There the stage restores from
+    /// the holder where it is, and its configuration re-seeds — and so moves — the holder afterwards (rule 3).
+    /// </para>
     /// </summary>
     private async Task MakeRoomForMovingStages(JobSpec spec, ReplicaPlacement decision, Dictionary<(int Replica, int Stage), string> previousNode)
     {
