@@ -120,6 +120,15 @@ internal static class SnapshotRedundancyCluster
         string[] open = [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)];
         var holderOnly = await fixture.Cluster.StartAdditionalSiloAsync();
         await OpenOnly(fixture, open); // no stage goes to the holder's silo
+        // A scale-up the job asked for before that cordon (the fresh silo's nodes register uncordoned) may still move a
+        // stage there at its next boundary — and the holder then makes room for it: let it land, and move it off again.
+        running = await StepsPast(job, (await job.GetStatus()).CompletedSteps, 2, "2 steps after the holder's silo started");
+        foreach (var arrived in running.Placement.Where(p => p.SiloName == holderOnly.Name).ToArray())
+        {
+            (running, string off) = await MoveStage(fixture, job, running, arrived.Replica, arrived.Stage);
+            await OpenOnly(fixture, open); // the drain uncordoned the holder's silo
+            moved = moved is null ? off : $"{moved}; {off}";
+        }
         await MoveHolder(fixture, jobId, stage, holderOnly);
         Assert.True(Host(running, 0) != Host(running, 1), $"rank 0's and rank 1's s{stage} share {Host(running, 0)}{(moved is null ? "" : $" after {moved}")}");
         Assert.Equal(holderOnly.Name, fixture.HostOf(Holder(fixture, jobId, stage)));
