@@ -192,6 +192,7 @@ public static partial class JobSpecs
                 problems.Add($"stages: {spec.Stages}; must be between 1 and {Math.Min(units, MaxStages)} (the model's {spec.Model.Layers} layers plus embedding and head, at most {MaxStages}).");
             }
         }
+        if (problems.Count == 0) problems.AddRange(DataParallelProblems(spec));
         return problems;
     }
 
@@ -228,6 +229,31 @@ public static partial class JobSpecs
             yield return $"microBatchSize: {spec.MicroBatchSize} × model.contextLength {spec.Model.ContextLength} × model.vocabSize {spec.Model.VocabSize} logits per micro-batch exceed the limit of {MaxActivationElements} elements.";
         else if (tokens * spec.Model.Heads * spec.Model.ContextLength > MaxActivationElements)
             yield return $"microBatchSize: {spec.MicroBatchSize} × model.heads {spec.Model.Heads} × model.contextLength² {(long)spec.Model.ContextLength * spec.Model.ContextLength} attention scores per micro-batch exceed the limit of {MaxActivationElements} elements.";
+    }
+
+    /// <summary>
+    /// A data-parallel stage's all-reduce holds its gradients in one float32 vector (<c>StageExecutor.LocalGradients</c>):
+    /// with more than one replica, no stage may hold more parameters than a .NET array holds values
+    /// (<see cref="Array.MaxLength"/>). Told at submission, not as an overflow at the first step. For a valid spec only.
+    /// </summary>
+    private static IEnumerable<string> DataParallelProblems(JobSpec spec)
+    {
+        if (spec.MaxReplicas < 2) yield break;
+        var plan = PlanOf(spec);
+        var over = Enumerable.Range(0, plan.StageCount)
+            .Select(s => (Stage: s, Parameters: Sum(plan.UnitRange(s), u => ModelLayout.UnitParameters(plan.Config, u))))
+            .Where(s => s.Parameters > Array.MaxLength).ToArray();
+        if (over.Length == 0) yield break;
+        var largest = over.MaxBy(s => s.Parameters);
+        yield return $"maxReplicas: {spec.MaxReplicas}, but {over.Length} stage(s) hold more parameters than a data-parallel stage's gradient vector holds ({Array.MaxLength}): "
+            + $"stage {largest.Stage} holds {largest.Parameters}. Spread the model over more stages (stages or layersPerStage) so that none holds more, or set maxReplicas to 1.";
+
+        static long Sum((int Start, int End) units, Func<int, long> parameters)
+        {
+            long total = 0;
+            for (int u = units.Start; u < units.End; u++) total += parameters(u);
+            return total;
+        }
     }
 
     private static IEnumerable<string> ReplicaProblems(JobSpec spec)

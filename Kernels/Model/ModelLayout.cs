@@ -34,13 +34,12 @@ public static class ModelLayout
         return 4 * d * d + 2 * config.MlpRatio * d * d + t * d;
     }
 
+    /// <summary>Parameters of a unit.</summary>
+    public static long UnitParameters(ModelConfig config, int unit) =>
+        IsEmbedding(unit) ? DecoderParameters.Embeddings(config.VocabSize, config.ContextLength, config.DModel)
+        : IsHead(config, unit) ? DecoderParameters.Head(config.VocabSize, config.DModel)
+        : DecoderParameters.Block(config.DModel, config.MlpHidden);
+
     /// <summary>Parameter + AdamW state bytes of a unit in float32 (parameters, gradients, two moments).</summary>
-    public static long UnitStateBytes(ModelConfig config, int unit)
-    {
-        long d = config.DModel, h = config.MlpHidden;
-        long parameters = IsEmbedding(unit) ? ((long)config.VocabSize + config.ContextLength) * d
-            : IsHead(config, unit) ? 2 * d + d * config.VocabSize
-            : 4 * d + 3 * d * d + 3 * d + d * d + d + 2 * d * h + h + d;
-        return parameters * 4 * 4;
-    }
+    public static long UnitStateBytes(ModelConfig config, int unit) => UnitParameters(config, unit) * 4 * 4;
 }

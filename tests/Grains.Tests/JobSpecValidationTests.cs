@@ -1,3 +1,4 @@
+using Cluster.Kernels.Model;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Messages;
 using Cluster.Grains.Jobs;
@@ -40,6 +41,25 @@ public sealed class JobSpecValidationTests(ClusterFixture fixture) : IClassFixtu
         Assert.Contains(badCut, p => p.StartsWith("stages:", StringComparison.Ordinal) && p.Contains("2 entries", StringComparison.Ordinal));
         Assert.Contains(JobSpecs.Validate(TinyJob.Spec("bad id!")), p => p.StartsWith("jobId:", StringComparison.Ordinal));
         Assert.Empty(JobSpecs.Validate(TinyJob.Spec("ok", stages: 2) with { LayersPerStage = [1, 3] }));
+    }
+
+    /// <summary>
+    /// A data-parallel stage's gradients are all-reduced as one float32 vector, so with replicas a stage holds at most
+    /// <see cref="Array.MaxLength"/> parameters: three blocks of d_model 8192 (≈ 805 M parameters each) on one stage are
+    /// refused at submission with the fix, not left to overflow at the first step; one block a stage, or one replica, is fine.
+    /// </summary>
+    [Fact]
+    public void A_data_parallel_stage_larger_than_one_gradient_vector_is_refused_with_the_fix()
+    {
+        var large = new ModelSpec { VocabSize = 256, ContextLength = 16, DModel = 8192, Layers = 3, Heads = 4 };
+        var together = TinyJob.Spec("dp-large", stages: 1) with { Model = large, MinReplicas = 1, MaxReplicas = 2 };
+        string problem = Assert.Single(JobSpecs.Validate(together));
+        Assert.StartsWith("maxReplicas: 2", problem, StringComparison.Ordinal);
+        Assert.Contains($"stage 0 holds {JobSpecs.ToModelConfig(large).ParameterCount}", problem, StringComparison.Ordinal); // the whole model
+        Assert.InRange(ModelLayout.UnitParameters(JobSpecs.ToModelConfig(large), 1), 800_000_000, Array.MaxLength / 2); // a block alone fits
+        Assert.Contains("more stages", problem, StringComparison.Ordinal);
+        Assert.Empty(JobSpecs.Validate(together with { Stages = 5 }));
+        Assert.Empty(JobSpecs.Validate(together with { MaxReplicas = 1 }));
     }
 
     [Fact]
