@@ -95,13 +95,18 @@ internal sealed partial class SchedulerGrain(
                 await this.Publish(new ClusterEvent(now, ClusterEventKind.NodeRecovered, null, id, 0, 0, 0, null, $"node {id} is healthy again"));
             }
         }
-        foreach (var (jobId, since) in _table.Unreported.Where(u => now - u.Value >= _table.Rules.SilentJobHold).ToArray())
+        // Every silent job is given up in one step, before any await: a job that reports meanwhile (this grain is
+        // reentrant) finds itself adopted or given up, never both (a job given up after its report was adopted had its
+        // nodes announced placeable again). Only the events wait.
+        var givenUp = _table.Unreported.Where(u => now - u.Value >= _table.Rules.SilentJobHold).ToArray()
+            .Select(u => (JobId: u.Key, Silent: now - u.Value, Reporting: NodesReporting(u.Key))).ToArray();
+        foreach (var (jobId, silent, _) in givenUp)
         {
-            if (!_table.Unreported.Remove(jobId)) continue; // it reported during an earlier await of this loop: adopted, nothing to give up
-            string[] reporting = NodesReporting(jobId);
-            LogSilentJobGivenUp(logger, jobId, (now - since).TotalSeconds);
-            await Unhold(jobId, reporting, $"has not reported for {(now - since).TotalSeconds:F0} s");
+            _table.Unreported.Remove(jobId);
+            LogSilentJobGivenUp(logger, jobId, silent.TotalSeconds);
         }
+        foreach (var (jobId, silent, reporting) in givenUp)
+            await Unhold(jobId, reporting, $"has not reported for {silent.TotalSeconds:F0} s");
         foreach (var overdue in _table.Overdue(now).Where(p => _overdueReported.Add((p.JobId, p.Since))).ToArray())
             LogReleaseOverdue(logger, overdue.JobId, overdue.IsShrink ? "shrink" : "checkpoint and free its nodes", overdue.ForJob, (now - overdue.Since).TotalSeconds);
         _table.ForgetStale(now);
