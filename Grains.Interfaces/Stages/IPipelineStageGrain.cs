@@ -135,4 +135,12 @@ public interface IPipelineStageGrain : IGrainWithStringKey
     /// <summary>Drops the stage's state and deactivates.</summary>
     [Alias("Release")]
     Task Release(long epoch);
+
+    /// <summary>
+    /// Drops the stage's state on its device (its memory there is free at once) but keeps its own snapshot copies
+    /// readable (<see cref="GetSnapshot"/>): a replica the job drops in a recovery may hold the only copy left, which the
+    /// staying replicas restore from; <see cref="Release"/> afterwards lets it go.
+    /// </summary>
+    [Alias("ReleaseDevice")]
+    Task ReleaseDevice(long epoch);
 }

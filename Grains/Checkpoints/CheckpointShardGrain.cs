@@ -177,8 +177,9 @@ internal sealed partial class CheckpointShardGrain(
     /// activation takes its copies from the silo it left, a loss of <paramref name="stageSilo"/> takes the holder's
     /// and the half-taken ones alike (found by <c>RandomTransferKillMomentTests</c>: restored from the durable
     /// checkpoint, "s0: none"). The caller's hint (<see cref="PlacementContextKeys.AvoidSilo"/>) names
-    /// <paramref name="stageSilo"/>, and the placement director also avoids the stage's silo now, so the holder lands on
-    /// a third silo when there is one. The job checks that the copies it reports arrive there before it moves the stage.
+    /// <paramref name="stageSilo"/>, and <see cref="PlacementContextKeys.AlsoAvoidSilo"/> the stage's silo now (which the
+    /// placement director also looks up in the grain directory — a lookup that may time out on a loaded silo, which
+    /// would let the holder land on the stage's own silo), so the holder lands on a third silo when there is one. The job checks that the copies it reports arrive there before it moves the stage.
     /// </summary>
     public async Task<long[]?> MakeRoom(long epoch, string stageSilo)
     {

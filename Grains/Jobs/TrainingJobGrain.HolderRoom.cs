@@ -34,17 +34,19 @@ internal sealed partial class TrainingJobGrain
         var rank0 = decision.Replicas[0];
         var moving = rank0.Nodes.Select((node, s) => (Stage: s, Silo: NodeIds.SiloOf(node), Was: previousNode.TryGetValue((rank0.Replica, s), out var was) ? NodeIds.SiloOf(was) : null))
             .Where(m => m.Was is not null && m.Silo is not null && m.Silo != m.Was).ToArray(); // a stage placed for the first time has no copies to keep apart
-        await Task.WhenAll(moving.SelectMany(m => SnapshotHolders.Keys(spec.JobId, m.Stage, spec.SnapshotReplicas).Select(key => MakeRoom(spec.JobId, key, m.Silo!))));
+        await Task.WhenAll(moving.SelectMany(m => SnapshotHolders.Keys(spec.JobId, m.Stage, spec.SnapshotReplicas).Select(key => MakeRoom(spec.JobId, key, m.Silo!, m.Was!))));
     }
 
     /// <summary>
-    /// Has one holder make room on <paramref name="stageSilo"/> and, when it moved, waits until it answers from its new
+    /// Has one holder make room on <paramref name="stageSilo"/> — its new place avoids that silo and the stage's current
+    /// one (<paramref name="stageWas"/>), named in the call's hints rather than left to the grain directory's answer —
+    /// and, when it moved, waits until it answers from its new
     /// silo with every copy it carried. A holder that cannot be asked is logged and left to rule (2). One that moved but
     /// lost its copies on the way (the silo it left died meanwhile), or does not answer after its move, throws
     /// <see cref="HolderCopiesLostException"/>: the stage, not yet moved, holds the only copies, and the job recovers
     /// from them instead of moving it (on the next attempt the holder is elsewhere already).
     /// </summary>
-    private async Task MakeRoom(string jobId, string holderKey, string stageSilo)
+    private async Task MakeRoom(string jobId, string holderKey, string stageSilo, string stageWas)
     {
         var holder = GrainFactory.GetGrain<ICheckpointShardGrain>(holderKey);
         long[]? carried;
@@ -52,6 +54,7 @@ internal sealed partial class TrainingJobGrain
         {
             Task<long[]?> asking;
             RequestContext.Set(PlacementContextKeys.AvoidSilo, stageSilo); // the holder's new place avoids the stage's next silo
+            RequestContext.Set(PlacementContextKeys.AlsoAvoidSilo, stageWas); // and the one it is on until it moves
             try
             {
                 asking = holder.MakeRoom(S.Epoch, stageSilo);
@@ -59,6 +62,7 @@ internal sealed partial class TrainingJobGrain
             finally
             {
                 RequestContext.Remove(PlacementContextKeys.AvoidSilo);
+                RequestContext.Remove(PlacementContextKeys.AlsoAvoidSilo);
             }
             carried = await asking.WaitAsync(MakeRoomLimit, time);
         }

@@ -162,10 +162,14 @@ internal sealed partial class TrainingJobGrain
         if (previous.Length > 0 && previous.Length != replicaIds.Length)
             await _narrator.ReplicasChanged(previous.Length, replicaIds.Length, request?.Why ?? (recovering ? $"recovering: {S.Error}" : "placed again"),
                 ReplicaSplit.PerReplica(spec.MicroBatches, replicaIds.Length), spec.MicroBatches, Since());
-        // Replicas dropped (a failure, a drain) still hold stage grains on live nodes: give their memory back.
-        var dropped = previous.Where(r => !replicaIds.Contains(r.Replica)).ToArray();
-        if (dropped.Length > 0)
-            await ReleaseStages(ReplicaStages.Of(GrainFactory, jobId, [.. dropped.Select(r => r.Replica)], plan.StageCount));
+        // Replicas dropped (a failure, a drain, a shrink) still hold stage grains on live nodes: their device memory
+        // is given back now, but a dropped rank 0 may hold the only copy of its stages' state (its holders' lost with a
+        // silo), so its grains keep their own copies until the replicas that stay have restored — reading them like a
+        // moved replica's (copyHolders, SnapshotPeers below) — and are released when this placement ends, however it ends.
+        var dropped = previous.Where(r => !replicaIds.Contains(r.Replica))
+            .SelectMany(r => r.Nodes.Select((_, s) => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, r.Replica, s)))).ToArray();
+        await ReleaseStages(dropped, (stage, epoch) => stage.ReleaseDevice(epoch));
+        await using var releaseDropped = new AtScopeExit(() => ReleaseStages(dropped, (stage, epoch) => stage.Release(epoch)));
         var stages = ReplicaStages.Of(GrainFactory, jobId, replicaIds, plan.StageCount);
         if (!recovering) await MakeRoomForMovingStages(spec, decision, previousNode);
 
@@ -184,9 +188,9 @@ internal sealed partial class TrainingJobGrain
         long newestDurable = S.LastCheckpointStep ?? 0;
         // Per stage, every replica whose grain may still hold its own copy: the survivors, and those the new placement
         // moves off a live node (a move migrates the stage with its copies; asking one whose silo died just fails).
-        int[][] OwnCopyHolders() => [.. survivors.Select(ids => ids.Union(previous.Select(r => r.Replica)).Order().ToArray())];
+        int[][] copyHolders = [.. survivors.Select(ids => ids.Union(previous.Select(r => r.Replica)).Order().ToArray())];
         var fromMemory = request is null && recovering && spec.SnapshotInterval > 0
-            ? await InMemorySnapshotStep(jobId, OwnCopyHolders(), survivors, Math.Max(0, newestDurable - 1), countedEpoch)
+            ? await InMemorySnapshotStep(jobId, copyHolders, survivors, Math.Max(0, newestDurable - 1), countedEpoch)
             : null;
         long? memoryStep = request?.MemoryStep ?? fromMemory?.Step;
         bool configured = false;
@@ -287,7 +291,9 @@ internal sealed partial class TrainingJobGrain
                 RestoreFrom = manifest,
                 RestoreFromMemoryStep = fromMemory,
                 ReplicaIds = replicaIds,
-                SnapshotPeers = [.. survivors[s].Where(id => id != replica.Replica).Select(id => StageKeys.Stage(jobId, id, s))],
+                // The survivors (their own copies, or the live state they kept), then the replicas that moved with their
+                // copies: a rank 0 moved in this recovery (a drain) holds the only copy when its holders lost theirs.
+                SnapshotPeers = [.. survivors[s].Concat(copyHolders[s]).Distinct().Where(id => id != replica.Replica).Select(id => StageKeys.Stage(jobId, id, s))],
             }))));
     }
 
@@ -301,11 +307,45 @@ internal sealed partial class TrainingJobGrain
     /// failure that took its holder may be exactly why it looks lost to the scheduler. Only staying replicas offer their
     /// live state: a stage the scheduler moves off its node (a hung device, say) is not asked to copy anything there. A
     /// staying replica whose live state is of the step chosen and holds no copy of it keeps one now, before any stage is
-    /// configured: its own restore and its peers' read it like any own copy.
+    /// configured: its own restore and its peers' read it like any own copy. A copy that does not answer within
+    /// <see cref="QuickAnswer"/> counts as lost, unless without it no step is found: then every copy is asked again with
+    /// <see cref="PatientAnswer"/> (<c>MigrationTakeKillTests</c>: a stage's silo lost while its holder slowly takes
+    /// its copies over after a move restarted the job from its initial weights, "s1: none", without this second round).
     /// </summary>
+    /// <summary>How long a recovery first waits for each copy's answer: a copy on a frozen silo costs no more than this.</summary>
+    private static readonly TimeSpan QuickAnswer = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long it waits when a copy that did not answer in <see cref="QuickAnswer"/> decides between memory and stored
+    /// state: a holder taking its copies over after a move answers only once they are across (up to
+    /// <c>MigratedSnapshots.ChunkTimeout</c> a chunk), and a silo frozen past this is declared dead by then.
+    /// </summary>
+    private static readonly TimeSpan PatientAnswer = TimeSpan.FromSeconds(30);
+
     private async Task<(long Step, double[] Losses)?> InMemorySnapshotStep(string jobId, int[][] copyHolders, int[][] staying, long newerThan, long countedEpoch)
     {
-        var found = await Task.WhenAll(Enumerable.Range(0, copyHolders.Length).Select(async s =>
+        bool timedOut = false;
+        var wait = QuickAnswer;
+        var found = await Find();
+        if (timedOut && Chosen() is null)
+        {
+            // Some copy did not answer in time, and without it the job would fall back to stored state: a holder that is
+            // taking its copies over after a move answers only once it has them, so ask everyone again, patiently.
+            (timedOut, wait) = (false, PatientAnswer);
+            found = await Find();
+        }
+        _memorySnapshots = string.Join(", ", found.Select((f, s) => $"s{s}: {(f.Copies.Count == 0 ? "none" : string.Join("/", f.Copies.Select(r => r.Step).Distinct().Order()))}"
+            + (f.Live.Length == 0 ? "" : $" (live: {string.Join(", ", f.Live.Select(l => $"r{l.Replica} at {l.Step}"))})")));
+        var chosen = Chosen();
+        if (chosen is { } point)
+            await Task.WhenAll(found.SelectMany((f, s) => f.Live.Where(l => l.Step == point.Step && !l.Own.Any(r => r.Step == point.Step))
+                .Select(l => KeepLiveState(StageKeys.Stage(jobId, l.Replica, s), point.Step))));
+        return chosen;
+
+        (long Step, double[] Losses)? Chosen() => RecoveryPoint.InMemoryStep([.. found.Select(f => f.Copies)], newerThan, S.CompletedSteps, countedEpoch,
+            _sentUpdateEpoch == countedEpoch ? _sentUpdateLosses : null);
+
+        Task<(IReadOnlyCollection<SnapshotRecord> Copies, (int Replica, long Step, SnapshotRecord[] Own)[] Live)[]> Find() => Task.WhenAll(Enumerable.Range(0, copyHolders.Length).Select(async s =>
         {
             var shard = await LatestOrNone(() => GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, s)).GetSnapshotRecords());
             var own = await Task.WhenAll(copyHolders[s].Select(async id => (Replica: id, Records: await LatestOrNone(() => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, id, s)).GetSnapshotRecords()))));
@@ -314,23 +354,16 @@ internal sealed partial class TrainingJobGrain
             return (Copies: (IReadOnlyCollection<SnapshotRecord>)[.. shard.Concat(own.SelectMany(o => o.Records)).Where(r => r.Step >= 0)
                 .Concat(live.Where(l => l.Step >= 0).Select(l => new SnapshotRecord(l.Step, countedEpoch, null)))], Live: live.Where(l => l.Step >= 0).ToArray());
         }));
-        _memorySnapshots = string.Join(", ", found.Select((f, s) => $"s{s}: {(f.Copies.Count == 0 ? "none" : string.Join("/", f.Copies.Select(r => r.Step).Distinct().Order()))}"
-            + (f.Live.Length == 0 ? "" : $" (live: {string.Join(", ", f.Live.Select(l => $"r{l.Replica} at {l.Step}"))})")));
-        var chosen = RecoveryPoint.InMemoryStep([.. found.Select(f => f.Copies)], newerThan, S.CompletedSteps, countedEpoch,
-            _sentUpdateEpoch == countedEpoch ? _sentUpdateLosses : null);
-        if (chosen is { } point)
-            await Task.WhenAll(found.SelectMany((f, s) => f.Live.Where(l => l.Step == point.Step && !l.Own.Any(r => r.Step == point.Step))
-                .Select(l => KeepLiveState(StageKeys.Stage(jobId, l.Replica, s), point.Step))));
-        return chosen;
 
         async Task<long> LiveStepOrNone(string stage)
         {
             try
             {
-                return await GrainFactory.GetGrain<IPipelineStageGrain>(stage).GetLiveStateStep(countedEpoch).WaitAsync(TimeSpan.FromSeconds(5));
+                return await GrainFactory.GetGrain<IPipelineStageGrain>(stage).GetLiveStateStep(countedEpoch).WaitAsync(wait);
             }
             catch (Exception e)
             {
+                timedOut |= e is TimeoutException;
                 LogNoMemorySnapshot(logger, e, jobId); // a replica that died with its silo
                 return -1;
             }
@@ -354,7 +387,7 @@ internal sealed partial class TrainingJobGrain
         {
             try
             {
-                return await read().WaitAsync(TimeSpan.FromSeconds(5));
+                return await read().WaitAsync(wait);
             }
             catch (Exception e) when (e is not TimeoutException)
             {
@@ -364,7 +397,8 @@ internal sealed partial class TrainingJobGrain
             }
             catch (Exception e)
             {
-                LogNoMemorySnapshot(logger, e, jobId); // a copy that died with its silo
+                timedOut = true;
+                LogNoMemorySnapshot(logger, e, jobId); // a copy that died with its silo, or one slow to answer
                 return [];
             }
         }
@@ -373,10 +407,11 @@ internal sealed partial class TrainingJobGrain
         {
             try
             {
-                return await read().WaitAsync(TimeSpan.FromSeconds(5));
+                return await read().WaitAsync(wait);
             }
             catch (Exception e)
             {
+                timedOut |= e is TimeoutException;
                 LogNoMemorySnapshot(logger, e, jobId); // a copy that died with its silo
                 return [];
             }

@@ -2,6 +2,7 @@ using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Interfaces.Stages;
 using Microsoft.Extensions.Logging;
 
 namespace Cluster.Grains.Jobs;
@@ -111,14 +112,17 @@ internal sealed partial class TrainingJobGrain
             }));
     }
 
-    private async Task ReleaseStages(ReplicaStages stages)
+    private Task ReleaseStages(ReplicaStages stages) => ReleaseStages(stages.All, (stage, epoch) => stage.Release(epoch));
+
+    /// <summary>Calls <paramref name="release"/> (a stage's Release or ReleaseDevice) on every stage, at the current epoch; failures are logged.</summary>
+    private async Task ReleaseStages(IEnumerable<IPipelineStageGrain> stages, Func<IPipelineStageGrain, long, Task> release)
     {
         long epoch = S.Epoch;
-        await Task.WhenAll(stages.All.Select(async s =>
+        await Task.WhenAll(stages.Select(async s =>
         {
             try
             {
-                await s.Release(epoch);
+                await release(s, epoch);
             }
             catch (Exception e)
             {

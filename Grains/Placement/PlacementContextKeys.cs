@@ -8,4 +8,11 @@ public static class PlacementContextKeys
 
     /// <summary>Silo name the activation should avoid (checkpoint shards keep their copy away from the stage).</summary>
     public const string AvoidSilo = "cluster.placement.avoid-silo";
+
+    /// <summary>
+    /// A second silo name a snapshot holder's activation should avoid, given alongside <see cref="AvoidSilo"/>: the
+    /// silo its stage is on while the holder makes room on the one the stage moves to (the placement would otherwise
+    /// learn it only from the grain directory, which may not answer in time on a loaded silo).
+    /// </summary>
+    public const string AlsoAvoidSilo = "cluster.placement.also-avoid-silo";
 }

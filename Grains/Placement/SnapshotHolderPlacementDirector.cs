@@ -6,9 +6,10 @@ namespace Cluster.Grains.Placement;
 
 /// <summary>
 /// Places snapshot holders (<see cref="SnapshotHolderPlacement"/>): among the active compatible silos, one that hosts
-/// neither the stage (any replica), nor a lower-index holder of it, nor the silo a call's hint names; chosen by the key
-/// so repeated placements agree. With no such silo (a one-silo cluster, or every silo taken) it avoids only the hinted
-/// silo, else takes any: redundancy needs a second silo, and the holder's own check on every snapshot it accepts
+/// neither the stage (any replica), nor a lower-index holder of it, nor the silos a call's hints name
+/// (<see cref="PlacementContextKeys.AvoidSilo"/>, <see cref="PlacementContextKeys.AlsoAvoidSilo"/>); chosen by the key
+/// so repeated placements agree. With no such silo (a one- or two-silo cluster, or every silo taken) it avoids the hinted
+/// silos, else the first one, else takes any: redundancy needs a second silo, and the holder's own check on every snapshot it accepts
 /// (see <c>CheckpointShardGrain</c>) moves it off the stage's silo once there is one.
 /// </summary>
 internal sealed class SnapshotHolderPlacementDirector(IClusterMembershipService membership, IGrainFactory grains) : IPlacementDirector
@@ -22,10 +23,12 @@ internal sealed class SnapshotHolderPlacementDirector(IClusterMembershipService 
         if (active.Length == 0)
             throw new NodeUnavailableException($"No silo can host {target.GrainIdentity}.");
         string key = target.GrainIdentity.Key.ToString()!;
-        string? hinted = target.RequestContextData?.TryGetValue(PlacementContextKeys.AvoidSilo, out var value) == true ? value as string : null;
+        string? hinted = Hint(target, PlacementContextKeys.AvoidSilo), alsoHinted = Hint(target, PlacementContextKeys.AlsoAvoidSilo);
         var occupied = await SnapshotHolderSites.OccupiedAsync(grains, key, includeStages: true);
         bool Hinted(SiloAddress s) => hinted is not null && NodeSilos.NameOf(membership, s) == hinted;
-        var candidates = active.Where(s => !Hinted(s) && !occupied.Contains(s)).ToArray();
+        bool AlsoHinted(SiloAddress s) => alsoHinted is not null && NodeSilos.NameOf(membership, s) == alsoHinted;
+        var candidates = active.Where(s => !Hinted(s) && !AlsoHinted(s) && !occupied.Contains(s)).ToArray();
+        if (candidates.Length == 0) candidates = [.. active.Where(s => !Hinted(s) && !AlsoHinted(s))];
         if (candidates.Length == 0) candidates = [.. active.Where(s => !Hinted(s))];
         if (candidates.Length == 0) candidates = active;
         // A migration to a named silo (an operator's or a test's) is honoured when that silo is one the rules allow.
@@ -33,6 +36,9 @@ internal sealed class SnapshotHolderPlacementDirector(IClusterMembershipService 
         candidates = [.. candidates.OrderBy(s => NodeSilos.NameOf(membership, s), StringComparer.Ordinal).ThenBy(s => s.ToString(), StringComparer.Ordinal)];
         return candidates[HomeIndex(key, candidates.Length)];
     }
+
+    private static string? Hint(PlacementTarget target, string key) =>
+        target.RequestContextData?.TryGetValue(key, out var value) == true ? value as string : null;
 
     /// <summary>Which of <paramref name="candidates"/> (ordered by silo name) a holder key picks: a stable hash (string.GetHashCode is randomised per process), so every silo agrees.</summary>
     internal static int HomeIndex(string key, int candidates)

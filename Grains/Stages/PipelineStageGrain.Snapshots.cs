@@ -316,7 +316,8 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
 
     /// <summary>
     /// Loads the in-memory snapshot of <paramref name="step"/>: this stage's own copy when it survived the failure,
-    /// else a copy one of its snapshot holders keeps on another silo, else a surviving replica's.
+    /// else a copy one of its snapshot holders keeps on another silo, else a peer replica's (<paramref name="peers"/>: one
+    /// that stayed on its node, or one that moved with its copies).
     /// </summary>
     private async Task RestoreFromMemory(DeviceWorker worker, StageExecutor executor, string jobId, long step, IReadOnlyList<string> peers, int snapshotReplicas)
     {

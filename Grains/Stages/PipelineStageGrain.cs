@@ -287,7 +287,11 @@ internal sealed partial class PipelineStageGrain(
         return stepMs;
     }
 
-    public async Task Release(long epoch)
+    public Task Release(long epoch) => Release(epoch, keepCopies: false);
+
+    public Task ReleaseDevice(long epoch) => Release(epoch, keepCopies: true);
+
+    private async Task Release(long epoch, bool keepCopies)
     {
         if (epoch < _epoch)
         {
@@ -299,7 +303,7 @@ internal sealed partial class PipelineStageGrain(
         CancelEpochCalls();
         await SettleSendsAtRelease();
         await DropExecutor();
-        DeactivateOnIdle();
+        if (!keepCopies) DeactivateOnIdle();
     }
 
     private void CancelEpochCalls()

@@ -14,7 +14,8 @@ namespace Cluster.Grains.Tests;
 /// of whichever step the recovery restores: the step is not matched). <see cref="IMigrationParcelGrain.TakeChunk"/> as
 /// the method names a moment of a move instead: replica <paramref name="Replica"/>'s stage <paramref name="Stage"/> —
 /// or, when <paramref name="Holder"/>, one of its snapshot holders — migrated, taking its copies from its old silo (at
-/// any step).
+/// any step); <paramref name="OntoHolder"/> then steers the stage onto the silo of its own holder (which makes room
+/// first: a <paramref name="Holder"/> take is that holder's, from the silo the stage moves onto).
 /// <paramref name="LoseStageHost"/> says which silo the test loses while the call is held: replica
 /// <paramref name="Replica"/>'s stage's, or (false) the silo that runs the held call — unless <paramref name="LoseHostOf"/>
 /// names another stage (replica, stage) whose silo is lost: the caller's, say.
@@ -23,7 +24,7 @@ namespace Cluster.Grains.Tests;
 /// then cut in its middle.
 /// </summary>
 public sealed record CallMoment(string Name, string Method, int Replica, int Stage, bool Holder = false, bool LoseStageHost = false, bool Checkpoint = false,
-    int Skip = 0, (int Replica, int Stage)? LoseHostOf = null)
+    int Skip = 0, (int Replica, int Stage)? LoseHostOf = null, bool OntoHolder = false)
 {
     /// <summary>
     /// The first step from <paramref name="from"/> on at which to hold the call: any, or with <see cref="Checkpoint"/>,

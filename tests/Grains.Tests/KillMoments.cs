@@ -2,6 +2,7 @@ using Xunit.Abstractions;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Grains.Interfaces.Scheduling;
 
 namespace Cluster.Grains.Tests;
@@ -102,15 +103,18 @@ internal static class KillMoments
     /// Arms the trap for the take of <paramref name="placed"/>'s stage once it migrated (see <see cref="CallMoment.Matches"/>),
     /// drains its node with its silo's other nodes cordoned (so the stage changes silos), and returns the held take's
     /// target once it comes: the parcel on the silo the stage left. With <paramref name="holdersTake"/>, the take of one of
-    /// the stage's holders is held instead (one that makes room on the silo the stage moves to). The cordons and the
-    /// drain stay: the caller lifts them.
+    /// the stage's holders is held instead (one that makes room on the silo the stage moves to). The first
+    /// <paramref name="skip"/> chunks taken go through (a take is a call per chunk of each copy). <paramref name="onto"/>,
+    /// when given, is a cordoned node opened right before the drain. The cordons and the drain stay: the caller lifts them.
     /// </summary>
-    public static async Task<GrainId> MoveAndHoldItsTake(CallMomentClusterFixture fixture, string jobId, StagePlacement placed, bool holdersTake = false)
+    public static async Task<GrainId> MoveAndHoldItsTake(CallMomentClusterFixture fixture, string jobId, StagePlacement placed, bool holdersTake = false, int skip = 0,
+        string? onto = null)
     {
         var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
         fixture.Trap.Arm(new CallMoment($"r{placed.Replica}/s{placed.Stage}{(holdersTake ? "'s holder" : "")} moved, taking its copies from its old silo",
-            nameof(IMigrationParcelGrain.TakeChunk), placed.Replica, placed.Stage, Holder: holdersTake), jobId, 0);
+            nameof(IMigrationParcelGrain.TakeChunk), placed.Replica, placed.Stage, Holder: holdersTake, Skip: skip), jobId, 0);
         foreach (string sibling in (await NodesOf(fixture, placed.SiloName)).Where(n => n != placed.NodeId)) await scheduler.Cordon(sibling);
+        if (onto is not null) await scheduler.Uncordon(onto);
         await scheduler.Drain(placed.NodeId);
         try
         {
@@ -120,6 +124,43 @@ internal static class KillMoments
         {
             throw new TimeoutException($"r{placed.Replica}/s{placed.Stage}{(holdersTake ? "'s holder" : "")} took no copies from the silo it left within 2 minutes of draining {placed.NodeId}.", e);
         }
+    }
+
+    /// <summary>
+    /// Makes replica <paramref name="replica"/>'s <paramref name="stage"/> bound for its own snapshot holder's silo:
+    /// cordons every node but the stage's (no scale-up or other move can start), waits 2 steps (one decided before
+    /// lands), moves the holder onto the silo of a free node (<paramref name="pick"/> chooses among the free nodes on
+    /// silos that are neither the primary nor any replica's of that stage) and waits 2 steps more. That node stays
+    /// cordoned too: <see cref="MoveAndHoldItsTake"/> opens it (its <c>onto</c>) right before it drains the stage, which
+    /// can then go only there, and the holder makes room first (<c>ICheckpointShardGrain.MakeRoom</c>). Returns where
+    /// the stage is, the holder's silo and that node; null, with the cordons lifted, when no such node is free. The
+    /// cordons stay otherwise: the caller lifts them.
+    /// </summary>
+    public static async Task<(StagePlacement Placed, string Target, string Node)?> BoundForItsHolder(CallMomentClusterFixture fixture, ITrainingJobGrain job,
+        string jobId, int replica, int stage, Func<string[], string> pick)
+    {
+        string primary = fixture.Cluster.Silos[0].Name;
+        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        StagePlacement Placed(JobStatus status) => status.Placement.Single(p => p.Replica == replica && p.Stage == stage);
+        var before = Placed(await job.GetStatus());
+        string[] nodes = [.. (await scheduler.GetNodes()).Select(n => n.Capabilities.NodeId).Where(n => fixture.Cluster.Silos.Any(s => s.Name == NodeIds.SiloOf(n)))];
+        foreach (string other in nodes.Where(n => n != before.NodeId)) await scheduler.Cordon(other);
+        var now = await SnapshotRedundancyCluster.StepsPast(job, (await job.GetStatus()).CompletedSteps, 2, "2 steps with every other node cordoned");
+        var placed = Placed(now);
+        string[] free = [.. nodes.Where(n => !now.Placement.Any(p => p.NodeId == n) && NodeIds.SiloOf(n) is { } silo && silo != primary
+            && !now.Placement.Any(p => p.Stage == stage && p.SiloName == silo))];
+        if (free.Length == 0 || placed.NodeId != before.NodeId)
+        {
+            foreach (string other in nodes) await scheduler.Uncordon(other);
+            return null;
+        }
+        string node = pick(free), target = NodeIds.SiloOf(node)!;
+        var holder = SnapshotRedundancyCluster.Holder(fixture, jobId, stage);
+        await SnapshotRedundancyCluster.MoveHolder(fixture, jobId, stage, SnapshotRedundancyCluster.Silo(fixture, target));
+        var after = await SnapshotRedundancyCluster.StepsPast(job, (await job.GetStatus()).CompletedSteps, 2, $"2 steps with s{stage}'s holder on {target}, where s{stage} will move");
+        Assert.Equal(target, fixture.HostOf(holder));
+        Assert.Equal(placed.NodeId, Placed(after).NodeId);
+        return (placed, target, node);
     }
 
     /// <summary>The scheduler's nodes on silo <paramref name="silo"/>.</summary>

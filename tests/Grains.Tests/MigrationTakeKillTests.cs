@@ -48,10 +48,10 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
     [Fact]
     public async Task Losing_the_silo_a_stage_moves_onto_where_its_holder_was_while_it_takes_its_copies_costs_no_completed_step()
     {
-        var (spec, job, running, placed, target, holder) = await StageAboutToMoveOntoItsHolder("take-kill-onto-holder");
+        var (spec, job, running, placed, target, node, holder) = await StageAboutToMoveOntoItsHolder("take-kill-onto-holder");
         await LoseWhileHeld(job, spec, running, target, $"lost {target} while r0/s1 moved there and took its copies", async () =>
         {
-            var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed);
+            var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed, onto: node);
             Assert.Equal(placed.SiloName, fixture.HostOf(held));
             string? holderNow = fixture.HostOf(holder);
             output.WriteLine($"s1's holder on {holderNow}");
@@ -69,13 +69,80 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
     [Fact]
     public async Task Losing_the_silo_a_stage_moves_onto_while_its_holder_makes_room_there_costs_no_completed_step()
     {
-        var (spec, job, running, placed, target, _) = await StageAboutToMoveOntoItsHolder("take-kill-making-room");
+        var (spec, job, running, placed, target, node, _) = await StageAboutToMoveOntoItsHolder("take-kill-making-room");
         await LoseWhileHeld(job, spec, running, target, $"lost {target} while s1's holder made room there", async () =>
         {
-            var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed, holdersTake: true);
+            var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed, holdersTake: true, onto: node);
             Assert.Equal(target, fixture.HostOf(held));
             return $"r0/s1 about to leave {placed.NodeId} for {target}; its holder's take from {held} held; losing {target}";
         });
+    }
+
+    /// <summary>
+    /// The same with 2 data-parallel replicas (found by <see cref="RandomTransferKillMomentTests"/>' move test, seed 2):
+    /// rank 0's stage, drained towards its holder's silo, holds the only copy left once that silo is lost while the
+    /// holder makes room there. The recovery then moves rank 0 off its drained node, or — with no node free for it —
+    /// drops it and runs on rank 1 alone; either way rank 1's stage must restore from rank 0's copy. Before the fix the
+    /// recovery offered rank 1 only the replicas that stayed on their node as peers, and released a dropped replica's
+    /// stages (rank 0's copy with them) before restoring: the job fell back to its durable checkpoint.
+    /// </summary>
+    [Fact]
+    public async Task Data_parallel_replicas_lose_no_completed_step_when_the_silo_rank_0_moves_onto_is_lost_while_its_holder_makes_room_there()
+    {
+        var spec = TinyJob.Spec("take-kill-making-room-dp", stages: 2, steps: 5000, checkpointInterval: 5000) with { MinReplicas = 1, MaxReplicas = 2, SnapshotInterval = 1 };
+        var (job, running) = await KillMoments.RunningOffThePrimary(fixture, spec, replicas: 2);
+        var bound = await KillMoments.BoundForItsHolder(fixture, job, spec.JobId, 0, 1, free => free[0])
+            ?? await KillMoments.BoundForItsHolder(fixture, job, spec.JobId, 0, 0, free => free[0])
+            ?? throw new InvalidOperationException("No node is free on a silo besides the primary's and those of either stage's replicas.");
+        var (placed, target, node) = bound;
+        await LoseWhileHeld(job, spec, running, target, $"lost {target} while s{placed.Stage}'s holder made room there for r0/s{placed.Stage}", async () =>
+        {
+            var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed, holdersTake: true, onto: node);
+            Assert.Equal(target, fixture.HostOf(held));
+            return $"r0/s{placed.Stage} about to leave {placed.NodeId} for {target}; its holder's take from {held} held; losing {target}";
+        });
+    }
+
+    /// <summary>
+    /// A holder that moves — its new activation taking its copies over from the silo it left — answers only once they
+    /// are across, and a take of a large state may take longer than the 5 s a recovery first gives each copy to answer.
+    /// When the stage's own silo is lost meanwhile, the holder's copies are the only ones: the recovery must wait for
+    /// them (it asks again, patiently, when without the missing answers it would fall back to stored state) rather than
+    /// restart the job from its initial weights. The take is held for 8 s after the recovery began — a slow take, as a
+    /// big stage's would be over a slow link (up to 10 s a 64 MiB chunk, <c>MigratedSnapshots.ChunkTimeout</c>).
+    /// </summary>
+    [Fact]
+    public async Task Losing_a_stages_silo_while_its_holder_slowly_takes_its_copies_over_costs_no_completed_step()
+    {
+        var spec = TinyJob.Spec("take-slow-holder", stages: 3, steps: 5000, checkpointInterval: 5000) with { SnapshotInterval = 1 };
+        var (job, running) = await KillMoments.RunningOffThePrimary(fixture, spec, replicas: 1);
+        var placed = running.Placement.Single(p => p.Stage == 1);
+        var holder = SnapshotRedundancyCluster.Holder(fixture, spec.JobId, 1);
+        string? holderSilo = fixture.HostOf(holder);
+        var target = fixture.Cluster.Silos.First(s => s.Name != placed.SiloName && s.Name != holderSilo); // the primary, maybe: never lost
+        fixture.Trap.Arm(new CallMoment("s1's holder moved, taking its copies from its old silo", nameof(IMigrationParcelGrain.TakeChunk), 0, 1, Holder: true), spec.JobId, 0);
+        var moving = fixture.Cluster.MigrateAsync(holder, target.SiloAddress); // completes once the take is done
+        try
+        {
+            var held = await fixture.Trap.Reached.WaitAsync(TimeSpan.FromMinutes(2));
+            output.WriteLine($"s1's holder moving from {holderSilo} to {target.Name}; its take from {held} held; losing {placed.SiloName} (s1's)");
+            await fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, placed.SiloName));
+            await Eventually.Value(job.GetStatus, s => s.State == JobState.Recovering || JobRuns.IsFinished(s), JobRuns.Deadline, "the job to recover");
+            await Task.Delay(TimeSpan.FromSeconds(8)); // the fault itself: a take slower than the recovery's first question
+        }
+        finally
+        {
+            fixture.Trap.LetRun();
+        }
+        try
+        {
+            await moving.WaitAsync(TimeSpan.FromMinutes(1));
+        }
+        catch (Exception e) when (e is not TimeoutException)
+        {
+            output.WriteLine($"the holder's migration reported: {e.GetType().Name}: {e.Message}");
+        }
+        await KillMoments.RecoversAtNoCost(fixture, output, job, spec, running.CompletedSteps + 1, $"lost {placed.SiloName} while s1's holder slowly took its copies over");
     }
 
     /// <summary>
@@ -99,25 +166,18 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
 
     /// <summary>
     /// A 3-stage job running off the primary, with s1's holder moved to a silo (neither the primary nor s1's) that has a
-    /// free node, and every other node but s1's cordoned: drained, s1 can go only to its holder's silo (the target).
+    /// free node, and every node but s1's cordoned (that free one is opened right before the drain): drained, s1 can go
+    /// only to its holder's silo (the target).
     /// </summary>
-    private async Task<(JobSpec Spec, ITrainingJobGrain Job, JobStatus Running, StagePlacement Placed, string Target, ICheckpointShardGrain Holder)>
+    private async Task<(JobSpec Spec, ITrainingJobGrain Job, JobStatus Running, StagePlacement Placed, string Target, string Node, ICheckpointShardGrain Holder)>
         StageAboutToMoveOntoItsHolder(string jobId)
     {
         var spec = TinyJob.Spec(jobId, stages: 3, steps: 5000, checkpointInterval: 5000) with { SnapshotInterval = 1 };
-        string primary = fixture.Cluster.Silos[0].Name;
         var (job, running) = await KillMoments.RunningOffThePrimary(fixture, spec, replicas: 1);
-        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        var placed = running.Placement.Single(p => p.Stage == 1);
-        string[] nodes = [.. (await scheduler.GetNodes()).Select(n => n.Capabilities.NodeId).Where(n => fixture.Cluster.Silos.Any(s => s.Name == NodeIds.SiloOf(n)))];
-        string free = nodes.First(n => !running.Placement.Any(p => p.NodeId == n) && NodeIds.SiloOf(n) is { } silo && silo != primary && silo != placed.SiloName);
-        string target = NodeIds.SiloOf(free)!;
+        var (placed, target, node) = await KillMoments.BoundForItsHolder(fixture, job, spec.JobId, 0, 1, free => free[0])
+            ?? throw new InvalidOperationException($"No node is free on a silo besides the primary's and s1's, or s1 moved.");
         var holder = SnapshotRedundancyCluster.Holder(fixture, spec.JobId, 1);
-        await SnapshotRedundancyCluster.MoveHolder(fixture, spec.JobId, 1, SnapshotRedundancyCluster.Silo(fixture, target));
-        await SnapshotRedundancyCluster.StepsPast(job, (await job.GetStatus()).CompletedSteps, 2, "2 steps with s1's holder on the silo s1 will move to");
-        Assert.Equal(target, fixture.HostOf(holder));
-        foreach (string node in nodes.Where(n => n != free && n != placed.NodeId)) await scheduler.Cordon(node); // s1 can go only to the holder's silo
-        return (spec, job, running, placed, target, holder);
+        return (spec, job, running, placed, target, node, holder);
     }
 
     /// <summary>

@@ -48,7 +48,12 @@ internal static class RandomKillMoments
     /// <summary>
     /// A round whose moment is a move: the drawn stage's node is drained (its silo's other nodes cordoned), its new
     /// activation's take of its copies from the silo it left is held, and the silo the take reads from or another one
-    /// is lost meanwhile. Returns the step the job ran on to.
+    /// is lost meanwhile. With <see cref="CallMoment.OntoHolder"/> the stage is first made bound for its holder's silo
+    /// (<see cref="KillMoments.BoundForItsHolder"/>), whose holder makes room; the take held is then the stage's, or with
+    /// <see cref="CallMoment.Holder"/> the holder's (from the silo the stage moves onto), and the silo lost is the one the
+    /// take reads from, the one the stage moves onto, the stage's old one, the holder's new one (after a stage's take;
+    /// during the holder's own it is among the others) or another. Returns the
+    /// step the job ran on to.
     /// </summary>
     private static async Task<long> LoseASiloDuringATake(CallMomentClusterFixture fixture, ITestOutputHelper output, ITrainingJobGrain job, JobSpec spec,
         CallMoment moment, Random random, int round, List<string> story)
@@ -56,18 +61,29 @@ internal static class RandomKillMoments
         string primary = fixture.Cluster.Silos[0].Name;
         var now = await job.GetStatus();
         var placed = now.Placement.Single(p => p.Replica == moment.Replica && p.Stage == moment.Stage);
-        int kind = random.Next(2); // the silo the take reads from, another
+        var bound = moment.OntoHolder ? await KillMoments.BoundForItsHolder(fixture, job, spec.JobId, moment.Replica, moment.Stage, free => free[random.Next(free.Length)]) : null;
+        if (moment.OntoHolder && bound is null) story.Add($"round {round}: no node free beside its holder: r{placed.Replica}/s{placed.Stage} moves elsewhere");
+        if (bound is not null) placed = bound.Value.Placed;
+        string? target = bound?.Target;
+        bool holdersTake = moment.Holder && target is not null;
+        int kind = random.Next(target is null ? 2 : 5);
         string lost;
         bool fromLost = true;
         try
         {
-            var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed);
-            string? heldOn = fixture.HostOf(held);
-            string[] others = [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name).Where(s => s != heldOn)];
-            string?[] choices = [heldOn, others[random.Next(others.Length)]];
+            var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed, holdersTake, moment.Skip, bound?.Node);
+            // While its take is held, a holder making room is still listed on the silo it leaves: its new one is among the others.
+            string? heldOn = fixture.HostOf(held), holderOn = target is null || holdersTake ? null : fixture.HostOf(SnapshotRedundancyCluster.Holder(fixture, spec.JobId, placed.Stage));
+            string[] others = [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name).Where(s => s != heldOn && (target is null || (s != target && s != placed.SiloName && s != holderOn)))];
+            string?[] choices = target is null
+                ? [heldOn, others[random.Next(others.Length)]]
+                : [heldOn, target, placed.SiloName, holderOn, others.Length > 0 ? others[random.Next(others.Length)] : null];
             lost = choices.Skip(kind).Concat(choices.Take(kind)).OfType<string>().First(s => s != primary);
             fromLost = lost == heldOn;
-            story.Add($"round {round}: {moment.Name} from {placed.NodeId} at step {now.CompletedSteps}, held at {held} on {heldOn}; lost {lost} ({(fromLost ? "the silo it reads from" : "another silo")})");
+            string whose = fromLost ? "the silo it reads from" : lost == target ? "the silo the stage moves onto" : lost == placed.SiloName ? "the stage's old silo"
+                : lost == holderOn ? "its holder's new silo" : "another silo";
+            string onto = target is null ? "" : $" onto its holder's silo {target} ({(holdersTake ? "the holder's take" : $"the stage's take; the holder now on {holderOn}")})";
+            story.Add($"round {round}: {moment.Name} from {placed.NodeId}{onto} at step {now.CompletedSteps}, held at {held} on {heldOn}; lost {lost} ({whose})");
             output.WriteLine(story[^1]);
             await fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, lost));
         }

@@ -13,8 +13,10 @@ namespace Cluster.Grains.Tests;
 /// random number of the step's earlier ones went through, and lose the receiver's silo, the sender's (or the fetching
 /// rank's), or another. One round in six moves a random stage and holds its new activation's take of its copies from
 /// the silo it left (<see cref="IMigrationParcelGrain.TakeChunk"/>), losing that silo or another. The rest draw from
-/// <see cref="RandomKillMomentTests"/>' moments. Same run as there (<see cref="RandomKillMoments"/>): moves in between,
-/// every restore from memory, no counted step recomputed, the reference's losses bit for bit.
+/// <see cref="RandomKillMomentTests"/>' moments. Two more tests hold a take in every round (<see cref="DrawMove"/>),
+/// half of them of a stage moving onto its own holder's silo, whose holder makes room first. Same run as there
+/// (<see cref="RandomKillMoments"/>): moves in between, every restore from memory, no counted step recomputed, the
+/// reference's losses bit for bit.
 /// </summary>
 public sealed class RandomTransferKillMomentTests(SegmentedCallMomentClusterFixture fixture, ITestOutputHelper output) : IClassFixture<SegmentedCallMomentClusterFixture>
 {
@@ -38,6 +40,36 @@ public sealed class RandomTransferKillMomentTests(SegmentedCallMomentClusterFixt
     public Task Data_parallel_replicas_lose_no_counted_step_to_single_failures_cutting_transfers_at_random_moments() =>
         RandomKillMoments.Run(fixture, output, TinyJob.Spec("random-transfer-dp", stages: 2, steps: 5000, checkpointInterval: RandomKillMoments.CheckpointInterval)
             with { MinReplicas = 1, MaxReplicas = 2, SnapshotInterval = 1 }, replicas: 2, defaultSeed: 1612, Draw);
+
+    /// <summary>
+    /// Every round a move of rank 0's stage (only its stages keep copies to take): a random stage is drained and its take of its copies held — after one of a snapshot's chunks
+    /// went through, or none — on its way elsewhere (1/3), or onto the silo of its own holder, which makes room first
+    /// (<c>ICheckpointShardGrain.MakeRoom</c>), with the stage's take held (1/3) or the holder's (1/3); the silo lost is
+    /// drawn among those the move touches and the others (<c>RandomKillMoments.LoseASiloDuringATake</c>).
+    /// </summary>
+    [Fact]
+    public Task A_pipeline_loses_no_counted_step_to_single_failures_during_moves_at_random_moments() =>
+        RandomKillMoments.Run(fixture, output, TinyJob.Spec("random-move-pipe", stages: 3, steps: 5000, checkpointInterval: RandomKillMoments.CheckpointInterval)
+            with { SnapshotInterval = 1 }, replicas: 1, defaultSeed: 1613, DrawMove);
+
+    [Fact]
+    public Task Data_parallel_replicas_lose_no_counted_step_to_single_failures_during_moves_at_random_moments() =>
+        RandomKillMoments.Run(fixture, output, TinyJob.Spec("random-move-dp", stages: 2, steps: 5000, checkpointInterval: RandomKillMoments.CheckpointInterval)
+            with { MinReplicas = 1, MaxReplicas = 2, SnapshotInterval = 1 }, replicas: 2, defaultSeed: 1614, DrawMove);
+
+    private static CallMoment DrawMove(Random random, int stages, int replicas)
+    {
+        int stage = random.Next(stages), skip = random.Next(2), kind = random.Next(3);
+        string after = skip == 0 ? "" : ", after its first chunk";
+        return kind switch
+        {
+            0 => new CallMoment($"r0/s{stage} moved, taking its copies from its old silo{after}", nameof(IMigrationParcelGrain.TakeChunk), 0, stage, Skip: skip),
+            1 => new CallMoment($"r0/s{stage} moved onto its holder's silo, taking its copies from its old silo{after}", nameof(IMigrationParcelGrain.TakeChunk), 0, stage,
+                Skip: skip, OntoHolder: true),
+            _ => new CallMoment($"r0/s{stage}'s holder making room for it, taking its copies from the silo r0/s{stage} moves onto{after}", nameof(IMigrationParcelGrain.TakeChunk),
+                0, stage, Holder: true, Skip: skip, OntoHolder: true),
+        };
+    }
 
     private static CallMoment Draw(Random random, int stages, int replicas)
     {

@@ -1,6 +1,8 @@
 using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Scheduling;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.Hosting;
 using Orleans.TestingHost;
 
@@ -34,7 +36,7 @@ public class ClusterFixture : IAsyncLifetime
     {
         var builder = new InProcessTestClusterBuilder((short)SiloCount);
         string root = DataRoot;
-        builder.ConfigureSilo((_, silo) => AfterTrainingCluster(ConfigureSilo(silo).AddTrainingCluster(o =>
+        builder.ConfigureSilo((options, silo) => AfterTrainingCluster(ConfigureSilo(WithLogFile(silo, options.SiloName)).AddTrainingCluster(o =>
         {
             o.DeviceSlots = SlotsPerSilo;
             o.ThreadsPerSlot = 1;
@@ -104,6 +106,13 @@ public class ClusterFixture : IAsyncLifetime
                 await Task.Delay(TimeSpan.FromMilliseconds(100)); // a refused connection fails at once
             }
         }
+    }
+
+    /// <summary>Adds <see cref="TestLogFile"/> when <see cref="TestLogFile.Variable"/> names a file.</summary>
+    private static ISiloBuilder WithLogFile(ISiloBuilder silo, string name)
+    {
+        if (TestLogFile.Path is { } path) silo.Services.AddLogging(logging => logging.AddProvider(new TestLogFile(path, name)));
+        return silo;
     }
 
     /// <summary>A hook for fixtures that add or replace services (e.g. a fault-injecting checkpoint store).</summary>
