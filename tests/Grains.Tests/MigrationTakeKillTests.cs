@@ -70,12 +70,7 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
     public async Task Losing_the_silo_a_stage_moves_onto_while_its_holder_makes_room_there_costs_no_completed_step()
     {
         var (spec, job, running, placed, target, node, _) = await StageAboutToMoveOntoItsHolder("take-kill-making-room");
-        await LoseWhileHeld(job, spec, running, target, $"lost {target} while s1's holder made room there", async () =>
-        {
-            var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed, holdersTake: true, onto: node);
-            Assert.Equal(target, fixture.HostOf(held));
-            return $"r0/s1 about to leave {placed.NodeId} for {target}; its holder's take from {held} held; losing {target}";
-        });
+        await LoseTargetWhileItsHolderMakesRoom(job, spec, running, placed, target, node);
     }
 
     /// <summary>
@@ -84,7 +79,7 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
     /// holder makes room there. The recovery then moves rank 0 off its drained node, or — with no node free for it —
     /// drops it and runs on rank 1 alone; either way rank 1's stage must restore from rank 0's copy. Before the fix the
     /// recovery offered rank 1 only the replicas that stayed on their node as peers, and released a dropped replica's
-    /// stages (rank 0's copy with them) before restoring: the job fell back to its durable checkpoint.
+    /// stages (rank 0's copy with them) before restoring: the job restarted from its initial weights.
     /// </summary>
     [Fact]
     public async Task Data_parallel_replicas_lose_no_completed_step_when_the_silo_rank_0_moves_onto_is_lost_while_its_holder_makes_room_there()
@@ -95,13 +90,17 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
             ?? await KillMoments.BoundForItsHolder(fixture, job, spec.JobId, 0, 0, free => free[0])
             ?? throw new InvalidOperationException("No node is free on a silo besides the primary's and those of either stage's replicas.");
         var (placed, target, node) = bound;
-        await LoseWhileHeld(job, spec, running, target, $"lost {target} while s{placed.Stage}'s holder made room there for r0/s{placed.Stage}", async () =>
+        await LoseTargetWhileItsHolderMakesRoom(job, spec, running, placed, target, node);
+    }
+
+    /// <summary>Drains <paramref name="placed"/>'s node towards <paramref name="node"/> on its holder's silo <paramref name="target"/>, holds the holder's take there, and loses <paramref name="target"/>.</summary>
+    private Task LoseTargetWhileItsHolderMakesRoom(ITrainingJobGrain job, JobSpec spec, JobStatus running, StagePlacement placed, string target, string node) =>
+        LoseWhileHeld(job, spec, running, target, $"lost {target} while s{placed.Stage}'s holder made room there for r0/s{placed.Stage}", async () =>
         {
             var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed, holdersTake: true, onto: node);
             Assert.Equal(target, fixture.HostOf(held));
             return $"r0/s{placed.Stage} about to leave {placed.NodeId} for {target}; its holder's take from {held} held; losing {target}";
         });
-    }
 
     /// <summary>
     /// A holder that moves — its new activation taking its copies over from the silo it left — answers only once they

@@ -32,30 +32,33 @@ public sealed class RandomTransferKillMomentTests(SegmentedCallMomentClusterFixt
     private const int MaxRangesSkipped = 24;
 
     [Fact]
-    public Task A_pipeline_loses_no_counted_step_to_single_failures_cutting_transfers_at_random_moments() =>
-        RandomKillMoments.Run(fixture, output, TinyJob.Spec("random-transfer-pipe", stages: 3, steps: 5000, checkpointInterval: RandomKillMoments.CheckpointInterval)
-            with { SnapshotInterval = 1 }, replicas: 1, defaultSeed: 1611, Draw);
+    public Task A_pipeline_loses_no_counted_step_to_single_failures_cutting_transfers_at_random_moments() => Pipeline("random-transfer-pipe", 1611, Draw);
 
     [Fact]
-    public Task Data_parallel_replicas_lose_no_counted_step_to_single_failures_cutting_transfers_at_random_moments() =>
-        RandomKillMoments.Run(fixture, output, TinyJob.Spec("random-transfer-dp", stages: 2, steps: 5000, checkpointInterval: RandomKillMoments.CheckpointInterval)
-            with { MinReplicas = 1, MaxReplicas = 2, SnapshotInterval = 1 }, replicas: 2, defaultSeed: 1612, Draw);
+    public Task Data_parallel_replicas_lose_no_counted_step_to_single_failures_cutting_transfers_at_random_moments() => DataParallel("random-transfer-dp", 1612, Draw);
 
     /// <summary>
-    /// Every round a move of rank 0's stage (only its stages keep copies to take): a random stage is drained and its take of its copies held — after one of a snapshot's chunks
-    /// went through, or none — on its way elsewhere (1/3), or onto the silo of its own holder, which makes room first
-    /// (<c>ICheckpointShardGrain.MakeRoom</c>), with the stage's take held (1/3) or the holder's (1/3); the silo lost is
-    /// drawn among those the move touches and the others (<c>RandomKillMoments.LoseASiloDuringATake</c>).
+    /// Every round a move of rank 0's stage (only its stages keep copies to take): a random stage is drained and its take
+    /// of its copies held — after one of a snapshot's chunks went through, or none — on its way elsewhere (1/3), or onto
+    /// the silo of its own holder, which makes room first (<c>ICheckpointShardGrain.MakeRoom</c>), with the stage's take
+    /// held (1/3) or the holder's (1/3); the silo lost is drawn among those the move touches and the others
+    /// (<c>RandomKillMoments.LoseASiloDuringATake</c>).
     /// </summary>
     [Fact]
-    public Task A_pipeline_loses_no_counted_step_to_single_failures_during_moves_at_random_moments() =>
-        RandomKillMoments.Run(fixture, output, TinyJob.Spec("random-move-pipe", stages: 3, steps: 5000, checkpointInterval: RandomKillMoments.CheckpointInterval)
-            with { SnapshotInterval = 1 }, replicas: 1, defaultSeed: 1613, DrawMove);
+    public Task A_pipeline_loses_no_counted_step_to_single_failures_during_moves_at_random_moments() => Pipeline("random-move-pipe", 1613, DrawMove);
 
     [Fact]
-    public Task Data_parallel_replicas_lose_no_counted_step_to_single_failures_during_moves_at_random_moments() =>
-        RandomKillMoments.Run(fixture, output, TinyJob.Spec("random-move-dp", stages: 2, steps: 5000, checkpointInterval: RandomKillMoments.CheckpointInterval)
-            with { MinReplicas = 1, MaxReplicas = 2, SnapshotInterval = 1 }, replicas: 2, defaultSeed: 1614, DrawMove);
+    public Task Data_parallel_replicas_lose_no_counted_step_to_single_failures_during_moves_at_random_moments() => DataParallel("random-move-dp", 1614, DrawMove);
+
+    /// <summary>A 3-stage pipeline through <see cref="RandomKillMoments.Run"/>, its moments drawn by <paramref name="draw"/>.</summary>
+    private Task Pipeline(string jobId, int defaultSeed, Func<Random, int, int, CallMoment> draw) =>
+        RandomKillMoments.Run(fixture, output, TinyJob.Spec(jobId, stages: 3, steps: 5000, checkpointInterval: RandomKillMoments.CheckpointInterval)
+            with { SnapshotInterval = 1 }, replicas: 1, defaultSeed, draw);
+
+    /// <summary>2 replicas × 2 stages through <see cref="RandomKillMoments.Run"/>, its moments drawn by <paramref name="draw"/>.</summary>
+    private Task DataParallel(string jobId, int defaultSeed, Func<Random, int, int, CallMoment> draw) =>
+        RandomKillMoments.Run(fixture, output, TinyJob.Spec(jobId, stages: 2, steps: 5000, checkpointInterval: RandomKillMoments.CheckpointInterval)
+            with { MinReplicas = 1, MaxReplicas = 2, SnapshotInterval = 1 }, replicas: 2, defaultSeed, draw);
 
     private static CallMoment DrawMove(Random random, int stages, int replicas)
     {
