@@ -291,6 +291,12 @@ internal sealed partial class PipelineStageGrain(
 
     public Task ReleaseDevice(long epoch) => Release(epoch, keepCopies: true);
 
+    /// <summary>
+    /// Set by <see cref="ReleaseDevice"/>: the activation stays, without a stage, so that a restore can read its own
+    /// copies, until the job's <see cref="Release"/> — a late call of its old epoch does not send it away (see <see cref="Fenced"/>).
+    /// </summary>
+    private bool _keptForRestore;
+
     private async Task Release(long epoch, bool keepCopies)
     {
         if (epoch < _epoch)
@@ -303,6 +309,7 @@ internal sealed partial class PipelineStageGrain(
         CancelEpochCalls();
         await SettleSendsAtRelease();
         await DropExecutor();
+        _keptForRestore = keepCopies;
         if (!keepCopies) DeactivateOnIdle();
     }
 
@@ -320,8 +327,8 @@ internal sealed partial class PipelineStageGrain(
         if (_executor is null || _worker is null)
         {
             // An activation without a stage (released, or revived by a late message while it was leaving) serves no
-            // one: leave at once instead of lingering until idle collection.
-            DeactivateOnIdle();
+            // one: leave at once instead of lingering until idle collection — unless it keeps its copies for a restore.
+            if (!_keptForRestore) DeactivateOnIdle();
             throw new StaleEpochException(this.GetPrimaryKeyString(), epoch, _epoch);
         }
         if (epoch != _epoch)
