@@ -32,8 +32,9 @@ namespace Cluster.Grains.Checkpoints;
 /// on a live silo, whether or not the new placement keeps it there; before the job moves a live stage to another silo,
 /// its holders on that silo move away first (<see cref="MakeRoom"/>, to a silo that is neither the stage's old one nor
 /// its new one), so the stage's copies on their way and a holder's never share a silo while it moves. One silo failure
-/// therefore never takes both copies of a step — with one exception: in a cluster of two silos, a stage moving onto its
-/// holder's silo leaves the holder only its own old silo while it moves. Two simultaneous failures (the stage's silo
+/// therefore never takes both copies of a step — with one exception: in a cluster of two silos, a holder has no third
+/// silo to make room on, and stays where its stage moves (its old silo may be leaving: a drain for a graceful shutdown),
+/// so one silo holds both copies while the stage moves, until the silo the stage left can take the holder again. Two simultaneous failures (the stage's silo
 /// and its holder's) may: the job then restores its durable checkpoint.
 /// </para>
 /// <para>
@@ -144,7 +145,7 @@ internal sealed partial class CheckpointShardGrain(
     /// Stays when no other active silo exists (no redundancy is possible there; the next snapshot after a silo joins
     /// moves it).
     /// </summary>
-    private async Task<bool> MoveIfMisplaced(long epoch, string? stageSilo, string why)
+    private async Task<bool> MoveIfMisplaced(long epoch, string? stageSilo, string why, string? alsoAvoid = null)
     {
         var here = silo.SiloAddress;
         var taken = new HashSet<string>(StringComparer.Ordinal);
@@ -153,7 +154,7 @@ internal sealed partial class CheckpointShardGrain(
             foreach (var address in await SnapshotHolderSites.OccupiedAsync(GrainFactory, this.GetPrimaryKeyString(), includeStages: false))
                 taken.Add(NodeSilos.NameOf(membership, address));
         if (!taken.Contains(silo.Name)) return false;
-        bool elsewhere = membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && m.SiloAddress != here && !taken.Contains(m.Name));
+        bool elsewhere = membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && m.SiloAddress != here && !taken.Contains(m.Name) && m.Name != alsoAvoid);
         if (!elsewhere) return false;
         // Durable writes in flight finish here first, so a commit waiting on them finds their records after the move.
         try
@@ -185,7 +186,9 @@ internal sealed partial class CheckpointShardGrain(
     {
         RefuseStale(epoch);
         long[] carried = [.. _held.Select(h => h.Record.Step)];
-        return await MoveIfMisplaced(epoch, stageSilo, "its stage is about to move there") ? carried : null;
+        // Only to a third silo, never to the one the stage leaves (the only other one in a two-silo cluster): that silo
+        // may be leaving itself — drained for a graceful shutdown — and would take the holder's copies with it.
+        return await MoveIfMisplaced(epoch, stageSilo, "its stage is about to move there", RequestContext.Get(PlacementContextKeys.AlsoAvoidSilo) as string) ? carried : null;
     }
 
     public async Task Release(long epoch)
