@@ -34,8 +34,8 @@ namespace Cluster.Grains.Checkpoints;
 /// its new one), so the stage's copies on their way and a holder's never share a silo while it moves. One silo failure
 /// therefore never takes both copies of a step — with one exception: in a cluster of two silos, a holder has no third
 /// silo to make room on, and stays where its stage moves (its old silo may be leaving: a drain for a graceful shutdown),
-/// so one silo holds both copies while the stage moves, until the silo the stage left can take the holder again. Two simultaneous failures (the stage's silo
-/// and its holder's) may: the job then restores its durable checkpoint.
+/// so one silo holds both copies while the stage moves, until the silo the stage left can take the holder again. Two
+/// simultaneous failures (the stage's silo and its holder's) may: the job then restores its durable checkpoint.
 /// </para>
 /// <para>
 /// Invariant (release is final, the holder's half; the stage's is <c>PipelineStageGrain.SettleSendsAtRelease</c>): after
@@ -180,7 +180,8 @@ internal sealed partial class CheckpointShardGrain(
     /// checkpoint, "s0: none"). The caller's hint (<see cref="PlacementContextKeys.AvoidSilo"/>) names
     /// <paramref name="stageSilo"/>, and <see cref="PlacementContextKeys.AlsoAvoidSilo"/> the stage's silo now (which the
     /// placement director also looks up in the grain directory — a lookup that may time out on a loaded silo, which
-    /// would let the holder land on the stage's own silo), so the holder lands on a third silo when there is one. The job checks that the copies it reports arrive there before it moves the stage.
+    /// would let the holder land on the stage's own silo), so the holder lands on a third silo when there is one. The job
+    /// checks that the copies it reports arrive there before it moves the stage.
     /// </summary>
     public async Task<long[]?> MakeRoom(long epoch, string stageSilo)
     {

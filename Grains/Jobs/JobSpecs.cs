@@ -241,19 +241,13 @@ public static partial class JobSpecs
         if (spec.MaxReplicas < 2) yield break;
         var plan = PlanOf(spec);
         var over = Enumerable.Range(0, plan.StageCount)
-            .Select(s => (Stage: s, Parameters: Sum(plan.UnitRange(s), u => ModelLayout.UnitParameters(plan.Config, u))))
+            .Select(s => (Stage: s, Units: plan.UnitRange(s)))
+            .Select(s => (s.Stage, Parameters: Enumerable.Range(s.Units.Start, s.Units.End - s.Units.Start).Sum(u => ModelLayout.UnitParameters(plan.Config, u))))
             .Where(s => s.Parameters > Array.MaxLength).ToArray();
         if (over.Length == 0) yield break;
         var largest = over.MaxBy(s => s.Parameters);
         yield return $"maxReplicas: {spec.MaxReplicas}, but {over.Length} stage(s) hold more parameters than a data-parallel stage's gradient vector holds ({Array.MaxLength}): "
             + $"stage {largest.Stage} holds {largest.Parameters}. Spread the model over more stages (stages or layersPerStage) so that none holds more, or set maxReplicas to 1.";
-
-        static long Sum((int Start, int End) units, Func<int, long> parameters)
-        {
-            long total = 0;
-            for (int u = units.Start; u < units.End; u++) total += parameters(u);
-            return total;
-        }
     }
 
     private static IEnumerable<string> ReplicaProblems(JobSpec spec)

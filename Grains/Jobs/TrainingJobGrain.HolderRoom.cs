@@ -40,8 +40,7 @@ internal sealed partial class TrainingJobGrain
     /// <summary>
     /// Has one holder make room on <paramref name="stageSilo"/> — its new place avoids that silo and the stage's current
     /// one (<paramref name="stageWas"/>), named in the call's hints rather than left to the grain directory's answer —
-    /// and, when it moved, waits until it answers from its new
-    /// silo with every copy it carried. A holder that cannot be asked is logged and left to rule (2). One that moved but
+    /// and, when it moved, waits until it answers from its new silo with every copy it carried. A holder that cannot be asked is logged and left to rule (2). One that moved but
     /// lost its copies on the way (the silo it left died meanwhile), or does not answer after its move, throws
     /// <see cref="HolderCopiesLostException"/>: the stage, not yet moved, holds the only copies, and the job recovers
     /// from them instead of moving it (on the next attempt the holder is elsewhere already).

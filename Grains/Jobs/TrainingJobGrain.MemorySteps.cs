@@ -37,16 +37,17 @@ internal sealed partial class TrainingJobGrain
         bool timedOut = false;
         var wait = QuickAnswer;
         var found = await Find();
-        if (timedOut && Chosen() is null)
+        var chosen = Chosen();
+        if (chosen is null && timedOut)
         {
             // Some copy did not answer in time, and without it the job would fall back to stored state: a holder that is
             // taking its copies over after a move answers only once it has them, so ask everyone again, patiently.
-            (timedOut, wait) = (false, PatientAnswer);
+            wait = PatientAnswer;
             found = await Find();
+            chosen = Chosen();
         }
         _memorySnapshots = string.Join(", ", found.Select((f, s) => $"s{s}: {(f.Copies.Count == 0 ? "none" : string.Join("/", f.Copies.Select(r => r.Step).Distinct().Order()))}"
             + (f.Live.Length == 0 ? "" : $" (live: {string.Join(", ", f.Live.Select(l => $"r{l.Replica} at {l.Step}"))})")));
-        var chosen = Chosen();
         if (chosen is { } point)
             await Task.WhenAll(found.SelectMany((f, s) => f.Live.Where(l => l.Step == point.Step && !l.Own.Any(r => r.Step == point.Step))
                 .Select(l => KeepLiveState(StageKeys.Stage(jobId, l.Replica, s), point.Step))));

@@ -8,9 +8,9 @@ namespace Cluster.Grains.Placement;
 /// Places snapshot holders (<see cref="SnapshotHolderPlacement"/>): among the active compatible silos, one that hosts
 /// neither the stage (any replica), nor a lower-index holder of it, nor the silos a call's hints name
 /// (<see cref="PlacementContextKeys.AvoidSilo"/>, <see cref="PlacementContextKeys.AlsoAvoidSilo"/>); chosen by the key
-/// so repeated placements agree. With no such silo (a one- or two-silo cluster, or every silo taken) it avoids the hinted
-/// silos, else the first one, else takes any: redundancy needs a second silo, and the holder's own check on every snapshot it accepts
-/// (see <c>CheckpointShardGrain</c>) moves it off the stage's silo once there is one.
+/// so repeated placements agree. With no such silo (a one- or two-silo cluster, or every silo taken) it avoids the
+/// hinted silos, else the first one, else takes any: redundancy needs a second silo, and the holder's own check on every
+/// snapshot it accepts (see <c>CheckpointShardGrain</c>) moves it off the stage's silo once there is one.
 /// </summary>
 internal sealed class SnapshotHolderPlacementDirector(IClusterMembershipService membership, IGrainFactory grains) : IPlacementDirector
 {
@@ -25,11 +25,10 @@ internal sealed class SnapshotHolderPlacementDirector(IClusterMembershipService 
         string key = target.GrainIdentity.Key.ToString()!;
         string? hinted = Hint(target, PlacementContextKeys.AvoidSilo), alsoHinted = Hint(target, PlacementContextKeys.AlsoAvoidSilo);
         var occupied = await SnapshotHolderSites.OccupiedAsync(grains, key, includeStages: true);
-        bool Hinted(SiloAddress s) => hinted is not null && NodeSilos.NameOf(membership, s) == hinted;
-        bool AlsoHinted(SiloAddress s) => alsoHinted is not null && NodeSilos.NameOf(membership, s) == alsoHinted;
-        var candidates = active.Where(s => !Hinted(s) && !AlsoHinted(s) && !occupied.Contains(s)).ToArray();
-        if (candidates.Length == 0) candidates = [.. active.Where(s => !Hinted(s) && !AlsoHinted(s))];
-        if (candidates.Length == 0) candidates = [.. active.Where(s => !Hinted(s))];
+        bool Named(SiloAddress s, string? name) => name is not null && NodeSilos.NameOf(membership, s) == name;
+        var candidates = active.Where(s => !Named(s, hinted) && !Named(s, alsoHinted) && !occupied.Contains(s)).ToArray();
+        if (candidates.Length == 0) candidates = [.. active.Where(s => !Named(s, hinted) && !Named(s, alsoHinted))];
+        if (candidates.Length == 0) candidates = [.. active.Where(s => !Named(s, hinted))];
         if (candidates.Length == 0) candidates = active;
         // A migration to a named silo (an operator's or a test's) is honoured when that silo is one the rules allow.
         if (target.RequestContextData is { } data && IPlacementDirector.GetPlacementHint(data, candidates) is { } requested) return requested;

@@ -160,8 +160,15 @@ public sealed class StageExecutor : IDisposable
     }
 
     /// <summary>Values in this stage's flat gradient vector (every parameter, in <see cref="ParameterNames"/> order).</summary>
-    public int GradientLength => ParameterCount <= Array.MaxLength ? (int)ParameterCount
-        : throw new InvalidOperationException($"Stage {Stage} holds {ParameterCount} parameters, more than one flat gradient vector holds ({Array.MaxLength}): a data-parallel stage must hold fewer; spread the model over more stages.");
+    public int GradientLength
+    {
+        get
+        {
+            long parameters = ParameterCount;
+            return parameters <= Array.MaxLength ? (int)parameters
+                : throw new InvalidOperationException($"Stage {Stage} holds {parameters} parameters, more than one flat gradient vector holds ({Array.MaxLength}): a data-parallel stage must hold fewer; spread the model over more stages.");
+        }
+    }
 
     /// <summary>
     /// Finalises this replica's accumulated gradients and returns them as one flat float32 vector (parameters in

@@ -133,7 +133,8 @@ internal static class KillMoments
     /// silos that are neither the primary nor any replica's of that stage) and waits 2 steps more. That node stays
     /// cordoned too: <see cref="MoveAndHoldItsTake"/> opens it (its <c>onto</c>) right before it drains the stage, which
     /// can then go only there, and the holder makes room first (<c>ICheckpointShardGrain.MakeRoom</c>). Returns where
-    /// the stage is, the holder's silo and that node; null, with the cordons lifted, when no such node is free. The
+    /// the stage is, the holder's silo and that node; null, with every node but the primary's open again, when no such
+    /// node is free. The
     /// cordons stay otherwise: the caller lifts them.
     /// </summary>
     public static async Task<(StagePlacement Placed, string Target, string Node)?> BoundForItsHolder(CallMomentClusterFixture fixture, ITrainingJobGrain job,
@@ -151,7 +152,7 @@ internal static class KillMoments
             && !now.Placement.Any(p => p.Stage == stage && p.SiloName == silo))];
         if (free.Length == 0 || placed.NodeId != before.NodeId)
         {
-            foreach (string other in nodes) await scheduler.Uncordon(other);
+            await SnapshotRedundancyCluster.OpenOnly(fixture, [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name)]); // as the run had them: the primary stays closed
             return null;
         }
         string node = pick(free), target = NodeIds.SiloOf(node)!;
