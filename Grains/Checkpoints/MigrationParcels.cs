@@ -5,9 +5,10 @@ namespace Cluster.Grains.Checkpoints;
 /// <summary>
 /// This silo's parcels: the whole snapshot images of grains that migrated off it, kept until their new activations
 /// have taken them (<see cref="IMigrationParcelGrain"/>) or, untouched for <see cref="Keep"/>, given up — a new
-/// activation that never came (its silo died) must not hold gigabytes here for ever.
+/// activation that never came (its silo died) must not hold gigabytes here for ever. A silo shutting down gracefully
+/// waits for them (<see cref="WhenEmpty"/>): leaving earlier would lose the copies its moved grains have not yet taken.
 /// </summary>
-internal sealed class MigrationParcels : IDisposable
+public sealed class MigrationParcels : IDisposable
 {
     /// <summary>How long a parcel nobody reads stays.</summary>
     public static readonly TimeSpan Keep = TimeSpan.FromMinutes(2);
@@ -16,6 +17,7 @@ internal sealed class MigrationParcels : IDisposable
     private readonly Lock _lock = new();
     private readonly Dictionary<Guid, (IReadOnlyList<IReadOnlyList<UnitImage>> Snapshots, DateTimeOffset Touched)> _parcels = [];
     private readonly ITimer _sweeper;
+    private TaskCompletionSource _empty = Emptied();
 
     public MigrationParcels(TimeProvider time)
     {
@@ -37,7 +39,11 @@ internal sealed class MigrationParcels : IDisposable
     {
         ArgumentNullException.ThrowIfNull(snapshots);
         var id = Guid.NewGuid();
-        lock (_lock) _parcels[id] = (snapshots, _time.GetUtcNow());
+        lock (_lock)
+        {
+            if (_parcels.Count == 0) _empty = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _parcels[id] = (snapshots, _time.GetUtcNow());
+        }
         return id;
     }
 
@@ -55,7 +61,20 @@ internal sealed class MigrationParcels : IDisposable
 
     public void Drop(Guid parcel)
     {
-        lock (_lock) _parcels.Remove(parcel);
+        lock (_lock)
+        {
+            _parcels.Remove(parcel);
+            SignalIfEmpty();
+        }
+    }
+
+    /// <summary>
+    /// Completes once no parcel is held — every one taken by its new activation, or given up after <see cref="Keep"/> —
+    /// at once when none is; cancelled by <paramref name="cancellationToken"/>. A parcel posted meanwhile is waited for too.
+    /// </summary>
+    public Task WhenEmpty(CancellationToken cancellationToken)
+    {
+        lock (_lock) return _empty.Task.WaitAsync(cancellationToken);
     }
 
     /// <summary>Drops the parcels untouched for <see cref="Keep"/>.</summary>
@@ -63,9 +82,24 @@ internal sealed class MigrationParcels : IDisposable
     {
         var now = _time.GetUtcNow();
         lock (_lock)
+        {
             foreach (var (id, held) in _parcels.ToArray())
                 if (now - held.Touched >= Keep) _parcels.Remove(id);
+            SignalIfEmpty();
+        }
     }
 
     public void Dispose() => _sweeper.Dispose();
+
+    private void SignalIfEmpty()
+    {
+        if (_parcels.Count == 0) _empty.TrySetResult();
+    }
+
+    private static TaskCompletionSource Emptied()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        done.SetResult();
+        return done;
+    }
 }

@@ -8,7 +8,7 @@ public sealed class ShutdownOptions
     /// <summary>Drain this silo's nodes before leaving the cluster. <value>true.</value></summary>
     public bool Drain { get; set; } = true;
 
-    /// <summary>Longest wait for the stages to move; then the silo leaves anyway (jobs recover as after a failure). <value>60 s.</value></summary>
+    /// <summary>Longest wait for the stages to move and for moved grains to take the copies they left on this silo; then the silo leaves anyway (jobs recover as after a failure). <value>60 s.</value></summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     public IReadOnlyList<string> Validate() => DrainTimeout <= TimeSpan.Zero

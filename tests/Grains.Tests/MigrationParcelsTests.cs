@@ -44,4 +44,29 @@ public sealed class MigrationParcelsTests
         parcels.Sweep();
         Assert.Equal(0, parcels.Count);
     }
+
+    [Fact]
+    public async Task WhenEmpty_completes_once_every_parcel_is_taken_or_given_up_including_ones_posted_while_waiting()
+    {
+        var clock = new ManualTimeProvider(DateTimeOffset.UnixEpoch);
+        using var parcels = new MigrationParcels(clock);
+        await parcels.WhenEmpty(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(1)); // none held: at once
+
+        var first = parcels.Post([[s_unit]]);
+        var empty = parcels.WhenEmpty(CancellationToken.None);
+        clock.Advance(MigrationParcels.Keep * 0.75);
+        parcels.Post([[s_unit]]); // posted while waiting
+        parcels.Drop(first);
+        Assert.False(empty.IsCompleted, "completed with a parcel still held");
+
+        clock.Advance(MigrationParcels.Keep);
+        parcels.Sweep(); // the second, untouched, given up
+        await empty.WaitAsync(TimeSpan.FromMinutes(1));
+
+        parcels.Post([[s_unit]]);
+        using var cancel = new CancellationTokenSource();
+        var cancelled = parcels.WhenEmpty(cancel.Token);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+    }
 }

@@ -1,0 +1,79 @@
+using Cluster.Grains.Checkpoints;
+using Cluster.Grains.Compute;
+using Cluster.Grains.Hosting;
+using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Nodes;
+using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Tests;
+using Cluster.Silo.Configuration;
+using Cluster.Silo.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+
+namespace Cluster.Silo.Tests;
+
+/// <summary>
+/// A gracefully stopping silo leaves only once the grains that moved off it took the copies they left on it (a moved
+/// stage's own snapshots, a moved holder's): leaving earlier loses them, and the job then restores from the other copy
+/// or a checkpoint. The drain itself is faked here (the scheduler finds nothing placed on the silo's node), so what is
+/// tested is the wait after it; <see cref="GracefulShutdownTests"/> runs the whole shutdown with silo processes.
+/// </summary>
+public sealed class DrainOnShutdownTests : IDisposable
+{
+    private static readonly UnitImage s_unit = new(0, "block.0", [1, 2, 3]);
+    private readonly MigrationParcels _parcels = new(TimeProvider.System);
+    private readonly DeviceWorkerPool _workers = new(
+        InterfaceFake.Of<ILocalSiloDetails>(("get_Name", _ => "leaving")),
+        Options.Create(new TrainingClusterOptions { DeviceSlots = 1, ThreadsPerSlot = 1 }), TimeProvider.System, new ComputeHang(), new ComputeFault());
+    private readonly RecordingLogger<DrainOnShutdown> _log = new();
+
+    [Fact]
+    public async Task Leaving_waits_until_the_moved_grains_took_the_copies_they_left_here()
+    {
+        var parcel = _parcels.Post([[s_unit]]);
+        var stopping = Shutdown(TimeSpan.FromMinutes(5)).StopAsync(CancellationToken.None);
+
+        await Eventually.True(() => Task.FromResult(_log.Has("Waiting for 1 moved grains")), TimeSpan.FromMinutes(1), "the drained silo to wait for its parcel");
+        Assert.False(stopping.IsCompleted, $"left with a parcel still here: {string.Join(" | ", _log.Lines)}");
+        Assert.NotNull(_parcels.Chunk(parcel, 0, 0, 0)); // the new activation takes it …
+        _parcels.Drop(parcel); // … and drops it
+
+        await stopping.WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.True(_log.Has("Moved grains took their copies"), string.Join(" | ", _log.Lines));
+    }
+
+    [Fact]
+    public async Task Leaving_gives_up_on_copies_nobody_takes_at_the_drain_timeout_and_says_so()
+    {
+        _parcels.Post([[s_unit]]);
+
+        await Shutdown(TimeSpan.FromMilliseconds(300)).StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.True(_log.Has("or 1 moved grains' copies not yet taken, after 0 s (Shutdown:DrainTimeout)"), string.Join(" | ", _log.Lines));
+        Assert.Equal(1, _parcels.Count);
+    }
+
+    [Fact]
+    public async Task A_drained_silo_with_no_copies_left_on_it_leaves_at_once()
+    {
+        await Shutdown(TimeSpan.FromMinutes(5)).StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.True(_log.Has("Nodes drained in"), string.Join(" | ", _log.Lines));
+        Assert.False(_log.Has("Waiting for"), string.Join(" | ", _log.Lines));
+    }
+
+    public void Dispose()
+    {
+        _workers.Dispose();
+        _parcels.Dispose();
+    }
+
+    private DrainOnShutdown Shutdown(TimeSpan drainTimeout)
+    {
+        var scheduler = InterfaceFake.Of<ISchedulerGrain>(
+            ("Drain", args => Task.FromResult(new NodeInfo(new NodeCapabilities((string)args[0]!, "leaving", "cpu", 1, 1, 1), null, null, [], Cordoned: true, Draining: true))),
+            ("GetNodes", _ => Task.FromResult<IReadOnlyList<NodeInfo>>([])));
+        var grains = InterfaceFake.Of<IGrainFactory>(("GetGrain", _ => scheduler));
+        return new DrainOnShutdown(_workers, _parcels, grains, Options.Create(new ShutdownOptions { DrainTimeout = drainTimeout }), TimeProvider.System, _log);
+    }
+}
