@@ -167,6 +167,7 @@ internal sealed partial class CheckpointShardGrain(
         }
         RefuseStale(epoch); // released (or superseded) meanwhile: nothing is left to move
         LogMisplaced(logger, this.GetPrimaryKeyString(), silo.Name, string.Join(", ", taken.Order(StringComparer.Ordinal)), why);
+        parcels.Departing(GrainContext.GrainId.ToString()); // until its copies are a parcel here (OnDehydrate): a graceful shutdown waits
         this.MigrateOnIdle(); // placed again with this call's request context: its hint names the stage's silo
         return true;
     }
@@ -222,8 +223,10 @@ internal sealed partial class CheckpointShardGrain(
         LingerReleased();
     }
 
-    /// <summary>A released holder (here, or moved here after its release) stays to refuse late copies, then goes away.</summary>
-    /// <summary>A holder that migrated here takes the copies it left on its old silo first (see <see cref="OnDehydrate"/>).</summary>
+    /// <summary>
+    /// A holder that migrated here takes the copies it left on its old silo first (see <see cref="OnDehydrate"/>); a
+    /// released holder (here, or moved here after its release) stays to refuse late copies, then goes away.
+    /// </summary>
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (_arriving is var (records, parcel))
@@ -242,6 +245,12 @@ internal sealed partial class CheckpointShardGrain(
             }
         }
         if (_releasedEpoch >= 0) LingerReleased();
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (reason.ReasonCode != DeactivationReasonCode.Migrating) parcels.Departed(GrainContext.GrainId.ToString()); // a migration's ends in OnDehydrate, which follows
+        return Task.CompletedTask;
     }
 
     private void LingerReleased()
@@ -343,6 +352,7 @@ internal sealed partial class CheckpointShardGrain(
         dehydrationContext.TryAddValue("held-steps", _held.Select(h => h.Record.Step).ToArray());
         dehydrationContext.TryAddValue("held-records", _held.Select(h => h.Record).ToArray());
         MigratedSnapshots.Leave(dehydrationContext, "held-", parcels, silo.SiloAddress.ToParsableString(), [.. _held.Select(h => h.Units)]);
+        parcels.Departed(GrainContext.GrainId.ToString());
         var done = _writes.Where(w => w.Value.IsCompletedSuccessfully).ToArray();
         dehydrationContext.TryAddValue("durable-steps", done.Select(w => w.Key).ToArray());
         dehydrationContext.TryAddValue("durable-records", done.Select(w => w.Value.Result.ToArray()).ToArray());

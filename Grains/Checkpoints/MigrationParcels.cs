@@ -7,6 +7,14 @@ namespace Cluster.Grains.Checkpoints;
 /// have taken them (<see cref="IMigrationParcelGrain"/>) or, untouched for <see cref="Keep"/>, given up — a new
 /// activation that never came (its silo died) must not hold gigabytes here for ever. A silo shutting down gracefully
 /// waits for them (<see cref="WhenEmpty"/>): leaving earlier would lose the copies its moved grains have not yet taken.
+/// <para>
+/// Invariant (no gap before a parcel): a grain that is about to migrate off this silo is counted from the moment it
+/// gives up what showed it here — a stage its device, well before Orleans dehydrates it — until it has posted its
+/// parcel or deactivated without one (<see cref="Departing"/>, <see cref="Departed"/>); so a shutdown that finds its
+/// nodes drained and <see cref="Count"/> at 0 has no moved grain's copies left to lose. A departure nobody ends (a
+/// migration whose placement failed after the grain's deactivation began) is given up after <see cref="Keep"/>, as
+/// a parcel is.
+/// </para>
 /// </summary>
 public sealed class MigrationParcels : IDisposable
 {
@@ -16,6 +24,7 @@ public sealed class MigrationParcels : IDisposable
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
     private readonly Dictionary<Guid, (IReadOnlyList<IReadOnlyList<UnitImage>> Snapshots, DateTimeOffset Touched)> _parcels = [];
+    private readonly Dictionary<string, DateTimeOffset> _departing = new(StringComparer.Ordinal);
     private readonly ITimer _sweeper;
     private TaskCompletionSource _empty = Emptied();
 
@@ -25,12 +34,32 @@ public sealed class MigrationParcels : IDisposable
         _sweeper = time.CreateTimer(_ => Sweep(), null, Keep, Keep);
     }
 
-    /// <summary>Parcels held now.</summary>
+    /// <summary>Parcels held now, and grains departing that have not yet posted theirs.</summary>
     public int Count
     {
         get
         {
-            lock (_lock) return _parcels.Count;
+            lock (_lock) return _parcels.Count + _departing.Count;
+        }
+    }
+
+    /// <summary>Grain <paramref name="key"/> is about to migrate off this silo: counted until it posts its parcel or deactivates (<see cref="Departed"/>).</summary>
+    public void Departing(string key)
+    {
+        lock (_lock)
+        {
+            ResetIfEmpty();
+            _departing[key] = _time.GetUtcNow();
+        }
+    }
+
+    /// <summary>Grain <paramref name="key"/> has posted its parcel (counted as that now) or left without one.</summary>
+    public void Departed(string key)
+    {
+        lock (_lock)
+        {
+            _departing.Remove(key);
+            SignalIfEmpty();
         }
     }
 
@@ -41,7 +70,7 @@ public sealed class MigrationParcels : IDisposable
         var id = Guid.NewGuid();
         lock (_lock)
         {
-            if (_parcels.Count == 0) _empty = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            ResetIfEmpty();
             _parcels[id] = (snapshots, _time.GetUtcNow());
         }
         return id;
@@ -70,14 +99,15 @@ public sealed class MigrationParcels : IDisposable
 
     /// <summary>
     /// Completes once no parcel is held — every one taken by its new activation, or given up after <see cref="Keep"/> —
-    /// at once when none is; cancelled by <paramref name="cancellationToken"/>. A parcel posted meanwhile is waited for too.
+    /// and no grain is departing; at once when none is; cancelled by <paramref name="cancellationToken"/>. A parcel
+    /// posted (or a departure begun) meanwhile is waited for too.
     /// </summary>
     public Task WhenEmpty(CancellationToken cancellationToken)
     {
         lock (_lock) return _empty.Task.WaitAsync(cancellationToken);
     }
 
-    /// <summary>Drops the parcels untouched for <see cref="Keep"/>.</summary>
+    /// <summary>Drops the parcels untouched, and the departures unended, for <see cref="Keep"/>.</summary>
     public void Sweep()
     {
         var now = _time.GetUtcNow();
@@ -85,15 +115,22 @@ public sealed class MigrationParcels : IDisposable
         {
             foreach (var (id, held) in _parcels.ToArray())
                 if (now - held.Touched >= Keep) _parcels.Remove(id);
+            foreach (var (key, since) in _departing.ToArray())
+                if (now - since >= Keep) _departing.Remove(key);
             SignalIfEmpty();
         }
     }
 
     public void Dispose() => _sweeper.Dispose();
 
+    private void ResetIfEmpty()
+    {
+        if (_parcels.Count + _departing.Count == 0) _empty = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
     private void SignalIfEmpty()
     {
-        if (_parcels.Count == 0) _empty.TrySetResult();
+        if (_parcels.Count + _departing.Count == 0) _empty.TrySetResult();
     }
 
     private static TaskCompletionSource Emptied()

@@ -243,6 +243,7 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
         dehydrationContext.TryAddValue("own-records", _ownSnapshots.Select(o => o.Record).ToArray());
         MigratedSnapshots.Leave(dehydrationContext, "own-", parcels, GrainContext.Address.SiloAddress!.ToParsableString(),
             [.. _ownSnapshots.Select(o => (IReadOnlyList<UnitImage>)ToUnitImages(o.Units))]);
+        parcels.Departed(GrainContext.GrainId.ToString()); // its copies are a parcel now (or it had none)
     }
 
     public void OnRehydrate(IRehydrationContext rehydrationContext)

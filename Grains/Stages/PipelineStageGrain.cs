@@ -86,7 +86,9 @@ internal sealed partial class PipelineStageGrain(
         {
             // Placed for another node before: migrate to the new node's silo (the placement director reads the node from
             // this call's request context). Plain deactivation would not do: callers' cached address of this silo
-            // would re-create the stage here. Calls of the old epoch still waiting downstream are cut loose first.
+            // would re-create the stage here. Calls of the old epoch still waiting downstream are cut loose first. From
+            // here until it has left its copies here (OnDehydrate), it counts as departing: a graceful shutdown waits.
+            parcels.Departing(GrainContext.GrainId.ToString());
             CancelEpochCalls();
             await DropExecutor();
             this.MigrateOnIdle();
@@ -320,7 +322,11 @@ internal sealed partial class PipelineStageGrain(
         _epochCalls = new CancellationTokenSource();
     }
 
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => await DropExecutor();
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        await DropExecutor();
+        if (reason.ReasonCode != DeactivationReasonCode.Migrating) parcels.Departed(GrainContext.GrainId.ToString()); // a migration's ends in OnDehydrate, which follows
+    }
 
     private (StageExecutor Executor, DeviceWorker Worker) Fenced(long epoch, long step)
     {

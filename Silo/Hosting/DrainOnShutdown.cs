@@ -15,8 +15,10 @@ namespace Cluster.Silo.Hosting;
 /// so jobs move on from live state instead of recovering from a checkpoint. Then, within the same bound, it waits until
 /// the grains that moved off this silo have taken the copies they left here (<see cref="MigrationParcels"/>): a moved
 /// stage's own snapshots and a moved holder's wait here until the new activation reads them, and leaving before that
-/// would lose them — the job would then restore from the other copy, or from a checkpoint. Invariant: a graceful
-/// shutdown that ends within <see cref="ShutdownOptions.DrainTimeout"/> leaves no copy of a moved grain behind.
+/// would lose them — the job would then restore from the other copy, or from a checkpoint. A stage counts from the
+/// moment it gives up its device, before Orleans dehydrates it (<see cref="MigrationParcels.Departing"/>), so no
+/// drained node hides a move still under way. Invariant: a graceful shutdown that ends within
+/// <see cref="ShutdownOptions.DrainTimeout"/> leaves no copy of a moved grain behind.
 /// Runs first in the silo's stop sequence (the Active stage), while this silo still serves calls.
 /// </summary>
 internal sealed partial class DrainOnShutdown(
@@ -100,15 +102,15 @@ internal sealed partial class DrainOnShutdown(
     [LoggerMessage(2, LogLevel.Information, "Nodes drained in {Seconds:F1} s")]
     private static partial void LogDrained(ILogger logger, double seconds);
 
-    [LoggerMessage(3, LogLevel.Warning, "Stages still on this silo's nodes, or {Parcels} moved grains' copies not yet taken, after {Seconds:F0} s (Shutdown:DrainTimeout); leaving anyway, their jobs restore from other copies or checkpoints")]
+    [LoggerMessage(3, LogLevel.Warning, "Stages still on this silo's nodes, or {Parcels} moving grains' copies not yet taken, after {Seconds:F0} s (Shutdown:DrainTimeout); leaving anyway, their jobs restore from other copies or checkpoints")]
     private static partial void LogDrainTimedOut(ILogger logger, double seconds, int parcels);
 
     [LoggerMessage(4, LogLevel.Warning, "Could not drain this silo's nodes before leaving; their jobs recover as after a failure")]
     private static partial void LogDrainFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(5, LogLevel.Information, "Waiting for {Parcels} moved grains to take the copies they left on this silo")]
+    [LoggerMessage(5, LogLevel.Information, "Waiting for {Parcels} grains moving off this silo to take the copies they leave on it")]
     private static partial void LogWaitingForParcels(ILogger logger, int parcels);
 
-    [LoggerMessage(6, LogLevel.Information, "Moved grains took their copies in {Seconds:F1} s; leaving the cluster")]
+    [LoggerMessage(6, LogLevel.Information, "The grains moving off this silo took their copies in {Seconds:F1} s; leaving the cluster")]
     private static partial void LogParcelsTaken(ILogger logger, double seconds);
 }

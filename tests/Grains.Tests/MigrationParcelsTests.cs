@@ -69,4 +69,31 @@ public sealed class MigrationParcelsTests
         cancel.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
     }
+
+    [Fact]
+    public async Task A_departing_grain_counts_until_it_posted_its_parcel_or_left_without_one_or_the_keep_time_passed()
+    {
+        var clock = new ManualTimeProvider(DateTimeOffset.UnixEpoch);
+        using var parcels = new MigrationParcels(clock);
+
+        parcels.Departing("a");
+        var empty = parcels.WhenEmpty(CancellationToken.None);
+        var id = parcels.Post([[s_unit]]);
+        parcels.Departed("a");
+        Assert.Equal(1, parcels.Count);
+        parcels.Drop(id);
+        await empty.WaitAsync(TimeSpan.FromMinutes(1));
+
+        parcels.Departing("b"); // deactivated without migrating
+        Assert.False(parcels.WhenEmpty(CancellationToken.None).IsCompleted);
+        parcels.Departed("b");
+        await parcels.WhenEmpty(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(1));
+
+        parcels.Departing("c"); // a migration whose placement failed: nobody ends it
+        var given = parcels.WhenEmpty(CancellationToken.None);
+        clock.Advance(MigrationParcels.Keep);
+        parcels.Sweep();
+        await given.WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(0, parcels.Count);
+    }
 }

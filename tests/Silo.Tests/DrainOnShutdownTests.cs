@@ -33,13 +33,34 @@ public sealed class DrainOnShutdownTests : IDisposable
         var parcel = _parcels.Post([[s_unit]]);
         var stopping = Shutdown(TimeSpan.FromMinutes(5)).StopAsync(CancellationToken.None);
 
-        await Eventually.True(() => Task.FromResult(_log.Has("Waiting for 1 moved grains")), TimeSpan.FromMinutes(1), "the drained silo to wait for its parcel");
-        Assert.False(stopping.IsCompleted, $"left with a parcel still here: {string.Join(" | ", _log.Lines)}");
+        await Eventually.True(() => Task.FromResult(_log.Has("Waiting for 1 grains moving off this silo")), TimeSpan.FromMinutes(1), "the drained silo to wait for its parcel");
+        Assert.False(stopping.IsCompleted, $"left with a parcel still here: {_log}");
         Assert.NotNull(_parcels.Chunk(parcel, 0, 0, 0)); // the new activation takes it …
         _parcels.Drop(parcel); // … and drops it
 
         await stopping.WaitAsync(TimeSpan.FromMinutes(1));
-        Assert.True(_log.Has("Moved grains took their copies"), string.Join(" | ", _log.Lines));
+        Assert.True(_log.Has("The grains moving off this silo took their copies"), _log.ToString());
+    }
+
+    /// <summary>
+    /// A stage gives up its device (so its node looks drained) before Orleans dehydrates it and it posts its parcel:
+    /// the silo must not leave in between (seen once in <see cref="GracefulShutdownTests"/> without this: the job
+    /// recovered, its Configure of the moving stage cut off by the leaving silo).
+    /// </summary>
+    [Fact]
+    public async Task Leaving_waits_for_a_grain_that_gave_up_its_device_but_has_not_yet_left_its_copies()
+    {
+        _parcels.Departing("pipelinestage/job/r0/s1");
+        var stopping = Shutdown(TimeSpan.FromMinutes(5)).StopAsync(CancellationToken.None);
+
+        await Eventually.True(() => Task.FromResult(_log.Has("Waiting for 1 grains moving off this silo")), TimeSpan.FromMinutes(1), "the drained silo to wait for the departing stage");
+        var parcel = _parcels.Post([[s_unit]]); // dehydrated: its copies are a parcel now …
+        _parcels.Departed("pipelinestage/job/r0/s1");
+        Assert.False(stopping.IsCompleted, $"left with the departed stage's parcel still here: {_log}");
+        _parcels.Drop(parcel); // … taken by its new activation
+
+        await stopping.WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.True(_log.Has("The grains moving off this silo took their copies"), _log.ToString());
     }
 
     [Fact]
@@ -49,7 +70,7 @@ public sealed class DrainOnShutdownTests : IDisposable
 
         await Shutdown(TimeSpan.FromMilliseconds(300)).StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(1));
 
-        Assert.True(_log.Has("or 1 moved grains' copies not yet taken, after 0 s (Shutdown:DrainTimeout)"), string.Join(" | ", _log.Lines));
+        Assert.True(_log.Has("or 1 moving grains' copies not yet taken, after 0 s (Shutdown:DrainTimeout)"), _log.ToString());
         Assert.Equal(1, _parcels.Count);
     }
 
@@ -58,8 +79,8 @@ public sealed class DrainOnShutdownTests : IDisposable
     {
         await Shutdown(TimeSpan.FromMinutes(5)).StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(1));
 
-        Assert.True(_log.Has("Nodes drained in"), string.Join(" | ", _log.Lines));
-        Assert.False(_log.Has("Waiting for"), string.Join(" | ", _log.Lines));
+        Assert.True(_log.Has("Nodes drained in"), _log.ToString());
+        Assert.False(_log.Has("Waiting for"), _log.ToString());
     }
 
     public void Dispose()

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Tests;
 using Orleans.Runtime;
@@ -7,7 +8,8 @@ namespace Cluster.Silo.Tests;
 
 /// <summary>
 /// SIGTERM (systemctl stop) while a job trains: the silo drains its nodes — their stages move to the other silo from
-/// live state — before leaving, and exits 0. Also runs silo processes with the localhost keys used before fleet mode.
+/// live state — before leaving, and exits 0; the job recovers nothing, before or after it left. Also runs silo
+/// processes with the localhost keys used before fleet mode.
 /// </summary>
 public sealed class GracefulShutdownTests
 {
@@ -54,5 +56,14 @@ public sealed class GracefulShutdownTests
         var management = client.GetGrain<IManagementGrain>(0);
         await cluster.WaitAsync(async () => (await management.GetDetailedHosts(onlyActive: true)).Select(h => h.SiloName).SequenceEqual(["silo-a"]),
             TimeSpan.FromMinutes(1), "silo-a the only active silo", silosMustRun: false);
+
+        // A graceful leave is a move, not a failure: five steps after it, the job has restored nothing — the moved
+        // stage took the copies it left on silo-b before silo-b left (DrainOnShutdown waits for them), and the copies
+        // silo-b held for silo-a's stage went with it without failing a snapshot.
+        long left = (await job.GetStatus()).CompletedSteps;
+        await cluster.WaitAsync(async () => (await job.GetStatus()).CompletedSteps >= left + 5, TimeSpan.FromMinutes(1), "5 steps after silo-b left", silosMustRun: false);
+        var history = (await client.GetGrain<IJobEventLogGrain>(spec.JobId).GetPage(new JobEventQuery(1000))).Events.Select(r => r.Event).ToList();
+        Assert.True(!history.Any(e => e.Kind is ClusterEventKind.JobRecovering or ClusterEventKind.JobRestored),
+            $"the job recovered after a graceful leave:\n{string.Join("\n", history.Select(e => $"{e.At:HH:mm:ss.fff} {e.Kind} epoch {e.Epoch} step {e.Step} lost {e.StepsLost}: {e.Message}"))}\nsilo-b:\n{leaving.Tail()}");
     }
 }

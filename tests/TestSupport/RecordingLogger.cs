@@ -10,6 +10,12 @@ public sealed class RecordingLogger<T> : ILogger<T>
 
     public IReadOnlyList<(LogLevel Level, string Message)> Entries => [.. _entries];
 
+    /// <summary>Whether a message containing <paramref name="fragment"/> was logged.</summary>
+    public bool Has(string fragment) => _entries.Any(e => e.Message.Contains(fragment, StringComparison.Ordinal));
+
+    /// <summary>Every message so far, one per line, for a failing assertion to show.</summary>
+    public override string ToString() => string.Join(Environment.NewLine, _entries.Select(e => $"{e.Level}: {e.Message}"));
+
     public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
     public bool IsEnabled(LogLevel logLevel) => true;
