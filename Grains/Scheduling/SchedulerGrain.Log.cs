@@ -66,4 +66,7 @@ internal sealed partial class SchedulerGrain
 
     [LoggerMessage(21, LogLevel.Warning, "Node {NodeId}'s flaky-device cordon could not be saved: it holds in this scheduler activation only")]
     private static partial void LogFlakyCordonUnsaved(ILogger logger, Exception exception, string nodeId);
+
+    [LoggerMessage(22, LogLevel.Information, "Job {JobId} still has stages on draining node {NodeId} {Seconds:F0} s after it was asked to move them: asking again")]
+    private static partial void LogDrainAskedAgain(ILogger logger, string jobId, string nodeId, double seconds);
 }

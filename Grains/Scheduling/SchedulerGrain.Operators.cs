@@ -61,9 +61,9 @@ internal sealed partial class SchedulerGrain
         await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeDraining, null, nodeId, 0, 0, 0, null,
             jobs.Length == 0 ? $"node {nodeId} drained{Because(reason)}: it runs no stages" : $"node {nodeId} draining{Because(reason)}: the stages of {string.Join(", ", jobs)} move at their next step boundary",
             reason, OperatorCalls.CurrentPrincipal));
-        // Asked, not awaited: each job moves at its own step boundary, and the scheduler's turn never waits on a job.
-        foreach (string jobId in jobs)
-            Send(jobId, job => job.MoveStagesOff([nodeId], $"node {nodeId} is being drained{Because(reason)}"));
+        // Asked, not awaited: each job moves at its own step boundary, and the scheduler's turn never waits on a job;
+        // asked again while it has not (the watch loop).
+        AskDrainingJobs(time.GetUtcNow(), drainedNow: nodeId);
         return Info(node);
     }
 

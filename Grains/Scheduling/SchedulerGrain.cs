@@ -109,6 +109,7 @@ internal sealed partial class SchedulerGrain(
             await Unhold(jobId, reporting, $"has not reported for {silent.TotalSeconds:F0} s");
         foreach (var overdue in _table.Overdue(now).Where(p => _overdueReported.Add((p.JobId, p.Since))).ToArray())
             LogReleaseOverdue(logger, overdue.JobId, overdue.IsShrink ? "shrink" : "checkpoint and free its nodes", overdue.ForJob, (now - overdue.Since).TotalSeconds);
+        AskDrainingJobs(now);
         _table.ForgetStale(now);
         _overdueReported.RemoveWhere(r => !_table.Pending.TryGetValue(r.JobId, out var p) || p.Since != r.Since);
     }

@@ -1,0 +1,49 @@
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Scheduling;
+
+namespace Cluster.Grains.Tests;
+
+/// <summary>
+/// A drain ends even when the scheduler's ask to move off the node comes to nothing (a one-way call that failed, or
+/// one a job dropped while it was being placed anew): the scheduler asks again while the job still has stages there.
+/// </summary>
+public sealed class DrainReaskTests(DrainReaskTests.Fixture fixture) : IClassFixture<DrainReaskTests.Fixture>
+{
+    public sealed class Fixture : ClusterFixture
+    {
+        public DroppedCalls Dropped { get; } = new();
+
+        protected override ISiloBuilder ConfigureSilo(ISiloBuilder silo) => silo.AddIncomingGrainCallFilter(Dropped);
+    }
+
+    [Fact]
+    public async Task A_drained_stage_moves_although_the_first_asks_to_move_it_were_lost()
+    {
+        var spec = TinyJob.Spec("drain-reask", stages: 2, steps: 100_000, checkpointInterval: 100_000);
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        await job.Submit(spec);
+        var running = await Eventually.Value(job.GetStatus, s => (s.State == JobState.Running && s.CompletedSteps >= 3) || JobRuns.IsFinished(s), JobRuns.Deadline, "3 steps");
+        Assert.False(JobRuns.IsFinished(running), $"job is {running.State}: {running.Error}");
+        string node = running.Placement.Single(p => p.Stage == 1).NodeId;
+
+        fixture.Dropped.Arm<ITrainingJobGrain>(nameof(ITrainingJobGrain.MoveStagesOff), 2);
+        try
+        {
+            await scheduler.Drain(node);
+            var moved = await Eventually.Value(job.GetStatus, s => !s.Placement.Any(p => p.NodeId == node) || JobRuns.IsFinished(s), JobRuns.Deadline,
+                $"s1 to move off the drained node {node} although the first asks were lost");
+            Assert.False(JobRuns.IsFinished(moved), $"job is {moved.State}: {moved.Error}");
+            Assert.Equal(2, fixture.Dropped.Dropped);
+            await SnapshotRedundancyCluster.StepsPast(job, moved.CompletedSteps, 2, "2 steps after the move");
+        }
+        finally
+        {
+            fixture.Dropped.Arm<ITrainingJobGrain>(nameof(ITrainingJobGrain.MoveStagesOff), 0);
+            await scheduler.Uncordon(node);
+            await job.Cancel();
+        }
+        var history = await JobHistory.All(fixture, spec.JobId);
+        RecoveryAssert.CostNoCompletedStep(history, "a drain whose first asks were lost");
+    }
+}

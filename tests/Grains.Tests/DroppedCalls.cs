@@ -1,0 +1,36 @@
+namespace Cluster.Grains.Tests;
+
+/// <summary>
+/// Fails the next calls of one grain method as they arrive, as a lost one-way message would come to nothing (the
+/// caller sees an error; the grain never runs the call). An incoming filter on every silo; disarmed by default.
+/// </summary>
+public sealed class DroppedCalls : IIncomingGrainCallFilter
+{
+    private volatile Type? _interface;
+    private volatile string? _method;
+    private int _toDrop;
+    private int _dropped;
+
+    /// <summary>Drops the next <paramref name="count"/> calls of <typeparamref name="TGrain"/>'s <paramref name="method"/>.</summary>
+    public void Arm<TGrain>(string method, int count)
+    {
+        _interface = typeof(TGrain);
+        _method = method;
+        Interlocked.Exchange(ref _dropped, 0);
+        Interlocked.Exchange(ref _toDrop, count);
+    }
+
+    /// <summary>Calls dropped since <see cref="Arm"/>.</summary>
+    public int Dropped => Volatile.Read(ref _dropped);
+
+    public Task Invoke(IIncomingGrainCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.InterfaceMethod.DeclaringType == _interface && context.InterfaceMethod.Name == _method && Interlocked.Decrement(ref _toDrop) >= 0)
+        {
+            Interlocked.Increment(ref _dropped);
+            throw new InvalidOperationException($"{_method} dropped by the test ({nameof(DroppedCalls)}).");
+        }
+        return context.Invoke();
+    }
+}
