@@ -46,4 +46,42 @@ public sealed class DrainReaskTests(DrainReaskTests.Fixture fixture) : IClassFix
         var history = await JobHistory.All(fixture, spec.JobId);
         RecoveryAssert.CostNoCompletedStep(history, "a drain whose first asks were lost");
     }
+
+    /// <summary>
+    /// A job with nowhere to move when its node is drained says so and stays; asked again, it moves once a node frees
+    /// up. Asked once, it stayed on the draining node for good.
+    /// </summary>
+    [Fact]
+    public async Task A_drained_stage_with_nowhere_to_go_moves_once_a_node_frees_up()
+    {
+        var spec = TinyJob.Spec("drain-nowhere", stages: 2, steps: 100_000, checkpointInterval: 100_000);
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        await job.Submit(spec);
+        var running = await Eventually.Value(job.GetStatus, s => (s.State == JobState.Running && s.CompletedSteps >= 3) || JobRuns.IsFinished(s), JobRuns.Deadline, "3 steps");
+        Assert.False(JobRuns.IsFinished(running), $"job is {running.State}: {running.Error}");
+        string node = running.Placement.Single(p => p.Stage == 1).NodeId;
+        string[] others = [.. (await scheduler.GetNodes()).Select(n => n.Capabilities.NodeId).Where(n => running.Placement.All(p => p.NodeId != n))];
+        string[] s0 = [.. running.Placement.Where(p => p.NodeId != node).Select(p => p.NodeId)]; // a node may take more than one stage: closed too
+        try
+        {
+            foreach (string other in others.Concat(s0)) await scheduler.Cordon(other);
+            await scheduler.Drain(node);
+            await Eventually.True(async () => (await JobHistory.All(fixture, spec.JobId)).Any(e => e.Message.StartsWith("stages not moved", StringComparison.Ordinal)),
+                JobRuns.Deadline, "the job to say its stage has nowhere to go");
+            Assert.Contains((await job.GetStatus()).Placement, p => p.NodeId == node);
+
+            await scheduler.Uncordon(others[0]);
+            var moved = await Eventually.Value(job.GetStatus, s => !s.Placement.Any(p => p.NodeId == node) || JobRuns.IsFinished(s), JobRuns.Deadline,
+                $"s1 to move off the drained node {node} once {others[0]} was uncordoned");
+            Assert.False(JobRuns.IsFinished(moved), $"job is {moved.State}: {moved.Error}");
+            Assert.Equal(others[0], moved.Placement.Single(p => p.Stage == 1).NodeId);
+        }
+        finally
+        {
+            foreach (string other in others.Concat(s0).Append(node)) await scheduler.Uncordon(other);
+            await job.Cancel();
+        }
+        RecoveryAssert.CostNoCompletedStep(await JobHistory.All(fixture, spec.JobId), "a drain with nowhere to go, then a node freed");
+    }
 }
