@@ -19,13 +19,7 @@ public sealed class DrainReaskTests(DrainReaskTests.Fixture fixture) : IClassFix
     [Fact]
     public async Task A_drained_stage_moves_although_the_first_asks_to_move_it_were_lost()
     {
-        var spec = TinyJob.Spec("drain-reask", stages: 2, steps: 100_000, checkpointInterval: 100_000);
-        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
-        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        await job.Submit(spec);
-        var running = await Eventually.Value(job.GetStatus, s => (s.State == JobState.Running && s.CompletedSteps >= 3) || JobRuns.IsFinished(s), JobRuns.Deadline, "3 steps");
-        Assert.False(JobRuns.IsFinished(running), $"job is {running.State}: {running.Error}");
-        string node = running.Placement.Single(p => p.Stage == 1).NodeId;
+        var (spec, job, scheduler, running, node) = await Running("drain-reask");
 
         fixture.Dropped.Arm<ITrainingJobGrain>(nameof(ITrainingJobGrain.MoveStagesOff), 2);
         try
@@ -54,13 +48,7 @@ public sealed class DrainReaskTests(DrainReaskTests.Fixture fixture) : IClassFix
     [Fact]
     public async Task A_drained_stage_with_nowhere_to_go_moves_once_a_node_frees_up()
     {
-        var spec = TinyJob.Spec("drain-nowhere", stages: 2, steps: 100_000, checkpointInterval: 100_000);
-        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
-        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        await job.Submit(spec);
-        var running = await Eventually.Value(job.GetStatus, s => (s.State == JobState.Running && s.CompletedSteps >= 3) || JobRuns.IsFinished(s), JobRuns.Deadline, "3 steps");
-        Assert.False(JobRuns.IsFinished(running), $"job is {running.State}: {running.Error}");
-        string node = running.Placement.Single(p => p.Stage == 1).NodeId;
+        var (spec, job, scheduler, running, node) = await Running("drain-nowhere");
         string[] others = [.. (await scheduler.GetNodes()).Select(n => n.Capabilities.NodeId).Where(n => running.Placement.All(p => p.NodeId != n))];
         string[] s0 = [.. running.Placement.Where(p => p.NodeId != node).Select(p => p.NodeId)]; // a node may take more than one stage: closed too
         try
@@ -83,5 +71,16 @@ public sealed class DrainReaskTests(DrainReaskTests.Fixture fixture) : IClassFix
             await job.Cancel();
         }
         RecoveryAssert.CostNoCompletedStep(await JobHistory.All(fixture, spec.JobId), "a drain with nowhere to go, then a node freed");
+    }
+
+    /// <summary>Submits a 2-stage job, waits for 3 steps, and returns it with the node of its stage 1 (the one drained).</summary>
+    private async Task<(JobSpec Spec, ITrainingJobGrain Job, ISchedulerGrain Scheduler, JobStatus Running, string Node)> Running(string jobId)
+    {
+        var spec = TinyJob.Spec(jobId, stages: 2, steps: 100_000, checkpointInterval: 100_000);
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await job.Submit(spec);
+        var running = await Eventually.Value(job.GetStatus, s => (s.State == JobState.Running && s.CompletedSteps >= 3) || JobRuns.IsFinished(s), JobRuns.Deadline, "3 steps");
+        Assert.False(JobRuns.IsFinished(running), $"job is {running.State}: {running.Error}");
+        return (spec, job, fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default), running, running.Placement.Single(p => p.Stage == 1).NodeId);
     }
 }
