@@ -100,29 +100,49 @@ internal static class KillMoments
     }
 
     /// <summary>
-    /// Arms the trap for the take of <paramref name="placed"/>'s stage once it migrated (see <see cref="CallMoment.Matches"/>),
-    /// drains its node with its silo's other nodes cordoned (so the stage changes silos), and returns the held take's
-    /// target once it comes: the parcel on the silo the stage left. With <paramref name="holdersTake"/>, the take of one of
-    /// the stage's holders is held instead (one that makes room on the silo the stage moves to). The first
-    /// <paramref name="skip"/> chunks taken go through (a take is a call per chunk of each copy). <paramref name="onto"/>,
-    /// when given, is a cordoned node opened right before the drain. The cordons and the drain stay: the caller lifts them.
+    /// Arms the trap for the take of replica <paramref name="replica"/>'s stage <paramref name="stage"/> once it migrated
+    /// (see <see cref="CallMoment.Matches"/>), drains its node with its silo's other nodes cordoned (so the stage changes
+    /// silos), and returns the held take's target once it comes — the parcel on the silo the stage left — with the
+    /// placement it left. With <paramref name="holdersTake"/>, the take of one of the stage's holders is held instead (one
+    /// that makes room on the silo the stage moves to). The first <paramref name="skip"/> chunks taken go through (a take
+    /// is a call per chunk of each copy). <paramref name="onto"/>, when given, is a cordoned node opened right before the
+    /// drain. The cordons and the drain stay: the caller lifts them.
+    /// <para>
+    /// The stage's node is read here, after the trap is armed, not taken from the caller: a job whose stages shared a node
+    /// (placed while nodes were few) spreads them when nodes free up, so a placement read a few steps earlier may name a
+    /// node the stage already left — draining that one moved another stage, and the take waited for never came (seen in
+    /// CI: seed 1613, round 5 or 7). A move the job makes on its own after the trap is armed is held like the drain's.
+    /// </para>
     /// </summary>
-    public static async Task<GrainId> MoveAndHoldItsTake(CallMomentClusterFixture fixture, string jobId, StagePlacement placed, bool holdersTake = false, int skip = 0,
-        string? onto = null)
+    public static async Task<(GrainId Held, StagePlacement Left)> MoveAndHoldItsTake(CallMomentClusterFixture fixture, ITrainingJobGrain job, int replica, int stage,
+        bool holdersTake = false, int skip = 0, string? onto = null)
     {
         var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        fixture.Trap.Arm(new CallMoment($"r{placed.Replica}/s{placed.Stage}{(holdersTake ? "'s holder" : "")} moved, taking its copies from its old silo",
-            nameof(IMigrationParcelGrain.TakeChunk), placed.Replica, placed.Stage, Holder: holdersTake, Skip: skip), jobId, 0);
-        foreach (string sibling in (await NodesOf(fixture, placed.SiloName)).Where(n => n != placed.NodeId)) await scheduler.Cordon(sibling);
+        string jobId = job.GetPrimaryKeyString();
+        string who = $"r{replica}/s{stage}{(holdersTake ? "'s holder" : "")}";
+        fixture.Trap.Arm(new CallMoment($"{who} moved, taking its copies from its old silo",
+            nameof(IMigrationParcelGrain.TakeChunk), replica, stage, Holder: holdersTake, Skip: skip), jobId, 0);
+        async Task<StagePlacement> Placed() => (await job.GetStatus()).Placement.Single(p => p.Replica == replica && p.Stage == stage);
+        var placed = await Placed();
+        for (int attempt = 0; ; attempt++)
+        {
+            foreach (string sibling in (await NodesOf(fixture, placed.SiloName)).Where(n => n != placed.NodeId)) await scheduler.Cordon(sibling);
+            var now = await Placed(); // still there once its siblings are closed: it can leave only for another silo
+            if (now.NodeId == placed.NodeId) break;
+            if (attempt == 5) throw new InvalidOperationException($"{who} kept moving on its own: {placed.NodeId}, then {now.NodeId}.");
+            placed = now;
+        }
         if (onto is not null) await scheduler.Uncordon(onto);
         await scheduler.Drain(placed.NodeId);
         try
         {
-            return await fixture.Trap.Reached.WaitAsync(TimeSpan.FromMinutes(2));
+            return (await fixture.Trap.Reached.WaitAsync(TimeSpan.FromMinutes(2)), placed);
         }
         catch (TimeoutException e)
         {
-            throw new TimeoutException($"r{placed.Replica}/s{placed.Stage}{(holdersTake ? "'s holder" : "")} took no copies from the silo it left within 2 minutes of draining {placed.NodeId}.", e);
+            var status = await job.GetStatus();
+            string where = string.Join(", ", status.Placement.Select(p => $"r{p.Replica}/s{p.Stage}@{p.NodeId}"));
+            throw new TimeoutException($"{who} took no copies from the silo it left within 2 minutes of draining {placed.NodeId}; the job is {status.State} at step {status.CompletedSteps}, placed {where}.", e);
         }
     }
 

@@ -32,7 +32,7 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
         Assert.NotEqual(primary, victim);
         await LoseWhileHeld(job, spec, running, victim, $"lost {victim} while r0/s{stage} took its copies from it", async () => // its cordons and drain go with it
         {
-            var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed);
+            var (held, _) = await KillMoments.MoveAndHoldItsTake(fixture, job, 0, stage);
             Assert.Equal(placed.SiloName, fixture.HostOf(held));
             return $"r0/s{stage} left {placed.NodeId} at step {(await job.GetStatus()).CompletedSteps}; its take from {held} held; losing {victim}";
         });
@@ -51,7 +51,7 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
         var (spec, job, running, placed, target, node, holder) = await StageAboutToMoveOntoItsHolder("take-kill-onto-holder");
         await LoseWhileHeld(job, spec, running, target, $"lost {target} while r0/s1 moved there and took its copies", async () =>
         {
-            var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed, onto: node);
+            var (held, _) = await KillMoments.MoveAndHoldItsTake(fixture, job, 0, 1, onto: node);
             Assert.Equal(placed.SiloName, fixture.HostOf(held));
             string? holderNow = fixture.HostOf(holder);
             output.WriteLine($"s1's holder on {holderNow}");
@@ -97,7 +97,7 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
     private Task LoseTargetWhileItsHolderMakesRoom(ITrainingJobGrain job, JobSpec spec, JobStatus running, StagePlacement placed, string target, string node) =>
         LoseWhileHeld(job, spec, running, target, $"lost {target} while s{placed.Stage}'s holder made room there for r0/s{placed.Stage}", async () =>
         {
-            var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed, holdersTake: true, onto: node);
+            var (held, _) = await KillMoments.MoveAndHoldItsTake(fixture, job, placed.Replica, placed.Stage, holdersTake: true, onto: node);
             Assert.Equal(target, fixture.HostOf(held));
             return $"r0/s{placed.Stage} about to leave {placed.NodeId} for {target}; its holder's take from {held} held; losing {target}";
         });
@@ -194,7 +194,7 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
         var placed = running.Placement.Single(p => p.Replica == 0 && p.Stage == 1);
         try
         {
-            var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed);
+            var (held, _) = await KillMoments.MoveAndHoldItsTake(fixture, job, 0, 1);
             Assert.Equal(placed.SiloName, fixture.HostOf(held));
             output.WriteLine($"r0/s1 left {placed.NodeId}; its take from {held} hangs");
             // Held until the job has counted 3 steps past the move: the take must give up on its own (MigratedSnapshots.ChunkTimeout).

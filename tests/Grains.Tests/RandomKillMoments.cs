@@ -71,7 +71,7 @@ internal static class RandomKillMoments
         bool fromLost = true;
         try
         {
-            var held = await KillMoments.MoveAndHoldItsTake(fixture, spec.JobId, placed, holdersTake, moment.Skip, bound?.Node);
+            (var held, placed) = await KillMoments.MoveAndHoldItsTake(fixture, job, placed.Replica, placed.Stage, holdersTake, moment.Skip, bound?.Node);
             // While its take is held, a holder making room is still listed on the silo it leaves: its new one is among the others.
             string? heldOn = fixture.HostOf(held), holderOn = target is null || holdersTake ? null : fixture.HostOf(SnapshotRedundancyCluster.Holder(fixture, spec.JobId, placed.Stage));
             string[] others = [.. fixture.Cluster.Silos.Skip(1).Select(s => s.Name).Where(s => s != heldOn && (target is null || (s != target && s != placed.SiloName && s != holderOn)))];
