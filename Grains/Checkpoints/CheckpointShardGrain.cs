@@ -249,7 +249,7 @@ internal sealed partial class CheckpointShardGrain(
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (reason.ReasonCode != DeactivationReasonCode.Migrating) parcels.Departed(GrainContext.GrainId.ToString()); // a migration's ends in OnDehydrate, which follows
+        parcels.Deactivating(GrainContext.GrainId.ToString(), reason);
         return Task.CompletedTask;
     }
 
@@ -351,8 +351,7 @@ internal sealed partial class CheckpointShardGrain(
         dehydrationContext.TryAddValue("released-epoch", _releasedEpoch); // a holder released while it moved stays released
         dehydrationContext.TryAddValue("held-steps", _held.Select(h => h.Record.Step).ToArray());
         dehydrationContext.TryAddValue("held-records", _held.Select(h => h.Record).ToArray());
-        MigratedSnapshots.Leave(dehydrationContext, "held-", parcels, silo.SiloAddress.ToParsableString(), [.. _held.Select(h => h.Units)]);
-        parcels.Departed(GrainContext.GrainId.ToString());
+        MigratedSnapshots.Leave(dehydrationContext, "held-", parcels, GrainContext, [.. _held.Select(h => h.Units)]);
         var done = _writes.Where(w => w.Value.IsCompletedSuccessfully).ToArray();
         dehydrationContext.TryAddValue("durable-steps", done.Select(w => w.Key).ToArray());
         dehydrationContext.TryAddValue("durable-records", done.Select(w => w.Value.Result.ToArray()).ToArray());

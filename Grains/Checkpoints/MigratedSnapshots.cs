@@ -27,13 +27,30 @@ internal sealed record MigratedSnapshots(string Silo, Guid Parcel, UnitImage[][]
     private const string ParcelKey = "parcel-id";
     private const string HeadersKey = "parcel-units";
 
-    /// <summary>Leaves <paramref name="snapshots"/> (whole images) on this silo and records in the context, under <paramref name="prefix"/>, where they wait.</summary>
-    public static void Leave(IDehydrationContext context, string prefix, MigrationParcels parcels, string silo, IReadOnlyList<IReadOnlyList<UnitImage>> snapshots)
+    /// <summary>
+    /// Leaves <paramref name="snapshots"/> (whole images) on this silo, records in the context, under
+    /// <paramref name="prefix"/>, where they wait (this silo, <paramref name="grain"/>'s), and ends the departure of
+    /// <paramref name="grain"/> (the grain dehydrating, <see cref="MigrationParcels.Departing"/>): from here its parcel — or, with no copies, nothing — is
+    /// what a graceful shutdown waits for.
+    /// </summary>
+    public static void Leave(IDehydrationContext context, string prefix, MigrationParcels parcels, IGrainContext grain, IReadOnlyList<IReadOnlyList<UnitImage>> snapshots)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(parcels);
+        ArgumentNullException.ThrowIfNull(grain);
         ArgumentNullException.ThrowIfNull(snapshots);
-        if (snapshots.Count == 0) return;
+        try
+        {
+            if (snapshots.Count > 0) Record(context, prefix, parcels, grain.Address.SiloAddress!.ToParsableString(), snapshots);
+        }
+        finally
+        {
+            parcels.Departed(grain.GrainId.ToString());
+        }
+    }
+
+    private static void Record(IDehydrationContext context, string prefix, MigrationParcels parcels, string silo, IReadOnlyList<IReadOnlyList<UnitImage>> snapshots)
+    {
         context.TryAddValue(prefix + SiloKey, silo);
         context.TryAddValue(prefix + ParcelKey, parcels.Post(snapshots));
         context.TryAddValue(prefix + HeadersKey, snapshots.Select(units => units.Select(u => new UnitImage(u.UnitIndex, u.UnitName, [])

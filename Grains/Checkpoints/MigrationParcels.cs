@@ -63,6 +63,15 @@ public sealed class MigrationParcels : IDisposable
         }
     }
 
+    /// <summary>
+    /// Grain <paramref name="key"/> deactivates for <paramref name="reason"/>: unless it migrates (then its departure
+    /// ends once it has left its parcel, in its dehydration) it leaves without one, and is no longer departing.
+    /// </summary>
+    public void Deactivating(string key, DeactivationReason reason)
+    {
+        if (reason.ReasonCode != DeactivationReasonCode.Migrating) Departed(key);
+    }
+
     /// <summary>Keeps <paramref name="snapshots"/> (whole images, not copied) and returns the parcel's id.</summary>
     public Guid Post(IReadOnlyList<IReadOnlyList<UnitImage>> snapshots)
     {

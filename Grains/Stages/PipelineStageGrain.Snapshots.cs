@@ -241,9 +241,7 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
         ArgumentNullException.ThrowIfNull(dehydrationContext);
         dehydrationContext.TryAddValue("own-steps", _ownSnapshots.Select(o => o.Record.Step).ToArray());
         dehydrationContext.TryAddValue("own-records", _ownSnapshots.Select(o => o.Record).ToArray());
-        MigratedSnapshots.Leave(dehydrationContext, "own-", parcels, GrainContext.Address.SiloAddress!.ToParsableString(),
-            [.. _ownSnapshots.Select(o => (IReadOnlyList<UnitImage>)ToUnitImages(o.Units))]);
-        parcels.Departed(GrainContext.GrainId.ToString()); // its copies are a parcel now (or it had none)
+        MigratedSnapshots.Leave(dehydrationContext, "own-", parcels, GrainContext, [.. _ownSnapshots.Select(o => (IReadOnlyList<UnitImage>)ToUnitImages(o.Units))]);
     }
 
     public void OnRehydrate(IRehydrationContext rehydrationContext)

@@ -325,7 +325,7 @@ internal sealed partial class PipelineStageGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         await DropExecutor();
-        if (reason.ReasonCode != DeactivationReasonCode.Migrating) parcels.Departed(GrainContext.GrainId.ToString()); // a migration's ends in OnDehydrate, which follows
+        parcels.Deactivating(GrainContext.GrainId.ToString(), reason);
     }
 
     private (StageExecutor Executor, DeviceWorker Worker) Fenced(long epoch, long step)

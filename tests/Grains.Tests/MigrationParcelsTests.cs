@@ -84,9 +84,10 @@ public sealed class MigrationParcelsTests
         parcels.Drop(id);
         await empty.WaitAsync(TimeSpan.FromMinutes(1));
 
-        parcels.Departing("b"); // deactivated without migrating
+        parcels.Departing("b");
+        parcels.Deactivating("b", new DeactivationReason(DeactivationReasonCode.Migrating, "migrating")); // its dehydration (the parcel) follows
         Assert.False(parcels.WhenEmpty(CancellationToken.None).IsCompleted);
-        parcels.Departed("b");
+        parcels.Deactivating("b", new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "released")); // left without migrating
         await parcels.WhenEmpty(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(1));
 
         parcels.Departing("c"); // a migration whose placement failed: nobody ends it
