@@ -78,4 +78,7 @@ internal sealed partial class TrainingJobGrain
 
     [LoggerMessage(44, LogLevel.Warning, "Job {JobId}: snapshot holder {Holder} could not be asked to make room on silo {Silo} for its moving stage ({Reason}); its next snapshot moves it")]
     private static partial void LogMakeRoomFailed(ILogger logger, string jobId, string holder, string silo, string reason);
+
+    [LoggerMessage(45, LogLevel.Warning, "Job {JobId}: the configuration of stage {Stage} was lost with the silo it was sent to (try {Try}: {Reason}); sending it again")]
+    private static partial void LogConfigureLostToSilo(ILogger logger, string jobId, string stage, int @try, string reason);
 }

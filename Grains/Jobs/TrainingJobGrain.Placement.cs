@@ -297,9 +297,24 @@ internal sealed partial class TrainingJobGrain
             }))));
     }
 
+    /// <summary>How many times a configuration lost with the silo it was sent to is sent again (<see cref="ConfigureStage"/>).</summary>
+    private const int ConfigureLostToSiloRetries = 5;
+
+    /// <summary>
+    /// Configures one stage, asking again while its old activation is leaving its silo (<see cref="StageMisplacedException"/>)
+    /// — and when the call was lost with the silo it went to (<see cref="SiloUnavailableException"/>, at most
+    /// <see cref="ConfigureLostToSiloRetries"/> times). The second is how a graceful shutdown ends a move: the silo
+    /// leaves once its stage has migrated and taken its copies, while the job's next attempt, sent to the address it
+    /// still had for the stage, was waiting there to be forwarded — measured in CI: the job recovered although nothing
+    /// failed (<c>GracefulShutdownTests</c>). A configuration is safe to send again: it is fenced by the epoch, and of
+    /// overlapping ones only the newest takes effect (the stage's invariant). A silo that died instead costs at most
+    /// those few retries before the job recovers as it would have: the stage's new node, named in the call, is live or
+    /// the call fails for good.
+    /// </summary>
     private async Task ConfigureStage(IPipelineStageGrain stage, StageAssignment assignment)
     {
         _watchdog.BeginWarmup(); // the stage's device warms up: its first steps may be slow
+        int lostToSilo = 0;
         for (int attempt = 1; ; attempt++)
         {
             RequestContext.Set(PlacementContextKeys.Node, assignment.NodeId);
@@ -321,6 +336,11 @@ internal sealed partial class TrainingJobGrain
             {
                 // The old activation is leaving its silo; once it has, the next call activates the stage on its node.
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 20 * attempt)), time);
+            }
+            catch (SiloUnavailableException e) when (++lostToSilo <= ConfigureLostToSiloRetries)
+            {
+                LogConfigureLostToSilo(logger, this.GetPrimaryKeyString(), stage.GetPrimaryKeyString(), lostToSilo, ShortError.Of(e));
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * lostToSilo), time);
             }
         }
     }

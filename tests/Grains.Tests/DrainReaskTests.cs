@@ -1,11 +1,14 @@
+using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Interfaces.Stages;
 
 namespace Cluster.Grains.Tests;
 
 /// <summary>
 /// A drain ends even when the scheduler's ask to move off the node comes to nothing (a one-way call that failed, or
 /// one a job dropped while it was being placed anew): the scheduler asks again while the job still has stages there.
+/// And it ends as a move, not a recovery, when a stage's configuration is lost on the way.
 /// </summary>
 public sealed class DrainReaskTests(DrainReaskTests.Fixture fixture) : IClassFixture<DrainReaskTests.Fixture>
 {
@@ -39,6 +42,37 @@ public sealed class DrainReaskTests(DrainReaskTests.Fixture fixture) : IClassFix
         }
         var history = await JobHistory.All(fixture, spec.JobId);
         RecoveryAssert.CostNoCompletedStep(history, "a drain whose first asks were lost");
+    }
+
+    /// <summary>
+    /// A move whose configuration is lost with the silo it was sent to — a graceful shutdown that ends as the stage leaves
+    /// it, while the job's next call to the stage waits there to be forwarded (seen in CI: <c>GracefulShutdownTests</c>'
+    /// job recovered although nothing failed) — is a move still: the job sends the configuration again. Before, the job
+    /// recovered.
+    /// </summary>
+    [Fact]
+    public async Task A_drained_stage_moves_without_a_recovery_although_a_configuration_was_lost_with_a_silo()
+    {
+        var (spec, job, scheduler, running, node) = await Running("drain-lost-configure");
+
+        fixture.Dropped.Arm<IPipelineStageGrain>(nameof(IPipelineStageGrain.Configure), 1, what => new SiloUnavailableException(what));
+        try
+        {
+            await scheduler.Drain(node);
+            var moved = await Eventually.Value(job.GetStatus, s => !s.Placement.Any(p => p.NodeId == node) || JobRuns.IsFinished(s), JobRuns.Deadline,
+                $"s1 to move off the drained node {node}");
+            Assert.False(JobRuns.IsFinished(moved), $"job is {moved.State}: {moved.Error}");
+            await SnapshotRedundancyCluster.StepsPast(job, moved.CompletedSteps, 2, "2 steps after the move");
+            Assert.Equal(1, fixture.Dropped.Dropped);
+        }
+        finally
+        {
+            fixture.Dropped.Arm<IPipelineStageGrain>(nameof(IPipelineStageGrain.Configure), 0);
+            await scheduler.Uncordon(node);
+            await job.Cancel();
+        }
+        var history = await JobHistory.All(fixture, spec.JobId);
+        Assert.DoesNotContain(history, e => e.Kind is ClusterEventKind.JobRecovering or ClusterEventKind.JobRestored);
     }
 
     /// <summary>

@@ -10,12 +10,17 @@ public sealed class DroppedCalls : IIncomingGrainCallFilter
     private volatile string? _method;
     private int _toDrop;
     private int _dropped;
+    private volatile Func<string, Exception>? _fault;
 
-    /// <summary>Drops the next <paramref name="count"/> calls of <typeparamref name="TGrain"/>'s <paramref name="method"/>.</summary>
-    public void Arm<TGrain>(string method, int count)
+    /// <summary>
+    /// Drops the next <paramref name="count"/> calls of <typeparamref name="TGrain"/>'s <paramref name="method"/>, each
+    /// failing with <paramref name="fault"/>'s exception (given the method's name), an <see cref="InvalidOperationException"/> without it.
+    /// </summary>
+    public void Arm<TGrain>(string method, int count, Func<string, Exception>? fault = null)
     {
         _interface = typeof(TGrain);
         _method = method;
+        _fault = fault;
         Interlocked.Exchange(ref _dropped, 0);
         Interlocked.Exchange(ref _toDrop, count);
     }
@@ -29,7 +34,8 @@ public sealed class DroppedCalls : IIncomingGrainCallFilter
         if (context.InterfaceMethod.DeclaringType == _interface && context.InterfaceMethod.Name == _method && Interlocked.Decrement(ref _toDrop) >= 0)
         {
             Interlocked.Increment(ref _dropped);
-            throw new InvalidOperationException($"{_method} dropped by the test ({nameof(DroppedCalls)}).");
+            string what = $"{_method} dropped by the test ({nameof(DroppedCalls)}).";
+            throw _fault?.Invoke(what) ?? new InvalidOperationException(what);
         }
         return context.Invoke();
     }
