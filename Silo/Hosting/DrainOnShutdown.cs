@@ -1,5 +1,6 @@
 using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Compute;
+using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Silo.Configuration;
@@ -17,8 +18,14 @@ namespace Cluster.Silo.Hosting;
 /// stage's own snapshots and a moved holder's wait here until the new activation reads them, and leaving before that
 /// would lose them — the job would then restore from the other copy, or from a checkpoint. A stage counts from the
 /// moment it gives up its device, before Orleans dehydrates it (<see cref="MigrationParcels.Departing"/>), so no
-/// drained node hides a move still under way. Invariant: a graceful shutdown that ends within
-/// <see cref="ShutdownOptions.DrainTimeout"/> leaves no copy of a moved grain behind.
+/// drained node hides a move still under way. Last, within the same bound, it waits until every job that ran stages
+/// here has completed a step since (or stopped running): calls to a moved stage sent to its old address pass through
+/// this silo to be forwarded until the callers learn the new one, and a call still on its way here when the silo
+/// leaves is lost with it — the job then recovers although nothing failed (seen in CI with the job's configuration of
+/// the moved stage; the job now sends a lost configuration again, but a step's calls are not sent twice). A step
+/// completed on the new placement means the job has configured and reached every moved stage there.
+/// Invariant: a graceful shutdown that ends within <see cref="ShutdownOptions.DrainTimeout"/> leaves no copy of a moved
+/// grain behind, and no job mid-move.
 /// Runs first in the silo's stop sequence (the Active stage), while this silo still serves calls.
 /// </summary>
 internal sealed partial class DrainOnShutdown(
@@ -38,8 +45,10 @@ internal sealed partial class DrainOnShutdown(
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, hostStopping);
         try
         {
-            await DrainNodes(stop.Token);
+            var jobs = await DrainNodes(stop.Token);
+            var drainedAt = await StepsOf(jobs, stop.Token);
             await WaitForParcels(stop.Token);
+            await WaitForJobsToStep(drainedAt, stop.Token);
         }
         catch (OperationCanceledException)
         {
@@ -52,10 +61,12 @@ internal sealed partial class DrainOnShutdown(
         }
     }
 
-    private async Task DrainNodes(CancellationToken stop)
+    /// <summary>Drains this silo's nodes and waits until none runs a stage; returns the jobs whose stages were on them.</summary>
+    private async Task<HashSet<string>> DrainNodes(CancellationToken stop)
     {
+        var jobs = new HashSet<string>(StringComparer.Ordinal);
         var nodes = workers.NodeIds.ToHashSet(StringComparer.Ordinal);
-        if (nodes.Count == 0) return;
+        if (nodes.Count == 0) return jobs;
         var scheduler = grains.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
         long started = time.GetTimestamp();
         LogDraining(logger, string.Join(", ", nodes));
@@ -63,7 +74,7 @@ internal sealed partial class DrainOnShutdown(
         {
             try
             {
-                await scheduler.Drain(node).WaitAsync(stop);
+                jobs.UnionWith((await scheduler.Drain(node).WaitAsync(stop)).Stages.Select(JobOf));
             }
             catch (NodeNotFoundException)
             {
@@ -77,14 +88,73 @@ internal sealed partial class DrainOnShutdown(
                 .Where(n => nodes.Contains(n.Capabilities.NodeId) && n.Stages.Count > 0)
                 .SelectMany(n => n.Stages)
                 .ToList();
+            jobs.UnionWith(placed.Select(JobOf));
             if (placed.Count == 0 && workers.Workers.All(w => w.ActiveStages == 0))
             {
                 LogDrained(logger, time.GetElapsedTime(started).TotalSeconds);
+                return jobs;
+            }
+            await Task.Delay(s_pollInterval, time, stop);
+        }
+    }
+
+    /// <summary>The job of a stage the scheduler lists on a node ("job/s1", "job/r1/s0"): job ids hold no '/'.</summary>
+    private static string JobOf(string stage) => stage.Split('/')[0];
+
+    /// <summary>
+    /// Each of <paramref name="jobs"/>' completed steps now, while it still runs; a job no longer running is left out,
+    /// and so is one that does not answer (its coordinator moving or lost: it recovers, whatever this silo does).
+    /// </summary>
+    private async Task<Dictionary<string, long>> StepsOf(IEnumerable<string> jobs, CancellationToken stop)
+    {
+        var steps = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (string jobId in jobs)
+        {
+            try
+            {
+                var status = await grains.GetGrain<ITrainingJobGrain>(jobId).GetStatus().WaitAsync(stop);
+                if (Runs(status.State)) steps[jobId] = status.CompletedSteps;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogJobNotAnswering(logger, jobId, e.Message);
+            }
+        }
+        return steps;
+    }
+
+    /// <summary>Waits until each job of <paramref name="drainedAt"/> has completed a step past the one it had when this silo's nodes were drained, or stopped running.</summary>
+    private async Task WaitForJobsToStep(Dictionary<string, long> drainedAt, CancellationToken stop)
+    {
+        if (drainedAt.Count == 0) return;
+        long started = time.GetTimestamp();
+        LogWaitingForJobs(logger, string.Join(", ", drainedAt.Keys.Order(StringComparer.Ordinal)));
+        var waiting = new Dictionary<string, long>(drainedAt, StringComparer.Ordinal);
+        while (true)
+        {
+            foreach (var (jobId, step) in waiting.ToArray())
+            {
+                try
+                {
+                    var status = await grains.GetGrain<ITrainingJobGrain>(jobId).GetStatus().WaitAsync(stop);
+                    if (!Runs(status.State) || status.CompletedSteps > step) waiting.Remove(jobId);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogJobNotAnswering(logger, jobId, e.Message); // asked again at the next poll, until the drain timeout
+                }
+            }
+            if (waiting.Count == 0)
+            {
+                LogJobsStepped(logger, time.GetElapsedTime(started).TotalSeconds);
                 return;
             }
             await Task.Delay(s_pollInterval, time, stop);
         }
     }
+
+    /// <summary>A job that is placed or being placed: it will complete steps; one pending, waiting, paused or finished will not soon.</summary>
+    private static bool Runs(JobState state) => state is JobState.Placing or JobState.Running or JobState.Checkpointing or JobState.Recovering;
 
     private async Task WaitForParcels(CancellationToken stop)
     {
@@ -102,7 +172,7 @@ internal sealed partial class DrainOnShutdown(
     [LoggerMessage(2, LogLevel.Information, "Nodes drained in {Seconds:F1} s")]
     private static partial void LogDrained(ILogger logger, double seconds);
 
-    [LoggerMessage(3, LogLevel.Warning, "Stages still on this silo's nodes, or {Parcels} moving grains' copies not yet taken, after {Seconds:F0} s (Shutdown:DrainTimeout); leaving anyway, their jobs restore from other copies or checkpoints")]
+    [LoggerMessage(3, LogLevel.Warning, "Stages still on this silo's nodes, {Parcels} moving grains' copies not yet taken, or a job that ran here not yet stepping elsewhere, after {Seconds:F0} s (Shutdown:DrainTimeout); leaving anyway, their jobs restore from other copies or checkpoints")]
     private static partial void LogDrainTimedOut(ILogger logger, double seconds, int parcels);
 
     [LoggerMessage(4, LogLevel.Warning, "Could not drain this silo's nodes before leaving; their jobs recover as after a failure")]
@@ -111,6 +181,15 @@ internal sealed partial class DrainOnShutdown(
     [LoggerMessage(5, LogLevel.Information, "Waiting for {Parcels} grains moving off this silo to take the copies they leave on it")]
     private static partial void LogWaitingForParcels(ILogger logger, int parcels);
 
-    [LoggerMessage(6, LogLevel.Information, "The grains moving off this silo took their copies in {Seconds:F1} s; leaving the cluster")]
+    [LoggerMessage(6, LogLevel.Information, "The grains moving off this silo took their copies in {Seconds:F1} s")]
     private static partial void LogParcelsTaken(ILogger logger, double seconds);
+
+    [LoggerMessage(7, LogLevel.Information, "Waiting for jobs {Jobs}, which ran stages here, to complete a step elsewhere")]
+    private static partial void LogWaitingForJobs(ILogger logger, string jobs);
+
+    [LoggerMessage(8, LogLevel.Information, "The jobs that ran stages here completed a step elsewhere in {Seconds:F1} s; leaving the cluster")]
+    private static partial void LogJobsStepped(ILogger logger, double seconds);
+
+    [LoggerMessage(9, LogLevel.Debug, "Job {JobId} did not answer while this silo left: {Reason}")]
+    private static partial void LogJobNotAnswering(ILogger logger, string jobId, string reason);
 }

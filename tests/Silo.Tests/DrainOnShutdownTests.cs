@@ -2,6 +2,7 @@ using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Compute;
 using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Checkpoints;
+using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Tests;
@@ -70,7 +71,7 @@ public sealed class DrainOnShutdownTests : IDisposable
 
         await Shutdown(TimeSpan.FromMilliseconds(300)).StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(1));
 
-        Assert.True(_log.Has("or 1 moving grains' copies not yet taken, after 0 s (Shutdown:DrainTimeout)"), _log.ToString());
+        Assert.True(_log.Has("1 moving grains' copies not yet taken, or a job that ran here not yet stepping elsewhere, after 0 s (Shutdown:DrainTimeout)"), _log.ToString());
         Assert.Equal(1, _parcels.Count);
     }
 
@@ -83,18 +84,47 @@ public sealed class DrainOnShutdownTests : IDisposable
         Assert.False(_log.Has("Waiting for"), _log.ToString());
     }
 
+    /// <summary>
+    /// A job's calls to its moved stage may still pass through the leaving silo (sent to the stage's old address, to be
+    /// forwarded) until the job has reached the stage at its new place: the silo leaves once every job that ran stages
+    /// on it has completed a step since its nodes were drained — or stopped running (a paused job is not waited for).
+    /// </summary>
+    [Fact]
+    public async Task Leaving_waits_until_each_job_that_ran_here_completed_a_step_elsewhere()
+    {
+        long steps = 7;
+        var running = InterfaceFake.Of<ITrainingJobGrain>(("GetStatus", _ => Task.FromResult(new JobStatus
+        {
+            JobId = "moving", State = JobState.Running, CompletedSteps = Interlocked.Read(ref steps),
+        })));
+        var paused = InterfaceFake.Of<ITrainingJobGrain>(("GetStatus", _ => Task.FromResult(new JobStatus { JobId = "paused", State = JobState.Paused, CompletedSteps = 3 })));
+        var stopping = Shutdown(TimeSpan.FromMinutes(5), ["moving/s1", "paused/r1/s0"], id => id == "moving" ? running : paused).StopAsync(CancellationToken.None);
+
+        await Eventually.True(() => Task.FromResult(_log.Has("Waiting for jobs moving, which ran stages here")), TimeSpan.FromMinutes(1), "the drained silo to wait for the moving job's next step");
+        Assert.False(stopping.IsCompleted, $"left before the job stepped on its new placement: {_log}");
+        Interlocked.Increment(ref steps);
+
+        await stopping.WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.True(_log.Has("completed a step elsewhere"), _log.ToString());
+    }
+
     public void Dispose()
     {
         _workers.Dispose();
         _parcels.Dispose();
     }
 
-    private DrainOnShutdown Shutdown(TimeSpan drainTimeout)
+    /// <summary>
+    /// The shutdown of a silo whose node the faked scheduler drains at once: <paramref name="stages"/> were on it when the
+    /// drain began (none by default), their jobs' grains are <paramref name="jobs"/>'.
+    /// </summary>
+    private DrainOnShutdown Shutdown(TimeSpan drainTimeout, string[]? stages = null, Func<string, ITrainingJobGrain>? jobs = null)
     {
         var scheduler = InterfaceFake.Of<ISchedulerGrain>(
-            ("Drain", args => Task.FromResult(new NodeInfo(new NodeCapabilities((string)args[0]!, "leaving", "cpu", 1, 1, 1), null, null, [], Cordoned: true, Draining: true))),
+            ("Drain", args => Task.FromResult(new NodeInfo(new NodeCapabilities((string)args[0]!, "leaving", "cpu", 1, 1, 1), null, null, stages ?? [], Cordoned: true, Draining: true))),
             ("GetNodes", _ => Task.FromResult<IReadOnlyList<NodeInfo>>([])));
-        var grains = InterfaceFake.Of<IGrainFactory>(("GetGrain", _ => scheduler));
+        var grains = InterfaceFake.Of<IGrainFactory>(("GetGrain<ISchedulerGrain>", _ => scheduler),
+            ("GetGrain<ITrainingJobGrain>", args => (jobs ?? throw new InvalidOperationException("No job's grain in this test."))((string)args[0]!)));
         return new DrainOnShutdown(_workers, _parcels, grains, Options.Create(new ShutdownOptions { DrainTimeout = drainTimeout }), TimeProvider.System, _log);
     }
 }

@@ -46,6 +46,8 @@ public sealed class GracefulShutdownTests
         // The silo drained its node — its stage moved to silo-a from live state — before it left.
         Assert.Contains($"Shutting down: draining nodes {nodeB}", leaving.Output);
         Assert.Contains("Nodes drained in", leaving.Output);
+        Assert.Contains($"Waiting for jobs {spec.JobId}, which ran stages here, to complete a step elsewhere", leaving.Output);
+        Assert.Contains("completed a step elsewhere in", leaving.Output);
 
         // Its stage went on on silo-a from where it was (a step past the start), not from scratch.
         var stayed = cluster.Silos[0];

@@ -17,8 +17,13 @@ public class InterfaceFake : DispatchProxy
         return fake;
     }
 
-    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) =>
-        targetMethod is not null && _handlers.TryGetValue(targetMethod.Name, out var handler)
+    /// <summary>A generic method's handler may be named with its type arguments (<c>GetGrain&lt;ISchedulerGrain&gt;</c>), found before one by name alone.</summary>
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        ArgumentNullException.ThrowIfNull(targetMethod);
+        string constructed = targetMethod.IsGenericMethod ? $"{targetMethod.Name}<{string.Join(",", targetMethod.GetGenericArguments().Select(t => t.Name))}>" : targetMethod.Name;
+        return _handlers.TryGetValue(constructed, out var handler) || _handlers.TryGetValue(targetMethod.Name, out handler)
             ? handler(args ?? [])
-            : throw new NotSupportedException($"{targetMethod?.DeclaringType?.Name}.{targetMethod?.Name} is not part of this test's fake.");
+            : throw new NotSupportedException($"{targetMethod.DeclaringType?.Name}.{constructed} is not part of this test's fake.");
+    }
 }
