@@ -109,18 +109,23 @@ internal sealed partial class DrainOnShutdown(
     {
         var steps = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (string jobId in jobs)
-        {
-            try
-            {
-                var status = await grains.GetGrain<ITrainingJobGrain>(jobId).GetStatus().WaitAsync(stop);
-                if (Runs(status.State)) steps[jobId] = status.CompletedSteps;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogJobNotAnswering(logger, jobId, e.Message);
-            }
-        }
+            if (await StatusOf(jobId, stop) is { } status && Runs(status.State))
+                steps[jobId] = status.CompletedSteps;
         return steps;
+    }
+
+    /// <summary>The job's status; null (logged) when it does not answer — its coordinator moving or lost.</summary>
+    private async Task<JobStatus?> StatusOf(string jobId, CancellationToken stop)
+    {
+        try
+        {
+            return await grains.GetGrain<ITrainingJobGrain>(jobId).GetStatus().WaitAsync(stop);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogJobNotAnswering(logger, jobId, e.Message);
+            return null;
+        }
     }
 
     /// <summary>Waits until each job of <paramref name="drainedAt"/> has completed a step past the one it had when this silo's nodes were drained, or stopped running.</summary>
@@ -133,17 +138,8 @@ internal sealed partial class DrainOnShutdown(
         while (true)
         {
             foreach (var (jobId, step) in waiting.ToArray())
-            {
-                try
-                {
-                    var status = await grains.GetGrain<ITrainingJobGrain>(jobId).GetStatus().WaitAsync(stop);
-                    if (!Runs(status.State) || status.CompletedSteps > step) waiting.Remove(jobId);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    LogJobNotAnswering(logger, jobId, e.Message); // asked again at the next poll, until the drain timeout
-                }
-            }
+                if (await StatusOf(jobId, stop) is { } status && (!Runs(status.State) || status.CompletedSteps > step)) // no answer: asked again at the next poll
+                    waiting.Remove(jobId);
             if (waiting.Count == 0)
             {
                 LogJobsStepped(logger, time.GetElapsedTime(started).TotalSeconds);
