@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Cluster.Grains.Interfaces.Jobs;
 
 namespace Cluster.Grains.Jobs;
@@ -10,7 +11,9 @@ namespace Cluster.Grains.Jobs;
 /// <item>Failure budget: at most <see cref="JobCoordinatorOptions.MaxRecoveriesWithoutProgress"/> failures within
 /// <see cref="JobCoordinatorOptions.FailureWindow"/> without a completed step in between; one more fails the job.</item>
 /// <item>Back-off: capped exponential with jitter, per failure without progress (recoveries) and per storage wait
-/// without a placement (outages), so that many jobs after one outage do not retry in lock-step.</item>
+/// without a placement (outages), so that many jobs after one outage do not retry in lock-step. A recovery backs off
+/// even when its own bookkeeping fails (<see cref="Recover"/>), and only a request that arrives during a wait cuts it
+/// short (<see cref="Wait"/>).</item>
 /// </list>
 /// </summary>
 internal sealed class RecoveryPolicy(JobCoordinatorOptions options, TimeProvider time, Random? random = null)
@@ -49,6 +52,37 @@ internal sealed class RecoveryPolicy(JobCoordinatorOptions options, TimeProvider
     /// <summary>The job was placed: storage waits start over.</summary>
     public void Placed() => _storageWaits = 0;
 
-    /// <summary>Waits <paramref name="delay"/> on the injected clock, or less when <paramref name="wake"/> completes first.</summary>
-    public Task Wait(TimeSpan delay, Task wake) => Backoff.Wait(time, delay, wake);
+    /// <summary>
+    /// Waits <paramref name="delay"/> on the injected clock, or less when a request reaches <paramref name="mailbox"/>;
+    /// the wake is used up, so a request served once does not cut every later wait short (the request itself stays in
+    /// the mailbox until the loop serves it).
+    /// </summary>
+    public async Task Wait(TimeSpan delay, BoundaryMailbox mailbox)
+    {
+        ArgumentNullException.ThrowIfNull(mailbox);
+        await Backoff.Wait(time, delay, mailbox.Wake);
+        mailbox.ConsumeWake();
+    }
+
+    /// <summary>
+    /// A recovery's turn: its <paramref name="bookkeeping"/> (report, narrate, collect the last commit), then the
+    /// back-off <paramref name="delay"/> (<see cref="Wait"/>) — whatever the bookkeeping throws, which is rethrown only
+    /// after the wait. So a failure inside the recovery itself counts like any other, one per back-off, and a fault that
+    /// repeats at once cannot spend the whole failure budget in a moment.
+    /// </summary>
+    public async Task Recover(Func<Task> bookkeeping, TimeSpan delay, BoundaryMailbox mailbox)
+    {
+        ArgumentNullException.ThrowIfNull(bookkeeping);
+        ExceptionDispatchInfo? failed = null;
+        try
+        {
+            await bookkeeping();
+        }
+        catch (Exception e)
+        {
+            failed = ExceptionDispatchInfo.Capture(e);
+        }
+        await Wait(delay, mailbox);
+        failed?.Throw();
+    }
 }

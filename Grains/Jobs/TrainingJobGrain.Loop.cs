@@ -27,7 +27,7 @@ internal sealed partial class TrainingJobGrain
             _mailbox.Abandon($"Job {this.GetPrimaryKeyString()} moved to a newer coordinator while the request waited ({e.Message}): ask again.");
             this.DeactivateOnIdle(); // the newer activation owns the job; this one touches nothing more
         }
-        catch (Exception e) when (ActivationLoss.Is(e))
+        catch (Exception e) when (ActivationLoss.Is(e) || ActivationLoss.ServicesDisposed(_services))
         {
             LogActivationLost(logger, this.GetPrimaryKeyString(), ShortError.Of(e)); // its silo stopped or it was deactivated: the next activation carries on
             _recoveryTrace.Abandon($"activation lost: {ShortError.Of(e)}", time.GetUtcNow());
@@ -48,7 +48,10 @@ internal sealed partial class TrainingJobGrain
     /// <item>Every exception from any await of a handler lands in a phase (<see cref="Next"/>): storage → waiting for
     /// storage, never a failure; lost nodes and messages → <see cref="JobPhase.Recovering"/>; causes waiting cannot
     /// fix → <see cref="JobPhase.Finished"/> as Failed. Only an activation that no longer owns the job (fenced by a newer
-    /// epoch, or invalid: deactivated, its silo stopped) leaves the loop early, writing nothing.</item>
+    /// epoch, or invalid: deactivated, its silo stopped and its services disposed, <see cref="ActivationLoss"/>) leaves the
+    /// loop early, writing nothing.</item>
+    /// <item>Failures are counted at most one per back-off: a recovery waits its delay even when its own bookkeeping
+    /// fails (<see cref="RecoveryPolicy.Recover"/>), and a request that cut one wait short does not cut the next.</item>
     /// <item>A loop that stops before a terminal phase is restarted by the watchdog (<see cref="EnsureRunning"/>).</item>
     /// </list>
     /// </summary>
@@ -85,9 +88,9 @@ internal sealed partial class TrainingJobGrain
                 _ => throw new UnreachableException($"Job {this.GetPrimaryKeyString()}: no handler for phase {phase}."),
             };
         }
-        catch (Exception e) when (e is JobFencedException || ActivationLoss.Is(e))
+        catch (Exception e) when (e is JobFencedException || ActivationLoss.Is(e) || ActivationLoss.ServicesDisposed(_services))
         {
-            throw; // this activation no longer owns the job: it stops, writing nothing
+            throw; // this activation no longer owns the job (fenced, invalid, or its silo stopped): it stops, writing nothing
         }
         catch (StorageUnavailableException e) when (!_mailbox.CancelRequested)
         {
@@ -269,15 +272,17 @@ internal sealed partial class TrainingJobGrain
         var decision = _policy.OnFailure(e);
         if (!decision.Recover) return await Fail(e, decision.Reason);
         string jobId = this.GetPrimaryKeyString();
-        UnreachableNodes.Report(GrainFactory, ServiceProvider, jobId, e, S.Placement); // before it places again
-        LogRecovering(logger, e, jobId, S.CompletedSteps, _policy.FailuresInWindow);
-        _recovering ??= (time.GetUtcNow(), S.CompletedSteps);
-        TrainingMetrics.Recovering(jobId);
-        // In the background: the epoch bump of the next placement is what must be durable.
-        await Transition(JobState.Recovering, $"recovering from: {decision.Reason}", Persist.Background, _narrator.RecoveringText(decision.Reason));
-        await _narrator.Recovering(decision.Reason, Since());
-        await ApplyCommitted(await _checkpoints.Drain());
-        await _policy.Wait(decision.Delay, _mailbox.Wake);
+        await _policy.Recover(async () =>
+        {
+            UnreachableNodes.Report(GrainFactory, ServiceProvider, jobId, e, S.Placement); // before it places again
+            LogRecovering(logger, e, jobId, S.CompletedSteps, _policy.FailuresInWindow);
+            _recovering ??= (time.GetUtcNow(), S.CompletedSteps);
+            TrainingMetrics.Recovering(jobId);
+            // In the background: the epoch bump of the next placement is what must be durable.
+            await Transition(JobState.Recovering, $"recovering from: {decision.Reason}", Persist.Background, _narrator.RecoveringText(decision.Reason));
+            await _narrator.Recovering(decision.Reason, Since());
+            await ApplyCommitted(await _checkpoints.Drain());
+        }, decision.Delay, _mailbox);
         return new JobPhase.Placing(null);
     }
 
@@ -286,8 +291,7 @@ internal sealed partial class TrainingJobGrain
     {
         await _checkpoints.Drain();
         await EnterWaitingForStorage(cause.Message, cause);
-        await _policy.Wait(_policy.OnStorageUnavailable(), _mailbox.Wake);
-        _mailbox.ConsumeWake();
+        await _policy.Wait(_policy.OnStorageUnavailable(), _mailbox);
         return new JobPhase.Placing(null);
     }
 

@@ -131,7 +131,7 @@ internal sealed partial class TrainingJobGrain
         // A rewind asked while waiting is placed now, not after the job is placed from its old state first.
         if (_mailbox.RewindRequest("rewound by an operator") is { Rewinding: var rewind } rewinding && rewind != waiting.Attempt.Request?.Rewinding)
             return new JobPhase.Placing(rewinding);
-        await _policy.Wait(_options.CapacityPollPeriod, _mailbox.Wake);
+        await _policy.Wait(_options.CapacityPollPeriod, _mailbox);
         return new JobPhase.Placing(waiting.Attempt.Request, waiting.Attempt);
     }
 

@@ -45,6 +45,7 @@ internal sealed partial class TrainingJobGrain(
     private CheckpointCoordinator _checkpoints = null!;
     private JobNarrator _narrator = null!;
     private RecoveryPolicy _policy = null!;
+    private IServiceProvider _services = null!; // this activation's: disposed once its silo stopped (ActivationLoss)
     private Task? _loop;
     private IGrainTimer? _keepAlive;
     private double _tokensPerSecond;
@@ -76,6 +77,7 @@ internal sealed partial class TrainingJobGrain(
         if (problems.Count > 0)
             throw new InvalidOperationException($"{nameof(JobCoordinatorOptions)} are invalid: {string.Join(" ", problems)}");
         string jobId = this.GetPrimaryKeyString();
+        _services = ServiceProvider;
         _writer = new JobStateWriter(ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Jobs), this.GetGrainId(), time, _options, logger);
         await _writer.ReadAsync();
         _checkpoints = new CheckpointCoordinator(jobId, store, GrainFactory, time, _options, logger);

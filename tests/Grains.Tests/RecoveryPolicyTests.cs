@@ -1,5 +1,6 @@
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Jobs;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Cluster.Grains.Tests;
@@ -88,21 +89,62 @@ public sealed class RecoveryPolicyTests
     }
 
     [Fact]
-    public async Task Waiting_runs_on_the_injected_clock_and_ends_early_on_a_wake()
+    public async Task Waiting_runs_on_the_injected_clock_and_ends_early_on_a_request_once()
     {
         var time = new FakeTimeProvider();
         var policy = new RecoveryPolicy(Options, time);
-        var wait = policy.Wait(TimeSpan.FromSeconds(30), new TaskCompletionSource().Task);
+        var mailbox = new BoundaryMailbox();
+        var wait = policy.Wait(TimeSpan.FromSeconds(30), mailbox);
         Assert.False(wait.IsCompleted);
         time.Advance(TimeSpan.FromSeconds(29));
         Assert.False(wait.IsCompleted);
         time.Advance(TimeSpan.FromSeconds(1));
         await wait.WaitAsync(TimeSpan.FromSeconds(30));
 
-        var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var woken = policy.Wait(TimeSpan.FromHours(1), wake.Task);
-        wake.SetResult();
+        var woken = policy.Wait(TimeSpan.FromHours(1), mailbox);
+        _ = mailbox.RequestPause(); // a request arrives during the wait
         await woken.WaitAsync(TimeSpan.FromSeconds(30));
+        // The request stays until the loop serves it, but it has woken one wait: the next one waits its delay (a woken
+        // mailbox left as it was let every later back-off end at once).
+        Assert.True(mailbox.PauseRequested);
+        var next = policy.Wait(TimeSpan.FromSeconds(30), mailbox);
+        await Task.Yield();
+        Assert.False(next.IsCompleted, "a request that already woke a wait cut the next one short");
+        time.Advance(TimeSpan.FromSeconds(30));
+        await next.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task A_recovery_whose_own_bookkeeping_fails_at_once_still_backs_off_before_its_failure_counts()
+    {
+        var time = new FakeTimeProvider();
+        var policy = new RecoveryPolicy(Options, time);
+        var mailbox = new BoundaryMailbox();
+        var disposed = new ObjectDisposedException("IServiceProvider"); // what a stale activation's services throw
+        var recovery = policy.Recover(() => throw disposed, TimeSpan.FromSeconds(2), mailbox);
+        await Task.Yield();
+        Assert.False(recovery.IsCompleted, "the bookkeeping's failure skipped the back-off: the next failure would count at once");
+        time.Advance(TimeSpan.FromSeconds(2));
+        var thrown = await Assert.ThrowsAsync<ObjectDisposedException>(() => recovery.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Same(disposed, thrown);
+
+        int ran = 0;
+        var fine = policy.Recover(() => { ran++; return Task.CompletedTask; }, TimeSpan.FromSeconds(2), mailbox);
+        time.Advance(TimeSpan.FromSeconds(2));
+        await fine.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, ran);
+    }
+
+    [Fact]
+    public void An_activation_is_lost_once_its_services_are_disposed_and_not_before()
+    {
+        var services = new ServiceCollection().BuildServiceProvider();
+        Assert.False(ActivationLoss.ServicesDisposed(services));
+        services.Dispose();
+        Assert.True(ActivationLoss.ServicesDisposed(services));
+        // The exception alone says nothing: a callee's disposed service reaches the caller as the same type.
+        Assert.False(ActivationLoss.Is(new ObjectDisposedException("IServiceProvider")));
+        Assert.True(ActivationLoss.Is(new AggregateException(new InvalidOperationException("Attempt to access an invalid activation: [Activation: x]"))));
     }
 
     [Fact]

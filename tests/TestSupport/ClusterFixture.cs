@@ -36,7 +36,7 @@ public class ClusterFixture : IAsyncLifetime
     {
         var builder = new InProcessTestClusterBuilder((short)SiloCount);
         string root = DataRoot;
-        builder.ConfigureSilo((options, silo) => AfterTrainingCluster(ConfigureSilo(WithLogFile(silo, options.SiloName)).AddTrainingCluster(o =>
+        builder.ConfigureSilo((options, silo) => AfterTrainingCluster(ConfigureSilo(WithLogFile(silo, options.SiloName), options.SiloName).AddTrainingCluster(o =>
         {
             o.DeviceSlots = SlotsPerSilo;
             o.ThreadsPerSlot = 1;
@@ -117,6 +117,9 @@ public class ClusterFixture : IAsyncLifetime
 
     /// <summary>A hook for fixtures that add or replace services (e.g. a fault-injecting checkpoint store).</summary>
     protected virtual ISiloBuilder ConfigureSilo(ISiloBuilder silo) => silo;
+
+    /// <summary>The same hook, for fixtures that need the silo's name (e.g. to tell its log lines apart).</summary>
+    protected virtual ISiloBuilder ConfigureSilo(ISiloBuilder silo, string siloName) => ConfigureSilo(silo);
 
     /// <summary>Adds to the test client's configuration (e.g. an outgoing call filter).</summary>
     protected virtual IClientBuilder ConfigureClient(IClientBuilder client) => client;

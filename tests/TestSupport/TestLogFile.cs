@@ -6,7 +6,7 @@ namespace Cluster.Grains.Tests;
 /// <summary>
 /// The in-process silos' log, for finding out why a random test failed: when <see cref="Variable"/> names a file, every
 /// silo of a <see cref="ClusterFixture"/> appends its <c>Cluster.*</c> log lines (Information and up) and Orleans'
-/// warnings to it, each with the time, the silo and the category. Off without the variable (the default, and in CI).
+/// warnings to it, each with the time, the silo and the category, and a logged exception whole (its stack too). Off without the variable (the default, and in CI).
 /// </summary>
 public sealed class TestLogFile(string path, string silo) : ILoggerProvider
 {
@@ -37,7 +37,7 @@ public sealed class TestLogFile(string path, string silo) : ILoggerProvider
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             if (!IsEnabled(logLevel)) return;
-            string line = $"{DateTime.UtcNow:HH:mm:ss.fff} {silo} {logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : " | " + exception.GetType().Name + ": " + exception.Message)}";
+            string line = $"{DateTime.UtcNow:HH:mm:ss.fff} {silo} {logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : " | " + exception)}";
             lock (writer) writer.WriteLine(line);
         }
     }

@@ -1,0 +1,48 @@
+using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Interfaces.Scheduling;
+
+namespace Cluster.Grains.Tests;
+
+/// <summary>
+/// A job activation whose silo has stopped — and whose services are disposed — while its loop still runs (an
+/// in-process kill leaves such a loop behind; so does a silo that stops while a grain's background work goes on) owns
+/// nothing any more: whatever fails under it, it must not count failures, fail the job or write its state.
+/// </summary>
+public sealed class CoordinatorStopTests(CoordinatorStopClusterFixture fixture) : IClassFixture<CoordinatorStopClusterFixture>
+{
+    /// <summary>The job grain's log events that end its loop, one per way out.</summary>
+    private static readonly string[] LoopEnded = ["LogActivationLost", "LogFenced", "LogLoopDied", "LogFinished"];
+
+    [Fact]
+    public async Task A_coordinator_left_running_on_a_stopped_silo_writes_nothing_and_the_job_finishes_elsewhere()
+    {
+        var cluster = fixture.Cluster;
+        var spec = TinyJob.Spec("coordinator-stopped", stages: 2, steps: 20, checkpointInterval: 5);
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await job.GetStatus();
+        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        await scheduler.GetNodes();
+        string? schedulerSilo = fixture.HostOf(scheduler);
+        var victim = cluster.Silos.Skip(1).First(s => s.Name != schedulerSilo);
+        await fixture.MoveGrainAsync(job, victim, job.GetStatus);
+
+        await job.Submit(spec);
+        await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 4 || JobRuns.IsFinished(s), TimeSpan.FromMinutes(2), "the job to pass step 4");
+        // The job's next call to a stage is held; its silo is stopped and its host disposed; then the call fails under
+        // the activation left behind.
+        var jobId = job.GetGrainId();
+        fixture.Outgoing.Arm(call => call.SourceId == jobId && call.TargetId.Type.ToString() == "pipelinestage");
+        string held = await fixture.Outgoing.Reached.WaitAsync(TimeSpan.FromMinutes(1));
+        await cluster.KillSiloAsync(victim); // returns once the silo is stopped and its host (its services) disposed
+        fixture.Outgoing.Fail(new SiloUnavailableException($"injected: {held} was lost with the silo that sent it"));
+
+        await Eventually.True(() => Task.FromResult(fixture.Logs.Of(victim.Name, LoopEnded).Count > 0), TimeSpan.FromMinutes(1),
+            "the stale activation's loop to end");
+        Assert.True(fixture.Logs.Of(victim.Name, "LogFailed", "LogFinished").Count == 0,
+            $"the stale activation failed or finished the job:{Environment.NewLine}{fixture.Logs.Dump(victim.Name)}");
+
+        var done = await Eventually.Value(job.GetStatus, JobRuns.IsFinished, TimeSpan.FromMinutes(4), "the job to be woken on another silo and finish");
+        Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
+        await JobRuns.AssertReferenceTrajectory(job, spec);
+    }
+}

@@ -1,0 +1,56 @@
+namespace Cluster.Grains.Tests;
+
+/// <summary>
+/// Holds back one grain call a test picks until the test fails it with an exception of its choice: the caller then
+/// sees that exception at a moment the test controls (after its silo was stopped, say). Registered on every silo of a
+/// fixture as an outgoing filter (held before it is sent) or an incoming one (held before the grain runs it); disarmed
+/// by default, and only the first matching call is held.
+/// </summary>
+public sealed class HeldCall : IOutgoingGrainCallFilter, IIncomingGrainCallFilter
+{
+    private volatile Armed? _armed; // read by every call on every silo's threads
+
+    private sealed class Armed(Func<IGrainCallContext, bool> match)
+    {
+        private int _taken;
+
+        public Func<IGrainCallContext, bool> Match { get; } = match;
+
+        public TaskCompletionSource<string> Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource<Exception> Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>True for the one call that is held.</summary>
+        public bool Take() => Interlocked.Exchange(ref _taken, 1) == 0;
+    }
+
+    /// <summary>Holds the next call that <paramref name="match"/> picks.</summary>
+    public void Arm(Func<IGrainCallContext, bool> match)
+    {
+        ArgumentNullException.ThrowIfNull(match);
+        if (Interlocked.CompareExchange(ref _armed, new Armed(match), null) is not null)
+            throw new InvalidOperationException("A call is already held: fail it first.");
+    }
+
+    /// <summary>Completes with "target.Method" once the call is held.</summary>
+    public Task<string> Reached => (_armed ?? throw new InvalidOperationException("Not armed.")).Reached.Task;
+
+    /// <summary>Disarms; the held call (if any) throws <paramref name="fault"/> to its caller without having run.</summary>
+    public void Fail(Exception fault) => Interlocked.Exchange(ref _armed, null)?.Released.TrySetResult(fault);
+
+    public Task Invoke(IOutgoingGrainCallContext context) => Hold(context, context.Invoke);
+
+    public Task Invoke(IIncomingGrainCallContext context) => Hold(context, context.Invoke);
+
+    private async Task Hold(IGrainCallContext context, Func<Task> invoke)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var armed = _armed;
+        if (armed is not null && armed.Match(context) && armed.Take())
+        {
+            armed.Reached.TrySetResult($"{context.TargetId}.{context.InterfaceMethod.Name}");
+            throw await armed.Released.Task;
+        }
+        await invoke();
+    }
+}
