@@ -2,11 +2,10 @@ namespace Cluster.Grains.Tests;
 
 /// <summary>
 /// Holds back one grain call a test picks until the test fails it with an exception of its choice: the caller then
-/// sees that exception at a moment the test controls (after its silo was stopped, say). Registered on every silo of a
-/// fixture as an outgoing filter (held before it is sent) or an incoming one (held before the grain runs it); disarmed
-/// by default, and only the first matching call is held.
+/// sees that exception at a moment the test controls (after its silo was stopped, say). An outgoing filter on every
+/// silo of a fixture (the call is held before it is sent); disarmed by default, and only the first matching call is held.
 /// </summary>
-public sealed class HeldCall : IOutgoingGrainCallFilter, IIncomingGrainCallFilter
+public sealed class HeldCall : IOutgoingGrainCallFilter
 {
     private volatile Armed? _armed; // read by every call on every silo's threads
 
@@ -38,11 +37,7 @@ public sealed class HeldCall : IOutgoingGrainCallFilter, IIncomingGrainCallFilte
     /// <summary>Disarms; the held call (if any) throws <paramref name="fault"/> to its caller without having run.</summary>
     public void Fail(Exception fault) => Interlocked.Exchange(ref _armed, null)?.Released.TrySetResult(fault);
 
-    public Task Invoke(IOutgoingGrainCallContext context) => Hold(context, context.Invoke);
-
-    public Task Invoke(IIncomingGrainCallContext context) => Hold(context, context.Invoke);
-
-    private async Task Hold(IGrainCallContext context, Func<Task> invoke)
+    public async Task Invoke(IOutgoingGrainCallContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var armed = _armed;
@@ -51,6 +46,6 @@ public sealed class HeldCall : IOutgoingGrainCallFilter, IIncomingGrainCallFilte
             armed.Reached.TrySetResult($"{context.TargetId}.{context.InterfaceMethod.Name}");
             throw await armed.Released.Task;
         }
-        await invoke();
+        await context.Invoke();
     }
 }
