@@ -27,12 +27,8 @@ public sealed class DrainReaskTests(DrainReaskTests.Fixture fixture) : IClassFix
         fixture.Dropped.Arm<ITrainingJobGrain>(nameof(ITrainingJobGrain.MoveStagesOff), 2);
         try
         {
-            await scheduler.Drain(node);
-            var moved = await Eventually.Value(job.GetStatus, s => !s.Placement.Any(p => p.NodeId == node) || JobRuns.IsFinished(s), JobRuns.Deadline,
-                $"s1 to move off the drained node {node} although the first asks were lost");
-            Assert.False(JobRuns.IsFinished(moved), $"job is {moved.State}: {moved.Error}");
+            await DrainAndMove(job, scheduler, node, "although the first asks were lost");
             Assert.Equal(2, fixture.Dropped.Dropped);
-            await SnapshotRedundancyCluster.StepsPast(job, moved.CompletedSteps, 2, "2 steps after the move");
         }
         finally
         {
@@ -58,11 +54,7 @@ public sealed class DrainReaskTests(DrainReaskTests.Fixture fixture) : IClassFix
         fixture.Dropped.Arm<IPipelineStageGrain>(nameof(IPipelineStageGrain.Configure), 1, what => new SiloUnavailableException(what));
         try
         {
-            await scheduler.Drain(node);
-            var moved = await Eventually.Value(job.GetStatus, s => !s.Placement.Any(p => p.NodeId == node) || JobRuns.IsFinished(s), JobRuns.Deadline,
-                $"s1 to move off the drained node {node}");
-            Assert.False(JobRuns.IsFinished(moved), $"job is {moved.State}: {moved.Error}");
-            await SnapshotRedundancyCluster.StepsPast(job, moved.CompletedSteps, 2, "2 steps after the move");
+            await DrainAndMove(job, scheduler, node, "although its configuration was lost");
             Assert.Equal(1, fixture.Dropped.Dropped);
         }
         finally
@@ -105,6 +97,16 @@ public sealed class DrainReaskTests(DrainReaskTests.Fixture fixture) : IClassFix
             await job.Cancel();
         }
         RecoveryAssert.CostNoCompletedStep(await JobHistory.All(fixture, spec.JobId), "a drain with nowhere to go, then a node freed");
+    }
+
+    /// <summary>Drains <paramref name="node"/> and waits until the job's stage left it and the job made 2 steps more.</summary>
+    private static async Task DrainAndMove(ITrainingJobGrain job, ISchedulerGrain scheduler, string node, string despite)
+    {
+        await scheduler.Drain(node);
+        var moved = await Eventually.Value(job.GetStatus, s => !s.Placement.Any(p => p.NodeId == node) || JobRuns.IsFinished(s), JobRuns.Deadline,
+            $"s1 to move off the drained node {node} {despite}");
+        Assert.False(JobRuns.IsFinished(moved), $"job is {moved.State}: {moved.Error}");
+        await SnapshotRedundancyCluster.StepsPast(job, moved.CompletedSteps, 2, "2 steps after the move");
     }
 
     /// <summary>Submits a 2-stage job, waits for 3 steps, and returns it with the node of its stage 1 (the one drained).</summary>

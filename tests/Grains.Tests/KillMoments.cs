@@ -122,7 +122,7 @@ internal static class KillMoments
         string who = $"r{replica}/s{stage}{(holdersTake ? "'s holder" : "")}";
         fixture.Trap.Arm(new CallMoment($"{who} moved, taking its copies from its old silo",
             nameof(IMigrationParcelGrain.TakeChunk), replica, stage, Holder: holdersTake, Skip: skip), jobId, 0);
-        async Task<StagePlacement> Placed() => (await job.GetStatus()).Placement.Single(p => p.Replica == replica && p.Stage == stage);
+        async Task<StagePlacement> Placed() => PlacementOf(await job.GetStatus(), replica, stage);
         var placed = await Placed();
         for (int attempt = 0; ; attempt++)
         {
@@ -162,7 +162,7 @@ internal static class KillMoments
     {
         string primary = fixture.Cluster.Silos[0].Name;
         var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        StagePlacement Placed(JobStatus status) => status.Placement.Single(p => p.Replica == replica && p.Stage == stage);
+        StagePlacement Placed(JobStatus status) => PlacementOf(status, replica, stage);
         var before = Placed(await job.GetStatus());
         string[] nodes = [.. (await scheduler.GetNodes()).Select(n => n.Capabilities.NodeId).Where(n => fixture.Cluster.Silos.Any(s => s.Name == NodeIds.SiloOf(n)))];
         foreach (string other in nodes.Where(n => n != before.NodeId)) await scheduler.Cordon(other);
@@ -183,6 +183,10 @@ internal static class KillMoments
         Assert.Equal(placed.NodeId, Placed(after).NodeId);
         return (placed, target, node);
     }
+
+    /// <summary>Where replica <paramref name="replica"/>'s stage <paramref name="stage"/> is in <paramref name="status"/>.</summary>
+    private static StagePlacement PlacementOf(JobStatus status, int replica, int stage) =>
+        status.Placement.Single(p => p.Replica == replica && p.Stage == stage);
 
     /// <summary>The scheduler's nodes on silo <paramref name="silo"/>.</summary>
     public static async Task<string[]> NodesOf(ClusterFixture fixture, string silo) =>
