@@ -1,6 +1,5 @@
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
-using Cluster.Grains.Interfaces.Scheduling;
 
 namespace Cluster.Grains.Tests;
 
@@ -12,20 +11,9 @@ public sealed class CoordinatorLossNarrationTests(FourSiloClusterFixture fixture
     {
         var cluster = fixture.Cluster;
         var spec = TinyJob.Spec("coordinator-loss-narrated", stages: 2, steps: 30, checkpointInterval: 5);
-        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
         // The job's history stays on the primary: the job grain's silo is lost below, the history must not go with it.
         await JobHistory.KeepOnPrimary(fixture, spec.JobId);
-
-        await job.GetStatus();
-        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        await scheduler.GetNodes();
-        string? schedulerSilo = fixture.HostOf(scheduler);
-        var victim = cluster.Silos.Skip(1).First(s => s.Name != schedulerSilo);
-        await fixture.MoveGrainAsync(job, victim, job.GetStatus);
-
-        await job.Submit(spec);
-        var before = await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 8 || s.State is JobState.Completed or JobState.Failed,
-            TimeSpan.FromMinutes(2), "the job to pass step 8");
+        var (job, victim, before) = await JobRuns.SubmittedOnALosableSilo(fixture, spec, 8);
         await cluster.KillSiloAsync(victim);
 
         var done = await Eventually.Value(job.GetStatus, s => s.State is JobState.Completed or JobState.Failed or JobState.Cancelled,

@@ -1,5 +1,4 @@
 using Cluster.Grains.Interfaces.Jobs;
-using Cluster.Grains.Interfaces.Scheduling;
 
 namespace Cluster.Grains.Tests;
 
@@ -11,17 +10,7 @@ public sealed class CoordinatorLossTests(FourSiloClusterFixture fixture) : IClas
     {
         var cluster = fixture.Cluster;
         var spec = TinyJob.Spec("coordinator-loss", stages: 4, steps: 40, checkpointInterval: 5);
-        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
-
-        // Put the (still idle) job grain on a silo we can lose: not the primary, not the scheduler's.
-        await job.GetStatus();
-        await fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetNodes();
-        string? schedulerSilo = fixture.HostOf(fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default));
-        var victim = cluster.Silos.Skip(1).First(s => s.Name != schedulerSilo);
-        await fixture.MoveGrainAsync(job, victim, job.GetStatus);
-
-        await job.Submit(spec);
-        await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 12 || s.State is JobState.Completed or JobState.Failed, TimeSpan.FromMinutes(2), "the job to pass step 12");
+        var (job, victim, _) = await JobRuns.SubmittedOnALosableSilo(fixture, spec, 12);
         await cluster.KillSiloAsync(victim);
 
         var done = await Eventually.Value(job.GetStatus, s => s.State is JobState.Completed or JobState.Failed or JobState.Cancelled,

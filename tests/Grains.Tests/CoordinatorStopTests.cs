@@ -1,5 +1,4 @@
 using Cluster.Grains.Interfaces.Jobs;
-using Cluster.Grains.Interfaces.Scheduling;
 
 namespace Cluster.Grains.Tests;
 
@@ -18,16 +17,7 @@ public sealed class CoordinatorStopTests(CoordinatorStopClusterFixture fixture) 
     {
         var cluster = fixture.Cluster;
         var spec = TinyJob.Spec("coordinator-stopped", stages: 2, steps: 20, checkpointInterval: 5);
-        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
-        await job.GetStatus();
-        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        await scheduler.GetNodes();
-        string? schedulerSilo = fixture.HostOf(scheduler);
-        var victim = cluster.Silos.Skip(1).First(s => s.Name != schedulerSilo);
-        await fixture.MoveGrainAsync(job, victim, job.GetStatus);
-
-        await job.Submit(spec);
-        await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 4 || JobRuns.IsFinished(s), TimeSpan.FromMinutes(2), "the job to pass step 4");
+        var (job, victim, _) = await JobRuns.SubmittedOnALosableSilo(fixture, spec, 4);
         // The job's next call to a stage is held; its silo is stopped and its host disposed; then the call fails under
         // the activation left behind.
         var jobId = job.GetGrainId();

@@ -29,6 +29,20 @@ internal static class JobRuns
         }
     }
 
+    /// <summary>
+    /// Submits <paramref name="spec"/> with its coordinator on a silo the test can lose (<see cref="ClusterFixture.MoveToALosableSilo"/>)
+    /// and waits until it passed step <paramref name="step"/> (or ended); returns the job, that silo and the status seen.
+    /// </summary>
+    public static async Task<(ITrainingJobGrain Job, Orleans.TestingHost.InProcessSiloHandle Coordinator, JobStatus Status)> SubmittedOnALosableSilo(
+        ClusterFixture fixture, JobSpec spec, long step)
+    {
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        var silo = await fixture.MoveToALosableSilo(job);
+        await job.Submit(spec);
+        var status = await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= step || IsFinished(s), TimeSpan.FromMinutes(2), $"the job to pass step {step}");
+        return (job, silo, status);
+    }
+
     /// <summary>Waits until the job has committed its checkpoint at <paramref name="step"/> or later, and asserts it still trains.</summary>
     public static async Task<JobStatus> CommittedWhileTraining(ITrainingJobGrain job, long step, TimeSpan timeout)
     {

@@ -80,6 +80,22 @@ public class ClusterFixture : IAsyncLifetime
     }
 
     /// <summary>
+    /// Puts the (still idle) job grain on a silo a test can lose — neither the primary nor the scheduler's (losing those
+    /// is another story) — and returns that silo.
+    /// </summary>
+    public async Task<InProcessSiloHandle> MoveToALosableSilo(ITrainingJobGrain job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        await job.GetStatus();
+        var scheduler = Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        await scheduler.GetNodes();
+        string? schedulerSilo = HostOf(scheduler);
+        var victim = Cluster.Silos.Skip(1).First(s => s.Name != schedulerSilo);
+        await MoveGrainAsync(job, victim, job.GetStatus);
+        return victim;
+    }
+
+    /// <summary>
     /// Moves a grain's activation to <paramref name="target"/> and waits until it is there. The testing host's
     /// <c>MigrateAsync</c> can wait forever when a migration does not happen (a hang seen about one run in five), so
     /// each attempt (its touch too) is bounded and retried (also when it went to a gateway a test just killed), and the grain's actual
