@@ -116,6 +116,36 @@ public sealed class OperatorActionsTests(ClusterFixture fixture) : IClassFixture
     }
 
     /// <summary>
+    /// Nodes cordoned while a job is paused take none of its stages when it resumes: the job holds no node while paused,
+    /// so its old ones are new work to the scheduler like any other. A cordoned node keeps only the stages a job still
+    /// has on it. Before, the resumed job went straight back to its cordoned nodes (it asks for them, to keep them).
+    /// </summary>
+    [Fact]
+    public async Task A_job_resumes_off_the_nodes_cordoned_while_it_was_paused()
+    {
+        var spec = TinyJob.Spec("resume-cordoned", stages: 2, steps: 100_000, checkpointInterval: 100_000);
+        await WhileRunning(fixture.Client, spec, async job =>
+        {
+            var running = await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 3 || IsFinished(s), Deadline, "3 steps");
+            string[] cordoned = [.. running.Placement.Select(p => p.NodeId).Distinct()];
+            var paused = await job.Pause().WaitAsync(Deadline);
+            Assert.Equal(JobState.Paused, paused.State);
+            try
+            {
+                foreach (string node in cordoned) await Scheduler.Cordon(node);
+                await job.Resume();
+                var resumed = await Eventually.Value(job.GetStatus, s => s.CompletedSteps > paused.CompletedSteps || IsFinished(s), Deadline, "a step after the resume");
+                Assert.False(IsFinished(resumed), $"job is {resumed.State}: {resumed.Error}");
+                Assert.DoesNotContain(resumed.Placement, p => cordoned.Contains(p.NodeId));
+            }
+            finally
+            {
+                foreach (string node in cordoned) await Scheduler.Uncordon(node);
+            }
+        });
+    }
+
+    /// <summary>
     /// A checkpoint asked right after a resume, before the job's loop has left Paused, is taken once the job runs again:
     /// the resume is already granted, so neither the pause's checkpoint nor a refusal is the answer (CI saw
     /// "Job … is Placing: no checkpoint can be taken now" when the loop moved on while the call read the store).
