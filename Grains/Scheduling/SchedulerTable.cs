@@ -104,9 +104,10 @@ internal sealed partial class SchedulerTable(
             ? was with { Ticket = ticket, Demands = request.Minimum, LastAsk = now, OwnNodes = request.MinimumOwnNodes, MixedDevices = request.MixedDevices }
             : new WaitingJob(ticket, request.Minimum, now, now, "") { OwnNodes = request.MinimumOwnNodes, MixedDevices = request.MixedDevices };
         var candidates = Candidates(now, activeSilos, new HashSet<string>(StringComparer.Ordinal) { jobId });
-        // A cordoned (draining, straggling) node keeps the stages a job has on it and takes no new ones; a job that holds
-        // no node — paused, waiting, new — has nothing to keep, so the nodes it asks for by preference are new work too.
-        if (!holds) candidates = [.. candidates.Where(c => c.AcceptsNewStages)];
+        // A cordoned (draining, straggling) node keeps the stages a job has on it and takes no new ones: of those, a job is
+        // offered only the ones it holds. One that holds none — paused, waiting, new — has nothing to keep there, so the
+        // nodes it asks for by preference (its old ones) are new work like any other.
+        candidates = [.. candidates.Where(c => c.AcceptsNewStages || (held is not null && held.Nodes.Contains(c.NodeId, StringComparer.Ordinal)))];
 
         if (!holds && Queue(now, waiting).TakeWhile(w => w.Ticket.JobId != jobId).FirstOrDefault(w => w.FitsIn(candidates)) is { } ahead)
             return Refusal(PlacementDecision.Refused(PlacementRefusal.QueuedBehind,
