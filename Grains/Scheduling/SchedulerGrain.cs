@@ -270,12 +270,15 @@ internal sealed partial class SchedulerGrain(
         Debug.Assert(problems.Count == 0, $"Scheduler table invariant broken: {string.Join("; ", problems)}");
     }
 
-    /// <summary>Debug builds: a placement takes no node held back for a job that has not reported (see <see cref="SchedulerInvariant.PlacedOnHeldBack"/>).</summary>
+    /// <summary>
+    /// Debug builds: a placement takes no node held back for a job that has not reported, and no node closed to new
+    /// stages that the job did not hold (see <see cref="SchedulerInvariant.PlacedOnHeldBack"/>, <see cref="SchedulerInvariant.PlacedOnClosed"/>).
+    /// </summary>
     [Conditional("DEBUG")]
     private void CheckNotHeldBack(Admission admission, DateTimeOffset now)
     {
-        var problems = SchedulerInvariant.PlacedOnHeldBack(_table, admission, now);
-        Debug.Assert(problems.Count == 0, $"Scheduler placement on held-back nodes: {string.Join("; ", problems)}");
+        var problems = SchedulerInvariant.PlacedOnHeldBack(_table, admission, now).Concat(SchedulerInvariant.PlacedOnClosed(_table, admission)).ToList();
+        Debug.Assert(problems.Count == 0, $"Scheduler placement against its rules: {string.Join("; ", problems)}");
     }
 
     private JobTicket Ticket(string jobId) => _table.Ticket(jobId);

@@ -39,4 +39,20 @@ internal static class SchedulerInvariant
         return [.. row.Nodes.Distinct(StringComparer.Ordinal).Where(held.ContainsKey)
             .Select(node => $"node {node} given to job {admission.JobId} runs stages of job(s) {string.Join(", ", held[node])}, which have not reported")];
     }
+
+    /// <summary>
+    /// A decision's breach of the rule that a node taking no new stages (cordoned, draining, a straggler) keeps only the
+    /// stages a job already has on it: it is given to a job only if the job held it before. Call before applying the
+    /// decision. Empty when it holds.
+    /// </summary>
+    public static IReadOnlyList<string> PlacedOnClosed(SchedulerTable table, Admission admission)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(admission);
+        if (admission.Placement is not { } row) return [];
+        var had = table.Jobs.TryGetValue(admission.JobId, out var before) ? before.Nodes.ToHashSet(StringComparer.Ordinal) : [];
+        return [.. row.Nodes.Distinct(StringComparer.Ordinal)
+            .Where(node => table.Nodes.TryGetValue(node, out var n) && !n.AcceptsNewStages && !had.Contains(node))
+            .Select(node => $"node {node}, which takes no new stages, given to job {admission.JobId}, which did not hold it")];
+    }
 }

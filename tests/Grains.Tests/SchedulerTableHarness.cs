@@ -87,6 +87,9 @@ internal sealed class SchedulerTableHarness
 
     public void Drain(string nodeId) => Table.Nodes[nodeId] = Table.Nodes[nodeId] with { Cordoned = true, Draining = true };
 
+    /// <summary>Cordons the node (it keeps its stages, takes no new ones), or opens it again.</summary>
+    public void Cordon(string nodeId, bool cordoned) => Table.Nodes[nodeId] = Table.Nodes[nodeId] with { Cordoned = cordoned, Draining = false };
+
     /// <summary>Time passes; live nodes keep heartbeating.</summary>
     public void Advance(TimeSpan by)
     {
@@ -104,8 +107,8 @@ internal sealed class SchedulerTableHarness
     {
         var (admission, split) = ReplicaAdmission.For(jobId, request, Table);
         var decided = Table.Decide(admission, Now, _activeSilos);
-        var heldBack = SchedulerInvariant.PlacedOnHeldBack(Table, decided, Now);
-        Assert.True(heldBack.Count == 0, string.Join("; ", heldBack));
+        var broken = SchedulerInvariant.PlacedOnHeldBack(Table, decided, Now).Concat(SchedulerInvariant.PlacedOnClosed(Table, decided)).ToList();
+        Assert.True(broken.Count == 0, string.Join("; ", broken));
         var requests = Table.Apply(decided, Now);
         Report();
         AssertInvariant();
