@@ -215,7 +215,7 @@ internal sealed partial class SchedulerGrain(
             return new PlacementChoice(PlacementDecision.Refused(PlacementRefusal.SchedulerStarting, starting), request.Minimum, [], false);
         var now = time.GetUtcNow();
         var admission = _table.Decide(request, now, PlaceableSilos(suspected));
-        CheckNotHeldBack(admission, now);
+        CheckPlacementRules(admission, now);
         var requests = _table.Apply(admission, now);
         CheckInvariant();
 
@@ -275,7 +275,7 @@ internal sealed partial class SchedulerGrain(
     /// stages that the job did not hold (see <see cref="SchedulerInvariant.PlacedOnHeldBack"/>, <see cref="SchedulerInvariant.PlacedOnClosed"/>).
     /// </summary>
     [Conditional("DEBUG")]
-    private void CheckNotHeldBack(Admission admission, DateTimeOffset now)
+    private void CheckPlacementRules(Admission admission, DateTimeOffset now)
     {
         var problems = SchedulerInvariant.PlacedOnHeldBack(_table, admission, now).Concat(SchedulerInvariant.PlacedOnClosed(_table, admission)).ToList();
         Debug.Assert(problems.Count == 0, $"Scheduler placement against its rules: {string.Join("; ", problems)}");
