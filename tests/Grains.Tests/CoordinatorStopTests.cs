@@ -16,8 +16,8 @@ public sealed class CoordinatorStopTests(CoordinatorStopClusterFixture fixture) 
     public async Task A_coordinator_left_running_on_a_stopped_silo_writes_nothing_and_the_job_finishes_elsewhere()
     {
         var cluster = fixture.Cluster;
-        var spec = TinyJob.Spec("coordinator-stopped", stages: 2, steps: 20, checkpointInterval: 5);
-        var (job, victim, _) = await JobRuns.SubmittedOnALosableSilo(fixture, spec, 4);
+        var spec = TinyJob.Spec("coordinator-stopped", stages: 2, steps: 100, checkpointInterval: 10);
+        var (job, victim, _) = await JobRuns.SubmittedOnALosableSilo(fixture, spec, 4); // 100 steps: it still runs when the hold is armed, even on a slow machine
         // The job's next call to a stage is held; its silo is stopped and its host disposed; then the call fails under
         // the activation left behind.
         var jobId = job.GetGrainId();
