@@ -8,14 +8,9 @@ namespace Cluster.Grains.Tests;
 /// and resumed it. Before, the pause's request left the job's wake-up signal set for good, and every later wait — the
 /// capacity poll, a recovery's back-off — ended at once: the job asked the scheduler in a tight loop.
 /// </summary>
-public sealed class CapacityPollTests(CapacityPollTests.Fixture fixture) : IClassFixture<CapacityPollTests.Fixture>
+public sealed class CapacityPollTests(FilteredClusterFixture<CallTimes> fixture) : IClassFixture<FilteredClusterFixture<CallTimes>>
 {
-    public sealed class Fixture : ClusterFixture
-    {
-        public CallTimes Placements { get; } = new();
-
-        protected override ISiloBuilder ConfigureSilo(ISiloBuilder silo) => silo.AddIncomingGrainCallFilter(Placements);
-    }
+    private CallTimes Placements => fixture.Filter;
 
     [Fact]
     public async Task A_job_resumed_into_a_full_cluster_asks_for_capacity_once_per_poll_period()
@@ -29,10 +24,10 @@ public sealed class CapacityPollTests(CapacityPollTests.Fixture fixture) : IClas
                 await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 3 || JobRuns.IsFinished(s), JobRuns.Deadline, "3 steps");
                 Assert.Equal(JobState.Paused, (await job.Pause().WaitAsync(JobRuns.Deadline)).State);
                 await scheduler.SetQuota(spec.Team, 0); // the team may hold no node: the job waits for capacity
-                fixture.Placements.Watch<ISchedulerGrain>(nameof(ISchedulerGrain.PlaceReplicas), spec.JobId);
+                Placements.Watch<ISchedulerGrain>(nameof(ISchedulerGrain.PlaceReplicas), spec.JobId);
                 await job.Resume();
-                await Eventually.True(() => Task.FromResult(fixture.Placements.Times.Count >= 6), JobRuns.Deadline, "6 placement requests");
-                var times = fixture.Placements.Times;
+                await Eventually.True(() => Task.FromResult(Placements.Times.Count >= 6), JobRuns.Deadline, "6 placement requests");
+                var times = Placements.Times;
                 // The first two may come at once (the resume's own, and one more as the wait that the pause set off ends);
                 // from then on one per period (1 s): three periods between the 3rd and the 6th. A slow machine only
                 // spreads them further.

@@ -10,29 +10,24 @@ namespace Cluster.Grains.Tests;
 /// one a job dropped while it was being placed anew): the scheduler asks again while the job still has stages there.
 /// And it ends as a move, not a recovery, when a stage's configuration is lost on the way.
 /// </summary>
-public sealed class DrainReaskTests(DrainReaskTests.Fixture fixture) : IClassFixture<DrainReaskTests.Fixture>
+public sealed class DrainReaskTests(FilteredClusterFixture<DroppedCalls> fixture) : IClassFixture<FilteredClusterFixture<DroppedCalls>>
 {
-    public sealed class Fixture : ClusterFixture
-    {
-        public DroppedCalls Dropped { get; } = new();
-
-        protected override ISiloBuilder ConfigureSilo(ISiloBuilder silo) => silo.AddIncomingGrainCallFilter(Dropped);
-    }
+    private DroppedCalls Dropped => fixture.Filter;
 
     [Fact]
     public async Task A_drained_stage_moves_although_the_first_asks_to_move_it_were_lost()
     {
         var (spec, job, scheduler, running, node) = await Running("drain-reask");
 
-        fixture.Dropped.Arm<ITrainingJobGrain>(nameof(ITrainingJobGrain.MoveStagesOff), 2);
+        Dropped.Arm<ITrainingJobGrain>(nameof(ITrainingJobGrain.MoveStagesOff), 2);
         try
         {
             await DrainAndMove(job, scheduler, node, "although the first asks were lost");
-            Assert.Equal(2, fixture.Dropped.Dropped);
+            Assert.Equal(2, Dropped.Dropped);
         }
         finally
         {
-            fixture.Dropped.Arm<ITrainingJobGrain>(nameof(ITrainingJobGrain.MoveStagesOff), 0);
+            Dropped.Arm<ITrainingJobGrain>(nameof(ITrainingJobGrain.MoveStagesOff), 0);
             await scheduler.Uncordon(node);
             await job.Cancel();
         }
@@ -51,15 +46,15 @@ public sealed class DrainReaskTests(DrainReaskTests.Fixture fixture) : IClassFix
     {
         var (spec, job, scheduler, running, node) = await Running("drain-lost-configure");
 
-        fixture.Dropped.Arm<IPipelineStageGrain>(nameof(IPipelineStageGrain.Configure), 1, what => new SiloUnavailableException(what));
+        Dropped.Arm<IPipelineStageGrain>(nameof(IPipelineStageGrain.Configure), 1, what => new SiloUnavailableException(what));
         try
         {
             await DrainAndMove(job, scheduler, node, "although its configuration was lost");
-            Assert.Equal(1, fixture.Dropped.Dropped);
+            Assert.Equal(1, Dropped.Dropped);
         }
         finally
         {
-            fixture.Dropped.Arm<IPipelineStageGrain>(nameof(IPipelineStageGrain.Configure), 0);
+            Dropped.Arm<IPipelineStageGrain>(nameof(IPipelineStageGrain.Configure), 0);
             await scheduler.Uncordon(node);
             await job.Cancel();
         }
