@@ -29,6 +29,9 @@ internal static class ActivationLoss
         return false;
     }
 
+    /// <summary>Either sign: <paramref name="exception"/> is Orleans' invalid-activation error, or <paramref name="services"/> are disposed.</summary>
+    public static bool Is(Exception exception, IServiceProvider services) => Is(exception) || ServicesDisposed(services);
+
     /// <summary>
     /// Whether <paramref name="services"/> — the activation's, taken when it activated — are disposed. Asked of this
     /// silo's own container, never inferred from an exception's type: a remote silo's disposed service reaches the caller

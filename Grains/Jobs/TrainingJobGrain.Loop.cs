@@ -27,7 +27,7 @@ internal sealed partial class TrainingJobGrain
             _mailbox.Abandon($"Job {this.GetPrimaryKeyString()} moved to a newer coordinator while the request waited ({e.Message}): ask again.");
             this.DeactivateOnIdle(); // the newer activation owns the job; this one touches nothing more
         }
-        catch (Exception e) when (ActivationLoss.Is(e) || ActivationLoss.ServicesDisposed(_services))
+        catch (Exception e) when (ActivationLoss.Is(e, _services))
         {
             LogActivationLost(logger, this.GetPrimaryKeyString(), ShortError.Of(e)); // its silo stopped or it was deactivated: the next activation carries on
             _recoveryTrace.Abandon($"activation lost: {ShortError.Of(e)}", time.GetUtcNow());
@@ -88,7 +88,7 @@ internal sealed partial class TrainingJobGrain
                 _ => throw new UnreachableException($"Job {this.GetPrimaryKeyString()}: no handler for phase {phase}."),
             };
         }
-        catch (Exception e) when (e is JobFencedException || ActivationLoss.Is(e) || ActivationLoss.ServicesDisposed(_services))
+        catch (Exception e) when (e is JobFencedException || ActivationLoss.Is(e, _services))
         {
             throw; // this activation no longer owns the job (fenced, invalid, or its silo stopped): it stops, writing nothing
         }
