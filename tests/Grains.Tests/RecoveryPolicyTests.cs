@@ -147,6 +147,24 @@ public sealed class RecoveryPolicyTests
         Assert.True(ActivationLoss.Is(new AggregateException(new InvalidOperationException("Attempt to access an invalid activation: [Activation: x]"))));
     }
 
+    [Theory]
+    [InlineData(SiloStatus.Active, false)]
+    [InlineData(SiloStatus.ShuttingDown, true)]
+    [InlineData(SiloStatus.Stopping, true)]
+    [InlineData(SiloStatus.Dead, true)]
+    public void An_activation_whose_silo_is_leaving_is_lost_whatever_failure_it_meets(SiloStatus status, bool lost)
+    {
+        // The failure a stale coordinator meets first is typically its own silo's node reported lost by the scheduler:
+        // an ordinary failure on a live silo, the activation's loss on a leaving one (its next activation recovers).
+        using var services = new ServiceCollection().AddSingleton(LocalSiloStatus.Of(status)).BuildServiceProvider();
+        Assert.Equal(lost, ActivationLoss.SiloLeaving(services));
+        Assert.Equal(lost, ActivationLoss.Is(Lost, services));
+        services.Dispose();
+        Assert.True(ActivationLoss.Is(Lost, services)); // disposed: lost, whatever the status said
+        Assert.False(ActivationLoss.SiloLeaving(services)); // which ServicesDisposed reports, not this check
+        Assert.False(ActivationLoss.SiloLeaving(new ServiceCollection().BuildServiceProvider())); // outside a silo
+    }
+
     [Fact]
     public void A_failure_window_shorter_than_the_longest_back_off_is_refused_with_the_fix()
     {
