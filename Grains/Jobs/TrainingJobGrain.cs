@@ -95,12 +95,20 @@ internal sealed partial class TrainingJobGrain(
 
     /// <summary>
     /// Supervision (called by every silo's watchdog): a loop that stopped without reaching a terminal state is started
-    /// again. Invariant: an unfinished job of a non-fenced activation always has a running loop.
+    /// again. Invariant: an unfinished job of a non-fenced activation always has a running loop — except on a silo that
+    /// is leaving the cluster (<see cref="ActivationLoss.SiloLeaving"/>), whose loop stopped at its first failure so that
+    /// the job's next activation, on a silo that stays, recovers it: that activation is sent away instead, and the next
+    /// call (this watchdog's, at the latest) starts the job elsewhere.
     /// </summary>
     public Task<bool> EnsureRunning()
     {
         if (S.Spec is null || S.State.IsTerminal() || _writer.Fenced is not null || _loop is { IsCompleted: false })
             return Task.FromResult(false);
+        if (ActivationLoss.SiloLeaving(_services))
+        {
+            DeactivateOnIdle();
+            return Task.FromResult(false);
+        }
         StartLoop();
         return Task.FromResult(true);
     }
