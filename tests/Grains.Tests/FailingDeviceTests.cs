@@ -122,7 +122,10 @@ public sealed class FailingDeviceTests(FailingDeviceTests.Fixture fixture, ITest
     public async Task Operations_that_ran_but_failed_at_every_moment_of_a_step_cost_no_counted_step_and_apply_nothing_twice(int stages, int replicas, int stage, int replica)
     {
         const int moments = 12;
-        var spec = TinyJob.Spec($"ran-then-failed-{stages}x{replicas}", stages, steps: 3 * moments + 10, checkpointInterval: 10) with { MinReplicas = replicas, MaxReplicas = replicas };
+        // Four steps per moment and ten more: each moment takes about three (the fault's step, its replay, two past it),
+        // so the last fault still lands in training, not in the finished job's release — whose device work can fail
+        // too and is counted as a hit, but needs no recovery (CI, 2026-12-05: 12 hits, 11 recoveries, with 3 per moment).
+        var spec = TinyJob.Spec($"ran-then-failed-{stages}x{replicas}", stages, steps: 4 * moments + 10, checkpointInterval: 10) with { MinReplicas = replicas, MaxReplicas = replicas };
         var (job, status) = await Trained(fixture, spec, 2);
         int hit = 0;
         for (int passing = 0; passing < moments && !IsFinished(status); passing++)
