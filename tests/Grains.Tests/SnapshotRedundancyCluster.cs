@@ -129,7 +129,13 @@ internal static class SnapshotRedundancyCluster
             await OpenOnly(fixture, open); // the drain uncordoned the holder's silo
             moved = moved is null ? off : $"{moved}; {off}";
         }
-        await MoveHolder(fixture, jobId, stage, holderOnly);
+        // The holder may be moved on again right after it arrives (CI, 2026-12-05: found on another silo at once, cause
+        // not known): this only arranges the round, so it is moved back, a bounded number of times, and must then stay.
+        for (int attempt = 1; attempt < 3; attempt++)
+        {
+            await MoveHolder(fixture, jobId, stage, holderOnly);
+            if (fixture.HostOf(Holder(fixture, jobId, stage)) == holderOnly.Name) break;
+        }
         Assert.True(Host(running, 0) != Host(running, 1), $"rank 0's and rank 1's s{stage} share {Host(running, 0)}{(moved is null ? "" : $" after {moved}")}");
         Assert.Equal(holderOnly.Name, fixture.HostOf(Holder(fixture, jobId, stage)));
         return (running, holderOnly, moved);
