@@ -47,6 +47,16 @@ public interface ISchedulerGrain : IGrainWithStringKey
     Task<NodeInfo> Drain(string nodeId);
 
     /// <summary>
+    /// A silo's own graceful shutdown: moves the stages off its node as <see cref="Drain(string)"/> does, for as long as
+    /// that incarnation of the silo (<paramref name="siloAddress"/>, its parsable address) lives. Unlike an operator's
+    /// drain it ends by itself: once a new incarnation of the silo is active (a rolling update restarted the machine),
+    /// the node takes stages again. An operator's cordon or drain on the node stays as it was. Called by silos, not
+    /// operators.
+    /// </summary>
+    [Alias("DrainLeaving")]
+    Task<NodeInfo> DrainLeaving(string nodeId, string siloAddress);
+
+    /// <summary>
     /// A job's word that one of its nodes is a straggler (slower than the others for many steps in a row). The node is
     /// flagged; returns true when a spare node could take its stages.
     /// </summary>

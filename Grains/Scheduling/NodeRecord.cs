@@ -11,6 +11,12 @@ internal sealed record NodeRecord(NodeCapabilities Capabilities, NodeHealth? Hea
 
     public string? Straggler { get; init; }
 
+    /// <summary>The parsable address of the silo incarnation whose graceful shutdown drains this node, or null (see <c>SchedulerGrain.DrainLeaving</c>).</summary>
+    public string? LeavingWith { get; init; }
+
+    /// <summary>Its stages move off at their jobs' next step boundary: an operator drains it, or its silo is leaving.</summary>
+    public bool MovesOff => Draining || LeavingWith is not null;
+
     /// <summary>Takes stages other than the ones it already runs.</summary>
-    public bool AcceptsNewStages => !Cordoned && !Draining && Straggler is null;
+    public bool AcceptsNewStages => !Cordoned && !MovesOff && Straggler is null;
 }

@@ -30,7 +30,7 @@ internal sealed partial class SchedulerGrain
     {
         if (drainedNow is not null)
             foreach (var earlier in _drainAsked.Keys.Where(k => k.NodeId == drainedNow).ToArray()) _drainAsked.Remove(earlier);
-        var draining = _nodes.Values.Where(n => n.Draining).Select(n => n.Capabilities.NodeId).ToHashSet(StringComparer.Ordinal);
+        var draining = _nodes.Values.Where(n => n.MovesOff).Select(n => n.Capabilities.NodeId).ToHashSet(StringComparer.Ordinal);
         if (draining.Count == 0 && _drainAsked.Count == 0) return; // the usual case: nothing to look through
         var onDraining = _jobs.SelectMany(j => j.Value.Nodes.Where(draining.Contains).Distinct(StringComparer.Ordinal).Select(n => (JobId: j.Key, NodeId: n))).ToHashSet();
         foreach (var gone in _drainAsked.Keys.Where(k => !onDraining.Contains(k)).ToArray()) _drainAsked.Remove(gone);
@@ -44,7 +44,7 @@ internal sealed partial class SchedulerGrain
                 next = TimeSpan.FromTicks(Math.Min(asked.Next.Ticks * 2, DrainReaskMostInterval.Ticks));
             }
             _drainAsked[(jobId, nodeId)] = (now, next);
-            string why = $"node {nodeId} is being drained{Because(_operatorReasons.GetValueOrDefault(nodeId))}";
+            string why = $"node {nodeId} is being drained{Because(DrainReason(nodeId))}";
             Send(jobId, job => job.MoveStagesOff([nodeId], why));
         }
     }

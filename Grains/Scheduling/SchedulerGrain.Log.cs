@@ -69,4 +69,13 @@ internal sealed partial class SchedulerGrain
 
     [LoggerMessage(22, LogLevel.Information, "Job {JobId} still has stages on draining node {NodeId} {Seconds:F0} s after it was asked to move them: asking again")]
     private static partial void LogDrainAskedAgain(ILogger logger, string jobId, string nodeId, double seconds);
+
+    [LoggerMessage(23, LogLevel.Information, "Node {NodeId} draining: its silo {SiloAddress} is shutting down")]
+    private static partial void LogLeaving(ILogger logger, string nodeId, string siloAddress);
+
+    [LoggerMessage(24, LogLevel.Information, "Node {NodeId} takes stages again: its silo is back as {SiloAddress} after a graceful leave")]
+    private static partial void LogReturned(ILogger logger, string nodeId, string siloAddress);
+
+    [LoggerMessage(25, LogLevel.Warning, "The end of the leave of nodes {NodeIds} could not be saved: a re-activated scheduler ends it again")]
+    private static partial void LogReturnUnsaved(ILogger logger, Exception exception, string nodeIds);
 }

@@ -109,6 +109,7 @@ internal sealed partial class SchedulerGrain(
             await Unhold(jobId, reporting, $"has not reported for {silent.TotalSeconds:F0} s");
         foreach (var overdue in _table.Overdue(now).Where(p => _overdueReported.Add((p.JobId, p.Since))).ToArray())
             LogReleaseOverdue(logger, overdue.JobId, overdue.IsShrink ? "shrink" : "checkpoint and free its nodes", overdue.ForJob, (now - overdue.Since).TotalSeconds);
+        await ReturnRestartedNodes();
         AskDrainingJobs(now);
         _table.ForgetStale(now);
         _overdueReported.RemoveWhere(r => !_table.Pending.TryGetValue(r.JobId, out var p) || p.Since != r.Since);
@@ -151,18 +152,19 @@ internal sealed partial class SchedulerGrain(
         return silos;
     }
 
-    public Task Register(NodeCapabilities capabilities)
+    public async Task Register(NodeCapabilities capabilities)
     {
         bool known = _nodes.TryGetValue(capabilities.NodeId, out var existing);
         // A node registering again may be a fresh grain (its silo came back) whose heartbeat sequence starts over: the
         // old sequence must not make its new heartbeats look stale. Its last health stays until the next heartbeat, so
         // a routine re-registration never makes a node look unready.
         _nodes[capabilities.NodeId] = existing is null
-            ? WithOperatorMark(new NodeRecord(capabilities, null, null))
+            ? WithLeavingMark(WithOperatorMark(new NodeRecord(capabilities, null, null)))
             : existing with { Capabilities = capabilities, Health = existing.Health is { } h ? h with { Sequence = 0 } : null };
-        if (known) return Task.CompletedTask;
+        await ReturnRestartedNodes();
+        if (known) return;
         LogRegistered(logger, capabilities.NodeId, capabilities.SiloName, capabilities.GigaflopsMeasured);
-        return this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeJoined, null, capabilities.NodeId, 0, 0, 0, null,
+        await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeJoined, null, capabilities.NodeId, 0, 0, 0, null,
             $"node {capabilities.NodeId} joined from silo {capabilities.SiloName} ({capabilities.GigaflopsMeasured:F1} GFLOP/s)"));
     }
 
@@ -194,8 +196,8 @@ internal sealed partial class SchedulerGrain(
     }
 
     private NodeInfo Info(NodeRecord n, string[] stages, NodeHold? hold) =>
-        new(n.Capabilities, n.Health, n.LastHeartbeat, stages, n.Cordoned, n.Draining, n.Straggler, _table.Lost.Contains(n.Capabilities.NodeId),
-            _operatorReasons.GetValueOrDefault(n.Capabilities.NodeId), hold);
+        new(n.Capabilities, n.Health, n.LastHeartbeat, stages, n.Cordoned, n.MovesOff, n.Straggler, _table.Lost.Contains(n.Capabilities.NodeId),
+            DrainReason(n.Capabilities.NodeId), hold);
 
     private NodeInfo Info(NodeRecord n) =>
         Info(n, [.. _jobs.SelectMany(j => j.Value.Nodes.Select((node, stage) => (node, label: $"{j.Key}/{j.Value.Labels[stage]}"))).Where(x => x.node == n.Capabilities.NodeId).Select(x => x.label)],

@@ -12,4 +12,10 @@ public sealed class SchedulerState
     /// migrated) applies it when the node registers again, so an operator's decision outlives the scheduler.
     /// </summary>
     [Id(1)] public Dictionary<string, OperatorNodeMark> NodeMarks { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Node → the parsable address of the silo incarnation whose graceful shutdown drains it (<c>DrainLeaving</c>), so a
+    /// scheduler re-activated while that silo leaves keeps moving stages off it; dropped once a new incarnation is active.
+    /// </summary>
+    [Id(2)] public Dictionary<string, string> LeavingNodes { get; set; } = new(StringComparer.Ordinal);
 }

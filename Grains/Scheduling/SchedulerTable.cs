@@ -288,7 +288,7 @@ internal sealed partial class SchedulerTable(
         }
         var heldBack = HeldBack(now, excludingJobs);
         return [.. Nodes.Values
-            .Where(n => IsPlaceable(n, now, activeSilos) && !n.Draining && !(rules.ExclusiveNodes && hosted.ContainsKey(n.Capabilities.NodeId))
+            .Where(n => IsPlaceable(n, now, activeSilos) && !n.MovesOff && !(rules.ExclusiveNodes && hosted.ContainsKey(n.Capabilities.NodeId))
                         && !heldBack.ContainsKey(n.Capabilities.NodeId))
             .Select(n => new PlacementCandidate(n.Capabilities.NodeId, n.Capabilities.SiloName, n.Capabilities.GigaflopsMeasured,
                 n.Capabilities.MemoryBytes - memoryUsed.GetValueOrDefault(n.Capabilities.NodeId), hosted.GetValueOrDefault(n.Capabilities.NodeId),

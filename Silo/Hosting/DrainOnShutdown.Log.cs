@@ -30,4 +30,7 @@ internal sealed partial class DrainOnShutdown
 
     [LoggerMessage(9, LogLevel.Debug, "Job {JobId} did not answer while this silo left: {Reason}")]
     private static partial void LogJobNotAnswering(ILogger logger, string jobId, string reason);
+
+    [LoggerMessage(10, LogLevel.Warning, "The scheduler refused to drain node {NodeId} for this silo's leave ({Reason}); an older scheduler? Drained as an operator would: uncordon the node once this silo is back")]
+    private static partial void LogDrainLeavingRefused(ILogger logger, string nodeId, string reason);
 }

@@ -29,7 +29,8 @@ namespace Cluster.Silo.Hosting;
 /// Runs first in the silo's stop sequence (the Active stage), while this silo still serves calls.
 /// </summary>
 internal sealed partial class DrainOnShutdown(
-    DeviceWorkerPool workers, MigrationParcels parcels, IGrainFactory grains, IOptions<ShutdownOptions> options, TimeProvider time, ILogger<DrainOnShutdown> logger)
+    DeviceWorkerPool workers, MigrationParcels parcels, IGrainFactory grains, ILocalSiloDetails localSilo, IOptions<ShutdownOptions> options, TimeProvider time,
+    ILogger<DrainOnShutdown> logger)
     : ILifecycleParticipant<ISiloLifecycle>
 {
     private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(250);
@@ -74,7 +75,7 @@ internal sealed partial class DrainOnShutdown(
         {
             try
             {
-                jobs.UnionWith((await scheduler.Drain(node).WaitAsync(stop)).Stages.Select(JobOf));
+                jobs.UnionWith((await DrainLeaving(scheduler, node, stop)).Stages.Select(JobOf));
             }
             catch (NodeNotFoundException)
             {
@@ -95,6 +96,24 @@ internal sealed partial class DrainOnShutdown(
                 return jobs;
             }
             await Task.Delay(s_pollInterval, time, stop);
+        }
+    }
+
+    /// <summary>
+    /// Drains <paramref name="node"/> for this incarnation of the silo only (<see cref="ISchedulerGrain.DrainLeaving"/>: the
+    /// node takes stages again once the silo is back). A scheduler of an older version (a rolling update reaches it
+    /// last) does not know that call: the node is then drained as an operator would, a mark its restart does not end.
+    /// </summary>
+    private async Task<NodeInfo> DrainLeaving(ISchedulerGrain scheduler, string node, CancellationToken stop)
+    {
+        try
+        {
+            return await scheduler.DrainLeaving(node, localSilo.SiloAddress.ToParsableString()).WaitAsync(stop);
+        }
+        catch (Exception e) when (e is not (NodeNotFoundException or OperationCanceledException or TimeoutException))
+        {
+            LogDrainLeavingRefused(logger, node, e.Message);
+            return await scheduler.Drain(node).WaitAsync(stop);
         }
     }
 

@@ -1,6 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-
 namespace Cluster.Grains.Tests;
 
 /// <summary>
@@ -16,7 +13,7 @@ public sealed class CoordinatorStopClusterFixture() : ClusterFixture(4)
 
     protected override ISiloBuilder ConfigureSilo(ISiloBuilder silo, string siloName)
     {
-        silo.Services.AddLogging(logging => logging.AddProvider(Logs.For(siloName)));
+        Logs.Add(silo, siloName);
         return silo.AddOutgoingGrainCallFilter(Outgoing);
     }
 }

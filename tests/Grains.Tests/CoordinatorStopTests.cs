@@ -32,7 +32,7 @@ public sealed class CoordinatorStopTests(CoordinatorStopClusterFixture fixture) 
         await Eventually.True(() => Task.FromResult(Said(victim, spec.JobId, LoopEnded).Count > 0), TimeSpan.FromMinutes(1),
             "the stale activation's loop to end");
         Assert.True(Said(victim, spec.JobId, "LogFailed", "LogFinished").Count == 0,
-            $"the stale activation failed or finished the job:{Environment.NewLine}{fixture.Logs.Dump(victim.Name)}");
+            $"the stale activation failed or finished the job:{Environment.NewLine}{fixture.Logs.Dump(victim)}");
 
         var done = await Eventually.Value(job.GetStatus, JobRuns.IsFinished, TimeSpan.FromMinutes(4), "the job to be woken on another silo and finish");
         Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
@@ -59,7 +59,7 @@ public sealed class CoordinatorStopTests(CoordinatorStopClusterFixture fixture) 
         await Eventually.True(() => Task.FromResult(Said(victim, spec.JobId, [.. LoopEnded, "LogRecovering"]).Count > 0), TimeSpan.FromMinutes(1),
             "the leaving activation's loop to end (or to start a recovery)");
         Assert.True(Said(victim, spec.JobId, "LogRecovering", "LogFailed", "LogFinished").Count == 0,
-            $"the activation on the leaving silo recovered, failed or finished the job:{Environment.NewLine}{fixture.Logs.Dump(victim.Name)}");
+            $"the activation on the leaving silo recovered, failed or finished the job:{Environment.NewLine}{fixture.Logs.Dump(victim)}");
         await stopping;
         await Assert.ThrowsAnyAsync<Exception>(() => pause); // abandoned with the loop: "ask again"
 
@@ -69,9 +69,8 @@ public sealed class CoordinatorStopTests(CoordinatorStopClusterFixture fixture) 
     }
 
     /// <summary>
-    /// What the silo <paramref name="silo"/> logged of job <paramref name="jobId"/> among <paramref name="events"/>. By
-    /// job too, not by silo name alone: the test cluster names a silo started after one stopped as it named that one.
+    /// What the silo <paramref name="silo"/> logged of job <paramref name="jobId"/> among <paramref name="events"/>.
     /// </summary>
     private IReadOnlyList<SiloLogLines.Line> Said(InProcessSiloHandle silo, string jobId, params string[] events) =>
-        [.. fixture.Logs.Of(silo.Name, events).Where(l => l.Message.Contains($"Job {jobId}", StringComparison.Ordinal))];
+        [.. fixture.Logs.Of(silo, events).Where(l => l.Message.Contains($"Job {jobId}", StringComparison.Ordinal))];
 }

@@ -10,7 +10,7 @@ namespace Cluster.Processes.Tests;
 /// a client and the cluster's event stream; every process is killed when the test ends, however it ends. Assertion
 /// messages carry the job's events and the tail of every silo's log.
 /// </summary>
-public abstract class ProcessClusterTest : IAsyncLifetime
+public abstract partial class ProcessClusterTest : IAsyncLifetime
 {
     /// <summary>Silo processes of this test class, the primary included (3 by default).</summary>
     protected virtual int Silos => 3;

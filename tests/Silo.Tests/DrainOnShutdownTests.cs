@@ -8,6 +8,7 @@ using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Tests;
 using Cluster.Silo.Configuration;
 using Cluster.Silo.Hosting;
+using System.Net;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 
@@ -27,6 +28,34 @@ public sealed class DrainOnShutdownTests : IDisposable
         InterfaceFake.Of<ILocalSiloDetails>(("get_Name", _ => "leaving")),
         Options.Create(new TrainingClusterOptions { DeviceSlots = 1, ThreadsPerSlot = 1 }), TimeProvider.System, new ComputeHang(), new ComputeFault());
     private readonly RecordingLogger<DrainOnShutdown> _log = new();
+    private static readonly ILocalSiloDetails s_leavingSilo = InterfaceFake.Of<ILocalSiloDetails>(
+        ("get_Name", _ => "leaving"), ("get_SiloAddress", _ => SiloAddress.New(IPAddress.Loopback, 11111, 7)));
+
+    /// <summary>
+    /// The drain is for this incarnation of the silo (the scheduler ends it when the silo is back); a scheduler of an
+    /// older version, which does not know that call, gets an operator's drain instead, and the log says to uncordon.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_nodes_are_drained_for_this_leave_only_and_as_an_operator_would_by_an_older_scheduler(bool olderScheduler)
+    {
+        await Shutdown(TimeSpan.FromMinutes(1), olderScheduler: olderScheduler).StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(1));
+
+        string node = Assert.Single(_workers.NodeIds);
+        if (olderScheduler)
+        {
+            Assert.Empty(DrainedLeaving);
+            Assert.Equal([node], DrainedAsOperator);
+            Assert.True(_log.Has($"The scheduler refused to drain node {node} for this silo's leave"), _log.ToString());
+        }
+        else
+        {
+            Assert.Equal([(node, SiloAddress.New(IPAddress.Loopback, 11111, 7).ToParsableString())], DrainedLeaving);
+            Assert.Empty(DrainedAsOperator);
+        }
+        Assert.True(_log.Has("Nodes drained in"), _log.ToString());
+    }
 
     [Fact]
     public async Task Leaving_waits_until_the_moved_grains_took_the_copies_they_left_here()
@@ -118,13 +147,31 @@ public sealed class DrainOnShutdownTests : IDisposable
     /// The shutdown of a silo whose node the faked scheduler drains at once: <paramref name="stages"/> were on it when the
     /// drain began (none by default), their jobs' grains are <paramref name="jobs"/>'.
     /// </summary>
-    private DrainOnShutdown Shutdown(TimeSpan drainTimeout, string[]? stages = null, Func<string, ITrainingJobGrain>? jobs = null)
+    private DrainOnShutdown Shutdown(TimeSpan drainTimeout, string[]? stages = null, Func<string, ITrainingJobGrain>? jobs = null, bool olderScheduler = false)
     {
+        Task<NodeInfo> Drained(object?[] args) =>
+            Task.FromResult(new NodeInfo(new NodeCapabilities((string)args[0]!, "leaving", "cpu", 1, 1, 1), null, null, stages ?? [], Cordoned: true, Draining: true));
         var scheduler = InterfaceFake.Of<ISchedulerGrain>(
-            ("Drain", args => Task.FromResult(new NodeInfo(new NodeCapabilities((string)args[0]!, "leaving", "cpu", 1, 1, 1), null, null, stages ?? [], Cordoned: true, Draining: true))),
+            ("DrainLeaving", args =>
+            {
+                if (olderScheduler) throw new NotImplementedException("DrainLeaving is not a method of this version of ISchedulerGrain");
+                DrainedLeaving.Add(((string)args[0]!, (string)args[1]!));
+                return Drained(args);
+            }),
+            ("Drain", args =>
+            {
+                DrainedAsOperator.Add((string)args[0]!);
+                return Drained(args);
+            }),
             ("GetNodes", _ => Task.FromResult<IReadOnlyList<NodeInfo>>([])));
         var grains = InterfaceFake.Of<IGrainFactory>(("GetGrain<ISchedulerGrain>", _ => scheduler),
             ("GetGrain<ITrainingJobGrain>", args => (jobs ?? throw new InvalidOperationException("No job's grain in this test."))((string)args[0]!)));
-        return new DrainOnShutdown(_workers, _parcels, grains, Options.Create(new ShutdownOptions { DrainTimeout = drainTimeout }), TimeProvider.System, _log);
+        return new DrainOnShutdown(_workers, _parcels, grains, s_leavingSilo, Options.Create(new ShutdownOptions { DrainTimeout = drainTimeout }), TimeProvider.System, _log);
     }
+
+    /// <summary>The nodes the faked scheduler drained for the silo's leave, with the silo address it was told.</summary>
+    private List<(string Node, string Silo)> DrainedLeaving { get; } = [];
+
+    /// <summary>The nodes the faked scheduler drained as an operator's drain.</summary>
+    private List<string> DrainedAsOperator { get; } = [];
 }

@@ -97,6 +97,32 @@ public sealed class SiloProcess : IDisposable
         _process.WaitForExit(10_000);
     }
 
+    /// <summary>
+    /// SIGTERM (systemctl stop, a rolling update's pod deletion): the silo shuts down gracefully. Returns its exit code,
+    /// or null when it still runs after <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<int?> TerminateAsync(TimeSpan timeout)
+    {
+        try
+        {
+            if (!_process.HasExited) UnixSignals.Terminate(ProcessId);
+        }
+        catch (InvalidOperationException) when (_process.HasExited)
+        {
+            // it exited between the check and the signal
+        }
+        using var waited = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(waited.Token);
+            return _process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>SIGSTOP: the process hangs; its sockets stay open.</summary>
     public void Suspend()
     {

@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Text;
+
+namespace Cluster.Processes.Tests;
+
+/// <summary>
+/// The most common loss of a fleet is no failure: a rolling update (<c>kubectl rollout restart</c>, <c>systemctl
+/// restart</c> host by host). Ten SIGTERMs in a row of random silos that hold the job's stages or its snapshot copies,
+/// each at a random moment — part-way through a step, as a step completes, or right after a checkpoint was committed —
+/// and each silo started again once it has left. A graceful leave is a move, not a failure (<c>DrainOnShutdown</c>):
+/// every silo leaves within its drain timeout and exits 0, the job records no recovery at all, and its losses stay the
+/// reference trainer's to the bit. The coordinator and the scheduler stay on the primary (a dev cluster's membership
+/// lives there); a coordinator's silo that leaves is <c>CoordinatorStopTests</c>'s story. The seed is printed;
+/// <see cref="SeedVariable"/> reruns with another.
+/// </summary>
+public sealed class RollingRestartProcessTests(ITestOutputHelper output) : ProcessClusterTest
+{
+    /// <summary>Environment variable that chooses the silos and moments (an integer); <see cref="DefaultSeed"/> without it.</summary>
+    public const string SeedVariable = "CLUSTER_ROLLING_SEED";
+
+    private const int DefaultSeed = 6;
+    private const int Leaves = 10;
+    private const int Stages = 2;
+    private const int CheckpointInterval = 10;
+
+    /// <summary>The silos' own drain bound; the test waits a little longer for the process to exit.</summary>
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>The fleet failure-detection profile, as <see cref="TenKillProcessTests"/>: a loaded 2-core machine must not evict a silo that is only slow.</summary>
+    protected override IReadOnlyList<string> SiloSettings =>
+        ["--TrainingCluster:FailureDetection=fleet", $"--Shutdown:DrainTimeout={DrainTimeout.ToString("c", CultureInfo.InvariantCulture)}"];
+
+    [Fact]
+    public async Task Ten_graceful_leaves_of_random_silos_at_random_moments_cost_the_job_no_recovery()
+    {
+        int seed = SeedFrom(SeedVariable, DefaultSeed);
+        output.WriteLine($"seed {seed} (another: {SeedVariable}=<n>)");
+        var random = new Random(seed);
+        var spec = TinyJob.Spec("rolling", stages: Stages, steps: 100_000, checkpointInterval: CheckpointInterval) with { SnapshotInterval = 1 };
+        var job = await SubmitWithPrimaryKept(spec, "rolling-restart test: stages off the silo that never leaves");
+
+        long last = 0;
+        var story = new List<string>();
+        for (int round = 1; round <= Leaves; round++)
+        {
+            string name = $"round {round}";
+            await StepsPast(job, last, 3, $"{name}: the job to run 3 steps past step {last}");
+            var holders = await HolderHosts(spec.JobId, Stages);
+            string moment = await AwaitMoment(job, random.Next(3), random, name);
+            var status = await Retry(job.GetStatus);
+            Assert.True(status.State is JobState.Running or JobState.Checkpointing, $"{name}: the job is {status.State}: {status.Error}{Environment.NewLine}{Diagnostics(spec.JobId)}");
+
+            var victim = Cluster.Silos[1 + random.Next(Cluster.Silos.Count - 1)];
+            string role = Role(victim.Name, status, holders);
+            long logFrom = new FileInfo(victim.LogPath).Length;
+            var leftAt = DateTimeOffset.UtcNow;
+            int? exit = await victim.TerminateAsync(DrainTimeout + TimeSpan.FromSeconds(30));
+            string said = LogSince(victim.LogPath, logFrom);
+            if (said.Length > 12_000) said = "…" + said[^12_000..];
+            Assert.True(exit == 0, $"{name}: {victim.Name} ({role}) {(exit is null ? "still ran" : $"exited {exit}")} after SIGTERM.{Environment.NewLine}{said}");
+            Assert.True(!said.Contains("leaving anyway", StringComparison.Ordinal) && !said.Contains("Could not drain", StringComparison.Ordinal),
+                $"{name}: {victim.Name} ({role}) left without finishing its drain:{Environment.NewLine}{said}");
+
+            var after = await StepsPast(job, status.CompletedSteps, 2, $"{name}: the job to run 2 steps after {victim.Name} ({role}) left");
+            last = after.CompletedSteps;
+            string line = string.Create(CultureInfo.InvariantCulture,
+                $"leave {round}: {victim.Name} ({role}) {moment} at step {status.CompletedSteps}, epoch {status.Epoch}: gone in {(DateTimeOffset.UtcNow - leftAt).TotalSeconds:F1} s, job at step {after.CompletedSteps} epoch {after.Epoch}");
+            story.Add(line);
+            output.WriteLine(line);
+
+            await RestartUntilReady(victim, name, output.WriteLine);
+            await SpreadHolders(spec.JobId, Stages, job, name, output.WriteLine);
+        }
+
+        await Retry(job.Cancel);
+        var history = await History(spec.JobId);
+        var recoveries = history.Where(e => e.Kind is ClusterEventKind.JobRecovering or ClusterEventKind.JobRestored || e.StepsLost > 0).ToArray();
+        string told = $"seed {seed}; {string.Join("; ", story)}";
+        Assert.True(recoveries.Length == 0,
+            $"graceful leaves made the job recover: {string.Join(" | ", recoveries.Select(e => $"{e.Kind} epoch {e.Epoch} step {e.Step} lost {e.StepsLost}: {e.Message}"))}. {told}{Environment.NewLine}{Diagnostics(spec.JobId)}");
+
+        var losses = await Retry(job.GetLossHistory);
+        Assert.True(losses.Count >= 3 * Leaves, $"only {losses.Count} steps ran. {told}");
+        Assert.Equal(TinyJob.ReferenceLosses(spec, losses.Count).Select(BitConverter.DoubleToInt64Bits), losses.Select(BitConverter.DoubleToInt64Bits));
+    }
+
+    /// <summary>Waits for one of three moments of the job's step and says which: part-way through, as it completes, right after a commit.</summary>
+    private async Task<string> AwaitMoment(ITrainingJobGrain job, int kind, Random random, string round)
+    {
+        var now = await Retry(job.GetStatus);
+        switch (kind)
+        {
+            case 0:
+                await Task.Delay(TimeSpan.FromMilliseconds(random.Next(0, 250)));
+                return "mid-step";
+            case 1:
+                await WithDiagnostics(now.JobId, () => Eventually.Value(job.GetStatus, s => s.CompletedSteps > now.CompletedSteps || IsEnded(s.State),
+                    RoundDeadline, $"{round}: step {now.CompletedSteps + 1} to complete"));
+                return "as a step completed";
+            default:
+                long committed = now.LastCheckpointStep ?? 0;
+                await WithDiagnostics(now.JobId, () => Eventually.Value(job.GetStatus, s => (s.LastCheckpointStep ?? 0) > committed || IsEnded(s.State),
+                    RoundDeadline, $"{round}: a checkpoint after step {committed} to commit"));
+                return "right after a checkpoint committed";
+        }
+    }
+
+    /// <summary>What a silo's log (appended to by every process of that name) says from <paramref name="offset"/> on.</summary>
+    private static string LogSince(string path, long offset)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        stream.Seek(Math.Min(offset, stream.Length), SeekOrigin.Begin);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+}
