@@ -16,18 +16,19 @@ public abstract partial class ProcessClusterTest
 
     /// <summary>
     /// Submits the job with everything a round must not lose on the primary, which is never lost (membership and the
-    /// client's gateway live there): the job grain, its history and the scheduler go there, and its nodes are cordoned
-    /// (<paramref name="why"/>), so every stage and holder lives where a loss can reach it.
+    /// client's gateway live there): the job grain (unless <paramref name="coordinatorSilo"/> names another silo), its
+    /// history and the scheduler go there, and its nodes are cordoned (<paramref name="why"/>), so every stage and
+    /// holder lives where a loss can reach it.
     /// </summary>
-    protected async Task<ITrainingJobGrain> SubmitWithPrimaryKept(JobSpec spec, string why)
+    protected async Task<ITrainingJobGrain> SubmitWithPrimaryKept(JobSpec spec, string why, string? coordinatorSilo = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         string primary = Cluster.Primary.Name;
         var job = Cluster.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
         var scheduler = Cluster.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
         await MoveTo(scheduler, scheduler.GetNodes, primary);
-        await Retry(() => Cluster.ActivateOn(primary, job.GetStatus));
-        Assert.Equal(primary, await Retry(() => Cluster.HostOf(job)));
+        await Retry(() => Cluster.ActivateOn(coordinatorSilo ?? primary, job.GetStatus));
+        Assert.Equal(coordinatorSilo ?? primary, await Retry(() => Cluster.HostOf(job)));
         await KeepHistoryOnPrimary(spec.JobId);
         foreach (var node in (await Retry(scheduler.GetNodes)).Where(n => n.Capabilities.NodeId.StartsWith(primary + "/", StringComparison.Ordinal)))
             await scheduler.Cordon(node.Capabilities.NodeId, why);
