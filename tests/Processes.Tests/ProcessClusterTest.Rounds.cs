@@ -16,21 +16,22 @@ public abstract partial class ProcessClusterTest
 
     /// <summary>
     /// Submits the job with everything a round must not lose on the primary, which is never lost (membership and the
-    /// client's gateway live there): the job grain (unless <paramref name="coordinatorSilo"/> names another silo), its
-    /// history and the scheduler go there, and its nodes are cordoned (<paramref name="why"/>), so every stage and
-    /// holder lives where a loss can reach it.
+    /// client's gateway live there): the job grain and the scheduler (unless <paramref name="controlSilo"/> names another
+    /// silo for both) and the job's history go there, and its nodes are cordoned (<paramref name="why"/>), so every stage
+    /// and holder lives where a loss can reach it.
     /// </summary>
-    protected async Task<ITrainingJobGrain> SubmitWithPrimaryKept(JobSpec spec, string why, string? coordinatorSilo = null)
+    protected async Task<ITrainingJobGrain> SubmitWithPrimaryKept(JobSpec spec, string why, string? controlSilo = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         string primary = Cluster.Primary.Name;
         var job = Cluster.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
         var scheduler = Cluster.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        await MoveTo(scheduler, scheduler.GetNodes, primary);
-        await Retry(() => Cluster.ActivateOn(coordinatorSilo ?? primary, job.GetStatus));
-        Assert.Equal(coordinatorSilo ?? primary, await Retry(() => Cluster.HostOf(job)));
+        await MoveTo(scheduler, scheduler.GetNodes, controlSilo ?? primary);
+        await Retry(() => Cluster.ActivateOn(controlSilo ?? primary, job.GetStatus));
+        Assert.Equal(controlSilo ?? primary, await Retry(() => Cluster.HostOf(job)));
         await KeepHistoryOnPrimary(spec.JobId);
-        foreach (var node in (await Retry(scheduler.GetNodes)).Where(n => n.Capabilities.NodeId.StartsWith(primary + "/", StringComparison.Ordinal)))
+        // A scheduler that just moved knows a node again only once it has heartbeated there: every one, before the cordon.
+        foreach (var node in (await Cluster.WaitForReadyNodesAsync(Silos * SlotsPerSilo, TimeSpan.FromMinutes(2))).Where(n => n.Capabilities.NodeId.StartsWith(primary + "/", StringComparison.Ordinal)))
             await scheduler.Cordon(node.Capabilities.NodeId, why);
         await job.Submit(spec);
         return job;

@@ -33,7 +33,7 @@ public sealed class RollingRestartProcessTests(ITestOutputHelper output) : Proce
     [Fact]
     public async Task Ten_graceful_leaves_of_random_silos_at_random_moments_cost_the_job_no_recovery()
     {
-        var (job, spec, history, told, _) = await LeaveInTurn("rolling", Leaves, coordinatorSilo: null);
+        var (job, spec, history, told, _) = await LeaveInTurn("rolling", Leaves, controlSilo: null);
         var recoveries = history.Where(e => e.Kind is ClusterEventKind.JobRecovering or ClusterEventKind.JobRestored || e.StepsLost > 0).ToArray();
         Assert.True(recoveries.Length == 0,
             $"graceful leaves made the job recover: {string.Join(" | ", recoveries.Select(e => $"{e.Kind} epoch {e.Epoch} step {e.Step} lost {e.StepsLost}: {e.Message}"))}. {told}{Environment.NewLine}{Diagnostics(spec.JobId)}");
@@ -41,15 +41,17 @@ public sealed class RollingRestartProcessTests(ITestOutputHelper output) : Proce
     }
 
     /// <summary>
-    /// The same with the job's coordinator on a silo that leaves (the first leave is its silo's; the coordinator goes
-    /// wherever the job's next activation lands). A coordinator does not move with its state: the job's next activation
-    /// takes it over from the saved state as after a loss — a recovery — but a graceful leave of any silo still costs no
-    /// completed step, and the losses stay the reference's to the bit.
+    /// The same with the control plane — the job's coordinator and the scheduler — on a silo that leaves (the first
+    /// leave is its silo's; each goes wherever its next activation lands). The scheduler rebuilds its view from the
+    /// nodes' heartbeats and its saved marks (the leaving silo's drain among them, which ends once it is back). A
+    /// coordinator does not move with its state: the job's next activation takes it over from the saved state as after a
+    /// loss — a recovery — but a graceful leave of any silo still costs no completed step, and the losses stay the
+    /// reference's to the bit.
     /// </summary>
     [Fact]
-    public async Task Graceful_leaves_that_take_the_coordinators_silo_cost_no_completed_step()
+    public async Task Graceful_leaves_that_take_the_coordinators_and_schedulers_silo_cost_no_completed_step()
     {
-        var (job, spec, history, told, coordinatorLeaves) = await LeaveInTurn("rolling-coordinator", 6, coordinatorSilo: Cluster.Silos[1].Name);
+        var (job, spec, history, told, coordinatorLeaves) = await LeaveInTurn("rolling-coordinator", 6, controlSilo: Cluster.Silos[1].Name);
         Assert.True(coordinatorLeaves >= 1, $"no leave took the coordinator's silo. {told}");
         var recoveries = history.Where(e => e.Kind == ClusterEventKind.JobRecovering).ToArray();
         Assert.True(recoveries.Length <= coordinatorLeaves,
@@ -59,18 +61,18 @@ public sealed class RollingRestartProcessTests(ITestOutputHelper output) : Proce
     }
 
     /// <summary>
-    /// Submits the job (its coordinator on the primary, or on <paramref name="coordinatorSilo"/>) and makes
+    /// Submits the job (its coordinator and the scheduler on the primary, or on <paramref name="controlSilo"/>) and makes
     /// <paramref name="leaves"/> silos leave in turn, each at a random moment, each started again once it left; the
-    /// first leave is the coordinator's silo's when it is not the primary. Returns the job's history after it was
+    /// first leave is the control silo's when it is not the primary. Returns the job's history after it was
     /// cancelled, the story, and how many leaves took the coordinator's silo.
     /// </summary>
-    private async Task<(ITrainingJobGrain Job, JobSpec Spec, ClusterEvent[] History, string Told, int CoordinatorLeaves)> LeaveInTurn(string jobId, int leaves, string? coordinatorSilo)
+    private async Task<(ITrainingJobGrain Job, JobSpec Spec, ClusterEvent[] History, string Told, int CoordinatorLeaves)> LeaveInTurn(string jobId, int leaves, string? controlSilo)
     {
         int seed = SeedFrom(SeedVariable, DefaultSeed);
         output.WriteLine($"seed {seed} (another: {SeedVariable}=<n>)");
         var random = new Random(seed);
         var spec = TinyJob.Spec(jobId, stages: Stages, steps: 100_000, checkpointInterval: CheckpointInterval) with { SnapshotInterval = 1 };
-        var job = await SubmitWithPrimaryKept(spec, "rolling-restart test: stages off the silo that never leaves", coordinatorSilo);
+        var job = await SubmitWithPrimaryKept(spec, "rolling-restart test: stages off the silo that never leaves", controlSilo);
 
         long last = 0;
         int coordinatorLeaves = 0;
@@ -81,12 +83,13 @@ public sealed class RollingRestartProcessTests(ITestOutputHelper output) : Proce
             await StepsPast(job, last, 3, $"{name}: the job to run 3 steps past step {last}");
             var holders = await HolderHosts(spec.JobId, Stages);
             string? coordinator = await Retry(() => Cluster.HostOf(job));
+            string? schedulerHost = await SchedulerHost();
             string moment = await AwaitMoment(job, random.Next(3), random, name);
             var status = await Retry(job.GetStatus);
             Assert.True(status.State is JobState.Running or JobState.Checkpointing, $"{name}: the job is {status.State}: {status.Error}{Environment.NewLine}{Diagnostics(spec.JobId)}");
 
-            var victim = round == 1 && coordinatorSilo is not null ? Cluster.Find(coordinatorSilo)! : Cluster.Silos[1 + random.Next(Cluster.Silos.Count - 1)];
-            string role = Role(victim.Name, status, holders) + (victim.Name == coordinator ? ", the coordinator" : "");
+            var victim = round == 1 && controlSilo is not null ? Cluster.Find(controlSilo)! : Cluster.Silos[1 + random.Next(Cluster.Silos.Count - 1)];
+            string role = Role(victim.Name, status, holders) + (victim.Name == coordinator ? ", the coordinator" : "") + (victim.Name == schedulerHost ? ", the scheduler" : "");
             if (victim.Name == coordinator) coordinatorLeaves++;
             long logFrom = new FileInfo(victim.LogPath).Length;
             var leftAt = DateTimeOffset.UtcNow;
@@ -101,7 +104,7 @@ public sealed class RollingRestartProcessTests(ITestOutputHelper output) : Proce
             var after = await StepsPast(job, status.CompletedSteps, 2, $"{name}: the job to run 2 steps after {victim.Name} ({role}) left");
             last = after.CompletedSteps;
             string line = string.Create(CultureInfo.InvariantCulture,
-                $"leave {round}: {victim.Name} ({role}) {moment} at step {status.CompletedSteps}, epoch {status.Epoch}: gone in {gone:F1} s, 2 steps later {(DateTimeOffset.UtcNow - leftAt).TotalSeconds:F1} s after SIGTERM, job at step {after.CompletedSteps} epoch {after.Epoch}");
+                $"leave {round}: {victim.Name} ({role}) {moment} at step {status.CompletedSteps}, epoch {status.Epoch} (stages {string.Join(", ", status.Placement.Select(p => $"s{p.Stage} on {p.SiloName}"))}; holders {string.Join(", ", holders.Select(h => $"s{h.Key} on {h.Value ?? "none"}"))}): gone in {gone:F1} s, 2 steps later {(DateTimeOffset.UtcNow - leftAt).TotalSeconds:F1} s after SIGTERM, job at step {after.CompletedSteps} epoch {after.Epoch}");
             story.Add(line);
             output.WriteLine(line);
 
