@@ -36,7 +36,16 @@ internal sealed partial class SchedulerGrain
         {
             _nodes[nodeId] = node = node with { LeavingWith = siloAddress };
             persisted.State.LeavingNodes[nodeId] = siloAddress;
-            await persisted.WriteStateAsync();
+            try
+            {
+                await persisted.WriteStateAsync();
+            }
+            catch (Exception e)
+            {
+                // The leave holds in this activation, which is what moves the stages now; only a scheduler re-activated
+                // during it would not know. A storage outage must not stop a machine from leaving gracefully.
+                LogLeaveUnsaved(logger, e, nodeId);
+            }
             LogLeaving(logger, nodeId, siloAddress);
             var jobs = _jobs.Where(j => j.Value.Nodes.Contains(nodeId)).Select(j => j.Key).ToArray();
             await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeDraining, null, nodeId, 0, 0, 0, null,

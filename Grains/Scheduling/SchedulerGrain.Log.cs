@@ -78,4 +78,7 @@ internal sealed partial class SchedulerGrain
 
     [LoggerMessage(25, LogLevel.Warning, "The end of the leave of nodes {NodeIds} could not be saved: a re-activated scheduler ends it again")]
     private static partial void LogReturnUnsaved(ILogger logger, Exception exception, string nodeIds);
+
+    [LoggerMessage(26, LogLevel.Warning, "The leave of node {NodeId} could not be saved: it holds in this scheduler activation only")]
+    private static partial void LogLeaveUnsaved(ILogger logger, Exception exception, string nodeId);
 }

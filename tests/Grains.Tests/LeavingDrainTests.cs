@@ -11,8 +11,33 @@ namespace Cluster.Grains.Tests;
 /// silo of that name is active at another address — a rolling update restarted the machine. Before, a restarted
 /// machine stayed drained until an operator uncordoned it, and a rolling update drained the whole fleet.
 /// </summary>
-public sealed class LeavingDrainTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+public sealed class LeavingDrainTests(CoordinatorLossClusterFixture fixture) : IClassFixture<CoordinatorLossClusterFixture>
 {
+    /// <summary>
+    /// A storage outage does not keep a machine from leaving gracefully: the scheduler's grain state cannot be written,
+    /// and the node is drained for the leave all the same (only a scheduler re-activated during it would not know).
+    /// </summary>
+    [Fact]
+    public async Task A_leave_drains_the_node_while_the_schedulers_storage_is_out()
+    {
+        var silo = fixture.Cluster.Silos[2];
+        var scheduler = silo.SiloHost.Services.GetRequiredService<IGrainFactory>().GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        var node = (await Eventually.Value(scheduler.GetNodes, n => n.Any(x => x.Capabilities.SiloName == silo.Name && !x.Draining), TimeSpan.FromMinutes(1),
+            $"a node of {silo.Name}")).First(x => x.Capabilities.SiloName == silo.Name && !x.Draining);
+        StorageFaults.GrainState.Inject(SchedulerKeys.Default, FaultyGrainStorage.Write, FaultMode.Fail);
+        try
+        {
+            var info = await scheduler.DrainLeaving(node.Capabilities.NodeId, silo.SiloAddress.ToParsableString());
+            Assert.True(info.Draining, "the leave was not applied while the scheduler's storage was out");
+            Assert.True(StorageFaults.GrainState.Hits(SchedulerKeys.Default, FaultyGrainStorage.Write) >= 1, "the leave never tried to save itself");
+        }
+        finally
+        {
+            StorageFaults.GrainState.Heal(SchedulerKeys.Default);
+        }
+        Assert.True(Node(await scheduler.GetNodes(), node).Draining);
+    }
+
     [Fact]
     public async Task A_leave_drains_a_node_until_its_silo_is_back_as_another_incarnation()
     {
