@@ -47,19 +47,18 @@ internal sealed partial class SchedulerGrain
                 LogLeaveUnsaved(logger, e, nodeId);
             }
             LogLeaving(logger, nodeId, siloAddress);
-            var jobs = _jobs.Where(j => j.Value.Nodes.Contains(nodeId)).Select(j => j.Key).ToArray();
-            await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeDraining, null, nodeId, 0, 0, 0, null,
-                jobs.Length == 0 ? $"node {nodeId} drained (its silo is shutting down): it runs no stages"
-                    : $"node {nodeId} draining (its silo is shutting down): the stages of {string.Join(", ", jobs)} move at their next step boundary",
-                "its silo is shutting down"));
+            await PublishDraining(nodeId, LeavingReason, principal: null);
         }
         AskDrainingJobs(time.GetUtcNow(), drainedNow: nodeId);
         return Info(node);
     }
 
+    /// <summary>The reason a leaving node shows, and its drain's event carries.</summary>
+    private const string LeavingReason = "its silo is shutting down";
+
     /// <summary>Why a node moves its stages off or takes none: the operator's reason, else its silo's leave.</summary>
     private string? DrainReason(string nodeId) =>
-        _operatorReasons.GetValueOrDefault(nodeId) ?? (_nodes.GetValueOrDefault(nodeId)?.LeavingWith is not null ? "its silo is shutting down" : null);
+        _operatorReasons.GetValueOrDefault(nodeId) ?? (_nodes.GetValueOrDefault(nodeId)?.LeavingWith is not null ? LeavingReason : null);
 
     /// <summary>A node registering with this activation for the first time keeps its persisted leave while that incarnation of its silo may still live.</summary>
     private NodeRecord WithLeavingMark(NodeRecord node) =>

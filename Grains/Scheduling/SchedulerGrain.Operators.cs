@@ -56,11 +56,8 @@ internal sealed partial class SchedulerGrain
         _nodes[nodeId] = node = node with { Cordoned = true, Draining = true };
         SetReason(nodeId, reason);
         await Mark(nodeId, new OperatorNodeMark(Draining: true, _operatorReasons.GetValueOrDefault(nodeId)));
-        var jobs = _jobs.Where(j => j.Value.Nodes.Contains(nodeId)).Select(j => j.Key).ToArray();
         LogOperator(logger, "draining", nodeId);
-        await this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeDraining, null, nodeId, 0, 0, 0, null,
-            jobs.Length == 0 ? $"node {nodeId} drained{Because(reason)}: it runs no stages" : $"node {nodeId} draining{Because(reason)}: the stages of {string.Join(", ", jobs)} move at their next step boundary",
-            reason, OperatorCalls.CurrentPrincipal));
+        await PublishDraining(nodeId, reason, OperatorCalls.CurrentPrincipal);
         // Asked, not awaited: each job moves at its own step boundary, and the scheduler's turn never waits on a job;
         // asked again while it has not (the watch loop).
         AskDrainingJobs(time.GetUtcNow(), drainedNow: nodeId);
@@ -114,6 +111,15 @@ internal sealed partial class SchedulerGrain
             LogFlakyCordonUnsaved(logger, e, id); // cordoned in this activation; a new one cordons it again if still flaky
         }
         await PublishCordoned(id, reason, FlakyCordonPrincipal);
+    }
+
+    /// <summary>The event of a drain, an operator's or a leaving silo's (<see cref="DrainLeaving"/>): why, who asked, and the jobs whose stages move.</summary>
+    private Task PublishDraining(string nodeId, string? reason, string? principal)
+    {
+        var jobs = _jobs.Where(j => j.Value.Nodes.Contains(nodeId)).Select(j => j.Key).ToArray();
+        return this.Publish(new ClusterEvent(time.GetUtcNow(), ClusterEventKind.NodeDraining, null, nodeId, 0, 0, 0, null,
+            jobs.Length == 0 ? $"node {nodeId} drained{Because(reason)}: it runs no stages" : $"node {nodeId} draining{Because(reason)}: the stages of {string.Join(", ", jobs)} move at their next step boundary",
+            reason, principal));
     }
 
     /// <summary>The event of a cordon, an operator's or the scheduler's, naming who asked.</summary>
