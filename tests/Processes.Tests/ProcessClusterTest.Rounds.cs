@@ -67,6 +67,32 @@ public abstract partial class ProcessClusterTest
     }
 
     /// <summary>
+    /// Waits for one of the moments of the job's step a round loses a silo at, and says which: <paramref name="kind"/> 0,
+    /// part-way through (a random 0–250 ms from now); 1, as a step completes (its snapshot being taken and handed
+    /// over); 2, right after a checkpoint committed.
+    /// </summary>
+    protected async Task<string> AwaitMoment(ITrainingJobGrain job, int kind, Random random, string round)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        var now = await Retry(job.GetStatus);
+        switch (kind)
+        {
+            case 0:
+                await Task.Delay(TimeSpan.FromMilliseconds(random.Next(0, 250)));
+                return "mid-step";
+            case 1:
+                await WithDiagnostics(now.JobId, () => Eventually.Value(job.GetStatus, s => s.CompletedSteps > now.CompletedSteps || IsEnded(s.State),
+                    RoundDeadline, $"{round}: step {now.CompletedSteps + 1} to complete"));
+                return "as a step completed";
+            default:
+                long committed = now.LastCheckpointStep ?? 0;
+                await WithDiagnostics(now.JobId, () => Eventually.Value(job.GetStatus, s => (s.LastCheckpointStep ?? 0) > committed || IsEnded(s.State),
+                    RoundDeadline, $"{round}: a checkpoint after step {committed} to commit"));
+                return "right after a checkpoint committed";
+        }
+    }
+
+    /// <summary>
     /// Restarts a silo that was killed or left and waits until every node heartbeats again; a replacement that dies
     /// while it starts (evicted as too slow by a loaded machine) is started again, twice at most, and said so.
     /// </summary>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace Cluster.Processes.Tests;
 
@@ -91,10 +90,10 @@ public sealed class RollingRestartProcessTests(ITestOutputHelper output) : Proce
             var victim = round == 1 && controlSilo is not null ? Cluster.Find(controlSilo)! : Cluster.Silos[1 + random.Next(Cluster.Silos.Count - 1)];
             string role = Role(victim.Name, status, holders) + (victim.Name == coordinator ? ", the coordinator" : "") + (victim.Name == schedulerHost ? ", the scheduler" : "");
             if (victim.Name == coordinator) coordinatorLeaves++;
-            long logFrom = new FileInfo(victim.LogPath).Length;
+            long logFrom = victim.LogLength;
             var leftAt = DateTimeOffset.UtcNow;
             int? exit = await victim.TerminateAsync(DrainTimeout + TimeSpan.FromSeconds(30));
-            string said = LogSince(victim.LogPath, logFrom);
+            string said = victim.LogSince(logFrom);
             if (said.Length > 12_000) said = "…" + said[^12_000..];
             Assert.True(exit == 0, $"{name}: {victim.Name} ({role}) {(exit is null ? "still ran" : $"exited {exit}")} after SIGTERM.{Environment.NewLine}{said}");
             Assert.True(!said.Contains("leaving anyway", StringComparison.Ordinal) && !said.Contains("Could not drain", StringComparison.Ordinal),
@@ -121,35 +120,5 @@ public sealed class RollingRestartProcessTests(ITestOutputHelper output) : Proce
         var losses = await Retry(job.GetLossHistory);
         Assert.True(losses.Count >= 3 * Leaves / 2, $"only {losses.Count} steps ran. {told}");
         Assert.Equal(TinyJob.ReferenceLosses(spec, losses.Count).Select(BitConverter.DoubleToInt64Bits), losses.Select(BitConverter.DoubleToInt64Bits));
-    }
-
-    /// <summary>Waits for one of three moments of the job's step and says which: part-way through, as it completes, right after a commit.</summary>
-    private async Task<string> AwaitMoment(ITrainingJobGrain job, int kind, Random random, string round)
-    {
-        var now = await Retry(job.GetStatus);
-        switch (kind)
-        {
-            case 0:
-                await Task.Delay(TimeSpan.FromMilliseconds(random.Next(0, 250)));
-                return "mid-step";
-            case 1:
-                await WithDiagnostics(now.JobId, () => Eventually.Value(job.GetStatus, s => s.CompletedSteps > now.CompletedSteps || IsEnded(s.State),
-                    RoundDeadline, $"{round}: step {now.CompletedSteps + 1} to complete"));
-                return "as a step completed";
-            default:
-                long committed = now.LastCheckpointStep ?? 0;
-                await WithDiagnostics(now.JobId, () => Eventually.Value(job.GetStatus, s => (s.LastCheckpointStep ?? 0) > committed || IsEnded(s.State),
-                    RoundDeadline, $"{round}: a checkpoint after step {committed} to commit"));
-                return "right after a checkpoint committed";
-        }
-    }
-
-    /// <summary>What a silo's log (appended to by every process of that name) says from <paramref name="offset"/> on.</summary>
-    private static string LogSince(string path, long offset)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        stream.Seek(Math.Min(offset, stream.Length), SeekOrigin.Begin);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        return reader.ReadToEnd();
     }
 }

@@ -1,6 +1,4 @@
 using System.Globalization;
-using Cluster.Grains.Interfaces.Checkpoints;
-using Cluster.Grains.Interfaces.Stages;
 
 namespace Cluster.Processes.Tests;
 
@@ -32,7 +30,6 @@ public sealed class TenKillProcessTests(ITestOutputHelper output) : ProcessClust
         output.WriteLine($"seed {seed} (another: {SeedVariable}=<n>)");
         var random = new Random(seed);
         var spec = TinyJob.Spec("ten-kills", stages: Stages, steps: 100_000, checkpointInterval: 20) with { SnapshotInterval = 1 };
-        var history = Cluster.Client.GetGrain<IJobEventLogGrain>(spec.JobId);
         var job = await SubmitWithPrimaryKept(spec, "ten-kill test: stages off the silo that is never lost");
 
         long last = 0;
@@ -43,13 +40,7 @@ public sealed class TenKillProcessTests(ITestOutputHelper output) : ProcessClust
             var holders = await HolderHosts(spec.JobId, Stages);
 
             // A random point of the step: as one completes (its snapshot is being taken and handed over), or part-way through.
-            bool atStepEnd = random.Next(2) == 0;
-            long now = (await Retry(job.GetStatus)).CompletedSteps;
-            if (atStepEnd)
-                await WithDiagnostics(spec.JobId, () => Eventually.Value(job.GetStatus, s => s.CompletedSteps > now || IsEnded(s.State),
-                    RoundDeadline, $"round {round}: step {now + 1} to complete"));
-            else
-                await Task.Delay(TimeSpan.FromMilliseconds(random.Next(0, 250)));
+            string moment = await AwaitMoment(job, random.Next(2) == 0 ? 1 : 0, random, $"round {round}");
             var status = await Retry(job.GetStatus);
             Assert.True(status.State is JobState.Running or JobState.Checkpointing, $"round {round}: the job is {status.State}: {status.Error}{Environment.NewLine}{Diagnostics(spec.JobId)}");
 
@@ -68,13 +59,13 @@ public sealed class TenKillProcessTests(ITestOutputHelper output) : ProcessClust
             ClusterEvent? restored = null;
             if (hostedStage)
                 restored = await WithDiagnostics(spec.JobId, () => Eventually.Value(
-                    async () => (await History(history)).FirstOrDefault(e => e.Kind == ClusterEventKind.JobRestored && e.Epoch > status.Epoch), e => e is not null,
+                    async () => (await History(spec.JobId)).FirstOrDefault(e => e.Kind == ClusterEventKind.JobRestored && e.Epoch > status.Epoch), e => e is not null,
                     RoundDeadline, $"round {round}: a restore after {victim.Name} ({role}) was killed"));
             var after = await StepsPast(job, restored?.Step ?? status.CompletedSteps, 2, $"round {round}: the job to run 2 steps after {victim.Name} ({role}) was killed");
             last = after.CompletedSteps;
             string outcome = restored is null ? "no recovery needed"
                 : string.Create(CultureInfo.InvariantCulture, $"{restored.Message}; {restored.StepsLost} step(s) recomputed; running again {(DateTimeOffset.UtcNow - killedAt).TotalSeconds:F1} s after the kill");
-            string line = $"kill {round}: {victim.Name} ({role}) {(atStepEnd ? "as a step completed" : "mid-step")} at step {status.CompletedSteps}, epoch {status.Epoch}: {outcome}";
+            string line = $"kill {round}: {victim.Name} ({role}) {moment} at step {status.CompletedSteps}, epoch {status.Epoch}: {outcome}";
             story.Add(line);
             output.WriteLine(line);
 
@@ -83,7 +74,7 @@ public sealed class TenKillProcessTests(ITestOutputHelper output) : ProcessClust
         }
 
         await Retry(job.Cancel);
-        var restores = (await History(history)).Where(e => e.Kind == ClusterEventKind.JobRestored).ToArray();
+        var restores = (await History(spec.JobId)).Where(e => e.Kind == ClusterEventKind.JobRestored).ToArray();
         string told = $"seed {seed}; {string.Join("; ", story)}; every restore: {string.Join(" | ", restores.Select(e => $"epoch {e.Epoch} step {e.Step} lost {e.StepsLost}: {e.Message}"))}";
         output.WriteLine($"restores: {restores.Length}, steps recomputed per restore: {string.Join(", ", restores.Select(e => e.StepsLost))}");
         Assert.NotEmpty(restores);
@@ -92,19 +83,5 @@ public sealed class TenKillProcessTests(ITestOutputHelper output) : ProcessClust
         var losses = await Retry(job.GetLossHistory);
         Assert.True(losses.Count >= 3 * Kills, $"only {losses.Count} steps ran. {told}");
         Assert.Equal(TinyJob.ReferenceLosses(spec, losses.Count).Select(BitConverter.DoubleToInt64Bits), losses.Select(BitConverter.DoubleToInt64Bits));
-    }
-
-    /// <summary>The job's whole recorded history, oldest first (its log grain lives on the primary, so nothing is lost with a silo).</summary>
-    private static async Task<List<ClusterEvent>> History(IJobEventLogGrain log)
-    {
-        var all = new List<ClusterEvent>();
-        long after = 0;
-        while (true)
-        {
-            var page = await Retry(() => log.GetPage(new JobEventQuery(1000, After: after)));
-            all.AddRange(page.Events.Select(r => r.Event));
-            if (!page.MoreAfter || page.Events.Count == 0) return all;
-            after = page.Events[^1].Seq;
-        }
     }
 }

@@ -143,9 +143,7 @@ public sealed class SiloProcess : IDisposable
         string[] all;
         try
         {
-            using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            using var reader = new StreamReader(stream);
-            all = reader.ReadToEnd().Split('\n');
+            all = LogSince(0).Split('\n');
         }
         catch (IOException e)
         {
@@ -153,6 +151,21 @@ public sealed class SiloProcess : IDisposable
         }
         string state = _process.HasExited ? $"exited {_process.ExitCode}" : _suspended ? "suspended" : "running";
         return $"--- silo {Name} (pid {ProcessId}, {state}), last lines of {LogPath}:{Environment.NewLine}{string.Join(Environment.NewLine, all.TakeLast(lines))}";
+    }
+
+    /// <summary>How long the silo's log file is now: where <see cref="LogSince"/> reads from to get what is written next.</summary>
+    public long LogLength => new FileInfo(LogPath).Length;
+
+    /// <summary>
+    /// What the silo's log says from byte <paramref name="offset"/> on (the file is appended to by every process started
+    /// with this log path: a silo restarted under its name too).
+    /// </summary>
+    public string LogSince(long offset)
+    {
+        using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        stream.Seek(Math.Min(offset, stream.Length), SeekOrigin.Begin);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
     }
 
     /// <summary>Kills the silo if it still runs (a suspended one too: SIGKILL needs no cooperation).</summary>
