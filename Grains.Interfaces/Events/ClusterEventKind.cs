@@ -90,4 +90,10 @@ public enum ClusterEventKind
     /// waiting one why). A preemption that succeeds is <see cref="JobPreempted"/>.
     /// </summary>
     PreemptionFailed = 26,
+
+    /// <summary>
+    /// A job's coordinator moved to another silo because its own shut down (a rolling update): handed over at a step
+    /// boundary and taken over from live state, no step lost and no failure counted.
+    /// </summary>
+    JobCoordinatorMoved = 27,
 }

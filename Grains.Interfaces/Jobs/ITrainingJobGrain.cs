@@ -24,6 +24,15 @@ public interface ITrainingJobGrain : IGrainWithStringKey
     [Alias("EnsureRunning")]
     Task<bool> EnsureRunning();
 
+    /// <summary>
+    /// Silo-internal, called by a silo that shuts down (after its stages were drained): when this job's coordinator runs
+    /// on that silo (<paramref name="siloAddress"/>, parsable), it hands the job over at its next step boundary and
+    /// drives it no more; the job's next activation, on a silo that stays, carries on from live state. True once handed
+    /// over; false when the coordinator runs elsewhere or drives nothing now.
+    /// </summary>
+    [Alias("HandOverForShutdown")]
+    Task<bool> HandOverForShutdown(string siloAddress);
+
     [Alias("GetSpec"), OperatorFacing(OperatorRole.Viewer, Scope = OperatorScope.Job)]
     Task<JobSpec?> GetSpec();
 

@@ -62,6 +62,14 @@ public sealed class TrainingClusterOptions
     public TimeSpan JobWatchdogPeriod { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// How long a silo that shuts down waits for each job coordinator it runs to reach a step boundary and hand its job
+    /// over (<see cref="CoordinatorHandOverOnShutdown"/>); one that does not is lost with the silo, and its job recovers
+    /// from memory. Longer than a step, and within the 30 s a silo's host gives its stop beyond <c>Shutdown:DrainTimeout</c>.
+    /// <value>20 s.</value>
+    /// </summary>
+    public TimeSpan CoordinatorHandOverTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
     /// Elastic scale-up: the expected step-time gain (0.1 = 10 % faster) a new placement must promise before a job
     /// moves stages onto nodes that joined. <value>0.1.</value>
     /// </summary>
@@ -223,6 +231,8 @@ public sealed class TrainingClusterOptions
             problems.Add($"{nameof(DeviceErrorWindow)} = {DeviceErrorWindow}: must be positive (e.g. 00:10:00).");
         if (JobWatchdogPeriod <= TimeSpan.Zero)
             problems.Add($"{nameof(JobWatchdogPeriod)} = {JobWatchdogPeriod}: must be positive (e.g. 00:00:01).");
+        if (CoordinatorHandOverTimeout <= TimeSpan.Zero)
+            problems.Add($"{nameof(CoordinatorHandOverTimeout)} = {CoordinatorHandOverTimeout}: must be positive and longer than a step (e.g. 00:00:20).");
         if (ReplicaGrowthInterval <= TimeSpan.Zero)
             problems.Add($"{nameof(ReplicaGrowthInterval)} = {ReplicaGrowthInterval}: must be positive (e.g. 00:00:02).");
         if (SchedulerReleaseTimeout <= HeartbeatPeriod)

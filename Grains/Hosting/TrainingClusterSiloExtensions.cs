@@ -1,6 +1,7 @@
 using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Compute;
 using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Jobs;
 using Cluster.Grains.Nodes;
 using Cluster.Grains.Placement;
 using Cluster.Grains.Scheduling;
@@ -41,6 +42,8 @@ public static class TrainingClusterSiloExtensions
         services.AddSingleton<DeviceWorkerPool>();
         services.AddSingleton<TokenSourceCache>();
         services.AddSingleton<Checkpoints.MigrationParcels>();
+        services.AddSingleton<LocalCoordinators>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, CoordinatorHandOverOnShutdown>();
         services.TryAddSingleton<ComputeSlowdown>();
         services.TryAddSingleton<ComputeHang>();
         services.TryAddSingleton<ComputeFault>();

@@ -39,6 +39,9 @@ internal sealed class BoundaryMailbox
 
     public bool CancelRequested { get; private set; }
 
+    /// <summary>This activation's silo is shutting down: the loop hands the job over at its next step boundary (<see cref="RequestHandOver"/>).</summary>
+    public bool HandOverRequested { get; private set; }
+
     /// <summary>A pause is asked and not yet taken by the loop (<see cref="PauseProgress.Asked"/>).</summary>
     public bool PauseRequested => _pause == PauseProgress.Asked;
 
@@ -69,6 +72,7 @@ internal sealed class BoundaryMailbox
         .. PreemptedBecause is not null ? ["preempt"] : Array.Empty<string>(),
         .. _shrinkTo is { } s ? [$"shrink to {s.Replicas}"] : Array.Empty<string>(),
         .. _moveOff.Keys.Order(StringComparer.Ordinal).Select(n => $"move off {n}"),
+        .. HandOverRequested ? ["hand over"] : Array.Empty<string>(),
     ];
 
     public void ConsumeWake()
@@ -80,6 +84,13 @@ internal sealed class BoundaryMailbox
     {
         CancelRequested = true;
         _resumed.TrySetResult(); // a paused job wakes to finish
+        _wake.TrySetResult();
+    }
+
+    /// <summary>Asks the loop to hand the job over at its next step boundary, after the other requests there; wakes any wait.</summary>
+    public void RequestHandOver()
+    {
+        HandOverRequested = true;
         _wake.TrySetResult();
     }
 

@@ -41,4 +41,10 @@ public sealed class JobGrainState
     /// same id goes on from that epoch. No spec, no losses, no chunks counted.
     /// </summary>
     [Id(13)] public bool Deleted { get; set; }
+
+    /// <summary>
+    /// Set by a coordinator whose silo shut down, as its last write (<see cref="CoordinatorHandOver"/>); cleared by the
+    /// next activation's first placement. Null in state saved before it existed.
+    /// </summary>
+    [Id(14)] public CoordinatorHandOver? HandOver { get; set; }
 }

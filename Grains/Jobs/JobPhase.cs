@@ -14,6 +14,7 @@ namespace Cluster.Grains.Jobs;
 ///    └─poll─▶ Placing    └ cancel ──▶ Finished(Cancelled)
 /// any failure ──▶ Recovering ──back-off──▶ Placing | (fatal, budget spent) Finished(Failed)
 /// storage unusable ──▶ WaitingForStorage(no stages) ──back-off──▶ Placing
+/// AtBoundary ──its silo shuts down (after the requests)──▶ HandedOver (this activation stops; the next one places from live state)
 /// </code>
 /// </summary>
 internal abstract record JobPhase
@@ -47,6 +48,12 @@ internal abstract record JobPhase
 
     /// <summary>A failure (a node, a silo, a message lost): back off, then place again — or fail for good.</summary>
     public sealed record Recovering(Exception Cause) : JobPhase;
+
+    /// <summary>
+    /// This activation handed the job over (<see cref="CoordinatorHandOver"/>, saved) and stops, writing nothing more;
+    /// the job is not finished: its next activation, on a silo that stays, carries on.
+    /// </summary>
+    public sealed record HandedOver : JobPhase;
 
     /// <summary>Terminal: <paramref name="State"/> is Completed, Cancelled or Failed (with <paramref name="Error"/>).</summary>
     public sealed record Finished(JobState State, string? Error) : JobPhase;

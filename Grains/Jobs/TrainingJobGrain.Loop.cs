@@ -49,7 +49,8 @@ internal sealed partial class TrainingJobGrain
     /// storage, never a failure; lost nodes and messages → <see cref="JobPhase.Recovering"/>; causes waiting cannot
     /// fix → <see cref="JobPhase.Finished"/> as Failed. Only an activation that no longer owns the job (fenced by a newer
     /// epoch, or invalid: deactivated, its silo stopped and its services disposed, <see cref="ActivationLoss"/>) leaves the
-    /// loop early, writing nothing.</item>
+    /// loop early, writing nothing — and one whose silo shuts down, at a step boundary, once it has saved the hand-over
+    /// (<see cref="JobPhase.HandedOver"/>, <c>.HandOver.cs</c>).</item>
     /// <item>Failures are counted at most one per back-off: a recovery waits its delay even when its own bookkeeping
     /// fails (<see cref="RecoveryPolicy.Recover"/>), and a request that cut one wait short does not cut the next.</item>
     /// <item>A loop that stops before a terminal phase is restarted by the watchdog (<see cref="EnsureRunning"/>).</item>
@@ -62,10 +63,11 @@ internal sealed partial class TrainingJobGrain
         System.Diagnostics.Activity.Current = null;
         if (_recovering is not null)
             _coordinatorLostIn = S.Epoch; // narrated by BeginPlacement once this activation's claim is durable
-        JobPhase phase = S.State == JobState.Paused ? new JobPhase.Paused() : new JobPhase.Placing(null);
-        while (phase is not JobPhase.Finished)
+        JobPhase phase = FirstPhase();
+        while (phase is not (JobPhase.Finished or JobPhase.HandedOver))
             phase = await Next(phase);
-        var finished = (JobPhase.Finished)phase;
+        if (phase is not JobPhase.Finished finished) return; // handed over: the job's next activation carries on
+
         await Finish(finished.State, finished.Error);
     }
 
@@ -115,8 +117,9 @@ internal sealed partial class TrainingJobGrain
     }
 
     /// <summary>
-    /// Between two steps: cancel, the end of training, the mailbox's requests (in its priority), then the limit of steps
-    /// without a durable checkpoint. Exits: Finished, Placing (a request places again), Paused, WaitingForStorage, Running.
+    /// Between two steps: cancel, the end of training, the mailbox's requests (in its priority), a hand-over when this
+    /// activation's silo shuts down, then the limit of steps without a durable checkpoint. Exits: Finished, Placing (a
+    /// request places again), Paused, HandedOver, WaitingForStorage, Running.
     /// </summary>
     private async Task<JobPhase> AtBoundary(ReplicaStages stages, bool retakeCheckpoint)
     {
@@ -131,6 +134,7 @@ internal sealed partial class TrainingJobGrain
                 : new JobPhase.WaitingForStorage(stages, StateToo: false, VisibleAfter: TimeSpan.FromSeconds(5)); // the final checkpoint commits
         }
         if (await ServeRequests(spec, JobSpecs.PlanOf(spec), stages) is { } next) return next;
+        if (_mailbox.HandOverRequested) return await HandOver(stages);
         if (S.CompletedSteps - _writer.DurableCheckpointStep >= _options.StepsWithoutDurableCheckpointFor(spec.CheckpointInterval))
             return new JobPhase.WaitingForStorage(stages, StateToo: true, VisibleAfter: TimeSpan.Zero);
         return new JobPhase.Running(stages);

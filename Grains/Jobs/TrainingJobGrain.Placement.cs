@@ -35,6 +35,7 @@ internal sealed partial class TrainingJobGrain
         var started = time.GetUtcNow();
         long countedEpoch = S.Epoch; // the epoch S.CompletedSteps was counted in (see RecoveryPoint)
         _writer.ClaimEpoch();
+        S.HandOver = null; // taken (or moot): the claim below supersedes the epoch it was saved in
         _lastSnapshotStep = -1; // stages restored from memory hand their copy to the executor
         _stragglers = new StragglerDetector(options.Value.StragglerFactor, options.Value.StragglerSteps);
         await Transition(recovering ? JobState.Recovering : JobState.Placing, S.Error, Persist.Durable, _narrator.PlacingText(request?.Why, recovering));
@@ -43,7 +44,8 @@ internal sealed partial class TrainingJobGrain
             _coordinatorLostIn = null;
             await _narrator.CoordinatorLost(lostEpoch, Since());
         }
-        await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Enqueue(new JobTicket(spec.JobId, spec.Priority, spec.Team, S.SubmittedAt ?? started));
+        var ticket = new JobTicket(spec.JobId, spec.Priority, spec.Team, S.SubmittedAt ?? started);
+        await StoppingSiloRetry.Call(() => GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Enqueue(ticket), time);
         return new PlacementAttempt(request, recovering, started, countedEpoch);
     }
 
@@ -62,7 +64,7 @@ internal sealed partial class TrainingJobGrain
         var demands = JobSpecs.Demands(spec, plan);
         var previous = ReplicaStages.NodesOf(S.Placement).Where(r => r.Nodes.Count == plan.StageCount).ToArray();
         var replicaRequest = new ReplicaRequest(demands, request?.Counts ?? JobSpecs.ReplicaCounts(spec), request?.Preferred ?? previous) { Epoch = S.Epoch, MixedDevices = JobSpecs.MixedDevices(spec) };
-        var decision = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).PlaceReplicas(jobId, replicaRequest);
+        var decision = await StoppingSiloRetry.Call(() => GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).PlaceReplicas(jobId, replicaRequest), time);
         if (!decision.Placed)
         {
             if (!attempt.Recovering && decision.Refusal == PlacementRefusal.CannotFit)
@@ -273,7 +275,7 @@ internal sealed partial class TrainingJobGrain
         // From memory, the durable checkpoint stays what it was (not newer than the restored step); else it is the one restored.
         if (memoryStep is null) S.LastCheckpointStep = restore?.Step;
         if (request is not null)
-            await _narrator.PlacedOnRequest(request.Kind, request.Why, lost, (time.GetUtcNow() - started).TotalSeconds, moved, total, where, memoryStep, restore?.Step);
+            await _narrator.PlacedOnRequest(request.Kind, request.Why, lost, (time.GetUtcNow() - (request.Since ?? started)).TotalSeconds, moved, total, where, memoryStep, restore?.Step);
         else if (recovering)
             await _narrator.Restored(lost, Since(), memoryStep, restore?.Step, _memorySnapshots);
         await Transition(JobState.Running, null, Persist.Durable, _narrator.RunningText(moved, lost));

@@ -31,6 +31,7 @@ namespace Cluster.Grains.Jobs;
 internal sealed partial class TrainingJobGrain(
     ICheckpointStore store,
     TokenSourceCache corpora,
+    LocalCoordinators coordinators,
     ILocalSiloDetails silo,
     IOptions<TrainingClusterOptions> options,
     IOptions<JobCoordinatorOptions> coordinatorOptions,
@@ -78,6 +79,7 @@ internal sealed partial class TrainingJobGrain(
             throw new InvalidOperationException($"{nameof(JobCoordinatorOptions)} are invalid: {string.Join(" ", problems)}");
         string jobId = this.GetPrimaryKeyString();
         _services = ServiceProvider;
+        coordinators.Add(jobId);
         _writer = new JobStateWriter(ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Jobs), this.GetGrainId(), time, _options, logger);
         await _writer.ReadAsync();
         _checkpoints = new CheckpointCoordinator(jobId, store, GrainFactory, time, _options, logger);
@@ -85,9 +87,11 @@ internal sealed partial class TrainingJobGrain(
         _policy = new RecoveryPolicy(_options, time);
         if (S.Spec is not null && !S.State.IsTerminal())
         {
-            // The silo that ran this job went away: carry on from persisted state, narrated like any other recovery
-            // (its timings counted from the last saved update, the closest this activation knows to the failure).
-            if (S.Epoch > 0 && S.State is not JobState.Paused)
+            // The coordinator before this one handed the job over (its silo shut down): carry on from live state.
+            // Else the silo that ran this job went away: carry on from persisted state, narrated like any other
+            // recovery (its timings counted from the last saved update, the closest this activation knows to the failure).
+            _takingOver = HandOverToTake();
+            if (_takingOver is null && S.Epoch > 0 && S.State is not JobState.Paused)
                 _recovering = (S.UpdatedAt, S.CompletedSteps);
             StartLoop();
         }
@@ -98,11 +102,12 @@ internal sealed partial class TrainingJobGrain(
     /// again. Invariant: an unfinished job of a non-fenced activation always has a running loop — except on a silo that
     /// is leaving the cluster (<see cref="ActivationLoss.SiloLeaving"/>), whose loop stopped at its first failure so that
     /// the job's next activation, on a silo that stays, recovers it: that activation is sent away instead, and the next
-    /// call (this watchdog's, at the latest) starts the job elsewhere.
+    /// call (this watchdog's, at the latest) starts the job elsewhere — and except on an activation that handed the job
+    /// over (<c>.HandOver.cs</c>), which waits for its silo to deactivate it.
     /// </summary>
     public Task<bool> EnsureRunning()
     {
-        if (S.Spec is null || S.State.IsTerminal() || _writer.Fenced is not null || _loop is { IsCompleted: false })
+        if (S.Spec is null || S.State.IsTerminal() || _writer.Fenced is not null || _handedOver || _loop is { IsCompleted: false })
             return Task.FromResult(false);
         if (ActivationLoss.SiloLeaving(_services))
         {
@@ -282,10 +287,14 @@ internal sealed partial class TrainingJobGrain(
             throw new InvalidOperationException($"Job '{this.GetPrimaryKeyString()}' does not exist: submit it first (list jobs to see the ids that do).");
     }
 
-    /// <summary>Starts the driver loop unless one runs. Invariant: a finished job never gets a loop again (it would place anew).</summary>
+    /// <summary>
+    /// Starts the driver loop unless one runs. Invariants: a finished job never gets a loop again (it would place anew);
+    /// nor does an activation that handed the job over — a request that needs its loop fails with "ask again".
+    /// </summary>
     private void StartLoop()
     {
         if (_loop is { IsCompleted: false } || S.State.IsTerminal()) return;
+        if (_handedOver) throw new InvalidOperationException(MovedAskAgain); // this activation drives the job no more (.HandOver.cs)
         // Timers with KeepAlive stop the runtime from collecting the activation while its loop is running.
         _keepAlive ??= this.RegisterGrainTimer(_ => Task.CompletedTask, new GrainTimerCreationOptions
         {
