@@ -29,7 +29,10 @@ internal sealed partial class TrainingJobGrain
     public async Task<bool> HandOverForShutdown(string siloAddress)
     {
         ArgumentNullException.ThrowIfNull(siloAddress);
-        if (siloAddress != silo.SiloAddress.ToParsableString() || _loop is not { IsCompleted: false } loop) return _handedOver;
+        // Only a job that trains reaches a step boundary soon: one placing, waiting (for capacity, for storage) or paused
+        // would hold its silo's stop up to the limit for nothing; it is left to its next activation, as before.
+        if (siloAddress != silo.SiloAddress.ToParsableString() || _loop is not { IsCompleted: false } loop || S.State is not (JobState.Running or JobState.Checkpointing))
+            return _handedOver;
         _mailbox.RequestHandOver();
         await loop;
         return _handedOver;
