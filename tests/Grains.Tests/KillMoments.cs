@@ -142,7 +142,10 @@ internal static class KillMoments
         {
             var status = await job.GetStatus();
             string where = string.Join(", ", status.Placement.Select(p => $"r{p.Replica}/s{p.Stage}@{p.NodeId}"));
-            throw new TimeoutException($"{who} took no copies from the silo it left within 2 minutes of draining {placed.NodeId}; the job is {status.State} at step {status.CompletedSteps}, placed {where}.", e);
+            // How the stage left without a take (a recovery instead of a move? the job's end?): the last events say.
+            var history = await JobHistory.All(fixture, jobId);
+            throw new TimeoutException($"{who} took no copies from the silo it left within 2 minutes of draining {placed.NodeId}; the job is {status.State} at step {status.CompletedSteps}, placed {where}. " +
+                $"Its last events: {JobHistory.Told(history.TakeLast(8))}", e);
         }
     }
 
