@@ -38,7 +38,9 @@ internal sealed partial class CoordinatorHandOverOnShutdown(
     internal async Task StopAsync(CancellationToken stopping)
     {
         var jobs = coordinators.Jobs;
-        if (jobs.Count == 0) return;
+        // A forced stop (its token cancelled from the start: a test's in-process kill, a host out of time) asks nothing:
+        // a hand-over it could not wait for would only race the loss the stop is.
+        if (jobs.Count == 0 || stopping.IsCancellationRequested) return;
         string address = localSilo.SiloAddress.ToParsableString();
         var started = time.GetUtcNow();
         var handedOver = await Task.WhenAll(jobs.Select(async jobId => (JobId: jobId, Done: await HandOver(jobId, address, stopping))));
