@@ -85,9 +85,6 @@ internal sealed partial class TrainingJobGrain
     [LoggerMessage(46, LogLevel.Information, "Job {JobId}: handed over at step {Step} (epoch {Epoch}): its silo {Silo} is shutting down; the job's next activation carries on from live state")]
     private static partial void LogHandedOver(ILogger logger, string jobId, long step, long epoch, string silo);
 
-    [LoggerMessage(47, LogLevel.Warning, "Job {JobId}: its silo is shutting down and the coordinator reached no step boundary within {Seconds:F1} s to hand the job over; the next activation recovers it as after a loss")]
-    private static partial void LogHandOverTimedOut(ILogger logger, string jobId, double seconds);
-
     [LoggerMessage(48, LogLevel.Information, "Job {JobId}: taking over at step {Step} from the coordinator of epoch {Epoch} on silo {Silo}, which handed it over {Seconds:F1} s ago")]
     private static partial void LogTakingOver(ILogger logger, string jobId, long step, long epoch, string silo, double seconds);
 }

@@ -67,7 +67,6 @@ internal sealed partial class TrainingJobGrain
         while (phase is not (JobPhase.Finished or JobPhase.HandedOver))
             phase = await Next(phase);
         if (phase is not JobPhase.Finished finished) return; // handed over: the job's next activation carries on
-
         await Finish(finished.State, finished.Error);
     }
 

@@ -79,7 +79,6 @@ internal sealed partial class TrainingJobGrain(
             throw new InvalidOperationException($"{nameof(JobCoordinatorOptions)} are invalid: {string.Join(" ", problems)}");
         string jobId = this.GetPrimaryKeyString();
         _services = ServiceProvider;
-        coordinators.Add(jobId);
         _writer = new JobStateWriter(ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Jobs), this.GetGrainId(), time, _options, logger);
         await _writer.ReadAsync();
         _checkpoints = new CheckpointCoordinator(jobId, store, GrainFactory, time, _options, logger);
@@ -95,6 +94,7 @@ internal sealed partial class TrainingJobGrain(
                 _recovering = (S.UpdatedAt, S.CompletedSteps);
             StartLoop();
         }
+        coordinators.Add(jobId); // once activated: an activation that failed to is never deactivated, and would stay listed
     }
 
     /// <summary>
