@@ -56,6 +56,7 @@ internal static class NodesRenderer
         if (n.HeldBackFor is { Count: > 0 } jobs)
             flags.Add($"[yellow]held back[/] (for {Markup.Escape(string.Join(", ", jobs))}" +
                       (n.HeldBackUntil is { } until ? $", until {Formats.Time(until)})" : ")"));
+        if (n.NotPlaceable is not null) flags.Add($"[yellow]not placeable[/] ({Markup.Escape(n.NotPlaceable)})");
         if (n.FlakyDevice) flags.Add("[red]flaky device[/]");
         if (n.ErrorCount > 0) flags.Add($"[red]{n.ErrorCount} error(s)[/]");
         return flags.Count == 0 ? "[grey]-[/]" : string.Join(" ", flags);

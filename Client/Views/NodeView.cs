@@ -8,7 +8,9 @@ namespace Cluster.Client.Views;
 /// reported to it) whose stages the node says it runs, for which it is kept out of placement from
 /// <see cref="HeldBackSince"/> until <see cref="HeldBackUntil"/> at the latest; null when it is not held.
 /// <see cref="DeviceUtilization"/>: the share of the time between its last two heartbeats that its device ran
-/// operations; null when unknown (before its second heartbeat) or when the node is lost.</summary>
+/// operations; null when unknown (before its second heartbeat) or when the node is lost. <see cref="NotPlaceable"/>: why the
+/// scheduler gives it no new stage now besides the operator's marks and the restart hold (no heartbeat yet, its silo not
+/// yet Active in the scheduler's membership view, …); null when placeable or lost.</summary>
 internal sealed record NodeView(
     string NodeId,
     string Silo,
@@ -33,7 +35,8 @@ internal sealed record NodeView(
     DateTimeOffset? HeldBackSince = null,
     DateTimeOffset? HeldBackUntil = null,
     bool FlakyDevice = false,
-    double? DeviceUtilization = null)
+    double? DeviceUtilization = null,
+    string? NotPlaceable = null)
 {
     public static NodeView From(NodeInfo node, DateTimeOffset now) => new(
         node.Capabilities.NodeId,
@@ -59,5 +62,6 @@ internal sealed record NodeView(
         node.HeldBack?.Since,
         node.HeldBack?.Until,
         node.Health?.FlakyDevice ?? false,
-        node.Lost ? null : node.Health?.DeviceUtilization);
+        node.Lost ? null : node.Health?.DeviceUtilization,
+        node.Lost ? null : node.NotPlaceable);
 }

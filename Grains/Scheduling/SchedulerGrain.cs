@@ -197,7 +197,7 @@ internal sealed partial class SchedulerGrain(
 
     private NodeInfo Info(NodeRecord n, string[] stages, NodeHold? hold) =>
         new(n.Capabilities, n.Health, n.LastHeartbeat, stages, n.Cordoned, n.MovesOff, n.Straggler, _table.Lost.Contains(n.Capabilities.NodeId),
-            DrainReason(n.Capabilities.NodeId), hold);
+            DrainReason(n.Capabilities.NodeId), hold, NotPlaceable(n));
 
     private NodeInfo Info(NodeRecord n) =>
         Info(n, [.. _jobs.SelectMany(j => j.Value.Nodes.Select((node, stage) => (node, label: $"{j.Key}/{j.Value.Labels[stage]}"))).Where(x => x.node == n.Capabilities.NodeId).Select(x => x.label)],

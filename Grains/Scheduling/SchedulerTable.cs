@@ -306,9 +306,25 @@ internal sealed partial class SchedulerTable(
     /// through this check.
     /// </summary>
     public bool IsPlaceable(NodeRecord node, DateTimeOffset now, IReadOnlySet<string> activeSilos) =>
-        node.Health is { State: NodeState.Ready } && node.LastHeartbeat is { } seen && now - seen <= rules.NodeTimeout
-        && activeSilos.Contains(node.Capabilities.SiloName)
-        && !Unreachable.ContainsKey(node.Capabilities.NodeId);
+        WhyNotPlaceable(node, now, activeSilos, static silo => silo) is null;
+
+    /// <summary>
+    /// Which rule of <see cref="IsPlaceable"/> keeps <paramref name="node"/> out of placement now, in words an operator can
+    /// act on, or null when it is placeable — the one definition both answer from. <paramref name="whySiloNot"/> says why
+    /// a silo missing from <paramref name="activeSilos"/> is (its membership status, a suspicion vote); it is asked only
+    /// then. The operator's marks (cordon, drain) and the restart hold are not among these rules: they have flags of their own.
+    /// </summary>
+    public string? WhyNotPlaceable(NodeRecord node, DateTimeOffset now, IReadOnlySet<string> activeSilos, Func<string, string> whySiloNot)
+    {
+        if (node.Health is not { } health || node.LastHeartbeat is not { } seen) return "no heartbeat received yet";
+        if (health.State != NodeState.Ready) return $"its last heartbeat says {health.State}";
+        if (now - seen > rules.NodeTimeout)
+            return $"no heartbeat for {(now - seen).TotalSeconds:0.0} s (NodeTimeout {rules.NodeTimeout.TotalSeconds:0.#} s)";
+        if (!activeSilos.Contains(node.Capabilities.SiloName)) return whySiloNot(node.Capabilities.SiloName);
+        if (Unreachable.TryGetValue(node.Capabilities.NodeId, out var reported))
+            return $"a job reported it unreachable at {reported:HH:mm:ss.fff}; placeable again with its next heartbeat";
+        return null;
+    }
 
     /// <summary>
     /// Whether the stages can be placed — each on a node of its own when <paramref name="ownNodes"/>, all on nodes of

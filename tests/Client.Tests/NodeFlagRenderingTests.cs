@@ -10,7 +10,9 @@ namespace Cluster.Client.Tests;
 /// <summary>
 /// The flags <c>nodes</c> (table, wide, JSON) and <c>top</c> show on a node. Issue 13: after a scheduler restart, a node
 /// whose heartbeat lists stages of a job that has not reported is held back from placement, for which job and until
-/// when. A node whose device reports itself flaky is flagged beside the scheduler's cordon and its reason.
+/// when. A node whose device reports itself flaky is flagged beside the scheduler's cordon and its reason. A node the
+/// scheduler does not place on (its silo not yet Active in the scheduler's membership view, say) says why; a lost one
+/// says only that it is lost.
 /// </summary>
 public sealed class NodeFlagRenderingTests
 {
@@ -78,5 +80,31 @@ public sealed class NodeFlagRenderingTests
         var json = JsonDocument.Parse(JsonSerializer.Serialize(views, ConsoleJson.Indented)).RootElement;
         Assert.True(json[0].GetProperty("flakyDevice").GetBoolean());
         Assert.False(json[1].GetProperty("flakyDevice").GetBoolean());
+    }
+
+    [Fact]
+    public void A_node_placement_passes_over_says_why_and_a_lost_one_only_that_it_is_lost()
+    {
+        const string why = "its silo silo-b is Joining in the scheduler's membership view (placement needs Active)";
+        NodeView[] views =
+        [
+            NodeView.From(Node("silo-b/cpu0", null) with { NotPlaceable = why }, s_since),
+            NodeView.From(Node("silo-b/cpu1", null) with { NotPlaceable = "no heartbeat for 9.0 s (NodeTimeout 5 s)", Lost = true }, s_since),
+            NodeView.From(Node("silo-a/cpu0", null), s_since),
+        ];
+        var console = new TestConsole().Width(320);
+        console.Write(NodesRenderer.Render(views, new TableOptions(Wide: false)));
+
+        string[] lines = console.Output.Split('\n');
+        Assert.Contains($"not placeable ({why})", lines.Single(l => l.Contains("silo-b/cpu0", StringComparison.Ordinal)), StringComparison.Ordinal);
+        string lost = lines.Single(l => l.Contains("silo-b/cpu1", StringComparison.Ordinal));
+        Assert.Contains("Lost", lost, StringComparison.Ordinal);
+        Assert.DoesNotContain("not placeable", lost, StringComparison.Ordinal);
+        Assert.DoesNotContain("not placeable", lines.Single(l => l.Contains("silo-a/cpu0", StringComparison.Ordinal)), StringComparison.Ordinal);
+
+        var json = JsonDocument.Parse(JsonSerializer.Serialize(views, ConsoleJson.Indented)).RootElement;
+        Assert.Equal(why, json[0].GetProperty("notPlaceable").GetString());
+        Assert.Equal(JsonValueKind.Null, json[1].GetProperty("notPlaceable").ValueKind);
+        Assert.Equal(JsonValueKind.Null, json[2].GetProperty("notPlaceable").ValueKind);
     }
 }

@@ -36,6 +36,11 @@ internal static class SnapshotRedundancyCluster
         // would join uncordoned after this pass. Wait until every live silo's nodes are listed.
         if (fixture.Cluster.Silos.Any(silo => nodes.Count(n => n.Capabilities.NodeId.StartsWith(silo.Name + "/", StringComparison.Ordinal)) < ClusterFixture.SlotsPerSilo))
             return false;
+        // Listed is not placeable: a silo just started may not be Active in the scheduler's membership view yet, or its
+        // nodes not have sent a heartbeat. A round that drains a stage right after (CI, 2026-12-06: seed 1614, round 7)
+        // then found no node to move it to and shrank the job instead. Wait until the open silos' nodes could take stages.
+        if (nodes.FirstOrDefault(n => n.NotPlaceable is not null && open.Any(silo => n.Capabilities.NodeId.StartsWith(silo + "/", StringComparison.Ordinal))) is { } waiting)
+            throw new InvalidOperationException($"{waiting.Capabilities.NodeId} is not placeable yet: {waiting.NotPlaceable}"); // retried; the timeout names it
         foreach (var node in nodes)
         {
             string nodeId = node.Capabilities.NodeId;

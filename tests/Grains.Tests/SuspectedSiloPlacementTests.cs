@@ -6,7 +6,7 @@ namespace Cluster.Grains.Tests;
 /// <summary>
 /// Issue 13, "recovery flaps onto dead nodes": a node whose silo membership suspects (a fresh suspicion vote in the
 /// membership table, the silo still Active) takes no stages — although its heartbeats are fresh — until the suspicion
-/// is gone.
+/// is gone; meanwhile <c>nodes</c> says so.
 /// </summary>
 public sealed class SuspectedSiloPlacementTests(SuspicionClusterFixture fixture) : IClassFixture<SuspicionClusterFixture>
 {
@@ -36,11 +36,14 @@ public sealed class SuspectedSiloPlacementTests(SuspicionClusterFixture fixture)
         {
             var before = await Eventually.Value(Place, d => d.Placed, Deadline, "a placement once the scheduler has settled");
             Assert.Equal([node], before.NodeByStage); // the test can fail: unsuspected, the stage lands there
+            async Task<string?> Shown() => (await scheduler.GetNodes()).Single(n => n.Capabilities.NodeId == node).NotPlaceable;
+            Assert.Null(await Shown());
 
             fixture.Suspects[silo] = true;
             // The scheduler reads the votes at most once a second: the next reads see the vote.
             var moved = await Eventually.Value(Place, d => d.Placed && !d.NodeByStage.Contains(node), Deadline, "a placement off the suspected silo");
             Assert.DoesNotContain(silo, moved.NodeByStage.Select(NodeIds.SiloOf));
+            Assert.StartsWith($"its silo {silo} is suspected by membership (a vote at ", await Shown(), StringComparison.Ordinal); // `nodes` says why
             for (int i = 0; i < 3; i++) // and it stays off while the vote stays fresh, heartbeats or not
             {
                 var again = await Place();
