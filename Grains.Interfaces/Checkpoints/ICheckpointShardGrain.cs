@@ -71,4 +71,13 @@ public interface ICheckpointShardGrain : IGrainWithStringKey
     /// </summary>
     [Alias("MakeRoom")]
     Task<long[]?> MakeRoom(long epoch, string stageSilo);
+
+    /// <summary>
+    /// Silo-internal, not operator-facing: this holder's silo is shutting down gracefully. A holder that keeps copies
+    /// moves to another silo with them (one that hosts neither its stage nor a lower-index holder, never the leaving
+    /// one) and returns true; its copies stay behind as a parcel on the leaving silo until the new activation has
+    /// taken them, which the silo's shutdown waits for. A holder that keeps nothing returns false and goes with the silo.
+    /// </summary>
+    [Alias("LeaveShuttingDownSilo")]
+    Task<bool> LeaveShuttingDownSilo();
 }

@@ -27,4 +27,7 @@ internal sealed partial class CheckpointShardGrain
 
     [LoggerMessage(8, LogLevel.Warning, "Snapshot holder {Shard}: the copies (steps {Steps}) it left on silo {Silo} when it migrated could not be taken over; it holds none of them")]
     private static partial void LogMigratedSnapshotsLost(ILogger logger, Exception e, string shard, string silo, string steps);
+
+    [LoggerMessage(9, LogLevel.Information, "Snapshot holder {Shard}: its silo {Silo} is shutting down; moving to another silo with its copies (steps {Steps})")]
+    private static partial void LogLeavingShuttingDownSilo(ILogger logger, string shard, string silo, string steps);
 }

@@ -17,7 +17,7 @@ namespace Cluster.Grains.Checkpoints;
 /// Invariant (redundancy): after the stage's snapshot of step N is acknowledged to the job, N is held by the stage on
 /// its silo (with data-parallel replicas: rank 0's stage, whose state every replica shares; the others keep no copy,
 /// see <c>ReplicaStages.Snapshotting</c>) and by <c>SnapshotReplicas − 1</c> holders, each on a silo that is neither
-/// the stage's nor another holder's (when the cluster has that many silos). It is kept by three rules, none of which depends on who activates a holder:
+/// the stage's nor another holder's (when the cluster has that many silos). It is kept by these rules, none of which depends on who activates a holder:
 /// (1) placement — <see cref="SnapshotHolderPlacement"/> looks up the stage's and the other holders' silos itself, so
 /// an activation by the job (a recovery's <see cref="GetSnapshotSteps"/>, a commit's <see cref="WaitDurable"/>) lands
 /// elsewhere too; (2) every <see cref="Accept"/> names the stage's silo, and a holder found there (the stage moved onto
@@ -31,7 +31,9 @@ namespace Cluster.Grains.Checkpoints;
 /// own copies travel with it when it moves (it migrates with them), and a recovery counts the own copy of every stage
 /// on a live silo, whether or not the new placement keeps it there; before the job moves a live stage to another silo,
 /// its holders on that silo move away first (<see cref="MakeRoom"/>, to a silo that is neither the stage's old one nor
-/// its new one), so the stage's copies on their way and a holder's never share a silo while it moves. One silo failure
+/// its new one), so the stage's copies on their way and a holder's never share a silo while it moves; (6) a silo that
+/// shuts down gracefully moves its holders, with their copies, to other silos before it leaves (<see cref="LeaveShuttingDownSilo"/>):
+/// a leave is no failure, and without it the stage's own copy was the only one until its next snapshot. One silo failure
 /// therefore never takes both copies of a step — with one exception: in a cluster of two silos, a holder has no third
 /// silo to make room on, and stays where its stage moves (its old silo may be leaving: a drain for a graceful shutdown),
 /// so one silo holds both copies while the stage moves, until the silo the stage left can take the holder again. Two
@@ -54,6 +56,7 @@ namespace Cluster.Grains.Checkpoints;
 internal sealed partial class CheckpointShardGrain(
     ICheckpointStore store,
     MigrationParcels parcels,
+    LocalSnapshotHolders local,
     ILocalSiloDetails silo,
     IClusterMembershipService membership,
     IOptions<SiloMessagingOptions> messaging,
@@ -245,10 +248,12 @@ internal sealed partial class CheckpointShardGrain(
             }
         }
         if (_releasedEpoch >= 0) LingerReleased();
+        local.Add(this.GetPrimaryKeyString()); // once activated: a silo that shuts down moves it away (SnapshotHolderEvacuationOnShutdown)
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        local.Remove(this.GetPrimaryKeyString());
         parcels.Deactivating(GrainContext.GrainId.ToString(), reason);
         return Task.CompletedTask;
     }

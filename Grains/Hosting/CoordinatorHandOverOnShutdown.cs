@@ -28,7 +28,7 @@ internal sealed partial class CoordinatorHandOverOnShutdown(
 
     internal async Task StopAsync(CancellationToken stopping)
     {
-        var jobs = coordinators.Jobs;
+        var jobs = coordinators.Keys;
         // A forced stop (its token cancelled from the start: a test's in-process kill, a host out of time) asks nothing:
         // a hand-over it could not wait for would only race the loss the stop is.
         if (jobs.Count == 0 || stopping.IsCancellationRequested) return;

@@ -70,6 +70,13 @@ public sealed class TrainingClusterOptions
     public TimeSpan CoordinatorHandOverTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
+    /// How long a silo that shuts down waits for the snapshot holders it runs to move to other silos with their copies
+    /// (<see cref="SnapshotHolderEvacuationOnShutdown"/>), beside the drain of its nodes; copies not across by then go
+    /// with the silo. Within the 30 s a silo's host gives its stop beyond <c>Shutdown:DrainTimeout</c>. <value>20 s.</value>
+    /// </summary>
+    public TimeSpan HolderEvacuationTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
     /// Elastic scale-up: the expected step-time gain (0.1 = 10 % faster) a new placement must promise before a job
     /// moves stages onto nodes that joined. <value>0.1.</value>
     /// </summary>
@@ -233,6 +240,8 @@ public sealed class TrainingClusterOptions
             problems.Add($"{nameof(JobWatchdogPeriod)} = {JobWatchdogPeriod}: must be positive (e.g. 00:00:01).");
         if (CoordinatorHandOverTimeout <= TimeSpan.Zero)
             problems.Add($"{nameof(CoordinatorHandOverTimeout)} = {CoordinatorHandOverTimeout}: must be positive and longer than a step (e.g. 00:00:20).");
+        if (HolderEvacuationTimeout <= TimeSpan.Zero)
+            problems.Add($"{nameof(HolderEvacuationTimeout)} = {HolderEvacuationTimeout}: must be positive (e.g. 00:00:20).");
         if (ReplicaGrowthInterval <= TimeSpan.Zero)
             problems.Add($"{nameof(ReplicaGrowthInterval)} = {ReplicaGrowthInterval}: must be positive (e.g. 00:00:02).");
         if (SchedulerReleaseTimeout <= HeartbeatPeriod)

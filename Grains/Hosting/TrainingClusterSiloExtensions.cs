@@ -44,6 +44,8 @@ public static class TrainingClusterSiloExtensions
         services.AddSingleton<Checkpoints.MigrationParcels>();
         services.AddSingleton<LocalCoordinators>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, CoordinatorHandOverOnShutdown>();
+        services.AddSingleton<LocalSnapshotHolders>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SnapshotHolderEvacuationOnShutdown>();
         services.TryAddSingleton<ComputeSlowdown>();
         services.TryAddSingleton<ComputeHang>();
         services.TryAddSingleton<ComputeFault>();

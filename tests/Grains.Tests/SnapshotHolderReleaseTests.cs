@@ -152,5 +152,7 @@ public sealed class SnapshotHolderReleaseTests(SnapshotHolderReleaseTests.Fixtur
         public Task<IReadOnlyList<ShardRecord>> WaitDurable(long epoch, long completedSteps) => throw new NotSupportedException();
         public Task Release(long epoch) => throw new NotSupportedException();
         public Task<long[]?> MakeRoom(long epoch, string stageSilo) => throw new NotSupportedException();
+
+        public Task<bool> LeaveShuttingDownSilo() => throw new NotSupportedException();
     }
 }

@@ -1,0 +1,36 @@
+using Cluster.Grains.Placement;
+
+namespace Cluster.Grains.Checkpoints;
+
+/// <summary>A holder whose silo shuts down gracefully moves away with its copies first.</summary>
+internal sealed partial class CheckpointShardGrain
+{
+    /// <summary>
+    /// Rule (6) of the redundancy invariant (see the class): a graceful leave is no failure, so it must not take a copy
+    /// with it. Orleans deactivates a leaving silo's grains without moving them, and a holder's copies went with it: from
+    /// then until the stage's next snapshot re-created the holder elsewhere, the stage's own copy was the only one, and
+    /// a loss of the stage's silo in that window — a step, or a coordinator's whole hand-over when it left with the same
+    /// silo — restored the durable checkpoint. So the silo's shutdown asks its holders to move first
+    /// (<c>SnapshotHolderEvacuationOnShutdown</c>, while the silo is still Active and can serve the parcel): this one
+    /// migrates, avoiding the leaving silo by hint (the placement director keeps it away from its stage and lower-index
+    /// holders as always), and its copies wait as a parcel here until the new activation has taken them.
+    /// </summary>
+    public async Task<bool> LeaveShuttingDownSilo()
+    {
+        if (_held.Count == 0 && _writes.Count == 0) return false; // nothing to keep (a released holder lingering, say)
+        try
+        {
+            await Task.WhenAll(_writes.Values); // a commit waiting on them finds their records after the move
+        }
+        catch (Exception e)
+        {
+            LogWriteFailedBeforeMove(logger, e, this.GetPrimaryKeyString());
+        }
+        if (_held.Count == 0) return false;
+        LogLeavingShuttingDownSilo(logger, this.GetPrimaryKeyString(), silo.Name, string.Join(", ", _held.Select(h => h.Record.Step)));
+        parcels.Departing(GrainContext.GrainId.ToString()); // until its copies are a parcel here (OnDehydrate): the shutdown waits for it
+        RequestContext.Set(PlacementContextKeys.AvoidSilo, silo.Name); // the leaving silo: never back here while another is active
+        this.MigrateOnIdle();
+        return true;
+    }
+}

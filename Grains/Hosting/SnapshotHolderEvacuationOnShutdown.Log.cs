@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.Grains.Hosting;
+
+internal sealed partial class SnapshotHolderEvacuationOnShutdown
+{
+    [LoggerMessage(1, LogLevel.Information, "Shutting down: {Moved} snapshot holder(s) moved to other silos with their copies in {Seconds:F1} s")]
+    private static partial void LogEvacuated(ILogger logger, int moved, double seconds);
+
+    [LoggerMessage(2, LogLevel.Warning, "Shutting down: moving the snapshot holders took longer than {Seconds:F0} s ({Moved} asked to move; {Left} holder(s) still here, {Parcels} parcel(s) not yet taken); copies left here go with the silo and their stages snapshot again at their next step")]
+    private static partial void LogEvacuationTimedOut(ILogger logger, int moved, double seconds, int left, int parcels);
+
+    [LoggerMessage(3, LogLevel.Warning, "Shutting down: snapshot holder {Holder} could not be asked to move ({Reason}); its copies go with the silo")]
+    private static partial void LogNotMoved(ILogger logger, string holder, string reason);
+}

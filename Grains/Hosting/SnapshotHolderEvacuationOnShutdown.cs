@@ -1,0 +1,68 @@
+using Cluster.Grains.Checkpoints;
+using Cluster.Grains.Interfaces.Checkpoints;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Cluster.Grains.Hosting;
+
+/// <summary>
+/// A silo that shuts down gracefully moves the snapshot holders it runs to other silos, with their copies, before
+/// Orleans deactivates its grains (rule (6) of the redundancy invariant, on <c>CheckpointShardGrain</c>): a graceful leave
+/// is no failure and must leave every stage's state of the last step on two silos. It runs in the silo's <c>Active</c>
+/// stop stage, beside the host's drain of its nodes (<c>DrainOnShutdown</c>), while the silo is still Active and so can
+/// serve the copies it keeps as parcels (<see cref="MigrationParcels"/>) to the holders' new activations — a silo past
+/// that stage activates nothing, the parcel's grain included. It asks every holder here to leave
+/// (<see cref="ICheckpointShardGrain.LeaveShuttingDownSilo"/>) and waits until the parcels are taken; holders that came
+/// meanwhile (a holder making room for a stage the drain moves may land here) are asked in a further pass, at most
+/// <see cref="MaxPasses"/>. All of it within <see cref="TrainingClusterOptions.HolderEvacuationTimeout"/>. A forced stop
+/// (its token cancelled from the start) asks nothing.
+/// </summary>
+internal sealed partial class SnapshotHolderEvacuationOnShutdown(
+    LocalSnapshotHolders holders, MigrationParcels parcels, IGrainFactory grains, IOptions<TrainingClusterOptions> options, TimeProvider time,
+    ILogger<SnapshotHolderEvacuationOnShutdown> logger)
+    : ILifecycleParticipant<ISiloLifecycle>
+{
+    /// <summary>How many times the silo looks again for holders that arrived while the ones before were leaving.</summary>
+    internal const int MaxPasses = 4;
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(SnapshotHolderEvacuationOnShutdown), ServiceLifecycleStage.Active, _ => Task.CompletedTask, StopAsync);
+
+    internal async Task StopAsync(CancellationToken stopping)
+    {
+        if (stopping.IsCancellationRequested || holders.Keys.Count == 0) return;
+        var limit = options.Value.HolderEvacuationTimeout;
+        using var deadline = new CancellationTokenSource(limit, time);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, stopping);
+        var started = time.GetUtcNow();
+        int moved = 0;
+        try
+        {
+            for (int pass = 0; pass < MaxPasses; pass++)
+            {
+                var leaving = await Task.WhenAll(holders.Keys.Select(key => Leave(key, stop.Token)));
+                if (!leaving.Any(l => l)) break;
+                moved += leaving.Count(l => l);
+                await parcels.WhenEmpty(stop.Token); // every holder that left has posted its parcel, and its new activation taken it
+            }
+            LogEvacuated(logger, moved, (time.GetUtcNow() - started).TotalSeconds);
+        }
+        catch (OperationCanceledException)
+        {
+            LogEvacuationTimedOut(logger, moved, limit.TotalSeconds, holders.Keys.Count, parcels.Count);
+        }
+    }
+
+    private async Task<bool> Leave(string key, CancellationToken stop)
+    {
+        try
+        {
+            return await grains.GetGrain<ICheckpointShardGrain>(key).LeaveShuttingDownSilo().WaitAsync(stop);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogNotMoved(logger, key, e.Message);
+            return false;
+        }
+    }
+}
