@@ -6,6 +6,13 @@ namespace Cluster.Grains.Checkpoints;
 internal sealed partial class CheckpointShardGrain
 {
     /// <summary>
+    /// How long a leaving holder lets its durable writes in flight finish before it moves without them: a store that
+    /// hangs (an outage) must not keep the in-memory copies on a silo that is about to take them along. A commit
+    /// waiting on a write left behind fails and is retried by the job.
+    /// </summary>
+    private static readonly TimeSpan LeavingWriteWait = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Rule (6) of the redundancy invariant (see the class): a graceful leave is no failure, so it must not take a copy
     /// with it. Orleans deactivates a leaving silo's grains without moving them, and a holder's copies went with it: from
     /// then until the stage's next snapshot re-created the holder elsewhere, the stage's own copy was the only one, and
@@ -13,20 +20,23 @@ internal sealed partial class CheckpointShardGrain
     /// silo — restored the durable checkpoint. So the silo's shutdown asks its holders to move first
     /// (<c>SnapshotHolderEvacuationOnShutdown</c>, while the silo is still Active and can serve the parcel): this one
     /// migrates, avoiding the leaving silo by hint (the placement director keeps it away from its stage and lower-index
-    /// holders as always), and its copies wait as a parcel here until the new activation has taken them.
+    /// holders as always), and its copies wait as a parcel here until the new activation has taken them. It stays when it
+    /// keeps nothing, or when no other silo is Active (the whole cluster stopping: there is nowhere to keep them).
     /// </summary>
     public async Task<bool> LeaveShuttingDownSilo()
     {
-        if (_held.Count == 0 && _writes.Count == 0) return false; // nothing to keep (a released holder lingering, say)
+        if (_held.Count == 0 || !membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && m.SiloAddress != silo.SiloAddress))
+            return false;
         try
         {
-            await Task.WhenAll(_writes.Values); // a commit waiting on them finds their records after the move
+            // A commit waiting on them finds their records after the move — unless the store hangs: then they are left behind.
+            await Task.WhenAll(_writes.Values).WaitAsync(LeavingWriteWait, time);
         }
         catch (Exception e)
         {
             LogWriteFailedBeforeMove(logger, e, this.GetPrimaryKeyString());
         }
-        if (_held.Count == 0) return false;
+        if (_held.Count == 0) return false; // released meanwhile
         LogLeavingShuttingDownSilo(logger, this.GetPrimaryKeyString(), silo.Name, string.Join(", ", _held.Select(h => h.Record.Step)));
         parcels.Departing(GrainContext.GrainId.ToString()); // until its copies are a parcel here (OnDehydrate): the shutdown waits for it
         RequestContext.Set(PlacementContextKeys.AvoidSilo, silo.Name); // the leaving silo: never back here while another is active

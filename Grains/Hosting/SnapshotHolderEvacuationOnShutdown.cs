@@ -45,7 +45,7 @@ internal sealed partial class SnapshotHolderEvacuationOnShutdown(
                 moved += leaving.Count(l => l);
                 await parcels.WhenEmpty(stop.Token); // every holder that left has posted its parcel, and its new activation taken it
             }
-            LogEvacuated(logger, moved, (time.GetUtcNow() - started).TotalSeconds);
+            if (moved > 0) LogEvacuated(logger, moved, (time.GetUtcNow() - started).TotalSeconds);
         }
         catch (OperationCanceledException)
         {

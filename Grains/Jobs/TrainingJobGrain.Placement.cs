@@ -162,7 +162,8 @@ internal sealed partial class TrainingJobGrain
         if (recovering)
             await _narrator.Replaced(moved, total, where, Since());
         if (previous.Length > 0 && previous.Length != replicaIds.Length)
-            await _narrator.ReplicasChanged(previous.Length, replicaIds.Length, request?.Why ?? (recovering ? $"recovering: {S.Error}" : "placed again"),
+            await _narrator.ReplicasChanged(previous.Length, replicaIds.Length,
+                (request?.Why ?? (recovering ? $"recovering: {S.Error}" : "placed again")) + (decision.Reason is { } fewer ? $"; {fewer}" : ""),
                 ReplicaSplit.PerReplica(spec.MicroBatches, replicaIds.Length), spec.MicroBatches, Since());
         // Replicas dropped (a failure, a drain, a shrink) still hold stage grains on live nodes: their device memory
         // is given back now, but a dropped rank 0 may hold the only copy of its stages' state (its holders' lost with a

@@ -25,6 +25,7 @@ internal static class ReplicaAdmission
         var admission = new AdmissionRequest(jobId, minimum.Demands, minimum.Preferred, counts[^1] > 1, request.Stages.Count, counts, request.Epoch, (candidates, ticket) =>
         {
             var usable = candidates.Select(c => c.NodeId).ToHashSet(StringComparer.Ordinal);
+            string? largestMissed = null; // why the largest count did not fit, when a smaller one is chosen
             foreach (int count in counts)
             {
                 var layout = ReplicaLayout.For(request.Stages, count, request.Current, usable.Contains);
@@ -33,23 +34,27 @@ internal static class ReplicaAdmission
                 if (!decision.Placed)
                 {
                     if (last) return new PlacementChoice(decision, layout.Demands, [], MayPreempt: decision.Refusal != PlacementRefusal.CannotFit);
+                    largestMissed ??= $"{count} replicas did not fit: {decision.Reason}";
                     continue;
                 }
                 if (count > 1 && !SchedulerTable.OnOwnNodes(decision))
                 {
                     // Replicas sharing nodes would add no speed: fewer, on nodes of their own, step as fast. A job's
                     // minimum of several replicas is a gang of that many nodes per stage, so it waits instead.
-                    if (last) return new PlacementChoice(PlacementDecision.Refused(PlacementRefusal.WaitingForCapacity,
-                        $"{count} replicas × {request.Stages.Count} stages need {count * request.Stages.Count} nodes of their own; {usable.Count} are free."), layout.Demands, [], MayPreempt: true);
+                    string ownNodes = $"{count} replicas × {request.Stages.Count} stages need {count * request.Stages.Count} nodes of their own; {usable.Count} are free.";
+                    if (last) return new PlacementChoice(PlacementDecision.Refused(PlacementRefusal.WaitingForCapacity, ownNodes), layout.Demands, [], MayPreempt: true);
+                    largestMissed ??= ownNodes;
                     continue;
                 }
                 if (table.QuotaProblem(ticket, decision.NodeByStage) is { } quota)
                 {
                     if (last) return new PlacementChoice(PlacementDecision.Refused(PlacementRefusal.OverQuota, quota), layout.Demands, [], MayPreempt: false);
+                    largestMissed ??= quota;
                     continue;
                 }
                 chosen = layout;
-                return new PlacementChoice(decision, layout.Demands, layout.Labels(replicated), MayPreempt: false);
+                // A placed decision's reason says why it has fewer replicas than the most asked for (null: it has the most).
+                return new PlacementChoice(decision with { Reason = largestMissed }, layout.Demands, layout.Labels(replicated), MayPreempt: false);
             }
             throw new InvalidOperationException("No replica count was tried."); // counts is never empty
         }) { MixedDevices = request.MixedDevices };

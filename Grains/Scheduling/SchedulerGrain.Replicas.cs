@@ -14,8 +14,24 @@ internal sealed partial class SchedulerGrain
         var (admission, split) = ReplicaAdmission.For(jobId, request, _table);
         var choice = await Admit(admission);
         return choice.Decision.Placed
-            ? new ReplicaPlacement(true, split(choice.Decision), null)
+            ? new ReplicaPlacement(true, split(choice.Decision), choice.Decision.Reason is { } fewer ? fewer + NotPlaceableNote() : null)
             : ReplicaPlacement.Refused(choice.Decision.Refusal, choice.Decision.Reason ?? "not placed");
+    }
+
+    /// <summary>
+    /// The nodes placement passed over for a liveness rule (see <see cref="NotPlaceable"/>), for the job's narration of
+    /// a placement with fewer replicas than it asked for: "why did the drain shrink my job instead of moving it onto the
+    /// machine that just joined?" — its silo not yet Active in the scheduler's view, say. Empty when there are none.
+    /// </summary>
+    private string NotPlaceableNote()
+    {
+        const int Listed = 4;
+        var passedOver = _nodes.Values.Where(n => !_table.Lost.Contains(n.Capabilities.NodeId) && !n.Cordoned && !n.MovesOff)
+            .Select(n => (n.Capabilities.NodeId, Why: NotPlaceable(n))).Where(n => n.Why is not null)
+            .OrderBy(n => n.NodeId, StringComparer.Ordinal).ToArray();
+        if (passedOver.Length == 0) return "";
+        string more = passedOver.Length > Listed ? $"; and {passedOver.Length - Listed} more" : "";
+        return $" Not placeable now: {string.Join("; ", passedOver.Take(Listed).Select(n => $"{n.NodeId} ({n.Why})"))}{more}.";
     }
 
     /// <summary>

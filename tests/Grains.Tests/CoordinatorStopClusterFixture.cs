@@ -2,7 +2,7 @@ namespace Cluster.Grains.Tests;
 
 /// <summary>
 /// Four silos of their own (a test stops one for good), each with the <see cref="HeldCall"/> a test arms for the calls
-/// a grain makes, and a log kept in <see cref="Logs"/>.
+/// a grain makes, the <see cref="PlacementHold"/> a test arms for a job's placement, and a log kept in <see cref="Logs"/>.
 /// </summary>
 public sealed class CoordinatorStopClusterFixture() : ClusterFixture(4)
 {
@@ -11,9 +11,12 @@ public sealed class CoordinatorStopClusterFixture() : ClusterFixture(4)
 
     public SiloLogLines Logs { get; } = new();
 
+    /// <summary>Holds a job's placement call at the scheduler until the test lets it run.</summary>
+    public PlacementHold Placement { get; } = new();
+
     protected override ISiloBuilder ConfigureSilo(ISiloBuilder silo, string siloName)
     {
         Logs.Add(silo, siloName);
-        return silo.AddOutgoingGrainCallFilter(Outgoing);
+        return silo.AddOutgoingGrainCallFilter(Outgoing).AddIncomingGrainCallFilter(Placement);
     }
 }

@@ -113,7 +113,7 @@ internal sealed class SchedulerTableHarness
         Report();
         AssertInvariant();
         var decision = decided.Choice.Decision;
-        return (decision.Placed ? new ReplicaPlacement(true, split(decision), null) : ReplicaPlacement.Refused(decision.Refusal, decision.Reason ?? ""), requests);
+        return (decision.Placed ? new ReplicaPlacement(true, split(decision), decision.Reason) : ReplicaPlacement.Refused(decision.Refusal, decision.Reason ?? ""), requests);
     }
 
     /// <summary>A job of <paramref name="stages"/> stages of <paramref name="memoryBytes"/> each, one replica (or the counts given), where it runs now.</summary>

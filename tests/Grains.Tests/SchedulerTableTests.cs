@@ -109,4 +109,21 @@ public sealed class SchedulerTableTests
         Assert.Empty(h.Table.Pending);
         Assert.True(h.Place("newcomer", stages: 1).Placement.Placed);
     }
+
+    [Fact]
+    public void A_placement_with_fewer_replicas_than_asked_says_why_and_one_with_the_most_says_nothing()
+    {
+        var h = new SchedulerTableHarness();
+        foreach (var id in new[] { "a/cpu0", "b/cpu0", "c/cpu0" }) h.Join(id);
+        h.Enqueue("elastic");
+        var fewer = h.Place("elastic", stages: 2, counts: [1, 2]).Placement;
+        Assert.True(fewer.Placed, fewer.Reason);
+        Assert.Single(fewer.Replicas);
+        Assert.Equal("2 replicas × 2 stages need 4 nodes of their own; 3 are free.", fewer.Reason);
+
+        h.Join("d/cpu0");
+        var most = h.Place("elastic", stages: 2, counts: [1, 2]).Placement;
+        Assert.Equal(2, most.Replicas.Count);
+        Assert.Null(most.Reason);
+    }
 }

@@ -26,30 +26,38 @@ internal static class SnapshotRedundancyCluster
 
     /// <summary>
     /// Cordons every node outside <paramref name="open"/> and uncordons those inside; retried as a whole (it is
-    /// idempotent) while the client's gateway list still names a silo the test just killed.
+    /// idempotent) while the client's gateway list still names a silo the test just killed. Then waits until the open
+    /// nodes are placeable (<c>NodeInfo.NotPlaceable</c>), so a move the test asks for next has somewhere to go.
     /// </summary>
-    public static Task OpenOnly(ClusterFixture fixture, IReadOnlyCollection<string> open) => Eventually.True(async () =>
+    public static async Task OpenOnly(ClusterFixture fixture, IReadOnlyCollection<string> open)
     {
         var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        var nodes = await scheduler.GetNodes();
-        // A scheduler that just moved (or restarted) learns nodes as they register again: one it does not list yet
-        // would join uncordoned after this pass. Wait until every live silo's nodes are listed.
-        if (fixture.Cluster.Silos.Any(silo => nodes.Count(n => n.Capabilities.NodeId.StartsWith(silo.Name + "/", StringComparison.Ordinal)) < ClusterFixture.SlotsPerSilo))
-            return false;
+        bool Open(string nodeId) => open.Any(silo => nodeId.StartsWith(silo + "/", StringComparison.Ordinal));
+        await Eventually.True(async () =>
+        {
+            var nodes = await scheduler.GetNodes();
+            // A scheduler that just moved (or restarted) learns nodes as they register again: one it does not list yet
+            // would join uncordoned after this pass. Wait until every live silo's nodes are listed.
+            if (fixture.Cluster.Silos.Any(silo => nodes.Count(n => n.Capabilities.NodeId.StartsWith(silo.Name + "/", StringComparison.Ordinal)) < ClusterFixture.SlotsPerSilo))
+                return false;
+            foreach (var node in nodes)
+            {
+                string nodeId = node.Capabilities.NodeId;
+                bool wanted = Open(nodeId);
+                if (wanted && node.Cordoned) await scheduler.Uncordon(nodeId);
+                else if (!wanted && !node.Cordoned) await scheduler.Cordon(nodeId);
+            }
+            return true;
+        }, TimeSpan.FromSeconds(60), $"nodes of {string.Join(", ", open)} open, every other node cordoned");
         // Listed is not placeable: a silo just started may not be Active in the scheduler's membership view yet, or its
         // nodes not have sent a heartbeat. A round that drains a stage right after (CI, 2026-12-06: seed 1614, round 7)
         // then found no node to move it to and shrank the job instead. Wait until the open silos' nodes could take stages.
-        if (nodes.FirstOrDefault(n => n.NotPlaceable is not null && open.Any(silo => n.Capabilities.NodeId.StartsWith(silo + "/", StringComparison.Ordinal))) is { } waiting)
-            throw new InvalidOperationException($"{waiting.Capabilities.NodeId} is not placeable yet: {waiting.NotPlaceable}"); // retried; the timeout names it
-        foreach (var node in nodes)
+        await Eventually.True(async () =>
         {
-            string nodeId = node.Capabilities.NodeId;
-            bool wanted = open.Any(silo => nodeId.StartsWith(silo + "/", StringComparison.Ordinal));
-            if (wanted && node.Cordoned) await scheduler.Uncordon(nodeId);
-            else if (!wanted && !node.Cordoned) await scheduler.Cordon(nodeId);
-        }
-        return true;
-    }, TimeSpan.FromSeconds(60), $"nodes of {string.Join(", ", open)} open, every other node cordoned");
+            if ((await scheduler.GetNodes()).FirstOrDefault(n => n.NotPlaceable is not null && Open(n.Capabilities.NodeId)) is not { } waiting) return true;
+            throw new InvalidOperationException($"{waiting.Capabilities.NodeId} is not placeable yet: {waiting.NotPlaceable}"); // retried; the timeout names it
+        }, TimeSpan.FromSeconds(60), $"the nodes of {string.Join(", ", open)} placeable");
+    }
 
     /// <summary>A client call retried while the client's gateway list still names a silo the test just killed.</summary>
     public static Task<T> Reliably<T>(Func<Task<T>> call, string what) => Eventually.Value(call, _ => true, TimeSpan.FromSeconds(60), what);
