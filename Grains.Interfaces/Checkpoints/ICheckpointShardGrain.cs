@@ -73,11 +73,13 @@ public interface ICheckpointShardGrain : IGrainWithStringKey
     Task<long[]?> MakeRoom(long epoch, string stageSilo);
 
     /// <summary>
-    /// Silo-internal, not operator-facing: this holder's silo is shutting down gracefully. A holder that keeps copies
+    /// Silo-internal, not operator-facing: silo <paramref name="siloAddress"/> (its parsable address), where the caller
+    /// found this holder, is shutting down gracefully; a holder no longer there (it moved meanwhile) stays and returns
+    /// false. A holder that keeps copies
     /// moves to another silo with them (one that hosts neither its stage nor a lower-index holder, never the leaving
     /// one) and returns true; its copies stay behind as a parcel on the leaving silo until the new activation has
     /// taken them, which the silo's shutdown waits for. A holder that keeps nothing returns false and goes with the silo.
     /// </summary>
     [Alias("LeaveShuttingDownSilo")]
-    Task<bool> LeaveShuttingDownSilo();
+    Task<bool> LeaveShuttingDownSilo(string siloAddress);
 }

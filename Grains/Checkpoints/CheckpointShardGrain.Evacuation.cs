@@ -21,10 +21,13 @@ internal sealed partial class CheckpointShardGrain
     /// (<c>SnapshotHolderEvacuationOnShutdown</c>, while the silo is still Active and can serve the parcel): this one
     /// migrates, avoiding the leaving silo by hint (the placement director keeps it away from its stage and lower-index
     /// holders as always), and its copies wait as a parcel here until the new activation has taken them. It stays when it
-    /// keeps nothing, or when no other silo is Active (the whole cluster stopping: there is nowhere to keep them).
+    /// keeps nothing, when no other silo is Active (the whole cluster stopping: there is nowhere to keep them), or when it
+    /// is not on <paramref name="siloAddress"/> (it moved after the leaving silo listed it).
     /// </summary>
-    public async Task<bool> LeaveShuttingDownSilo()
+    public async Task<bool> LeaveShuttingDownSilo(string siloAddress)
     {
+        // Asked for a holder listed on the leaving silo that moved since (the call followed it): it is not leaving.
+        if (siloAddress != silo.SiloAddress.ToParsableString()) return false;
         if (_held.Count == 0 || !membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && m.SiloAddress != silo.SiloAddress))
             return false;
         try

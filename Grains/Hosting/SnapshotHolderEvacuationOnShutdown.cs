@@ -18,7 +18,7 @@ namespace Cluster.Grains.Hosting;
 /// (its token cancelled from the start) asks nothing.
 /// </summary>
 internal sealed partial class SnapshotHolderEvacuationOnShutdown(
-    LocalSnapshotHolders holders, MigrationParcels parcels, IGrainFactory grains, IOptions<TrainingClusterOptions> options, TimeProvider time,
+    LocalSnapshotHolders holders, MigrationParcels parcels, IGrainFactory grains, ILocalSiloDetails localSilo, IOptions<TrainingClusterOptions> options, TimeProvider time,
     ILogger<SnapshotHolderEvacuationOnShutdown> logger)
     : ILifecycleParticipant<ISiloLifecycle>
 {
@@ -57,7 +57,7 @@ internal sealed partial class SnapshotHolderEvacuationOnShutdown(
     {
         try
         {
-            return await grains.GetGrain<ICheckpointShardGrain>(key).LeaveShuttingDownSilo().WaitAsync(stop);
+            return await grains.GetGrain<ICheckpointShardGrain>(key).LeaveShuttingDownSilo(localSilo.SiloAddress.ToParsableString()).WaitAsync(stop);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

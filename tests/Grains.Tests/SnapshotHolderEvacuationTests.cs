@@ -32,6 +32,10 @@ public sealed class SnapshotHolderEvacuationTests(CoordinatorStopClusterFixture 
         status = await SnapshotRedundancyCluster.StepsPast(job, status.CompletedSteps, 2, "2 steps with s0's holder on Silo_3");
         Assert.Equal(leaving.Name, fixture.HostOf(holder));
         string stageSilo = status.Placement.Single(p => p.Replica == 0 && p.Stage == 0).SiloName;
+        // Asked in the name of a silo it is not on (it moved after that silo listed it), a holder stays where it is.
+        Assert.False(await holder.LeaveShuttingDownSilo(SnapshotRedundancyCluster.Silo(fixture, stageSilo).SiloAddress.ToParsableString()));
+        await holder.GetLatestStep(); // reaches it wherever it is (after a move it would have started)
+        Assert.Equal(leaving.Name, fixture.HostOf(holder));
 
         // s0's next snapshot is held before it leaves s0's silo: the holder keeps the steps it has, and no newer copy
         // re-creates it elsewhere while its silo leaves.

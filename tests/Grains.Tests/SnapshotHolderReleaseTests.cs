@@ -153,6 +153,6 @@ public sealed class SnapshotHolderReleaseTests(SnapshotHolderReleaseTests.Fixtur
         public Task Release(long epoch) => throw new NotSupportedException();
         public Task<long[]?> MakeRoom(long epoch, string stageSilo) => throw new NotSupportedException();
 
-        public Task<bool> LeaveShuttingDownSilo() => throw new NotSupportedException();
+        public Task<bool> LeaveShuttingDownSilo(string siloAddress) => throw new NotSupportedException();
     }
 }
