@@ -70,7 +70,7 @@ public abstract partial class ProcessClusterTest : IAsyncLifetime
     /// Submits the job with its grain on silo 1 — never the primary, so losing the job grain's silo never takes the
     /// membership table with it; a stage silo to lose is then silo 2. Returns the job and the job grain's silo.
     /// </summary>
-    protected async Task<(ITrainingJobGrain Job, JobSpec Spec, string Host)> SubmitOnSilo1(JobSpec spec)
+    protected async Task<(ITrainingJobGrain Job, JobSpec Spec, string Host, JobStatus Submitted)> SubmitOnSilo1(JobSpec spec)
     {
         var job = Cluster.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
         string host = Cluster.Silos[1].Name;
@@ -78,8 +78,8 @@ public abstract partial class ProcessClusterTest : IAsyncLifetime
         string? actual = await Retry(() => Cluster.HostOf(job));
         Assert.True(actual == host, $"the job grain should have been placed on {host}, not on {actual ?? "no silo"}.{Environment.NewLine}{Cluster.Diagnostics()}");
         await KeepHistoryOnPrimary(spec.JobId);
-        await job.Submit(spec);
-        return (job, spec, host);
+        var submitted = await job.Submit(spec); // its epoch is the one before any failure (a status read later may come after one)
+        return (job, spec, host, submitted);
     }
 
     /// <summary>Waits until the job runs past <paramref name="step"/>; fails if it ends first.</summary>

@@ -13,7 +13,7 @@ public sealed class SiloProcessFailureTests(ITestOutputHelper output) : ProcessC
     [Fact]
     public async Task Killing_the_process_of_the_job_grain_wakes_it_elsewhere_and_it_carries_on()
     {
-        var (job, spec, jobHost) = await SubmitOnSilo1(TinyJob.Spec("kill-coordinator", stages: 4, steps: 40, checkpointInterval: 5));
+        var (job, spec, jobHost, _) = await SubmitOnSilo1(TinyJob.Spec("kill-coordinator", stages: 4, steps: 40, checkpointInterval: 5));
         var running = await WaitForStep(job, 12);
         var victim = Cluster.Find(jobHost) ?? throw new InvalidOperationException($"The job grain's silo {jobHost} is not one of the processes.");
 
@@ -43,7 +43,7 @@ public sealed class SiloProcessFailureTests(ITestOutputHelper output) : ProcessC
         // micro-batches, snapshot copies, its nodes' heartbeats — belongs to an epoch the job has left: the job
         // finishes with the reference trajectory, recomputes no counted step, records no event of the old epoch after
         // the wake, and no stage goes back to the woken silo.
-        var (job, spec, jobHost) = await SubmitOnSilo1(TinyJob.Spec("wake-stage", stages: 4, steps: 200, checkpointInterval: 5));
+        var (job, spec, jobHost, _) = await SubmitOnSilo1(TinyJob.Spec("wake-stage", stages: 4, steps: 200, checkpointInterval: 5));
         var running = await WaitForStep(job, 12);
         var victim = StageSiloToLose(running, jobHost);
 
@@ -79,8 +79,9 @@ public sealed class SiloProcessFailureTests(ITestOutputHelper output) : ProcessC
         const int interval = 5;
         using var trap = new CheckpointWriteTrap(Path.Combine(DataRoot, "checkpoints"), minimumStep: 2 * interval,
             pid => Cluster.Silos.FirstOrDefault(s => s.ProcessId == pid && s != Cluster.Primary));
-        var (job, spec, _) = await SubmitOnSilo1(TinyJob.Spec("kill-writer", stages: 4, steps: 40, checkpointInterval: interval) with { SnapshotInterval = 0 });
-        var before = await Retry(job.GetStatus);
+        // Before the failure: the submission's own status. A status read after the submit can come after the kill on a loaded
+        // machine (the trap springs at step 10, a second into this tiny job), and then names the recovery's epoch (CI, 2026-12-06).
+        var (job, spec, _, before) = await SubmitOnSilo1(TinyJob.Spec("kill-writer", stages: 4, steps: 40, checkpointInterval: interval) with { SnapshotInterval = 0 });
 
         var sprung = await trap.Sprung.WaitAsync(TimeSpan.FromMinutes(2));
         Assert.False(sprung.ManifestExisted, $"step {sprung.Step} was already committed when its writer {sprung.Victim.Name} was killed");
@@ -101,7 +102,7 @@ public sealed class SiloProcessFailureTests(ITestOutputHelper output) : ProcessC
     /// <summary>Fails (<paramref name="fail"/>) the process of a stage's silo mid-run; the job must finish exactly, off that silo.</summary>
     private async Task LoseAStageSiloMidRun(string jobId, Action<SiloProcess> fail, string how)
     {
-        var (job, spec, jobHost) = await SubmitOnSilo1(TinyJob.Spec(jobId, stages: 4, steps: 40, checkpointInterval: 5));
+        var (job, spec, jobHost, _) = await SubmitOnSilo1(TinyJob.Spec(jobId, stages: 4, steps: 40, checkpointInterval: 5));
         var running = await WaitForStep(job, 12);
         var victim = StageSiloToLose(running, jobHost);
         string scheduler = await SchedulerHost();
