@@ -12,10 +12,18 @@ internal sealed partial class SchedulerGrain
     /// node take no stage reads here whether it is waiting for its first heartbeat, for this silo's membership view to
     /// list its silo Active, or for a suspicion vote to expire.
     /// </summary>
-    private string? NotPlaceable(NodeRecord node)
+    private string? NotPlaceable(NodeRecord node) => NotPlaceableRule()(node);
+
+    /// <summary>
+    /// <see cref="NotPlaceable"/> for many nodes at once: the suspicion votes, the placeable silos and the clock are read
+    /// once, not once per node (a fleet's <c>nodes</c> lists thousands).
+    /// </summary>
+    private Func<NodeRecord, string?> NotPlaceableRule()
     {
         var suspected = suspects.Known;
-        return _table.WhyNotPlaceable(node, time.GetUtcNow(), PlaceableSilos(suspected), silo => WhySiloNotPlaceable(silo, suspected));
+        var placeable = PlaceableSilos(suspected);
+        var now = time.GetUtcNow();
+        return node => _table.WhyNotPlaceable(node, now, placeable, silo => WhySiloNotPlaceable(silo, suspected));
     }
 
     private string WhySiloNotPlaceable(string silo, IReadOnlyDictionary<string, DateTimeOffset> suspected)

@@ -26,8 +26,9 @@ internal sealed partial class SchedulerGrain
     private string NotPlaceableNote()
     {
         const int Listed = 4;
+        var notPlaceable = NotPlaceableRule();
         var passedOver = _nodes.Values.Where(n => !_table.Lost.Contains(n.Capabilities.NodeId) && !n.Cordoned && !n.MovesOff)
-            .Select(n => (n.Capabilities.NodeId, Why: NotPlaceable(n))).Where(n => n.Why is not null)
+            .Select(n => (n.Capabilities.NodeId, Why: notPlaceable(n))).Where(n => n.Why is not null)
             .OrderBy(n => n.NodeId, StringComparer.Ordinal).ToArray();
         if (passedOver.Length == 0) return "";
         string more = passedOver.Length > Listed ? $"; and {passedOver.Length - Listed} more" : "";

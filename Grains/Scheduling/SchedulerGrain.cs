@@ -188,20 +188,21 @@ internal sealed partial class SchedulerGrain(
         var stagesByNode = _jobs.SelectMany(j => j.Value.Nodes.Select((node, stage) => (node, label: $"{j.Key}/{j.Value.Labels[stage]}")))
             .ToLookup(x => x.node, x => x.label, StringComparer.Ordinal);
         var holds = _table.Holds(time.GetUtcNow());
+        var notPlaceable = NotPlaceableRule();
         IReadOnlyList<NodeInfo> nodes = _nodes.Values
             .OrderBy(n => n.Capabilities.NodeId, StringComparer.Ordinal)
-            .Select(n => Info(n, stagesByNode[n.Capabilities.NodeId].ToArray(), holds.GetValueOrDefault(n.Capabilities.NodeId)))
+            .Select(n => Info(n, stagesByNode[n.Capabilities.NodeId].ToArray(), holds.GetValueOrDefault(n.Capabilities.NodeId), notPlaceable(n)))
             .ToArray();
         return Task.FromResult(nodes);
     }
 
-    private NodeInfo Info(NodeRecord n, string[] stages, NodeHold? hold) =>
+    private NodeInfo Info(NodeRecord n, string[] stages, NodeHold? hold, string? notPlaceable) =>
         new(n.Capabilities, n.Health, n.LastHeartbeat, stages, n.Cordoned, n.MovesOff, n.Straggler, _table.Lost.Contains(n.Capabilities.NodeId),
-            DrainReason(n.Capabilities.NodeId), hold, NotPlaceable(n));
+            DrainReason(n.Capabilities.NodeId), hold, notPlaceable);
 
     private NodeInfo Info(NodeRecord n) =>
         Info(n, [.. _jobs.SelectMany(j => j.Value.Nodes.Select((node, stage) => (node, label: $"{j.Key}/{j.Value.Labels[stage]}"))).Where(x => x.node == n.Capabilities.NodeId).Select(x => x.label)],
-            _table.Holds(time.GetUtcNow()).GetValueOrDefault(n.Capabilities.NodeId));
+            _table.Holds(time.GetUtcNow()).GetValueOrDefault(n.Capabilities.NodeId), NotPlaceable(n));
 
     /// <summary>
     /// The admission path every placement takes: the start guard (the table is rebuilt and nodes have re-registered),
