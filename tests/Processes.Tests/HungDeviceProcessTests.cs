@@ -22,7 +22,7 @@ public sealed class HungDeviceProcessTests : ProcessClusterTest
     public async Task A_hung_or_failing_device_in_a_silo_process_is_left_and_the_job_finishes_with_the_reference_trajectory(string fault, string named)
     {
         Directory.CreateDirectory(HangDirectory);
-        var (job, spec, _, _) = await SubmitOnSilo1(TinyJob.Spec($"{fault}-device", stages: 4, steps: 30, checkpointInterval: 5));
+        var (job, spec, _, _) = await SubmitOnSilo1(TinyJob.Spec($"{fault}-device", stages: 4, steps: 150, checkpointInterval: 5));
         var running = await WaitForStep(job, 8);
         var stage = running.Placement.Single(p => p.Stage == 2);
 

@@ -82,12 +82,17 @@ public abstract partial class ProcessClusterTest : IAsyncLifetime
         return (job, spec, host, submitted);
     }
 
-    /// <summary>Waits until the job runs past <paramref name="step"/>; fails if it ends first.</summary>
+    /// <summary>
+    /// Waits until the job runs past <paramref name="step"/>; fails if it ends first. A tiny job runs a step in tens of
+    /// milliseconds, so a test that acts after this returns needs steps enough after <paramref name="step"/> to outlast
+    /// a loaded machine's stalls of the test process (seconds): CI on eee53e3 saw a 30-step job end between two polls
+    /// that were to catch step 8.
+    /// </summary>
     protected async Task<JobStatus> WaitForStep(ITrainingJobGrain job, long step)
     {
         var status = await WithDiagnostics(job.GetPrimaryKeyString(), () => Eventually.Value(job.GetStatus,
             s => (s.CompletedSteps >= step && s.State == JobState.Running) || IsEnded(s.State), TimeSpan.FromMinutes(2), $"the job to run past step {step}"));
-        Assert.True(!IsEnded(status.State), $"the job ended ({status.State}: {status.Error}) before step {step}.{Environment.NewLine}{Diagnostics(status.JobId)}");
+        Assert.True(!IsEnded(status.State), $"the job ended ({status.State}: {status.Error}) before the test saw step {step}; give the job more steps after the one it waits for.{Environment.NewLine}{Diagnostics(status.JobId)}");
         return status;
     }
 

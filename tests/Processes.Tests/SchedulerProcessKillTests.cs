@@ -15,8 +15,8 @@ public sealed class SchedulerProcessKillTests : ProcessClusterTest
         var victim = Cluster.Silos[2];
         await MoveTo(scheduler, scheduler.GetNodes, victim.Name);
 
-        var (first, firstSpec, jobHost, _) = await SubmitOnSilo1(TinyJob.Spec("sched-kill-a", stages: 3, steps: 30, checkpointInterval: 5));
-        var secondSpec = TinyJob.Spec("sched-kill-b", stages: 3, steps: 30, checkpointInterval: 5);
+        var (first, firstSpec, jobHost, _) = await SubmitOnSilo1(TinyJob.Spec("sched-kill-a", stages: 3, steps: 80, checkpointInterval: 5));
+        var secondSpec = TinyJob.Spec("sched-kill-b", stages: 3, steps: 80, checkpointInterval: 5);
         var second = Cluster.Client.GetGrain<ITrainingJobGrain>(secondSpec.JobId);
         await Retry(() => Cluster.ActivateOn(jobHost, second.GetStatus));
         await KeepHistoryOnPrimary(secondSpec.JobId);

@@ -13,7 +13,7 @@ public sealed class SiloProcessFailureTests(ITestOutputHelper output) : ProcessC
     [Fact]
     public async Task Killing_the_process_of_the_job_grain_wakes_it_elsewhere_and_it_carries_on()
     {
-        var (job, spec, jobHost, _) = await SubmitOnSilo1(TinyJob.Spec("kill-coordinator", stages: 4, steps: 40, checkpointInterval: 5));
+        var (job, spec, jobHost, _) = await SubmitOnSilo1(TinyJob.Spec("kill-coordinator", stages: 4, steps: 100, checkpointInterval: 5));
         var running = await WaitForStep(job, 12);
         var victim = Cluster.Find(jobHost) ?? throw new InvalidOperationException($"The job grain's silo {jobHost} is not one of the processes.");
 
@@ -102,7 +102,7 @@ public sealed class SiloProcessFailureTests(ITestOutputHelper output) : ProcessC
     /// <summary>Fails (<paramref name="fail"/>) the process of a stage's silo mid-run; the job must finish exactly, off that silo.</summary>
     private async Task LoseAStageSiloMidRun(string jobId, Action<SiloProcess> fail, string how)
     {
-        var (job, spec, jobHost, _) = await SubmitOnSilo1(TinyJob.Spec(jobId, stages: 4, steps: 40, checkpointInterval: 5));
+        var (job, spec, jobHost, _) = await SubmitOnSilo1(TinyJob.Spec(jobId, stages: 4, steps: 100, checkpointInterval: 5));
         var running = await WaitForStep(job, 12);
         var victim = StageSiloToLose(running, jobHost);
         string scheduler = await SchedulerHost();

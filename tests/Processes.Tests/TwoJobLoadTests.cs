@@ -11,8 +11,8 @@ public sealed class TwoJobLoadTests : ProcessClusterTest
     [Fact]
     public async Task Killing_a_silo_under_a_two_job_load_keeps_both_trajectories()
     {
-        var (first, firstSpec, jobHost, _) = await SubmitOnSilo1(TinyJob.Spec("load-a", stages: 2, steps: 40, checkpointInterval: 5));
-        var secondSpec = TinyJob.Spec("load-b", stages: 2, steps: 40, checkpointInterval: 5) with { Team = "other", Priority = 1, MinReplicas = 1, MaxReplicas = 2 };
+        var (first, firstSpec, jobHost, _) = await SubmitOnSilo1(TinyJob.Spec("load-a", stages: 2, steps: 100, checkpointInterval: 5));
+        var secondSpec = TinyJob.Spec("load-b", stages: 2, steps: 100, checkpointInterval: 5) with { Team = "other", Priority = 1, MinReplicas = 1, MaxReplicas = 2 };
         var second = Cluster.Client.GetGrain<ITrainingJobGrain>(secondSpec.JobId);
         await Retry(() => Cluster.ActivateOn(jobHost, second.GetStatus)); // both coordinators on silo 1: the lost silo hosts stages only
         await KeepHistoryOnPrimary(secondSpec.JobId);

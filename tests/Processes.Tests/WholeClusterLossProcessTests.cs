@@ -18,7 +18,7 @@ public sealed class WholeClusterLossProcessTests(ITestOutputHelper output) : Pro
     [Fact]
     public async Task A_job_whose_every_silo_is_killed_at_once_resumes_on_a_new_cluster_from_its_durable_checkpoint_with_the_reference_losses()
     {
-        var (job, spec, _, _) = await SubmitOnSilo1(TinyJob.Spec("whole-cluster", stages: 2, steps: 80, checkpointInterval: CheckpointInterval));
+        var (job, spec, _, _) = await SubmitOnSilo1(TinyJob.Spec("whole-cluster", stages: 2, steps: 160, checkpointInterval: CheckpointInterval));
         var running = await WithDiagnostics(spec.JobId, () => Eventually.Value(job.GetStatus,
             s => (s.State == JobState.Running && s.LastCheckpointStep >= 2 * CheckpointInterval && s.CompletedSteps % CheckpointInterval != 0) || IsEnded(s.State),
             TimeSpan.FromMinutes(2), "the job to commit its second checkpoint and run a step past one"));
