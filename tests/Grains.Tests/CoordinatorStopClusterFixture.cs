@@ -1,13 +1,16 @@
 namespace Cluster.Grains.Tests;
 
 /// <summary>
-/// Four silos of their own (a test stops one for good), each with the <see cref="HeldCall"/> a test arms for the calls
-/// a grain makes, the <see cref="PlacementHold"/> a test arms for a job's placement, and a log kept in <see cref="Logs"/>.
+/// Four silos of their own (a test stops one for good), each with the two <see cref="HeldCall"/>s a test arms for the
+/// calls a grain (or the silo) makes, the <see cref="PlacementHold"/> a test arms for a job's placement, and a log kept in <see cref="Logs"/>.
 /// </summary>
 public sealed class CoordinatorStopClusterFixture() : ClusterFixture(4)
 {
     /// <summary>Holds a call before it is sent.</summary>
     public HeldCall Outgoing { get; } = new();
+
+    /// <summary>Holds a second call (a moment of a protocol) while <see cref="Outgoing"/> holds another.</summary>
+    public HeldCall Moment { get; } = new();
 
     public SiloLogLines Logs { get; } = new();
 
@@ -17,6 +20,6 @@ public sealed class CoordinatorStopClusterFixture() : ClusterFixture(4)
     protected override ISiloBuilder ConfigureSilo(ISiloBuilder silo, string siloName)
     {
         Logs.Add(silo, siloName);
-        return silo.AddOutgoingGrainCallFilter(Outgoing).AddIncomingGrainCallFilter(Placement);
+        return silo.AddOutgoingGrainCallFilter(Outgoing).AddOutgoingGrainCallFilter(Moment).AddIncomingGrainCallFilter(Placement);
     }
 }
