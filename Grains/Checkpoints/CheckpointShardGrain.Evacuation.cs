@@ -1,3 +1,4 @@
+using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Placement;
 
 namespace Cluster.Grains.Checkpoints;
@@ -24,10 +25,17 @@ internal sealed partial class CheckpointShardGrain
     /// keeps nothing, when no other silo is Active (the whole cluster stopping: there is nowhere to keep them), or when it
     /// is not on <paramref name="siloAddress"/> (it moved after the leaving silo listed it).
     /// </summary>
-    public async Task<bool> LeaveShuttingDownSilo(string siloAddress)
+    public Task<bool> LeaveShuttingDownSilo(string siloAddress)
     {
         // Asked for a holder listed on the leaving silo that moved since (the call followed it): it is not leaving.
-        if (siloAddress != silo.SiloAddress.ToParsableString()) return false;
+        if (siloAddress != silo.SiloAddress.ToParsableString()) return Task.FromResult(false);
+        // Asked again while leaving (the silo's pass and the holder's own ask, LeaveIfSiloLeaving): one leave, one answer.
+        if (_leave is { IsCompleted: false } or { IsCompletedSuccessfully: true, Result: true }) return _leave;
+        return _leave = Leave();
+    }
+
+    private async Task<bool> Leave()
+    {
         if (_held.Count == 0 || !membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && m.SiloAddress != silo.SiloAddress))
             return false;
         try
@@ -45,5 +53,18 @@ internal sealed partial class CheckpointShardGrain
         RequestContext.Set(PlacementContextKeys.AvoidSilo, silo.Name); // the leaving silo: never back here while another is active
         this.MigrateOnIdle();
         return true;
+    }
+
+    /// <summary>
+    /// Rule (6) for a holder that comes to a silo whose graceful stop has begun (<see cref="LocalSnapshotHolders.SiloLeaving"/>)
+    /// — placed by a silo that could not know, or after the stop's last pass over the holders while the host's drain still
+    /// runs: once it holds a copy, it asks itself to leave (<see cref="LeaveShuttingDownSilo"/>, a call of its own, so the
+    /// turn that took the copy is not held up). A leave that found nowhere to go is tried again with the next copy.
+    /// </summary>
+    private void LeaveIfSiloLeaving()
+    {
+        if (!local.SiloLeaving || _held.Count == 0 || _leave is { IsCompleted: false } or { IsCompletedSuccessfully: true, Result: true }) return;
+        // A failure leaves it here, as before; the stop's own pass or the next copy asks again.
+        this.AsReference<ICheckpointShardGrain>().LeaveShuttingDownSilo(silo.SiloAddress.ToParsableString()).Ignore();
     }
 }

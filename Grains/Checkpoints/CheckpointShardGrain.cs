@@ -33,7 +33,8 @@ namespace Cluster.Grains.Checkpoints;
 /// its holders on that silo move away first (<see cref="MakeRoom"/>, to a silo that is neither the stage's old one nor
 /// its new one), so the stage's copies on their way and a holder's never share a silo while it moves; (6) a silo that
 /// shuts down gracefully moves its holders, with their copies, to other silos before it leaves (<see cref="LeaveShuttingDownSilo"/>):
-/// a leave is no failure, and without it the stage's own copy was the only one until its next snapshot. One silo failure
+/// a leave is no failure, and without it the stage's own copy was the only one until its next snapshot; from the stop's
+/// start no holder is placed on that silo, and one that comes all the same moves on once it holds a copy. One silo failure
 /// therefore never takes both copies of a step — with one exception: in a cluster of two silos, a holder has no third
 /// silo to make room on, and stays where its stage moves (its old silo may be leaving: a drain for a graceful shutdown),
 /// so one silo holds both copies while the stage moves, until the silo the stage left can take the holder again. Two
@@ -70,6 +71,7 @@ internal sealed partial class CheckpointShardGrain(
     private bool _askedSiblings;
     private long _releasedEpoch = -1; // the epoch of the job's release: copies of it or older are refused
     private (SnapshotRecord[] Records, MigratedSnapshots Parcel)? _arriving; // copies left on the silo this holder migrated from (OnActivateAsync takes them)
+    private Task<bool>? _leave; // this activation's leave of a silo that shuts down (LeaveShuttingDownSilo), once asked
 
     /// <summary>How long a released holder stays to refuse late copies: past the expiry of any call sent before its release.</summary>
     private TimeSpan ReleasedLinger => messaging.Value.ResponseTimeout + TimeSpan.FromSeconds(5);
@@ -101,6 +103,7 @@ internal sealed partial class CheckpointShardGrain(
         {
             _held[^1] = (record with { StepLoss = stepLoss ?? _held[^1].Record.StepLoss }, units);
         }
+        LeaveIfSiloLeaving();
         if (!durable) return;
         string jobId = SnapshotHolders.Parse(this.GetPrimaryKeyString()).JobId;
         _writes[completedSteps] = WriteAsync(jobId, epoch, completedSteps, stage, units);
@@ -249,6 +252,7 @@ internal sealed partial class CheckpointShardGrain(
         }
         if (_releasedEpoch >= 0) LingerReleased();
         local.Add(this.GetPrimaryKeyString()); // once activated: a silo that shuts down moves it away (SnapshotHolderEvacuationOnShutdown)
+        LeaveIfSiloLeaving(); // moved (or placed) here after that silo's stop began
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

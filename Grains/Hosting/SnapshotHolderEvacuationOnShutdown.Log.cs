@@ -12,4 +12,10 @@ internal sealed partial class SnapshotHolderEvacuationOnShutdown
 
     [LoggerMessage(3, LogLevel.Warning, "Shutting down: snapshot holder {Holder} could not be asked to move ({Reason}); its copies go with the silo")]
     private static partial void LogNotMoved(ILogger logger, string holder, string reason);
+
+    [LoggerMessage(4, LogLevel.Information, "Shutting down: {Parcels} parcel(s) of snapshot holders that came here while the silo was leaving, and moved on, taken in {Seconds:F1} s")]
+    private static partial void LogLateParcelsTaken(ILogger logger, int parcels, double seconds);
+
+    [LoggerMessage(5, LogLevel.Information, "Shutting down: waiting for {Parcels} parcel(s) of snapshot holders that came here while the silo was leaving, and moved on")]
+    private static partial void LogWaitingForLateParcels(ILogger logger, int parcels);
 }

@@ -14,8 +14,12 @@ namespace Cluster.Grains.Hosting;
 /// that stage activates nothing, the parcel's grain included. It asks every holder here to leave
 /// (<see cref="ICheckpointShardGrain.LeaveShuttingDownSilo"/>) and waits until the parcels are taken; holders that came
 /// meanwhile (a holder making room for a stage the drain moves may land here) are asked in a further pass, at most
-/// <see cref="MaxPasses"/>. All of it within <see cref="TrainingClusterOptions.HolderEvacuationTimeout"/>. A forced stop
-/// (its token cancelled from the start) asks nothing.
+/// <see cref="MaxPasses"/>. All of it within <see cref="TrainingClusterOptions.HolderEvacuationTimeout"/>. It first marks
+/// the silo as leaving (<see cref="LocalSnapshotHolders.SiloLeaving"/>): the placement director places no holder here any
+/// more, and a holder that comes all the same — placed by another silo, which cannot know, or after the last pass while
+/// the drain still runs — moves on by itself once it holds a copy; its parcel is waited for in the next stop stage
+/// (<see cref="WaitForLateParcelsAsync"/>), after the whole Active stage. A forced stop (its token cancelled from the
+/// start) asks nothing.
 /// </summary>
 internal sealed partial class SnapshotHolderEvacuationOnShutdown(
     LocalSnapshotHolders holders, MigrationParcels parcels, IGrainFactory grains, ILocalSiloDetails localSilo, IOptions<TrainingClusterOptions> options, TimeProvider time,
@@ -25,12 +29,17 @@ internal sealed partial class SnapshotHolderEvacuationOnShutdown(
     /// <summary>How many times the silo looks again for holders that arrived while the ones before were leaving.</summary>
     internal const int MaxPasses = 4;
 
-    public void Participate(ISiloLifecycle lifecycle) =>
+    public void Participate(ISiloLifecycle lifecycle)
+    {
         lifecycle.Subscribe(nameof(SnapshotHolderEvacuationOnShutdown), ServiceLifecycleStage.Active, _ => Task.CompletedTask, StopAsync);
+        lifecycle.Subscribe(nameof(SnapshotHolderEvacuationOnShutdown), ServiceLifecycleStage.BecomeActive, _ => Task.CompletedTask, WaitForLateParcelsAsync);
+    }
 
     internal async Task StopAsync(CancellationToken stopping)
     {
-        if (stopping.IsCancellationRequested || holders.Keys.Count == 0) return;
+        if (stopping.IsCancellationRequested) return;
+        holders.MarkSiloLeaving(); // no holder is placed here from now on; one that comes all the same moves on with its first copy
+        await ActivateParcels(stopping);
         var limit = options.Value.HolderEvacuationTimeout;
         using var deadline = new CancellationTokenSource(limit, time);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, stopping);
@@ -50,6 +59,44 @@ internal sealed partial class SnapshotHolderEvacuationOnShutdown(
         catch (OperationCanceledException)
         {
             LogEvacuationTimedOut(logger, moved, limit.TotalSeconds, holders.Keys.Count, parcels.Count);
+        }
+    }
+
+    /// <summary>
+    /// After the whole Active stage (the host's drain included): the parcels of holders that came here after the last
+    /// pass — while the drain still ran — and moved on by themselves. The silo takes no new activation now, but its
+    /// parcel grain, activated in the Active stage (<see cref="ActivateParcels"/>), still serves their new activations.
+    /// </summary>
+    internal async Task WaitForLateParcelsAsync(CancellationToken stopping)
+    {
+        if (stopping.IsCancellationRequested || !holders.SiloLeaving || parcels.Count == 0) return;
+        var limit = options.Value.HolderEvacuationTimeout;
+        using var deadline = new CancellationTokenSource(limit, time);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, stopping);
+        var started = time.GetUtcNow();
+        int late = parcels.Count;
+        LogWaitingForLateParcels(logger, late);
+        try
+        {
+            await parcels.WhenEmpty(stop.Token);
+            LogLateParcelsTaken(logger, late, (time.GetUtcNow() - started).TotalSeconds);
+        }
+        catch (OperationCanceledException)
+        {
+            LogEvacuationTimedOut(logger, late, limit.TotalSeconds, holders.Keys.Count, parcels.Count);
+        }
+    }
+
+    /// <summary>This silo's parcel grain, activated while the silo still takes activations: every parcel left here is served from it.</summary>
+    private async Task ActivateParcels(CancellationToken stopping)
+    {
+        try
+        {
+            await grains.GetGrain<IMigrationParcelGrain>(localSilo.SiloAddress.ToParsableString()).Drop(Guid.Empty).WaitAsync(stopping);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogNotMoved(logger, "(this silo's parcels)", e.Message);
         }
     }
 

@@ -1,3 +1,4 @@
+using Cluster.Grains.Checkpoints;
 using Cluster.Kernels.Model;
 using Orleans.Runtime;
 using Orleans.Runtime.Placement;
@@ -10,15 +11,21 @@ namespace Cluster.Grains.Placement;
 /// (<see cref="PlacementContextKeys.AvoidSilo"/>, <see cref="PlacementContextKeys.AlsoAvoidSilo"/>); chosen by the key
 /// so repeated placements agree. With no such silo (a one- or two-silo cluster, or every silo taken) it avoids the
 /// hinted silos, else the first one, else takes any: redundancy needs a second silo, and the holder's own check on every
-/// snapshot it accepts (see <c>CheckpointShardGrain</c>) moves it off the stage's silo once there is one.
+/// snapshot it accepts (see <c>CheckpointShardGrain</c>) moves it off the stage's silo once there is one. Never this silo
+/// once its graceful stop has begun (<see cref="LocalSnapshotHolders.SiloLeaving"/>), while another is Active.
 /// </summary>
-internal sealed class SnapshotHolderPlacementDirector(IClusterMembershipService membership, IGrainFactory grains) : IPlacementDirector
+internal sealed class SnapshotHolderPlacementDirector(IClusterMembershipService membership, IGrainFactory grains, LocalSnapshotHolders local, ILocalSiloDetails localSilo)
+    : IPlacementDirector
 {
     public async Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
         var compatible = context.GetCompatibleSilos(target);
         var members = membership.CurrentSnapshot.Members;
         var active = compatible.Where(s => members.TryGetValue(s, out var m) && m.Status == SiloStatus.Active).ToArray();
+        // This silo's graceful stop has begun (its membership entry says Active until the stop's next stage): a holder
+        // placed here would have to move on at once (rule 6 on CheckpointShardGrain). Other silos cannot know; such a
+        // holder moves on by itself.
+        if (local.SiloLeaving && active.Any(s => s != localSilo.SiloAddress)) active = [.. active.Where(s => s != localSilo.SiloAddress)];
         if (active.Length == 0) active = compatible;
         if (active.Length == 0)
             throw new NodeUnavailableException($"No silo can host {target.GrainIdentity}.");

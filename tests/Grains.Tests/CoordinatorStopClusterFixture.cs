@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Cluster.Grains.Tests;
 
 /// <summary>
@@ -14,12 +16,16 @@ public sealed class CoordinatorStopClusterFixture() : ClusterFixture(4)
 
     public SiloLogLines Logs { get; } = new();
 
+    /// <summary>Holds a silo's graceful stop in its Active stage, as a slow drain would.</summary>
+    public ActiveStopGate Leave { get; } = new();
+
     /// <summary>Holds a job's placement call at the scheduler until the test lets it run.</summary>
     public PlacementHold Placement { get; } = new();
 
     protected override ISiloBuilder ConfigureSilo(ISiloBuilder silo, string siloName)
     {
         Logs.Add(silo, siloName);
+        silo.Services.AddSingleton(Leave.For(siloName));
         return silo.AddOutgoingGrainCallFilter(Outgoing).AddOutgoingGrainCallFilter(Moment).AddIncomingGrainCallFilter(Placement);
     }
 }
