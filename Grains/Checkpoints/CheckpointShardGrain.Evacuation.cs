@@ -22,13 +22,15 @@ internal sealed partial class CheckpointShardGrain
     /// (<c>SnapshotHolderEvacuationOnShutdown</c>, while the silo is still Active and can serve the parcel): this one
     /// migrates, avoiding the leaving silo by hint (the placement director keeps it away from its stage and lower-index
     /// holders as always), and its copies wait as a parcel here until the new activation has taken them. It stays when it
-    /// keeps nothing, when no other silo is Active (the whole cluster stopping: there is nowhere to keep them), or when it
-    /// is not on <paramref name="siloAddress"/> (it moved after the leaving silo listed it).
+    /// keeps nothing, when no other Active silo holds no copy of the same state (the whole cluster stopping, or two silos:
+    /// its stage's silo is no better a place, and its check there would send it back here), or when it is not on
+    /// <paramref name="siloAddress"/> (it moved after the leaving silo listed it).
     /// </summary>
     public Task<bool> LeaveShuttingDownSilo(string siloAddress)
     {
-        // Asked for a holder listed on the leaving silo that moved since (the call followed it): it is not leaving.
-        if (siloAddress != silo.SiloAddress.ToParsableString()) return Task.FromResult(false);
+        // Asked for a holder listed on the leaving silo that moved since (the call followed it), or on a silo that is not
+        // leaving (or no longer waits for the copies its holders leave): it stays.
+        if (siloAddress != silo.SiloAddress.ToParsableString() || !local.CanDepart) return Task.FromResult(false);
         // Asked again while leaving (the silo's pass and the holder's own ask, LeaveIfSiloLeaving): one leave, one answer.
         if (_leave is { IsCompleted: false } or { IsCompletedSuccessfully: true, Result: true }) return _leave;
         return _leave = Leave();
@@ -36,7 +38,12 @@ internal sealed partial class CheckpointShardGrain
 
     private async Task<bool> Leave()
     {
-        if (_held.Count == 0 || !membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && m.SiloAddress != silo.SiloAddress))
+        if (_held.Count == 0) return false;
+        // Only to a silo that holds no other copy of the same state (its stage's, a lower-index holder's). With none (a
+        // two-silo cluster), moving it onto its stage's silo keeps no more copies apart than leaving it here — and there
+        // its own check sends it straight back here, still Active in membership: back and forth, copies left in parcels.
+        var occupied = await SnapshotHolderSites.OccupiedAsync(GrainFactory, this.GetPrimaryKeyString(), includeStages: true);
+        if (!membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && m.SiloAddress != silo.SiloAddress && !occupied.Contains(m.SiloAddress)))
             return false;
         try
         {
@@ -48,8 +55,10 @@ internal sealed partial class CheckpointShardGrain
             LogWriteFailedBeforeMove(logger, e, this.GetPrimaryKeyString());
         }
         if (_held.Count == 0) return false; // released meanwhile
+        // Until its copies are a parcel here (OnDehydrate), the shutdown waits for it — unless it is past its last wait:
+        // then the copies could not be taken, and it stays.
+        if (!local.TryDepart(() => parcels.Departing(GrainContext.GrainId.ToString()))) return false;
         LogLeavingShuttingDownSilo(logger, this.GetPrimaryKeyString(), silo.Name, string.Join(", ", _held.Select(h => h.Record.Step)));
-        parcels.Departing(GrainContext.GrainId.ToString()); // until its copies are a parcel here (OnDehydrate): the shutdown waits for it
         RequestContext.Set(PlacementContextKeys.AvoidSilo, silo.Name); // the leaving silo: never back here while another is active
         this.MigrateOnIdle();
         return true;
@@ -63,7 +72,7 @@ internal sealed partial class CheckpointShardGrain
     /// </summary>
     private void LeaveIfSiloLeaving()
     {
-        if (!local.SiloLeaving || _held.Count == 0 || _leave is { IsCompleted: false } or { IsCompletedSuccessfully: true, Result: true }) return;
+        if (!local.CanDepart || _held.Count == 0 || _leave is { IsCompleted: false } or { IsCompletedSuccessfully: true, Result: true }) return;
         // A failure leaves it here, as before; the stop's own pass or the next copy asks again.
         this.AsReference<ICheckpointShardGrain>().LeaveShuttingDownSilo(silo.SiloAddress.ToParsableString()).Ignore();
     }

@@ -72,6 +72,7 @@ internal sealed partial class CheckpointShardGrain(
     private long _releasedEpoch = -1; // the epoch of the job's release: copies of it or older are refused
     private (SnapshotRecord[] Records, MigratedSnapshots Parcel)? _arriving; // copies left on the silo this holder migrated from (OnActivateAsync takes them)
     private Task<bool>? _leave; // this activation's leave of a silo that shuts down (LeaveShuttingDownSilo), once asked
+    private string? _leftLeavingSilo; // the silo (address) this holder left because it shuts down: never moved back there
 
     /// <summary>How long a released holder stays to refuse late copies: past the expiry of any call sent before its release.</summary>
     private TimeSpan ReleasedLinger => messaging.Value.ResponseTimeout + TimeSpan.FromSeconds(5);
@@ -160,7 +161,10 @@ internal sealed partial class CheckpointShardGrain(
             foreach (var address in await SnapshotHolderSites.OccupiedAsync(GrainFactory, this.GetPrimaryKeyString(), includeStages: false))
                 taken.Add(NodeSilos.NameOf(membership, address));
         if (!taken.Contains(silo.Name)) return false;
-        bool elsewhere = membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && m.SiloAddress != here && !taken.Contains(m.Name) && m.Name != alsoAvoid);
+        // Not back to a silo it left because it shuts down: still Active in membership until its stop's next stage, it
+        // would send the holder here again at once (a two-silo cluster: back and forth, and no snapshot held meanwhile).
+        bool elsewhere = membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && m.SiloAddress != here && !taken.Contains(m.Name) && m.Name != alsoAvoid
+            && m.SiloAddress.ToParsableString() != _leftLeavingSilo);
         if (!elsewhere) return false;
         // Durable writes in flight finish here first, so a commit waiting on them finds their records after the move.
         try
@@ -364,6 +368,8 @@ internal sealed partial class CheckpointShardGrain(
         var done = _writes.Where(w => w.Value.IsCompletedSuccessfully).ToArray();
         dehydrationContext.TryAddValue("durable-steps", done.Select(w => w.Key).ToArray());
         dehydrationContext.TryAddValue("durable-records", done.Select(w => w.Value.Result.ToArray()).ToArray());
+        if ((_leave is { IsCompletedSuccessfully: true, Result: true } ? silo.SiloAddress.ToParsableString() : _leftLeavingSilo) is { } left)
+            dehydrationContext.TryAddValue("left-leaving-silo", left);
     }
 
     public void OnRehydrate(IRehydrationContext rehydrationContext)
@@ -387,5 +393,6 @@ internal sealed partial class CheckpointShardGrain(
             && durable is not null && records is not null)
             for (int i = 0; i < Math.Min(durable.Length, records.Length); i++)
                 _writes[durable[i]] = Task.FromResult<IReadOnlyList<ShardRecord>>(records[i]);
+        if (rehydrationContext.TryGetValue("left-leaving-silo", out string? left)) _leftLeavingSilo = left;
     }
 }

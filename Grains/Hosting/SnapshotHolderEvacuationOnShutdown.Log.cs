@@ -18,4 +18,7 @@ internal sealed partial class SnapshotHolderEvacuationOnShutdown
 
     [LoggerMessage(5, LogLevel.Information, "Shutting down: waiting for {Parcels} parcel(s) of snapshot holders that came here while the silo was leaving, and moved on")]
     private static partial void LogWaitingForLateParcels(ILogger logger, int parcels);
+
+    [LoggerMessage(6, LogLevel.Warning, "Shutting down: this silo's parcel grain could not be activated ({Reason}); a snapshot holder that comes here while the silo leaves may lose its copies with it")]
+    private static partial void LogParcelsNotActivated(ILogger logger, string reason);
 }

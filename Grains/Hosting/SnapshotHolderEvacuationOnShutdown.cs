@@ -69,7 +69,9 @@ internal sealed partial class SnapshotHolderEvacuationOnShutdown(
     /// </summary>
     internal async Task WaitForLateParcelsAsync(CancellationToken stopping)
     {
-        if (stopping.IsCancellationRequested || !holders.SiloLeaving || parcels.Count == 0) return;
+        if (!holders.SiloLeaving) return; // a forced stop: nothing was asked
+        holders.MarkSiloLeft(); // no holder departs after this: the wait below counts every one that did
+        if (stopping.IsCancellationRequested || parcels.Count == 0) return;
         var limit = options.Value.HolderEvacuationTimeout;
         using var deadline = new CancellationTokenSource(limit, time);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, stopping);
@@ -96,7 +98,7 @@ internal sealed partial class SnapshotHolderEvacuationOnShutdown(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            LogNotMoved(logger, "(this silo's parcels)", e.Message);
+            LogParcelsNotActivated(logger, e.Message);
         }
     }
 
