@@ -1,10 +1,12 @@
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using Xunit.Abstractions;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Stages;
+using Cluster.Grains.Placement;
 using Orleans.Runtime;
 
 namespace Cluster.Grains.Tests;
@@ -55,7 +57,7 @@ public sealed class SnapshotHolderLeaveMomentTests(CoordinatorStopClusterFixture
     /// stop (here a gate in the same stop stage), placed by a silo that cannot know the other is leaving — moves on by
     /// itself with its copies, and the silo's stop waits, after the whole Active stage, until its new activation has
     /// taken them (that take held until the stop is past the drain); losing its stage's silo next costs no step. Before,
-    /// it stayed and its copies left with the silo.
+    /// it stayed and its copies left with the silo. Meanwhile a holder placed by the leaving silo itself goes elsewhere.
     /// </summary>
     [Fact]
     public async Task A_holder_that_comes_to_a_leaving_silo_after_its_evacuation_moves_on_with_its_copies()
@@ -69,6 +71,15 @@ public sealed class SnapshotHolderLeaveMomentTests(CoordinatorStopClusterFixture
             await Eventually.True(() => Task.FromResult(fixture.Logs.Of(run.Leaving, "LogEvacuated").Count > 0), TimeSpan.FromMinutes(1),
                 $"the leaving silo's evacuation to end{Environment.NewLine}{fixture.Logs.Dump(run.Leaving)}");
             Assert.True(LeavesLogged(run) == 1, $"s0's holder did not move off the leaving silo:{Environment.NewLine}{fixture.Logs.Dump(run.Leaving)}");
+
+            // A holder placed by the leaving silo itself goes elsewhere, even one whose key picks that silo among the active ones.
+            string[] active = [.. fixture.Cluster.Silos.Select(s => s.Name).Order(StringComparer.Ordinal)];
+            string fresh = Enumerable.Range(0, 100).Select(i => $"placed-while-leaving-{i}")
+                .First(id => active[SnapshotHolderPlacementDirector.HomeIndex(StageKeys.Shard(id, 0), active.Length)] == run.Leaving.Name);
+            var placed = run.Leaving.ServiceProvider.GetRequiredService<IGrainFactory>().GetGrain<ICheckpointShardGrain>(StageKeys.Shard(fresh, 0));
+            await placed.GetLatestStep();
+            Assert.True(fixture.HostOf(placed) is { } placedOn && placedOn != run.Leaving.Name,
+                $"a holder placed by the leaving {run.Leaving.Name} was placed on {fixture.HostOf(placed) ?? "no silo"}");
 
             // Back to the leaving silo, as a placement on another silo may send it (that silo sees it Active). Its next
             // activation's take of the copies it then leaves there is held.
