@@ -32,9 +32,15 @@ internal sealed partial class CheckpointShardGrain
         // leaving (or no longer waits for the copies its holders leave): it stays.
         if (siloAddress != silo.SiloAddress.ToParsableString() || !local.CanDepart) return Task.FromResult(false);
         // Asked again while leaving (the silo's pass and the holder's own ask, LeaveIfSiloLeaving): one leave, one answer.
-        if (_leave is { IsCompleted: false } or { IsCompletedSuccessfully: true, Result: true }) return _leave;
+        if (LeavingOrLeft) return _leave!;
         return _leave = Leave();
     }
+
+    /// <summary>This activation's leave has moved it off its silo (the leave answered true): it is on its way elsewhere.</summary>
+    private bool LeftLeavingSilo => _leave is { IsCompletedSuccessfully: true, Result: true };
+
+    /// <summary>A leave is under way or has moved the holder: asked again, it gives the same answer.</summary>
+    private bool LeavingOrLeft => _leave is { IsCompleted: false } || LeftLeavingSilo;
 
     private async Task<bool> Leave()
     {
@@ -72,7 +78,7 @@ internal sealed partial class CheckpointShardGrain
     /// </summary>
     private void LeaveIfSiloLeaving()
     {
-        if (!local.CanDepart || _held.Count == 0 || _leave is { IsCompleted: false } or { IsCompletedSuccessfully: true, Result: true }) return;
+        if (!local.CanDepart || _held.Count == 0 || LeavingOrLeft) return;
         // A failure leaves it here, as before; the stop's own pass or the next copy asks again.
         this.AsReference<ICheckpointShardGrain>().LeaveShuttingDownSilo(silo.SiloAddress.ToParsableString()).Ignore();
     }

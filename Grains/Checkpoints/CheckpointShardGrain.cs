@@ -72,7 +72,7 @@ internal sealed partial class CheckpointShardGrain(
     private long _releasedEpoch = -1; // the epoch of the job's release: copies of it or older are refused
     private (SnapshotRecord[] Records, MigratedSnapshots Parcel)? _arriving; // copies left on the silo this holder migrated from (OnActivateAsync takes them)
     private Task<bool>? _leave; // this activation's leave of a silo that shuts down (LeaveShuttingDownSilo), once asked
-    private string? _leftLeavingSilo; // the silo (address) this holder left because it shuts down: never moved back there
+    private SiloAddress? _leftLeavingSilo; // the silo this holder left because it shuts down: never moved back there
 
     /// <summary>How long a released holder stays to refuse late copies: past the expiry of any call sent before its release.</summary>
     private TimeSpan ReleasedLinger => messaging.Value.ResponseTimeout + TimeSpan.FromSeconds(5);
@@ -164,7 +164,7 @@ internal sealed partial class CheckpointShardGrain(
         // Not back to a silo it left because it shuts down: still Active in membership until its stop's next stage, it
         // would send the holder here again at once (a two-silo cluster: back and forth, and no snapshot held meanwhile).
         bool elsewhere = membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && m.SiloAddress != here && !taken.Contains(m.Name) && m.Name != alsoAvoid
-            && m.SiloAddress.ToParsableString() != _leftLeavingSilo);
+            && !m.SiloAddress.Equals(_leftLeavingSilo));
         if (!elsewhere) return false;
         // Durable writes in flight finish here first, so a commit waiting on them finds their records after the move.
         try
@@ -368,8 +368,8 @@ internal sealed partial class CheckpointShardGrain(
         var done = _writes.Where(w => w.Value.IsCompletedSuccessfully).ToArray();
         dehydrationContext.TryAddValue("durable-steps", done.Select(w => w.Key).ToArray());
         dehydrationContext.TryAddValue("durable-records", done.Select(w => w.Value.Result.ToArray()).ToArray());
-        if ((_leave is { IsCompletedSuccessfully: true, Result: true } ? silo.SiloAddress.ToParsableString() : _leftLeavingSilo) is { } left)
-            dehydrationContext.TryAddValue("left-leaving-silo", left);
+        if ((LeftLeavingSilo ? silo.SiloAddress : _leftLeavingSilo) is { } left)
+            dehydrationContext.TryAddValue("left-leaving-silo", left.ToParsableString());
     }
 
     public void OnRehydrate(IRehydrationContext rehydrationContext)
@@ -393,6 +393,6 @@ internal sealed partial class CheckpointShardGrain(
             && durable is not null && records is not null)
             for (int i = 0; i < Math.Min(durable.Length, records.Length); i++)
                 _writes[durable[i]] = Task.FromResult<IReadOnlyList<ShardRecord>>(records[i]);
-        if (rehydrationContext.TryGetValue("left-leaving-silo", out string? left)) _leftLeavingSilo = left;
+        if (rehydrationContext.TryGetValue("left-leaving-silo", out string? left) && left is not null) _leftLeavingSilo = SiloAddress.FromParsableString(left);
     }
 }

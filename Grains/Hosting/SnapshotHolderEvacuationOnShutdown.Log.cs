@@ -21,4 +21,7 @@ internal sealed partial class SnapshotHolderEvacuationOnShutdown
 
     [LoggerMessage(6, LogLevel.Warning, "Shutting down: this silo's parcel grain could not be activated ({Reason}); a snapshot holder that comes here while the silo leaves may lose its copies with it")]
     private static partial void LogParcelsNotActivated(ILogger logger, string reason);
+
+    [LoggerMessage(7, LogLevel.Warning, "Shutting down: the parcels of snapshot holders that came here while the silo was leaving were not all taken within {Seconds:F0} s ({Parcels} waited for, {Left} not yet taken); copies left here go with the silo and their stages snapshot again at their next step")]
+    private static partial void LogLateParcelsTimedOut(ILogger logger, double seconds, int parcels, int left);
 }

@@ -40,26 +40,20 @@ internal sealed partial class SnapshotHolderEvacuationOnShutdown(
         if (stopping.IsCancellationRequested) return;
         holders.MarkSiloLeaving(); // no holder is placed here from now on; one that comes all the same moves on with its first copy
         await ActivateParcels(stopping);
-        var limit = options.Value.HolderEvacuationTimeout;
-        using var deadline = new CancellationTokenSource(limit, time);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, stopping);
         var started = time.GetUtcNow();
         int moved = 0;
-        try
+        bool done = await WithinEvacuationTimeout(async stop =>
         {
             for (int pass = 0; pass < MaxPasses; pass++)
             {
-                var leaving = await Task.WhenAll(holders.Keys.Select(key => Leave(key, stop.Token)));
+                var leaving = await Task.WhenAll(holders.Keys.Select(key => Leave(key, stop)));
                 if (!leaving.Any(l => l)) break;
                 moved += leaving.Count(l => l);
-                await parcels.WhenEmpty(stop.Token); // every holder that left has posted its parcel, and its new activation taken it
+                await parcels.WhenEmpty(stop); // every holder that left has posted its parcel, and its new activation taken it
             }
-            if (moved > 0) LogEvacuated(logger, moved, (time.GetUtcNow() - started).TotalSeconds);
-        }
-        catch (OperationCanceledException)
-        {
-            LogEvacuationTimedOut(logger, moved, limit.TotalSeconds, holders.Keys.Count, parcels.Count);
-        }
+        }, stopping);
+        if (!done) LogEvacuationTimedOut(logger, moved, options.Value.HolderEvacuationTimeout.TotalSeconds, holders.Keys.Count, parcels.Count);
+        else if (moved > 0) LogEvacuated(logger, moved, (time.GetUtcNow() - started).TotalSeconds);
     }
 
     /// <summary>
@@ -72,20 +66,31 @@ internal sealed partial class SnapshotHolderEvacuationOnShutdown(
         if (!holders.SiloLeaving) return; // a forced stop: nothing was asked
         holders.MarkSiloLeft(); // no holder departs after this: the wait below counts every one that did
         if (stopping.IsCancellationRequested || parcels.Count == 0) return;
-        var limit = options.Value.HolderEvacuationTimeout;
-        using var deadline = new CancellationTokenSource(limit, time);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, stopping);
         var started = time.GetUtcNow();
         int late = parcels.Count;
         LogWaitingForLateParcels(logger, late);
+        if (await WithinEvacuationTimeout(parcels.WhenEmpty, stopping))
+            LogLateParcelsTaken(logger, late, (time.GetUtcNow() - started).TotalSeconds);
+        else
+            LogLateParcelsTimedOut(logger, options.Value.HolderEvacuationTimeout.TotalSeconds, late, parcels.Count);
+    }
+
+    /// <summary>
+    /// Runs one part of the evacuation until it ends, the stop is forced (<paramref name="stopping"/>) or
+    /// <see cref="TrainingClusterOptions.HolderEvacuationTimeout"/> passes; false when it did not end.
+    /// </summary>
+    private async Task<bool> WithinEvacuationTimeout(Func<CancellationToken, Task> part, CancellationToken stopping)
+    {
+        using var deadline = new CancellationTokenSource(options.Value.HolderEvacuationTimeout, time);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, stopping);
         try
         {
-            await parcels.WhenEmpty(stop.Token);
-            LogLateParcelsTaken(logger, late, (time.GetUtcNow() - started).TotalSeconds);
+            await part(stop.Token);
+            return true;
         }
         catch (OperationCanceledException)
         {
-            LogEvacuationTimedOut(logger, late, limit.TotalSeconds, holders.Keys.Count, parcels.Count);
+            return false;
         }
     }
 
