@@ -41,7 +41,7 @@ internal sealed record MigratedSnapshots(string Silo, Guid Parcel, UnitImage[][]
         ArgumentNullException.ThrowIfNull(snapshots);
         try
         {
-            if (snapshots.Count > 0) Record(context, prefix, parcels, grain.Address.SiloAddress!.ToParsableString(), snapshots);
+            if (snapshots.Count > 0) Record(context, prefix, parcels, grain, snapshots);
         }
         finally
         {
@@ -49,10 +49,10 @@ internal sealed record MigratedSnapshots(string Silo, Guid Parcel, UnitImage[][]
         }
     }
 
-    private static void Record(IDehydrationContext context, string prefix, MigrationParcels parcels, string silo, IReadOnlyList<IReadOnlyList<UnitImage>> snapshots)
+    private static void Record(IDehydrationContext context, string prefix, MigrationParcels parcels, IGrainContext grain, IReadOnlyList<IReadOnlyList<UnitImage>> snapshots)
     {
-        context.TryAddValue(prefix + SiloKey, silo);
-        context.TryAddValue(prefix + ParcelKey, parcels.Post(snapshots));
+        context.TryAddValue(prefix + SiloKey, grain.Address.SiloAddress!.ToParsableString());
+        context.TryAddValue(prefix + ParcelKey, parcels.Post(snapshots, grain.GrainId.ToString())); // headed where the grain's migration is
         context.TryAddValue(prefix + HeadersKey, snapshots.Select(units => units.Select(u => new UnitImage(u.UnitIndex, u.UnitName, [])
         {
             SeparateChunks = 1 + u.MoreChunksOrNone.Length,

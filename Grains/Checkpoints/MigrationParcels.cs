@@ -15,6 +15,14 @@ namespace Cluster.Grains.Checkpoints;
 /// migration whose placement failed after the grain's deactivation began) is given up after <see cref="Keep"/>, as
 /// a parcel is.
 /// </para>
+/// <para>
+/// A departure, and the parcel it posts, remembers where its migration heads (<see cref="Headed"/>, told by the placement
+/// directors, which choose that silo here): once that silo is declared dead (<see cref="TargetsLost"/>,
+/// <c>MigrationParcelTargetWatch</c>) no new activation will come for the parcel — the migration failed, or the activation
+/// that took it died — and it is given up at once instead of holding a shutting-down silo until its timeouts (seen in
+/// <c>KillDuringLeaveProcessTests</c>: a drain stage moving to a silo killed meanwhile kept its silo's stop waiting 60 s,
+/// its drain timeout, and 20 s more).
+/// </para>
 /// </summary>
 public sealed class MigrationParcels : IDisposable
 {
@@ -23,8 +31,8 @@ public sealed class MigrationParcels : IDisposable
 
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
-    private readonly Dictionary<Guid, (IReadOnlyList<IReadOnlyList<UnitImage>> Snapshots, DateTimeOffset Touched)> _parcels = [];
-    private readonly Dictionary<string, DateTimeOffset> _departing = new(StringComparer.Ordinal);
+    private readonly Dictionary<Guid, (IReadOnlyList<IReadOnlyList<UnitImage>> Snapshots, DateTimeOffset Touched, SiloAddress? Target)> _parcels = [];
+    private readonly Dictionary<string, (DateTimeOffset Since, SiloAddress? Target)> _departing = new(StringComparer.Ordinal);
     private readonly ITimer _sweeper;
     private TaskCompletionSource _empty = Emptied();
 
@@ -49,7 +57,36 @@ public sealed class MigrationParcels : IDisposable
         lock (_lock)
         {
             ResetIfEmpty();
-            _departing[key] = _time.GetUtcNow();
+            _departing[key] = (_time.GetUtcNow(), null);
+        }
+    }
+
+    /// <summary>The migration of departing grain <paramref name="key"/> heads to <paramref name="target"/> (a placement chose it); ignored for a grain not departing.</summary>
+    public void Headed(string key, SiloAddress target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        lock (_lock)
+        {
+            if (_departing.TryGetValue(key, out var departing)) _departing[key] = (departing.Since, target);
+        }
+    }
+
+    /// <summary>
+    /// Gives up the departures and parcels whose migration heads to one of <paramref name="dead"/>: no activation will
+    /// take them. Returns how many were given up.
+    /// </summary>
+    public int TargetsLost(IReadOnlySet<SiloAddress> dead)
+    {
+        ArgumentNullException.ThrowIfNull(dead);
+        lock (_lock)
+        {
+            int lost = 0;
+            foreach (var (id, held) in _parcels.ToArray())
+                if (held.Target is { } target && dead.Contains(target) && _parcels.Remove(id)) lost++;
+            foreach (var (key, departing) in _departing.ToArray())
+                if (departing.Target is { } target && dead.Contains(target) && _departing.Remove(key)) lost++;
+            SignalIfEmpty();
+            return lost;
         }
     }
 
@@ -72,15 +109,19 @@ public sealed class MigrationParcels : IDisposable
         if (reason.ReasonCode != DeactivationReasonCode.Migrating) Departed(key);
     }
 
-    /// <summary>Keeps <paramref name="snapshots"/> (whole images, not copied) and returns the parcel's id.</summary>
-    public Guid Post(IReadOnlyList<IReadOnlyList<UnitImage>> snapshots)
+    /// <summary>
+    /// Keeps <paramref name="snapshots"/> (whole images, not copied) of grain <paramref name="key"/>, headed where its
+    /// departure is (<see cref="Headed"/>), and returns the parcel's id.
+    /// </summary>
+    public Guid Post(IReadOnlyList<IReadOnlyList<UnitImage>> snapshots, string? key = null)
     {
         ArgumentNullException.ThrowIfNull(snapshots);
         var id = Guid.NewGuid();
         lock (_lock)
         {
             ResetIfEmpty();
-            _parcels[id] = (snapshots, _time.GetUtcNow());
+            var target = key is not null && _departing.TryGetValue(key, out var departing) ? departing.Target : null;
+            _parcels[id] = (snapshots, _time.GetUtcNow(), target);
         }
         return id;
     }
@@ -91,7 +132,7 @@ public sealed class MigrationParcels : IDisposable
         lock (_lock)
         {
             if (!_parcels.TryGetValue(parcel, out var held) || snapshot < 0 || snapshot >= held.Snapshots.Count) return null;
-            _parcels[parcel] = (held.Snapshots, _time.GetUtcNow()); // being read: kept however long the reading takes
+            _parcels[parcel] = held with { Touched = _time.GetUtcNow() }; // being read: kept however long the reading takes
             var unit = held.Snapshots[snapshot].FirstOrDefault(u => u.UnitIndex == unitIndex);
             return unit is null || index < 0 ? null : index == 0 ? unit.Image : index <= unit.MoreChunksOrNone.Length ? unit.MoreChunksOrNone[index - 1] : null;
         }
@@ -124,8 +165,8 @@ public sealed class MigrationParcels : IDisposable
         {
             foreach (var (id, held) in _parcels.ToArray())
                 if (now - held.Touched >= Keep) _parcels.Remove(id);
-            foreach (var (key, since) in _departing.ToArray())
-                if (now - since >= Keep) _departing.Remove(key);
+            foreach (var (key, departing) in _departing.ToArray())
+                if (now - departing.Since >= Keep) _departing.Remove(key);
             SignalIfEmpty();
         }
     }

@@ -46,6 +46,7 @@ public static class TrainingClusterSiloExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, CoordinatorHandOverOnShutdown>();
         services.AddSingleton<LocalSnapshotHolders>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SnapshotHolderEvacuationOnShutdown>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MigrationParcelTargetWatch>();
         services.TryAddSingleton<ComputeSlowdown>();
         services.TryAddSingleton<ComputeHang>();
         services.TryAddSingleton<ComputeFault>();
@@ -88,6 +89,7 @@ public static class TrainingClusterSiloExtensions
         }
         services.AddSingleton<SiloHealthAggregator>();
         services.AddHostedService(sp => sp.GetRequiredService<SiloHealthAggregator>());
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloHealthAggregator>()); // heartbeats until the silo is no longer Active
         services.AddHostedService<NodeStartup>();
         services.AddHostedService<JobWatchdog>();
 

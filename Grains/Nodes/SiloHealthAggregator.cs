@@ -12,14 +12,26 @@ namespace Cluster.Grains.Nodes;
 /// <see cref="TrainingClusterOptions.HeartbeatBatchWindow"/> the latest heartbeat of each node goes to the scheduler in
 /// one <see cref="ISchedulerGrain.HeartbeatBatch"/> call. The scheduler then handles a few messages per silo per window
 /// instead of one per node per heartbeat period. Nodes the scheduler does not know are flagged so that they register again.
+/// <para>
+/// Invariant: a silo's nodes heartbeat for as long as the silo is Active — through a graceful stop's drain too. The host
+/// stops its hosted services before the silo (Orleans' own hosted service is registered before this one), so ending
+/// the forwarding with the host's stop silenced the nodes of a leaving silo from its SIGTERM on: one
+/// <see cref="TrainingClusterOptions.NodeTimeout"/> later the scheduler declared them lost while the drain still waited
+/// for a step boundary to move their stages, and the leave became a failure and a recovery (seen in
+/// <c>KillDuringLeaveProcessTests</c>; any step longer than NodeTimeout did it). The forwarding now ends in the silo's
+/// <c>BecomeActive</c> stop stage — after the whole <c>Active</c> stage, the drain included, as membership marks the silo
+/// shutting down, from which point the scheduler knows its nodes gone by their silo's status.
+/// </para>
 /// </summary>
 public sealed partial class SiloHealthAggregator(
     IGrainFactory grains,
     IOptions<TrainingClusterOptions> options,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
-    ILogger<SiloHealthAggregator> logger) : BackgroundService
+    ILogger<SiloHealthAggregator> logger) : BackgroundService, ILifecycleParticipant<ISiloLifecycle>
 {
+    private readonly CancellationTokenSource _siloInactive = new(); // cancelled once the silo is no longer Active (see the class)
+    private int _disposed;
     private readonly object _gate = new();
     private Dictionary<string, NodeHealth> _pending = new(StringComparer.Ordinal);
     private readonly HashSet<string> _unknown = new(StringComparer.Ordinal);
@@ -59,20 +71,38 @@ public sealed partial class SiloHealthAggregator(
         }
     }
 
+    public void Participate(ISiloLifecycle lifecycle)
+    {
+        ArgumentNullException.ThrowIfNull(lifecycle);
+        lifecycle.Subscribe(nameof(SiloHealthAggregator), ServiceLifecycleStage.BecomeActive, _ => Task.CompletedTask, _ => _siloInactive.CancelAsync());
+    }
+
+    /// <summary>Returns at once: the host's stop comes before the silo's drain, and the heartbeats go on until the silo is no longer Active (see the class).</summary>
+    public override Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return; // one instance behind three registrations: disposed once
+        _siloInactive.Cancel();
+        base.Dispose(); // cancels the token ExecuteAsync was given
+        _siloInactive.Dispose();
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!Enabled) return;
-        if (!await HostStarted.WaitAsync(lifetime, stoppingToken)) return;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, _siloInactive.Token);
+        if (!await HostStarted.WaitAsync(lifetime, stop.Token)) return;
         var scheduler = grains.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
         using var timer = new PeriodicTimer(options.Value.HeartbeatBatchWindow, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            while (await timer.WaitForNextTickAsync(stop.Token))
                 await Flush(scheduler);
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            // the silo is stopping
+            // the silo is no longer Active, or the host is disposed
         }
     }
 

@@ -12,12 +12,21 @@ namespace Cluster.Grains.Placement;
 /// so repeated placements agree. With no such silo (a one- or two-silo cluster, or every silo taken) it avoids the
 /// hinted silos, else the first one, else takes any: redundancy needs a second silo, and the holder's own check on every
 /// snapshot it accepts (see <c>CheckpointShardGrain</c>) moves it off the stage's silo once there is one. Never this silo
-/// once its graceful stop has begun (<see cref="LocalSnapshotHolders.SiloLeaving"/>), while another is Active.
+/// once its graceful stop has begun (<see cref="LocalSnapshotHolders.SiloLeaving"/>), while another is Active. A holder
+/// migrating off this silo is placed here: its departure learns where it heads (<see cref="MigrationParcels.Headed"/>).
 /// </summary>
-internal sealed class SnapshotHolderPlacementDirector(IClusterMembershipService membership, IGrainFactory grains, LocalSnapshotHolders local, ILocalSiloDetails localSilo)
+internal sealed class SnapshotHolderPlacementDirector(IClusterMembershipService membership, IGrainFactory grains, LocalSnapshotHolders local, ILocalSiloDetails localSilo,
+    MigrationParcels parcels)
     : IPlacementDirector
 {
     public async Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
+    {
+        var chosen = await Choose(target, context);
+        parcels.Headed(target.GrainIdentity.ToString(), chosen);
+        return chosen;
+    }
+
+    private async Task<SiloAddress> Choose(PlacementTarget target, IPlacementContext context)
     {
         var compatible = context.GetCompatibleSilos(target);
         var members = membership.CurrentSnapshot.Members;

@@ -97,4 +97,36 @@ public sealed class MigrationParcelsTests
         await given.WaitAsync(TimeSpan.FromMinutes(1));
         Assert.Equal(0, parcels.Count);
     }
+
+    [Fact]
+    public async Task Parcels_and_departures_headed_to_a_silo_declared_dead_are_given_up_and_no_others()
+    {
+        using var parcels = new MigrationParcels(new ManualTimeProvider(DateTimeOffset.UnixEpoch));
+        var dead = SiloAddress.New(System.Net.IPAddress.Loopback, 11111, 1);
+        var alive = SiloAddress.New(System.Net.IPAddress.Loopback, 22222, 1);
+        parcels.Departing("stage/a");
+        parcels.Headed("stage/a", dead);
+        var toDead = parcels.Post([[s_unit]], "stage/a");
+        parcels.Departed("stage/a");
+        parcels.Departing("holder/b");
+        parcels.Headed("holder/b", dead); // not yet dehydrated: still departing
+        parcels.Departing("holder/c");
+        parcels.Headed("holder/c", alive);
+        var toAlive = parcels.Post([[s_unit]], "holder/c");
+        parcels.Departed("holder/c");
+        parcels.Headed("stage/d", dead); // not departing: nothing to remember
+        var unheaded = parcels.Post([[s_unit]], "stage/d");
+        var waiting = parcels.WhenEmpty(CancellationToken.None);
+
+        Assert.Equal(2, parcels.TargetsLost(new HashSet<SiloAddress> { dead }));
+
+        Assert.Null(parcels.Chunk(toDead, 0, 3, 0));
+        Assert.NotNull(parcels.Chunk(toAlive, 0, 3, 0));
+        Assert.NotNull(parcels.Chunk(unheaded, 0, 3, 0));
+        Assert.Equal(2, parcels.Count);
+        Assert.Equal(0, parcels.TargetsLost(new HashSet<SiloAddress> { dead }));
+        parcels.Drop(toAlive);
+        parcels.Drop(unheaded);
+        await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+    }
 }
