@@ -100,6 +100,10 @@ public sealed class DataParallelJobTests(ClusterFixture fixture) : IClassFixture
         {
             await Scheduler.Uncordon(drained);
         }
+        // Events arrive through a stream, after the status that showed the shrink: wait for the shrink's own event first.
+        await Eventually.True(() => Task.FromResult(events.Events.Any(e => e.JobId == spec.JobId && e.Kind == ClusterEventKind.ReplicasChanged
+                && e.Message.StartsWith("replicas 2 → 1", StringComparison.Ordinal))),
+            TimeSpan.FromSeconds(30), "the shrink's ReplicasChanged event");
         // Replica 1's restore found no copy of its own: a lost step here means it found none at the holders either.
         Assert.DoesNotContain(events.Events, e => e.JobId == spec.JobId && e.Kind == ClusterEventKind.JobRecovering);
         Assert.All(events.Events.Where(e => e.JobId == spec.JobId), e => Assert.True(e.StepsLost == 0, $"{e.Kind} lost {e.StepsLost} steps: {e.Message}"));
