@@ -20,6 +20,10 @@ public static class FastFailureDetection
         o.NumMissedProbesLimit = 2;
         o.NumVotesForDeathDeclaration = 1;
         o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
+        // A silo whose I-am-alive is 9 s old is probed by every silo, whatever the probe rings say: rings that include
+        // rejoining silos can leave a dead entry unprobed (see FleetFailureDetection).
+        o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(3);
+        o.NumMissedTableIAmAliveLimit = 3;
         // The connection-liveness check holds off suspicion while a hung peer's socket stays open (≈ 60 s).
         o.EnableConnectionLivenessCheck = false;
         // A busy 2-core machine looks "degraded" to itself; extending probes then would slow detection down.

@@ -47,6 +47,8 @@ public static class TrainingClusterSiloExtensions
         services.AddSingleton<LocalSnapshotHolders>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SnapshotHolderEvacuationOnShutdown>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MigrationParcelTargetWatch>();
+        services.TryAddSingleton<ISiloPortProbe, TcpSiloPortProbe>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, PreviousIncarnationEviction>();
         services.TryAddSingleton<ComputeSlowdown>();
         services.TryAddSingleton<ComputeHang>();
         services.TryAddSingleton<ComputeFault>();

@@ -332,7 +332,10 @@ internal sealed partial class TrainingJobGrain
             }
             try
             {
-                await configure;
+                // Ends at once when a node of this placement is reported lost: a call to a silo that died while it was
+                // under way may never be answered (one forwarded by a leaving silo to a migration target killed with it
+                // in flight waited out the 30 s response timeout, and the leave with it), and the placement is void anyway.
+                await Guard(configure);
                 return;
             }
             catch (StageMisplacedException) when (attempt < 50)

@@ -164,10 +164,10 @@ internal sealed partial class TrainingJobGrain(
     public Task<IReadOnlyList<StepTiming>> GetStepTimings() => Task.FromResult<IReadOnlyList<StepTiming>>(_timings.ToArray());
 
     /// <summary>
-    /// The scheduler tells the job once per loss, so the notice is kept whatever the job is doing: a step or a storage
-    /// wait ends on it; while the job places, a node of the new placement lost during its configuration fails the
-    /// first step at once. The placement resets it when it names its nodes (<c>ConfigureAndRestore</c>): a node of
-    /// the placement it replaces no longer matters.
+    /// The scheduler tells the job once per loss, so the notice is kept whatever the job is doing: a step, a storage
+    /// wait or the configuration of a new placement ends on it (a node of the new placement lost while its stages are
+    /// configured; see <c>ConfigureStage</c>). The placement resets it when it names its nodes
+    /// (<c>ConfigureAndRestore</c>): a node of the placement it replaces no longer matters.
     /// </summary>
     public Task NodesLost(IReadOnlyList<string> nodeIds, string reason)
     {

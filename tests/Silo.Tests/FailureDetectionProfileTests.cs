@@ -12,9 +12,10 @@ namespace Cluster.Silo.Tests;
 /// <summary>TrainingCluster:FailureDetection picks the Orleans membership options a silo runs with, and a wrong name is refused.</summary>
 public sealed class FailureDetectionProfileTests
 {
-    private static (int Votes, int Probed, TimeSpan Probe, TimeSpan MinProbe, TimeSpan MaxProbe, int Missed, bool Indirect, bool Extend, bool Liveness, TimeSpan Refresh) Summary(ClusterMembershipOptions o) =>
+    private static (int Votes, int Probed, TimeSpan Probe, TimeSpan MinProbe, TimeSpan MaxProbe, int Missed, bool Indirect, bool Extend, bool Liveness, TimeSpan Refresh, TimeSpan IAmAlive, int MissedIAmAlives) Summary(ClusterMembershipOptions o) =>
         (o.NumVotesForDeathDeclaration, o.NumProbedSilos, o.ProbeTimeout, o.MinProbeTimeout, o.MaxProbeTimeout, o.NumMissedProbesLimit,
-         o.EnableIndirectProbes, o.ExtendProbeTimeoutDuringDegradation, o.EnableConnectionLivenessCheck, o.TableRefreshTimeout);
+         o.EnableIndirectProbes, o.ExtendProbeTimeoutDuringDegradation, o.EnableConnectionLivenessCheck, o.TableRefreshTimeout,
+         o.IAmAliveTablePublishTimeout, o.NumMissedTableIAmAliveLimit);
 
     private static ClusterMembershipOptions OfSilo(params string[] args)
     {
@@ -29,8 +30,9 @@ public sealed class FailureDetectionProfileTests
     {
         var o = new ClusterMembershipOptions();
         FastFailureDetection.Apply(o);
-        Assert.Equal((1, TimeSpan.FromSeconds(1), 2, false, false, TimeSpan.FromSeconds(2)),
-            (o.NumVotesForDeathDeclaration, o.ProbeTimeout, o.NumMissedProbesLimit, o.EnableConnectionLivenessCheck, o.ExtendProbeTimeoutDuringDegradation, o.TableRefreshTimeout));
+        Assert.Equal((1, TimeSpan.FromSeconds(1), 2, false, false, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3), 3),
+            (o.NumVotesForDeathDeclaration, o.ProbeTimeout, o.NumMissedProbesLimit, o.EnableConnectionLivenessCheck, o.ExtendProbeTimeoutDuringDegradation, o.TableRefreshTimeout,
+             o.IAmAliveTablePublishTimeout, o.NumMissedTableIAmAliveLimit));
     }
 
     [Fact]
@@ -38,7 +40,8 @@ public sealed class FailureDetectionProfileTests
     {
         var o = new ClusterMembershipOptions();
         FleetFailureDetection.Apply(o);
-        Assert.Equal((2, 3, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(8), 3, true, true, true, TimeSpan.FromSeconds(10)), Summary(o));
+        Assert.Equal((2, 3, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(8), 3, true, true, true, TimeSpan.FromSeconds(10),
+            TimeSpan.FromSeconds(10), 3), Summary(o));
     }
 
     [Fact]

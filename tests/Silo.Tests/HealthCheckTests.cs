@@ -2,6 +2,7 @@ using Azure.Storage.Blobs;
 using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Compute;
 using Cluster.Grains.Hosting;
+using Cluster.Grains.Tests;
 using Cluster.Silo.Configuration;
 using Cluster.Silo.Health;
 using Microsoft.Extensions.Diagnostics.HealthChecks;

@@ -36,7 +36,7 @@ public sealed class StorageProcessOutageTests(ITestOutputHelper output)
         var fleet = AzuriteFleet.For(cluster, "outage");
         var client = await fleet.StartTwoSilosAsync(cluster, azurite);
 
-        var spec = TinyJob.Spec($"outage-{cluster.Suffix}", stages: 2, steps: 120, checkpointInterval: 5);
+        var spec = TinyJob.Spec($"outage-{cluster.Suffix}", stages: 2, steps: 400, checkpointInterval: 5); // long enough that a slow first look still finds it running
         var job = client.GetGrain<ITrainingJobGrain>(spec.JobId);
         await job.Submit(spec);
 
@@ -44,7 +44,7 @@ public sealed class StorageProcessOutageTests(ITestOutputHelper output)
         JobStatus status = await job.GetStatus();
         await cluster.WaitAsync(async () => (status = await job.GetStatus()).LastCheckpointStep >= 5 || IsTerminal(status.State),
             TimeSpan.FromMinutes(3), "the first committed checkpoint");
-        Assert.False(IsTerminal(status.State), $"the job ended ({status.State}: {status.Error}) before the outage; make it longer");
+        Assert.False(IsTerminal(status.State), $"the job ended ({status.State}: {status.Error}) before the outage; make it longer\n{cluster.Outputs()}");
         long committedBefore = status.LastCheckpointStep ?? 0, stepAtStop = status.CompletedSteps;
         output.WriteLine($"stopping Azurite at step {status.CompletedSteps}, committed step {committedBefore}");
 

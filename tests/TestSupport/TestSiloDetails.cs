@@ -1,10 +1,10 @@
 using System.Net;
 using Orleans.Runtime;
 
-namespace Cluster.Silo.Tests;
+namespace Cluster.Grains.Tests;
 
 /// <summary>Who "this silo" is for parts built outside a silo in unit tests.</summary>
-internal sealed class TestSiloDetails(string name) : ILocalSiloDetails
+internal sealed class TestSiloDetails(string name, SiloAddress? siloAddress = null) : ILocalSiloDetails
 {
     public string Name { get; } = name;
 
@@ -12,7 +12,7 @@ internal sealed class TestSiloDetails(string name) : ILocalSiloDetails
 
     public string DnsHostName => "localhost";
 
-    public SiloAddress SiloAddress { get; } = SiloAddress.New(new IPEndPoint(IPAddress.Loopback, 11111), 1);
+    public SiloAddress SiloAddress { get; } = siloAddress ?? SiloAddress.New(new IPEndPoint(IPAddress.Loopback, 11111), 1);
 
     public SiloAddress GatewayAddress { get; } = SiloAddress.New(new IPEndPoint(IPAddress.Loopback, 30000), 1);
 }
