@@ -178,6 +178,8 @@ internal sealed partial class CheckpointShardGrain(
         RefuseStale(epoch); // released (or superseded) meanwhile: nothing is left to move
         LogMisplaced(logger, this.GetPrimaryKeyString(), silo.Name, string.Join(", ", taken.Order(StringComparer.Ordinal)), why);
         parcels.Departing(GrainContext.GrainId.ToString()); // until its copies are a parcel here (OnDehydrate): a graceful shutdown waits
+        // Nor placed back on the silo it left: the director, on this silo, sees that one Active.
+        if (_leftLeavingSilo is { } left) RequestContext.Set(PlacementContextKeys.LeftSilo, left.ToParsableString());
         this.MigrateOnIdle(); // placed again with this call's request context: its hint names the stage's silo
         return true;
     }

@@ -15,4 +15,10 @@ public static class PlacementContextKeys
     /// learn it only from the grain directory, which may not answer in time on a loaded silo).
     /// </summary>
     public const string AlsoAvoidSilo = "cluster.placement.also-avoid-silo";
+
+    /// <summary>
+    /// The silo (its parsable address) a snapshot holder left because that silo shuts down: still Active in membership
+    /// until its stop's next stage, so a placement elsewhere cannot know; the holder names it when it moves on.
+    /// </summary>
+    public const string LeftSilo = "cluster.placement.left-silo";
 }

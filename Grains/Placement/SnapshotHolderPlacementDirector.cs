@@ -12,7 +12,8 @@ namespace Cluster.Grains.Placement;
 /// so repeated placements agree. With no such silo (a one- or two-silo cluster, or every silo taken) it avoids the
 /// hinted silos, else the first one, else takes any: redundancy needs a second silo, and the holder's own check on every
 /// snapshot it accepts (see <c>CheckpointShardGrain</c>) moves it off the stage's silo once there is one. Never this silo
-/// once its graceful stop has begun (<see cref="LocalSnapshotHolders.SiloLeaving"/>), while another is Active. A holder
+/// once its graceful stop has begun (<see cref="LocalSnapshotHolders.SiloLeaving"/>), nor one a holder left because it
+/// shuts down (<see cref="PlacementContextKeys.LeftSilo"/>), while another is Active. A holder
 /// migrating off this silo is placed here: its departure learns where it heads (<see cref="MigrationParcels.Headed"/>).
 /// </summary>
 internal sealed class SnapshotHolderPlacementDirector(IClusterMembershipService membership, IGrainFactory grains, LocalSnapshotHolders local, ILocalSiloDetails localSilo,
@@ -35,6 +36,9 @@ internal sealed class SnapshotHolderPlacementDirector(IClusterMembershipService 
         // placed here would have to move on at once (rule 6 on CheckpointShardGrain). Other silos cannot know; such a
         // holder moves on by itself.
         if (local.SiloLeaving && active.Any(s => s != localSilo.SiloAddress)) active = [.. active.Where(s => s != localSilo.SiloAddress)];
+        // Nor a silo the holder left because it shuts down (it says so: PlacementContextKeys.LeftSilo), which this one cannot know.
+        if (Hint(target, PlacementContextKeys.LeftSilo) is { } left && active.Any(s => s.ToParsableString() != left))
+            active = [.. active.Where(s => s.ToParsableString() != left)];
         if (active.Length == 0) active = compatible;
         if (active.Length == 0)
             throw new NodeUnavailableException($"No silo can host {target.GrainIdentity}.");

@@ -19,19 +19,9 @@ public sealed class SnapshotHolderEvacuationTests(CoordinatorStopClusterFixture 
     {
         var spec = TinyJob.Spec("holder-evacuation", stages: 2, steps: 5000, checkpointInterval: 5000) with { SnapshotInterval = 1 };
         var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
-        await SnapshotRedundancyCluster.KeepCoordinatorsOnPrimary(fixture, job);
-        await JobHistory.KeepOnPrimary(fixture, spec.JobId);
         // Stages only on Silo_1 and Silo_2; Silo_3 runs none and takes s0's holder, then leaves.
-        string[] stageSilos = ["Silo_1", "Silo_2"];
-        await SnapshotRedundancyCluster.OpenOnly(fixture, stageSilos);
-        await job.Submit(spec);
-        var status = await SnapshotRedundancyCluster.StepsPast(job, 0, 3, "the job to run 3 steps");
         var leaving = SnapshotRedundancyCluster.Silo(fixture, "Silo_3");
-        var holder = SnapshotRedundancyCluster.Holder(fixture, spec.JobId, 0);
-        await fixture.MoveGrainAsync(holder, leaving, holder.GetLatestStep);
-        status = await SnapshotRedundancyCluster.StepsPast(job, status.CompletedSteps, 2, "2 steps with s0's holder on Silo_3");
-        Assert.Equal(leaving.Name, fixture.HostOf(holder));
-        string stageSilo = status.Placement.Single(p => p.Replica == 0 && p.Stage == 0).SiloName;
+        var (_, holder, stageSilo) = await SnapshotRedundancyCluster.S0sHolderOn(fixture, spec, ["Silo_1", "Silo_2"], leaving);
         // Asked in the name of a silo it is not on (it moved after that silo listed it), a holder stays where it is.
         Assert.False(await holder.LeaveShuttingDownSilo(SnapshotRedundancyCluster.Silo(fixture, stageSilo).SiloAddress.ToParsableString()));
         await holder.GetLatestStep(); // reaches it wherever it is (after a move it would have started)

@@ -140,16 +140,7 @@ public sealed class SnapshotHolderLeaveMomentTests(CoordinatorStopClusterFixture
 
         var spec = TinyJob.Spec($"holder-leave-{name}", stages: 2, steps: 5000, checkpointInterval: 5000) with { SnapshotInterval = 1 };
         var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
-        await SnapshotRedundancyCluster.KeepCoordinatorsOnPrimary(fixture, job);
-        await JobHistory.KeepOnPrimary(fixture, spec.JobId);
-        await SnapshotRedundancyCluster.OpenOnly(fixture, [others[0], others[1]]);
-        await job.Submit(spec);
-        var status = await SnapshotRedundancyCluster.StepsPast(job, 0, 3, "the job to run 3 steps");
-        var holder = SnapshotRedundancyCluster.Holder(fixture, spec.JobId, 0);
-        await fixture.MoveGrainAsync(holder, leaving, holder.GetLatestStep);
-        status = await SnapshotRedundancyCluster.StepsPast(job, status.CompletedSteps, 2, $"2 steps with s0's holder on {leaving.Name}");
-        Assert.Equal(leaving.Name, fixture.HostOf(holder));
-        string stageSilo = status.Placement.Single(p => p.Replica == 0 && p.Stage == 0).SiloName;
+        var (_, holder, stageSilo) = await SnapshotRedundancyCluster.S0sHolderOn(fixture, spec, [others[0], others[1]], leaving);
 
         var s0 = fixture.Client.GetGrain<IPipelineStageGrain>(StageKeys.Stage(spec.JobId, 0, 0)).GetGrainId();
         fixture.Outgoing.Arm(call => call.SourceId == s0 && call.TargetId.Type.ToString() == "checkpointshard");

@@ -156,6 +156,26 @@ internal static class SnapshotRedundancyCluster
 
     public static InProcessSiloHandle Silo(ClusterFixture fixture, string name) => fixture.Cluster.Silos.Single(s => s.Name == name);
 
+    /// <summary>
+    /// Submits <paramref name="spec"/> with its coordinator on the primary and its stages on <paramref name="stageSilos"/>
+    /// only, moves s0's holder onto <paramref name="holderSilo"/>, and returns once the job ran 2 steps with it there:
+    /// the status then, the holder, and the silo s0 runs on.
+    /// </summary>
+    public static async Task<(JobStatus Status, ICheckpointShardGrain Holder, string StageSilo)> S0sHolderOn(ClusterFixture fixture, JobSpec spec,
+        IReadOnlyCollection<string> stageSilos, InProcessSiloHandle holderSilo)
+    {
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await KeepCoordinatorsOnPrimary(fixture, job);
+        await OpenOnly(fixture, stageSilos);
+        await job.Submit(spec);
+        var status = await StepsPast(job, 0, 3, "the job to run 3 steps");
+        var holder = Holder(fixture, spec.JobId, 0);
+        await fixture.MoveGrainAsync(holder, holderSilo, holder.GetLatestStep);
+        status = await StepsPast(job, status.CompletedSteps, 2, $"2 steps with s0's holder on {holderSilo.Name}");
+        Assert.Equal(holderSilo.Name, fixture.HostOf(holder));
+        return (status, holder, status.Placement.Single(p => p.Replica == 0 && p.Stage == 0).SiloName);
+    }
+
     /// <summary>Waits until the job runs again, <paramref name="steps"/> steps past <paramref name="from"/>.</summary>
     public static Task<JobStatus> StepsPast(ITrainingJobGrain job, long from, int steps, string what) =>
         Eventually.Value(job.GetStatus, s => (s.State is JobState.Running or JobState.Checkpointing && s.CompletedSteps >= from + steps) || s.State is JobState.Completed or JobState.Failed,
