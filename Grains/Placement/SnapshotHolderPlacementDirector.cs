@@ -35,10 +35,9 @@ internal sealed class SnapshotHolderPlacementDirector(IClusterMembershipService 
         // This silo's graceful stop has begun (its membership entry says Active until the stop's next stage): a holder
         // placed here would have to move on at once (rule 6 on CheckpointShardGrain). Other silos cannot know; such a
         // holder moves on by itself.
-        if (local.SiloLeaving && active.Any(s => s != localSilo.SiloAddress)) active = [.. active.Where(s => s != localSilo.SiloAddress)];
+        if (local.SiloLeaving) active = WhileAnotherIsActive(active, localSilo.SiloAddress);
         // Nor a silo the holder left because it shuts down (it says so: PlacementContextKeys.LeftSilo), which this one cannot know.
-        if (Hint(target, PlacementContextKeys.LeftSilo) is { } left && active.Any(s => s.ToParsableString() != left))
-            active = [.. active.Where(s => s.ToParsableString() != left)];
+        if (Hint(target, PlacementContextKeys.LeftSilo) is { } left) active = WhileAnotherIsActive(active, SiloAddress.FromParsableString(left));
         if (active.Length == 0) active = compatible;
         if (active.Length == 0)
             throw new NodeUnavailableException($"No silo can host {target.GrainIdentity}.");
@@ -55,6 +54,10 @@ internal sealed class SnapshotHolderPlacementDirector(IClusterMembershipService 
         candidates = [.. candidates.OrderBy(s => NodeSilos.NameOf(membership, s), StringComparer.Ordinal).ThenBy(s => s.ToString(), StringComparer.Ordinal)];
         return candidates[HomeIndex(key, candidates.Length)];
     }
+
+    /// <summary><paramref name="active"/> without <paramref name="silo"/>, unless it is the only one.</summary>
+    private static SiloAddress[] WhileAnotherIsActive(SiloAddress[] active, SiloAddress silo) =>
+        active.Any(s => !s.Equals(silo)) ? [.. active.Where(s => !s.Equals(silo))] : active;
 
     private static string? Hint(PlacementTarget target, string key) =>
         target.RequestContextData?.TryGetValue(key, out var value) == true ? value as string : null;
