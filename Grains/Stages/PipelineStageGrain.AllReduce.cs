@@ -94,25 +94,26 @@ internal sealed partial class PipelineStageGrain
         _stepComputeMs += local.Ran.TotalMilliseconds;
         reduction.Local.TrySetResult(local.Value);
 
+        // Copies on this critical path (every rank's device waits for it) are kept to those the protocol needs: a
+        // peer's chunk of this rank's gradients (its own array, sent), the reduced chunk (shared with every peer). This
+        // rank's own part is read in place and the reduced chunks go straight into the gradients.
         int ranks = _replicaIds.Length;
         var (start, end) = ReplicaReduction.Chunk(local.Value.Length, ranks, _rank);
-        var parts = await Task.WhenAll(Enumerable.Range(0, ranks).Select(q => q == _rank
-            ? Task.FromResult(local.Value[start..end])
-            : InRanges(end - start, (offset, count) => Peer(q).GetGradientRange(epoch, step, _rank, offset, count))));
+        var parts = await Task.WhenAll(Enumerable.Range(0, ranks).Select(async q => q == _rank
+            ? new ReadOnlyMemory<float>(local.Value, start, end - start)
+            : await InRanges(end - start, (offset, count) => Peer(q).GetGradientRange(epoch, step, _rank, offset, count))));
         Fenced(epoch, step);
         var reduced = await OnDevice(worker, () => ReplicaReduction.Sum(parts));
         _stepComputeMs += reduced.Ran.TotalMilliseconds;
         reduction.Reduced.TrySetResult(reduced.Value);
 
-        var full = new float[local.Value.Length];
-        await Task.WhenAll(Enumerable.Range(0, ranks).Select(async q =>
+        var chunks = await Task.WhenAll(Enumerable.Range(0, ranks).Select(q =>
         {
-            var (from, to) = ReplicaReduction.Chunk(full.Length, ranks, q);
-            var chunk = q == _rank ? reduced.Value : await InRanges(to - from, (offset, count) => Peer(q).GetReducedRange(epoch, step, offset, count));
-            chunk.CopyTo(full, from);
+            var (from, to) = ReplicaReduction.Chunk(local.Value.Length, ranks, q);
+            return q == _rank ? Task.FromResult(reduced.Value) : InRanges(to - from, (offset, count) => Peer(q).GetReducedRange(epoch, step, offset, count));
         }));
         Fenced(epoch, step);
-        var applied = await OnDevice(worker, () => { executor.UseReducedGradients(full); return true; });
+        var applied = await OnDevice(worker, () => { executor.UseReducedGradients(chunks); return true; });
         _stepComputeMs += applied.Ran.TotalMilliseconds;
     }
 

@@ -1,5 +1,4 @@
-using System.Runtime.InteropServices;
-using static TorchSharp.torch;
+using System.Numerics;
 
 namespace Cluster.Kernels.Training;
 
@@ -14,25 +13,66 @@ public static class ReplicaReduction
     public static float[] Sum(IReadOnlyList<float[]> totalsByRank)
     {
         ArgumentNullException.ThrowIfNull(totalsByRank);
-        if (totalsByRank.Count == 0)
-            throw new ArgumentException("At least one replica's gradients are needed.", nameof(totalsByRank));
-        int length = totalsByRank[0].Length;
-        if (totalsByRank.Any(t => t is null || t.Length != length))
-            throw new ArgumentException($"Replica gradients differ in length (expected {length} values each): the replicas run different stage plans.", nameof(totalsByRank));
-        if (totalsByRank.Count == 1) return (float[])totalsByRank[0].Clone();
-        using var scope = NewDisposeScope();
-        using var accumulator = new GradientAccumulator();
-        for (int rank = 0; rank < totalsByRank.Count; rank++)
-            accumulator.Add(rank, [tensor(totalsByRank[rank]).DetachFromDisposeScope()]);
-        var total = accumulator.TakeTotal();
-        try
+        if (totalsByRank.Any(t => t is null))
+            throw new ArgumentException("A replica's gradients are missing.", nameof(totalsByRank));
+        return Sum([.. totalsByRank.Select(t => (ReadOnlyMemory<float>)t)]);
+    }
+
+    /// <summary>
+    /// <see cref="Sum(IReadOnlyList{float[]})"/> over parts that may be slices of larger vectors (no copy of them is
+    /// made). The sums are computed here, element by element in float32, in <see cref="GradientAccumulator"/>'s tree:
+    /// rank r's total is added as micro-batch r would be, so (r0 + r1) + (r2 + r3) for four. A float32 addition has one
+    /// correctly rounded result, so these are the bits libtorch's <c>add_</c> gives (issue 16: the tensors the sum
+    /// went through before cost three copies of every part on the all-reduce's critical path). The result is a new
+    /// array of its own, never one of the parts.
+    /// </summary>
+    public static float[] Sum(IReadOnlyList<ReadOnlyMemory<float>> partsByRank)
+    {
+        ArgumentNullException.ThrowIfNull(partsByRank);
+        if (partsByRank.Count == 0)
+            throw new ArgumentException("At least one replica's gradients are needed.", nameof(partsByRank));
+        int length = partsByRank[0].Length;
+        if (partsByRank.Any(t => t.Length != length))
+            throw new ArgumentException($"Replica gradients differ in length (expected {length} values each): the replicas run different stage plans.", nameof(partsByRank));
+        // The binary counter of GradientAccumulator.Push: equal levels merge, the earlier ranks' sum the left operand.
+        var stack = new List<(int Level, ReadOnlyMemory<float> Sum, float[]? Owned)>();
+        foreach (var part in partsByRank)
         {
-            return MemoryMarshal.Cast<byte, float>(total[0].contiguous().bytes).ToArray();
+            stack.Add((0, part, null));
+            while (stack.Count >= 2 && stack[^1].Level == stack[^2].Level)
+            {
+                var right = stack[^1];
+                var left = stack[^2];
+                stack.RemoveAt(stack.Count - 1);
+                var sum = Add(left, right.Sum);
+                stack[^1] = (left.Level + 1, sum, sum);
+            }
         }
-        finally
+        // GradientAccumulator.TakeTotal: the partial sums folded from the top, each lower one the left operand.
+        var total = stack[^1];
+        for (int i = stack.Count - 2; i >= 0; i--)
         {
-            total[0].Dispose();
+            var sum = Add(stack[i], total.Sum);
+            total = (0, sum, sum);
         }
+        return total.Owned ?? total.Sum.ToArray();
+
+        static float[] Add((int Level, ReadOnlyMemory<float> Sum, float[]? Owned) left, ReadOnlyMemory<float> right)
+        {
+            var into = left.Owned ?? new float[left.Sum.Length];
+            AddInto(left.Sum.Span, right.Span, into);
+            return into;
+        }
+    }
+
+    /// <summary><paramref name="into"/>[i] = <paramref name="left"/>[i] + <paramref name="right"/>[i] (<paramref name="into"/> may be <paramref name="left"/>).</summary>
+    private static void AddInto(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> into)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (; i <= into.Length - Vector<float>.Count; i += Vector<float>.Count)
+                (new Vector<float>(left[i..]) + new Vector<float>(right[i..])).CopyTo(into[i..]);
+        for (; i < into.Length; i++) into[i] = left[i] + right[i];
     }
 
     /// <summary>The [start, end) of chunk <paramref name="chunk"/> when <paramref name="length"/> values are cut into <paramref name="chunks"/> near-equal chunks.</summary>

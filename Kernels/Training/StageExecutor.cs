@@ -197,21 +197,38 @@ public sealed class StageExecutor : IDisposable
     public void UseReducedGradients(float[] flat)
     {
         ArgumentNullException.ThrowIfNull(flat);
+        UseReducedGradients([flat]);
+    }
+
+    /// <summary>
+    /// <see cref="UseReducedGradients(float[])"/> from the reduced vector in consecutive chunks (an all-reduce's, in
+    /// rank order), each copied straight into the gradients: the whole vector is never put together.
+    /// </summary>
+    public void UseReducedGradients(IReadOnlyList<float[]> chunks)
+    {
+        ArgumentNullException.ThrowIfNull(chunks);
         if (_stepGradients is null)
             throw new InvalidOperationException($"Stage {Stage} has not finalised its gradients: call {nameof(LocalGradients)} first.");
-        if (flat.Length != GradientLength)
-            throw new ArgumentException($"Stage {Stage} has {GradientLength} gradient values, the reduced vector {flat.Length}: the replicas run different stage plans.", nameof(flat));
-        int offset = 0;
+        long length = chunks.Sum(c => (long)(c ?? throw new ArgumentException("A reduced chunk is missing.", nameof(chunks))).Length);
+        if (length != GradientLength)
+            throw new ArgumentException($"Stage {Stage} has {GradientLength} gradient values, the reduced vector {length}: the replicas run different stage plans.", nameof(chunks));
+        int chunk = 0, inChunk = 0;
         using var noGrad = no_grad();
         foreach (var g in _stepGradients)
         {
             using var scope = NewDisposeScope();
             int count = (int)g.NumberOfElements;
-            if (g.device_type == DeviceType.CPU && g.dtype == ScalarType.Float32 && g.is_contiguous())
-                MemoryMarshal.AsBytes(flat.AsSpan(offset, count)).CopyTo(g.bytes); // in place, no temporary tensor
-            else
-                g.copy_(tensor(flat.AsSpan(offset, count).ToArray(), g.shape).to(g.device));
-            offset += count;
+            bool inPlace = g.device_type == DeviceType.CPU && g.dtype == ScalarType.Float32 && g.is_contiguous();
+            var values = inPlace ? MemoryMarshal.Cast<byte, float>(g.bytes) : new float[count]; // in place, no temporary tensor
+            for (int done = 0; done < count;)
+            {
+                while (inChunk == chunks[chunk].Length) (chunk, inChunk) = (chunk + 1, 0);
+                int n = Math.Min(count - done, chunks[chunk].Length - inChunk);
+                chunks[chunk].AsSpan(inChunk, n).CopyTo(values[done..]);
+                (done, inChunk) = (done + n, inChunk + n);
+            }
+            if (!inPlace)
+                g.copy_(tensor(values.ToArray(), g.shape).to(g.device));
         }
     }
 
