@@ -95,15 +95,16 @@ internal sealed partial class PipelineStageGrain
         reduction.Local.TrySetResult(local.Value);
 
         // Copies on this critical path (every rank's device waits for it) are kept to those the protocol needs: a
-        // peer's chunk of this rank's gradients (its own array, sent), the reduced chunk (shared with every peer). This
-        // rank's own part is read in place and the reduced chunks go straight into the gradients.
+        // peer's chunk of this rank's gradients, the reduced chunk (shared with every peer). This rank's own part is
+        // read in place and the reduced chunks go straight into the gradients; the arrays are reused (ReductionBuffers).
         int ranks = _replicaIds.Length;
         var (start, end) = ReplicaReduction.Chunk(local.Value.Length, ranks, _rank);
         var parts = await Task.WhenAll(Enumerable.Range(0, ranks).Select(async q => q == _rank
             ? new ReadOnlyMemory<float>(local.Value, start, end - start)
             : await InRanges(end - start, (offset, count) => Peer(q).GetGradientRange(epoch, step, _rank, offset, count))));
         Fenced(epoch, step);
-        var reduced = await OnDevice(worker, () => ReplicaReduction.Sum(parts));
+        var into = _reductionBuffers.Reduced(end - start);
+        var reduced = await OnDevice(worker, () => ReplicaReduction.Sum(parts, into));
         _stepComputeMs += reduced.Ran.TotalMilliseconds;
         reduction.Reduced.TrySetResult(reduced.Value);
 
@@ -132,6 +133,14 @@ internal sealed partial class PipelineStageGrain
     public async Task<Immutable<float[]>> GetGradientRange(long epoch, long step, int chunk, int offset, int count)
     {
         var (local, start, end) = await LocalChunk(epoch, step, chunk);
+        if (offset == 0 && count == end - start)
+        {
+            // The whole chunk (every chunk under a segment): a copy into the array kept for that chunk, which nothing
+            // here writes again before the next step's all-reduce (ReductionBuffers).
+            var whole = _reductionBuffers.Outgoing(chunk, count);
+            local.AsSpan(start, count).CopyTo(whole);
+            return new Immutable<float[]>(whole);
+        }
         return new Immutable<float[]>(Range(local, start, end, offset, count)); // a copy of its own: nothing here writes it after
     }
 

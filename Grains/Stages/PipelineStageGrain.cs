@@ -68,6 +68,7 @@ internal sealed partial class PipelineStageGrain(
     private int _firstMicroBatch; // global index of this replica's first micro-batch in each step
     private int _microBatches; // this replica's micro-batches per step
     private StepReduction? _reduction;
+    private readonly ReductionBuffers _reductionBuffers = new(); // the all-reduce's arrays, reused from step to step
 
     /// <summary>
     /// Becomes what <paramref name="assignment"/> says. Invariant (the newest configuration wins): of Configure calls

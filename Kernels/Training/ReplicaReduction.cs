@@ -24,9 +24,11 @@ public static class ReplicaReduction
     /// rank r's total is added as micro-batch r would be, so (r0 + r1) + (r2 + r3) for four. A float32 addition has one
     /// correctly rounded result, so these are the bits libtorch's <c>add_</c> gives (issue 16: the tensors the sum
     /// went through before cost three copies of every part on the all-reduce's critical path). The result is a new
-    /// array of its own, never one of the parts.
+    /// array of its own, never one of the parts: <paramref name="into"/> when given (a buffer the caller reuses; it must
+    /// not overlap any part), else a new one. Every sum of two or more parts ends in the array the first addition
+    /// wrote (the tree's leftmost partial sum), so only that one is <paramref name="into"/>.
     /// </summary>
-    public static float[] Sum(IReadOnlyList<ReadOnlyMemory<float>> partsByRank)
+    public static float[] Sum(IReadOnlyList<ReadOnlyMemory<float>> partsByRank, float[]? into = null)
     {
         ArgumentNullException.ThrowIfNull(partsByRank);
         if (partsByRank.Count == 0)
@@ -34,6 +36,10 @@ public static class ReplicaReduction
         int length = partsByRank[0].Length;
         if (partsByRank.Any(t => t.Length != length))
             throw new ArgumentException($"Replica gradients differ in length (expected {length} values each): the replicas run different stage plans.", nameof(partsByRank));
+        if (into is not null && into.Length != length)
+            throw new ArgumentException($"The sum's buffer holds {into.Length} values, the parts {length}.", nameof(into));
+        if (into is not null && partsByRank.Any(p => p.Span.Overlaps(into)))
+            throw new ArgumentException("The sum's buffer overlaps one of the parts it sums.", nameof(into));
         // The binary counter of GradientAccumulator.Push: equal levels merge, the earlier ranks' sum the left operand.
         var stack = new List<(int Level, ReadOnlyMemory<float> Sum, float[]? Owned)>();
         foreach (var part in partsByRank)
@@ -55,13 +61,23 @@ public static class ReplicaReduction
             var sum = Add(stack[i], total.Sum);
             total = (0, sum, sum);
         }
-        return total.Owned ?? total.Sum.ToArray();
+        if (total.Owned is { } owned) return owned;
+        var whole = into ?? new float[length];
+        total.Sum.Span.CopyTo(whole);
+        return whole;
 
-        static float[] Add((int Level, ReadOnlyMemory<float> Sum, float[]? Owned) left, ReadOnlyMemory<float> right)
+        float[] Add((int Level, ReadOnlyMemory<float> Sum, float[]? Owned) left, ReadOnlyMemory<float> right)
         {
-            var into = left.Owned ?? new float[left.Sum.Length];
-            AddInto(left.Sum.Span, right.Span, into);
-            return into;
+            var result = left.Owned ?? Take(ref into) ?? new float[left.Sum.Length];
+            AddInto(left.Sum.Span, right.Span, result);
+            return result;
+        }
+
+        static float[]? Take(ref float[]? buffer)
+        {
+            var taken = buffer;
+            buffer = null;
+            return taken;
         }
     }
 

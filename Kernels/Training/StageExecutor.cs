@@ -23,6 +23,7 @@ public sealed class StageExecutor : IDisposable
     private readonly GradientAccumulator _accumulator = new();
     private readonly Dictionary<int, (Tensor? Input, Tensor Output)> _inFlight = [];
     private Tensor[]? _stepGradients;
+    private float[]? _flatGradients; // LocalGradients' vector, the same array every step
     private bool _disposed;
 
     public StageExecutor(StagePlan plan, int stage, OptimizerConfig optimizer, Device device)
@@ -173,11 +174,18 @@ public sealed class StageExecutor : IDisposable
     /// <summary>
     /// Finalises this replica's accumulated gradients and returns them as one flat float32 vector (parameters in
     /// <see cref="ParameterNames"/> order), for the cross-replica reduction.
+    /// <para>
+    /// The vector is the same array every step, overwritten by the next call (issue 16: a fresh one — 3.5 MB for the
+    /// demo model — cost its page faults on the all-reduce's critical path every step). So it is valid until this
+    /// executor's next <see cref="LocalGradients"/>: whoever reads it must be done within the step, as the in-process
+    /// trainer's reduction is and as <c>PipelineStageGrain</c>'s all-reduce is by its invariant (no step begins before
+    /// every rank's reduction of the one before has read what it needs).
+    /// </para>
     /// </summary>
     public float[] LocalGradients()
     {
         _stepGradients ??= _accumulator.TakeTotal();
-        var flat = new float[GradientLength];
+        var flat = _flatGradients is { } kept && kept.Length == GradientLength ? kept : (_flatGradients = new float[GradientLength]);
         int offset = 0;
         foreach (var g in _stepGradients)
         {

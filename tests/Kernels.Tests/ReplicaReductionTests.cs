@@ -30,11 +30,16 @@ public sealed class ReplicaReductionTests
         // The same values as slices of larger vectors (as a rank reads its own chunk in place).
         float[][] padded = [.. totals.Select(t => (float[])[-1f, .. t, 7f])];
         float[] sliced = ReplicaReduction.Sum([.. padded.Select(p => new ReadOnlyMemory<float>(p, 1, p.Length - 2))]);
+        // Into a buffer the caller keeps, used before for other values (as the all-reduce reuses it step after step).
+        var buffer = ReplicaReduction.Sum([.. totals.Select(t => (ReadOnlyMemory<float>)t.Select(v => -v).ToArray())]);
+        float[] reused = ReplicaReduction.Sum([.. totals.Select(t => (ReadOnlyMemory<float>)t)], buffer);
+        Assert.Same(buffer, reused);
 
         for (int i = 0; i < expected.Length; i++)
         {
             Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(whole[i]), $"{ranks} ranks, value {i}: the accumulator gives {expected[i]:R}, the sum {whole[i]:R}");
             Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(sliced[i]), $"{ranks} ranks, value {i} of slices: the accumulator gives {expected[i]:R}, the sum {sliced[i]:R}");
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(reused[i]), $"{ranks} ranks, value {i} into a reused buffer: the accumulator gives {expected[i]:R}, the sum {reused[i]:R}");
         }
         Assert.All(totals, t => Assert.NotSame(t, whole)); // a new array, never one of the parts (it is shared with peers)
     }
@@ -44,6 +49,16 @@ public sealed class ReplicaReductionTests
     {
         var error = Assert.Throws<ArgumentException>(() => ReplicaReduction.Sum([new float[4], new float[5]]));
         Assert.Contains("different stage plans", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_buffer_that_overlaps_a_part_or_differs_in_length_is_refused()
+    {
+        var vector = new float[8];
+        Assert.Throws<ArgumentException>(() => ReplicaReduction.Sum([new ReadOnlyMemory<float>(vector, 0, 4), new float[4]], new float[5]));
+        float[] four = new float[4];
+        var error = Assert.Throws<ArgumentException>(() => ReplicaReduction.Sum([new float[4], four], four));
+        Assert.Contains("overlaps", error.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Values whose float32 sums depend on the order: large and small magnitudes, subnormals, ±0, ±∞ now and then.</summary>
