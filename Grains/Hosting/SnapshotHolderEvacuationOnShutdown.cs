@@ -53,7 +53,7 @@ internal sealed partial class SnapshotHolderEvacuationOnShutdown(
             }
         }, stopping);
         if (!done) LogEvacuationTimedOut(logger, moved, options.Value.HolderEvacuationTimeout.TotalSeconds, holders.Keys.Count, parcels.Count);
-        else if (moved > 0) LogEvacuated(logger, moved, (time.GetUtcNow() - started).TotalSeconds);
+        else LogEvacuated(logger, moved, (time.GetUtcNow() - started).TotalSeconds); // 0 too: a holder that got a copy after MarkSiloLeaving left by itself first
     }
 
     /// <summary>
