@@ -151,6 +151,7 @@ internal sealed partial class PipelineStageGrain
         if (chunk < 0 || chunk >= _replicaIds.Length)
             throw new ArgumentOutOfRangeException(nameof(chunk), chunk, $"Stage {this.GetPrimaryKeyString()} has {_replicaIds.Length} replicas, so chunks 0…{_replicaIds.Length - 1}.");
         var local = await Reduction(epoch, step).Local.Task.WaitAsync(_epochCalls.Token);
+        Fenced(epoch, step); // a configuration may have come between (its reused arrays are not this epoch's to write)
         var (start, end) = ReplicaReduction.Chunk(local.Length, _replicaIds.Length, chunk);
         return (local, start, end);
     }

@@ -12,8 +12,11 @@ namespace Cluster.Grains.Stages;
 /// rank's gradient norms are back, and each rank's norms wait for its all-reduce; so by the time this rank overwrites an
 /// array (its next step's all-reduce) every reader of the step before has finished. A reader of an abandoned epoch may
 /// still read an array being overwritten: its sum is thrown away, because it is fenced by its epoch before its
-/// gradients take anything (<c>PipelineStageGrain.ReduceScatterAllGather</c>). The stage's local gradient vector
-/// itself is kept the same way, by its executor (<c>StageExecutor.LocalGradients</c>).
+/// gradients take anything (<c>PipelineStageGrain.ReduceScatterAllGather</c>). Nor does
+/// work of an abandoned epoch write a later one's arrays: each configuration of the stage gets buffers of its own, and
+/// a sum queued on a device before the epoch ended writes the ones it was handed
+/// (<c>PipelineStageGrain.NewReusedBuffers</c>). The stage's local gradient vector itself is kept the same way, by its
+/// executor (<c>StageExecutor.LocalGradients</c>), which is new per configuration too.
 /// </para>
 /// </summary>
 internal sealed class ReductionBuffers

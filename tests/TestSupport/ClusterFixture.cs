@@ -22,9 +22,22 @@ public class ClusterFixture : IAsyncLifetime
     {
     }
 
-    protected ClusterFixture(int silos) => SiloCount = silos;
+    protected ClusterFixture(int silos)
+        : this(silos, SlotsPerSilo)
+    {
+    }
+
+    /// <summary>A cluster of <paramref name="silos"/> silos with <paramref name="slots"/> device slots each (a test that needs a spare slot on one silo).</summary>
+    protected ClusterFixture(int silos, int slots)
+    {
+        SiloCount = silos;
+        Slots = slots;
+    }
 
     public int SiloCount { get; }
+
+    /// <summary>Device slots (nodes) per silo: <see cref="SlotsPerSilo"/> unless the fixture asks for more.</summary>
+    public int Slots { get; }
 
     public string DataRoot { get; } = Path.Combine(Path.GetTempPath(), "cluster-tests", "grains-" + Guid.NewGuid().ToString("N"));
 
@@ -38,7 +51,7 @@ public class ClusterFixture : IAsyncLifetime
         string root = DataRoot;
         builder.ConfigureSilo((options, silo) => AfterTrainingCluster(ConfigureSilo(WithLogFile(silo, options.SiloName), options.SiloName).AddTrainingCluster(o =>
         {
-            o.DeviceSlots = SlotsPerSilo;
+            o.DeviceSlots = Slots;
             o.ThreadsPerSlot = 1;
             o.SlotMemoryBytes = 512L << 20; // small, so an over-large model is refused without allocating it
             o.DataRoot = root;
@@ -56,8 +69,8 @@ public class ClusterFixture : IAsyncLifetime
         Cluster = builder.Build();
         await Cluster.DeployAsync();
         await Eventually.True(async () => (await Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).GetNodes())
-                .Count(n => n.Health is not null) == SiloCount * SlotsPerSilo,
-            TimeSpan.FromSeconds(60), $"all {SiloCount * SlotsPerSilo} nodes registered and heartbeating");
+                .Count(n => n.Health is not null) == SiloCount * Slots,
+            TimeSpan.FromSeconds(60), $"all {SiloCount * Slots} nodes registered and heartbeating");
     }
 
     /// <summary>Name of the silo that hosts the grain's activation now, or null when it has none.</summary>
