@@ -96,14 +96,14 @@ internal sealed partial class PipelineStageGrain
 
         // Copies on this critical path (every rank's device waits for it) are kept to those the protocol needs: a
         // peer's chunk of this rank's gradients, the reduced chunk (shared with every peer). This rank's own part is
-        // read in place and the reduced chunks go straight into the gradients; the arrays are reused (ReductionBuffers).
+        // read in place and the reduced chunks go straight into the gradients; the arrays are reused (executor.Reduction).
         int ranks = _replicaIds.Length;
         var (start, end) = ReplicaReduction.Chunk(local.Value.Length, ranks, _rank);
         var parts = await Task.WhenAll(Enumerable.Range(0, ranks).Select(async q => q == _rank
             ? new ReadOnlyMemory<float>(local.Value, start, end - start)
             : await InRanges(end - start, (offset, count) => Peer(q).GetGradientRange(epoch, step, _rank, offset, count))));
         Fenced(epoch, step);
-        var into = _reductionBuffers.Reduced(end - start);
+        var into = executor.Reduction.Reduced(end - start);
         var reduced = await OnDevice(worker, () => ReplicaReduction.Sum(parts, into));
         _stepComputeMs += reduced.Ran.TotalMilliseconds;
         reduction.Reduced.TrySetResult(reduced.Value);
@@ -120,7 +120,7 @@ internal sealed partial class PipelineStageGrain
 
     public async Task<Immutable<float[]>> GetGradientChunk(long epoch, long step, int chunk)
     {
-        var (local, start, end) = await LocalChunk(epoch, step, chunk);
+        var (_, local, start, end) = await LocalChunk(epoch, step, chunk);
         return new Immutable<float[]>(local[start..end]); // a copy of its own: nothing here writes it after
     }
 
@@ -132,12 +132,12 @@ internal sealed partial class PipelineStageGrain
 
     public async Task<Immutable<float[]>> GetGradientRange(long epoch, long step, int chunk, int offset, int count)
     {
-        var (local, start, end) = await LocalChunk(epoch, step, chunk);
+        var (executor, local, start, end) = await LocalChunk(epoch, step, chunk);
         if (offset == 0 && count == end - start)
         {
             // The whole chunk (every chunk under a segment): a copy into the array kept for that chunk, which nothing
             // here writes again before the next step's all-reduce (ReductionBuffers).
-            var whole = _reductionBuffers.Outgoing(chunk, count);
+            var whole = executor.Reduction.Outgoing(chunk, count);
             local.AsSpan(start, count).CopyTo(whole);
             return new Immutable<float[]>(whole);
         }
@@ -145,15 +145,15 @@ internal sealed partial class PipelineStageGrain
     }
 
     /// <summary>This rank's local gradients of the step, once back-propagated, and where chunk <paramref name="chunk"/> lies in them.</summary>
-    private async Task<(float[] Local, int Start, int End)> LocalChunk(long epoch, long step, int chunk)
+    private async Task<(StageExecutor Executor, float[] Local, int Start, int End)> LocalChunk(long epoch, long step, int chunk)
     {
         Fenced(epoch, step);
         if (chunk < 0 || chunk >= _replicaIds.Length)
             throw new ArgumentOutOfRangeException(nameof(chunk), chunk, $"Stage {this.GetPrimaryKeyString()} has {_replicaIds.Length} replicas, so chunks 0…{_replicaIds.Length - 1}.");
         var local = await Reduction(epoch, step).Local.Task.WaitAsync(_epochCalls.Token);
-        Fenced(epoch, step); // a configuration may have come between (its reused arrays are not this epoch's to write)
+        var (executor, _) = Fenced(epoch, step); // a configuration may have come between (its executor's arrays are not this epoch's to write)
         var (start, end) = ReplicaReduction.Chunk(local.Length, _replicaIds.Length, chunk);
-        return (local, start, end);
+        return (executor, local, start, end);
     }
 
     public async Task<Immutable<float[]>> GetReducedRange(long epoch, long step, int offset, int count)

@@ -35,11 +35,11 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
     /// <para>
     /// Invariant (one snapshot in flight): a stage has at most one background snapshot of its epoch, and copies the
     /// next one only once it has finished — and once the encoding of any older one has (the gate covers the wait, the
-    /// copy and the hand-over, so reentrant calls queue). So the host buffers the device copies into
-    /// (<see cref="_snapshotBuffers"/>) are reused from step to step: the copy that overwrites them starts only after
-    /// the encoding of the last one, their only reader, is done; and a copy still queued on a device the stage has
-    /// left (a hung one's, run whenever it comes back) writes its own configuration's buffers, never a later one's
-    /// (<see cref="NewReusedBuffers"/>). A snapshot of an epoch the stage has left is not
+    /// copy and the hand-over, so reentrant calls queue). So the host buffers the device copies into (the executor's,
+    /// <see cref="StageExecutor.CopyStateIntoKeptBuffers"/>) are reused from step to step: the copy that overwrites them
+    /// starts only after the encoding of the last one, their only reader, is done; and a copy still queued on a device
+    /// the stage has left (a hung one's, run whenever it comes back) writes its own executor's buffers, never a later
+    /// configuration's (<see cref="StageExecutor"/>'s invariant on reused buffers). A snapshot of an epoch the stage has left is not
     /// waited for beyond its encoding (its holders may be retried for a while; the new epoch need not wait). The job's
     /// loop keeps the same rule — it begins the snapshot of a step only once the one before is held — this is the
     /// stage's own guard.
@@ -53,8 +53,7 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
         {
             await SettleSnapshotInFlight();
             var (executor, worker) = Fenced(epoch, completedSteps);
-            var buffers = _snapshotBuffers; // this configuration's: a copy run late (a hung device) writes nothing a later one reads
-            var copies = (await OnDevice(worker, () => executor.CopyState(buffers))).Value;
+            var copies = (await OnDevice(worker, executor.CopyStateIntoKeptBuffers)).Value;
             var config = executor.Config;
             var encoded = Task.Run(() => (IReadOnlyList<UnitStateImage>)[.. copies.Select(c => c.Encode(config))], CancellationToken.None);
             _snapshotEncoded = encoded;

@@ -59,8 +59,7 @@ internal sealed partial class PipelineStageGrain(
     private Task? _snapshotInFlight; // the background half of the newest BeginSnapshot: encode, keep, send
     private long _snapshotInFlightStep = -1;
     private long _snapshotInFlightEpoch = -1;
-    private Task? _snapshotEncoded; // the encoding of the newest snapshot: the only reader of _snapshotBuffers
-    private UnitStateBuffers _snapshotBuffers = new(); // host buffers the device copies into, reused from step to step (new per configuration)
+    private Task? _snapshotEncoded; // the encoding of the newest snapshot: the only reader of its executor's kept snapshot buffers
     private readonly SemaphoreSlim _snapshotGate = new(1, 1); // one snapshot copied and handed over at a time
     private double _stepComputeMs;
     private int _rank;
@@ -68,7 +67,6 @@ internal sealed partial class PipelineStageGrain(
     private int _firstMicroBatch; // global index of this replica's first micro-batch in each step
     private int _microBatches; // this replica's micro-batches per step
     private StepReduction? _reduction;
-    private ReductionBuffers _reductionBuffers = new(); // the all-reduce's arrays, reused from step to step (new per configuration)
 
     /// <summary>
     /// Becomes what <paramref name="assignment"/> says. Invariant (the newest configuration wins): of Configure calls
@@ -127,8 +125,7 @@ internal sealed partial class PipelineStageGrain(
         // Copies after the restored step belong to a timeline the job left (a rewind or a lost step); earlier ones are shared.
         _ownSnapshots.RemoveAll(o => o.Record.Step > executor.CompletedSteps);
         _executor = executor;
-        _worker = worker;
-        NewReusedBuffers();
+        _worker = worker; // a new executor: the arrays it reuses from step to step are this configuration's alone (see StageExecutor)
         _occupant = new NodeOccupant(spec.JobId, assignment.Epoch, assignment.Replica, assignment.Stage);
         _worker.StageAttached(this.GetPrimaryKeyString(), _occupant);
         _assignment = assignment;
@@ -328,23 +325,6 @@ internal sealed partial class PipelineStageGrain(
     {
         await DropExecutor();
         parcels.Deactivating(GrainContext.GrainId.ToString(), reason);
-    }
-
-    /// <summary>
-    /// Invariant (reused buffers outlive no configuration): the arrays a stage reuses from step to step — the host buffers
-    /// its snapshots copy into (<see cref="_snapshotBuffers"/>), the all-reduce's chunks (<see cref="_reductionBuffers"/>)
-    /// — are written only by work of the configuration that made them. Device work of an abandoned epoch cannot be taken
-    /// back: an operation queued on a device that hung, or was slow, runs whenever the device gets to it (see
-    /// <see cref="OnDevice{T}"/>), possibly after the job moved this stage to another device of the same silo, where the
-    /// same activation goes on with a new executor. Such work writes only the buffers it was handed (every device
-    /// operation takes them as a local, captured in the turn that checked its epoch), and each configuration starts
-    /// with buffers of its own; so a late copy or sum lands in arrays that only the abandoned epoch's readers hold,
-    /// whose results are fenced by that epoch. The first steps after a configuration pay for fresh arrays once.
-    /// </summary>
-    private void NewReusedBuffers()
-    {
-        _snapshotBuffers = new UnitStateBuffers();
-        _reductionBuffers = new ReductionBuffers();
     }
 
     private (StageExecutor Executor, DeviceWorker Worker) Fenced(long epoch, long step)

@@ -8,10 +8,11 @@ namespace Cluster.Kernels.Checkpoint;
 /// <para>
 /// Invariant (its owner's to keep): a copy into these buffers starts only once every reader of the previous copy
 /// (<see cref="UnitStateCopy.Encode"/>) has finished — the <see cref="UnitStateCopy"/>s of one copy alias the buffers
-/// and are overwritten by the next. The pipeline stage keeps it with one snapshot in flight at a time. Not thread-safe.
+/// and are overwritten by the next. Kept by a stage's executor (<c>StageExecutor.CopyStateIntoKeptBuffers</c>); the
+/// pipeline stage keeps the invariant with one snapshot in flight at a time. Not thread-safe.
 /// </para>
 /// </summary>
-public sealed class UnitStateBuffers
+internal sealed class UnitStateBuffers
 {
     private readonly Dictionary<(string Name, int Kind), WireTensor> _buffers = [];
 

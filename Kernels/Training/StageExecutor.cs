@@ -14,6 +14,15 @@ namespace Cluster.Kernels.Training;
 /// share of global-norm clipping, and AdamW with the schedule. Inputs and outputs are <see cref="WireTensor"/>s.
 /// Not thread-safe: one caller (a device worker) drives it. Each call is one unit of work with its own dispose scope;
 /// only the micro-batch graphs awaiting backward, the parameters and the optimizer state outlive a call.
+/// <para>
+/// Invariant (reused buffers outlive no executor): the host arrays a stage reuses from step to step — the vector of
+/// <see cref="LocalGradients"/>, the snapshot's host buffers (<see cref="CopyStateIntoKeptBuffers"/>), the all-reduce's
+/// chunks (<see cref="Reduction"/>) — belong to one executor, and a distributed stage makes a new executor with every
+/// configuration (every epoch it is placed in). Device work of an abandoned epoch cannot be taken back: an operation
+/// queued on a device that hung runs whenever the device gets to it, possibly after the job moved the stage to another
+/// device of the same silo, where the same grain activation goes on with a new executor. That work writes only its own
+/// executor's arrays, which only the abandoned epoch's readers hold, and their results are fenced by that epoch.
+/// </para>
 /// </summary>
 public sealed class StageExecutor : IDisposable
 {
@@ -24,6 +33,7 @@ public sealed class StageExecutor : IDisposable
     private readonly Dictionary<int, (Tensor? Input, Tensor Output)> _inFlight = [];
     private Tensor[]? _stepGradients;
     private float[]? _flatGradients; // LocalGradients' vector, the same array every step
+    private readonly UnitStateBuffers _snapshotBuffers = new(); // CopyStateIntoKeptBuffers' host buffers
     private bool _disposed;
 
     public StageExecutor(StagePlan plan, int stage, OptimizerConfig optimizer, Device device)
@@ -297,10 +307,20 @@ public sealed class StageExecutor : IDisposable
     public IReadOnlyList<UnitStateCopy> CopyState() => CopyState(null);
 
     /// <summary>
-    /// <see cref="CopyState()"/> into <paramref name="buffers"/>, reused from the previous copy (the caller keeps its
-    /// invariant: that copy is no longer read), or into new arrays when null.
+    /// <see cref="CopyState()"/> into host buffers this executor keeps from one call to the next (a snapshot every step
+    /// would otherwise allocate the stage's state afresh every step). The copies alias the buffers, so they are valid
+    /// until the next call: the caller keeps the buffers' invariant (<see cref="UnitStateBuffers"/>) — it calls again only
+    /// once every reader of the last copies has finished.
     /// </summary>
-    public IReadOnlyList<UnitStateCopy> CopyState(UnitStateBuffers? buffers)
+    public IReadOnlyList<UnitStateCopy> CopyStateIntoKeptBuffers() => CopyState(_snapshotBuffers);
+
+    /// <summary>
+    /// The all-reduce's arrays of a data-parallel stage, kept from step to step with this executor (see the class's
+    /// invariant on reused buffers). Used by the stage's turns, not on the device thread.
+    /// </summary>
+    public ReductionBuffers Reduction { get; } = new();
+
+    private IReadOnlyList<UnitStateCopy> CopyState(UnitStateBuffers? buffers)
     {
         if (_inFlight.Count > 0 || _accumulator.Count > 0 || _stepGradients is not null)
             throw new InvalidOperationException($"Stage {Stage} is mid-step: state can only be exported between steps.");

@@ -14,7 +14,10 @@ public sealed class HungDeviceClusterFixture : ClusterFixture
     /// <summary>The warm-up limit, short too: the tests hang a device after a few steps, past its warm-up.</summary>
     public static readonly TimeSpan WarmupLimit = TimeSpan.FromSeconds(15);
 
-    protected override ISiloBuilder ConfigureSilo(ISiloBuilder silo)
+    protected override ISiloBuilder ConfigureSilo(ISiloBuilder silo) => WithShortHangFloor(silo);
+
+    /// <summary>Gives <paramref name="silo"/> this fixture's hang floor and warm-up limit (for other fixtures that hang devices).</summary>
+    public static ISiloBuilder WithShortHangFloor(ISiloBuilder silo)
     {
         silo.Services.PostConfigure<TrainingClusterOptions>(o => { o.DeviceHangFloor = HangFloor; o.DeviceHangWarmupLimit = WarmupLimit; });
         return silo;

@@ -1,6 +1,3 @@
-using Cluster.Grains.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-
 namespace Cluster.Grains.Tests;
 
 /// <summary>
@@ -16,13 +13,6 @@ public sealed class SpareSlotClusterFixture() : ClusterFixture(1, 3)
     /// <summary>Holds a second call while <see cref="First"/> holds another.</summary>
     public HeldCall Second { get; } = new();
 
-    protected override ISiloBuilder ConfigureSilo(ISiloBuilder silo)
-    {
-        silo.Services.PostConfigure<TrainingClusterOptions>(o =>
-        {
-            o.DeviceHangFloor = HungDeviceClusterFixture.HangFloor;
-            o.DeviceHangWarmupLimit = HungDeviceClusterFixture.WarmupLimit;
-        });
-        return silo.AddOutgoingGrainCallFilter(First).AddOutgoingGrainCallFilter(Second);
-    }
+    protected override ISiloBuilder ConfigureSilo(ISiloBuilder silo) =>
+        HungDeviceClusterFixture.WithShortHangFloor(silo).AddOutgoingGrainCallFilter(First).AddOutgoingGrainCallFilter(Second);
 }

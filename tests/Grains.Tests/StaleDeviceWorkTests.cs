@@ -12,7 +12,7 @@ namespace Cluster.Grains.Tests;
 /// Device work of an abandoned epoch cannot be taken back: an operation queued on a device that hung runs whenever the
 /// device comes back, possibly after the job moved its stage to another device of the same silo, where the same
 /// activation goes on. Such work must not write what the new epoch reads — the arrays a stage reuses from step to step
-/// (<c>PipelineStageGrain.NewReusedBuffers</c>). Here the late work is a data-parallel rank's reduction sum, hung on
+/// (their owner, <c>StageExecutor</c>, is new with every configuration). Here the late work is a data-parallel rank's reduction sum, hung on
 /// its device, released while the new epoch's ranks have summed their chunks and hold them for each other.
 /// </summary>
 public sealed class StaleDeviceWorkTests(SpareSlotClusterFixture fixture, ITestOutputHelper output) : IClassFixture<SpareSlotClusterFixture>

@@ -1,6 +1,3 @@
-using Cluster.Grains.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-
 namespace Cluster.Grains.Tests;
 
 /// <summary>
@@ -10,14 +7,5 @@ namespace Cluster.Grains.Tests;
 /// </summary>
 public sealed class TracingClusterFixture : ClusterFixture
 {
-    protected override ISiloBuilder ConfigureSilo(ISiloBuilder silo)
-    {
-        silo.AddActivityPropagation();
-        silo.Services.PostConfigure<TrainingClusterOptions>(o =>
-        {
-            o.DeviceHangFloor = HungDeviceClusterFixture.HangFloor;
-            o.DeviceHangWarmupLimit = HungDeviceClusterFixture.WarmupLimit;
-        });
-        return silo;
-    }
+    protected override ISiloBuilder ConfigureSilo(ISiloBuilder silo) => HungDeviceClusterFixture.WithShortHangFloor(silo.AddActivityPropagation());
 }

@@ -110,7 +110,7 @@ public sealed class ImageChecksumTests
     {
         using var source = new StageExecutor(StagePlan.Balanced(TinyModel.Config, 2), 1, TinyModel.Options().Optimizer, torch.CPU);
         // At optimizer step 5, so a restore that took effect is told from the target's own (identical, step 0) state.
-        var images = source.CopyState(new UnitStateBuffers()).Select(c => (c with { OptimizerSteps = 5 }).Encode(TinyModel.Config)).ToList();
+        var images = source.CopyStateIntoKeptBuffers().Select(c => (c with { OptimizerSteps = 5 }).Encode(TinyModel.Config)).ToList();
         var victim = images[^1];
         var chunk = victim.Image.Chunks[^1];
         chunk[^3] ^= 0x40; // the last tensor's data: a bit flipped in memory or on the way

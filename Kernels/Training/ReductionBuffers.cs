@@ -1,9 +1,10 @@
-namespace Cluster.Grains.Stages;
+namespace Cluster.Kernels.Training;
 
 /// <summary>
-/// The arrays a data-parallel stage's all-reduce hands to its peers, kept from step to step (issue 16: fresh ones — a
-/// chunk of a stage's gradients each, 1.75 MB per rank and step for the demo model's two replicas — cost their page
-/// faults and copies on the all-reduce's critical path, where every rank's device waits).
+/// The arrays a data-parallel stage's all-reduce hands to its peers, kept from step to step by the stage's executor
+/// (<see cref="StageExecutor.Reduction"/>; issue 16: fresh ones — a chunk of a stage's gradients each, 1.75 MB per
+/// rank and step for the demo model's two replicas — cost their page faults and copies on the all-reduce's critical
+/// path, where every rank's device waits). Not thread-safe: the stage's turns use it, one at a time.
 /// <para>
 /// Invariant (a handed-over array is read only within its step): a peer reads what it was handed — this rank's chunk of
 /// its local gradients (<see cref="Outgoing"/>), this rank's reduced chunk (<see cref="Reduced"/>) — by reference on
@@ -12,14 +13,12 @@ namespace Cluster.Grains.Stages;
 /// rank's gradient norms are back, and each rank's norms wait for its all-reduce; so by the time this rank overwrites an
 /// array (its next step's all-reduce) every reader of the step before has finished. A reader of an abandoned epoch may
 /// still read an array being overwritten: its sum is thrown away, because it is fenced by its epoch before its
-/// gradients take anything (<c>PipelineStageGrain.ReduceScatterAllGather</c>). Nor does
-/// work of an abandoned epoch write a later one's arrays: each configuration of the stage gets buffers of its own, and
-/// a sum queued on a device before the epoch ended writes the ones it was handed
-/// (<c>PipelineStageGrain.NewReusedBuffers</c>). The stage's local gradient vector itself is kept the same way, by its
-/// executor (<c>StageExecutor.LocalGradients</c>), which is new per configuration too.
+/// gradients take anything (<c>PipelineStageGrain.ReduceScatterAllGather</c>). Nor does work of an abandoned epoch
+/// write a later one's arrays: they belong to one executor, which is new with every configuration of the stage
+/// (<see cref="StageExecutor"/>'s invariant on reused buffers).
 /// </para>
 /// </summary>
-internal sealed class ReductionBuffers
+public sealed class ReductionBuffers
 {
     private readonly Dictionary<int, float[]> _outgoing = [];
     private float[]? _reduced;
