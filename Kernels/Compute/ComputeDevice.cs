@@ -2,7 +2,10 @@ using TorchSharp;
 
 namespace Cluster.Kernels.Compute;
 
-/// <summary>Chooses the torch device ("auto", "cpu", "cuda", "cuda:N") and the intra-op thread count.</summary>
+/// <summary>
+/// Chooses the torch device ("auto", "cpu", "cuda", "cuda:N") and the intra-op thread count. The first choice of a
+/// process also sets up its host allocator (<see cref="HostAllocator"/>), so every trainer runs with the same one.
+/// </summary>
 public static class ComputeDevice
 {
     /// <summary>
@@ -20,6 +23,7 @@ public static class ComputeDevice
     private static torch.Device ResolveSpec(string spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        HostAllocator.Tune(); // before the trainer's first tensors
         CudaDeterminism.EnsureCublasWorkspaceConfig(); // before the first CUDA call of the process
         string s = spec.Trim().ToLowerInvariant();
         if (s is "" or "auto")
@@ -41,6 +45,7 @@ public static class ComputeDevice
     /// <summary>Number of CUDA devices, 0 without CUDA; with CUDA devices the process's CUDA compute is made deterministic.</summary>
     public static int CudaDeviceCount()
     {
+        HostAllocator.Tune(); // before the trainer's first tensors
         CudaDeterminism.EnsureCublasWorkspaceConfig(); // before the first CUDA call of the process
         int count = torch.cuda.is_available() ? torch.cuda.device_count() : 0;
         if (count > 0) CudaDeterminism.Apply();
