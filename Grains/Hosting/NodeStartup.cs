@@ -1,6 +1,5 @@
 using Cluster.Grains.Compute;
 using Cluster.Grains.Interfaces.Nodes;
-using Cluster.Kernels.Compute;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -22,7 +21,6 @@ internal sealed partial class NodeStartup(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (HostAllocator.Outcome is { } allocator) LogHostAllocator(logger, allocator.Choice, allocator.Detail); // set up with the device workers
         if (!await HostStarted.WaitAsync(lifetime, stoppingToken)) return;
         foreach (string nodeId in workers.NodeIds)
         {
@@ -70,7 +68,4 @@ internal sealed partial class NodeStartup(
 
     [LoggerMessage(2, LogLevel.Warning, "Node {NodeId} lost its activation; starting it again")]
     private static partial void LogRestarting(ILogger logger, string nodeId);
-
-    [LoggerMessage(3, LogLevel.Information, "Host allocator: {Choice} ({Detail})")]
-    private static partial void LogHostAllocator(ILogger logger, HostAllocatorChoice choice, string detail);
 }

@@ -92,6 +92,7 @@ public static class TrainingClusterSiloExtensions
         services.AddSingleton<SiloHealthAggregator>();
         services.AddHostedService(sp => sp.GetRequiredService<SiloHealthAggregator>());
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloHealthAggregator>()); // heartbeats until the silo is no longer Active
+        services.AddHostedService<HostAllocatorReport>();
         services.AddHostedService<NodeStartup>();
         services.AddHostedService<JobWatchdog>();
 

@@ -12,9 +12,9 @@ namespace Cluster.Kernels.Compute;
 /// the heap is trimmed only past <see cref="TrimThresholdBytes"/> of free memory at its top. The cost is resident
 /// memory: the process keeps about its peak of host allocations instead of returning the difference between steps.
 /// <para>
-/// Applied once per process before the first tensor (<see cref="ComputeDevice"/>), so every trainer of this library —
-/// the cluster's device workers and the reference trainers the benchmarks compare them with — runs with the same
-/// allocator. An operator who configures glibc's allocator (<c>GLIBC_TUNABLES</c>, <c>MALLOC_TRIM_THRESHOLD_</c>,
+/// Applied once per process, at its first device choice (<see cref="ComputeDevice"/>, before a trainer's first tensor;
+/// a silo also applies it at start and logs the outcome), so every trainer of this library — the cluster's device
+/// workers and the reference trainers the benchmarks compare them with — runs with the same allocator. An operator who configures glibc's allocator (<c>GLIBC_TUNABLES</c>, <c>MALLOC_TRIM_THRESHOLD_</c>,
 /// <c>MALLOC_MMAP_THRESHOLD_</c>, <c>MALLOC_TOP_PAD_</c>, or preloads another allocator with <c>LD_PRELOAD</c>) is left
 /// alone, and <c>CLUSTER_HOST_ALLOCATOR=default</c> keeps glibc's defaults without configuring anything.
 /// </para>
@@ -61,7 +61,8 @@ public static partial class HostAllocator
 
     /// <summary>
     /// The decision, given the process's environment (<paramref name="variable"/>) and a way to set one of
-    /// <c>mallopt</c>'s options (true when it took the value): set both thresholds unless the operator chose otherwise.
+    /// <c>mallopt</c>'s options (true when it took the value): set both thresholds unless the operator chose otherwise,
+    /// and say which of them glibc took.
     /// </summary>
     internal static HostAllocatorOutcome Decide(Func<string, string?> variable, bool isLinux, Func<int, int, bool> setOption)
     {
@@ -77,9 +78,15 @@ public static partial class HostAllocator
         foreach (string name in OperatorVariables)
             if (!string.IsNullOrEmpty(variable(name)))
                 return new(HostAllocatorChoice.OperatorChoice, $"{name} is set: the operator's allocator settings kept");
-        if (!setOption(MallocMmapThreshold, MmapThresholdBytes) || !setOption(MallocTrimThreshold, TrimThresholdBytes))
-            return new(HostAllocatorChoice.NotGlibc, "mallopt refused the thresholds (not glibc's allocator?): left as it is");
-        return new(HostAllocatorChoice.Tuned, $"glibc malloc keeps freed host memory: mmap threshold {MmapThresholdBytes >> 20} MiB, trim threshold {TrimThresholdBytes >> 20} MiB");
+        bool mmap = setOption(MallocMmapThreshold, MmapThresholdBytes);
+        bool trim = setOption(MallocTrimThreshold, TrimThresholdBytes);
+        string mmapText = $"mmap threshold {MmapThresholdBytes >> 20} MiB", trimText = $"trim threshold {TrimThresholdBytes >> 20} MiB";
+        return (mmap, trim) switch
+        {
+            (true, true) => new(HostAllocatorChoice.Tuned, $"glibc malloc keeps freed host memory: {mmapText}, {trimText}"),
+            (false, false) => new(HostAllocatorChoice.NotGlibc, "mallopt refused both thresholds (not glibc's allocator?): left as it is"),
+            _ => new(HostAllocatorChoice.PartlyTuned, $"mallopt took the {(mmap ? mmapText : trimText)} but refused the {(mmap ? trimText : mmapText)}: part of the freed host memory still goes back to the kernel"),
+        };
     }
 
     private static bool TrySetOption(int option, int value)

@@ -11,4 +11,7 @@ public enum HostAllocatorChoice
 
     /// <summary>Not glibc (another OS or C library): nothing to set.</summary>
     NotGlibc,
+
+    /// <summary>The C library took one threshold and refused the other: some freed memory still goes back to the kernel.</summary>
+    PartlyTuned,
 }

@@ -4,7 +4,8 @@ namespace Cluster.Kernels.Tests;
 
 /// <summary>
 /// The host allocator's set-up (<see cref="HostAllocator"/>): glibc takes both thresholds on this machine (a value it
-/// refuses — over 32 MiB for the mmap threshold — would leave the allocator untuned, silently); an operator's own
+/// refuses — over 32 MiB for the mmap threshold — would leave the allocator untuned); one refused beside one taken is
+/// reported as such, not as untouched; an operator's own
 /// allocator settings, or <c>CLUSTER_HOST_ALLOCATOR=default</c>, are left alone; a value of that variable it does not
 /// know is a clear error.
 /// </summary>
@@ -56,10 +57,22 @@ public sealed class HostAllocatorTests
         Assert.Contains("'default'", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(HostAllocator.MallocMmapThreshold, "mmap threshold 32 MiB", "trim threshold 256 MiB")]
+    [InlineData(HostAllocator.MallocTrimThreshold, "trim threshold 256 MiB", "mmap threshold 32 MiB")]
+    public void A_threshold_the_c_library_refuses_is_reported_beside_the_one_it_took(int taken, string takenText, string refusedText)
+    {
+        var outcome = HostAllocator.Decide(_ => null, isLinux: true, (option, _) => option == taken);
+        Assert.Equal(HostAllocatorChoice.PartlyTuned, outcome.Choice);
+        Assert.Contains($"took the {takenText} but refused the {refusedText}", outcome.Detail, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_c_library_that_refuses_the_thresholds_and_another_os_are_left_as_they_are()
     {
-        Assert.Equal(HostAllocatorChoice.NotGlibc, HostAllocator.Decide(_ => null, isLinux: true, (_, _) => false).Choice);
+        var tried = new List<int>();
+        Assert.Equal(HostAllocatorChoice.NotGlibc, HostAllocator.Decide(_ => null, isLinux: true, (option, _) => { tried.Add(option); return false; }).Choice);
+        Assert.Equal([HostAllocator.MallocMmapThreshold, HostAllocator.MallocTrimThreshold], tried);
         Assert.Equal(HostAllocatorChoice.NotGlibc, HostAllocator.Decide(_ => null, isLinux: false, (_, _) => throw new InvalidOperationException("nothing may be set")).Choice);
     }
 }
