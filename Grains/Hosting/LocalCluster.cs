@@ -96,7 +96,7 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         int[] ports = LoopbackPorts.Free(2);
         if (index == 0) (_primaryPort, _primaryGatewayPort) = (ports[0], ports[1]);
-        var builder = Host.CreateApplicationBuilder();
+        var builder = Host.CreateApplicationBuilder(StartupConfiguration.ReadOnce());
         builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
             .AddFilter("Orleans.Runtime.Silo", LogLevel.Error)      // ServerGC advice: not for a demo
             .AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error) // first check after a cold start

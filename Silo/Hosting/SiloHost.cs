@@ -20,8 +20,9 @@ internal static class SiloHost
 
     /// <summary>
     /// A host builder whose configuration is appsettings.json (beside the executable), then CLUSTER_-prefixed
-    /// environment variables, then the command line: later sources win. A web host (Kestrel) only when the Orleans
-    /// Dashboard is on, so that a silo without it opens no HTTP port.
+    /// environment variables, then the command line: later sources win, read once at start (no file watcher:
+    /// <see cref="StartupConfiguration"/>). A web host (Kestrel) only when the Orleans Dashboard is on, so that a silo
+    /// without it opens no HTTP port; that one keeps ASP.NET's own defaults, which watch appsettings.json.
     /// </summary>
     public static IHostApplicationBuilder CreateBuilder(string[] args)
     {
@@ -29,7 +30,7 @@ internal static class SiloHost
         string contentRoot = AppContext.BaseDirectory;
         IHostApplicationBuilder builder = DashboardRequested(args, contentRoot)
             ? WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = contentRoot })
-            : Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = contentRoot });
+            : Host.CreateApplicationBuilder(StartupConfiguration.ReadOnce(args, contentRoot)); // read once, not watched
         var sources = builder.Configuration.Sources;
         int commandLine = sources.Select((s, i) => (s, i)).LastOrDefault(x => x.s is CommandLineConfigurationSource, (null!, sources.Count)).Item2;
         sources.Insert(commandLine, new EnvironmentVariablesConfigurationSource { Prefix = "CLUSTER_" });

@@ -1,6 +1,7 @@
 using Cluster.Silo.Configuration;
 using Cluster.Silo.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Json;
 
 namespace Cluster.Silo.Tests;
 
@@ -91,6 +92,14 @@ public sealed class SiloSettingsTests
         {
             Environment.SetEnvironmentVariable(variable, null);
         }
+    }
+
+    [Fact]
+    public void A_silo_reads_its_settings_files_once_and_watches_none()
+    {
+        var json = ((IConfigurationBuilder)SiloHost.CreateBuilder([]).Configuration).Sources.OfType<JsonConfigurationSource>().ToList();
+        Assert.NotEmpty(json); // appsettings.json is still read
+        Assert.All(json, source => Assert.False(source.ReloadOnChange, $"{source.Path} is watched for changes"));
     }
 
     [Fact]

@@ -144,7 +144,7 @@ internal static class HeartbeatsBenchmark
 
     private static async Task<IHost> StartSiloAsync(bool aggregate, string dataRoot)
     {
-        var builder = Host.CreateApplicationBuilder();
+        var builder = Host.CreateApplicationBuilder(StartupConfiguration.ReadOnce());
         // Overload is what this benchmark looks for; the table reports it. Orleans' own overload warnings (and the
         // timers of thousands of nodes still firing while the silo shuts down) would drown the table.
         builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
