@@ -14,9 +14,10 @@ namespace Cluster.Kernels.Compute;
 /// <para>
 /// Applied once per process, at its first device choice (<see cref="ComputeDevice"/>, before a trainer's first tensor;
 /// a silo also applies it at start and logs the outcome), so every trainer of this library — the cluster's device
-/// workers and the reference trainers the benchmarks compare them with — runs with the same allocator. An operator who configures glibc's allocator (<c>GLIBC_TUNABLES</c>, <c>MALLOC_TRIM_THRESHOLD_</c>,
-/// <c>MALLOC_MMAP_THRESHOLD_</c>, <c>MALLOC_TOP_PAD_</c>, or preloads another allocator with <c>LD_PRELOAD</c>) is left
-/// alone, and <c>CLUSTER_HOST_ALLOCATOR=default</c> keeps glibc's defaults without configuring anything.
+/// workers and the reference trainers the benchmarks compare them with — runs with the same allocator. An operator who
+/// configures glibc's allocator (<c>GLIBC_TUNABLES</c>, <c>MALLOC_TRIM_THRESHOLD_</c>, <c>MALLOC_MMAP_THRESHOLD_</c>,
+/// <c>MALLOC_TOP_PAD_</c>, or preloads another allocator with <c>LD_PRELOAD</c>) is left alone, and
+/// <c>CLUSTER_HOST_ALLOCATOR=default</c> keeps glibc's defaults without configuring anything.
 /// </para>
 /// </summary>
 public static partial class HostAllocator
