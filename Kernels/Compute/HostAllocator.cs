@@ -42,15 +42,6 @@ public static partial class HostAllocator
     private static readonly Lock s_gate = new();
     private static HostAllocatorOutcome? s_outcome;
 
-    /// <summary>What <see cref="Tune"/> did in this process, or null before it ran.</summary>
-    public static HostAllocatorOutcome? Outcome
-    {
-        get
-        {
-            lock (s_gate) return s_outcome;
-        }
-    }
-
     /// <summary>Sets the thresholds unless the operator chose otherwise (see the class comment); once per process, later calls return the first outcome.</summary>
     public static HostAllocatorOutcome Tune()
     {
