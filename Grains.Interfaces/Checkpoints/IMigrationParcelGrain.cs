@@ -20,4 +20,12 @@ public interface IMigrationParcelGrain : IGrainWithStringKey
     /// <summary>Frees the parcel (every chunk taken, or given up).</summary>
     [Alias("Drop")]
     Task Drop(Guid parcel);
+
+    /// <summary>
+    /// The parcel of snapshot copies grain <paramref name="grainId"/> (its <c>GrainId.ToString()</c>) left here with
+    /// their records, that no activation of it has taken; null when there is none. For a holder whose new activation
+    /// never came (it failed to register, or died without its silo) and was re-created empty elsewhere.
+    /// </summary>
+    [Alias("FindLeftFor")]
+    Task<LeftParcel?> FindLeftFor(string grainId);
 }

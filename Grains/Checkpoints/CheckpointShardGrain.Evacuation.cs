@@ -82,4 +82,54 @@ internal sealed partial class CheckpointShardGrain
         // A failure leaves it here, as before; the stop's own pass or the next copy asks again.
         this.AsReference<ICheckpointShardGrain>().LeaveShuttingDownSilo(silo.SiloAddress.ToParsableString()).Ignore();
     }
+
+    /// <summary>
+    /// Rule (6) for a holder whose new activation never came. A holder that migrated leaves its copies as a parcel on
+    /// the silo it left (<see cref="MigratedSnapshots"/>) for its new activation to take; if that activation fails — it
+    /// cannot register in the grain directory because the silo owning its range was just killed (seen in
+    /// <c>KillDuringLeaveProcessTests</c>, seeds 201 and 203), or its take fails — the next call re-creates the holder
+    /// empty, and the parcel waits where nobody will take it: a graceful leave, which is no failure, would then take a
+    /// stage's only other copy with it. So a holder asked for its copies while it holds none first asks every other live
+    /// silo for a parcel it left there with its records (once per activation, 1 s at most), and takes the
+    /// newest one found, which also ends a leaving silo's wait for it.
+    /// </summary>
+    private async Task TakeParcelLeftBehind()
+    {
+        string grainId = GrainContext.GrainId.ToString();
+        var silos = membership.CurrentSnapshot.Members.Values
+            .Where(m => m.SiloAddress != silo.SiloAddress && m.Status is SiloStatus.Active or SiloStatus.ShuttingDown or SiloStatus.Stopping)
+            .Select(m => m.SiloAddress.ToParsableString()).ToArray();
+        var answers = await Task.WhenAll(silos.Select(async address =>
+        {
+            try
+            {
+                return (Silo: address, Parcel: await GrainFactory.GetGrain<IMigrationParcelGrain>(address).FindLeftFor(grainId).WaitAsync(ParcelLookupLimit, time));
+            }
+            catch (Exception e) when (e is TimeoutException or OrleansException or SiloUnavailableException)
+            {
+                LogParcelLookupFailed(logger, e, this.GetPrimaryKeyString(), address);
+                return (Silo: address, Parcel: null);
+            }
+        }));
+        if (answers.Where(a => a.Parcel is not null).OrderByDescending(a => a.Parcel!.Records.Max(r => r.Step)).FirstOrDefault() is not (var from, { } left)) return;
+        try
+        {
+            var units = await new MigratedSnapshots(from, left.Parcel, left.Headers).TakeAsync(GrainFactory, time, CancellationToken.None);
+            if (_held.Count > 0) return; // a copy came meanwhile: the newer timeline
+            foreach (var (record, images) in left.Records.Zip(units).OrderBy(p => p.First.Step).TakeLast(2))
+                _held.Add((record, images));
+            LogTookParcelLeftBehind(logger, this.GetPrimaryKeyString(), from, string.Join(", ", _held.Select(h => h.Record.Step)));
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException or OrleansException or SiloUnavailableException)
+        {
+            LogMigratedSnapshotsLost(logger, e, this.GetPrimaryKeyString(), from, string.Join(", ", left.Records.Select(r => r.Step)));
+        }
+    }
+
+    /// <summary>
+    /// How long a silo is given to say whether it keeps a parcel this holder left there: an answer from memory, so short —
+    /// a frozen silo not yet declared dead delays an empty holder's first answer by this much, well inside the 5 s a
+    /// recovery gives each copy.
+    /// </summary>
+    private static readonly TimeSpan ParcelLookupLimit = TimeSpan.FromSeconds(1);
 }

@@ -30,4 +30,10 @@ internal sealed partial class CheckpointShardGrain
 
     [LoggerMessage(9, LogLevel.Information, "Snapshot holder {Shard}: its silo {Silo} is shutting down; moving to another silo with its copies (steps {Steps})")]
     private static partial void LogLeavingShuttingDownSilo(ILogger logger, string shard, string silo, string steps);
+
+    [LoggerMessage(20, LogLevel.Information, "Snapshot holder {Shard}: took over the copies (steps {Steps}) it had left on silo {Silo} when it migrated, which its new activation never took")]
+    private static partial void LogTookParcelLeftBehind(ILogger logger, string shard, string silo, string steps);
+
+    [LoggerMessage(21, LogLevel.Information, "Snapshot holder {Shard}: silo {Silo} could not be asked for copies it left there")]
+    private static partial void LogParcelLookupFailed(ILogger logger, Exception e, string shard, string silo);
 }

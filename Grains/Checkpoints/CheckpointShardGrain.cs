@@ -310,8 +310,10 @@ internal sealed partial class CheckpointShardGrain(
     /// </summary>
     private async Task AskSiblingsWhenEmpty()
     {
-        if (_held.Count > 0 || _askedSiblings || Index != 0) return;
+        if (_held.Count > 0 || _askedSiblings) return;
         _askedSiblings = true;
+        await TakeParcelLeftBehind();
+        if (_held.Count > 0 || Index != 0) return;
         var (jobId, stage, _) = SnapshotHolders.Parse(this.GetPrimaryKeyString());
         var management = GrainFactory.GetGrain<IManagementGrain>(0);
         for (int h = 1; h < Jobs.JobSpecs.MaxSnapshotReplicas - 1 && _held.Count == 0; h++)
@@ -366,7 +368,7 @@ internal sealed partial class CheckpointShardGrain(
         dehydrationContext.TryAddValue("released-epoch", _releasedEpoch); // a holder released while it moved stays released
         dehydrationContext.TryAddValue("held-steps", _held.Select(h => h.Record.Step).ToArray());
         dehydrationContext.TryAddValue("held-records", _held.Select(h => h.Record).ToArray());
-        MigratedSnapshots.Leave(dehydrationContext, "held-", parcels, GrainContext, [.. _held.Select(h => h.Units)]);
+        MigratedSnapshots.Leave(dehydrationContext, "held-", parcels, GrainContext, [.. _held.Select(h => h.Units)], [.. _held.Select(h => h.Record)]);
         var done = _writes.Where(w => w.Value.IsCompletedSuccessfully).ToArray();
         dehydrationContext.TryAddValue("durable-steps", done.Select(w => w.Key).ToArray());
         dehydrationContext.TryAddValue("durable-records", done.Select(w => w.Value.Result.ToArray()).ToArray());

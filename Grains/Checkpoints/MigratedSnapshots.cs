@@ -9,7 +9,9 @@ namespace Cluster.Grains.Checkpoints;
 /// old silo (<see cref="MigrationParcels"/>) and the context carries only where they wait and their shape (a header per
 /// unit: index, name, chunk count); the new activation takes them a chunk per call (<see cref="TakeAsync"/>), before it
 /// serves any call. Invariant: a migration keeps a grain's copies whatever their size, unless the old silo dies before
-/// the new activation has taken them — then they are lost as they would have been had the grain stayed there. A take
+/// the new activation has taken them — then they are lost as they would have been had the grain stayed there. A new
+/// activation that never comes, or fails its take, leaves the parcel waiting; a holder's parcel also carries its
+/// snapshots' records, so the holder's next activation takes it over (<c>CheckpointShardGrain.TakeParcelLeftBehind</c>). A take
 /// that hangs (the old silo frozen, or cut off one way) gives up after <see cref="ChunkTimeout"/> per chunk and counts
 /// as such a loss, so a moved grain serves again within seconds instead of after the calls waiting on it time out.
 /// </summary>
@@ -33,7 +35,8 @@ internal sealed record MigratedSnapshots(string Silo, Guid Parcel, UnitImage[][]
     /// <paramref name="grain"/> (the grain dehydrating, <see cref="MigrationParcels.Departing"/>): from here its parcel — or, with no copies, nothing — is
     /// what a graceful shutdown waits for.
     /// </summary>
-    public static void Leave(IDehydrationContext context, string prefix, MigrationParcels parcels, IGrainContext grain, IReadOnlyList<IReadOnlyList<UnitImage>> snapshots)
+    public static void Leave(IDehydrationContext context, string prefix, MigrationParcels parcels, IGrainContext grain, IReadOnlyList<IReadOnlyList<UnitImage>> snapshots,
+        IReadOnlyList<SnapshotRecord>? records = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(parcels);
@@ -41,7 +44,7 @@ internal sealed record MigratedSnapshots(string Silo, Guid Parcel, UnitImage[][]
         ArgumentNullException.ThrowIfNull(snapshots);
         try
         {
-            if (snapshots.Count > 0) Record(context, prefix, parcels, grain, snapshots);
+            if (snapshots.Count > 0) Record(context, prefix, parcels, grain, snapshots, records);
         }
         finally
         {
@@ -49,15 +52,19 @@ internal sealed record MigratedSnapshots(string Silo, Guid Parcel, UnitImage[][]
         }
     }
 
-    private static void Record(IDehydrationContext context, string prefix, MigrationParcels parcels, IGrainContext grain, IReadOnlyList<IReadOnlyList<UnitImage>> snapshots)
+    private static void Record(IDehydrationContext context, string prefix, MigrationParcels parcels, IGrainContext grain, IReadOnlyList<IReadOnlyList<UnitImage>> snapshots,
+        IReadOnlyList<SnapshotRecord>? records)
     {
         context.TryAddValue(prefix + SiloKey, grain.Address.SiloAddress!.ToParsableString());
-        context.TryAddValue(prefix + ParcelKey, parcels.Post(snapshots, grain.GrainId.ToString())); // headed where the grain's migration is
-        context.TryAddValue(prefix + HeadersKey, snapshots.Select(units => units.Select(u => new UnitImage(u.UnitIndex, u.UnitName, [])
-        {
-            SeparateChunks = 1 + u.MoreChunksOrNone.Length,
-        }).ToArray()).ToArray());
+        context.TryAddValue(prefix + ParcelKey, parcels.Post(snapshots, grain.GrainId.ToString(), records)); // headed where the grain's migration is
+        context.TryAddValue(prefix + HeadersKey, snapshots.Select(units => units.Select(Header).ToArray()).ToArray());
     }
+
+    /// <summary>A unit's header in a parcel: its index, name and how many chunks to take (the first one included).</summary>
+    public static UnitImage Header(UnitImage whole) => new(whole.UnitIndex, whole.UnitName, [])
+    {
+        SeparateChunks = 1 + whole.MoreChunksOrNone.Length,
+    };
 
     /// <summary>What <see cref="Leave"/> recorded under <paramref name="prefix"/>; null when nothing was left.</summary>
     public static MigratedSnapshots? Find(IRehydrationContext context, string prefix)

@@ -9,6 +9,8 @@ internal sealed class MigrationParcelGrain(MigrationParcels parcels) : Grain, IM
 {
     public Task<byte[]?> TakeChunk(Guid parcel, int snapshot, int unitIndex, int index) => Task.FromResult(parcels.Chunk(parcel, snapshot, unitIndex, index));
 
+    public Task<LeftParcel?> FindLeftFor(string grainId) => Task.FromResult(parcels.FindLeftFor(grainId));
+
     public Task Drop(Guid parcel)
     {
         parcels.Drop(parcel);

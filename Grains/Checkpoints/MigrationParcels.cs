@@ -31,7 +31,7 @@ public sealed class MigrationParcels : IDisposable
 
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
-    private readonly Dictionary<Guid, (IReadOnlyList<IReadOnlyList<UnitImage>> Snapshots, DateTimeOffset Touched, SiloAddress? Target)> _parcels = [];
+    private readonly Dictionary<Guid, (IReadOnlyList<IReadOnlyList<UnitImage>> Snapshots, DateTimeOffset Touched, SiloAddress? Target, string? Key, IReadOnlyList<SnapshotRecord>? Records)> _parcels = [];
     private readonly Dictionary<string, (DateTimeOffset Since, SiloAddress? Target)> _departing = new(StringComparer.Ordinal);
     private readonly ITimer _sweeper;
     private TaskCompletionSource _empty = Emptied();
@@ -113,7 +113,7 @@ public sealed class MigrationParcels : IDisposable
     /// Keeps <paramref name="snapshots"/> (whole images, not copied) of grain <paramref name="key"/>, headed where its
     /// departure is (<see cref="Headed"/>), and returns the parcel's id.
     /// </summary>
-    public Guid Post(IReadOnlyList<IReadOnlyList<UnitImage>> snapshots, string? key = null)
+    public Guid Post(IReadOnlyList<IReadOnlyList<UnitImage>> snapshots, string? key = null, IReadOnlyList<SnapshotRecord>? records = null)
     {
         ArgumentNullException.ThrowIfNull(snapshots);
         var id = Guid.NewGuid();
@@ -121,9 +121,25 @@ public sealed class MigrationParcels : IDisposable
         {
             ResetIfEmpty();
             var target = key is not null && _departing.TryGetValue(key, out var departing) ? departing.Target : null;
-            _parcels[id] = (snapshots, _time.GetUtcNow(), target);
+            _parcels[id] = (snapshots, _time.GetUtcNow(), target, key, records);
         }
         return id;
+    }
+
+    /// <summary>
+    /// The newest parcel grain <paramref name="key"/> posted with its snapshots' records (<see cref="Post"/>), for an
+    /// activation of it that came without it (<see cref="IMigrationParcelGrain.FindLeftFor"/>); null when none is here.
+    /// </summary>
+    public LeftParcel? FindLeftFor(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        lock (_lock)
+        {
+            var found = _parcels.Where(p => p.Value.Key == key && p.Value.Records is { Count: > 0 })
+                .OrderByDescending(p => p.Value.Records!.Max(r => r.Step)).FirstOrDefault();
+            if (found.Value.Records is not { } records) return null;
+            return new LeftParcel(found.Key, [.. records], [.. found.Value.Snapshots.Select(units => units.Select(MigratedSnapshots.Header).ToArray())]);
+        }
     }
 
     /// <summary>Chunk <paramref name="index"/> (0 = the first) of a unit of a snapshot of a parcel; null when the parcel or the chunk is not here.</summary>

@@ -26,6 +26,30 @@ public sealed class MigrationParcelsTests
     }
 
     [Fact]
+    public void A_grain_finds_the_newest_parcel_it_left_with_records_and_the_headers_to_take_it_by()
+    {
+        using var parcels = new MigrationParcels(new ManualTimeProvider(DateTimeOffset.UnixEpoch));
+        var older = parcels.Post([[s_unit]], "checkpointshard/job/s1", [new SnapshotRecord(7, 2, 1.5)]);
+        var newer = parcels.Post([[s_unit], [s_unit]], "checkpointshard/job/s1", [new SnapshotRecord(8, 2, 1.25), new SnapshotRecord(9, 3, null)]);
+        parcels.Post([[s_unit]], "checkpointshard/job/s0", [new SnapshotRecord(20, 3, 1.0)]);
+        parcels.Post([[s_unit]], "checkpointshard/job/s2"); // no records: a stage's parcel, not one to take over this way
+
+        var found = parcels.FindLeftFor("checkpointshard/job/s1");
+        Assert.NotNull(found);
+        Assert.Equal(newer, found.Parcel);
+        Assert.Equal([8L, 9L], found.Records.Select(r => r.Step));
+        var header = Assert.Single(found.Headers[1]);
+        Assert.Equal((3, "block.1", 3, 0), (header.UnitIndex, header.UnitName, header.SeparateChunks, header.Image.Length));
+        Assert.Null(parcels.FindLeftFor("checkpointshard/job/s2"));
+        Assert.Null(parcels.FindLeftFor("checkpointshard/job/s3"));
+
+        parcels.Drop(newer);
+        Assert.Equal(older, parcels.FindLeftFor("checkpointshard/job/s1")?.Parcel);
+        parcels.Drop(older);
+        Assert.Null(parcels.FindLeftFor("checkpointshard/job/s1"));
+    }
+
+    [Fact]
     public void A_parcel_being_read_stays_and_one_nobody_reads_goes_after_the_keep_time()
     {
         var clock = new ManualTimeProvider(DateTimeOffset.UnixEpoch);
