@@ -22,9 +22,10 @@ public interface IMigrationParcelGrain : IGrainWithStringKey
     Task Drop(Guid parcel);
 
     /// <summary>
-    /// The parcel of snapshot copies grain <paramref name="grainId"/> (its <c>GrainId.ToString()</c>) left here with
-    /// their records, that no activation of it has taken; null when there is none. For a holder whose new activation
-    /// never came (it failed to register, or died without its silo) and was re-created empty elsewhere.
+    /// The newest parcel of snapshot copies grain <paramref name="grainId"/> (its <c>GrainId.ToString()</c>) left here
+    /// with their records, that no activation of it has taken — or that a stage left naming it heir (its first snapshot
+    /// holder); null when there is none. For a holder whose new activation never came (it failed to register, or died
+    /// without its silo) and was re-created empty elsewhere, or whose stage's move failed with the holder's copies lost.
     /// </summary>
     [Alias("FindLeftFor")]
     Task<LeftParcel?> FindLeftFor(string grainId);

@@ -89,15 +89,21 @@ internal sealed partial class CheckpointShardGrain
     /// cannot register in the grain directory because the silo owning its range was just killed (seen in
     /// <c>KillDuringLeaveProcessTests</c>, seeds 201 and 203), or its take fails — the next call re-creates the holder
     /// empty, and the parcel waits where nobody will take it: a graceful leave, which is no failure, would then take a
-    /// stage's only other copy with it. So a holder asked for its copies while it holds none first asks every other live
-    /// silo for a parcel it left there with its records (once per activation, 1 s at most), and takes the
+    /// stage's only other copy with it. So a holder asked for its copies while it holds none first asks every live silo
+    /// (its own too) for a parcel it left there with its records (once per activation, 1 s at most), and takes the
     /// newest one found, which also ends a leaving silo's wait for it.
+    /// <para>
+    /// Holder 0 is also heir to its stage's parcels (<see cref="MigrationParcels"/>' second invariant): a stage whose
+    /// move failed — the silo it moved onto, which held this holder too, killed (seed 201 again) — left its own copies,
+    /// the only ones then, in a parcel whose target is dead; the same search finds it, and the holder takes it over.
+    /// A stage's parcel whose move may still complete is copied and left for the stage (<see cref="LeftParcel.StillAwaited"/>).
+    /// </para>
     /// </summary>
     private async Task TakeParcelLeftBehind()
     {
         string grainId = GrainContext.GrainId.ToString();
         var silos = membership.CurrentSnapshot.Members.Values
-            .Where(m => m.SiloAddress != silo.SiloAddress && m.Status is SiloStatus.Active or SiloStatus.ShuttingDown or SiloStatus.Stopping)
+            .Where(m => m.Status is SiloStatus.Active or SiloStatus.ShuttingDown or SiloStatus.Stopping)
             .Select(m => m.SiloAddress.ToParsableString()).ToArray();
         var answers = await Task.WhenAll(silos.Select(async address =>
         {
@@ -114,16 +120,22 @@ internal sealed partial class CheckpointShardGrain
         if (answers.Where(a => a.Parcel is not null).OrderByDescending(a => a.Parcel!.Records.Max(r => r.Step)).FirstOrDefault() is not (var from, { } left)) return;
         try
         {
-            var units = await new MigratedSnapshots(from, left.Parcel, left.Headers).TakeAsync(GrainFactory, time, CancellationToken.None);
+            var units = await new MigratedSnapshots(from, left.Parcel, left.Headers).TakeAsync(GrainFactory, time, CancellationToken.None, drop: !left.StillAwaited);
             if (_held.Count > 0) return; // a copy came meanwhile: the newer timeline
-            foreach (var (record, images) in left.Records.Zip(units).OrderBy(p => p.First.Step).TakeLast(2))
-                _held.Add((record, images));
+            HoldTaken(left.Records, units);
             LogTookParcelLeftBehind(logger, this.GetPrimaryKeyString(), from, string.Join(", ", _held.Select(h => h.Record.Step)));
         }
         catch (Exception e) when (e is TimeoutException or InvalidOperationException or OrleansException or SiloUnavailableException)
         {
             LogMigratedSnapshotsLost(logger, e, this.GetPrimaryKeyString(), from, string.Join(", ", left.Records.Select(r => r.Step)));
         }
+    }
+
+    /// <summary>Holds copies taken from a parcel (a move's, or one left behind): the two newest, oldest first, as <see cref="_held"/> keeps them.</summary>
+    private void HoldTaken(IReadOnlyList<SnapshotRecord> records, UnitImage[][] units)
+    {
+        foreach (var (record, images) in records.Zip(units).OrderBy(p => p.First.Step).TakeLast(2))
+            _held.Add((record, images));
     }
 
     /// <summary>

@@ -31,7 +31,7 @@ internal sealed partial class CheckpointShardGrain
     [LoggerMessage(9, LogLevel.Information, "Snapshot holder {Shard}: its silo {Silo} is shutting down; moving to another silo with its copies (steps {Steps})")]
     private static partial void LogLeavingShuttingDownSilo(ILogger logger, string shard, string silo, string steps);
 
-    [LoggerMessage(20, LogLevel.Information, "Snapshot holder {Shard}: took over the copies (steps {Steps}) it had left on silo {Silo} when it migrated, which its new activation never took")]
+    [LoggerMessage(20, LogLevel.Information, "Snapshot holder {Shard}: took over the copies (steps {Steps}) left on silo {Silo} by a migration of it, or of its stage, whose new activation never took them")]
     private static partial void LogTookParcelLeftBehind(ILogger logger, string shard, string silo, string steps);
 
     [LoggerMessage(21, LogLevel.Information, "Snapshot holder {Shard}: silo {Silo} could not be asked for copies it left there")]

@@ -246,9 +246,7 @@ internal sealed partial class CheckpointShardGrain(
             _arriving = null;
             try
             {
-                var units = await parcel.TakeAsync(GrainFactory, time, cancellationToken);
-                for (int i = 0; i < Math.Min(records.Length, units.Length); i++)
-                    _held.Add((records[i], units[i]));
+                HoldTaken(records, await parcel.TakeAsync(GrainFactory, time, cancellationToken));
             }
             catch (Exception e)
             {

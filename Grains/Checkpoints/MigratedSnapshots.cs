@@ -33,10 +33,11 @@ internal sealed record MigratedSnapshots(string Silo, Guid Parcel, UnitImage[][]
     /// Leaves <paramref name="snapshots"/> (whole images) on this silo, records in the context, under
     /// <paramref name="prefix"/>, where they wait (this silo, <paramref name="grain"/>'s), and ends the departure of
     /// <paramref name="grain"/> (the grain dehydrating, <see cref="MigrationParcels.Departing"/>): from here its parcel — or, with no copies, nothing — is
-    /// what a graceful shutdown waits for.
+    /// what a graceful shutdown waits for. The parcel keeps <paramref name="records"/> and names <paramref name="heir"/>
+    /// (see <see cref="MigrationParcels.Post"/>).
     /// </summary>
     public static void Leave(IDehydrationContext context, string prefix, MigrationParcels parcels, IGrainContext grain, IReadOnlyList<IReadOnlyList<UnitImage>> snapshots,
-        IReadOnlyList<SnapshotRecord>? records = null)
+        IReadOnlyList<SnapshotRecord>? records = null, string? heir = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(parcels);
@@ -44,7 +45,7 @@ internal sealed record MigratedSnapshots(string Silo, Guid Parcel, UnitImage[][]
         ArgumentNullException.ThrowIfNull(snapshots);
         try
         {
-            if (snapshots.Count > 0) Record(context, prefix, parcels, grain, snapshots, records);
+            if (snapshots.Count > 0) Record(context, prefix, parcels, grain, snapshots, records, heir);
         }
         finally
         {
@@ -53,10 +54,10 @@ internal sealed record MigratedSnapshots(string Silo, Guid Parcel, UnitImage[][]
     }
 
     private static void Record(IDehydrationContext context, string prefix, MigrationParcels parcels, IGrainContext grain, IReadOnlyList<IReadOnlyList<UnitImage>> snapshots,
-        IReadOnlyList<SnapshotRecord>? records)
+        IReadOnlyList<SnapshotRecord>? records, string? heir)
     {
         context.TryAddValue(prefix + SiloKey, grain.Address.SiloAddress!.ToParsableString());
-        context.TryAddValue(prefix + ParcelKey, parcels.Post(snapshots, grain.GrainId.ToString(), records)); // headed where the grain's migration is
+        context.TryAddValue(prefix + ParcelKey, parcels.Post(snapshots, grain.GrainId.ToString(), records, heir)); // headed where the grain's migration is
         context.TryAddValue(prefix + HeadersKey, snapshots.Select(units => units.Select(Header).ToArray()).ToArray());
     }
 
@@ -78,11 +79,12 @@ internal sealed record MigratedSnapshots(string Silo, Guid Parcel, UnitImage[][]
     }
 
     /// <summary>
-    /// The whole images, snapshot by snapshot, taken from the old silo a chunk per call, then freed there; an error
+    /// The whole images, snapshot by snapshot, taken from the old silo a chunk per call, then freed there (unless not
+    /// <paramref name="drop"/>: a copy of a parcel another activation may still take); an error
     /// (<see cref="InvalidOperationException"/> when the parcel is gone, <see cref="TimeoutException"/> when a chunk took
     /// longer than <see cref="ChunkTimeout"/> on <paramref name="time"/>, or the call's own) when they cannot be had.
     /// </summary>
-    public async Task<UnitImage[][]> TakeAsync(IGrainFactory grains, TimeProvider time, CancellationToken cancellationToken)
+    public async Task<UnitImage[][]> TakeAsync(IGrainFactory grains, TimeProvider time, CancellationToken cancellationToken, bool drop = true)
     {
         ArgumentNullException.ThrowIfNull(grains);
         ArgumentNullException.ThrowIfNull(time);
@@ -104,7 +106,7 @@ internal sealed record MigratedSnapshots(string Silo, Guid Parcel, UnitImage[][]
                 taken[s][u] = new UnitImage(header.UnitIndex, header.UnitName, chunks.Length > 0 ? chunks[0] : []) { MoreChunks = chunks.Length > 1 ? chunks[1..] : [] };
             }
         }
-        await from.Drop(Parcel);
+        if (drop) await from.Drop(Parcel);
         return taken;
     }
 }

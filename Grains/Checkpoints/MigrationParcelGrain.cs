@@ -5,11 +5,13 @@ namespace Cluster.Grains.Checkpoints;
 
 /// <summary>Hands out this silo's <see cref="MigrationParcels"/> a chunk per call (see <see cref="IMigrationParcelGrain"/>).</summary>
 [SiloAddressPlacement]
-internal sealed class MigrationParcelGrain(MigrationParcels parcels) : Grain, IMigrationParcelGrain
+internal sealed class MigrationParcelGrain(MigrationParcels parcels, IClusterMembershipService membership) : Grain, IMigrationParcelGrain
 {
     public Task<byte[]?> TakeChunk(Guid parcel, int snapshot, int unitIndex, int index) => Task.FromResult(parcels.Chunk(parcel, snapshot, unitIndex, index));
 
-    public Task<LeftParcel?> FindLeftFor(string grainId) => Task.FromResult(parcels.FindLeftFor(grainId));
+    /// <summary>The asker may know of a death this silo's watch has not acted on yet: membership is read now.</summary>
+    public Task<LeftParcel?> FindLeftFor(string grainId) =>
+        Task.FromResult(parcels.FindLeftFor(grainId, membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToHashSet()));
 
     public Task Drop(Guid parcel)
     {

@@ -23,15 +23,41 @@ namespace Cluster.Grains.Checkpoints;
 /// <c>KillDuringLeaveProcessTests</c>: a drain stage moving to a silo killed meanwhile kept its silo's stop waiting 60 s,
 /// its drain timeout, and 20 s more).
 /// </para>
+/// <para>
+/// Invariant (a stage's copies outlive a failed move): a stage's parcel names the stage's first snapshot holder as its
+/// heir (<see cref="Post"/>). When its migration's target is declared dead — the silo the stage moved onto killed, its
+/// holder perhaps with it (seen in <c>KillDuringLeaveProcessTests</c>, seed 201: the stage's move off a leaving silo
+/// onto the silo of both holders, killed 0.24 s later) — the parcel may hold the stage's only surviving copy, so it is
+/// kept for the heir (<see cref="OrphanKeep"/> at most, counted by <see cref="WhenEmpty"/>: a leave waits that much
+/// longer, not its whole drain timeout) rather than given up; the heir, re-created empty, finds it
+/// (<see cref="FindLeftFor"/>) and takes it over. An heir may copy a stage's parcel whose migration is not known to have
+/// failed but must leave it for the stage (<see cref="LeftParcel.StillAwaited"/>).
+/// </para>
 /// </summary>
 public sealed class MigrationParcels : IDisposable
 {
     /// <summary>How long a parcel nobody reads stays.</summary>
     public static readonly TimeSpan Keep = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How long a parcel with an heir stays once its migration's target is declared dead, for the heir to take it over:
+    /// the recovery that asks the heir follows the death within seconds (and asks each copy for 5 s, then 30 s).
+    /// </summary>
+    public static readonly TimeSpan OrphanKeep = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often parcels and departures are looked at for giving up.</summary>
+    private static readonly TimeSpan SweepPeriod = TimeSpan.FromSeconds(5);
+
+    /// <summary>A parcel: whose it is, where its grain's migration headed, who may take it over, and since when it has been an orphan (its target dead).</summary>
+    private sealed record Held(IReadOnlyList<IReadOnlyList<UnitImage>> Snapshots, DateTimeOffset Touched, SiloAddress? Target, string? Key,
+        IReadOnlyList<SnapshotRecord>? Records, string? Heir, DateTimeOffset? OrphanedSince)
+    {
+        public bool HasRecords => Records is { Count: > 0 };
+    }
+
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
-    private readonly Dictionary<Guid, (IReadOnlyList<IReadOnlyList<UnitImage>> Snapshots, DateTimeOffset Touched, SiloAddress? Target, string? Key, IReadOnlyList<SnapshotRecord>? Records)> _parcels = [];
+    private readonly Dictionary<Guid, Held> _parcels = [];
     private readonly Dictionary<string, (DateTimeOffset Since, SiloAddress? Target)> _departing = new(StringComparer.Ordinal);
     private readonly ITimer _sweeper;
     private TaskCompletionSource _empty = Emptied();
@@ -39,7 +65,7 @@ public sealed class MigrationParcels : IDisposable
     public MigrationParcels(TimeProvider time)
     {
         _time = time;
-        _sweeper = time.CreateTimer(_ => Sweep(), null, Keep, Keep);
+        _sweeper = time.CreateTimer(_ => Sweep(), null, SweepPeriod, SweepPeriod);
     }
 
     /// <summary>Parcels held now, and grains departing that have not yet posted theirs.</summary>
@@ -73,20 +99,30 @@ public sealed class MigrationParcels : IDisposable
 
     /// <summary>
     /// Gives up the departures and parcels whose migration heads to one of <paramref name="dead"/>: no activation will
-    /// take them. Returns how many were given up.
+    /// take them — except a parcel with an heir and records, which is kept for its heir (<see cref="OrphanKeep"/>).
+    /// Returns how many were given up, and how many kept for their heirs.
     /// </summary>
-    public int TargetsLost(IReadOnlySet<SiloAddress> dead)
+    public (int GivenUp, int KeptForHeirs) TargetsLost(IReadOnlySet<SiloAddress> dead)
     {
         ArgumentNullException.ThrowIfNull(dead);
+        var now = _time.GetUtcNow();
         lock (_lock)
         {
-            int lost = 0;
+            int lost = 0, kept = 0;
             foreach (var (id, held) in _parcels.ToArray())
-                if (held.Target is { } target && dead.Contains(target) && _parcels.Remove(id)) lost++;
+            {
+                if (held.Target is not { } target || !dead.Contains(target)) continue;
+                if (held.Heir is not null && held.HasRecords)
+                {
+                    _parcels[id] = held with { Target = null, OrphanedSince = now };
+                    kept++;
+                }
+                else if (_parcels.Remove(id)) lost++;
+            }
             foreach (var (key, departing) in _departing.ToArray())
                 if (departing.Target is { } target && dead.Contains(target) && _departing.Remove(key)) lost++;
             SignalIfEmpty();
-            return lost;
+            return (lost, kept);
         }
     }
 
@@ -111,9 +147,10 @@ public sealed class MigrationParcels : IDisposable
 
     /// <summary>
     /// Keeps <paramref name="snapshots"/> (whole images, not copied) of grain <paramref name="key"/>, headed where its
-    /// departure is (<see cref="Headed"/>), and returns the parcel's id.
+    /// departure is (<see cref="Headed"/>), with their <paramref name="records"/> and the grain that may take them over
+    /// when the migration fails (<paramref name="heir"/>, a <c>GrainId</c> string), and returns the parcel's id.
     /// </summary>
-    public Guid Post(IReadOnlyList<IReadOnlyList<UnitImage>> snapshots, string? key = null, IReadOnlyList<SnapshotRecord>? records = null)
+    public Guid Post(IReadOnlyList<IReadOnlyList<UnitImage>> snapshots, string? key = null, IReadOnlyList<SnapshotRecord>? records = null, string? heir = null)
     {
         ArgumentNullException.ThrowIfNull(snapshots);
         var id = Guid.NewGuid();
@@ -121,24 +158,27 @@ public sealed class MigrationParcels : IDisposable
         {
             ResetIfEmpty();
             var target = key is not null && _departing.TryGetValue(key, out var departing) ? departing.Target : null;
-            _parcels[id] = (snapshots, _time.GetUtcNow(), target, key, records);
+            _parcels[id] = new Held(snapshots, _time.GetUtcNow(), target, key, records, heir, null);
         }
         return id;
     }
 
     /// <summary>
-    /// The newest parcel grain <paramref name="key"/> posted with its snapshots' records (<see cref="Post"/>), for an
-    /// activation of it that came without it (<see cref="IMigrationParcelGrain.FindLeftFor"/>); null when none is here.
+    /// The newest parcel with records that grain <paramref name="key"/> left here (<see cref="Post"/>), or that names it
+    /// heir, for an activation of it that holds nothing (<see cref="IMigrationParcelGrain.FindLeftFor"/>); null when
+    /// none is here. An inherited parcel whose migration is neither orphaned nor headed to one of
+    /// <paramref name="dead"/> is <see cref="LeftParcel.StillAwaited"/>: its own grain's new activation may still take it.
     /// </summary>
-    public LeftParcel? FindLeftFor(string key)
+    public LeftParcel? FindLeftFor(string key, IReadOnlySet<SiloAddress>? dead = null)
     {
         ArgumentNullException.ThrowIfNull(key);
         lock (_lock)
         {
-            var found = _parcels.Where(p => p.Value.Key == key && p.Value.Records is { Count: > 0 })
-                .OrderByDescending(p => p.Value.Records!.Max(r => r.Step)).FirstOrDefault();
-            if (found.Value.Records is not { } records) return null;
-            return new LeftParcel(found.Key, [.. records], [.. found.Value.Snapshots.Select(units => units.Select(MigratedSnapshots.Header).ToArray())]);
+            var found = _parcels.Where(p => (p.Value.Key == key || p.Value.Heir == key) && p.Value.HasRecords)
+                .OrderByDescending(p => p.Value.Records!.Max(r => r.Step)).ThenByDescending(p => p.Value.Key == key).FirstOrDefault();
+            if (found.Value is not { } held) return null;
+            bool awaited = held.Key != key && held.OrphanedSince is null && !(held.Target is { } target && dead is not null && dead.Contains(target));
+            return new LeftParcel(found.Key, [.. held.Records!], [.. held.Snapshots.Select(units => units.Select(MigratedSnapshots.Header).ToArray())]) { StillAwaited = awaited };
         }
     }
 
@@ -173,14 +213,14 @@ public sealed class MigrationParcels : IDisposable
         lock (_lock) return _empty.Task.WaitAsync(cancellationToken);
     }
 
-    /// <summary>Drops the parcels untouched, and the departures unended, for <see cref="Keep"/>.</summary>
+    /// <summary>Drops the parcels untouched for <see cref="Keep"/> or orphaned for <see cref="OrphanKeep"/>, and the departures unended for <see cref="Keep"/>.</summary>
     public void Sweep()
     {
         var now = _time.GetUtcNow();
         lock (_lock)
         {
             foreach (var (id, held) in _parcels.ToArray())
-                if (now - held.Touched >= Keep) _parcels.Remove(id);
+                if (now - held.Touched >= Keep || now - held.OrphanedSince >= OrphanKeep) _parcels.Remove(id);
             foreach (var (key, departing) in _departing.ToArray())
                 if (now - departing.Since >= Keep) _departing.Remove(key);
             SignalIfEmpty();

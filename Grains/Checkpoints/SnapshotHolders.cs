@@ -20,6 +20,18 @@ internal static class SnapshotHolders
     public static IEnumerable<string> Keys(string jobId, int stage, int snapshotReplicas) =>
         Enumerable.Range(0, For(snapshotReplicas)).Select(h => Key(jobId, stage, h));
 
+    /// <summary>
+    /// Holder 0's key for the stage whose key (<see cref="StageKeys.Stage"/>, any replica) is <paramref name="stageKey"/>:
+    /// the holder a recovery asks, heir to the stage's copies when a move of the stage fails (<c>MigrationParcels</c>);
+    /// null for a key that is not a stage's.
+    /// </summary>
+    public static string? FirstOfStage(string stageKey)
+    {
+        ArgumentNullException.ThrowIfNull(stageKey);
+        string[] parts = stageKey.Split('/');
+        return parts.Length == 3 && Number(parts[1], 'r', out _) && Number(parts[2], 's', out int stage) ? Key(parts[0], stage, 0) : null;
+    }
+
     /// <summary>Job id, stage and holder index of a holder key; throws on a key that is not one.</summary>
     public static (string JobId, int Stage, int Index) Parse(string key)
     {
@@ -29,12 +41,12 @@ internal static class SnapshotHolders
         if (parts.Length is < 2 or > 3 || !Number(parts[1], 's', out int stage) || (parts.Length == 3 && !Number(parts[2], 'h', out index)))
             throw new ArgumentException($"'{key}' is not a snapshot holder key: use '<job>/s<stage>' or '<job>/s<stage>/h<index>'.", nameof(key));
         return (parts[0], stage, index);
+    }
 
-        static bool Number(string part, char prefix, out int value)
-        {
-            value = 0;
-            return part.Length >= 2 && part[0] == prefix
-                && int.TryParse(part.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out value);
-        }
+    private static bool Number(string part, char prefix, out int value)
+    {
+        value = 0;
+        return part.Length >= 2 && part[0] == prefix
+            && int.TryParse(part.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out value);
     }
 }

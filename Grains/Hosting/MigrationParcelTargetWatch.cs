@@ -6,7 +6,7 @@ namespace Cluster.Grains.Hosting;
 /// <summary>
 /// Gives up this silo's migration parcels, and departures, whose migration heads to a silo declared dead
 /// (<see cref="MigrationParcels.TargetsLost"/>): no activation will come for them, and a graceful stop waiting for them
-/// would wait out its timeouts. It looks at membership every <see cref="Period"/> while any is held — a placement may
+/// would wait out its timeouts — except a stage's parcel, kept a short while for the stage's first holder to take over. It looks at membership every <see cref="Period"/> while any is held — a placement may
 /// choose a silo a moment before it is declared dead, so a look at each membership change alone could miss it — from
 /// the silo's start until after its whole graceful stop (the drain's and the evacuation's waits included).
 /// </summary>
@@ -48,7 +48,10 @@ internal sealed partial class MigrationParcelTargetWatch(MigrationParcels parcel
             {
                 if (parcels.Count == 0) continue;
                 var dead = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToHashSet();
-                if (dead.Count > 0 && parcels.TargetsLost(dead) is > 0 and var lost) LogGivenUp(logger, lost);
+                if (dead.Count == 0) continue;
+                var (lost, kept) = parcels.TargetsLost(dead);
+                if (lost > 0) LogGivenUp(logger, lost);
+                if (kept > 0) LogKeptForHeirs(logger, kept, MigrationParcels.OrphanKeep.TotalSeconds);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -59,4 +62,7 @@ internal sealed partial class MigrationParcelTargetWatch(MigrationParcels parcel
 
     [LoggerMessage(1, LogLevel.Warning, "Gave up {Count} migration parcel(s) or departure(s) whose migration headed to a silo declared dead: no activation will take them, and the copies they held go")]
     private static partial void LogGivenUp(ILogger logger, int count);
+
+    [LoggerMessage(2, LogLevel.Warning, "Kept {Count} stage migration parcel(s) whose migration headed to a silo declared dead for their first snapshot holders to take over (at most {Seconds} s): they may hold the stage's only surviving copy")]
+    private static partial void LogKeptForHeirs(ILogger logger, int count, double seconds);
 }

@@ -243,7 +243,11 @@ internal sealed partial class PipelineStageGrain : IGrainMigrationParticipant
         ArgumentNullException.ThrowIfNull(dehydrationContext);
         dehydrationContext.TryAddValue("own-steps", _ownSnapshots.Select(o => o.Record.Step).ToArray());
         dehydrationContext.TryAddValue("own-records", _ownSnapshots.Select(o => o.Record).ToArray());
-        MigratedSnapshots.Leave(dehydrationContext, "own-", parcels, GrainContext, [.. _ownSnapshots.Select(o => (IReadOnlyList<UnitImage>)ToUnitImages(o.Units))]);
+        // Its first holder is heir to the parcel: should the move fail with that holder's copies lost (the silo the stage
+        // moves onto killed, the holder there too), the re-created holder takes these over (MigrationParcels' invariant).
+        string? heir = SnapshotHolders.FirstOfStage(this.GetPrimaryKeyString()) is { } first ? GrainFactory.GetGrain<ICheckpointShardGrain>(first).GetGrainId().ToString() : null;
+        MigratedSnapshots.Leave(dehydrationContext, "own-", parcels, GrainContext, [.. _ownSnapshots.Select(o => (IReadOnlyList<UnitImage>)ToUnitImages(o.Units))],
+            [.. _ownSnapshots.Select(o => o.Record)], heir);
     }
 
     public void OnRehydrate(IRehydrationContext rehydrationContext)

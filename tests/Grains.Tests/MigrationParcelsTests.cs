@@ -142,15 +142,60 @@ public sealed class MigrationParcelsTests
         var unheaded = parcels.Post([[s_unit]], "stage/d");
         var waiting = parcels.WhenEmpty(CancellationToken.None);
 
-        Assert.Equal(2, parcels.TargetsLost(new HashSet<SiloAddress> { dead }));
+        Assert.Equal((2, 0), parcels.TargetsLost(new HashSet<SiloAddress> { dead }));
 
         Assert.Null(parcels.Chunk(toDead, 0, 3, 0));
         Assert.NotNull(parcels.Chunk(toAlive, 0, 3, 0));
         Assert.NotNull(parcels.Chunk(unheaded, 0, 3, 0));
         Assert.Equal(2, parcels.Count);
-        Assert.Equal(0, parcels.TargetsLost(new HashSet<SiloAddress> { dead }));
+        Assert.Equal((0, 0), parcels.TargetsLost(new HashSet<SiloAddress> { dead }));
         parcels.Drop(toAlive);
         parcels.Drop(unheaded);
         await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task A_stages_parcel_whose_target_died_is_kept_for_its_heir_for_a_while_and_counted_by_the_leave()
+    {
+        var clock = new ManualTimeProvider(DateTimeOffset.UnixEpoch);
+        using var parcels = new MigrationParcels(clock);
+        var dead = SiloAddress.New(System.Net.IPAddress.Loopback, 11111, 1);
+        var alive = SiloAddress.New(System.Net.IPAddress.Loopback, 22222, 1);
+        const string heir = "checkpointshard/job/s1";
+        SnapshotRecord[] records = [new SnapshotRecord(41, 3, 1.5), new SnapshotRecord(42, 3, 1.25)];
+        parcels.Departing("pipelinestage/job/r0/s1");
+        parcels.Headed("pipelinestage/job/r0/s1", dead);
+        var moving = parcels.Post([[s_unit], [s_unit]], "pipelinestage/job/r0/s1", records, heir);
+        parcels.Departed("pipelinestage/job/r0/s1");
+        parcels.Departing("pipelinestage/job/r0/s2");
+        parcels.Headed("pipelinestage/job/r0/s2", alive);
+        var elsewhere = parcels.Post([[s_unit]], "pipelinestage/job/r0/s2", [new SnapshotRecord(42, 3, 1.0)], "checkpointshard/job/s2");
+        parcels.Departed("pipelinestage/job/r0/s2");
+
+        // Before the death is known here: the heir may copy it but must leave it for the stage — unless the asker's view says the target is dead.
+        var early = parcels.FindLeftFor(heir);
+        Assert.NotNull(early);
+        Assert.Equal((moving, true), (early.Parcel, early.StillAwaited));
+        Assert.Equal([41L, 42L], early.Records.Select(r => r.Step));
+        Assert.False(parcels.FindLeftFor(heir, new HashSet<SiloAddress> { dead })!.StillAwaited);
+        Assert.True(parcels.FindLeftFor("checkpointshard/job/s2")!.StillAwaited); // headed to a live silo
+        Assert.Null(parcels.FindLeftFor("checkpointshard/job/s3"));
+
+        Assert.Equal((0, 1), parcels.TargetsLost(new HashSet<SiloAddress> { dead }));
+        var orphan = parcels.FindLeftFor(heir);
+        Assert.Equal((moving, false), (orphan?.Parcel, orphan?.StillAwaited));
+        Assert.Equal((0, 0), parcels.TargetsLost(new HashSet<SiloAddress> { dead })); // once
+        parcels.Drop(elsewhere);
+        var waiting = parcels.WhenEmpty(CancellationToken.None);
+        Assert.False(waiting.IsCompleted); // a leave waits for the heir …
+
+        clock.Advance(MigrationParcels.OrphanKeep * 0.9);
+        parcels.Sweep();
+        Assert.NotNull(parcels.Chunk(moving, 1, 3, 0));
+        clock.Advance(MigrationParcels.OrphanKeep * 0.2); // … at most OrphanKeep, however often it is read meanwhile
+        parcels.Sweep();
+        Assert.Null(parcels.FindLeftFor(heir));
+        await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, parcels.Count);
     }
 }

@@ -21,6 +21,19 @@ public sealed class SnapshotHoldersTests
             });
     }
 
+    [Fact]
+    public void A_stages_heir_is_holder_zero_of_its_stage_whatever_its_replica()
+    {
+        Gen.Select(Gen.Char["abcXYZ019_.-"].Array[1, 64].Select(chars => new string(chars)), Gen.Int[0, 63], Gen.Int[0, 255])
+            .Sample(t =>
+            {
+                var (job, replica, stage) = t;
+                Assert.Equal(StageKeys.Shard(job, stage), SnapshotHolders.FirstOfStage(StageKeys.Stage(job, replica, stage)));
+            });
+        foreach (string notAStage in new[] { "job", "job/s1", "job/s1/h1", "job/r/s1", "job/r0/x1", "job/r0/s1/h1" })
+            Assert.Null(SnapshotHolders.FirstOfStage(notAStage));
+    }
+
     [Theory]
     [InlineData("job")]
     [InlineData("job/r0/s1")]
