@@ -68,7 +68,8 @@ internal sealed partial class CheckpointShardGrain(
     private long _epoch = -1;
     private readonly List<(SnapshotRecord Record, IReadOnlyList<UnitImage> Units)> _held = []; // whole images; newest last, at most two
     private readonly Dictionary<(long Epoch, long Step, int Unit, int Index), byte[]> _incoming = []; // chunks sent ahead of their Accept
-    private bool _askedSiblings;
+    private bool _askedSiblings; // holder 0 asked its siblings (once), or the holder was released
+    private DateTimeOffset? _parcelSearched; // when this activation, empty, last asked the silos for a parcel left for it
     private long _releasedEpoch = -1; // the epoch of the job's release: copies of it or older are refused
     private (SnapshotRecord[] Records, MigratedSnapshots Parcel)? _arriving; // copies left on the silo this holder migrated from (OnActivateAsync takes them)
     private Task<bool>? _leave; // this activation's leave of a silo that shuts down (LeaveShuttingDownSilo), once asked
@@ -303,15 +304,24 @@ internal sealed partial class CheckpointShardGrain(
         Task.FromResult(UnitImages.Chunk(_held.Where(h => h.Record.Step == completedSteps).Select(h => h.Units).FirstOrDefault(), unitIndex, index));
 
     /// <summary>
-    /// Holder 0 is the one a recovering job asks; re-created empty after its silo died, it takes over what the other
-    /// holders (<c>SnapshotReplicas</c> &gt; 2) still hold, looked up in the directory so none is activated by asking.
+    /// Holder 0 is the one a recovering job asks; re-created empty after its silo died, it takes over a parcel left for
+    /// it (<see cref="TakeParcelLeftBehind"/>: asked again while it stays empty, at most every
+    /// <see cref="ParcelSearchInterval"/> — a parcel may be posted after the first ask: a stage whose move to the silo
+    /// that just died fails dehydrates after its holder, moving off that silo, came up empty, seen in
+    /// <c>KillDuringLeaveProcessTests</c> seed 201), then what the other holders (<c>SnapshotReplicas</c> &gt; 2) still
+    /// hold, looked up in the directory so none is activated by asking.
     /// </summary>
     private async Task AskSiblingsWhenEmpty()
     {
-        if (_held.Count > 0 || _askedSiblings) return;
+        if (_held.Count > 0 || _releasedEpoch >= 0) return; // a released holder takes nothing back
+        var now = time.GetUtcNow();
+        if (_parcelSearched is not { } searched || now - searched >= ParcelSearchInterval)
+        {
+            _parcelSearched = now;
+            await TakeParcelLeftBehind();
+        }
+        if (_held.Count > 0 || _askedSiblings || Index != 0) return;
         _askedSiblings = true;
-        await TakeParcelLeftBehind();
-        if (_held.Count > 0 || Index != 0) return;
         var (jobId, stage, _) = SnapshotHolders.Parse(this.GetPrimaryKeyString());
         var management = GrainFactory.GetGrain<IManagementGrain>(0);
         for (int h = 1; h < Jobs.JobSpecs.MaxSnapshotReplicas - 1 && _held.Count == 0; h++)

@@ -13,6 +13,10 @@ internal static class NodeSilos
         return null;
     }
 
+    /// <summary>Whether a silo named <paramref name="siloName"/> is an active member in the current membership view.</summary>
+    public static bool IsActive(IClusterMembershipService membership, string siloName) =>
+        membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && m.Name == siloName);
+
     public static string NameOf(IClusterMembershipService membership, SiloAddress silo) =>
         membership.CurrentSnapshot.Members.TryGetValue(silo, out var member) ? member.Name : silo.ToString();
 

@@ -35,6 +35,7 @@ internal sealed partial class PipelineStageGrain(
     TokenSourceCache corpora,
     ICheckpointStore store,
     MigrationParcels parcels,
+    IClusterMembershipService membership,
     IOptions<TrainingClusterOptions> options,
     TimeProvider time,
     ILogger<PipelineStageGrain> logger) : Grain, IPipelineStageGrain
@@ -87,6 +88,11 @@ internal sealed partial class PipelineStageGrain(
             // this call's request context). Plain deactivation would not do: callers' cached address of this silo
             // would re-create the stage here. Calls of the old epoch still waiting downstream are cut loose first. From
             // here until it has left its copies here (OnDehydrate), it counts as departing: a graceful shutdown waits.
+            // Never towards a silo that is not active: Orleans finds no destination for it, deactivates the stage without
+            // dehydrating it, and its own copies — the only ones left when its holder died with that silo — would go
+            // (KillDuringLeaveProcessTests, seed 203). It stays, copies and all, for the job's recovery to ask.
+            if (NodeIds.SiloOf(assignment.NodeId) is not { } nodeSilo || !NodeSilos.IsActive(membership, nodeSilo))
+                throw new NodeUnavailableException($"Stage {this.GetPrimaryKeyString()} stays on silo '{workers.SiloName}': node '{assignment.NodeId}' is on no active silo (active: {NodeSilos.ActiveNames(membership)}).");
             parcels.Departing(GrainContext.GrainId.ToString());
             CancelEpochCalls();
             await DropExecutor();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Events;
@@ -81,6 +82,41 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
             Assert.Equal(target, fixture.HostOf(holder));
             return $"r0/s1 left {placed.NodeId} for {target}; its take from {held} held; its holder on {target} too; losing {target}";
         });
+    }
+
+    /// <summary>
+    /// The same move decided while the silo the stage moves onto — its holder's — is alive, and that silo lost before the
+    /// stage is told: the holder's call to make room there hangs until the silo is declared dead
+    /// (<c>KillDuringLeaveProcessTests</c> seed 203). Orleans finds no destination for a migration towards a silo that
+    /// is not active and deactivates the grain without dehydrating it, so the stage's own copies — the only ones left —
+    /// went, and the job restored its durable checkpoint. The stage now refuses such a move and stays, copies and all,
+    /// for the job's recovery.
+    /// </summary>
+    [Fact]
+    public async Task A_stage_told_to_move_onto_a_silo_lost_with_its_holder_keeps_its_copies_and_costs_no_completed_step()
+    {
+        var (spec, job, running, placed, target, node, holder) = await StageAboutToMoveOntoItsHolder("move-onto-dead");
+        var holderId = holder.GetGrainId();
+        var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
+        fixture.Held.Arm(call => call.TargetId == holderId && call.InterfaceMethod.Name == nameof(ICheckpointShardGrain.MakeRoom));
+        try
+        {
+            foreach (string sibling in (await KillMoments.NodesOf(fixture, placed.SiloName)).Where(n => n != placed.NodeId)) await scheduler.Cordon(sibling);
+            await scheduler.Uncordon(node);
+            await scheduler.Drain(placed.NodeId);
+            output.WriteLine($"r0/s1 about to move from {placed.NodeId} to {node}; held: {await fixture.Held.Reached.WaitAsync(TimeSpan.FromMinutes(2))}; losing {target}");
+            var lost = SnapshotRedundancyCluster.Silo(fixture, target);
+            var address = lost.SiloAddress;
+            await fixture.Cluster.KillSiloAsync(lost);
+            var membership = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<IClusterMembershipService>();
+            await Eventually.True(() => Task.FromResult(membership.CurrentSnapshot.GetSiloStatus(address) == SiloStatus.Dead), TimeSpan.FromMinutes(1),
+                $"{target} to be declared dead");
+        }
+        finally
+        {
+            fixture.Held.Fail(new SiloUnavailableException($"injected: the make-room call went to {target}, lost"));
+        }
+        await KillMoments.RecoversAtNoCost(fixture, output, job, spec, running.CompletedSteps + 1, $"lost {target}, where r0/s1 was to move and its holder was, before r0/s1 was told");
     }
 
     /// <summary>
