@@ -45,11 +45,21 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
     /// would take both copies of the stage's state — the holder's, and the new activation's half-taken ones (found by
     /// <see cref="RandomTransferKillMomentTests"/>, seed 12: restored from the durable checkpoint, "s1: none"). The job
     /// makes room first (<c>ICheckpointShardGrain.MakeRoom</c>): the holder moves to a third silo before the stage moves.
+    /// <para>
+    /// <paramref name="holderBackThere"/>: the holder is back on that silo while the stage takes its copies — as one that
+    /// could not make room (<c>KillDuringLeaveProcessTests</c>, seed 201: a stage moving off a leaving silo onto the silo
+    /// of both holders, killed 0.24 s later). The one loss then takes the holder's copies and the stage's new activation;
+    /// the stage's own copies wait in the parcel it left on its old silo, whose target is now dead. That parcel was given
+    /// up as one no activation would come for, and the job restarted from its initial weights; now it names the stage's
+    /// first holder as heir, and the holder, re-created empty, takes it over.
+    /// </para>
     /// </summary>
-    [Fact]
-    public async Task Losing_the_silo_a_stage_moves_onto_where_its_holder_was_while_it_takes_its_copies_costs_no_completed_step()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Losing_the_silo_a_stage_moves_onto_while_it_takes_its_copies_costs_no_completed_step(bool holderBackThere)
     {
-        var (spec, job, running, placed, target, node, holder) = await StageAboutToMoveOntoItsHolder("take-kill-onto-holder");
+        var (spec, job, running, placed, target, node, holder) = await StageAboutToMoveOntoItsHolder($"take-kill-onto-holder-{holderBackThere}".ToLowerInvariant());
         await LoseWhileHeld(job, spec, running, target, $"lost {target} while r0/s1 moved there and took its copies", async () =>
         {
             var (held, _) = await KillMoments.MoveAndHoldItsTake(fixture, job, 0, 1, onto: node);
@@ -58,29 +68,12 @@ public sealed class MigrationTakeKillTests(CallMomentClusterFixture fixture, ITe
             output.WriteLine($"s1's holder on {holderNow}");
             Assert.NotEqual(target, holderNow);
             Assert.NotEqual(placed.SiloName, holderNow);
-            return $"r0/s1 left {placed.NodeId} for {target}; its take from {held} held; losing {target}";
-        });
-    }
-
-    /// <summary>
-    /// The same move with the holder back on the silo the stage moves onto while the stage takes its copies — as one
-    /// that could not make room there (<c>KillDuringLeaveProcessTests</c>, seed 201: a stage moving off a leaving silo
-    /// onto the silo of both holders, killed 0.24 s later) — and that silo lost. The one loss takes the holder's copies
-    /// and the stage's new activation; the stage's own copies wait in the parcel it left on its old silo, whose target
-    /// is now dead. That parcel was given up as one no activation would come for, and the job restored its durable
-    /// checkpoint; now it names the stage's first holder as heir, and the holder, re-created empty, takes it over.
-    /// </summary>
-    [Fact]
-    public async Task Losing_the_silo_a_stage_moves_onto_with_its_holder_still_there_while_it_takes_its_copies_costs_no_completed_step()
-    {
-        var (spec, job, running, placed, target, node, holder) = await StageAboutToMoveOntoItsHolder("take-kill-holder-stayed");
-        await LoseWhileHeld(job, spec, running, target, $"lost {target}, where r0/s1 moved and its holder was, while r0/s1 took its copies", async () =>
-        {
-            var (held, _) = await KillMoments.MoveAndHoldItsTake(fixture, job, 0, 1, onto: node);
-            Assert.Equal(placed.SiloName, fixture.HostOf(held));
-            await SnapshotRedundancyCluster.MoveHolder(fixture, spec.JobId, 1, SnapshotRedundancyCluster.Silo(fixture, target)); // it made room: back
-            Assert.Equal(target, fixture.HostOf(holder));
-            return $"r0/s1 left {placed.NodeId} for {target}; its take from {held} held; its holder on {target} too; losing {target}";
+            if (holderBackThere)
+            {
+                await SnapshotRedundancyCluster.MoveHolder(fixture, spec.JobId, 1, SnapshotRedundancyCluster.Silo(fixture, target));
+                Assert.Equal(target, fixture.HostOf(holder));
+            }
+            return $"r0/s1 left {placed.NodeId} for {target}; its take from {held} held; its holder on {fixture.HostOf(holder)}; losing {target}";
         });
     }
 
