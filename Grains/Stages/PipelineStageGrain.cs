@@ -88,11 +88,13 @@ internal sealed partial class PipelineStageGrain(
             // this call's request context). Plain deactivation would not do: callers' cached address of this silo
             // would re-create the stage here. Calls of the old epoch still waiting downstream are cut loose first. From
             // here until it has left its copies here (OnDehydrate), it counts as departing: a graceful shutdown waits.
-            // Never towards a silo that is not active: Orleans finds no destination for it, deactivates the stage without
-            // dehydrating it, and its own copies — the only ones left when its holder died with that silo — would go
-            // (KillDuringLeaveProcessTests, seed 203). It stays, copies and all, for the job's recovery to ask.
-            if (NodeIds.SiloOf(assignment.NodeId) is not { } nodeSilo || !NodeSilos.IsActive(membership, nodeSilo))
-                throw new NodeUnavailableException($"Stage {this.GetPrimaryKeyString()} stays on silo '{workers.SiloName}': node '{assignment.NodeId}' is on no active silo (active: {NodeSilos.ActiveNames(membership)}).");
+            // Never while the node's silo is not active in this silo's view: Orleans would find no destination for it
+            // (the placement reads the same view), deactivate the stage without dehydrating it, and its own copies — the
+            // only ones left when its holder died with that silo — would go (KillDuringLeaveProcessTests, seed 203). It
+            // stays, copies and all, and the job asks again: a silo that joined a moment ago is in the view by then, and
+            // one that died has its node reported lost, so the job recovers and asks this stage for its copies.
+            if (NodeIds.SiloOf(assignment.NodeId) is { } nodeSilo && !NodeSilos.IsActive(membership, nodeSilo))
+                throw new StageMisplacedException($"Stage {this.GetPrimaryKeyString()} stays on silo '{workers.SiloName}': node '{assignment.NodeId}' is on silo '{nodeSilo}', which is not active here (active: {NodeSilos.ActiveNames(membership)}); retry once it is.");
             parcels.Departing(GrainContext.GrainId.ToString());
             CancelEpochCalls();
             await DropExecutor();
