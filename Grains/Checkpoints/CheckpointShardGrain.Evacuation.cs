@@ -66,8 +66,9 @@ internal sealed partial class CheckpointShardGrain
         if (!local.TryDepart(() => parcels.Departing(GrainContext.GrainId.ToString()))) return false;
         LogLeavingShuttingDownSilo(logger, this.GetPrimaryKeyString(), silo.Name, string.Join(", ", _held.Select(h => h.Record.Step)));
         RequestContext.Set(PlacementContextKeys.AvoidSilo, silo.Name); // the leaving silo: never back here while another is active
-        this.MigrateOnIdle();
-        return true;
+        if (await this.MigrateElsewhereOnIdle(parcels)) return true;
+        LogStaysNoPlacement(logger, this.GetPrimaryKeyString(), silo.Name);
+        return false;
     }
 
     /// <summary>

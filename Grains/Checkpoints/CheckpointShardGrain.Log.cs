@@ -36,4 +36,7 @@ internal sealed partial class CheckpointShardGrain
 
     [LoggerMessage(21, LogLevel.Information, "Snapshot holder {Shard}: silo {Silo} could not be asked for copies it left there")]
     private static partial void LogParcelLookupFailed(ILogger logger, Exception e, string shard, string silo);
+
+    [LoggerMessage(22, LogLevel.Warning, "Snapshot holder {Shard} stays on silo {Silo} with its copies: no placement chose another silo for it (it is tried again with its next copy)")]
+    private static partial void LogStaysNoPlacement(ILogger logger, string shard, string silo);
 }

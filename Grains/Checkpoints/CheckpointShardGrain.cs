@@ -68,7 +68,7 @@ internal sealed partial class CheckpointShardGrain(
     private long _epoch = -1;
     private readonly List<(SnapshotRecord Record, IReadOnlyList<UnitImage> Units)> _held = []; // whole images; newest last, at most two
     private readonly Dictionary<(long Epoch, long Step, int Unit, int Index), byte[]> _incoming = []; // chunks sent ahead of their Accept
-    private bool _askedSiblings; // holder 0 asked its siblings (once), or the holder was released
+    private bool _askedSiblings; // holder 0 asked its siblings (once)
     private DateTimeOffset? _parcelSearched; // when this activation, empty, last asked the silos for a parcel left for it
     private long _releasedEpoch = -1; // the epoch of the job's release: copies of it or older are refused
     private (SnapshotRecord[] Records, MigratedSnapshots Parcel)? _arriving; // copies left on the silo this holder migrated from (OnActivateAsync takes them)
@@ -181,8 +181,11 @@ internal sealed partial class CheckpointShardGrain(
         parcels.Departing(GrainContext.GrainId.ToString()); // until its copies are a parcel here (OnDehydrate): a graceful shutdown waits
         // Nor placed back on the silo it left: the director, on this silo, sees that one Active.
         if (_leftLeavingSilo is { } left) RequestContext.Set(PlacementContextKeys.LeftSilo, left.ToParsableString());
-        this.MigrateOnIdle(); // placed again with this call's request context: its hint names the stage's silo
-        return true;
+        // Placed again with this call's request context (its hint names the stage's silo), and migrated only when that
+        // placement chose another silo: else it stays with its copies (ElsewhereMigration's invariant).
+        if (await this.MigrateElsewhereOnIdle(parcels)) return true;
+        LogStaysNoPlacement(logger, this.GetPrimaryKeyString(), silo.Name);
+        return false;
     }
 
     /// <summary>
@@ -230,7 +233,6 @@ internal sealed partial class CheckpointShardGrain(
         _held.Clear();
         _incoming.Clear();
         _writes.Clear();
-        _askedSiblings = true; // released: no sibling's copies are taken back
         _releasedEpoch = Math.Max(_releasedEpoch, epoch);
         _epoch = Math.Max(_epoch, epoch);
         LingerReleased();

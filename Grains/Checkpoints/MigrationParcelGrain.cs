@@ -11,7 +11,7 @@ internal sealed class MigrationParcelGrain(MigrationParcels parcels, IClusterMem
 
     /// <summary>The asker may know of a death this silo's watch has not acted on yet: membership is read now.</summary>
     public Task<LeftParcel?> FindLeftFor(string grainId) =>
-        Task.FromResult(parcels.FindLeftFor(grainId, membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToHashSet()));
+        Task.FromResult(parcels.FindLeftFor(grainId, NodeSilos.Dead(membership)));
 
     public Task Drop(Guid parcel)
     {

@@ -97,6 +97,12 @@ public sealed class MigrationParcels : IDisposable
         }
     }
 
+    /// <summary>Where the migration of departing grain <paramref name="key"/> heads (<see cref="Headed"/>); null when it is not departing or no placement has chosen a silo for it.</summary>
+    public SiloAddress? HeadingTo(string key)
+    {
+        lock (_lock) return _departing.TryGetValue(key, out var departing) ? departing.Target : null;
+    }
+
     /// <summary>
     /// Gives up the departures and parcels whose migration heads to one of <paramref name="dead"/>: no activation will
     /// take them — except a parcel with an heir and records, which is kept for its heir (<see cref="OrphanKeep"/>).

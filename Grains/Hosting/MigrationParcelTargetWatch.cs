@@ -1,4 +1,5 @@
 using Cluster.Grains.Checkpoints;
+using Cluster.Grains.Placement;
 using Microsoft.Extensions.Logging;
 
 namespace Cluster.Grains.Hosting;
@@ -47,7 +48,7 @@ internal sealed partial class MigrationParcelTargetWatch(MigrationParcels parcel
             while (await timer.WaitForNextTickAsync(stop))
             {
                 if (parcels.Count == 0) continue;
-                var dead = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToHashSet();
+                var dead = NodeSilos.Dead(membership);
                 if (dead.Count == 0) continue;
                 var (lost, kept) = parcels.TargetsLost(dead);
                 if (lost > 0) LogGivenUp(logger, lost);

@@ -98,7 +98,9 @@ internal sealed partial class PipelineStageGrain(
             parcels.Departing(GrainContext.GrainId.ToString());
             CancelEpochCalls();
             await DropExecutor();
-            this.MigrateOnIdle();
+            // Migrated only when its placement chose the node's silo; else it stays with its copies (ElsewhereMigration).
+            if (!await this.MigrateElsewhereOnIdle(parcels))
+                throw new StageMisplacedException($"Stage {this.GetPrimaryKeyString()} stays on silo '{workers.SiloName}' with its copies: no placement could send it to node '{assignment.NodeId}' (active: {NodeSilos.ActiveNames(membership)}); retry.");
             throw new StageMisplacedException($"Stage {this.GetPrimaryKeyString()} is on silo '{workers.SiloName}', but node '{assignment.NodeId}' is elsewhere; retry to activate it there.");
         }
         _configuringEpoch = assignment.Epoch; // counted from here: a call that only sends the stage elsewhere configures nothing
