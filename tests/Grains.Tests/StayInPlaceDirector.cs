@@ -11,16 +11,20 @@ namespace Cluster.Grains.Tests;
 /// </summary>
 internal sealed class StayInPlaceDirector(IPlacementDirector inner, ILocalSiloDetails local, MigrationParcels parcels) : IPlacementDirector
 {
-    private static readonly ConcurrentDictionary<GrainId, bool> s_armed = new();
+    private static readonly ConcurrentDictionary<GrainId, int> s_armed = new(); // how many placements each chose where it was placed
 
     /// <summary>From now on, placements of <paramref name="grain"/> choose the silo that places it.</summary>
-    public static void Arm(GrainId grain) => s_armed[grain] = true;
+    public static void Arm(GrainId grain) => s_armed[grain] = 0;
 
     public static void Disarm(GrainId grain) => s_armed.TryRemove(grain, out _);
+
+    /// <summary>How many placements of armed <paramref name="grain"/> chose the silo that placed it.</summary>
+    public static int Kept(GrainId grain) => s_armed.TryGetValue(grain, out int kept) ? kept : 0;
 
     public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
         if (!s_armed.ContainsKey(target.GrainIdentity)) return inner.OnAddActivation(strategy, target, context);
+        s_armed.AddOrUpdate(target.GrainIdentity, 1, (_, kept) => kept + 1);
         parcels.Headed(target.GrainIdentity.ToString(), local.SiloAddress);
         return Task.FromResult(local.SiloAddress);
     }
