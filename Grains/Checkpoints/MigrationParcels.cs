@@ -132,6 +132,33 @@ public sealed class MigrationParcels : IDisposable
         }
     }
 
+    /// <summary>The parcels kept for their heirs now (<see cref="TargetsLost"/>): each one's id, heir and records.</summary>
+    public IReadOnlyList<(Guid Parcel, string Heir, IReadOnlyList<SnapshotRecord> Records)> Orphans()
+    {
+        lock (_lock)
+            return [.. _parcels.Where(p => p.Value is { OrphanedSince: not null, Heir: not null, HasRecords: true })
+                .Select(p => (p.Key, p.Value.Heir!, (IReadOnlyList<SnapshotRecord>)[.. p.Value.Records!]))];
+    }
+
+    /// <summary>
+    /// Frees orphan <paramref name="parcel"/> when its heir already holds every snapshot in it — each step, of the same
+    /// epoch or a newer one (<paramref name="heirHolds"/>, what the heir answered): the parcel adds no copy the recovery
+    /// could use, and a leave need not wait out its <see cref="OrphanKeep"/>. True when freed; a parcel that is not an
+    /// orphan (its migration may still complete) is never freed here.
+    /// </summary>
+    public bool FreeIfHeirHolds(Guid parcel, IReadOnlyCollection<SnapshotRecord> heirHolds)
+    {
+        ArgumentNullException.ThrowIfNull(heirHolds);
+        lock (_lock)
+        {
+            if (!_parcels.TryGetValue(parcel, out var held) || held.OrphanedSince is null || !held.HasRecords) return false;
+            if (!held.Records!.All(r => heirHolds.Any(h => h.Step == r.Step && h.Epoch >= r.Epoch))) return false;
+            _parcels.Remove(parcel);
+            SignalIfEmpty();
+            return true;
+        }
+    }
+
     /// <summary>Grain <paramref name="key"/> has posted its parcel (counted as that now) or left without one.</summary>
     public void Departed(string key)
     {

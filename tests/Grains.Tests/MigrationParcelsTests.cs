@@ -198,4 +198,33 @@ public sealed class MigrationParcelsTests
         await waiting.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(0, parcels.Count);
     }
+
+    [Fact]
+    public async Task An_orphan_is_freed_only_when_its_heir_holds_every_snapshot_in_it_of_that_epoch_or_newer()
+    {
+        var clock = new ManualTimeProvider(DateTimeOffset.UnixEpoch);
+        using var parcels = new MigrationParcels(clock);
+        var dead = SiloAddress.New(System.Net.IPAddress.Loopback, 1, 1);
+        const string stage = "pipelinestage/job/r0/s1", heir = "checkpointshard/job/s1";
+        parcels.Departing(stage);
+        parcels.Headed(stage, dead);
+        var orphan = parcels.Post([[s_unit], [s_unit]], stage, [new SnapshotRecord(6, 2, 1.5), new SnapshotRecord(7, 2, 1.25)], heir);
+        parcels.Departed(stage);
+
+        Assert.Empty(parcels.Orphans());
+        Assert.False(parcels.FreeIfHeirHolds(orphan, [new SnapshotRecord(6, 2, 1.5), new SnapshotRecord(7, 2, 1.25)])); // not an orphan yet: the stage may still take it
+        Assert.Equal((0, 1), parcels.TargetsLost(new HashSet<SiloAddress> { dead }));
+        var (found, foundHeir, records) = Assert.Single(parcels.Orphans());
+        Assert.Equal((orphan, heir), (found, foundHeir));
+        Assert.Equal([6L, 7L], records.Select(r => r.Step));
+
+        var waiting = parcels.WhenEmpty(CancellationToken.None);
+        Assert.False(parcels.FreeIfHeirHolds(orphan, [new SnapshotRecord(7, 2, 1.25), new SnapshotRecord(8, 2, 1.0)])); // step 6 only here
+        Assert.False(parcels.FreeIfHeirHolds(orphan, [new SnapshotRecord(6, 1, 1.5), new SnapshotRecord(7, 1, 1.25)])); // an older epoch's
+        Assert.False(waiting.IsCompleted);
+        Assert.True(parcels.FreeIfHeirHolds(orphan, [new SnapshotRecord(6, 2, 1.5), new SnapshotRecord(7, 3, 1.0), new SnapshotRecord(8, 3, 0.9)]));
+        await waiting.WaitAsync(TimeSpan.FromSeconds(10)); // a leave waits no longer
+        Assert.Empty(parcels.Orphans());
+        Assert.Null(parcels.FindLeftFor(heir));
+    }
 }
