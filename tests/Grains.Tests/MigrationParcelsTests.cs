@@ -128,16 +128,10 @@ public sealed class MigrationParcelsTests
         using var parcels = new MigrationParcels(new ManualTimeProvider(DateTimeOffset.UnixEpoch));
         var dead = SiloAddress.New(System.Net.IPAddress.Loopback, 11111, 1);
         var alive = SiloAddress.New(System.Net.IPAddress.Loopback, 22222, 1);
-        parcels.Departing("stage/a");
-        parcels.Headed("stage/a", dead);
-        var toDead = parcels.Post([[s_unit]], "stage/a");
-        parcels.Departed("stage/a");
+        var toDead = parcels.LeaveHeadedTo("stage/a", dead, [[s_unit]]);
         parcels.Departing("holder/b");
         parcels.Headed("holder/b", dead); // not yet dehydrated: still departing
-        parcels.Departing("holder/c");
-        parcels.Headed("holder/c", alive);
-        var toAlive = parcels.Post([[s_unit]], "holder/c");
-        parcels.Departed("holder/c");
+        var toAlive = parcels.LeaveHeadedTo("holder/c", alive, [[s_unit]]);
         parcels.Headed("stage/d", dead); // not departing: nothing to remember
         var unheaded = parcels.Post([[s_unit]], "stage/d");
         var waiting = parcels.WhenEmpty(CancellationToken.None);
@@ -163,14 +157,8 @@ public sealed class MigrationParcelsTests
         var alive = SiloAddress.New(System.Net.IPAddress.Loopback, 22222, 1);
         const string heir = "checkpointshard/job/s1";
         SnapshotRecord[] records = [new SnapshotRecord(41, 3, 1.5), new SnapshotRecord(42, 3, 1.25)];
-        parcels.Departing("pipelinestage/job/r0/s1");
-        parcels.Headed("pipelinestage/job/r0/s1", dead);
-        var moving = parcels.Post([[s_unit], [s_unit]], "pipelinestage/job/r0/s1", records, heir);
-        parcels.Departed("pipelinestage/job/r0/s1");
-        parcels.Departing("pipelinestage/job/r0/s2");
-        parcels.Headed("pipelinestage/job/r0/s2", alive);
-        var elsewhere = parcels.Post([[s_unit]], "pipelinestage/job/r0/s2", [new SnapshotRecord(42, 3, 1.0)], "checkpointshard/job/s2");
-        parcels.Departed("pipelinestage/job/r0/s2");
+        var moving = parcels.LeaveHeadedTo("pipelinestage/job/r0/s1", dead, [[s_unit], [s_unit]], records, heir);
+        var elsewhere = parcels.LeaveHeadedTo("pipelinestage/job/r0/s2", alive, [[s_unit]], [new SnapshotRecord(42, 3, 1.0)], "checkpointshard/job/s2");
 
         // Before the death is known here: the heir may copy it but must leave it for the stage — unless the asker's view says the target is dead.
         var early = parcels.FindLeftFor(heir);
@@ -206,10 +194,7 @@ public sealed class MigrationParcelsTests
         using var parcels = new MigrationParcels(clock);
         var dead = SiloAddress.New(System.Net.IPAddress.Loopback, 1, 1);
         const string stage = "pipelinestage/job/r0/s1", heir = "checkpointshard/job/s1";
-        parcels.Departing(stage);
-        parcels.Headed(stage, dead);
-        var orphan = parcels.Post([[s_unit], [s_unit]], stage, [new SnapshotRecord(6, 2, 1.5), new SnapshotRecord(7, 2, 1.25)], heir);
-        parcels.Departed(stage);
+        var orphan = parcels.LeaveHeadedTo(stage, dead, [[s_unit], [s_unit]], [new SnapshotRecord(6, 2, 1.5), new SnapshotRecord(7, 2, 1.25)], heir);
 
         Assert.Empty(parcels.Orphans());
         Assert.False(parcels.FreeIfHeirHolds(orphan, [new SnapshotRecord(6, 2, 1.5), new SnapshotRecord(7, 2, 1.25)])); // not an orphan yet: the stage may still take it

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using Cluster.Grains.Checkpoints;
@@ -42,15 +43,46 @@ public sealed class SnapshotHolderHeirTests(FourSiloClusterFixture fixture) : IC
     {
         var (holder, heir, stage, parcels) = Parties("heir-orphan");
         var dead = SiloAddress.New(System.Net.IPAddress.Loopback, 1, 1); // no silo: a target declared dead
-        parcels.Departing(stage);
-        parcels.Headed(stage, dead);
-        var parcel = parcels.Post([[s_unit]], stage, [new SnapshotRecord(11, 4, 0.5)], heir);
-        parcels.Departed(stage);
+        var parcel = parcels.LeaveHeadedTo(stage, dead, [[s_unit]], [new SnapshotRecord(11, 4, 0.5)], heir);
         Assert.Equal((0, 1), parcels.TargetsLost(new HashSet<SiloAddress> { dead }));
 
         Assert.Equal([11L], (await holder.GetSnapshotRecords()).Select(r => r.Step));
         Assert.Null(parcels.FindLeftFor(heir)); // taken over: a leave waits for it no longer
         Assert.Null(parcels.Chunk(parcel, 0, 0, 0));
+    }
+
+    /// <summary>
+    /// An orphan is kept for its heir — and a graceful leave of the silo keeping it waits for it — only while the heir
+    /// may need it: one whose heir already holds every snapshot in it is freed at once (<c>MigrationParcelTargetWatch</c>),
+    /// not after <see cref="MigrationParcels.OrphanKeep"/> (seen in <c>KillDuringLeaveProcessTests</c>: a leave of 35.9 s,
+    /// an orphan kept its 30 s for an heir that held copies of its own and so never asked). Loses a silo of the cluster.
+    /// </summary>
+    [Fact]
+    public async Task An_orphaned_stage_parcel_whose_heir_already_holds_its_snapshots_is_freed_well_before_its_keep_ends()
+    {
+        InProcessSiloHandle keeper = fixture.Cluster.Silos[1], lost = fixture.Cluster.Silos[2];
+        await fixture.Cluster.KillSiloAsync(lost);
+        var membership = keeper.ServiceProvider.GetRequiredService<IClusterMembershipService>();
+        await Eventually.True(() => Task.FromResult(membership.CurrentSnapshot.GetSiloStatus(lost.SiloAddress) == SiloStatus.Dead),
+            TimeSpan.FromMinutes(1), $"{keeper.Name} to see {lost.Name} declared dead");
+
+        // The heir holds steps 6 and 7 of epoch 2 (called from a silo: clients may not call a holder).
+        var grains = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<IGrainFactory>();
+        var heir = grains.GetGrain<ICheckpointShardGrain>(StageKeys.Shard("orphan-held", 1));
+        await heir.Accept(2, 6, 1, [s_unit], durable: false);
+        await heir.Accept(2, 7, 1, [s_unit], durable: false);
+
+        // The stage's parcel of the same steps, left on the keeper by a move towards the silo that died.
+        string stage = grains.GetGrain<IPipelineStageGrain>(StageKeys.Stage("orphan-held", 0, 1)).GetGrainId().ToString(), heirId = heir.GetGrainId().ToString();
+        var parcels = keeper.ServiceProvider.GetRequiredService<MigrationParcels>();
+        parcels.LeaveHeadedTo(stage, lost.SiloAddress, [[s_unit], [s_unit]], [new SnapshotRecord(6, 2, null), new SnapshotRecord(7, 2, null)], heirId);
+        var kept = Stopwatch.StartNew();
+
+        // The watch looks every second; the keep is 30 s. Two thirds of it leaves a slow machine room, and no doubt.
+        await Eventually.True(() => Task.FromResult(parcels.FindLeftFor(heirId) is null), MigrationParcels.OrphanKeep * 2 / 3,
+            $"the orphaned parcel on {keeper.Name}, whose heir holds both its steps, to be freed");
+        Assert.True(kept.Elapsed < MigrationParcels.OrphanKeep, $"freed after {kept.Elapsed.TotalSeconds:F1} s: its keep, not its heir's answer");
+        Assert.Equal([6L, 7L], (await heir.GetSnapshotRecords()).Select(r => r.Step)); // the heir keeps its own
     }
 
     /// <summary>Holder 0 of stage 1 of <paramref name="jobId"/> (called from a silo: clients may not), its grain id, its stage's (replica 0) and another silo's parcels.</summary>
