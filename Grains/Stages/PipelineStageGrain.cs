@@ -88,11 +88,12 @@ internal sealed partial class PipelineStageGrain(
             // this call's request context). Plain deactivation would not do: callers' cached address of this silo
             // would re-create the stage here. Calls of the old epoch still waiting downstream are cut loose first. From
             // here until it has left its copies here (OnDehydrate), it counts as departing: a graceful shutdown waits.
-            // Never while the node's silo is not active in this silo's view: Orleans would find no destination for it
-            // (the placement reads the same view), deactivate the stage without dehydrating it, and its own copies — the
-            // only ones left when its holder died with that silo — would go (KillDuringLeaveProcessTests, seed 203). It
-            // stays, copies and all, and the job asks again: a silo that joined a moment ago is in the view by then, and
-            // one that died has its node reported lost, so the job recovers and asks this stage for its copies.
+            // The move itself never drops the stage's copies (ElsewhereMigration: it migrates only once its placement
+            // chose the node's silo). Checked first as well: while the node's silo is not active in this silo's view —
+            // the placement reads the same view, so it could not choose it (KillDuringLeaveProcessTests, seed 203: a
+            // move told after its target was declared dead) — the stage keeps its executor and epoch calls too, not only
+            // its copies, and the job asks again: a silo that joined a moment ago is in the view by then, and one that
+            // died has its node reported lost, so the job recovers and asks this stage for its copies.
             if (NodeIds.SiloOf(assignment.NodeId) is { } nodeSilo && !NodeSilos.IsActive(membership, nodeSilo))
                 throw new StageMisplacedException($"Stage {this.GetPrimaryKeyString()} stays on silo '{workers.SiloName}': node '{assignment.NodeId}' is on silo '{nodeSilo}', which is not active here (active: {NodeSilos.ActiveNames(membership)}); retry once it is.");
             parcels.Departing(GrainContext.GrainId.ToString());
