@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
@@ -50,6 +51,41 @@ public sealed class StaysInPlaceTests(StayInPlaceClusterFixture fixture) : IClas
     }
 
     /// <summary>
+    /// The same for a holder a copy finds on its stage's silo: asked to take the copy there, with a placement that keeps
+    /// it, it takes the copy where it is (two copies on one silo until the next one finds it a place, not one copy gone)
+    /// rather than being deactivated with its copies for a move it did not make; the copy after that, with placement
+    /// free again, moves it with both.
+    /// </summary>
+    [Fact]
+    public async Task A_holder_a_copy_finds_on_its_stages_silo_takes_the_copy_where_it_is_while_its_placement_keeps_it_there()
+    {
+        var grains = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<IGrainFactory>();
+        var holder = grains.GetGrain<ICheckpointShardGrain>(StageKeys.Shard("stays-in-place-accept", 0));
+        await holder.Accept(1, 5, 0, [s_unit], durable: false);
+        string here = fixture.HostOf(holder) ?? throw new InvalidOperationException("the holder has no activation after a copy reached it");
+
+        StayInPlaceDirector.Arm(holder.GetGrainId());
+        try
+        {
+            await AcceptFromStageOn(holder, 6, here); // its stage on the holder's silo: it would move, but nowhere else is chosen
+            Assert.True(StayInPlaceDirector.Kept(holder.GetGrainId()) >= 1, "the holder's placement was never asked: the copy did not find it misplaced");
+            long[] kept = await holder.GetSnapshotSteps();
+            Assert.Equal([5L, 6L], kept);
+            Assert.Equal(here, fixture.HostOf(holder));
+        }
+        finally
+        {
+            StayInPlaceDirector.Disarm(holder.GetGrainId());
+        }
+
+        // The next copy finds it misplaced again, and now it moves — with the copies it kept.
+        await Assert.ThrowsAsync<SnapshotHolderMisplacedException>(() => AcceptFromStageOn(holder, 7, here));
+        var steps = await Eventually.Value(holder.GetSnapshotSteps, s => s.Length > 0 && fixture.HostOf(holder) is { } now && now != here,
+            TimeSpan.FromMinutes(1), $"the holder to answer from a silo other than {here}");
+        Assert.Equal([5L, 6L], steps);
+    }
+
+    /// <summary>
     /// The same for a stage an operator's drain moves to another silo: while no placement sends it elsewhere it stays
     /// where it is, copies and all, and the job asks again; once one does, it moves with its copies — no recovery, the
     /// reference's losses bit for bit. Left to Orleans, the stage would have been deactivated at the first try.
@@ -88,6 +124,20 @@ public sealed class StaysInPlaceTests(StayInPlaceClusterFixture fixture) : IClas
         Assert.Equal(TinyJob.ReferenceLosses(spec).Select(BitConverter.DoubleToInt64Bits),
             (await SnapshotRedundancyCluster.Reliably(job.GetLossHistory, "the loss history")).Select(BitConverter.DoubleToInt64Bits));
         Assert.Empty(await SnapshotRedundancyCluster.Recorded(fixture, spec.JobId, ClusterEventKind.JobRestored));
+    }
+
+    /// <summary>Sends <paramref name="holder"/> a copy of <paramref name="step"/> from a stage on <paramref name="stageSilo"/>, with the hint the stage gives.</summary>
+    private static async Task AcceptFromStageOn(ICheckpointShardGrain holder, long step, string stageSilo)
+    {
+        RequestContext.Set(PlacementContextKeys.AvoidSilo, stageSilo);
+        try
+        {
+            await holder.Accept(1, step, 0, [s_unit], durable: false);
+        }
+        finally
+        {
+            RequestContext.Remove(PlacementContextKeys.AvoidSilo);
+        }
     }
 
     /// <summary>Asks <paramref name="holder"/> to make room on <paramref name="stageSilo"/>, with the hint the job gives.</summary>
