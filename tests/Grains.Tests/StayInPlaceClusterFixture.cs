@@ -5,9 +5,20 @@ using Orleans.Runtime.Placement;
 
 namespace Cluster.Grains.Tests;
 
-/// <summary>Three silos whose snapshot holders' and stages' placements a test can pin to the silo that places them (<see cref="StayInPlaceDirector"/>).</summary>
+/// <summary>
+/// Three silos whose snapshot holders' and stages' placements a test can pin to the silo that places them
+/// (<see cref="StayInPlaceDirector"/>), and a log kept in <see cref="Logs"/>.
+/// </summary>
 public sealed class StayInPlaceClusterFixture() : ClusterFixture(3)
 {
+    public SiloLogLines Logs { get; } = new();
+
+    protected override ISiloBuilder ConfigureSilo(ISiloBuilder silo, string siloName)
+    {
+        Logs.Add(silo, siloName);
+        return silo;
+    }
+
     protected override ISiloBuilder AfterTrainingCluster(ISiloBuilder silo) => silo
         .AddPlacementDirector<SnapshotHolderPlacement>(services => Wrapped<SnapshotHolderPlacementDirector>(services))
         .AddPlacementDirector<AssignedNodePlacement>(services => Wrapped<NodeSiloPlacementDirector>(services));
