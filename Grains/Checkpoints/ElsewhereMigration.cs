@@ -29,7 +29,7 @@ internal static class ElsewhereMigration
         string key = grain.GrainContext.GrainId.ToString();
         var management = grain.GrainContext as IGrainManagementExtension
             ?? throw new InvalidOperationException($"Grain {key} cannot be placed before it migrates: its activation ({grain.GrainContext.GetType().Name}) is not Orleans' own.");
-        await management.MigrateOnIdle(); // our directors tell the departure where they send it (MigrationParcels.Headed)
+        await management.MigrateOnIdle(); // every director of the product runs in DepartureTargetDirector, which tells the departure where it sends it
         if (parcels.HeadingTo(key) is { } target && !target.Equals(grain.GrainContext.Address.SiloAddress)) return true;
         parcels.Departed(key);
         return false;

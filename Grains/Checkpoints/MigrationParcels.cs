@@ -16,8 +16,9 @@ namespace Cluster.Grains.Checkpoints;
 /// a parcel is.
 /// </para>
 /// <para>
-/// A departure, and the parcel it posts, remembers where its migration heads (<see cref="Headed"/>, told by the placement
-/// directors, which choose that silo here): once that silo is declared dead (<see cref="TargetsLost"/>,
+/// A departure, and the parcel it posts, remembers where its migration heads (<see cref="Headed"/>, told by
+/// <c>DepartureTargetDirector</c>, which wraps every placement director of the product and so sees the silo chosen
+/// here): once that silo is declared dead (<see cref="TargetsLost"/>,
 /// <c>MigrationParcelTargetWatch</c>) no new activation will come for the parcel — the migration failed, or the activation
 /// that took it died — and it is given up at once instead of holding a shutting-down silo until its timeouts (seen in
 /// <c>KillDuringLeaveProcessTests</c>: a drain stage moving to a silo killed meanwhile kept its silo's stop waiting 60 s,

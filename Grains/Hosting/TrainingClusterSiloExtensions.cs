@@ -12,6 +12,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime.Hosting;
+using Orleans.Runtime.Placement;
 using Orleans.Serialization;
 using Orleans.Storage;
 
@@ -106,11 +107,21 @@ public static class TrainingClusterSiloExtensions
         silo.AddDistributedGrainDirectory();
 #pragma warning restore ORLEANSEXP003
         silo.Configure<GrainDirectoryOptions>(o => o.RangeLeaseDuration = TimeSpan.Zero);
-        silo.AddPlacementDirector<NodeSiloPlacement, NodeSiloPlacementDirector>();
-        silo.AddPlacementDirector<AssignedNodePlacement, NodeSiloPlacementDirector>();
-        silo.AddPlacementDirector<SnapshotHolderPlacement, SnapshotHolderPlacementDirector>();
-        silo.AddPlacementDirector<SiloAddressPlacement, SiloAddressPlacementDirector>();
+        AddTellingDepartures<NodeSiloPlacement, NodeSiloPlacementDirector>(silo);
+        AddTellingDepartures<AssignedNodePlacement, NodeSiloPlacementDirector>(silo);
+        AddTellingDepartures<SnapshotHolderPlacement, SnapshotHolderPlacementDirector>(silo);
+        AddTellingDepartures<SiloAddressPlacement, SiloAddressPlacementDirector>(silo);
         silo.AddMemoryStreams(JobStreams.Provider);
         return silo;
     }
+
+    /// <summary>
+    /// Places <typeparamref name="TStrategy"/>'s grains with <typeparamref name="TDirector"/>, wrapped so that a departing
+    /// grain's migration learns where it heads (<see cref="DepartureTargetDirector"/>).
+    /// </summary>
+    private static void AddTellingDepartures<TStrategy, TDirector>(ISiloBuilder silo)
+        where TStrategy : PlacementStrategy, new()
+        where TDirector : IPlacementDirector =>
+        silo.AddPlacementDirector<TStrategy>(services =>
+            new DepartureTargetDirector(ActivatorUtilities.CreateInstance<TDirector>(services), services.GetRequiredService<MigrationParcels>()));
 }

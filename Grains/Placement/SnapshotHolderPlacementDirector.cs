@@ -14,20 +14,13 @@ namespace Cluster.Grains.Placement;
 /// snapshot it accepts (see <c>CheckpointShardGrain</c>) moves it off the stage's silo once there is one. Never this silo
 /// once its graceful stop has begun (<see cref="LocalSnapshotHolders.SiloLeaving"/>), nor one a holder left because it
 /// shuts down (<see cref="PlacementContextKeys.LeftSilo"/>), while another is Active. A holder
-/// migrating off this silo is placed here: its departure learns where it heads (<see cref="MigrationParcels.Headed"/>).
+/// migrating off this silo is placed here; where it heads is told to its departure by the wrapper every director of the
+/// product runs in (<see cref="DepartureTargetDirector"/>).
 /// </summary>
-internal sealed class SnapshotHolderPlacementDirector(IClusterMembershipService membership, IGrainFactory grains, LocalSnapshotHolders local, ILocalSiloDetails localSilo,
-    MigrationParcels parcels)
+internal sealed class SnapshotHolderPlacementDirector(IClusterMembershipService membership, IGrainFactory grains, LocalSnapshotHolders local, ILocalSiloDetails localSilo)
     : IPlacementDirector
 {
     public async Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
-    {
-        var chosen = await Choose(target, context);
-        parcels.Headed(target.GrainIdentity.ToString(), chosen);
-        return chosen;
-    }
-
-    private async Task<SiloAddress> Choose(PlacementTarget target, IPlacementContext context)
     {
         var compatible = context.GetCompatibleSilos(target);
         var members = membership.CurrentSnapshot.Members;

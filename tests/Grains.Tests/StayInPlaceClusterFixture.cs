@@ -23,6 +23,8 @@ public sealed class StayInPlaceClusterFixture() : ClusterFixture(3)
         .AddPlacementDirector<SnapshotHolderPlacement>(services => Wrapped<SnapshotHolderPlacementDirector>(services))
         .AddPlacementDirector<AssignedNodePlacement>(services => Wrapped<NodeSiloPlacementDirector>(services));
 
-    private static StayInPlaceDirector Wrapped<TDirector>(IServiceProvider services) where TDirector : IPlacementDirector =>
-        new(ActivatorUtilities.CreateInstance<TDirector>(services), services.GetRequiredService<ILocalSiloDetails>(), services.GetRequiredService<MigrationParcels>());
+    /// <summary>The product's director, pinned when armed, told to departures as the product tells its own.</summary>
+    private static DepartureTargetDirector Wrapped<TDirector>(IServiceProvider services) where TDirector : IPlacementDirector =>
+        new(new StayInPlaceDirector(ActivatorUtilities.CreateInstance<TDirector>(services), services.GetRequiredService<ILocalSiloDetails>()),
+            services.GetRequiredService<MigrationParcels>());
 }

@@ -1,15 +1,15 @@
 using System.Collections.Concurrent;
-using Cluster.Grains.Checkpoints;
 using Orleans.Runtime.Placement;
 
 namespace Cluster.Grains.Tests;
 
 /// <summary>
 /// A placement director that, for the grains a test arms, chooses the silo that places them — as a director whose view
-/// lacks every other silo would (one that joined a moment ago is not yet among the compatible ones) — and tells the
-/// departure so, as the product's directors do; every other placement goes to the wrapped director.
+/// lacks every other silo would (one that joined a moment ago is not yet among the compatible ones); every other
+/// placement goes to the wrapped director. The fixture runs it inside the product's <c>DepartureTargetDirector</c>, as
+/// the product runs its own directors, so a departure learns where either one sends it.
 /// </summary>
-internal sealed class StayInPlaceDirector(IPlacementDirector inner, ILocalSiloDetails local, MigrationParcels parcels) : IPlacementDirector
+internal sealed class StayInPlaceDirector(IPlacementDirector inner, ILocalSiloDetails local) : IPlacementDirector
 {
     private static readonly ConcurrentDictionary<GrainId, int> s_armed = new(); // how many placements each chose where it was placed
 
@@ -25,7 +25,6 @@ internal sealed class StayInPlaceDirector(IPlacementDirector inner, ILocalSiloDe
     {
         if (!s_armed.ContainsKey(target.GrainIdentity)) return inner.OnAddActivation(strategy, target, context);
         s_armed.AddOrUpdate(target.GrainIdentity, 1, (_, kept) => kept + 1);
-        parcels.Headed(target.GrainIdentity.ToString(), local.SiloAddress);
         return Task.FromResult(local.SiloAddress);
     }
 }
