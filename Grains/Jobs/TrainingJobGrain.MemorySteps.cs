@@ -1,6 +1,7 @@
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Stages;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime.Messaging;
 
 namespace Cluster.Grains.Jobs;
 
@@ -31,18 +32,30 @@ internal sealed partial class TrainingJobGrain
     /// <see cref="QuickAnswer"/> counts as lost, unless without it no step is found: then every copy is asked again with
     /// <see cref="PatientAnswer"/> (<c>MigrationTakeKillTests</c>: a stage's silo lost while its holder slowly takes
     /// its copies over after a move restarted the job from its initial weights, "s1: none", without this second round).
+    /// <para>
+    /// The same for a copy that could not be reached (<see cref="Unreachable"/>): a holder whose silo was just killed is
+    /// re-created only once membership declares that silo dead, and until then every call to it fails at once — with
+    /// its key's grain-directory range owned by the dead silo, not even a new activation can register. Two quick tries
+    /// counted it lost while it could still be re-created and take over the parcel its stage's failed move left
+    /// (<c>KillDuringLeaveProcessTests</c>, seed 215: "s0: none", restored from the durable checkpoint 4 s after the
+    /// kill, the dead silo declared dead a moment before). So the patient round asks an unreachable copy again, every
+    /// <see cref="UnreachableRetryPause"/>, until it answers or <see cref="PatientAnswer"/> is spent.
+    /// </para>
     /// </summary>
     private async Task<(long Step, double[] Losses)?> InMemorySnapshotStep(string jobId, int[][] copyHolders, int[][] staying, long newerThan, long countedEpoch)
     {
-        bool timedOut = false;
+        bool unsure = false; // some copy timed out or could not be reached: it may still answer
+        bool patient = false;
         var wait = QuickAnswer;
         var found = await Find();
         var chosen = Chosen();
-        if (chosen is null && timedOut)
+        if (chosen is null && unsure)
         {
-            // Some copy did not answer in time, and without it the job would fall back to stored state: a holder that is
-            // taking its copies over after a move answers only once it has them, so ask everyone again, patiently.
+            // Some copy did not answer, and without it the job would fall back to stored state: a holder that is taking
+            // its copies over after a move answers only once it has them, one whose silo just died only once it is
+            // re-created — so ask everyone again, patiently.
             wait = PatientAnswer;
+            patient = true;
             found = await Find();
             chosen = Chosen();
         }
@@ -58,27 +71,13 @@ internal sealed partial class TrainingJobGrain
 
         Task<(IReadOnlyCollection<SnapshotRecord> Copies, (int Replica, long Step, SnapshotRecord[] Own)[] Live)[]> Find() => Task.WhenAll(Enumerable.Range(0, copyHolders.Length).Select(async s =>
         {
-            var shard = await LatestOrNone(() => GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, s)).GetSnapshotRecords());
-            var own = await Task.WhenAll(copyHolders[s].Select(async id => (Replica: id, Records: await LatestOrNone(() => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, id, s)).GetSnapshotRecords()))));
-            var live = await Task.WhenAll(staying[s].Select(async id => (Replica: id, Step: await LiveStepOrNone(StageKeys.Stage(jobId, id, s)),
+            var shard = await AskOrNone(() => GrainFactory.GetGrain<ICheckpointShardGrain>(StageKeys.Shard(jobId, s)).GetSnapshotRecords(), []);
+            var own = await Task.WhenAll(copyHolders[s].Select(async id => (Replica: id, Records: await AskOrNone(() => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, id, s)).GetSnapshotRecords(), []))));
+            var live = await Task.WhenAll(staying[s].Select(async id => (Replica: id, Step: await AskOrNone(() => GrainFactory.GetGrain<IPipelineStageGrain>(StageKeys.Stage(jobId, id, s)).GetLiveStateStep(countedEpoch), -1L),
                 Own: own.Where(o => o.Replica == id).SelectMany(o => o.Records).ToArray())));
             return (Copies: (IReadOnlyCollection<SnapshotRecord>)[.. shard.Concat(own.SelectMany(o => o.Records)).Where(r => r.Step >= 0)
                 .Concat(live.Where(l => l.Step >= 0).Select(l => new SnapshotRecord(l.Step, countedEpoch, null)))], Live: live.Where(l => l.Step >= 0).ToArray());
         }));
-
-        async Task<long> LiveStepOrNone(string stage)
-        {
-            try
-            {
-                return await GrainFactory.GetGrain<IPipelineStageGrain>(stage).GetLiveStateStep(countedEpoch).WaitAsync(wait, time);
-            }
-            catch (Exception e)
-            {
-                timedOut |= e is TimeoutException;
-                LogNoMemorySnapshot(logger, e, jobId); // a replica that died with its silo
-                return -1;
-            }
-        }
 
         async Task KeepLiveState(string stage, long step)
         {
@@ -94,38 +93,43 @@ internal sealed partial class TrainingJobGrain
             }
         }
 
-        async Task<SnapshotRecord[]> LatestOrNone(Func<Task<SnapshotRecord[]>> read)
+        // A copy's answer within this round's wait, or none. A failure other than a timeout is asked once more at once:
+        // a holder that moved off a silo since this silo last called it is reached at its old, now dead, silo once, and
+        // that failure drops the stale address. In the patient round an unreachable copy is asked again until it answers
+        // or the round's wait is spent.
+        async Task<T> AskOrNone<T>(Func<Task<T>> ask, T none)
         {
-            try
+            var deadline = time.GetUtcNow() + wait;
+            for (int attempt = 1; ; attempt++)
             {
-                return await read().WaitAsync(wait, time);
-            }
-            catch (Exception e) when (e is not TimeoutException)
-            {
-                // A holder that moved off a silo since this silo last called it is reached at its old, now dead, silo
-                // once; that failure drops the stale address, so ask again before counting its copy as lost.
-                return await AgainOrNone(read);
-            }
-            catch (Exception e)
-            {
-                timedOut = true;
-                LogNoMemorySnapshot(logger, e, jobId); // a copy that died with its silo, or one slow to answer
-                return [];
+                try
+                {
+                    return await ask().WaitAsync(Remaining(deadline), time);
+                }
+                catch (Exception e)
+                {
+                    bool again = e is not TimeoutException && (attempt == 1 || patient && Unreachable(e))
+                        && time.GetUtcNow() + (attempt == 1 ? TimeSpan.Zero : UnreachableRetryPause) < deadline;
+                    if (!again)
+                    {
+                        unsure |= e is TimeoutException || Unreachable(e);
+                        LogNoMemorySnapshot(logger, e, jobId); // a copy that died with its silo, or one slow to answer
+                        return none;
+                    }
+                    if (attempt > 1) await Task.Delay(UnreachableRetryPause, time);
+                }
             }
         }
 
-        async Task<SnapshotRecord[]> AgainOrNone(Func<Task<SnapshotRecord[]>> read)
-        {
-            try
-            {
-                return await read().WaitAsync(wait, time);
-            }
-            catch (Exception e)
-            {
-                timedOut |= e is TimeoutException;
-                LogNoMemorySnapshot(logger, e, jobId); // a copy that died with its silo
-                return [];
-            }
-        }
+        TimeSpan Remaining(DateTimeOffset deadline) => TimeSpan.FromTicks(Math.Max((deadline - time.GetUtcNow()).Ticks, TimeSpan.TicksPerMillisecond));
     }
+
+    /// <summary>How long the patient round waits before asking a copy it could not reach again.</summary>
+    private static readonly TimeSpan UnreachableRetryPause = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// A call that did not reach its grain — its silo cannot be connected to, or is unavailable, or the grain's new
+    /// activation could not register in the grain directory — as opposed to an answer: it may reach it later.
+    /// </summary>
+    private static bool Unreachable(Exception e) => e is OrleansMessageRejectionException or SiloUnavailableException or ConnectionFailedException;
 }
