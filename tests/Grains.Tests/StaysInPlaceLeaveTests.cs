@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Stages;
-using Cluster.Grains.Placement;
 
 namespace Cluster.Grains.Tests;
 
@@ -13,23 +12,13 @@ namespace Cluster.Grains.Tests;
 /// </summary>
 public sealed class StaysInPlaceLeaveTests(StayInPlaceClusterFixture fixture) : IClassFixture<StayInPlaceClusterFixture>
 {
-    private static readonly UnitImage s_unit = new(0, "embed", [1, 2, 3, 4]);
-
     [Fact]
     public async Task A_holder_on_a_leaving_silo_whose_placement_keeps_it_there_says_it_stays_and_the_stop_does_not_wait_for_it()
     {
         var grains = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<IGrainFactory>();
         var holder = grains.GetGrain<ICheckpointShardGrain>(StageKeys.Shard("stays-in-place-leave", 0));
         // Its stage "on" the first silo (the cluster's primary, which must stay): the holder is placed on another.
-        RequestContext.Set(PlacementContextKeys.AvoidSilo, fixture.Cluster.Silos[0].Name);
-        try
-        {
-            await holder.Accept(1, 5, 0, [s_unit], durable: false);
-        }
-        finally
-        {
-            RequestContext.Remove(PlacementContextKeys.AvoidSilo);
-        }
+        await StaysInPlaceTests.AcceptFromStageOn(holder, 5, fixture.Cluster.Silos[0].Name);
         string here = fixture.HostOf(holder) ?? throw new InvalidOperationException("the holder has no activation after a copy reached it");
         var leaving = fixture.Cluster.Silos.Single(s => s.Name == here);
         Assert.NotSame(fixture.Cluster.Silos[0], leaving);

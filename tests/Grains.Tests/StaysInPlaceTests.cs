@@ -127,7 +127,7 @@ public sealed class StaysInPlaceTests(StayInPlaceClusterFixture fixture) : IClas
     }
 
     /// <summary>Sends <paramref name="holder"/> a copy of <paramref name="step"/> from a stage on <paramref name="stageSilo"/>, with the hint the stage gives.</summary>
-    private static async Task AcceptFromStageOn(ICheckpointShardGrain holder, long step, string stageSilo)
+    internal static async Task AcceptFromStageOn(ICheckpointShardGrain holder, long step, string stageSilo)
     {
         RequestContext.Set(PlacementContextKeys.AvoidSilo, stageSilo);
         try
