@@ -13,7 +13,8 @@ namespace Cluster.Grains.Hosting;
 /// moment before it is declared dead, so a look at each membership change alone could miss it — from the silo's start
 /// until after its whole graceful stop (the drain's and the evacuation's waits included).
 /// <para>
-/// An orphan whose heir already holds every snapshot in it is freed (<see cref="AskHeirs"/>), so a leave waits out the
+/// An orphan whose heir already holds every snapshot in it, or a later step of a newer epoch, is freed
+/// (<see cref="MigrationParcels.FreeIfHeirHolds"/>, asked in <see cref="AskHeirs"/>), so a leave waits out the
 /// orphan's keep only when the heir may need it (seen in <c>KillDuringLeaveProcessTests</c>: a leave of 35.9 s, an
 /// orphan kept its 30 s for an heir that held copies of its own and so never asked). Only an heir that has an
 /// activation is asked: asking would create one — on a silo no job chose, racing the job's own re-seeding — and an heir
@@ -74,7 +75,7 @@ internal sealed partial class MigrationParcelTargetWatch(MigrationParcels parcel
         }
     }
 
-    /// <summary>Frees each orphan whose heir, active somewhere, already holds every snapshot in it (see the class); the heirs are asked at once, each for <see cref="HeirAnswerLimit"/> at most.</summary>
+    /// <summary>Frees each orphan whose heir, active somewhere, already holds every snapshot in it or has moved past it (see the class); the heirs are asked at once, each for <see cref="HeirAnswerLimit"/> at most.</summary>
     private Task AskHeirs(CancellationToken stop)
     {
         var orphans = parcels.Orphans();
@@ -97,7 +98,7 @@ internal sealed partial class MigrationParcelTargetWatch(MigrationParcels parcel
         }
     }
 
-    [LoggerMessage(3, LogLevel.Information, "Freed an orphaned stage migration parcel (steps {Steps}): its heir {Heir} already holds them")]
+    [LoggerMessage(3, LogLevel.Information, "Freed an orphaned stage migration parcel (steps {Steps}): its heir {Heir} already holds them, or a later step of a newer epoch")]
     private static partial void LogHeirHolds(ILogger logger, string heir, string steps);
 
     [LoggerMessage(4, LogLevel.Information, "The heir {Heir} of an orphaned stage migration parcel could not be asked what it holds ({Error}); the parcel is kept for it")]

@@ -212,4 +212,21 @@ public sealed class MigrationParcelsTests
         Assert.Empty(parcels.Orphans());
         Assert.Null(parcels.FindLeftFor(heir));
     }
+
+    [Fact]
+    public void An_orphan_is_freed_once_its_heir_holds_a_later_step_of_a_newer_epoch_and_not_for_a_later_step_of_its_own()
+    {
+        using var parcels = new MigrationParcels(new ManualTimeProvider(DateTimeOffset.UnixEpoch));
+        var dead = SiloAddress.New(System.Net.IPAddress.Loopback, 1, 1);
+        const string stage = "pipelinestage/job/r0/s1", heir = "checkpointshard/job/s1";
+        var orphan = parcels.LeaveHeadedTo(stage, dead, [[s_unit], [s_unit]], [new SnapshotRecord(6, 2, 1.5), new SnapshotRecord(7, 2, 1.25)], heir);
+        parcels.TargetsLost(new HashSet<SiloAddress> { dead });
+
+        Assert.False(parcels.FreeIfHeirHolds(orphan, [new SnapshotRecord(8, 2, 1.0), new SnapshotRecord(9, 2, 0.9)])); // the same epoch: not a recovery since
+        Assert.False(parcels.FreeIfHeirHolds(orphan, [new SnapshotRecord(7, 3, 1.0)])); // re-seeded at step 7: step 6 is only here
+        Assert.False(parcels.FreeIfHeirHolds(orphan, [new SnapshotRecord(5, 3, 1.0), new SnapshotRecord(6, 3, 0.9)])); // rewound: not past it
+        Assert.Single(parcels.Orphans());
+        Assert.True(parcels.FreeIfHeirHolds(orphan, [new SnapshotRecord(8, 3, 1.0), new SnapshotRecord(9, 3, 0.9)])); // recovered, and past it
+        Assert.Empty(parcels.Orphans());
+    }
 }
