@@ -164,16 +164,25 @@ internal static class SnapshotRedundancyCluster
     public static async Task<(JobStatus Status, ICheckpointShardGrain Holder, string StageSilo)> S0sHolderOn(ClusterFixture fixture, JobSpec spec,
         IReadOnlyCollection<string> stageSilos, InProcessSiloHandle holderSilo)
     {
-        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
-        await KeepCoordinatorsOnPrimary(fixture, job);
-        await OpenOnly(fixture, stageSilos);
-        await job.Submit(spec);
-        var status = await StepsPast(job, 0, 3, "the job to run 3 steps");
+        var (job, status) = await SubmitOn(fixture, spec, stageSilos, 3);
         var holder = Holder(fixture, spec.JobId, 0);
         await fixture.MoveGrainAsync(holder, holderSilo, holder.GetLatestStep);
         status = await StepsPast(job, status.CompletedSteps, 2, $"2 steps with s0's holder on {holderSilo.Name}");
         Assert.Equal(holderSilo.Name, fixture.HostOf(holder));
         return (status, holder, status.Placement.Single(p => p.Replica == 0 && p.Stage == 0).SiloName);
+    }
+
+    /// <summary>
+    /// Submits <paramref name="spec"/> with its coordinator on the primary and its stages on <paramref name="stageSilos"/>
+    /// only, and returns the job once it has run <paramref name="steps"/> steps, with its status then.
+    /// </summary>
+    public static async Task<(ITrainingJobGrain Job, JobStatus Status)> SubmitOn(ClusterFixture fixture, JobSpec spec, IReadOnlyCollection<string> stageSilos, int steps)
+    {
+        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
+        await KeepCoordinatorsOnPrimary(fixture, job);
+        await OpenOnly(fixture, stageSilos);
+        await job.Submit(spec);
+        return (job, await StepsPast(job, 0, steps, $"the job to run {steps} steps on {string.Join(", ", stageSilos)}"));
     }
 
     /// <summary>Waits until the job runs again, <paramref name="steps"/> steps past <paramref name="from"/>.</summary>

@@ -94,12 +94,8 @@ public sealed class StaysInPlaceTests(StayInPlaceClusterFixture fixture) : IClas
     public async Task A_stage_whose_placement_keeps_it_where_it_is_stays_and_moves_with_its_copies_once_it_can()
     {
         var spec = TinyJob.Spec("stage-stays-in-place", stages: 1, steps: 40, checkpointInterval: 40) with { SnapshotInterval = 1 };
-        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
         string from = fixture.Cluster.Silos[1].Name, to = fixture.Cluster.Silos[2].Name;
-        await SnapshotRedundancyCluster.KeepCoordinatorsOnPrimary(fixture, job);
-        await SnapshotRedundancyCluster.OpenOnly(fixture, [from]);
-        await job.Submit(spec);
-        var running = await SnapshotRedundancyCluster.StepsPast(job, 0, 3, $"the job to pass step 3 on {from}");
+        var (job, running) = await SnapshotRedundancyCluster.SubmitOn(fixture, spec, [from], 3);
         var placed = Assert.Single(running.Placement);
         Assert.Equal(from, placed.SiloName);
         var stage = fixture.Client.GetGrain<IPipelineStageGrain>(StageKeys.Stage(spec.JobId, 0, 0)).GetGrainId();

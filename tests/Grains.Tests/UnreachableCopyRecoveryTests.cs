@@ -22,18 +22,14 @@ public sealed class UnreachableCopyRecoveryTests(FilteredClusterFixture<DroppedC
     {
         // Durable checkpoints only at the end: a restore from stored state would go back to the initial weights.
         var spec = TinyJob.Spec("unreachable-copy", stages: 1, steps: 30, checkpointInterval: 30) with { SnapshotInterval = 1 };
-        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
         string stageSilo = fixture.Cluster.Silos[1].Name, spare = fixture.Cluster.Silos[2].Name;
-        await SnapshotRedundancyCluster.KeepCoordinatorsOnPrimary(fixture, job);
-        await SnapshotRedundancyCluster.OpenOnly(fixture, [stageSilo]);
-        await job.Submit(spec);
-        var running = await SnapshotRedundancyCluster.StepsPast(job, 0, 5, $"the job to pass step 5 on {stageSilo}");
+        var (job, running) = await SnapshotRedundancyCluster.SubmitOn(fixture, spec, [stageSilo], 5);
         Assert.Equal(stageSilo, Assert.Single(running.Placement).SiloName);
 
         await SnapshotRedundancyCluster.OpenOnly(fixture, [spare]);
         fixture.Filter.Arm<ICheckpointShardGrain>(nameof(ICheckpointShardGrain.GetSnapshotRecords), Unanswered,
             what => new SiloUnavailableException($"injected: {what}"));
-        await fixture.Cluster.KillSiloAsync(fixture.Cluster.Silos.Single(s => s.Name == stageSilo));
+        await fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, stageSilo));
 
         var done = await Eventually.Value(job.GetStatus, s => s.State is JobState.Completed or JobState.Failed, TimeSpan.FromMinutes(4), "the job to recover and finish");
         Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
