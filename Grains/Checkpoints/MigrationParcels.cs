@@ -148,8 +148,8 @@ public sealed class MigrationParcels : IDisposable
     /// at that later step before it counted it, so the parcel's older copies serve no recovery from a single failure.
     /// Either way a leave need not wait out its <see cref="OrphanKeep"/> (the heir keeps only its two newest steps, so
     /// once the job moves on it never again holds every step of the parcel: the likeliest cause of a leave that waited
-    /// 36.7 s in <c>KillDuringLeaveProcessTests</c>, seed 216). True when freed; a parcel that is not an orphan (its migration may still
-    /// complete) is never freed here.
+    /// 36.7 s in <c>KillDuringLeaveProcessTests</c>, seed 216). True when freed; a parcel that is not an orphan (its
+    /// migration may still complete) is never freed here.
     /// </summary>
     public bool FreeIfHeirHolds(Guid parcel, IReadOnlyCollection<SnapshotRecord> heirHolds)
     {
