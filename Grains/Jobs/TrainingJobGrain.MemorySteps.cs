@@ -93,10 +93,7 @@ internal sealed partial class TrainingJobGrain
             }
         }
 
-        // A copy's answer within this round's wait, or none. A failure other than a timeout is asked once more at once:
-        // a holder that moved off a silo since this silo last called it is reached at its old, now dead, silo once, and
-        // that failure drops the stale address. In the patient round an unreachable copy is asked again until it answers
-        // or the round's wait is spent.
+        // A copy's answer within this round's wait, or none.
         async Task<T> AskOrNone<T>(Func<Task<T>> ask, T none)
         {
             var deadline = time.GetUtcNow() + wait;
@@ -108,17 +105,29 @@ internal sealed partial class TrainingJobGrain
                 }
                 catch (Exception e)
                 {
-                    bool again = e is not TimeoutException && (attempt == 1 || patient && Unreachable(e))
-                        && time.GetUtcNow() + (attempt == 1 ? TimeSpan.Zero : UnreachableRetryPause) < deadline;
-                    if (!again)
+                    if (RetryAfter(e, attempt, deadline) is not { } pause)
                     {
                         unsure |= e is TimeoutException || Unreachable(e);
                         LogNoMemorySnapshot(logger, e, jobId); // a copy that died with its silo, or one slow to answer
                         return none;
                     }
-                    if (attempt > 1) await Task.Delay(UnreachableRetryPause, time);
+                    if (pause > TimeSpan.Zero) await Task.Delay(pause, time);
                 }
             }
+        }
+
+        // When to ask a copy again after a failed call, or null to count it lost for this round:
+        // - a timeout: never — the round's wait is spent;
+        // - the first failure of any other kind: at once — a holder that moved off a silo since this silo last called it
+        //   is reached at its old, now dead, silo once, and that failure drops the stale address;
+        // - in the patient round, a copy that could not be reached: every UnreachableRetryPause while the wait lasts.
+        TimeSpan? RetryAfter(Exception e, int attempt, DateTimeOffset deadline)
+        {
+            TimeSpan? pause = e is TimeoutException ? null
+                : attempt == 1 ? TimeSpan.Zero
+                : patient && Unreachable(e) ? UnreachableRetryPause
+                : null;
+            return pause is { } p && time.GetUtcNow() + p < deadline ? p : null;
         }
 
         TimeSpan Remaining(DateTimeOffset deadline) => TimeSpan.FromTicks(Math.Max((deadline - time.GetUtcNow()).Ticks, TimeSpan.TicksPerMillisecond));
