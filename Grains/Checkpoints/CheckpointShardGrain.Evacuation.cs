@@ -91,8 +91,8 @@ internal sealed partial class CheckpointShardGrain
     /// <c>KillDuringLeaveProcessTests</c>, seeds 201 and 203), or its take fails — the next call re-creates the holder
     /// empty, and the parcel waits where nobody will take it: a graceful leave, which is no failure, would then take a
     /// stage's only other copy with it. So a holder asked for its copies while it holds none first asks every live silo
-    /// (its own too) for a parcel it left there with its records (1 s at most; again while it stays empty, at most every
-    /// <see cref="ParcelSearchInterval"/>), and takes the newest one found, which also ends a leaving silo's wait for it.
+    /// (its own too) for a parcel it left there with its records (1 s at most; again on every ask while it stays empty,
+    /// see <see cref="AskSiblingsWhenEmpty"/>), and takes the newest one found, which also ends a leaving silo's wait for it.
     /// <para>
     /// Holder 0 is also heir to its stage's parcels (<see cref="MigrationParcels"/>' second invariant): a stage whose
     /// move failed — the silo it moved onto, which held this holder too, killed (seed 201 again) — left its own copies,
@@ -141,14 +141,8 @@ internal sealed partial class CheckpointShardGrain
 
     /// <summary>
     /// How long a silo is given to say whether it keeps a parcel this holder left there: an answer from memory, so short —
-    /// a frozen silo not yet declared dead delays an empty holder's first answer by this much, well inside the 5 s a
+    /// a frozen silo not yet declared dead delays an empty holder's answers by this much, well inside the 5 s a
     /// recovery gives each copy.
     /// </summary>
     private static readonly TimeSpan ParcelLookupLimit = TimeSpan.FromSeconds(1);
-
-    /// <summary>
-    /// How often an empty holder asked for its copies looks for a parcel again: a recovery asks each copy for 5 s, then
-    /// 30 s, so a parcel posted after an earlier ask is found within its first round or its second.
-    /// </summary>
-    internal static readonly TimeSpan ParcelSearchInterval = TimeSpan.FromSeconds(2);
 }

@@ -69,7 +69,7 @@ internal sealed partial class CheckpointShardGrain(
     private readonly List<(SnapshotRecord Record, IReadOnlyList<UnitImage> Units)> _held = []; // whole images; newest last, at most two
     private readonly Dictionary<(long Epoch, long Step, int Unit, int Index), byte[]> _incoming = []; // chunks sent ahead of their Accept
     private bool _askedSiblings; // holder 0 asked its siblings (once)
-    private DateTimeOffset? _parcelSearched; // when this activation, empty, last asked the silos for a parcel left for it
+    private Task? _parcelSearch; // this activation's search for a parcel left for it, while one is in flight
     private long _releasedEpoch = -1; // the epoch of the job's release: copies of it or older are refused
     private (SnapshotRecord[] Records, MigratedSnapshots Parcel)? _arriving; // copies left on the silo this holder migrated from (OnActivateAsync takes them)
     private Task<bool>? _leave; // this activation's leave of a silo that shuts down (LeaveShuttingDownSilo), once asked
@@ -307,20 +307,31 @@ internal sealed partial class CheckpointShardGrain(
 
     /// <summary>
     /// Holder 0 is the one a recovering job asks; re-created empty after its silo died, it takes over a parcel left for
-    /// it (<see cref="TakeParcelLeftBehind"/>: asked again while it stays empty, at most every
-    /// <see cref="ParcelSearchInterval"/> — a parcel may be posted after the first ask: a stage whose move to the silo
-    /// that just died fails dehydrates after its holder, moving off that silo, came up empty, seen in
-    /// <c>KillDuringLeaveProcessTests</c> seed 201), then what the other holders (<c>SnapshotReplicas</c> &gt; 2) still
-    /// hold, looked up in the directory so none is activated by asking.
+    /// it (<see cref="TakeParcelLeftBehind"/>: looked for again on every ask while it stays empty — calls that come while
+    /// a search is in flight share it), then what the other holders (<c>SnapshotReplicas</c> &gt; 2) still hold, looked
+    /// up in the directory so none is activated by asking.
+    /// <para>
+    /// Every ask, because a parcel may be posted after an earlier one, and the ask that matters is the recovery's: a
+    /// stage whose move fails dehydrates after its holder, moving off the silo that died, came up empty (seen in
+    /// <c>KillDuringLeaveProcessTests</c> seed 201). Until 2026-12-07 an empty holder looked at most every 2 s, and seed
+    /// 230 fell in that gap: the holder looked 0.9 s before the recovery asked it, the stage's failed move posted its
+    /// parcel (the stage's only copies, on its leaving silo) in between, the holder answered "none", and the job
+    /// restored the durable checkpoint (1 counted step recomputed). Asking is cheap: callers are few (a recovery's
+    /// rounds, a stage's restore, the keeping silo's watch once a second), and each live silo answers from memory
+    /// within <see cref="ParcelLookupLimit"/>.
+    /// </para>
     /// </summary>
     private async Task AskSiblingsWhenEmpty()
     {
         if (_held.Count > 0 || _releasedEpoch >= 0) return; // a released holder takes nothing back
-        var now = time.GetUtcNow();
-        if (_parcelSearched is not { } searched || now - searched >= ParcelSearchInterval)
+        var search = _parcelSearch ??= TakeParcelLeftBehind();
+        try
         {
-            _parcelSearched = now;
-            await TakeParcelLeftBehind();
+            await search;
+        }
+        finally
+        {
+            if (_parcelSearch == search) _parcelSearch = null; // the next ask looks again
         }
         if (_held.Count > 0 || _askedSiblings || Index != 0) return;
         _askedSiblings = true;
