@@ -1,5 +1,6 @@
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Stages;
+using Cluster.Grains.Placement;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime.Messaging;
 
@@ -40,6 +41,13 @@ internal sealed partial class TrainingJobGrain
     /// (<c>KillDuringLeaveProcessTests</c>, seed 215: "s0: none", restored from the durable checkpoint 4 s after the
     /// kill, the dead silo declared dead a moment before). So the patient round asks an unreachable copy again, every
     /// <see cref="UnreachableRetryPause"/>, until it answers or <see cref="PatientAnswer"/> is spent.
+    /// </para>
+    /// <para>
+    /// A copy counts as one that may answer later if any of its tries failed that way (<see cref="MayAnswerLater"/>),
+    /// not only its last — seed 230 asked a stage at its stale address on a killed silo (unreachable), then found it
+    /// with no node to run on — and a stage with no node to run on makes the patient round happen too: its move off a
+    /// leaving silo failed, its copies wait in the parcel it left there, and its first holder, asked again, looks for
+    /// that parcel on every ask (<c>CheckpointShardGrain.AskSiblingsWhenEmpty</c>).
     /// </para>
     /// </summary>
     private async Task<(long Step, double[] Losses)?> InMemorySnapshotStep(string jobId, int[][] copyHolders, int[][] staying, long newerThan, long countedEpoch)
@@ -97,6 +105,7 @@ internal sealed partial class TrainingJobGrain
         async Task<T> AskOrNone<T>(Func<Task<T>> ask, T none)
         {
             var deadline = time.GetUtcNow() + wait;
+            bool mayAnswerLater = false; // on any try, not only the last (seed 230: unreachable, then "no node to run on")
             for (int attempt = 1; ; attempt++)
             {
                 try
@@ -105,9 +114,10 @@ internal sealed partial class TrainingJobGrain
                 }
                 catch (Exception e)
                 {
+                    mayAnswerLater |= MayAnswerLater(e);
                     if (RetryAfter(e, attempt, deadline) is not { } pause)
                     {
-                        unsure |= e is TimeoutException || Unreachable(e);
+                        unsure |= mayAnswerLater;
                         LogNoMemorySnapshot(logger, e, jobId); // a copy that died with its silo, or one slow to answer
                         return none;
                     }
@@ -132,6 +142,14 @@ internal sealed partial class TrainingJobGrain
 
         TimeSpan Remaining(DateTimeOffset deadline) => TimeSpan.FromTicks(Math.Max((deadline - time.GetUtcNow()).Ticks, TimeSpan.TicksPerMillisecond));
     }
+
+    /// <summary>
+    /// A failure after which the copy asked, or one standing in for it, may still answer: a timeout, a copy that could
+    /// not be reached (<see cref="Unreachable"/>), or a stage with no activation and no node to run on — its move off a
+    /// leaving silo failed, and its copies wait in the parcel it left there, which its first holder (asked in the same
+    /// round, and again in the patient one) takes over once it looks (<c>MigrationParcels</c>' second invariant).
+    /// </summary>
+    private static bool MayAnswerLater(Exception e) => e is TimeoutException or NodeUnavailableException || Unreachable(e);
 
     /// <summary>How long the patient round waits before asking a copy it could not reach again.</summary>
     private static readonly TimeSpan UnreachableRetryPause = TimeSpan.FromSeconds(1);

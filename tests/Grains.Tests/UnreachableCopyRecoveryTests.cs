@@ -18,17 +18,25 @@ public sealed class UnreachableCopyRecoveryTests(FilteredClusterFixture<DroppedC
     private const int Unanswered = 4;
 
     [Fact]
-    public async Task A_copy_unreachable_for_a_while_is_asked_again_and_the_loss_costs_no_completed_step()
+    public Task A_copy_unreachable_for_a_while_is_asked_again_and_the_loss_costs_no_completed_step() =>
+        LoseTheStageWhileTheHolderFails(fixture, output, "unreachable-copy", Unanswered, what => new SiloUnavailableException($"injected: {what}"));
+
+    /// <summary>
+    /// Submits a one-stage job with its stage on one silo and its holder on another, fails the holder's next
+    /// <paramref name="unanswered"/> answers with <paramref name="fault"/>, kills the stage's silo, and asserts that the
+    /// job restored from the holder's copy: no completed step recomputed, the reference trainer's losses to the bit.
+    /// </summary>
+    internal static async Task LoseTheStageWhileTheHolderFails(FilteredClusterFixture<DroppedCalls> fixture, ITestOutputHelper output,
+        string jobId, int unanswered, Func<string, Exception> fault)
     {
         // Durable checkpoints only at the end: a restore from stored state would go back to the initial weights.
-        var spec = TinyJob.Spec("unreachable-copy", stages: 1, steps: 30, checkpointInterval: 30) with { SnapshotInterval = 1 };
+        var spec = TinyJob.Spec(jobId, stages: 1, steps: 30, checkpointInterval: 30) with { SnapshotInterval = 1 };
         string stageSilo = fixture.Cluster.Silos[1].Name, spare = fixture.Cluster.Silos[2].Name;
         var (job, running) = await SnapshotRedundancyCluster.SubmitOn(fixture, spec, [stageSilo], 5);
         Assert.Equal(stageSilo, Assert.Single(running.Placement).SiloName);
 
         await SnapshotRedundancyCluster.OpenOnly(fixture, [spare]);
-        fixture.Filter.Arm<ICheckpointShardGrain>(nameof(ICheckpointShardGrain.GetSnapshotRecords), Unanswered,
-            what => new SiloUnavailableException($"injected: {what}"));
+        fixture.Filter.Arm<ICheckpointShardGrain>(nameof(ICheckpointShardGrain.GetSnapshotRecords), unanswered, fault);
         await fixture.Cluster.KillSiloAsync(SnapshotRedundancyCluster.Silo(fixture, stageSilo));
 
         var done = await Eventually.Value(job.GetStatus, s => s.State is JobState.Completed or JobState.Failed, TimeSpan.FromMinutes(4), "the job to recover and finish");
@@ -39,6 +47,6 @@ public sealed class UnreachableCopyRecoveryTests(FilteredClusterFixture<DroppedC
         RecoveryAssert.CostNoCompletedStep(history, story);
         Assert.Equal(TinyJob.ReferenceLosses(spec).Select(BitConverter.DoubleToInt64Bits),
             (await SnapshotRedundancyCluster.Reliably(job.GetLossHistory, "the loss history")).Select(BitConverter.DoubleToInt64Bits));
-        Assert.Equal(Unanswered, fixture.Filter.Dropped); // the recovery asked the holder, and was not answered that many times
+        Assert.Equal(unanswered, fixture.Filter.Dropped); // the recovery asked the holder, and was not answered that many times
     }
 }
