@@ -16,7 +16,10 @@ namespace Cluster.Grains.Hosting;
 /// An orphan whose heir already holds every snapshot in it, or a later step of a newer epoch, is freed
 /// (<see cref="MigrationParcels.FreeIfHeirHolds"/>, asked in <see cref="AskHeirs"/>), so a leave waits out the
 /// orphan's keep only when the heir may need it (seen in <c>KillDuringLeaveProcessTests</c>: a leave of 35.9 s, an
-/// orphan kept its 30 s for an heir that held copies of its own and so never asked). Only an heir that has an
+/// orphan kept its 30 s for an heir that held copies of its own and so never asked). The heir of a stage's parcel that
+/// nobody has taken for <see cref="MigrationParcels.UnclaimedAfter"/> while its target lives
+/// (<see cref="MigrationParcels.Unclaimed"/>) is asked too, and the parcel freed once the job recovered past it (seed 230:
+/// a leave held 81 s by a parcel whose new activation could not register). Only an heir that has an
 /// activation is asked: asking would create one — on a silo no job chose, racing the job's own re-seeding — and an heir
 /// re-created empty looks for parcels left for it anyway.
 /// </para>
@@ -62,10 +65,12 @@ internal sealed partial class MigrationParcelTargetWatch(MigrationParcels parcel
             {
                 if (parcels.Count == 0) continue;
                 var dead = NodeSilos.Dead(membership);
-                if (dead.Count == 0) continue;
-                var (lost, kept) = parcels.TargetsLost(dead);
-                if (lost > 0) LogGivenUp(logger, lost);
-                if (kept > 0) LogKeptForHeirs(logger, kept, MigrationParcels.OrphanKeep.TotalSeconds);
+                if (dead.Count > 0)
+                {
+                    var (lost, kept) = parcels.TargetsLost(dead);
+                    if (lost > 0) LogGivenUp(logger, lost);
+                    if (kept > 0) LogKeptForHeirs(logger, kept, MigrationParcels.OrphanKeep.TotalSeconds);
+                }
                 await AskHeirs(stop);
             }
         }
@@ -75,22 +80,29 @@ internal sealed partial class MigrationParcelTargetWatch(MigrationParcels parcel
         }
     }
 
-    /// <summary>Frees each orphan whose heir, active somewhere, already holds every snapshot in it or has moved past it (see the class); the heirs are asked at once, each for <see cref="HeirAnswerLimit"/> at most.</summary>
+    /// <summary>
+    /// Frees each orphan whose heir, active somewhere, already holds every snapshot in it or has moved past it, and each
+    /// unclaimed stage parcel whose heir has moved past it (see the class); the heirs are asked at once, each for
+    /// <see cref="HeirAnswerLimit"/> at most.
+    /// </summary>
     private Task AskHeirs(CancellationToken stop)
     {
-        var orphans = parcels.Orphans();
-        return orphans.Count == 0 ? Task.CompletedTask : Task.WhenAll(orphans.Select(orphan => AskHeir(orphan.Parcel, orphan.Heir, orphan.Records, stop)));
+        var asked = parcels.Orphans().Select(p => (p.Parcel, p.Heir, p.Records, Orphan: true))
+            .Concat(parcels.Unclaimed().Select(p => (p.Parcel, p.Heir, p.Records, Orphan: false))).ToArray();
+        return asked.Length == 0 ? Task.CompletedTask : Task.WhenAll(asked.Select(p => AskHeir(p.Parcel, p.Heir, p.Records, p.Orphan, stop)));
     }
 
-    private async Task AskHeir(Guid parcel, string heirId, IReadOnlyList<SnapshotRecord> records, CancellationToken stop)
+    private async Task AskHeir(Guid parcel, string heirId, IReadOnlyList<SnapshotRecord> records, bool orphan, CancellationToken stop)
     {
         try
         {
             var heir = grains.GetGrain(GrainId.Parse(heirId)).AsReference<ICheckpointShardGrain>();
             if (await grains.GetGrain<IManagementGrain>(0).GetActivationAddress(heir).AsTask().WaitAsync(HeirAnswerLimit, time, stop) is null) return;
             var held = await heir.GetSnapshotRecords().WaitAsync(HeirAnswerLimit, time, stop);
-            if (parcels.FreeIfHeirHolds(parcel, held))
-                LogHeirHolds(logger, heirId, string.Join(", ", records.Select(r => r.Step)));
+            if (!parcels.FreeIfHeirHolds(parcel, held)) return;
+            string steps = string.Join(", ", records.Select(r => r.Step));
+            if (orphan) LogHeirHolds(logger, heirId, steps);
+            else LogUnclaimedPassed(logger, steps, heirId);
         }
         catch (Exception e) when (!stop.IsCancellationRequested) // whatever it was, the watch goes on
         {
@@ -100,6 +112,9 @@ internal sealed partial class MigrationParcelTargetWatch(MigrationParcels parcel
 
     [LoggerMessage(3, LogLevel.Information, "Freed an orphaned stage migration parcel (steps {Steps}): its heir {Heir} already holds them, or a later step of a newer epoch")]
     private static partial void LogHeirHolds(ILogger logger, string heir, string steps);
+
+    [LoggerMessage(5, LogLevel.Information, "Freed a stage migration parcel its new activation never took (steps {Steps}): its heir {Heir} holds a later step of a newer epoch, the job recovered past it")]
+    private static partial void LogUnclaimedPassed(ILogger logger, string steps, string heir);
 
     [LoggerMessage(4, LogLevel.Information, "The heir {Heir} of an orphaned stage migration parcel could not be asked what it holds ({Error}); the parcel is kept for it")]
     private static partial void LogHeirUnasked(ILogger logger, string heir, string error);

@@ -229,4 +229,43 @@ public sealed class MigrationParcelsTests
         Assert.True(parcels.FreeIfHeirHolds(orphan, [new SnapshotRecord(8, 3, 1.0), new SnapshotRecord(9, 3, 0.9)])); // recovered, and past it
         Assert.Empty(parcels.Orphans());
     }
+
+    /// <summary>
+    /// A stage's parcel whose target lives but whose new activation never takes it (it could not register in the grain
+    /// directory: <c>KillDuringLeaveProcessTests</c> seed 230, a leave held 81 s) is offered to its heir once untouched
+    /// for <see cref="MigrationParcels.UnclaimedAfter"/>, and freed only once the heir holds a later step of a newer
+    /// epoch: holding the same steps is not enough, the parcel being the stage's own copy beside the heir's.
+    /// </summary>
+    [Fact]
+    public async Task An_unclaimed_stage_parcel_is_freed_once_its_heir_holds_a_later_step_of_a_newer_epoch_and_only_then()
+    {
+        var clock = new ManualTimeProvider(DateTimeOffset.UnixEpoch);
+        using var parcels = new MigrationParcels(clock);
+        var alive = SiloAddress.New(System.Net.IPAddress.Loopback, 2, 2);
+        const string stage = "pipelinestage/job/r0/s1", heir = "checkpointshard/job/s1";
+        var parcel = parcels.LeaveHeadedTo(stage, alive, [[s_unit], [s_unit]], [new SnapshotRecord(6, 2, 1.5), new SnapshotRecord(7, 2, 1.25)], heir);
+        var holder = parcels.LeaveHeadedTo("checkpointshard/job/s0", alive, [[s_unit]], [new SnapshotRecord(7, 2, 1.25)]); // a holder's: no heir
+
+        clock.Advance(MigrationParcels.UnclaimedAfter * 0.9);
+        Assert.Empty(parcels.Unclaimed()); // its new activation may be on its way
+        clock.Advance(MigrationParcels.UnclaimedAfter * 0.2);
+        var (found, foundHeir, records) = Assert.Single(parcels.Unclaimed());
+        Assert.Equal((parcel, heir), (found, foundHeir));
+        Assert.Equal([6L, 7L], records.Select(r => r.Step));
+        Assert.NotNull(parcels.Chunk(parcel, 0, s_unit.UnitIndex, 0)); // read: its activation is taking it
+        Assert.Empty(parcels.Unclaimed());
+        clock.Advance(MigrationParcels.UnclaimedAfter);
+        Assert.Single(parcels.Unclaimed());
+        Assert.Empty(parcels.Orphans());
+
+        var waiting = parcels.WhenEmpty(CancellationToken.None);
+        Assert.False(parcels.FreeIfHeirHolds(parcel, [new SnapshotRecord(6, 2, 1.5), new SnapshotRecord(7, 2, 1.25)])); // the same copies: the stage's is the second
+        Assert.False(parcels.FreeIfHeirHolds(parcel, [new SnapshotRecord(8, 2, 1.0), new SnapshotRecord(9, 2, 0.9)])); // the same epoch: no recovery since
+        Assert.False(parcels.FreeIfHeirHolds(parcel, [new SnapshotRecord(5, 3, 1.0), new SnapshotRecord(7, 3, 0.9)])); // recovered, not past it
+        Assert.False(parcels.FreeIfHeirHolds(holder, [new SnapshotRecord(9, 3, 0.9)])); // a holder's parcel has no heir
+        Assert.True(parcels.FreeIfHeirHolds(parcel, [new SnapshotRecord(8, 3, 1.0), new SnapshotRecord(9, 3, 0.9)])); // recovered, and past it
+        Assert.Empty(parcels.Unclaimed());
+        parcels.Drop(holder);
+        await waiting.WaitAsync(TimeSpan.FromSeconds(10)); // a leave waits no longer
+    }
 }

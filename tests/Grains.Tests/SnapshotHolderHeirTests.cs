@@ -86,6 +86,32 @@ public sealed class SnapshotHolderHeirTests(FourSiloClusterFixture fixture) : IC
         Assert.Equal([6L, 7L], (await heir.GetSnapshotRecords()).Select(r => r.Step)); // the heir keeps its own
     }
 
+    /// <summary>
+    /// A stage's parcel that its new activation never takes while its target lives (the activation could not register
+    /// in the grain directory: <c>KillDuringLeaveProcessTests</c> seed 230, a leave held 81 s) is freed by the keeping
+    /// silo's watch once its heir holds a later step of a newer epoch — the job recovered and went on without it — well
+    /// before <see cref="MigrationParcels.Keep"/>.
+    /// </summary>
+    [Fact]
+    public async Task An_unclaimed_stage_parcel_whose_heir_has_moved_past_it_is_freed_well_before_its_keep_ends()
+    {
+        InProcessSiloHandle keeper = fixture.Cluster.Silos[^1], target = fixture.Cluster.Silos[0];
+        var grains = target.ServiceProvider.GetRequiredService<IGrainFactory>();
+        var heir = grains.GetGrain<ICheckpointShardGrain>(StageKeys.Shard("unclaimed-passed", 1));
+        await heir.Accept(3, 8, 1, [s_unit], durable: false); // the job recovered (epoch 3) and went on
+        await heir.Accept(3, 9, 1, [s_unit], durable: false);
+
+        string stage = grains.GetGrain<IPipelineStageGrain>(StageKeys.Stage("unclaimed-passed", 0, 1)).GetGrainId().ToString(), heirId = heir.GetGrainId().ToString();
+        var parcels = keeper.ServiceProvider.GetRequiredService<MigrationParcels>();
+        parcels.LeaveHeadedTo(stage, target.SiloAddress, [[s_unit], [s_unit]], [new SnapshotRecord(6, 2, null), new SnapshotRecord(7, 2, null)], heirId);
+        var kept = Stopwatch.StartNew();
+
+        await Eventually.True(() => Task.FromResult(parcels.FindLeftFor(heirId) is null), MigrationParcels.Keep / 2,
+            $"the unclaimed parcel on {keeper.Name}, whose heir holds a later step of a newer epoch, to be freed");
+        Assert.True(kept.Elapsed < MigrationParcels.Keep, $"freed after {kept.Elapsed.TotalSeconds:F1} s: its keep, not its heir's answer");
+        Assert.Equal([8L, 9L], (await heir.GetSnapshotRecords()).Select(r => r.Step)); // the heir keeps its own
+    }
+
     /// <summary>Holder 0 of stage 1 of <paramref name="jobId"/> (called from a silo: clients may not), its grain id, its stage's (replica 0) and another silo's parcels.</summary>
     private (ICheckpointShardGrain Holder, string Heir, string Stage, MigrationParcels Parcels) Parties(string jobId)
     {
