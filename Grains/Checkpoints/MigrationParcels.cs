@@ -32,9 +32,10 @@ namespace Cluster.Grains.Checkpoints;
 /// kept for the heir (<see cref="OrphanKeep"/> at most, counted by <see cref="WhenEmpty"/>: a leave waits that much
 /// longer, not its whole drain timeout) rather than given up; the heir, re-created empty, finds it
 /// (<see cref="FindLeftFor"/>) and takes it over. An heir may copy a stage's parcel whose migration is not known to have
-/// failed but must leave it for the stage (<see cref="LeftParcel.StillAwaited"/>). A stage's parcel nobody takes while
-/// its target lives (<see cref="Unclaimed"/>: the new activation could not register) is freed once its heir holds a
-/// later step of a newer epoch (<see cref="FreeIfHeirHolds"/>): the job recovered and went on without it.
+/// failed but must leave it for the stage (<see cref="LeftParcel.StillAwaited"/>). A parcel nobody takes while its
+/// target lives (<see cref="Unclaimed"/>: the new activation could not register) is freed once the job went on without
+/// it: a stage's when its heir holds a later step of a newer epoch (<see cref="FreeIfHeirHolds"/>), a holder's when
+/// the holder holds its steps or a later one (<see cref="FreeIfOwnerHolds"/>).
 /// </para>
 /// </summary>
 public sealed class MigrationParcels : IDisposable
@@ -151,18 +152,42 @@ public sealed class MigrationParcels : IDisposable
     }
 
     /// <summary>
-    /// The stages' parcels with an heir whose migration may still complete but that nobody has read for
-    /// <see cref="UnclaimedAfter"/>: each one's id, heir and records. Seen in <c>KillDuringLeaveProcessTests</c> (seed
-    /// 230, round 1): a stage moving off a leaving silo onto a live one, whose new activation could not register in the
-    /// grain directory (the silo owning that range was just killed); the job re-created the stage there and went on, and
-    /// the parcel, its target alive, held the leave 60 s (its drain timeout) and 20 s more.
+    /// The parcels with records whose migration may still complete but that nobody has read for
+    /// <see cref="UnclaimedAfter"/>: each one's id, grain, heir (a stage's parcel names one; a holder's none) and records.
+    /// Seen in <c>KillDuringLeaveProcessTests</c> (seed 230, round 1): a stage, and then a holder, moving off a leaving
+    /// silo onto live ones, whose new activations could not register in the grain directory (the silo owning that range
+    /// was just killed); the job re-created them and went on, and a parcel, its target alive, held the leave 60 s (its
+    /// drain timeout) and 20 s more. Their grains are asked what they hold (<see cref="FreeIfHeirHolds"/>,
+    /// <see cref="FreeIfOwnerHolds"/>).
     /// </summary>
-    public IReadOnlyList<(Guid Parcel, string Heir, IReadOnlyList<SnapshotRecord> Records)> Unclaimed()
+    public IReadOnlyList<(Guid Parcel, string? Key, string? Heir, IReadOnlyList<SnapshotRecord> Records)> Unclaimed()
     {
         var now = _time.GetUtcNow();
         lock (_lock)
-            return [.. _parcels.Where(p => p.Value is { OrphanedSince: null, Heir: not null, HasRecords: true } && now - p.Value.Touched >= UnclaimedAfter)
-                .Select(p => (p.Key, p.Value.Heir!, (IReadOnlyList<SnapshotRecord>)[.. p.Value.Records!]))];
+            return [.. _parcels.Where(p => p.Value is { OrphanedSince: null, HasRecords: true } && now - p.Value.Touched >= UnclaimedAfter)
+                .Select(p => (p.Key, p.Value.Key, p.Value.Heir, (IReadOnlyList<SnapshotRecord>)[.. p.Value.Records!]))];
+    }
+
+    /// <summary>
+    /// Frees <paramref name="parcel"/>, one without an heir (a holder's own, left by its migration), when its grain —
+    /// now active elsewhere — holds (<paramref name="ownerHolds"/>) every snapshot in it, of the same epoch or newer, or
+    /// a later step of the same epoch or newer: its copies are held by the grain itself, or the job counted a later step
+    /// (held on two silos before it counted it) and no recovery goes back to these. True when freed.
+    /// </summary>
+    public bool FreeIfOwnerHolds(Guid parcel, IReadOnlyCollection<SnapshotRecord> ownerHolds)
+    {
+        ArgumentNullException.ThrowIfNull(ownerHolds);
+        lock (_lock)
+        {
+            if (!_parcels.TryGetValue(parcel, out var held) || held.Heir is not null || !held.HasRecords) return false;
+            long newestStep = held.Records!.Max(r => r.Step), newestEpoch = held.Records!.Max(r => r.Epoch);
+            bool holdsAll = held.Records!.All(r => ownerHolds.Any(h => h.Step == r.Step && h.Epoch >= r.Epoch));
+            bool later = ownerHolds.Any(h => h.Step > newestStep && h.Epoch >= newestEpoch);
+            if (!holdsAll && !later) return false;
+            _parcels.Remove(parcel);
+            SignalIfEmpty();
+            return true;
+        }
     }
 
     /// <summary>

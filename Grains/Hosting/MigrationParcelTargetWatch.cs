@@ -18,8 +18,9 @@ namespace Cluster.Grains.Hosting;
 /// orphan's keep only when the heir may need it (seen in <c>KillDuringLeaveProcessTests</c>: a leave of 35.9 s, an
 /// orphan kept its 30 s for an heir that held copies of its own and so never asked). The heir of a stage's parcel that
 /// nobody has taken for <see cref="MigrationParcels.UnclaimedAfter"/> while its target lives
-/// (<see cref="MigrationParcels.Unclaimed"/>) is asked too, and the parcel freed once the job recovered past it (seed 230:
-/// a leave held 81 s by a parcel whose new activation could not register). Only an heir that has an
+/// (<see cref="MigrationParcels.Unclaimed"/>) is asked too, and the parcel freed once the job recovered past it; likewise
+/// a holder's own unclaimed parcel, once the holder, active elsewhere, holds its steps or a later one (seed 230: a
+/// leave held 81 s by a parcel whose new activation could not register). Only an heir that has an
 /// activation is asked: asking would create one — on a silo no job chose, racing the job's own re-seeding — and an heir
 /// re-created empty looks for parcels left for it anyway.
 /// </para>
@@ -81,32 +82,42 @@ internal sealed partial class MigrationParcelTargetWatch(MigrationParcels parcel
     }
 
     /// <summary>
-    /// Frees each orphan whose heir, active somewhere, already holds every snapshot in it or has moved past it, and each
-    /// unclaimed stage parcel whose heir has moved past it (see the class); the heirs are asked at once, each for
+    /// Frees each orphan whose heir, active somewhere, already holds every snapshot in it or has moved past it; each
+    /// unclaimed stage parcel whose heir has moved past it; and each unclaimed holder's parcel whose holder, active
+    /// elsewhere, holds its steps or a later one (see the class). Those grains are asked at once, each for
     /// <see cref="HeirAnswerLimit"/> at most.
     /// </summary>
     private Task AskHeirs(CancellationToken stop)
     {
-        var asked = parcels.Orphans().Select(p => (p.Parcel, p.Heir, p.Records, Orphan: true))
-            .Concat(parcels.Unclaimed().Select(p => (p.Parcel, p.Heir, p.Records, Orphan: false))).ToArray();
-        return asked.Length == 0 ? Task.CompletedTask : Task.WhenAll(asked.Select(p => AskHeir(p.Parcel, p.Heir, p.Records, p.Orphan, stop)));
+        var asks = new List<Task>();
+        foreach (var (parcel, heir, records) in parcels.Orphans())
+            asks.Add(Ask(heir, held => parcels.FreeIfHeirHolds(parcel, held), () => LogHeirHolds(logger, heir, Steps(records)), stop));
+        string holderPrefix = grains.GetGrain<ICheckpointShardGrain>("-").GetGrainId().Type + "/";
+        foreach (var (parcel, key, heir, records) in parcels.Unclaimed())
+        {
+            if (heir is not null)
+                asks.Add(Ask(heir, held => parcels.FreeIfHeirHolds(parcel, held), () => LogUnclaimedPassed(logger, Steps(records), heir), stop));
+            else if (key is not null && key.StartsWith(holderPrefix, StringComparison.Ordinal))
+                asks.Add(Ask(key, held => parcels.FreeIfOwnerHolds(parcel, held), () => LogUnclaimedHeld(logger, Steps(records), key), stop));
+        }
+        return Task.WhenAll(asks);
+
+        static string Steps(IReadOnlyList<SnapshotRecord> records) => string.Join(", ", records.Select(r => r.Step));
     }
 
-    private async Task AskHeir(Guid parcel, string heirId, IReadOnlyList<SnapshotRecord> records, bool orphan, CancellationToken stop)
+    /// <summary>Asks holder <paramref name="holderId"/>, if it has an activation, what it holds, and frees a parcel by its answer (<paramref name="free"/>).</summary>
+    private async Task Ask(string holderId, Func<IReadOnlyCollection<SnapshotRecord>, bool> free, Action freed, CancellationToken stop)
     {
         try
         {
-            var heir = grains.GetGrain(GrainId.Parse(heirId)).AsReference<ICheckpointShardGrain>();
-            if (await grains.GetGrain<IManagementGrain>(0).GetActivationAddress(heir).AsTask().WaitAsync(HeirAnswerLimit, time, stop) is null) return;
-            var held = await heir.GetSnapshotRecords().WaitAsync(HeirAnswerLimit, time, stop);
-            if (!parcels.FreeIfHeirHolds(parcel, held)) return;
-            string steps = string.Join(", ", records.Select(r => r.Step));
-            if (orphan) LogHeirHolds(logger, heirId, steps);
-            else LogUnclaimedPassed(logger, steps, heirId);
+            var holder = grains.GetGrain(GrainId.Parse(holderId)).AsReference<ICheckpointShardGrain>();
+            if (await grains.GetGrain<IManagementGrain>(0).GetActivationAddress(holder).AsTask().WaitAsync(HeirAnswerLimit, time, stop) is null) return;
+            var held = await holder.GetSnapshotRecords().WaitAsync(HeirAnswerLimit, time, stop);
+            if (free(held)) freed();
         }
         catch (Exception e) when (!stop.IsCancellationRequested) // whatever it was, the watch goes on
         {
-            LogHeirUnasked(logger, heirId, Jobs.ShortError.Of(e)); // kept its time, as before
+            LogHeirUnasked(logger, holderId, Jobs.ShortError.Of(e)); // kept its time, as before
         }
     }
 
@@ -116,7 +127,10 @@ internal sealed partial class MigrationParcelTargetWatch(MigrationParcels parcel
     [LoggerMessage(5, LogLevel.Information, "Freed a stage migration parcel its new activation never took (steps {Steps}): its heir {Heir} holds a later step of a newer epoch, the job recovered past it")]
     private static partial void LogUnclaimedPassed(ILogger logger, string steps, string heir);
 
-    [LoggerMessage(4, LogLevel.Information, "The heir {Heir} of an orphaned stage migration parcel could not be asked what it holds ({Error}); the parcel is kept for it")]
+    [LoggerMessage(6, LogLevel.Information, "Freed a snapshot holder's migration parcel its new activation never took (steps {Steps}): {Holder}, active elsewhere, holds them or a later step")]
+    private static partial void LogUnclaimedHeld(ILogger logger, string steps, string holder);
+
+    [LoggerMessage(4, LogLevel.Information, "Snapshot holder {Heir}, which may take a migration parcel over, could not be asked what it holds ({Error}); the parcel is kept for it")]
     private static partial void LogHeirUnasked(ILogger logger, string heir, string error);
 
     [LoggerMessage(1, LogLevel.Warning, "Gave up {Count} migration parcel(s) or departure(s) whose migration headed to a silo declared dead: no activation will take them, and the copies they held go")]

@@ -20,8 +20,9 @@ namespace Cluster.Grains.Tests;
 /// <see cref="MigrationParcels.OrphanKeep"/> ago (and within <see cref="MigrationParcels.Keep"/> of their last read), not
 /// freed: a stage's only surviving copy is kept for its heir; a parcel without an heir is given up at once.</item>
 /// <item>A stage's parcel is freed by its heir's answer only when the heir holds a later step of a newer epoch (the job
-/// recovered and moved past it), or, for an orphan, every snapshot in it, of the same epoch or newer; the parcels offered
-/// to heirs while their move may still complete are exactly those untouched for <see cref="MigrationParcels.UnclaimedAfter"/>.</item>
+/// recovered and moved past it), or, for an orphan, every snapshot in it, of the same epoch or newer; a holder's own
+/// parcel by the holder's, when it holds every snapshot in it or a later step; the parcels offered while their move may
+/// still complete are exactly those with records untouched for <see cref="MigrationParcels.UnclaimedAfter"/>.</item>
 /// <item>A departure heads where it was last told, and nowhere once it ended or its target died.</item>
 /// <item><see cref="MigrationParcels.WhenEmpty"/>, asked while something is held, completes exactly when the count
 /// reaches 0 — a parcel posted meanwhile is waited for too — and asked when nothing is, at once.</item>
@@ -40,7 +41,7 @@ public sealed class MigrationParcelsProperties
     [Fact]
     public void Parcels_and_departures_follow_their_rules_over_any_sequence_of_moves_deaths_and_time()
     {
-        var freed = new int[5]; // orphans freed, by the kind of answer their heir gave (4: parcels not orphaned): the runs must reach every rule
+        var freed = new int[6]; // orphans freed, by the kind of answer their heir gave (4: stages' parcels not orphaned; 5: holders' own): the runs must reach every rule
         s_runs.Sample(run =>
         {
             var clock = new ManualTimeProvider(new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero));
@@ -64,8 +65,8 @@ public sealed class MigrationParcelsProperties
                 }
             }
         }, iter: 15000); // orphans freed are rare (≈ 1 in 1,000 runs for each rule): enough runs that each is reached
-        Assert.True(freed[0] > 0 && freed[3] > 0 && freed[4] > 0,
-            $"the runs freed orphans whose heir held every step {freed[0]} times, one past them {freed[3]} times, and parcels not orphaned one past them {freed[4]} times");
+        Assert.True(freed[0] > 0 && freed[3] > 0 && freed[4] > 0 && freed[5] > 0,
+            $"the runs freed orphans whose heir held every step {freed[0]} times, one past them {freed[3]} times, stages' parcels not orphaned {freed[4]} times, and holders' own {freed[5]} times");
     }
 
     private static void Apply((int Op, int X, int Y, int Z) step, MigrationParcels parcels, Model model, ManualTimeProvider clock, int[] freedBy)
@@ -128,13 +129,18 @@ public sealed class MigrationParcelsProperties
                     3 => [new SnapshotRecord(newest + 1, epoch + 1, null)],
                     _ => [new SnapshotRecord(newest + 1, epoch, null)],
                 };
-                bool freed = parcels.FreeIfHeirHolds(pid, holds);
-                // Moved past frees any stage's parcel; holding every step frees an orphan only (else it is the stage's own copy).
-                bool expected = held is { Heir: not null, Records.Length: > 0 } && (z % 5 == 3 || z % 5 == 0 && held.Orphaned is not null);
+                // A stage's parcel (it names an heir) is offered to its heir, a holder's to the holder itself.
+                bool own = held is { Heir: null };
+                bool freed = own ? parcels.FreeIfOwnerHolds(pid, holds) : parcels.FreeIfHeirHolds(pid, holds);
+                // Moved past frees any stage's parcel; holding every step frees an orphan only (else it is the stage's own
+                // copy). A holder's parcel goes once the holder holds every step in it or any later one.
+                bool expected = held is { Records.Length: > 0 } && (own
+                    ? z % 5 is 0 or 3 or 4
+                    : z % 5 == 3 || z % 5 == 0 && held.Orphaned is not null);
                 Assert.Equal(expected, freed);
                 if (!freed) break;
                 model.Parcels.Remove(pid);
-                Interlocked.Increment(ref freedBy[held!.Orphaned is null ? 4 : z % 5]);
+                Interlocked.Increment(ref freedBy[own ? 5 : held!.Orphaned is null ? 4 : z % 5]);
                 break;
             }
             case 6:
@@ -171,7 +177,7 @@ public sealed class MigrationParcelsProperties
             Assert.Equal(model.Departing.TryGetValue(key, out var d) ? d.Target : null, parcels.HeadingTo(key));
         var orphans = model.Parcels.Where(p => p.Value is { Orphaned: not null, Heir: not null, Records.Length: > 0 }).Select(p => p.Key).Order().ToArray();
         Assert.Equal(orphans, parcels.Orphans().Select(o => o.Parcel).Order().ToArray());
-        var unclaimed = model.Parcels.Where(p => p.Value is { Orphaned: null, Heir: not null, Records.Length: > 0 } && model.Now - p.Value.Touched >= MigrationParcels.UnclaimedAfter)
+        var unclaimed = model.Parcels.Where(p => p.Value is { Orphaned: null, Records.Length: > 0 } && model.Now - p.Value.Touched >= MigrationParcels.UnclaimedAfter)
             .Select(p => p.Key).Order().ToArray();
         Assert.Equal(unclaimed, parcels.Unclaimed().Select(o => o.Parcel).Order().ToArray());
         foreach (string grain in s_keys.Concat(s_heirs).Distinct())

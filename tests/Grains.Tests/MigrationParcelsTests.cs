@@ -234,10 +234,11 @@ public sealed class MigrationParcelsTests
     /// A stage's parcel whose target lives but whose new activation never takes it (it could not register in the grain
     /// directory: <c>KillDuringLeaveProcessTests</c> seed 230, a leave held 81 s) is offered to its heir once untouched
     /// for <see cref="MigrationParcels.UnclaimedAfter"/>, and freed only once the heir holds a later step of a newer
-    /// epoch: holding the same steps is not enough, the parcel being the stage's own copy beside the heir's.
+    /// epoch: holding the same steps is not enough, the parcel being the stage's own copy beside the heir's. A holder's
+    /// own unclaimed parcel goes once the holder holds its steps or a later one.
     /// </summary>
     [Fact]
-    public async Task An_unclaimed_stage_parcel_is_freed_once_its_heir_holds_a_later_step_of_a_newer_epoch_and_only_then()
+    public async Task Unclaimed_parcels_are_freed_once_the_job_went_on_without_them_and_only_then()
     {
         var clock = new ManualTimeProvider(DateTimeOffset.UnixEpoch);
         using var parcels = new MigrationParcels(clock);
@@ -249,13 +250,14 @@ public sealed class MigrationParcelsTests
         clock.Advance(MigrationParcels.UnclaimedAfter * 0.9);
         Assert.Empty(parcels.Unclaimed()); // its new activation may be on its way
         clock.Advance(MigrationParcels.UnclaimedAfter * 0.2);
-        var (found, foundHeir, records) = Assert.Single(parcels.Unclaimed());
-        Assert.Equal((parcel, heir), (found, foundHeir));
+        Assert.Equal(new[] { holder, parcel }.Order(), parcels.Unclaimed().Select(u => u.Parcel).Order());
+        var (_, foundKey, foundHeir, records) = parcels.Unclaimed().Single(u => u.Parcel == parcel);
+        Assert.Equal((stage, heir), (foundKey, foundHeir));
         Assert.Equal([6L, 7L], records.Select(r => r.Step));
         Assert.NotNull(parcels.Chunk(parcel, 0, s_unit.UnitIndex, 0)); // read: its activation is taking it
-        Assert.Empty(parcels.Unclaimed());
+        Assert.Equal([holder], parcels.Unclaimed().Select(u => u.Parcel));
         clock.Advance(MigrationParcels.UnclaimedAfter);
-        Assert.Single(parcels.Unclaimed());
+        Assert.Equal(2, parcels.Unclaimed().Count);
         Assert.Empty(parcels.Orphans());
 
         var waiting = parcels.WhenEmpty(CancellationToken.None);
@@ -263,9 +265,16 @@ public sealed class MigrationParcelsTests
         Assert.False(parcels.FreeIfHeirHolds(parcel, [new SnapshotRecord(8, 2, 1.0), new SnapshotRecord(9, 2, 0.9)])); // the same epoch: no recovery since
         Assert.False(parcels.FreeIfHeirHolds(parcel, [new SnapshotRecord(5, 3, 1.0), new SnapshotRecord(7, 3, 0.9)])); // recovered, not past it
         Assert.False(parcels.FreeIfHeirHolds(holder, [new SnapshotRecord(9, 3, 0.9)])); // a holder's parcel has no heir
+        Assert.False(parcels.FreeIfOwnerHolds(parcel, [new SnapshotRecord(9, 3, 0.9)])); // nor is a stage's its holder's own
         Assert.True(parcels.FreeIfHeirHolds(parcel, [new SnapshotRecord(8, 3, 1.0), new SnapshotRecord(9, 3, 0.9)])); // recovered, and past it
+        Assert.Equal([holder], parcels.Unclaimed().Select(u => u.Parcel));
+
+        // A holder's own parcel goes once the holder, active elsewhere, holds its steps or a later one.
+        Assert.False(parcels.FreeIfOwnerHolds(holder, [new SnapshotRecord(6, 2, 1.5)])); // an earlier step only
+        Assert.False(parcels.FreeIfOwnerHolds(holder, [new SnapshotRecord(7, 1, 1.25)])); // an older epoch's
+        Assert.False(waiting.IsCompleted);
+        Assert.True(parcels.FreeIfOwnerHolds(holder, [new SnapshotRecord(8, 2, 1.0)])); // the job counted a later step
         Assert.Empty(parcels.Unclaimed());
-        parcels.Drop(holder);
         await waiting.WaitAsync(TimeSpan.FromSeconds(10)); // a leave waits no longer
     }
 }
