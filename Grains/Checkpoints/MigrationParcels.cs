@@ -50,9 +50,10 @@ public sealed class MigrationParcels : IDisposable
     public static readonly TimeSpan OrphanKeep = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// How long a stage's parcel whose migration may still complete stays untouched before its heir is asked too
-    /// (<see cref="Unclaimed"/>): a move's new activation takes its parcel within a second or two, but one that could
-    /// not register in the grain directory never comes, while its target silo lives on.
+    /// How long a parcel whose migration may still complete stays untouched before the grain that could use it is asked
+    /// what it holds — a stage's heir, or a holder itself (<see cref="Unclaimed"/>): a move's new activation takes its
+    /// parcel within a second or two, but one that could not register in the grain directory never comes, while its
+    /// target silo lives on.
     /// </summary>
     public static readonly TimeSpan UnclaimedAfter = TimeSpan.FromSeconds(5);
 
