@@ -63,7 +63,7 @@ internal sealed partial class TrainingJobGrain
             if (await CheckpointOrDefer(spec, stages, "preemption", why => ReportPreemptionFailed(spec.JobId, why)) is not { } manifest) return null;
             _mailbox.Preempted();
             await ReleaseStages(stages);
-            await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Release(spec.JobId);
+            await _scheduler.Call(s => s.Release(spec.JobId));
             S.Placement = [];
             LogPreempted(logger, spec.JobId, S.CompletedSteps, preempted);
             await _narrator.Preempted(preempted, manifest.Step);
@@ -108,8 +108,8 @@ internal sealed partial class TrainingJobGrain
         IReadOnlyList<ReplicaNodes> current, string why)
     {
         var demands = JobSpecs.Demands(spec, plan);
-        var scheduler = GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
-        var decision = await scheduler.PlaceReplicas(spec.JobId, new ReplicaRequest(demands, counts, wanted) { MixedDevices = JobSpecs.MixedDevices(spec), Held = current });
+        var request = new ReplicaRequest(demands, counts, wanted) { MixedDevices = JobSpecs.MixedDevices(spec), Held = current };
+        var decision = await _scheduler.Call(s => s.PlaceReplicas(spec.JobId, request));
         if (!decision.Placed)
             LogMoveRefused(logger, spec.JobId, why, decision.Reason);
         return decision;
@@ -139,8 +139,8 @@ internal sealed partial class TrainingJobGrain
     {
         var current = ReplicaStages.NodesOf(S.Placement);
         var layout = ReplicaLayout.For(JobSpecs.Demands(spec, plan), current.Count, current, _ => true);
-        var proposal = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).ProposeFasterPlacement(spec.JobId, layout.Demands);
-        if (!proposal.Placed) return null;
+        var proposal = await SchedulerAdvice("a faster placement", s => s.ProposeFasterPlacement(spec.JobId, layout.Demands));
+        if (proposal is not { Placed: true }) return null;
         await ApplyCommitted(await _checkpoints.Drain()); // a failed commit defers durability, never the move
         return await FromLiveState(stages, layout.Split(proposal.NodeByStage), "scale-up: faster placement with nodes that joined");
     }
@@ -155,9 +155,9 @@ internal sealed partial class TrainingJobGrain
         if (stages.Count >= counts[^1] || time.GetUtcNow() - _lastGrowthCheck < options.Value.ReplicaGrowthInterval) return null;
         _lastGrowthCheck = time.GetUtcNow();
         var current = ReplicaStages.NodesOf(S.Placement);
-        var proposal = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default)
-            .ProposeMoreReplicas(spec.JobId, new ReplicaRequest(JobSpecs.Demands(spec, plan), counts, current) { MixedDevices = JobSpecs.MixedDevices(spec) });
-        if (!proposal.Placed) return null;
+        var request = new ReplicaRequest(JobSpecs.Demands(spec, plan), counts, current) { MixedDevices = JobSpecs.MixedDevices(spec) };
+        var proposal = await SchedulerAdvice("more replicas", s => s.ProposeMoreReplicas(spec.JobId, request));
+        if (proposal is not { Placed: true }) return null;
         await ApplyCommitted(await _checkpoints.Drain()); // a failed commit defers durability, never the move
         return await FromLiveState(stages, proposal.Replicas, $"growing onto free nodes: {current.Count} → {proposal.Replicas.Count} replicas");
     }

@@ -64,6 +64,9 @@ internal sealed partial class TrainingJobGrain
     [LoggerMessage(21, LogLevel.Warning, "Job {JobId}: this activation is no longer valid ({Reason}); its loop stops and the job's next activation carries on")]
     private static partial void LogActivationLost(ILogger logger, string jobId, string reason);
 
+    [LoggerMessage(49, LogLevel.Warning, "Job {JobId}: the scheduler could not answer its question for {Question} ({Reason}); going on without it, asked again at the next chance")]
+    private static partial void LogNoAdvice(ILogger logger, Exception exception, string jobId, string question, string reason);
+
     [LoggerMessage(40, LogLevel.Warning, "Job {JobId} could not tell the scheduler that its preemption checkpoint failed (the request times out there instead)")]
     private static partial void LogPreemptionReportFailed(ILogger logger, Exception exception, string jobId);
 

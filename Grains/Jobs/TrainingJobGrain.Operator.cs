@@ -54,7 +54,7 @@ internal sealed partial class TrainingJobGrain
         S.Spec = spec;
         await _writer.Flush();
         if (spec.Priority != before.Priority)
-            await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Enqueue(new JobTicket(jobId, spec.Priority, spec.Team, S.SubmittedAt ?? time.GetUtcNow()));
+            await _scheduler.Call(s => s.Enqueue(new JobTicket(jobId, spec.Priority, spec.Team, S.SubmittedAt ?? time.GetUtcNow())));
         // Acted on at the next step boundary, whatever the job does now: one placing with the old maximum shrinks
         // right after (it reads the updated spec from its next step on); one that runs no more replicas ignores it.
         if (spec.MaxReplicas < before.MaxReplicas) ShrinkToMaximum(spec.MaxReplicas);

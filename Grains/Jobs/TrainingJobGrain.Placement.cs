@@ -8,7 +8,6 @@ using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Interfaces.Stages;
 using Cluster.Grains.Placement;
-using Cluster.Grains.Scheduling;
 using Cluster.Grains.Stages;
 using Cluster.Kernels.Checkpoint;
 using Cluster.Kernels.Model;
@@ -45,7 +44,7 @@ internal sealed partial class TrainingJobGrain
             await _narrator.CoordinatorLost(lostEpoch, Since());
         }
         var ticket = new JobTicket(spec.JobId, spec.Priority, spec.Team, S.SubmittedAt ?? started);
-        await StoppingSiloRetry.Call(() => GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Enqueue(ticket), time);
+        await _scheduler.Call(s => s.Enqueue(ticket));
         return new PlacementAttempt(request, recovering, started, countedEpoch);
     }
 
@@ -64,7 +63,7 @@ internal sealed partial class TrainingJobGrain
         var demands = JobSpecs.Demands(spec, plan);
         var previous = ReplicaStages.NodesOf(S.Placement).Where(r => r.Nodes.Count == plan.StageCount).ToArray();
         var replicaRequest = new ReplicaRequest(demands, request?.Counts ?? JobSpecs.ReplicaCounts(spec), request?.Preferred ?? previous) { Epoch = S.Epoch, MixedDevices = JobSpecs.MixedDevices(spec) };
-        var decision = await StoppingSiloRetry.Call(() => GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).PlaceReplicas(jobId, replicaRequest), time);
+        var decision = await _scheduler.Call(s => s.PlaceReplicas(jobId, replicaRequest));
         if (!decision.Placed)
         {
             if (!attempt.Recovering && decision.Refusal == PlacementRefusal.CannotFit)
@@ -92,7 +91,7 @@ internal sealed partial class TrainingJobGrain
     {
         try
         {
-            await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).PreemptionFailed(jobId, S.Epoch, ShortError.Line(reason)).WaitAsync(TimeSpan.FromSeconds(5), time);
+            await _scheduler.Call(s => s.PreemptionFailed(jobId, S.Epoch, ShortError.Line(reason))).WaitAsync(TimeSpan.FromSeconds(5), time);
         }
         catch (Exception e)
         {

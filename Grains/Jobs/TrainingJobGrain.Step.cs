@@ -6,10 +6,8 @@ using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Events;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Nodes;
-using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Interfaces.Stages;
 using Cluster.Grains.Placement;
-using Cluster.Grains.Scheduling;
 using Cluster.Grains.Stages;
 using Cluster.Kernels.Model;
 using Cluster.Kernels.Training;
@@ -135,7 +133,7 @@ internal sealed partial class TrainingJobGrain
         string[] nodes = [.. S.Placement.Select(p => p.NodeId)]; // rank by rank, stage by stage: the order of deviceMs
         if (_stragglers.Observe(nodes, deviceMs, _stageCosts) is not { } straggler) return;
         LogStraggler(logger, spec.JobId, straggler.NodeId, straggler.Reason);
-        bool spare = await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).ReportStraggler(spec.JobId, straggler.NodeId, straggler.Reason);
+        bool spare = await SchedulerAdvice("a spare node for a straggler", s => s.ReportStraggler(spec.JobId, straggler.NodeId, straggler.Reason));
         if (spare)
             _mailbox.RequestMove(straggler.NodeId, $"node {straggler.NodeId} is a straggler ({straggler.Reason})");
     }

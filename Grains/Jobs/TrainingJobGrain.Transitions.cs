@@ -1,7 +1,6 @@
 using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Jobs;
-using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Interfaces.Stages;
 using Microsoft.Extensions.Logging;
 
@@ -43,7 +42,7 @@ internal sealed partial class TrainingJobGrain
     private async Task<JobPhase> EnterPaused(JobSpec spec, ReplicaStages stages, CheckpointManifest? checkpoint)
     {
         await ReleaseStages(stages);
-        await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Release(spec.JobId);
+        await _scheduler.Call(s => s.Release(spec.JobId));
         await Transition(JobState.Paused, null, Persist.Durable, _narrator.PausedText());
         LogPaused(logger, spec.JobId, S.CompletedSteps);
         await _narrator.Paused();
@@ -74,7 +73,7 @@ internal sealed partial class TrainingJobGrain
         await ReleaseSnapshotHolders();
         try
         {
-            await GrainFactory.GetGrain<ISchedulerGrain>(SchedulerKeys.Default).Release(this.GetPrimaryKeyString());
+            await _scheduler.Call(s => s.Release(this.GetPrimaryKeyString()));
             await Registry.Remove(this.GetPrimaryKeyString());
         }
         catch (Exception e)

@@ -4,6 +4,7 @@ using Cluster.Grains.Hosting;
 using Cluster.Grains.Interfaces.Checkpoints;
 using Cluster.Grains.Interfaces.Jobs;
 using Cluster.Grains.Interfaces.Events;
+using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Grains.Interfaces.Security;
 using Cluster.Grains.Security;
 using Cluster.Kernels.Data;
@@ -45,6 +46,7 @@ internal sealed partial class TrainingJobGrain(
     private JobStateWriter _writer = null!;
     private CheckpointCoordinator _checkpoints = null!;
     private JobNarrator _narrator = null!;
+    private JobSchedulerCalls _scheduler = null!;
     private RecoveryPolicy _policy = null!;
     private IServiceProvider _services = null!; // this activation's: disposed once its silo stopped (ActivationLoss)
     private Task? _loop;
@@ -72,6 +74,10 @@ internal sealed partial class TrainingJobGrain(
 
     private IJobRegistryGrain Registry => GrainFactory.GetGrain<IJobRegistryGrain>(JobRegistryKeys.Default);
 
+    /// <summary>Asks the scheduler for advice (<see cref="JobSchedulerCalls.Advice{T}"/>): none, logged, when it cannot answer now.</summary>
+    private Task<T?> SchedulerAdvice<T>(string question, Func<ISchedulerGrain, Task<T>> call) =>
+        _scheduler.Advice(call, e => ActivationLoss.Is(e, _services), e => LogNoAdvice(logger, e, this.GetPrimaryKeyString(), question, ShortError.Of(e)));
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var problems = _options.Validate();
@@ -79,6 +85,7 @@ internal sealed partial class TrainingJobGrain(
             throw new InvalidOperationException($"{nameof(JobCoordinatorOptions)} are invalid: {string.Join(" ", problems)}");
         string jobId = this.GetPrimaryKeyString();
         _services = ServiceProvider;
+        _scheduler = new JobSchedulerCalls(GrainFactory, time);
         _writer = new JobStateWriter(ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Jobs), this.GetGrainId(), time, _options, logger);
         await _writer.ReadAsync();
         _checkpoints = new CheckpointCoordinator(jobId, store, GrainFactory, time, _options, logger);

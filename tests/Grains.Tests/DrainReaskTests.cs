@@ -8,7 +8,8 @@ namespace Cluster.Grains.Tests;
 /// <summary>
 /// A drain ends even when the scheduler's ask to move off the node comes to nothing (a one-way call that failed, or
 /// one a job dropped while it was being placed anew): the scheduler asks again while the job still has stages there.
-/// And it ends as a move, not a recovery, when a stage's configuration is lost on the way.
+/// And it ends as a move, not a recovery, when a stage's configuration is lost on the way, or the job's call to the
+/// scheduler is rejected by a stopping silo.
 /// </summary>
 public sealed class DrainReaskTests(FilteredClusterFixture<DroppedCalls> fixture) : IClassFixture<FilteredClusterFixture<DroppedCalls>>
 {
@@ -55,6 +56,32 @@ public sealed class DrainReaskTests(FilteredClusterFixture<DroppedCalls> fixture
         finally
         {
             Dropped.Arm<IPipelineStageGrain>(nameof(IPipelineStageGrain.Configure), 0);
+            await scheduler.Uncordon(node);
+            await job.Cancel();
+        }
+        var history = await JobHistory.All(fixture, spec.JobId);
+        Assert.DoesNotContain(history, e => e.Kind is ClusterEventKind.JobRecovering or ClusterEventKind.JobRestored);
+    }
+
+    /// <summary>
+    /// The job's call to place its stages anew, rejected unrun the way a stopping silo rejects calls to the scheduler it
+    /// still hosts (a rolling update that takes the scheduler's silo), is sent again: the drain ends as a move
+    /// (<c>JobSchedulerCalls</c>). Before, the rejection made the job recover.
+    /// </summary>
+    [Fact]
+    public async Task A_drained_stage_moves_without_a_recovery_although_a_stopping_silo_rejected_the_jobs_call_to_the_scheduler()
+    {
+        var (spec, job, scheduler, running, node) = await Running("drain-scheduler-stopping");
+
+        Dropped.Arm<ISchedulerGrain>(nameof(ISchedulerGrain.PlaceReplicas), 3, _ => StoppingSiloRejection.Create());
+        try
+        {
+            await DrainAndMove(job, scheduler, node, "although a stopping silo rejected the job's call to the scheduler");
+            Assert.Equal(3, Dropped.Dropped);
+        }
+        finally
+        {
+            Dropped.Arm<ISchedulerGrain>(nameof(ISchedulerGrain.PlaceReplicas), 0);
             await scheduler.Uncordon(node);
             await job.Cancel();
         }

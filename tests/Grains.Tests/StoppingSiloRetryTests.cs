@@ -1,4 +1,3 @@
-using System.Reflection;
 using Cluster.Grains.Jobs;
 
 namespace Cluster.Grains.Tests;
@@ -10,7 +9,7 @@ public sealed class StoppingSiloRetryTests
     public async Task A_rejected_call_is_sent_again_until_it_is_run()
     {
         int calls = 0;
-        int result = await StoppingSiloRetry.Call(() => ++calls < 3 ? throw Rejected() : Task.FromResult(calls), TimeProvider.System);
+        int result = await StoppingSiloRetry.Call(() => ++calls < 3 ? throw StoppingSiloRejection.Create() : Task.FromResult(calls), TimeProvider.System);
         Assert.Equal(3, result);
     }
 
@@ -21,7 +20,7 @@ public sealed class StoppingSiloRetryTests
         await Assert.ThrowsAsync<OrleansMessageRejectionException>(() => StoppingSiloRetry.Call(() =>
         {
             calls++;
-            throw Rejected();
+            throw StoppingSiloRejection.Create();
         }, TimeProvider.System));
         Assert.Equal(StoppingSiloRetry.Tries, calls);
     }
@@ -37,9 +36,4 @@ public sealed class StoppingSiloRetryTests
         }, TimeProvider.System));
         Assert.Equal(1, calls);
     }
-
-    /// <summary>Orleans' rejection, as a stopping silo sends it back (its constructors are Orleans' own).</summary>
-    private static OrleansMessageRejectionException Rejected() =>
-        (OrleansMessageRejectionException)Activator.CreateInstance(typeof(OrleansMessageRejectionException),
-            BindingFlags.Instance | BindingFlags.NonPublic, null, ["Silo stopping"], null)!;
 }
