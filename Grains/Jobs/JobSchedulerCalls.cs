@@ -13,9 +13,10 @@ namespace Cluster.Grains.Jobs;
 /// <list type="bullet">
 /// <item>every call is sent again on such a rejection (<see cref="StoppingSiloRetry"/>). A rejected call did not run,
 /// so sending it again is safe whatever it changes;</item>
-/// <item>a question that only asks for advice (<see cref="Advice{T}"/>: a faster placement, more replicas, a spare node
-/// for a straggler) changes nothing in the scheduler. If it fails anyway, the job has no advice this time and asks again
-/// at its next chance. It is never a failure that makes the job recover.</item>
+/// <item>a question asked only for advice (<see cref="Advice{T}"/>: a faster placement, more replicas, a spare node for
+/// a straggler) places nothing: the proposals change nothing in the scheduler, and a straggler's report only marks its
+/// node. If one fails anyway, the job has no advice this time and asks again at its next chance (a straggler's report
+/// at the next step). It is never a failure that makes the job recover.</item>
 /// </list>
 /// Found by <c>RollingRestartProcessTests</c> on CI (the default seed): the silo running both stages and the scheduler
 /// left right at a checkpoint. The job asked the scheduler for a faster placement, as it does after every checkpoint

@@ -4,7 +4,7 @@ namespace Cluster.Grains.Jobs;
 /// Finds a job's straggler: the node whose device time per unit of planned work exceeds <c>factor</c> × the median of
 /// the job's other nodes for <c>consecutiveSteps</c> steps in a row. Work is normalised by each stage's planned cost so
 /// that an embedding-heavy first stage is not mistaken for a slow node. Each node is reported once until
-/// <see cref="Reset"/> (a new placement). Pure; not thread-safe.
+/// <see cref="Reset"/> (a new placement), or again after <see cref="Unreported"/>. Pure; not thread-safe.
 /// </summary>
 public sealed class StragglerDetector
 {
@@ -27,6 +27,9 @@ public sealed class StragglerDetector
         _streaks.Clear();
         _reported.Clear();
     }
+
+    /// <summary>The report of <paramref name="nodeId"/> did not reach the scheduler: reported again while its streak lasts.</summary>
+    public void Unreported(string nodeId) => _reported.Remove(nodeId);
 
     /// <summary>
     /// Feeds one step: node, device ms and planned cost per stage. Returns the node to report (with why), or null.

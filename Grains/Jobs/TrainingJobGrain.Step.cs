@@ -133,8 +133,10 @@ internal sealed partial class TrainingJobGrain
         string[] nodes = [.. S.Placement.Select(p => p.NodeId)]; // rank by rank, stage by stage: the order of deviceMs
         if (_stragglers.Observe(nodes, deviceMs, _stageCosts) is not { } straggler) return;
         LogStraggler(logger, spec.JobId, straggler.NodeId, straggler.Reason);
-        bool spare = await SchedulerAdvice("a spare node for a straggler", s => s.ReportStraggler(spec.JobId, straggler.NodeId, straggler.Reason));
-        if (spare)
+        bool? spare = await SchedulerAdvice<bool?>("a spare node for a straggler", async s => await s.ReportStraggler(spec.JobId, straggler.NodeId, straggler.Reason));
+        if (spare is null)
+            _stragglers.Unreported(straggler.NodeId); // reported again at the next step while it still lags
+        else if (spare.Value)
             _mailbox.RequestMove(straggler.NodeId, $"node {straggler.NodeId} is a straggler ({straggler.Reason})");
     }
 

@@ -58,6 +58,20 @@ public sealed class StragglerDetectorTests
         Assert.NotNull(detector.Observe(Nodes, [10, 10, 20], EqualCost));
     }
 
+    /// <summary>A report that did not reach the scheduler (<c>JobSchedulerCalls</c>' advice) is made again at the next step while the node still lags, and only then.</summary>
+    [Fact]
+    public void An_unreported_straggler_is_reported_again_while_its_streak_lasts()
+    {
+        var detector = new StragglerDetector(1.5, 2);
+        Assert.Null(detector.Observe(Nodes, [10, 10, 20], EqualCost));
+        Assert.Equal("c/cpu0", detector.Observe(Nodes, [10, 10, 20], EqualCost)?.NodeId);
+        detector.Unreported("c/cpu0");
+        Assert.Equal("c/cpu0", detector.Observe(Nodes, [10, 10, 20], EqualCost)?.NodeId); // the streak went on
+        Assert.Null(detector.Observe(Nodes, [10, 10, 20], EqualCost)); // reported
+        detector.Unreported("c/cpu0");
+        Assert.Null(detector.Observe(Nodes, [10, 10, 11], EqualCost)); // caught up: the streak ended
+    }
+
     [Fact]
     public void Bad_arguments_are_refused()
     {
