@@ -18,21 +18,7 @@ public sealed class DrainReaskTests(FilteredClusterFixture<DroppedCalls> fixture
     [Fact]
     public async Task A_drained_stage_moves_although_the_first_asks_to_move_it_were_lost()
     {
-        var (spec, job, scheduler, running, node) = await Running("drain-reask");
-
-        Dropped.Arm<ITrainingJobGrain>(nameof(ITrainingJobGrain.MoveStagesOff), 2);
-        try
-        {
-            await DrainAndMove(job, scheduler, node, "although the first asks were lost");
-            Assert.Equal(2, Dropped.Dropped);
-        }
-        finally
-        {
-            Dropped.Arm<ITrainingJobGrain>(nameof(ITrainingJobGrain.MoveStagesOff), 0);
-            await scheduler.Uncordon(node);
-            await job.Cancel();
-        }
-        var history = await JobHistory.All(fixture, spec.JobId);
+        var history = await MovesDespite<ITrainingJobGrain>("drain-reask", nameof(ITrainingJobGrain.MoveStagesOff), 2, null, "although the first asks were lost");
         RecoveryAssert.CostNoCompletedStep(history, "a drain whose first asks were lost");
     }
 
@@ -45,21 +31,8 @@ public sealed class DrainReaskTests(FilteredClusterFixture<DroppedCalls> fixture
     [Fact]
     public async Task A_drained_stage_moves_without_a_recovery_although_a_configuration_was_lost_with_a_silo()
     {
-        var (spec, job, scheduler, running, node) = await Running("drain-lost-configure");
-
-        Dropped.Arm<IPipelineStageGrain>(nameof(IPipelineStageGrain.Configure), 1, what => new SiloUnavailableException(what));
-        try
-        {
-            await DrainAndMove(job, scheduler, node, "although its configuration was lost");
-            Assert.Equal(1, Dropped.Dropped);
-        }
-        finally
-        {
-            Dropped.Arm<IPipelineStageGrain>(nameof(IPipelineStageGrain.Configure), 0);
-            await scheduler.Uncordon(node);
-            await job.Cancel();
-        }
-        var history = await JobHistory.All(fixture, spec.JobId);
+        var history = await MovesDespite<IPipelineStageGrain>("drain-lost-configure", nameof(IPipelineStageGrain.Configure), 1,
+            what => new SiloUnavailableException(what), "although its configuration was lost");
         Assert.DoesNotContain(history, e => e.Kind is ClusterEventKind.JobRecovering or ClusterEventKind.JobRestored);
     }
 
@@ -71,21 +44,8 @@ public sealed class DrainReaskTests(FilteredClusterFixture<DroppedCalls> fixture
     [Fact]
     public async Task A_drained_stage_moves_without_a_recovery_although_a_stopping_silo_rejected_the_jobs_call_to_the_scheduler()
     {
-        var (spec, job, scheduler, running, node) = await Running("drain-scheduler-stopping");
-
-        Dropped.Arm<ISchedulerGrain>(nameof(ISchedulerGrain.PlaceReplicas), 3, _ => StoppingSiloRejection.Create());
-        try
-        {
-            await DrainAndMove(job, scheduler, node, "although a stopping silo rejected the job's call to the scheduler");
-            Assert.Equal(3, Dropped.Dropped);
-        }
-        finally
-        {
-            Dropped.Arm<ISchedulerGrain>(nameof(ISchedulerGrain.PlaceReplicas), 0);
-            await scheduler.Uncordon(node);
-            await job.Cancel();
-        }
-        var history = await JobHistory.All(fixture, spec.JobId);
+        var history = await MovesDespite<ISchedulerGrain>("drain-scheduler-stopping", nameof(ISchedulerGrain.PlaceReplicas), 3,
+            _ => StoppingSiloRejection.Create(), "although a stopping silo rejected the job's call to the scheduler");
         Assert.DoesNotContain(history, e => e.Kind is ClusterEventKind.JobRecovering or ClusterEventKind.JobRestored);
     }
 
@@ -119,6 +79,29 @@ public sealed class DrainReaskTests(FilteredClusterFixture<DroppedCalls> fixture
             await job.Cancel();
         }
         RecoveryAssert.CostNoCompletedStep(await JobHistory.All(fixture, spec.JobId), "a drain with nowhere to go, then a node freed");
+    }
+
+    /// <summary>
+    /// Runs a job, fails the next <paramref name="count"/> calls of <typeparamref name="TGrain"/>'s
+    /// <paramref name="method"/> (with <paramref name="fault"/>'s error), drains its stage 1's node, and waits until the
+    /// stage moved and the job made 2 steps more; asserts that every armed call was failed, and returns the job's history.
+    /// </summary>
+    private async Task<ClusterEvent[]> MovesDespite<TGrain>(string jobId, string method, int count, Func<string, Exception>? fault, string despite)
+    {
+        var (spec, job, scheduler, _, node) = await Running(jobId);
+        Dropped.Arm<TGrain>(method, count, fault);
+        try
+        {
+            await DrainAndMove(job, scheduler, node, despite);
+            Assert.Equal(count, Dropped.Dropped);
+        }
+        finally
+        {
+            Dropped.Arm<TGrain>(method, 0);
+            await scheduler.Uncordon(node);
+            await job.Cancel();
+        }
+        return await JobHistory.All(fixture, spec.JobId);
     }
 
     /// <summary>Drains <paramref name="node"/> and waits until the job's stage left it and the job made 2 steps more.</summary>
