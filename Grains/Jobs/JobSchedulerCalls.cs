@@ -4,7 +4,9 @@ using Cluster.Grains.Scheduling;
 namespace Cluster.Grains.Jobs;
 
 /// <summary>
-/// Every call a job's coordinator makes to the scheduler goes through here.
+/// Every call a job's coordinator makes to the scheduler and waits for goes through here. The one it does not wait for,
+/// a recovery's report of unreachable nodes (<see cref="Scheduling.UnreachableNodes.Report"/>), is sent once and its
+/// failure dropped: it only makes the recovery faster.
 /// <para>
 /// Invariant (the scheduler's silo leaving is not a failure of the job): the scheduler is one grain, and its silo may
 /// leave gracefully like any other (a rolling update). Its activation is deactivated with the silo, and the stopping
