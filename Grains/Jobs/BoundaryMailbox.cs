@@ -29,6 +29,7 @@ internal sealed class BoundaryMailbox
     private readonly List<TaskCompletionSource<JobStatus>> _pauseWaiters = [];
     private TaskCompletionSource _wake = NewSignal();
     private TaskCompletionSource _resumed = NewSignal();
+    private readonly TaskCompletionSource _handOverDeclined = NewSignal();
     private PendingRewind? _rewind;
     private PauseProgress _pause;
     private bool _pauseAfterResume; // paused, resume granted, and a pause asked since: served once the job runs again
@@ -93,6 +94,12 @@ internal sealed class BoundaryMailbox
         HandOverRequested = true;
         _wake.TrySetResult();
     }
+
+    /// <summary>Completes when the loop, asked to hand over, entered a wait that ends at no step boundary soon (<see cref="DeclineHandOver"/>).</summary>
+    public Task HandOverDeclined => _handOverDeclined.Task;
+
+    /// <summary>The hand-over asked will not be made soon: whoever waits for it stops waiting.</summary>
+    public void DeclineHandOver() => _handOverDeclined.TrySetResult();
 
     public Task<JobStatus> RequestPause()
     {

@@ -8,9 +8,10 @@ namespace Cluster.Grains.Jobs;
 /// rejected, and recovered the job although nothing had failed. Such a rejected call is sent again, at most
 /// <see cref="Tries"/> times, 100 ms × the try apart (at most <see cref="LongestWait"/>): about 4.5 s in all. The
 /// rejections were measured to last 1.2–1.3 s on a 2-core machine (docs/deploy.md), longer than the 1 s this once
-/// allowed. A call that was run (any other failure) is not sent again.
+/// allowed. A call that was run (any other failure) is not sent again. Public for the silo's own calls while it leaves
+/// (<c>DrainOnShutdown</c>): the scheduler's silo may be leaving at the same time.
 /// </summary>
-internal static class StoppingSiloRetry
+public static class StoppingSiloRetry
 {
     public const int Tries = 12;
 

@@ -17,8 +17,9 @@ namespace Cluster.Grains.Jobs;
 /// epoch (which fences anything of the old one) and configures the same stages on the same nodes from their live state
 /// of that step: no failure counted, no step recomputed, and the history says <c>JobCoordinatorMoved</c> instead of a
 /// recovery. A coordinator that cannot reach a boundary in time (<c>TrainingCluster:CoordinatorHandOverTimeout</c>),
-/// meets a failure meanwhile, or cannot save writes no hand-over, and its next activation recovers the job as after the
-/// loss of its silo — from memory, as before this existed.
+/// meets a failure meanwhile, cannot save, or whose job waits (for capacity, for storage) or is paused writes no
+/// hand-over, and its next activation carries on as after the loss of its silo (a job that trained is recovered from
+/// memory, as before this existed; a paused one stays paused). A job being placed when asked hands over at the boundary after its placement (<see cref="ReachesABoundarySoon"/>).
 /// </para>
 /// </summary>
 internal sealed partial class TrainingJobGrain
@@ -29,13 +30,33 @@ internal sealed partial class TrainingJobGrain
     public async Task<bool> HandOverForShutdown(string siloAddress)
     {
         ArgumentNullException.ThrowIfNull(siloAddress);
-        // Only a job that trains reaches a step boundary soon: one placing, waiting (for capacity, for storage) or paused
-        // would hold its silo's stop up to the limit for nothing; it is left to its next activation, as before.
-        if (siloAddress != silo.SiloAddress.ToParsableString() || _loop is not { IsCompleted: false } loop || S.State is not (JobState.Running or JobState.Checkpointing))
+        if (siloAddress != silo.SiloAddress.ToParsableString() || _loop is not { IsCompleted: false } loop || !ReachesABoundarySoon(S.State))
             return _handedOver;
+        LogHandOverAsked(logger, this.GetPrimaryKeyString(), S.State, S.CompletedSteps);
         _mailbox.RequestHandOver();
-        await loop;
+        // The loop ends at the boundary where it hands over; one that enters a wait no boundary ends soon declines.
+        if (await Task.WhenAny(loop, _mailbox.HandOverDeclined) == loop) await loop;
         return _handedOver;
+    }
+
+    /// <summary>
+    /// Whether a job in <paramref name="state"/> reaches a step boundary soon: one that trains, and one being placed —
+    /// a move of its stages (a drain of this same silo's nodes, seen in RollingRestartProcessTests: refused then, the
+    /// job recovered), a shrink, growth, or a recovery — which steps once placed. One waiting for capacity or storage,
+    /// paused, or not started would hold its silo's stop up to the limit for nothing; it is left to its next activation.
+    /// A placement that ends in such a wait declines the hand-over at once (<see cref="DeclineHandOverIfWaiting"/>).
+    /// </summary>
+    private static bool ReachesABoundarySoon(JobState state) =>
+        state is JobState.Running or JobState.Checkpointing or JobState.Placing or JobState.Recovering;
+
+    /// <summary>
+    /// The loop, asked to hand over, enters <paramref name="phase"/>: a wait for capacity or a pause ends at no step
+    /// boundary soon, so the hand-over is declined (the caller stops waiting; the next activation carries on).
+    /// </summary>
+    private void DeclineHandOverIfWaiting(JobPhase phase)
+    {
+        if (_mailbox.HandOverRequested && phase is JobPhase.WaitingForCapacity or JobPhase.Paused)
+            _mailbox.DeclineHandOver();
     }
 
     /// <summary>Orleans deactivates this activation: callers that asked a handed-over coordinator since are told to ask again.</summary>

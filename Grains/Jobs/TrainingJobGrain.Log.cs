@@ -90,4 +90,7 @@ internal sealed partial class TrainingJobGrain
 
     [LoggerMessage(48, LogLevel.Information, "Job {JobId}: taking over at step {Step} from the coordinator of epoch {Epoch} on silo {Silo}, which handed it over {Seconds:F1} s ago")]
     private static partial void LogTakingOver(ILogger logger, string jobId, long step, long epoch, string silo, double seconds);
+
+    [LoggerMessage(50, LogLevel.Information, "Job {JobId}: asked to hand over at its next step boundary, its silo shutting down ({State}, step {Step})")]
+    private static partial void LogHandOverAsked(ILogger logger, string jobId, JobState state, long step);
 }

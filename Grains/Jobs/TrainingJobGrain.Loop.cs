@@ -76,6 +76,7 @@ internal sealed partial class TrainingJobGrain
         try
         {
             if (_writer.Fenced is { } fenced) throw fenced;
+            DeclineHandOverIfWaiting(phase);
             return phase switch
             {
                 JobPhase.Placing placing => await Place(placing),

@@ -28,9 +28,12 @@ internal sealed partial class DrainOnShutdown
     [LoggerMessage(8, LogLevel.Information, "The jobs that ran stages here completed a step elsewhere in {Seconds:F1} s; leaving the cluster")]
     private static partial void LogJobsStepped(ILogger logger, double seconds);
 
-    [LoggerMessage(9, LogLevel.Debug, "Job {JobId} did not answer while this silo left: {Reason}")]
+    [LoggerMessage(9, LogLevel.Information, "Job {JobId} did not answer while this silo left (asked again): {Reason}")]
     private static partial void LogJobNotAnswering(ILogger logger, string jobId, string reason);
 
     [LoggerMessage(10, LogLevel.Warning, "The scheduler refused to drain node {NodeId} for this silo's leave ({Reason}); an older scheduler? Drained as an operator would: uncordon the node once this silo is back")]
     private static partial void LogDrainLeavingRefused(ILogger logger, string nodeId, string reason);
+
+    [LoggerMessage(11, LogLevel.Warning, "Jobs {Jobs} ran stages here but did not answer their status {Polls} times; leaving without waiting for them to step elsewhere")]
+    private static partial void LogJobsNotWaitedFor(ILogger logger, string jobs, int polls);
 }

@@ -1,6 +1,7 @@
 using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Compute;
 using Cluster.Grains.Interfaces.Jobs;
+using Cluster.Grains.Jobs;
 using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Grains.Interfaces.Scheduling;
 using Cluster.Silo.Configuration;
@@ -34,6 +35,9 @@ internal sealed partial class DrainOnShutdown(
     : ILifecycleParticipant<ISiloLifecycle>
 {
     private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How many times a job that ran stages here is asked its status before this silo stops waiting for it (about 5 s).</summary>
+    private const int UnansweredPolls = 20;
 
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(DrainOnShutdown), ServiceLifecycleStage.Active, _ => Task.CompletedTask, StopAsync);
@@ -85,7 +89,7 @@ internal sealed partial class DrainOnShutdown(
         while (true)
         {
             // Gone in the scheduler's placement, and gone from this machine's devices (the moved stages detached).
-            var placed = (await scheduler.GetNodes().WaitAsync(stop))
+            var placed = (await Scheduler(scheduler.GetNodes, stop))
                 .Where(n => nodes.Contains(n.Capabilities.NodeId) && n.Stages.Count > 0)
                 .SelectMany(n => n.Stages)
                 .ToList();
@@ -108,28 +112,51 @@ internal sealed partial class DrainOnShutdown(
     {
         try
         {
-            return await scheduler.DrainLeaving(node, localSilo.SiloAddress.ToParsableString()).WaitAsync(stop);
+            return await Scheduler(() => scheduler.DrainLeaving(node, localSilo.SiloAddress.ToParsableString()), stop);
         }
-        catch (Exception e) when (e is not (NodeNotFoundException or OperationCanceledException or TimeoutException))
+        catch (Exception e) when (e is not (NodeNotFoundException or OperationCanceledException or TimeoutException or OrleansMessageRejectionException))
         {
             LogDrainLeavingRefused(logger, node, e.Message);
-            return await scheduler.Drain(node).WaitAsync(stop);
+            return await Scheduler(() => scheduler.Drain(node), stop);
         }
     }
+
+    /// <summary>
+    /// A call to the scheduler, sent again while a stopping silo rejects it unrun (<see cref="StoppingSiloRetry"/>): the
+    /// scheduler's own silo may be leaving too (two silos stopped at once, or the scheduler's silo just before this one).
+    /// Before, the first rejection ended the drain ("Could not drain"), and this silo's jobs recovered.
+    /// </summary>
+    private Task<T> Scheduler<T>(Func<Task<T>> call, CancellationToken stop) => StoppingSiloRetry.Call(call, time).WaitAsync(stop);
 
     /// <summary>The job of a stage the scheduler lists on a node ("job/s1", "job/r1/s0"): job ids hold no '/'.</summary>
     private static string JobOf(string stage) => stage.Split('/')[0];
 
     /// <summary>
-    /// Each of <paramref name="jobs"/>' completed steps now, while it still runs; a job no longer running is left out,
-    /// and so is one that does not answer (its coordinator moving or lost: it recovers, whatever this silo does).
+    /// Each of <paramref name="jobs"/>' completed steps now, while it still runs; a job no longer running is left out.
+    /// One that does not answer is asked again at each poll, up to <see cref="UnansweredPolls"/> times, and then left
+    /// out with a warning (its coordinator lost: it recovers, whatever this silo does). Before, one unanswered question
+    /// left the job out, and this silo could leave with the job's calls to its moved stage still passing through it.
     /// </summary>
     private async Task<Dictionary<string, long>> StepsOf(IEnumerable<string> jobs, CancellationToken stop)
     {
         var steps = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (string jobId in jobs)
-            if (await StatusOf(jobId, stop) is { } status && Runs(status.State))
-                steps[jobId] = status.CompletedSteps;
+        var unanswered = jobs.ToHashSet(StringComparer.Ordinal);
+        for (int poll = 1; unanswered.Count > 0; poll++)
+        {
+            foreach (string jobId in unanswered.ToArray())
+            {
+                if (await StatusOf(jobId, stop) is not { } status) continue;
+                unanswered.Remove(jobId);
+                if (Runs(status.State)) steps[jobId] = status.CompletedSteps;
+            }
+            if (unanswered.Count == 0) break;
+            if (poll == UnansweredPolls)
+            {
+                LogJobsNotWaitedFor(logger, string.Join(", ", unanswered.Order(StringComparer.Ordinal)), poll);
+                break;
+            }
+            await Task.Delay(s_pollInterval, time, stop);
+        }
         return steps;
     }
 

@@ -137,6 +137,63 @@ public sealed class DrainOnShutdownTests : IDisposable
         Assert.True(_log.Has("completed a step elsewhere"), _log.ToString());
     }
 
+    /// <summary>
+    /// The scheduler's own silo may be leaving at the same moment: its calls are then rejected unrun ("Silo stopping")
+    /// until the scheduler is active on a silo that stays. This silo's drain sends them again; before, the first
+    /// rejection ended the drain and this silo's jobs recovered as after a failure.
+    /// </summary>
+    [Fact]
+    public async Task The_drain_goes_on_although_a_stopping_schedulers_silo_rejects_its_first_calls()
+    {
+        _rejections["DrainLeaving"] = 2;
+        _rejections["GetNodes"] = 2;
+
+        await Shutdown(TimeSpan.FromMinutes(1)).StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(1));
+
+        string node = Assert.Single(_workers.NodeIds);
+        Assert.Equal([(node, SiloAddress.New(IPAddress.Loopback, 11111, 7).ToParsableString())], DrainedLeaving);
+        Assert.Empty(DrainedAsOperator); // a rejection is not an older scheduler
+        Assert.Equal(0, _rejections["DrainLeaving"] + _rejections["GetNodes"]);
+        Assert.True(_log.Has("Nodes drained in"), _log.ToString());
+        Assert.False(_log.Has("Could not drain"), _log.ToString());
+    }
+
+    /// <summary>
+    /// A job whose coordinator does not answer at first (busy, or answering from a silo that rejects the call) is asked
+    /// again, and waited for once it answers that it runs: seen in RollingRestartProcessTests (2026-12-08) as a leave with
+    /// no wait for the job at all, the job's coordinator then asked to hand over in the middle of its move.
+    /// </summary>
+    [Fact]
+    public async Task A_job_that_does_not_answer_at_first_is_asked_again_and_waited_for()
+    {
+        long steps = 7;
+        int silent = 2;
+        var running = InterfaceFake.Of<ITrainingJobGrain>(("GetStatus", _ => Interlocked.Decrement(ref silent) >= 0
+            ? Task.FromException<JobStatus>(StoppingSiloRejection.Create())
+            : Task.FromResult(new JobStatus { JobId = "moving", State = JobState.Running, CompletedSteps = Interlocked.Read(ref steps) })));
+        var stopping = Shutdown(TimeSpan.FromMinutes(5), ["moving/s1"], _ => running).StopAsync(CancellationToken.None);
+
+        await Eventually.True(() => Task.FromResult(_log.Has("Waiting for jobs moving, which ran stages here")), TimeSpan.FromMinutes(1), "the drained silo to wait for the job that answered late");
+        Assert.True(_log.Has("Job moving did not answer while this silo left (asked again)"), _log.ToString());
+        Assert.False(stopping.IsCompleted, $"left before the job stepped on its new placement: {_log}");
+        Interlocked.Increment(ref steps);
+
+        await stopping.WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.True(_log.Has("completed a step elsewhere"), _log.ToString());
+    }
+
+    /// <summary>A job that never answers is given up on after a bounded number of asks, with a warning naming it.</summary>
+    [Fact]
+    public async Task A_job_that_never_answers_is_not_waited_for_and_the_log_says_so()
+    {
+        var silent = InterfaceFake.Of<ITrainingJobGrain>(("GetStatus", _ => Task.FromException<JobStatus>(new TimeoutException("no answer"))));
+
+        await Shutdown(TimeSpan.FromMinutes(5), ["lost/s0"], _ => silent).StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.True(_log.Has("Jobs lost ran stages here but did not answer their status 20 times"), _log.ToString());
+        Assert.False(_log.Has("Waiting for jobs"), _log.ToString());
+    }
+
     public void Dispose()
     {
         _workers.Dispose();
@@ -154,6 +211,7 @@ public sealed class DrainOnShutdownTests : IDisposable
         var scheduler = InterfaceFake.Of<ISchedulerGrain>(
             ("DrainLeaving", args =>
             {
+                if (Rejected("DrainLeaving")) return Task.FromException<NodeInfo>(StoppingSiloRejection.Create());
                 if (olderScheduler) throw new NotImplementedException("DrainLeaving is not a method of this version of ISchedulerGrain");
                 DrainedLeaving.Add(((string)args[0]!, (string)args[1]!));
                 return Drained(args);
@@ -163,10 +221,25 @@ public sealed class DrainOnShutdownTests : IDisposable
                 DrainedAsOperator.Add((string)args[0]!);
                 return Drained(args);
             }),
-            ("GetNodes", _ => Task.FromResult<IReadOnlyList<NodeInfo>>([])));
+            ("GetNodes", _ => Rejected("GetNodes")
+                ? Task.FromException<IReadOnlyList<NodeInfo>>(StoppingSiloRejection.Create())
+                : Task.FromResult<IReadOnlyList<NodeInfo>>([])));
         var grains = InterfaceFake.Of<IGrainFactory>(("GetGrain<ISchedulerGrain>", _ => scheduler),
             ("GetGrain<ITrainingJobGrain>", args => (jobs ?? throw new InvalidOperationException("No job's grain in this test."))((string)args[0]!)));
         return new DrainOnShutdown(_workers, _parcels, grains, s_leavingSilo, Options.Create(new ShutdownOptions { DrainTimeout = drainTimeout }), TimeProvider.System, _log);
+    }
+
+    /// <summary>How many more calls of each method the faked scheduler rejects as a stopping silo would.</summary>
+    private readonly Dictionary<string, int> _rejections = new(StringComparer.Ordinal);
+
+    private bool Rejected(string method)
+    {
+        lock (_rejections)
+        {
+            if (_rejections.GetValueOrDefault(method) <= 0) return false;
+            _rejections[method]--;
+            return true;
+        }
     }
 
     /// <summary>The nodes the faked scheduler drained for the silo's leave, with the silo address it was told.</summary>
