@@ -19,7 +19,7 @@ public sealed class CoordinatorHandOverPlacingTests(CoordinatorStopClusterFixtur
     [Fact]
     public async Task A_coordinator_whose_silo_shuts_down_while_its_job_places_a_move_hands_over_after_it_without_a_recovery()
     {
-        var (spec, job, leaving, before) = await Running("coordinator-handover-placing");
+        var (spec, job, leaving, before) = await LeavingCoordinator.Running(fixture, "coordinator-handover-placing");
         var scheduler = fixture.Client.GetGrain<ISchedulerGrain>(SchedulerKeys.Default);
         string drained = before.Placement.Single(p => p.Stage == 1).NodeId;
         fixture.Placement.Arm(spec.JobId);
@@ -62,7 +62,7 @@ public sealed class CoordinatorHandOverPlacingTests(CoordinatorStopClusterFixtur
     [Fact]
     public async Task A_coordinator_asked_to_hand_over_as_its_job_pauses_declines_at_once_and_the_job_resumes_elsewhere()
     {
-        var (spec, job, leaving, _) = await Running("coordinator-handover-pausing");
+        var (spec, job, leaving, _) = await LeavingCoordinator.Running(fixture, "coordinator-handover-pausing");
         var jobId = job.GetGrainId();
         var s1 = fixture.Client.GetGrain<IPipelineStageGrain>(StageKeys.Stage(spec.JobId, 0, 1)).GetGrainId();
         fixture.Moment.Arm(call => call.SourceId == jobId && call.TargetId == s1 && call.InterfaceMethod.Name == nameof(IPipelineStageGrain.ApplyUpdate));
@@ -94,24 +94,6 @@ public sealed class CoordinatorHandOverPlacingTests(CoordinatorStopClusterFixtur
         Assert.True(!history.Any(e => e.Kind is ClusterEventKind.JobRecovering or ClusterEventKind.JobRestored),
             $"the paused job was recovered from as a failure: {JobHistory.Told(history)}");
         await JobRuns.AssertReferenceTrajectory(job, spec);
-    }
-
-    /// <summary>A 2-stage job whose coordinator alone is on a silo the test stops (its stages elsewhere), past step 4.</summary>
-    private async Task<(JobSpec Spec, ITrainingJobGrain Job, InProcessSiloHandle Leaving, JobStatus Before)> Running(string jobId)
-    {
-        var cluster = fixture.Cluster;
-        while (cluster.Silos.Count < 4) await cluster.StartAdditionalSiloAsync(); // the other case stopped one
-        var spec = TinyJob.Spec(jobId, stages: 2, steps: 250, checkpointInterval: 25);
-        await JobHistory.KeepOnPrimary(fixture, spec.JobId); // the history outlives the coordinator's silo
-        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
-        var leaving = await fixture.MoveToALosableSilo(job);
-        // No stage on the leaving silo: these in-memory silos do not drain their nodes when they stop (no DrainOnShutdown).
-        await SnapshotRedundancyCluster.OpenOnly(fixture, [.. cluster.Silos.Where(s => s.Name != leaving.Name).Select(s => s.Name)]);
-        await job.Submit(spec);
-        var before = await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 4 || JobRuns.IsFinished(s), TimeSpan.FromMinutes(2), "the job to pass step 4");
-        Assert.True(before.State is JobState.Running or JobState.Checkpointing, $"job is {before.State}: {before.Error}");
-        Assert.Equal(leaving.Name, fixture.HostOf(job));
-        return (spec, job, leaving, before);
     }
 
     private bool HandOverAsked(InProcessSiloHandle silo, string jobId) =>

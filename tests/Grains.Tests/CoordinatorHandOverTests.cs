@@ -12,21 +12,9 @@ public sealed class CoordinatorHandOverTests(CoordinatorStopClusterFixture fixtu
     [Fact]
     public async Task A_coordinator_whose_silo_shuts_down_hands_the_job_over_and_the_next_activation_carries_on_without_a_recovery()
     {
-        var cluster = fixture.Cluster;
-        // Steps enough that the job still runs when Orleans deactivates its grain, late in the silo's stop, on a fast machine.
-        var spec = TinyJob.Spec("coordinator-handover", stages: 2, steps: 250, checkpointInterval: 25);
-        await JobHistory.KeepOnPrimary(fixture, spec.JobId); // the history outlives the coordinator's silo
-        var job = fixture.Client.GetGrain<ITrainingJobGrain>(spec.JobId);
-        var leaving = await fixture.MoveToALosableSilo(job);
-        // Only the coordinator lives on the silo that leaves: a stage there would have to move first, which the silos of
-        // this in-memory cluster (no DrainOnShutdown) do not do — the job would recover for the stage, not the coordinator.
-        await SnapshotRedundancyCluster.OpenOnly(fixture, [.. cluster.Silos.Where(s => s.Name != leaving.Name).Select(s => s.Name)]);
-        await job.Submit(spec);
-        var before = await Eventually.Value(job.GetStatus, s => s.CompletedSteps >= 4 || JobRuns.IsFinished(s), TimeSpan.FromMinutes(2), "the job to pass step 4");
-        Assert.True(before.State is JobState.Running or JobState.Checkpointing, $"job is {before.State}: {before.Error}");
-        Assert.Equal(leaving.Name, fixture.HostOf(job));
+        var (spec, job, leaving, before) = await LeavingCoordinator.Running(fixture, "coordinator-handover");
 
-        await cluster.StopSiloAsync(leaving); // graceful: Orleans deactivates the job grain, which hands the job over first
+        await fixture.Cluster.StopSiloAsync(leaving); // graceful: Orleans deactivates the job grain, which hands the job over first
 
         var done = await JobRuns.Finished(job);
         Assert.True(done.State == JobState.Completed, $"job ended {done.State}: {done.Error}");
