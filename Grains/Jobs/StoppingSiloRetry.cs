@@ -16,10 +16,10 @@ public static class StoppingSiloRetry
     public const int Tries = 12;
 
     /// <summary>The longest wait between two tries.</summary>
-    public static readonly TimeSpan LongestWait = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan LongestWait = TimeSpan.FromMilliseconds(500);
 
     /// <summary>The wait after the <paramref name="attempt"/>-th rejected try.</summary>
-    public static TimeSpan WaitAfter(int attempt) => TimeSpan.FromMilliseconds(Math.Min(100 * attempt, LongestWait.TotalMilliseconds));
+    private static TimeSpan WaitAfter(int attempt) => TimeSpan.FromMilliseconds(Math.Min(100 * attempt, LongestWait.TotalMilliseconds));
 
     public static async Task<T> Call<T>(Func<Task<T>> call, TimeProvider time)
     {
