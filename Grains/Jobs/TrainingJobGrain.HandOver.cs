@@ -19,7 +19,8 @@ namespace Cluster.Grains.Jobs;
 /// recovery. A coordinator that cannot reach a boundary in time (<c>TrainingCluster:CoordinatorHandOverTimeout</c>),
 /// meets a failure meanwhile, cannot save, or whose job waits (for capacity, for storage) or is paused writes no
 /// hand-over, and its next activation carries on as after the loss of its silo (a job that trained is recovered from
-/// memory, as before this existed; a paused one stays paused). A job being placed when asked hands over at the boundary after its placement (<see cref="ReachesABoundarySoon"/>).
+/// memory, as before this existed; a paused one stays paused). A job being placed when asked hands over at the
+/// boundary after its placement (<see cref="ReachesABoundarySoon"/>).
 /// </para>
 /// </summary>
 internal sealed partial class TrainingJobGrain

@@ -1,9 +1,9 @@
 using Cluster.Grains.Checkpoints;
 using Cluster.Grains.Compute;
 using Cluster.Grains.Interfaces.Jobs;
-using Cluster.Grains.Jobs;
 using Cluster.Grains.Interfaces.Nodes;
 using Cluster.Grains.Interfaces.Scheduling;
+using Cluster.Grains.Jobs;
 using Cluster.Silo.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
