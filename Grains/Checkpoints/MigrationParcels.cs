@@ -175,21 +175,8 @@ public sealed class MigrationParcels : IDisposable
     /// a later step of the same epoch or newer: its copies are held by the grain itself, or the job counted a later step
     /// (held on two silos before it counted it) and no recovery goes back to these. True when freed.
     /// </summary>
-    public bool FreeIfOwnerHolds(Guid parcel, IReadOnlyCollection<SnapshotRecord> ownerHolds)
-    {
-        ArgumentNullException.ThrowIfNull(ownerHolds);
-        lock (_lock)
-        {
-            if (!_parcels.TryGetValue(parcel, out var held) || held.Heir is not null || !held.HasRecords) return false;
-            long newestStep = held.Records!.Max(r => r.Step), newestEpoch = held.Records!.Max(r => r.Epoch);
-            bool holdsAll = held.Records!.All(r => ownerHolds.Any(h => h.Step == r.Step && h.Epoch >= r.Epoch));
-            bool later = ownerHolds.Any(h => h.Step > newestStep && h.Epoch >= newestEpoch);
-            if (!holdsAll && !later) return false;
-            _parcels.Remove(parcel);
-            SignalIfEmpty();
-            return true;
-        }
-    }
+    public bool FreeIfOwnerHolds(Guid parcel, IReadOnlyCollection<SnapshotRecord> ownerHolds) =>
+        FreeIfUseless(parcel, ownerHolds, ofAStage: false, everyStepCounts: _ => true, laterEpochCounts: (later, newest) => later >= newest);
 
     /// <summary>
     /// Frees <paramref name="parcel"/>, a stage's (it names an heir and holds records), when what its heir answered it
@@ -206,16 +193,27 @@ public sealed class MigrationParcels : IDisposable
     /// moves on it never again holds every step of the parcel: the likeliest cause of a leave that waited 36.7 s in
     /// <c>KillDuringLeaveProcessTests</c>, seed 216). True when freed.
     /// </summary>
-    public bool FreeIfHeirHolds(Guid parcel, IReadOnlyCollection<SnapshotRecord> heirHolds)
+    public bool FreeIfHeirHolds(Guid parcel, IReadOnlyCollection<SnapshotRecord> heirHolds) =>
+        FreeIfUseless(parcel, heirHolds, ofAStage: true, everyStepCounts: held => held.OrphanedSince is not null, laterEpochCounts: (later, newest) => later > newest);
+
+    /// <summary>
+    /// The rule <see cref="FreeIfOwnerHolds"/> and <see cref="FreeIfHeirHolds"/> share: <paramref name="parcel"/>, a
+    /// stage's (<paramref name="ofAStage"/>: it names an heir) or a holder's own, with records, is freed when the grain
+    /// asked holds (<paramref name="holds"/>) every snapshot in it — each step, of the same epoch or a newer one — where
+    /// <paramref name="everyStepCounts"/>, or a later step whose epoch <paramref name="laterEpochCounts"/> against the
+    /// parcel's newest. True when freed.
+    /// </summary>
+    private bool FreeIfUseless(Guid parcel, IReadOnlyCollection<SnapshotRecord> holds, bool ofAStage, Func<Held, bool> everyStepCounts,
+        Func<long, long, bool> laterEpochCounts)
     {
-        ArgumentNullException.ThrowIfNull(heirHolds);
+        ArgumentNullException.ThrowIfNull(holds);
         lock (_lock)
         {
-            if (!_parcels.TryGetValue(parcel, out var held) || held.Heir is null || !held.HasRecords) return false;
+            if (!_parcels.TryGetValue(parcel, out var held) || (held.Heir is not null) != ofAStage || !held.HasRecords) return false;
             long newestStep = held.Records!.Max(r => r.Step), newestEpoch = held.Records!.Max(r => r.Epoch);
-            bool holdsAll = held.OrphanedSince is not null && held.Records!.All(r => heirHolds.Any(h => h.Step == r.Step && h.Epoch >= r.Epoch));
-            bool movedPast = heirHolds.Any(h => h.Step > newestStep && h.Epoch > newestEpoch);
-            if (!holdsAll && !movedPast) return false;
+            bool holdsAll = everyStepCounts(held) && held.Records!.All(r => holds.Any(h => h.Step == r.Step && h.Epoch >= r.Epoch));
+            bool later = holds.Any(h => h.Step > newestStep && laterEpochCounts(h.Epoch, newestEpoch));
+            if (!holdsAll && !later) return false;
             _parcels.Remove(parcel);
             SignalIfEmpty();
             return true;
